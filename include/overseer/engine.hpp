@@ -1,0 +1,174 @@
+// The Overseer engine: durable, supervised long-running jobs, embeddable.
+//
+// An engine owns a RocksDB data directory, a scheduler actor and the tools
+// registered with it. Guarantees: a job id is returned only after the job is
+// durable; every transition is durable before any subscriber sees it; after a
+// crash, start() re-queues every unfinished job (a job found running becomes
+// a new attempt that receives its last checkpoint). Every member function is
+// thread-safe. The blocking calls (submit, cancel, retry, wait) must not be
+// made from a CAF cooperative thread or from an event callback.
+//
+//   overseer::engine engine{{.data_dir = "/var/lib/app/jobs"}};
+//   engine.start();
+//   auto view = engine.wait(engine.submit({.tool = "sleep"}), std::chrono::seconds(30));
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "overseer/errc.hpp"
+#include "overseer/event.hpp"
+#include "overseer/job.hpp"
+#include "overseer/retry_policy.hpp"
+#include "overseer/tool.hpp"
+
+namespace caf {
+class actor_system;
+class actor;
+}  // namespace caf
+
+namespace overseer {
+
+struct engine_config {
+  /// Where RocksDB keeps the jobs. Created if missing. Default ./overseer-data.
+  std::filesystem::path data_dir = "overseer-data";
+  /// Jobs running at once, all tools together. 0 = the number of cores.
+  int max_concurrent = 0;
+  /// Sync the write-ahead log on every group commit. Default true; false
+  /// trades crash durability (not process-crash safety) for speed.
+  bool sync = true;
+  /// Priority of a spec that names none (0-10). Default 5.
+  int default_priority = 5;
+  /// How long finished jobs are kept when the spec says nothing. Default 24.
+  int default_ttl_hours = 24;
+  /// Restart intensity: a tool whose attempts fail more than `max_failures`
+  /// times within `failure_window` is paused until resume_tool() (OTP's
+  /// intensity/period). Default 20 failures in 10 s.
+  int max_failures = 20;
+  std::chrono::milliseconds failure_window{10000};
+  /// Shortest interval between two stored progress updates of one job.
+  /// Default 200 ms; the last update before an attempt ends is always stored.
+  std::chrono::milliseconds progress_interval{200};
+  /// Register sleep, fail, noop and fasta_stats. Default true.
+  bool builtin_tools = true;
+};
+
+/// The answer to a submit.
+struct submit_result {
+  errc code = errc::ok;
+  std::string job_id;
+  std::string message;
+  std::vector<field_error> errors;
+  std::size_t position_in_queue = 0;  ///< jobs ahead of it when it was queued
+  bool existing = false;  ///< an idempotent repeat: job_id names the earlier job
+};
+
+/// The answer to cancel and retry.
+struct change_result {
+  errc code = errc::ok;
+  std::string message;
+  std::optional<job_view> view;  ///< the job after the change, when ok
+};
+
+struct list_query {
+  std::optional<job_status> status;
+  std::string tool;
+  std::optional<time_point> created_after;   ///< inclusive
+  std::optional<time_point> created_before;  ///< exclusive
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+};
+
+struct list_result {
+  std::vector<job_view> jobs;  ///< newest first
+  std::size_t total_count = 0;
+};
+
+struct tool_health {
+  std::string name;
+  bool paused = false;
+  int running = 0;
+  int recent_failures = 0;
+};
+
+struct engine_stats {
+  std::size_t pending = 0;   ///< queued and ready
+  std::size_t waiting = 0;   ///< retrying, waiting for their backoff
+  std::size_t running = 0;
+  std::vector<tool_health> tools;
+};
+
+class engine {
+public:
+  /// An engine with an actor system of its own.
+  explicit engine(engine_config cfg);
+  /// An engine on the host's actor system. The host must have called
+  /// overseer::register_types(cfg) on its actor_system_config.
+  engine(caf::actor_system& system, engine_config cfg);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  [[nodiscard]] tool_registry& tools() noexcept;
+  [[nodiscard]] const engine_config& config() const noexcept;
+
+  /// Opens the store, recovers unfinished jobs, starts the scheduler.
+  /// Throws overseer::error (store_failure) when the store cannot be opened.
+  void start();
+  /// Interrupts running jobs (they resume at the next start) and closes the
+  /// store. Called by the destructor.
+  void stop();
+
+  /// Submits and returns the job id once the job is durable. Throws
+  /// overseer::error for an invalid spec.
+  std::string submit(job_spec spec);
+  /// Like submit, but reports every outcome as a value.
+  [[nodiscard]] submit_result try_submit(job_spec spec);
+  /// Asynchronous submit: `done` runs on an engine thread once durable.
+  void submit_async(job_spec spec, std::function<void(submit_result)> done);
+
+  [[nodiscard]] change_result cancel(std::string_view job_id);
+  void cancel_async(std::string_view job_id, std::function<void(change_result)> done);
+  [[nodiscard]] change_result retry(std::string_view job_id);
+  void retry_async(std::string_view job_id, std::function<void(change_result)> done);
+
+  /// Reads straight from the store: never queues behind the scheduler.
+  [[nodiscard]] std::optional<job_view> get(std::string_view job_id) const;
+  [[nodiscard]] list_result list(const list_query& q) const;
+  [[nodiscard]] std::vector<transition> history(std::string_view job_id) const;
+  /// Log lines at or above `min_level`, oldest first; `total` gets the count
+  /// of all matching lines.
+  [[nodiscard]] std::vector<log_line> logs(std::string_view job_id, log_level min_level,
+                                           std::size_t limit, std::size_t offset,
+                                           std::size_t* total = nullptr) const;
+
+  /// Blocks until the job is terminal and returns its view; nullopt on timeout
+  /// or for an unknown id.
+  [[nodiscard]] std::optional<job_view> wait(std::string_view job_id,
+                                             std::chrono::milliseconds timeout);
+
+  /// Calls `on_event` for every matching event committed from now on.
+  [[nodiscard]] subscription subscribe(filter f, std::function<void(const event&)> on_event);
+  /// The sequence number of the newest committed event (0 if none).
+  [[nodiscard]] std::uint64_t last_seq() const;
+
+  /// Lifts the restart-intensity pause of a tool. Returns false if unknown.
+  bool resume_tool(std::string_view name);
+  [[nodiscard]] engine_stats stats() const;
+
+  /// The scheduler, for programs that speak CAF.
+  [[nodiscard]] caf::actor scheduler() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace overseer

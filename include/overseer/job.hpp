@@ -1,0 +1,139 @@
+// Job types of the Overseer public API: statuses, specs, views, progress.
+//
+// A job is one request to run a tool with parameters. Its status only moves
+// along the edges of the lifecycle in DESIGN.md; the engine's scheduler is the
+// sole owner of those moves and makes each one durable before it is reported.
+// Every type here is a plain value: copy it freely across threads.
+//
+//   overseer::job_spec spec{.tool = "sleep", .params = {{"seconds", 2}}};
+//   auto id = engine.submit(spec);
+//   if (auto v = engine.get(id); v && v->status == overseer::job_status::completed) ...
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "overseer/retry_policy.hpp"
+
+namespace overseer {
+
+using clock = std::chrono::system_clock;
+using time_point = clock::time_point;
+
+/// Where a job stands. Each comment says who moves a job out of the status.
+enum class job_status : std::uint8_t {
+  /// Queued (or waiting for its backoff to run out after a restart). The
+  /// scheduler starts it when a slot is free; a cancel ends it.
+  pending,
+  /// An attempt is executing. The attempt's result, its timeout, a cancel or
+  /// an engine restart (back to pending, reason "interrupted") end it.
+  running,
+  /// An attempt failed and attempts remain; the scheduler re-queues it when
+  /// its backoff delay has passed. A cancel ends it.
+  retrying,
+  /// Terminal: the last attempt returned a result. Only an explicit retry is
+  /// refused here; nothing moves a job out.
+  completed,
+  /// Terminal: the last attempt failed and no attempts remain. An explicit
+  /// retry re-queues it.
+  failed,
+  /// Terminal: cancelled by a client. Never retried automatically; an explicit
+  /// retry re-queues it.
+  cancelled,
+  /// Terminal: the last attempt ran past its timeout. An explicit retry
+  /// re-queues it.
+  timed_out,
+};
+
+inline constexpr job_status all_job_statuses[] = {
+  job_status::pending,   job_status::running, job_status::retrying,
+  job_status::completed, job_status::failed,  job_status::cancelled,
+  job_status::timed_out,
+};
+
+[[nodiscard]] std::string_view to_string(job_status s) noexcept;
+[[nodiscard]] std::optional<job_status> parse_job_status(std::string_view s) noexcept;
+[[nodiscard]] bool is_terminal(job_status s) noexcept;
+
+/// Severity of a log line, ordered: a filter at `warning` keeps `warning`,
+/// `error` and `critical`.
+enum class log_level : std::uint8_t { debug, info, warning, error, critical };
+
+[[nodiscard]] std::string_view to_string(log_level l) noexcept;
+[[nodiscard]] std::optional<log_level> parse_log_level(std::string_view s) noexcept;
+
+/// What a tool reports about how far it got. All fields are optional in
+/// spirit: zero or empty means "not reported".
+struct progress {
+  double percent = 0;  ///< 0 to 100
+  int current_step = 0;
+  int total_steps = 0;
+  std::string step_name;
+  std::optional<time_point> estimated_completion;
+
+  friend bool operator==(const progress&, const progress&) = default;
+};
+
+/// What a client asks for. Only `tool` is required; unset optionals take the
+/// tool's defaults, then the engine's.
+struct job_spec {
+  std::string tool;
+  boost::json::object params;
+  std::string name;
+  std::optional<int> priority;  ///< 0 to 10, higher runs first; default 5
+  std::map<std::string, std::string> labels;
+  std::optional<std::chrono::seconds> timeout;  ///< per attempt; none = no limit
+  std::optional<retry_policy> retry;
+  std::optional<int> ttl_hours;  ///< 1 to 168; how long a finished job is kept
+  std::string idempotency_key;
+};
+
+/// One line of a job's history: a transition as it was made durable.
+struct transition {
+  std::optional<job_status> from;  ///< empty for the creation entry
+  job_status to = job_status::pending;
+  time_point at;
+  int attempt = 0;
+  std::string reason;
+};
+
+/// One log line of a job, as a tool (or the engine) wrote it.
+struct log_line {
+  time_point at;
+  log_level level = log_level::info;
+  std::string message;
+  std::string component;  ///< "tool" for tool output, "engine" for the engine
+};
+
+/// A job as a client sees it: a snapshot, never a live reference.
+struct job_view {
+  std::string id;
+  std::string tool;
+  std::string name;
+  job_status status = job_status::pending;
+  int attempt = 0;  ///< attempts started so far; 0 while never run
+  int priority = 5;
+  std::map<std::string, std::string> labels;
+  boost::json::object params;
+  overseer::progress progress;
+  std::optional<boost::json::value> result;  ///< set once completed
+  std::string error;                          ///< last failure, if any
+  time_point created_at;
+  std::optional<time_point> started_at;    ///< start of the latest attempt
+  std::optional<time_point> completed_at;  ///< when it became terminal
+  std::optional<time_point> next_attempt_at;  ///< while retrying: backoff end
+  std::optional<std::chrono::seconds> timeout;
+  retry_policy retry;
+  int ttl_hours = 0;
+  std::string idempotency_key;
+};
+
+}  // namespace overseer

@@ -1,0 +1,133 @@
+// Tools: named units of work, and the context a running tool talks through.
+//
+// A tool body is ordinary blocking C++ code. It runs on a thread of its own,
+// never on the actor scheduler, so it may sleep, read files or wait on a
+// process. It reports through its job_context; progress is coalesced at the
+// source (latest wins, a few per second) and the last one before the attempt
+// ends is always kept. A body that throws fails the attempt with the
+// exception's message. Registering is thread-safe; register before start()
+// so that recovered jobs find their tools.
+//
+//   engine.tools().add({.name = "align", .retry = {.max_attempts = 3}},
+//     [](overseer::job_context& ctx) -> overseer::tool_result {
+//       ctx.progress({.percent = 10, .step_name = "index"});
+//       if (ctx.stop_requested()) return overseer::stopped();
+//       return boost::json::object{{"hits", 42}};
+//     });
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "overseer/errc.hpp"
+#include "overseer/job.hpp"
+#include "overseer/retry_policy.hpp"
+
+namespace overseer {
+
+/// What a tool declares about itself.
+struct tool_definition {
+  std::string name;
+  std::string version = "1";
+  std::string description;
+  /// Parameter schema: {"NAME": {"type": "string"|"integer"|"number"|
+  /// "boolean"|"object"|"array", "required": bool, "default": v, "minimum": n,
+  /// "maximum": n, "enum": [...], "pattern": "regex", "description": "..."}}.
+  /// Params not named here are refused.
+  boost::json::object params;
+  /// Default per-attempt timeout; a spec's timeout_s overrides it.
+  std::optional<std::chrono::seconds> timeout;
+  /// Default retry policy; a spec's retry overrides it.
+  retry_policy retry;
+  /// How many jobs of this tool may run at once; 0 means only the global limit.
+  int max_concurrent = 0;
+};
+
+/// The running tool's line to the engine. Thread-safe; valid during the call.
+class job_context {
+public:
+  virtual ~job_context() = default;
+  [[nodiscard]] virtual const std::string& job_id() const noexcept = 0;
+  [[nodiscard]] virtual int attempt() const noexcept = 0;
+  /// The validated params, defaults filled in.
+  [[nodiscard]] virtual const boost::json::object& params() const noexcept = 0;
+  /// Reports progress; cheap to call often (coalesced).
+  virtual void progress(const overseer::progress& p) = 0;
+  virtual void log(log_level level, std::string_view message) = 0;
+  /// Saves opaque bytes; returns once they are durable. After a crash the
+  /// next attempt finds them in last_checkpoint().
+  virtual void checkpoint(std::string bytes) = 0;
+  [[nodiscard]] virtual std::optional<std::string> last_checkpoint() const = 0;
+  /// True once the job was cancelled or timed out: return soon.
+  [[nodiscard]] virtual bool stop_requested() const noexcept = 0;
+  /// Sleeps up to `d`, waking early when a stop is requested. Returns
+  /// stop_requested().
+  virtual bool sleep_for(std::chrono::milliseconds d) = 0;
+};
+
+/// What a tool body returns: a JSON result, a failure, or "stopped".
+class tool_result {
+public:
+  enum class kind : std::uint8_t { value, failure, stopped };
+  tool_result(boost::json::value v) : kind_(kind::value), value_(std::move(v)) {}
+  tool_result(boost::json::object o) : kind_(kind::value), value_(std::move(o)) {}
+  static tool_result failure(std::string message) {
+    tool_result r{boost::json::value{}};
+    r.kind_ = kind::failure;
+    r.message_ = std::move(message);
+    return r;
+  }
+  static tool_result stopped() {
+    tool_result r{boost::json::value{}};
+    r.kind_ = kind::stopped;
+    return r;
+  }
+  [[nodiscard]] kind what() const noexcept { return kind_; }
+  [[nodiscard]] const boost::json::value& value() const noexcept { return value_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+private:
+  kind kind_;
+  boost::json::value value_;
+  std::string message_;
+};
+
+[[nodiscard]] inline tool_result stopped() { return tool_result::stopped(); }
+[[nodiscard]] inline tool_result failure(std::string message) {
+  return tool_result::failure(std::move(message));
+}
+
+using tool_function = std::function<tool_result(job_context&)>;
+
+/// The registered tools of one engine.
+class tool_registry {
+public:
+  struct entry {
+    tool_definition definition;
+    tool_function body;
+  };
+  tool_registry();
+  ~tool_registry();
+  tool_registry(const tool_registry&) = delete;
+  tool_registry& operator=(const tool_registry&) = delete;
+
+  /// Registers a tool. Throws overseer::error (invalid_spec) for an empty or
+  /// duplicate name, a malformed parameter schema or a negative limit.
+  void add(tool_definition definition, tool_function body);
+  [[nodiscard]] std::shared_ptr<const entry> find(std::string_view name) const;
+  [[nodiscard]] std::vector<tool_definition> list() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace overseer

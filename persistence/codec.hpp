@@ -1,0 +1,76 @@
+// Versioned binary encoding of everything the store keeps.
+//
+// Each value is: a one-byte record tag, a one-byte format version, the
+// fields (fixed-width little-endian integers, length-prefixed strings), and a
+// CRC-32 of all preceding bytes. Decoding checks every length against the
+// bytes that remain, the tag, the version and the checksum, so a torn or
+// corrupted value is reported as an error, never read past or trusted. A
+// version newer than this build knows is refused with a message saying so.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "overseer/event.hpp"
+#include "overseer/job.hpp"
+#include "overseer/retry_policy.hpp"
+
+namespace overseer::persistence {
+
+/// The stored form of a job: its spec as validated, and its mutable state.
+struct job_record {
+  std::string id;
+  std::string tool;
+  std::string tool_version;
+  std::string name;
+  std::string params_json;  ///< validated params, defaults filled, serialized
+  int priority = 5;
+  std::map<std::string, std::string> labels;
+  std::int64_t timeout_ms = 0;  ///< 0 = no timeout
+  retry_policy retry;
+  int ttl_hours = 24;
+  std::string idempotency_key;
+
+  job_status status = job_status::pending;
+  int attempt = 0;
+  overseer::progress progress;
+  std::string error;
+  time_point created_at;
+  std::optional<time_point> started_at;
+  std::optional<time_point> completed_at;
+  std::optional<time_point> next_attempt_at;
+  std::optional<std::string> checkpoint;
+  std::uint32_t history_count = 0;  ///< next history sequence number of the job
+  std::uint32_t log_count = 0;      ///< next log sequence number of the job
+
+  friend bool operator==(const job_record&, const job_record&) = default;
+};
+
+/// The outcome of decoding: a value, or the reason the bytes were refused.
+template <class T>
+struct decoded {
+  std::optional<T> value;
+  std::string error;
+  explicit operator bool() const noexcept { return value.has_value(); }
+};
+
+[[nodiscard]] std::string encode(const job_record& r);
+[[nodiscard]] decoded<job_record> decode_job(std::string_view bytes);
+
+[[nodiscard]] std::string encode(const transition& t);
+[[nodiscard]] decoded<transition> decode_transition(std::string_view bytes);
+
+[[nodiscard]] std::string encode(const log_line& l);
+[[nodiscard]] decoded<log_line> decode_log(std::string_view bytes);
+
+/// Events are stored with their seq (the key also holds it).
+[[nodiscard]] std::string encode(const event& e);
+[[nodiscard]] decoded<event> decode_event(std::string_view bytes);
+
+/// CRC-32 (IEEE) of `bytes`; exposed for tests.
+[[nodiscard]] std::uint32_t crc32(std::string_view bytes) noexcept;
+
+}  // namespace overseer::persistence

@@ -1,0 +1,28 @@
+// Parameter schemas of tools, and validation of a job's params against one.
+//
+// A schema is a JSON object {"NAME": {"type": ..., "required": bool,
+// "default": v, "minimum": n, "maximum": n, "enum": [...], "pattern": "re",
+// "description": "..."}} (see overseer::tool_definition). Validation reports
+// every problem at once, each naming its field as "params.NAME"; an unknown
+// param suggests the nearest known name.
+#pragma once
+
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "overseer/errc.hpp"
+
+namespace overseer::tools {
+
+/// Problems with a schema itself (unknown type, minimum > maximum, a pattern
+/// that does not compile, a default that breaks its own rules). Empty = valid.
+[[nodiscard]] std::vector<field_error> check_schema(const boost::json::object& schema);
+
+/// Validates `params` against `schema`. On success returns no errors and sets
+/// `out` to the params with defaults filled in.
+[[nodiscard]] std::vector<field_error> validate_params(const boost::json::object& schema,
+                                                       const boost::json::object& params,
+                                                       boost::json::object& out);
+
+}  // namespace overseer::tools
