@@ -43,8 +43,6 @@ struct job_record {
   std::optional<time_point> completed_at;
   std::optional<time_point> next_attempt_at;
   std::optional<std::string> checkpoint;
-  std::uint32_t history_count = 0;  ///< next history sequence number of the job
-  std::uint32_t log_count = 0;      ///< next log sequence number of the job
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };

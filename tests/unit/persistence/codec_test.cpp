@@ -1,0 +1,212 @@
+#include "persistence/codec.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace overseer;
+using namespace overseer::persistence;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Whole milliseconds: the codec keeps no finer precision.
+time_point at_ms(std::int64_t ms) { return time_point(std::chrono::milliseconds(ms)); }
+
+job_record full_job() {
+  job_record r;
+  r.id = "01J9Z8Q4K5M6N7P8Q9R0S1T2V3";
+  r.tool = "render";
+  r.tool_version = "2.1.0";
+  r.name = "nightly render";
+  r.params_json = R"({"frames":240,"quality":"high"})";
+  r.priority = 9;
+  r.labels = {{"team", "graphics"}, {"env", "prod"}, {"", "empty key"}};
+  r.timeout_ms = 90'000;
+  r.retry = {.max_attempts = 4, .initial_backoff = 250ms, .max_backoff = 30s,
+             .multiplier = 1.5, .retry_on_timeout = true};
+  r.ttl_hours = 168;
+  r.idempotency_key = "req-42";
+  r.status = job_status::retrying;
+  r.attempt = 2;
+  r.progress = {.percent = 37.5, .current_step = 3, .total_steps = 8,
+                .step_name = "encode", .estimated_completion = at_ms(1'700'000'900'123)};
+  r.error = "exit code 3";
+  r.created_at = at_ms(1'700'000'000'001);
+  r.started_at = at_ms(1'700'000'100'002);
+  r.completed_at = at_ms(1'700'000'200'003);
+  r.next_attempt_at = at_ms(1'700'000'300'004);
+  r.checkpoint = std::string("\0\x01\xff\x7f" "frame=120\0end", 17);
+  return r;
+}
+
+// Rewrites the trailing checksum so a deliberately altered record gets past
+// the integrity check and reaches the check under test.
+std::string reseal(std::string bytes) {
+  const auto crc = crc32(std::string_view(bytes).substr(0, bytes.size() - 4));
+  for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a fully populated job record round-trips", "[codec]") {
+  const auto r = full_job();
+  REQUIRE(r.checkpoint->size() == 17);
+  const auto d = decode_job(encode(r));
+  REQUIRE(d);
+  CHECK(d.error.empty());
+  CHECK(*d.value == r);
+}
+
+TEST_CASE("a minimal job record round-trips", "[codec]") {
+  job_record r;
+  r.id = "j";
+  r.tool = "noop";
+  const auto d = decode_job(encode(r));
+  REQUIRE(d);
+  CHECK(*d.value == r);
+  CHECK_FALSE(d.value->checkpoint);
+  CHECK_FALSE(d.value->started_at);
+}
+
+TEST_CASE("a transition round-trips with and without a from status", "[codec]") {
+  transition t{.from = job_status::running, .to = job_status::timed_out,
+               .at = at_ms(1'700'000'000'999), .attempt = 3, .reason = "deadline passed"};
+  SECTION("with from") {}
+  SECTION("creation entry without from") { t.from.reset(); t.to = job_status::pending; t.attempt = 0; }
+  const auto d = decode_transition(encode(t));
+  REQUIRE(d);
+  CHECK(d.value->from == t.from);
+  CHECK(d.value->to == t.to);
+  CHECK(d.value->at == t.at);
+  CHECK(d.value->attempt == t.attempt);
+  CHECK(d.value->reason == t.reason);
+}
+
+TEST_CASE("a log line round-trips", "[codec]") {
+  const log_line l{.at = at_ms(1'700'000'000'500), .level = log_level::critical,
+                   .message = "disk full\nretrying", .component = "tool"};
+  const auto d = decode_log(encode(l));
+  REQUIRE(d);
+  CHECK(d.value->at == l.at);
+  CHECK(d.value->level == l.level);
+  CHECK(d.value->message == l.message);
+  CHECK(d.value->component == l.component);
+}
+
+TEST_CASE("an event of each kind round-trips", "[codec]") {
+  event e;
+  e.seq = 0xFFFF'FFFF'0000'0001ull;
+  e.job_id = "01J9Z8Q4K5";
+  e.at = at_ms(1'700'000'000'777);
+  e.tool = "render";
+  SECTION("transition") {
+    e.kind = event_kind::transition;
+    e.from = job_status::pending;
+    e.to = job_status::running;
+    e.attempt = 1;
+    e.reason = "started";
+  }
+  SECTION("progress") {
+    e.kind = event_kind::progress;
+    e.progress = {.percent = 99.9, .current_step = 9, .total_steps = 10,
+                  .step_name = "upload", .estimated_completion = at_ms(1'700'000'001'000)};
+  }
+  SECTION("log") {
+    e.kind = event_kind::log;
+    e.level = log_level::warning;
+    e.message = "slow disk";
+  }
+  const auto d = decode_event(encode(e));
+  REQUIRE(d);
+  const auto& x = *d.value;
+  CHECK(x.seq == e.seq);
+  CHECK(x.job_id == e.job_id);
+  CHECK(x.kind == e.kind);
+  CHECK(x.at == e.at);
+  CHECK(x.from == e.from);
+  CHECK(x.to == e.to);
+  CHECK(x.attempt == e.attempt);
+  CHECK(x.reason == e.reason);
+  CHECK(x.progress == e.progress);
+  CHECK(x.level == e.level);
+  CHECK(x.message == e.message);
+  CHECK(x.tool == e.tool);
+}
+
+TEST_CASE("crc32 matches the IEEE check value", "[codec]") {
+  CHECK(crc32("123456789") == 0xCBF43926u);
+  CHECK(crc32("") == 0u);
+}
+
+TEST_CASE("every single-bit flip of a job record is rejected", "[codec]") {
+  const auto good = encode(full_job());
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      auto bad = good;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      const auto d = decode_job(bad);
+      INFO("byte " << i << " bit " << bit);
+      REQUIRE_FALSE(d);
+      REQUIRE_FALSE(d.error.empty());
+    }
+  }
+}
+
+TEST_CASE("every truncation of a job record is rejected", "[codec]") {
+  const auto good = encode(full_job());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    const auto d = decode_job(std::string_view(good).substr(0, n));
+    INFO("prefix of " << n << " bytes");
+    REQUIRE_FALSE(d);
+    REQUIRE_FALSE(d.error.empty());
+  }
+}
+
+TEST_CASE("a record from a newer format version is refused", "[codec]") {
+  auto bytes = encode(full_job());
+  bytes[1] = 2;
+  const auto d = decode_job(reseal(bytes));
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error, Catch::Contains("newer"));
+}
+
+TEST_CASE("a record of another type is refused", "[codec]") {
+  const auto d = decode_job(encode(log_line{.at = at_ms(0), .level = log_level::info, .message = "hello", .component = "engine"}));
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error, Catch::Contains("not a job record"));
+}
+
+TEST_CASE("an out-of-range status is refused", "[codec]") {
+  auto bytes = encode(transition{.from = std::nullopt, .to = job_status::failed, .at = at_ms(0), .attempt = 0, .reason = ""});
+  // Layout: tag, version, from presence (0), to.
+  REQUIRE(bytes[3] == static_cast<char>(job_status::failed));
+  bytes[3] = 7;
+  const auto d = decode_transition(reseal(bytes));
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error, Catch::Contains("job status 7"));
+}
+
+TEST_CASE("a corrupted checksum is reported as such", "[codec]") {
+  auto bytes = encode(full_job());
+  bytes.back() = static_cast<char>(bytes.back() ^ 0x10);
+  const auto d = decode_job(bytes);
+  REQUIRE_FALSE(d);
+  CHECK(d.error == "checksum mismatch");
+}
+
+TEST_CASE("trailing bytes after the last field are refused", "[codec]") {
+  auto bytes = encode(log_line{.at = at_ms(0), .level = log_level::info, .message = "hello", .component = "engine"});
+  bytes.insert(bytes.size() - 4, "xx");
+  const auto d = decode_log(reseal(bytes));
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error, Catch::Contains("unexpected bytes"));
+}
+
+TEST_CASE("a string length past the end is refused", "[codec]") {
+  auto bytes = encode(log_line{.at = at_ms(0), .level = log_level::info, .message = "hello", .component = "engine"});
+  // Layout: tag, version, at (8), level, then the message length.
+  bytes[11 + 3] = 0x7F;
+  const auto d = decode_log(reseal(bytes));
+  REQUIRE_FALSE(d);
+  CHECK_THAT(d.error, Catch::Contains("overruns"));
+}
