@@ -267,6 +267,7 @@ std::string encode(const job_record& r) {
   w.str(r.idempotency_key);
   w.enumerator(r.status);
   w.i32(r.attempt);
+  w.i32(r.retry_base);
   w.progress(r.progress);
   w.str(r.error);
   w.time(r.created_at);
@@ -297,6 +298,7 @@ decoded<job_record> decode_job(std::string_view bytes) {
   j.idempotency_key = r.str();
   j.status = r.status();
   j.attempt = r.i32();
+  j.retry_base = r.i32();
   j.progress = r.progress();
   j.error = r.str();
   j.created_at = r.time();

@@ -36,6 +36,9 @@ struct job_record {
 
   job_status status = job_status::pending;
   int attempt = 0;
+  /// Attempts made before the latest explicit retry: the retry budget
+  /// counts from here, so an explicit retry starts it afresh.
+  int retry_base = 0;
   overseer::progress progress;
   std::string error;
   time_point created_at;

@@ -172,3 +172,13 @@ private:
 };
 
 }  // namespace overseer
+
+namespace caf {
+class actor_system_config;
+}
+
+namespace overseer {
+/// Registers the engine's message types; a host that passes its own
+/// actor_system to the engine calls this on its config first.
+void register_types(caf::actor_system_config& cfg);
+}  // namespace overseer

@@ -27,6 +27,7 @@ job_record full_job() {
   r.idempotency_key = "req-42";
   r.status = job_status::retrying;
   r.attempt = 2;
+  r.retry_base = 1;
   r.progress = {.percent = 37.5, .current_step = 3, .total_steps = 8,
                 .step_name = "encode", .estimated_completion = at_ms(1'700'000'900'123)};
   r.error = "exit code 3";

@@ -1,0 +1,338 @@
+// The engine facade: validates requests on the caller's thread, hands them
+// to the scheduler, and reads straight from the store.
+#include "overseer/engine.hpp"
+
+#include <condition_variable>
+#include <future>
+#include <thread>
+
+#include <boost/json/serialize.hpp>
+#include <caf/all.hpp>
+
+#include "actors/event_bus.hpp"
+#include "actors/job_id.hpp"
+#include "actors/messages.hpp"
+#include "actors/scheduler.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/key_layout.hpp"
+#include "persistence/record_view.hpp"
+#include "persistence/store.hpp"
+#include "tools/builtin_tools.hpp"
+#include "tools/param_schema.hpp"
+
+namespace overseer {
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::overseer>();
+}
+
+namespace {
+
+caf::actor_system_config& own_config() {
+  // The config must outlive the actor system built from it.
+  static caf::actor_system_config* cfg = [] {
+    auto* c = new caf::actor_system_config;
+    register_types(*c);
+    return c;
+  }();
+  return *cfg;
+}
+
+void check_retry(const retry_policy& r, std::vector<field_error>& errors) {
+  if (r.max_attempts < 1 || r.max_attempts > 100)
+    errors.push_back({"retry.max_attempts", std::to_string(r.max_attempts) + " is outside 1-100"});
+  if (r.initial_backoff.count() < 0)
+    errors.push_back({"retry.initial_backoff_ms", "must not be negative"});
+  if (r.max_backoff < r.initial_backoff)
+    errors.push_back({"retry.max_backoff_ms", "must be at least initial_backoff_ms"});
+  if (!(r.multiplier >= 1.0 && r.multiplier <= 100.0))
+    errors.push_back({"retry.multiplier", "must be between 1 and 100"});
+}
+
+/// Runs an asynchronous call and waits for its answer. If the scheduler
+/// drops the request (it is stopping), the callback is destroyed uncalled and
+/// the broken promise turns into `fallback`.
+template <class T, class Call>
+T await(Call&& call, T fallback) {
+  auto p = std::make_shared<std::promise<T>>();
+  auto f = p->get_future();
+  call([p](T value) { p->set_value(std::move(value)); });
+  try {
+    return f.get();
+  } catch (const std::future_error&) {
+    return fallback;
+  }
+}
+
+const submit_result submit_not_running{errc::not_running, {}, "the engine is stopping", {}, 0, false};
+const change_result change_not_running{errc::not_running, "the engine is stopping", {}};
+
+}  // namespace
+
+struct engine::impl {
+  engine_config config;
+  tool_registry tools;
+  std::unique_ptr<caf::actor_system> own_system;
+  caf::actor_system* system = nullptr;
+  std::unique_ptr<persistence::store> store;
+  std::unique_ptr<actors::event_bus> bus;
+  std::unique_ptr<persistence::group_commit> writer;
+  caf::actor scheduler;
+  std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
+  std::mutex lifecycle;
+  bool started = false;
+
+  explicit impl(engine_config cfg) : config(std::move(cfg)) {
+    if (config.max_concurrent <= 0)
+      config.max_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (config.builtin_tools) tools::register_builtin_tools(tools);
+  }
+
+  /// A submit's record, or the field errors that refuse it.
+  submit_result validate(const job_spec& spec, persistence::job_record& rec) const {
+    submit_result out;
+    auto tool = tools.find(spec.tool);
+    if (spec.tool.empty()) out.errors.push_back({"tool", "is required"});
+    else if (!tool) out.errors.push_back({"tool", "unknown tool \"" + spec.tool + "\""});
+    boost::json::object params;
+    if (tool) {
+      auto errs = tools::validate_params(tool->definition.params, spec.params, params);
+      out.errors.insert(out.errors.end(), errs.begin(), errs.end());
+    }
+    const int priority = spec.priority.value_or(config.default_priority);
+    if (priority < 0 || priority > 10)
+      out.errors.push_back({"priority", std::to_string(priority) + " is outside 0-10"});
+    const int ttl = spec.ttl_hours.value_or(config.default_ttl_hours);
+    if (ttl < 1 || ttl > 168)
+      out.errors.push_back({"ttl_hours", std::to_string(ttl) + " is outside 1-168"});
+    auto timeout = spec.timeout ? spec.timeout : (tool ? tool->definition.timeout : std::nullopt);
+    if (spec.timeout && spec.timeout->count() <= 0)
+      out.errors.push_back({"timeout_s", "must be positive"});
+    const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
+    if (spec.retry) check_retry(retry, out.errors);
+    for (const auto& [k, v] : spec.labels)
+      if (k.empty() || k.size() > 64 || v.size() > 256)
+        out.errors.push_back({"labels." + k, "label keys are 1-64 characters, values at most 256"});
+    if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
+    if (!out.errors.empty()) {
+      out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
+      out.message = "the job spec is invalid";
+      return out;
+    }
+    rec.id = actors::new_job_id();
+    rec.tool = spec.tool;
+    rec.tool_version = tool->definition.version;
+    rec.name = spec.name;
+    rec.params_json = boost::json::serialize(params);
+    rec.priority = priority;
+    rec.labels = spec.labels;
+    rec.timeout_ms = timeout ? std::chrono::duration_cast<std::chrono::milliseconds>(*timeout).count() : 0;
+    rec.retry = retry;
+    rec.ttl_hours = ttl;
+    rec.idempotency_key = spec.idempotency_key;
+    rec.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+    return out;
+  }
+
+  void require_started() const {
+    if (!scheduler) throw error{errc::not_running, "the engine is not started"};
+  }
+};
+
+engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+  impl_->own_system = std::make_unique<caf::actor_system>(own_config());
+  impl_->system = impl_->own_system.get();
+}
+
+engine::engine(caf::actor_system& system, engine_config cfg)
+  : impl_(std::make_unique<impl>(std::move(cfg))) {
+  impl_->system = &system;
+}
+
+engine::~engine() {
+  stop();
+  impl_->own_system.reset();  // waits for every actor, job actors included
+}
+
+tool_registry& engine::tools() noexcept { return impl_->tools; }
+const engine_config& engine::config() const noexcept { return impl_->config; }
+
+void engine::start() {
+  std::lock_guard lock{impl_->lifecycle};
+  if (impl_->started) return;
+  auto& d = *impl_;
+  d.store = std::make_unique<persistence::store>(
+    persistence::store::options{d.config.data_dir, d.config.sync});
+  // Recovery reads before anything writes: unfinished jobs, oldest first.
+  actors::recover_jobs recovered;
+  for (auto s : {job_status::pending, job_status::running, job_status::retrying})
+    d.store->for_each_with_status(s, [&](persistence::job_record&& r) { recovered.jobs.push_back(std::move(r)); });
+  std::sort(recovered.jobs.begin(), recovered.jobs.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  d.bus = std::make_unique<actors::event_bus>();
+  d.writer = std::make_unique<persistence::group_commit>(
+    *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); });
+  d.scheduler = actors::spawn_scheduler(
+    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts});
+  caf::anon_send(d.scheduler, std::move(recovered));
+  d.started = true;
+}
+
+void engine::stop() {
+  std::lock_guard lock{impl_->lifecycle};
+  auto& d = *impl_;
+  if (!d.started) return;
+  caf::anon_send(d.scheduler, actors::shut_down{});
+  // Tools see their stop flag; wait for their threads before the store goes.
+  while (d.live_attempts->load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  caf::anon_send_exit(d.scheduler, caf::exit_reason::user_shutdown);
+  d.scheduler = nullptr;
+  d.writer->stop();
+  d.bus->stop();
+  d.writer.reset();
+  d.bus.reset();
+  d.store.reset();
+  d.started = false;
+}
+
+void engine::submit_async(job_spec spec, std::function<void(submit_result)> done) {
+  auto rec = std::make_shared<persistence::job_record>();
+  auto checked = impl_->validate(spec, *rec);
+  if (checked.code != errc::ok) {
+    done(std::move(checked));
+    return;
+  }
+  if (!impl_->scheduler) {
+    done({errc::not_running, {}, "the engine is not started", {}, 0, false});
+    return;
+  }
+  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(done)});
+}
+
+submit_result engine::try_submit(job_spec spec) {
+  return await<submit_result>([&](auto cb) { submit_async(std::move(spec), std::move(cb)); },
+                              submit_not_running);
+}
+
+std::string engine::submit(job_spec spec) {
+  auto r = try_submit(std::move(spec));
+  if (r.code != errc::ok) {
+    std::string msg = r.message;
+    for (const auto& e : r.errors) msg += "; " + e.field + ": " + e.message;
+    throw error{r.code, msg, std::move(r.errors)};
+  }
+  return r.job_id;
+}
+
+void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done) {
+  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  caf::anon_send(impl_->scheduler, actors::cancel_job{std::string{job_id}, std::move(done)});
+}
+
+change_result engine::cancel(std::string_view job_id) {
+  return await<change_result>([&](auto cb) { cancel_async(job_id, std::move(cb)); }, change_not_running);
+}
+
+void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done) {
+  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, std::move(done)});
+}
+
+change_result engine::retry(std::string_view job_id) {
+  return await<change_result>([&](auto cb) { retry_async(job_id, std::move(cb)); }, change_not_running);
+}
+
+std::optional<job_view> engine::get(std::string_view job_id) const {
+  impl_->require_started();
+  auto rec = impl_->store->get_job(job_id);
+  if (!rec) return std::nullopt;
+  std::optional<std::string> result;
+  if (rec->status == job_status::completed) result = impl_->store->get_result(job_id);
+  return persistence::to_view(*rec, result);
+}
+
+list_result engine::list(const list_query& q) const {
+  impl_->require_started();
+  list_result out;
+  // Walk the narrowest index newest first; the other filters are checked on
+  // the record, which also drops index entries a concurrent write just moved.
+  const std::string prefix = q.status         ? persistence::keys::status_prefix(*q.status)
+                             : !q.tool.empty() ? persistence::keys::tool_prefix(q.tool)
+                                               : std::string{};
+  impl_->store->scan_ids_newest_first(prefix, [&](std::string_view id) {
+    auto rec = impl_->store->get_job(id);
+    if (!rec) return true;
+    if ((q.status && rec->status != *q.status) || (!q.tool.empty() && rec->tool != q.tool) ||
+        (q.created_after && rec->created_at < *q.created_after) ||
+        (q.created_before && rec->created_at >= *q.created_before))
+      return true;
+    if (out.total_count >= q.offset && out.jobs.size() < q.limit) {
+      std::optional<std::string> result;
+      if (rec->status == job_status::completed) result = impl_->store->get_result(id);
+      out.jobs.push_back(persistence::to_view(*rec, result));
+    }
+    ++out.total_count;
+    return true;
+  });
+  return out;
+}
+
+std::vector<transition> engine::history(std::string_view job_id) const {
+  impl_->require_started();
+  return impl_->store->history(job_id);
+}
+
+std::vector<log_line> engine::logs(std::string_view job_id, log_level min_level, std::size_t limit,
+                                   std::size_t offset, std::size_t* total) const {
+  impl_->require_started();
+  return impl_->store->logs(job_id, min_level, limit, offset, total);
+}
+
+std::optional<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::mutex m;
+  std::condition_variable cv;
+  bool changed = false;
+  // Subscribe before reading, so a transition between the two is not missed.
+  auto sub = subscribe(filter::job(std::string{job_id}), [&](const event& e) {
+    if (e.kind != event_kind::transition || !is_terminal(e.to)) return;
+    std::lock_guard lock{m};
+    changed = true;
+    cv.notify_all();
+  });
+  for (;;) {
+    auto v = get(job_id);
+    if (!v) return std::nullopt;
+    if (is_terminal(v->status)) return v;
+    std::unique_lock lock{m};
+    if (!cv.wait_until(lock, deadline, [&] { return changed; })) return std::nullopt;
+    changed = false;
+  }
+}
+
+subscription engine::subscribe(filter f, std::function<void(const event&)> on_event) {
+  impl_->require_started();
+  return impl_->bus->subscribe(std::move(f), std::move(on_event));
+}
+
+std::uint64_t engine::last_seq() const {
+  impl_->require_started();
+  return impl_->store->next_seq() - 1;
+}
+
+bool engine::resume_tool(std::string_view name) {
+  impl_->require_started();
+  return await<bool>(
+    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::resume_tool{std::string{name}, std::move(cb)}); },
+    false);
+}
+
+engine_stats engine::stats() const {
+  impl_->require_started();
+  return await<engine_stats>(
+    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::get_stats{std::move(cb)}); }, engine_stats{});
+}
+
+caf::actor engine::scheduler() const { return impl_->scheduler; }
+
+}  // namespace overseer

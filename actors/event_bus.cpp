@@ -1,0 +1,58 @@
+#include "actors/event_bus.hpp"
+
+namespace overseer::actors {
+
+event_bus::event_bus() : thread_([this] { run(); }) {}
+
+event_bus::~event_bus() { stop(); }
+
+void event_bus::stop() {
+  {
+    std::lock_guard lock{queue_mutex_};
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void event_bus::publish(std::vector<event>&& events) {
+  {
+    std::lock_guard lock{queue_mutex_};
+    queue_.push_back(std::move(events));
+  }
+  cv_.notify_one();
+}
+
+subscription event_bus::subscribe(filter f, callback cb) {
+  std::lock_guard lock{subscribers_mutex_};
+  const auto id = next_id_++;
+  subscribers_.emplace(id, std::make_shared<subscriber>(subscriber{std::move(f), std::move(cb)}));
+  return subscription{[this, id] { unsubscribe(id); }};
+}
+
+void event_bus::unsubscribe(std::uint64_t id) {
+  // Recursive: a callback may drop its own subscription.
+  std::lock_guard lock{subscribers_mutex_};
+  subscribers_.erase(id);
+}
+
+void event_bus::run() {
+  for (;;) {
+    std::vector<event> batch;
+    {
+      std::unique_lock lock{queue_mutex_};
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::lock_guard lock{subscribers_mutex_};
+    for (const auto& e : batch) {
+      for (const auto& [id, sub] : subscribers_)
+        if (sub->f.matches(e)) sub->cb(e);
+      last_dispatched_ = e.seq;
+    }
+  }
+}
+
+}  // namespace overseer::actors

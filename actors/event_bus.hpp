@@ -1,0 +1,63 @@
+// Fan-out of committed events to subscribers.
+//
+// The group-commit writer hands each committed batch here, in sequence
+// order; one dispatch thread delivers them, so a slow subscriber slows only
+// delivery, never the writer or the scheduler. Within the bus, events reach
+// every subscriber in sequence order. A subscriber added while events are in
+// flight sees only events dispatched after it was added.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "overseer/event.hpp"
+
+namespace overseer::actors {
+
+class event_bus {
+public:
+  using callback = std::function<void(const event&)>;
+
+  event_bus();
+  ~event_bus();
+  event_bus(const event_bus&) = delete;
+  event_bus& operator=(const event_bus&) = delete;
+
+  /// Called by the writer after a commit, in commit order.
+  void publish(std::vector<event>&& events);
+  /// The returned subscription unsubscribes; once that returns, `cb` is not
+  /// running (unless called from `cb` itself) and never runs again.
+  [[nodiscard]] subscription subscribe(filter f, callback cb);
+  /// The seq of the last event handed to subscribers.
+  [[nodiscard]] std::uint64_t last_dispatched() const noexcept { return last_dispatched_; }
+  void stop();
+
+private:
+  struct subscriber {
+    filter f;
+    callback cb;
+  };
+  void run();
+  void unsubscribe(std::uint64_t id);
+
+  std::mutex queue_mutex_;
+  std::condition_variable cv_;
+  std::deque<std::vector<event>> queue_;
+  bool stopping_ = false;
+
+  // Held while a callback runs, so unsubscribe can wait for it to finish.
+  std::recursive_mutex subscribers_mutex_;
+  std::map<std::uint64_t, std::shared_ptr<subscriber>> subscribers_;
+  std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> last_dispatched_{0};
+  std::thread thread_;
+};
+
+}  // namespace overseer::actors

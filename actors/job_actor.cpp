@@ -1,0 +1,103 @@
+#include "actors/job_actor.hpp"
+
+#include <future>
+
+namespace overseer::actors {
+
+namespace {
+
+class context final : public job_context {
+public:
+  context(caf::blocking_actor* self, attempt_args& args) : self_(self), args_(args) {}
+
+  const std::string& job_id() const noexcept override { return args_.job_id; }
+  int attempt() const noexcept override { return args_.attempt; }
+  const boost::json::object& params() const noexcept override { return args_.params; }
+
+  void progress(const overseer::progress& p) override {
+    std::lock_guard lock{mutex_};
+    pending_ = p;
+    maybe_flush(false);
+  }
+
+  void log(log_level level, std::string_view message) override {
+    std::lock_guard lock{mutex_};
+    // Progress reported before this line is sent first, keeping job order.
+    maybe_flush(false);
+    self_->send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, std::string{message}});
+  }
+
+  void checkpoint(std::string bytes) override {
+    {
+      std::lock_guard lock{mutex_};
+      maybe_flush(true);
+    }
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    self_->send(args_.scheduler,
+                save_checkpoint{args_.job_id, args_.attempt, bytes,
+                                [promise](bool durable) { promise->set_value(durable); }});
+    try {
+      if (future.get()) last_checkpoint_ = std::move(bytes);
+    } catch (const std::future_error&) {
+      // The scheduler is gone (engine stopping): the checkpoint is not saved.
+    }
+  }
+
+  std::optional<std::string> last_checkpoint() const override {
+    std::lock_guard lock{mutex_};
+    return last_checkpoint_;
+  }
+
+  bool stop_requested() const noexcept override { return args_.control->stop_requested(); }
+
+  bool sleep_for(std::chrono::milliseconds d) override {
+    const bool stop = args_.control->sleep_for(d);
+    std::lock_guard lock{mutex_};
+    maybe_flush(false);
+    return stop;
+  }
+
+  /// The last progress before the result is always sent.
+  void finish() {
+    std::lock_guard lock{mutex_};
+    maybe_flush(true);
+  }
+
+private:
+  void maybe_flush(bool force) {
+    if (!pending_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_sent_ < args_.progress_interval) return;
+    self_->send(args_.scheduler, progress_reported{args_.job_id, args_.attempt, std::move(*pending_)});
+    pending_.reset();
+    last_sent_ = now;
+  }
+
+  caf::blocking_actor* self_;
+  attempt_args& args_;
+  mutable std::mutex mutex_;
+  std::optional<overseer::progress> pending_;
+  std::chrono::steady_clock::time_point last_sent_{};
+  std::optional<std::string> last_checkpoint_ = args_.checkpoint;
+};
+
+}  // namespace
+
+void job_actor(caf::blocking_actor* self, attempt_args args) {
+  context ctx{self, args};
+  auto result = [&]() -> tool_result {
+    // Tool code is foreign: whatever it throws ends this attempt, not the engine.
+    try {
+      return args.tool->body(ctx);
+    } catch (const std::exception& e) {
+      return failure(std::string{"tool threw: "} + e.what());
+    } catch (...) {
+      return failure("tool threw a non-standard exception");
+    }
+  }();
+  ctx.finish();
+  self->send(args.scheduler, attempt_finished{args.job_id, args.attempt, std::move(result)});
+}
+
+}  // namespace overseer::actors

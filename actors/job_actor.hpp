@@ -1,0 +1,38 @@
+// The job actor: one per attempt, running the tool body on a thread of its
+// own (spawned detached and monitored by the scheduler), so blocking tool
+// code never runs on CAF's cooperative threads.
+//
+// It relays progress (coalesced: latest wins, at most one per interval, the
+// last always sent), log lines and checkpoints to the scheduler, reports the
+// result as attempt_finished, and exits. A body that throws is a failed
+// attempt carrying the exception's message. The scheduler decides what any
+// of it means: a message from an attempt that is no longer current is
+// dropped there.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "overseer/tool.hpp"
+
+namespace overseer::actors {
+
+struct attempt_args {
+  caf::actor scheduler;
+  std::shared_ptr<const tool_registry::entry> tool;
+  std::string job_id;
+  int attempt = 0;
+  boost::json::object params;
+  std::optional<std::string> checkpoint;
+  std::shared_ptr<attempt_control> control;
+  std::chrono::milliseconds progress_interval{200};
+};
+
+void job_actor(caf::blocking_actor* self, attempt_args args);
+
+}  // namespace overseer::actors

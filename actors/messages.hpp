@@ -1,0 +1,172 @@
+// Every message the scheduler and job actors exchange, and the one type-ID
+// block that registers them with CAF.
+//
+// The messages never leave the process (the engine is not distributed), so
+// they carry shared records and reply callbacks instead of being
+// serializable; CAF_ALLOW_UNSAFE_MESSAGE_TYPE says so. Commands are
+// imperative (submit_job), facts past tense (attempt_finished).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "overseer/engine.hpp"
+#include "overseer/tool.hpp"
+#include "persistence/codec.hpp"
+
+namespace overseer::actors {
+
+/// Shared between the scheduler and one running attempt: the cooperative
+/// stop flag the tool polls, and a wake-up for tools sleeping on it.
+class attempt_control {
+public:
+  void request_stop() {
+    {
+      std::lock_guard lock{mutex_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+  }
+  [[nodiscard]] bool stop_requested() const noexcept { return stop_.load(); }
+  /// Sleeps up to `d` or until a stop is requested; returns stop_requested().
+  bool sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lock{mutex_};
+    cv_.wait_for(lock, d, [this] { return stop_.load(); });
+    return stop_;
+  }
+
+private:
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+using submit_reply = std::function<void(submit_result)>;
+using change_reply = std::function<void(change_result)>;
+
+struct submit_job {
+  std::shared_ptr<persistence::job_record> record;
+  submit_reply reply;
+};
+
+struct cancel_job {
+  std::string job_id;
+  change_reply reply;
+};
+
+struct retry_job {
+  std::string job_id;
+  change_reply reply;
+};
+
+/// The store's answer to a retry_job read.
+struct retry_loaded {
+  std::string job_id;
+  std::optional<persistence::job_record> record;
+  change_reply reply;
+};
+
+/// Unfinished jobs found in the store at start, oldest first.
+struct recover_jobs {
+  std::vector<persistence::job_record> jobs;
+};
+
+struct attempt_finished {
+  std::string job_id;
+  int attempt;
+  std::optional<tool_result> result;  // optional: CAF needs a default constructor
+};
+
+struct progress_reported {
+  std::string job_id;
+  int attempt;
+  overseer::progress value;
+};
+
+struct log_reported {
+  std::string job_id;
+  int attempt;
+  log_level level;
+  std::string message;
+};
+
+struct save_checkpoint {
+  std::string job_id;
+  int attempt;
+  std::string bytes;
+  std::function<void(bool durable)> done;
+};
+
+struct attempt_timed_out {
+  std::string job_id;
+  int attempt;
+};
+
+struct backoff_elapsed {
+  std::string job_id;
+  int attempt;
+};
+
+/// From the writer: the writes flushed under `token` are durable (or failed).
+struct writes_committed {
+  std::uint64_t token;
+  bool ok;
+};
+
+struct get_stats {
+  std::function<void(engine_stats)> reply;
+};
+
+struct resume_tool {
+  std::string name;
+  std::function<void(bool)> reply;
+};
+
+/// Stop every attempt (they stay "running" in the store and resume as
+/// interrupted at the next start), then quit.
+struct shut_down {};
+
+}  // namespace overseer::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::submit_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::recover_jobs))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_finished))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::progress_reported))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::log_reported))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::save_checkpoint))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_timed_out))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::backoff_elapsed))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::writes_committed))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::get_stats))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
+CAF_END_TYPE_ID_BLOCK(overseer)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::recover_jobs)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_finished)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::progress_reported)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_reported)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::save_checkpoint)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_timed_out)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::backoff_elapsed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::writes_committed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)

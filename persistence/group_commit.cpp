@@ -1,0 +1,147 @@
+#include "persistence/group_commit.hpp"
+
+#include <cstdio>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "persistence/key_layout.hpp"
+
+namespace overseer::persistence {
+
+namespace {
+
+transition to_transition(const event& e) { return {e.from, e.to, e.at, e.attempt, e.reason}; }
+
+log_line to_log_line(const event& e) { return {e.at, e.level, e.message, "tool"}; }
+
+}  // namespace
+
+group_commit::group_commit(store& db, publish_fn publish)
+  : db_(db), publish_(std::move(publish)), next_seq_(db.next_seq()), thread_([this] { run(); }) {}
+
+group_commit::~group_commit() { stop(); }
+
+void group_commit::stop() {
+  {
+    std::lock_guard lock{mutex_};
+    if (stopping_) {
+      if (!thread_.joinable()) return;
+    }
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void group_commit::write(std::vector<job_write> writes, done_fn done) {
+  {
+    std::lock_guard lock{mutex_};
+    queue_.push_back({std::move(writes), std::move(done), nullptr});
+  }
+  cv_.notify_one();
+}
+
+void group_commit::read(std::function<void()> fn) {
+  {
+    std::lock_guard lock{mutex_};
+    queue_.push_back({{}, nullptr, std::move(fn)});
+  }
+  cv_.notify_one();
+}
+
+void group_commit::run() {
+  std::deque<request> batch;
+  std::vector<event> published;
+  for (;;) {
+    {
+      std::unique_lock lock{mutex_};
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is drained
+      batch.swap(queue_);
+    }
+    // Reads must see every write queued before them, so a read splits the
+    // drained requests: commit the writes ahead of it, then run it.
+    while (!batch.empty()) {
+      std::deque<request> writes;
+      while (!batch.empty() && !batch.front().read) {
+        writes.push_back(std::move(batch.front()));
+        batch.pop_front();
+      }
+      if (!writes.empty()) {
+        published.clear();
+        const bool ok = commit(writes, published);
+        // Publish only after the batch is synced: a subscriber must never
+        // see a transition that a crash could undo.
+        if (ok && !published.empty()) publish_(std::move(published));
+        for (auto& r : writes)
+          if (r.done) r.done(ok);
+      }
+      if (!batch.empty()) {
+        batch.front().read();
+        batch.pop_front();
+      }
+    }
+  }
+}
+
+bool group_commit::commit(std::deque<request>& requests, std::vector<event>& published) {
+  rocksdb::WriteBatch wb;
+  const auto first_seq = next_seq_;
+  auto seq = next_seq_;
+  auto put = [&](family f, const std::string& k, const std::string& v) {
+    // Batch puts only fail on corrupt batches, which cannot happen here.
+    wb.Put(db_.handle(f), k, v).PermitUncheckedError();
+  };
+  for (auto& r : requests) {
+    for (auto& w : r.writes) {
+      if (const auto* rec = w.record.get()) {
+        put(family::jobs, rec->id, encode(*rec));
+        if (w.created || w.previous_status != rec->status) {
+          if (w.previous_status)
+            wb.Delete(db_.handle(family::index),
+                      keys::index_entry(keys::status_prefix(*w.previous_status), rec->created_at, rec->id))
+              .PermitUncheckedError();
+          put(family::index, keys::index_entry(keys::status_prefix(rec->status), rec->created_at, rec->id), {});
+        }
+        if (w.created)
+          put(family::index, keys::index_entry(keys::tool_prefix(rec->tool), rec->created_at, rec->id), {});
+      }
+      if (w.result_json && w.record) put(family::results, w.record->id, *w.result_json);
+      for (auto& e : w.events) {
+        e.seq = seq++;
+        put(family::events, keys::event(e.seq), encode(e));
+        switch (e.kind) {
+          case event_kind::transition:
+            put(family::history, keys::job_seq(e.job_id, e.seq), encode(to_transition(e)));
+            break;
+          case event_kind::log:
+            put(family::logs, keys::job_seq(e.job_id, e.seq), encode(to_log_line(e)));
+            break;
+          case event_kind::progress:
+            break;
+        }
+        published.push_back(e);
+      }
+    }
+  }
+  std::string next;
+  keys::append_be64(next, seq);
+  put(family::meta, std::string{keys::next_seq_key}, next);
+
+  rocksdb::WriteOptions opts;
+  opts.sync = db_.sync();
+  auto s = db_.db().Write(opts, &wb);
+  if (!s.ok()) {
+    std::fprintf(stderr, "overseer: group commit failed: %s\n", s.ToString().c_str());
+    healthy_ = false;
+    next_seq_ = first_seq;
+    published.clear();
+    return false;
+  }
+  next_seq_ = seq;
+  ++commits_;
+  return true;
+}
+
+}  // namespace overseer::persistence

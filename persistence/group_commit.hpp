@@ -1,0 +1,84 @@
+// The one writer: group commit of everything the engine stores.
+//
+// Callers enqueue work and return at once. A single thread drains everything
+// queued, writes it as one synced WriteBatch, and only then publishes the
+// batch's events and runs the completion callbacks, in enqueue order. So one
+// fsync serves many concurrent requests, nothing is published before it is
+// durable, and the global event sequence increases in commit order. Reads
+// queued here (`read`) run on the same thread after every earlier write,
+// which gives them a consistent view of the scheduler's own changes.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "overseer/event.hpp"
+#include "persistence/codec.hpp"
+#include "persistence/store.hpp"
+
+namespace overseer::persistence {
+
+/// Everything one change of one job writes, atomically with the others of
+/// its commit.
+struct job_write {
+  /// The record as it is now; null when this change leaves it alone.
+  std::shared_ptr<const job_record> record;
+  /// The status the stored record had, to move its index entry; empty for a
+  /// new job (which also gets its tool entry).
+  std::optional<job_status> previous_status;
+  bool created = false;
+  std::optional<std::string> result_json;
+  /// Given their seq here. Transitions also go to history, logs to logs.
+  std::vector<event> events;
+};
+
+class group_commit {
+public:
+  using publish_fn = std::function<void(std::vector<event>&&)>;
+  using done_fn = std::function<void(bool ok)>;
+
+  group_commit(store& db, publish_fn publish);
+  ~group_commit();  ///< drains what is queued, then stops
+  group_commit(const group_commit&) = delete;
+  group_commit& operator=(const group_commit&) = delete;
+
+  /// Queues writes; `done(true)` runs on the writer thread once they are
+  /// durable and their events published (false: the write failed).
+  void write(std::vector<job_write> writes, done_fn done);
+  /// Queues a read behind every write queued so far.
+  void read(std::function<void()> fn);
+  void stop();
+
+  [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
+  [[nodiscard]] bool healthy() const noexcept { return healthy_; }
+
+private:
+  struct request {
+    std::vector<job_write> writes;
+    done_fn done;
+    std::function<void()> read;
+  };
+  void run();
+  bool commit(std::deque<request>& batch, std::vector<event>& published);
+
+  store& db_;
+  publish_fn publish_;
+  std::uint64_t next_seq_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<request> queue_;
+  bool stopping_ = false;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<bool> healthy_{true};
+  std::thread thread_;
+};
+
+}  // namespace overseer::persistence

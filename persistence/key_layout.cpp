@@ -1,0 +1,58 @@
+#include "persistence/key_layout.hpp"
+
+#include <chrono>
+
+namespace overseer::persistence::keys {
+
+void append_be64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+std::uint64_t read_be64(std::string_view bytes) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+std::string job_seq(std::string_view job_id, std::uint64_t seq) {
+  std::string k{job_id};
+  append_be64(k, seq);
+  return k;
+}
+
+std::string event(std::uint64_t seq) {
+  std::string k;
+  append_be64(k, seq);
+  return k;
+}
+
+std::string status_prefix(job_status s) {
+  std::string k{"status:"};
+  k += to_string(s);
+  k += ':';
+  return k;
+}
+
+std::string tool_prefix(std::string_view tool) {
+  std::string k{"tool:"};
+  k += tool;
+  k += ':';
+  return k;
+}
+
+std::string index_entry(std::string_view prefix, time_point created, std::string_view job_id) {
+  std::string k{prefix};
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(created.time_since_epoch());
+  append_be64(k, static_cast<std::uint64_t>(ms.count()));
+  k += job_id;
+  return k;
+}
+
+std::string_view index_job_id(std::string_view entry) noexcept {
+  // Ids are "job_" + 26 characters; the entry ends with one.
+  constexpr std::size_t id_size = 30;
+  return entry.size() >= id_size ? entry.substr(entry.size() - id_size) : std::string_view{};
+}
+
+}  // namespace overseer::persistence::keys

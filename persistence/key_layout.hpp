@@ -1,0 +1,38 @@
+// Keys of the RocksDB column families (DESIGN.md "Persistence layout").
+//
+// Numbers inside keys are big-endian so that byte order is numeric order:
+// history and logs of one job are a prefix scan in sequence order, events
+// a range scan from any sequence number, and index entries sort by creation
+// time. Job ids are fixed-length and time-ordered (ULIDs), so the jobs family
+// itself iterates in creation order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "overseer/job.hpp"
+
+namespace overseer::persistence::keys {
+
+inline constexpr std::string_view schema_version_key = "schema_version";
+inline constexpr std::string_view next_seq_key = "next_seq";
+inline constexpr int schema_version = 1;
+
+void append_be64(std::string& out, std::uint64_t v);
+[[nodiscard]] std::uint64_t read_be64(std::string_view bytes) noexcept;
+
+/// history and logs: job id, then the event's global seq.
+[[nodiscard]] std::string job_seq(std::string_view job_id, std::uint64_t seq);
+/// events: the global seq.
+[[nodiscard]] std::string event(std::uint64_t seq);
+
+/// index entries: "status:<status>:" / "tool:<tool>:" + be64 created-ms + id.
+[[nodiscard]] std::string status_prefix(job_status s);
+[[nodiscard]] std::string tool_prefix(std::string_view tool);
+[[nodiscard]] std::string index_entry(std::string_view prefix, time_point created,
+                                      std::string_view job_id);
+/// The job id at the end of an index entry.
+[[nodiscard]] std::string_view index_job_id(std::string_view entry) noexcept;
+
+}  // namespace overseer::persistence::keys

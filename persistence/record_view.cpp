@@ -1,0 +1,37 @@
+#include "persistence/record_view.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace overseer::persistence {
+
+job_view to_view(const job_record& r, const std::optional<std::string>& result_json) {
+  job_view v;
+  v.id = r.id;
+  v.tool = r.tool;
+  v.name = r.name;
+  v.status = r.status;
+  v.attempt = r.attempt;
+  v.priority = r.priority;
+  v.labels = r.labels;
+  boost::system::error_code ec;
+  if (auto params = boost::json::parse(r.params_json, ec); !ec && params.is_object())
+    v.params = std::move(params.as_object());
+  v.progress = r.progress;
+  if (result_json) {
+    auto result = boost::json::parse(*result_json, ec);
+    if (!ec) v.result = std::move(result);
+  }
+  v.error = r.error;
+  v.created_at = r.created_at;
+  v.started_at = r.started_at;
+  v.completed_at = r.completed_at;
+  v.next_attempt_at = r.next_attempt_at;
+  if (r.timeout_ms > 0)
+    v.timeout = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds{r.timeout_ms});
+  v.retry = r.retry;
+  v.ttl_hours = r.ttl_hours;
+  v.idempotency_key = r.idempotency_key;
+  return v;
+}
+
+}  // namespace overseer::persistence

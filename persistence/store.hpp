@@ -1,0 +1,86 @@
+// The RocksDB store: column families, schema check, and the read side.
+//
+// Reads go straight to RocksDB (thread-safe), so status polling never queues
+// behind writes. All writes go through group_commit, the one writer. Opening
+// checks the schema version: a newer one refuses to start with a message
+// rather than misreading data. A corrupt record is reported (counted and
+// logged to stderr once) and skipped by scans, never a crash.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "overseer/event.hpp"
+#include "overseer/job.hpp"
+#include "persistence/codec.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace overseer::persistence {
+
+enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta };
+inline constexpr std::size_t family_count = 7;
+
+class store {
+public:
+  struct options {
+    std::filesystem::path dir;
+    bool sync = true;
+  };
+
+  /// Opens (creating if missing). Throws overseer::error(store_failure) with
+  /// RocksDB's message, or the schema-version refusal.
+  explicit store(const options& opts);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// The record, nullopt if there is none; a corrupt record is reported via
+  /// `error` (when given) and also returns nullopt.
+  [[nodiscard]] std::optional<job_record> get_job(std::string_view id,
+                                                  std::string* error = nullptr) const;
+  [[nodiscard]] std::optional<std::string> get_result(std::string_view id) const;
+  [[nodiscard]] std::vector<transition> history(std::string_view id) const;
+  [[nodiscard]] std::vector<log_line> logs(std::string_view id, log_level min_level,
+                                           std::size_t limit, std::size_t offset,
+                                           std::size_t* total) const;
+  /// Calls `fn` for each readable record with status `s`, oldest first.
+  void for_each_with_status(job_status s, const std::function<void(job_record&&)>& fn) const;
+  /// Ids from an index prefix (keys::status_prefix / tool_prefix), newest
+  /// first, or from the jobs family when `prefix` is empty. `fn` returns false
+  /// to stop.
+  void scan_ids_newest_first(std::string_view prefix,
+                             const std::function<bool(std::string_view id)>& fn) const;
+  /// Events with seq > `after`, oldest first, at most `max`.
+  [[nodiscard]] std::vector<event> events_after(std::uint64_t after, std::size_t max) const;
+  /// The next event sequence number (1 + the newest stored).
+  [[nodiscard]] std::uint64_t next_seq() const;
+  /// Records found unreadable since open.
+  [[nodiscard]] std::uint64_t corrupt_records() const noexcept { return corrupt_.load(); }
+
+  [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(family f) const noexcept {
+    return handles_[static_cast<std::size_t>(f)];
+  }
+  [[nodiscard]] bool sync() const noexcept { return sync_; }
+
+private:
+  void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  bool sync_;
+  mutable std::atomic<std::uint64_t> corrupt_{0};
+};
+
+}  // namespace overseer::persistence

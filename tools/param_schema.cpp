@@ -1,0 +1,215 @@
+#include "tools/param_schema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <regex>
+#include <string>
+#include <string_view>
+
+#include <boost/json/serialize.hpp>
+
+namespace overseer::tools {
+namespace {
+
+constexpr std::array<std::string_view, 6> types = {"string", "integer", "number",
+                                                   "boolean", "object",  "array"};
+constexpr std::array<std::string_view, 8> entry_keys = {
+  "type", "required", "default", "minimum", "maximum", "enum", "pattern", "description"};
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+double as_double(const boost::json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return v.get_double();
+}
+
+// boost::json prints doubles as "1.5E0"; messages read better as "1.5".
+std::string render(const boost::json::value& v) {
+  if (!v.is_double()) return boost::json::serialize(v);
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+  return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
+}
+
+bool is_integer(const boost::json::value& v) {
+  if (v.is_int64() || v.is_uint64()) return true;
+  return v.is_double() && std::isfinite(v.get_double()) &&
+         v.get_double() == std::trunc(v.get_double());
+}
+
+bool has_type(const boost::json::value& v, std::string_view type) {
+  if (type == "string") return v.is_string();
+  if (type == "integer") return is_integer(v);
+  if (type == "number") return v.is_number();
+  if (type == "boolean") return v.is_bool();
+  if (type == "object") return v.is_object();
+  if (type == "array") return v.is_array();
+  return false;
+}
+
+// 2 and 2.0 are the same enum member although boost::json keeps them apart.
+bool same_value(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_number() && b.is_number()) return as_double(a) == as_double(b);
+  return a == b;
+}
+
+std::size_t levenshtein(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The nearest candidate, if it is close enough to be a plausible typo.
+template <class Names>
+std::string suggestion(std::string_view name, const Names& candidates) {
+  std::string best;
+  std::size_t best_distance = 4;
+  for (std::string_view c : candidates) {
+    if (auto d = levenshtein(name, c); d < best_distance && d < name.size()) {
+      best = std::string(c);
+      best_distance = d;
+    }
+  }
+  return best.empty() ? std::string{} : "; did you mean " + quote(best) + "?";
+}
+
+// Checks one value against its (well-formed) entry; appends at most one error.
+void check_value(const boost::json::object& entry, const boost::json::value& v,
+                 const std::string& field, std::vector<field_error>& errors) {
+  auto fail = [&](std::string message) { errors.push_back({field, std::move(message)}); };
+  if (const auto* type = entry.if_contains("type"); type && type->is_string()) {
+    if (!has_type(v, type->get_string())) {
+      return fail("expected " + std::string(type->get_string()) + ", found " + render(v));
+    }
+  }
+  if (v.is_number()) {
+    const auto* min = entry.if_contains("minimum");
+    if (min && min->is_number() && as_double(v) < as_double(*min)) {
+      return fail(render(v) + " is below the minimum " + render(*min));
+    }
+    const auto* max = entry.if_contains("maximum");
+    if (max && max->is_number() && as_double(v) > as_double(*max)) {
+      return fail(render(v) + " is above the maximum " + render(*max));
+    }
+  }
+  if (const auto* options = entry.if_contains("enum"); options && options->is_array()) {
+    const auto& arr = options->get_array();
+    if (std::none_of(arr.begin(), arr.end(), [&](const auto& o) { return same_value(o, v); })) {
+      return fail(render(v) + " is not one of " + boost::json::serialize(arr));
+    }
+  }
+  const auto* pattern = entry.if_contains("pattern");
+  if (pattern && pattern->is_string() && v.is_string()) {
+    try {
+      std::regex re(pattern->get_string().c_str(), std::regex::ECMAScript);
+      if (!std::regex_match(v.get_string().c_str(), re)) {
+        fail(render(v) + " does not match the pattern " + std::string(pattern->get_string()));
+      }
+    } catch (const std::regex_error&) {
+      fail("the schema's pattern does not compile");  // check_schema should have caught it
+    }
+  }
+}
+
+void check_entry(const std::string& field, const boost::json::object& entry,
+                 std::vector<field_error>& errors) {
+  auto fail = [&](const std::string& f, std::string message) {
+    errors.push_back({f, std::move(message)});
+  };
+  const auto before = errors.size();
+  for (const auto& [key, value] : entry) {
+    const std::string f = field + "." + std::string(key);
+    if (std::find(entry_keys.begin(), entry_keys.end(), key) == entry_keys.end()) {
+      fail(f, "unknown key " + quote(key) + suggestion(key, entry_keys));
+    } else if (key == "type") {
+      if (!value.is_string() ||
+          std::find(types.begin(), types.end(), value.get_string()) == types.end()) {
+        fail(f, "expected one of string, integer, number, boolean, object, array; found " +
+                    render(value));
+      }
+    } else if (key == "required" && !value.is_bool()) {
+      fail(f, "expected boolean, found " + render(value));
+    } else if ((key == "minimum" || key == "maximum") && !value.is_number()) {
+      fail(f, "expected number, found " + render(value));
+    } else if (key == "enum" && !value.is_array()) {
+      fail(f, "expected array, found " + render(value));
+    } else if ((key == "description" || key == "pattern") && !value.is_string()) {
+      fail(f, "expected string, found " + render(value));
+    } else if (key == "pattern") {
+      try {
+        std::regex re(value.get_string().c_str(), std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        fail(f, render(value) + " is not a valid regular expression: " + e.what());
+      }
+    }
+  }
+  if (!entry.contains("type")) fail(field + ".type", "is required");
+  const auto* min = entry.if_contains("minimum");
+  const auto* max = entry.if_contains("maximum");
+  if (min && max && min->is_number() && max->is_number() && as_double(*min) > as_double(*max)) {
+    fail(field + ".minimum", "minimum " + render(*min) + " is above the maximum " + render(*max));
+  }
+  // A default is only checked against rules that are themselves sound.
+  if (const auto* def = entry.if_contains("default"); def && errors.size() == before) {
+    check_value(entry, *def, field + ".default", errors);
+  }
+}
+
+}  // namespace
+
+std::vector<field_error> check_schema(const boost::json::object& schema) {
+  std::vector<field_error> errors;
+  for (const auto& [name, entry] : schema) {
+    const std::string field = "params." + std::string(name);
+    if (!entry.is_object()) {
+      errors.push_back({field, "expected an object, found " + render(entry)});
+    } else {
+      check_entry(field, entry.get_object(), errors);
+    }
+  }
+  return errors;
+}
+
+std::vector<field_error> validate_params(const boost::json::object& schema,
+                                         const boost::json::object& params,
+                                         boost::json::object& out) {
+  std::vector<field_error> errors;
+  boost::json::object filled;
+  for (const auto& [name, entry_value] : schema) {
+    const std::string field = "params." + std::string(name);
+    const auto* entry = entry_value.if_object();
+    if (entry == nullptr) continue;  // check_schema refuses these at registration
+    if (const auto* v = params.if_contains(name)) {
+      check_value(*entry, *v, field, errors);
+      filled[name] = *v;
+    } else if (const auto* def = entry->if_contains("default")) {
+      filled[name] = *def;
+    } else if (const auto* req = entry->if_contains("required"); req && req->is_bool() && req->get_bool()) {
+      errors.push_back({field, "is required"});
+    }
+  }
+  std::vector<std::string_view> known;
+  for (const auto& kv : schema) known.push_back(kv.key());
+  for (const auto& [name, value] : params) {
+    if (!schema.contains(name)) {
+      errors.push_back({"params." + std::string(name),
+                        "unknown parameter " + quote(name) + suggestion(name, known)});
+    }
+  }
+  if (errors.empty()) out = std::move(filled);
+  return errors;
+}
+
+}  // namespace overseer::tools

@@ -1,0 +1,89 @@
+#include "overseer/tool.hpp"
+
+#include <map>
+#include <mutex>
+#include <regex>
+#include <shared_mutex>
+
+#include "tools/param_schema.hpp"
+
+namespace overseer {
+
+struct tool_registry::impl {
+  mutable std::shared_mutex mutex;
+  // Entries are immutable once added, so a running job keeps its shared_ptr
+  // without holding the lock.
+  std::map<std::string, std::shared_ptr<const entry>, std::less<>> tools;
+};
+
+tool_registry::tool_registry() : impl_(std::make_unique<impl>()) {}
+tool_registry::~tool_registry() = default;
+
+namespace {
+
+std::vector<field_error> check_definition(const tool_definition& d, bool has_body) {
+  static const std::regex name_re("[A-Za-z0-9_.-]{1,64}");
+  std::vector<field_error> errors;
+  if (d.name.empty()) {
+    errors.push_back({"name", "is required"});
+  } else if (!std::regex_match(d.name, name_re)) {
+    errors.push_back({"name", "\"" + d.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -"});
+  }
+  for (auto& e : tools::check_schema(d.params)) errors.push_back(std::move(e));
+  if (d.timeout && d.timeout->count() <= 0) {
+    errors.push_back({"timeout_s", std::to_string(d.timeout->count()) + " is not positive"});
+  }
+  if (d.max_concurrent < 0) {
+    errors.push_back({"max_concurrent", std::to_string(d.max_concurrent) + " is negative"});
+  }
+  const auto& r = d.retry;
+  if (r.max_attempts < 1) {
+    errors.push_back({"retry.max_attempts",
+                      std::to_string(r.max_attempts) + " is below the minimum 1"});
+  }
+  if (!(r.multiplier >= 1)) {  // also refuses NaN
+    errors.push_back({"retry.multiplier", std::to_string(r.multiplier) + " is below the minimum 1"});
+  }
+  if (r.initial_backoff.count() < 0) {
+    errors.push_back({"retry.initial_backoff_ms", "must not be negative"});
+  } else if (r.initial_backoff > r.max_backoff) {
+    errors.push_back({"retry.initial_backoff_ms",
+                      std::to_string(r.initial_backoff.count()) + " is above max_backoff_ms " +
+                          std::to_string(r.max_backoff.count())});
+  }
+  if (!has_body) errors.push_back({"body", "is empty"});
+  return errors;
+}
+
+}  // namespace
+
+void tool_registry::add(tool_definition definition, tool_function body) {
+  if (auto errors = check_definition(definition, static_cast<bool>(body)); !errors.empty()) {
+    std::string message = "tool \"" + definition.name + "\": " + errors.front().field + " " +
+                          errors.front().message;
+    throw error(errc::invalid_spec, std::move(message), std::move(errors));
+  }
+  auto name = definition.name;
+  auto e = std::make_shared<const entry>(entry{std::move(definition), std::move(body)});
+  std::unique_lock lock(impl_->mutex);
+  if (!impl_->tools.emplace(name, std::move(e)).second) {
+    throw error(errc::invalid_spec, "tool \"" + name + "\" is already registered",
+                {{"name", "\"" + name + "\" is already registered"}});
+  }
+}
+
+std::shared_ptr<const tool_registry::entry> tool_registry::find(std::string_view name) const {
+  std::shared_lock lock(impl_->mutex);
+  auto it = impl_->tools.find(name);
+  return it == impl_->tools.end() ? nullptr : it->second;
+}
+
+std::vector<tool_definition> tool_registry::list() const {
+  std::shared_lock lock(impl_->mutex);
+  std::vector<tool_definition> out;
+  out.reserve(impl_->tools.size());
+  for (const auto& [name, e] : impl_->tools) out.push_back(e->definition);  // map is sorted
+  return out;
+}
+
+}  // namespace overseer
