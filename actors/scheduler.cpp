@@ -534,8 +534,9 @@ caf::behavior running_behavior(self_ptr self) {
 
 }  // namespace
 
-caf::actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps) {
-  return system.spawn([deps = std::move(deps)](self_ptr self) mutable -> caf::behavior {
+namespace {
+
+caf::behavior scheduler(self_ptr self, scheduler_deps deps) {
     auto& st = self->state;
     st.deps = std::move(deps);
     st.queue = scheduler_state{std::max(1, st.deps.config.max_concurrent)};
@@ -555,7 +556,12 @@ caf::actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps) {
       flush(self);
     });
     return running_behavior(self);
-  });
+}
+
+}  // namespace
+
+caf::actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps) {
+  return system.spawn(scheduler, std::move(deps));
 }
 
 }  // namespace overseer::actors

@@ -1,0 +1,395 @@
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "actors/job_lifecycle.hpp"
+#include "support/engine_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace overseer;
+using overseer::test::engine_fixture;
+using overseer::test::reached;
+
+namespace {
+
+/// Asserts the history is a legal walk of the state machine from creation.
+void require_legal_history(const std::vector<transition>& h) {
+  REQUIRE_FALSE(h.empty());
+  std::optional<job_status> at;
+  for (const auto& t : h) {
+    INFO("transition " << (t.from ? to_string(*t.from) : "null") << " -> " << to_string(t.to));
+    REQUIRE(t.from == at);
+    REQUIRE(actors::can_transition(t.from, t.to));
+    at = t.to;
+  }
+}
+
+/// A tool that blocks until stopped (or `release` is set), counting how many
+/// of it run at once.
+struct gate_tool {
+  std::atomic<int> now{0};
+  std::atomic<int> peak{0};
+  std::atomic<bool> release{false};
+  std::mutex order_mutex;
+  std::vector<std::string> started;  // job names, in start order
+
+  tool_function body() {
+    return [this](job_context& ctx) -> tool_result {
+      const int n = ++now;
+      for (int p = peak; n > p && !peak.compare_exchange_weak(p, n);) {}
+      {
+        std::lock_guard lock{order_mutex};
+        started.push_back(ctx.params().contains("tag") ? std::string{ctx.params().at("tag").as_string()} : "");
+      }
+      while (!release && !ctx.stop_requested()) ctx.sleep_for(5ms);
+      --now;
+      if (ctx.stop_requested()) return stopped();
+      return boost::json::object{{"ok", true}};
+    };
+  }
+};
+
+tool_definition gate_def(std::string name, int max_concurrent = 0) {
+  tool_definition d;
+  d.name = std::move(name);
+  d.params = boost::json::object{{"tag", boost::json::object{{"type", "string"}}}};
+  d.max_concurrent = max_concurrent;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("a sleep job runs to completion with ordered events and progress", "[engine]") {
+  engine_fixture f;
+  f.start();
+  auto id = f.eng->submit({.tool = "sleep", .params = {{"seconds", 0.2}, {"steps", 4}}});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 1);
+  REQUIRE(v->result);
+  CHECK(v->result->at("steps").as_int64() == 4);
+  REQUIRE(f.events.wait_for(reached(id, job_status::completed)));
+
+  auto es = f.events.of(id);
+  std::uint64_t last = 0;
+  int progress = 0;
+  for (auto& e : es) {
+    CHECK(e.seq > last);
+    last = e.seq;
+    if (e.kind == event_kind::progress) ++progress;
+  }
+  CHECK(progress >= 1);  // coalesced, but the last one is always kept
+  CHECK(es.front().kind == event_kind::transition);
+  CHECK_FALSE(es.front().from.has_value());
+  CHECK(es.back().to == job_status::completed);
+  CHECK(v->progress.percent == Approx(100));
+  require_legal_history(f.eng->history(id));
+}
+
+TEST_CASE("ready jobs start by priority, then in submission order", "[engine][scheduler]") {
+  gate_tool gate;  // declared first: the engine's threads use it until it stops
+  engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  // The first job holds the only slot while the others queue up behind it.
+  auto blocker = f.eng->submit({.tool = "gate", .params = {{"tag", "blocker"}}});
+  REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  std::vector<std::pair<std::string, int>> order = {
+    {"low-1", 1}, {"high-1", 9}, {"mid-1", 5}, {"high-2", 9}, {"low-2", 1}, {"mid-2", 5}};
+  std::vector<std::string> ids;
+  for (auto& [tag, prio] : order)
+    ids.push_back(f.eng->submit({.tool = "gate", .params = {{"tag", tag}}, .priority = prio}));
+  gate.release = true;
+  for (auto& id : ids) REQUIRE(f.eng->wait(id, 20s));
+  std::lock_guard lock{gate.order_mutex};
+  CHECK(gate.started == std::vector<std::string>{"blocker", "high-1", "high-2", "mid-1", "mid-2", "low-1", "low-2"});
+}
+
+TEST_CASE("a submit reports how many queued jobs are ahead", "[engine][scheduler]") {
+  gate_tool gate;  // declared first: the engine's threads use it until it stops
+  engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  auto blocker = f.eng->submit({.tool = "gate"});
+  REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  CHECK(f.eng->try_submit({.tool = "gate", .priority = 5}).position_in_queue == 0);
+  CHECK(f.eng->try_submit({.tool = "gate", .priority = 5}).position_in_queue == 1);
+  CHECK(f.eng->try_submit({.tool = "gate", .priority = 9}).position_in_queue == 0);
+  CHECK(f.eng->try_submit({.tool = "gate", .priority = 1}).position_in_queue == 3);
+  gate.release = true;
+}
+
+TEST_CASE("global and per-tool concurrency limits are never exceeded", "[engine][scheduler]") {
+  gate_tool a, b;
+  engine_fixture f{{.max_concurrent = 3}};
+  f.eng->tools().add(gate_def("a", 2), a.body());
+  f.eng->tools().add(gate_def("b"), b.body());
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(f.eng->submit({.tool = i % 2 ? "a" : "b"}));
+  // Let the slots fill, then check, then drain.
+  REQUIRE(f.events.wait_for([&](const std::vector<event>& es) {
+    int running = 0;
+    for (auto& e : es)
+      if (e.kind == event_kind::transition && e.to == job_status::running) ++running;
+    return running >= 3;
+  }));
+  CHECK(a.now + b.now <= 3);
+  a.release = true;
+  b.release = true;
+  for (auto& id : ids) REQUIRE(f.eng->wait(id, 20s)->status == job_status::completed);
+  CHECK(a.peak <= 2);
+  CHECK(a.peak + b.peak >= 3);  // the limit was reached, so the check had teeth
+  CHECK(b.peak <= 3);
+}
+
+TEST_CASE("an attempt past its timeout is timed out and told to stop", "[engine][timeout]") {
+  gate_tool gate;
+  engine_fixture f;
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  auto id = f.eng->submit({.tool = "gate", .timeout = 1s});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::timed_out);
+  CHECK(v->error.find("timed out") != std::string::npos);
+  // The tool saw its stop flag and returned.
+  REQUIRE(f.events.wait_for([&](auto&) { return gate.now == 0; }));
+  require_legal_history(f.eng->history(id));
+}
+
+TEST_CASE("a timed-out attempt is retried when the policy allows it", "[engine][timeout]") {
+  std::atomic<int> calls{0};
+  engine_fixture f;
+  f.eng->tools().add({.name = "slow_once"}, [&](job_context& ctx) -> tool_result {
+    if (++calls == 1) {
+      while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+      return stopped();
+    }
+    return boost::json::object{};
+  });
+  f.start();
+  auto id = f.eng->submit({.tool = "slow_once", .timeout = 1s,
+                           .retry = retry_policy{.max_attempts = 2, .initial_backoff = 10ms,
+                                                 .retry_on_timeout = true}});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 2);
+}
+
+TEST_CASE("cancellation works in every non-terminal state and wins over results", "[engine][cancel]") {
+  gate_tool gate;  // declared first: the engine's threads use it until it stops
+  std::atomic<bool> stubborn_seen_stop{false};
+  engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.eng->tools().add({.name = "stubborn"}, [&](job_context& ctx) -> tool_result {
+    while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+    stubborn_seen_stop = true;
+    return boost::json::object{{"late", true}};  // a result after cancel: must be dropped
+  });
+  f.start();
+
+  SECTION("running") {
+    auto id = f.eng->submit({.tool = "stubborn"});
+    REQUIRE(f.events.wait_for(reached(id, job_status::running)));
+    auto r = f.eng->cancel(id);
+    REQUIRE(r.code == errc::ok);
+    CHECK(r.view->status == job_status::cancelled);
+    REQUIRE(f.events.wait_for([&](auto&) { return stubborn_seen_stop.load(); }));
+    // Another job runs to completion after it: the late result was processed by now.
+    auto after = f.eng->submit({.tool = "noop"});
+    REQUIRE(f.eng->wait(after, 20s));
+    auto v = f.eng->get(id);
+    CHECK(v->status == job_status::cancelled);
+    CHECK_FALSE(v->result);
+    require_legal_history(f.eng->history(id));
+  }
+  SECTION("pending") {
+    auto blocker = f.eng->submit({.tool = "gate"});
+    REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+    auto id = f.eng->submit({.tool = "noop"});
+    CHECK(f.eng->get(id)->status == job_status::pending);
+    CHECK(f.eng->cancel(id).code == errc::ok);
+    gate.release = true;
+    REQUIRE(f.eng->wait(blocker, 20s));
+    auto again = f.eng->submit({.tool = "noop"});
+    REQUIRE(f.eng->wait(again, 20s));
+    CHECK(f.eng->get(id)->status == job_status::cancelled);
+    CHECK(f.eng->get(id)->attempt == 0);  // never ran
+  }
+  SECTION("retrying: a cancelled job is never retried") {
+    auto id = f.eng->submit({.tool = "fail", .params = {{"failures", 5}},
+                             .retry = retry_policy{.max_attempts = 5, .initial_backoff = 500ms,
+                                                   .max_backoff = 500ms, .multiplier = 1.0}});
+    REQUIRE(f.events.wait_for(reached(id, job_status::retrying)));
+    CHECK(f.eng->cancel(id).code == errc::ok);
+    // Past the longest possible backoff, it has not moved.
+    auto later = f.eng->submit({.tool = "sleep", .params = {{"seconds", 0.6}, {"steps", 1}}});
+    REQUIRE(f.eng->wait(later, 20s));
+    auto v = f.eng->get(id);
+    CHECK(v->status == job_status::cancelled);
+    CHECK(v->attempt == 1);
+    require_legal_history(f.eng->history(id));
+  }
+  SECTION("terminal and unknown jobs") {
+    auto id = f.eng->submit({.tool = "noop"});
+    REQUIRE(f.eng->wait(id, 20s));
+    CHECK(f.eng->cancel(id).code == errc::conflict);
+    CHECK(f.eng->cancel("job_00000000000000000000000000").code == errc::not_found);
+  }
+}
+
+TEST_CASE("fail with a retry policy completes after its failures", "[engine][retry]") {
+  engine_fixture f;
+  f.start();
+  auto id = f.eng->submit({.tool = "fail", .params = {{"failures", 2}},
+                           .retry = retry_policy{.max_attempts = 3, .initial_backoff = 20ms}});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 3);
+  auto h = f.eng->history(id);
+  require_legal_history(h);
+  CHECK(std::count_if(h.begin(), h.end(), [](auto& t) { return t.to == job_status::retrying; }) == 2);
+}
+
+TEST_CASE("without attempts left a failure is final, and an explicit retry starts afresh", "[engine][retry]") {
+  engine_fixture f;
+  f.start();
+  auto id = f.eng->submit({.tool = "fail", .params = {{"failures", 2}, {"message", "boom"}},
+                           .retry = retry_policy{.max_attempts = 2, .initial_backoff = 10ms}});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v->status == job_status::failed);
+  CHECK(v->error.find("boom") != std::string::npos);
+  auto r = f.eng->retry(id);
+  REQUIRE(r.code == errc::ok);
+  CHECK(r.view->status == job_status::pending);
+  v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 3);
+  CHECK(f.eng->retry(id).code == errc::conflict);  // completed
+  CHECK(f.eng->retry("job_00000000000000000000000000").code == errc::not_found);
+  require_legal_history(f.eng->history(id));
+}
+
+TEST_CASE("a throwing tool fails its attempt with the exception's message", "[engine]") {
+  engine_fixture f;
+  f.eng->tools().add({.name = "thrower"}, [](job_context&) -> tool_result {
+    throw std::runtime_error("disk on fire");
+  });
+  f.start();
+  auto v = f.eng->wait(f.eng->submit({.tool = "thrower"}), 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::failed);
+  CHECK(v->error.find("disk on fire") != std::string::npos);
+  // The engine is fine afterwards.
+  CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s)->status == job_status::completed);
+}
+
+TEST_CASE("a tool that keeps failing is paused and can be resumed", "[engine][supervision]") {
+  engine_fixture f{{.max_concurrent = 1, .max_failures = 2, .failure_window = 60s}};
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 10}}}));
+  for (int i = 0; i < 3; ++i) REQUIRE(f.eng->wait(ids[i], 20s)->status == job_status::failed);
+  auto health = [&] {
+    for (auto& t : f.eng->stats().tools)
+      if (t.name == "fail") return t;
+    return tool_health{};
+  };
+  CHECK(health().paused);
+  auto queued = f.eng->submit({.tool = "fail", .params = {{"failures", 0}}});
+  CHECK_FALSE(f.eng->wait(queued, 300ms));  // held while paused
+  CHECK(f.eng->get(queued)->status == job_status::pending);
+  CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s));  // other tools still run
+  REQUIRE(f.eng->resume_tool("fail"));
+  CHECK(f.eng->wait(queued, 20s)->status == job_status::completed);
+  CHECK_FALSE(health().paused);
+  CHECK_FALSE(f.eng->resume_tool("no_such_tool"));
+}
+
+TEST_CASE("an invalid spec is refused with named fields and stores nothing", "[engine][validation]") {
+  engine_fixture f;
+  f.start();
+  auto r = f.eng->try_submit({.tool = "nope"});
+  CHECK(r.code == errc::unknown_tool);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].field == "tool");
+
+  r = f.eng->try_submit({.tool = "sleep", .params = {{"secnds", 1}}, .priority = 12, .ttl_hours = 0});
+  CHECK(r.code == errc::invalid_spec);
+  std::set<std::string> fields;
+  for (auto& e : r.errors) fields.insert(e.field);
+  CHECK(fields == std::set<std::string>{"params.secnds", "priority", "ttl_hours"});
+  CHECK_THROWS_AS(f.eng->submit({.tool = ""}), overseer::error);
+  CHECK(f.eng->list({}).total_count == 0);
+}
+
+TEST_CASE("list filters by status and tool, newest first, with paging", "[engine][list]") {
+  engine_fixture f;
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(f.eng->submit({.tool = "noop"}));
+  auto failed = f.eng->submit({.tool = "fail"});
+  REQUIRE(f.eng->wait(failed, 20s));
+  for (auto& id : ids) REQUIRE(f.eng->wait(id, 20s));
+
+  auto all = f.eng->list({});
+  CHECK(all.total_count == 6);
+  CHECK(all.jobs.front().id == failed);
+  auto noop = f.eng->list({.tool = "noop", .limit = 2, .offset = 1});
+  CHECK(noop.total_count == 5);
+  REQUIRE(noop.jobs.size() == 2);
+  CHECK(noop.jobs[0].id == ids[3]);
+  CHECK(noop.jobs[1].id == ids[2]);
+  auto f1 = f.eng->list({.status = job_status::failed});
+  REQUIRE(f1.total_count == 1);
+  CHECK(f1.jobs[0].id == failed);
+  CHECK(f.eng->list({.status = job_status::running}).total_count == 0);
+}
+
+TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
+  engine_fixture f;
+  f.eng->tools().add({.name = "chatty"}, [](job_context& ctx) -> tool_result {
+    ctx.log(log_level::debug, "d");
+    ctx.log(log_level::info, "i");
+    ctx.log(log_level::warning, "w");
+    ctx.log(log_level::error, "e");
+    return boost::json::object{};
+  });
+  f.start();
+  auto id = f.eng->submit({.tool = "chatty"});
+  REQUIRE(f.eng->wait(id, 20s));
+  std::size_t total = 0;
+  auto all = f.eng->logs(id, log_level::debug, 100, 0, &total);
+  CHECK(total == 4);
+  REQUIRE(all.size() == 4);
+  CHECK(all[0].message == "d");
+  CHECK(all[3].message == "e");
+  auto warn = f.eng->logs(id, log_level::warning, 1, 1, &total);
+  CHECK(total == 2);
+  REQUIRE(warn.size() == 1);
+  CHECK(warn[0].message == "e");
+}
+
+TEST_CASE("a restarted engine keeps jobs and continues sequence numbers", "[engine][recovery]") {
+  engine_fixture f;
+  f.start();
+  auto id = f.eng->submit({.tool = "noop"});
+  REQUIRE(f.eng->wait(id, 20s));
+  const auto seq = f.eng->last_seq();
+  CHECK(seq >= 3);
+  f.close();
+  f.open({});
+  f.start();
+  CHECK(f.eng->get(id)->status == job_status::completed);
+  CHECK(f.eng->last_seq() == seq);
+  auto next = f.eng->submit({.tool = "noop"});
+  REQUIRE(f.events.wait_for(reached(next, job_status::pending)));
+  CHECK(f.events.of(next).front().seq == seq + 1);
+}
