@@ -19,6 +19,7 @@
 #include "persistence/store.hpp"
 #include "tools/builtin_tools.hpp"
 #include "tools/param_schema.hpp"
+#include "tools/process.hpp"
 
 namespace overseer {
 
@@ -169,6 +170,13 @@ void engine::start() {
     d.store->for_each_with_status(s, [&](persistence::job_record&& r) { recovered.jobs.push_back(std::move(r)); });
   std::sort(recovered.jobs.begin(), recovered.jobs.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
+  // An external process of an interrupted attempt may have outlived us: kill
+  // its group before the job runs again (only if it is still that process).
+  for (const auto& r : recovered.jobs)
+    if (r.status == job_status::running && r.process_group > 0 &&
+        tools::kill_orphan_group(r.process_group, r.process_start))
+      std::fprintf(stderr, "overseer: killed orphaned process group %d of %s\n", r.process_group,
+                   r.id.c_str());
   d.bus = std::make_unique<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); });

@@ -32,16 +32,27 @@ public:
       std::lock_guard lock{mutex_};
       maybe_flush(true);
     }
-    auto promise = std::make_shared<std::promise<bool>>();
-    auto future = promise->get_future();
-    self_->send(args_.scheduler,
-                save_checkpoint{args_.job_id, args_.attempt, bytes,
-                                [promise](bool durable) { promise->set_value(durable); }});
-    try {
-      if (future.get()) last_checkpoint_ = std::move(bytes);
-    } catch (const std::future_error&) {
-      // The scheduler is gone (engine stopping): the checkpoint is not saved.
+    const bool durable = until_durable([&](auto done) {
+      return save_checkpoint{args_.job_id, args_.attempt, bytes, std::move(done)};
+    });
+    if (durable) {
+      std::lock_guard lock{mutex_};
+      last_checkpoint_ = std::move(bytes);
     }
+  }
+
+  std::filesystem::path workdir() override {
+    std::error_code ec;
+    std::filesystem::create_directories(args_.workdir, ec);
+    if (ec) throw std::runtime_error("cannot create " + args_.workdir.string() + ": " + ec.message());
+    return args_.workdir;
+  }
+
+  void record_process(int process_group, std::uint64_t start_time) override {
+    const bool durable = until_durable([&](auto done) {
+      return actors::record_process{args_.job_id, args_.attempt, process_group, start_time, std::move(done)};
+    });
+    if (!durable) throw std::runtime_error("the process record could not be made durable");
   }
 
   std::optional<std::string> last_checkpoint() const override {
@@ -65,6 +76,21 @@ public:
   }
 
 private:
+  /// Sends the message `make(done)` builds and blocks until the scheduler
+  /// says whether it is durable. If the scheduler drops it (stopping), the
+  /// callback dies uncalled and the broken promise reads as "not durable".
+  template <class Make>
+  bool until_durable(Make make) {
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    self_->send(args_.scheduler, make([promise](bool durable) { promise->set_value(durable); }));
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return false;
+    }
+  }
+
   void maybe_flush(bool force) {
     if (!pending_) return;
     const auto now = std::chrono::steady_clock::now();

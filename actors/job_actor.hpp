@@ -31,6 +31,7 @@ struct attempt_args {
   std::optional<std::string> checkpoint;
   std::shared_ptr<attempt_control> control;
   std::chrono::milliseconds progress_interval{200};
+  std::filesystem::path workdir;  ///< created on first use
 };
 
 void job_actor(caf::blocking_actor* self, attempt_args args);

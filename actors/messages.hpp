@@ -106,6 +106,14 @@ struct save_checkpoint {
   std::function<void(bool durable)> done;
 };
 
+struct record_process {
+  std::string job_id;
+  int attempt;
+  int process_group;
+  std::uint64_t start_time;
+  std::function<void(bool durable)> done;
+};
+
 struct attempt_timed_out {
   std::string job_id;
   int attempt;
@@ -147,6 +155,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::progress_reported))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::log_reported))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::save_checkpoint))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::record_process))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_timed_out))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::backoff_elapsed))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::writes_committed))
@@ -164,6 +173,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::progress_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::save_checkpoint)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::record_process)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_timed_out)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::backoff_elapsed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::writes_committed)

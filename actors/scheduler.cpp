@@ -171,7 +171,8 @@ void start_attempt(self_ptr self, const std::string& id) {
   job.control = std::make_shared<attempt_control>();
   attempt_args args{caf::actor_cast<caf::actor>(self), std::move(tool), rec.id, rec.attempt,
                     std::move(params.as_object()), rec.checkpoint, job.control,
-                    st.deps.config.progress_interval};
+                    st.deps.config.progress_interval,
+                    st.deps.config.data_dir / "work" / rec.id / std::to_string(rec.attempt)};
   ++*st.deps.live_attempts;
   auto live = st.deps.live_attempts;
   auto actor = self->spawn<caf::monitored + caf::detached>(job_actor, std::move(args));
@@ -191,6 +192,8 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   auto& rec = *job.record;
   if (job.control) job.control->request_stop();
   job.control.reset();
+  rec.process_group = 0;  // the tool reaps its own processes before it returns
+  rec.process_start = 0;
   auto d = supervision::decide(rec.retry, rec.attempt - rec.retry_base, outcome, st.rng);
   if (outcome != supervision::attempt_outcome::completed) {
     rec.error = reason;
@@ -274,6 +277,7 @@ caf::behavior stopping_behavior(self_ptr self) {
     [=](cancel_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
     [=](retry_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
     [=](save_checkpoint& m) { m.done(false); },
+    [=](record_process& m) { m.done(false); },
     [=](get_stats& m) { m.reply({}); },
     [=](resume_tool& m) { m.reply(false); },
   };
@@ -458,6 +462,22 @@ caf::behavior running_behavior(self_ptr self) {
         return;
       }
       job->record->checkpoint = std::move(m.bytes);
+      job_write w;
+      w.record = std::make_shared<job_record>(*job->record);
+      w.previous_status = job_status::running;
+      st.outbox.push_back(std::move(w));
+      after(st, std::move(m.done));
+      flush(self);
+    },
+    [=](record_process& m) {
+      auto& st = self->state;
+      auto* job = running_attempt(st, m.job_id, m.attempt);
+      if (!job) {
+        m.done(false);
+        return;
+      }
+      job->record->process_group = m.process_group;
+      job->record->process_start = m.start_time;
       job_write w;
       w.record = std::make_shared<job_record>(*job->record);
       w.previous_status = job_status::running;

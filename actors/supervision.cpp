@@ -6,6 +6,8 @@
 namespace overseer::actors::supervision {
 
 std::chrono::milliseconds backoff_bound(const retry_policy& p, int failed_attempts) {
+  // 0 * pow(...) is NaN once pow overflows; a zero start stays zero.
+  if (p.initial_backoff.count() <= 0) return std::chrono::milliseconds{0};
   const double exponent = std::max(0, failed_attempts - 1);
   const double raw = static_cast<double>(p.initial_backoff.count()) * std::pow(p.multiplier, exponent);
   const double cap = static_cast<double>(p.max_backoff.count());

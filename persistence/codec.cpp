@@ -275,6 +275,8 @@ std::string encode(const job_record& r) {
   w.opt(r.completed_at, &writer::time);
   w.opt(r.next_attempt_at, &writer::time);
   w.opt(r.checkpoint, &writer::str);
+  w.i32(r.process_group);
+  w.u64(r.process_start);
   return std::move(w).finish();
 }
 
@@ -306,6 +308,8 @@ decoded<job_record> decode_job(std::string_view bytes) {
   j.completed_at = r.opt(&reader::time);
   j.next_attempt_at = r.opt(&reader::time);
   j.checkpoint = r.opt(&reader::str);
+  j.process_group = r.i32();
+  j.process_start = r.u64();
   return r.finish(std::move(j));
 }
 

@@ -46,6 +46,10 @@ struct job_record {
   std::optional<time_point> completed_at;
   std::optional<time_point> next_attempt_at;
   std::optional<std::string> checkpoint;
+  /// The external process group of the running attempt, and its leader's
+  /// start time, so orphans can be found (and only they killed) after a crash.
+  int process_group = 0;
+  std::uint64_t process_start = 0;
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };

@@ -17,6 +17,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -71,6 +73,14 @@ public:
   /// Sleeps up to `d`, waking early when a stop is requested. Returns
   /// stop_requested().
   virtual bool sleep_for(std::chrono::milliseconds d) = 0;
+  /// This attempt's own working directory (DATA_DIR/work/JOB_ID/ATTEMPT),
+  /// created on first call.
+  [[nodiscard]] virtual std::filesystem::path workdir() = 0;
+  /// Records the process group an external tool started and its leader's
+  /// start time (clock ticks since boot, /proc/PID/stat field 22); returns
+  /// once durable. After a crash the engine kills that group before the job
+  /// runs again, if a process with that id and start time still exists.
+  virtual void record_process(int process_group, std::uint64_t start_time) = 0;
 };
 
 /// What a tool body returns: a JSON result, a failure, or "stopped".

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +51,15 @@ public:
     return stop_;
   }
 
+  std::filesystem::path workdir() override {
+    std::filesystem::create_directories(workdir_);
+    return workdir_;
+  }
+  void record_process(int process_group, std::uint64_t start_time) override {
+    std::lock_guard lock(mutex_);
+    processes_.emplace_back(process_group, start_time);
+  }
+
   // Test side. Set attempt and params before the tool runs; the rest is safe
   // from any thread.
   void set_attempt(int attempt) { attempt_ = attempt; }
@@ -73,6 +83,11 @@ public:
     std::lock_guard lock(mutex_);
     return logs_;
   }
+  void set_workdir(std::filesystem::path dir) { workdir_ = std::move(dir); }
+  [[nodiscard]] std::vector<std::pair<int, std::uint64_t>> processes() const {
+    std::lock_guard lock(mutex_);
+    return processes_;
+  }
   [[nodiscard]] std::vector<std::string> checkpoints() const {
     std::lock_guard lock(mutex_);
     return checkpoints_;
@@ -89,6 +104,8 @@ private:
   std::vector<overseer::progress> progress_;
   std::vector<log_line> logs_;
   std::vector<std::string> checkpoints_;
+  std::filesystem::path workdir_ = std::filesystem::temp_directory_path() / "overseer-fake-workdir";
+  std::vector<std::pair<int, std::uint64_t>> processes_;
 };
 
 }  // namespace overseer::test

@@ -273,9 +273,10 @@ TEST_CASE("random interleavings respect every limit and start each job exactly o
       blocked_pops += queue.empty() ? 0 : 1;
       return false;
     }
-    const auto& head = *std::min_element(queue.begin(), queue.end(), [](const auto& x, const auto& y) {
+    const auto before = [](const model_job& x, const model_job& y) {
       return x.priority != y.priority ? x.priority > y.priority : x.order < y.order;
-    });
+    };
+    const auto& head = *std::min_element(queue.begin(), queue.end(), before);
     skipping_pops += head.id == *got ? 0 : 1;
     REQUIRE(popped.insert(*got).second);  // never twice
     REQUIRE_FALSE(removed.contains(*got));

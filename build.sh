@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine:
+#   ./build.sh run    install what is missing, build, start the demo
+#   ./build.sh test   install what is missing, build, run every test
+#                     (then again under AddressSanitizer + UBSan)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev catch2)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_and_build() {  # DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j2
+}
+
+case "${1:-}" in
+  run)
+    install_missing
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF
+    exec ./build/overseer_demo "${OVERSEER_DATA_DIR:-overseer-data}"
+    ;;
+  test)
+    install_missing
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    ctest --test-dir build -j2 --output-on-failure
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON
+    ctest --test-dir build-asan -j2 --output-on-failure
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
