@@ -30,7 +30,7 @@ std::vector<std::string> run_and_kill(const std::filesystem::path& dir, int extr
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::string exe = OVERSEER_CRASH_CHILD, data = dir.string();
+  std::string exe = OVERSEER_TEST_BIN_DIR "/overseer_crash_child", data = dir.string();
   char* argv[] = {exe.data(), data.data(), nullptr};
   pid_t pid = 0;
   REQUIRE(::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ) == 0);
