@@ -115,6 +115,11 @@ struct engine::impl {
       if (k.empty() || k.size() > 64 || v.size() > 256)
         out.errors.push_back({"labels." + k, "label keys are 1-64 characters, values at most 256"});
     if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
+    // Refused rather than ignored until the result cache and dependency
+    // tracking exist: a client must not believe it got what it asked for.
+    if (spec.use_cache) out.errors.push_back({"use_cache", "the result cache is not available in this version"});
+    if (!spec.depends_on.empty())
+      out.errors.push_back({"depends_on", "job dependencies are not available in this version"});
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";

@@ -94,6 +94,10 @@ struct job_spec {
   std::optional<retry_policy> retry;
   std::optional<int> ttl_hours;  ///< 1 to 168; how long a finished job is kept
   std::string idempotency_key;
+  /// Answer from the result cache when an equal job completed recently.
+  bool use_cache = false;
+  /// Jobs that must complete before this one starts.
+  std::vector<std::string> depends_on;
 };
 
 /// One line of a job's history: a transition as it was made durable.
