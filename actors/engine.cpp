@@ -264,6 +264,20 @@ std::optional<job_view> engine::get(std::string_view job_id) const {
   return persistence::to_view(*rec, result);
 }
 
+std::optional<job_view> engine::get(std::string_view job_id, std::uint64_t& seq) const {
+  impl_->require_started();
+  auto rec = impl_->store->get_job_at(job_id, seq);
+  if (!rec) return std::nullopt;
+  std::optional<std::string> result;
+  if (rec->status == job_status::completed) result = impl_->store->get_result(job_id);
+  return persistence::to_view(*rec, result);
+}
+
+std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) const {
+  impl_->require_started();
+  return impl_->store->events_after(after, max);
+}
+
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
@@ -279,6 +293,8 @@ list_result engine::list(const list_query& q) const {
         (q.created_after && rec->created_at < *q.created_after) ||
         (q.created_before && rec->created_at >= *q.created_before))
       return true;
+    for (const auto& [k, v] : q.labels)
+      if (auto it = rec->labels.find(k); it == rec->labels.end() || it->second != v) return true;
     if (out.total_count >= q.offset && out.jobs.size() < q.limit) {
       std::optional<std::string> result;
       if (rec->status == job_status::completed) result = impl_->store->get_result(id);
@@ -342,8 +358,19 @@ bool engine::resume_tool(std::string_view name) {
 
 engine_stats engine::stats() const {
   impl_->require_started();
-  return await<engine_stats>(
-    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::get_stats{std::move(cb)}); }, engine_stats{});
+  return await<engine_stats>([&](auto cb) { stats_async(std::move(cb)); }, engine_stats{});
+}
+
+void engine::stats_async(std::function<void(engine_stats)> done) const {
+  if (!impl_->scheduler) return done(engine_stats{});
+  caf::anon_send(impl_->scheduler,
+                 actors::get_stats{[done = std::move(done), writer = impl_->writer.get(),
+                                    store = impl_->store.get()](engine_stats s) {
+                   s.running_ok = true;
+                   s.store_ok = writer->healthy();
+                   s.corrupt_records = store->corrupt_records();
+                   done(std::move(s));
+                 }});
 }
 
 caf::actor engine::scheduler() const { return impl_->scheduler; }

@@ -31,9 +31,12 @@ subscription event_bus::subscribe(filter f, callback cb) {
 }
 
 void event_bus::unsubscribe(std::uint64_t id) {
-  // Recursive: a callback may drop its own subscription.
+  // Recursive: a callback may drop its own (or another) subscription.
   std::lock_guard lock{subscribers_mutex_};
-  subscribers_.erase(id);
+  if (auto it = subscribers_.find(id); it != subscribers_.end()) {
+    it->second->active = false;
+    subscribers_.erase(it);
+  }
 }
 
 void event_bus::run() {
@@ -47,9 +50,13 @@ void event_bus::run() {
       queue_.pop_front();
     }
     std::lock_guard lock{subscribers_mutex_};
+    // A snapshot: callbacks may unsubscribe (themselves or others) meanwhile.
+    std::vector<std::shared_ptr<subscriber>> subs;
+    subs.reserve(subscribers_.size());
+    for (const auto& [id, sub] : subscribers_) subs.push_back(sub);
     for (const auto& e : batch) {
-      for (const auto& [id, sub] : subscribers_)
-        if (sub->f.matches(e)) sub->cb(e);
+      for (const auto& sub : subs)
+        if (sub->active && sub->f.matches(e)) sub->cb(e);
       last_dispatched_ = e.seq;
     }
   }

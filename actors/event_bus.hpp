@@ -43,6 +43,7 @@ private:
   struct subscriber {
     filter f;
     callback cb;
+    bool active = true;  ///< guarded by subscribers_mutex_
   };
   void run();
   void unsubscribe(std::uint64_t id);

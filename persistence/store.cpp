@@ -96,6 +96,27 @@ std::optional<job_record> store::get_job(std::string_view id, std::string* error
   return std::move(d.value);
 }
 
+std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& seq) const {
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string bytes, next;
+  // next_seq is written in every commit's batch, so under one snapshot it
+  // matches the record exactly.
+  seq = db_->Get(ro, handle(family::meta), keys::next_seq_key, &next).ok() && next.size() == 8
+          ? keys::read_be64(next) - 1
+          : 0;
+  auto s = db_->Get(ro, handle(family::jobs), id, &bytes);
+  db_->ReleaseSnapshot(snap);
+  if (!s.ok()) return std::nullopt;
+  auto d = decode_job(bytes);
+  if (!d) {
+    report_corrupt("job", id, d.error);
+    return std::nullopt;
+  }
+  return std::move(d.value);
+}
+
 std::optional<std::string> store::get_result(std::string_view id) const {
   std::string bytes;
   if (!db_->Get({}, handle(family::results), id, &bytes).ok()) return std::nullopt;

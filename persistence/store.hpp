@@ -49,6 +49,8 @@ public:
   /// `error` (when given) and also returns nullopt.
   [[nodiscard]] std::optional<job_record> get_job(std::string_view id,
                                                   std::string* error = nullptr) const;
+  /// The record and the newest event seq, read from one snapshot.
+  [[nodiscard]] std::optional<job_record> get_job_at(std::string_view id, std::uint64_t& seq) const;
   [[nodiscard]] std::optional<std::string> get_result(std::string_view id) const;
   [[nodiscard]] std::vector<transition> history(std::string_view id) const;
   [[nodiscard]] std::vector<log_line> logs(std::string_view id, log_level min_level,

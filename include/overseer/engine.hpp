@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,7 @@ struct change_result {
 struct list_query {
   std::optional<job_status> status;
   std::string tool;
+  std::map<std::string, std::string> labels;  ///< every one must match
   std::optional<time_point> created_after;   ///< inclusive
   std::optional<time_point> created_before;  ///< exclusive
   std::size_t limit = 100;
@@ -99,6 +101,9 @@ struct tool_health {
 };
 
 struct engine_stats {
+  bool running_ok = false;   ///< the scheduler answered
+  bool store_ok = false;     ///< the last group commit succeeded
+  std::uint64_t corrupt_records = 0;  ///< unreadable records skipped since start
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;
@@ -141,6 +146,12 @@ public:
 
   /// Reads straight from the store: never queues behind the scheduler.
   [[nodiscard]] std::optional<job_view> get(std::string_view job_id) const;
+  /// The view and the seq of the last event it reflects, read from one
+  /// consistent store snapshot: events after `seq` are exactly what the
+  /// view does not show yet.
+  [[nodiscard]] std::optional<job_view> get(std::string_view job_id, std::uint64_t& seq) const;
+  /// Committed events with seq > `after`, oldest first, at most `max`.
+  [[nodiscard]] std::vector<event> events_after(std::uint64_t after, std::size_t max) const;
   [[nodiscard]] list_result list(const list_query& q) const;
   [[nodiscard]] std::vector<transition> history(std::string_view job_id) const;
   /// Log lines at or above `min_level`, oldest first; `total` gets the count
@@ -162,6 +173,7 @@ public:
   /// Lifts the restart-intensity pause of a tool. Returns false if unknown.
   bool resume_tool(std::string_view name);
   [[nodiscard]] engine_stats stats() const;
+  void stats_async(std::function<void(engine_stats)> done) const;
 
   /// The scheduler, for programs that speak CAF.
   [[nodiscard]] caf::actor scheduler() const;

@@ -1,0 +1,157 @@
+// overseerd: the Overseer daemon. An engine on a data directory, the
+// built-in tools plus any from a tools file, and the HTTP/WebSocket API.
+//
+// Settings come from, lowest first: defaults, --config FILE (JSON), the
+// OVERSEER_* environment, command-line flags. Prints
+// "overseerd listening on http://HOST:PORT" once it accepts connections;
+// SIGTERM or SIGINT stop it cleanly (exit 0), interrupting running jobs,
+// which resume at the next start.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <boost/json/parse.hpp>
+
+#include "overseer/engine.hpp"
+#include "overseer/http/server.hpp"
+#include "tools/exec_tool.hpp"
+
+namespace {
+
+struct settings {
+  overseer::engine_config engine;
+  overseer::http::server_config http;
+  std::string tools_file;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "overseerd: %s\nrun 'overseerd --help' for the options\n", message.c_str());
+  std::exit(2);
+}
+
+constexpr const char* help = R"(usage: overseerd [options]
+  --data-dir DIR          where jobs are stored          (OVERSEER_DATA_DIR, default ./overseer-data)
+  --listen HOST:PORT      address to serve on; port 0 picks a free one
+                                                         (OVERSEER_LISTEN, default 127.0.0.1:8080)
+  --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
+  --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
+  --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
+                          tokens, allow_insecure, body_limit
+  --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
+  --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
+  --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
+  --help                  this text
+)";
+
+int to_int(const std::string& what, const std::string& v, long min, long max) {
+  try {
+    std::size_t used = 0;
+    const long n = std::stol(v, &used);
+    if (used == v.size() && n >= min && n <= max) return static_cast<int>(n);
+  } catch (const std::exception&) {
+  }
+  usage_error(what + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+              ", not \"" + v + "\"");
+}
+
+void set(settings& s, const std::string& key, const std::string& value) {
+  if (key == "data_dir") s.engine.data_dir = value;
+  else if (key == "listen") s.http.listen = value;
+  else if (key == "tools") s.tools_file = value;
+  else if (key == "max_concurrent") s.engine.max_concurrent = to_int("max_concurrent", value, 1, 100000);
+  else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));
+  else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
+  else if (key == "tokens") {
+    std::stringstream in{value};
+    for (std::string t; std::getline(in, t, ',');)
+      if (!t.empty()) s.http.tokens.push_back(t);
+  } else usage_error("unknown setting \"" + key + "\"");
+}
+
+void load_config_file(settings& s, const std::string& path) {
+  std::ifstream in{path};
+  if (!in) usage_error("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text.str(), ec);
+  if (ec || !v.is_object()) usage_error("config file " + path + " is not a JSON object");
+  for (const auto& [key, value] : v.as_object()) {
+    if (value.is_string()) set(s, key, std::string{value.as_string()});
+    else if (value.is_bool()) set(s, key, value.as_bool() ? "true" : "false");
+    else if (value.is_int64()) set(s, key, std::to_string(value.as_int64()));
+    else if (value.is_array() && key == "tokens")
+      for (const auto& t : value.as_array()) {
+        if (!t.is_string()) usage_error("config file " + path + ": tokens must be strings");
+        s.http.tokens.emplace_back(t.as_string());
+      }
+    else usage_error("config file " + path + ": \"" + std::string{key} + "\" has the wrong type");
+  }
+}
+
+settings parse(int argc, char** argv) {
+  settings s;
+  s.http.listen = "127.0.0.1:8080";
+  // --config first, whatever its position: flags must still win over it.
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string{argv[i]} == "--config") load_config_file(s, argv[i + 1]);
+  for (auto [env, key] : {std::pair{"OVERSEER_DATA_DIR", "data_dir"}, {"OVERSEER_LISTEN", "listen"},
+                          {"OVERSEER_TOOLS", "tools"}, {"OVERSEER_MAX_CONCURRENT", "max_concurrent"},
+                          {"OVERSEER_TOKENS", "tokens"}, {"OVERSEER_ALLOW_INSECURE", "allow_insecure"},
+                          {"OVERSEER_BODY_LIMIT", "body_limit"}})
+    if (const char* v = std::getenv(env); v && *v) set(s, key, v);
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(flag + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(help, stdout);
+      std::exit(0);
+    } else if (flag == "--config") value();
+    else if (flag == "--data-dir") set(s, "data_dir", value());
+    else if (flag == "--listen") set(s, "listen", value());
+    else if (flag == "--tools") set(s, "tools", value());
+    else if (flag == "--max-concurrent") set(s, "max_concurrent", value());
+    else if (flag == "--token") s.http.tokens.push_back(value());
+    else if (flag == "--allow-insecure") s.http.allow_insecure = true;
+    else if (flag == "--body-limit") set(s, "body_limit", value());
+    else usage_error("unknown option " + flag);
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto s = parse(argc, argv);
+  // Every thread started from here on inherits the blocked signals; main
+  // alone takes them, with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  try {
+    overseer::engine engine{s.engine};
+    if (!s.tools_file.empty()) overseer::tools::register_tools_file(engine.tools(), s.tools_file);
+    engine.start();
+    overseer::http::server http{engine, s.http};
+    std::printf("overseerd listening on %s\n", http.url().c_str());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::fprintf(stderr, "overseerd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http.stop();
+    engine.stop();
+  } catch (const overseer::error& e) {
+    std::fprintf(stderr, "overseerd: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,446 @@
+#include "http/json_mapping.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include <boost/json/serialize.hpp>
+
+namespace overseer::http {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono;
+
+constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
+// Far beyond any real job, yet small enough that now + timeout still fits a
+// nanosecond time_point (about 292 years from 1970).
+constexpr double max_timeout_s = 1e9;
+
+constexpr std::array<std::string_view, 11> spec_keys = {
+  "tool",      "params",    "name",      "priority",  "labels",         "timeout_s",
+  "retry",     "ttl_hours", "use_cache", "depends_on", "idempotency_key"};
+constexpr std::array<std::string_view, 5> retry_keys = {
+  "max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "retry_on_timeout"};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+void write(std::string& out, const json::value& v) {
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (!std::isfinite(d)) {
+      out += "null";  // JSON has no inf or nan
+      return;
+    }
+    std::array<char, 32> buf{};
+    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
+    out.append(buf.data(), ec == std::errc{} ? end : buf.data());
+  } else if (v.is_object()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, x] : v.get_object()) {
+      if (!std::exchange(first, false)) out += ',';
+      out += json::serialize(key);
+      out += ':';
+      write(out, x);
+    }
+    out += '}';
+  } else if (v.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& x : v.get_array()) {
+      if (!std::exchange(first, false)) out += ',';
+      write(out, x);
+    }
+    out += ']';
+  } else {
+    out += json::serialize(v);  // null, bool, integers, strings (escaped by Boost)
+  }
+}
+
+std::string_view type_name(const json::value& v) {
+  if (v.is_string()) return "string";
+  if (v.is_int64() || v.is_uint64()) return "integer";
+  if (v.is_double()) return "number";
+  if (v.is_bool()) return "boolean";
+  if (v.is_object()) return "object";
+  if (v.is_array()) return "array";
+  return "null";
+}
+
+// Characters as a person counts them: UTF-8 code points, not bytes.
+std::size_t length(std::string_view s) {
+  return static_cast<std::size_t>(
+    std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::size_t levenshtein(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+template <std::size_t N>
+std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
+  std::string best;
+  // Within 3 edits, and fewer edits than the name has letters: "id" is not a
+  // typo of "name" just because both are short.
+  std::size_t best_distance = 4;
+  for (std::string_view k : known) {
+    if (auto d = levenshtein(name, k); d < best_distance && d < name.size()) {
+      best = std::string(k);
+      best_distance = d;
+    }
+  }
+  return "unknown field " + quote(name) + (best.empty() ? "" : "; did you mean " + quote(best) + "?");
+}
+
+// Collects every problem of one body; each reader returns nullopt/nullptr
+// after recording why.
+class spec_reader {
+public:
+  std::vector<field_error> errors;
+
+  void fail(std::string field, std::string message) {
+    errors.push_back({std::move(field), std::move(message)});
+  }
+
+  bool expect(const std::string& field, const json::value& v, bool ok, std::string_view expected) {
+    if (!ok) fail(field, "expected " + std::string(expected) + ", found " + std::string(type_name(v)));
+    return ok;
+  }
+
+  std::optional<std::int64_t> integer(const std::string& field, const json::value& v,
+                                      std::int64_t lo, std::int64_t hi) {
+    // 3.0 is an integer to a client even though Boost.JSON stores a double.
+    const bool integral = v.is_int64() || v.is_uint64() ||
+                          (v.is_double() && std::isfinite(v.get_double()) &&
+                           v.get_double() == std::trunc(v.get_double()));
+    if (!expect(field, v, integral, "integer")) return std::nullopt;
+    std::optional<std::int64_t> n;
+    if (v.is_int64()) n = v.get_int64();
+    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(int64_max)) {
+      n = static_cast<std::int64_t>(v.get_uint64());
+    }
+    if (v.is_double() && std::abs(v.get_double()) < 0x1p63) n = static_cast<std::int64_t>(v.get_double());
+    if (n && *n >= lo && *n <= hi) return n;
+    const std::string shown = to_json_text(v);
+    if (hi != int64_max) {
+      fail(field, shown + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
+    } else {
+      const bool below = v.to_number<double>() < static_cast<double>(lo);
+      fail(field, shown + (below ? " is below " + std::to_string(lo) : " is too large"));
+    }
+    return std::nullopt;
+  }
+
+  std::optional<double> number(const std::string& field, const json::value& v) {
+    if (!expect(field, v, v.is_number(), "number")) return std::nullopt;
+    // Boost.JSON reads 1e400 as infinity, which no field can use.
+    if (v.is_double() && !std::isfinite(v.get_double())) {
+      fail(field, "is too large");
+      return std::nullopt;
+    }
+    return v.to_number<double>();
+  }
+
+  const json::string* string(const std::string& field, const json::value& v, std::size_t min_len,
+                             std::size_t max_len) {
+    if (!expect(field, v, v.is_string(), "string")) return nullptr;
+    const auto n = length(v.get_string());
+    if (n >= min_len && n <= max_len) return &v.get_string();
+    const std::string range = min_len == 0 ? "at most " + std::to_string(max_len)
+                                           : std::to_string(min_len) + "-" + std::to_string(max_len);
+    fail(field, "expected " + range + " characters, found " + std::to_string(n));
+    return nullptr;
+  }
+
+  std::optional<bool> boolean(const std::string& field, const json::value& v) {
+    if (!expect(field, v, v.is_bool(), "boolean")) return std::nullopt;
+    return v.get_bool();
+  }
+
+  // A retry object overrides only what it names; the rest keep retry_policy's
+  // defaults.
+  std::optional<retry_policy> retry(const json::value& v) {
+    if (!expect("retry", v, v.is_object(), "object")) return std::nullopt;
+    retry_policy r;
+    for (const auto& [key, x] : v.get_object()) {
+      const std::string f = "retry." + std::string(key);
+      if (key == "max_attempts") {
+        if (auto n = integer(f, x, 1, 100)) r.max_attempts = static_cast<int>(*n);
+      } else if (key == "initial_backoff_ms") {
+        if (auto n = integer(f, x, 0, int64_max)) r.initial_backoff = milliseconds{*n};
+      } else if (key == "max_backoff_ms") {
+        if (auto n = integer(f, x, 0, int64_max)) r.max_backoff = milliseconds{*n};
+      } else if (key == "multiplier") {
+        if (auto d = number(f, x); d && *d < 1) {
+          fail(f, to_json_text(x) + " is below 1");
+        } else if (d) {
+          r.multiplier = *d;
+        }
+      } else if (key == "retry_on_timeout") {
+        if (auto b = boolean(f, x)) r.retry_on_timeout = *b;
+      } else {
+        fail(f, unknown_field(key, retry_keys));
+      }
+    }
+    return r;
+  }
+
+  void field(std::string_view key, const json::value& v, job_spec& s) {
+    const std::string f{key};
+    if (key == "tool") {
+      if (!expect(f, v, v.is_string(), "string")) return;
+      if (v.get_string().empty()) return fail(f, "expected a tool name, found an empty string");
+      s.tool = v.get_string();
+    } else if (key == "params") {
+      if (expect(f, v, v.is_object(), "object")) s.params = v.get_object();
+    } else if (key == "name") {
+      if (auto* n = string(f, v, 0, 256)) s.name = *n;
+    } else if (key == "priority") {
+      if (auto n = integer(f, v, 0, 10)) s.priority = static_cast<int>(*n);
+    } else if (key == "labels") {
+      if (!expect(f, v, v.is_object(), "object")) return;
+      for (const auto& [name, value] : v.get_object()) {
+        if (auto n = length(name); n < 1 || n > 64) {
+          fail(f, "expected label names of 1-64 characters, found " + std::to_string(n) + " in " +
+                    quote(name));
+        } else if (expect(f + "." + std::string(name), value, value.is_string(), "string")) {
+          s.labels[std::string(name)] = value.get_string();
+        }
+      }
+    } else if (key == "timeout_s") {
+      auto d = number(f, v);
+      if (d && (*d <= 0 || *d > max_timeout_s)) {
+        fail(f, "expected a positive number up to 1000000000, found " + to_json_text(v));
+      } else if (d) {
+        s.timeout = seconds{static_cast<std::int64_t>(std::ceil(*d))};  // 0.5 s runs for 1 s, not 0
+      }
+    } else if (key == "retry") {
+      s.retry = retry(v);
+    } else if (key == "ttl_hours") {
+      if (auto n = integer(f, v, 1, 168)) s.ttl_hours = static_cast<int>(*n);
+    } else if (key == "use_cache") {
+      if (auto b = boolean(f, v)) s.use_cache = *b;
+    } else if (key == "depends_on") {
+      if (!expect(f, v, v.is_array(), "array")) return;
+      const auto& ids = v.get_array();
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (expect(f + "[" + std::to_string(i) + "]", ids[i], ids[i].is_string(), "string")) {
+          s.depends_on.emplace_back(ids[i].get_string());
+        }
+      }
+    } else if (key == "idempotency_key") {
+      if (auto* k = string(f, v, 1, 256)) s.idempotency_key = *k;
+    } else {
+      fail(f, unknown_field(key, spec_keys));
+    }
+  }
+};
+
+json::object render_retry(const retry_policy& r) {
+  return {{"max_attempts", r.max_attempts},
+          {"initial_backoff_ms", r.initial_backoff.count()},
+          {"max_backoff_ms", r.max_backoff.count()},
+          {"multiplier", r.multiplier},
+          {"retry_on_timeout", r.retry_on_timeout}};
+}
+
+json::value render_status(std::optional<job_status> s) {
+  return s ? json::value(to_string(*s)) : json::value(nullptr);
+}
+
+}  // namespace
+
+std::string format_time(time_point t) {
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{ms - day};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  return buf;
+}
+
+std::optional<time_point> parse_time(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&](int n, int& out) {
+    out = 0;
+    for (int k = 0; k < n; ++k, ++i) {
+      if (i >= s.size() || !is_digit(s[i])) return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  auto literal = [&](auto... options) {
+    if (i >= s.size() || ((s[i] != options) && ...)) return false;
+    ++i;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  // RFC 3339 section 5.6 lets T and Z be lower case and T be a space.
+  if (!(digits(4, y) && literal('-') && digits(2, mo) && literal('-') && digits(2, d) &&
+        literal('T', 't', ' ') && digits(2, h) && literal(':') && digits(2, mi) && literal(':') &&
+        digits(2, sec))) {
+    return std::nullopt;
+  }
+  int ms = 0;
+  if (literal('.')) {
+    const std::size_t start = i;
+    for (; i < s.size() && is_digit(s[i]); ++i) {
+      if (i - start < 3) ms = ms * 10 + (s[i] - '0');  // finer digits are truncated
+    }
+    if (i == start) return std::nullopt;
+    for (std::size_t n = i - start; n < 3; ++n) ms *= 10;
+  }
+  minutes offset{0};
+  if (!literal('Z', 'z')) {
+    const bool negative = i < s.size() && s[i] == '-';
+    int oh = 0, om = 0;
+    if (!(literal('+', '-') && digits(2, oh) && literal(':') && digits(2, om)) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset = (negative ? -1 : 1) * (hours{oh} + minutes{om});
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  // Leap second 60 is refused: system_clock cannot represent it.
+  if (i != s.size() || !ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+  const auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} - offset;
+  // time_point counts nanoseconds: only about 1678-2262 fits.
+  if (t < ceil<milliseconds>(time_point::min()) || t > floor<milliseconds>(time_point::max())) {
+    return std::nullopt;
+  }
+  return time_point{t};
+}
+
+std::string to_json_text(const json::value& v) {
+  std::string out;
+  write(out, v);
+  return out;
+}
+
+std::vector<field_error> parse_job_spec(const json::value& body, job_spec& out) {
+  if (!body.is_object()) return {{"body", "must be a JSON object"}};
+  spec_reader reader;
+  job_spec spec;
+  for (const auto& [key, v] : body.get_object()) reader.field(key, v, spec);
+  if (!body.get_object().contains("tool")) reader.fail("tool", "is required");
+  if (reader.errors.empty()) out = std::move(spec);
+  return std::move(reader.errors);
+}
+
+json::object render_progress(const overseer::progress& p) {
+  json::object o{{"percent", p.percent},
+                 {"current_step", p.current_step},
+                 {"total_steps", p.total_steps},
+                 {"step_name", p.step_name}};
+  if (p.estimated_completion) o["estimated_completion"] = format_time(*p.estimated_completion);
+  return o;
+}
+
+json::object render_view(const job_view& v) {
+  json::object labels;
+  for (const auto& [k, x] : v.labels) labels[k] = x;
+  json::object o{{"job_id", v.id},
+                 {"tool", v.tool},
+                 {"name", v.name},
+                 {"status", to_string(v.status)},
+                 {"attempt", v.attempt},
+                 {"priority", v.priority},
+                 {"labels", std::move(labels)},
+                 {"params", v.params},
+                 {"progress", render_progress(v.progress)}};
+  if (v.status == job_status::completed && v.result) o["result"] = *v.result;
+  if (!v.error.empty()) o["error"] = v.error;
+  o["created_at"] = format_time(v.created_at);
+  if (v.started_at) o["started_at"] = format_time(*v.started_at);
+  if (v.completed_at) o["completed_at"] = format_time(*v.completed_at);
+  if (v.next_attempt_at) o["next_attempt_at"] = format_time(*v.next_attempt_at);
+  if (v.started_at) {
+    const auto end = v.completed_at.value_or(clock::now());
+    o["duration_ms"] = std::max<std::int64_t>(0, duration_cast<milliseconds>(end - *v.started_at).count());
+  }
+  if (v.timeout) o["timeout_s"] = v.timeout->count();
+  o["retry"] = render_retry(v.retry);
+  o["ttl_hours"] = v.ttl_hours;
+  if (is_terminal(v.status) && v.completed_at) {
+    o["expires_at"] = format_time(*v.completed_at + hours{v.ttl_hours});
+  }
+  if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
+  const std::string self = "/v1/jobs/" + v.id;
+  o["links"] = json::object{{"self", self},
+                            {"result", self + "/result"},
+                            {"logs", self + "/logs"},
+                            {"history", self + "/history"}};
+  return o;
+}
+
+json::object render_transition(const transition& t) {
+  return {{"from", render_status(t.from)},
+          {"to", to_string(t.to)},
+          {"at", format_time(t.at)},
+          {"attempt", t.attempt},
+          {"reason", t.reason}};
+}
+
+json::object render_log(const log_line& l) {
+  return {{"at", format_time(l.at)},
+          {"level", to_string(l.level)},
+          {"message", l.message},
+          {"component", l.component}};
+}
+
+json::object render_event(const event& e) {
+  json::object o{{"type", to_string(e.kind)}, {"seq", e.seq}, {"job_id", e.job_id}};
+  switch (e.kind) {
+    case event_kind::transition:
+      o["from"] = render_status(e.from);
+      o["to"] = to_string(e.to);
+      o["attempt"] = e.attempt;
+      o["at"] = format_time(e.at);
+      o["reason"] = e.reason;
+      break;
+    case event_kind::progress:
+      o["progress"] = render_progress(e.progress);
+      o["at"] = format_time(e.at);
+      break;
+    case event_kind::log:
+      o["level"] = to_string(e.level);
+      o["message"] = e.message;
+      o["at"] = format_time(e.at);
+      break;
+  }
+  return o;
+}
+
+json::object render_tool(const tool_definition& d) {
+  return {{"name", d.name},
+          {"version", d.version},
+          {"description", d.description},
+          {"params", d.params},
+          {"timeout_s", d.timeout ? json::value(d.timeout->count()) : json::value(nullptr)},
+          {"max_concurrent", d.max_concurrent},
+          {"retry", render_retry(d.retry)}};
+}
+
+}  // namespace overseer::http

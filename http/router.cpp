@@ -1,0 +1,74 @@
+#include "http/router.hpp"
+
+namespace overseer::http {
+
+const std::vector<route>& routes() {
+  static const std::vector<route> table = {
+    {"POST", "/v1/jobs", route_id::submit_job},
+    {"GET", "/v1/jobs", route_id::list_jobs},
+    {"GET", "/v1/jobs/{id}", route_id::get_job},
+    {"DELETE", "/v1/jobs/{id}", route_id::cancel_job},
+    {"GET", "/v1/jobs/{id}/result", route_id::get_result},
+    {"GET", "/v1/jobs/{id}/logs", route_id::get_logs},
+    {"GET", "/v1/jobs/{id}/history", route_id::get_history},
+    {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post},
+    {"POST", "/v1/jobs/{id}/retry", route_id::retry_job},
+    {"GET", "/v1/tools", route_id::list_tools},
+    {"GET", "/v1/health", route_id::health},
+    {"GET", "/v1/stream", route_id::stream},
+  };
+  return table;
+}
+
+namespace {
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool matches(std::string_view pattern, std::string_view path,
+             std::map<std::string, std::string>& params) {
+  auto p = segments(pattern), s = segments(path);
+  if (p.size() != s.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i].starts_with('{')) {
+      if (s[i].empty()) return false;
+      found.emplace(std::string{p[i].substr(1, p[i].size() - 2)}, std::string{s[i]});
+    } else if (p[i] != s[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+}  // namespace
+
+match_result match(std::string_view method, std::string_view path) {
+  match_result out;
+  if (path.empty() || path.front() != '/') return out;
+  for (const auto& r : routes()) {
+    std::map<std::string, std::string> params;
+    if (!matches(r.pattern, path, params)) continue;
+    out.path_known = true;
+    if (r.method == method) {
+      out.id = r.id;
+      out.params = std::move(params);
+      return out;
+    }
+    if (!out.allowed.empty()) out.allowed += ", ";
+    out.allowed += r.method;
+  }
+  return out;
+}
+
+}  // namespace overseer::http

@@ -1,0 +1,319 @@
+#include "http/stream_session.hpp"
+
+#include <charconv>
+
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/url/parse.hpp>
+
+#include "actors/job_id.hpp"
+#include "http/json_mapping.hpp"
+
+namespace overseer::http {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace json = boost::json;
+
+namespace {
+constexpr std::size_t replay_chunk = 512;
+}
+
+stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx)
+  : ws_(std::move(socket)), ctx_(ctx) {}
+
+void stream_session::run(request upgrade) {
+  // Pings keep idle connections alive and find dead peers.
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.read_message_max(64 * 1024);
+  upgrade_ = std::move(upgrade);
+  std::string target{upgrade_.target()};
+  ws_.async_accept(upgrade_, beast::bind_front_handler(&stream_session::on_accept, shared_from_this(),
+                                                       std::move(target)));
+}
+
+void stream_session::on_accept(std::string target, beast::error_code ec) {
+  if (ec) return;
+  std::weak_ptr<stream_session> weak = weak_from_this();
+  bus_ = ctx_.eng.subscribe(filter::all(), [weak](const event& e) {
+    if (auto self = weak.lock())
+      net::post(self->ws_.get_executor(), [self, e] { self->on_event(e); });
+  });
+  // Initial subscriptions from the query: ?job=ID | ?all=1, &since=SEQ, &logs=1.
+  if (auto url = boost::urls::parse_origin_form(target)) {
+    json::object op{{"op", "subscribe"}};
+    bool any = false;
+    for (auto p : url->params()) {
+      if (p.key == "job") op["job_id"] = p.value, any = true;
+      else if (p.key == "batch") op["batch_id"] = p.value, any = true;
+      else if (p.key == "all") op["all"] = p.value != "0" && p.value != "false", any = true;
+      else if (p.key == "logs") op["logs"] = p.value != "0" && p.value != "false";
+      else if (p.key == "since") {
+        std::uint64_t v = 0;
+        auto [end, err] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
+        if (err != std::errc{} || end != p.value.data() + p.value.size())
+          send_error("since must be a sequence number, found \"" + std::string{p.value} + "\"");
+        else op["since"] = v;
+      }
+    }
+    if (any) handle_message(op);
+  }
+  do_read();
+}
+
+void stream_session::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&stream_session::on_read, shared_from_this()));
+}
+
+void stream_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    closed_ = true;
+    bus_.reset();
+    return;
+  }
+  boost::system::error_code perr;
+  auto msg = json::parse(beast::buffers_to_string(buffer_.data()), perr);
+  buffer_.consume(buffer_.size());
+  if (perr) send_error("message is not valid JSON: " + perr.message());
+  else handle_message(msg);
+  do_read();
+}
+
+void stream_session::send_error(std::string message) {
+  send(json::object{{"type", "error"}, {"message", std::move(message)}});
+}
+
+void stream_session::handle_message(const json::value& v) {
+  if (!v.is_object()) return send_error("a message must be a JSON object with an \"op\"");
+  const auto& m = v.as_object();
+  auto op = m.if_contains("op");
+  if (!op || !op->is_string()) return send_error("missing \"op\": expected \"subscribe\" or \"unsubscribe\"");
+  const std::string name{op->as_string()};
+  if (name != "subscribe" && name != "unsubscribe")
+    return send_error("unknown op \"" + name + "\": expected \"subscribe\" or \"unsubscribe\"");
+
+  auto str = [&](const char* key) -> std::optional<std::string> {
+    if (auto x = m.if_contains(key); x && x->is_string()) return std::string{x->as_string()};
+    return std::nullopt;
+  };
+  auto job_id = str("job_id");
+  auto batch_id = str("batch_id");
+  const bool all = m.contains("all") && m.at("all").is_bool() && m.at("all").as_bool();
+  if (!job_id && !batch_id && !all)
+    return send_error("say what to " + name + " to: \"job_id\", \"batch_id\" or \"all\": true");
+  if (batch_id) return send_error("no batch " + *batch_id);
+
+  if (name == "unsubscribe") {
+    subs_.remove_if([&](const sub& s) {
+      return job_id ? (s.what == sub::kind::job && s.job_id == *job_id) : s.what == sub::kind::all;
+    });
+    json::object ack{{"type", "unsubscribed"}};
+    if (job_id) ack["job_id"] = *job_id;
+    else ack["all"] = true;
+    return send(std::move(ack));
+  }
+
+  sub s;
+  s.what = job_id ? sub::kind::job : sub::kind::all;
+  if (job_id) s.job_id = *job_id;
+  if (auto l = m.if_contains("logs")) {
+    if (!l->is_bool()) return send_error("\"logs\" must be true or false");
+    s.logs = l->as_bool();
+  }
+  std::optional<std::uint64_t> since;
+  if (auto x = m.if_contains("since")) {
+    if (x->is_uint64()) since = x->as_uint64();
+    else if (x->is_int64() && x->as_int64() >= 0) since = static_cast<std::uint64_t>(x->as_int64());
+    else return send_error("\"since\" must be a non-negative sequence number");
+  }
+  if (auto f = m.if_contains("filter")) {
+    if (!f->is_object()) return send_error("\"filter\" must be an object");
+    for (const auto& [k, val] : f->as_object()) {
+      if (k == "tool" && val.is_string()) s.tool = val.as_string();
+      else if (k == "labels" && val.is_object()) {
+        for (const auto& [lk, lv] : val.as_object()) {
+          if (!lv.is_string()) return send_error("filter label \"" + std::string{lk} + "\" must be a string");
+          s.labels[std::string{lk}] = lv.as_string();
+        }
+      } else return send_error("unknown filter \"" + std::string{k} + "\": expected \"tool\" or \"labels\"");
+    }
+  }
+  subscribe(std::move(s), since);
+}
+
+void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
+  json::object ack{{"type", "subscribed"}};
+  std::uint64_t seq = 0;
+  if (s.what == sub::kind::job) {
+    std::optional<job_view> view;
+    if (actors::looks_like_job_id(s.job_id)) view = ctx_.eng.get(s.job_id, seq);
+    if (!view) return send_error("no job " + s.job_id);
+    ack["job_id"] = s.job_id;
+    ack["snapshot"] = render_view(*view);
+    labels_of_[s.job_id] = view->labels;
+  } else {
+    seq = ctx_.eng.last_seq();
+    ack["all"] = true;
+  }
+  ack["seq"] = seq;
+  if (since) {
+    const auto oldest = ctx_.eng.events_after(0, 1);
+    if (*since > seq) return send_error("since " + std::to_string(*since) + " is ahead of the newest event " +
+                                        std::to_string(seq));
+    if (!oldest.empty() && *since + 1 < oldest.front().seq)
+      return send_error("since " + std::to_string(*since) + " is older than the oldest retained event " +
+                        std::to_string(oldest.front().seq));
+    ack["since"] = *since;
+  }
+  // A repeated subscription replaces the earlier one.
+  subs_.remove_if([&](const sub& o) { return o.what == s.what && o.job_id == s.job_id; });
+  s.id = next_sub_id_++;
+  s.last = since.value_or(seq);
+  s.replaying = since.has_value();
+  subs_.push_back(std::move(s));
+  send(std::move(ack));
+  if (since) schedule_replay(subs_.back());
+}
+
+void stream_session::schedule_replay(sub& s) {
+  if (s.replay_scheduled) return;
+  s.replay_scheduled = true;
+  net::post(ws_.get_executor(), [self = shared_from_this(), id = s.id] { self->replay(id); });
+}
+
+stream_session::sub* stream_session::find_sub(std::uint64_t id) {
+  for (auto& s : subs_)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+void stream_session::replay(std::uint64_t sub_id) {
+  sub* s = find_sub(sub_id);
+  if (!s || closed_) return;
+  s->replay_scheduled = false;
+  // Back-pressure: replay only as fast as the client reads.
+  if (live_messages_ > ctx_.config.stream_queue_limit / 2) return;  // resumed by on_write
+  auto events = ctx_.eng.events_after(s->last, replay_chunk);
+  for (const auto& e : events) {
+    if (matches(*s, e)) send_event(e);
+    s->last = e.seq;
+  }
+  if (events.size() < replay_chunk) {
+    // Caught up with the store: from here on, live events serve it.
+    s->replaying = false;
+    return;
+  }
+  schedule_replay(*s);
+}
+
+bool stream_session::matches(const sub& s, const event& e) {
+  if (e.kind == event_kind::log && !s.logs) return false;
+  if (s.what == sub::kind::job) return e.job_id == s.job_id;
+  if (!s.tool.empty() && e.tool != s.tool) return false;
+  if (s.labels.empty()) return true;
+  auto it = labels_of_.find(e.job_id);
+  if (it == labels_of_.end()) {
+    if (labels_of_.size() > 10000) labels_of_.clear();  // a cache, not a record
+    auto view = ctx_.eng.get(e.job_id);
+    it = labels_of_.emplace(e.job_id, view ? view->labels : std::map<std::string, std::string>{}).first;
+  }
+  for (const auto& [k, v] : s.labels)
+    if (auto l = it->second.find(k); l == it->second.end() || l->second != v) return false;
+  return true;
+}
+
+void stream_session::on_event(const event& e) {
+  if (closed_) return;
+  bool deliver = false;
+  for (auto& s : subs_) {
+    if (s.replaying || e.seq <= s.last) continue;  // the replay covers it
+    if (matches(s, e)) deliver = true;
+    s.last = e.seq;
+  }
+  if (deliver) send_event(e);
+}
+
+void stream_session::send_event(const event& e) {
+  outgoing o{to_json_text(render_event(e)), e.seq, {}, false};
+  if (e.kind == event_kind::progress) {
+    o.progress_of = e.job_id;
+    // Latest wins: an older progress of this job still waiting is dropped.
+    // It sits before everything queued after it, so order is kept.
+    if (auto it = progress_index_.find(e.job_id); it != progress_index_.end()) {
+      const auto pos = it->second - popped_;
+      if (pos > 0 || !writing_) {
+        queue_[pos].dropped = true;
+        --live_messages_;
+      }
+    }
+    progress_index_[e.job_id] = popped_ + queue_.size();
+  }
+  enqueue(std::move(o));
+}
+
+void stream_session::send(json::object msg) { enqueue({to_json_text(msg), 0, {}, false}); }
+
+void stream_session::enqueue(outgoing o) {
+  if (closed_) return;
+  queue_.push_back(std::move(o));
+  ++live_messages_;
+  if (live_messages_ > ctx_.config.stream_queue_limit) return close_behind();
+  do_write();
+}
+
+void stream_session::close_behind() {
+  // Resume from what the client has for sure: every subscription is served
+  // up to last_written_seq_, except replays that have not got that far.
+  std::uint64_t resume = last_written_seq_;
+  for (const auto& s : subs_)
+    if (s.replaying) resume = std::min(resume, s.last);
+  closed_ = true;
+  bus_.reset();
+  close_reason_ = websocket::close_reason{websocket::close_code::try_again_later,
+                                          "too far behind; resume with since=" + std::to_string(resume)};
+  if (!writing_) do_close();  // else on_write closes: one write at a time
+}
+
+void stream_session::do_close() {
+  queue_.clear();
+  ws_.async_close(*close_reason_, [self = shared_from_this()](beast::error_code) {});
+}
+
+void stream_session::do_write() {
+  while (!queue_.empty() && queue_.front().dropped && !writing_) {
+    queue_.pop_front();
+    ++popped_;
+  }
+  if (writing_ || queue_.empty() || closed_) return;
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(net::buffer(queue_.front().text),
+                  beast::bind_front_handler(&stream_session::on_write, shared_from_this()));
+}
+
+void stream_session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec || closed_) {
+    closed_ = true;
+    bus_.reset();
+    if (!ec && close_reason_) do_close();
+    return;
+  }
+  auto& done = queue_.front();
+  if (done.seq > last_written_seq_) last_written_seq_ = done.seq;
+  if (!done.progress_of.empty()) {
+    auto it = progress_index_.find(done.progress_of);
+    if (it != progress_index_.end() && it->second == popped_) progress_index_.erase(it);
+  }
+  queue_.pop_front();
+  ++popped_;
+  --live_messages_;
+  // Replays paused for back-pressure continue once the queue drains.
+  if (live_messages_ <= ctx_.config.stream_queue_limit / 4)
+    for (auto& s : subs_)
+      if (s.replaying) schedule_replay(s);
+  do_write();
+}
+
+}  // namespace overseer::http

@@ -1,0 +1,94 @@
+// One WebSocket client of GET /v1/stream (DESIGN.md "WebSocket stream").
+//
+// Subscriptions are per connection. A subscription with `since` replays
+// from the store's events family, then continues live: events reach the
+// store before any subscriber, so the replay's last read covers everything a
+// live event ignored meanwhile, and live events at or below the replay's
+// position are dropped. No matching event is missed, none is sent twice.
+//
+// Writes go one at a time from a queue. A queued progress message of a job
+// is dropped when a newer one of the same job arrives (latest wins, order
+// kept); transitions and logs are never dropped. A client whose queue still
+// grows past the limit is closed with the seq to resume from.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/value.hpp>
+
+#include "http/api.hpp"
+#include "overseer/event.hpp"
+
+namespace overseer::http {
+
+class stream_session : public std::enable_shared_from_this<stream_session> {
+public:
+  stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx);
+  void run(request upgrade);
+
+private:
+  struct sub {
+    enum class kind { job, all } what = kind::all;
+    std::string job_id;
+    bool logs = false;
+    std::string tool;                           ///< "all" filter
+    std::map<std::string, std::string> labels;  ///< "all" filter
+    std::uint64_t last = 0;  ///< seq up to which this subscription is served
+    bool replaying = false;
+    bool replay_scheduled = false;  ///< a replay step is posted
+    std::uint64_t id = 0;    ///< replays find their subscription by this
+  };
+  struct outgoing {
+    std::string text;
+    std::uint64_t seq = 0;  ///< 0 for acks and errors
+    std::string progress_of;  ///< job id, for a progress message
+    bool dropped = false;     ///< superseded by a newer progress
+  };
+
+  void on_accept(std::string query_target, boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void handle_message(const boost::json::value& msg);
+  void subscribe(sub s, std::optional<std::uint64_t> since);
+  void replay(std::uint64_t sub_id);
+  sub* find_sub(std::uint64_t id);
+  void on_event(const event& e);
+  bool matches(const sub& s, const event& e);
+  void send_event(const event& e);
+  void send(boost::json::object msg);
+  void enqueue(outgoing o);
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void close_behind();
+  void schedule_replay(sub& s);
+  void do_close();
+  void send_error(std::string message);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  request upgrade_;  ///< must outlive the asynchronous accept
+  api_context& ctx_;
+  overseer::subscription bus_;
+  std::list<sub> subs_;
+  std::uint64_t next_sub_id_ = 1;
+  std::deque<outgoing> queue_;
+  std::size_t live_messages_ = 0;  ///< queued and not dropped
+  std::unordered_map<std::string, std::size_t> progress_index_;  ///< job -> absolute queue index
+  std::size_t popped_ = 0;  ///< messages popped so far (absolute index of queue_.front())
+  std::uint64_t last_written_seq_ = 0;
+  std::unordered_map<std::string, std::map<std::string, std::string>> labels_of_;
+  bool writing_ = false;
+  bool closed_ = false;
+  std::optional<boost::beast::websocket::close_reason> close_reason_;  ///< sent once writes are idle
+};
+
+}  // namespace overseer::http

@@ -1,0 +1,52 @@
+// /v1/tools and /v1/health.
+#include "http/api.hpp"
+#include "http/json_mapping.hpp"
+
+namespace overseer::http {
+
+namespace json = boost::json;
+
+void handle_system_api(api_context& ctx, const call& c, responder respond) {
+  const auto version = c.req.version();
+  const bool keep_alive = c.req.keep_alive();
+  if (auto errors = check_query_keys(c.query, {}); !errors.empty())
+    return respond(problem_response(400, "this endpoint takes no query parameters", version, keep_alive, errors));
+  if (c.route == route_id::list_tools) {
+    json::array tools;
+    for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
+    return respond(json_response(200, json::object{{"tools", std::move(tools)}}, version, keep_alive));
+  }
+  ctx.eng.stats_async([respond, version, keep_alive](engine_stats s) {
+    auto component = [](bool ok, std::string detail = {}) {
+      json::object o{{"status", ok ? "healthy" : "unhealthy"}};
+      if (!detail.empty()) o["detail"] = detail;
+      return o;
+    };
+    json::object tools;
+    bool paused = false;
+    for (const auto& t : s.tools) {
+      tools[t.name] = json::object{{"status", t.paused ? "paused" : "healthy"},
+                                   {"running", t.running},
+                                   {"recent_failures", t.recent_failures}};
+      paused = paused || t.paused;
+    }
+    json::object store = component(s.store_ok, s.store_ok ? "" : "the last group commit failed");
+    if (s.corrupt_records > 0) {
+      store["status"] = s.store_ok ? "degraded" : "unhealthy";
+      store["corrupt_records"] = s.corrupt_records;
+    }
+    const bool healthy = s.running_ok && s.store_ok;
+    const char* status = !healthy ? "unhealthy" : (paused || s.corrupt_records > 0) ? "degraded" : "healthy";
+    json::object body{
+      {"status", status},
+      {"components", json::object{{"store", std::move(store)},
+                                  {"scheduler", component(s.running_ok, s.running_ok ? "" : "not answering")},
+                                  {"tools", std::move(tools)}}},
+      {"queue_stats", json::object{{"pending_jobs", s.pending},
+                                   {"running_jobs", s.running},
+                                   {"retrying_jobs", s.waiting}}}};
+    respond(json_response(healthy ? 200 : 503, body, version, keep_alive));
+  });
+}
+
+}  // namespace overseer::http

@@ -1,0 +1,217 @@
+#include "tools/tools_file.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <boost/json/serialize.hpp>
+
+#include "support/temp_dir.hpp"
+#include "tools/builtin_tools.hpp"
+
+using namespace overseer;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct tools_file {
+  test::temp_dir dir;
+  tool_registry registry;
+  std::filesystem::path path = dir.path() / "tools.json";
+
+  void write(const std::string& text) { std::ofstream{path} << text; }
+  void write_tool(boost::json::object tool) {
+    write(boost::json::serialize(boost::json::object{{"tools", boost::json::array{std::move(tool)}}}));
+  }
+  /// The error message of registering the file; empty when it was accepted.
+  std::string refusal() {
+    try {
+      tools::register_tools_file(registry, path);
+    } catch (const error& e) {
+      CHECK(e.code() == errc::invalid_spec);
+      return e.what();
+    }
+    return {};
+  }
+};
+
+boost::json::object annotate() {
+  return {{"name", "annotate"},
+          {"version", "1.2"},
+          {"description", "Annotate a genome"},
+          {"command", {"bash", "-c", "echo {params.fasta}", "--out", "{workdir}"}},
+          {"params", {{"fasta", {{"type", "string"}, {"required", true}}},
+                      {"threads", {{"type", "integer"}, {"minimum", 1}, {"default", 4}}}}},
+          {"env", {{"LC_ALL", "C"}}},
+          {"timeout_s", 7200},
+          {"max_concurrent", 2},
+          {"retry", {{"max_attempts", 2}, {"initial_backoff_ms", 10}}},
+          {"progress_regex", "([0-9]+)% done"},
+          {"limits", {{"cpu_s", 36000}, {"memory_mb", 8192}, {"open_files", 1024}, {"output_mb", 64}}},
+          {"kill_grace_s", 10}};
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed tools file registers each tool with its declared definition", "[exec][tools_file]") {
+  tools_file f;
+  f.write_tool(annotate());
+  REQUIRE(f.refusal().empty());
+  auto e = f.registry.find("annotate");
+  REQUIRE(e);
+  const auto& d = e->definition;
+  CHECK(d.version == "1.2");
+  CHECK(d.description == "Annotate a genome");
+  CHECK(d.timeout == std::chrono::seconds(7200));
+  CHECK(d.max_concurrent == 2);
+  CHECK(d.retry.max_attempts == 2);
+  CHECK(d.retry.initial_backoff == std::chrono::milliseconds(10));
+  CHECK(d.params.at("threads").at("default").as_int64() == 4);
+}
+
+TEST_CASE("the program is resolved on PATH when the file is loaded", "[exec][tools_file]") {
+  auto t = annotate();
+  std::vector<tools::tools_file_problem> problems;
+  auto configs = tools::parse_tools_file(
+    boost::json::serialize(boost::json::object{{"tools", boost::json::array{t}}}), problems);
+  REQUIRE(problems.empty());
+  REQUIRE(tools::check_exec_tool(configs.at(0)).empty());
+  CHECK(configs[0].command[0].starts_with("/"));
+  CHECK(configs[0].command[0].ends_with("/bash"));
+}
+
+TEST_CASE("a path param keeps its flag out of the schema the engine validates", "[exec][tools_file]") {
+  tools_file f;
+  auto t = annotate();
+  t["params"].as_object()["fasta"].as_object()["path"] = true;
+  t["allowed_paths"] = {f.dir.path().string()};
+  f.write_tool(t);
+  REQUIRE(f.refusal().empty());
+  CHECK_FALSE(f.registry.find("annotate")->definition.params.at("fasta").as_object().contains("path"));
+}
+
+TEST_CASE("a bad tools file is refused with a message naming the tool and the field", "[exec][tools_file]") {
+  tools_file f;
+  auto t = annotate();
+  std::string expected;
+
+  SECTION("not JSON") {
+    f.write("{\"tools\": [\n  {\"name\": }\n]}");
+    CHECK_THAT(f.refusal(), Contains("is not valid JSON (line 2, column"));
+    return;
+  }
+  SECTION("no tools array") {
+    f.write(R"({"tool": []})");
+    const auto m = f.refusal();
+    CHECK_THAT(m, Contains("tools file " + f.path.string() + ": field \"tools\": is required"));
+    CHECK_THAT(m, Contains("field \"tool\": unknown field; did you mean \"tools\"?"));
+    return;
+  }
+  SECTION("a missing file") {
+    f.path = f.dir.path() / "missing.json";
+    CHECK_THAT(f.refusal(), Contains("missing.json: cannot be read: no such file"));
+    return;
+  }
+  SECTION("command is not an array of strings") {
+    t["command"] = "annotate --fast";
+    expected = "tools file " + f.path.string() +
+               ": tool \"annotate\": field \"command\": must be a non-empty array of strings";
+  }
+  SECTION("command is empty") {
+    t["command"] = boost::json::array{};
+    expected = "tool \"annotate\": field \"command\": must be a non-empty array of strings";
+  }
+  SECTION("a misspelt field") {
+    t["timeout"] = 60;
+    expected = "tool \"annotate\": field \"timeout\": unknown field; did you mean \"timeout_s\"?";
+  }
+  SECTION("a misspelt retry field") {
+    t["retry"] = {{"max_attempt", 2}};
+    expected = "field \"retry.max_attempt\": unknown field; did you mean \"max_attempts\"?";
+  }
+  SECTION("a template naming an undeclared param") {
+    t["command"] = {"bash", "{params.fastq}"};
+    expected = "tool \"annotate\": field \"command\": element 1: template {params.fastq} names no param";
+  }
+  SECTION("an unterminated template") {
+    t["command"] = {"bash", "--in={params.fasta"};
+    expected = "field \"command\": element 1: \"{params.fasta\" is not a template";
+  }
+  SECTION("a relative program") {
+    t["command"] = {"./annotate"};
+    expected = "field \"command\": the program \"./annotate\" must be an absolute path or a name found on PATH";
+  }
+  SECTION("a program not on PATH") {
+    t["command"] = {"no-such-program-overseer"};
+    expected = "the program \"no-such-program-overseer\" was not found on PATH";
+  }
+  SECTION("a program that is not executable") {
+    std::ofstream{f.dir.path() / "data.txt"} << "x";
+    t["command"] = {(f.dir.path() / "data.txt").string()};
+    expected = "data.txt\" is not an executable file";
+  }
+  SECTION("a template in the program") {
+    t["command"] = {"{params.fasta}"};
+    expected = "must not contain templates";
+  }
+  SECTION("a bad schema") {
+    t["params"].as_object()["threads"].as_object()["type"] = "int";
+    expected = "tool \"annotate\": field \"params.threads.type\": expected one of string, integer";
+  }
+  SECTION("a wrong type") {
+    t["timeout_s"] = "1h";
+    expected = "field \"timeout_s\": must be an integer, found \"1h\"";
+  }
+  SECTION("a value out of range") {
+    t["retry"] = {{"max_attempts", 0}};
+    expected = "field \"retry.max_attempts\": 0 must be at least 1";
+  }
+  SECTION("a negative limit") {
+    t["limits"] = {{"output_mb", 0}};
+    expected = "field \"limits.output_mb\": 0 must be above 0";
+  }
+  SECTION("a regex without a capture group") {
+    t["progress_regex"] = "[0-9]+% done";
+    expected = "field \"progress_regex\": needs a capture group";
+  }
+  SECTION("a regex that does not compile") {
+    t["progress_regex"] = "([0-9]+% done";
+    expected = "field \"progress_regex\": \"([0-9]+% done\" is not a valid regular expression";
+  }
+  SECTION("a reserved environment variable") {
+    t["env"] = {{"OVERSEER_JOB_ID", "x"}};
+    expected = "field \"env.OVERSEER_JOB_ID\": OVERSEER_* names are set by the engine";
+  }
+  SECTION("a non-string environment value") {
+    t["env"] = {{"THREADS", 4}};
+    expected = "field \"env.THREADS\": must be a string, found 4";
+  }
+  SECTION("a path param without allowed paths") {
+    t["params"].as_object()["fasta"].as_object()["path"] = true;
+    expected = "field \"allowed_paths\": is required when a param has \"path\": true";
+  }
+  SECTION("a tool without a name") {
+    t.erase("name");
+    expected = "tool #1: field \"name\": is required";
+  }
+  SECTION("a name the registry already has") {
+    tools::register_builtin_tools(f.registry);
+    t["name"] = "sleep";
+    expected = "tool \"sleep\": field \"name\": \"sleep\" is already registered";
+  }
+  f.write_tool(t);
+  CHECK_THAT(f.refusal(), Contains(expected));
+}
+
+TEST_CASE("a tools file with one bad tool registers none of them", "[exec][tools_file]") {
+  tools_file f;
+  auto bad = annotate();
+  bad["name"] = "broken";
+  bad["kill_grace_s"] = -1;
+  f.write(boost::json::serialize(boost::json::object{{"tools", {annotate(), bad, annotate()}}}));
+  const auto m = f.refusal();
+  CHECK_THAT(m, Contains("tool \"broken\": field \"kill_grace_s\": -1 must be at least 0"));
+  CHECK_THAT(m, Contains("tool \"annotate\": field \"name\": \"annotate\" is declared twice"));
+  CHECK_FALSE(f.registry.find("annotate"));
+  CHECK_FALSE(f.registry.find("broken"));
+}

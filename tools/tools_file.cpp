@@ -1,0 +1,271 @@
+#include "tools/tools_file.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <iterator>
+
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace overseer::tools {
+namespace {
+
+using boost::json::object;
+using boost::json::value;
+
+constexpr std::array<std::string_view, 13> tool_keys = {
+  "name",    "version",     "description",    "command", "params",       "env",          "timeout_s",
+  "max_concurrent", "retry", "progress_regex", "limits", "kill_grace_s", "allowed_paths"};
+constexpr std::array<std::string_view, 5> retry_keys = {"max_attempts", "initial_backoff_ms", "max_backoff_ms",
+                                                        "multiplier", "retry_on_timeout"};
+constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
+constexpr std::array<std::string_view, 1> file_keys = {"tools"};
+
+// boost::json prints doubles as "1.5E0"; messages read better as "1.5".
+std::string render(const value& v) {
+  if (!v.is_double()) return boost::json::serialize(v);
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+  return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      diagonal = std::exchange(row[j], std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])}));
+  }
+  return row[b.size()];
+}
+
+// Reads one JSON object's fields, recording what is wrong with each.
+struct reader {
+  std::vector<field_error>& errors;
+
+  void fail(std::string field, std::string message) { errors.push_back({std::move(field), std::move(message)}); }
+
+  // Unknown keys are refused, with the nearest known one as a suggestion.
+  template <std::size_t N>
+  void only(const object& o, const std::array<std::string_view, N>& known, const std::string& prefix) {
+    for (const auto& kv : o) {
+      if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
+      std::string_view best;
+      std::size_t best_distance = 4;
+      for (auto k : known)
+        if (auto d = edit_distance(kv.key(), k); d < best_distance && d < kv.key().size()) best = k, best_distance = d;
+      fail(prefix + std::string(kv.key()),
+           best.empty() ? "unknown field" : "unknown field; did you mean \"" + std::string(best) + "\"?");
+    }
+  }
+
+  const value* field(const object& o, std::string_view key) { return o.if_contains(key); }
+
+  std::optional<std::string> string(const object& o, std::string_view key, const std::string& f) {
+    const auto* v = field(o, key);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) return fail(f, "must be a string, found " + render(*v)), std::nullopt;
+    return std::string(v->get_string());
+  }
+
+  std::optional<double> number(const object& o, std::string_view key, const std::string& f, double min,
+                               bool min_exclusive = false) {
+    const auto* v = field(o, key);
+    if (!v) return std::nullopt;
+    if (!v->is_number()) return fail(f, "must be a number, found " + render(*v)), std::nullopt;
+    const double d = v->to_number<double>();
+    if (!std::isfinite(d) || d < min || (min_exclusive && d == min))
+      return fail(f, render(*v) + " must be " + (min_exclusive ? "above " : "at least ") + render(min)), std::nullopt;
+    return d;
+  }
+
+  std::optional<long long> integer(const object& o, std::string_view key, const std::string& f, long long min) {
+    const auto* v = field(o, key);
+    if (!v) return std::nullopt;
+    const bool integral = v->is_int64() || v->is_uint64() ||
+                          (v->is_double() && std::trunc(v->get_double()) == v->get_double());
+    if (!integral || std::abs(v->to_number<double>()) > 1e15)
+      return fail(f, "must be an integer, found " + render(*v)), std::nullopt;
+    const auto n = static_cast<long long>(v->to_number<double>());
+    if (n < min) return fail(f, render(*v) + " must be at least " + std::to_string(min)), std::nullopt;
+    return n;
+  }
+
+  std::optional<bool> boolean(const object& o, std::string_view key, const std::string& f) {
+    const auto* v = field(o, key);
+    if (!v) return std::nullopt;
+    if (!v->is_bool()) return fail(f, "must be true or false, found " + render(*v)), std::nullopt;
+    return v->get_bool();
+  }
+
+  const object* sub_object(const object& o, std::string_view key, const std::string& f) {
+    const auto* v = field(o, key);
+    if (v && !v->is_object()) fail(f, "must be an object, found " + render(*v));
+    return v ? v->if_object() : nullptr;
+  }
+
+  std::optional<std::vector<std::string>> strings(const object& o, std::string_view key, const std::string& f,
+                                                  bool non_empty) {
+    const auto* v = field(o, key);
+    if (!v) return std::nullopt;
+    const auto* arr = v->if_array();
+    bool ok = arr && !(non_empty && arr->empty());
+    std::vector<std::string> out;
+    if (ok)
+      for (const auto& e : *arr) ok = ok && e.is_string(), out.emplace_back(e.is_string() ? e.get_string() : "");
+    if (!ok) return fail(f, non_empty ? "must be a non-empty array of strings" : "must be an array of strings"), std::nullopt;
+    return out;
+  }
+};
+
+exec_tool_config read_tool(const object& t, reader& r) {
+  exec_tool_config c;
+  auto& d = c.definition;
+  r.only(t, tool_keys, "");
+  if (auto s = r.string(t, "name", "name")) d.name = *s;
+  else if (!t.contains("name")) r.fail("name", "is required");
+  if (auto s = r.string(t, "version", "version")) d.version = *s;
+  if (auto s = r.string(t, "description", "description")) d.description = *s;
+  if (auto cmd = r.strings(t, "command", "command", true)) c.command = *cmd;
+  else if (!t.contains("command")) r.fail("command", "is required: a non-empty array of strings");
+
+  if (const auto* params = r.sub_object(t, "params", "params")) {
+    d.params = *params;
+    // "path" is ours, not the schema's: take it out before the schema check.
+    for (auto& kv : d.params) {
+      auto* entry = kv.value().if_object();
+      const auto* path = entry ? entry->if_contains("path") : nullptr;
+      if (!path) continue;
+      const std::string f = "params." + std::string(kv.key()) + ".path";
+      if (!path->is_bool()) r.fail(f, "must be true or false, found " + render(*path));
+      else if (path->get_bool()) c.path_params.emplace_back(kv.key());
+      entry->erase("path");
+    }
+  }
+  if (const auto* env = r.sub_object(t, "env", "env")) {
+    for (const auto& kv : *env) {
+      if (kv.value().is_string()) c.env[std::string(kv.key())] = kv.value().get_string();
+      else r.fail("env." + std::string(kv.key()), "must be a string, found " + render(kv.value()));
+    }
+  }
+  if (auto n = r.integer(t, "timeout_s", "timeout_s", 1)) d.timeout = std::chrono::seconds(*n);
+  if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0)) d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
+  if (const auto* retry = r.sub_object(t, "retry", "retry")) {
+    r.only(*retry, retry_keys, "retry.");
+    auto& p = d.retry;
+    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", 1)) p.max_attempts = static_cast<int>(std::min(*n, 1000000LL));
+    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", 0)) p.initial_backoff = std::chrono::milliseconds(*n);
+    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", 0)) p.max_backoff = std::chrono::milliseconds(*n);
+    if (auto x = r.number(*retry, "multiplier", "retry.multiplier", 1)) p.multiplier = *x;
+    if (auto b = r.boolean(*retry, "retry_on_timeout", "retry.retry_on_timeout")) p.retry_on_timeout = *b;
+  }
+  if (auto s = r.string(t, "progress_regex", "progress_regex")) c.progress_regex = *s;
+  if (const auto* limits = r.sub_object(t, "limits", "limits")) {
+    r.only(*limits, limit_keys, "limits.");
+    c.limits.cpu_s = r.integer(*limits, "cpu_s", "limits.cpu_s", 1);
+    c.limits.memory_mb = r.integer(*limits, "memory_mb", "limits.memory_mb", 1);
+    c.limits.open_files = r.integer(*limits, "open_files", "limits.open_files", 3);
+    if (auto x = r.number(*limits, "output_mb", "limits.output_mb", 0, true)) c.limits.output_mb = *x;
+  }
+  if (auto x = r.number(t, "kill_grace_s", "kill_grace_s", 0)) {
+    c.kill_grace = std::chrono::milliseconds(std::llround(std::min(*x, 86400.0) * 1000));
+  }
+  if (auto dirs = r.strings(t, "allowed_paths", "allowed_paths", false))
+    c.allowed_paths.assign(dirs->begin(), dirs->end());
+  return c;
+}
+
+// "line 3, column 7" of the byte at `offset`.
+std::string position(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  const auto before = text.substr(0, offset);
+  const auto line = std::count(before.begin(), before.end(), '\n') + 1;
+  const auto nl = before.rfind('\n');
+  const auto column = offset - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace
+
+std::vector<exec_tool_config> parse_tools_file(std::string_view json, std::vector<tools_file_problem>& problems) {
+  boost::json::stream_parser parser;
+  boost::system::error_code ec;
+  const auto used = parser.write_some(json.data(), json.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    problems.push_back({"", {"", "is not valid JSON (" + position(json, used) + "): " + ec.message()}});
+    return {};
+  }
+  const value root = parser.release();
+  std::vector<field_error> file_errors;
+  reader top{file_errors};
+  const auto* obj = root.if_object();
+  const auto* tools = obj ? obj->if_contains("tools") : nullptr;
+  if (obj) top.only(*obj, file_keys, "");
+  if (!tools || !tools->is_array()) top.fail("tools", "is required: an array of tool objects, as in {\"tools\": [...]}");
+  for (auto& e : file_errors) problems.push_back({"", std::move(e)});
+  if (!tools || !tools->is_array()) return {};
+
+  std::vector<exec_tool_config> configs;
+  std::set<std::string> names;
+  int index = 0;
+  for (const auto& t : tools->get_array()) {
+    ++index;
+    std::vector<field_error> errors;
+    reader r{errors};
+    exec_tool_config c;
+    if (!t.is_object()) r.fail("", "must be an object, found " + render(t));
+    else c = read_tool(t.get_object(), r);
+    const std::string who = c.definition.name.empty() ? "#" + std::to_string(index) : c.definition.name;
+    if (!c.definition.name.empty() && !names.insert(c.definition.name).second)
+      r.fail("name", "\"" + c.definition.name + "\" is declared twice");
+    for (auto& e : errors) problems.push_back({who, std::move(e)});
+    configs.push_back(std::move(c));
+  }
+  return configs;
+}
+
+std::string describe(const std::string& file, const std::vector<tools_file_problem>& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!out.empty()) out += '\n';
+    out += "tools file " + file + ": ";
+    if (!p.tool.empty()) out += "tool " + (p.tool.starts_with('#') ? p.tool : "\"" + p.tool + "\"") + ": ";
+    if (!p.error.field.empty()) out += "field \"" + p.error.field + "\": ";
+    out += p.error.message;
+  }
+  return out;
+}
+
+void register_tools_file(tool_registry& registry, const std::filesystem::path& file) {
+  std::ifstream in{file, std::ios::binary};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  if (!in || in.bad() || std::filesystem::is_directory(file)) {
+    throw error(errc::invalid_spec, "tools file " + file.string() + ": cannot be read: " +
+                                      (std::filesystem::exists(file) ? "permission denied or not a file" : "no such file"));
+  }
+  std::vector<tools_file_problem> problems;
+  auto configs = parse_tools_file(text, problems);
+  if (problems.empty()) {
+    // Meaning is checked only on well-formed tools; all before any is added.
+    for (auto& c : configs) {
+      for (auto& e : check_exec_tool(c)) problems.push_back({c.definition.name, std::move(e)});
+      if (registry.find(c.definition.name))
+        problems.push_back({c.definition.name, {"name", "\"" + c.definition.name + "\" is already registered"}});
+    }
+  }
+  if (!problems.empty()) {
+    std::vector<field_error> fields;
+    for (const auto& p : problems) fields.push_back({p.tool.empty() ? p.error.field : p.tool + "." + p.error.field, p.error.message});
+    throw error(errc::invalid_spec, describe(file.string(), problems), std::move(fields));
+  }
+  for (auto& c : configs) register_exec_tool(registry, std::move(c));
+}
+
+}  // namespace overseer::tools
