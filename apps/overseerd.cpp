@@ -40,10 +40,12 @@ constexpr const char* help = R"(usage: overseerd [options]
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
-                          tokens, allow_insecure, body_limit
+                          tokens, allow_insecure, body_limit, stream_queue_limit
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
+  --stream-queue-limit N  messages a WebSocket client may fall behind before it is closed
+                                                         (OVERSEER_STREAM_QUEUE_LIMIT, default 10000)
   --help                  this text
 )";
 
@@ -64,6 +66,8 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "tools") s.tools_file = value;
   else if (key == "max_concurrent") s.engine.max_concurrent = to_int("max_concurrent", value, 1, 100000);
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));
+  else if (key == "stream_queue_limit")
+    s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
   else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
   else if (key == "tokens") {
     std::stringstream in{value};
@@ -102,7 +106,8 @@ settings parse(int argc, char** argv) {
   for (auto [env, key] : {std::pair{"OVERSEER_DATA_DIR", "data_dir"}, {"OVERSEER_LISTEN", "listen"},
                           {"OVERSEER_TOOLS", "tools"}, {"OVERSEER_MAX_CONCURRENT", "max_concurrent"},
                           {"OVERSEER_TOKENS", "tokens"}, {"OVERSEER_ALLOW_INSECURE", "allow_insecure"},
-                          {"OVERSEER_BODY_LIMIT", "body_limit"}})
+                          {"OVERSEER_BODY_LIMIT", "body_limit"},
+                          {"OVERSEER_STREAM_QUEUE_LIMIT", "stream_queue_limit"}})
     if (const char* v = std::getenv(env); v && *v) set(s, key, v);
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -121,6 +126,7 @@ settings parse(int argc, char** argv) {
     else if (flag == "--token") s.http.tokens.push_back(value());
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
     else if (flag == "--body-limit") set(s, "body_limit", value());
+    else if (flag == "--stream-queue-limit") set(s, "stream_queue_limit", value());
     else usage_error("unknown option " + flag);
   }
   return s;

@@ -30,9 +30,10 @@ struct child_plan {
 [[noreturn]] void run_child(const child_plan& p) noexcept {
   // Only async-signal-safe calls from here to exec: another engine thread
   // may have held the malloc lock when we forked.
+  int report_fd = p.status;
   auto fail = [&](stage s) {
     const int report[2] = {static_cast<int>(s), errno};
-    [[maybe_unused]] auto n = ::write(p.status, report, sizeof report);
+    [[maybe_unused]] auto n = ::write(report_fd, report, sizeof report);
     ::_exit(127);
   };
   if (::setpgid(0, 0) != 0) fail(stage::setpgid);
@@ -49,6 +50,7 @@ struct child_plan {
   const int in = ::fcntl(p.in, F_DUPFD_CLOEXEC, 3), out = ::fcntl(p.out, F_DUPFD_CLOEXEC, 3),
             err = ::fcntl(p.err, F_DUPFD_CLOEXEC, 3), status = ::fcntl(p.status, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0 || err < 0 || status < 0) fail(stage::descriptors);
+  report_fd = status;
   if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(stage::descriptors);
   // The engine's own descriptors (the store, sockets) are none of the
   // program's business, close-on-exec or not.

@@ -26,7 +26,7 @@ namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
-daemon::daemon(const std::filesystem::path& data_dir, std::vector<std::string> extra) {
+overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {OVERSEERD_PATH, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
@@ -67,11 +67,11 @@ daemon::daemon(const std::filesystem::path& data_dir, std::vector<std::string> e
   }
 }
 
-daemon::~daemon() {
+overseerd_process::~overseerd_process() {
   if (pid_ > 0) stop();
 }
 
-int daemon::stop(std::chrono::seconds grace) {
+int overseerd_process::stop(std::chrono::seconds grace) {
   if (pid_ <= 0) return 0;
   ::kill(pid_, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
@@ -88,7 +88,7 @@ int daemon::stop(std::chrono::seconds grace) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
-void daemon::kill9() {
+void overseerd_process::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   int status = 0;

@@ -16,14 +16,14 @@ namespace overseer::test {
 
 /// The overseerd process. Stopped (SIGTERM, then SIGKILL after a deadline)
 /// by its PID when destroyed.
-class daemon {
+class overseerd_process {
 public:
   /// Starts overseerd with `--data-dir dir --listen 127.0.0.1:0` plus
   /// `extra` arguments, and waits for its "listening" line.
-  explicit daemon(const std::filesystem::path& data_dir, std::vector<std::string> extra = {});
-  ~daemon();
-  daemon(const daemon&) = delete;
-  daemon& operator=(const daemon&) = delete;
+  explicit overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra = {});
+  ~overseerd_process();
+  overseerd_process(const overseerd_process&) = delete;
+  overseerd_process& operator=(const overseerd_process&) = delete;
 
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
   [[nodiscard]] int pid() const noexcept { return pid_; }

@@ -1,0 +1,138 @@
+// kill -9 of an engine running an exec tool: the program's process group
+// outlives the engine; the next start must kill that orphan group (it was
+// recorded before the program's output was read) and re-run the job from
+// its last checkpoint.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include "support/engine_fixture.hpp"
+#include "tools/exec_tool.hpp"
+
+extern char** environ;
+
+using namespace std::chrono_literals;
+using namespace overseer;
+
+namespace {
+
+// Resumes from its checkpoint if it has one; otherwise saves one, starts a
+// grandchild, reports both ids and waits (silently: its stdout pipe dies
+// with the engine, and a write would end it with SIGPIPE).
+constexpr const char* resumable_script = R"sh(
+if [ -f "$OVERSEER_CHECKPOINT_FILE" ]; then
+  printf '@overseer {"progress": 100, "result": {"resumed_from": "%s", "attempt": %s}}\n' \
+    "$(cat "$OVERSEER_CHECKPOINT_FILE")" "$OVERSEER_ATTEMPT"
+  exit 0
+fi
+echo '@overseer {"progress": 40, "checkpoint": "aligned 4 of 10"}'
+sleep 1000 &
+echo "pids $$ $!"
+wait
+)sh";
+
+/// True once `pid` is gone or a zombie (orphans are reaped by init, or not).
+bool gone(int pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat;
+  if (!std::getline(in, stat)) return true;
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+bool eventually_gone(int pid) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!gone(pid)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+struct child_report {
+  std::string job_id;
+  int leader = 0;
+  int grandchild = 0;
+};
+
+/// Runs the exec child until it reports the job and the script's ids, then
+/// kills it with SIGKILL.
+child_report run_and_kill(const std::filesystem::path& data, const std::filesystem::path& tools_file) {
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::string exe = OVERSEER_TEST_BIN_DIR "/overseer_exec_child", d = data.string(), t = tools_file.string();
+  char* argv[] = {exe.data(), d.data(), t.data(), nullptr};
+  pid_t pid = 0;
+  REQUIRE(::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+
+  child_report report;
+  FILE* in = ::fdopen(out[0], "r");
+  char line[256];
+  while ((report.job_id.empty() || report.grandchild == 0) && std::fgets(line, sizeof line, in)) {
+    std::istringstream words{line};
+    std::string word;
+    words >> word;
+    if (word == "accepted") words >> report.job_id;
+    if (word == "ready") words >> report.leader >> report.grandchild;
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::fclose(in);
+  REQUIRE(WIFSIGNALED(status));
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("after kill -9 the orphaned process group is killed and the job resumes from its checkpoint",
+          "[recovery][exec]") {
+  test::temp_dir dir;
+  const auto script = dir.path() / "resumable.sh";
+  std::ofstream{script} << resumable_script;
+  const auto tools_file = dir.path() / "tools.json";
+  std::ofstream{tools_file} << boost::json::serialize(boost::json::object{
+    {"tools", {{{"name", "resumable"}, {"command", {"bash", script.string()}}, {"kill_grace_s", 1}}}}});
+
+  const auto report = run_and_kill(dir.path() / "data", tools_file);
+  REQUIRE_FALSE(report.job_id.empty());
+  REQUIRE(report.grandchild > 0);
+  // The engine is gone; its program and the program's child are not.
+  CHECK(::getpgid(report.leader) == report.leader);
+  CHECK(::getpgid(report.grandchild) == report.leader);
+  CHECK_FALSE(gone(report.leader));
+  CHECK_FALSE(gone(report.grandchild));
+
+  engine e{{.data_dir = dir.path() / "data", .max_concurrent = 2}};
+  tools::register_tools_file(e.tools(), tools_file);
+  e.start();
+  CHECK(eventually_gone(report.grandchild));
+  CHECK(eventually_gone(report.leader));
+
+  auto v = e.wait(report.job_id, 30s);
+  REQUIRE(v);
+  REQUIRE(v->status == job_status::completed);
+  CHECK(v->attempt == 2);
+  CHECK(v->result->at("resumed_from") == "aligned 4 of 10");
+  CHECK(v->result->at("attempt") == 2);
+  bool interrupted = false;
+  for (const auto& t : e.history(report.job_id)) interrupted = interrupted || t.reason == "interrupted";
+  CHECK(interrupted);
+}
