@@ -21,7 +21,13 @@ constexpr std::size_t replay_chunk = 512;
 }
 
 stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx)
-  : ws_(std::move(socket)), ctx_(ctx) {}
+  : ws_(std::move(socket)), ctx_(ctx) {
+  // A modest kernel buffer: a client that stops reading shows up in our
+  // queue (and is closed at its limit) instead of in megabytes of kernel
+  // memory the limit cannot see.
+  boost::system::error_code ignored;  // a tuning option; the stream works without it
+  beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
+}
 
 void stream_session::run(request upgrade) {
   // Pings keep idle connections alive and find dead peers.
@@ -192,14 +198,17 @@ void stream_session::replay(std::uint64_t sub_id) {
   sub* s = find_sub(sub_id);
   if (!s || closed_) return;
   s->replay_scheduled = false;
-  // Back-pressure: replay only as fast as the client reads.
-  if (live_messages_ > ctx_.config.stream_queue_limit / 2) return;  // resumed by on_write
-  auto events = ctx_.eng.events_after(s->last, replay_chunk);
+  // Back-pressure: replay only as fast as the client reads, never filling
+  // more than half the queue (the rest is for live events).
+  const auto half = ctx_.config.stream_queue_limit / 2;
+  if (live_messages_ >= half) return;  // resumed by on_write
+  const auto room = std::min(replay_chunk, half - live_messages_);
+  auto events = ctx_.eng.events_after(s->last, room);
   for (const auto& e : events) {
     if (matches(*s, e)) send_event(e);
     s->last = e.seq;
   }
-  if (events.size() < replay_chunk) {
+  if (events.size() < room) {
     // Caught up with the store: from here on, live events serve it.
     s->replaying = false;
     return;

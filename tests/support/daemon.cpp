@@ -163,8 +163,14 @@ struct ws_client::impl {
   beast::error_code ec;
 };
 
-ws_client::ws_client(unsigned short port, const std::string& target) : impl_(std::make_unique<impl>()) {
+ws_client::ws_client(unsigned short port, const std::string& target, int receive_buffer)
+  : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
+  if (receive_buffer > 0) {
+    auto& socket = beast::get_lowest_layer(d.ws).socket();
+    socket.open(tcp::v4());
+    socket.set_option(net::socket_base::receive_buffer_size(receive_buffer));
+  }
   beast::get_lowest_layer(d.ws).connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   beast::get_lowest_layer(d.ws).expires_never();
   d.ws.handshake("127.0.0.1", target);

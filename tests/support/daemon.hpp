@@ -67,7 +67,9 @@ private:
 /// A WebSocket client of /v1/stream.
 class ws_client {
 public:
-  ws_client(unsigned short port, const std::string& target = "/v1/stream");
+  /// `receive_buffer` > 0 shrinks the socket's receive buffer, so a client
+  /// that does not read is felt by the server quickly.
+  ws_client(unsigned short port, const std::string& target = "/v1/stream", int receive_buffer = 0);
   ~ws_client();
   void send(const boost::json::value& msg);
   /// The next message, or nullopt after `limit` (or when closed).

@@ -1,0 +1,154 @@
+// The WebSocket stream of the real overseerd.
+#include <map>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "support/daemon.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace overseer::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+std::uint64_t seq_of(const json::object& m) { return m.at("seq").to_number<std::uint64_t>(); }
+
+bool is(const json::object& m, const char* type) { return m.at("type").as_string() == type; }
+
+bool transition_to(const json::object& m, const std::string& id, const char* to) {
+  return is(m, "transition") && m.at("job_id").as_string() == id && m.at("to").as_string() == to;
+}
+
+}  // namespace
+
+TEST_CASE("a client watches a sleep job from snapshot to completed", "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  auto id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":1,"steps":4}})"));
+  ws_client ws{d.port()};
+  ws.send(json::object{{"op", "subscribe"}, {"job_id", id}});
+  auto ack = ws.until([](auto& m) { return is(m, "subscribed"); });
+  REQUIRE(ack);
+  CHECK(str(*ack, "job_id") == id);
+  CHECK(str(ack->at("snapshot"), "job_id") == id);
+  const auto snapshot_seq = seq_of(ack->as_object());
+
+  std::vector<json::object> seen;
+  auto done = ws.until([&](auto& m) {
+    seen.push_back(m);
+    return transition_to(m, id, "completed");
+  });
+  REQUIRE(done);
+  std::uint64_t last = snapshot_seq;
+  int progress = 0;
+  for (auto& m : seen) {
+    CHECK(seq_of(m) > last);  // strictly increasing, after the snapshot
+    last = seq_of(m);
+    if (is(m, "progress")) ++progress;
+  }
+  CHECK(progress >= 1);
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "completed");
+}
+
+TEST_CASE("query subscriptions and malformed messages on an open connection", "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  ws_client ws{d.port(), "/v1/stream?all=1"};
+  REQUIRE(ws.until([](auto& m) { return is(m, "subscribed") && m.at("all").as_bool(); }));
+  for (auto bad : {json::value("not an object"), json::parse(R"({"op":"dance"})"),
+                   json::parse(R"({"op":"subscribe"})"), json::parse(R"({"op":"subscribe","job_id":"job_x"})"),
+                   json::parse(R"({"op":"subscribe","all":true,"since":-3})")}) {
+    ws.send(bad);
+    auto err = ws.until([](auto& m) { return is(m, "error"); });
+    REQUIRE(err);
+    CHECK_FALSE(str(*err, "message").empty());
+  }
+  // Still open, still subscribed to everything.
+  auto id = submit(c, json::parse(R"({"tool":"noop"})"));
+  CHECK(ws.until([&](auto& m) { return transition_to(m, id, "completed"); }));
+  ws.send(json::parse(R"({"op":"unsubscribe","all":true})"));
+  CHECK(ws.until([](auto& m) { return is(m, "unsubscribed"); }));
+}
+
+TEST_CASE("a reconnect with since sees every missed event exactly once", "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  std::uint64_t resume_from = 0;
+  {
+    ws_client ws{d.port(), "/v1/stream?all=1"};
+    auto ack = ws.until([](auto& m) { return is(m, "subscribed"); });
+    REQUIRE(ack);
+    resume_from = seq_of(ack->as_object());
+  }
+  // While nobody listens: jobs run and finish.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(submit(c, json::parse(R"({"tool":"noop"})")));
+  for (auto& id : ids) await_status(c, id);
+
+  ws_client ws{d.port(), "/v1/stream?all=1&since=" + std::to_string(resume_from)};
+  REQUIRE(ws.until([](auto& m) { return is(m, "subscribed"); }));
+  // And one more job live, after the replay.
+  auto live = submit(c, json::parse(R"({"tool":"noop"})"));
+  std::map<std::string, std::vector<std::string>> by_job;
+  std::set<std::uint64_t> seqs;
+  std::uint64_t last = resume_from;
+  REQUIRE(ws.until([&](auto& m) {
+    if (is(m, "transition")) {
+      const auto seq = seq_of(m);
+      CHECK(seq > last);
+      last = seq;
+      CHECK(seqs.insert(seq).second);  // never twice
+      by_job[str(m, "job_id")].push_back(str(m, "to"));
+    }
+    return transition_to(m, live, "completed");
+  }));
+  ids.push_back(live);
+  for (auto& id : ids) {
+    INFO(id);
+    CHECK(by_job[id] == std::vector<std::string>{"pending", "running", "completed"});
+  }
+}
+
+TEST_CASE("a slow reader is closed with the seq to resume from, and resumes without a gap", "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--stream-queue-limit", "64"}};
+  http_client c{d.port()};
+  std::string reason;
+  std::vector<std::string> ids;
+  std::set<std::string> completed;  // across both connections
+  auto collect = [&](const json::object& m) {
+    if (is(m, "transition") && m.at("to").as_string() == "completed") completed.insert(str(m, "job_id"));
+  };
+  {
+    // A small receive buffer, so the server feels a client that does not read.
+    ws_client slow{d.port(), "/v1/stream?all=1", 4096};
+    REQUIRE(slow.until([](auto& m) { return is(m, "subscribed"); }));
+    // Transitions are never dropped, so 1000 jobs (3000 transitions, more
+    // than the socket buffers hold) overflow a 64-message queue.
+    for (int i = 0; i < 1000; ++i) ids.push_back(submit(c, json::parse(R"({"tool":"noop"})")));
+    for (auto& id : ids) await_status(c, id);
+    // Now read: what was written arrives, then the close with its reason.
+    while (auto m = slow.next(5s)) collect(m->as_object());
+    REQUIRE(slow.closed());
+    reason = slow.close_reason();
+  }
+  INFO(reason);
+  const std::string marker = "resume with since=";
+  const auto at = reason.find(marker);
+  REQUIRE(at != std::string::npos);
+  const auto resume = std::stoull(reason.substr(at + marker.size()));
+  CHECK(completed.size() < ids.size());  // it really was cut off
+
+  ws_client again{d.port(), "/v1/stream?all=1&since=" + std::to_string(resume)};
+  REQUIRE(again.until([&](auto& m) {
+    collect(m);
+    return completed.size() == ids.size();
+  }));
+  CHECK(c.get("/v1/health").status == 200);
+}
