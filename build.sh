@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
-#   ./build.sh run    install what is missing, build, start the demo
+#   ./build.sh run    install what is missing, build, start overseerd with
+#                     the built-in and example tools (extra args go to it)
 #   ./build.sh test   install what is missing, build, run every test
 #                     (then again under AddressSanitizer + UBSan)
 set -euo pipefail
@@ -31,8 +32,8 @@ configure_and_build() {  # DIR [cmake args...]
 case "${1:-}" in
   run)
     install_missing
-    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF
-    exec ./build/overseer_demo "${OVERSEER_DATA_DIR:-overseer-data}"
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    exec ./build/overseerd --tools docs/examples/tools.json "${@:2}"
     ;;
   test)
     install_missing

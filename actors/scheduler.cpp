@@ -375,6 +375,7 @@ caf::behavior running_behavior(self_ptr self) {
       auto rec = std::make_shared<job_record>(std::move(*m.record));
       rec->retry_base = rec->attempt;  // the retry budget starts afresh
       rec->completed_at.reset();
+      rec->started_at.reset();
       auto& job = st.active[rec->id] = active_job{rec, nullptr};
       change_status(st, job, job_status::pending, "retried by client");
       auto snapshot = std::make_shared<job_record>(*rec);

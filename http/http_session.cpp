@@ -70,26 +70,45 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     // A request we cannot read (oversized, malformed) is answered, then the
     // connection closes: the rest of the byte stream cannot be trusted.
     const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+    const std::string limit = ec == bhttp::error::header_limit
+                                ? "the request headers are larger than the limit of 65536 bytes"
+                                : "the request is larger than the limit of " +
+                                    std::to_string(ctx_.config.body_limit) + " bytes";
     auto s = std::make_shared<slot>();
     queue_.push_back(s);
     closing_ = true;
-    answer(s, problem_response(too_big ? 413 : 400,
-                               too_big ? "the request is larger than the limit of " +
-                                           std::to_string(ctx_.config.body_limit) + " bytes"
-                                       : "malformed HTTP request: " + ec.message(),
+    answer(s, problem_response(too_big ? 413 : 400, too_big ? limit : "malformed HTTP request: " + ec.message(),
                                11, false));
     return;
   }
   auto req = parser_->release();
   if (beast::websocket::is_upgrade(req)) {
     auto target = boost::urls::parse_origin_form(req.target());
-    if (target && target->path() == "/v1/stream" && req.method() == bhttp::verb::get && queue_.empty()) {
+    // A browser cannot set headers on a WebSocket: the stream also takes
+    // the token as ?access_token=.
+    std::string token;
+    if (target)
+      if (auto it = target->params().find("access_token"); it != target->params().end()) token = (*it).value;
+    if (target && target->path() == "/v1/stream" && req.method() == bhttp::verb::get && queue_.empty() &&
+        (authorized(req) || (!token.empty() && token_ok(token)))) {
       std::make_shared<stream_session>(stream_.release_socket(), ctx_)->run(std::move(req));
       return;
     }
   }
   dispatch(std::move(req));
   do_read();
+}
+
+bool http_session::token_ok(std::string_view token) const {
+  for (const auto& t : ctx_.config.tokens)
+    if (token == t) return true;
+  return false;
+}
+
+bool http_session::authorized(const request& req) const {
+  if (ctx_.config.tokens.empty()) return true;
+  auto auth = req[bhttp::field::authorization];
+  return auth.starts_with("Bearer ") && token_ok(auth.substr(7));
 }
 
 void http_session::dispatch(request req) {
@@ -113,12 +132,8 @@ void http_session::dispatch(request req) {
     }
     return respond(problem_response(404, "no route for " + std::string{target->path()}, version, keep_alive));
   }
-  if (!ctx_.config.tokens.empty() && *m.id != route_id::health) {
-    auto auth = req[bhttp::field::authorization];
-    bool ok = false;
-    for (const auto& t : ctx_.config.tokens)
-      if (auth == "Bearer " + t) ok = true;
-    if (!ok) {
+  if (*m.id != route_id::health && !authorized(req)) {
+    {
       auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
       res.set(bhttp::field::www_authenticate, "Bearer");
       return respond(std::move(res));

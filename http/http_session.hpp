@@ -30,6 +30,8 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void dispatch(request req);
+  [[nodiscard]] bool authorized(const request& req) const;
+  [[nodiscard]] bool token_ok(std::string_view token) const;
   void answer(const std::shared_ptr<slot>& s, response res);
   void do_write();
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);

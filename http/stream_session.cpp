@@ -205,7 +205,8 @@ void stream_session::replay(std::uint64_t sub_id) {
   const auto room = std::min(replay_chunk, half - live_messages_);
   auto events = ctx_.eng.events_after(s->last, room);
   for (const auto& e : events) {
-    if (matches(*s, e)) send_event(e);
+    // A replay sends every event: the client asked for this history.
+    if (matches(*s, e)) send_event(e, false);
     s->last = e.seq;
   }
   if (events.size() < room) {
@@ -243,9 +244,9 @@ void stream_session::on_event(const event& e) {
   if (deliver) send_event(e);
 }
 
-void stream_session::send_event(const event& e) {
+void stream_session::send_event(const event& e, bool coalesce) {
   outgoing o{to_json_text(render_event(e)), e.seq, {}, false};
-  if (e.kind == event_kind::progress) {
+  if (e.kind == event_kind::progress && coalesce) {
     o.progress_of = e.job_id;
     // Latest wins: an older progress of this job still waiting is dropped.
     // It sits before everything queued after it, so order is kept.

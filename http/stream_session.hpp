@@ -63,7 +63,8 @@ private:
   sub* find_sub(std::uint64_t id);
   void on_event(const event& e);
   bool matches(const sub& s, const event& e);
-  void send_event(const event& e);
+  /// `coalesce`: a live progress may replace an older queued one of its job.
+  void send_event(const event& e, bool coalesce = true);
   void send(boost::json::object msg);
   void enqueue(outgoing o);
   void do_write();

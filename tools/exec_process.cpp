@@ -54,8 +54,8 @@ struct child_plan {
   if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(stage::descriptors);
   // The engine's own descriptors (the store, sockets) are none of the
   // program's business, close-on-exec or not.
-  if (::close_range(3, static_cast<unsigned>(status) - 1, 0) != 0 ||
-      ::close_range(static_cast<unsigned>(status) + 1, ~0U, 0) != 0) {
+  const auto keep = static_cast<unsigned>(status);
+  if ((keep > 3 && ::close_range(3, keep - 1, 0) != 0) || ::close_range(keep + 1, ~0U, 0) != 0) {
     for (int fd = 3; fd < p.max_fd; ++fd)
       if (fd != status) ::close(fd);
   }
@@ -133,8 +133,15 @@ child_process child_process::spawn(const spawn_request& r) {
   if (devnull.fd < 0) throw std::runtime_error(std::string{"open /dev/null: "} + std::strerror(errno));
   rlimit files{};
   ::getrlimit(RLIMIT_NOFILE, &files);
-  const child_plan plan{argv.data(), envp.data(), cwd.c_str(), devnull.fd, out_w.fd, err_w.fd, status_w.fd,
-                        limit(RLIMIT_CPU, r.cpu_seconds, 1), limit(RLIMIT_AS, r.address_space),
+  const child_plan plan{argv.data(),
+                        envp.data(),
+                        cwd.c_str(),
+                        devnull.fd,
+                        out_w.fd,
+                        err_w.fd,
+                        status_w.fd,
+                        limit(RLIMIT_CPU, r.cpu_seconds, 1),
+                        limit(RLIMIT_AS, r.address_space),
                         limit(RLIMIT_NOFILE, r.open_files),
                         static_cast<int>(std::min<rlim_t>(files.rlim_cur, 65536))};
 

@@ -31,11 +31,11 @@ namespace fs = std::filesystem;
 using boost::json::object;
 using boost::json::value;
 
-constexpr std::size_t max_line = 256 * 1024;    // longer lines are cut
-constexpr std::size_t regex_window = 4096;      // std::regex recurses per character
-constexpr std::size_t stderr_tail_lines = 5;    // quoted in a failure message
-constexpr auto poll_interval = 100ms;           // how soon a stop is noticed
-constexpr auto drain_limit = 2s;                // for pipes held by escaped processes
+constexpr std::size_t max_line = 256 * 1024;  // longer lines are cut
+constexpr std::size_t regex_window = 4096;    // std::regex recurses per character
+constexpr std::size_t stderr_tail_lines = 5;  // quoted in a failure message
+constexpr auto poll_interval = 100ms;         // how soon a stop is noticed
+constexpr auto drain_limit = 2s;              // for pipes held by escaped processes
 constexpr std::string_view checkpoint_name = "overseer.checkpoint";
 
 // One argv element: literal text, {params.NAME} and {workdir}.
@@ -96,8 +96,10 @@ std::string resolve_program(const std::string& program, std::string& problem) {
   if (program.find('{') != std::string::npos) {
     problem = "the program \"" + program + "\" must not contain templates";
   } else if (program.find('/') != std::string::npos) {
-    if (!fs::path(program).is_absolute()) problem = "the program \"" + program + "\" must be an absolute path or a name found on PATH";
-    else if (!is_executable_file(program)) problem = "the program \"" + program + "\" is not an executable file";
+    if (!fs::path(program).is_absolute())
+      problem = "the program \"" + program + "\" must be an absolute path or a name found on PATH";
+    else if (!is_executable_file(program))
+      problem = "the program \"" + program + "\" is not an executable file";
     else return program;
   } else if (!program.empty()) {
     const std::string path = env_or("PATH", "/usr/local/bin:/usr/bin:/bin");
@@ -144,7 +146,8 @@ struct compiled_tool {
 
 // Relative values resolve against the first allowed directory; the program
 // gets the resolved path, so it sees exactly what was checked.
-std::string confine(const compiled_tool& t, const std::string& name, const std::string& given, std::string& problem) {
+std::string confine(const compiled_tool& t, const std::string& name, const std::string& given,
+                    std::string& problem) {
   const auto& dirs = t.config.allowed_paths;
   fs::path p = given;
   if (p.is_relative()) p = dirs.front() / p;
@@ -180,8 +183,10 @@ std::optional<std::string> substitute(const compiled_tool& t, const arg_template
         if (!v) return std::nullopt;
         std::string arg = format_param(*v);
         const auto& paths = t.config.path_params;
-        if (std::find(paths.begin(), paths.end(), s.text) != paths.end()) arg = confine(t, s.text, arg, problem);
-        if (arg.find('\0') != std::string::npos) problem = "params." + s.text + " contains a NUL byte, which no argument can carry";
+        if (std::find(paths.begin(), paths.end(), s.text) != paths.end())
+          arg = confine(t, s.text, arg, problem);
+        if (arg.find('\0') != std::string::npos)
+          problem = "params." + s.text + " contains a NUL byte, which no argument can carry";
         if (!problem.empty()) return std::nullopt;
         out += arg;
         break;
@@ -200,11 +205,14 @@ std::string head(std::string_view s, std::size_t n) {
 class output_handler {
 public:
   output_handler(const compiled_tool& t, job_context& ctx)
-    : tool_(t), ctx_(ctx), limit_(static_cast<std::uint64_t>(t.config.limits.output_mb * 1024 * 1024)) {}
+    : tool_(t), ctx_(ctx),
+      limit_(static_cast<std::uint64_t>(std::min(t.config.limits.output_mb, 1e9) * 1024 * 1024)) {}
 
   void line(bool is_stderr, std::string_view text, bool cut) {
-    if (!is_stderr && text.starts_with("@overseer") && (text.size() == 9 || text[9] == ' ' || text[9] == '\t')) {
-      if (cut) return log(log_level::warning, "malformed @overseer line (longer than 256 KiB): " + head(text, 200));
+    if (!is_stderr && text.starts_with("@overseer") &&
+        (text.size() == 9 || text[9] == ' ' || text[9] == '\t')) {
+      if (cut)
+        return log(log_level::warning, "malformed @overseer line (longer than 256 KiB): " + head(text, 200));
       return protocol(text);
     }
     if (is_stderr && !text.empty()) {
@@ -229,7 +237,8 @@ private:
     output_ += message.size() + 1;
     if (output_ > limit_) {
       truncated_ = true;
-      ctx_.log(log_level::warning, "output beyond limits.output_mb (" + format_param(tool_.config.limits.output_mb) +
+      ctx_.log(log_level::warning, "output beyond limits.output_mb (" +
+                                       format_param(tool_.config.limits.output_mb) +
                                        " MiB) is dropped from here on");
       return;
     }
@@ -239,7 +248,8 @@ private:
   void match_progress(std::string_view text) {
     text = text.substr(0, regex_window);
     std::cmatch m;
-    if (!std::regex_search(text.data(), text.data() + text.size(), m, *tool_.progress) || !m[1].matched) return;
+    if (!std::regex_search(text.data(), text.data() + text.size(), m, *tool_.progress) || !m[1].matched)
+      return;
     double percent = 0;
     auto [end, ec] = std::from_chars(m[1].first, m[1].second, percent);
     if (ec != std::errc{} || !std::isfinite(percent)) return;
@@ -254,26 +264,28 @@ private:
     boost::system::error_code ec;
     auto v = boost::json::parse(line.substr(9), ec);
     if (ec || !v.is_object()) {
-      return log(log_level::warning, "malformed @overseer line (" + (ec ? ec.message() : "not a JSON object") +
-                                         "): " + head(line, 200));
+      return log(log_level::warning, "malformed @overseer line (" +
+                                         (ec ? ec.message() : "not a JSON object") + "): " + head(line, 200));
     }
     const auto& o = v.get_object();
     auto bad = [&](std::string_view key, std::string_view expected) {
-      log(log_level::warning, "@overseer line: \"" + std::string(key) + "\" must be " + std::string(expected) +
-                                  ", ignored: " + head(line, 200));
+      log(log_level::warning, "@overseer line: \"" + std::string(key) + "\" must be " +
+                                  std::string(expected) + ", ignored: " + head(line, 200));
     };
     for (const auto& kv : o) {
       static constexpr std::array<std::string_view, 8> known = {
-        "progress", "step_name", "current_step", "total_steps", "result", "checkpoint", "log", "level"};
+          "progress", "step_name", "current_step", "total_steps", "result", "checkpoint", "log", "level"};
       if (std::find(known.begin(), known.end(), kv.key()) == known.end())
         log(log_level::warning, "@overseer line: unknown key \"" + std::string(kv.key()) + "\" ignored");
     }
     if (const auto* msg = o.if_contains("log")) {
       const auto* level_name = o.if_contains("level");
-      auto level = level_name && level_name->is_string() ? parse_log_level(level_name->get_string()) : log_level::info;
+      auto level =
+          level_name && level_name->is_string() ? parse_log_level(level_name->get_string()) : log_level::info;
       if (!msg->is_string()) bad("log", "a string");
       else log(level.value_or(log_level::info), msg->get_string());
     }
+    // Any progress key makes a report; the others keep their "not reported" zero.
     overseer::progress p;
     bool reported = false;
     if (const auto* x = o.if_contains("progress")) {
@@ -285,17 +297,26 @@ private:
       }
     }
     if (const auto* x = o.if_contains("step_name")) {
-      if (x->is_string()) p.step_name = x->get_string(), reported = true;
-      else bad("step_name", "a string");
-    }
-    for (auto [key, field] : {std::pair{"current_step", &p.current_step}, std::pair{"total_steps", &p.total_steps}}) {
-      if (const auto* x = o.if_contains(key)) {
-        if (x->is_int64() && x->get_int64() >= 0 && x->get_int64() <= 1'000'000'000)
-          *field = static_cast<int>(x->get_int64()), reported = true;
-        else bad(key, "a non-negative integer");
+      if (x->is_string()) {
+        p.step_name = x->get_string();
+        reported = true;
+      } else {
+        bad("step_name", "a string");
       }
     }
-    if (!o.contains("progress") && p.total_steps > 0) p.percent = std::min(100.0, 100.0 * p.current_step / p.total_steps);
+    for (auto [key, field] :
+         {std::pair{"current_step", &p.current_step}, std::pair{"total_steps", &p.total_steps}}) {
+      if (const auto* x = o.if_contains(key)) {
+        if (x->is_int64() && x->get_int64() >= 0 && x->get_int64() <= 1'000'000'000) {
+          *field = static_cast<int>(x->get_int64());
+          reported = true;
+        } else {
+          bad(key, "a non-negative integer");
+        }
+      }
+    }
+    if (!o.contains("progress") && p.total_steps > 0)
+      p.percent = std::min(100.0, 100.0 * p.current_step / p.total_steps);
     if (reported) ctx_.progress(p);
     if (const auto* x = o.if_contains("checkpoint")) {
       if (x->is_string()) ctx_.checkpoint(std::string(x->get_string()));
@@ -332,7 +353,65 @@ std::string describe_exit(const compiled_tool& t, int status, double cpu, const 
   return tail.empty() ? what + " (nothing on stderr)" : what + ": " + tail;
 }
 
+// Reads the program's output until the leader has exited and the pipes are
+// drained, stopping the group when the job is stopped: SIGTERM, then SIGKILL
+// after `grace`. Returns whether it stopped the program.
+bool supervise(child_process& child, output_handler& out, std::chrono::milliseconds grace, job_context& ctx) {
+  std::array<line_splitter, 2> splitters{line_splitter{max_line}, line_splitter{max_line}};
+  std::vector<char> buffer(64 * 1024);
+  std::optional<std::chrono::steady_clock::time_point> term_sent, drain_until;
+  bool kill_sent = false;
+  auto close_stream = [&](int index, int fd) {
+    splitters[index].finish([&](std::string_view l, bool cut) { out.line(index == 1, l, cut); });
+    child.close_output(fd);
+  };
+  for (;;) {
+    std::array<pollfd, 2> fds{};
+    std::array<int, 2> stream{};
+    nfds_t n = 0;
+    for (int i : {0, 1}) {
+      if (int fd = i == 0 ? child.stdout_fd() : child.stderr_fd(); fd >= 0) {
+        fds[n] = {fd, POLLIN, 0};
+        stream[n++] = i;
+      }
+    }
+    ::poll(fds.data(), n, static_cast<int>(poll_interval.count()));
+    for (nfds_t k = 0; k < n; ++k) {
+      if (fds[k].revents == 0) continue;
+      const ssize_t got = ::read(fds[k].fd, buffer.data(), buffer.size());
+      const int i = stream[k];
+      if (got > 0) {
+        splitters[i].feed({buffer.data(), static_cast<std::size_t>(got)},
+                          [&](std::string_view l, bool cut) { out.line(i == 1, l, cut); });
+      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close_stream(i, fds[k].fd);
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!drain_until && child.exited()) {
+      // The leader's exit ends the run: background children go with it.
+      child.signal_group(SIGKILL);
+      drain_until = now + drain_limit;
+    }
+    if (drain_until && ((child.stdout_fd() < 0 && child.stderr_fd() < 0) || now >= *drain_until)) break;
+    if (!drain_until && ctx.stop_requested()) {
+      if (!term_sent) {
+        child.signal_group(SIGTERM);
+        term_sent = now;
+      } else if (!kill_sent && now - *term_sent >= grace) {
+        child.signal_group(SIGKILL);
+        kill_sent = true;
+      }
+    }
+  }
+  // Whatever an escaped process still holds open is abandoned.
+  if (child.stdout_fd() >= 0) close_stream(0, child.stdout_fd());
+  if (child.stderr_fd() >= 0) close_stream(1, child.stderr_fd());
+  return term_sent.has_value();
+}
+
 tool_result run(const compiled_tool& t, job_context& ctx) {
+  if (ctx.stop_requested()) return stopped();
   const fs::path workdir = ctx.workdir();
   std::vector<std::string> argv{t.config.command.front()};
   for (std::size_t i = 1; i < t.argv.size(); ++i) {
@@ -355,7 +434,8 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
   for (const auto& [k, v] : env) request.env.push_back(k + "=" + v);
   const auto& limits = t.config.limits;
   if (limits.cpu_s) request.cpu_seconds = static_cast<rlim_t>(*limits.cpu_s);
-  if (limits.memory_mb) request.address_space = static_cast<rlim_t>(*limits.memory_mb) * 1024 * 1024;
+  if (limits.memory_mb)
+    request.address_space = static_cast<rlim_t>(std::min(*limits.memory_mb, 1LL << 40)) << 20;
   if (limits.open_files) request.open_files = static_cast<rlim_t>(*limits.open_files);
 
   std::optional<child_process> child;
@@ -370,58 +450,10 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
   ctx.record_process(child->pid(), process_start_time(child->pid()).value_or(0));
 
   output_handler out{t, ctx};
-  std::array<line_splitter, 2> splitters{line_splitter{max_line}, line_splitter{max_line}};
-  std::vector<char> buffer(64 * 1024);
-  std::optional<std::chrono::steady_clock::time_point> term_sent, drain_until;
-  bool kill_sent = false;
-  auto close_stream = [&](int index, int fd) {
-    splitters[index].finish([&](std::string_view l, bool cut) { out.line(index == 1, l, cut); });
-    child->close_output(fd);
-  };
-  for (;;) {
-    std::array<pollfd, 2> fds{};
-    std::array<int, 2> stream{};
-    nfds_t n = 0;
-    for (int i : {0, 1}) {
-      if (int fd = i == 0 ? child->stdout_fd() : child->stderr_fd(); fd >= 0) {
-        fds[n] = {fd, POLLIN, 0};
-        stream[n++] = i;
-      }
-    }
-    ::poll(fds.data(), n, static_cast<int>(poll_interval.count()));
-    for (nfds_t k = 0; k < n; ++k) {
-      if (fds[k].revents == 0) continue;
-      const ssize_t got = ::read(fds[k].fd, buffer.data(), buffer.size());
-      const int i = stream[k];
-      if (got > 0) {
-        splitters[i].feed({buffer.data(), static_cast<std::size_t>(got)},
-                          [&](std::string_view l, bool cut) { out.line(i == 1, l, cut); });
-      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-        close_stream(i, fds[k].fd);
-      }
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (!drain_until && child->exited()) {
-      // The leader's exit ends the run: background children go with it.
-      child->signal_group(SIGKILL);
-      drain_until = now + drain_limit;
-    }
-    if (drain_until && ((child->stdout_fd() < 0 && child->stderr_fd() < 0) || now >= *drain_until)) break;
-    if (!drain_until && ctx.stop_requested()) {
-      if (!term_sent) {
-        child->signal_group(SIGTERM);
-        term_sent = now;
-      } else if (!kill_sent && now - *term_sent >= t.config.kill_grace) {
-        child->signal_group(SIGKILL);
-        kill_sent = true;
-      }
-    }
-  }
-  if (child->stdout_fd() >= 0) close_stream(0, child->stdout_fd());
-  if (child->stderr_fd() >= 0) close_stream(1, child->stderr_fd());
+  const bool stopped_by_us = supervise(*child, out, t.config.kill_grace, ctx);
   double cpu = 0;
   const int status = child->reap(&cpu);
-  if (term_sent) return stopped();
+  if (stopped_by_us) return stopped();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (out.result) return *out.result;
     return object{{"exit_code", 0}, {"workdir", workdir.string()}};
@@ -433,7 +465,9 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
 
 std::vector<field_error> check_exec_tool(exec_tool_config& c) {
   std::vector<field_error> errors;
-  auto fail = [&](std::string field, std::string message) { errors.push_back({std::move(field), std::move(message)}); };
+  auto fail = [&](std::string field, std::string message) {
+    errors.push_back({std::move(field), std::move(message)});
+  };
   static const std::regex name_re("[A-Za-z0-9_.-]{1,64}");
   if (!std::regex_match(c.definition.name, name_re))
     fail("name", "\"" + c.definition.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -");
@@ -449,7 +483,8 @@ std::vector<field_error> check_exec_tool(exec_tool_config& c) {
     fail("command", "must be a non-empty array of strings");
   } else {
     std::string problem;
-    if (auto program = resolve_program(c.command.front(), problem); problem.empty()) c.command.front() = program;
+    if (auto program = resolve_program(c.command.front(), problem); problem.empty())
+      c.command.front() = program;
     else fail("command", problem);
     for (std::size_t i = 1; i < c.command.size(); ++i) {
       problem.clear();
@@ -489,7 +524,8 @@ std::vector<field_error> check_exec_tool(exec_tool_config& c) {
       fail("params." + name + ".path", "only a param of type string can be a path");
   }
   if (!c.path_params.empty() && c.allowed_paths.empty())
-    fail("allowed_paths", "is required when a param has \"path\": true (param \"" + c.path_params.front() + "\")");
+    fail("allowed_paths",
+         "is required when a param has \"path\": true (param \"" + c.path_params.front() + "\")");
   return errors;
 }
 
@@ -497,7 +533,8 @@ tool_function make_exec_body(exec_tool_config config) {
   auto t = std::make_shared<compiled_tool>();
   for (std::size_t i = 0; i < config.command.size(); ++i) {
     std::string problem;
-    t->argv.push_back(i == 0 ? arg_template{} : parse_template(config.command[i], config.definition.params, problem));
+    t->argv.push_back(i == 0 ? arg_template{}
+                             : parse_template(config.command[i], config.definition.params, problem));
   }
   if (!config.progress_regex.empty()) t->progress.emplace(config.progress_regex, std::regex::ECMAScript);
   // A minimal environment: the engine's own may hold secrets.
@@ -512,7 +549,8 @@ tool_function make_exec_body(exec_tool_config config) {
 void register_exec_tool(tool_registry& registry, exec_tool_config config) {
   if (auto errors = check_exec_tool(config); !errors.empty()) {
     const auto& e = errors.front();
-    throw error(errc::invalid_spec, "tool \"" + config.definition.name + "\": field \"" + e.field + "\": " + e.message,
+    throw error(errc::invalid_spec,
+                "tool \"" + config.definition.name + "\": field \"" + e.field + "\": " + e.message,
                 std::move(errors));
   }
   auto definition = config.definition;

@@ -186,6 +186,12 @@ std::vector<field_error> validate_params(const boost::json::object& schema,
                                          const boost::json::object& params,
                                          boost::json::object& out) {
   std::vector<field_error> errors;
+  if (schema.empty()) {
+    // A tool that declares no parameters takes free-form params (DESIGN.md's
+    // embedding example passes {"ref": "hg38"} to such a tool).
+    out = params;
+    return errors;
+  }
   boost::json::object filled;
   for (const auto& [name, entry_value] : schema) {
     const std::string field = "params." + std::string(name);

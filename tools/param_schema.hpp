@@ -20,7 +20,8 @@ namespace overseer::tools {
 [[nodiscard]] std::vector<field_error> check_schema(const boost::json::object& schema);
 
 /// Validates `params` against `schema`. On success returns no errors and sets
-/// `out` to the params with defaults filled in.
+/// `out` to the params with defaults filled in. An empty schema declares no
+/// parameters and accepts any params as they are.
 [[nodiscard]] std::vector<field_error> validate_params(const boost::json::object& schema,
                                                        const boost::json::object& params,
                                                        boost::json::object& out);

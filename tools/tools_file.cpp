@@ -18,10 +18,10 @@ using boost::json::object;
 using boost::json::value;
 
 constexpr std::array<std::string_view, 13> tool_keys = {
-  "name",    "version",     "description",    "command", "params",       "env",          "timeout_s",
-  "max_concurrent", "retry", "progress_regex", "limits", "kill_grace_s", "allowed_paths"};
-constexpr std::array<std::string_view, 5> retry_keys = {"max_attempts", "initial_backoff_ms", "max_backoff_ms",
-                                                        "multiplier", "retry_on_timeout"};
+    "name",           "version", "description",    "command", "params",       "env",          "timeout_s",
+    "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths"};
+constexpr std::array<std::string_view, 5> retry_keys = {"max_attempts", "initial_backoff_ms",
+                                                        "max_backoff_ms", "multiplier", "retry_on_timeout"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
 constexpr std::array<std::string_view, 1> file_keys = {"tools"};
 
@@ -40,7 +40,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::size_t diagonal = row[0];
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j)
-      diagonal = std::exchange(row[j], std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])}));
+      diagonal =
+          std::exchange(row[j], std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])}));
   }
   return row[b.size()];
 }
@@ -49,7 +50,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 struct reader {
   std::vector<field_error>& errors;
 
-  void fail(std::string field, std::string message) { errors.push_back({std::move(field), std::move(message)}); }
+  // Returns nullopt so that a reader can `return fail(...)`.
+  std::nullopt_t fail(std::string field, std::string message) {
+    errors.push_back({std::move(field), std::move(message)});
+    return std::nullopt;
+  }
 
   // Unknown keys are refused, with the nearest known one as a suggestion.
   template <std::size_t N>
@@ -58,8 +63,12 @@ struct reader {
       if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
       std::string_view best;
       std::size_t best_distance = 4;
-      for (auto k : known)
-        if (auto d = edit_distance(kv.key(), k); d < best_distance && d < kv.key().size()) best = k, best_distance = d;
+      for (auto k : known) {
+        if (auto d = edit_distance(kv.key(), k); d < best_distance && d < kv.key().size()) {
+          best = k;
+          best_distance = d;
+        }
+      }
       fail(prefix + std::string(kv.key()),
            best.empty() ? "unknown field" : "unknown field; did you mean \"" + std::string(best) + "\"?");
     }
@@ -70,7 +79,7 @@ struct reader {
   std::optional<std::string> string(const object& o, std::string_view key, const std::string& f) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_string()) return fail(f, "must be a string, found " + render(*v)), std::nullopt;
+    if (!v->is_string()) return fail(f, "must be a string, found " + render(*v));
     return std::string(v->get_string());
   }
 
@@ -78,29 +87,30 @@ struct reader {
                                bool min_exclusive = false) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_number()) return fail(f, "must be a number, found " + render(*v)), std::nullopt;
+    if (!v->is_number()) return fail(f, "must be a number, found " + render(*v));
     const double d = v->to_number<double>();
     if (!std::isfinite(d) || d < min || (min_exclusive && d == min))
-      return fail(f, render(*v) + " must be " + (min_exclusive ? "above " : "at least ") + render(min)), std::nullopt;
+      return fail(f, render(*v) + " must be " + (min_exclusive ? "above " : "at least ") + render(min));
     return d;
   }
 
-  std::optional<long long> integer(const object& o, std::string_view key, const std::string& f, long long min) {
+  std::optional<long long> integer(const object& o, std::string_view key, const std::string& f,
+                                   long long min) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    const bool integral = v->is_int64() || v->is_uint64() ||
-                          (v->is_double() && std::trunc(v->get_double()) == v->get_double());
+    const bool integral =
+        v->is_int64() || v->is_uint64() || (v->is_double() && std::trunc(v->get_double()) == v->get_double());
     if (!integral || std::abs(v->to_number<double>()) > 1e15)
-      return fail(f, "must be an integer, found " + render(*v)), std::nullopt;
+      return fail(f, "must be an integer, found " + render(*v));
     const auto n = static_cast<long long>(v->to_number<double>());
-    if (n < min) return fail(f, render(*v) + " must be at least " + std::to_string(min)), std::nullopt;
+    if (n < min) return fail(f, render(*v) + " must be at least " + std::to_string(min));
     return n;
   }
 
   std::optional<bool> boolean(const object& o, std::string_view key, const std::string& f) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_bool()) return fail(f, "must be true or false, found " + render(*v)), std::nullopt;
+    if (!v->is_bool()) return fail(f, "must be true or false, found " + render(*v));
     return v->get_bool();
   }
 
@@ -115,11 +125,12 @@ struct reader {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
     const auto* arr = v->if_array();
-    bool ok = arr && !(non_empty && arr->empty());
+    const bool ok = arr && !(non_empty && arr->empty()) &&
+                    std::all_of(arr->begin(), arr->end(), [](const value& e) { return e.is_string(); });
+    if (!ok)
+      return fail(f, non_empty ? "must be a non-empty array of strings" : "must be an array of strings");
     std::vector<std::string> out;
-    if (ok)
-      for (const auto& e : *arr) ok = ok && e.is_string(), out.emplace_back(e.is_string() ? e.get_string() : "");
-    if (!ok) return fail(f, non_empty ? "must be a non-empty array of strings" : "must be an array of strings"), std::nullopt;
+    for (const auto& e : *arr) out.emplace_back(e.get_string());
     return out;
   }
 };
@@ -155,13 +166,17 @@ exec_tool_config read_tool(const object& t, reader& r) {
     }
   }
   if (auto n = r.integer(t, "timeout_s", "timeout_s", 1)) d.timeout = std::chrono::seconds(*n);
-  if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0)) d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
+  if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0))
+    d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
   if (const auto* retry = r.sub_object(t, "retry", "retry")) {
     r.only(*retry, retry_keys, "retry.");
     auto& p = d.retry;
-    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", 1)) p.max_attempts = static_cast<int>(std::min(*n, 1000000LL));
-    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", 0)) p.initial_backoff = std::chrono::milliseconds(*n);
-    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", 0)) p.max_backoff = std::chrono::milliseconds(*n);
+    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", 1))
+      p.max_attempts = static_cast<int>(std::min(*n, 1000000LL));
+    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", 0))
+      p.initial_backoff = std::chrono::milliseconds(*n);
+    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", 0))
+      p.max_backoff = std::chrono::milliseconds(*n);
     if (auto x = r.number(*retry, "multiplier", "retry.multiplier", 1)) p.multiplier = *x;
     if (auto b = r.boolean(*retry, "retry_on_timeout", "retry.retry_on_timeout")) p.retry_on_timeout = *b;
   }
@@ -193,7 +208,8 @@ std::string position(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-std::vector<exec_tool_config> parse_tools_file(std::string_view json, std::vector<tools_file_problem>& problems) {
+std::vector<exec_tool_config> parse_tools_file(std::string_view json,
+                                               std::vector<tools_file_problem>& problems) {
   boost::json::stream_parser parser;
   boost::system::error_code ec;
   const auto used = parser.write_some(json.data(), json.size(), ec);
@@ -208,7 +224,8 @@ std::vector<exec_tool_config> parse_tools_file(std::string_view json, std::vecto
   const auto* obj = root.if_object();
   const auto* tools = obj ? obj->if_contains("tools") : nullptr;
   if (obj) top.only(*obj, file_keys, "");
-  if (!tools || !tools->is_array()) top.fail("tools", "is required: an array of tool objects, as in {\"tools\": [...]}");
+  if (!tools || !tools->is_array())
+    top.fail("tools", "is required: an array of tool objects, as in {\"tools\": [...]}");
   for (auto& e : file_errors) problems.push_back({"", std::move(e)});
   if (!tools || !tools->is_array()) return {};
 
@@ -247,8 +264,9 @@ void register_tools_file(tool_registry& registry, const std::filesystem::path& f
   std::ifstream in{file, std::ios::binary};
   std::string text{std::istreambuf_iterator<char>{in}, {}};
   if (!in || in.bad() || std::filesystem::is_directory(file)) {
-    throw error(errc::invalid_spec, "tools file " + file.string() + ": cannot be read: " +
-                                      (std::filesystem::exists(file) ? "permission denied or not a file" : "no such file"));
+    throw error(errc::invalid_spec,
+                "tools file " + file.string() + ": cannot be read: " +
+                    (std::filesystem::exists(file) ? "permission denied or not a file" : "no such file"));
   }
   std::vector<tools_file_problem> problems;
   auto configs = parse_tools_file(text, problems);
@@ -257,12 +275,14 @@ void register_tools_file(tool_registry& registry, const std::filesystem::path& f
     for (auto& c : configs) {
       for (auto& e : check_exec_tool(c)) problems.push_back({c.definition.name, std::move(e)});
       if (registry.find(c.definition.name))
-        problems.push_back({c.definition.name, {"name", "\"" + c.definition.name + "\" is already registered"}});
+        problems.push_back(
+            {c.definition.name, {"name", "\"" + c.definition.name + "\" is already registered"}});
     }
   }
   if (!problems.empty()) {
     std::vector<field_error> fields;
-    for (const auto& p : problems) fields.push_back({p.tool.empty() ? p.error.field : p.tool + "." + p.error.field, p.error.message});
+    for (const auto& p : problems)
+      fields.push_back({p.tool.empty() ? p.error.field : p.tool + "." + p.error.field, p.error.message});
     throw error(errc::invalid_spec, describe(file.string(), problems), std::move(fields));
   }
   for (auto& c : configs) register_exec_tool(registry, std::move(c));

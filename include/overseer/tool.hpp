@@ -43,7 +43,8 @@ struct tool_definition {
   /// Parameter schema: {"NAME": {"type": "string"|"integer"|"number"|
   /// "boolean"|"object"|"array", "required": bool, "default": v, "minimum": n,
   /// "maximum": n, "enum": [...], "pattern": "regex", "description": "..."}}.
-  /// Params not named here are refused.
+  /// Params not named here are refused, unless the schema is empty: a tool
+  /// that declares no parameters takes free-form params.
   boost::json::object params;
   /// Default per-attempt timeout; a spec's timeout_s overrides it.
   std::optional<std::chrono::seconds> timeout;

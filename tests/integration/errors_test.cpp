@@ -121,4 +121,8 @@ TEST_CASE("bearer tokens guard every route but health", "[http][auth]") {
   CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer wrong"}}).status == 401);
   CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer s3cret"}}).status == 200);
   CHECK(c.get("/v1/health").status == 200);
+  // The stream too: no token, no upgrade; the header or ?access_token= opens it.
+  CHECK_THROWS(ws_client{d.port(), "/v1/stream?all=1"});
+  ws_client ok{d.port(), "/v1/stream?all=1&access_token=s3cret"};
+  CHECK(ok.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
 }

@@ -109,7 +109,7 @@ TEST_CASE("after kill -9 the orphaned process group is killed and the job resume
   std::ofstream{script} << resumable_script;
   const auto tools_file = dir.path() / "tools.json";
   std::ofstream{tools_file} << boost::json::serialize(boost::json::object{
-    {"tools", {{{"name", "resumable"}, {"command", {"bash", script.string()}}, {"kill_grace_s", 1}}}}});
+      {"tools", {{{"name", "resumable"}, {"command", {"bash", script.string()}}, {"kill_grace_s", 1}}}}});
 
   const auto report = run_and_kill(dir.path() / "data", tools_file);
   REQUIRE_FALSE(report.job_id.empty());

@@ -119,7 +119,8 @@ TEST_CASE("a progress regex turns a program's own output into progress", "[exec]
   exec_fixture x;
   x.tool("legacy", R"sh(
 for p in 10 40 75; do echo "annotated $p% done"; done
-echo "75.5% done" >&2)sh", {{"progress_regex", "([0-9.]+)% done"}});
+echo "75.5% done" >&2)sh",
+         {{"progress_regex", "([0-9.]+)% done"}});
   x.start();
   auto v = x.run("legacy");
   REQUIRE(v.status == job_status::completed);
@@ -150,7 +151,8 @@ printf 'no newline at the end')sh");
   int malformed = 0, cut = 0;
   for (const auto& l : x.logs(v.id)) {
     if (l.level == log_level::warning && l.message.starts_with("malformed @overseer line")) ++malformed;
-    if (l.level == log_level::warning && l.message.starts_with("@overseer line: \"progress\" must be")) ++malformed;
+    if (l.level == log_level::warning && l.message.starts_with("@overseer line: \"progress\" must be"))
+      ++malformed;
     if (l.message.ends_with("[line cut at 256 KiB]")) cut = static_cast<int>(l.message.size());
   }
   CHECK(malformed == 2);
@@ -174,14 +176,16 @@ TEST_CASE("parameters reach the program as exactly one argument each, never thro
   x.tool("echoargs", R"sh(
 echo "argc=$#"
 for a in "$@"; do printf 'arg=[%s]\n' "$a"; done)sh",
-         {{"params", {{"text", {{"type", "string"}}},
-                      {"n", {{"type", "integer"}}},
-                      {"x", {{"type", "number"}}},
-                      {"y", {{"type", "number"}}},
-                      {"flag", {{"type", "boolean"}}},
-                      {"label", {{"type", "string"}}}}},
-          {"args", {"{params.text}", "--n={params.n}", "{params.x}", "{params.y}", "{params.flag}",
-                    "--label={params.label}", "{workdir}/out", "{literal} braces"}}});
+         {{"params",
+           {{"text", {{"type", "string"}}},
+            {"n", {{"type", "integer"}}},
+            {"x", {{"type", "number"}}},
+            {"y", {{"type", "number"}}},
+            {"flag", {{"type", "boolean"}}},
+            {"label", {{"type", "string"}}}}},
+          {"args",
+           {"{params.text}", "--n={params.n}", "{params.x}", "{params.y}", "{params.flag}",
+            "--label={params.label}", "{workdir}/out", "{literal} braces"}}});
   x.start();
   const std::string evil = R"(a b "c" 'd' ; touch pwned && echo $(touch pwned2) `id` | > x * {params.n})";
   auto v = x.run("echoargs", {{"text", evil}, {"n", 4}, {"x", 3.0}, {"y", 0.25}, {"flag", true}});
@@ -218,7 +222,8 @@ TEST_CASE("path params must resolve inside the allowed directories", "[exec]") {
     INFO(outside);
     auto v = x.run("reader", {{"input", outside}});
     CHECK(v.status == job_status::failed);
-    CHECK_THAT(v.error, Contains("outside the allowed paths (" + std::filesystem::canonical(data.path()).string()));
+    CHECK_THAT(v.error,
+               Contains("outside the allowed paths (" + std::filesystem::canonical(data.path()).string()));
   }
 }
 
@@ -278,7 +283,8 @@ TEST_CASE("a timeout kills the process tree and times the job out", "[exec]") {
   x.tool("slow", R"sh(
 sleep 1000 &
 echo "pids $$ $!"
-wait)sh", {{"timeout_s", 1}});
+wait)sh",
+         {{"timeout_s", 1}});
   x.start();
   auto id = x.f.eng->submit({.tool = "slow"});
   std::istringstream pids{x.wait_for_log(id, "pids ")};
@@ -385,3 +391,49 @@ TEST_CASE("a program that cannot start fails the attempt with the reason", "[exe
   CHECK_THAT(r.message(), Contains("No such file or directory"));
   CHECK(ctx.processes().empty());
 }
+
+#ifdef OVERSEER_SOURCE_DIR
+TEST_CASE("the example tools of docs/examples load and run", "[exec]") {
+  // The example names /opt/overseer/examples and /srv/genomes; here they are
+  // the source tree and a temp dir.
+  test::temp_dir data;
+  std::ofstream{data.path() / "genome.fa"} << ">chr1\nacgtACGT\n>chr2\nGGCC\n";
+  std::ifstream in{OVERSEER_SOURCE_DIR "/docs/examples/tools.json"};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  REQUIRE_FALSE(text.empty());
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replace_all("/opt/overseer/examples", OVERSEER_SOURCE_DIR "/docs/examples");
+  replace_all("/srv/genomes", data.path().string());
+  exec_fixture x;
+  std::ofstream{x.scripts.path() / "tools.json"} << text;
+  tools::register_tools_file(x.f.eng->tools(), x.scripts.path() / "tools.json");
+  x.f.start();
+
+  auto a = x.run("annotate", {{"fasta", "genome.fa"}, {"chunks", 3}, {"seconds_per_chunk", 0}});
+  REQUIRE(a.status == job_status::completed);
+  CHECK(a.result->at("genes") == 18);
+  CHECK(a.result->at("resumed_after") == 0);
+  CHECK(a.progress.percent == Approx(100));
+  CHECK(x.logged(a.id, log_level::info,
+                 "annotating 2 sequences of " +
+                     std::filesystem::canonical(data.path() / "genome.fa").string() + " in 3 chunks"));
+
+  // Resuming: the saved "chunks genes" comes back through the checkpoint file.
+  test::fake_context ctx({{"fasta", "genome.fa"}, {"chunks", 3}, {"seconds_per_chunk", 0}}, 2);
+  ctx.set_workdir(data.path() / "work");
+  ctx.set_last_checkpoint("2 9");
+  auto r = x.f.eng->tools().find("annotate")->body(ctx);
+  REQUIRE(r.what() == tool_result::kind::value);
+  CHECK(r.value().at("genes") == 18);
+  CHECK(r.value().at("resumed_after") == 2);
+  CHECK(ctx.checkpoints() == std::vector<std::string>{"3 18"});
+
+  auto c = x.run("convert", {{"input", "genome.fa"}});
+  REQUIRE(c.status == job_status::completed);
+  CHECK(c.progress.percent == Approx(100));
+  CHECK(x.run("convert", {{"input", "../genome.fa"}}).status == job_status::failed);
+}
+#endif

@@ -40,8 +40,9 @@ boost::json::object annotate() {
           {"version", "1.2"},
           {"description", "Annotate a genome"},
           {"command", {"bash", "-c", "echo {params.fasta}", "--out", "{workdir}"}},
-          {"params", {{"fasta", {{"type", "string"}, {"required", true}}},
-                      {"threads", {{"type", "integer"}, {"minimum", 1}, {"default", 4}}}}},
+          {"params",
+           {{"fasta", {{"type", "string"}, {"required", true}}},
+            {"threads", {{"type", "integer"}, {"minimum", 1}, {"default", 4}}}}},
           {"env", {{"LC_ALL", "C"}}},
           {"timeout_s", 7200},
           {"max_concurrent", 2},
@@ -73,7 +74,7 @@ TEST_CASE("the program is resolved on PATH when the file is loaded", "[exec][too
   auto t = annotate();
   std::vector<tools::tools_file_problem> problems;
   auto configs = tools::parse_tools_file(
-    boost::json::serialize(boost::json::object{{"tools", boost::json::array{t}}}), problems);
+      boost::json::serialize(boost::json::object{{"tools", boost::json::array{t}}}), problems);
   REQUIRE(problems.empty());
   REQUIRE(tools::check_exec_tool(configs.at(0)).empty());
   CHECK(configs[0].command[0].starts_with("/"));
@@ -139,7 +140,8 @@ TEST_CASE("a bad tools file is refused with a message naming the tool and the fi
   }
   SECTION("a relative program") {
     t["command"] = {"./annotate"};
-    expected = "field \"command\": the program \"./annotate\" must be an absolute path or a name found on PATH";
+    expected =
+        "field \"command\": the program \"./annotate\" must be an absolute path or a name found on PATH";
   }
   SECTION("a program not on PATH") {
     t["command"] = {"no-such-program-overseer"};
