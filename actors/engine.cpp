@@ -4,12 +4,15 @@
 
 #include <condition_variable>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 
 #include "actors/event_bus.hpp"
+#include "actors/janitor.hpp"
+#include "actors/result_cache.hpp"
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
@@ -79,9 +82,28 @@ struct engine::impl {
   std::unique_ptr<actors::event_bus> bus;
   std::unique_ptr<persistence::group_commit> writer;
   caf::actor scheduler;
+  std::unique_ptr<actors::janitor> cleaner;
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
+  std::atomic<std::uint64_t> cache_hits{0};
+  std::atomic<std::uint64_t> cache_misses{0};
   std::mutex lifecycle;
   bool started = false;
+
+  /// The cached result answering `rec`, if a live entry and its result exist.
+  std::optional<std::string> cached_result(persistence::job_record& rec) {
+    if (!rec.use_cache) return std::nullopt;
+    auto entry = store->get_cache(rec.cache_key);
+    std::optional<std::string> result;
+    if (entry && entry->expires_at > clock::now()) result = store->get_result(entry->source_job_id);
+    if (!result) {
+      ++cache_misses;
+      return std::nullopt;
+    }
+    ++cache_hits;
+    rec.cached_at = entry->stored_at;
+    rec.cache_source = entry->source_job_id;
+    return result;
+  }
 
   explicit impl(engine_config cfg) : config(std::move(cfg)) {
     if (config.max_concurrent <= 0)
@@ -115,11 +137,20 @@ struct engine::impl {
       if (k.empty() || k.size() > 64 || v.size() > 256)
         out.errors.push_back({"labels." + k, "label keys are 1-64 characters, values at most 256"});
     if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
-    // Refused rather than ignored until the result cache and dependency
-    // tracking exist: a client must not believe it got what it asked for.
-    if (spec.use_cache) out.errors.push_back({"use_cache", "the result cache is not available in this version"});
-    if (!spec.depends_on.empty())
-      out.errors.push_back({"depends_on", "job dependencies are not available in this version"});
+    // Dependencies must exist now, so no cycle can ever form.
+    std::set<std::string> seen_deps;
+    for (std::size_t i = 0; i < spec.depends_on.size(); ++i) {
+      const auto& dep = spec.depends_on[i];
+      const std::string field = "depends_on[" + std::to_string(i) + "]";
+      if (!seen_deps.insert(dep).second) out.errors.push_back({field, "\"" + dep + "\" is listed twice"});
+      else if (!actors::looks_like_job_id(dep) || !store || !store->get_job(dep))
+        out.errors.push_back({field, "no job " + dep});
+    }
+    if (spec.depends_on.size() > 1000) out.errors.push_back({"depends_on", "more than 1000 dependencies"});
+    if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
+    if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
+    if (spec.idempotency_key.size() > 256)
+      out.errors.push_back({"idempotency_key", "is longer than 256 characters"});
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -137,6 +168,12 @@ struct engine::impl {
     rec.ttl_hours = ttl;
     rec.idempotency_key = spec.idempotency_key;
     rec.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+    rec.depends_on = spec.depends_on;
+    if (spec.run_at) rec.run_at = spec.run_at;
+    if (spec.delay) rec.run_at = rec.created_at + *spec.delay;
+    rec.use_cache = spec.use_cache;
+    if (spec.use_cache) rec.cache_key = actors::cache_key(rec.tool, rec.tool_version, params);
+    rec.spec_hash = actors::spec_fingerprint(spec);
     return out;
   }
 
@@ -185,9 +222,17 @@ void engine::start() {
   d.bus = std::make_unique<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); });
+  std::set<std::string> batch_ids;
+  for (const auto& r : recovered.jobs) {
+    if (!r.batch_id.empty() && batch_ids.insert(r.batch_id).second)
+      if (auto b = d.store->get_batch(r.batch_id)) recovered.batches.push_back(std::move(*b));
+    for (const auto& dep : r.depends_on)
+      if (auto rec = d.store->get_job(dep); rec && is_terminal(rec->status)) recovered.finished_deps[dep] = rec->status;
+  }
   d.scheduler = actors::spawn_scheduler(
     *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts});
   caf::anon_send(d.scheduler, std::move(recovered));
+  d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config);
   d.started = true;
 }
 
@@ -195,10 +240,17 @@ void engine::stop() {
   std::lock_guard lock{impl_->lifecycle};
   auto& d = *impl_;
   if (!d.started) return;
+  d.cleaner.reset();  // before the scheduler it sends deletions to
   caf::anon_send(d.scheduler, actors::shut_down{});
   // Tools see their stop flag; wait for their threads before the store goes.
   while (d.live_attempts->load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  caf::anon_send_exit(d.scheduler, caf::exit_reason::user_shutdown);
+  {
+    // Wait for the scheduler to be gone before the writer it uses goes.
+    caf::scoped_actor self{*d.system};
+    self->monitor(d.scheduler);
+    caf::anon_send_exit(d.scheduler, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {});
+  }
   d.scheduler = nullptr;
   d.writer->stop();
   d.bus->stop();
@@ -219,7 +271,8 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
     done({errc::not_running, {}, "the engine is not started", {}, 0, false});
     return;
   }
-  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(done)});
+  auto cached = impl_->cached_result(*rec);
+  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(done), std::move(cached)});
 }
 
 submit_result engine::try_submit(job_spec spec) {
@@ -255,22 +308,33 @@ change_result engine::retry(std::string_view job_id) {
   return await<change_result>([&](auto cb) { retry_async(job_id, std::move(cb)); }, change_not_running);
 }
 
+namespace {
+
+/// The view, with what a pending job still waits on.
+job_view full_view(const persistence::store& db, const persistence::job_record& rec) {
+  std::optional<std::string> result;
+  if (rec.status == job_status::completed) result = db.get_result(rec.id);
+  auto v = persistence::to_view(rec, result);
+  if (rec.status == job_status::pending)
+    for (const auto& dep : rec.depends_on)
+      if (auto d = db.get_job(dep); !d || d->status != job_status::completed) v.waiting_on.push_back(dep);
+  return v;
+}
+
+}  // namespace
+
 std::optional<job_view> engine::get(std::string_view job_id) const {
   impl_->require_started();
   auto rec = impl_->store->get_job(job_id);
   if (!rec) return std::nullopt;
-  std::optional<std::string> result;
-  if (rec->status == job_status::completed) result = impl_->store->get_result(job_id);
-  return persistence::to_view(*rec, result);
+  return full_view(*impl_->store, *rec);
 }
 
 std::optional<job_view> engine::get(std::string_view job_id, std::uint64_t& seq) const {
   impl_->require_started();
   auto rec = impl_->store->get_job_at(job_id, seq);
   if (!rec) return std::nullopt;
-  std::optional<std::string> result;
-  if (rec->status == job_status::completed) result = impl_->store->get_result(job_id);
-  return persistence::to_view(*rec, result);
+  return full_view(*impl_->store, *rec);
 }
 
 std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) const {
@@ -283,23 +347,21 @@ list_result engine::list(const list_query& q) const {
   list_result out;
   // Walk the narrowest index newest first; the other filters are checked on
   // the record, which also drops index entries a concurrent write just moved.
-  const std::string prefix = q.status         ? persistence::keys::status_prefix(*q.status)
-                             : !q.tool.empty() ? persistence::keys::tool_prefix(q.tool)
-                                               : std::string{};
+  const std::string prefix = !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
+                             : q.status            ? persistence::keys::status_prefix(*q.status)
+                             : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
+                                                   : std::string{};
   impl_->store->scan_ids_newest_first(prefix, [&](std::string_view id) {
     auto rec = impl_->store->get_job(id);
     if (!rec) return true;
     if ((q.status && rec->status != *q.status) || (!q.tool.empty() && rec->tool != q.tool) ||
         (q.created_after && rec->created_at < *q.created_after) ||
-        (q.created_before && rec->created_at >= *q.created_before))
+        (q.created_before && rec->created_at >= *q.created_before) ||
+        (!q.batch_id.empty() && rec->batch_id != q.batch_id))
       return true;
     for (const auto& [k, v] : q.labels)
       if (auto it = rec->labels.find(k); it == rec->labels.end() || it->second != v) return true;
-    if (out.total_count >= q.offset && out.jobs.size() < q.limit) {
-      std::optional<std::string> result;
-      if (rec->status == job_status::completed) result = impl_->store->get_result(id);
-      out.jobs.push_back(persistence::to_view(*rec, result));
-    }
+    if (out.total_count >= q.offset && out.jobs.size() < q.limit) out.jobs.push_back(full_view(*impl_->store, *rec));
     ++out.total_count;
     return true;
   });
@@ -371,6 +433,121 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    s.corrupt_records = store->corrupt_records();
                    done(std::move(s));
                  }});
+}
+
+void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done) {
+  batch_submit_result out;
+  if (spec.jobs.empty()) out.errors.push_back({"jobs", "a batch needs at least one job"});
+  if (spec.jobs.size() > 10000) out.errors.push_back({"jobs", "more than 10000 jobs"});
+  if (spec.parallel_limit < 0) out.errors.push_back({"parallel_limit", "must not be negative"});
+  if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
+  actors::submit_batch m;
+  m.batch.id = "batch_" + actors::new_job_id().substr(4);
+  m.batch.name = spec.name;
+  m.batch.parallel_limit = spec.parallel_limit;
+  m.batch.fail_fast = spec.fail_fast;
+  m.batch.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+  for (std::size_t i = 0; i < spec.jobs.size(); ++i) {
+    const std::string prefix = "jobs[" + std::to_string(i) + "].";
+    auto rec = std::make_shared<persistence::job_record>();
+    auto checked = impl_->validate(spec.jobs[i], *rec);
+    for (auto& e : checked.errors) out.errors.push_back({prefix + e.field, e.message});
+    if (!spec.jobs[i].idempotency_key.empty())
+      out.errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
+    rec->batch_id = m.batch.id;
+    m.batch.job_ids.push_back(rec->id);
+    m.jobs.push_back(std::move(rec));
+  }
+  if (!out.errors.empty()) {
+    out.code = errc::invalid_spec;
+    out.message = "the batch is invalid";
+    return done(std::move(out));
+  }
+  if (!impl_->scheduler) return done({errc::not_running, {}, {}, "the engine is not started", {}});
+  m.reply = std::move(done);
+  caf::anon_send(impl_->scheduler, std::move(m));
+}
+
+batch_submit_result engine::submit_batch(batch_spec spec) {
+  return await<batch_submit_result>([&](auto cb) { submit_batch_async(std::move(spec), std::move(cb)); },
+                                    {errc::not_running, {}, {}, "the engine is stopping", {}});
+}
+
+std::optional<batch_view> engine::get_batch(std::string_view batch_id) const {
+  impl_->require_started();
+  auto b = impl_->store->get_batch(batch_id);
+  if (!b) return std::nullopt;
+  batch_view v{b->id, b->name, b->parallel_limit, b->fail_fast, b->created_at, {}, {}, {}};
+  for (auto s : all_job_statuses) v.counts[std::string{to_string(s)}] = 0;
+  std::size_t finished = 0, failed = 0, cancelled = 0, started = 0;
+  for (const auto& id : b->job_ids) {
+    auto rec = impl_->store->get_job(id);
+    if (!rec) continue;  // deleted by retention
+    v.jobs.emplace_back(id, rec->status);
+    ++v.counts[std::string{to_string(rec->status)}];
+    if (is_terminal(rec->status)) ++finished;
+    if (rec->status == job_status::failed || rec->status == job_status::timed_out) ++failed;
+    if (rec->status == job_status::cancelled) ++cancelled;
+    if (rec->status != job_status::pending || rec->attempt > 0) ++started;
+  }
+  if (finished < v.jobs.size()) v.status = started > 0 ? "running" : "pending";
+  else if (b->cancelled) v.status = "cancelled";
+  else if (failed > 0) v.status = "failed";
+  else if (cancelled > 0) v.status = "cancelled";
+  else v.status = "completed";
+  return v;
+}
+
+void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done) {
+  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  caf::anon_send(impl_->scheduler, actors::cancel_batch{std::string{batch_id}, std::move(done)});
+}
+
+change_result engine::cancel_batch(std::string_view batch_id) {
+  return await<change_result>([&](auto cb) { cancel_batch_async(batch_id, std::move(cb)); }, change_not_running);
+}
+
+cache_stats engine::cache_statistics() const {
+  impl_->require_started();
+  cache_stats s;
+  const auto now = clock::now();
+  impl_->store->for_each_cache([&](std::string_view, const persistence::cache_entry& e) {
+    if (e.expires_at <= now) return;
+    ++s.total_cached_results;
+    s.total_size_bytes += e.result_bytes;
+    if (!s.oldest || e.stored_at < *s.oldest) s.oldest = e.stored_at;
+    if (!s.newest || e.stored_at > *s.newest) s.newest = e.stored_at;
+  });
+  s.hits = impl_->cache_hits;
+  s.misses = impl_->cache_misses;
+  const auto asked = s.hits + s.misses;
+  s.hit_rate_percent = asked ? 100.0 * static_cast<double>(s.hits) / static_cast<double>(asked) : 0.0;
+  return s;
+}
+
+std::size_t engine::clear_cache(const cache_filter& f) {
+  impl_->require_started();
+  persistence::job_write w;
+  impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
+    if (!f.tool.empty() && e.tool != f.tool) return;
+    if (!f.labels.empty()) {
+      auto src = impl_->store->get_job(e.source_job_id);
+      if (!src) return;
+      for (const auto& [k, v] : f.labels)
+        if (auto it = src->labels.find(k); it == src->labels.end() || it->second != v) return;
+    }
+    w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::cache, std::string{key}, {}});
+  });
+  const auto n = w.ops.size();
+  if (n == 0) return 0;
+  const bool ok = await<bool>([&](auto cb) { impl_->writer->write({std::move(w)}, std::move(cb)); }, false);
+  if (!ok) throw error{errc::store_failure, "the store could not clear the cache"};
+  return n;
+}
+
+std::size_t engine::run_retention() {
+  impl_->require_started();
+  return impl_->cleaner->run_once();
 }
 
 caf::actor engine::scheduler() const { return impl_->scheduler; }

@@ -83,6 +83,7 @@ bool filter::matches(const event& e) const noexcept {
   switch (what) {
     case scope::all: return true;
     case scope::job: return e.job_id == id;
+    case scope::batch: return e.batch_id == id;
   }
   return false;
 }

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include "overseer/engine.hpp"
 #include "overseer/tool.hpp"
 #include "persistence/codec.hpp"
+#include "persistence/group_commit.hpp"
 
 namespace overseer::actors {
 
@@ -56,6 +58,44 @@ using change_reply = std::function<void(change_result)>;
 struct submit_job {
   std::shared_ptr<persistence::job_record> record;
   submit_reply reply;
+  /// A cache hit: the job is created completed with this result.
+  std::optional<std::string> cached_result;
+};
+
+/// A batch and its jobs, created in one write.
+struct submit_batch {
+  persistence::batch_record batch;
+  std::vector<std::shared_ptr<persistence::job_record>> jobs;
+  std::function<void(batch_submit_result)> reply;
+};
+
+struct cancel_batch {
+  std::string batch_id;
+  change_reply reply;
+};
+
+/// The store's answer about dependencies that were not active: their status
+/// (empty if the job no longer exists).
+struct deps_loaded {
+  std::string job_id;
+  std::vector<std::pair<std::string, std::optional<job_status>>> deps;
+};
+
+/// The store's answer to an idempotency-key look-up.
+struct key_loaded {
+  std::string key;
+  std::optional<persistence::job_record> owner;
+};
+
+/// Retention: delete these expired jobs, unless one was revived meanwhile.
+struct expire_jobs {
+  std::vector<std::string> ids;
+  std::vector<persistence::job_write> deletions;  ///< one per id, each atomic
+  std::function<void(std::size_t deleted)> done;
+};
+
+struct run_at_reached {
+  std::string job_id;
 };
 
 struct cancel_job {
@@ -78,6 +118,9 @@ struct retry_loaded {
 /// Unfinished jobs found in the store at start, oldest first.
 struct recover_jobs {
   std::vector<persistence::job_record> jobs;
+  std::vector<persistence::batch_record> batches;  ///< of the unfinished jobs
+  /// Status of every dependency of an unfinished job that is itself finished.
+  std::map<std::string, job_status> finished_deps;
 };
 
 struct attempt_finished {
@@ -148,6 +191,12 @@ struct shut_down {};
 CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::submit_job))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::expire_jobs))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::run_at_reached))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::key_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::deps_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_batch))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::submit_batch))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_job))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_loaded))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::recover_jobs))
@@ -166,6 +215,12 @@ CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::expire_jobs)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::run_at_reached)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::key_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::deps_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_loaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::recover_jobs)

@@ -1,6 +1,7 @@
 #include "actors/scheduler.hpp"
 
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -12,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "actors/scheduler_state.hpp"
 #include "actors/supervision.hpp"
+#include "persistence/key_layout.hpp"
 #include "persistence/record_view.hpp"
 
 namespace overseer::actors {
@@ -20,12 +22,17 @@ namespace {
 
 using persistence::job_record;
 using persistence::job_write;
+using persistence::kv_op;
 using steady = std::chrono::steady_clock;
 
 /// An unfinished job as the scheduler holds it.
 struct active_job {
   std::shared_ptr<job_record> record;
   std::shared_ptr<attempt_control> control;  ///< set while an attempt runs
+  std::set<std::string> waiting_on;          ///< dependencies not completed yet
+  bool deps_loading = false;                 ///< a store read of dependencies is under way
+  bool timer_set = false;                    ///< a run_at timer is pending
+  bool admitted = false;                     ///< holds one of its batch's slots
 };
 
 /// A job actor that has not exited yet (it may outlive its job's status).
@@ -34,6 +41,22 @@ struct runner {
   int attempt;
   std::string tool;
   bool reported = false;  ///< attempt_finished arrived
+};
+
+/// A batch with unfinished jobs.
+struct batch_state {
+  persistence::batch_record record;
+  int admitted = 0;  ///< jobs holding a slot: queued, running or retrying
+  std::set<std::pair<std::size_t, std::string>> waiting;  ///< (list index, id) held back by the limit
+  std::size_t unfinished = 0;
+};
+
+/// Submits that share an idempotency key while the first one is resolved.
+struct key_claim {
+  std::vector<submit_job> waiters;
+  std::string owner;      ///< the job that owns the key, once known
+  std::uint64_t hash = 0;
+  bool durable = false;
 };
 
 }  // namespace
@@ -49,6 +72,10 @@ struct scheduler_data {
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
   std::unordered_set<std::string> paused;
+  std::unordered_map<std::string, batch_state> batches;
+  std::unordered_map<std::string, std::vector<std::string>> dependents;  ///< dep -> jobs waiting on it
+  std::unordered_map<std::string, key_claim> keys;
+  bool stopping = false;  ///< no new attempts; running ones stay "running" in the store
 
   // Writes collected while handling one message, and what to do once they
   // are durable; flushed at the end of every handler.
@@ -62,23 +89,29 @@ namespace {
 
 using self_ptr = caf::stateful_actor<scheduler_data>*;
 
-event transition_event(const job_record& r, std::optional<job_status> from, std::string reason) {
+event make_event(const job_record& r, event_kind kind) {
   event e;
   e.job_id = r.id;
-  e.kind = event_kind::transition;
+  e.kind = kind;
   e.at = clock::now();
-  e.from = from;
-  e.to = r.status;
   e.attempt = r.attempt;
-  e.reason = std::move(reason);
+  e.to = r.status;
   e.tool = r.tool;
+  e.batch_id = r.batch_id;
+  return e;
+}
+
+event transition_event(const job_record& r, std::optional<job_status> from, std::string reason) {
+  auto e = make_event(r, event_kind::transition);
+  e.from = from;
+  e.reason = std::move(reason);
   return e;
 }
 
 /// Moves `job` to `to` in memory and queues the durable write. Refuses (and
 /// returns false for) anything the state machine does not allow.
 bool change_status(scheduler_data& st, active_job& job, job_status to, std::string reason,
-                   std::optional<std::string> result_json = std::nullopt) {
+                   std::optional<std::string> result_json = std::nullopt, std::vector<kv_op> ops = {}) {
   auto& rec = *job.record;
   const auto from = rec.status;
   if (!can_transition(from, to)) return false;
@@ -94,6 +127,7 @@ bool change_status(scheduler_data& st, active_job& job, job_status to, std::stri
   w.previous_status = from;
   w.result_json = std::move(result_json);
   w.events.push_back(transition_event(rec, from, std::move(reason)));
+  w.ops = std::move(ops);
   st.outbox.push_back(std::move(w));
   return true;
 }
@@ -128,24 +162,124 @@ void start_attempt(self_ptr self, const std::string& id);
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
+  if (st.stopping) return;
   auto limit = [&](const std::string& tool) { return tool_limit(st, tool); };
   auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
   while (auto id = st.queue.pop_next(limit, paused)) start_attempt(self, *id);
 }
 
-void enqueue(self_ptr self, active_job& job) {
-  auto& rec = *job.record;
-  self->state.queue.enqueue(rec.id, rec.tool, rec.priority);
+std::size_t batch_index(const batch_state& b, const std::string& id) {
+  const auto& ids = b.record.job_ids;
+  return static_cast<std::size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
 }
 
-void fail_unstartable(self_ptr self, active_job& job, std::string reason) {
+/// Queues a pending job unless something still holds it back: unmet
+/// dependencies, a run_at in the future, or its batch at its parallel limit.
+/// Returns the position in the queue (jobs ahead), if it was queued.
+std::optional<std::size_t> make_ready(self_ptr self, active_job& job) {
   auto& st = self->state;
-  job.record->error = reason;
-  job.record->attempt += 1;
-  if (change_status(st, job, job_status::running, "starting")) {
-    change_status(st, job, job_status::failed, std::move(reason));
-    st.active.erase(job.record->id);
+  auto& rec = *job.record;
+  if (rec.status != job_status::pending || st.queue.queued(rec.id)) return std::nullopt;
+  if (!job.waiting_on.empty() || job.deps_loading) return std::nullopt;
+  if (rec.run_at) {
+    const auto now = clock::now();
+    if (*rec.run_at > now) {
+      if (!job.timer_set) {
+        job.timer_set = true;
+        self->delayed_send(self, *rec.run_at - now, run_at_reached{rec.id});
+      }
+      return std::nullopt;
+    }
   }
+  if (!rec.batch_id.empty() && !job.admitted) {
+    auto it = st.batches.find(rec.batch_id);
+    if (it != st.batches.end()) {
+      auto& b = it->second;
+      if (b.record.parallel_limit > 0 && b.admitted >= b.record.parallel_limit) {
+        b.waiting.emplace(batch_index(b, rec.id), rec.id);
+        return std::nullopt;
+      }
+      ++b.admitted;
+      job.admitted = true;
+    }
+  }
+  return st.queue.enqueue(rec.id, rec.tool, rec.priority);
+}
+
+void on_terminal(self_ptr self, const job_record& rec, bool admitted);
+
+/// Ends a job that never ran (a failed dependency, an unknown tool).
+void fail_pending(self_ptr self, active_job& job, std::string reason) {
+  auto& st = self->state;
+  auto rec = job.record;
+  const bool admitted = job.admitted;
+  rec->error = reason;
+  st.queue.remove(rec->id);
+  if (!change_status(st, job, job_status::failed, std::move(reason))) return;
+  st.active.erase(rec->id);
+  on_terminal(self, *rec, admitted);
+}
+
+void cancel_active(self_ptr self, active_job& job, std::string reason);
+
+/// Whatever follows a job becoming terminal: its batch slot, fail-fast, and
+/// the jobs that depend on it.
+void on_terminal(self_ptr self, const job_record& rec, bool admitted) {
+  auto& st = self->state;
+  if (auto it = st.batches.find(rec.batch_id); !rec.batch_id.empty() && it != st.batches.end()) {
+    auto& b = it->second;
+    if (admitted) --b.admitted;
+    if (b.unfinished > 0) --b.unfinished;
+    // Cancelling the others re-enters here for each of them: work on a copy
+    // of the list, and look the batch up again afterwards.
+    const auto batch_id = rec.batch_id;
+    std::vector<std::string> to_admit;
+    if (b.record.fail_fast && (rec.status == job_status::failed || rec.status == job_status::timed_out)) {
+      b.waiting.clear();
+      const auto ids = b.record.job_ids;
+      for (const auto& other : ids)
+        if (auto j = st.active.find(other); j != st.active.end())
+          cancel_active(self, j->second, "batch fail-fast: job " + rec.id + " " + std::string{to_string(rec.status)});
+    }
+    if (auto again = st.batches.find(batch_id); again != st.batches.end()) {
+      auto& bb = again->second;
+      // Admit the next jobs of the batch, in list order.
+      while (!bb.waiting.empty() && (bb.record.parallel_limit == 0 || bb.admitted < bb.record.parallel_limit)) {
+        auto id = bb.waiting.begin()->second;
+        bb.waiting.erase(bb.waiting.begin());
+        if (auto j = st.active.find(id); j != st.active.end()) make_ready(self, j->second);
+      }
+      if (bb.unfinished == 0) st.batches.erase(again);
+    }
+  }
+  if (auto it = st.dependents.find(rec.id); it != st.dependents.end()) {
+    auto waiting = std::move(it->second);
+    st.dependents.erase(it);
+    for (const auto& id : waiting) {
+      auto j = st.active.find(id);
+      if (j == st.active.end()) continue;
+      if (rec.status == job_status::completed) {
+        j->second.waiting_on.erase(rec.id);
+        make_ready(self, j->second);
+      } else {
+        // And so on down the chain: this failure ends its own dependents.
+        fail_pending(self, j->second, "dependency " + rec.id + " " + std::string{to_string(rec.status)});
+      }
+    }
+  }
+}
+
+void cancel_active(self_ptr self, active_job& job, std::string reason) {
+  auto& st = self->state;
+  auto rec = job.record;
+  const bool admitted = job.admitted;
+  st.queue.remove(rec->id);
+  // Decided now: any result of the attempt that arrives later is stale.
+  if (job.control) job.control->request_stop();
+  job.control.reset();
+  if (!change_status(st, job, job_status::cancelled, std::move(reason))) return;
+  st.active.erase(rec->id);
+  on_terminal(self, *rec, admitted);
 }
 
 void start_attempt(self_ptr self, const std::string& id) {
@@ -157,17 +291,18 @@ void start_attempt(self_ptr self, const std::string& id) {
   auto tool = st.deps.tools->find(rec.tool);
   if (!tool) {
     // Only possible for a recovered job whose tool is no longer registered.
-    fail_unstartable(self, job, "tool \"" + rec.tool + "\" is not registered");
+    fail_pending(self, job, "tool \"" + rec.tool + "\" is not registered");
     return;
   }
   boost::system::error_code ec;
   auto params = boost::json::parse(rec.params_json, ec);
   if (ec || !params.is_object()) {
-    fail_unstartable(self, job, "stored params are unreadable: " + ec.message());
+    fail_pending(self, job, "stored params are unreadable: " + ec.message());
     return;
   }
   rec.attempt += 1;
-  change_status(st, job, job_status::running, rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
+  change_status(st, job, job_status::running,
+                rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
   job.control = std::make_shared<attempt_control>();
   attempt_args args{caf::actor_cast<caf::actor>(self), std::move(tool), rec.id, rec.attempt,
                     std::move(params.as_object()), rec.checkpoint, job.control,
@@ -181,15 +316,23 @@ void start_attempt(self_ptr self, const std::string& id) {
   st.runners.emplace(actor.address(), runner{rec.id, rec.attempt, rec.tool});
   st.queue.started(rec.tool);
   if (rec.timeout_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds{rec.timeout_ms},
-                       attempt_timed_out{rec.id, rec.attempt});
+    self->delayed_send(self, std::chrono::milliseconds{rec.timeout_ms}, attempt_timed_out{rec.id, rec.attempt});
+}
+
+/// The cache entry a completed use_cache job leaves behind.
+std::vector<kv_op> cache_ops(const scheduler_data& st, const job_record& rec, const std::string& result_json) {
+  if (!rec.use_cache || rec.cache_key.empty()) return {};
+  const auto now = clock::now();
+  persistence::cache_entry entry{rec.id, rec.tool, now, now + st.deps.config.cache_ttl, result_json.size()};
+  return {kv_op{kv_op::kind::put, persistence::family::cache, rec.cache_key, persistence::encode(entry)}};
 }
 
 /// The current attempt of a running job ended with `outcome`.
-void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome outcome,
-                 std::string reason, std::optional<std::string> result_json) {
+void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome outcome, std::string reason,
+                 std::optional<std::string> result_json) {
   auto& st = self->state;
-  auto& rec = *job.record;
+  auto rec_ptr = job.record;
+  auto& rec = *rec_ptr;
   if (job.control) job.control->request_stop();
   job.control.reset();
   rec.process_group = 0;  // the tool reaps its own processes before it returns
@@ -197,22 +340,25 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   auto d = supervision::decide(rec.retry, rec.attempt - rec.retry_base, outcome, st.rng);
   if (outcome != supervision::attempt_outcome::completed) {
     rec.error = reason;
-    auto [it, inserted] = st.intensity.try_emplace(
-      rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
+    auto [it, inserted] =
+      st.intensity.try_emplace(rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
     if (it->second.record_failure(steady::now()) && st.paused.insert(rec.tool).second) {
-      std::fprintf(stderr, "overseer: pausing tool %s: more than %d failures within %lld ms\n",
-                   rec.tool.c_str(), st.deps.config.max_failures,
-                   static_cast<long long>(st.deps.config.failure_window.count()));
+      std::fprintf(stderr, "overseer: pausing tool %s: more than %d failures within %lld ms\n", rec.tool.c_str(),
+                   st.deps.config.max_failures, static_cast<long long>(st.deps.config.failure_window.count()));
     }
   }
   if (d.next == job_status::retrying) {
     rec.next_attempt_at = clock::now() + d.delay;
     reason += "; retrying in " + std::to_string(d.delay.count()) + " ms";
   }
-  change_status(st, job, d.next, std::move(reason), std::move(result_json));
-  if (d.next == job_status::retrying)
-    self->delayed_send(self, d.delay, backoff_elapsed{rec.id, rec.attempt});
-  if (is_terminal(d.next)) st.active.erase(rec.id);
+  auto ops = result_json ? cache_ops(st, rec, *result_json) : std::vector<kv_op>{};
+  change_status(st, job, d.next, std::move(reason), std::move(result_json), std::move(ops));
+  if (d.next == job_status::retrying) self->delayed_send(self, d.delay, backoff_elapsed{rec.id, rec.attempt});
+  if (is_terminal(d.next)) {
+    const bool admitted = job.admitted;
+    st.active.erase(rec.id);
+    on_terminal(self, *rec_ptr, admitted);
+  }
 }
 
 active_job* running_attempt(scheduler_data& st, const std::string& id, int attempt) {
@@ -223,45 +369,152 @@ active_job* running_attempt(scheduler_data& st, const std::string& id, int attem
 }
 
 change_result conflict(const job_record& r, std::string_view what) {
-  return {errc::conflict,
-          "job " + r.id + " is " + std::string{to_string(r.status)} + "; " + std::string{what}, {}};
+  return {errc::conflict, "job " + r.id + " is " + std::string{to_string(r.status)} + "; " + std::string{what}, {}};
 }
 
-void recover(self_ptr self, std::vector<job_record>& jobs) {
+/// Registers `job`'s dependencies: active ones are waited on; the others
+/// are finished (or gone) and are looked up in the store behind our writes.
+void track_dependencies(self_ptr self, active_job& job) {
+  auto& st = self->state;
+  std::vector<std::string> inactive;
+  for (const auto& dep : job.record->depends_on) {
+    if (st.active.contains(dep)) {
+      job.waiting_on.insert(dep);
+      st.dependents[dep].push_back(job.record->id);
+    } else {
+      inactive.push_back(dep);
+    }
+  }
+  if (inactive.empty()) return;
+  job.deps_loading = true;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  st.deps.writer->read([me, store = st.deps.store, id = job.record->id, inactive] {
+    deps_loaded m{id, {}};
+    for (const auto& dep : inactive) {
+      auto r = store->get_job(dep);
+      m.deps.emplace_back(dep, r ? std::optional<job_status>{r->status} : std::nullopt);
+    }
+    caf::anon_send(me, std::move(m));
+  });
+}
+
+/// Creates a job (or a cache hit) and answers once durable.
+void create_job(self_ptr self, submit_job m) {
+  auto& st = self->state;
+  auto rec = m.record;
+  const bool hit = m.cached_result.has_value();
+  rec->status = hit ? job_status::completed : job_status::pending;
+  if (hit) rec->completed_at = rec->created_at;
+  job_write w;
+  w.record = std::make_shared<job_record>(*rec);
+  w.created = true;
+  w.result_json = m.cached_result;
+  w.events.push_back(transition_event(*rec, std::nullopt, hit ? "cache hit" : "submitted"));
+  st.outbox.push_back(std::move(w));
+  if (!hit) {
+    auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
+    track_dependencies(self, job);
+  }
+  after(st, [self, rec, reply = std::move(m.reply)](bool ok) {
+    if (!ok) return reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
+    std::size_t position = 0;
+    auto& st = self->state;
+    // A cancel may have overtaken the write; only a still-pending job queues.
+    if (auto it = st.active.find(rec->id); it != st.active.end())
+      if (auto pos = make_ready(self, it->second)) {
+        position = *pos;
+        dispatch(self);
+      }
+    reply({errc::ok, rec->id, {}, {}, position, false});
+  });
+}
+
+/// Answers a submit whose idempotency key already belongs to `owner`.
+void answer_claimed(submit_job& m, const std::string& owner, std::uint64_t owner_hash) {
+  if (owner_hash == m.record->spec_hash) {
+    m.reply({errc::ok, owner, {}, {}, 0, true});
+  } else {
+    m.reply({errc::conflict, owner,
+             "idempotency key \"" + m.record->idempotency_key + "\" was used by job " + owner +
+               " with a different spec",
+             {{"idempotency_key", "already used by " + owner + " with a different spec"}}, 0, false});
+  }
+}
+
+void recover(self_ptr self, recover_jobs& m) {
   auto& st = self->state;
   const auto now = clock::now();
-  for (auto& r : jobs) {
+  for (auto& b : m.batches) st.batches[b.id] = batch_state{std::move(b), 0, {}, 0};
+  std::vector<std::string> pending;
+  for (auto& r : m.jobs) {
     auto rec = std::make_shared<job_record>(std::move(r));
-    auto& job = st.active[rec->id] = active_job{rec, nullptr};
-    switch (rec->status) {
+    if (is_terminal(rec->status)) continue;
+    auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
+    if (auto b = st.batches.find(rec->batch_id); b != st.batches.end()) {
+      ++b->second.unfinished;
+      // Queued, running or retrying jobs held a slot before the crash.
+      if (rec->status != job_status::pending || rec->attempt > 0) {
+        job.admitted = true;
+        ++b->second.admitted;
+      }
+    }
+  }
+  for (auto& [id, job] : st.active) {
+    auto& rec = *job.record;
+    for (const auto& dep : rec.depends_on) {
+      if (st.active.contains(dep)) {
+        job.waiting_on.insert(dep);
+        st.dependents[dep].push_back(id);
+      } else if (auto f = m.finished_deps.find(dep); f == m.finished_deps.end() || f->second != job_status::completed) {
+        job.waiting_on.insert(dep);  // resolved just below
+      }
+    }
+  }
+  for (auto& [id, job] : st.active) {
+    auto& rec = *job.record;
+    switch (rec.status) {
       case job_status::running:
         // It was running when the engine went away: a new attempt resumes
         // from the last checkpoint.
         change_status(st, job, job_status::pending, "interrupted");
-        enqueue(self, job);
+        pending.push_back(id);
         break;
       case job_status::pending:
-        enqueue(self, job);
+        pending.push_back(id);
         break;
       case job_status::retrying:
-        if (rec->next_attempt_at && *rec->next_attempt_at > now) {
-          self->delayed_send(self, *rec->next_attempt_at - now, backoff_elapsed{rec->id, rec->attempt});
+        if (rec.next_attempt_at && *rec.next_attempt_at > now) {
+          self->delayed_send(self, *rec.next_attempt_at - now, backoff_elapsed{rec.id, rec.attempt});
         } else {
           change_status(st, job, job_status::pending, "backoff elapsed");
-          enqueue(self, job);
+          pending.push_back(id);
         }
         break;
       case job_status::completed:
       case job_status::failed:
       case job_status::cancelled:
       case job_status::timed_out:
-        st.active.erase(rec->id);
         break;
     }
   }
+  // Oldest first, so FIFO order survives the restart.
+  std::sort(pending.begin(), pending.end());
+  // A dependency that finished without completing fails its dependents.
+  for (const auto& id : pending) {
+    auto j = st.active.find(id);
+    if (j == st.active.end() || j->second.record->status != job_status::pending) continue;
+    for (const auto& dep : j->second.waiting_on) {
+      if (st.active.contains(dep)) continue;
+      auto f = m.finished_deps.find(dep);
+      fail_pending(self, j->second,
+                   "dependency " + dep + " " +
+                     std::string{f == m.finished_deps.end() ? "no longer exists" : to_string(f->second)});
+      break;
+    }
+  }
+  for (const auto& id : pending)
+    if (auto j = st.active.find(id); j != st.active.end()) make_ready(self, j->second);
 }
-
-caf::behavior running_behavior(self_ptr self);
 
 caf::behavior stopping_behavior(self_ptr self) {
   // Only durability notices still matter: the writer is drained by the engine.
@@ -274,49 +527,90 @@ caf::behavior stopping_behavior(self_ptr self) {
       for (auto& f : conts) f(c.ok);
     },
     [=](submit_job& m) { m.reply({errc::not_running, {}, "the engine is stopping", {}, 0, false}); },
+    [=](submit_batch& m) { m.reply({errc::not_running, {}, {}, "the engine is stopping", {}}); },
     [=](cancel_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
+    [=](cancel_batch& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
     [=](retry_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
     [=](save_checkpoint& m) { m.done(false); },
     [=](record_process& m) { m.done(false); },
     [=](get_stats& m) { m.reply({}); },
     [=](resume_tool& m) { m.reply(false); },
+    [=](expire_jobs& m) { m.done(0); },
   };
 }
 
 caf::behavior running_behavior(self_ptr self) {
   return {
     [=](recover_jobs& m) {
-      recover(self, m.jobs);
+      recover(self, m);
       dispatch(self);
       flush(self);
     },
     [=](submit_job& m) {
       auto& st = self->state;
-      auto rec = m.record;
-      rec->status = job_status::pending;
-      auto& job = st.active[rec->id] = active_job{rec, nullptr};
-      job_write w;
-      w.record = std::make_shared<job_record>(*rec);
-      w.created = true;
-      w.events.push_back(transition_event(*rec, std::nullopt, "submitted"));
-      st.outbox.push_back(std::move(w));
-      after(st, [self, id = rec->id, reply = std::move(m.reply)](bool ok) {
-        if (!ok) {
-          reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
-          return;
-        }
-        auto& st = self->state;
-        std::size_t position = 0;
-        // A cancel may have overtaken the write; only a still-pending job queues.
-        if (auto it = st.active.find(id); it != st.active.end() &&
-                                          it->second.record->status == job_status::pending &&
-                                          !st.queue.queued(id)) {
-          position = st.queue.enqueue(id, it->second.record->tool, it->second.record->priority);
-          dispatch(self);
-        }
-        reply({errc::ok, id, {}, {}, position, false});
+      const auto key = m.record->idempotency_key;
+      if (key.empty()) {
+        create_job(self, std::move(m));
+        return flush(self);
+      }
+      // Submits with the same key are answered in order, against the one
+      // job that owns it: look the key up behind our writes, once.
+      auto [it, fresh] = st.keys.try_emplace(key);
+      if (!fresh && !it->second.owner.empty() && it->second.durable)
+        return answer_claimed(m, it->second.owner, it->second.hash);
+      it->second.waiters.push_back(std::move(m));
+      if (!fresh) return;
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      st.deps.writer->read([me, store = st.deps.store, key] {
+        std::optional<job_record> owner;
+        if (auto id = store->index_value(persistence::keys::idempotency(key))) owner = store->get_job(*id);
+        caf::anon_send(me, key_loaded{key, std::move(owner)});
       });
-      (void) job;
+    },
+    [=](key_loaded& m) {
+      auto& st = self->state;
+      auto it = st.keys.find(m.key);
+      if (it == st.keys.end()) return;
+      auto waiters = std::move(it->second.waiters);
+      if (m.owner) {
+        st.keys.erase(it);
+        for (auto& w : waiters) answer_claimed(w, m.owner->id, m.owner->spec_hash);
+        return;
+      }
+      // The first submit creates the job; the rest are answered against it
+      // once it is durable, and then the store answers for the key.
+      auto& claim = it->second;
+      claim.owner = waiters.front().record->id;
+      claim.hash = waiters.front().record->spec_hash;
+      create_job(self, std::move(waiters.front()));
+      after(st, [self, key = m.key, rest = std::vector<submit_job>(std::make_move_iterator(waiters.begin() + 1),
+                                                                   std::make_move_iterator(waiters.end()))](
+                  bool) mutable {
+        auto& st = self->state;
+        auto c = st.keys.find(key);
+        if (c == st.keys.end()) return;
+        for (auto& w : rest) answer_claimed(w, c->second.owner, c->second.hash);
+        for (auto& w : c->second.waiters) answer_claimed(w, c->second.owner, c->second.hash);
+        st.keys.erase(c);
+      });
+      flush(self);
+    },
+    [=](submit_batch& m) {
+      auto& st = self->state;
+      batch_state b{m.batch, 0, {}, m.jobs.size()};
+      job_write bw;
+      bw.ops.push_back(kv_op{kv_op::kind::put, persistence::family::batches, m.batch.id, persistence::encode(m.batch)});
+      st.outbox.push_back(std::move(bw));
+      st.batches[m.batch.id] = std::move(b);
+      std::vector<std::string> ids;
+      for (auto& rec : m.jobs) {
+        ids.push_back(rec->id);
+        create_job(self, submit_job{rec, [](submit_result) {}, std::nullopt});
+      }
+      after(st, [reply = std::move(m.reply), id = m.batch.id, ids](bool ok) {
+        if (!ok) return reply({errc::store_failure, {}, {}, "the store could not make the batch durable", {}});
+        reply({errc::ok, id, ids, {}, {}});
+      });
       flush(self);
     },
     [=](cancel_job& m) {
@@ -331,19 +625,78 @@ caf::behavior running_behavior(self_ptr self) {
         });
         return;
       }
-      auto& job = it->second;
-      st.queue.remove(m.job_id);
-      // Decided now: any result of the attempt that arrives later is stale.
-      if (job.control) job.control->request_stop();
-      job.control.reset();
-      auto rec = job.record;
-      change_status(st, job, job_status::cancelled, "cancelled by client");
-      st.active.erase(it);
+      auto rec = it->second.record;
+      cancel_active(self, it->second, "cancelled by client");
       after(st, [rec, reply = std::move(m.reply)](bool ok) {
         if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
         else reply({errc::ok, {}, persistence::to_view(*rec, std::nullopt)});
       });
       flush(self);
+    },
+    [=](cancel_batch& m) {
+      auto& st = self->state;
+      auto it = st.batches.find(m.batch_id);
+      if (it == st.batches.end()) {
+        st.deps.writer->read([store = st.deps.store, id = m.batch_id, reply = std::move(m.reply)] {
+          if (!store->get_batch(id)) reply({errc::not_found, "no batch " + id, {}});
+          else reply({errc::conflict, "every job of batch " + id + " has finished", {}});
+        });
+        return;
+      }
+      auto record = it->second.record;
+      record.cancelled = true;
+      job_write bw;
+      bw.ops.push_back(kv_op{kv_op::kind::put, persistence::family::batches, record.id, persistence::encode(record)});
+      st.outbox.push_back(std::move(bw));
+      it->second.record.cancelled = true;
+      it->second.waiting.clear();
+      for (const auto& id : record.job_ids)
+        if (auto j = st.active.find(id); j != st.active.end()) cancel_active(self, j->second, "batch cancelled");
+      after(st, [reply = std::move(m.reply)](bool ok) {
+        if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
+        else reply({errc::ok, {}, std::nullopt});
+      });
+      flush(self);
+    },
+    [=](deps_loaded& m) {
+      auto& st = self->state;
+      auto it = st.active.find(m.job_id);
+      if (it == st.active.end()) return;
+      auto& job = it->second;
+      job.deps_loading = false;
+      for (const auto& [dep, status] : m.deps) {
+        if (st.active.contains(dep)) {
+          // Retried meanwhile: wait for it like any active dependency.
+          job.waiting_on.insert(dep);
+          st.dependents[dep].push_back(m.job_id);
+        } else if (!status || *status != job_status::completed) {
+          fail_pending(self, job, "dependency " + dep + " " +
+                                    (status ? std::string{to_string(*status)} : std::string{"no longer exists"}));
+          return flush(self);
+        }
+      }
+      if (make_ready(self, job)) dispatch(self);
+      flush(self);
+    },
+    [=](expire_jobs& m) {
+      auto& st = self->state;
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < m.ids.size(); ++i) {
+        // Revived by an explicit retry since the janitor read it: keep it.
+        if (st.active.contains(m.ids[i]) || st.retry_loading.contains(m.ids[i])) continue;
+        st.outbox.push_back(std::move(m.deletions[i]));
+        ++n;
+      }
+      after(st, [n, done = std::move(m.done)](bool ok) { done(ok ? n : 0); });
+      flush(self);
+    },
+    [=](run_at_reached& m) {
+      auto& st = self->state;
+      if (auto it = st.active.find(m.job_id); it != st.active.end()) {
+        it->second.timer_set = false;
+        if (make_ready(self, it->second)) dispatch(self);
+        flush(self);
+      }
     },
     [=](retry_job& m) {
       auto& st = self->state;
@@ -376,20 +729,15 @@ caf::behavior running_behavior(self_ptr self) {
       rec->retry_base = rec->attempt;  // the retry budget starts afresh
       rec->completed_at.reset();
       rec->started_at.reset();
-      auto& job = st.active[rec->id] = active_job{rec, nullptr};
+      rec->depends_on.clear();  // an explicit retry runs now, whatever its dependencies did
+      auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
       change_status(st, job, job_status::pending, "retried by client");
       auto snapshot = std::make_shared<job_record>(*rec);
       after(st, [self, snapshot, reply = std::move(m.reply)](bool ok) {
-        if (!ok) {
-          reply({errc::store_failure, "the store could not make the retry durable", {}});
-          return;
-        }
+        if (!ok) return reply({errc::store_failure, "the store could not make the retry durable", {}});
         auto& st = self->state;
-        if (auto it = st.active.find(snapshot->id); it != st.active.end() &&
-                                                    it->second.record->status == job_status::pending) {
-          enqueue(self, it->second);
-          dispatch(self);
-        }
+        if (auto it = st.active.find(snapshot->id); it != st.active.end())
+          if (make_ready(self, it->second)) dispatch(self);
         reply({errc::ok, {}, persistence::to_view(*snapshot, std::nullopt)});
       });
       flush(self);
@@ -404,15 +752,13 @@ caf::behavior running_behavior(self_ptr self) {
       switch (m.result->what()) {
         case tool_result::kind::value:
           job->record->error.clear();
-          end_attempt(self, *job, attempt_outcome::completed, "completed",
-                      boost::json::serialize(m.result->value()));
+          end_attempt(self, *job, attempt_outcome::completed, "completed", boost::json::serialize(m.result->value()));
           break;
         case tool_result::kind::failure:
           end_attempt(self, *job, attempt_outcome::failed, m.result->message(), std::nullopt);
           break;
         case tool_result::kind::stopped:
-          end_attempt(self, *job, attempt_outcome::failed, "tool stopped without a stop request",
-                      std::nullopt);
+          end_attempt(self, *job, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
           break;
       }
       flush(self);
@@ -422,14 +768,8 @@ caf::behavior running_behavior(self_ptr self) {
       auto* job = running_attempt(st, m.job_id, m.attempt);
       if (!job) return;
       job->record->progress = m.value;
-      event e;
-      e.job_id = m.job_id;
-      e.kind = event_kind::progress;
-      e.at = clock::now();
-      e.attempt = m.attempt;
-      e.to = job_status::running;
+      auto e = make_event(*job->record, event_kind::progress);
       e.progress = std::move(m.value);
-      e.tool = job->record->tool;
       job_write w;
       w.record = std::make_shared<job_record>(*job->record);
       w.previous_status = job_status::running;
@@ -441,15 +781,9 @@ caf::behavior running_behavior(self_ptr self) {
       auto& st = self->state;
       auto* job = running_attempt(st, m.job_id, m.attempt);
       if (!job) return;
-      event e;
-      e.job_id = m.job_id;
-      e.kind = event_kind::log;
-      e.at = clock::now();
-      e.attempt = m.attempt;
-      e.to = job_status::running;
+      auto e = make_event(*job->record, event_kind::log);
       e.level = m.level;
       e.message = std::move(m.message);
-      e.tool = job->record->tool;
       job_write w;
       w.events.push_back(std::move(e));
       st.outbox.push_back(std::move(w));
@@ -458,10 +792,7 @@ caf::behavior running_behavior(self_ptr self) {
     [=](save_checkpoint& m) {
       auto& st = self->state;
       auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) {
-        m.done(false);
-        return;
-      }
+      if (!job) return m.done(false);
       job->record->checkpoint = std::move(m.bytes);
       job_write w;
       w.record = std::make_shared<job_record>(*job->record);
@@ -473,10 +804,7 @@ caf::behavior running_behavior(self_ptr self) {
     [=](record_process& m) {
       auto& st = self->state;
       auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) {
-        m.done(false);
-        return;
-      }
+      if (!job) return m.done(false);
       job->record->process_group = m.process_group;
       job->record->process_start = m.start_time;
       job_write w;
@@ -502,8 +830,7 @@ caf::behavior running_behavior(self_ptr self) {
           it->second.record->attempt != m.attempt)
         return;  // cancelled meanwhile
       change_status(st, it->second, job_status::pending, "backoff elapsed");
-      enqueue(self, it->second);
-      dispatch(self);
+      if (make_ready(self, it->second)) dispatch(self);
       flush(self);
     },
     [=](writes_committed& c) {
@@ -545,6 +872,7 @@ caf::behavior running_behavior(self_ptr self) {
       auto& st = self->state;
       // Attempts stay "running" in the store; the next start re-queues them
       // as interrupted. Their results, if any arrive, are no longer wanted.
+      st.stopping = true;
       for (auto& [id, job] : st.active)
         if (job.control) job.control->request_stop();
       self->set_default_handler(caf::drop);  // late reports of stopped attempts
@@ -553,30 +881,29 @@ caf::behavior running_behavior(self_ptr self) {
   };
 }
 
-}  // namespace
-
-namespace {
-
 caf::behavior scheduler(self_ptr self, scheduler_deps deps) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.queue = scheduler_state{std::max(1, st.deps.config.max_concurrent)};
+  self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    st.deps = std::move(deps);
-    st.queue = scheduler_state{std::max(1, st.deps.config.max_concurrent)};
-    self->set_down_handler([self](caf::down_msg& dm) {
-      auto& st = self->state;
-      auto it = st.runners.find(dm.source);
-      if (it == st.runners.end()) return;
-      auto r = std::move(it->second);
-      st.runners.erase(it);
-      st.queue.finished(r.tool);
-      if (!r.reported) {
-        if (auto* job = running_attempt(st, r.job_id, r.attempt))
-          end_attempt(self, *job, supervision::attempt_outcome::failed,
-                      "job actor exited without a result: " + caf::to_string(dm.reason), std::nullopt);
-      }
-      dispatch(self);
-      flush(self);
-    });
-    return running_behavior(self);
+    auto it = st.runners.find(dm.source);
+    if (it == st.runners.end()) return;
+    auto r = std::move(it->second);
+    st.runners.erase(it);
+    st.queue.finished(r.tool);
+    // Stopping: the attempt was told to stop and is recorded as interrupted
+    // at the next start, not failed now.
+    if (st.stopping) return;
+    if (!r.reported) {
+      if (auto* job = running_attempt(st, r.job_id, r.attempt))
+        end_attempt(self, *job, supervision::attempt_outcome::failed,
+                    "job actor exited without a result: " + caf::to_string(dm.reason), std::nullopt);
+    }
+    dispatch(self);
+    flush(self);
+  });
+  return running_behavior(self);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace {
 
 // Tags are distinct printable bytes so a value stored under the wrong key is
 // refused, and so a hex dump of the store is readable.
-enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 'E' };
+enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 'E', batch = 'B', cache = 'C' };
 
 // Bump when a field is added; a record written by a newer build is refused
 // rather than misread.
@@ -67,6 +67,10 @@ public:
   }
   template <class E>
   void enumerator(E e) { u8(static_cast<std::uint8_t>(e)); }
+  void strings(const std::vector<std::string>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& s : v) str(s);
+  }
   void progress(const overseer::progress& p) {
     f64(p.percent);
     i32(p.current_step);
@@ -194,6 +198,16 @@ public:
     }
     return m;
   }
+  std::vector<std::string> strings() {
+    const auto at = pos_;
+    const auto n = u32();
+    if (ok() && n > (end_ - pos_) / 4) {
+      fail("string count " + std::to_string(n) + " at offset " + std::to_string(at) + " overruns the record");
+    }
+    std::vector<std::string> v;
+    for (std::uint32_t i = 0; i < n && ok(); ++i) v.push_back(str());
+    return v;
+  }
   overseer::progress progress() {
     overseer::progress p;
     p.percent = f64();
@@ -277,6 +291,14 @@ std::string encode(const job_record& r) {
   w.opt(r.checkpoint, &writer::str);
   w.i32(r.process_group);
   w.u64(r.process_start);
+  w.str(r.batch_id);
+  w.strings(r.depends_on);
+  w.opt(r.run_at, &writer::time);
+  w.boolean(r.use_cache);
+  w.str(r.cache_key);
+  w.opt(r.cached_at, &writer::time);
+  w.str(r.cache_source);
+  w.u64(r.spec_hash);
   return std::move(w).finish();
 }
 
@@ -310,6 +332,14 @@ decoded<job_record> decode_job(std::string_view bytes) {
   j.checkpoint = r.opt(&reader::str);
   j.process_group = r.i32();
   j.process_start = r.u64();
+  j.batch_id = r.str();
+  j.depends_on = r.strings();
+  j.run_at = r.opt(&reader::time);
+  j.use_cache = r.boolean();
+  j.cache_key = r.str();
+  j.cached_at = r.opt(&reader::time);
+  j.cache_source = r.str();
+  j.spec_hash = r.u64();
   return r.finish(std::move(j));
 }
 
@@ -369,6 +399,7 @@ std::string encode(const event& e) {
   w.enumerator(e.level);
   w.str(e.message);
   w.str(e.tool);
+  w.str(e.batch_id);
   return std::move(w).finish();
 }
 
@@ -387,7 +418,54 @@ decoded<event> decode_event(std::string_view bytes) {
   e.level = r.enumerator(log_level::critical, "log level");
   e.message = r.str();
   e.tool = r.str();
+  e.batch_id = r.str();
   return r.finish(std::move(e));
+}
+
+std::string encode(const batch_record& b) {
+  writer w(tag::batch);
+  w.str(b.id);
+  w.str(b.name);
+  w.strings(b.job_ids);
+  w.i32(b.parallel_limit);
+  w.boolean(b.fail_fast);
+  w.time(b.created_at);
+  w.boolean(b.cancelled);
+  return std::move(w).finish();
+}
+
+decoded<batch_record> decode_batch(std::string_view bytes) {
+  reader r(bytes, tag::batch, "batch");
+  batch_record b;
+  b.id = r.str();
+  b.name = r.str();
+  b.job_ids = r.strings();
+  b.parallel_limit = r.i32();
+  b.fail_fast = r.boolean();
+  b.created_at = r.time();
+  b.cancelled = r.boolean();
+  return r.finish(std::move(b));
+}
+
+std::string encode(const cache_entry& c) {
+  writer w(tag::cache);
+  w.str(c.source_job_id);
+  w.str(c.tool);
+  w.time(c.stored_at);
+  w.time(c.expires_at);
+  w.u64(c.result_bytes);
+  return std::move(w).finish();
+}
+
+decoded<cache_entry> decode_cache_entry(std::string_view bytes) {
+  reader r(bytes, tag::cache, "cache");
+  cache_entry c;
+  c.source_job_id = r.str();
+  c.tool = r.str();
+  c.stored_at = r.time();
+  c.expires_at = r.time();
+  c.result_bytes = r.u64();
+  return r.finish(std::move(c));
 }
 
 }  // namespace overseer::persistence

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "overseer/event.hpp"
 #include "overseer/job.hpp"
@@ -51,7 +52,38 @@ struct job_record {
   int process_group = 0;
   std::uint64_t process_start = 0;
 
+  std::string batch_id;                 ///< empty unless submitted in a batch
+  std::vector<std::string> depends_on;  ///< jobs that must complete first
+  std::optional<time_point> run_at;     ///< not started before this
+  bool use_cache = false;
+  std::string cache_key;                ///< hash of tool, version, canonical params
+  std::optional<time_point> cached_at;  ///< set on a cache hit
+  std::string cache_source;             ///< the job whose result was reused
+  std::uint64_t spec_hash = 0;          ///< tells idempotent repeats from conflicts
+
   friend bool operator==(const job_record&, const job_record&) = default;
+};
+
+/// A batch: jobs submitted together, with a parallel limit and fail-fast.
+struct batch_record {
+  std::string id;
+  std::string name;
+  std::vector<std::string> job_ids;  ///< in submission (start) order
+  int parallel_limit = 0;            ///< 0 = no limit beyond the engine's
+  bool fail_fast = false;
+  time_point created_at;
+  bool cancelled = false;            ///< cancelled by a client
+  friend bool operator==(const batch_record&, const batch_record&) = default;
+};
+
+/// A result-cache entry: which completed job answers this key, until when.
+struct cache_entry {
+  std::string source_job_id;
+  std::string tool;
+  time_point stored_at;
+  time_point expires_at;
+  std::uint64_t result_bytes = 0;
+  friend bool operator==(const cache_entry&, const cache_entry&) = default;
 };
 
 /// The outcome of decoding: a value, or the reason the bytes were refused.
@@ -70,6 +102,12 @@ struct decoded {
 
 [[nodiscard]] std::string encode(const log_line& l);
 [[nodiscard]] decoded<log_line> decode_log(std::string_view bytes);
+
+[[nodiscard]] std::string encode(const batch_record& b);
+[[nodiscard]] decoded<batch_record> decode_batch(std::string_view bytes);
+
+[[nodiscard]] std::string encode(const cache_entry& c);
+[[nodiscard]] decoded<cache_entry> decode_cache_entry(std::string_view bytes);
 
 /// Events are stored with their seq (the key also holds it).
 [[nodiscard]] std::string encode(const event& e);

@@ -104,8 +104,21 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
               .PermitUncheckedError();
           put(family::index, keys::index_entry(keys::status_prefix(rec->status), rec->created_at, rec->id), {});
         }
-        if (w.created)
+        if (w.created) {
           put(family::index, keys::index_entry(keys::tool_prefix(rec->tool), rec->created_at, rec->id), {});
+          if (!rec->batch_id.empty())
+            put(family::index, keys::index_entry(keys::batch_prefix(rec->batch_id), rec->created_at, rec->id), {});
+          if (!rec->idempotency_key.empty()) put(family::index, keys::idempotency(rec->idempotency_key), rec->id);
+        }
+      }
+      for (const auto& op : w.ops) {
+        switch (op.what) {
+          case kv_op::kind::put: put(op.f, op.key, op.value); break;
+          case kv_op::kind::erase: wb.Delete(db_.handle(op.f), op.key).PermitUncheckedError(); break;
+          case kv_op::kind::erase_range:
+            wb.DeleteRange(db_.handle(op.f), op.key, op.value).PermitUncheckedError();
+            break;
+        }
       }
       if (w.result_json && w.record) put(family::results, w.record->id, *w.result_json);
       for (auto& e : w.events) {
@@ -141,6 +154,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   }
   next_seq_ = seq;
   ++commits_;
+  healthy_ = true;
   return true;
 }
 

@@ -26,6 +26,15 @@
 
 namespace overseer::persistence {
 
+/// A raw change to one family, for what is not a job record: batches,
+/// cache entries, retention deletes.
+struct kv_op {
+  enum class kind : std::uint8_t { put, erase, erase_range } what = kind::put;
+  family f = family::meta;
+  std::string key;
+  std::string value;  ///< the value for put; the range end for erase_range
+};
+
 /// Everything one change of one job writes, atomically with the others of
 /// its commit.
 struct job_write {
@@ -38,6 +47,7 @@ struct job_write {
   std::optional<std::string> result_json;
   /// Given their seq here. Transitions also go to history, logs to logs.
   std::vector<event> events;
+  std::vector<kv_op> ops;
 };
 
 class group_commit {

@@ -41,6 +41,25 @@ std::string tool_prefix(std::string_view tool) {
   return k;
 }
 
+std::string batch_prefix(std::string_view batch_id) {
+  std::string k{"batch:"};
+  k += batch_id;
+  k += ':';
+  return k;
+}
+
+std::string idempotency(std::string_view key) {
+  std::string k{"idem:"};
+  k += key;
+  return k;
+}
+
+std::string job_range_end(std::string_view job_id) {
+  std::string k{job_id};
+  k.append(9, '\xff');  // past every be64 seq
+  return k;
+}
+
 std::string index_entry(std::string_view prefix, time_point created, std::string_view job_id) {
   std::string k{prefix};
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(created.time_since_epoch());

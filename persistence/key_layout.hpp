@@ -32,6 +32,12 @@ void append_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string tool_prefix(std::string_view tool);
 [[nodiscard]] std::string index_entry(std::string_view prefix, time_point created,
                                       std::string_view job_id);
+/// index: "batch:<batch id>:" prefix of a batch's entries.
+[[nodiscard]] std::string batch_prefix(std::string_view batch_id);
+/// index: "idem:<key>" -> the job id that owns an idempotency key.
+[[nodiscard]] std::string idempotency(std::string_view key);
+/// The end of a job's history or logs range: id followed by 0xff bytes.
+[[nodiscard]] std::string job_range_end(std::string_view job_id);
 /// The job id at the end of an index entry.
 [[nodiscard]] std::string_view index_job_id(std::string_view entry) noexcept;
 

@@ -31,6 +31,11 @@ job_view to_view(const job_record& r, const std::optional<std::string>& result_j
   v.retry = r.retry;
   v.ttl_hours = r.ttl_hours;
   v.idempotency_key = r.idempotency_key;
+  v.batch_id = r.batch_id;
+  v.depends_on = r.depends_on;
+  v.run_at = r.run_at;
+  v.use_cache = r.use_cache;
+  if (r.cached_at) v.cache_info = cache_info{*r.cached_at, r.cache_source};
   return v;
 }
 

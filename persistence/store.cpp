@@ -14,7 +14,7 @@ namespace overseer::persistence {
 namespace {
 
 constexpr const char* family_names[family_count] = {
-  "jobs", "history", "logs", "results", "index", "events", "meta"};
+  "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches"};
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
@@ -182,6 +182,43 @@ void store::scan_ids_newest_first(std::string_view prefix,
     if (by_index && !key.starts_with(prefix)) break;
     if (!fn(by_index ? keys::index_job_id(key) : key)) break;
   }
+}
+
+std::optional<batch_record> store::get_batch(std::string_view id) const {
+  std::string bytes;
+  if (!db_->Get({}, handle(family::batches), id, &bytes).ok()) return std::nullopt;
+  auto d = decode_batch(bytes);
+  if (!d) {
+    report_corrupt("batch", id, d.error);
+    return std::nullopt;
+  }
+  return std::move(d.value);
+}
+
+std::optional<cache_entry> store::get_cache(std::string_view key) const {
+  std::string bytes;
+  if (!db_->Get({}, handle(family::cache), key, &bytes).ok()) return std::nullopt;
+  auto d = decode_cache_entry(bytes);
+  if (!d) {
+    report_corrupt("cache", key, d.error);
+    return std::nullopt;
+  }
+  return std::move(d.value);
+}
+
+void store::for_each_cache(const std::function<void(std::string_view, const cache_entry&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::cache))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto d = decode_cache_entry(it->value().ToStringView());
+    if (d) fn(it->key().ToStringView(), *d.value);
+    else report_corrupt("cache", it->key().ToStringView(), d.error);
+  }
+}
+
+std::optional<std::string> store::index_value(std::string_view key) const {
+  std::string v;
+  if (!db_->Get({}, handle(family::index), key, &v).ok()) return std::nullopt;
+  return v;
 }
 
 std::vector<event> store::events_after(std::uint64_t after, std::size_t max) const {

@@ -28,8 +28,8 @@ class ColumnFamilyHandle;
 
 namespace overseer::persistence {
 
-enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta };
-inline constexpr std::size_t family_count = 7;
+enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta, cache, batches };
+inline constexpr std::size_t family_count = 9;
 
 class store {
 public:
@@ -63,6 +63,12 @@ public:
   /// to stop.
   void scan_ids_newest_first(std::string_view prefix,
                              const std::function<bool(std::string_view id)>& fn) const;
+  [[nodiscard]] std::optional<batch_record> get_batch(std::string_view id) const;
+  [[nodiscard]] std::optional<cache_entry> get_cache(std::string_view key) const;
+  /// Calls `fn(key, entry)` for every readable cache entry.
+  void for_each_cache(const std::function<void(std::string_view, const cache_entry&)>& fn) const;
+  /// The value of an index entry (e.g. keys::idempotency), if present.
+  [[nodiscard]] std::optional<std::string> index_value(std::string_view key) const;
   /// Events with seq > `after`, oldest first, at most `max`.
   [[nodiscard]] std::vector<event> events_after(std::uint64_t after, std::size_t max) const;
   /// The next event sequence number (1 + the newest stored).

@@ -59,6 +59,56 @@ struct engine_config {
   std::chrono::milliseconds progress_interval{200};
   /// Register sleep, fail, noop and fasta_stats. Default true.
   bool builtin_tools = true;
+  /// How long a completed job's result answers equal use_cache submits.
+  /// Default 24 h.
+  std::chrono::seconds cache_ttl{24 * 3600};
+  /// How often the janitor deletes expired jobs and old events. Default 60 s.
+  std::chrono::milliseconds retention_interval{60000};
+  /// Events kept for `since` replay, newest first. Default 1,000,000.
+  std::uint64_t event_retention = 1'000'000;
+};
+
+/// Jobs submitted together.
+struct batch_spec {
+  std::string name;
+  std::vector<job_spec> jobs;  ///< started in this order within the limit
+  int parallel_limit = 0;      ///< at most this many running at once; 0 = no limit
+  bool fail_fast = false;      ///< the first failure cancels the rest
+};
+
+struct batch_submit_result {
+  errc code = errc::ok;
+  std::string batch_id;
+  std::vector<std::string> job_ids;
+  std::string message;
+  std::vector<field_error> errors;  ///< fields named "jobs[3].priority"
+};
+
+struct batch_view {
+  std::string id;
+  std::string name;
+  int parallel_limit = 0;
+  bool fail_fast = false;
+  time_point created_at;
+  /// pending, running, completed, failed or cancelled.
+  std::string status;
+  std::map<std::string, std::size_t> counts;  ///< per job status
+  std::vector<std::pair<std::string, job_status>> jobs;
+};
+
+struct cache_stats {
+  std::size_t total_cached_results = 0;
+  double hit_rate_percent = 0;  ///< hits / (hits + misses) since start
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t total_size_bytes = 0;
+  std::optional<time_point> oldest;
+  std::optional<time_point> newest;
+};
+
+struct cache_filter {
+  std::string tool;                           ///< empty: every tool
+  std::map<std::string, std::string> labels;  ///< of the source job
 };
 
 /// The answer to a submit.
@@ -82,6 +132,7 @@ struct list_query {
   std::optional<job_status> status;
   std::string tool;
   std::map<std::string, std::string> labels;  ///< every one must match
+  std::string batch_id;
   std::optional<time_point> created_after;   ///< inclusive
   std::optional<time_point> created_before;  ///< exclusive
   std::size_t limit = 100;
@@ -143,6 +194,23 @@ public:
   void cancel_async(std::string_view job_id, std::function<void(change_result)> done);
   [[nodiscard]] change_result retry(std::string_view job_id);
   void retry_async(std::string_view job_id, std::function<void(change_result)> done);
+
+  /// Submits every job of a batch atomically (all or none) once durable.
+  void submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done);
+  [[nodiscard]] batch_submit_result submit_batch(batch_spec spec);
+  [[nodiscard]] std::optional<batch_view> get_batch(std::string_view batch_id) const;
+  /// Cancels every unfinished job of the batch; conflict if all are finished.
+  void cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done);
+  [[nodiscard]] change_result cancel_batch(std::string_view batch_id);
+
+  [[nodiscard]] cache_stats cache_statistics() const;
+  /// Removes matching cache entries (the jobs stay); returns how many.
+  std::size_t clear_cache(const cache_filter& f);
+
+  /// Runs one retention pass now (the janitor also runs every
+  /// retention_interval): deletes terminal jobs past their ttl with every row
+  /// they own, and events beyond event_retention. Returns jobs deleted.
+  std::size_t run_retention();
 
   /// Reads straight from the store: never queues behind the scheduler.
   [[nodiscard]] std::optional<job_view> get(std::string_view job_id) const;

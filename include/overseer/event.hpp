@@ -41,18 +41,20 @@ struct event {
   // log
   log_level level = log_level::info;
   std::string message;
-  /// The tool of the job; lets subscribers filter without a look-up.
+  /// The tool and batch of the job; let subscribers filter without a look-up.
   std::string tool;
+  std::string batch_id;
 };
 
 /// Which events a subscription receives.
 struct filter {
-  enum class scope : std::uint8_t { all, job };
+  enum class scope : std::uint8_t { all, job, batch };
   scope what = scope::all;
-  std::string id;           ///< the job id when `what` is job
+  std::string id;           ///< the job or batch id
   bool include_logs = true; ///< log events too, not only transitions/progress
 
   static filter job(std::string id) { return {scope::job, std::move(id), true}; }
+  static filter batch(std::string id) { return {scope::batch, std::move(id), true}; }
   static filter all() { return {}; }
   [[nodiscard]] bool matches(const event& e) const noexcept;
 };

@@ -96,8 +96,19 @@ struct job_spec {
   std::string idempotency_key;
   /// Answer from the result cache when an equal job completed recently.
   bool use_cache = false;
-  /// Jobs that must complete before this one starts.
+  /// Jobs that must complete before this one starts; each must exist. If
+  /// one fails, times out or is cancelled, this job fails naming it.
   std::vector<std::string> depends_on;
+  /// Not started before this time (a restart honours it).
+  std::optional<time_point> run_at;
+  /// Not started before this long after submission (delay_s in JSON).
+  std::optional<std::chrono::milliseconds> delay;
+};
+
+/// Where a cache hit's result came from.
+struct cache_info {
+  time_point cached_at;
+  std::string source_job_id;
 };
 
 /// One line of a job's history: a transition as it was made durable.
@@ -138,6 +149,12 @@ struct job_view {
   retry_policy retry;
   int ttl_hours = 0;
   std::string idempotency_key;
+  std::string batch_id;                 ///< empty unless submitted in a batch
+  std::vector<std::string> depends_on;
+  std::vector<std::string> waiting_on;  ///< dependencies not completed yet
+  std::optional<time_point> run_at;
+  bool use_cache = false;
+  std::optional<overseer::cache_info> cache_info;  ///< set for a cache hit
 };
 
 }  // namespace overseer

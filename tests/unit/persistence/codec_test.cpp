@@ -28,6 +28,12 @@ job_record full_job() {
   r.status = job_status::retrying;
   r.attempt = 2;
   r.retry_base = 1;
+  r.batch_id = "batch_01M880PHE1F1GN54T6TES72772";
+  r.depends_on = {"job_01M880PHE1F1GN54T6TES72770", "job_01M880PHE1F1GN54T6TES72771"};
+  r.use_cache = true;
+  r.cache_key = "c0ffee";
+  r.cache_source = "job_01M880PHE1F1GN54T6TES72700";
+  r.spec_hash = 0x0123456789abcdefULL;
   r.progress = {.percent = 37.5, .current_step = 3, .total_steps = 8,
                 .step_name = "encode", .estimated_completion = at_ms(1'700'000'900'123)};
   r.error = "exit code 3";
@@ -36,6 +42,8 @@ job_record full_job() {
   r.completed_at = at_ms(1'700'000'200'003);
   r.next_attempt_at = at_ms(1'700'000'300'004);
   r.checkpoint = std::string("\0\x01\xff\x7f" "frame=120\0end", 17);
+  r.run_at = at_ms(1'700'000'400'005);
+  r.cached_at = at_ms(1'700'000'500'006);
   return r;
 }
 
@@ -210,4 +218,25 @@ TEST_CASE("a string length past the end is refused", "[codec]") {
   const auto d = decode_log(reseal(bytes));
   REQUIRE_FALSE(d);
   CHECK_THAT(d.error, Catch::Contains("overruns"));
+}
+
+TEST_CASE("batch records and cache entries round-trip and reject corruption", "[codec]") {
+  using namespace overseer::persistence;
+  const auto t = overseer::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  batch_record b{"batch_01M880PHE1F1GN54T6TES72772", "nightly", {"job_a", "job_b"}, 2, true, t, true};
+  auto bytes = encode(b);
+  auto back = decode_batch(bytes);
+  REQUIRE(back);
+  CHECK(*back.value == b);
+  bytes[bytes.size() / 2] ^= 0x10;
+  CHECK_FALSE(decode_batch(bytes));
+
+  cache_entry c{"job_a", "sleep", t, t + std::chrono::hours(24), 1234};
+  auto cbytes = encode(c);
+  auto cback = decode_cache_entry(cbytes);
+  REQUIRE(cback);
+  CHECK(*cback.value == c);
+  CHECK_FALSE(decode_batch(cbytes));  // a cache entry is not a batch
+  cbytes.pop_back();
+  CHECK_FALSE(decode_cache_entry(cbytes));
 }

@@ -1,0 +1,109 @@
+#include "actors/janitor.hpp"
+
+#include <future>
+
+#include "actors/messages.hpp"
+#include "persistence/key_layout.hpp"
+
+namespace overseer::actors {
+
+namespace {
+
+using persistence::family;
+using persistence::kv_op;
+
+kv_op erase(family f, std::string key) { return {kv_op::kind::erase, f, std::move(key), {}}; }
+
+/// Every row a job owns, as one write.
+persistence::job_write deletion(const persistence::store& db, const persistence::job_record& r) {
+  namespace keys = persistence::keys;
+  persistence::job_write w;
+  w.ops.push_back(erase(family::jobs, r.id));
+  w.ops.push_back(erase(family::results, r.id));
+  w.ops.push_back({kv_op::kind::erase_range, family::history, r.id, keys::job_range_end(r.id)});
+  w.ops.push_back({kv_op::kind::erase_range, family::logs, r.id, keys::job_range_end(r.id)});
+  w.ops.push_back(erase(family::index, keys::index_entry(keys::status_prefix(r.status), r.created_at, r.id)));
+  w.ops.push_back(erase(family::index, keys::index_entry(keys::tool_prefix(r.tool), r.created_at, r.id)));
+  if (!r.batch_id.empty())
+    w.ops.push_back(erase(family::index, keys::index_entry(keys::batch_prefix(r.batch_id), r.created_at, r.id)));
+  if (!r.idempotency_key.empty())
+    if (auto owner = db.index_value(keys::idempotency(r.idempotency_key)); owner && *owner == r.id)
+      w.ops.push_back(erase(family::index, keys::idempotency(r.idempotency_key)));
+  if (!r.cache_key.empty())
+    if (auto entry = db.get_cache(r.cache_key); entry && entry->source_job_id == r.id)
+      w.ops.push_back(erase(family::cache, r.cache_key));
+  return w;
+}
+
+/// Writes and waits until durable.
+bool write_sync(persistence::group_commit& writer, std::vector<persistence::job_write> writes) {
+  auto done = std::make_shared<std::promise<bool>>();
+  auto f = done->get_future();
+  writer.write(std::move(writes), [done](bool ok) { done->set_value(ok); });
+  return f.get();
+}
+
+}  // namespace
+
+janitor::janitor(persistence::store& db, persistence::group_commit& writer, caf::actor scheduler,
+                 const engine_config& cfg)
+  : db_(db), writer_(writer), scheduler_(std::move(scheduler)), cfg_(cfg), thread_([this] { loop(); }) {}
+
+janitor::~janitor() { stop(); }
+
+void janitor::stop() {
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void janitor::loop() {
+  std::unique_lock lock{mutex_};
+  while (!cv_.wait_for(lock, cfg_.retention_interval, [this] { return stopping_; })) {
+    lock.unlock();
+    run_once();
+    lock.lock();
+  }
+}
+
+std::size_t janitor::run_once() {
+  const auto now = clock::now();
+  expire_jobs batch;
+  std::size_t deleted = 0;
+  auto flush = [&] {
+    if (batch.ids.empty()) return;
+    auto done = std::make_shared<std::promise<std::size_t>>();
+    auto f = done->get_future();
+    batch.done = [done](std::size_t n) { done->set_value(n); };
+    caf::anon_send(scheduler_, std::move(batch));
+    batch = expire_jobs{};
+    try {
+      deleted += f.get();
+    } catch (const std::future_error&) {
+      // The scheduler is stopping; the next start tries again.
+    }
+  };
+  for (auto s : {job_status::completed, job_status::failed, job_status::cancelled, job_status::timed_out}) {
+    db_.for_each_with_status(s, [&](persistence::job_record&& r) {
+      if (!r.completed_at || *r.completed_at + std::chrono::hours(r.ttl_hours) > now) return;
+      batch.ids.push_back(r.id);
+      batch.deletions.push_back(deletion(db_, r));
+      if (batch.ids.size() >= 256) flush();  // bounded memory; each job stays atomic
+    });
+  }
+  flush();
+  // Keep the newest events for resume; older `since` values are refused.
+  const auto next = db_.next_seq();
+  if (next > cfg_.event_retention + 1) {
+    persistence::job_write w;
+    w.ops.push_back({kv_op::kind::erase_range, family::events, persistence::keys::event(0),
+                     persistence::keys::event(next - cfg_.event_retention)});
+    write_sync(writer_, {std::move(w)});
+  }
+  return deleted;
+}
+
+}  // namespace overseer::actors

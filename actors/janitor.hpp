@@ -1,0 +1,48 @@
+// The janitor: retention on a thread of its own, so it never stalls the
+// scheduler.
+//
+// Every interval it deletes terminal jobs whose completed_at + ttl_hours has
+// passed, each with every row it owns (record, result, history, logs, index
+// entries, and the cache entry it is the source of) in one atomic write; and
+// it trims the events family to the newest `event_retention` events. The
+// deletions go through the scheduler, which drops any job that an explicit
+// retry has revived meanwhile.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <caf/actor.hpp>
+
+#include "overseer/engine.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/store.hpp"
+
+namespace overseer::actors {
+
+class janitor {
+public:
+  janitor(persistence::store& db, persistence::group_commit& writer, caf::actor scheduler,
+          const engine_config& cfg);
+  ~janitor();  ///< stops the thread
+  janitor(const janitor&) = delete;
+  janitor& operator=(const janitor&) = delete;
+
+  /// One pass now, on the caller's thread; returns the jobs deleted.
+  std::size_t run_once();
+  void stop();
+
+private:
+  void loop();
+  persistence::store& db_;
+  persistence::group_commit& writer_;
+  caf::actor scheduler_;
+  engine_config cfg_;
+  std::mutex mutex_;  // one pass at a time; guards stopping_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace overseer::actors

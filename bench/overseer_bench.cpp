@@ -1,0 +1,883 @@
+// overseer_bench: measures every performance target of DESIGN.md and checks
+// its own results (RocksDB tools/db_bench_tool.cc, River riverbench).
+//
+//   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory
+//                  [--jobs=N] [--repetitions=R] [--smoke] [--overseerd=PATH] [--work-dir=DIR]
+//
+// It prints the environment (lines starting with '#'), then one line per
+// figure: name, median, MAD, min, max, unit, parameters, whitespace
+// separated, so bench/run.sh can read them. Completions are counted from the
+// event stream (embedded) or the daemon's own counters (HTTP), never assumed.
+// A wrong count (a lost completion, a non-2xx answer, a dropped transition)
+// makes it exit with status 1; --smoke runs every workload tiny, for ctest.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <malloc.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include "overseer/engine.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double seconds_since(steady::time_point t0) {
+  return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+// -- options and results -----------------------------------------------------
+
+struct options {
+  std::set<std::string> benchmarks;
+  std::size_t jobs = 0;  // 0: each workload's own default
+  int repetitions = 0;   // 0: 3, or 1 with --smoke
+  bool smoke = false;
+  std::string overseerd = OVERSEERD_PATH;
+  fs::path work_dir;
+  fs::path restart_dir;  // a prepared data dir to reuse across runs
+  int connections = 64;
+  int threads = 2;
+};
+
+options opt;
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  if (ok) return;
+  ++failures;
+  std::fprintf(stderr, "overseer_bench: CHECK FAILED: %s\n", what.c_str());
+}
+
+std::size_t jobs_or(std::size_t full, std::size_t smoke) {
+  if (opt.jobs) return opt.jobs;
+  return opt.smoke ? smoke : full;
+}
+int reps() { return opt.repetitions ? opt.repetitions : (opt.smoke ? 1 : 3); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * sorted.size())) ;
+  return sorted[std::min(sorted.size() - 1, i == 0 ? 0 : i - 1)];
+}
+
+void report(const std::string& name, const std::vector<double>& samples, const std::string& unit,
+            const std::string& params) {
+  const double med = median(samples);
+  std::vector<double> dev;
+  for (double s : samples) dev.push_back(std::fabs(s - med));
+  const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
+  std::printf("%-30s %14.3f %12.3f %14.3f %14.3f %-8s %s\n", name.c_str(), med, median(dev),
+              samples.empty() ? 0 : *lo, samples.empty() ? 0 : *hi, unit.c_str(), params.c_str());
+  std::fflush(stdout);
+}
+
+struct series {  // one figure over the repetitions
+  std::string name, unit, params;
+  std::vector<double> samples;
+};
+struct figures {
+  std::map<std::string, series> by_name;
+  std::vector<std::string> order;
+  void add(const std::string& name, double v, const std::string& unit, const std::string& params) {
+    if (!by_name.count(name)) order.push_back(name);
+    auto& s = by_name[name];
+    s.name = name, s.unit = unit, s.params = params;
+    s.samples.push_back(v);
+  }
+  void print() const {
+    for (const auto& n : order) {
+      const auto& s = by_name.at(n);
+      report(s.name, s.samples, s.unit, s.params);
+    }
+  }
+};
+
+fs::path fresh_dir(const std::string& stem) {
+  static int counter = 0;
+  auto p = opt.work_dir / (stem + "-" + std::to_string(++counter));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::size_t rss_bytes() {
+  std::ifstream in{"/proc/self/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+// -- embedded ------------------------------------------------------------------
+
+// Counts terminal transitions from the event stream: the bench's only source
+// of truth for "done".
+struct completion_counter {
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t completed = 0, other_terminal = 0, running = 0;
+  void on(const overseer::event& e) {
+    if (e.kind != overseer::event_kind::transition) return;
+    std::lock_guard lock{m};
+    if (e.to == overseer::job_status::completed) ++completed;
+    else if (e.to == overseer::job_status::running) ++running;
+    else if (overseer::is_terminal(e.to)) ++other_terminal;
+    cv.notify_all();
+  }
+  bool wait_for(std::size_t n, std::chrono::seconds limit) {
+    std::unique_lock lock{m};
+    return cv.wait_for(lock, limit, [&] { return completed + other_terminal >= n; });
+  }
+  bool wait_running(std::size_t n, std::chrono::seconds limit) {
+    std::unique_lock lock{m};
+    return cv.wait_for(lock, limit, [&] { return running >= n; });
+  }
+};
+
+overseer::filter transitions_only() {
+  auto f = overseer::filter::all();
+  f.include_logs = false;
+  return f;
+}
+
+// submit_async from `threads` threads, each with at most `window` submits in
+// flight (so the caller, not an unbounded mailbox, absorbs back-pressure).
+// Returns the number of accepted submits.
+std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::size_t window,
+                        const overseer::job_spec& spec) {
+  std::atomic<std::size_t> accepted{0}, refused{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      const std::size_t mine = n / threads + (static_cast<std::size_t>(t) < n % threads ? 1 : 0);
+      std::mutex m;
+      std::condition_variable cv;
+      std::size_t in_flight = 0, done = 0;
+      for (std::size_t i = 0; i < mine; ++i) {
+        {
+          std::unique_lock lock{m};
+          cv.wait(lock, [&] { return in_flight < window; });
+          ++in_flight;
+        }
+        e.submit_async(spec, [&](overseer::submit_result r) {
+          (r.code == overseer::errc::ok ? accepted : refused).fetch_add(1);
+          std::lock_guard lock{m};
+          --in_flight, ++done;
+          cv.notify_all();
+        });
+      }
+      std::unique_lock lock{m};
+      cv.wait(lock, [&] { return done == mine; });
+    });
+  for (auto& t : ts) t.join();
+  check(refused == 0, std::to_string(refused.load()) + " submits refused");
+  return accepted;
+}
+
+void bench_embedded_noop(figures& out) {
+  const std::size_t n = jobs_or(100000, 2000);
+  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 20000);
+  const int threads = 2;
+  const std::size_t window = 1024;
+  for (int rep = 0; rep < reps(); ++rep)
+    for (bool sync : {true, false}) {
+      const std::string mode = sync ? "sync" : "nosync";
+      {  // a few threads, submit_async
+        overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
+        e.start();
+        completion_counter c;
+        auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+        const auto t0 = steady::now();
+        const auto accepted = submit_many(e, n, threads, window, {.tool = "noop"});
+        const bool all = c.wait_for(n, 300s);
+        const double s = seconds_since(t0);
+        check(all && accepted == n && c.completed == n && c.other_terminal == 0,
+              "embedded_noop." + mode + ": completed " + std::to_string(c.completed) + " of " + std::to_string(n) +
+                " (other terminal " + std::to_string(c.other_terminal) + ")");
+        out.add("embedded_noop.async." + mode, n / s, "jobs/s",
+                "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
+                  std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
+      }
+      {  // one client, one at a time: the peers' workload
+        overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
+        e.start();
+        completion_counter c;
+        auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+        const auto t0 = steady::now();
+        for (std::size_t i = 0; i < n_serial; ++i) (void)e.submit({.tool = "noop"});
+        const bool all = c.wait_for(n_serial, 300s);
+        const double s = seconds_since(t0);
+        check(all && c.completed == n_serial, "embedded_noop.serial." + mode + ": completed " +
+                                                std::to_string(c.completed) + " of " + std::to_string(n_serial));
+        out.add("embedded_noop.serial." + mode, n_serial / s, "jobs/s",
+                "jobs=" + std::to_string(n_serial) + ",threads=1,one_at_a_time,sync=" + (sync ? "true" : "false"));
+      }
+    }
+}
+
+// -- the daemon ----------------------------------------------------------------
+
+class daemon_process {
+public:
+  daemon_process(const fs::path& data_dir, std::vector<std::string> extra = {}) {
+    int out[2];
+    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> args = {opt.overseerd, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    started_ = steady::now();
+    const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+    FILE* in = ::fdopen(out[0], "r");
+    char line[512];
+    const std::string prefix = "overseerd listening on http://127.0.0.1:";
+    while (std::fgets(line, sizeof line, in)) {
+      std::string s{line};
+      if (s.starts_with(prefix)) {
+        listening_after_ = seconds_since(started_);
+        port_ = static_cast<unsigned short>(std::stoi(s.substr(prefix.size())));
+        break;
+      }
+    }
+    drain_ = std::thread([in] {
+      char buf[512];
+      while (std::fgets(buf, sizeof buf, in)) {}
+      std::fclose(in);
+    });
+    if (port_ == 0) {
+      stop();
+      throw std::runtime_error("overseerd did not report a listening port");
+    }
+  }
+  ~daemon_process() { stop(); }
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      const auto deadline = steady::now() + 30s;
+      int status = 0;
+      while (::waitpid(pid_, &status, WNOHANG) == 0) {
+        if (steady::now() > deadline) {
+          ::kill(pid_, SIGKILL);
+          ::waitpid(pid_, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+      pid_ = -1;
+    }
+    if (drain_.joinable()) drain_.join();
+  }
+  [[nodiscard]] unsigned short port() const { return port_; }
+  [[nodiscard]] steady::time_point started() const { return started_; }
+  [[nodiscard]] double listening_after() const { return listening_after_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+private:
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+  steady::time_point started_;
+  double listening_after_ = 0;
+  std::thread drain_;
+};
+
+// A blocking keep-alive client, for set-up and checks.
+class sync_client {
+public:
+  explicit sync_client(unsigned short port) : port_(port) { connect(); }
+  std::pair<int, std::string> request(bhttp::verb verb, const std::string& target, const std::string& body = {}) {
+    bhttp::request<bhttp::string_body> req{verb, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    if (!body.empty()) {
+      req.set(bhttp::field::content_type, "application/json");
+      req.body() = body;
+    }
+    req.prepare_payload();
+    bhttp::write(stream_, req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream_, buffer_, res);
+    if (!res.keep_alive()) connect();
+    return {res.result_int(), res.body()};
+  }
+  json::value get_json(const std::string& target) { return json::parse(request(bhttp::verb::get, target).second); }
+
+private:
+  void connect() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    stream_.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port_});
+    buffer_.clear();
+  }
+  unsigned short port_;
+  net::io_context ioc_;
+  beast::tcp_stream stream_{ioc_};
+  beast::flat_buffer buffer_;
+};
+
+bool wait_idle(sync_client& c, std::chrono::seconds limit) {
+  const auto deadline = steady::now() + limit;
+  while (steady::now() < deadline) {
+    auto h = c.get_json("/v1/health");
+    const auto& q = h.at("queue_stats").as_object();
+    if (q.at("pending_jobs").to_number<std::int64_t>() == 0 && q.at("running_jobs").to_number<std::int64_t>() == 0)
+      return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return false;
+}
+
+std::int64_t count_jobs(sync_client& c, const std::string& status) {
+  return c.get_json("/v1/jobs?status=" + status + "&limit=1").at("total_count").to_number<std::int64_t>();
+}
+
+// -- the HTTP load client --------------------------------------------------------
+
+// C keep-alive connections over T threads, one request in flight per
+// connection (no pipelining), like wrk -tT -cC, for a fixed request count.
+struct load_result {
+  double seconds = 0;
+  std::size_t ok = 0, bad = 0;
+  std::vector<double> latency_ms;  // sorted
+  std::vector<std::string> bodies;  // when asked
+};
+
+struct load_spec {
+  std::size_t requests = 0;
+  int connections = 64;
+  int threads = 2;
+  std::function<void(std::size_t i, bhttp::request<bhttp::string_body>&)> make;
+  unsigned expected_status = 200;
+  bool keep_bodies = false;
+};
+
+class load_connection : public std::enable_shared_from_this<load_connection> {
+public:
+  struct shared {
+    const load_spec* spec;
+    std::atomic<std::size_t>* next;
+    std::vector<double> latency_ms;
+    std::vector<std::string> bodies;
+    std::size_t ok = 0, bad = 0;
+  };
+  load_connection(net::io_context& ioc, shared& sh, unsigned short port) : stream_(ioc), sh_(sh), port_(port) {}
+  void start() {
+    stream_.socket().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port_});
+    stream_.socket().set_option(tcp::no_delay(true));
+    next();
+  }
+
+private:
+  void next() {
+    const std::size_t i = sh_.next->fetch_add(1);
+    if (i >= sh_.spec->requests) return;
+    req_ = {};
+    req_.version(11);
+    req_.set(bhttp::field::host, "127.0.0.1");
+    sh_.spec->make(i, req_);
+    req_.prepare_payload();
+    t0_ = steady::now();
+    bhttp::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail(ec);
+      self->res_ = {};
+      bhttp::async_read(self->stream_, self->buffer_, self->res_, [self](beast::error_code ec, std::size_t) {
+        if (ec) return self->fail(ec);
+        self->sh_.latency_ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - self->t0_).count());
+        if (self->res_.result_int() == self->sh_.spec->expected_status) ++self->sh_.ok;
+        else {
+          if (self->sh_.bad++ == 0)
+            std::fprintf(stderr, "overseer_bench: unexpected %u: %s\n", self->res_.result_int(),
+                         self->res_.body().substr(0, 300).c_str());
+        }
+        if (self->sh_.spec->keep_bodies) self->sh_.bodies.push_back(std::move(self->res_.body()));
+        self->next();
+      });
+    });
+  }
+  void fail(beast::error_code ec) {
+    ++sh_.bad;
+    std::fprintf(stderr, "overseer_bench: connection error: %s\n", ec.message().c_str());
+  }
+  beast::tcp_stream stream_;
+  shared& sh_;
+  unsigned short port_;
+  beast::flat_buffer buffer_;
+  bhttp::request<bhttp::string_body> req_;
+  bhttp::response<bhttp::string_body> res_;
+  steady::time_point t0_;
+};
+
+load_result run_load(unsigned short port, const load_spec& spec) {
+  std::atomic<std::size_t> next{0};
+  std::vector<std::unique_ptr<net::io_context>> ioc;
+  std::vector<std::unique_ptr<load_connection::shared>> shared;
+  for (int t = 0; t < spec.threads; ++t) {
+    ioc.push_back(std::make_unique<net::io_context>(1));
+    shared.push_back(std::make_unique<load_connection::shared>(load_connection::shared{&spec, &next, {}, {}, 0, 0}));
+    shared.back()->latency_ms.reserve(spec.requests / spec.threads + 16);
+  }
+  const auto t0 = steady::now();
+  for (int c = 0; c < spec.connections; ++c)
+    std::make_shared<load_connection>(*ioc[c % spec.threads], *shared[c % spec.threads], port)->start();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < spec.threads; ++t) ts.emplace_back([&, t] { ioc[t]->run(); });
+  for (auto& t : ts) t.join();
+  load_result r;
+  r.seconds = seconds_since(t0);
+  for (auto& s : shared) {
+    r.ok += s->ok, r.bad += s->bad;
+    r.latency_ms.insert(r.latency_ms.end(), s->latency_ms.begin(), s->latency_ms.end());
+    for (auto& b : s->bodies) r.bodies.push_back(std::move(b));
+  }
+  std::sort(r.latency_ms.begin(), r.latency_ms.end());
+  return r;
+}
+
+void submit_request(std::size_t, bhttp::request<bhttp::string_body>& req) {
+  req.method(bhttp::verb::post);
+  req.target("/v1/jobs");
+  req.set(bhttp::field::content_type, "application/json");
+  req.body() = R"({"tool":"noop"})";
+}
+
+void raise_nofile() {
+  rlimit r{};
+  ::getrlimit(RLIMIT_NOFILE, &r);
+  r.rlim_cur = r.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &r);
+}
+
+void bench_http_submit(figures& out) {
+  const std::size_t n = jobs_or(100000, 2000);
+  const int conns = opt.smoke ? 8 : opt.connections;
+  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 20000);
+  for (int rep = 0; rep < reps(); ++rep) {
+    {
+      daemon_process d{fresh_dir("http_submit")};
+      auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads,
+                                   .make = submit_request, .expected_status = 202});
+      check(r.ok == n && r.bad == 0, "http_submit: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 202");
+      const std::string p = "jobs=" + std::to_string(n) + ",connections=" + std::to_string(conns) +
+                            ",threads=" + std::to_string(opt.threads) + ",keep-alive,no-pipelining,durable";
+      out.add("http_submit", r.ok / r.seconds, "req/s", p);
+      out.add("http_submit.p50", percentile(r.latency_ms, 50), "ms", p);
+      out.add("http_submit.p99", percentile(r.latency_ms, 99), "ms", p);
+      sync_client c{d.port()};
+      check(wait_idle(c, 300s), "http_submit: the daemon never became idle");
+      const auto done = count_jobs(c, "completed");
+      check(done == static_cast<std::int64_t>(n), "http_submit: " + std::to_string(done) + " of " +
+                                                     std::to_string(n) + " jobs completed");
+    }
+    {  // one client, one at a time, end to end: the peers' workload over HTTP
+      daemon_process d{fresh_dir("http_serial")};
+      sync_client c{d.port()};
+      const auto t0 = steady::now();
+      std::size_t ok = 0;
+      for (std::size_t i = 0; i < n_serial; ++i) ok += c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202;
+      check(wait_idle(c, 300s), "http_submit.serial: never idle");
+      const double s = seconds_since(t0);
+      const auto done = count_jobs(c, "completed");
+      check(ok == n_serial && done == static_cast<std::int64_t>(n_serial),
+            "http_submit.serial: " + std::to_string(done) + " of " + std::to_string(n_serial) + " completed");
+      out.add("http_e2e.serial", n_serial / s, "jobs/s",
+              "jobs=" + std::to_string(n_serial) + ",connections=1,one_at_a_time,end_to_end,durable");
+    }
+  }
+}
+
+void bench_http_poll(figures& out) {
+  const std::size_t n = jobs_or(200000, 4000);
+  const std::size_t stored = opt.smoke ? 200 : 10000;
+  const int conns = opt.smoke ? 8 : opt.connections;
+  daemon_process d{fresh_dir("http_poll")};
+  auto created = run_load(d.port(), {.requests = stored, .connections = 8, .threads = 1,
+                                     .make = submit_request, .expected_status = 202, .keep_bodies = true});
+  std::vector<std::string> ids;
+  for (auto& b : created.bodies) ids.push_back(std::string{json::parse(b).at("job_id").as_string()});
+  check(ids.size() == stored, "http_poll: set-up created " + std::to_string(ids.size()) + " jobs");
+  sync_client c{d.port()};
+  check(wait_idle(c, 300s), "http_poll: set-up never idle");
+  auto get = [&](std::size_t i, bhttp::request<bhttp::string_body>& req) {
+    req.method(bhttp::verb::get);
+    req.target("/v1/jobs/" + ids[(i * 7919) % ids.size()]);
+  };
+  for (int rep = 0; rep < reps(); ++rep) {
+    auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads, .make = get});
+    check(r.ok == n, "http_poll: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 200");
+    const std::string p = "requests=" + std::to_string(n) + ",stored_jobs=" + std::to_string(stored) +
+                          ",connections=" + std::to_string(conns) + ",threads=" + std::to_string(opt.threads);
+    out.add("http_poll", r.ok / r.seconds, "req/s", p);
+    out.add("http_poll.p50", percentile(r.latency_ms, 50), "ms", p);
+    out.add("http_poll.p99", percentile(r.latency_ms, 99), "ms", p);
+    // One client, one look-up at a time: the peers' status look-up workload.
+    const std::size_t ns = opt.smoke ? 500 : 20000;
+    auto s = run_load(d.port(), {.requests = ns, .connections = 1, .threads = 1, .make = get});
+    check(s.ok == ns, "http_poll.serial: " + std::to_string(s.ok) + " of " + std::to_string(ns) + " got 200");
+    const std::string ps = "requests=" + std::to_string(ns) + ",connections=1";
+    out.add("http_poll.serial", s.ok / s.seconds, "req/s", ps);
+    out.add("http_poll.serial.p50", percentile(s.latency_ms, 50), "ms", ps);
+    out.add("http_poll.serial.p99", percentile(s.latency_ms, 99), "ms", ps);
+  }
+}
+
+// -- WebSocket fan-out -----------------------------------------------------------
+
+// "2026-11-24T05:43:00.123Z" as milliseconds since the epoch.
+std::optional<double> parse_at_ms(std::string_view s) {
+  if (s.size() < 24) return std::nullopt;
+  std::tm tm{};
+  auto num = [&](std::size_t pos, std::size_t len) { return std::atoi(std::string{s.substr(pos, len)}.c_str()); };
+  tm.tm_year = num(0, 4) - 1900, tm.tm_mon = num(5, 2) - 1, tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2), tm.tm_min = num(14, 2), tm.tm_sec = num(17, 2);
+  return static_cast<double>(::timegm(&tm)) * 1000.0 + num(20, 3);
+}
+
+double wall_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct ws_subscriber : std::enable_shared_from_this<ws_subscriber> {
+  websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer buffer;
+  std::size_t transitions = 0;
+  bool closed = false;
+  std::string close_reason;
+  std::vector<double>* latency;
+  explicit ws_subscriber(net::io_context& ioc, std::vector<double>* lat) : ws(ioc), latency(lat) {}
+  void read() {
+    ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->closed = true;
+        self->close_reason = std::string{self->ws.reason().reason.c_str()};
+        return;
+      }
+      const double now = wall_ms();
+      const auto data = self->buffer.cdata();
+      std::string_view text{static_cast<const char*>(data.data()), data.size()};
+      if (text.find(R"("type":"transition")") != std::string_view::npos) {
+        ++self->transitions;
+        if (auto p = text.find(R"("at":")"); p != std::string_view::npos)
+          if (auto at = parse_at_ms(text.substr(p + 6, 24))) self->latency->push_back(now - *at);
+      }
+      self->buffer.consume(self->buffer.size());
+      self->read();
+    });
+  }
+};
+
+void bench_ws_fanout(figures& out) {
+  const int clients = opt.smoke ? 50 : 1000;
+  const std::size_t jobs = opt.smoke ? 20 : 500;
+  const double rate = opt.smoke ? 200 : 50;  // submits per second
+  raise_nofile();
+  for (int rep = 0; rep < reps(); ++rep) {
+    daemon_process d{fresh_dir("ws_fanout")};
+    net::io_context ioc{1};
+    std::vector<double> latency;
+    std::vector<std::shared_ptr<ws_subscriber>> subs;
+    for (int i = 0; i < clients; ++i) {
+      auto s = std::make_shared<ws_subscriber>(ioc, &latency);
+      beast::get_lowest_layer(s->ws).connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), d.port()});
+      s->ws.handshake("127.0.0.1", "/v1/stream?all=1");
+      s->ws.read(s->buffer);  // the "subscribed" acknowledgement: the subscription is live
+      check(beast::buffers_to_string(s->buffer.data()).find("subscribed") != std::string::npos,
+            "ws_fanout: no subscribed acknowledgement");
+      s->buffer.consume(s->buffer.size());
+      subs.push_back(s);
+    }
+    for (auto& s : subs) s->read();
+    std::thread reader{[&] { ioc.run(); }};
+    sync_client c{d.port()};
+    const auto t0 = steady::now();
+    for (std::size_t i = 0; i < jobs; ++i) {
+      std::this_thread::sleep_until(t0 + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
+      check(c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202, "ws_fanout: submit refused");
+    }
+    check(wait_idle(c, 120s), "ws_fanout: never idle");
+    // Every job makes three transitions: created pending, running, completed.
+    const std::size_t expected = jobs * 3;
+    const auto deadline = steady::now() + 30s;
+    auto all_in = [&] {
+      std::size_t n = 0;
+      net::post(ioc, [&] {});  // reads of `transitions` race benignly; the final count is read after stop
+      for (auto& s : subs) n += std::min(s->transitions, expected);
+      return n == expected * subs.size();
+    };
+    while (!all_in() && steady::now() < deadline) std::this_thread::sleep_for(20ms);
+    ioc.stop();
+    reader.join();
+    std::size_t received = 0, closed = 0, wrong = 0;
+    for (auto& s : subs) {
+      received += s->transitions;
+      closed += s->closed;
+      wrong += s->transitions != expected;
+    }
+    const std::size_t missing = expected * subs.size() > received ? expected * subs.size() - received : 0;
+    check(missing == 0 && closed == 0 && wrong == 0,
+          "ws_fanout: " + std::to_string(missing) + " transitions missing, " + std::to_string(closed) +
+            " subscribers closed, " + std::to_string(wrong) + " with a wrong count (expected " +
+            std::to_string(expected) + " each)");
+    std::sort(latency.begin(), latency.end());
+    const std::string p = "subscribers=" + std::to_string(clients) + ",jobs=" + std::to_string(jobs) +
+                          ",submits_per_s=" + std::to_string(static_cast<int>(rate)) + ",latency=recv-at(ms clock)";
+    out.add("ws_fanout.p50", percentile(latency, 50), "ms", p);
+    out.add("ws_fanout.p99", percentile(latency, 99), "ms", p);
+    out.add("ws_fanout.max", latency.empty() ? 0 : latency.back(), "ms", p);
+    out.add("ws_fanout.dropped", static_cast<double>(missing), "count", p);
+    for (auto& s : subs) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(s->ws).socket().close(ignored);
+    }
+  }
+}
+
+// -- restart -------------------------------------------------------------------
+
+// A data dir with `total` stored jobs, `unfinished` of them pending behind one
+// long `sleep` job of priority 10: restarted with --max-concurrent 1, the
+// daemon recovers them all yet runs none, so each repetition sees the same dir.
+void prepare_restart_dir(const fs::path& dir, std::size_t total, std::size_t unfinished) {
+  const auto marker = dir / "overseer-bench-prepared";
+  if (fs::exists(marker)) {
+    std::ifstream in{marker};
+    std::size_t t = 0, u = 0;
+    in >> t >> u;
+    if (t == total && u == unfinished) return;
+  }
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto t0 = steady::now();
+  {
+    overseer::engine e{{.data_dir = dir, .max_concurrent = 2, .sync = false}};
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    const std::size_t finished = total - unfinished;
+    check(submit_many(e, finished, 2, 2048, {.tool = "noop"}) == finished, "restart: set-up submits");
+    check(c.wait_for(finished, 1800s), "restart: set-up jobs never finished");
+    check(c.other_terminal == 0, "restart: set-up: " + std::to_string(c.other_terminal) + " noop jobs did not complete");
+    sub.reset();
+  }
+  {
+    overseer::engine e{{.data_dir = dir, .max_concurrent = 1, .sync = false}};
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    (void)e.submit({.tool = "sleep", .params = {{"seconds", 86400}, {"steps", 1}}, .priority = 10});
+    check(c.wait_running(1, 30s), "restart: the blocking job never ran");
+    check(submit_many(e, unfinished - 1, 2, 2048, {.tool = "noop"}) == unfinished - 1, "restart: set-up submits");
+    check(c.running == 1 && c.completed + c.other_terminal == 0,
+          "restart: set-up: " + std::to_string(c.running) + " started, " + std::to_string(c.completed + c.other_terminal) +
+            " ended while the blocking job ran");
+    sub.reset();
+    e.stop();
+  }
+  std::ofstream{marker} << total << ' ' << unfinished << '\n';
+  std::fprintf(stderr, "overseer_bench: prepared %zu jobs (%zu unfinished) in %.1f s\n", total, unfinished,
+               seconds_since(t0));
+}
+
+void bench_restart(figures& out) {
+  const std::size_t total = opt.jobs ? opt.jobs : (opt.smoke ? 3000 : 1000000);
+  const std::size_t unfinished = total / 10;
+  const auto dir = opt.restart_dir.empty() ? opt.work_dir / "restart-data" : opt.restart_dir;
+  prepare_restart_dir(dir, total, unfinished);
+  std::uintmax_t bytes = 0;
+  for (auto& f : fs::recursive_directory_iterator(dir))
+    if (f.is_regular_file()) bytes += f.file_size();
+  const std::string p = "stored_jobs=" + std::to_string(total) + ",unfinished=" + std::to_string(unfinished) +
+                        ",data_mb=" + std::to_string(bytes >> 20) + ",max_concurrent=1";
+  for (int rep = 0; rep < reps(); ++rep) {
+    daemon_process d{dir, {"--max-concurrent", "1"}};
+    sync_client c{d.port()};
+    const auto [status, body] = c.request(bhttp::verb::get, "/v1/health");
+    const double first_get = seconds_since(d.started());
+    check(status == 200, "restart: GET /v1/health answered " + std::to_string(status));
+    const auto q = json::parse(body).at("queue_stats").as_object();
+    const auto queued = q.at("pending_jobs").to_number<std::int64_t>() + q.at("running_jobs").to_number<std::int64_t>();
+    check(queued >= static_cast<std::int64_t>(unfinished),
+          "restart: " + std::to_string(queued) + " jobs queued after restart, expected " + std::to_string(unfinished));
+    out.add("restart.listening", d.listening_after(), "s", p);
+    out.add("restart.first_get", first_get, "s", p);
+  }
+}
+
+// -- memory --------------------------------------------------------------------
+
+void bench_memory(figures& out) {
+  const std::size_t n = jobs_or(100000, 2000);
+  for (int rep = 0; rep < reps(); ++rep) {
+    std::atomic<bool> release{false};
+    overseer::engine e{{.data_dir = fresh_dir("memory"), .max_concurrent = 1, .sync = false}};
+    overseer::tool_definition hold;
+    hold.name = "bench_hold";
+    e.tools().add(hold, [&](overseer::job_context& ctx) -> overseer::tool_result {
+      while (!release && !ctx.sleep_for(20ms)) {}
+      return boost::json::object{};
+    });
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    (void)e.submit({.tool = "bench_hold", .priority = 10});
+    check(c.wait_running(1, 30s), "memory: the blocking job never ran");
+    ::malloc_trim(0);
+    const auto before = rss_bytes();
+    check(submit_many(e, n, 2, 1024, {.tool = "noop"}) == n, "memory: submits");
+    std::this_thread::sleep_for(200ms);
+    ::malloc_trim(0);
+    const auto after = rss_bytes();
+    const auto st = e.stats();
+    check(st.pending == n, "memory: " + std::to_string(st.pending) + " pending, expected " + std::to_string(n));
+    out.add("memory.per_queued_job", (static_cast<double>(after) - static_cast<double>(before)) / n, "bytes",
+            "queued=" + std::to_string(n) + ",embedded,VmRSS delta incl. RocksDB memtable");
+    release = true;
+    sub.reset();
+  }
+}
+
+// -- main ------------------------------------------------------------------------
+
+void print_environment() {
+  utsname u{};
+  ::uname(&u);
+  char date[64];
+  const auto now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string cpu;
+  std::ifstream info{"/proc/cpuinfo"};
+  for (std::string line; std::getline(info, line);)
+    if (line.starts_with("model name")) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  std::printf("# overseer_bench %s\n# date %s\n# host %s %s %s\n# cpu %s\n# cores %u\n# memory_gib %.1f\n"
+              "# build %s\n# mode %s repetitions=%d\n",
+              "0.1", date, u.sysname, u.release, u.machine, cpu.c_str(), std::thread::hardware_concurrency(),
+              static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / (1 << 30), OVERSEER_BENCH_BUILD_TYPE,
+              opt.smoke ? "smoke" : "full", reps());
+  std::printf("# %-28s %14s %12s %14s %14s %-8s %s\n", "name", "median", "mad", "min", "max", "unit", "parameters");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string list = "embedded_noop,http_submit,http_poll,ws_fanout,restart,memory";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::optional<std::string> {
+      const std::string f = std::string{flag} + "=";
+      if (a.starts_with(f)) return a.substr(f.size());
+      return std::nullopt;
+    };
+    if (a == "--smoke") opt.smoke = true;
+    else if (auto v = value("--benchmarks")) list = *v;
+    else if (auto v = value("--jobs")) opt.jobs = std::stoull(*v);
+    else if (auto v = value("--repetitions")) opt.repetitions = std::stoi(*v);
+    else if (auto v = value("--overseerd")) opt.overseerd = *v;
+    else if (auto v = value("--work-dir")) opt.work_dir = *v;
+    else if (auto v = value("--restart-dir")) opt.restart_dir = *v;
+    else if (auto v = value("--connections")) opt.connections = std::stoi(*v);
+    else if (auto v = value("--threads")) opt.threads = std::stoi(*v);
+    else {
+      std::fprintf(stderr,
+                   "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory]\n"
+                   "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T]\n"
+                   "         [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
+      return 2;
+    }
+  }
+  std::stringstream in{list};
+  for (std::string b; std::getline(in, b, ',');) opt.benchmarks.insert(b);
+  const bool own_work_dir = opt.work_dir.empty();
+  if (own_work_dir) {
+    char tmpl[] = "/tmp/overseer-bench-XXXXXX";
+    opt.work_dir = ::mkdtemp(tmpl);
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  print_environment();
+  const std::vector<std::pair<std::string, void (*)(figures&)>> all = {
+    {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
+    {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory}};
+  for (const auto& b : opt.benchmarks)
+    if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.first == b; })) {
+      std::fprintf(stderr, "overseer_bench: unknown benchmark %s\n", b.c_str());
+      return 2;
+    }
+  for (const auto& [name, run] : all) {
+    if (!opt.benchmarks.count(name)) continue;
+    figures f;
+    const auto t0 = steady::now();
+    try {
+      run(f);
+    } catch (const std::exception& e) {
+      check(false, name + ": " + e.what());
+    }
+    f.print();
+    std::fprintf(stderr, "overseer_bench: %s took %.1f s\n", name.c_str(), seconds_since(t0));
+  }
+  if (own_work_dir) {
+    std::error_code ignored;
+    fs::remove_all(opt.work_dir, ignored);
+  }
+  if (failures) std::printf("# FAILED: %d checks\n", failures);
+  return failures ? 1 : 0;
+}
