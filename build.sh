@@ -33,7 +33,14 @@ case "${1:-}" in
   run)
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    exec ./build/overseerd --tools docs/examples/tools.json "${@:2}"
+    # The example tools, pointed at this checkout's scripts and a demo
+    # genomes folder (docs/examples/tools.json uses /opt and /srv paths).
+    demo=$PWD/overseer-data/demo
+    mkdir -p "$demo/genomes"
+    printf '>chr1 demo\nACGTGGCCAATTACGT\nGGCCNNACGT\n>chr2\nATATATGCGC\n' > "$demo/genomes/demo.fa"
+    sed -e "s|/opt/overseer/examples|$PWD/docs/examples|g" -e "s|/srv/genomes|$demo/genomes|g" \
+        docs/examples/tools.json > "$demo/tools.json"
+    exec ./build/overseerd --tools "$demo/tools.json" "${@:2}"
     ;;
   test)
     install_missing

@@ -106,6 +106,9 @@ struct engine::impl {
   }
 
   explicit impl(engine_config cfg) : config(std::move(cfg)) {
+    // Tools run in per-attempt directories under it: a relative path would
+    // mean something else from there.
+    config.data_dir = std::filesystem::absolute(config.data_dir);
     if (config.max_concurrent <= 0)
       config.max_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (config.builtin_tools) tools::register_builtin_tools(tools);
@@ -128,7 +131,11 @@ struct engine::impl {
     const int ttl = spec.ttl_hours.value_or(config.default_ttl_hours);
     if (ttl < 1 || ttl > 168)
       out.errors.push_back({"ttl_hours", std::to_string(ttl) + " is outside 1-168"});
-    auto timeout = spec.timeout ? spec.timeout : (tool ? tool->definition.timeout : std::nullopt);
+    // In milliseconds, as stored: the spec's, else the tool's, else none (0).
+    std::int64_t timeout_ms = 0;
+    if (spec.timeout) timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*spec.timeout).count();
+    else if (tool && tool->definition.timeout)
+      timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*tool->definition.timeout).count();
     if (spec.timeout && spec.timeout->count() <= 0)
       out.errors.push_back({"timeout_s", "must be positive"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
@@ -163,7 +170,7 @@ struct engine::impl {
     rec.params_json = boost::json::serialize(params);
     rec.priority = priority;
     rec.labels = spec.labels;
-    rec.timeout_ms = timeout ? std::chrono::duration_cast<std::chrono::milliseconds>(*timeout).count() : 0;
+    rec.timeout_ms = timeout_ms;
     rec.retry = retry;
     rec.ttl_hours = ttl;
     rec.idempotency_key = spec.idempotency_key;
@@ -212,13 +219,19 @@ void engine::start() {
     d.store->for_each_with_status(s, [&](persistence::job_record&& r) { recovered.jobs.push_back(std::move(r)); });
   std::sort(recovered.jobs.begin(), recovered.jobs.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
-  // An external process of an interrupted attempt may have outlived us: kill
-  // its group before the job runs again (only if it is still that process).
-  for (const auto& r : recovered.jobs)
-    if (r.status == job_status::running && r.process_group > 0 &&
-        tools::kill_orphan_group(r.process_group, r.process_start))
-      std::fprintf(stderr, "overseer: killed orphaned process group %d of %s\n", r.process_group,
-                   r.id.c_str());
+  // An external process of an attempt may have outlived us (running, or
+  // still in its grace period after a cancel): kill its group before
+  // anything runs again, but only if it is still that process.
+  std::vector<std::string> reaped;
+  d.store->for_each_index(persistence::keys::process_prefix, [&](std::string_view key, std::string_view value) {
+    int pgid = 0;
+    unsigned long long start = 0;
+    if (std::sscanf(std::string{value}.c_str(), "%d %llu", &pgid, &start) == 2 && pgid > 0 &&
+        tools::kill_orphan_group(pgid, start))
+      std::fprintf(stderr, "overseer: killed orphaned process group %d of %s\n", pgid,
+                   std::string{key.substr(persistence::keys::process_prefix.size())}.c_str());
+    reaped.emplace_back(key);
+  });
   d.bus = std::make_unique<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); });
@@ -228,6 +241,11 @@ void engine::start() {
       if (auto b = d.store->get_batch(r.batch_id)) recovered.batches.push_back(std::move(*b));
     for (const auto& dep : r.depends_on)
       if (auto rec = d.store->get_job(dep); rec && is_terminal(rec->status)) recovered.finished_deps[dep] = rec->status;
+  }
+  if (!reaped.empty()) {
+    persistence::job_write w;
+    for (auto& k : reaped) w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::index, k, {}});
+    await<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
   }
   d.scheduler = actors::spawn_scheduler(
     *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts});

@@ -41,6 +41,7 @@ struct runner {
   int attempt;
   std::string tool;
   bool reported = false;  ///< attempt_finished arrived
+  bool has_process = false;  ///< recorded an external process group
 };
 
 /// A batch with unfinished jobs.
@@ -415,7 +416,7 @@ void create_job(self_ptr self, submit_job m) {
     auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
     track_dependencies(self, job);
   }
-  after(st, [self, rec, reply = std::move(m.reply)](bool ok) {
+  after(st, [self, rec, created = rec->status, reply = std::move(m.reply)](bool ok) {
     if (!ok) return reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
     std::size_t position = 0;
     auto& st = self->state;
@@ -425,14 +426,15 @@ void create_job(self_ptr self, submit_job m) {
         position = *pos;
         dispatch(self);
       }
-    reply({errc::ok, rec->id, {}, {}, position, false});
+    reply({errc::ok, rec->id, {}, {}, position, false, created});
   });
 }
 
 /// Answers a submit whose idempotency key already belongs to `owner`.
-void answer_claimed(submit_job& m, const std::string& owner, std::uint64_t owner_hash) {
+void answer_claimed(submit_job& m, const std::string& owner, std::uint64_t owner_hash,
+                    std::optional<job_status> status) {
   if (owner_hash == m.record->spec_hash) {
-    m.reply({errc::ok, owner, {}, {}, 0, true});
+    m.reply({errc::ok, owner, {}, {}, 0, true, status});
   } else {
     m.reply({errc::conflict, owner,
              "idempotency key \"" + m.record->idempotency_key + "\" was used by job " + owner +
@@ -557,7 +559,7 @@ caf::behavior running_behavior(self_ptr self) {
       // job that owns it: look the key up behind our writes, once.
       auto [it, fresh] = st.keys.try_emplace(key);
       if (!fresh && !it->second.owner.empty() && it->second.durable)
-        return answer_claimed(m, it->second.owner, it->second.hash);
+        return answer_claimed(m, it->second.owner, it->second.hash, std::nullopt);
       it->second.waiters.push_back(std::move(m));
       if (!fresh) return;
       caf::actor me = caf::actor_cast<caf::actor>(self);
@@ -574,7 +576,7 @@ caf::behavior running_behavior(self_ptr self) {
       auto waiters = std::move(it->second.waiters);
       if (m.owner) {
         st.keys.erase(it);
-        for (auto& w : waiters) answer_claimed(w, m.owner->id, m.owner->spec_hash);
+        for (auto& w : waiters) answer_claimed(w, m.owner->id, m.owner->spec_hash, m.owner->status);
         return;
       }
       // The first submit creates the job; the rest are answered against it
@@ -589,8 +591,10 @@ caf::behavior running_behavior(self_ptr self) {
         auto& st = self->state;
         auto c = st.keys.find(key);
         if (c == st.keys.end()) return;
-        for (auto& w : rest) answer_claimed(w, c->second.owner, c->second.hash);
-        for (auto& w : c->second.waiters) answer_claimed(w, c->second.owner, c->second.hash);
+        std::optional<job_status> status;
+        if (auto a = st.active.find(c->second.owner); a != st.active.end()) status = a->second.record->status;
+        for (auto& w : rest) answer_claimed(w, c->second.owner, c->second.hash, status);
+        for (auto& w : c->second.waiters) answer_claimed(w, c->second.owner, c->second.hash, status);
         st.keys.erase(c);
       });
       flush(self);
@@ -807,9 +811,16 @@ caf::behavior running_behavior(self_ptr self) {
       if (!job) return m.done(false);
       job->record->process_group = m.process_group;
       job->record->process_start = m.start_time;
+      for (auto& [addr, r] : st.runners)
+        if (r.job_id == m.job_id && r.attempt == m.attempt) r.has_process = true;
       job_write w;
       w.record = std::make_shared<job_record>(*job->record);
       w.previous_status = job_status::running;
+      // Kept until the tool returns, whatever happens to the job meanwhile:
+      // after a crash, recovery kills what this names.
+      w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index,
+                            std::string{persistence::keys::process_prefix} + m.job_id,
+                            std::to_string(m.process_group) + " " + std::to_string(m.start_time)});
       st.outbox.push_back(std::move(w));
       after(st, std::move(m.done));
       flush(self);
@@ -892,6 +903,13 @@ caf::behavior scheduler(self_ptr self, scheduler_deps deps) {
     auto r = std::move(it->second);
     st.runners.erase(it);
     st.queue.finished(r.tool);
+    if (r.has_process && !st.stopping) {
+      // The tool returned, so its process group is gone.
+      job_write w;
+      w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
+                            std::string{persistence::keys::process_prefix} + r.job_id, {}});
+      st.outbox.push_back(std::move(w));
+    }
     // Stopping: the attempt was told to stop and is recorded as interrupted
     // at the next start, not failed now.
     if (st.stopping) return;

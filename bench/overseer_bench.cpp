@@ -228,7 +228,7 @@ std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::si
 
 void bench_embedded_noop(figures& out) {
   const std::size_t n = jobs_or(100000, 2000);
-  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 20000);
+  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
   const int threads = 2;
   const std::size_t window = 1024;
   for (int rep = 0; rep < reps(); ++rep)
@@ -389,6 +389,18 @@ std::int64_t count_jobs(sync_client& c, const std::string& status) {
   return c.get_json("/v1/jobs?status=" + status + "&limit=1").at("total_count").to_number<std::int64_t>();
 }
 
+// The health counters drop a job from "running" a moment before its
+// `completed` transition is durable, so "idle" alone ends early: wait until
+// the store holds every job as finished.
+bool wait_finished(sync_client& c, std::size_t n, std::chrono::seconds limit) {
+  const auto deadline = steady::now() + limit;
+  while (steady::now() < deadline) {
+    if (count_jobs(c, "completed") + count_jobs(c, "failed") >= static_cast<std::int64_t>(n)) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
 // -- the HTTP load client --------------------------------------------------------
 
 // C keep-alive connections over T threads, one request in flight per
@@ -508,7 +520,7 @@ void raise_nofile() {
 void bench_http_submit(figures& out) {
   const std::size_t n = jobs_or(100000, 2000);
   const int conns = opt.smoke ? 8 : opt.connections;
-  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 20000);
+  const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
   for (int rep = 0; rep < reps(); ++rep) {
     {
       daemon_process d{fresh_dir("http_submit")};
@@ -521,10 +533,11 @@ void bench_http_submit(figures& out) {
       out.add("http_submit.p50", percentile(r.latency_ms, 50), "ms", p);
       out.add("http_submit.p99", percentile(r.latency_ms, 99), "ms", p);
       sync_client c{d.port()};
-      check(wait_idle(c, 300s), "http_submit: the daemon never became idle");
+      check(wait_idle(c, 300s) && wait_finished(c, n, 60s), "http_submit: the daemon never finished");
       const auto done = count_jobs(c, "completed");
       check(done == static_cast<std::int64_t>(n), "http_submit: " + std::to_string(done) + " of " +
-                                                     std::to_string(n) + " jobs completed");
+                                                     std::to_string(n) + " jobs completed, " +
+                                                     std::to_string(count_jobs(c, "failed")) + " failed");
     }
     {  // one client, one at a time, end to end: the peers' workload over HTTP
       daemon_process d{fresh_dir("http_serial")};
@@ -532,11 +545,12 @@ void bench_http_submit(figures& out) {
       const auto t0 = steady::now();
       std::size_t ok = 0;
       for (std::size_t i = 0; i < n_serial; ++i) ok += c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202;
-      check(wait_idle(c, 300s), "http_submit.serial: never idle");
+      check(wait_idle(c, 300s) && wait_finished(c, n_serial, 60s), "http_submit.serial: never finished");
       const double s = seconds_since(t0);
       const auto done = count_jobs(c, "completed");
       check(ok == n_serial && done == static_cast<std::int64_t>(n_serial),
-            "http_submit.serial: " + std::to_string(done) + " of " + std::to_string(n_serial) + " completed");
+            "http_submit.serial: " + std::to_string(done) + " of " + std::to_string(n_serial) + " completed, " +
+              std::to_string(count_jobs(c, "failed")) + " failed");
       out.add("http_e2e.serial", n_serial / s, "jobs/s",
               "jobs=" + std::to_string(n_serial) + ",connections=1,one_at_a_time,end_to_end,durable");
     }
@@ -554,7 +568,7 @@ void bench_http_poll(figures& out) {
   for (auto& b : created.bodies) ids.push_back(std::string{json::parse(b).at("job_id").as_string()});
   check(ids.size() == stored, "http_poll: set-up created " + std::to_string(ids.size()) + " jobs");
   sync_client c{d.port()};
-  check(wait_idle(c, 300s), "http_poll: set-up never idle");
+  check(wait_idle(c, 300s) && wait_finished(c, stored, 60s), "http_poll: set-up never finished");
   auto get = [&](std::size_t i, bhttp::request<bhttp::string_body>& req) {
     req.method(bhttp::verb::get);
     req.target("/v1/jobs/" + ids[(i * 7919) % ids.size()]);
@@ -651,7 +665,7 @@ void bench_ws_fanout(figures& out) {
       std::this_thread::sleep_until(t0 + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
       check(c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202, "ws_fanout: submit refused");
     }
-    check(wait_idle(c, 120s), "ws_fanout: never idle");
+    check(wait_idle(c, 120s) && wait_finished(c, jobs, 60s), "ws_fanout: never finished");
     // Every job makes three transitions: created pending, running, completed.
     const std::size_t expected = jobs * 3;
     const auto deadline = steady::now() + 30s;

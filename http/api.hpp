@@ -45,6 +45,10 @@ struct call {
 
 void handle_jobs_api(api_context& ctx, const call& c, responder respond);
 void handle_system_api(api_context& ctx, const call& c, responder respond);
+void handle_workflow_api(api_context& ctx, const call& c, responder respond);
+
+/// Whether the body is declared application/json (parameters allowed).
+[[nodiscard]] bool is_json(const request& req);
 
 [[nodiscard]] response json_response(unsigned status, const boost::json::value& body,
                                      unsigned version, bool keep_alive);

@@ -147,10 +147,25 @@ void http_session::dispatch(request req) {
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
   try {
-    if (*m.id == route_id::list_tools || *m.id == route_id::health)
-      handle_system_api(ctx_, c, respond);
-    else
-      handle_jobs_api(ctx_, c, respond);
+    switch (*m.id) {
+      case route_id::list_tools:
+      case route_id::health: handle_system_api(ctx_, c, respond); break;
+      case route_id::submit_batch:
+      case route_id::get_batch:
+      case route_id::cancel_batch:
+      case route_id::cache_stats:
+      case route_id::clear_cache: handle_workflow_api(ctx_, c, respond); break;
+      case route_id::submit_job:
+      case route_id::get_job:
+      case route_id::get_result:
+      case route_id::get_logs:
+      case route_id::get_history:
+      case route_id::cancel_job:
+      case route_id::cancel_job_post:
+      case route_id::retry_job:
+      case route_id::list_jobs:
+      case route_id::stream: handle_jobs_api(ctx_, c, respond); break;
+    }
   } catch (const std::exception& e) {
     respond(problem_response(500, std::string{"internal error: "} + e.what(), version, keep_alive));
   }

@@ -36,14 +36,6 @@ json::object links(const std::string& id) {
   return {{"self", self}, {"result", self + "/result"}, {"logs", self + "/logs"}, {"history", self + "/history"}};
 }
 
-bool is_json(const request& req) {
-  auto type = req[bhttp::field::content_type];
-  auto semi = type.find(';');
-  auto mime = type.substr(0, semi == boost::beast::string_view::npos ? type.size() : semi);
-  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-  return boost::beast::iequals(mime, "application/json");
-}
-
 void submit(api_context& ctx, const call& c, const replier& r) {
   if (!is_json(c.req)) {
     r.problem(415, "the body must be application/json, not \"" +
@@ -63,10 +55,14 @@ void submit(api_context& ctx, const call& c, const replier& r) {
   }
   ctx.eng.submit_async(std::move(spec), [r](submit_result s) {
     if (s.code != errc::ok) return r.refused(s.code, s.message, s.errors);
-    r.json(202, json::object{{"job_id", s.job_id},
-                             {"status", "pending"},
-                             {"position_in_queue", s.position_in_queue},
-                             {"links", links(s.job_id)}});
+    // pending; completed for a cache hit; the earlier job's for a repeat.
+    const std::string status{to_string(s.status.value_or(job_status::pending))};
+    json::object body{{"job_id", s.job_id},
+                      {"status", status},
+                      {"position_in_queue", s.position_in_queue},
+                      {"links", links(s.job_id)}};
+    if (s.existing) body["existing"] = true;
+    r.json(s.existing ? 200 : 202, body);
   });
 }
 
@@ -110,8 +106,8 @@ void list(api_context& ctx, const call& c, const replier& r) {
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
 
   list_result found;
-  // No job belongs to a batch in this version, so a batch filter matches none.
-  if (!c.query.contains("batch_id")) found = ctx.eng.list(q);
+  if (auto it = c.query.find("batch_id"); it != c.query.end()) q.batch_id = it->second;
+  found = ctx.eng.list(q);
   json::array jobs;
   for (const auto& v : found.jobs) jobs.push_back(render_view(v));
   json::object out{{"jobs", std::move(jobs)},
@@ -146,6 +142,14 @@ void logs(api_context& ctx, const call& c, const replier& r, const std::string& 
 }
 
 }  // namespace
+
+bool is_json(const request& req) {
+  auto type = req[bhttp::field::content_type];
+  auto semi = type.find(';');
+  auto mime = type.substr(0, semi == boost::beast::string_view::npos ? type.size() : semi);
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  return boost::beast::iequals(mime, "application/json");
+}
 
 void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
   const replier r{c.req.version(), c.req.keep_alive(), std::move(respond)};
@@ -200,6 +204,11 @@ void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
     case route_id::list_tools:
     case route_id::health:
     case route_id::stream:
+    case route_id::submit_batch:
+    case route_id::get_batch:
+    case route_id::cancel_batch:
+    case route_id::cache_stats:
+    case route_id::clear_cache:
       break;
   }
   r.problem(404, "no such resource");

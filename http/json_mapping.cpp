@@ -22,9 +22,10 @@ constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
 
-constexpr std::array<std::string_view, 11> spec_keys = {
-  "tool",      "params",    "name",      "priority",  "labels",         "timeout_s",
-  "retry",     "ttl_hours", "use_cache", "depends_on", "idempotency_key"};
+constexpr std::array<std::string_view, 13> spec_keys = {
+  "tool",      "params",    "name",      "priority",  "labels",         "timeout_s", "retry",
+  "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s"};
+constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
 constexpr std::array<std::string_view, 5> retry_keys = {
   "max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "retry_on_timeout"};
 
@@ -249,6 +250,14 @@ public:
       }
     } else if (key == "idempotency_key") {
       if (auto* k = string(f, v, 1, 256)) s.idempotency_key = *k;
+    } else if (key == "run_at") {
+      if (!expect(f, v, v.is_string(), "string")) return;
+      if (auto t = parse_time(v.get_string())) s.run_at = *t;
+      else fail(f, "expected an RFC 3339 timestamp, found " + to_json_text(v));
+    } else if (key == "delay_s") {
+      auto d = number(f, v);
+      if (d && (*d < 0 || *d > max_timeout_s)) fail(f, "expected a number from 0 to 1000000000, found " + to_json_text(v));
+      else if (d) s.delay = milliseconds{static_cast<std::int64_t>(std::llround(*d * 1000))};
     } else {
       fail(f, unknown_field(key, spec_keys));
     }
@@ -339,6 +348,36 @@ std::string to_json_text(const json::value& v) {
   return out;
 }
 
+std::vector<field_error> parse_batch_spec(const json::value& body, batch_spec& out) {
+  if (!body.is_object()) return {{"body", "must be a JSON object"}};
+  spec_reader reader;
+  batch_spec batch;
+  for (const auto& [key, v] : body.get_object()) {
+    const std::string f{key};
+    if (key == "name") {
+      if (auto* n = reader.string(f, v, 0, 256)) batch.name = *n;
+    } else if (key == "parallel_limit") {
+      if (auto n = reader.integer(f, v, 0, 100000)) batch.parallel_limit = static_cast<int>(*n);
+    } else if (key == "fail_fast") {
+      if (auto b = reader.boolean(f, v)) batch.fail_fast = *b;
+    } else if (key == "jobs") {
+      if (!reader.expect(f, v, v.is_array(), "array")) continue;
+      const auto& jobs = v.get_array();
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        job_spec spec;
+        for (auto& e : parse_job_spec(jobs[i], spec))
+          reader.fail("jobs[" + std::to_string(i) + "]" + (e.field == "body" ? "" : "." + e.field), e.message);
+        batch.jobs.push_back(std::move(spec));
+      }
+    } else {
+      reader.fail(f, unknown_field(key, batch_keys));
+    }
+  }
+  if (!body.get_object().contains("jobs")) reader.fail("jobs", "is required");
+  if (reader.errors.empty()) out = std::move(batch);
+  return std::move(reader.errors);
+}
+
 std::vector<field_error> parse_job_spec(const json::value& body, job_spec& out) {
   if (!body.is_object()) return {{"body", "must be a JSON object"}};
   spec_reader reader;
@@ -387,6 +426,19 @@ json::object render_view(const job_view& v) {
     o["expires_at"] = format_time(*v.completed_at + hours{v.ttl_hours});
   }
   if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
+  if (!v.batch_id.empty()) o["batch_id"] = v.batch_id;
+  if (!v.depends_on.empty()) {
+    json::array deps, waiting;
+    for (const auto& d : v.depends_on) deps.emplace_back(d);
+    for (const auto& d : v.waiting_on) waiting.emplace_back(d);
+    o["depends_on"] = std::move(deps);
+    o["waiting_on"] = std::move(waiting);
+  }
+  if (v.run_at) o["run_at"] = format_time(*v.run_at);
+  o["use_cache"] = v.use_cache;
+  if (v.cache_info)
+    o["cache_info"] = json::object{{"cached_at", format_time(v.cache_info->cached_at)},
+                                   {"source_job_id", v.cache_info->source_job_id}};
   const std::string self = "/v1/jobs/" + v.id;
   o["links"] = json::object{{"self", self},
                             {"result", self + "/result"},
@@ -412,6 +464,7 @@ json::object render_log(const log_line& l) {
 
 json::object render_event(const event& e) {
   json::object o{{"type", to_string(e.kind)}, {"seq", e.seq}, {"job_id", e.job_id}};
+  if (!e.batch_id.empty()) o["batch_id"] = e.batch_id;
   switch (e.kind) {
     case event_kind::transition:
       o["from"] = render_status(e.from);

@@ -42,6 +42,11 @@ namespace overseer::http {
 /// checks of the spec's own fields happen here.
 [[nodiscard]] std::vector<field_error> parse_job_spec(const boost::json::value& body, job_spec& out);
 
+/// The body of POST /v1/batches: {name, jobs: [spec...], parallel_limit
+/// (integer >= 0), fail_fast (bool)}; errors inside a job are named
+/// "jobs[2].priority".
+[[nodiscard]] std::vector<field_error> parse_batch_spec(const boost::json::value& body, batch_spec& out);
+
 /// The job view of DESIGN.md: {job_id, tool, name, status, attempt,
 /// priority, labels, params, progress {percent, current_step, total_steps,
 /// step_name, estimated_completion?}, result (when completed), error (when

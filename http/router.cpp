@@ -16,6 +16,11 @@ const std::vector<route>& routes() {
     {"GET", "/v1/tools", route_id::list_tools},
     {"GET", "/v1/health", route_id::health},
     {"GET", "/v1/stream", route_id::stream},
+    {"POST", "/v1/batches", route_id::submit_batch},
+    {"GET", "/v1/batches/{id}", route_id::get_batch},
+    {"DELETE", "/v1/batches/{id}", route_id::cancel_batch},
+    {"GET", "/v1/cache/stats", route_id::cache_stats},
+    {"DELETE", "/v1/cache", route_id::clear_cache},
   };
   return table;
 }

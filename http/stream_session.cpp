@@ -108,21 +108,24 @@ void stream_session::handle_message(const json::value& v) {
   const bool all = m.contains("all") && m.at("all").is_bool() && m.at("all").as_bool();
   if (!job_id && !batch_id && !all)
     return send_error("say what to " + name + " to: \"job_id\", \"batch_id\" or \"all\": true");
-  if (batch_id) return send_error("no batch " + *batch_id);
 
   if (name == "unsubscribe") {
     subs_.remove_if([&](const sub& s) {
-      return job_id ? (s.what == sub::kind::job && s.job_id == *job_id) : s.what == sub::kind::all;
+      if (job_id) return s.what == sub::kind::job && s.job_id == *job_id;
+      if (batch_id) return s.what == sub::kind::batch && s.job_id == *batch_id;
+      return s.what == sub::kind::all;
     });
     json::object ack{{"type", "unsubscribed"}};
     if (job_id) ack["job_id"] = *job_id;
+    else if (batch_id) ack["batch_id"] = *batch_id;
     else ack["all"] = true;
     return send(std::move(ack));
   }
 
   sub s;
-  s.what = job_id ? sub::kind::job : sub::kind::all;
+  s.what = job_id ? sub::kind::job : batch_id ? sub::kind::batch : sub::kind::all;
   if (job_id) s.job_id = *job_id;
+  if (batch_id) s.job_id = *batch_id;  // the batch id, for a batch subscription
   if (auto l = m.if_contains("logs")) {
     if (!l->is_bool()) return send_error("\"logs\" must be true or false");
     s.logs = l->as_bool();
@@ -158,6 +161,12 @@ void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
     ack["job_id"] = s.job_id;
     ack["snapshot"] = render_view(*view);
     labels_of_[s.job_id] = view->labels;
+  } else if (s.what == sub::kind::batch) {
+    seq = ctx_.eng.last_seq();
+    auto batch = ctx_.eng.get_batch(s.job_id);
+    if (!batch) return send_error("no batch " + s.job_id);
+    ack["batch_id"] = s.job_id;
+    ack["batch_status"] = batch->status;
   } else {
     seq = ctx_.eng.last_seq();
     ack["all"] = true;
@@ -220,6 +229,7 @@ void stream_session::replay(std::uint64_t sub_id) {
 bool stream_session::matches(const sub& s, const event& e) {
   if (e.kind == event_kind::log && !s.logs) return false;
   if (s.what == sub::kind::job) return e.job_id == s.job_id;
+  if (s.what == sub::kind::batch) return e.batch_id == s.job_id;
   if (!s.tool.empty() && e.tool != s.tool) return false;
   if (s.labels.empty()) return true;
   auto it = labels_of_.find(e.job_id);

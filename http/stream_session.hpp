@@ -37,8 +37,8 @@ public:
 
 private:
   struct sub {
-    enum class kind { job, all } what = kind::all;
-    std::string job_id;
+    enum class kind { job, batch, all } what = kind::all;
+    std::string job_id;  ///< the job, or the batch for a batch subscription
     bool logs = false;
     std::string tool;                           ///< "all" filter
     std::map<std::string, std::string> labels;  ///< "all" filter

@@ -36,6 +36,9 @@ void append_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string batch_prefix(std::string_view batch_id);
 /// index: "idem:<key>" -> the job id that owns an idempotency key.
 [[nodiscard]] std::string idempotency(std::string_view key);
+/// index: "proc:<job id>" -> "PGID START": an external process group that
+/// may still be alive, from record_process until the tool returns.
+inline constexpr std::string_view process_prefix = "proc:";
 /// The end of a job's history or logs range: id followed by 0xff bytes.
 [[nodiscard]] std::string job_range_end(std::string_view job_id);
 /// The job id at the end of an index entry.

@@ -215,6 +215,13 @@ void store::for_each_cache(const std::function<void(std::string_view, const cach
   }
 }
 
+void store::for_each_index(std::string_view prefix,
+                           const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    fn(it->key().ToStringView(), it->value().ToStringView());
+}
+
 std::optional<std::string> store::index_value(std::string_view key) const {
   std::string v;
   if (!db_->Get({}, handle(family::index), key, &v).ok()) return std::nullopt;

@@ -67,6 +67,9 @@ public:
   [[nodiscard]] std::optional<cache_entry> get_cache(std::string_view key) const;
   /// Calls `fn(key, entry)` for every readable cache entry.
   void for_each_cache(const std::function<void(std::string_view, const cache_entry&)>& fn) const;
+  /// Calls `fn(key, value)` for every index entry under `prefix`.
+  void for_each_index(std::string_view prefix,
+                      const std::function<void(std::string_view, std::string_view)>& fn) const;
   /// The value of an index entry (e.g. keys::idempotency), if present.
   [[nodiscard]] std::optional<std::string> index_value(std::string_view key) const;
   /// Events with seq > `after`, oldest first, at most `max`.

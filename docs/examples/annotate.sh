@@ -26,8 +26,8 @@ fi
 
 # Cancel and timeout send SIGTERM to the whole process group, then SIGKILL
 # after kill_grace_s: stop at once, the checkpoint already holds the work.
-step=$done_chunks
-trap 'echo "stopped during chunk $((step + 1))" >&2; exit 143' TERM
+step=$(( done_chunks + 1 ))
+trap 'echo "stopped during chunk $step" >&2; exit 143' TERM
 
 sequences=$(grep -c '^>' "$fasta" || true)
 echo "annotating $sequences sequences of $fasta in $chunks chunks"

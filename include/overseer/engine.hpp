@@ -119,6 +119,9 @@ struct submit_result {
   std::vector<field_error> errors;
   std::size_t position_in_queue = 0;  ///< jobs ahead of it when it was queued
   bool existing = false;  ///< an idempotent repeat: job_id names the earlier job
+  /// The job's status when answered: pending, completed for a cache hit, or
+  /// the earlier job's for an idempotent repeat (empty if not known).
+  std::optional<job_status> status;
 };
 
 /// The answer to cancel and retry.

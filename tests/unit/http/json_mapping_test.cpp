@@ -272,7 +272,7 @@ TEST_CASE("the view of a completed job has its result, duration and expiry", "[j
     "completed_at": "2026-11-24T05:43:03.623Z", "duration_ms": 2500,
     "retry": {"max_attempts": 1, "initial_backoff_ms": 1000, "max_backoff_ms": 60000,
               "multiplier": 2.0, "retry_on_timeout": false},
-    "ttl_hours": 24, "expires_at": "2026-11-25T05:43:03.623Z",
+    "ttl_hours": 24, "expires_at": "2026-11-25T05:43:03.623Z", "use_cache": false,
     "links": {"self": "/v1/jobs/job_01", "result": "/v1/jobs/job_01/result",
               "logs": "/v1/jobs/job_01/logs", "history": "/v1/jobs/job_01/history"}})");
   CHECK(to_json_text(o) == to_json_text(expected));
