@@ -21,11 +21,19 @@ public:
     events_.push_back(e);
     cv_.notify_all();
   }
-  /// Waits up to `limit` for `pred(events)`; returns whether it held.
+  /// Waits up to `limit` for `pred(events)`; returns whether it held. The
+  /// predicate is checked on every event, and every 20 ms for conditions
+  /// that no event announces.
   bool wait_for(const std::function<bool(const std::vector<event>&)>& pred,
                 std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     std::unique_lock lock{mutex_};
-    return cv_.wait_for(lock, limit, [&] { return pred(events_); });
+    while (!pred(events_)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      cv_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(20)));
+    }
+    return true;
   }
   std::vector<event> snapshot() const {
     std::lock_guard lock{mutex_};
