@@ -446,7 +446,10 @@ void answer_claimed(submit_job& m, const std::string& owner, std::uint64_t owner
 void recover(self_ptr self, recover_jobs& m) {
   auto& st = self->state;
   const auto now = clock::now();
-  for (auto& b : m.batches) st.batches[b.id] = batch_state{std::move(b), 0, {}, 0};
+  for (auto& b : m.batches) {
+    const auto id = b.id;  // the assignment's right side (the move) is evaluated first
+    st.batches[id] = batch_state{std::move(b), 0, {}, 0};
+  }
   std::vector<std::string> pending;
   for (auto& r : m.jobs) {
     auto rec = std::make_shared<job_record>(std::move(r));
