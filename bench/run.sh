@@ -46,7 +46,7 @@ t1=$(date +%s)
   echo "Commands:"
   echo
   echo '```'
-  echo "${configure[*]}"
+  printf "%q " "${configure[@]}" | sed "s/ $//"; echo
   echo "cmake --build build-bench -j2 --target overseer_bench overseerd"
   echo "${bench_cmd[*]}" | sed "s|$root/||g"
   echo "${peers_cmd[*]}" | sed "s|$root/||g"

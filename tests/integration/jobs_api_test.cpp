@@ -191,10 +191,25 @@ TEST_CASE("keep-alive and pipelined requests are answered in order", "[http][kee
   CHECK(second.body.find("\"tools\"") != std::string::npos);
 }
 
-TEST_CASE("SIGTERM stops the daemon cleanly with status 0", "[http][daemon]") {
+TEST_CASE("SIGTERM stops the daemon cleanly with status 0 and running jobs resume at the next start",
+          "[http][daemon]") {
   temp_dir dir;
+  std::string id;
+  {
+    overseerd_process d{dir.path() / "data"};
+    http_client c{d.port()};
+    id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30,"steps":30}})"));
+    await_status(c, id, "running");
+    CHECK(d.stop() == 0);
+  }
   overseerd_process d{dir.path() / "data"};
   http_client c{d.port()};
-  submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30}})"));
-  CHECK(d.stop() == 0);
+  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  auto ts = c.get("/v1/jobs/" + id + "/history").json().at("transitions").as_array();
+  bool interrupted = false;
+  for (auto& t : ts) {
+    CHECK(str(t, "to") != "failed");
+    if (str(t, "reason") == "interrupted") interrupted = true;
+  }
+  CHECK(interrupted);
 }
