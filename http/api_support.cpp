@@ -4,6 +4,7 @@
 
 #include "http/json_mapping.hpp"
 #include "http/problem.hpp"
+#include "tools/did_you_mean.hpp"
 
 namespace overseer::http {
 
@@ -24,36 +25,14 @@ response problem_response(unsigned status, std::string detail, unsigned version,
   return res;
 }
 
-namespace {
-
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 std::vector<field_error> check_query_keys(const query_map& q,
                                           std::initializer_list<std::string_view> allowed) {
   std::vector<field_error> errors;
   for (const auto& [key, value] : q) {
     bool ok = false;
-    std::string_view nearest;
-    std::size_t best = 4;
-    for (auto a : allowed) {
+    for (auto a : allowed)
       if (a.ends_with('.') ? (key.starts_with(a) && key.size() > a.size()) : key == a) ok = true;
-      if (auto d = distance(key, a); d < best) best = d, nearest = a;
-    }
+    const auto nearest = tools::nearest_name(key, allowed);
     if (!ok)
       errors.push_back({key, "unknown query parameter \"" + key + "\"" +
                                (nearest.empty() ? "" : "; did you mean \"" + std::string{nearest} + "\"?")});

@@ -1,5 +1,7 @@
 #include "http/json_mapping.hpp"
 
+#include "tools/did_you_mean.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -82,33 +84,9 @@ std::size_t length(std::string_view s) {
     std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 template <std::size_t N>
 std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
-  std::string best;
-  // Within 3 edits, and fewer edits than the name has letters: "id" is not a
-  // typo of "name" just because both are short.
-  std::size_t best_distance = 4;
-  for (std::string_view k : known) {
-    if (auto d = levenshtein(name, k); d < best_distance && d < name.size()) {
-      best = std::string(k);
-      best_distance = d;
-    }
-  }
+  auto best = tools::nearest_name(name, known);
   return "unknown field " + quote(name) + (best.empty() ? "" : "; did you mean " + quote(best) + "?");
 }
 

@@ -1,5 +1,7 @@
 #include "tools/param_schema.hpp"
 
+#include "tools/did_you_mean.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -56,32 +58,10 @@ bool same_value(const boost::json::value& a, const boost::json::value& b) {
   return a == b;
 }
 
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The nearest candidate, if it is close enough to be a plausible typo.
 template <class Names>
 std::string suggestion(std::string_view name, const Names& candidates) {
-  std::string best;
-  std::size_t best_distance = 4;
-  for (std::string_view c : candidates) {
-    if (auto d = levenshtein(name, c); d < best_distance && d < name.size()) {
-      best = std::string(c);
-      best_distance = d;
-    }
-  }
+  auto best = nearest_name(name, candidates);
   return best.empty() ? std::string{} : "; did you mean " + quote(best) + "?";
 }
 

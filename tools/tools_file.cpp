@@ -1,5 +1,7 @@
 #include "tools/tools_file.hpp"
 
+#include "tools/did_you_mean.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -33,19 +35,6 @@ std::string render(const value& v) {
   return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      diagonal =
-          std::exchange(row[j], std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])}));
-  }
-  return row[b.size()];
-}
-
 // Reads one JSON object's fields, recording what is wrong with each.
 struct reader {
   std::vector<field_error>& errors;
@@ -61,16 +50,9 @@ struct reader {
   void only(const object& o, const std::array<std::string_view, N>& known, const std::string& prefix) {
     for (const auto& kv : o) {
       if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
-      std::string_view best;
-      std::size_t best_distance = 4;
-      for (auto k : known) {
-        if (auto d = edit_distance(kv.key(), k); d < best_distance && d < kv.key().size()) {
-          best = k;
-          best_distance = d;
-        }
-      }
+      const auto best = nearest_name(kv.key(), known);
       fail(prefix + std::string(kv.key()),
-           best.empty() ? "unknown field" : "unknown field; did you mean \"" + std::string(best) + "\"?");
+           best.empty() ? "unknown field" : "unknown field; did you mean \"" + best + "\"?");
     }
   }
 
