@@ -180,7 +180,10 @@ struct engine::impl {
     if (spec.delay) rec.run_at = rec.created_at + *spec.delay;
     rec.use_cache = spec.use_cache;
     if (spec.use_cache) rec.cache_key = actors::cache_key(rec.tool, rec.tool_version, params);
-    rec.spec_hash = actors::spec_fingerprint(spec);
+    // With defaults filled in: spelling out a default is the same request.
+    job_spec as_run = spec;
+    as_run.params = params;
+    rec.spec_hash = actors::spec_fingerprint(as_run);
     return out;
   }
 
@@ -249,7 +252,14 @@ void engine::start() {
   }
   d.scheduler = actors::spawn_scheduler(
     *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts});
-  caf::anon_send(d.scheduler, std::move(recovered));
+  // start() returns once recovery is durable: whoever reads next sees the
+  // interrupted jobs re-queued, not as they were at the crash.
+  await<bool>(
+    [&](auto cb) {
+      recovered.done = std::move(cb);
+      caf::anon_send(d.scheduler, std::move(recovered));
+    },
+    false);
   d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config);
   d.started = true;
 }
@@ -544,6 +554,12 @@ cache_stats engine::cache_statistics() const {
 }
 
 std::size_t engine::clear_cache(const cache_filter& f) {
+  auto n = await<std::optional<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); }, std::nullopt);
+  if (!n) throw error{errc::store_failure, "the store could not clear the cache"};
+  return *n;
+}
+
+void engine::clear_cache_async(const cache_filter& f, std::function<void(std::optional<std::size_t>)> done) {
   impl_->require_started();
   persistence::job_write w;
   impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
@@ -557,10 +573,10 @@ std::size_t engine::clear_cache(const cache_filter& f) {
     w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::cache, std::string{key}, {}});
   });
   const auto n = w.ops.size();
-  if (n == 0) return 0;
-  const bool ok = await<bool>([&](auto cb) { impl_->writer->write({std::move(w)}, std::move(cb)); }, false);
-  if (!ok) throw error{errc::store_failure, "the store could not clear the cache"};
-  return n;
+  if (n == 0) return done(std::size_t{0});
+  impl_->writer->write({std::move(w)}, [n, done = std::move(done)](bool ok) {
+    done(ok ? std::optional<std::size_t>{n} : std::nullopt);
+  });
 }
 
 std::size_t engine::run_retention() {

@@ -70,6 +70,7 @@ void janitor::loop() {
 }
 
 std::size_t janitor::run_once() {
+  std::lock_guard one_at_a_time{pass_};
   const auto now = clock::now();
   expire_jobs batch;
   std::size_t deleted = 0;

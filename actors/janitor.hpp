@@ -39,7 +39,8 @@ private:
   persistence::group_commit& writer_;
   caf::actor scheduler_;
   engine_config cfg_;
-  std::mutex mutex_;  // one pass at a time; guards stopping_
+  std::mutex mutex_;  // guards stopping_
+  std::mutex pass_;   // one pass at a time (the timer's or run_retention's)
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;

@@ -113,6 +113,7 @@ struct retry_loaded {
   std::string job_id;
   std::optional<persistence::job_record> record;
   change_reply reply;
+  std::optional<persistence::batch_record> batch;  ///< the job's batch, if it has one
 };
 
 /// Unfinished jobs found in the store at start, oldest first.
@@ -121,6 +122,8 @@ struct recover_jobs {
   std::vector<persistence::batch_record> batches;  ///< of the unfinished jobs
   /// Status of every dependency of an unfinished job that is itself finished.
   std::map<std::string, job_status> finished_deps;
+  /// Called once the recovery's own writes (interrupted, ...) are durable.
+  std::function<void(bool)> done;
 };
 
 struct attempt_finished {

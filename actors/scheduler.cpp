@@ -57,7 +57,6 @@ struct key_claim {
   std::vector<submit_job> waiters;
   std::string owner;      ///< the job that owns the key, once known
   std::uint64_t hash = 0;
-  bool durable = false;
 };
 
 }  // namespace
@@ -548,6 +547,7 @@ caf::behavior running_behavior(self_ptr self) {
   return {
     [=](recover_jobs& m) {
       recover(self, m);
+      if (m.done) after(self->state, std::move(m.done));
       dispatch(self);
       flush(self);
     },
@@ -561,8 +561,6 @@ caf::behavior running_behavior(self_ptr self) {
       // Submits with the same key are answered in order, against the one
       // job that owns it: look the key up behind our writes, once.
       auto [it, fresh] = st.keys.try_emplace(key);
-      if (!fresh && !it->second.owner.empty() && it->second.durable)
-        return answer_claimed(m, it->second.owner, it->second.hash, std::nullopt);
       it->second.waiters.push_back(std::move(m));
       if (!fresh) return;
       caf::actor me = caf::actor_cast<caf::actor>(self);
@@ -590,10 +588,18 @@ caf::behavior running_behavior(self_ptr self) {
       create_job(self, std::move(waiters.front()));
       after(st, [self, key = m.key, rest = std::vector<submit_job>(std::make_move_iterator(waiters.begin() + 1),
                                                                    std::make_move_iterator(waiters.end()))](
-                  bool) mutable {
+                  bool ok) mutable {
         auto& st = self->state;
         auto c = st.keys.find(key);
         if (c == st.keys.end()) return;
+        if (!ok) {
+          // The owner never became durable: nobody may be told it exists.
+          const submit_result failed{errc::store_failure, {}, "the store could not make the job durable", {}, 0, false};
+          for (auto& w : rest) w.reply(failed);
+          for (auto& w : c->second.waiters) w.reply(failed);
+          st.keys.erase(c);
+          return;
+        }
         std::optional<job_status> status;
         if (auto a = st.active.find(c->second.owner); a != st.active.end()) status = a->second.record->status;
         for (auto& w : rest) answer_claimed(w, c->second.owner, c->second.hash, status);
@@ -717,7 +723,9 @@ caf::behavior running_behavior(self_ptr self) {
       }
       caf::actor me = caf::actor_cast<caf::actor>(self);
       st.deps.writer->read([me, store = st.deps.store, id = m.job_id, reply = std::move(m.reply)] {
-        caf::anon_send(me, retry_loaded{id, store->get_job(id), reply});
+        retry_loaded loaded{id, store->get_job(id), reply, std::nullopt};
+        if (loaded.record && !loaded.record->batch_id.empty()) loaded.batch = store->get_batch(loaded.record->batch_id);
+        caf::anon_send(me, std::move(loaded));
       });
     },
     [=](retry_loaded& m) {
@@ -738,6 +746,11 @@ caf::behavior running_behavior(self_ptr self) {
       rec->started_at.reset();
       rec->depends_on.clear();  // an explicit retry runs now, whatever its dependencies did
       auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
+      // Back in its batch: counted as unfinished, subject to its limit again.
+      if (!rec->batch_id.empty()) {
+        if (auto b = st.batches.find(rec->batch_id); b != st.batches.end()) ++b->second.unfinished;
+        else if (m.batch) st.batches[rec->batch_id] = batch_state{std::move(*m.batch), 0, {}, 1};
+      }
       change_status(st, job, job_status::pending, "retried by client");
       auto snapshot = std::make_shared<job_record>(*rec);
       after(st, [self, snapshot, reply = std::move(m.reply)](bool ok) {

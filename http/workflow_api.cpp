@@ -71,6 +71,8 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
       return ok(200, render_batch(*b));
     }
     case route_id::cancel_batch: {
+      if (auto errors = check_query_keys(c.query, {}); !errors.empty())
+        return problem(400, "this endpoint takes no query parameters", errors);
       if (!ctx.eng.get_batch(id)) return problem(404, "no batch " + id);
       ctx.eng.cancel_batch_async(id, [respond, version, keep_alive, &ctx, id](change_result r) {
         if (r.code != errc::ok) return respond(problem_response(status_of(r.code), r.message, version, keep_alive));
@@ -103,7 +105,11 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
       if (auto t = c.query.find("tool"); t != c.query.end()) f.tool = t->second;
       for (const auto& [key, value] : c.query)
         if (key.starts_with("label.")) f.labels[key.substr(6)] = value;
-      return ok(200, json::object{{"cleared_results", ctx.eng.clear_cache(f)}});
+      ctx.eng.clear_cache_async(f, [respond, version, keep_alive](std::optional<std::size_t> n) {
+        if (!n) return respond(problem_response(503, "the store could not clear the cache", version, keep_alive));
+        respond(json_response(200, json::object{{"cleared_results", *n}}, version, keep_alive));
+      });
+      return;
     }
     default:
       return problem(404, "no such resource");

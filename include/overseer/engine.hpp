@@ -209,6 +209,9 @@ public:
   [[nodiscard]] cache_stats cache_statistics() const;
   /// Removes matching cache entries (the jobs stay); returns how many.
   std::size_t clear_cache(const cache_filter& f);
+  /// Asynchronous clear: `done` gets the count once durable, or nullopt if
+  /// the store failed.
+  void clear_cache_async(const cache_filter& f, std::function<void(std::optional<std::size_t>)> done);
 
   /// Runs one retention pass now (the janitor also runs every
   /// retention_interval): deletes terminal jobs past their ttl with every row

@@ -252,6 +252,11 @@ TEST_CASE("an idempotency key returns the same job for the same spec and conflic
   CHECK(r2.job_id == r1.job_id);
   auto r3 = f.eng->try_submit({.tool = "noop", .priority = 9, .idempotency_key = "k1"});
   CHECK(r3.code == errc::conflict);
+  // Spelling out a default is the same request.
+  auto d1 = f.eng->try_submit({.tool = "sleep", .params = {{"seconds", 0}}, .idempotency_key = "k3"});
+  auto d2 = f.eng->try_submit({.tool = "sleep", .params = {{"seconds", 0}, {"steps", 4}}, .idempotency_key = "k3"});
+  CHECK(d2.existing);
+  CHECK(d2.job_id == d1.job_id);
   // Concurrent repeats: exactly one job.
   std::vector<std::thread> threads;
   std::mutex m;
@@ -264,7 +269,7 @@ TEST_CASE("an idempotency key returns the same job for the same spec and conflic
     });
   for (auto& t : threads) t.join();
   CHECK(ids.size() == 1);
-  CHECK(f.eng->list({}).total_count == 2);
+  CHECK(f.eng->list({}).total_count == 3);
 }
 
 TEST_CASE("retention deletes every row of an expired job and nothing else", "[workflow][retention]") {
