@@ -17,9 +17,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "support/engine_fixture.hpp"
+#include "support/child_process.hpp"
 #include "tools/exec_tool.hpp"
-
-extern char** environ;
 
 using namespace std::chrono_literals;
 using namespace overseer;
@@ -69,34 +68,18 @@ struct child_report {
 /// Runs the exec child until it reports the job and the script's ids, then
 /// kills it with SIGKILL.
 child_report run_and_kill(const std::filesystem::path& data, const std::filesystem::path& tools_file) {
-  int out[2];
-  REQUIRE(::pipe(out) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::string exe = OVERSEER_TEST_BIN_DIR "/overseer_exec_child", d = data.string(), t = tools_file.string();
-  char* argv[] = {exe.data(), d.data(), t.data(), nullptr};
-  pid_t pid = 0;
-  REQUIRE(::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-
+  test::child_process child{
+    {OVERSEER_TEST_BIN_DIR "/overseer_exec_child", data.string(), tools_file.string()}};
   child_report report;
-  FILE* in = ::fdopen(out[0], "r");
-  char line[256];
-  while ((report.job_id.empty() || report.grandchild == 0) && std::fgets(line, sizeof line, in)) {
+  std::string line;
+  while ((report.job_id.empty() || report.grandchild == 0) && child.read_line(line)) {
     std::istringstream words{line};
     std::string word;
     words >> word;
     if (word == "accepted") words >> report.job_id;
     if (word == "ready") words >> report.leader >> report.grandchild;
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::fclose(in);
-  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(child.kill9());
   return report;
 }
 

@@ -1,19 +1,13 @@
 // kill -9 in the middle of a batch and of a dependency chain: after the
 // restart the batch finishes within its parallel limit and the chain runs
 // in order.
-#include <csignal>
-#include <cstdio>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "overseer/engine.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
-
-extern char** environ;
 
 using namespace std::chrono_literals;
 using namespace overseer;
@@ -21,35 +15,22 @@ using namespace overseer;
 TEST_CASE("after kill -9 a batch keeps its limit and a dependency chain its order", "[recovery][workflow]") {
   test::temp_dir dir;
   const auto data = dir.path() / "data";
-  int out[2];
-  REQUIRE(::pipe(out) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::string exe = OVERSEER_TEST_BIN_DIR "/overseer_workflow_child", arg = data.string();
-  char* argv[] = {exe.data(), arg.data(), nullptr};
-  pid_t pid = 0;
-  REQUIRE(::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  FILE* in = ::fdopen(out[0], "r");
   std::string batch_id, a, b, c;
-  char line[512];
-  bool ready = false;
-  while (!ready && std::fgets(line, sizeof line, in)) {
-    std::istringstream words{line};
-    std::string word;
-    words >> word;
-    if (word == "batch") words >> batch_id;
-    else if (word == "chain") words >> a >> b >> c;
-    else if (word == "ready") ready = true;
+  {
+    test::child_process child{{OVERSEER_TEST_BIN_DIR "/overseer_workflow_child", data.string()}};
+    std::string line;
+    bool ready = false;
+    while (!ready && child.read_line(line)) {
+      std::istringstream words{line};
+      std::string word;
+      words >> word;
+      if (word == "batch") words >> batch_id;
+      else if (word == "chain") words >> a >> b >> c;
+      else if (word == "ready") ready = true;
+    }
+    REQUIRE(ready);
+    REQUIRE(child.kill9());
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  std::fclose(in);
-  REQUIRE(ready);
 
   engine e{{.data_dir = data, .max_concurrent = 4}};
   e.start();

@@ -183,23 +183,23 @@ TEST_CASE("a timed-out attempt is retried when the policy allows it", "[engine][
 
 TEST_CASE("cancellation works in every non-terminal state and wins over results", "[engine][cancel]") {
   gate_tool gate;  // declared first: the engine's threads use it until it stops
-  std::atomic<bool> stubborn_seen_stop{false};
+  std::atomic<bool> defiant_seen_stop{false};
   engine_fixture f{{.max_concurrent = 1}};
   f.eng->tools().add(gate_def("gate"), gate.body());
-  f.eng->tools().add({.name = "stubborn"}, [&](job_context& ctx) -> tool_result {
+  f.eng->tools().add({.name = "defiant"}, [&](job_context& ctx) -> tool_result {
     while (!ctx.stop_requested()) ctx.sleep_for(5ms);
-    stubborn_seen_stop = true;
+    defiant_seen_stop = true;
     return boost::json::object{{"late", true}};  // a result after cancel: must be dropped
   });
   f.start();
 
   SECTION("running") {
-    auto id = f.eng->submit({.tool = "stubborn"});
+    auto id = f.eng->submit({.tool = "defiant"});
     REQUIRE(f.events.wait_for(reached(id, job_status::running)));
     auto r = f.eng->cancel(id);
     REQUIRE(r.code == errc::ok);
     CHECK(r.view->status == job_status::cancelled);
-    REQUIRE(f.events.wait_for([&](auto&) { return stubborn_seen_stop.load(); }));
+    REQUIRE(f.events.wait_for([&](auto&) { return defiant_seen_stop.load(); }));
     // Another job runs to completion after it: the late result was processed by now.
     auto after = f.eng->submit({.tool = "noop"});
     REQUIRE(f.eng->wait(after, 20s));

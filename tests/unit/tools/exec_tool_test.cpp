@@ -259,13 +259,13 @@ exit 1)sh",
 TEST_CASE("cancelling a job kills its whole process tree, SIGKILL after the grace period", "[exec]") {
   exec_fixture x;
   // Ignoring SIGTERM (children inherit it) forces the SIGKILL path.
-  x.tool("stubborn", R"sh(
+  x.tool("defiant", R"sh(
 trap '' TERM
 sleep 1000 &
 echo "pids $$ $!"
 while :; do sleep 0.05; done)sh");
   x.start();
-  auto id = x.f.eng->submit({.tool = "stubborn"});
+  auto id = x.f.eng->submit({.tool = "defiant"});
   std::istringstream pids{x.wait_for_log(id, "pids ")};
   int leader = 0, grandchild = 0;
   pids >> leader >> grandchild;

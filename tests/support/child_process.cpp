@@ -1,0 +1,58 @@
+#include "support/child_process.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <spawn.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace overseer::test {
+
+child_process::child_process(std::vector<std::string> argv) {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    throw std::runtime_error("cannot start " + argv[0]);
+  }
+  pid_ = pid;
+  out_ = ::fdopen(out[0], "r");
+}
+
+child_process::~child_process() {
+  kill9();
+  if (out_) std::fclose(static_cast<FILE*>(out_));
+}
+
+bool child_process::read_line(std::string& line) {
+  char buf[1024];
+  if (!std::fgets(buf, sizeof buf, static_cast<FILE*>(out_))) return false;
+  line = buf;
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  return true;
+}
+
+bool child_process::kill9() {
+  if (pid_ <= 0) return false;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+}  // namespace overseer::test
