@@ -4,7 +4,6 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "overseer/errc.hpp"
@@ -38,15 +37,6 @@ store::store(const options& opts) : sync_(opts.sync) {
     rocksdb::ColumnFamilyOptions cf;
     const std::string_view n{name};
     if (n == "results") cf.compression = rocksdb::kLZ4Compression;
-    // Keys that arrive in order (time-ordered job ids, sequence numbers, a
-    // job's rows by seq): a per-prefix insert hint turns each memtable insert
-    // from a skip-list descent into a few comparisons.
-    if (n == "jobs" || n == "results")
-      cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
-    else if (n == "events")
-      cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
-    else if (n == "history" || n == "logs")
-      cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(30));
     descriptors.emplace_back(name, cf);
   }
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
