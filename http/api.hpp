@@ -30,9 +30,12 @@ using responder = std::function<void(response)>;
 /// Decoded query parameters; a repeated key keeps its first value.
 using query_map = std::map<std::string, std::string, std::less<>>;
 
+class stream_hub;
+
 struct api_context {
   engine& eng;
   const server_config& config;
+  stream_hub& hub;
 };
 
 /// A handled request: its route, path parameters and query.

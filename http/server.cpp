@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "http/listener.hpp"
+#include "http/stream_hub.hpp"
 
 namespace overseer::http {
 
@@ -39,7 +40,8 @@ net::ip::tcp::endpoint parse_listen(const std::string& listen) {
 struct server::impl {
   engine& eng;
   server_config config;
-  api_context ctx{eng, config};
+  stream_hub hub{eng};
+  api_context ctx{eng, config, hub};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -77,6 +79,7 @@ std::string server::url() const {
 void server::stop() {
   auto& d = *impl_;
   if (d.threads.empty()) return;
+  d.hub.stop();  // no more posts to sessions once the I/O threads stop
   d.accept->stop();
   d.ioc.stop();
   for (auto& t : d.threads) t.join();

@@ -8,6 +8,7 @@
 
 #include "actors/job_id.hpp"
 #include "http/json_mapping.hpp"
+#include "http/stream_hub.hpp"
 
 namespace overseer::http {
 
@@ -41,11 +42,7 @@ void stream_session::run(request upgrade) {
 
 void stream_session::on_accept(std::string target, beast::error_code ec) {
   if (ec) return;
-  std::weak_ptr<stream_session> weak = weak_from_this();
-  bus_ = ctx_.eng.subscribe(filter::all(), [weak](const event& e) {
-    if (auto self = weak.lock())
-      net::post(self->ws_.get_executor(), [self, e] { self->on_event(e); });
-  });
+  ctx_.hub.add(shared_from_this());
   // Initial subscriptions from the query: ?job=ID | ?all=1, &since=SEQ, &logs=1.
   if (auto url = boost::urls::parse_origin_form(target)) {
     json::object op{{"op", "subscribe"}};
@@ -75,7 +72,7 @@ void stream_session::do_read() {
 void stream_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     closed_ = true;
-    bus_.reset();
+    open_ = false;
     return;
   }
   boost::system::error_code perr;
@@ -243,19 +240,28 @@ bool stream_session::matches(const sub& s, const event& e) {
   return true;
 }
 
-void stream_session::on_event(const event& e) {
-  if (closed_) return;
-  bool deliver = false;
-  for (auto& s : subs_) {
-    if (s.replaying || e.seq <= s.last) continue;  // the replay covers it
-    if (matches(s, e)) deliver = true;
-    s.last = e.seq;
-  }
-  if (deliver) send_event(e);
+bool stream_session::deliver(std::shared_ptr<const event> e, std::shared_ptr<const std::string> text) {
+  if (!open_) return false;
+  net::post(ws_.get_executor(), [self = shared_from_this(), e = std::move(e), text = std::move(text)] {
+    self->on_event(*e, text);
+  });
+  return true;
 }
 
-void stream_session::send_event(const event& e, bool coalesce) {
-  outgoing o{to_json_text(render_event(e)), e.seq, {}, false};
+void stream_session::on_event(const event& e, const std::shared_ptr<const std::string>& text) {
+  if (closed_) return;
+  bool wanted = false;
+  for (auto& s : subs_) {
+    if (s.replaying || e.seq <= s.last) continue;  // the replay covers it
+    if (matches(s, e)) wanted = true;
+    s.last = e.seq;
+  }
+  if (wanted) send_event(e, true, text);
+}
+
+void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> text) {
+  if (!text) text = std::make_shared<const std::string>(to_json_text(render_event(e)));
+  outgoing o{std::move(text), e.seq, {}, false};
   if (e.kind == event_kind::progress && coalesce) {
     o.progress_of = e.job_id;
     // Latest wins: an older progress of this job still waiting is dropped.
@@ -272,7 +278,9 @@ void stream_session::send_event(const event& e, bool coalesce) {
   enqueue(std::move(o));
 }
 
-void stream_session::send(json::object msg) { enqueue({to_json_text(msg), 0, {}, false}); }
+void stream_session::send(json::object msg) {
+  enqueue({std::make_shared<const std::string>(to_json_text(msg)), 0, {}, false});
+}
 
 void stream_session::enqueue(outgoing o) {
   if (closed_) return;
@@ -289,7 +297,7 @@ void stream_session::close_behind() {
   for (const auto& s : subs_)
     if (s.replaying) resume = std::min(resume, s.last);
   closed_ = true;
-  bus_.reset();
+  open_ = false;
   close_reason_ = websocket::close_reason{websocket::close_code::try_again_later,
                                           "too far behind; resume with since=" + std::to_string(resume)};
   if (!writing_) do_close();  // else on_write closes: one write at a time
@@ -308,7 +316,7 @@ void stream_session::do_write() {
   if (writing_ || queue_.empty() || closed_) return;
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(net::buffer(queue_.front().text),
+  ws_.async_write(net::buffer(*queue_.front().text),
                   beast::bind_front_handler(&stream_session::on_write, shared_from_this()));
 }
 
@@ -316,7 +324,7 @@ void stream_session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   if (ec || closed_) {
     closed_ = true;
-    bus_.reset();
+    open_ = false;
     if (!ec && close_reason_) do_close();
     return;
   }

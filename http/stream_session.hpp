@@ -12,6 +12,7 @@
 // grows past the limit is closed with the seq to resume from.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <list>
 #include <map>
@@ -34,6 +35,9 @@ class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
   stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx);
   void run(request upgrade);
+  /// From the hub, on its thread: a committed event and its JSON text.
+  /// Returns false once the session is closed.
+  bool deliver(std::shared_ptr<const event> e, std::shared_ptr<const std::string> text);
 
 private:
   struct sub {
@@ -48,7 +52,7 @@ private:
     std::uint64_t id = 0;    ///< replays find their subscription by this
   };
   struct outgoing {
-    std::string text;
+    std::shared_ptr<const std::string> text;
     std::uint64_t seq = 0;  ///< 0 for acks and errors
     std::string progress_of;  ///< job id, for a progress message
     bool dropped = false;     ///< superseded by a newer progress
@@ -61,10 +65,11 @@ private:
   void subscribe(sub s, std::optional<std::uint64_t> since);
   void replay(std::uint64_t sub_id);
   sub* find_sub(std::uint64_t id);
-  void on_event(const event& e);
+  void on_event(const event& e, const std::shared_ptr<const std::string>& text);
   bool matches(const sub& s, const event& e);
   /// `coalesce`: a live progress may replace an older queued one of its job.
-  void send_event(const event& e, bool coalesce = true);
+  /// `text`: the event already rendered (live events are rendered once).
+  void send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> text = nullptr);
   void send(boost::json::object msg);
   void enqueue(outgoing o);
   void do_write();
@@ -78,7 +83,7 @@ private:
   boost::beast::flat_buffer buffer_;
   request upgrade_;  ///< must outlive the asynchronous accept
   api_context& ctx_;
-  overseer::subscription bus_;
+  std::atomic<bool> open_{true};  ///< read by the hub's thread
   std::list<sub> subs_;
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;

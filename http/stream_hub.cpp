@@ -1,0 +1,31 @@
+#include "http/stream_hub.hpp"
+
+#include "http/json_mapping.hpp"
+#include "http/stream_session.hpp"
+
+namespace overseer::http {
+
+stream_hub::stream_hub(engine& e)
+  : sub_(e.subscribe(filter::all(), [this](const event& ev) { publish(ev); })) {}
+
+stream_hub::~stream_hub() { stop(); }
+
+void stream_hub::stop() { sub_.reset(); }
+
+void stream_hub::add(const std::shared_ptr<stream_session>& session) {
+  std::lock_guard lock{mutex_};
+  sessions_.push_back(session);
+}
+
+void stream_hub::publish(const event& e) {
+  auto shared = std::make_shared<const event>(e);
+  auto text = std::make_shared<const std::string>(to_json_text(render_event(e)));
+  std::lock_guard lock{mutex_};
+  std::erase_if(sessions_, [&](const std::weak_ptr<stream_session>& weak) {
+    auto s = weak.lock();
+    if (!s || !s->deliver(shared, text)) return true;  // closed: forget it
+    return false;
+  });
+}
+
+}  // namespace overseer::http

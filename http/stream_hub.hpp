@@ -1,0 +1,37 @@
+// One engine subscription for every WebSocket client: each committed event
+// is rendered to JSON once and handed to every open stream session, instead
+// of each session subscribing, copying and rendering it on its own.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "overseer/engine.hpp"
+
+namespace overseer::http {
+
+class stream_session;
+
+class stream_hub {
+public:
+  explicit stream_hub(engine& e);
+  ~stream_hub();
+  stream_hub(const stream_hub&) = delete;
+  stream_hub& operator=(const stream_hub&) = delete;
+
+  /// From now on the session receives every event (it filters itself).
+  void add(const std::shared_ptr<stream_session>& session);
+  /// No more events: called before the I/O threads stop.
+  void stop();
+
+private:
+  void publish(const event& e);
+
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<stream_session>> sessions_;
+  subscription sub_;  // last: unsubscribed first on destruction
+};
+
+}  // namespace overseer::http
