@@ -479,7 +479,9 @@ void recover(self_ptr self, recover_jobs& m) {
     switch (rec.status) {
       case job_status::running:
         // It was running when the engine went away: a new attempt resumes
-        // from the last checkpoint.
+        // from the last checkpoint. The engine's crash is not the job's
+        // failure, so the interrupted attempt does not use up its retries.
+        rec.retry_base += 1;
         change_status(st, job, job_status::pending, "interrupted");
         pending.push_back(id);
         break;

@@ -393,3 +393,32 @@ TEST_CASE("a restarted engine keeps jobs and continues sequence numbers", "[engi
   REQUIRE(f.events.wait_for(reached(next, job_status::pending)));
   CHECK(f.events.of(next).front().seq == seq + 1);
 }
+
+TEST_CASE("an attempt interrupted by a stop does not use up the job's retries", "[engine][recovery]") {
+  std::atomic<bool> first_running{false};
+  auto flaky = [&](job_context& ctx) -> tool_result {
+    if (ctx.attempt() == 1) {  // interrupted by the engine's stop
+      first_running = true;
+      while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+      return stopped();
+    }
+    if (ctx.attempt() == 2) return failure("a real failure");
+    return boost::json::object{{"attempt", ctx.attempt()}};
+  };
+  engine_fixture f;
+  f.eng->tools().add({.name = "flaky"}, flaky);
+  f.start();
+  auto id = f.eng->submit({.tool = "flaky", .retry = retry_policy{.max_attempts = 2, .initial_backoff = 10ms}});
+  REQUIRE(f.events.wait_for([&](auto&) { return first_running.load(); }));
+  f.close();  // a clean stop: the job stays running and resumes as interrupted
+  f.open({});
+  f.eng->tools().add({.name = "flaky"}, flaky);
+  f.start();
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  // Attempt 2 failed, and one retry remained because attempt 1 was the
+  // engine's interruption, not the job's failure.
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 3);
+  require_legal_history(f.eng->history(id));
+}
