@@ -16,12 +16,16 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "support/process_probe.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/child_process.hpp"
 #include "tools/exec_tool.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer;
+
+using test::eventually_gone;
+using test::gone;
 
 namespace {
 
@@ -40,24 +44,6 @@ echo "pids $$ $!"
 wait
 )sh";
 
-/// True once `pid` is gone or a zombie (orphans are reaped by init, or not).
-bool gone(int pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
-bool eventually_gone(int pid) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!gone(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 struct child_report {
   std::string job_id;

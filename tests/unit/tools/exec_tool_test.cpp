@@ -13,6 +13,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "support/process_probe.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/fake_context.hpp"
 
@@ -21,27 +22,10 @@ using namespace overseer;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
+using test::eventually_gone;
+using test::gone;
+
 namespace {
-
-/// True once `pid` is gone or a zombie (its parent may not reap it soon:
-/// orphans go to init or a subreaper).
-bool gone(int pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
-
-bool eventually_gone(int pid, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!gone(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 /// An engine plus a temp dir of scripts and the tools file naming them.
 struct exec_fixture {
