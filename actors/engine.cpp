@@ -84,6 +84,7 @@ struct engine::impl {
   caf::actor scheduler;
   std::unique_ptr<actors::janitor> cleaner;
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<actors::attempt_pool> pool;
   std::atomic<std::uint64_t> cache_hits{0};
   std::atomic<std::uint64_t> cache_misses{0};
   std::mutex lifecycle;
@@ -250,8 +251,9 @@ void engine::start() {
     for (auto& k : reaped) w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::index, k, {}});
     await<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
   }
+  d.pool = std::make_unique<actors::attempt_pool>();
   d.scheduler = actors::spawn_scheduler(
-    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts});
+    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get()});
   // start() returns once recovery is durable: whoever reads next sees the
   // interrupted jobs re-queued, not as they were at the crash.
   await<bool>(
@@ -280,6 +282,7 @@ void engine::stop() {
     self->receive([](const caf::down_msg&) {});
   }
   d.scheduler = nullptr;
+  d.pool.reset();  // every body has returned: joins the idle threads
   d.writer->stop();
   d.bus->stop();
   d.writer.reset();

@@ -8,7 +8,7 @@ namespace {
 
 class context final : public job_context {
 public:
-  context(caf::blocking_actor* self, attempt_args& args) : self_(self), args_(args) {}
+  explicit context(attempt_args& args) : args_(args) {}
 
   const std::string& job_id() const noexcept override { return args_.job_id; }
   int attempt() const noexcept override { return args_.attempt; }
@@ -24,7 +24,7 @@ public:
     std::lock_guard lock{mutex_};
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);
-    self_->send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, std::string{message}});
+    caf::anon_send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, std::string{message}});
   }
 
   void checkpoint(std::string bytes) override {
@@ -83,7 +83,7 @@ private:
   bool until_durable(Make make) {
     auto promise = std::make_shared<std::promise<bool>>();
     auto future = promise->get_future();
-    self_->send(args_.scheduler, make([promise](bool durable) { promise->set_value(durable); }));
+    caf::anon_send(args_.scheduler, make([promise](bool durable) { promise->set_value(durable); }));
     try {
       return future.get();
     } catch (const std::future_error&) {
@@ -95,12 +95,11 @@ private:
     if (!pending_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_sent_ < args_.progress_interval) return;
-    self_->send(args_.scheduler, progress_reported{args_.job_id, args_.attempt, std::move(*pending_)});
+    caf::anon_send(args_.scheduler, progress_reported{args_.job_id, args_.attempt, std::move(*pending_)});
     pending_.reset();
     last_sent_ = now;
   }
 
-  caf::blocking_actor* self_;
   attempt_args& args_;
   mutable std::mutex mutex_;
   std::optional<overseer::progress> pending_;
@@ -110,8 +109,8 @@ private:
 
 }  // namespace
 
-void job_actor(caf::blocking_actor* self, attempt_args args) {
-  context ctx{self, args};
+void run_attempt(attempt_args& args) {
+  context ctx{args};
   auto result = [&]() -> tool_result {
     // Tool code is foreign: whatever it throws ends this attempt, not the engine.
     try {
@@ -123,7 +122,7 @@ void job_actor(caf::blocking_actor* self, attempt_args args) {
     }
   }();
   ctx.finish();
-  self->send(args.scheduler, attempt_finished{args.job_id, args.attempt, std::move(result)});
+  caf::anon_send(args.scheduler, attempt_finished{args.job_id, args.attempt, std::move(result)});
 }
 
 }  // namespace overseer::actors

@@ -1,10 +1,11 @@
-// The job actor: one per attempt, running the tool body on a thread of its
-// own (spawned detached and monitored by the scheduler), so blocking tool
-// code never runs on CAF's cooperative threads.
+// One attempt of a job: the tool body, run on a thread of the attempt pool
+// (actors/attempt_pool.hpp), so blocking tool code never runs on CAF's
+// cooperative threads. The scheduler supervises it: it counts the attempt
+// live from start_attempt until the attempt_exited its pool task sends last.
 //
 // It relays progress (coalesced: latest wins, at most one per interval, the
 // last always sent), log lines and checkpoints to the scheduler, reports the
-// result as attempt_finished, and exits. A body that throws is a failed
+// result as attempt_finished, and returns. A body that throws is a failed
 // attempt carrying the exception's message. The scheduler decides what any
 // of it means: a message from an attempt that is no longer current is
 // dropped there.
@@ -34,6 +35,7 @@ struct attempt_args {
   std::filesystem::path workdir;  ///< created on first use
 };
 
-void job_actor(caf::blocking_actor* self, attempt_args args);
+/// Runs the tool body; every report goes to args.scheduler. Never throws.
+void run_attempt(attempt_args& args);
 
 }  // namespace overseer::actors

@@ -132,6 +132,12 @@ struct attempt_finished {
   std::optional<tool_result> result;  // optional: CAF needs a default constructor
 };
 
+/// Sent last by an attempt's pool task, after attempt_finished: the tool body
+/// has returned and its thread is free. Releases the concurrency slot.
+struct attempt_exited {
+  std::uint64_t runner = 0;
+};
+
 struct progress_reported {
   std::string job_id;
   int attempt;
@@ -214,6 +220,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::get_stats))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_exited))
 CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
@@ -238,3 +245,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::writes_committed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_exited)

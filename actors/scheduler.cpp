@@ -35,7 +35,8 @@ struct active_job {
   bool admitted = false;                     ///< holds one of its batch's slots
 };
 
-/// A job actor that has not exited yet (it may outlive its job's status).
+/// An attempt whose tool body has not returned yet (it may outlive its job's
+/// status: a cancelled or timed-out body keeps its slot until it returns).
 struct runner {
   std::string job_id;
   int attempt;
@@ -68,7 +69,8 @@ struct scheduler_data {
   scheduler_state queue{1};
   std::mt19937_64 rng{std::random_device{}()};
   std::unordered_map<std::string, active_job> active;
-  std::unordered_map<caf::actor_addr, runner> runners;
+  std::unordered_map<std::uint64_t, runner> runners;
+  std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
   std::unordered_set<std::string> paused;
@@ -308,12 +310,14 @@ void start_attempt(self_ptr self, const std::string& id) {
                     std::move(params.as_object()), rec.checkpoint, job.control,
                     st.deps.config.progress_interval,
                     st.deps.config.data_dir / "work" / rec.id / std::to_string(rec.attempt)};
+  const auto runner_id = ++st.next_runner;
+  st.runners.emplace(runner_id, runner{rec.id, rec.attempt, rec.tool});
   ++*st.deps.live_attempts;
-  auto live = st.deps.live_attempts;
-  auto actor = self->spawn<caf::monitored + caf::detached>(job_actor, std::move(args));
-  // Counted down when the actor is gone, wherever that is noticed.
-  actor->attach_functor([live] { --*live; });
-  st.runners.emplace(actor.address(), runner{rec.id, rec.attempt, rec.tool});
+  st.deps.pool->run([args = std::move(args), runner_id, live = st.deps.live_attempts]() mutable {
+    run_attempt(args);
+    caf::anon_send(args.scheduler, attempt_exited{runner_id});
+    --*live;
+  });
   st.queue.started(rec.tool);
   if (rec.timeout_ms > 0)
     self->delayed_send(self, std::chrono::milliseconds{rec.timeout_ms}, attempt_timed_out{rec.id, rec.attempt});
@@ -785,6 +789,29 @@ caf::behavior running_behavior(self_ptr self) {
       }
       flush(self);
     },
+    [=](attempt_exited& m) {
+      auto& st = self->state;
+      auto it = st.runners.find(m.runner);
+      if (it == st.runners.end()) return;
+      auto r = std::move(it->second);
+      st.runners.erase(it);
+      st.queue.finished(r.tool);
+      if (r.has_process) {
+        // The tool returned, so its process group is gone.
+        job_write w;
+        w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
+                              std::string{persistence::keys::process_prefix} + r.job_id, {}});
+        st.outbox.push_back(std::move(w));
+      }
+      // run_attempt reports every outcome, a throwing body included, so this
+      // is a defect of the engine: still, the job must not stay running.
+      if (!r.reported)
+        if (auto* job = running_attempt(st, r.job_id, r.attempt))
+          end_attempt(self, *job, supervision::attempt_outcome::failed, "the attempt ended without a result",
+                      std::nullopt);
+      dispatch(self);
+      flush(self);
+    },
     [=](progress_reported& m) {
       auto& st = self->state;
       auto* job = running_attempt(st, m.job_id, m.attempt);
@@ -914,31 +941,6 @@ caf::behavior scheduler(self_ptr self, scheduler_deps deps) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.queue = scheduler_state{std::max(1, st.deps.config.max_concurrent)};
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& st = self->state;
-    auto it = st.runners.find(dm.source);
-    if (it == st.runners.end()) return;
-    auto r = std::move(it->second);
-    st.runners.erase(it);
-    st.queue.finished(r.tool);
-    if (r.has_process && !st.stopping) {
-      // The tool returned, so its process group is gone.
-      job_write w;
-      w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
-                            std::string{persistence::keys::process_prefix} + r.job_id, {}});
-      st.outbox.push_back(std::move(w));
-    }
-    // Stopping: the attempt was told to stop and is recorded as interrupted
-    // at the next start, not failed now.
-    if (st.stopping) return;
-    if (!r.reported) {
-      if (auto* job = running_attempt(st, r.job_id, r.attempt))
-        end_attempt(self, *job, supervision::attempt_outcome::failed,
-                    "job actor exited without a result: " + caf::to_string(dm.reason), std::nullopt);
-    }
-    dispatch(self);
-    flush(self);
-  });
   return running_behavior(self);
 }
 

@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/attempt_pool.hpp"
 #include "overseer/engine.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/store.hpp"
@@ -24,8 +25,11 @@ struct scheduler_deps {
   persistence::store* store = nullptr;
   persistence::group_commit* writer = nullptr;
   tool_registry* tools = nullptr;
-  /// Counts live job actors, so the engine can wait for them at stop.
+  /// Counts attempts whose tool body has not returned, so the engine can
+  /// wait for them at stop.
   std::shared_ptr<std::atomic<int>> live_attempts;
+  /// Where tool bodies run.
+  attempt_pool* pool = nullptr;
 };
 
 /// Spawns the scheduler on `system`. Send it recover_jobs first, then work.

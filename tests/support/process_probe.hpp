@@ -6,7 +6,8 @@
 #include <csignal>
 #include <fstream>
 #include <string>
-#include <thread>
+
+#include "support/eventually.hpp"
 
 namespace overseer::test {
 
@@ -22,12 +23,7 @@ inline bool gone(int pid) {
 
 /// Polls gone(pid) until it holds or `limit` passes.
 inline bool eventually_gone(int pid, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!gone(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval, bounded by the deadline
-  }
-  return true;
+  return eventually([pid] { return gone(pid); }, limit);
 }
 
 }  // namespace overseer::test
