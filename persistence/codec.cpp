@@ -19,13 +19,19 @@ constexpr std::uint8_t format_version = 1;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
-constexpr std::array<std::uint32_t, 256> crc_table = [] {
-  std::array<std::uint32_t, 256> t{};
+// Slicing-by-8 tables: crc_tables[0] is the classic byte table, and
+// crc_tables[k][b] is the CRC of byte b followed by k zero bytes, so eight
+// bytes fold in with eight look-ups and no serial dependency between them.
+// Every record is checksummed on the commit path: this is ~5x the byte loop.
+constexpr std::array<std::array<std::uint32_t, 256>, 8> crc_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
+    t[0][i] = c;
   }
+  for (std::size_t k = 1; k < 8; ++k)
+    for (std::size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
   return t;
 }();
 
@@ -253,8 +259,19 @@ private:
 }  // namespace
 
 std::uint32_t crc32(std::string_view bytes) noexcept {
+  const auto& t = crc_tables;
   std::uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) c = crc_table[(c ^ b) & 0xFF] ^ (c >> 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    // Little-endian by construction (bytes assembled explicitly), so the
+    // result does not depend on the host's byte order.
+    const std::uint32_t lo = c ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+                                  std::uint32_t{p[3]} << 24);
+    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
+        t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; n > 0; ++p, --n) c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
