@@ -6,7 +6,8 @@
 // live event ignored meanwhile, and live events at or below the replay's
 // position are dropped. No matching event is missed, none is sent twice.
 //
-// Writes go one at a time from a queue. A queued progress message of a job
+// Writes go one at a time from a queue, through corked_stream, which puts
+// the frames queued while a socket write is in flight into the next one. A queued progress message of a job
 // is dropped when a newer one of the same job arrives (latest wins, order
 // kept); transitions and logs are never dropped. A client whose queue still
 // grows past the limit is closed with the seq to resume from.
@@ -27,6 +28,7 @@
 #include <boost/json/value.hpp>
 
 #include "http/api.hpp"
+#include "http/corked_stream.hpp"
 #include "overseer/event.hpp"
 
 namespace overseer::http {
@@ -79,7 +81,7 @@ private:
   void do_close();
   void send_error(std::string message);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<corked_stream<boost::beast::tcp_stream>> ws_;
   boost::beast::flat_buffer buffer_;
   request upgrade_;  ///< must outlive the asynchronous accept
   api_context& ctx_;

@@ -1,0 +1,194 @@
+// A write-coalescing layer under a WebSocket stream.
+//
+// Beast writes one frame per async_write, and each becomes one send() on the
+// socket. A stream session fanning out a burst of transitions would pay a
+// system call (and a TCP segment) per frame per client: at 1,000 clients
+// that was most of the server's time, and the queues, and so the latency,
+// grew without bound under load.
+//
+// corked_stream sits between beast::websocket::stream and the TCP stream.
+// While one socket write is in flight, further writes are appended to a
+// buffer and reported complete at once, so the session goes on queueing
+// frames; when the in-flight write finishes, everything appended meanwhile
+// goes out in one write. An idle connection writes at once (no delay, no
+// timer): the batching comes only from writes that would otherwise wait.
+// Past `high_water` buffered bytes a write's completion is held back until
+// a flush has drained the buffer, so a slow client still backs up into the
+// session's own queue, where the laggard policy applies.
+//
+// Order is kept (Beast's own control frames, pong and close, go through the
+// same buffer), and teardown waits for the buffer to be flushed, so a close
+// frame is never cut off. Not thread-safe: like the stream it wraps, it is
+// used from one strand.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+namespace overseer::http {
+
+template <class NextLayer>
+class corked_stream {
+public:
+  using executor_type = typename NextLayer::executor_type;
+  static constexpr std::size_t high_water = 64 * 1024;
+
+  template <class... Args>
+  explicit corked_stream(Args&&... args) : next_(std::forward<Args>(args)...), state_(std::make_shared<state>()) {
+    state_->next = &next_;
+  }
+  ~corked_stream() { state_->next = nullptr; }  // a flush still in flight must not touch next_
+  corked_stream(const corked_stream&) = delete;
+  corked_stream& operator=(const corked_stream&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  NextLayer& next_layer() noexcept { return next_; }
+  const NextLayer& next_layer() const noexcept { return next_; }
+
+  /// Socket writes made so far (for tests and benchmarks).
+  [[nodiscard]] std::size_t flushes() const noexcept { return state_->flushes; }
+
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return boost::asio::async_initiate<WriteHandler, void(boost::beast::error_code, std::size_t)>(
+      [this](auto h, const ConstBufferSequence& b) { start_write(std::move(h), b); }, handler, buffers);
+  }
+
+  /// Calls `f(ec)` once everything buffered so far is written (or failed).
+  void after_flush(std::function<void(boost::beast::error_code)> f) {
+    auto& st = *state_;
+    if (!st.flushing) {
+      boost::asio::post(get_executor(), [f = std::move(f), ec = st.error] { f(ec); });
+      return;
+    }
+    st.drained.push_back(std::move(f));
+  }
+
+  /// Writes whatever is buffered, synchronously (the synchronous teardown).
+  void flush_now(boost::beast::error_code& ec) {
+    auto& st = *state_;
+    if (st.error) {
+      ec = st.error;
+      return;
+    }
+    if (!st.pending.empty()) boost::asio::write(next_, boost::asio::buffer(st.pending), ec);
+    st.pending.clear();
+  }
+
+private:
+  struct state {
+    NextLayer* next = nullptr;
+    std::vector<char> pending;   ///< appended while a write is in flight
+    std::vector<char> inflight;  ///< the bytes of the write in flight
+    bool flushing = false;
+    boost::beast::error_code error;  ///< sticky: once a write failed, all do
+    /// Writes past high_water, completed when a flush finishes.
+    std::vector<std::function<void(boost::beast::error_code)>> held;
+    std::vector<std::function<void(boost::beast::error_code)>> drained;  ///< after_flush callbacks
+    std::size_t flushes = 0;
+  };
+
+  template <class Handler, class ConstBufferSequence>
+  void start_write(Handler h, const ConstBufferSequence& b) {
+    auto& st = *state_;
+    const auto n = boost::asio::buffer_size(b);
+    auto ex = boost::asio::get_associated_executor(h, get_executor());
+    if (st.error) {
+      boost::asio::post(ex, boost::beast::bind_front_handler(std::move(h), st.error, std::size_t{0}));
+      return;
+    }
+    const auto old = st.pending.size();
+    st.pending.resize(old + n);
+    boost::asio::buffer_copy(boost::asio::buffer(st.pending.data() + old, n), b);
+    if (!st.flushing) flush(state_);
+    if (st.pending.size() <= high_water) {
+      boost::asio::post(ex, boost::beast::bind_front_handler(std::move(h), boost::beast::error_code{}, n));
+      return;
+    }
+    // Back-pressure: complete once the next flush has taken these bytes out.
+    auto shared = std::make_shared<Handler>(std::move(h));
+    st.held.push_back([shared, ex, n](boost::beast::error_code ec) {
+      boost::asio::post(ex, boost::beast::bind_front_handler(std::move(*shared), ec, ec ? std::size_t{0} : n));
+    });
+  }
+
+  /// Starts a socket write of everything pending; its completion starts the
+  /// next one while anything was appended meanwhile.
+  static void flush(const std::shared_ptr<state>& self) {
+    auto& st = *self;
+    st.flushing = true;
+    st.inflight.swap(st.pending);
+    st.pending.clear();
+    ++st.flushes;
+    // Writes held for back-pressure had their bytes in what is now in flight:
+    // the buffer has room again, so they complete now.
+    auto held = std::move(st.held);
+    st.held.clear();
+    for (auto& f : held) f({});
+    boost::asio::async_write(*st.next, boost::asio::buffer(st.inflight),
+                             [self](boost::beast::error_code ec, std::size_t) {
+                               auto& st = *self;
+                               if (!st.next) return;  // the stream is gone
+                               st.inflight.clear();
+                               if (ec) {
+                                 st.error = ec;
+                                 st.flushing = false;
+                                 st.pending.clear();
+                                 auto held = std::move(st.held);
+                                 st.held.clear();
+                                 for (auto& f : held) f(ec);
+                               } else if (!st.pending.empty()) {
+                                 flush(self);
+                                 return;
+                               } else {
+                                 st.flushing = false;
+                               }
+                               auto drained = std::move(st.drained);
+                               st.drained.clear();
+                               for (auto& f : drained) f(st.error);
+                             });
+  }
+
+  NextLayer next_;
+  std::shared_ptr<state> state_;
+};
+
+/// Beast's websocket close ends with a teardown of the next layer; the
+/// buffered bytes (the close frame among them) go out first.
+template <class NextLayer>
+void teardown(boost::beast::role_type role, corked_stream<NextLayer>& s, boost::beast::error_code& ec) {
+  s.flush_now(ec);
+  using boost::beast::websocket::teardown;
+  boost::beast::error_code ignored;
+  teardown(role, s.next_layer(), ec ? ignored : ec);
+}
+
+template <class NextLayer, class TeardownHandler>
+void async_teardown(boost::beast::role_type role, corked_stream<NextLayer>& s, TeardownHandler&& handler) {
+  auto shared = std::make_shared<std::decay_t<TeardownHandler>>(std::forward<TeardownHandler>(handler));
+  s.after_flush([&s, role, shared](boost::beast::error_code) {
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, s.next_layer(), std::move(*shared));
+  });
+}
+
+}  // namespace overseer::http
