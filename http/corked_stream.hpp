@@ -7,11 +7,12 @@
 // grew without bound under load.
 //
 // corked_stream sits between beast::websocket::stream and the TCP stream.
-// While one socket write is in flight, further writes are appended to a
-// buffer and reported complete at once, so the session goes on queueing
-// frames; when the in-flight write finishes, everything appended meanwhile
-// goes out in one write. An idle connection writes at once (no delay, no
-// timer): the batching comes only from writes that would otherwise wait.
+// Writes are appended to a buffer and reported complete at once, and the
+// buffer goes out in one socket write when (like TCP_CORK) the owner uncorks:
+// a stream session corks while it has more than one message queued and
+// uncorks when its queue is empty, so a burst of frames costs one send().
+// Uncorked, a write goes out at once (no delay, no timer); while a socket
+// write is in flight, what is appended meanwhile goes out in the next one.
 // Past `high_water` buffered bytes a write's completion is held back until
 // a flush has drained the buffer, so a slow client still backs up into the
 // session's own queue, where the laggard policy applies.
@@ -73,8 +74,18 @@ public:
       [this](auto h, const ConstBufferSequence& b) { start_write(std::move(h), b); }, handler, buffers);
   }
 
-  /// Calls `f(ec)` once everything buffered so far is written (or failed).
+  /// Buffer writes until uncork() (or until high_water bytes are buffered).
+  void cork() noexcept { state_->corked = true; }
+  /// Sends what was buffered while corked; later writes go out at once.
+  void uncork() {
+    auto& st = *state_;
+    st.corked = false;
+    if (!st.flushing && !st.pending.empty() && !st.error) flush(state_);
+  }
+
+  /// Uncorks; calls `f(ec)` once everything buffered so far is written (or failed).
   void after_flush(std::function<void(boost::beast::error_code)> f) {
+    uncork();
     auto& st = *state_;
     if (!st.flushing) {
       boost::asio::post(get_executor(), [f = std::move(f), ec = st.error] { f(ec); });
@@ -100,6 +111,7 @@ private:
     std::vector<char> pending;   ///< appended while a write is in flight
     std::vector<char> inflight;  ///< the bytes of the write in flight
     bool flushing = false;
+    bool corked = false;
     boost::beast::error_code error;  ///< sticky: once a write failed, all do
     /// Writes past high_water, completed when a flush finishes.
     std::vector<std::function<void(boost::beast::error_code)>> held;
@@ -119,7 +131,7 @@ private:
     const auto old = st.pending.size();
     st.pending.resize(old + n);
     boost::asio::buffer_copy(boost::asio::buffer(st.pending.data() + old, n), b);
-    if (!st.flushing) flush(state_);
+    if (!st.flushing && (!st.corked || st.pending.size() > high_water)) flush(state_);
     if (st.pending.size() <= high_water) {
       boost::asio::post(ex, boost::beast::bind_front_handler(std::move(h), boost::beast::error_code{}, n));
       return;
@@ -156,7 +168,7 @@ private:
                                  auto held = std::move(st.held);
                                  st.held.clear();
                                  for (auto& f : held) f(ec);
-                               } else if (!st.pending.empty()) {
+                               } else if (!st.pending.empty() && (!st.corked || st.pending.size() > high_water)) {
                                  flush(self);
                                  return;
                                } else {

@@ -305,6 +305,7 @@ void stream_session::close_behind() {
 
 void stream_session::do_close() {
   queue_.clear();
+  ws_.next_layer().uncork();  // what is buffered goes out before the close frame
   ws_.async_close(*close_reason_, [self = shared_from_this()](beast::error_code) {});
 }
 
@@ -313,7 +314,10 @@ void stream_session::do_write() {
     queue_.pop_front();
     ++popped_;
   }
+  if (queue_.empty() && !writing_) ws_.next_layer().uncork();  // drained: send the burst
   if (writing_ || queue_.empty() || closed_) return;
+  // More behind this one: they join it in one socket write.
+  if (queue_.size() > 1) ws_.next_layer().cork();
   writing_ = true;
   ws_.text(true);
   ws_.async_write(net::buffer(*queue_.front().text),

@@ -1,0 +1,160 @@
+#include "http/corked_stream.hpp"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <catch2/catch.hpp>
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+namespace {
+
+using corked_ws = websocket::stream<overseer::http::corked_stream<beast::tcp_stream>>;
+
+/// A loopback connection: `server` speaks through corked_stream, `client`
+/// is a plain Beast websocket client (blocking, on the test thread).
+struct pair {
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
+  std::unique_ptr<corked_ws> server;
+  net::io_context client_ioc;
+  websocket::stream<tcp::socket> client{client_ioc};
+
+  pair() {
+    // Small socket buffers, so a client that does not read stops the
+    // server's socket writes soon (kernel autotuning would absorb megabytes).
+    std::thread connect{[&] {
+      client.next_layer().open(tcp::v4());
+      client.next_layer().set_option(net::socket_base::receive_buffer_size(16 * 1024));
+      client.next_layer().connect(acceptor.local_endpoint());
+      client.handshake("127.0.0.1", "/");
+    }};
+    tcp::socket s{ioc};
+    acceptor.accept(s);
+    s.set_option(net::socket_base::send_buffer_size(16 * 1024));
+    server = std::make_unique<corked_ws>(std::move(s));
+    beast::error_code accepted = net::error::would_block;
+    server->async_accept([&](beast::error_code ec) { accepted = ec; });
+    ioc.run();
+    ioc.restart();
+    connect.join();
+    REQUIRE(!accepted);
+  }
+
+  /// Queues `n` messages back to back (each started when the last one
+  /// completes, as a stream session does) while corked, then uncorks, then
+  /// optionally closes.
+  void write_all(int n, bool then_close, std::string close_reason = {}) {
+    server->next_layer().cork();
+    auto next = std::make_shared<std::function<void(int)>>();
+    auto texts = std::make_shared<std::vector<std::string>>();
+    for (int i = 0; i < n; ++i) texts->push_back("message " + std::to_string(i) + std::string(100, 'x'));
+    *next = [this, n, then_close, close_reason, next, texts](int i) {
+      if (i == n) {
+        server->next_layer().uncork();
+        if (then_close)
+          server->async_close(websocket::close_reason{websocket::close_code::try_again_later, close_reason},
+                              [next](beast::error_code) { *next = nullptr; });
+        else
+          *next = nullptr;
+        return;
+      }
+      server->async_write(net::buffer((*texts)[static_cast<std::size_t>(i)]), [next, i](beast::error_code ec, std::size_t) {
+        REQUIRE(!ec);
+        (*next)(i + 1);
+      });
+    };
+    net::post(ioc, [next] { (*next)(0); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("corked_stream: every frame arrives, in order, in fewer socket writes", "[corked_stream]") {
+  pair p;
+  const int n = 2000;
+  p.write_all(n, false);
+  std::thread io{[&] { p.ioc.run(); }};
+  beast::flat_buffer buf;
+  for (int i = 0; i < n; ++i) {
+    p.client.read(buf);
+    const auto text = beast::buffers_to_string(buf.data());
+    buf.consume(buf.size());
+    REQUIRE(text.starts_with("message " + std::to_string(i) + "x"));
+  }
+  io.join();
+  // Corked, the frames leave in high_water-sized socket writes (plus the
+  // rest at uncork), not one write each.
+  const auto bytes = static_cast<std::size_t>(n) * 110;
+  CHECK(p.server->next_layer().flushes() >= 1);
+  CHECK(p.server->next_layer().flushes() <= bytes / overseer::http::corked_stream<beast::tcp_stream>::high_water + 2);
+}
+
+TEST_CASE("corked_stream: a slow reader holds writes back past the high-water mark", "[corked_stream]") {
+  pair p;
+  // The client does not read: the server's socket write cannot finish, so
+  // its buffer passes high_water and the write that crosses it is not
+  // reported complete.
+  const int n = 4000;  // 4000 x ~104 bytes: well past 64 KiB + the socket buffers
+  int completed = 0;
+  auto texts = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < n; ++i) texts->push_back(std::string(100, 'y') + std::to_string(i));
+  auto next = std::make_shared<std::function<void(int)>>();
+  *next = [&, next, texts](int i) {
+    if (i == n) return;
+    p.server->async_write(net::buffer((*texts)[static_cast<std::size_t>(i)]), [&, next, i](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      completed = i + 1;
+      (*next)(i + 1);
+    });
+  };
+  net::post(p.ioc, [next] { (*next)(0); });
+  // Runs until nothing is ready: the chain is waiting on a held write.
+  p.ioc.run_for(std::chrono::milliseconds(500));
+  CHECK(completed < n);
+  // Reading everything releases the rest, in order.
+  std::thread io{[&] {
+    p.ioc.restart();
+    p.ioc.run();
+  }};
+  beast::flat_buffer buf;
+  for (int i = 0; i < n; ++i) {
+    p.client.read(buf);
+    REQUIRE(beast::buffers_to_string(buf.data()) == (*texts)[static_cast<std::size_t>(i)]);
+    buf.consume(buf.size());
+  }
+  *next = nullptr;
+  io.join();
+  CHECK(completed == n);
+}
+
+TEST_CASE("corked_stream: close comes after every buffered frame, with its reason", "[corked_stream]") {
+  pair p;
+  const int n = 500;
+  p.write_all(n, true, "too far behind; resume with since=42");
+  std::thread io{[&] { p.ioc.run(); }};
+  beast::flat_buffer buf;
+  int received = 0;
+  beast::error_code ec;
+  for (;;) {
+    p.client.read(buf, ec);
+    if (ec) break;
+    buf.consume(buf.size());
+    ++received;
+  }
+  io.join();
+  CHECK(received == n);
+  CHECK(ec == websocket::error::closed);
+  CHECK(p.client.reason().code == websocket::close_code::try_again_later);
+  CHECK(std::string{p.client.reason().reason.c_str()} == "too far behind; resume with since=42");
+}
