@@ -83,6 +83,7 @@ struct options {
   fs::path restart_dir;  // a prepared data dir to reuse across runs
   int connections = 64;
   int threads = 2;
+  double ws_rate = 0;  // ws_fanout submits per second; 0: 50 (200 with --smoke)
 };
 
 options opt;
@@ -640,7 +641,7 @@ struct ws_subscriber : std::enable_shared_from_this<ws_subscriber> {
 void bench_ws_fanout(figures& out) {
   const int clients = opt.smoke ? 50 : 1000;
   const std::size_t jobs = opt.smoke ? 20 : 500;
-  const double rate = opt.smoke ? 200 : 50;  // submits per second
+  const double rate = opt.ws_rate > 0 ? opt.ws_rate : (opt.smoke ? 200 : 50);  // submits per second
   raise_nofile();
   for (int rep = 0; rep < reps(); ++rep) {
     daemon_process d{fresh_dir("ws_fanout")};
@@ -690,6 +691,7 @@ void bench_ws_fanout(figures& out) {
             " subscribers closed, " + std::to_string(wrong) + " with a wrong count (expected " +
             std::to_string(expected) + " each)");
     std::sort(latency.begin(), latency.end());
+    std::fprintf(stderr, "DBG p0 %.1f p1 %.1f p10 %.1f p25 %.1f p50 %.1f p75 %.1f p90 %.1f\n", latency.front(), percentile(latency,1), percentile(latency,10), percentile(latency,25), percentile(latency,50), percentile(latency,75), percentile(latency,90));
     const std::string p = "subscribers=" + std::to_string(clients) + ",jobs=" + std::to_string(jobs) +
                           ",submits_per_s=" + std::to_string(static_cast<int>(rate)) + ",latency=recv-at(ms clock)";
     out.add("ws_fanout.p50", percentile(latency, 50), "ms", p);
@@ -851,10 +853,11 @@ int main(int argc, char** argv) {
     else if (auto v = value("--restart-dir")) opt.restart_dir = *v;
     else if (auto v = value("--connections")) opt.connections = std::stoi(*v);
     else if (auto v = value("--threads")) opt.threads = std::stoi(*v);
+    else if (auto v = value("--ws-rate")) opt.ws_rate = std::stod(*v);
     else {
       std::fprintf(stderr,
                    "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory]\n"
-                   "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T]\n"
+                   "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
                    "         [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
       return 2;
     }

@@ -17,15 +17,19 @@
 // a flush has drained the buffer, so a slow client still backs up into the
 // session's own queue, where the laggard policy applies.
 //
-// Order is kept (Beast's own control frames, pong and close, go through the
-// same buffer), and teardown waits for the buffer to be flushed, so a close
-// frame is never cut off. Not thread-safe: like the stream it wraps, it is
+// The stream session also appends its data frames here directly (append()),
+// pre-rendered once per event for all clients, instead of through Beast's
+// per-message write operation. Order is kept (Beast's own control frames,
+// pong and close, go through the same buffer, each in one call), and
+// teardown waits for the buffer to be flushed, so a close frame is never
+// cut off. Not thread-safe: like the stream it wraps, it is
 // used from one strand.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -74,18 +78,49 @@ public:
       [this](auto h, const ConstBufferSequence& b) { start_write(std::move(h), b); }, handler, buffers);
   }
 
-  /// Buffer writes until uncork() (or until high_water bytes are buffered).
-  void cork() noexcept { state_->corked = true; }
+  /// Buffer writes until the matching uncork() (or until high_water bytes
+  /// are buffered). Nests: only the outermost uncork() sends.
+  void cork() noexcept { ++state_->corked; }
   /// Sends what was buffered while corked; later writes go out at once.
   void uncork() {
     auto& st = *state_;
-    st.corked = false;
-    if (!st.flushing && !st.pending.empty() && !st.error) flush(state_);
+    if (st.corked > 0) --st.corked;
+    if (st.corked == 0 && !st.flushing && !st.pending.empty() && !st.error) flush(state_);
+  }
+  /// Drops every cork (the stream is closing).
+  void uncork_all() {
+    state_->corked = 0;
+    uncork();
+  }
+
+  /// Appends bytes that are already a whole WebSocket frame, bypassing the
+  /// websocket stream's write (a server's frames are not masked, so one
+  /// rendering serves every client). Frames appended here and Beast's own
+  /// writes (each a whole frame in one call) never interleave within a frame.
+  /// False if the connection has failed.
+  bool append(std::string_view frame) {
+    auto& st = *state_;
+    if (st.error) return false;
+    st.pending.insert(st.pending.end(), frame.begin(), frame.end());
+    if (!st.flushing && (st.corked == 0 || st.pending.size() > high_water)) flush(state_);
+    return true;
+  }
+  /// Whether append() may add more before the buffered bytes are written.
+  [[nodiscard]] bool has_room() const noexcept { return state_->pending.size() <= high_water; }
+  /// Calls `f(ec)` (posted) once has_room() holds again, or the connection failed.
+  void on_room(std::function<void(boost::beast::error_code)> f) {
+    auto ex = get_executor();
+    if (has_room() || state_->error) {
+      boost::asio::post(ex, [f = std::move(f), ec = state_->error] { f(ec); });
+      return;
+    }
+    state_->held.push_back(
+      [f = std::move(f), ex](boost::beast::error_code ec) { boost::asio::post(ex, [f, ec] { f(ec); }); });
   }
 
   /// Uncorks; calls `f(ec)` once everything buffered so far is written (or failed).
   void after_flush(std::function<void(boost::beast::error_code)> f) {
-    uncork();
+    uncork_all();
     auto& st = *state_;
     if (!st.flushing) {
       boost::asio::post(get_executor(), [f = std::move(f), ec = st.error] { f(ec); });
@@ -111,7 +146,7 @@ private:
     std::vector<char> pending;   ///< appended while a write is in flight
     std::vector<char> inflight;  ///< the bytes of the write in flight
     bool flushing = false;
-    bool corked = false;
+    int corked = 0;  ///< cork() depth
     boost::beast::error_code error;  ///< sticky: once a write failed, all do
     /// Writes past high_water, completed when a flush finishes.
     std::vector<std::function<void(boost::beast::error_code)>> held;
@@ -131,7 +166,7 @@ private:
     const auto old = st.pending.size();
     st.pending.resize(old + n);
     boost::asio::buffer_copy(boost::asio::buffer(st.pending.data() + old, n), b);
-    if (!st.flushing && (!st.corked || st.pending.size() > high_water)) flush(state_);
+    if (!st.flushing && (st.corked == 0 || st.pending.size() > high_water)) flush(state_);
     if (st.pending.size() <= high_water) {
       boost::asio::post(ex, boost::beast::bind_front_handler(std::move(h), boost::beast::error_code{}, n));
       return;
@@ -168,7 +203,7 @@ private:
                                  auto held = std::move(st.held);
                                  st.held.clear();
                                  for (auto& f : held) f(ec);
-                               } else if (!st.pending.empty() && (!st.corked || st.pending.size() > high_water)) {
+                               } else if (!st.pending.empty() && (st.corked == 0 || st.pending.size() > high_water)) {
                                  flush(self);
                                  return;
                                } else {

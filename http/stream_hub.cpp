@@ -18,12 +18,11 @@ void stream_hub::add(const std::shared_ptr<stream_session>& session) {
 }
 
 void stream_hub::publish(const event& e) {
-  auto shared = std::make_shared<const event>(e);
-  auto text = std::make_shared<const std::string>(to_json_text(render_event(e)));
+  auto item = std::make_shared<const live_event>(live_event{e, text_frame(to_json_text(render_event(e)))});
   std::lock_guard lock{mutex_};
   std::erase_if(sessions_, [&](const std::weak_ptr<stream_session>& weak) {
     auto s = weak.lock();
-    if (!s || !s->deliver(shared, text)) return true;  // closed: forget it
+    if (!s || !s->deliver(item)) return true;  // closed: forget it
     return false;
   });
 }

@@ -21,6 +21,24 @@ namespace {
 constexpr std::size_t replay_chunk = 512;
 }
 
+std::string text_frame(std::string_view payload) {
+  std::string f;
+  const auto n = payload.size();
+  f.reserve(n + 10);
+  f.push_back(static_cast<char>(0x81));  // FIN, opcode 1 (text)
+  if (n < 126) {
+    f.push_back(static_cast<char>(n));  // mask bit 0: servers do not mask
+  } else if (n <= 0xFFFF) {
+    f.push_back(static_cast<char>(126));
+    for (int shift = 8; shift >= 0; shift -= 8) f.push_back(static_cast<char>((n >> shift) & 0xFF));
+  } else {
+    f.push_back(static_cast<char>(127));
+    for (int shift = 56; shift >= 0; shift -= 8) f.push_back(static_cast<char>((static_cast<std::uint64_t>(n) >> shift) & 0xFF));
+  }
+  f.append(payload);
+  return f;
+}
+
 stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx)
   : ws_(std::move(socket)), ctx_(ctx) {
   // A modest kernel buffer: a client that stops reading shows up in our
@@ -240,15 +258,33 @@ bool stream_session::matches(const sub& s, const event& e) {
   return true;
 }
 
-bool stream_session::deliver(std::shared_ptr<const event> e, std::shared_ptr<const std::string> text) {
+bool stream_session::deliver(std::shared_ptr<const live_event> e) {
   if (!open_) return false;
-  net::post(ws_.get_executor(), [self = shared_from_this(), e = std::move(e), text = std::move(text)] {
-    self->on_event(*e, text);
-  });
+  std::lock_guard lock{inbox_mutex_};
+  inbox_.push_back(std::move(e));
+  if (!drain_posted_) {
+    drain_posted_ = true;
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+  }
   return true;
 }
 
-void stream_session::on_event(const event& e, const std::shared_ptr<const std::string>& text) {
+void stream_session::drain_inbox() {
+  std::vector<std::shared_ptr<const live_event>> events;
+  {
+    std::lock_guard lock{inbox_mutex_};
+    events.swap(inbox_);
+    drain_posted_ = false;
+  }
+  auto& out = ws_.next_layer();
+  out.cork();  // the whole burst in one socket write
+  for (const auto& item : events)
+    // The frame shares the item's allocation: no copy, no second count.
+    on_event(item->e, std::shared_ptr<const std::string>(item, &item->frame));
+  out.uncork();
+}
+
+void stream_session::on_event(const event& e, const std::shared_ptr<const std::string>& frame) {
   if (closed_) return;
   bool wanted = false;
   for (auto& s : subs_) {
@@ -256,22 +292,20 @@ void stream_session::on_event(const event& e, const std::shared_ptr<const std::s
     if (matches(s, e)) wanted = true;
     s.last = e.seq;
   }
-  if (wanted) send_event(e, true, text);
+  if (wanted) send_event(e, true, frame);
 }
 
-void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> text) {
-  if (!text) text = std::make_shared<const std::string>(to_json_text(render_event(e)));
-  outgoing o{std::move(text), e.seq, {}, false};
+void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> frame) {
+  if (!frame) frame = std::make_shared<const std::string>(text_frame(to_json_text(render_event(e))));
+  outgoing o{std::move(frame), e.seq, {}, false};
   if (e.kind == event_kind::progress && coalesce) {
     o.progress_of = e.job_id;
     // Latest wins: an older progress of this job still waiting is dropped.
     // It sits before everything queued after it, so order is kept.
     if (auto it = progress_index_.find(e.job_id); it != progress_index_.end()) {
-      const auto pos = it->second - popped_;
-      if (pos > 0 || !writing_) {
-        queue_[pos].dropped = true;
-        --live_messages_;
-      }
+      // Still queued (a written one is out of the index), so never half sent.
+      queue_[it->second - popped_].dropped = true;
+      --live_messages_;
     }
     progress_index_[e.job_id] = popped_ + queue_.size();
   }
@@ -279,7 +313,7 @@ void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<c
 }
 
 void stream_session::send(json::object msg) {
-  enqueue({std::make_shared<const std::string>(to_json_text(msg)), 0, {}, false});
+  enqueue({std::make_shared<const std::string>(text_frame(to_json_text(msg))), 0, {}, false});
 }
 
 void stream_session::enqueue(outgoing o) {
@@ -300,51 +334,58 @@ void stream_session::close_behind() {
   open_ = false;
   close_reason_ = websocket::close_reason{websocket::close_code::try_again_later,
                                           "too far behind; resume with since=" + std::to_string(resume)};
-  if (!writing_) do_close();  // else on_write closes: one write at a time
+  do_close();
 }
 
 void stream_session::do_close() {
   queue_.clear();
-  ws_.next_layer().uncork();  // what is buffered goes out before the close frame
+  ws_.next_layer().uncork_all();  // what is buffered goes out before the close frame
   ws_.async_close(*close_reason_, [self = shared_from_this()](beast::error_code) {});
 }
 
 void stream_session::do_write() {
-  while (!queue_.empty() && queue_.front().dropped && !writing_) {
+  if (writing_ || closed_) return;
+  auto& out = ws_.next_layer();
+  out.cork();  // everything appended in this loop leaves in one socket write
+  while (!queue_.empty()) {
+    auto& front = queue_.front();
+    if (!front.dropped) {
+      if (!out.has_room()) {
+        // The socket has not taken what is buffered: wait, and let the queue
+        // (where progress coalesces and the laggard limit applies) grow.
+        writing_ = true;
+        out.on_room([self = shared_from_this()](beast::error_code ec) { self->on_room(ec); });
+        break;
+      }
+      if (!out.append(*front.frame)) {
+        closed_ = true;
+        open_ = false;
+        break;
+      }
+      if (front.seq > last_written_seq_) last_written_seq_ = front.seq;
+      if (!front.progress_of.empty()) {
+        auto it = progress_index_.find(front.progress_of);
+        if (it != progress_index_.end() && it->second == popped_) progress_index_.erase(it);
+      }
+      --live_messages_;
+    }
     queue_.pop_front();
     ++popped_;
   }
-  if (queue_.empty() && !writing_) ws_.next_layer().uncork();  // drained: send the burst
-  if (writing_ || queue_.empty() || closed_) return;
-  // More behind this one: they join it in one socket write.
-  if (queue_.size() > 1) ws_.next_layer().cork();
-  writing_ = true;
-  ws_.text(true);
-  ws_.async_write(net::buffer(*queue_.front().text),
-                  beast::bind_front_handler(&stream_session::on_write, shared_from_this()));
-}
-
-void stream_session::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
-  if (ec || closed_) {
-    closed_ = true;
-    open_ = false;
-    if (!ec && close_reason_) do_close();
-    return;
-  }
-  auto& done = queue_.front();
-  if (done.seq > last_written_seq_) last_written_seq_ = done.seq;
-  if (!done.progress_of.empty()) {
-    auto it = progress_index_.find(done.progress_of);
-    if (it != progress_index_.end() && it->second == popped_) progress_index_.erase(it);
-  }
-  queue_.pop_front();
-  ++popped_;
-  --live_messages_;
+  out.uncork();
   // Replays paused for back-pressure continue once the queue drains.
-  if (live_messages_ <= ctx_.config.stream_queue_limit / 4)
+  if (!closed_ && live_messages_ <= ctx_.config.stream_queue_limit / 4)
     for (auto& s : subs_)
       if (s.replaying) schedule_replay(s);
+}
+
+void stream_session::on_room(beast::error_code ec) {
+  writing_ = false;
+  if (ec) {
+    closed_ = true;
+    open_ = false;
+    return;
+  }
   do_write();
 }
 

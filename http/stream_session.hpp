@@ -6,8 +6,9 @@
 // live event ignored meanwhile, and live events at or below the replay's
 // position are dropped. No matching event is missed, none is sent twice.
 //
-// Writes go one at a time from a queue, through corked_stream, which puts
-// the frames queued while a socket write is in flight into the next one. A queued progress message of a job
+// Messages wait in a queue and are appended, as whole frames, to the
+// corked_stream under the websocket stream; a burst leaves in one socket
+// write. Past its high-water mark the queue waits for the socket. A queued progress message of a job
 // is dropped when a newer one of the same job arrives (latest wins, order
 // kept); transitions and logs are never dropped. A client whose queue still
 // grows past the limit is closed with the seq to resume from.
@@ -17,10 +18,12 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -33,13 +36,25 @@
 
 namespace overseer::http {
 
+/// `payload` as one unmasked, unfragmented WebSocket text frame (RFC 6455
+/// 5.2): what a server sends, the same bytes for every client.
+[[nodiscard]] std::string text_frame(std::string_view payload);
+
+/// A committed event and its frame, rendered once for every session.
+struct live_event {
+  event e;
+  std::string frame;
+};
+
 class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
   stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx);
   void run(request upgrade);
-  /// From the hub, on its thread: a committed event and its JSON text.
-  /// Returns false once the session is closed.
-  bool deliver(std::shared_ptr<const event> e, std::shared_ptr<const std::string> text);
+  /// From the hub, on its thread: a committed event. Events that arrive
+  /// while the session has not picked up the last ones join them, so a
+  /// burst costs the I/O thread one handler, not one per event. Returns
+  /// false once the session is closed.
+  bool deliver(std::shared_ptr<const live_event> e);
 
 private:
   struct sub {
@@ -54,7 +69,7 @@ private:
     std::uint64_t id = 0;    ///< replays find their subscription by this
   };
   struct outgoing {
-    std::shared_ptr<const std::string> text;
+    std::shared_ptr<const std::string> frame;  ///< a whole text frame (text_frame)
     std::uint64_t seq = 0;  ///< 0 for acks and errors
     std::string progress_of;  ///< job id, for a progress message
     bool dropped = false;     ///< superseded by a newer progress
@@ -67,15 +82,16 @@ private:
   void subscribe(sub s, std::optional<std::uint64_t> since);
   void replay(std::uint64_t sub_id);
   sub* find_sub(std::uint64_t id);
-  void on_event(const event& e, const std::shared_ptr<const std::string>& text);
+  void drain_inbox();
+  void on_event(const event& e, const std::shared_ptr<const std::string>& frame);
   bool matches(const sub& s, const event& e);
   /// `coalesce`: a live progress may replace an older queued one of its job.
-  /// `text`: the event already rendered (live events are rendered once).
-  void send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> text = nullptr);
+  /// `frame`: the event already rendered (live events are rendered once).
+  void send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> frame = nullptr);
   void send(boost::json::object msg);
   void enqueue(outgoing o);
   void do_write();
-  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void on_room(boost::beast::error_code ec);
   void close_behind();
   void schedule_replay(sub& s);
   void do_close();
@@ -86,6 +102,9 @@ private:
   request upgrade_;  ///< must outlive the asynchronous accept
   api_context& ctx_;
   std::atomic<bool> open_{true};  ///< read by the hub's thread
+  std::mutex inbox_mutex_;
+  std::vector<std::shared_ptr<const live_event>> inbox_;  ///< delivered, not picked up yet
+  bool drain_posted_ = false;  ///< guarded by inbox_mutex_
   std::list<sub> subs_;
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;
@@ -94,7 +113,7 @@ private:
   std::size_t popped_ = 0;  ///< messages popped so far (absolute index of queue_.front())
   std::uint64_t last_written_seq_ = 0;
   std::unordered_map<std::string, std::map<std::string, std::string>> labels_of_;
-  bool writing_ = false;
+  bool writing_ = false;  ///< waiting for the socket to take buffered bytes
   bool closed_ = false;
   std::optional<boost::beast::websocket::close_reason> close_reason_;  ///< sent once writes are idle
 };

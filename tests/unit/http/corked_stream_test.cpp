@@ -1,4 +1,5 @@
 #include "http/corked_stream.hpp"
+#include "http/stream_session.hpp"
 
 #include <string>
 #include <thread>
@@ -157,4 +158,32 @@ TEST_CASE("corked_stream: close comes after every buffered frame, with its reaso
   CHECK(ec == websocket::error::closed);
   CHECK(p.client.reason().code == websocket::close_code::try_again_later);
   CHECK(std::string{p.client.reason().reason.c_str()} == "too far behind; resume with since=42");
+}
+
+TEST_CASE("text_frame + append: frames of every length class, interleaved with Beast's writes", "[corked_stream]") {
+  pair p;
+  // 7-bit, 16-bit and 64-bit payload lengths (RFC 6455 5.2).
+  const std::vector<std::string> payloads = {"", "short", std::string(125, 'a'), std::string(126, 'b'),
+                                             std::string(65535, 'c'), std::string(70000, 'd')};
+  net::post(p.ioc, [&] {
+    auto& out = p.server->next_layer();
+    out.cork();
+    for (const auto& payload : payloads) CHECK(out.append(overseer::http::text_frame(payload)));
+    out.uncork();
+    // A message through Beast's own write lands after them, whole.
+    p.server->async_write(net::buffer(std::string_view{"through beast"}), [](beast::error_code ec, std::size_t) {
+      CHECK(!ec);
+    });
+  });
+  std::thread io{[&] { p.ioc.run(); }};
+  beast::flat_buffer buf;
+  for (const auto& payload : payloads) {
+    p.client.read(buf);
+    CHECK(p.client.got_text());
+    CHECK(beast::buffers_to_string(buf.data()) == payload);
+    buf.consume(buf.size());
+  }
+  p.client.read(buf);
+  CHECK(beast::buffers_to_string(buf.data()) == "through beast");
+  io.join();
 }
