@@ -782,7 +782,7 @@ void bench_restart(figures& out) {
 // -- memory --------------------------------------------------------------------
 
 void bench_memory(figures& out) {
-  const std::size_t n = jobs_or(100000, 2000);
+  const std::size_t n = jobs_or(1000000, 2000);
   for (int rep = 0; rep < reps(); ++rep) {
     std::atomic<bool> release{false};
     overseer::engine e{{.data_dir = fresh_dir("memory"), .max_concurrent = 1, .sync = false}};
