@@ -125,7 +125,7 @@ bool change_status(scheduler_data& st, active_job& job, job_status to, std::stri
   }
   if (is_terminal(to)) rec.completed_at = now;
   job_write w;
-  w.record = std::make_shared<job_record>(rec);  // a snapshot: later changes must not race the writer
+  w.record.emplace(rec);  // encoded now: later changes must not race the writer
   w.previous_status = from;
   w.result_json = std::move(result_json);
   w.events.push_back(transition_event(rec, from, std::move(reason)));
@@ -410,7 +410,7 @@ void create_job(self_ptr self, submit_job m) {
   rec->status = hit ? job_status::completed : job_status::pending;
   if (hit) rec->completed_at = rec->created_at;
   job_write w;
-  w.record = std::make_shared<job_record>(*rec);
+  w.record.emplace(*rec);
   w.created = true;
   w.result_json = m.cached_result;
   w.events.push_back(transition_event(*rec, std::nullopt, hit ? "cache hit" : "submitted"));
@@ -820,7 +820,7 @@ caf::behavior running_behavior(self_ptr self) {
       auto e = make_event(*job->record, event_kind::progress);
       e.progress = std::move(m.value);
       job_write w;
-      w.record = std::make_shared<job_record>(*job->record);
+      w.record.emplace(*job->record);
       w.previous_status = job_status::running;
       w.events.push_back(std::move(e));
       st.outbox.push_back(std::move(w));
@@ -844,7 +844,7 @@ caf::behavior running_behavior(self_ptr self) {
       if (!job) return m.done(false);
       job->record->checkpoint = std::move(m.bytes);
       job_write w;
-      w.record = std::make_shared<job_record>(*job->record);
+      w.record.emplace(*job->record);
       w.previous_status = job_status::running;
       st.outbox.push_back(std::move(w));
       after(st, std::move(m.done));
@@ -859,7 +859,7 @@ caf::behavior running_behavior(self_ptr self) {
       for (auto& [addr, r] : st.runners)
         if (r.job_id == m.job_id && r.attempt == m.attempt) r.has_process = true;
       job_write w;
-      w.record = std::make_shared<job_record>(*job->record);
+      w.record.emplace(*job->record);
       w.previous_status = job_status::running;
       // Kept until the tool returns, whatever happens to the job meanwhile:
       // after a crash, recovery kills what this names.

@@ -85,6 +85,15 @@ void group_commit::run() {
   }
 }
 
+record_image::record_image(const job_record& r)
+  : id(r.id),
+    bytes(encode(r)),
+    status(r.status),
+    created_at(r.created_at),
+    tool(r.tool),
+    batch_id(r.batch_id),
+    idempotency_key(r.idempotency_key) {}
+
 bool group_commit::commit(std::deque<request>& requests, std::vector<event>& published) {
   rocksdb::WriteBatch wb;
   const auto first_seq = next_seq_;
@@ -95,8 +104,8 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   };
   for (auto& r : requests) {
     for (auto& w : r.writes) {
-      if (const auto* rec = w.record.get()) {
-        put(family::jobs, rec->id, encode(*rec));
+      if (const auto* rec = w.record ? &*w.record : nullptr) {
+        put(family::jobs, rec->id, rec->bytes);
         if (w.created || w.previous_status != rec->status) {
           if (w.previous_status)
             wb.Delete(db_.handle(family::index),

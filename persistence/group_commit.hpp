@@ -37,9 +37,21 @@ struct kv_op {
 
 /// Everything one change of one job writes, atomically with the others of
 /// its commit.
+/// A job record as it is written: encoded on the caller's thread (the
+/// single writer thread is the engine's bottleneck, and encoding also spares
+/// a copy of the whole record), with what its index entries need.
+struct record_image {
+  explicit record_image(const job_record& r);
+  std::string id;
+  std::string bytes;  ///< encode(r)
+  job_status status = job_status::pending;
+  time_point created_at;
+  std::string tool, batch_id, idempotency_key;  ///< a created job's index entries
+};
+
 struct job_write {
-  /// The record as it is now; null when this change leaves it alone.
-  std::shared_ptr<const job_record> record;
+  /// The record as it is now; empty when this change leaves it alone.
+  std::optional<record_image> record;
   /// The status the stored record had, to move its index entry; empty for a
   /// new job (which also gets its tool entry).
   std::optional<job_status> previous_status;

@@ -293,7 +293,7 @@ TEST_CASE("retention deletes every row of an expired job and nothing else", "[wo
       persistence::group_commit w{db, [](std::vector<event>&&) {}};
       std::promise<bool> p;
       persistence::job_write jw;
-      jw.record = std::make_shared<persistence::job_record>(*rec);
+      jw.record.emplace(*rec);
       jw.previous_status = rec->status;
       w.write({std::move(jw)}, [&](bool ok) { p.set_value(ok); });
       REQUIRE(p.get_future().get());
