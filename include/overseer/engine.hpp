@@ -166,10 +166,14 @@ struct engine_stats {
 
 class engine {
 public:
-  /// An engine with an actor system of its own.
+  /// An engine with an actor system of its own (one CAF worker per core, at
+  /// least 2, with a short idle-polling phase: tool bodies run on the
+  /// engine's own threads, so more workers only poll).
   explicit engine(engine_config cfg);
   /// An engine on the host's actor system. The host must have called
-  /// overseer::register_types(cfg) on its actor_system_config.
+  /// overseer::register_types(cfg) on its actor_system_config. On few cores,
+  /// CAF's default of max(cores, 4) polling workers costs throughput; see
+  /// docs/performance.md ("scheduler.max-threads").
   engine(caf::actor_system& system, engine_config cfg);
   ~engine();
   engine(const engine&) = delete;
