@@ -1,5 +1,7 @@
 #include "support/daemon.hpp"
 
+#include "support/eventually.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <spawn.h>
@@ -74,15 +76,10 @@ overseerd_process::~overseerd_process() {
 int overseerd_process::stop(std::chrono::seconds grace) {
   if (pid_ <= 0) return 0;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + grace;
   int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, grace)) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
   }
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
