@@ -1,0 +1,22 @@
+// UTF-8 at the edges: every string that comes from a tool or a client is
+// valid UTF-8 before the engine stores it or sends it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace overseer::tools {
+
+/// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF). NUL bytes are valid.
+[[nodiscard]] bool valid_utf8(std::string_view s) noexcept;
+
+/// `s` with every ill-formed sequence replaced by U+FFFD, one replacement
+/// per maximal subpart (the Unicode Standard's "best practice", as WHATWG's
+/// decoder and Python's `errors="replace"` do). Valid input comes back as is.
+[[nodiscard]] std::string sanitize_utf8(std::string_view s);
+
+/// Makes `s` valid UTF-8 in place; returns whether anything was replaced.
+bool sanitize_utf8_in_place(std::string& s);
+
+}  // namespace overseer::tools
