@@ -15,6 +15,7 @@
 #include "actors/supervision.hpp"
 #include "persistence/key_layout.hpp"
 #include "persistence/record_view.hpp"
+#include "tools/time_text.hpp"
 
 namespace overseer::actors {
 
@@ -134,6 +135,26 @@ bool change_status(scheduler_data& st, active_job& job, job_status to, std::stri
   return true;
 }
 
+/// A line of the job's own log, written by the engine (component "engine")
+/// in the same commit as the change it explains, so a user who looks at a
+/// job's log sees why it is where it is.
+void engine_log(scheduler_data& st, const job_record& rec, log_level level, std::string message) {
+  auto e = make_event(rec, event_kind::log);
+  e.level = level;
+  e.message = std::move(message);
+  e.component = "engine";
+  job_write w;
+  w.events.push_back(std::move(e));
+  st.outbox.push_back(std::move(w));
+}
+
+/// "attempt 3 (2 of 4 allowed)": attempts since the last explicit retry or
+/// interruption count against the retry policy.
+std::string attempt_text(const job_record& rec) {
+  return "attempt " + std::to_string(rec.attempt) + " (" + std::to_string(rec.attempt - rec.retry_base) + " of " +
+         std::to_string(rec.retry.max_attempts) + " allowed)";
+}
+
 void after(scheduler_data& st, std::function<void(bool)> fn) { st.after_commit.push_back(std::move(fn)); }
 
 void flush(self_ptr self) {
@@ -217,7 +238,9 @@ void fail_pending(self_ptr self, active_job& job, std::string reason) {
   const bool admitted = job.admitted;
   rec->error = reason;
   st.queue.remove(rec->id);
+  const std::string line = "failed before it ran: " + reason;
   if (!change_status(st, job, job_status::failed, std::move(reason))) return;
+  engine_log(st, *rec, log_level::error, line);
   st.active.erase(rec->id);
   on_terminal(self, *rec, admitted);
 }
@@ -276,10 +299,14 @@ void cancel_active(self_ptr self, active_job& job, std::string reason) {
   auto rec = job.record;
   const bool admitted = job.admitted;
   st.queue.remove(rec->id);
+  const bool was_running = rec->status == job_status::running;
   // Decided now: any result of the attempt that arrives later is stale.
   if (job.control) job.control->request_stop();
   job.control.reset();
+  std::string line = reason;
+  if (was_running) line += "; attempt " + std::to_string(rec->attempt) + " is told to stop";
   if (!change_status(st, job, job_status::cancelled, std::move(reason))) return;
+  engine_log(st, *rec, log_level::warning, std::move(line));
   st.active.erase(rec->id);
   on_terminal(self, *rec, admitted);
 }
@@ -305,6 +332,11 @@ void start_attempt(self_ptr self, const std::string& id) {
   rec.attempt += 1;
   change_status(st, job, job_status::running,
                 rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
+  engine_log(st, rec, log_level::info,
+             attempt_text(rec) + " started" +
+               (rec.checkpoint ? ", resuming from the checkpoint of an earlier attempt (" +
+                                   std::to_string(rec.checkpoint->size()) + " bytes)"
+                               : ""));
   job.control = std::make_shared<attempt_control>();
   attempt_args args{caf::actor_cast<caf::actor>(self), std::move(tool), rec.id, rec.attempt,
                     std::move(params.as_object()), rec.checkpoint, job.control,
@@ -342,14 +374,22 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   rec.process_group = 0;  // the tool reaps its own processes before it returns
   rec.process_start = 0;
   auto d = supervision::decide(rec.retry, rec.attempt - rec.retry_base, outcome, st.rng);
+  bool paused_now = false;  // this failure paused the tool
   if (outcome != supervision::attempt_outcome::completed) {
     rec.error = reason;
     auto [it, inserted] =
       st.intensity.try_emplace(rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
     if (it->second.record_failure(steady::now()) && st.paused.insert(rec.tool).second) {
+      paused_now = true;
       std::fprintf(stderr, "overseer: pausing tool %s: more than %d failures within %lld ms\n", rec.tool.c_str(),
                    st.deps.config.max_failures, static_cast<long long>(st.deps.config.failure_window.count()));
     }
+  }
+  std::string line;
+  switch (outcome) {
+    case supervision::attempt_outcome::completed: break;
+    case supervision::attempt_outcome::failed: line = attempt_text(rec) + " failed: " + reason; break;
+    case supervision::attempt_outcome::timed_out: line = attempt_text(rec) + " " + reason; break;
   }
   if (d.next == job_status::retrying) {
     rec.next_attempt_at = clock::now() + d.delay;
@@ -357,6 +397,23 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   }
   auto ops = result_json ? cache_ops(st, rec, *result_json) : std::vector<kv_op>{};
   change_status(st, job, d.next, std::move(reason), std::move(result_json), std::move(ops));
+  const auto level = outcome == supervision::attempt_outcome::completed ? log_level::info : log_level::error;
+  if (d.next == job_status::retrying) {
+    engine_log(st, rec, level, line);
+    engine_log(st, rec, log_level::warning,
+               "retry scheduled at " + tools::format_rfc3339(*rec.next_attempt_at) + " (in " +
+                 std::to_string(d.delay.count()) + " ms, attempt " + std::to_string(rec.attempt + 1) + ")");
+  } else if (outcome == supervision::attempt_outcome::timed_out && !rec.retry.retry_on_timeout &&
+             rec.attempt - rec.retry_base < rec.retry.max_attempts) {
+    engine_log(st, rec, level, line + "; not retried: the retry policy does not retry timeouts");
+  } else if (outcome != supervision::attempt_outcome::completed) {
+    engine_log(st, rec, level, line + "; no attempts left");
+  }  // a completed attempt's transition says all there is: no line, no extra rows
+  if (paused_now)
+    engine_log(st, rec, log_level::warning,
+               "tool " + rec.tool + " is paused: more than " + std::to_string(st.deps.config.max_failures) +
+                 " failed attempts within " + std::to_string(st.deps.config.failure_window.count()) +
+                 " ms; queued jobs of this tool wait until it is resumed");
   if (d.next == job_status::retrying) self->delayed_send(self, d.delay, backoff_elapsed{rec.id, rec.attempt});
   if (is_terminal(d.next)) {
     const bool admitted = job.admitted;
@@ -487,6 +544,11 @@ void recover(self_ptr self, recover_jobs& m) {
         // failure, so the interrupted attempt does not use up its retries.
         rec.retry_base += 1;
         change_status(st, job, job_status::pending, "interrupted");
+        engine_log(st, rec, log_level::warning,
+                   "attempt " + std::to_string(rec.attempt) +
+                     " was interrupted by an engine restart; it runs again" +
+                     (rec.checkpoint ? " from its last checkpoint" : " from the start (no checkpoint was saved)") +
+                     ", without using up a retry");
         pending.push_back(id);
         break;
       case job_status::pending:
@@ -758,6 +820,8 @@ caf::behavior running_behavior(self_ptr self) {
         else if (m.batch) st.batches[rec->batch_id] = batch_state{std::move(*m.batch), 0, {}, 1};
       }
       change_status(st, job, job_status::pending, "retried by client");
+      engine_log(st, *rec, log_level::info, "retried by client: a new retry budget of " +
+                                               std::to_string(rec->retry.max_attempts) + " attempts");
       auto snapshot = std::make_shared<job_record>(*rec);
       after(st, [self, snapshot, reply = std::move(m.reply)](bool ok) {
         if (!ok) return reply({errc::store_failure, "the store could not make the retry durable", {}});
@@ -833,6 +897,7 @@ caf::behavior running_behavior(self_ptr self) {
       auto e = make_event(*job->record, event_kind::log);
       e.level = m.level;
       e.message = std::move(m.message);
+      e.component = "tool";
       job_write w;
       w.events.push_back(std::move(e));
       st.outbox.push_back(std::move(w));

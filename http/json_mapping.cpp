@@ -1,6 +1,7 @@
 #include "http/json_mapping.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/time_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -256,18 +257,7 @@ json::value render_status(std::optional<job_status> s) {
 
 }  // namespace
 
-std::string format_time(time_point t) {
-  const auto ms = floor<milliseconds>(t);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{ms - day};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
-  return buf;
-}
+std::string format_time(time_point t) { return tools::format_rfc3339(t); }
 
 std::optional<time_point> parse_time(std::string_view s) {
   std::size_t i = 0;
@@ -352,8 +342,17 @@ std::vector<field_error> parse_batch_spec(const json::value& body, batch_spec& o
     }
   }
   if (!body.get_object().contains("jobs")) reader.fail("jobs", "is required");
-  if (reader.errors.empty()) out = std::move(batch);
+  out = std::move(batch);  // what could be read, so the engine can check it too
   return std::move(reader.errors);
+}
+
+void add_unreported(std::vector<field_error>& errors, const std::vector<field_error>& more) {
+  for (const auto& e : more) {
+    const bool named = std::any_of(errors.begin(), errors.end(), [&](const field_error& x) {
+      return x.field == e.field || e.field.starts_with(x.field + ".") || e.field.starts_with(x.field + "[");
+    });
+    if (!named) errors.push_back(e);
+  }
 }
 
 std::vector<field_error> parse_job_spec(const json::value& body, job_spec& out) {
@@ -362,7 +361,7 @@ std::vector<field_error> parse_job_spec(const json::value& body, job_spec& out) 
   job_spec spec;
   for (const auto& [key, v] : body.get_object()) reader.field(key, v, spec);
   if (!body.get_object().contains("tool")) reader.fail("tool", "is required");
-  if (reader.errors.empty()) out = std::move(spec);
+  out = std::move(spec);  // what could be read, so the engine can check it too
   return std::move(reader.errors);
 }
 
@@ -458,6 +457,7 @@ json::object render_event(const event& e) {
     case event_kind::log:
       o["level"] = to_string(e.level);
       o["message"] = e.message;
+      o["component"] = e.component.empty() ? "tool" : e.component;
       o["at"] = format_time(e.at);
       break;
   }

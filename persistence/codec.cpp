@@ -14,8 +14,9 @@ namespace {
 enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 'E', batch = 'B', cache = 'C' };
 
 // Bump when a field is added; a record written by a newer build is refused
-// rather than misread.
-constexpr std::uint8_t format_version = 1;
+// rather than misread, and a decoder reads an older record's fields only.
+// 2: an event carries the component of its log line.
+constexpr std::uint8_t format_version = 2;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
@@ -123,7 +124,7 @@ public:
       fail(std::string("not a ") + what + " record");
       return;
     }
-    const auto version = u8();
+    const auto version = version_ = u8();
     if (version > format_version) {
       fail("record format version " + std::to_string(version) +
            " is newer than this build supports (" + std::to_string(format_version) + ")");
@@ -132,6 +133,8 @@ public:
     }
   }
 
+  /// The record's format version (valid once the header is read).
+  [[nodiscard]] std::uint8_t version() const noexcept { return version_; }
   std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
   std::uint64_t u64() { return get(8); }
@@ -253,6 +256,7 @@ private:
   std::string_view record_;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
+  std::uint8_t version_ = 0;
   std::string error_;
 };
 
@@ -417,6 +421,7 @@ std::string encode(const event& e) {
   w.str(e.message);
   w.str(e.tool);
   w.str(e.batch_id);
+  w.str(e.component);
   return std::move(w).finish();
 }
 
@@ -436,6 +441,8 @@ decoded<event> decode_event(std::string_view bytes) {
   e.message = r.str();
   e.tool = r.str();
   e.batch_id = r.str();
+  if (r.version() >= 2) e.component = r.str();
+  else if (e.kind == event_kind::log) e.component = "tool";  // version 1 stored only tools' lines
   return r.finish(std::move(e));
 }
 

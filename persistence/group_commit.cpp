@@ -13,7 +13,7 @@ namespace {
 
 transition to_transition(const event& e) { return {e.from, e.to, e.at, e.attempt, e.reason}; }
 
-log_line to_log_line(const event& e) { return {e.at, e.level, e.message, "tool"}; }
+log_line to_log_line(const event& e) { return {e.at, e.level, e.message, e.component.empty() ? "tool" : e.component}; }
 
 }  // namespace
 

@@ -41,6 +41,9 @@ struct event {
   // log
   log_level level = log_level::info;
   std::string message;
+  /// Who wrote the line: "tool" (the tool's own output) or "engine" (what
+  /// the engine did to the job: attempts, failures, retries, cancels).
+  std::string component;
   /// The tool and batch of the job; let subscribers filter without a look-up.
   std::string tool;
   std::string batch_id;

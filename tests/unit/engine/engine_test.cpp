@@ -367,14 +367,100 @@ TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
   REQUIRE(f.eng->wait(id, 20s));
   std::size_t total = 0;
   auto all = f.eng->logs(id, log_level::debug, 100, 0, &total);
-  CHECK(total == 4);
-  REQUIRE(all.size() == 4);
-  CHECK(all[0].message == "d");
-  CHECK(all[3].message == "e");
+  CHECK(total == 5);  // the engine's "attempt started" line comes first
+  REQUIRE(all.size() == 5);
+  CHECK(all[0].component == "engine");
+  CHECK(all[1].message == "d");
+  CHECK(all[1].component == "tool");
+  CHECK(all[4].message == "e");
   auto warn = f.eng->logs(id, log_level::warning, 1, 1, &total);
   CHECK(total == 2);
   REQUIRE(warn.size() == 1);
   CHECK(warn[0].message == "e");
+}
+
+namespace {
+
+/// The job's log lines written by the engine itself, oldest first.
+std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
+  std::vector<std::string> out;
+  for (auto& l : eng.logs(id, log_level::debug, 1000, 0))
+    if (l.component == "engine") out.push_back(l.message);
+  return out;
+}
+
+bool has_line(const std::vector<std::string>& lines, std::string_view part) {
+  return std::any_of(lines.begin(), lines.end(), [&](auto& l) { return l.find(part) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("the engine writes attempts, failures and retries into the job's own log", "[engine][logs]") {
+  engine_fixture f;
+  f.start();
+  auto id = f.eng->submit({.tool = "fail", .params = {{"failures", 5}, {"message", "bad input"}},
+                           .retry = retry_policy{.max_attempts = 2, .initial_backoff = 10ms}});
+  REQUIRE(f.eng->wait(id, 20s)->status == job_status::failed);
+  const auto lines = engine_lines(*f.eng, id);
+  std::string shown;
+  for (auto& l : lines) shown += l + "\n";
+  INFO(shown);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == "attempt 1 (1 of 2 allowed) started");
+  CHECK(lines[1].starts_with("attempt 1 (1 of 2 allowed) failed: "));
+  CHECK(lines[1].find("bad input") != std::string::npos);
+  CHECK(lines[2].starts_with("retry scheduled at 20"));
+  CHECK(lines[2].find("attempt 2)") != std::string::npos);
+  CHECK(lines[3] == "attempt 2 (2 of 2 allowed) started");
+  CHECK(lines[4].ends_with("; no attempts left"));
+  // The same lines reach subscribers as log events of component "engine".
+  std::size_t published = 0;
+  for (auto& e : f.events.of(id))
+    if (e.kind == event_kind::log && e.component == "engine") ++published;
+  CHECK(published == lines.size());
+  // An explicit retry says so.
+  REQUIRE(f.eng->retry(id).code == errc::ok);
+  REQUIRE(f.eng->wait(id, 20s));
+  CHECK(has_line(engine_lines(*f.eng, id), "retried by client"));
+}
+
+TEST_CASE("the engine logs a timeout, a cancel and a resume from a checkpoint", "[engine][logs]") {
+  gate_tool gate;
+  std::atomic<bool> checkpointed{false};
+  engine_fixture f;
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.eng->tools().add({.name = "saver"}, [&](job_context& ctx) -> tool_result {
+    if (!ctx.last_checkpoint()) {
+      ctx.checkpoint("step-1");
+      checkpointed = true;
+      while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+      return stopped();
+    }
+    return boost::json::object{};
+  });
+  f.start();
+  auto timed = f.eng->submit({.tool = "gate", .timeout = 1s, .retry = retry_policy{.max_attempts = 2}});
+  REQUIRE(f.eng->wait(timed, 20s)->status == job_status::timed_out);
+  CHECK(has_line(engine_lines(*f.eng, timed), "timed out after 1"));
+  CHECK(has_line(engine_lines(*f.eng, timed), "not retried: the retry policy does not retry timeouts"));
+
+  auto cancelled = f.eng->submit({.tool = "gate"});
+  REQUIRE(f.events.wait_for(reached(cancelled, job_status::running)));
+  REQUIRE(f.eng->cancel(cancelled).code == errc::ok);
+  CHECK(has_line(engine_lines(*f.eng, cancelled), "cancelled by client; attempt 1 is told to stop"));
+  gate.release = true;
+
+  auto resumed = f.eng->submit({.tool = "saver"});
+  // checkpoint() returns once durable.
+  REQUIRE(f.events.wait_for([&](auto&) { return checkpointed.load(); }));
+  f.close();
+  f.open({});
+  f.eng->tools().add({.name = "saver"}, [](job_context&) -> tool_result { return boost::json::object{}; });
+  f.start();
+  REQUIRE(f.eng->wait(resumed, 20s)->status == job_status::completed);
+  const auto lines = engine_lines(*f.eng, resumed);
+  CHECK(has_line(lines, "attempt 1 was interrupted by an engine restart; it runs again from its last checkpoint"));
+  CHECK(has_line(lines, "attempt 2 (1 of 1 allowed) started, resuming from the checkpoint of an earlier attempt"));
 }
 
 TEST_CASE("a restarted engine keeps jobs and continues sequence numbers", "[engine][recovery]") {

@@ -178,10 +178,36 @@ TEST_CASE("every truncation of a job record is rejected", "[codec]") {
 
 TEST_CASE("a record from a newer format version is refused", "[codec]") {
   auto bytes = encode(full_job());
-  bytes[1] = 2;
+  bytes[1] = static_cast<char>(bytes[1] + 1);
   const auto d = decode_job(reseal(bytes));
   REQUIRE_FALSE(d);
   CHECK_THAT(d.error, Catch::Contains("newer"));
+}
+
+TEST_CASE("an event of format version 1 reads back, its log line from the tool", "[codec]") {
+  event e;
+  e.seq = 7;
+  e.job_id = "j1";
+  e.kind = event_kind::log;
+  e.at = at_ms(1000);
+  e.message = "hello";
+  e.tool = "sleep";
+  e.component = "engine";
+  auto bytes = encode(e);
+  // Version 1 had no component: drop its length-prefixed string (4 + 6
+  // bytes before the CRC) and mark the record as version 1.
+  REQUIRE(bytes[1] == 2);
+  bytes.erase(bytes.size() - 4 - (4 + e.component.size()), 4 + e.component.size());
+  bytes[1] = 1;
+  const auto d = decode_event(reseal(bytes));
+  REQUIRE(d);
+  CHECK(d.value->message == "hello");
+  CHECK(d.value->tool == "sleep");
+  CHECK(d.value->component == "tool");
+  e.component = "engine";
+  const auto now = decode_event(encode(e));
+  REQUIRE(now);
+  CHECK(now.value->component == "engine");
 }
 
 TEST_CASE("a record of another type is refused", "[codec]") {
