@@ -21,8 +21,10 @@
 #include "persistence/record_view.hpp"
 #include "persistence/store.hpp"
 #include "tools/builtin_tools.hpp"
+#include "tools/did_you_mean.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
+#include "tools/utf8.hpp"
 
 namespace overseer {
 
@@ -50,15 +52,61 @@ caf::actor_system_config& own_config() {
   return *cfg;
 }
 
+// A backoff beyond a week would outlive any job's retention (ttl_hours is
+// at most 168), and an unbounded one overflows the clock.
+constexpr std::int64_t max_backoff_ms = 7LL * 24 * 3600 * 1000;
+
 void check_retry(const retry_policy& r, std::vector<field_error>& errors) {
   if (r.max_attempts < 1 || r.max_attempts > 100)
     errors.push_back({"retry.max_attempts", std::to_string(r.max_attempts) + " is outside 1-100"});
-  if (r.initial_backoff.count() < 0)
-    errors.push_back({"retry.initial_backoff_ms", "must not be negative"});
-  if (r.max_backoff < r.initial_backoff)
+  if (r.initial_backoff.count() < 0 || r.initial_backoff.count() > max_backoff_ms)
+    errors.push_back({"retry.initial_backoff_ms", std::to_string(r.initial_backoff.count()) + " is outside 0-" +
+                                                    std::to_string(max_backoff_ms) + " (7 days)"});
+  if (r.max_backoff.count() > max_backoff_ms)
+    errors.push_back({"retry.max_backoff_ms", std::to_string(r.max_backoff.count()) + " is above " +
+                                                std::to_string(max_backoff_ms) + " (7 days)"});
+  else if (r.max_backoff < r.initial_backoff)
     errors.push_back({"retry.max_backoff_ms", "must be at least initial_backoff_ms"});
   if (!(r.multiplier >= 1.0 && r.multiplier <= 100.0))
     errors.push_back({"retry.multiplier", "must be between 1 and 100"});
+}
+
+constexpr std::size_t max_labels = 64;
+
+/// A text field of a spec: valid UTF-8 and at most `max_chars` characters
+/// (code points, as a person counts them).
+void check_text(const std::string& field, std::string_view value, std::size_t min_chars, std::size_t max_chars,
+                std::vector<field_error>& errors) {
+  if (!tools::valid_utf8(value)) return errors.push_back({field, "is not valid UTF-8"});
+  const auto n = tools::utf8_length(value);
+  if (n < min_chars || n > max_chars)
+    errors.push_back({field, "expected " +
+                               (min_chars == 0 ? "at most " + std::to_string(max_chars)
+                                               : std::to_string(min_chars) + "-" + std::to_string(max_chars)) +
+                               " characters, found " + std::to_string(n)});
+}
+
+/// Strings inside params (keys and values, at any depth) must be valid
+/// UTF-8: a host embedding the engine can build any bytes into a JSON value.
+void check_params_text(const boost::json::object& o, const std::string& field, std::vector<field_error>& errors);
+
+void check_params_text(const boost::json::value& v, const std::string& field, std::vector<field_error>& errors) {
+  if (errors.size() > 100) return;  // enough to act on; the rest is the same mistake
+  if (v.is_string()) {
+    if (!tools::valid_utf8(v.get_string())) errors.push_back({field, "is not valid UTF-8"});
+  } else if (v.is_array()) {
+    const auto& a = v.get_array();
+    for (std::size_t i = 0; i < a.size(); ++i) check_params_text(a[i], field + "[" + std::to_string(i) + "]", errors);
+  } else if (v.is_object()) {
+    check_params_text(v.get_object(), field, errors);
+  }
+}
+
+void check_params_text(const boost::json::object& o, const std::string& field, std::vector<field_error>& errors) {
+  for (const auto& [k, x] : o) {
+    if (!tools::valid_utf8(k)) errors.push_back({field + "." + tools::sanitize_utf8(k), "name is not valid UTF-8"});
+    else check_params_text(x, field + "." + std::string{k}, errors);
+  }
 }
 
 /// Runs an asynchronous call and waits for its answer. If the scheduler
@@ -123,12 +171,23 @@ struct engine::impl {
     if (config.builtin_tools) tools::register_builtin_tools(tools);
   }
 
+  /// A batch's records into `m`, or the field errors that refuse it.
+  std::vector<field_error> validate_batch(const batch_spec& spec, actors::submit_batch& m) const;
+
   /// A submit's record, or the field errors that refuse it.
   submit_result validate(const job_spec& spec, persistence::job_record& rec) const {
     submit_result out;
     auto tool = tools.find(spec.tool);
-    if (spec.tool.empty()) out.errors.push_back({"tool", "is required"});
-    else if (!tool) out.errors.push_back({"tool", "unknown tool \"" + spec.tool + "\""});
+    if (spec.tool.empty()) {
+      out.errors.push_back({"tool", "is required"});
+    } else if (!tool) {
+      std::vector<std::string> names;
+      for (const auto& d : tools.list()) names.push_back(d.name);
+      const auto nearest = tools::nearest_name(spec.tool, names);
+      out.errors.push_back({"tool", "unknown tool \"" + tools::sanitize_utf8(spec.tool) + "\"" +
+                                      (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?")});
+    }
+    check_params_text(spec.params, "params", out.errors);
     boost::json::object params;
     if (tool) {
       auto errs = tools::validate_params(tool->definition.params, spec.params, params);
@@ -149,24 +208,32 @@ struct engine::impl {
       out.errors.push_back({"timeout_s", "must be positive"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
     if (spec.retry) check_retry(retry, out.errors);
-    for (const auto& [k, v] : spec.labels)
-      if (k.empty() || k.size() > 64 || v.size() > 256)
-        out.errors.push_back({"labels." + k, "label keys are 1-64 characters, values at most 256"});
-    if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
+    if (spec.labels.size() > max_labels)
+      out.errors.push_back({"labels", std::to_string(spec.labels.size()) + " labels; at most " +
+                                        std::to_string(max_labels) + " are allowed"});
+    for (const auto& [k, v] : spec.labels) {
+      const auto before = out.errors.size();
+      check_text("labels", k, 1, 64, out.errors);
+      if (out.errors.size() != before) {
+        out.errors.back().message = "label name " + tools::sanitize_utf8(k) + ": " + out.errors.back().message;
+        continue;
+      }
+      check_text("labels." + k, v, 0, 256, out.errors);
+    }
+    check_text("name", spec.name, 0, 256, out.errors);
     // Dependencies must exist now, so no cycle can ever form.
     std::set<std::string> seen_deps;
-    for (std::size_t i = 0; i < spec.depends_on.size(); ++i) {
+    if (spec.depends_on.size() > 1000) out.errors.push_back({"depends_on", "more than 1000 dependencies"});
+    for (std::size_t i = 0; i < spec.depends_on.size() && spec.depends_on.size() <= 1000; ++i) {
       const auto& dep = spec.depends_on[i];
       const std::string field = "depends_on[" + std::to_string(i) + "]";
-      if (!seen_deps.insert(dep).second) out.errors.push_back({field, "\"" + dep + "\" is listed twice"});
+      if (!seen_deps.insert(dep).second) out.errors.push_back({field, "\"" + tools::sanitize_utf8(dep) + "\" is listed twice"});
       else if (!actors::looks_like_job_id(dep) || !store || !store->get_job(dep))
-        out.errors.push_back({field, "no job " + dep});
+        out.errors.push_back({field, "no job " + tools::sanitize_utf8(dep)});
     }
-    if (spec.depends_on.size() > 1000) out.errors.push_back({"depends_on", "more than 1000 dependencies"});
     if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
-    if (spec.idempotency_key.size() > 256)
-      out.errors.push_back({"idempotency_key", "is longer than 256 characters"});
+    check_text("idempotency_key", spec.idempotency_key, 0, 256, out.errors);
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -474,29 +541,20 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                  }});
 }
 
+std::vector<field_error> engine::check(const job_spec& spec) const {
+  persistence::job_record scratch;
+  return impl_->validate(spec, scratch).errors;
+}
+
+std::vector<field_error> engine::check(const batch_spec& batch) const {
+  actors::submit_batch scratch;
+  return impl_->validate_batch(batch, scratch);
+}
+
 void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done) {
   batch_submit_result out;
-  if (spec.jobs.empty()) out.errors.push_back({"jobs", "a batch needs at least one job"});
-  if (spec.jobs.size() > 10000) out.errors.push_back({"jobs", "more than 10000 jobs"});
-  if (spec.parallel_limit < 0) out.errors.push_back({"parallel_limit", "must not be negative"});
-  if (spec.name.size() > 256) out.errors.push_back({"name", "is longer than 256 characters"});
   actors::submit_batch m;
-  m.batch.id = "batch_" + actors::new_job_id().substr(4);
-  m.batch.name = spec.name;
-  m.batch.parallel_limit = spec.parallel_limit;
-  m.batch.fail_fast = spec.fail_fast;
-  m.batch.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
-  for (std::size_t i = 0; i < spec.jobs.size(); ++i) {
-    const std::string prefix = "jobs[" + std::to_string(i) + "].";
-    auto rec = std::make_shared<persistence::job_record>();
-    auto checked = impl_->validate(spec.jobs[i], *rec);
-    for (auto& e : checked.errors) out.errors.push_back({prefix + e.field, e.message});
-    if (!spec.jobs[i].idempotency_key.empty())
-      out.errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
-    rec->batch_id = m.batch.id;
-    m.batch.job_ids.push_back(rec->id);
-    m.jobs.push_back(std::move(rec));
-  }
+  out.errors = impl_->validate_batch(spec, m);
   if (!out.errors.empty()) {
     out.code = errc::invalid_spec;
     out.message = "the batch is invalid";
@@ -505,6 +563,31 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
   if (!impl_->scheduler) return done({errc::not_running, {}, {}, "the engine is not started", {}});
   m.reply = std::move(done);
   caf::anon_send(impl_->scheduler, std::move(m));
+}
+
+std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, actors::submit_batch& m) const {
+  std::vector<field_error> errors;
+  if (spec.jobs.empty()) errors.push_back({"jobs", "a batch needs at least one job"});
+  if (spec.jobs.size() > 10000) errors.push_back({"jobs", "more than 10000 jobs"});
+  if (spec.parallel_limit < 0) errors.push_back({"parallel_limit", "must not be negative"});
+  check_text("name", spec.name, 0, 256, errors);
+  m.batch.id = "batch_" + actors::new_job_id().substr(4);
+  m.batch.name = spec.name;
+  m.batch.parallel_limit = spec.parallel_limit;
+  m.batch.fail_fast = spec.fail_fast;
+  m.batch.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+  for (std::size_t i = 0; i < spec.jobs.size(); ++i) {
+    const std::string prefix = "jobs[" + std::to_string(i) + "].";
+    auto rec = std::make_shared<persistence::job_record>();
+    auto checked = validate(spec.jobs[i], *rec);
+    for (auto& e : checked.errors) errors.push_back({prefix + e.field, e.message});
+    if (!spec.jobs[i].idempotency_key.empty())
+      errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
+    rec->batch_id = m.batch.id;
+    m.batch.job_ids.push_back(rec->id);
+    m.jobs.push_back(std::move(rec));
+  }
+  return errors;
 }
 
 batch_submit_result engine::submit_batch(batch_spec spec) {

@@ -50,6 +50,7 @@ void submit(api_context& ctx, const call& c, const replier& r) {
   }
   job_spec spec;
   if (auto errors = parse_job_spec(body, spec); !errors.empty()) {
+    add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
     r.problem(400, "the job spec is invalid", errors);
     return;
   }

@@ -40,6 +40,10 @@ namespace overseer::http {
 /// Unknown top-level fields are refused with a did-you-mean. Range checks
 /// that need the tool (params schema) are left to the engine; type and range
 /// checks of the spec's own fields happen here.
+/// Adds the errors of `more` whose field `errors` does not name yet (nor a
+/// field that contains it): the engine's checks after the reader's, in one
+/// answer, each problem once.
+void add_unreported(std::vector<field_error>& errors, const std::vector<field_error>& more);
 [[nodiscard]] std::vector<field_error> parse_job_spec(const boost::json::value& body, job_spec& out);
 
 /// The body of POST /v1/batches: {name, jobs: [spec...], parallel_limit

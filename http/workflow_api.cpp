@@ -50,8 +50,10 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
       auto body = json::parse(c.req.body(), ec);
       if (ec) return problem(400, "the body is not valid JSON: " + ec.message(), {{"body", ec.message()}});
       batch_spec spec;
-      if (auto errors = parse_batch_spec(body, spec); !errors.empty())
+      if (auto errors = parse_batch_spec(body, spec); !errors.empty()) {
+        add_unreported(errors, ctx.eng.check(spec));
         return problem(400, "the batch is invalid", errors);
+      }
       ctx.eng.submit_batch_async(std::move(spec), [respond, version, keep_alive](batch_submit_result r) {
         if (r.code != errc::ok)
           return respond(problem_response(status_of(r.code), r.message, version, keep_alive, r.errors));

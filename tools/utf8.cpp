@@ -73,6 +73,12 @@ std::string sanitize_utf8(std::string_view s) {
   return out;
 }
 
+std::size_t utf8_length(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (const char c : s) n += (static_cast<std::uint8_t>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 bool sanitize_utf8_in_place(std::string& s) {
   if (valid_utf8(s)) return false;
   s = sanitize_utf8(s);

@@ -16,6 +16,10 @@ namespace overseer::tools {
 /// decoder and Python's `errors="replace"` do). Valid input comes back as is.
 [[nodiscard]] std::string sanitize_utf8(std::string_view s);
 
+/// Characters as a person counts them: code points of valid UTF-8 (bytes
+/// that do not start a sequence are not counted).
+[[nodiscard]] std::size_t utf8_length(std::string_view s) noexcept;
+
 /// Makes `s` valid UTF-8 in place; returns whether anything was replaced.
 bool sanitize_utf8_in_place(std::string& s);
 

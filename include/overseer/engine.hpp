@@ -194,6 +194,12 @@ public:
   std::string submit(job_spec spec);
   /// Like submit, but reports every outcome as a value.
   [[nodiscard]] submit_result try_submit(job_spec spec);
+  /// The field errors a submit of `spec` (or of `batch`) would be refused
+  /// with, all of them, without submitting anything; empty: it would be
+  /// accepted. Lets a front end report its own errors and the engine's in
+  /// one answer.
+  [[nodiscard]] std::vector<field_error> check(const job_spec& spec) const;
+  [[nodiscard]] std::vector<field_error> check(const batch_spec& batch) const;
   /// Asynchronous submit: `done` runs on an engine thread once durable.
   void submit_async(job_spec spec, std::function<void(submit_result)> done);
 

@@ -318,3 +318,23 @@ TEST_CASE("retention deletes every row of an expired job and nothing else", "[wo
   CHECK(f.eng->list({.status = job_status::failed}).total_count == 0);
   CHECK(f.eng->list({.tool = "noop"}).total_count == 1);
 }
+
+TEST_CASE("check names every error of a job or a batch and submits nothing", "[engine][validation]") {
+  engine_fixture f;
+  f.start();
+  auto errors = f.eng->check(job_spec{.tool = "sleep", .params = {{"seconds", -1}}, .priority = 11});
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].field == "params.seconds");
+  CHECK(errors[1].field == "priority");
+  batch_spec b;
+  b.jobs.push_back({.tool = "sleep", .params = {{"seconds", -2}}});
+  b.jobs.push_back({.tool = "noop"});
+  b.jobs.push_back({.tool = "slep"});
+  errors = f.eng->check(b);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].field == "jobs[0].params.seconds");
+  CHECK(errors[1].field == "jobs[2].tool");
+  CHECK(errors[1].message.find("did you mean \"sleep\"") != std::string::npos);
+  CHECK(f.eng->check(job_spec{.tool = "noop"}).empty());
+  CHECK(f.eng->list({}).total_count == 0);
+}

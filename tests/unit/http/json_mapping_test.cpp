@@ -369,3 +369,21 @@ TEST_CASE("a tool renders its definition, with a null timeout when it has none",
   d.timeout = 2h;
   CHECK(render_tool(d).at("timeout_s") == 7200);
 }
+
+TEST_CASE("the engine's errors join the reader's, each field once", "[json][validation]") {
+  std::vector<overseer::field_error> errors{{"priority", "11 is outside 0-10"}, {"jobs[1]", "must be a JSON object"}};
+  add_unreported(errors, {{"priority", "again"},
+                          {"params.seconds", "-1 is below the minimum 0"},
+                          {"jobs[1].tool", "is required"},
+                          {"jobs[10].tool", "is required"}});
+  REQUIRE(errors.size() == 4);
+  CHECK(errors[2].field == "params.seconds");
+  CHECK(errors[3].field == "jobs[10].tool");
+
+  batch_spec b;
+  const auto reader = parse_batch_spec(json::parse(R"({"name":5,"jobs":[{"tool":"sleep","params":{"seconds":-2}}]})"), b);
+  REQUIRE(reader.size() == 1);
+  REQUIRE(b.jobs.size() == 1);
+  CHECK(b.jobs[0].tool == "sleep");
+  CHECK(b.jobs[0].params.at("seconds").as_int64() == -2);
+}
