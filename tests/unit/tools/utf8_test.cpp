@@ -67,3 +67,10 @@ TEST_CASE("every byte string sanitizes to valid UTF-8", "[utf8]") {
         if (valid_utf8(s)) REQUIRE(fixed == s);
       }
 }
+
+TEST_CASE("length counts characters, not bytes", "[utf8]") {
+  CHECK(overseer::tools::utf8_length("") == 0);
+  CHECK(overseer::tools::utf8_length("abc") == 3);
+  CHECK(overseer::tools::utf8_length("caf\xC3\xA9") == 4);
+  CHECK(overseer::tools::utf8_length("\xF0\x9F\xA7\xAC\xE2\x82\xAC") == 2);
+}
