@@ -228,7 +228,7 @@ TEST_CASE("a missing tool is reported as required", "[json_mapping]") {
   CHECK(errors[0].message == "is required");
 }
 
-TEST_CASE("several bad fields are all reported at once, and out stays untouched", "[json_mapping]") {
+TEST_CASE("several bad fields are all reported at once, and out keeps what could be read", "[json_mapping]") {
   job_spec spec{.tool = "before"};
   const auto errors = parse_job_spec(
     json::parse(R"({"priority": 11, "ttl_hours": "x", "retry": {"multiplier": 0, "max_attempts": 0}})"), spec);
@@ -236,7 +236,9 @@ TEST_CASE("several bad fields are all reported at once, and out stays untouched"
   for (const auto& e : errors) fields.push_back(e.field);
   CHECK(fields == std::vector<std::string>{"priority", "ttl_hours", "retry.multiplier", "retry.max_attempts",
                                            "tool"});
-  CHECK(spec.tool == "before");
+  // What was readable is there for the engine's own checks; no tool was given.
+  CHECK(spec.tool.empty());
+  CHECK_FALSE(spec.priority);
 }
 
 TEST_CASE("a body that is not an object is refused as a whole", "[json_mapping]") {
@@ -354,7 +356,9 @@ TEST_CASE("each kind of event renders as its stream message", "[json_mapping]") 
     e.message = "disk full";
     CHECK(to_json_text(render_event(e)) ==
           R"({"type":"log","seq":1042,"job_id":"job_01","level":"error","message":"disk full",)"
-          R"("at":"2026-11-24T05:43:00.123Z"})");
+          R"("component":"tool","at":"2026-11-24T05:43:00.123Z"})");
+    e.component = "engine";
+    CHECK(json::parse(to_json_text(render_event(e))).at("component") == "engine");
   }
 }
 
