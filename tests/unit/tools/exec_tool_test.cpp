@@ -407,15 +407,25 @@ TEST_CASE("the example tools of docs/examples load and run", "[exec]") {
                  "annotating 2 sequences of " +
                      std::filesystem::canonical(data.path() / "genome.fa").string() + " in 3 chunks"));
 
-  // Resuming: the saved "chunks genes" comes back through the checkpoint file.
+  // Resuming: the saved "chunks genes file" comes back through the
+  // checkpoint file. The earlier attempt's file also holds a chunk written
+  // after its last checkpoint; that chunk is redone, not kept twice.
+  const auto earlier = data.path() / "earlier.tsv";
+  std::ofstream{earlier} << "chunk 1\t3 genes\nchunk 2\t6 genes\nchunk 3\t9 genes\n";
   test::fake_context ctx({{"fasta", "genome.fa"}, {"chunks", 3}, {"seconds_per_chunk", 0}}, 2);
   ctx.set_workdir(data.path() / "work");
-  ctx.set_last_checkpoint("2 9");
+  std::filesystem::create_directories(data.path() / "work");
+  ctx.set_last_checkpoint("2 9 " + earlier.string());
   auto r = x.f.eng->tools().find("annotate")->body(ctx);
   REQUIRE(r.what() == tool_result::kind::value);
   CHECK(r.value().at("genes") == 18);
   CHECK(r.value().at("resumed_after") == 2);
-  CHECK(ctx.checkpoints() == std::vector<std::string>{"3 18"});
+  const auto annotations = (data.path() / "work" / "annotations.tsv").string();
+  CHECK(std::string(r.value().at("annotations").as_string()) == annotations);
+  CHECK(ctx.checkpoints() == std::vector<std::string>{"3 18 " + annotations});
+  std::ifstream in_file{annotations};
+  CHECK(std::string{std::istreambuf_iterator<char>{in_file}, {}} ==
+        "chunk 1\t3 genes\nchunk 2\t6 genes\nchunk 3\t9 genes\n");
 
   auto c = x.run("convert", {{"input", "genome.fa"}});
   REQUIRE(c.status == job_status::completed);
