@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev catch2)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
 
 install_missing() {
   local missing=()

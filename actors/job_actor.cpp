@@ -2,9 +2,79 @@
 
 #include <future>
 
+#include "tools/utf8.hpp"
+
 namespace overseer::actors {
 
 namespace {
+
+// Every string a tool hands over is made valid UTF-8 here, before it is
+// stored or sent: logs, progress and results go out as JSON text (HTTP
+// bodies, WebSocket text frames), which must be UTF-8. Checkpoints are
+// opaque bytes that only the tool reads back, and stay as they are.
+std::string clean(std::string_view s) { return tools::valid_utf8(s) ? std::string{s} : tools::sanitize_utf8(s); }
+
+bool valid(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string: return tools::valid_utf8(v.get_string());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!valid(e)) return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!tools::valid_utf8(kv.key()) || !valid(kv.value())) return false;
+      return true;
+    default: return true;
+  }
+}
+
+void sanitize(boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string: {
+      auto& s = v.get_string();
+      if (!tools::valid_utf8(s)) s = tools::sanitize_utf8(s);
+      break;
+    }
+    case boost::json::kind::array:
+      for (auto& e : v.get_array()) sanitize(e);
+      break;
+    case boost::json::kind::object: {
+      auto& o = v.get_object();
+      bool bad_key = false;
+      for (auto& kv : o) {
+        sanitize(kv.value());
+        bad_key = bad_key || !tools::valid_utf8(kv.key());
+      }
+      if (bad_key) {
+        // Keys cannot be changed in place; two keys that differ only in
+        // their invalid bytes become one, the last winning, as in a parse.
+        boost::json::object fixed;
+        for (auto& kv : o) fixed[tools::sanitize_utf8(kv.key())] = std::move(kv.value());
+        o = std::move(fixed);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+tool_result sanitize(tool_result r) {
+  switch (r.what()) {
+    case tool_result::kind::value: {
+      if (valid(r.value())) return r;
+      auto v = r.value();
+      sanitize(v);
+      return v;
+    }
+    case tool_result::kind::failure:
+      return tools::valid_utf8(r.message()) ? r : tool_result::failure(tools::sanitize_utf8(r.message()));
+    case tool_result::kind::stopped:
+      return r;
+  }
+  return r;
+}
 
 class context final : public job_context {
 public:
@@ -17,6 +87,7 @@ public:
   void progress(const overseer::progress& p) override {
     std::lock_guard lock{mutex_};
     pending_ = p;
+    tools::sanitize_utf8_in_place(pending_->step_name);
     maybe_flush(false);
   }
 
@@ -24,7 +95,7 @@ public:
     std::lock_guard lock{mutex_};
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);
-    caf::anon_send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, std::string{message}});
+    caf::anon_send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, clean(message)});
   }
 
   void checkpoint(std::string bytes) override {
@@ -122,7 +193,7 @@ void run_attempt(attempt_args& args) {
     }
   }();
   ctx.finish();
-  caf::anon_send(args.scheduler, attempt_finished{args.job_id, args.attempt, std::move(result)});
+  caf::anon_send(args.scheduler, attempt_finished{args.job_id, args.attempt, sanitize(std::move(result))});
 }
 
 }  // namespace overseer::actors

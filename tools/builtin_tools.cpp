@@ -9,14 +9,22 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tools/allowed_paths.hpp"
 
 namespace overseer::tools {
 namespace {
 
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 double number_param(const job_context& ctx, std::string_view name) {
   const auto& v = ctx.params().at(name);
@@ -113,13 +121,98 @@ struct fasta_scan {
   }
 };
 
-tool_result fasta_stats_body(job_context& ctx) {
-  const std::string path(ctx.params().at("path").as_string());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return failure("cannot open " + path + ": " + std::strerror(errno));
+// Where fasta_stats may read; replaced whole when the built-ins are
+// configured, so that a running job keeps the set it started with.
+class path_policy {
+public:
+  void set(std::vector<allowed_dir> dirs) {
+    auto p = std::make_shared<const std::vector<allowed_dir>>(std::move(dirs));
+    std::lock_guard lock{mutex_};
+    dirs_ = std::move(p);
+  }
+  [[nodiscard]] std::shared_ptr<const std::vector<allowed_dir>> get() const {
+    std::lock_guard lock{mutex_};
+    return dirs_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const std::vector<allowed_dir>> dirs_ = std::make_shared<const std::vector<allowed_dir>>();
+};
+
+using file_ptr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+
+// Opens `given` for reading if it is a regular file inside `dirs`, or says
+// why not. The path is checked as written (so that nothing outside is even
+// looked at), then resolved (symbolic links, "..") and checked again, then
+// opened without following a last symbolic link, and the opened file's
+// own path is checked a third time: a link swapped in between the check
+// and the open is caught.
+file_ptr open_confined(const std::string& given, const std::vector<allowed_dir>& dirs, std::string& problem) {
+  file_ptr none{nullptr, &std::fclose};
+  const std::string where = "\"" + given + "\"";
+  if (dirs.empty()) {
+    problem = "params.path: fasta_stats may read no file: it has no allowed_paths (configure them in the tools "
+              "file: {\"builtins\": {\"fasta_stats\": {\"allowed_paths\": [\"/srv/genomes\"]}}})";
+    return none;
+  }
+  const fs::path p{given};
+  if (!p.is_absolute()) {
+    problem = "params.path: " + where + " is a relative path; give an absolute one inside the allowed paths (" +
+              describe(dirs) + ")";
+    return none;
+  }
+  const auto normal = p.lexically_normal();
+  const bool lexically_inside = std::any_of(dirs.begin(), dirs.end(), [&](const allowed_dir& d) {
+    return is_within(normal, d.configured) || is_within(normal, d.canonical);
+  });
+  if (!lexically_inside) {
+    problem = "params.path: " + where + " is outside the allowed paths (" + describe(dirs) + ")";
+    return none;
+  }
   std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  ctx.log(log_level::info, "reading " + path + (ec ? "" : " (" + std::to_string(size) + " bytes)"));
+  const auto resolved = fs::canonical(p, ec);
+  if (ec) {
+    problem = "cannot open " + given + ": " + ec.message();
+    return none;
+  }
+  if (!is_allowed(resolved, dirs)) {
+    problem = "params.path: " + where + " resolves to " + resolved.string() + ", outside the allowed paths (" +
+              describe(dirs) + ")";
+    return none;
+  }
+  // O_NONBLOCK: a FIFO must not hang the attempt in open().
+  const int fd = ::open(resolved.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    problem = "cannot open " + given + ": " + std::strerror(errno);
+    return none;
+  }
+  struct stat st{};
+  std::error_code opened_ec;
+  const auto opened = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), opened_ec);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    problem = "cannot read " + given + ": not a regular file";
+  } else if (opened_ec || !is_allowed(opened, dirs)) {
+    problem = "params.path: " + where + " changed while it was opened (now " +
+              (opened_ec ? opened_ec.message() : opened.string()) + "), refused";
+  } else if (std::FILE* f = ::fdopen(fd, "rb")) {
+    return {f, &std::fclose};
+  } else {
+    problem = "cannot open " + given + ": " + std::strerror(errno);
+  }
+  ::close(fd);
+  return none;
+}
+
+tool_result fasta_stats_body(job_context& ctx, const path_policy& policy) {
+  const std::string path(ctx.params().at("path").as_string());
+  std::string problem;
+  auto file = open_confined(path, *policy.get(), problem);
+  if (!file) return failure(problem);
+  struct stat st{};
+  const bool sized = ::fstat(::fileno(file.get()), &st) == 0;
+  const auto size = static_cast<std::uint64_t>(sized ? st.st_size : 0);
+  ctx.log(log_level::info, "reading " + path + (sized ? " (" + std::to_string(size) + " bytes)" : ""));
 
   fasta_scan scan;
   std::vector<char> buffer(1 << 16);
@@ -132,7 +225,7 @@ tool_result fasta_stats_body(job_context& ctx) {
     }
     read += n;
     // Report only whole-percent changes: a large file has many chunks.
-    if (!ec && size > 0) {
+    if (sized && size > 0) {
       if (int pct = static_cast<int>(read * 100 / size); pct > reported) {
         reported = pct;
         overseer::progress p;
@@ -162,12 +255,48 @@ tool_definition definition(std::string name, std::string description, boost::jso
   d.name = std::move(name);
   d.description = std::move(description);
   d.params = std::move(params);
+  d.strict_params = true;
   return d;
+}
+
+// The body of fasta_stats as a type of its own, so that configuring the
+// built-ins finds its policy in the registry (std::function::target).
+struct fasta_stats_tool {
+  std::shared_ptr<path_policy> policy;
+  tool_result operator()(job_context& ctx) const { return fasta_stats_body(ctx, *policy); }
+};
+
+std::shared_ptr<path_policy> fasta_stats_policy(const tool_registry& registry) {
+  const auto e = registry.find("fasta_stats");
+  const auto* tool = e ? e->body.target<fasta_stats_tool>() : nullptr;
+  return tool ? tool->policy : nullptr;
 }
 
 }  // namespace
 
-void register_builtin_tools(tool_registry& registry) {
+std::vector<field_error> check_builtin_config(const tool_registry& registry, const builtin_config& config) {
+  std::vector<field_error> problems;
+  const std::string field = "builtins.fasta_stats.allowed_paths";
+  (void)resolve_allowed_dirs(config.fasta_stats_allowed_paths, field, problems);
+  if (!config.fasta_stats_allowed_paths.empty() && !fasta_stats_policy(registry))
+    problems.push_back({"builtins.fasta_stats", "the built-in fasta_stats is not registered (built-in tools off?)"});
+  return problems;
+}
+
+void configure_builtin_tools(tool_registry& registry, const builtin_config& config) {
+  std::vector<field_error> problems;
+  auto dirs = resolve_allowed_dirs(config.fasta_stats_allowed_paths, "", problems);
+  if (auto policy = fasta_stats_policy(registry)) policy->set(std::move(dirs));
+}
+
+void register_builtin_tools(tool_registry& registry, const builtin_config& config) {
+  std::vector<field_error> problems;
+  auto policy = std::make_shared<path_policy>();
+  policy->set(resolve_allowed_dirs(config.fasta_stats_allowed_paths, "fasta_stats_allowed_paths", problems));
+  if (!problems.empty()) {
+    throw error(errc::invalid_spec, "built-in tools: " + problems.front().field + ": " + problems.front().message,
+                std::move(problems));
+  }
   registry.add(
     definition("sleep", "Sleeps in equal steps, reporting progress and checkpointing after each",
                {{"seconds", {{"type", "number"}, {"default", 1}, {"minimum", 0},
@@ -186,9 +315,9 @@ void register_builtin_tools(tool_registry& registry) {
                [](job_context&) -> tool_result { return boost::json::object{}; });
   registry.add(
     definition("fasta_stats", "Counts sequences, residues, GC content and N50 of a FASTA file",
-               {{"path", {{"type", "string"}, {"required", true},
-                          {"description", "FASTA file, relative to the working directory"}}}}),
-    fasta_stats_body);
+               {{"path", {{"type", "string"}, {"required", true}, {"absolute_path", true},
+                          {"description", "absolute path of a FASTA file inside fasta_stats' allowed_paths"}}}}),
+    fasta_stats_tool{std::move(policy)});
 }
 
 }  // namespace overseer::tools

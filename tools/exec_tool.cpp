@@ -9,7 +9,6 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
-#include <regex>
 #include <variant>
 
 #include <poll.h>
@@ -19,9 +18,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "tools/allowed_paths.hpp"
+#include "tools/did_you_mean.hpp"
 #include "tools/exec_process.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
+#include "tools/regex.hpp"
+#include "tools/tool_registry.hpp"
+#include "tools/utf8.hpp"
 
 namespace overseer::tools {
 namespace {
@@ -32,7 +36,6 @@ using boost::json::object;
 using boost::json::value;
 
 constexpr std::size_t max_line = 256 * 1024;  // longer lines are cut
-constexpr std::size_t regex_window = 4096;    // std::regex recurses per character
 constexpr std::size_t stderr_tail_lines = 5;  // quoted in a failure message
 constexpr auto poll_interval = 100ms;         // how soon a stop is noticed
 constexpr auto drain_limit = 2s;              // for pipes held by escaped processes
@@ -66,7 +69,11 @@ arg_template parse_template(std::string_view s, const object& schema, std::strin
         return {};
       }
       if (!schema.contains(name)) {
-        problem = "template {params." + std::string(name) + "} names no param declared in \"params\"";
+        std::vector<std::string_view> declared;
+        for (const auto& kv : schema) declared.push_back(kv.key());
+        const auto best = nearest_name(name, declared);
+        problem = "template {params." + std::string(name) + "} names no param declared in \"params\"" +
+                  (best.empty() ? "" : "; did you mean {params." + best + "}?");
         return {};
       }
       out.push_back({segment::kind::param, std::string(name)});
@@ -140,7 +147,7 @@ std::string format_param(const value& v) {
 struct compiled_tool {
   exec_tool_config config;
   std::vector<arg_template> argv;  // element 0 unused: the resolved program
-  std::optional<std::regex> progress;
+  std::shared_ptr<const re2::RE2> progress;  // compiled at registration
   std::map<std::string, std::string> env;  // minimal environment + the tool's
 };
 
@@ -157,10 +164,8 @@ std::string confine(const compiled_tool& t, const std::string& name, const std::
     problem = "params." + name + ": cannot resolve \"" + given + "\": " + ec.message();
     return {};
   }
-  for (const auto& dir : dirs) {
-    const auto rel = resolved.lexically_relative(dir);
-    if (!rel.empty() && *rel.begin() != "..") return resolved.string();
-  }
+  for (const auto& dir : dirs)
+    if (is_within(resolved, dir)) return resolved.string();
   std::string allowed;
   for (const auto& dir : dirs) allowed += (allowed.empty() ? "" : ", ") + dir.string();
   problem = "params." + name + ": \"" + given + "\" resolves to " + resolved.string() +
@@ -197,7 +202,7 @@ std::optional<std::string> substitute(const compiled_tool& t, const arg_template
 }
 
 std::string head(std::string_view s, std::size_t n) {
-  return s.size() <= n ? std::string(s) : std::string(s.substr(0, n)) + "...";
+  return s.size() <= n ? std::string(s) : std::string(utf8_prefix(s, n)) + "...";
 }
 
 // Turns the program's output lines into logs, progress, checkpoints and a
@@ -209,6 +214,13 @@ public:
       limit_(static_cast<std::uint64_t>(std::min(t.config.limits.output_mb, 1e9) * 1024 * 1024)) {}
 
   void line(bool is_stderr, std::string_view text, bool cut) {
+    // Everything below quotes the line, so it is made valid UTF-8 first:
+    // logs and events go out as JSON text.
+    std::string clean;
+    if (!valid_utf8(text)) {
+      clean = sanitize_utf8(text);
+      text = clean;
+    }
     if (!is_stderr && text.starts_with("@overseer") &&
         (text.size() == 9 || text[9] == ' ' || text[9] == '\t')) {
       if (cut)
@@ -246,12 +258,10 @@ private:
   }
 
   void match_progress(std::string_view text) {
-    text = text.substr(0, regex_window);
-    std::cmatch m;
-    if (!std::regex_search(text.data(), text.data() + text.size(), m, *tool_.progress) || !m[1].matched)
-      return;
+    const auto group = search_group1(*tool_.progress, text);
+    if (!group) return;
     double percent = 0;
-    auto [end, ec] = std::from_chars(m[1].first, m[1].second, percent);
+    auto [end, ec] = std::from_chars(group->data(), group->data() + group->size(), percent);
     if (ec != std::errc{} || !std::isfinite(percent)) return;
     overseer::progress p;
     p.percent = std::clamp(percent, 0.0, 100.0);
@@ -275,8 +285,10 @@ private:
     for (const auto& kv : o) {
       static constexpr std::array<std::string_view, 8> known = {
           "progress", "step_name", "current_step", "total_steps", "result", "checkpoint", "log", "level"};
-      if (std::find(known.begin(), known.end(), kv.key()) == known.end())
-        log(log_level::warning, "@overseer line: unknown key \"" + std::string(kv.key()) + "\" ignored");
+      if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
+      const auto best = nearest_name(kv.key(), known);
+      log(log_level::warning, "@overseer line: unknown key \"" + head(kv.key(), 100) + "\" ignored" +
+                                  (best.empty() ? "" : "; did you mean \"" + best + "\"?"));
     }
     if (const auto* msg = o.if_contains("log")) {
       const auto* level_name = o.if_contains("level");
@@ -468,8 +480,7 @@ std::vector<field_error> check_exec_tool(exec_tool_config& c) {
   auto fail = [&](std::string field, std::string message) {
     errors.push_back({std::move(field), std::move(message)});
   };
-  static const std::regex name_re("[A-Za-z0-9_.-]{1,64}");
-  if (!std::regex_match(c.definition.name, name_re))
+  if (!is_tool_name(c.definition.name))
     fail("name", "\"" + c.definition.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -");
   const auto schema_errors = check_schema(c.definition.params);
   errors.insert(errors.end(), schema_errors.begin(), schema_errors.end());
@@ -499,12 +510,13 @@ std::vector<field_error> check_exec_tool(exec_tool_config& c) {
     if (v.find('\0') != std::string::npos) fail("env." + name, "contains a NUL byte");
   }
   if (!c.progress_regex.empty()) {
-    try {
-      if (std::regex(c.progress_regex, std::regex::ECMAScript).mark_count() < 1)
-        fail("progress_regex", "needs a capture group for the percent, as in \"([0-9.]+)%\"");
-    } catch (const std::regex_error& e) {
-      fail("progress_regex", "\"" + c.progress_regex + "\" is not a valid regular expression: " + e.what());
-    }
+    std::string reason;
+    if (auto re = compile_regex(c.progress_regex, reason); !re)
+      fail("progress_regex", "\"" + c.progress_regex +
+                                 "\" is not a valid RE2 regular expression (no backreferences, no lookaround): " +
+                                 reason);
+    else if (re->NumberOfCapturingGroups() < 1)
+      fail("progress_regex", "needs a capture group for the percent, as in \"([0-9.]+)%\"");
   }
   const auto& l = c.limits;
   for (auto [field, v] : {std::pair{"limits.cpu_s", l.cpu_s}, std::pair{"limits.memory_mb", l.memory_mb},
@@ -536,7 +548,11 @@ tool_function make_exec_body(exec_tool_config config) {
     t->argv.push_back(i == 0 ? arg_template{}
                              : parse_template(config.command[i], config.definition.params, problem));
   }
-  if (!config.progress_regex.empty()) t->progress.emplace(config.progress_regex, std::regex::ECMAScript);
+  if (!config.progress_regex.empty()) {
+    std::string reason;  // check_exec_tool has compiled it: this finds it in the cache
+    t->progress = compile_regex(config.progress_regex, reason);
+    if (!t->progress) throw error(errc::invalid_spec, "progress_regex: " + reason);
+  }
   // A minimal environment: the engine's own may hold secrets.
   t->env = {{"PATH", env_or("PATH", "/usr/local/bin:/usr/bin:/bin")},
             {"HOME", env_or("HOME", "/")},
@@ -548,11 +564,15 @@ tool_function make_exec_body(exec_tool_config config) {
 
 void register_exec_tool(tool_registry& registry, exec_tool_config config) {
   if (auto errors = check_exec_tool(config); !errors.empty()) {
-    const auto& e = errors.front();
-    throw error(errc::invalid_spec,
-                "tool \"" + config.definition.name + "\": field \"" + e.field + "\": " + e.message,
-                std::move(errors));
+    std::string message;
+    for (const auto& e : errors)
+      message += (message.empty() ? "" : "\n") + ("tool \"" + config.definition.name + "\": field \"" + e.field +
+                                                "\": " + e.message);
+    throw error(errc::invalid_spec, std::move(message), std::move(errors));
   }
+  // A param reaches the program only through a template: an undeclared one
+  // would be silently ignored, so it is refused at submit.
+  config.definition.strict_params = true;
   auto definition = config.definition;
   registry.add(std::move(definition), make_exec_body(std::move(config)));
 }

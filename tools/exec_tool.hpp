@@ -54,8 +54,8 @@ struct exec_tool_config {
   /// Added to the minimal environment (PATH, HOME, LANG); may override those
   /// three. OVERSEER_* names are reserved.
   std::map<std::string, std::string> env;
-  /// ECMAScript regex searched in every output line; group 1 is the percent.
-  /// Empty: none.
+  /// RE2 regular expression searched in every output line (after invalid
+  /// UTF-8 is replaced); group 1 is the percent. Empty: none.
   std::string progress_regex;
   exec_limits limits;
   /// Between SIGTERM and SIGKILL when the job is cancelled or times out.
@@ -72,7 +72,9 @@ struct exec_tool_config {
 /// command[0] on PATH and canonicalizes allowed_paths in place.
 [[nodiscard]] std::vector<field_error> check_exec_tool(exec_tool_config& config);
 
-/// Checks and registers one exec tool. Throws overseer::error(invalid_spec).
+/// Checks and registers one exec tool, with strict_params set: a param
+/// reaches the program only through a template. Throws
+/// overseer::error(invalid_spec) listing every problem.
 void register_exec_tool(tool_registry& registry, exec_tool_config config);
 
 /// Reads a tools file ({"tools": [...]}, docs/tools.md) and registers every

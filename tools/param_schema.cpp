@@ -1,12 +1,13 @@
 #include "tools/param_schema.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/regex.hpp"
+#include "tools/utf8.hpp"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <regex>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,8 @@ namespace {
 
 constexpr std::array<std::string_view, 6> types = {"string", "integer", "number",
                                                    "boolean", "object",  "array"};
-constexpr std::array<std::string_view, 8> entry_keys = {
-  "type", "required", "default", "minimum", "maximum", "enum", "pattern", "description"};
+constexpr std::array<std::string_view, 9> entry_keys = {
+  "type", "required", "default", "minimum", "maximum", "enum", "pattern", "absolute_path", "description"};
 
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -28,12 +29,18 @@ double as_double(const boost::json::value& v) {
   return v.get_double();
 }
 
-// boost::json prints doubles as "1.5E0"; messages read better as "1.5".
+// boost::json prints doubles as "1.5E0"; messages read better as "1.5". A
+// long value is quoted by its start: an answer must not echo megabytes.
 std::string render(const boost::json::value& v) {
-  if (!v.is_double()) return boost::json::serialize(v);
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-  return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
+  constexpr std::size_t max_quoted = 200;
+  if (v.is_double()) {
+    std::array<char, 32> buf{};
+    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
+    if (ec == std::errc{}) return std::string(buf.data(), end);
+  }
+  auto s = boost::json::serialize(v);
+  if (s.size() <= max_quoted) return s;
+  return std::string(utf8_prefix(s, max_quoted)) + "... (" + std::to_string(s.size()) + " bytes)";
 }
 
 bool is_integer(const boost::json::value& v) {
@@ -92,14 +99,20 @@ void check_value(const boost::json::object& entry, const boost::json::value& v,
   }
   const auto* pattern = entry.if_contains("pattern");
   if (pattern && pattern->is_string() && v.is_string()) {
-    try {
-      std::regex re(pattern->get_string().c_str(), std::regex::ECMAScript);
-      if (!std::regex_match(v.get_string().c_str(), re)) {
-        fail(render(v) + " does not match the pattern " + std::string(pattern->get_string()));
-      }
-    } catch (const std::regex_error&) {
-      fail("the schema's pattern does not compile");  // check_schema should have caught it
+    std::string reason;
+    const auto re = compile_regex(pattern->get_string(), reason);  // compiled at registration
+    if (!re) return fail("the schema's pattern does not compile: " + reason);
+    if (!full_match(*re, v.get_string())) {
+      return fail(render(v) + " does not match the pattern " + std::string(pattern->get_string()));
     }
+  }
+  const auto* absolute = entry.if_contains("absolute_path");
+  if (absolute && absolute->is_bool() && absolute->get_bool() && v.is_string()) {
+    const std::string_view path = v.get_string();
+    if (!path.starts_with('/')) {
+      return fail(render(v) + " is a relative path; give an absolute one, starting with /");
+    }
+    if (path.find('\0') != std::string_view::npos) return fail("contains a NUL byte, which no path can");
   }
 }
 
@@ -128,14 +141,22 @@ void check_entry(const std::string& field, const boost::json::object& entry,
     } else if ((key == "description" || key == "pattern") && !value.is_string()) {
       fail(f, "expected string, found " + render(value));
     } else if (key == "pattern") {
-      try {
-        std::regex re(value.get_string().c_str(), std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        fail(f, render(value) + " is not a valid regular expression: " + e.what());
+      std::string reason;
+      if (!compile_regex(value.get_string(), reason)) {
+        fail(f, render(value) + " is not a valid RE2 regular expression (no backreferences, no lookaround): " +
+                    reason);
       }
+    } else if (key == "absolute_path" && !value.is_bool()) {
+      fail(f, "expected boolean, found " + render(value));
     }
   }
   if (!entry.contains("type")) fail(field + ".type", "is required");
+  const auto* type = entry.if_contains("type");
+  const auto* absolute = entry.if_contains("absolute_path");
+  if (absolute && absolute->is_bool() && absolute->get_bool() &&
+      !(type && type->is_string() && type->get_string() == "string")) {
+    fail(field + ".absolute_path", "only a param of type string can be a path");
+  }
   const auto* min = entry.if_contains("minimum");
   const auto* max = entry.if_contains("maximum");
   if (min && max && min->is_number() && max->is_number() && as_double(*min) > as_double(*max)) {
@@ -162,13 +183,12 @@ std::vector<field_error> check_schema(const boost::json::object& schema) {
   return errors;
 }
 
-std::vector<field_error> validate_params(const boost::json::object& schema,
-                                         const boost::json::object& params,
-                                         boost::json::object& out) {
+namespace {
+
+std::vector<field_error> validate(const boost::json::object& schema, const boost::json::object& params,
+                                  boost::json::object& out, bool free_form_when_empty) {
   std::vector<field_error> errors;
-  if (schema.empty()) {
-    // A tool that declares no parameters takes free-form params (DESIGN.md's
-    // embedding example passes {"ref": "hg38"} to such a tool).
+  if (schema.empty() && free_form_when_empty) {
     out = params;
     return errors;
   }
@@ -191,11 +211,27 @@ std::vector<field_error> validate_params(const boost::json::object& schema,
   for (const auto& [name, value] : params) {
     if (!schema.contains(name)) {
       errors.push_back({"params." + std::string(name),
-                        "unknown parameter " + quote(name) + suggestion(name, known)});
+                        schema.empty() ? "unknown parameter " + quote(name) + ": this tool takes no params"
+                                       : "unknown parameter " + quote(name) + suggestion(name, known)});
     }
   }
   if (errors.empty()) out = std::move(filled);
   return errors;
+}
+
+}  // namespace
+
+std::vector<field_error> validate_params(const boost::json::object& schema,
+                                         const boost::json::object& params,
+                                         boost::json::object& out) {
+  // A tool that declares no parameters takes free-form params, as the
+  // embedding example's "align" does with {"ref": "hg38"}.
+  return validate(schema, params, out, true);
+}
+
+std::vector<field_error> validate_params(const tool_definition& tool, const boost::json::object& params,
+                                         boost::json::object& out) {
+  return validate(tool.params, params, out, !tool.strict_params);
 }
 
 }  // namespace overseer::tools

@@ -1,10 +1,10 @@
-#include "overseer/tool.hpp"
+#include "tools/tool_registry.hpp"
 
 #include <map>
 #include <mutex>
-#include <regex>
 #include <shared_mutex>
 
+#include "tools/did_you_mean.hpp"
 #include "tools/param_schema.hpp"
 
 namespace overseer {
@@ -22,11 +22,10 @@ tool_registry::~tool_registry() = default;
 namespace {
 
 std::vector<field_error> check_definition(const tool_definition& d, bool has_body) {
-  static const std::regex name_re("[A-Za-z0-9_.-]{1,64}");
   std::vector<field_error> errors;
   if (d.name.empty()) {
     errors.push_back({"name", "is required"});
-  } else if (!std::regex_match(d.name, name_re)) {
+  } else if (!tools::is_tool_name(d.name)) {
     errors.push_back({"name", "\"" + d.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -"});
   }
   for (auto& e : tools::check_schema(d.params)) errors.push_back(std::move(e));
@@ -59,8 +58,9 @@ std::vector<field_error> check_definition(const tool_definition& d, bool has_bod
 
 void tool_registry::add(tool_definition definition, tool_function body) {
   if (auto errors = check_definition(definition, static_cast<bool>(body)); !errors.empty()) {
-    std::string message = "tool \"" + definition.name + "\": " + errors.front().field + " " +
-                          errors.front().message;
+    std::string message = "tool \"" + definition.name + "\": ";
+    for (std::size_t i = 0; i < errors.size(); ++i)
+      message += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
     throw error(errc::invalid_spec, std::move(message), std::move(errors));
   }
   auto name = definition.name;
@@ -86,4 +86,25 @@ std::vector<tool_definition> tool_registry::list() const {
   return out;
 }
 
+namespace tools {
+
+bool is_tool_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+field_error unknown_tool(const tool_registry& registry, std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& d : registry.list()) names.push_back(d.name);
+  const auto best = nearest_name(name, names);
+  return {"tool", "unknown tool \"" + std::string(name) + "\"" +
+                      (best.empty() ? std::string{} : "; did you mean \"" + best + "\"?")};
+}
+
+}  // namespace tools
 }  // namespace overseer

@@ -25,7 +25,9 @@ constexpr std::array<std::string_view, 13> tool_keys = {
 constexpr std::array<std::string_view, 5> retry_keys = {"max_attempts", "initial_backoff_ms",
                                                         "max_backoff_ms", "multiplier", "retry_on_timeout"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
-constexpr std::array<std::string_view, 1> file_keys = {"tools"};
+constexpr std::array<std::string_view, 2> file_keys = {"tools", "builtins"};
+constexpr std::array<std::string_view, 1> builtin_keys = {"fasta_stats"};
+constexpr std::array<std::string_view, 1> fasta_stats_keys = {"allowed_paths"};
 
 // boost::json prints doubles as "1.5E0"; messages read better as "1.5".
 std::string render(const value& v) {
@@ -178,6 +180,26 @@ exec_tool_config read_tool(const object& t, reader& r) {
   return c;
 }
 
+builtin_config read_builtins(const object& b, reader& r) {
+  builtin_config c;
+  r.only(b, builtin_keys, "builtins.");
+  if (const auto* fasta = r.sub_object(b, "fasta_stats", "builtins.fasta_stats")) {
+    r.only(*fasta, fasta_stats_keys, "builtins.fasta_stats.");
+    if (auto dirs = r.strings(*fasta, "allowed_paths", "builtins.fasta_stats.allowed_paths", false))
+      c.fasta_stats_allowed_paths.assign(dirs->begin(), dirs->end());
+  }
+  return c;
+}
+
+// Whether two fields name the same place or one lies within the other
+// ("" is the whole tool).
+bool overlaps(std::string_view a, std::string_view b) {
+  auto within = [](std::string_view inner, std::string_view outer) {
+    return outer.empty() || inner == outer || (inner.starts_with(outer) && inner[outer.size()] == '.');
+  };
+  return within(a, b) || within(b, a);
+}
+
 // "line 3, column 7" of the byte at `offset`.
 std::string position(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -190,8 +212,7 @@ std::string position(std::string_view text, std::size_t offset) {
 
 }  // namespace
 
-std::vector<exec_tool_config> parse_tools_file(std::string_view json,
-                                               std::vector<tools_file_problem>& problems) {
+tools_file_contents parse_tools_file(std::string_view json, std::vector<tools_file_problem>& problems) {
   boost::json::stream_parser parser;
   boost::system::error_code ec;
   const auto used = parser.write_some(json.data(), json.size(), ec);
@@ -208,10 +229,13 @@ std::vector<exec_tool_config> parse_tools_file(std::string_view json,
   if (obj) top.only(*obj, file_keys, "");
   if (!tools || !tools->is_array())
     top.fail("tools", "is required: an array of tool objects, as in {\"tools\": [...]}");
+  tools_file_contents contents;
+  if (const auto* builtins = obj ? top.sub_object(*obj, "builtins", "builtins") : nullptr)
+    contents.builtins = read_builtins(*builtins, top);
   for (auto& e : file_errors) problems.push_back({"", std::move(e)});
-  if (!tools || !tools->is_array()) return {};
+  if (!tools || !tools->is_array()) return contents;
 
-  std::vector<exec_tool_config> configs;
+  auto& configs = contents.tools;
   std::set<std::string> names;
   int index = 0;
   for (const auto& t : tools->get_array()) {
@@ -227,7 +251,7 @@ std::vector<exec_tool_config> parse_tools_file(std::string_view json,
     for (auto& e : errors) problems.push_back({who, std::move(e)});
     configs.push_back(std::move(c));
   }
-  return configs;
+  return contents;
 }
 
 std::string describe(const std::string& file, const std::vector<tools_file_problem>& problems) {
@@ -251,15 +275,31 @@ void register_tools_file(tool_registry& registry, const std::filesystem::path& f
                     (std::filesystem::exists(file) ? "permission denied or not a file" : "no such file"));
   }
   std::vector<tools_file_problem> problems;
-  auto configs = parse_tools_file(text, problems);
-  if (problems.empty()) {
-    // Meaning is checked only on well-formed tools; all before any is added.
-    for (auto& c : configs) {
-      for (auto& e : check_exec_tool(c)) problems.push_back({c.definition.name, std::move(e)});
-      if (registry.find(c.definition.name))
-        problems.push_back(
-            {c.definition.name, {"name", "\"" + c.definition.name + "\" is already registered"}});
-    }
+  auto contents = parse_tools_file(text, problems);
+  // Meaning is checked on every tool, all before any is added, so that one
+  // pass reports every problem of the file. A check of a field whose shape
+  // was already refused would only repeat that, and is left out.
+  const auto shape_problems = problems;
+  int index = 0;
+  for (auto& c : contents.tools) {
+    ++index;
+    const std::string who = c.definition.name.empty() ? "#" + std::to_string(index) : c.definition.name;
+    auto refused = [&](const std::string& field) {
+      return std::any_of(shape_problems.begin(), shape_problems.end(), [&](const tools_file_problem& p) {
+        return p.tool == who && overlaps(p.error.field, field);
+      });
+    };
+    for (auto& e : check_exec_tool(c))
+      if (!refused(e.field)) problems.push_back({who, std::move(e)});
+    if (!c.definition.name.empty() && registry.find(c.definition.name) && !refused("name"))
+      problems.push_back({who, {"name", "\"" + c.definition.name + "\" is already registered"}});
+  }
+  if (contents.builtins) {
+    for (auto& e : check_builtin_config(registry, *contents.builtins))
+      if (std::none_of(shape_problems.begin(), shape_problems.end(), [&](const tools_file_problem& p) {
+            return p.tool.empty() && overlaps(p.error.field, e.field);
+          }))
+        problems.push_back({"", std::move(e)});
   }
   if (!problems.empty()) {
     std::vector<field_error> fields;
@@ -267,7 +307,8 @@ void register_tools_file(tool_registry& registry, const std::filesystem::path& f
       fields.push_back({p.tool.empty() ? p.error.field : p.tool + "." + p.error.field, p.error.message});
     throw error(errc::invalid_spec, describe(file.string(), problems), std::move(fields));
   }
-  for (auto& c : configs) register_exec_tool(registry, std::move(c));
+  for (auto& c : contents.tools) register_exec_tool(registry, std::move(c));
+  if (contents.builtins) configure_builtin_tools(registry, *contents.builtins);
 }
 
 }  // namespace overseer::tools

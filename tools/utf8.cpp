@@ -85,4 +85,13 @@ bool sanitize_utf8_in_place(std::string& s) {
   return true;
 }
 
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept {
+  if (s.size() <= max_bytes) return s;
+  // Back up over the continuation bytes of the cut sequence: at most three,
+  // the longest a sequence has.
+  std::size_t end = max_bytes;
+  for (int k = 0; k < 3 && end > 0 && (static_cast<std::uint8_t>(s[end]) & 0xC0) == 0x80; ++k) --end;
+  return s.substr(0, end);
+}
+
 }  // namespace overseer::tools

@@ -23,4 +23,9 @@ namespace overseer::tools {
 /// Makes `s` valid UTF-8 in place; returns whether anything was replaced.
 bool sanitize_utf8_in_place(std::string& s);
 
+/// The longest prefix of `s` of at most `max_bytes` that does not end inside
+/// a multi-byte sequence, for quoting the start of a long value: a prefix of
+/// valid UTF-8 stays valid.
+[[nodiscard]] std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) noexcept;
+
 }  // namespace overseer::tools

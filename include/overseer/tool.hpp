@@ -42,9 +42,11 @@ struct tool_definition {
   std::string description;
   /// Parameter schema: {"NAME": {"type": "string"|"integer"|"number"|
   /// "boolean"|"object"|"array", "required": bool, "default": v, "minimum": n,
-  /// "maximum": n, "enum": [...], "pattern": "regex", "description": "..."}}.
-  /// Params not named here are refused, unless the schema is empty: a tool
-  /// that declares no parameters takes free-form params.
+  /// "maximum": n, "enum": [...], "pattern": "regex", "absolute_path": bool,
+  /// "description": "..."}}. A pattern is an RE2 expression (no
+  /// backreferences, no lookaround) that must match the whole value.
+  /// Params not named here are refused, unless the schema is empty and
+  /// strict_params is false: such a tool takes free-form params.
   boost::json::object params;
   /// Default per-attempt timeout; a spec's timeout_s overrides it.
   std::optional<std::chrono::seconds> timeout;
@@ -52,6 +54,9 @@ struct tool_definition {
   retry_policy retry;
   /// How many jobs of this tool may run at once; 0 means only the global limit.
   int max_concurrent = 0;
+  /// Refuse undeclared params even when `params` declares none. Default
+  /// false; the built-in and exec tools set it.
+  bool strict_params = false;
 };
 
 /// The running tool's line to the engine. Thread-safe; valid during the call.

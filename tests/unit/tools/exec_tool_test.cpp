@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "support/process_probe.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/fake_context.hpp"
+#include "tools/utf8.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer;
@@ -405,15 +407,25 @@ TEST_CASE("the example tools of docs/examples load and run", "[exec]") {
                  "annotating 2 sequences of " +
                      std::filesystem::canonical(data.path() / "genome.fa").string() + " in 3 chunks"));
 
-  // Resuming: the saved "chunks genes" comes back through the checkpoint file.
+  // Resuming: the saved "chunks genes file" comes back through the
+  // checkpoint file. The earlier attempt's file also holds a chunk written
+  // after its last checkpoint; that chunk is redone, not kept twice.
+  const auto earlier = data.path() / "earlier.tsv";
+  std::ofstream{earlier} << "chunk 1\t3 genes\nchunk 2\t6 genes\nchunk 3\t9 genes\n";
   test::fake_context ctx({{"fasta", "genome.fa"}, {"chunks", 3}, {"seconds_per_chunk", 0}}, 2);
   ctx.set_workdir(data.path() / "work");
-  ctx.set_last_checkpoint("2 9");
+  std::filesystem::create_directories(data.path() / "work");
+  ctx.set_last_checkpoint("2 9 " + earlier.string());
   auto r = x.f.eng->tools().find("annotate")->body(ctx);
   REQUIRE(r.what() == tool_result::kind::value);
   CHECK(r.value().at("genes") == 18);
   CHECK(r.value().at("resumed_after") == 2);
-  CHECK(ctx.checkpoints() == std::vector<std::string>{"3 18"});
+  const auto annotations = (data.path() / "work" / "annotations.tsv").string();
+  CHECK(std::string(r.value().at("annotations").as_string()) == annotations);
+  CHECK(ctx.checkpoints() == std::vector<std::string>{"3 18 " + annotations});
+  std::ifstream in_file{annotations};
+  CHECK(std::string{std::istreambuf_iterator<char>{in_file}, {}} ==
+        "chunk 1\t3 genes\nchunk 2\t6 genes\nchunk 3\t9 genes\n");
 
   auto c = x.run("convert", {{"input", "genome.fa"}});
   REQUIRE(c.status == job_status::completed);
@@ -421,3 +433,74 @@ TEST_CASE("the example tools of docs/examples load and run", "[exec]") {
   CHECK(x.run("convert", {{"input", "../genome.fa"}}).status == job_status::failed);
 }
 #endif
+
+TEST_CASE("bytes a program prints that are not UTF-8 reach the logs as U+FFFD", "[exec][utf8]") {
+  // Run with a fake context, so that what is checked is the exec tool's own
+  // output handling, not the engine's boundary behind it.
+  test::temp_dir dir;
+  const auto script = dir.path() / "bytes.sh";
+  std::ofstream{script} << R"sh(
+printf 'plain \xff\xfe end\n'
+printf 'cut \xe2\x82 euro \xe2\x82\xac\n' >&2
+printf '@overseer {"log": "\xff"}\n'
+printf '@overseer {\xff}\n'
+printf '@overseer {"step_name": "\xc3", "progress": 5}\n'
+printf '@overseer {"progres\xff": 5, "progres": 6}\n'
+printf '%s\xe2\x82\xac\n' "$(head -c 262143 /dev/zero | tr '\0' x)"
+printf '12\xff%% done\n'
+printf '@overseer {"result": {"ok": "\xe2\x82\xac"}}\n'
+)sh";
+  tools::exec_tool_config c;
+  c.definition.name = "bytes";
+  c.command = {"bash", script.string()};
+  c.progress_regex = "([0-9]+)\xef\xbf\xbd% done";  // what the handler sees after replacement
+  REQUIRE(tools::check_exec_tool(c).empty());
+  auto body = tools::make_exec_body(c);
+  test::fake_context ctx;
+  ctx.set_workdir(dir.path() / "work");
+  auto r = body(ctx);
+  REQUIRE(r.what() == tool_result::kind::value);
+  CHECK(r.value().at("ok") == "\xe2\x82\xac");
+
+  const auto logs = ctx.logs();
+  std::vector<std::string> messages;
+  for (const auto& l : logs) {
+    CHECK(tools::valid_utf8(l.message));
+    messages.push_back(l.message);
+  }
+  auto has = [&](const std::string& m) { return std::find(messages.begin(), messages.end(), m) != messages.end(); };
+  CHECK(has("plain \xef\xbf\xbd\xef\xbf\xbd end"));
+  CHECK(has("cut \xef\xbf\xbd euro \xe2\x82\xac"));  // one U+FFFD for the broken two-byte prefix
+  CHECK(has("\xef\xbf\xbd"));  // the log of the @overseer line, cleaned before it was parsed
+  CHECK(std::any_of(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.starts_with("malformed @overseer line (") && m.ends_with("): @overseer {\xef\xbf\xbd}");
+  }));
+  CHECK(has("@overseer line: unknown key \"progres\xef\xbf\xbd\" ignored"));
+  CHECK(has("@overseer line: unknown key \"progres\" ignored; did you mean \"progress\"?"));
+  // A line cut at 256 KiB in the middle of a character ends in U+FFFD.
+  CHECK(std::any_of(messages.begin(), messages.end(), [](const std::string& m) {
+    return m.ends_with("xx\xef\xbf\xbd [line cut at 256 KiB]");
+  }));
+  // The progress regex and the protocol work on the cleaned text.
+  auto progress = ctx.progress_reports();
+  REQUIRE_FALSE(progress.empty());
+  CHECK(progress.back().percent == Approx(12));
+}
+
+TEST_CASE("a progress regex searches long lines in linear time", "[exec]") {
+  test::temp_dir dir;
+  const auto script = dir.path() / "long.sh";
+  // 256 KiB of digits without a percent sign: a backtracking engine would
+  // try every start; RE2 scans the line once.
+  std::ofstream{script} << "head -c 262000 /dev/zero | tr '\\0' 7; echo\necho '99% done'\n";
+  tools::exec_tool_config c;
+  c.definition.name = "long";
+  c.command = {"bash", script.string()};
+  c.progress_regex = "([0-9]+)+% done";
+  REQUIRE(tools::check_exec_tool(c).empty());
+  test::fake_context ctx;
+  ctx.set_workdir(dir.path() / "work");
+  REQUIRE(tools::make_exec_body(c)(ctx).what() == tool_result::kind::value);
+  REQUIRE_FALSE(ctx.progress_reports().empty());
+  CHECK(ctx.progress_reports().back().percent == Approx(99));
+}

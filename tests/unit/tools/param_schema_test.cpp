@@ -172,3 +172,83 @@ TEST_CASE("every validation error is reported at once and out is left alone", "[
   CHECK(errors.size() == 4);  // seconds, steps, missing path, unknown speed
   CHECK(out == obj(R"({"untouched": true})"));
 }
+
+TEST_CASE("a pattern checks long values in linear time, without recursion", "[param_schema]") {
+  // std::regex recursed once per character: 100,000 characters overflowed
+  // the stack of the thread validating the submit.
+  const auto n = GENERATE(std::size_t{100'000}, std::size_t{1'000'000});
+  const auto s = obj(R"({"name": {"type": "string", "pattern": "([a-z]|_)+(\\.fa)?"}})");
+  REQUIRE(check_schema(s).empty());
+  boost::json::object out;
+  CHECK(validate_params(s, {{"name", std::string(n, 'a') + ".fa"}}, out).empty());
+  const auto errors = validate_params(s, {{"name", std::string(n, 'a') + "!"}}, out);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "params.name");
+  // The message quotes the start of the value, not all of it.
+  CHECK_THAT(errors[0].message, Catch::StartsWith("\"aaaa") && Catch::Contains("...") &&
+                                    Catch::EndsWith("does not match the pattern ([a-z]|_)+(\\.fa)?"));
+  CHECK(errors[0].message.size() < 400);
+}
+
+TEST_CASE("a pattern sees every byte of the value, NUL included", "[param_schema]") {
+  const auto s = obj(R"({"id": {"type": "string", "pattern": "[a-z]+"}})");
+  boost::json::object out;
+  const auto errors = validate_params(s, {{"id", std::string("abc\0; rm -rf /", 14)}}, out);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "params.id");
+  CHECK_THAT(errors[0].message, Catch::Contains("does not match the pattern [a-z]+"));
+  // A pattern that allows a NUL byte accepts it.
+  const auto nul = obj(R"({"id": {"type": "string", "pattern": "[a-z]+\\x00[a-z]+"}})");
+  REQUIRE(check_schema(nul).empty());
+  CHECK(validate_params(nul, {{"id", std::string("abc\0def", 7)}}, out).empty());
+}
+
+TEST_CASE("a pattern RE2 cannot compile is refused with RE2's reason", "[param_schema]") {
+  struct row {
+    const char* pattern;
+    const char* reason;
+  };
+  const auto [pattern, reason] = GENERATE(row{"(a)\\1", "invalid escape sequence: \\1"},
+                                          row{"a(?=b)", "invalid perl operator: (?="},
+                                          row{"(?<!a)b", "invalid perl operator: (?<"},
+                                          row{"([a-z", "missing ]: [a-z"});
+  const auto errors = check_schema({{"x", {{"type", "string"}, {"pattern", pattern}}}});
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "params.x.pattern");
+  CHECK_THAT(errors[0].message, Catch::Contains("is not a valid RE2 regular expression") &&
+                                    Catch::EndsWith(reason));
+}
+
+TEST_CASE("absolute_path refuses relative paths and NUL bytes", "[param_schema]") {
+  const auto s = obj(R"({"path": {"type": "string", "absolute_path": true}})");
+  REQUIRE(check_schema(s).empty());
+  boost::json::object out;
+  CHECK(validate_params(s, obj(R"({"path": "/srv/genomes/a.fa"})"), out).empty());
+  auto errors = validate_params(s, obj(R"({"path": "a.fa"})"), out);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "params.path");
+  CHECK(errors[0].message == R"("a.fa" is a relative path; give an absolute one, starting with /)");
+  errors = validate_params(s, {{"path", std::string("/a\0b", 4)}}, out);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message == "contains a NUL byte, which no path can");
+
+  auto bad = check_schema(obj(R"({"n": {"type": "integer", "absolute_path": true},
+                                   "p": {"type": "string", "absolute_path": "yes"}})"));
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[0].field == "params.n.absolute_path");
+  CHECK(bad[1].field == "params.p.absolute_path");
+}
+
+TEST_CASE("a strict tool that declares no params refuses every param", "[param_schema]") {
+  overseer::tool_definition d;
+  d.name = "noop";
+  boost::json::object out;
+  CHECK(validate_params(d, obj(R"({"ref": "hg38"})"), out).empty());  // free-form by default
+  CHECK(out == obj(R"({"ref": "hg38"})"));
+  d.strict_params = true;
+  const auto errors = validate_params(d, obj(R"({"ref": "hg38"})"), out);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].field == "params.ref");
+  CHECK(errors[0].message == R"(unknown parameter "ref": this tool takes no params)");
+  CHECK(validate_params(d, {}, out).empty());
+}

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "tools/builtin_tools.hpp"
+#include "tools/tool_registry.hpp"
+
 namespace {
 
 using overseer::tool_definition;
@@ -84,4 +87,28 @@ TEST_CASE("names may use letters, digits, dot, dash and underscore", "[tools]") 
   overseer::tool_registry registry;
   CHECK_NOTHROW(registry.add(def("Tool_1.2-x"), ok));
   CHECK_NOTHROW(registry.add(def(std::string(64, 'a')), ok));
+}
+
+TEST_CASE("an unknown tool is named, with a registered name only when it is a plausible typo", "[tools]") {
+  overseer::tool_registry registry;
+  overseer::tools::register_builtin_tools(registry);
+  auto e = overseer::tools::unknown_tool(registry, "slep");
+  CHECK(e.field == "tool");
+  CHECK(e.message == R"(unknown tool "slep"; did you mean "sleep"?)");
+  CHECK(overseer::tools::unknown_tool(registry, "fasta-stats").message ==
+        R"(unknown tool "fasta-stats"; did you mean "fasta_stats"?)");
+  CHECK(overseer::tools::unknown_tool(registry, "tool").message == R"(unknown tool "tool")");
+  CHECK(overseer::tools::unknown_tool(registry, "align").message == R"(unknown tool "align")");
+}
+
+TEST_CASE("tool names are 1-64 of A-Z a-z 0-9 _ . -", "[tools]") {
+  using overseer::tools::is_tool_name;
+  CHECK(is_tool_name("Tool_1.2-x"));
+  CHECK(is_tool_name(std::string(64, 'a')));
+  CHECK_FALSE(is_tool_name(""));
+  CHECK_FALSE(is_tool_name(std::string(65, 'a')));
+  CHECK_FALSE(is_tool_name("a b"));
+  CHECK_FALSE(is_tool_name("a/b"));
+  CHECK_FALSE(is_tool_name(std::string("a\0b", 3)));
+  CHECK_FALSE(is_tool_name("caf\xc3\xa9"));
 }

@@ -2,10 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include <boost/json/serialize.hpp>
 
+#include "support/fake_context.hpp"
 #include "support/temp_dir.hpp"
 #include "tools/builtin_tools.hpp"
 
@@ -74,7 +77,7 @@ TEST_CASE("the program is resolved on PATH when the file is loaded", "[exec][too
   auto t = annotate();
   std::vector<tools::tools_file_problem> problems;
   auto configs = tools::parse_tools_file(
-      boost::json::serialize(boost::json::object{{"tools", boost::json::array{t}}}), problems);
+      boost::json::serialize(boost::json::object{{"tools", boost::json::array{t}}}), problems).tools;
   REQUIRE(problems.empty());
   REQUIRE(tools::check_exec_tool(configs.at(0)).empty());
   CHECK(configs[0].command[0].starts_with("/"));
@@ -178,7 +181,8 @@ TEST_CASE("a bad tools file is refused with a message naming the tool and the fi
   }
   SECTION("a regex that does not compile") {
     t["progress_regex"] = "([0-9]+% done";
-    expected = "field \"progress_regex\": \"([0-9]+% done\" is not a valid regular expression";
+    expected = "field \"progress_regex\": \"([0-9]+% done\" is not a valid RE2 regular expression (no "
+               "backreferences, no lookaround): missing ): ([0-9]+% done";
   }
   SECTION("a reserved environment variable") {
     t["env"] = {{"OVERSEER_JOB_ID", "x"}};
@@ -216,4 +220,99 @@ TEST_CASE("a tools file with one bad tool registers none of them", "[exec][tools
   CHECK_THAT(m, Contains("tool \"annotate\": field \"name\": \"annotate\" is declared twice"));
   CHECK_FALSE(f.registry.find("annotate"));
   CHECK_FALSE(f.registry.find("broken"));
+}
+
+TEST_CASE("every problem of every tool is reported in one pass", "[exec][tools_file]") {
+  tools_file f;
+  boost::json::array ts;
+  for (int i = 1; i <= 5; ++i) {
+    auto t = annotate();
+    t["name"] = "tool" + std::to_string(i);
+    ts.push_back(std::move(t));
+  }
+  // A meaning problem (the pattern) in tool2, shape problems in tool3 and
+  // tool5, and a program that is not on PATH in tool4: before, the shape
+  // problems hid the others until they were fixed.
+  ts[1].as_object()["params"].as_object()["fasta"].as_object()["pattern"] = "(a)\\1";
+  ts[2].as_object()["timeout_s"] = "1h";
+  ts[2].as_object()["max_concurent"] = 2;
+  ts[3].as_object()["command"] = {"no-such-program-overseer"};
+  ts[4].as_object()["command"] = "annotate --fast";
+  f.write(boost::json::serialize(boost::json::object{{"tools", ts}}));
+  const auto m = f.refusal();
+  CHECK_THAT(m, Contains("tool \"tool2\": field \"params.fasta.pattern\": \"(a)\\\\1\" is not a valid RE2 regular "
+                         "expression (no backreferences, no lookaround): invalid escape sequence: \\1"));
+  CHECK_THAT(m, Contains("tool \"tool3\": field \"timeout_s\": must be an integer, found \"1h\""));
+  CHECK_THAT(m, Contains("tool \"tool3\": field \"max_concurent\": unknown field; did you mean \"max_concurrent\"?"));
+  CHECK_THAT(m, Contains("tool \"tool4\": field \"command\": the program \"no-such-program-overseer\" was not found"));
+  CHECK_THAT(m, Contains("tool \"tool5\": field \"command\": must be a non-empty array of strings"));
+  // A field refused for its shape is not reported again by the meaning check.
+  CHECK(std::count(m.begin(), m.end(), '\n') == 4);
+  for (const char* name : {"tool1", "tool2", "tool3", "tool4", "tool5"}) CHECK_FALSE(f.registry.find(name));
+}
+
+TEST_CASE("a misspelt name in a tools file gets a suggestion only when it is a plausible typo",
+          "[exec][tools_file]") {
+  tools_file f;
+  auto t = annotate();
+  SECTION("a key") {
+    t["max_concurent"] = 2;
+    f.write_tool(t);
+    CHECK_THAT(f.refusal(), Contains("field \"max_concurent\": unknown field; did you mean \"max_concurrent\"?"));
+  }
+  SECTION("a key far from every known one") {
+    t["sort"] = 2;
+    f.write_tool(t);
+    const auto m = f.refusal();
+    CHECK_THAT(m, Contains("field \"sort\": unknown field"));
+    CHECK_THAT(m, !Contains("did you mean"));
+  }
+  SECTION("a template naming a param") {
+    t["command"] = {"bash", "{params.fastq}"};
+    f.write_tool(t);
+    CHECK_THAT(f.refusal(), Contains("template {params.fastq} names no param declared in \"params\"; did you "
+                                     "mean {params.fasta}?"));
+  }
+}
+
+TEST_CASE("the tools file configures the built-in fasta_stats", "[exec][tools_file]") {
+  tools_file f;
+  tools::register_builtin_tools(f.registry);
+  const auto genomes = f.dir.path() / "genomes";
+  std::filesystem::create_directories(genomes);
+  std::ofstream{genomes / "a.fa"} << ">a\nACGT\n";
+  auto run = [&](const std::string& path) {
+    boost::json::object params{{"path", path}};
+    test::fake_context ctx(params);
+    return f.registry.find("fasta_stats")->body(ctx);
+  };
+  REQUIRE(run((genomes / "a.fa").string()).what() == tool_result::kind::failure);  // nothing allowed yet
+
+  SECTION("allowed_paths") {
+    f.write(boost::json::serialize(boost::json::object{
+        {"tools", boost::json::array{}},
+        {"builtins", {{"fasta_stats", {{"allowed_paths", {genomes.string()}}}}}}}));
+    REQUIRE(f.refusal().empty());
+    CHECK(run((genomes / "a.fa").string()).what() == tool_result::kind::value);
+  }
+  SECTION("misspelt, relative, or the wrong shape") {
+    f.write(R"({"tools": [], "builtins": {"fasta_stat": {}, "fasta_stats": {"allowed_path": []}}})");
+    auto m = f.refusal();
+    CHECK_THAT(m, Contains("field \"builtins.fasta_stat\": unknown field; did you mean \"fasta_stats\"?"));
+    CHECK_THAT(m, Contains("field \"builtins.fasta_stats.allowed_path\": unknown field; did you mean "
+                           "\"allowed_paths\"?"));
+    f.write(R"({"tools": [], "builtins": {"fasta_stats": {"allowed_paths": ["genomes"]}}})");
+    CHECK_THAT(f.refusal(),
+               Contains("field \"builtins.fasta_stats.allowed_paths\": \"genomes\" is not an absolute path"));
+    f.write(R"({"tools": [], "builtins": {"fasta_stats": {"allowed_paths": "/srv"}}})");
+    CHECK_THAT(f.refusal(),
+               Contains("field \"builtins.fasta_stats.allowed_paths\": must be an array of strings"));
+    CHECK(run((genomes / "a.fa").string()).what() == tool_result::kind::failure);  // nothing changed
+  }
+}
+
+TEST_CASE("a tools file configuring built-ins that are not registered is refused", "[exec][tools_file]") {
+  tools_file f;
+  f.write(R"({"tools": [], "builtins": {"fasta_stats": {"allowed_paths": ["/srv"]}}})");
+  CHECK_THAT(f.refusal(), Contains("field \"builtins.fasta_stats\": the built-in fasta_stats is not registered"));
 }
