@@ -21,9 +21,9 @@
 #include "persistence/record_view.hpp"
 #include "persistence/store.hpp"
 #include "tools/builtin_tools.hpp"
-#include "tools/did_you_mean.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
+#include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
 
 namespace overseer {
@@ -181,16 +181,12 @@ struct engine::impl {
     if (spec.tool.empty()) {
       out.errors.push_back({"tool", "is required"});
     } else if (!tool) {
-      std::vector<std::string> names;
-      for (const auto& d : tools.list()) names.push_back(d.name);
-      const auto nearest = tools::nearest_name(spec.tool, names);
-      out.errors.push_back({"tool", "unknown tool \"" + tools::sanitize_utf8(spec.tool) + "\"" +
-                                      (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?")});
+      out.errors.push_back(tools::unknown_tool(tools, spec.tool));
     }
     check_params_text(spec.params, "params", out.errors);
     boost::json::object params;
     if (tool) {
-      auto errs = tools::validate_params(tool->definition.params, spec.params, params);
+      auto errs = tools::validate_params(tool->definition, spec.params, params);
       out.errors.insert(out.errors.end(), errs.begin(), errs.end());
     }
     const int priority = spec.priority.value_or(config.default_priority);

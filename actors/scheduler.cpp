@@ -42,6 +42,7 @@ struct runner {
   std::string job_id;
   int attempt;
   std::string tool;
+  std::string batch_id;
   bool reported = false;  ///< attempt_finished arrived
   bool has_process = false;  ///< recorded an external process group
 };
@@ -343,7 +344,7 @@ void start_attempt(self_ptr self, const std::string& id) {
                     st.deps.config.progress_interval,
                     st.deps.config.data_dir / "work" / rec.id / std::to_string(rec.attempt)};
   const auto runner_id = ++st.next_runner;
-  st.runners.emplace(runner_id, runner{rec.id, rec.attempt, rec.tool});
+  st.runners.emplace(runner_id, runner{rec.id, rec.attempt, rec.tool, rec.batch_id});
   ++*st.deps.live_attempts;
   st.deps.pool->run([args = std::move(args), runner_id, live = st.deps.live_attempts]() mutable {
     run_attempt(args);
@@ -834,10 +835,35 @@ caf::behavior running_behavior(self_ptr self) {
     },
     [=](attempt_finished& m) {
       auto& st = self->state;
+      const runner* reporter = nullptr;
       for (auto& [addr, r] : st.runners)
-        if (r.job_id == m.job_id && r.attempt == m.attempt) r.reported = true;
+        if (r.job_id == m.job_id && r.attempt == m.attempt) {
+          r.reported = true;
+          reporter = &r;
+        }
       auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return;  // stale: the attempt was cancelled, timed out or superseded
+      if (!job) {
+        // Stale: the attempt was cancelled, timed out or superseded. How its
+        // tool stopped (killed after the grace period?) still belongs in the
+        // job's log.
+        if (reporter && m.result->what() == tool_result::kind::stopped && !m.result->message().empty()) {
+          event e;
+          e.job_id = m.job_id;
+          e.kind = event_kind::log;
+          e.at = clock::now();
+          e.attempt = m.attempt;
+          e.tool = reporter->tool;
+          e.batch_id = reporter->batch_id;
+          e.level = log_level::warning;
+          e.message = "attempt " + std::to_string(m.attempt) + " stopped: " + m.result->message();
+          e.component = "engine";
+          job_write w;
+          w.events.push_back(std::move(e));
+          st.outbox.push_back(std::move(w));
+          flush(self);
+        }
+        return;
+      }
       using supervision::attempt_outcome;
       switch (m.result->what()) {
         case tool_result::kind::value:

@@ -367,8 +367,14 @@ std::string describe_exit(const compiled_tool& t, int status, double cpu, const 
 
 // Reads the program's output until the leader has exited and the pipes are
 // drained, stopping the group when the job is stopped: SIGTERM, then SIGKILL
-// after `grace`. Returns whether it stopped the program.
-bool supervise(child_process& child, output_handler& out, std::chrono::milliseconds grace, job_context& ctx) {
+// after `grace`. Says whether it stopped the program, and whether it had to
+// kill it.
+struct stop_report {
+  bool stopped = false;
+  bool killed = false;
+};
+
+stop_report supervise(child_process& child, output_handler& out, std::chrono::milliseconds grace, job_context& ctx) {
   std::array<line_splitter, 2> splitters{line_splitter{max_line}, line_splitter{max_line}};
   std::vector<char> buffer(64 * 1024);
   std::optional<std::chrono::steady_clock::time_point> term_sent, drain_until;
@@ -419,7 +425,7 @@ bool supervise(child_process& child, output_handler& out, std::chrono::milliseco
   // Whatever an escaped process still holds open is abandoned.
   if (child.stdout_fd() >= 0) close_stream(0, child.stdout_fd());
   if (child.stderr_fd() >= 0) close_stream(1, child.stderr_fd());
-  return term_sent.has_value();
+  return {term_sent.has_value(), kill_sent};
 }
 
 tool_result run(const compiled_tool& t, job_context& ctx) {
@@ -462,10 +468,13 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
   ctx.record_process(child->pid(), process_start_time(child->pid()).value_or(0));
 
   output_handler out{t, ctx};
-  const bool stopped_by_us = supervise(*child, out, t.config.kill_grace, ctx);
+  const auto stop = supervise(*child, out, t.config.kill_grace, ctx);
   double cpu = 0;
   const int status = child->reap(&cpu);
-  if (stopped_by_us) return stopped();
+  if (stop.killed)
+    return stopped("the process group ignored SIGTERM and was killed with SIGKILL after the " +
+                   std::to_string(t.config.kill_grace.count()) + " ms grace period");
+  if (stop.stopped) return stopped("the process group stopped on SIGTERM");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (out.result) return *out.result;
     return object{{"exit_code", 0}, {"workdir", workdir.string()}};

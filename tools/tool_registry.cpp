@@ -1,4 +1,5 @@
 #include "tools/tool_registry.hpp"
+#include "tools/utf8.hpp"
 
 #include <map>
 #include <mutex>
@@ -102,7 +103,7 @@ field_error unknown_tool(const tool_registry& registry, std::string_view name) {
   std::vector<std::string> names;
   for (const auto& d : registry.list()) names.push_back(d.name);
   const auto best = nearest_name(name, names);
-  return {"tool", "unknown tool \"" + std::string(name) + "\"" +
+  return {"tool", "unknown tool \"" + sanitize_utf8(name) + "\"" +
                       (best.empty() ? std::string{} : "; did you mean \"" + best + "\"?")};
 }
 

@@ -101,9 +101,12 @@ public:
     r.message_ = std::move(message);
     return r;
   }
-  static tool_result stopped() {
+  /// Stopped as asked; `how` (optional) says how, e.g. that the process
+  /// group had to be killed, and goes into the job's log.
+  static tool_result stopped(std::string how = {}) {
     tool_result r{boost::json::value{}};
     r.kind_ = kind::stopped;
+    r.message_ = std::move(how);
     return r;
   }
   [[nodiscard]] kind what() const noexcept { return kind_; }
@@ -116,7 +119,7 @@ private:
   std::string message_;
 };
 
-[[nodiscard]] inline tool_result stopped() { return tool_result::stopped(); }
+[[nodiscard]] inline tool_result stopped(std::string how = {}) { return tool_result::stopped(std::move(how)); }
 [[nodiscard]] inline tool_result failure(std::string message) {
   return tool_result::failure(std::move(message));
 }

@@ -262,6 +262,15 @@ while :; do sleep 0.05; done)sh");
   CHECK(c.view->status == job_status::cancelled);
   CHECK(eventually_gone(grandchild));
   CHECK(eventually_gone(leader));
+  // The job's own log says how it ended, in the engine's words.
+  CHECK(x.f.events.wait_for([&](const std::vector<event>& es) {
+    for (const auto& e : es)
+      if (e.job_id == id && e.kind == event_kind::log && e.component == "engine" &&
+          e.message == "attempt 1 stopped: the process group ignored SIGTERM and was killed with SIGKILL after the "
+                       "500 ms grace period")
+        return true;
+    return false;
+  }));
 }
 
 TEST_CASE("a timeout kills the process tree and times the job out", "[exec]") {
