@@ -79,7 +79,8 @@ TEST_CASE("bytes a tool prints that are not UTF-8 reach the logs and the stream 
   const auto id = submit(c, json::object{{"tool", "bytes"}});
   std::vector<std::string> streamed;
   auto last = ws.until([&](const json::object& m) {
-    if (m.at("type") == "log" && m.at("job_id") == id.c_str()) streamed.emplace_back(m.at("message").as_string());
+    if (m.at("type") == "log" && m.at("job_id") == id.c_str() && m.at("component") == "tool")
+      streamed.emplace_back(m.at("message").as_string());
     return streamed.size() == 2;
   });
   REQUIRE(last);
