@@ -23,16 +23,24 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-configure_and_build() {  # DIR [cmake args...]
+# ccache: precompiled headers are cacheable with this sloppiness, and paths
+# relative to the checkout let a fresh clone in another folder hit the cache.
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+
+configure_and_build() {  # DIR [cmake args...] [-- targets...]
   local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir" -j2
+  local args=() targets=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ "${1:-}" = "--" ] && { shift; targets=("$@"); }
+  cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
+  cmake --build "$dir" -j2 ${targets[@]:+--target "${targets[@]}"}
 }
 
 case "${1:-}" in
   run)
     install_missing
-    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF -DOVERSEER_WERROR=OFF -- overseerd
     # The example tools, pointed at this checkout's scripts and a demo
     # genomes folder (docs/examples/tools.json uses /opt and /srv paths).
     demo=$PWD/overseer-data/demo
@@ -44,10 +52,13 @@ case "${1:-}" in
     ;;
   test)
     install_missing
-    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
-    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON
+    configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
+    # A packager's build: plain Release, our warnings not errors.
+    echo "== plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
+    configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer_demo
     ;;
   *)
     echo "usage: $0 run|test" >&2
