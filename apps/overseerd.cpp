@@ -9,6 +9,7 @@
 // background job, or free space below --min-free-space) it keeps answering
 // 503 for a short drain, then stops and exits 3, for a supervisor to restart
 // it; recovery takes over.
+#include <cctype>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -78,7 +79,7 @@ int to_int(const std::string& what, const std::string& v, long min, long max) {
               ", not \"" + v + "\"");
 }
 
-/// "64M", "64MiB", "1G", "65536": bytes, binary units.
+/// "64M", "64m", "64MiB", "1G", "65536": bytes, binary units.
 std::uint64_t to_bytes(const std::string& what, const std::string& v) {
   std::size_t used = 0;
   unsigned long long n = 0;
@@ -89,6 +90,7 @@ std::uint64_t to_bytes(const std::string& what, const std::string& v) {
   }
   std::string unit = v.substr(used);
   if (unit.size() == 3 && unit.ends_with("iB")) unit.resize(1);
+  if (unit.size() == 1) unit[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
   const int shift = unit.empty() ? 0 : unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : unit == "T" ? 40 : -1;
   if (used == 0 || shift < 0 || n > (~0ull >> shift))
     usage_error(what + " must be bytes or a number with K, M, G or T (e.g. 64M), not \"" + v + "\"");
