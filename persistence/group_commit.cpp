@@ -100,7 +100,7 @@ void group_commit::run() {
         published.clear();
         bool ok = false;
         if (!failed_) {
-          if (auto why = db_.space_error()) fail(std::move(*why));
+          if (auto why = check_space()) fail(std::move(*why));
           else ok = commit(writes, published);
         }
         // Publish only after the batch is synced: a subscriber must never
@@ -115,6 +115,15 @@ void group_commit::run() {
       }
     }
   }
+}
+
+std::optional<std::string> group_commit::check_space() {
+  using namespace std::chrono_literals;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - space_checked_ < 10ms && written_since_check_ < (1u << 20)) return std::nullopt;
+  space_checked_ = now;
+  written_since_check_ = 0;
+  return db_.space_error();
 }
 
 record_image::record_image(const job_record& r)
@@ -193,6 +202,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     return false;
   }
   next_seq_ = seq;
+  written_since_check_ += wb.GetDataSize();
   ++commits_;
   return true;
 }

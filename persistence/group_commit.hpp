@@ -9,8 +9,9 @@
 // which gives them a consistent view of the scheduler's own changes.
 //
 // Fail-stop: the first failure latches the writer for good. A RocksDB write
-// that fails, free space below the store's reserve (checked before every
-// commit, without touching RocksDB), or an error of a RocksDB background job
+// that fails, free space below the store's reserve (checked before a commit,
+// without touching RocksDB, at most 10 ms or 1 MiB of writes apart), or an
+// error of a RocksDB background job
 // all end the same way: RocksDB is never written again, and every write
 // queued then or later completes with done(false). Once RocksDB has failed a
 // write its state is suspect (Debian's build asserts on a second write to a
@@ -19,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -109,6 +111,8 @@ private:
   };
   void run();
   bool commit(std::deque<request>& batch, std::vector<event>& published);
+  /// The store's space_error, read again only when due.
+  std::optional<std::string> check_space();
 
   store& db_;
   publish_fn publish_;
@@ -122,6 +126,11 @@ private:
   bool unreported_ = false;  ///< latched, failed_fn_ not called yet; under mutex_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<bool> failed_{false};
+  // Writer thread only. statvfs costs a few microseconds, a noticeable share
+  // of a small commit; between two reads the writer writes at most about
+  // 1 MiB plus one batch, far below any useful reserve.
+  std::chrono::steady_clock::time_point space_checked_{};
+  std::uint64_t written_since_check_ = 0;
   std::thread thread_;
 };
 
