@@ -121,11 +121,14 @@ public:
     if (at == std::string::npos || output_.find('\n', at) == std::string::npos) return std::nullopt;
     return static_cast<unsigned short>(std::stoi(output_.substr(at + prefix.size())));
   }
-  /// Its exit status, or -signal, once it has ended by itself.
+  /// Its exit status, or -signal, once it has ended by itself; its output
+  /// is then complete.
   std::optional<int> wait_exit(std::chrono::milliseconds limit) {
     int status = 0;
     if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit)) return std::nullopt;
     pid_ = -1;
+    std::unique_lock lock{mutex_};
+    cv_.wait_for(lock, limit, [&] { return eof_; });
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
   void terminate() { ::kill(pid_, SIGTERM); }
