@@ -2,8 +2,12 @@
 // to the scheduler, and reads straight from the store.
 #include "overseer/engine.hpp"
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -127,6 +131,11 @@ T await(Call&& call, T fallback) {
 const submit_result submit_not_running{errc::not_running, {}, "the engine is stopping", {}, 0, false};
 const change_result change_not_running{errc::not_running, "the engine is stopping", {}};
 
+/// The answer to every change once the store has failed.
+std::string refusal(const std::string& why) {
+  return "the store has failed and accepts no changes until the engine restarts: " + why;
+}
+
 }  // namespace
 
 struct engine::impl {
@@ -145,6 +154,29 @@ struct engine::impl {
   std::atomic<std::uint64_t> cache_misses{0};
   std::mutex lifecycle;
   bool started = false;
+  // Set once, by the writer, when it latches (fail-stop); read by every call
+  // that would change something.
+  std::atomic<bool> failed{false};
+  mutable std::mutex failure_mutex;
+  std::string failure;
+
+  /// Why changes are refused, if the store has failed.
+  [[nodiscard]] std::optional<std::string> store_failure() const {
+    if (!failed) return std::nullopt;
+    std::lock_guard lock{failure_mutex};
+    return refusal(failure);
+  }
+
+  /// The writer latched: refuse changes from now on, and tell the host.
+  void on_store_failed(const std::string& why) {
+    {
+      std::lock_guard lock{failure_mutex};
+      failure = why;
+    }
+    failed = true;
+    std::fprintf(stderr, "overseer: the store failed; refusing every change until a restart: %s\n", why.c_str());
+    if (config.on_store_failure) config.on_store_failure(why);
+  }
 
   /// The cached result answering `rec`, if a live entry and its result exist.
   std::optional<std::string> cached_result(persistence::job_record& rec) {
@@ -287,7 +319,8 @@ void engine::start() {
   if (impl_->started) return;
   auto& d = *impl_;
   d.store = std::make_unique<persistence::store>(
-    persistence::store::options{d.config.data_dir, d.config.sync});
+    persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr});
+  d.failed = false;
   // Recovery reads before anything writes: unfinished jobs, oldest first.
   actors::recover_jobs recovered;
   for (auto s : {job_status::pending, job_status::running, job_status::retrying})
@@ -309,7 +342,8 @@ void engine::start() {
   });
   d.bus = std::make_unique<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
-    *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); });
+    *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
+    [&d](const std::string& why) { d.on_store_failed(why); });
   std::set<std::string> batch_ids;
   for (const auto& r : recovered.jobs) {
     if (!r.batch_id.empty() && batch_ids.insert(r.batch_id).second)
@@ -373,6 +407,7 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
     done({errc::not_running, {}, "the engine is not started", {}, 0, false});
     return;
   }
+  if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
   auto cached = impl_->cached_result(*rec);
   caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(done), std::move(cached)});
 }
@@ -394,6 +429,7 @@ std::string engine::submit(job_spec spec) {
 
 void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler, actors::cancel_job{std::string{job_id}, std::move(done)});
 }
 
@@ -403,6 +439,7 @@ change_result engine::cancel(std::string_view job_id) {
 
 void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, std::move(done)});
 }
 
@@ -532,6 +569,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                                     store = impl_->store.get()](engine_stats s) {
                    s.running_ok = true;
                    s.store_ok = writer->healthy();
+                   if (!s.store_ok) s.store_error = writer->error();
                    s.corrupt_records = store->corrupt_records();
                    done(std::move(s));
                  }});
@@ -557,6 +595,7 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
     return done(std::move(out));
   }
   if (!impl_->scheduler) return done({errc::not_running, {}, {}, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, {}, std::move(*why), {}});
   m.reply = std::move(done);
   caf::anon_send(impl_->scheduler, std::move(m));
 }
@@ -618,6 +657,7 @@ std::optional<batch_view> engine::get_batch(std::string_view batch_id) const {
 
 void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler, actors::cancel_batch{std::string{batch_id}, std::move(done)});
 }
 
@@ -645,12 +685,13 @@ cache_stats engine::cache_statistics() const {
 
 std::size_t engine::clear_cache(const cache_filter& f) {
   auto n = await<std::optional<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); }, std::nullopt);
-  if (!n) throw error{errc::store_failure, "the store could not clear the cache"};
+  if (!n) throw error{errc::store_failure, impl_->store_failure().value_or("the store could not clear the cache")};
   return *n;
 }
 
 void engine::clear_cache_async(const cache_filter& f, std::function<void(std::optional<std::size_t>)> done) {
   impl_->require_started();
+  if (impl_->failed) return done(std::nullopt);
   persistence::job_write w;
   impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
     if (!f.tool.empty() && e.tool != f.tool) return;

@@ -187,6 +187,8 @@ void start_attempt(self_ptr self, const std::string& id);
 void dispatch(self_ptr self) {
   auto& st = self->state;
   if (st.stopping) return;
+  // Fail-stop: an attempt could never record its end.
+  if (!st.deps.writer->healthy()) return;
   auto limit = [&](const std::string& tool) { return tool_limit(st, tool); };
   auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
   while (auto id = st.queue.pop_next(limit, paused)) start_attempt(self, *id);

@@ -5,14 +5,23 @@
 // OVERSEER_* environment, command-line flags. Prints
 // "overseerd listening on http://HOST:PORT" once it accepts connections;
 // SIGTERM or SIGINT stop it cleanly (exit 0), interrupting running jobs,
-// which resume at the next start.
+// which resume at the next start. When the store fails (a write, a RocksDB
+// background job, or free space below --min-free-space) it keeps answering
+// 503 for a short drain, then stops and exits 3, for a supervisor to restart
+// it; recovery takes over.
+#include <cctype>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 
@@ -40,14 +49,24 @@ constexpr const char* help = R"(usage: overseerd [options]
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
-                          tokens, allow_insecure, body_limit, stream_queue_limit
+                          tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
   --stream-queue-limit N  messages a WebSocket client may fall behind before it is closed
                                                          (OVERSEER_STREAM_QUEUE_LIMIT, default 10000)
+  --min-free-space SIZE   free space the data directory's file system must keep; below it the
+                          daemon does not start, or stops taking work and exits 3. SIZE is bytes
+                          or a number with K, M, G or T (binary: 64M = 64 MiB); 0 turns it off
+                                                         (OVERSEER_MIN_FREE_SPACE, default 64M)
   --help                  this text
 )";
+
+/// Exit status after a fail-stop of the store.
+constexpr int exit_store_failed = 3;
+/// How long a failed daemon keeps answering (503, unhealthy) before it
+/// stops: long enough for answers in flight to go out.
+constexpr std::time_t fail_stop_drain_s = 2;
 
 int to_int(const std::string& what, const std::string& v, long min, long max) {
   try {
@@ -60,6 +79,24 @@ int to_int(const std::string& what, const std::string& v, long min, long max) {
               ", not \"" + v + "\"");
 }
 
+/// "64M", "64m", "64MiB", "1G", "65536": bytes, binary units.
+std::uint64_t to_bytes(const std::string& what, const std::string& v) {
+  std::size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    if (!v.empty() && v[0] >= '0' && v[0] <= '9') n = std::stoull(v, &used);
+  } catch (const std::exception&) {
+    used = 0;  // out of range
+  }
+  std::string unit = v.substr(used);
+  if (unit.size() == 3 && unit.ends_with("iB")) unit.resize(1);
+  if (unit.size() == 1) unit[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0])));
+  const int shift = unit.empty() ? 0 : unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : unit == "T" ? 40 : -1;
+  if (used == 0 || shift < 0 || n > (~0ull >> shift))
+    usage_error(what + " must be bytes or a number with K, M, G or T (e.g. 64M), not \"" + v + "\"");
+  return static_cast<std::uint64_t>(n) << shift;
+}
+
 void set(settings& s, const std::string& key, const std::string& value) {
   if (key == "data_dir") s.engine.data_dir = value;
   else if (key == "listen") s.http.listen = value;
@@ -68,6 +105,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));
   else if (key == "stream_queue_limit")
     s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
+  else if (key == "min_free_space") s.engine.min_free_bytes = to_bytes("min_free_space", value);
   else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
   else if (key == "tokens") {
     std::stringstream in{value};
@@ -107,7 +145,8 @@ settings parse(int argc, char** argv) {
                           {"OVERSEER_TOOLS", "tools"}, {"OVERSEER_MAX_CONCURRENT", "max_concurrent"},
                           {"OVERSEER_TOKENS", "tokens"}, {"OVERSEER_ALLOW_INSECURE", "allow_insecure"},
                           {"OVERSEER_BODY_LIMIT", "body_limit"},
-                          {"OVERSEER_STREAM_QUEUE_LIMIT", "stream_queue_limit"}})
+                          {"OVERSEER_STREAM_QUEUE_LIMIT", "stream_queue_limit"},
+                          {"OVERSEER_MIN_FREE_SPACE", "min_free_space"}})
     if (const char* v = std::getenv(env); v && *v) set(s, key, v);
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -127,22 +166,40 @@ settings parse(int argc, char** argv) {
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
     else if (flag == "--body-limit") set(s, "body_limit", value());
     else if (flag == "--stream-queue-limit") set(s, "stream_queue_limit", value());
+    else if (flag == "--min-free-space") set(s, "min_free_space", value());
     else usage_error("unknown option " + flag);
   }
   return s;
 }
+
+/// The store's error once it has failed. The engine reports it on its writer
+/// thread; main, woken by SIGUSR1, reads it.
+struct store_failure {
+  std::mutex mutex;
+  std::string error;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   auto s = parse(argc, argv);
   // Every thread started from here on inherits the blocked signals; main
-  // alone takes them, with sigwait.
+  // alone takes them, with sigwait. SIGUSR1 is the engine's fail-stop notice.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t wake_signals = stop_signals;
+  sigaddset(&wake_signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &wake_signals, nullptr);
+  store_failure failure;
+  s.engine.on_store_failure = [&failure](const std::string& error) {
+    {
+      std::lock_guard lock{failure.mutex};
+      failure.error = error;
+    }
+    ::kill(::getpid(), SIGUSR1);
+  };
   try {
     overseer::engine engine{s.engine};
     if (!s.tools_file.empty()) overseer::tools::register_tools_file(engine.tools(), s.tools_file);
@@ -151,10 +208,26 @@ int main(int argc, char** argv) {
     std::printf("overseerd listening on %s\n", http.url().c_str());
     std::fflush(stdout);
     int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::fprintf(stderr, "overseerd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    std::string failed;
+    while (failed.empty()) {
+      sigwait(&wake_signals, &sig);
+      if (sig != SIGUSR1) break;
+      std::lock_guard lock{failure.mutex};
+      failed = failure.error;  // empty: a SIGUSR1 from outside, ignored
+    }
+    if (!failed.empty()) {
+      // Keep answering (503, health unhealthy) for a moment so the answers in
+      // flight go out; SIGTERM or SIGINT cut the drain short.
+      std::fprintf(stderr, "overseerd: the store failed, stopping in %lld s (exit %d): %s\n",
+                   static_cast<long long>(fail_stop_drain_s), exit_store_failed, failed.c_str());
+      const timespec drain{fail_stop_drain_s, 0};
+      sigtimedwait(&stop_signals, nullptr, &drain);
+    } else {
+      std::fprintf(stderr, "overseerd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
     http.stop();
     engine.stop();
+    if (!failed.empty()) return exit_store_failed;
   } catch (const overseer::error& e) {
     std::fprintf(stderr, "overseerd: %s\n", e.what());
     return 1;

@@ -22,6 +22,9 @@ response problem_response(unsigned status, std::string detail, unsigned version,
                           const std::vector<field_error>& errors) {
   auto res = json_response(status, make_problem(status, std::move(detail), errors), version, keep_alive);
   res.set(bhttp::field::content_type, "application/problem+json");
+  // 503 is the engine stopping or its store failed (fail-stop): a supervisor
+  // restarts the daemon within seconds.
+  if (status == 503) res.set(bhttp::field::retry_after, "5");
   return res;
 }
 

@@ -1,10 +1,27 @@
 // /v1/tools and /v1/health.
+#include <algorithm>
+#include <string_view>
+
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
 
 namespace overseer::http {
 
 namespace json = boost::json;
+
+namespace {
+
+/// Whether the request may see the full health document: no tokens are
+/// configured, or it carries one (the session lets health through without).
+bool sees_details(const server_config& config, const request& req) {
+  if (config.tokens.empty()) return true;
+  const auto field = req[bhttp::field::authorization];
+  const std::string_view auth{field.data(), field.size()};
+  if (!auth.starts_with("Bearer ")) return false;
+  return std::find(config.tokens.begin(), config.tokens.end(), auth.substr(7)) != config.tokens.end();
+}
+
+}  // namespace
 
 void handle_system_api(api_context& ctx, const call& c, responder respond) {
   const auto version = c.req.version();
@@ -16,7 +33,14 @@ void handle_system_api(api_context& ctx, const call& c, responder respond) {
     for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
     return respond(json_response(200, json::object{{"tools", std::move(tools)}}, version, keep_alive));
   }
-  ctx.eng.stats_async([respond, version, keep_alive](engine_stats s) {
+  // Without a token health is a liveness probe: the tools, queue figures and
+  // error texts are for callers that hold one.
+  const bool details = sees_details(ctx.config, c.req);
+  ctx.eng.stats_async([respond, version, keep_alive, details](engine_stats s) {
+    const bool healthy = s.running_ok && s.store_ok;
+    if (!details)
+      return respond(json_response(healthy ? 200 : 503, json::object{{"status", healthy ? "ok" : "unhealthy"}},
+                                   version, keep_alive));
     auto component = [](bool ok, std::string detail = {}) {
       json::object o{{"status", ok ? "healthy" : "unhealthy"}};
       if (!detail.empty()) o["detail"] = detail;
@@ -30,12 +54,12 @@ void handle_system_api(api_context& ctx, const call& c, responder respond) {
                                    {"recent_failures", t.recent_failures}};
       paused = paused || t.paused;
     }
-    json::object store = component(s.store_ok, s.store_ok ? "" : "the last group commit failed");
+    json::object store =
+      component(s.store_ok, s.store_ok ? "" : s.store_error.empty() ? "the store has failed" : s.store_error);
     if (s.corrupt_records > 0) {
       store["status"] = s.store_ok ? "degraded" : "unhealthy";
       store["corrupt_records"] = s.corrupt_records;
     }
-    const bool healthy = s.running_ok && s.store_ok;
     const char* status = !healthy ? "unhealthy" : (paused || s.corrupt_records > 0) ? "degraded" : "healthy";
     json::object body{
       {"status", status},

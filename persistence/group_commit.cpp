@@ -1,6 +1,6 @@
 #include "persistence/group_commit.hpp"
 
-#include <cstdio>
+#include <utility>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -17,12 +17,37 @@ log_line to_log_line(const event& e) { return {e.at, e.level, e.message, e.compo
 
 }  // namespace
 
-group_commit::group_commit(store& db, publish_fn publish)
-  : db_(db), publish_(std::move(publish)), next_seq_(db.next_seq()), thread_([this] { run(); }) {}
+group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
+  : db_(db),
+    publish_(std::move(publish)),
+    failed_fn_(std::move(failed)),
+    next_seq_(db.next_seq()),
+    thread_([this] { run(); }) {
+  db_.on_background_error([this](const std::string& why) { fail(why); });
+  // One that came before we listened, while recovery was reading.
+  if (auto why = db_.background_error()) fail(std::move(*why));
+}
 
 group_commit::~group_commit() { stop(); }
 
+void group_commit::fail(std::string why) {
+  {
+    std::lock_guard lock{mutex_};
+    if (failed_) return;
+    error_ = std::move(why);
+    unreported_ = true;
+    failed_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::string group_commit::error() const {
+  std::lock_guard lock{mutex_};
+  return error_;
+}
+
 void group_commit::stop() {
+  db_.on_background_error(nullptr);
   {
     std::lock_guard lock{mutex_};
     if (stopping_) {
@@ -54,12 +79,15 @@ void group_commit::run() {
   std::deque<request> batch;
   std::vector<event> published;
   for (;;) {
+    std::optional<std::string> report;
     {
       std::unique_lock lock{mutex_};
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is drained
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || unreported_; });
+      if (std::exchange(unreported_, false)) report = error_;
+      if (queue_.empty() && !report) return;  // stopping, and everything is drained
       batch.swap(queue_);
     }
+    if (report && failed_fn_) failed_fn_(*report);
     // Reads must see every write queued before them, so a read splits the
     // drained requests: commit the writes ahead of it, then run it.
     while (!batch.empty()) {
@@ -70,7 +98,11 @@ void group_commit::run() {
       }
       if (!writes.empty()) {
         published.clear();
-        const bool ok = commit(writes, published);
+        bool ok = false;
+        if (!failed_) {
+          if (auto why = check_space()) fail(std::move(*why));
+          else ok = commit(writes, published);
+        }
         // Publish only after the batch is synced: a subscriber must never
         // see a transition that a crash could undo.
         if (ok && !published.empty()) publish_(std::move(published));
@@ -83,6 +115,15 @@ void group_commit::run() {
       }
     }
   }
+}
+
+std::optional<std::string> group_commit::check_space() {
+  using namespace std::chrono_literals;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - space_checked_ < 10ms && written_since_check_ < (1u << 20)) return std::nullopt;
+  space_checked_ = now;
+  written_since_check_ = 0;
+  return db_.space_error();
 }
 
 record_image::record_image(const job_record& r)
@@ -155,15 +196,14 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   opts.sync = db_.sync();
   auto s = db_.db().Write(opts, &wb);
   if (!s.ok()) {
-    std::fprintf(stderr, "overseer: group commit failed: %s\n", s.ToString().c_str());
-    healthy_ = false;
     next_seq_ = first_seq;
     published.clear();
+    fail("group commit failed: " + s.ToString());
     return false;
   }
   next_seq_ = seq;
+  written_since_check_ += wb.GetDataSize();
   ++commits_;
-  healthy_ = true;
   return true;
 }
 

@@ -7,8 +7,20 @@
 // durable, and the global event sequence increases in commit order. Reads
 // queued here (`read`) run on the same thread after every earlier write,
 // which gives them a consistent view of the scheduler's own changes.
+//
+// Fail-stop: the first failure latches the writer for good. A RocksDB write
+// that fails, free space below the store's reserve (checked before a commit,
+// without touching RocksDB, at most 10 ms or 1 MiB of writes apart), or an
+// error of a RocksDB background job
+// all end the same way: RocksDB is never written again, and every write
+// queued then or later completes with done(false). Once RocksDB has failed a
+// write its state is suspect (Debian's build asserts on a second write to a
+// failed file), and nothing unacknowledged may be reported as done; a restart
+// recovers from the synced WAL.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -66,8 +78,11 @@ class group_commit {
 public:
   using publish_fn = std::function<void(std::vector<event>&&)>;
   using done_fn = std::function<void(bool ok)>;
+  using failed_fn = std::function<void(const std::string& error)>;
 
-  group_commit(store& db, publish_fn publish);
+  /// `failed` runs once, on the writer thread, when the writer latches; it
+  /// must not block or stop the writer.
+  group_commit(store& db, publish_fn publish, failed_fn failed = {});
   ~group_commit();  ///< drains what is queued, then stops
   group_commit(const group_commit&) = delete;
   group_commit& operator=(const group_commit&) = delete;
@@ -78,9 +93,15 @@ public:
   /// Queues a read behind every write queued so far.
   void read(std::function<void()> fn);
   void stop();
+  /// Latches the writer, from any thread: see the fail-stop note above. The
+  /// first reason is kept.
+  void fail(std::string why);
 
   [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
-  [[nodiscard]] bool healthy() const noexcept { return healthy_; }
+  /// False for good once the writer has latched.
+  [[nodiscard]] bool healthy() const noexcept { return !failed_; }
+  /// Why the writer latched; empty while healthy.
+  [[nodiscard]] std::string error() const;
 
 private:
   struct request {
@@ -90,16 +111,26 @@ private:
   };
   void run();
   bool commit(std::deque<request>& batch, std::vector<event>& published);
+  /// The store's space_error, read again only when due.
+  std::optional<std::string> check_space();
 
   store& db_;
   publish_fn publish_;
+  failed_fn failed_fn_;
   std::uint64_t next_seq_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<request> queue_;
   bool stopping_ = false;
+  std::string error_;        ///< under mutex_
+  bool unreported_ = false;  ///< latched, failed_fn_ not called yet; under mutex_
   std::atomic<std::uint64_t> commits_{0};
-  std::atomic<bool> healthy_{true};
+  std::atomic<bool> failed_{false};
+  // Writer thread only. statvfs costs a few microseconds, a noticeable share
+  // of a small commit; between two reads the writer writes at most about
+  // 1 MiB plus one batch, far below any useful reserve.
+  std::chrono::steady_clock::time_point space_checked_{};
+  std::uint64_t written_since_check_ = 0;
   std::thread thread_;
 };
 

@@ -1,8 +1,16 @@
 #include "persistence/store.hpp"
 
+#include <cerrno>
+#include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include <sys/statvfs.h>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
@@ -18,14 +26,92 @@ constexpr const char* family_names[family_count] = {
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
+/// "12.5 MiB": sizes in messages an operator reads.
+std::string format_bytes(std::uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  auto v = static_cast<double>(n);
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  char out[32];
+  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return out;
+}
+
+/// RocksDB's diagnostics, warnings and worse, to stderr. Its default logger
+/// writes a LOG file in the data directory, and Debian's RocksDB asserts when
+/// that file is written again after a failed write: on a full disk the next
+/// log line, from any RocksDB thread, aborted the process.
+class stderr_logger final : public rocksdb::Logger {
+public:
+  stderr_logger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];  // longer lines are cut: a diagnostic, not data
+    if (std::vsnprintf(line, sizeof line, format, ap) < 0) return;
+    std::fprintf(stderr, "rocksdb: %s\n", line);
+  }
+};
+
+const char* reason_name(rocksdb::BackgroundErrorReason r) {
+  using R = rocksdb::BackgroundErrorReason;
+  switch (r) {
+    case R::kFlush: return "flush";
+    case R::kCompaction: return "compaction";
+    case R::kWriteCallback: return "write";
+    case R::kMemTable: return "memtable";
+    case R::kManifestWrite: return "manifest write";
+    case R::kFlushNoWAL: return "flush";
+    case R::kManifestWriteNoWAL: return "manifest write";
+  }
+  return "background job";
+}
+
 }  // namespace
 
-store::store(const options& opts) : sync_(opts.sync) {
+struct store::failure_state {
+  std::mutex mutex;
+  std::optional<std::string> first;
+  error_fn fn;
+};
+
+/// Turns RocksDB's background errors into the store's, and keeps RocksDB
+/// from resuming by itself: the engine fail-stops instead, and recovery
+/// after the restart starts from the synced WAL.
+struct store::listener final : rocksdb::EventListener {
+  explicit listener(std::shared_ptr<failure_state> s) : state(std::move(s)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* bg_error) override {
+    const std::string what = std::string{"RocksDB "} + reason_name(reason) + " failed: " + bg_error->ToString();
+    std::lock_guard lock{state->mutex};
+    if (!state->first) state->first = what;
+    if (state->fn) state->fn(what);
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+  std::shared_ptr<failure_state> state;
+};
+
+store::store(const options& opts)
+  : failures_(std::make_shared<failure_state>()),
+    dir_(opts.dir),
+    sync_(opts.sync),
+    min_free_bytes_(opts.min_free_bytes) {
   std::error_code ec;
   std::filesystem::create_directories(opts.dir, ec);
   if (ec) fail("cannot create data directory " + opts.dir.string() + ": " + ec.message());
+  // Opening replays the WAL into SST files: on a full disk RocksDB would fail
+  // halfway, so refuse before it touches anything.
+  if (auto why = space_error()) fail(*why);
 
   rocksdb::Options db_opts;
+  if (opts.env) db_opts.env = opts.env;
+  db_opts.info_log = std::make_shared<stderr_logger>();
+  db_opts.listeners.push_back(std::make_shared<listener>(failures_));
+  // Retryable I/O errors too end in a fail-stop, not in RocksDB's resume loop.
+  db_opts.max_bgerror_resume_count = 0;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
@@ -34,7 +120,7 @@ store::store(const options& opts) : sync_(opts.sync) {
   // All memtables together, across the nine column families: without a cap
   // each may hold 2 x 64 MiB before it flushes, which at a million queued
   // jobs was a third of the engine's resident memory.
-  db_opts.db_write_buffer_size = 64 << 20;
+  db_opts.db_write_buffer_size = memtable_cap_bytes;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : family_names) {
@@ -70,11 +156,39 @@ store::store(const options& opts) : sync_(opts.sync) {
 }
 
 store::~store() {
+  on_background_error(nullptr);
   for (auto* h : handles_) {
     // Closing at shutdown: nothing useful to do with a failure here.
     db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
   if (db_) db_->Close().PermitUncheckedError();
+}
+
+std::optional<std::string> store::space_error() const {
+  if (min_free_bytes_ == 0) return std::nullopt;
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0)
+    return "cannot read the free space of " + dir_.string() + ": " + std::strerror(errno);
+  // f_bavail, not f_bfree: what an unprivileged writer can still use.
+  const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free >= min_free_bytes_) return std::nullopt;
+  auto have = format_bytes(free), need = format_bytes(min_free_bytes_);
+  if (have == need) {  // rounded alike: show what differs
+    have = std::to_string(free) + " bytes";
+    need = std::to_string(min_free_bytes_) + " bytes";
+  }
+  return "free space on the file system of " + dir_.string() + " is " + have + ", below the reserve of " + need +
+         " (min_free_bytes, --min-free-space)";
+}
+
+std::optional<std::string> store::background_error() const {
+  std::lock_guard lock{failures_->mutex};
+  return failures_->first;
+}
+
+void store::on_background_error(error_fn fn) {
+  std::lock_guard lock{failures_->mutex};
+  failures_->fn = std::move(fn);
 }
 
 void store::report_corrupt(std::string_view where, std::string_view key,

@@ -5,6 +5,14 @@
 // checks the schema version: a newer one refuses to start with a message
 // rather than misreading data. A corrupt record is reported (counted and
 // logged to stderr once) and skipped by scans, never a crash.
+//
+// Fail-stop support: the store refuses to open when its file system has less
+// free space than the reserve, reports the space left against that reserve
+// (space_error, for the writer to check before each commit), and reports the
+// errors RocksDB's background jobs (flush, compaction) hit. RocksDB's own
+// diagnostics go to stderr, never to a file in the data directory: Debian's
+// build asserts when its file logger writes again after a failed write, so a
+// full disk would abort the process on the next log line.
 #pragma once
 
 #include <atomic>
@@ -24,9 +32,15 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
 }  // namespace rocksdb
 
 namespace overseer::persistence {
+
+/// RocksDB's memtables, all column families together, flush at this size.
+/// A flush writes about as much again, so a free-space reserve below it
+/// lets RocksDB itself run the disk full.
+inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
 
 enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta, cache, batches };
 inline constexpr std::size_t family_count = 9;
@@ -36,10 +50,18 @@ public:
   struct options {
     std::filesystem::path dir;
     bool sync = true;
+    /// Free bytes the data directory's file system must keep: below it the
+    /// store does not open and space_error() reports. 0 turns the check off.
+    std::uint64_t min_free_bytes = 0;
+    /// The environment RocksDB runs on; nullptr is RocksDB's default. Tests
+    /// inject I/O faults through it.
+    rocksdb::Env* env = nullptr;
   };
+  using error_fn = std::function<void(const std::string& error)>;
 
   /// Opens (creating if missing). Throws overseer::error(store_failure) with
-  /// RocksDB's message, or the schema-version refusal.
+  /// RocksDB's message, the free-space refusal, or the schema-version
+  /// refusal.
   explicit store(const options& opts);
   ~store();
   store(const store&) = delete;
@@ -85,12 +107,29 @@ public:
   }
   [[nodiscard]] bool sync() const noexcept { return sync_; }
 
+  /// Why writing now would risk a full disk: the free space is below
+  /// min_free_bytes (or cannot be read). nullopt when there is room. One
+  /// statvfs, about a microsecond.
+  [[nodiscard]] std::optional<std::string> space_error() const;
+  /// The first error a RocksDB background job (flush, compaction, WAL)
+  /// reported since open, if any.
+  [[nodiscard]] std::optional<std::string> background_error() const;
+  /// `fn` runs, on the RocksDB thread that hit it, for each background error
+  /// from now on; an empty `fn` unregisters (and waits for a call under way).
+  void on_background_error(error_fn fn);
+
 private:
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
 
+  struct failure_state;
+  struct listener;
+
+  std::shared_ptr<failure_state> failures_;  ///< shared with RocksDB's listener
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::filesystem::path dir_;
   bool sync_;
+  std::uint64_t min_free_bytes_;
   mutable std::atomic<std::uint64_t> corrupt_{0};
 };
 

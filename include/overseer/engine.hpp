@@ -66,6 +66,20 @@ struct engine_config {
   std::chrono::milliseconds retention_interval{60000};
   /// Events kept for `since` replay, newest first. Default 1,000,000.
   std::uint64_t event_retention = 1'000'000;
+  /// Free space the data directory's file system must keep, in bytes. Below
+  /// it start() refuses (store_failure naming both figures), and a running
+  /// engine fail-stops before its next write: RocksDB must never hit a full
+  /// disk itself. The default, 64 MiB, covers a flush of RocksDB's memtables
+  /// (64 MiB together); less lets a flush fill the disk. 0 turns the check off.
+  std::uint64_t min_free_bytes = 64ull << 20;
+  /// Fail-stop notice. When the store fails (a write or a RocksDB background
+  /// job fails, or free space falls below min_free_bytes) the engine refuses
+  /// every change from then on with errc::store_failure, starts no attempts,
+  /// and reports the error in stats(); nothing acknowledged is lost. Then
+  /// this runs once, on the writer thread, with the error: it must not block
+  /// or call the engine. A host should stop the engine and restart it once
+  /// the cause is fixed; recovery takes over. Default none.
+  std::function<void(const std::string& error)> on_store_failure;
 };
 
 /// Jobs submitted together.
@@ -156,7 +170,8 @@ struct tool_health {
 
 struct engine_stats {
   bool running_ok = false;   ///< the scheduler answered
-  bool store_ok = false;     ///< the last group commit succeeded
+  bool store_ok = false;     ///< the store has not failed (see on_store_failure)
+  std::string store_error;   ///< why it failed, when store_ok is false
   std::uint64_t corrupt_records = 0;  ///< unreadable records skipped since start
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
@@ -183,7 +198,8 @@ public:
   [[nodiscard]] const engine_config& config() const noexcept;
 
   /// Opens the store, recovers unfinished jobs, starts the scheduler.
-  /// Throws overseer::error (store_failure) when the store cannot be opened.
+  /// Throws overseer::error (store_failure) when the store cannot be opened
+  /// or its file system has less free space than min_free_bytes.
   void start();
   /// Interrupts running jobs (they resume at the next start) and closes the
   /// store. Called by the destructor.

@@ -1,21 +1,66 @@
 // kill -9 of the real overseerd while a client is submitting: every job that
 // got a 202 exists after the restart and finishes, and a stream client
-// resuming with since sees no gap.
+// resuming with since sees no gap. The crash loop does it round after round
+// (OVERSEER_CHAOS_ROUNDS, default 20) with several clients and a mix of jobs.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "actors/job_lifecycle.hpp"
 #include "support/daemon.hpp"
+#include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace overseer::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
+
+namespace {
+
+/// OVERSEER_CHAOS_ROUNDS, default 20.
+int chaos_rounds() {
+  const char* v = std::getenv("OVERSEER_CHAOS_ROUNDS");
+  return v && *v ? std::max(1, std::atoi(v)) : 20;
+}
+
+/// Mostly quick jobs; some sleep, so they are running and checkpointed when
+/// the kill lands.
+json::value chaos_job(std::mt19937& rng) {
+  if (std::uniform_int_distribution<int>{0, 9}(rng) == 0)
+    return json::object{{"tool", "sleep"}, {"params", {{"seconds", 0.1}, {"steps", 2}}}};
+  return json::object{{"tool", "noop"}};
+}
+
+/// A job that fails once and retries. Sparingly: more than 20 failures of a
+/// tool within 10 s pause it (restart intensity), and overseerd cannot
+/// resume it.
+const json::value retrying_job = json::object{
+  {"tool", "fail"},
+  {"params", {{"failures", 1}}},
+  {"retry", {{"max_attempts", 3}, {"initial_backoff_ms", 20}, {"max_backoff_ms", 50}}}};
+
+/// Whether a job's history is a legal walk of the state machine from its
+/// creation.
+bool legal_history(const json::array& transitions) {
+  std::optional<overseer::job_status> at;
+  for (const auto& t : transitions) {
+    const auto from = t.at("from").is_null() ? std::nullopt : overseer::parse_job_status(str(t, "from"));
+    const auto to = overseer::parse_job_status(str(t, "to"));
+    if (!to || from != at || !overseer::actors::can_transition(from, *to)) return false;
+    at = to;
+  }
+  return at.has_value();
+}
+
+}  // namespace
 
 TEST_CASE("kill -9 of overseerd mid-submit loses no accepted job and the stream resumes without a gap",
           "[recovery][http]") {
@@ -103,4 +148,70 @@ TEST_CASE("kill -9 of overseerd mid-submit loses no accepted job and the stream 
     INFO("seen " << saw << "(resumed after " << last_seen << "); history " << boost::json::serialize(history));
     CHECK(per_job[id] == history.size());  // nothing missed, nothing twice
   }
+}
+
+TEST_CASE("crash loop: rounds of concurrent submits and kill -9 at random moments lose no accepted job",
+          "[recovery][http][chaos]") {
+  const int rounds = chaos_rounds();
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::mt19937 rng{std::random_device{}()};
+  std::vector<std::string> accepted;
+  std::mutex accepted_mutex;
+  auto count = [&] {
+    std::lock_guard lock{accepted_mutex};
+    return accepted.size();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  for (int round = 0; round < rounds; ++round) {
+    overseerd_process d{data, {"--max-concurrent", "2"}};
+    // The kill lands after a random number of further 202s, while three
+    // clients have requests in flight and earlier rounds' jobs run.
+    const auto kill_at = count() + std::uniform_int_distribution<std::size_t>{0, 120}(rng);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 3; ++t)
+      clients.emplace_back([&, seed = rng(), retrying = t == 0 && round % 5 == 0] {
+        std::mt19937 local{static_cast<std::mt19937::result_type>(seed)};
+        try {
+          http_client c{d.port()};
+          for (bool first = true; !stop; first = false) {
+            auto r = c.post("/v1/jobs", first && retrying ? retrying_job : chaos_job(local));
+            if (r.status != 202) continue;
+            std::lock_guard lock{accepted_mutex};
+            accepted.push_back(str(r.json(), "job_id"));
+          }
+        } catch (const std::exception&) {
+          // The daemon is gone: this request got no 202.
+        }
+      });
+    INFO("round " << round);
+    CHECK(eventually([&] { return count() >= kill_at; }, 60s));
+    d.kill9();
+    stop = true;
+    for (auto& c : clients) c.join();
+  }
+
+  overseerd_process d{data, {"--max-concurrent", "4"}};
+  http_client c{d.port()};
+  std::size_t lost = 0, illegal = 0, unfinished = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 300s;
+  for (const auto& id : accepted) {
+    INFO(id);
+    if (c.get("/v1/jobs/" + id).status != 200) {
+      ++lost;
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
+    if (str(await_status(c, id, {}, std::max(left, std::chrono::seconds{1})), "status") != "completed") ++unfinished;
+    const auto history = c.get("/v1/jobs/" + id + "/history").json();
+    if (!legal_history(history.at("transitions").as_array())) ++illegal;
+  }
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
+  std::printf("crash loop: %d rounds, %zu accepted jobs, %zu lost, %zu illegal histories, %zu not completed, %.1f s\n",
+              rounds, accepted.size(), lost, illegal, unfinished, wall.count());
+  CHECK(accepted.size() >= static_cast<std::size_t>(rounds));
+  CHECK(lost == 0);
+  CHECK(illegal == 0);
+  CHECK(unfinished == 0);
 }

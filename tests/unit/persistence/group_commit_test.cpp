@@ -1,0 +1,191 @@
+// The fail-stop latch of group_commit, on real RocksDB with a file system
+// that fails writes on demand (ENOSPC), the way a full disk does.
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include "overseer/errc.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace overseer;
+using namespace overseer::persistence;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Fails every append with "no space" while `full` is set, and counts the
+/// appends that reach the write-ahead log.
+struct full_disk_fs final : rocksdb::FileSystemWrapper {
+  std::atomic<bool> full{false};
+  std::atomic<int> wal_appends{0};
+
+  struct file final : rocksdb::FSWritableFileOwnerWrapper {
+    file(std::unique_ptr<rocksdb::FSWritableFile> f, full_disk_fs& fs, bool wal)
+      : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs), wal_(wal) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (auto s = check(); !s.ok()) return s;
+      return FSWritableFileOwnerWrapper::Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* dbg) override {
+      if (auto s = check(); !s.ok()) return s;
+      return FSWritableFileOwnerWrapper::Append(data, o, v, dbg);
+    }
+
+  private:
+    rocksdb::IOStatus check() {
+      if (wal_) ++fs_.wal_appends;
+      return fs_.full ? rocksdb::IOStatus::NoSpace("injected: the disk is full") : rocksdb::IOStatus::OK();
+    }
+    full_disk_fs& fs_;
+    bool wal_;
+  };
+
+  full_disk_fs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "full_disk_fs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewWritableFile(name, o, out, dbg);
+    if (s.ok()) *out = std::make_unique<file>(std::move(*out), *this, name.ends_with(".log"));
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                       rocksdb::IODebugContext* dbg) override {
+    auto s = target()->ReopenWritableFile(name, o, out, dbg);
+    if (s.ok()) *out = std::make_unique<file>(std::move(*out), *this, name.ends_with(".log"));
+    return s;
+  }
+};
+
+job_write put(const std::string& key) {
+  job_write w;
+  w.ops.push_back({kv_op::kind::put, family::index, key, "v"});
+  return w;
+}
+
+/// Queues `w` and waits for its done() (false also when it never comes).
+bool write_and_wait(group_commit& gc, job_write w) {
+  auto p = std::make_shared<std::promise<bool>>();
+  auto f = p->get_future();
+  gc.write({std::move(w)}, [p](bool ok) { p->set_value(ok); });
+  return f.wait_for(20s) == std::future_status::ready && f.get();
+}
+
+/// What the writer reports when it latches, once.
+struct failure_probe {
+  std::atomic<int> calls{0};
+  std::promise<std::string> first;
+  std::future<std::string> reported = first.get_future();
+  group_commit::failed_fn fn() {
+    return [this](const std::string& why) {
+      if (calls++ == 0) first.set_value(why);
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a failed write latches group commit: RocksDB is not written again and every write reports failure",
+          "[persistence][group_commit]") {
+  test::temp_dir dir;
+  auto fs = std::make_shared<full_disk_fs>();
+  auto env = rocksdb::NewCompositeEnv(fs);
+  std::atomic<int> published{0};
+  failure_probe probe;
+  {
+    store db{{dir.path(), true, 0, env.get()}};
+    group_commit gc{db, [&](std::vector<event>&& e) { published += static_cast<int>(e.size()); }, probe.fn()};
+    REQUIRE(write_and_wait(gc, put("before")));
+    REQUIRE(gc.healthy());
+
+    fs->full = true;
+    CHECK_FALSE(write_and_wait(gc, put("during")));
+    REQUIRE(probe.reported.wait_for(20s) == std::future_status::ready);
+    const auto why = probe.reported.get();
+    CHECK_THAT(why, Catch::Contains("No space") && Catch::Contains("injected"));
+    CHECK_FALSE(gc.healthy());
+    CHECK(gc.error() == why);
+
+    // The disk has room again and RocksDB would take writes again (Resume
+    // is what its automatic recovery does), but the latch holds: nothing
+    // more reaches the WAL, whoever writes, and nothing is published.
+    fs->full = false;
+    REQUIRE(db.db().Resume().ok());
+    const int appends = fs->wal_appends;
+    std::atomic<int> succeeded{0}, answered{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t)
+      writers.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          job_write w = put("after-" + std::to_string(t) + "-" + std::to_string(i));
+          w.events.push_back(event{});
+          if (write_and_wait(gc, std::move(w))) ++succeeded;
+          ++answered;
+        }
+      });
+    for (auto& w : writers) w.join();
+    CHECK(answered == 100);
+    CHECK(succeeded == 0);
+    CHECK(fs->wal_appends == appends);
+    CHECK(published == 0);
+    CHECK(probe.calls == 1);
+    CHECK(db.index_value("before"));  // reads still work
+    gc.stop();
+  }  // closing a store whose WAL failed must not abort
+  store again{{dir.path(), true, 0, nullptr}};
+  CHECK(again.index_value("before") == std::optional<std::string>{"v"});
+  CHECK_FALSE(again.index_value("during"));
+  CHECK_FALSE(again.index_value("after-0-0"));
+}
+
+TEST_CASE("a failed RocksDB background job latches group commit before any write fails",
+          "[persistence][group_commit]") {
+  test::temp_dir dir;
+  auto fs = std::make_shared<full_disk_fs>();
+  auto env = rocksdb::NewCompositeEnv(fs);
+  failure_probe probe;
+  store db{{dir.path(), true, 0, env.get()}};
+  group_commit gc{db, [](std::vector<event>&&) {}, probe.fn()};
+  REQUIRE(write_and_wait(gc, put("before")));
+
+  // A flush writes an SST file; the disk is full for it.
+  fs->full = true;
+  CHECK_FALSE(db.db().Flush({}, db.handle(family::index)).ok());
+  REQUIRE(probe.reported.wait_for(20s) == std::future_status::ready);
+  CHECK_THAT(probe.reported.get(), Catch::Contains("RocksDB flush failed") && Catch::Contains("No space"));
+  CHECK(db.background_error());
+  CHECK_FALSE(gc.healthy());
+
+  fs->full = false;
+  REQUIRE(db.db().Resume().ok());
+  const int appends = fs->wal_appends;
+  CHECK_FALSE(write_and_wait(gc, put("after")));
+  CHECK(fs->wal_appends == appends);
+  CHECK_FALSE(db.index_value("after"));
+}
+
+TEST_CASE("the store refuses to open below its free-space reserve and names both figures",
+          "[persistence][group_commit]") {
+  test::temp_dir dir;
+  try {
+    store db{{dir.path() / "data", true, std::uint64_t{1} << 62, nullptr}};
+    FAIL("the store opened with less free space than its reserve");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::store_failure);
+    CHECK_THAT(std::string{e.what()}, Catch::Contains("free space on the file system of") &&
+                                          Catch::Contains("below the reserve of 4194304.0 TiB"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "CURRENT"));  // RocksDB never ran
+}
