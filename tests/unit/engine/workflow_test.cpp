@@ -75,6 +75,9 @@ TEST_CASE("a batch never runs more than its parallel limit, in list order", "[wo
   CHECK(view->status == "running");
   CHECK(view->counts.at("running") == 2);
   CHECK(view->counts.at("pending") == 4);
+  // The transitions can be durable before the pool threads enter the tools:
+  // release only once both bodies run, so the peak is really reached.
+  REQUIRE(f.events.wait_for([&](auto&) { return g.now == 2; }));
   g.release = true;
   for (auto& id : r.job_ids) CHECK(f.eng->wait(id, 20s)->status == job_status::completed);
   CHECK(g.peak == 2);  // reached, never exceeded
