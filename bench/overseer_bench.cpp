@@ -1,4 +1,4 @@
-// overseer_bench: measures every performance target of DESIGN.md and checks
+// overseer_bench: measures every performance target (docs/performance.md) and checks
 // its own results (RocksDB tools/db_bench_tool.cc, River riverbench).
 //
 //   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory

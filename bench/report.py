@@ -55,7 +55,7 @@ def main():
     def peer_row(label, dur, oname, unit, mode, pfig, higher=True, target=""):
         vals = [p.get((s, mode, pfig)) for s in systems]
         rows.append((label, dur, og(oname), unit, vals, higher, target))
-    # One client, one at a time, end to end: the DESIGN comparison.
+    # One client, one at a time, end to end: the like-for-like comparison.
     peer_row("end to end, one client, one at a time (embedded submit)", "not persisted: Redis none / Overseer sync=false",
              "embedded_noop.serial.nosync", "jobs/s", "none", "e2e")
     peer_row("end to end, one client, one at a time (embedded submit)", "Redis everysec / Overseer sync=false",
@@ -107,7 +107,7 @@ def main():
         ("restart: first successful GET", "restart.first_get", "≤ 3 s", lambda v: v <= 3),
         ("memory per queued job (VmRSS delta)", "memory.per_queued_job", "≤ 1,024 B", lambda v: v <= 1024),
     ]
-    lines += ["| DESIGN target | Overseer (median) | MAD | min – max | target | met |",
+    lines += ["| target | Overseer (median) | MAD | min – max | target | met |",
               "| --- | ---: | ---: | ---: | --- | :---: |"]
     for label, name, target, ok in targets:
         f = o.get(name)

@@ -1,4 +1,4 @@
-// Keys of the RocksDB column families (DESIGN.md "Persistence layout").
+// Keys of the RocksDB column families (docs/architecture.md, "Storage layout").
 //
 // Numbers inside keys are big-endian so that byte order is numeric order:
 // history and logs of one job are a prefix scan in sequence order, events

@@ -1,7 +1,7 @@
 // Job types of the Overseer public API: statuses, specs, views, progress.
 //
 // A job is one request to run a tool with parameters. Its status only moves
-// along the edges of the lifecycle in DESIGN.md; the engine's scheduler is the
+// along the edges of the job lifecycle (docs/architecture.md); the scheduler is the
 // sole owner of those moves and makes each one durable before it is reported.
 // Every type here is a plain value: copy it freely across threads.
 //

@@ -1,4 +1,4 @@
-// DESIGN.md's embedding example, against the installed headers only: runs a
+// The README's embedding example, against the installed headers only: runs a
 // sleep job to completion and checks that its transitions and progress
 // arrived live. Exit status 0 on success.
 #include <cstdio>

@@ -15,7 +15,7 @@ using s = job_status;
 
 // Rows: from (index 0 is "none", a job's creation, then the statuses in
 // declaration order). Columns: to, in declaration order. Written out from the
-// diagram in DESIGN.md "Job lifecycle", not derived from the code under test.
+// lifecycle diagram in docs/architecture.md, not derived from the code under test.
 constexpr int P = 1;  // permitted
 constexpr int r = 0;  // refused
 constexpr std::array<std::array<int, 7>, 8> expected{{
