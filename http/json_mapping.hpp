@@ -28,7 +28,10 @@ namespace overseer::http {
 [[nodiscard]] std::optional<time_point> parse_time(std::string_view s);
 
 /// Serializes JSON with numbers a person would write: 2 not 2E0, 0.25 not
-/// 2.5E-1 (Boost.JSON's default prints every double in exponent form).
+/// 2.5E-1 (Boost.JSON's default prints every double in exponent form). The
+/// one serializer of every HTTP answer and stream message: its text is
+/// always valid UTF-8, ill-formed bytes in a string (a client's path or
+/// query echoed in an error) becoming U+FFFD.
 [[nodiscard]] std::string to_json_text(const boost::json::value& v);
 
 /// The body of POST /v1/jobs (or one element of a batch). Fields: tool
