@@ -82,9 +82,10 @@ struct server::impl {
   impl(engine& e, server_config cfg) : eng(e), config(std::move(cfg)), ioc(std::max(1, config.threads)) {}
 };
 
-server::server(engine& e, server_config cfg) : impl_(std::make_unique<impl>(e, std::move(cfg))) {
+server::server(engine& e, server_config cfg)
+  // The settings first: a refused one is reported whatever the engine's state.
+  : impl_((check_config(cfg), std::make_unique<impl>(e, std::move(cfg)))) {
   auto& d = *impl_;
-  check_config(d.config);
   const auto at = parse_listen(d.config.listen);
   if (!at.address().is_loopback() && d.config.tokens.empty() && !d.config.allow_insecure)
     throw error{errc::invalid_spec, "refusing to listen on " + d.config.listen +
