@@ -255,7 +255,6 @@ void http_session::dispatch(request req) {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
-  if (!keep_alive) closing_ = true;
   auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
   responder respond = [guard](response res) { guard->answer(std::move(res)); };
 
@@ -316,6 +315,8 @@ std::shared_ptr<http_session::slot> http_session::owe(unsigned version, bool kee
   s->version = version;
   s->keep_alive = keep_alive;
   s->head = head;
+  // A request that closes the connection is the last one read.
+  if (!keep_alive) closing_ = true;
   queue_.push_back(s);
   if (!held_) {
     held_ = true;
