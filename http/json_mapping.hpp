@@ -1,4 +1,4 @@
-// JSON <-> engine types for the HTTP and WebSocket API (DESIGN.md "HTTP API").
+// JSON <-> engine types for the HTTP and WebSocket API (docs/api.md).
 //
 // Pure functions: parsing never throws and reports every problem at once,
 // each naming its field the way the client wrote it ("priority",
@@ -50,7 +50,7 @@ namespace overseer::http {
 /// "jobs[2].priority".
 [[nodiscard]] std::vector<field_error> parse_batch_spec(const boost::json::value& body, batch_spec& out);
 
-/// The job view of DESIGN.md: {job_id, tool, name, status, attempt,
+/// The job view: {job_id, tool, name, status, attempt,
 /// priority, labels, params, progress {percent, current_step, total_steps,
 /// step_name, estimated_completion?}, result (when completed), error (when
 /// set), created_at, started_at, completed_at, next_attempt_at (when set),

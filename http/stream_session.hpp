@@ -1,4 +1,4 @@
-// One WebSocket client of GET /v1/stream (DESIGN.md "WebSocket stream").
+// One WebSocket client of GET /v1/stream (docs/api.md "WebSocket stream").
 //
 // Subscriptions are per connection. A subscription with `since` replays
 // from the store's events family, then continues live: events reach the

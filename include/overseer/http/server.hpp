@@ -1,11 +1,13 @@
-// The HTTP and WebSocket front of an engine (DESIGN.md "HTTP API",
-// "WebSocket stream").
+// The HTTP and WebSocket front of an engine (docs/api.md).
 //
 // Runs on I/O threads of its own. Handlers never block an I/O thread on the
 // engine's actors: submits, cancels and retries complete asynchronously and
 // the response is written when the engine answers; reads go straight to the
-// store. Every error is an RFC 9457 problem document. The server listens
-// from construction until stop() or destruction.
+// store. Every error is an RFC 9457 problem document. Every request read is
+// answered, in request order, whatever the client does next; what a client
+// can hold (connections, streams, time, bytes) is bounded by the limits of
+// server_config. The server listens from construction until stop() or
+// destruction.
 //
 //   overseer::http::server http{engine, {.listen = "127.0.0.1:0"}};
 //   std::printf("listening on %s\n", http.url().c_str());
