@@ -49,7 +49,9 @@ constexpr const char* help = R"(usage: overseerd [options]
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
-                          tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space
+                          tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
+                          stream_message_limit, header_timeout, body_timeout, idle_timeout,
+                          max_connections, max_streams
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -59,6 +61,17 @@ constexpr const char* help = R"(usage: overseerd [options]
                           daemon does not start, or stops taking work and exits 3. SIZE is bytes
                           or a number with K, M, G or T (binary: 64M = 64 MiB); 0 turns it off
                                                          (OVERSEER_MIN_FREE_SPACE, default 64M)
+  --stream-message-limit BYTES  largest message a WebSocket client may send
+                                                         (OVERSEER_STREAM_MESSAGE_LIMIT, default 65536)
+  --header-timeout S      seconds from a request's first byte to the end of its headers
+                                                         (OVERSEER_HEADER_TIMEOUT, default 30)
+  --body-timeout S        seconds from the end of the headers to the end of the body
+                                                         (OVERSEER_BODY_TIMEOUT, default 60)
+  --idle-timeout S        seconds an idle keep-alive connection stays open, and a response
+                          may take to be accepted    (OVERSEER_IDLE_TIMEOUT, default 60)
+  --max-connections N     connections open at once (HTTP and WebSocket)
+                                                         (OVERSEER_MAX_CONNECTIONS, default 1024)
+  --max-streams N         WebSocket sessions open at once (OVERSEER_MAX_STREAMS, default 1024)
   --help                  this text
 )";
 
@@ -97,6 +110,11 @@ std::uint64_t to_bytes(const std::string& what, const std::string& v) {
   return static_cast<std::uint64_t>(n) << shift;
 }
 
+void add_token(settings& s, const std::string& token, const std::string& source) {
+  if (token.empty()) usage_error(source + ": a bearer token must not be empty");
+  s.http.tokens.push_back(token);
+}
+
 void set(settings& s, const std::string& key, const std::string& value) {
   if (key == "data_dir") s.engine.data_dir = value;
   else if (key == "listen") s.http.listen = value;
@@ -106,11 +124,20 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "stream_queue_limit")
     s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
   else if (key == "min_free_space") s.engine.min_free_bytes = to_bytes("min_free_space", value);
+  else if (key == "stream_message_limit")
+    s.http.stream_message_limit = static_cast<std::size_t>(to_int("stream_message_limit", value, 1024, 1 << 26));
+  else if (key == "header_timeout") s.http.header_timeout = std::chrono::seconds(to_int("header_timeout", value, 1, 3600));
+  else if (key == "body_timeout") s.http.body_timeout = std::chrono::seconds(to_int("body_timeout", value, 1, 3600));
+  else if (key == "idle_timeout") s.http.idle_timeout = std::chrono::seconds(to_int("idle_timeout", value, 1, 86400));
+  else if (key == "max_connections")
+    s.http.max_connections = static_cast<std::size_t>(to_int("max_connections", value, 1, 1'000'000));
+  else if (key == "max_streams") s.http.max_streams = static_cast<std::size_t>(to_int("max_streams", value, 1, 1'000'000));
   else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
   else if (key == "tokens") {
+    // An empty token would let anyone in ("Bearer "): refused, not skipped.
     std::stringstream in{value};
-    for (std::string t; std::getline(in, t, ',');)
-      if (!t.empty()) s.http.tokens.push_back(t);
+    for (std::string t; std::getline(in, t, ',');) add_token(s, t, "tokens");
+    if (!value.empty() && value.back() == ',') add_token(s, "", "tokens");
   } else usage_error("unknown setting \"" + key + "\"");
 }
 
@@ -129,7 +156,7 @@ void load_config_file(settings& s, const std::string& path) {
     else if (value.is_array() && key == "tokens")
       for (const auto& t : value.as_array()) {
         if (!t.is_string()) usage_error("config file " + path + ": tokens must be strings");
-        s.http.tokens.emplace_back(t.as_string());
+        add_token(s, std::string{t.as_string()}, "config file " + path);
       }
     else usage_error("config file " + path + ": \"" + std::string{key} + "\" has the wrong type");
   }
@@ -146,7 +173,11 @@ settings parse(int argc, char** argv) {
                           {"OVERSEER_TOKENS", "tokens"}, {"OVERSEER_ALLOW_INSECURE", "allow_insecure"},
                           {"OVERSEER_BODY_LIMIT", "body_limit"},
                           {"OVERSEER_STREAM_QUEUE_LIMIT", "stream_queue_limit"},
-                          {"OVERSEER_MIN_FREE_SPACE", "min_free_space"}})
+                          {"OVERSEER_MIN_FREE_SPACE", "min_free_space"},
+                          {"OVERSEER_STREAM_MESSAGE_LIMIT", "stream_message_limit"},
+                          {"OVERSEER_HEADER_TIMEOUT", "header_timeout"}, {"OVERSEER_BODY_TIMEOUT", "body_timeout"},
+                          {"OVERSEER_IDLE_TIMEOUT", "idle_timeout"}, {"OVERSEER_MAX_CONNECTIONS", "max_connections"},
+                          {"OVERSEER_MAX_STREAMS", "max_streams"}})
     if (const char* v = std::getenv(env); v && *v) set(s, key, v);
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -162,11 +193,17 @@ settings parse(int argc, char** argv) {
     else if (flag == "--listen") set(s, "listen", value());
     else if (flag == "--tools") set(s, "tools", value());
     else if (flag == "--max-concurrent") set(s, "max_concurrent", value());
-    else if (flag == "--token") s.http.tokens.push_back(value());
+    else if (flag == "--token") add_token(s, value(), "--token");
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
     else if (flag == "--body-limit") set(s, "body_limit", value());
     else if (flag == "--stream-queue-limit") set(s, "stream_queue_limit", value());
     else if (flag == "--min-free-space") set(s, "min_free_space", value());
+    else if (flag == "--stream-message-limit") set(s, "stream_message_limit", value());
+    else if (flag == "--header-timeout") set(s, "header_timeout", value());
+    else if (flag == "--body-timeout") set(s, "body_timeout", value());
+    else if (flag == "--idle-timeout") set(s, "idle_timeout", value());
+    else if (flag == "--max-connections") set(s, "max_connections", value());
+    else if (flag == "--max-streams") set(s, "max_streams", value());
     else usage_error("unknown option " + flag);
   }
   return s;

@@ -14,6 +14,7 @@
 
 #include <boost/beast/http.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/url_view.hpp>
 
 #include "http/router.hpp"
 #include "overseer/engine.hpp"
@@ -27,15 +28,17 @@ using request = bhttp::request<bhttp::string_body>;
 using response = bhttp::response<bhttp::string_body>;
 using responder = std::function<void(response)>;
 
-/// Decoded query parameters; a repeated key keeps its first value.
+/// Decoded query parameters, each key once (see read_query).
 using query_map = std::map<std::string, std::string, std::less<>>;
 
+class connections;
 class stream_hub;
 
 struct api_context {
   engine& eng;
   const server_config& config;
   stream_hub& hub;
+  connections& open;
 };
 
 /// A handled request: its route, path parameters and query.
@@ -53,11 +56,16 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond);
 /// Whether the body is declared application/json (parameters allowed).
 [[nodiscard]] bool is_json(const request& req);
 
+/// The body is rendered by to_json_text, so it is valid UTF-8 even when a
+/// string in it echoes client bytes that are not.
 [[nodiscard]] response json_response(unsigned status, const boost::json::value& body,
                                      unsigned version, bool keep_alive);
 [[nodiscard]] response problem_response(unsigned status, std::string detail, unsigned version,
                                         bool keep_alive, const std::vector<field_error>& errors = {});
 
+/// Decodes the query of `target` into `out`. A key given more than once is
+/// an error naming it: which value was meant cannot be known.
+[[nodiscard]] std::vector<field_error> read_query(const boost::urls::url_view& target, query_map& out);
 /// Refuses query keys outside `allowed` (a key may also be a prefix ending
 /// in '.', e.g. "label."), naming the nearest allowed key.
 [[nodiscard]] std::vector<field_error> check_query_keys(const query_map& q,

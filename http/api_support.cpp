@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "http/json_mapping.hpp"
@@ -26,6 +27,17 @@ response problem_response(unsigned status, std::string detail, unsigned version,
   // restarts the daemon within seconds.
   if (status == 503) res.set(bhttp::field::retry_after, "5");
   return res;
+}
+
+std::vector<field_error> read_query(const boost::urls::url_view& target, query_map& out) {
+  std::vector<field_error> errors;
+  for (auto p : target.params()) {
+    auto [it, fresh] = out.emplace(p.key, p.has_value ? p.value : std::string{});
+    const bool reported = std::any_of(errors.begin(), errors.end(), [&](const field_error& e) { return e.field == it->first; });
+    if (!fresh && !reported)
+      errors.push_back({it->first, "the query parameter \"" + it->first + "\" is given more than once; give it once"});
+  }
+  return errors;
 }
 
 std::vector<field_error> check_query_keys(const query_map& q,

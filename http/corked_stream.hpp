@@ -26,10 +26,13 @@
 // used from one strand.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,6 +45,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 namespace overseer::http {
@@ -229,10 +233,44 @@ void teardown(boost::beast::role_type role, corked_stream<NextLayer>& s, boost::
   teardown(role, s.next_layer(), ec ? ignored : ec);
 }
 
+namespace detail {
+
+/// Beast 1.81's TCP teardown stops draining after its first successful read
+/// (it tests the wrong byte count), so a client still sending, say the rest
+/// of a message over the size limit, gets a reset that can destroy the close
+/// frame before it is read. This one shuts our side, reads and drops until
+/// the client's end of stream or two seconds, then closes.
+template <class Handler>
+struct tcp_drain {
+  boost::beast::tcp_stream& s;
+  std::shared_ptr<Handler> handler;
+  std::shared_ptr<std::array<char, 2048>> sink = std::make_shared<std::array<char, 2048>>();
+
+  void start() {
+    boost::beast::error_code ignored;  // the peer may be gone already
+    s.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    s.expires_after(std::chrono::seconds(2));
+    read();
+  }
+  void read() const {
+    s.async_read_some(boost::asio::buffer(*sink), [self = *this](boost::beast::error_code ec, std::size_t) {
+      if (!ec) return self.read();
+      boost::beast::error_code ignored;  // closed already after a timeout
+      self.s.socket().close(ignored);
+      (*self.handler)(boost::beast::error_code{});
+    });
+  }
+};
+
+}  // namespace detail
+
 template <class NextLayer, class TeardownHandler>
 void async_teardown(boost::beast::role_type role, corked_stream<NextLayer>& s, TeardownHandler&& handler) {
   auto shared = std::make_shared<std::decay_t<TeardownHandler>>(std::forward<TeardownHandler>(handler));
-  s.after_flush([&s, role, shared](boost::beast::error_code) {
+  s.after_flush([&s, role, shared](boost::beast::error_code ec) {
+    if constexpr (std::is_same_v<NextLayer, boost::beast::tcp_stream>) {
+      if (!ec) return detail::tcp_drain<std::decay_t<TeardownHandler>>{s.next_layer(), shared}.start();
+    }
     using boost::beast::websocket::async_teardown;
     async_teardown(role, s.next_layer(), std::move(*shared));
   });

@@ -1,8 +1,12 @@
 #include "http/http_session.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 #include "http/stream_session.hpp"
@@ -11,14 +15,51 @@ namespace overseer::http {
 
 namespace beast = boost::beast;
 namespace net = boost::asio;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
 
 namespace {
-constexpr auto read_timeout = std::chrono::seconds(60);
+
+/// Bytes asked of the socket per read.
+constexpr std::size_t read_chunk = 16 * 1024;
+/// How long a closing connection reads and drops what the client still sends.
+constexpr auto linger = std::chrono::seconds(2);
+constexpr std::string_view continue_text = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string describe(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
 }
+
+struct handshake_error {
+  unsigned status;
+  std::string detail;
+};
+
+// What Beast's accept would refuse with a plain-text body, refused here
+// first so the client gets a problem document. The caller has checked
+// websocket::is_upgrade (HTTP/1.1, GET, Connection: upgrade, Upgrade:
+// websocket).
+std::optional<handshake_error> check_handshake(const request& req) {
+  if (req.count(bhttp::field::host) == 0) return handshake_error{400, "a WebSocket upgrade needs a Host header"};
+  const auto key = req[bhttp::field::sec_websocket_key];
+  // The base64 of 16 bytes (RFC 6455 4.1), as Beast requires.
+  if (key.empty() || key.size() > 24)
+    return handshake_error{400, "Sec-WebSocket-Key must be the base64 of 16 random bytes"};
+  const auto version = req[bhttp::field::sec_websocket_version];
+  if (version.empty()) return handshake_error{400, "a WebSocket upgrade needs Sec-WebSocket-Version: 13"};
+  if (version != "13")
+    return handshake_error{426, "WebSocket version " + std::string{version} + " is not supported; use 13"};
+  return std::nullopt;
+}
+
+}  // namespace
 
 /// Answers a request exactly once: by its responder, or, if every copy of
 /// the responder dies unanswered (the engine dropped the request while
-/// stopping), with a 503.
+/// stopping), with a 503. The session outlives it while the answer is owed
+/// (it is held by ctx.open); once the socket failed the answer has nowhere
+/// to go and the weak pointer lets it drop.
 class http_session::answer_guard {
 public:
   answer_guard(std::weak_ptr<http_session> session, std::shared_ptr<slot> s, unsigned version)
@@ -39,70 +80,169 @@ private:
   bool answered_ = false;
 };
 
-http_session::http_session(net::ip::tcp::socket socket, api_context& ctx)
-  : stream_(std::move(socket)), ctx_(ctx) {}
+http_session::http_session(tcp::socket socket, api_context& ctx, connections::ticket ticket)
+  : socket_(std::move(socket)),
+    read_timer_(socket_.get_executor()),
+    write_timer_(socket_.get_executor()),
+    ctx_(ctx),
+    ticket_(std::move(ticket)) {}
 
 void http_session::run() {
   // Start on the connection's strand: everything below runs there.
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 
+// ---- reading ---------------------------------------------------------------
+
 void http_session::do_read() {
-  if (reading_ || closing_ || queue_.size() >= max_in_flight) return;
+  if (reading_ || closing_ || upgrade_ || failed_ || queue_.size() >= max_in_flight) return;
   reading_ = true;
   parser_.emplace();
   parser_->body_limit(ctx_.config.body_limit);
-  parser_->header_limit(64 * 1024);
-  stream_.expires_after(read_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  parser_->header_limit(header_limit);
+  parse();  // a pipelined request may be buffered already
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
+// Feeds what is buffered to the parser; reads more only when it needs more.
+void http_session::parse() {
+  beast::error_code ec;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const bool had_header = parser_->is_header_done();
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec == bhttp::error::need_more) break;
+    if (ec) return on_read_error(ec);
+    if (!had_header && parser_->is_header_done() && !on_header()) return;
+  }
+  if (parser_->is_done()) return on_request(parser_->release());
+  read_more();
+}
+
+void http_session::read_more() {
+  const auto now = !parser_->got_some()          ? phase::idle
+                   : !parser_->is_header_done() ? phase::header
+                                                : phase::body;
+  // A deadline runs from the start of its phase, not from each read: a
+  // client sending a byte at a time does not extend it.
+  if (now != phase_) {
+    phase_ = now;
+    start_deadline();
+  }
+  socket_.async_read_some(buffer_.prepare(read_chunk),
+                          beast::bind_front_handler(&http_session::on_bytes, shared_from_this()));
+}
+
+void http_session::on_bytes(beast::error_code ec, std::size_t bytes) {
+  if (failed_) return;
+  if (ec) return on_read_error(ec);
+  buffer_.commit(bytes);
+  parse();
+}
+
+bool http_session::on_header() {
+  const auto& req = parser_->get();
+  // Beast accepts repeated equal lengths; an intermediary may not agree on
+  // which one counts, so neither do we.
+  if (req.count(bhttp::field::content_length) > 1 ||
+      req[bhttp::field::content_length].find(',') != beast::string_view::npos) {
+    refuse(400, "Content-Length is given more than once");
+    return false;
+  }
+  // HTTP/1.0 has no expectations (RFC 9110 10.1.1).
+  const auto expect = req[bhttp::field::expect];
+  if (req.version() < 11 || expect.empty()) return true;
+  if (!beast::iequals(expect, "100-continue")) {
+    refuse(417, "the only expectation supported is 100-continue, not \"" + std::string{expect} + "\"");
+    return false;
+  }
+  if (parser_->is_done()) return true;  // no body to wait for
+  // The 100 goes out after the answers to earlier requests; the body is read
+  // (with its deadline) once it is written.
+  continue_ = true;
+  phase_ = phase::none;
+  disarm_read();
+  do_write();
+  return false;
+}
+
+void http_session::on_request(request req) {
   reading_ = false;
-  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-      ec == net::error::connection_reset) {
-    closing_ = true;
-    if (queue_.empty()) do_close();
-    return;
-  }
-  if (ec) {
-    // A request we cannot read (oversized, malformed) is answered, then the
-    // connection closes: the rest of the byte stream cannot be trusted.
-    const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
-    const std::string limit = ec == bhttp::error::header_limit
-                                ? "the request headers are larger than the limit of 65536 bytes"
-                                : "the request is larger than the limit of " +
-                                    std::to_string(ctx_.config.body_limit) + " bytes";
-    auto s = std::make_shared<slot>();
-    queue_.push_back(s);
-    closing_ = true;
-    answer(s, problem_response(too_big ? 413 : 400, too_big ? limit : "malformed HTTP request: " + ec.message(),
-                               11, false));
-    return;
-  }
-  auto req = parser_->release();
-  if (beast::websocket::is_upgrade(req)) {
-    auto target = boost::urls::parse_origin_form(req.target());
-    // A browser cannot set headers on a WebSocket: the stream also takes
-    // the token as ?access_token=.
-    std::string token;
-    if (target)
-      if (auto it = target->params().find("access_token"); it != target->params().end()) token = (*it).value;
-    if (target && target->path() == "/v1/stream" && req.method() == bhttp::verb::get && queue_.empty() &&
-        (authorized(req) || (!token.empty() && token_ok(token)))) {
-      std::make_shared<stream_session>(stream_.release_socket(), ctx_)->run(std::move(req));
-      return;
-    }
-  }
-  dispatch(std::move(req));
+  phase_ = phase::none;
+  disarm_read();
+  if (!(beast::websocket::is_upgrade(req) && upgrade(req))) dispatch(std::move(req));
   do_read();
 }
 
+void http_session::on_read_error(beast::error_code ec) {
+  if (failed_) return;
+  reading_ = false;
+  phase_ = phase::none;
+  disarm_read();
+  closing_ = true;
+  const bool started = parser_ && parser_->got_some();
+  const bool in_header = started && !parser_->is_header_done();
+  if (timed_out_ && started) {
+    refuse(408, in_header ? "the request headers did not arrive within " + describe(ctx_.config.header_timeout)
+                          : "the request body did not arrive within " + describe(ctx_.config.body_timeout));
+  } else if (ec == bhttp::error::header_limit) {
+    refuse(431, "the request headers are larger than the limit of " + std::to_string(header_limit) + " bytes");
+  } else if (ec == bhttp::error::body_limit) {
+    refuse(413, "the request is larger than the limit of " + std::to_string(ctx_.config.body_limit) + " bytes");
+  } else if (ec.category() == bhttp::make_error_code(bhttp::error::need_more).category()) {
+    // A request we cannot read is answered, then the connection closes:
+    // the rest of the byte stream cannot be trusted.
+    refuse(400, "malformed HTTP request: " + ec.message());
+  } else if (started && ec == net::error::eof) {
+    refuse(400, "the connection was closed in the middle of a request");
+  } else if (queue_.empty()) {
+    // Nothing of a request arrived (the client is done, idle or gone), and
+    // nothing is owed: close. Otherwise the last answer closes.
+    do_close();
+  }
+}
+
+bool http_session::upgrade(request& req) {
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target || target->path() != "/v1/stream") return false;
+  // A browser cannot set headers on a WebSocket: the stream also takes the
+  // token as ?access_token=. Without either, dispatch answers 401.
+  std::string token;
+  if (auto it = target->params().find("access_token"); it != target->params().end()) token = (*it).value;
+  if (!authorized(req) && (token.empty() || !token_ok(token))) return false;
+
+  auto problem = [&](unsigned status, std::string detail, const std::vector<field_error>& errors = {}) {
+    auto res = problem_response(status, std::move(detail), req.version(), req.keep_alive(), errors);
+    if (status == 426) res.set(bhttp::field::sec_websocket_version, "13");
+    reply(owe(req.version(), req.keep_alive(), false), std::move(res));
+    return true;
+  };
+  if (auto bad = check_handshake(req)) return problem(bad->status, std::move(bad->detail));
+  query_map q;
+  auto errors = read_query(*target, q);
+  json::object subscribe;
+  if (errors.empty()) errors = parse_stream_query(q, subscribe);
+  if (!errors.empty()) return problem(400, "invalid stream query", errors);
+  auto ticket = ctx_.open.open_stream(ctx_.config.max_streams);
+  if (!ticket)
+    return problem(503, "too many WebSocket sessions are open (the limit is " +
+                          std::to_string(ctx_.config.max_streams) + "); try again later");
+  upgrade_ = std::move(req);
+  subscribe_ = std::move(subscribe);
+  stream_ticket_.emplace(std::move(*ticket));
+  do_write();  // hands off at once unless earlier answers are owed
+  return true;
+}
+
 bool http_session::token_ok(std::string_view token) const {
-  for (const auto& t : ctx_.config.tokens)
-    if (token == t) return true;
-  return false;
+  // Compared in time independent of where the first difference is, so the
+  // answer's timing does not reveal a prefix.
+  bool found = false;
+  for (const auto& t : ctx_.config.tokens) {
+    unsigned char diff = t.size() == token.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token.size(); ++i)
+      diff |= static_cast<unsigned char>(token[i] ^ t[i < t.size() ? i : 0]);
+    found = found || diff == 0;
+  }
+  return found;
 }
 
 bool http_session::authorized(const request& req) const {
@@ -112,13 +252,11 @@ bool http_session::authorized(const request& req) const {
 }
 
 void http_session::dispatch(request req) {
-  auto s = std::make_shared<slot>();
-  queue_.push_back(s);
-  if (!req.keep_alive()) closing_ = true;
-  auto guard = std::make_shared<answer_guard>(weak_from_this(), s, req.version());
-  responder respond = [guard](response res) { guard->answer(std::move(res)); };
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
+  auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
+  auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
+  responder respond = [guard](response res) { guard->answer(std::move(res)); };
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) return respond(problem_response(400, "malformed request target", version, keep_alive));
@@ -133,16 +271,15 @@ void http_session::dispatch(request req) {
     return respond(problem_response(404, "no route for " + std::string{target->path()}, version, keep_alive));
   }
   if (*m.id != route_id::health && !authorized(req)) {
-    {
-      auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
-      res.set(bhttp::field::www_authenticate, "Bearer");
-      return respond(std::move(res));
-    }
+    auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
+    res.set(bhttp::field::www_authenticate, "Bearer");
+    return respond(std::move(res));
   }
   if (*m.id == route_id::stream)
     return respond(problem_response(426, "GET /v1/stream must be a WebSocket upgrade", version, keep_alive));
   query_map q;
-  for (auto p : target->params()) q.emplace(p.key, p.has_value ? p.value : std::string{});
+  if (auto errors = read_query(*target, q); !errors.empty())
+    return respond(problem_response(400, "invalid query", version, keep_alive, errors));
   call c{req, *m.id, std::move(m.params), std::move(q)};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
@@ -171,35 +308,189 @@ void http_session::dispatch(request req) {
   }
 }
 
+// ---- answering -------------------------------------------------------------
+
+std::shared_ptr<http_session::slot> http_session::owe(unsigned version, bool keep_alive, bool head) {
+  auto s = std::make_shared<slot>();
+  s->version = version;
+  s->keep_alive = keep_alive;
+  s->head = head;
+  // A request that closes the connection is the last one read.
+  if (!keep_alive) closing_ = true;
+  queue_.push_back(s);
+  if (!held_) {
+    held_ = true;
+    ctx_.open.hold(shared_from_this());
+  }
+  return s;
+}
+
+void http_session::refuse(unsigned status, std::string detail) {
+  reading_ = false;
+  phase_ = phase::none;
+  disarm_read();
+  closing_ = true;
+  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  reply(owe(version, false, false), problem_response(status, std::move(detail), version, false));
+}
+
+void http_session::reply(const std::shared_ptr<slot>& s, response res) {
+  s->res = std::move(res);
+  do_write();
+}
+
 void http_session::answer(const std::shared_ptr<slot>& s, response res) {
   // Handlers answer from engine threads; the session's state lives on its strand.
-  net::post(stream_.get_executor(), [self = shared_from_this(), s, res = std::move(res)]() mutable {
-    s->res = std::move(res);
-    self->do_write();
+  net::post(socket_.get_executor(), [self = shared_from_this(), s, res = std::move(res)]() mutable {
+    self->reply(s, std::move(res));
   });
 }
 
+void http_session::settle() {
+  if (!queue_.empty() || !held_) return;
+  held_ = false;
+  ctx_.open.release(this);
+}
+
 void http_session::do_write() {
-  if (writing_ || queue_.empty() || !queue_.front()->res) return;
+  if (writing_ || failed_) return;
+  if (queue_.empty()) {
+    if (continue_) return write_continue();
+    if (upgrade_) return hand_off();
+    return;
+  }
+  auto& s = *queue_.front();
+  if (!s.res) return;
   writing_ = true;
-  auto& res = *queue_.front()->res;
-  const bool close = res.need_eof() || (closing_ && queue_.size() == 1);
-  if (close) res.keep_alive(false);
-  bhttp::async_write(stream_, res,
-                     beast::bind_front_handler(&http_session::on_write, shared_from_this(), close));
+  // The session, not the handler, says whether the connection stays open.
+  const bool close = !s.keep_alive || (closing_ && queue_.size() == 1);
+  s.res->version(s.version);
+  s.res->keep_alive(!close);
+  s.writer.emplace(*s.res);
+  arm_write();
+  auto done = beast::bind_front_handler(&http_session::on_write, shared_from_this(), close);
+  // HEAD: the same status and headers, Content-Length included, no body.
+  if (s.head) bhttp::async_write_header(socket_, *s.writer, std::move(done));
+  else bhttp::async_write(socket_, *s.writer, std::move(done));
 }
 
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (failed_) return;
   writing_ = false;
+  ++write_deadline_;
+  write_timer_.cancel();
+  if (ec) return fail();
   queue_.pop_front();
-  if (ec || close) return do_close();
+  settle();
+  if (close || (closing_ && queue_.empty())) return do_close();
+  // Nothing owed any more: a pending read now waits for an idle client.
+  if (queue_.empty() && phase_ == phase::idle) start_deadline();
   do_write();
   do_read();  // reading may have paused at the in-flight limit
 }
 
+void http_session::write_continue() {
+  continue_ = false;
+  writing_ = true;
+  arm_write();
+  net::async_write(socket_, net::buffer(continue_text.data(), continue_text.size()),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (self->failed_) return;
+                     self->writing_ = false;
+                     ++self->write_deadline_;
+                     self->write_timer_.cancel();
+                     if (ec) return self->fail();
+                     self->parse();  // the body, with its deadline from now
+                   });
+}
+
+void http_session::hand_off() {
+  auto req = std::move(*upgrade_);
+  upgrade_.reset();
+  failed_ = true;  // the socket is the stream's from here on
+  disarm_read();
+  auto ws = std::make_shared<stream_session>(std::move(socket_), ctx_, std::move(ticket_), std::move(*stream_ticket_));
+  stream_ticket_.reset();
+  ws->run(std::move(req), std::move(subscribe_));
+}
+
+// ---- deadlines and closing -------------------------------------------------
+
+void http_session::start_deadline() {
+  switch (phase_) {
+    case phase::idle:
+      // A client waiting for its answers is not idle.
+      if (queue_.empty()) arm_read(ctx_.config.idle_timeout);
+      else disarm_read();
+      break;
+    case phase::header: arm_read(ctx_.config.header_timeout); break;
+    case phase::body: arm_read(ctx_.config.body_timeout); break;
+    case phase::none: disarm_read(); break;
+  }
+}
+
+void http_session::arm_read(std::chrono::milliseconds after) {
+  read_timer_.expires_after(after);
+  read_timer_.async_wait([self = shared_from_this(), gen = ++read_deadline_](beast::error_code ec) {
+    if (ec || gen != self->read_deadline_ || self->failed_) return;
+    if (self->shut_) return self->fail();  // the linger is over
+    // Shutting the receive side ends the pending read (end of stream) and
+    // every later one, and leaves writing alone: what is owed still goes out.
+    self->timed_out_ = true;
+    beast::error_code ignored;  // the peer may be gone already
+    self->socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+  });
+}
+
+void http_session::disarm_read() {
+  ++read_deadline_;
+  read_timer_.cancel();
+}
+
+void http_session::arm_write() {
+  write_timer_.expires_after(ctx_.config.idle_timeout);
+  write_timer_.async_wait([self = shared_from_this(), gen = ++write_deadline_](beast::error_code ec) {
+    // A client that takes no answer for that long is gone for our purposes.
+    if (!ec && gen == self->write_deadline_) self->fail();
+  });
+}
+
+void http_session::fail() {
+  if (failed_) return;
+  failed_ = true;
+  closing_ = true;
+  continue_ = false;
+  upgrade_.reset();
+  stream_ticket_.reset();
+  queue_.clear();
+  settle();
+  disarm_read();
+  ++write_deadline_;
+  write_timer_.cancel();
+  beast::error_code ignored;  // the socket is broken or done with
+  socket_.close(ignored);
+}
+
 void http_session::do_close() {
+  if (shut_ || failed_) return;
+  shut_ = true;
+  closing_ = true;
   beast::error_code ignored;  // the peer may be gone already
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  // Closing with unread bytes would send a reset, which can destroy the
+  // client's copy of an answer it has not read yet: read and drop what it
+  // still sends until it closes too, or the linger ends.
+  buffer_.clear();
+  arm_read(linger);
+  drain();
+}
+
+void http_session::drain() {
+  socket_.async_read_some(buffer_.prepare(read_chunk), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (self->failed_) return;
+    if (ec) return self->fail();
+    self->drain();
+  });
 }
 
 }  // namespace overseer::http

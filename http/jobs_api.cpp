@@ -6,6 +6,7 @@
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
 #include "http/problem.hpp"
+#include "http/strict_json.hpp"
 
 namespace overseer::http {
 
@@ -42,14 +43,14 @@ void submit(api_context& ctx, const call& c, const replier& r) {
                      std::string{c.req[bhttp::field::content_type]} + "\"");
     return;
   }
-  boost::system::error_code ec;
-  auto body = json::parse(c.req.body(), ec);
-  if (ec) {
-    r.problem(400, "the body is not valid JSON: " + ec.message(), {{"body", ec.message()}});
+  auto body = parse_strict_json(c.req.body());
+  if (!body.syntax_error.empty()) {
+    r.problem(400, "the body is not valid JSON: " + body.syntax_error, {{"body", body.syntax_error}});
     return;
   }
+  if (!body.duplicates.empty()) return r.problem(400, "the body repeats a key", body.duplicates);
   job_spec spec;
-  if (auto errors = parse_job_spec(body, spec); !errors.empty()) {
+  if (auto errors = parse_job_spec(body.value, spec); !errors.empty()) {
     add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
     r.problem(400, "the job spec is invalid", errors);
     return;

@@ -2,6 +2,7 @@
 
 #include "tools/did_you_mean.hpp"
 #include "tools/time_text.hpp"
+#include "tools/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -313,6 +314,10 @@ std::optional<time_point> parse_time(std::string_view s) {
 std::string to_json_text(const json::value& v) {
   std::string out;
   write(out, v);
+  // Boost.JSON escapes control characters but copies other bytes as they
+  // are; ill-formed ones can only sit inside strings, so replacing them
+  // keeps the document valid JSON.
+  tools::sanitize_utf8_in_place(out);
   return out;
 }
 

@@ -1,4 +1,4 @@
-// JSON <-> engine types for the HTTP and WebSocket API (DESIGN.md "HTTP API").
+// JSON <-> engine types for the HTTP and WebSocket API (docs/api.md).
 //
 // Pure functions: parsing never throws and reports every problem at once,
 // each naming its field the way the client wrote it ("priority",
@@ -28,7 +28,10 @@ namespace overseer::http {
 [[nodiscard]] std::optional<time_point> parse_time(std::string_view s);
 
 /// Serializes JSON with numbers a person would write: 2 not 2E0, 0.25 not
-/// 2.5E-1 (Boost.JSON's default prints every double in exponent form).
+/// 2.5E-1 (Boost.JSON's default prints every double in exponent form). The
+/// one serializer of every HTTP answer and stream message: its text is
+/// always valid UTF-8, ill-formed bytes in a string (a client's path or
+/// query echoed in an error) becoming U+FFFD.
 [[nodiscard]] std::string to_json_text(const boost::json::value& v);
 
 /// The body of POST /v1/jobs (or one element of a batch). Fields: tool
@@ -51,7 +54,7 @@ void add_unreported(std::vector<field_error>& errors, const std::vector<field_er
 /// "jobs[2].priority".
 [[nodiscard]] std::vector<field_error> parse_batch_spec(const boost::json::value& body, batch_spec& out);
 
-/// The job view of DESIGN.md: {job_id, tool, name, status, attempt,
+/// The job view: {job_id, tool, name, status, attempt,
 /// priority, labels, params, progress {percent, current_step, total_steps,
 /// step_name, estimated_completion?}, result (when completed), error (when
 /// set), created_at, started_at, completed_at, next_attempt_at (when set),

@@ -1,10 +1,13 @@
-// Accepts connections and starts an http_session for each.
+// Accepts connections and starts an http_session for each, up to
+// max_connections open at once; past it a connection gets a 503 problem
+// document and is closed.
 #pragma once
 
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "http/api.hpp"
 
@@ -20,8 +23,10 @@ public:
 
 private:
   void do_accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer pause_;  ///< after a failed accept (out of file descriptors)
   api_context& ctx_;
 };
 

@@ -27,6 +27,7 @@ constexpr status_text statuses[] = {
   {411, "length-required", "Length Required"},
   {413, "payload-too-large", "Payload Too Large"},
   {415, "unsupported-media-type", "Unsupported Media Type"},
+  {417, "expectation-failed", "Expectation Failed"},
   {426, "upgrade-required", "Upgrade Required"},
   {429, "too-many-requests", "Too Many Requests"},
   {431, "request-header-fields-too-large", "Request Header Fields Too Large"},

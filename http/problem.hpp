@@ -16,8 +16,9 @@ namespace overseer::http {
 
 /// {type, title, status, detail[, errors:[{field, message}]]}. `type` is
 /// "https://overseer.dev/problems/<slug>" with slug derived from the status
-/// (bad-request, not-found, method-not-allowed, conflict, payload-too-large,
-/// unsupported-media-type, unavailable, ...); title is the status's reason
+/// (bad-request, not-found, method-not-allowed, request-timeout, conflict,
+/// payload-too-large, unsupported-media-type, expectation-failed,
+/// request-header-fields-too-large, unavailable, ...); title is the status's reason
 /// phrase.
 [[nodiscard]] boost::json::object make_problem(unsigned status, std::string detail,
                                                const std::vector<field_error>& errors = {});

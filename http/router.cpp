@@ -61,17 +61,20 @@ bool matches(std::string_view pattern, std::string_view path,
 match_result match(std::string_view method, std::string_view path) {
   match_result out;
   if (path.empty() || path.front() != '/') return out;
+  // HEAD is GET without the body (RFC 9110 9.3.2): every GET route takes it.
+  const std::string_view wanted = method == "HEAD" ? "GET" : method;
   for (const auto& r : routes()) {
     std::map<std::string, std::string> params;
     if (!matches(r.pattern, path, params)) continue;
     out.path_known = true;
-    if (r.method == method) {
+    if (r.method == wanted) {
       out.id = r.id;
       out.params = std::move(params);
       return out;
     }
     if (!out.allowed.empty()) out.allowed += ", ";
     out.allowed += r.method;
+    if (r.method == "GET") out.allowed += ", HEAD";
   }
   return out;
 }

@@ -2,7 +2,7 @@
 //
 // Paths are patterns with "{name}" segments. A path that matches no pattern
 // is 404; one that matches under another method only is 405 with the
-// allowed methods. routes() is also what the OpenAPI document is checked
+// allowed methods. HEAD matches every GET route. routes() is also what the OpenAPI document is checked
 // against.
 #pragma once
 

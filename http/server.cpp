@@ -1,10 +1,13 @@
 #include "overseer/http/server.hpp"
 
+#include <algorithm>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "http/connections.hpp"
 #include "http/listener.hpp"
 #include "http/stream_hub.hpp"
 
@@ -35,13 +38,42 @@ net::ip::tcp::endpoint parse_listen(const std::string& listen) {
   return {address, static_cast<unsigned short>(port)};
 }
 
+// Settings that would make the server unusable or unsafe are refused
+// before anything listens.
+void check_config(const server_config& c) {
+  for (std::size_t i = 0; i < c.tokens.size(); ++i) {
+    const auto& t = c.tokens[i];
+    const bool printable = std::all_of(t.begin(), t.end(), [](char ch) {
+      const auto u = static_cast<unsigned char>(ch);
+      return u > 0x20 && u != 0x7F;
+    });
+    // An empty token would satisfy the non-loopback guard while any client
+    // could present it ("Bearer "); a token with spaces or control
+    // characters can never arrive intact in an Authorization header.
+    if (t.empty())
+      throw error{errc::invalid_spec, "bearer token " + std::to_string(i + 1) + " is empty; a token must not be empty"};
+    if (!printable)
+      throw error{errc::invalid_spec, "bearer token " + std::to_string(i + 1) +
+                                        " contains whitespace or control characters"};
+  }
+  using std::chrono::milliseconds;
+  for (auto [name, value] : {std::pair{"header_timeout", c.header_timeout}, {"body_timeout", c.body_timeout},
+                             {"idle_timeout", c.idle_timeout}})
+    if (value <= milliseconds::zero())
+      throw error{errc::invalid_spec, std::string{name} + " must be positive, not " + std::to_string(value.count()) + " ms"};
+  for (auto [name, value] : {std::pair{"max_connections", c.max_connections}, {"max_streams", c.max_streams},
+                             {"stream_message_limit", c.stream_message_limit}, {"body_limit", c.body_limit}})
+    if (value == 0) throw error{errc::invalid_spec, std::string{name} + " must be at least 1"};
+}
+
 }  // namespace
 
 struct server::impl {
   engine& eng;
   server_config config;
   stream_hub hub{eng};
-  api_context ctx{eng, config, hub};
+  connections open;
+  api_context ctx{eng, config, hub, open};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -50,7 +82,9 @@ struct server::impl {
   impl(engine& e, server_config cfg) : eng(e), config(std::move(cfg)), ioc(std::max(1, config.threads)) {}
 };
 
-server::server(engine& e, server_config cfg) : impl_(std::make_unique<impl>(e, std::move(cfg))) {
+server::server(engine& e, server_config cfg)
+  // The settings first: a refused one is reported whatever the engine's state.
+  : impl_((check_config(cfg), std::make_unique<impl>(e, std::move(cfg)))) {
   auto& d = *impl_;
   const auto at = parse_listen(d.config.listen);
   if (!at.address().is_loopback() && d.config.tokens.empty() && !d.config.allow_insecure)
@@ -84,6 +118,9 @@ void server::stop() {
   d.ioc.stop();
   for (auto& t : d.threads) t.join();
   d.threads.clear();
+  // Sessions still owing answers can write none now; they go while the
+  // io_context their sockets belong to still exists.
+  d.open.release_all();
 }
 
 }  // namespace overseer::http

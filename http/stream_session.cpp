@@ -3,12 +3,11 @@
 #include <charconv>
 
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/url/parse.hpp>
 
 #include "actors/job_id.hpp"
 #include "http/json_mapping.hpp"
 #include "http/stream_hub.hpp"
+#include "http/strict_json.hpp"
 
 namespace overseer::http {
 
@@ -39,8 +38,30 @@ std::string text_frame(std::string_view payload) {
   return f;
 }
 
-stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx)
-  : ws_(std::move(socket)), ctx_(ctx) {
+std::vector<field_error> parse_stream_query(const query_map& q, json::object& subscribe) {
+  auto errors = check_query_keys(q, {"job", "batch", "all", "since", "logs", "access_token"});
+  auto flag = [](const std::string& v) { return v != "0" && v != "false"; };
+  json::object op{{"op", "subscribe"}};
+  bool any = false;
+  if (auto it = q.find("job"); it != q.end()) op["job_id"] = it->second, any = true;
+  if (auto it = q.find("batch"); it != q.end()) op["batch_id"] = it->second, any = true;
+  if (auto it = q.find("all"); it != q.end() && flag(it->second)) op["all"] = true, any = true;
+  if (auto it = q.find("logs"); it != q.end()) op["logs"] = flag(it->second);
+  if (auto it = q.find("since"); it != q.end()) {
+    const auto& v = it->second;
+    std::uint64_t seq = 0;
+    auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), seq);
+    if (err != std::errc{} || end != v.data() + v.size() || v.empty())
+      errors.push_back({"since", "expected a sequence number, found \"" + v + "\""});
+    else op["since"] = seq;
+  }
+  if (any && errors.empty()) subscribe = std::move(op);
+  return errors;
+}
+
+stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx, connections::ticket connection,
+                               connections::ticket stream)
+  : ws_(std::move(socket)), ctx_(ctx), connection_(std::move(connection)), stream_(std::move(stream)) {
   // A modest kernel buffer: a client that stops reading shows up in our
   // queue (and is closed at its limit) instead of in megabytes of kernel
   // memory the limit cannot see.
@@ -48,38 +69,20 @@ stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx)
   beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
 }
 
-void stream_session::run(request upgrade) {
+void stream_session::run(request upgrade, json::object subscribe) {
   // Pings keep idle connections alive and find dead peers.
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws_.read_message_max(64 * 1024);
+  // A larger client message fails the read and closes with 1009.
+  ws_.read_message_max(ctx_.config.stream_message_limit);
   upgrade_ = std::move(upgrade);
-  std::string target{upgrade_.target()};
-  ws_.async_accept(upgrade_, beast::bind_front_handler(&stream_session::on_accept, shared_from_this(),
-                                                       std::move(target)));
+  initial_ = std::move(subscribe);
+  ws_.async_accept(upgrade_, beast::bind_front_handler(&stream_session::on_accept, shared_from_this()));
 }
 
-void stream_session::on_accept(std::string target, beast::error_code ec) {
+void stream_session::on_accept(beast::error_code ec) {
   if (ec) return;
   ctx_.hub.add(shared_from_this());
-  // Initial subscriptions from the query: ?job=ID | ?all=1, &since=SEQ, &logs=1.
-  if (auto url = boost::urls::parse_origin_form(target)) {
-    json::object op{{"op", "subscribe"}};
-    bool any = false;
-    for (auto p : url->params()) {
-      if (p.key == "job") op["job_id"] = p.value, any = true;
-      else if (p.key == "batch") op["batch_id"] = p.value, any = true;
-      else if (p.key == "all") op["all"] = p.value != "0" && p.value != "false", any = true;
-      else if (p.key == "logs") op["logs"] = p.value != "0" && p.value != "false";
-      else if (p.key == "since") {
-        std::uint64_t v = 0;
-        auto [end, err] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), v);
-        if (err != std::errc{} || end != p.value.data() + p.value.size())
-          send_error("since must be a sequence number, found \"" + std::string{p.value} + "\"");
-        else op["since"] = v;
-      }
-    }
-    if (any) handle_message(op);
-  }
+  if (!initial_.empty()) handle_message(initial_);
   do_read();
 }
 
@@ -93,11 +96,12 @@ void stream_session::on_read(beast::error_code ec, std::size_t) {
     open_ = false;
     return;
   }
-  boost::system::error_code perr;
-  auto msg = json::parse(beast::buffers_to_string(buffer_.data()), perr);
+  auto msg = parse_strict_json(beast::buffers_to_string(buffer_.data()));
   buffer_.consume(buffer_.size());
-  if (perr) send_error("message is not valid JSON: " + perr.message());
-  else handle_message(msg);
+  if (!msg.syntax_error.empty()) send_error("message is not valid JSON: " + msg.syntax_error);
+  else if (!msg.duplicates.empty())
+    send_error("message repeats a key: " + msg.duplicates.front().field + " appears more than once");
+  else handle_message(msg.value);
   do_read();
 }
 

@@ -1,4 +1,4 @@
-// One WebSocket client of GET /v1/stream (DESIGN.md "WebSocket stream").
+// One WebSocket client of GET /v1/stream (docs/api.md "WebSocket stream").
 //
 // Subscriptions are per connection. A subscription with `since` replays
 // from the store's events family, then continues live: events reach the
@@ -31,10 +31,18 @@
 #include <boost/json/value.hpp>
 
 #include "http/api.hpp"
+#include "http/connections.hpp"
 #include "http/corked_stream.hpp"
 #include "overseer/event.hpp"
 
 namespace overseer::http {
+
+/// The subscription a /v1/stream URL asks for: ?job=ID | ?batch=ID | ?all=1,
+/// with &since=SEQ and &logs=1 (access_token belongs to the handshake).
+/// Sets `subscribe` to the subscribe message, or leaves it empty when the
+/// URL names nothing to subscribe to. Unknown keys and a `since` that is
+/// not a sequence number are errors naming the parameter.
+[[nodiscard]] std::vector<field_error> parse_stream_query(const query_map& q, boost::json::object& subscribe);
 
 /// `payload` as one unmasked, unfragmented WebSocket text frame (RFC 6455
 /// 5.2): what a server sends, the same bytes for every client.
@@ -48,8 +56,12 @@ struct live_event {
 
 class stream_session : public std::enable_shared_from_this<stream_session> {
 public:
-  stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx);
-  void run(request upgrade);
+  /// Counted as `connection` and `stream` for as long as it lives.
+  stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx, connections::ticket connection,
+                 connections::ticket stream);
+  /// Accepts the upgrade, then subscribes as `subscribe` asks (see
+  /// parse_stream_query; empty: no subscription yet).
+  void run(request upgrade, boost::json::object subscribe);
   /// From the hub, on its thread: a committed event. Events that arrive
   /// while the session has not picked up the last ones join them, so a
   /// burst costs the I/O thread one handler, not one per event. Returns
@@ -75,7 +87,7 @@ private:
     bool dropped = false;     ///< superseded by a newer progress
   };
 
-  void on_accept(std::string query_target, boost::beast::error_code ec);
+  void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void handle_message(const boost::json::value& msg);
@@ -100,7 +112,10 @@ private:
   boost::beast::websocket::stream<corked_stream<boost::beast::tcp_stream>> ws_;
   boost::beast::flat_buffer buffer_;
   request upgrade_;  ///< must outlive the asynchronous accept
+  boost::json::object initial_;  ///< the subscription the URL asked for
   api_context& ctx_;
+  connections::ticket connection_;
+  connections::ticket stream_;
   std::atomic<bool> open_{true};  ///< read by the hub's thread
   std::mutex inbox_mutex_;
   std::vector<std::shared_ptr<const live_event>> inbox_;  ///< delivered, not picked up yet

@@ -1,9 +1,8 @@
 // /v1/batches and /v1/cache.
-#include <boost/json/parse.hpp>
-
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
 #include "http/problem.hpp"
+#include "http/strict_json.hpp"
 
 namespace overseer::http {
 
@@ -46,11 +45,12 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
       if (!is_json(c.req))
         return problem(415, "the body must be application/json, not \"" +
                               std::string{c.req[bhttp::field::content_type]} + "\"");
-      boost::system::error_code ec;
-      auto body = json::parse(c.req.body(), ec);
-      if (ec) return problem(400, "the body is not valid JSON: " + ec.message(), {{"body", ec.message()}});
+      auto body = parse_strict_json(c.req.body());
+      if (!body.syntax_error.empty())
+        return problem(400, "the body is not valid JSON: " + body.syntax_error, {{"body", body.syntax_error}});
+      if (!body.duplicates.empty()) return problem(400, "the body repeats a key", body.duplicates);
       batch_spec spec;
-      if (auto errors = parse_batch_spec(body, spec); !errors.empty()) {
+      if (auto errors = parse_batch_spec(body.value, spec); !errors.empty()) {
         add_unreported(errors, ctx.eng.check(spec));
         return problem(400, "the batch is invalid", errors);
       }

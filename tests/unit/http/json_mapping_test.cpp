@@ -1,4 +1,5 @@
 #include "http/json_mapping.hpp"
+#include "tools/utf8.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -104,6 +105,15 @@ TEST_CASE("to_json_text stays valid JSON that reads back equal", "[json_mapping]
   const auto text = to_json_text(v);
   CAPTURE(text);
   CHECK(json::parse(text) == v);
+}
+
+TEST_CASE("to_json_text is valid UTF-8 whatever bytes its strings hold", "[json_mapping]") {
+  json::object o{{"detail", "no job \xff\xfe"}, {"\xc3(", "key"}, {"ok", "caf\xc3\xa9"}};
+  const auto text = to_json_text(o);
+  CHECK(tools::valid_utf8(text));
+  CHECK(text.find("no job \xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
+  CHECK(text.find("caf\xc3\xa9") != std::string::npos);  // valid bytes are kept
+  CHECK(json::parse(text).is_object());
 }
 
 TEST_CASE("to_json_text recurses into objects and arrays", "[json_mapping]") {

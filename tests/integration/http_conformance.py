@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""HTTP conformance of overseerd from a client we did not write.
+
+Python's urllib and http.client (standard library only) against the real
+daemon: Connection: close (urllib sends it on every request), HTTP/1.0 with
+and without keep-alive, Expect: 100-continue, HEAD on every GET route,
+pipelining and half-closing (raw sockets, responses parsed by http.client).
+POST /v1/jobs, answered asynchronously by the engine, is in every case.
+
+Usage: http_conformance.py PATH/TO/overseerd
+Starts overseerd on 127.0.0.1 with port 0, reads the port from its
+"listening" line, and stops it by PID when done.
+"""
+import http.client
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+PORT = 0
+SUBMIT = json.dumps({"tool": "noop"}).encode()
+
+
+def url(path):
+    return "http://127.0.0.1:%d%s" % (PORT, path)
+
+
+def fetch(path, method="GET", body=None, headers=None):
+    """(status, headers, body) through urllib; error statuses included."""
+    req = urllib.request.Request(url(path), data=body, method=method, headers=headers or {})
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, e.headers, e.read()
+
+
+def job_count():
+    return json.loads(fetch("/v1/jobs")[2])["total_count"]
+
+
+def request_bytes(method, target, body=b"", extra="", version="HTTP/1.1"):
+    head = "%s %s %s\r\nHost: 127.0.0.1\r\n" % (method, target, version)
+    if body:
+        head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+    return (head + extra + "\r\n").encode() + body
+
+
+class Raw:
+    """A raw connection whose responses http.client parses one after another."""
+
+    class _Borrowed:
+        """The connection's reader, lent to one HTTPResponse, which closes
+        its file once the body is read; the next response needs it still."""
+
+        def __init__(self, f):
+            self._f = f
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def close(self):
+            pass
+
+    class _Shared:
+        def __init__(self, f):
+            self.f = f
+
+        def makefile(self, *args, **kwargs):
+            return Raw._Borrowed(self.f)
+
+    def __init__(self):
+        self.sock = socket.create_connection(("127.0.0.1", PORT), timeout=20)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def response(self, method="GET"):
+        r = http.client.HTTPResponse(self._Shared(self.f), method=method)
+        r.begin()
+        return r, r.read()
+
+    def status_line(self):
+        """The next status line and its headers, unparsed (a 100 included)."""
+        lines = []
+        while True:
+            line = self.f.readline()
+            if line in (b"\r\n", b""):
+                return lines
+            lines.append(line)
+
+    def at_eof(self):
+        return self.f.read() == b""
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+class HTTP10Connection(http.client.HTTPConnection):
+    _http_vsn = 10
+    _http_vsn_str = "HTTP/1.0"
+
+
+class Conformance(unittest.TestCase):
+    def test_connection_close_on_every_urllib_request(self):
+        before = job_count()
+        for _ in range(50):
+            status, headers, body = fetch("/v1/jobs", "POST", SUBMIT)
+            self.assertEqual(status, 202)
+            self.assertEqual(headers["Connection"], "close")
+            self.assertTrue(json.loads(body)["job_id"].startswith("job_"))
+        self.assertEqual(job_count(), before + 50)
+
+    def test_http10_without_keep_alive_closes(self):
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=20)
+        conn.request("POST", "/v1/jobs", SUBMIT, {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 202)
+        self.assertEqual(r.version, 10)
+        self.assertTrue(r.will_close)
+        r.read()
+        conn.close()
+
+    def test_http10_with_keep_alive_stays_open(self):
+        raw = Raw()
+        try:
+            for _ in range(3):
+                raw.send(request_bytes("POST", "/v1/jobs", SUBMIT, "Connection: keep-alive\r\n", "HTTP/1.0"))
+                r, _ = raw.response()
+                self.assertEqual(r.status, 202)
+                self.assertEqual(r.version, 10)
+                self.assertEqual(r.getheader("Connection"), "keep-alive")
+            raw.send(request_bytes("GET", "/v1/health", version="HTTP/1.0"))
+            r, _ = raw.response()
+            self.assertEqual(r.status, 200)
+            self.assertTrue(raw.at_eof())
+        finally:
+            raw.close()
+
+    def test_expect_continue_through_urllib(self):
+        # http.client sends the body at once and skips the interim 100.
+        status, _, body = fetch("/v1/jobs", "POST", SUBMIT, {"Expect": "100-continue"})
+        self.assertEqual(status, 202)
+        self.assertIn("job_id", json.loads(body))
+
+    def test_expect_continue_body_after_the_100(self):
+        raw = Raw()
+        try:
+            raw.send(("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(SUBMIT)).encode())
+            self.assertEqual(raw.status_line()[0].split()[1], b"100")
+            raw.send(SUBMIT)
+            r, _ = raw.response()
+            self.assertEqual(r.status, 202)
+        finally:
+            raw.close()
+
+    def test_expect_continue_oversized_gets_413_without_100(self):
+        raw = Raw()
+        try:
+            raw.send(b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: 50000000\r\n\r\n")
+            r, body = raw.response()
+            self.assertEqual(r.status, 413)
+            self.assertEqual(r.getheader("Content-Type"), "application/problem+json")
+            self.assertEqual(json.loads(body)["status"], 413)
+            self.assertTrue(raw.at_eof())
+        finally:
+            raw.close()
+
+    def test_head_on_every_get_route(self):
+        status, _, body = fetch("/v1/jobs", "POST", SUBMIT)
+        job = json.loads(body)["job_id"]
+        status, _, body = fetch("/v1/batches", "POST", json.dumps({"jobs": [{"tool": "noop"}]}).encode())
+        batch = json.loads(body)["batch_id"]
+        deadline = time.monotonic() + 30
+        while json.loads(fetch("/v1/batches/" + batch)[2])["batch_status"] != "completed" or \
+                json.loads(fetch("/v1/jobs/" + job)[2])["status"] != "completed":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)  # polling interval, bounded by the deadline
+        routes = ["/v1/jobs", "/v1/jobs/%s" % job, "/v1/jobs/%s/result" % job, "/v1/jobs/%s/logs" % job,
+                  "/v1/jobs/%s/history" % job, "/v1/tools", "/v1/health", "/v1/stream",
+                  "/v1/batches/%s" % batch, "/v1/cache/stats"]
+        for path in routes:
+            with self.subTest(path=path):
+                get_status, get_headers, get_body = fetch(path)
+                head_status, head_headers, head_body = fetch(path, "HEAD")
+                self.assertEqual(head_status, get_status)
+                self.assertEqual(head_headers["Content-Length"], get_headers["Content-Length"])
+                self.assertEqual(head_headers["Content-Type"], get_headers["Content-Type"])
+                self.assertEqual(int(get_headers["Content-Length"]), len(get_body))
+                self.assertEqual(head_body, b"")
+
+    def test_pipelined_requests_answered_in_order(self):
+        for n in (16, 17, 100):
+            with self.subTest(n=n):
+                before = job_count()
+                raw = Raw()
+                try:
+                    burst = b"".join(request_bytes("POST", "/v1/jobs", SUBMIT) if i % 2 == 0
+                                     else request_bytes("GET", "/v1/jobs/x%d" % i) for i in range(n))
+                    raw.send(burst)
+                    for i in range(n):
+                        r, body = raw.response()
+                        if i % 2 == 0:
+                            self.assertEqual(r.status, 202)
+                        else:
+                            self.assertEqual(r.status, 404)
+                            self.assertEqual(json.loads(body)["detail"], "no job x%d" % i)
+                    raw.send(request_bytes("HEAD", "/v1/health"))
+                    r, body = raw.response("HEAD")
+                    self.assertEqual((r.status, body), (200, b""))
+                finally:
+                    raw.close()
+                self.assertEqual(job_count(), before + (n + 1) // 2)
+
+    def test_half_close_is_answered_then_closed(self):
+        raw = Raw()
+        try:
+            raw.send(b"".join(request_bytes("POST", "/v1/jobs", SUBMIT) + request_bytes("GET", "/v1/health")
+                              for _ in range(20)))
+            raw.sock.shutdown(socket.SHUT_WR)
+            for i in range(40):
+                r, _ = raw.response()
+                self.assertEqual(r.status, 202 if i % 2 == 0 else 200)
+            self.assertTrue(raw.at_eof())
+        finally:
+            raw.close()
+
+    def test_refusals_are_utf8_problem_documents(self):
+        for path, field in (("/v1/jobs?status=completed&status=failed", "status"),
+                            ("/v1/jobs/%ff%fe", None)):
+            status, headers, body = fetch(path)
+            self.assertIn(status, (400, 404))
+            self.assertEqual(headers["Content-Type"], "application/problem+json")
+            doc = json.loads(body.decode("utf-8"))  # strict: fails on bytes that are not UTF-8
+            if field:
+                self.assertEqual([e["field"] for e in doc["errors"]], [field])
+        status, _, body = fetch("/v1/jobs", "POST", b'{"tool":"noop","priority":1,"priority":2}')
+        self.assertEqual(status, 400)
+        self.assertEqual([e["field"] for e in json.loads(body)["errors"]], ["priority"])
+
+
+def start(daemon, data_dir):
+    proc = subprocess.Popen([daemon, "--data-dir", data_dir, "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.match(r"overseerd listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            return proc, int(m.group(1))
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("overseerd did not report a listening port")
+
+
+def stop(proc):
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def main():
+    global PORT
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, PORT = start(sys.argv[1], os.path.join(tmp, "data"))
+        try:
+            result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+        finally:
+            stop(proc)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()

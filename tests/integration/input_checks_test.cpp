@@ -1,0 +1,273 @@
+// Input the server used to accept silently or echo raw: repeated query keys,
+// repeated JSON keys, empty tokens, bytes that are not UTF-8, and WebSocket
+// handshakes it cannot accept. Each is refused with a problem document
+// naming what is wrong, and changes nothing.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "integration/raw_connection.hpp"
+#include "support/daemon.hpp"
+#include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+#include "tools/utf8.hpp"
+
+extern char** environ;
+
+using namespace overseer::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t job_count(http_client& c) { return c.get("/v1/jobs").json().at("total_count").as_int64(); }
+
+/// A 400 problem whose errors name exactly `fields`.
+void require_fields(const http_reply& r, std::vector<std::string> fields) {
+  INFO("body: " << r.body);
+  REQUIRE(r.status == 400);
+  CHECK(r.content_type == "application/problem+json");
+  std::vector<std::string> named;
+  const auto doc = r.json();
+  for (const auto& e : doc.at("errors").as_array()) named.push_back(str(e, "field"));
+  std::sort(named.begin(), named.end());
+  std::sort(fields.begin(), fields.end());
+  CHECK(named == fields);
+}
+
+void require_problem(const raw_response& r, unsigned status, const std::string& field = {}) {
+  INFO("body: " << r.body);
+  REQUIRE(r.status == status);
+  CHECK(r.header("content-type") == "application/problem+json");
+  auto doc = r.json().as_object();
+  CHECK(doc.at("status").as_int64() == status);
+  if (field.empty()) return;
+  bool named = false;
+  for (const auto& e : doc.at("errors").as_array())
+    if (str(e, "field") == field) named = true;
+  CHECK(named);
+}
+
+struct exit_report {
+  int status = -1;
+  std::string err;
+};
+
+/// Runs overseerd expecting it to refuse to start: its exit status and stderr.
+exit_report run_refused(const std::filesystem::path& data, std::vector<std::string> extra,
+                        std::vector<std::string> env = {}) {
+  int err[2];
+  REQUIRE(::pipe(err) == 0);
+  std::vector<std::string> args = {OVERSEERD_PATH, "--data-dir", data.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, err[0]);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(err[1]);
+  REQUIRE(rc == 0);
+  exit_report out;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) out.err.append(buf, static_cast<std::size_t>(n));
+  ::close(err[0]);
+  int status = 0;
+  // Its stderr ended: it has exited, or is about to.
+  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 20s)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string upgrade_request(const std::string& target, const std::string& headers) {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" + headers +
+         "\r\n";
+}
+
+const std::string ws_headers = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+
+}  // namespace
+
+TEST_CASE("a repeated query key is a 400 naming it, not a silent choice", "[http][input]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  require_fields(c.get("/v1/jobs?status=completed&status=failed"), {"status"});
+  require_fields(c.get("/v1/jobs?label.a=1&limit=5&label.a=2&limit=6"), {"label.a", "limit"});
+  require_fields(c.get("/v1/jobs/logs?x=1&x=1"), {"x"});
+  require_fields(c.request("DELETE", "/v1/cache?confirm=true&confirm=false"), {"confirm"});
+  CHECK(c.get("/v1/jobs?status=completed&limit=5").status == 200);
+}
+
+TEST_CASE("a repeated JSON key is a 400 naming its path, and stores nothing", "[http][input]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  require_fields(c.request("POST", "/v1/jobs", R"({"tool":"noop","priority":1,"priority":9})"), {"priority"});
+  require_fields(c.request("POST", "/v1/jobs", R"({"tool":"sleep","params":{"seconds":1,"seconds":2}})"),
+                 {"params.seconds"});
+  require_fields(c.request("POST", "/v1/jobs", R"({"tool":"noop","tool":"noop","labels":{"a":"1","b":"2","a":"3"}})"),
+                 {"tool", "labels.a"});
+  require_fields(c.request("POST", "/v1/batches", R"({"jobs":[{"tool":"noop"},{"tool":"noop","name":"a","name":"b"}]})"),
+                 {"jobs[1].name"});
+  require_fields(c.request("POST", "/v1/batches", R"({"name":"x","jobs":[],"name":"y"})"), {"name"});
+  CHECK(job_count(c) == 0);
+  // The same key in different objects is no repeat.
+  CHECK(c.request("POST", "/v1/jobs", R"({"tool":"noop","labels":{"tool":"noop"}})").status == 202);
+}
+
+TEST_CASE("a stream message with a repeated key is refused with an error naming it", "[http][input][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  namespace net = boost::asio;
+  namespace beast = boost::beast;
+  namespace websocket = beast::websocket;
+  net::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+  beast::get_lowest_layer(ws).connect(net::ip::tcp::endpoint{net::ip::make_address("127.0.0.1"), d.port()});
+  beast::get_lowest_layer(ws).expires_after(20s);
+  ws.handshake("127.0.0.1", "/v1/stream");
+  beast::flat_buffer buffer;
+  ws.write(net::buffer(std::string{R"({"op":"subscribe","all":true,"filter":{"tool":"a","tool":"b"}})"}));
+  ws.read(buffer);
+  auto m = json::parse(beast::buffers_to_string(buffer.data()));
+  CHECK(m.at("type") == "error");
+  CHECK(m.at("message").as_string().find("filter.tool") != json::string::npos);
+  buffer.consume(buffer.size());
+  // The stream lives on.
+  ws.write(net::buffer(std::string{R"({"op":"subscribe","all":true})"}));
+  ws.read(buffer);
+  CHECK(json::parse(beast::buffers_to_string(buffer.data())).at("type") == "subscribed");
+}
+
+TEST_CASE("every answer is valid UTF-8, whatever bytes the client sent", "[http][input]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  for (const auto& target : {std::string{"/v1/jobs/%ff%fe"}, std::string{"/v1/%ff/x"},
+                             std::string{"/v1/jobs?%ff=1"}, std::string{"/v1/jobs?status=%c3%28"},
+                             std::string{"/v1/jobs/%ed%a0%80/logs"}}) {
+    INFO(target);
+    auto r = c.get(target);
+    CHECK(r.status >= 400);
+    CHECK(overseer::tools::valid_utf8(r.body));
+    CHECK(r.body.find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD stands for the bad bytes
+    CHECK(r.json().is_object());
+  }
+  auto media = c.request("POST", "/v1/jobs", R"({"tool":"noop"})", "text/\xff\xfe");
+  CHECK(media.status == 415);
+  CHECK(overseer::tools::valid_utf8(media.body));
+  SECTION("raw bytes in the request line") {
+    raw_connection raw{d.port()};
+    raw.send("GET /v1/jobs/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status >= 400);
+    CHECK(overseer::tools::valid_utf8(r->body));
+  }
+  SECTION("a stream subscription echoing a bad id") {
+    ws_client ws{d.port(), "/v1/stream?job=job_%ff"};
+    auto m = ws.until([](auto& x) { return x.at("type").as_string() == "error"; });
+    REQUIRE(m);  // Beast's client would fail on a text frame that is not UTF-8
+    CHECK(m->at("message").as_string().find("\xEF\xBF\xBD") != json::string::npos);
+  }
+  CHECK(job_count(c) == 0);
+}
+
+TEST_CASE("an empty or unusable bearer token is refused at startup", "[http][input][auth]") {
+  temp_dir dir;
+  SECTION("--token \"\"") {
+    auto r = run_refused(dir.path() / "data", {"--token", ""});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("bearer token must not be empty") != std::string::npos);
+  }
+  SECTION("an empty entry in OVERSEER_TOKENS") {
+    auto r = run_refused(dir.path() / "data", {}, {"OVERSEER_TOKENS=good,,other"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("must not be empty") != std::string::npos);
+  }
+  SECTION("an empty token in a config file") {
+    const auto file = dir.path() / "config.json";
+    std::ofstream{file} << R"({"tokens":["good",""]})";
+    auto r = run_refused(dir.path() / "data", {"--config", file.string()});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("must not be empty") != std::string::npos);
+  }
+  SECTION("a token with a space, refused by the server itself") {
+    auto r = run_refused(dir.path() / "data", {"--token", "two words"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("bearer token 1 contains whitespace or control characters") != std::string::npos);
+  }
+}
+
+TEST_CASE("WebSocket handshakes the server cannot accept get problem documents", "[http][input][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--token", "s3cret"}};
+  const std::string auth = "Authorization: Bearer s3cret\r\n";
+  auto ask = [&](const std::string& bytes) {
+    raw_connection raw{d.port()};
+    raw.send(bytes);
+    auto r = raw.read();
+    REQUIRE(r);
+    return *r;
+  };
+  SECTION("no token") {
+    auto r = ask(upgrade_request("/v1/stream?all=1", ws_headers));
+    require_problem(r, 401);
+    CHECK(r.header("www-authenticate") == "Bearer");
+  }
+  SECTION("a wrong token in the query") {
+    require_problem(ask(upgrade_request("/v1/stream?all=1&access_token=nope", ws_headers)), 401);
+  }
+  SECTION("since that is not a sequence number") {
+    require_problem(ask(upgrade_request("/v1/stream?all=1&since=abc", auth + ws_headers)), 400, "since");
+  }
+  SECTION("an unknown parameter, with a suggestion") {
+    auto r = ask(upgrade_request("/v1/stream?all=1&sinse=3", auth + ws_headers));
+    require_problem(r, 400, "sinse");
+    CHECK(r.body.find("did you mean \\\"since\\\"") != std::string::npos);
+  }
+  SECTION("a repeated parameter") {
+    require_problem(ask(upgrade_request("/v1/stream?job=a&job=b", auth + ws_headers)), 400, "job");
+  }
+  SECTION("an unsupported WebSocket version") {
+    auto r = ask(upgrade_request("/v1/stream?all=1", auth + "Sec-WebSocket-Version: 8\r\n"
+                                                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+    require_problem(r, 426);
+    CHECK(r.header("sec-websocket-version") == "13");
+  }
+  SECTION("no Sec-WebSocket-Key") {
+    require_problem(ask(upgrade_request("/v1/stream?all=1", auth + "Sec-WebSocket-Version: 13\r\n")), 400);
+  }
+  SECTION("the wrong method") {
+    auto r = ask("POST /v1/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" + auth +
+                 ws_headers + "\r\n");
+    require_problem(r, 405);
+    CHECK(r.header("allow") == "GET, HEAD");
+  }
+  // None of it disturbed a good upgrade.
+  ws_client ok{d.port(), "/v1/stream?all=1&access_token=s3cret"};
+  CHECK(ok.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
+}

@@ -1,0 +1,346 @@
+// Resource bounds of the HTTP and WebSocket front: deadlines, caps on
+// connections, streams and message sizes, and what a client can make the
+// daemon hold. Each is hit on purpose; the daemon answers, closes what it
+// must, and keeps serving.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "integration/raw_connection.hpp"
+#include "support/daemon.hpp"
+#include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace overseer::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+const std::string submit_body = R"({"tool":"noop"})";
+
+std::int64_t job_count(http_client& c) { return c.get("/v1/jobs").json().at("total_count").as_int64(); }
+
+void require_problem(const raw_response& r, unsigned status) {
+  INFO("body: " << r.body);
+  REQUIRE(r.status == status);
+  CHECK(r.header("content-type") == "application/problem+json");
+  CHECK(r.json().at("status").as_int64() == status);
+}
+
+/// The daemon's resident memory, from /proc/PID/status (signed: it can shrink).
+std::int64_t rss_kib(int pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:")) return std::stoll(line.substr(6));
+  return 0;
+}
+
+std::string upgrade_request(const std::string& target, const std::string& extra = {}) {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+         extra + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("a slow header is answered 408 and closed at the header deadline", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--header-timeout", "1"}};
+  raw_connection raw{d.port()};
+  const std::string slow = "GET /v1/health HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const auto start = std::chrono::steady_clock::now();
+  // A byte at a time, each after waiting up to 100 ms for the server to
+  // speak: it does once the deadline passes, however busy the client looks.
+  std::size_t sent = 0;
+  while (sent < slow.size() && !raw.readable_within(100ms)) raw.send(slow.substr(sent++, 1));
+  auto r = raw.read(10s);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(r);
+  require_problem(*r, 408);
+  CHECK(r->json().at("detail").as_string().find("headers") != json::string::npos);
+  CHECK(took >= 900ms);
+  CHECK(took < 5s);
+  CHECK(sent < slow.size());  // it was cut off while still sending
+  CHECK(raw.ends_within(5s));
+  http_client c{d.port()};
+  CHECK(c.get("/v1/health").status == 200);
+}
+
+TEST_CASE("a slow body is answered 408 at the body deadline", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--body-timeout", "1"}};
+  raw_connection raw{d.port()};
+  const auto start = std::chrono::steady_clock::now();
+  raw.send("POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+           "{\"tool\":");
+  auto r = raw.read(10s);
+  REQUIRE(r);
+  require_problem(*r, 408);
+  CHECK(r->json().at("detail").as_string().find("body") != json::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+  CHECK(raw.ends_within(5s));
+  http_client c{d.port()};
+  CHECK(job_count(c) == 0);
+}
+
+TEST_CASE("an idle connection is closed at the idle deadline, without a word", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--idle-timeout", "1", "--header-timeout", "30"}};
+  SECTION("a connection that never sends") {
+    raw_connection raw{d.port()};
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(raw.ends_within(10s));
+    CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+    CHECK(raw.pending().empty());
+  }
+  SECTION("a keep-alive connection after its answers") {
+    raw_connection raw{d.port()};
+    raw.send(request_text("POST", "/v1/jobs", submit_body));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 202);
+    CHECK(raw.ends_within(10s));
+    CHECK(raw.pending().empty());
+  }
+}
+
+TEST_CASE("past --max-connections a connection gets a 503 problem and is closed", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--max-connections", "4"}};
+  std::vector<std::unique_ptr<raw_connection>> open;
+  for (int i = 0; i < 4; ++i) {
+    open.push_back(std::make_unique<raw_connection>(d.port()));
+    open.back()->send(request_text("GET", "/v1/health"));
+    auto r = open.back()->read();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  // A burst over the cap: each is told why, none takes the daemon down.
+  for (int i = 0; i < 50; ++i) {
+    raw_connection extra{d.port()};
+    extra.send(request_text("POST", "/v1/jobs", submit_body));
+    auto r = extra.read();
+    REQUIRE(r);
+    require_problem(*r, 503);
+    CHECK(r->json().at("detail").as_string().find("limit is 4") != json::string::npos);
+    CHECK(r->header("connection") == "close");
+    CHECK(extra.ends_within(5s));
+  }
+  // The ones inside the cap still work; closing one makes room.
+  open[0]->send(request_text("GET", "/v1/jobs"));
+  auto r = open[0]->read();
+  REQUIRE(r);
+  CHECK(r->json().at("total_count") == 0);  // the refused submits changed nothing
+  open.pop_back();
+  CHECK(eventually([&] {
+    raw_connection again{d.port()};
+    again.send(request_text("GET", "/v1/health"));
+    auto a = again.read();
+    return a && a->status == 200;
+  }));
+}
+
+TEST_CASE("past --max-streams an upgrade gets a 503 problem document", "[http][limits][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--max-streams", "2"}};
+  std::vector<std::unique_ptr<ws_client>> streams;
+  for (int i = 0; i < 2; ++i) {
+    streams.push_back(std::make_unique<ws_client>(d.port(), "/v1/stream?all=1"));
+    REQUIRE(streams.back()->until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
+  }
+  raw_connection raw{d.port()};
+  raw.send(upgrade_request("/v1/stream?all=1"));
+  auto r = raw.read();
+  REQUIRE(r);
+  require_problem(*r, 503);
+  CHECK(r->json().at("detail").as_string().find("limit is 2") != json::string::npos);
+  // Plain requests on that connection still work.
+  raw.send(request_text("GET", "/v1/health"));
+  auto h = raw.read();
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  // A closed stream makes room.
+  streams.pop_back();
+  CHECK(eventually([&] {
+    try {
+      ws_client again{d.port(), "/v1/stream?all=1"};
+      return again.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }, 2s).has_value();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+}
+
+TEST_CASE("a WebSocket message over the limit closes the stream with 1009", "[http][limits][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--stream-message-limit", "2048"}};
+  namespace net = boost::asio;
+  namespace beast = boost::beast;
+  namespace websocket = beast::websocket;
+  net::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+  beast::get_lowest_layer(ws).connect(net::ip::tcp::endpoint{net::ip::make_address("127.0.0.1"), d.port()});
+  beast::get_lowest_layer(ws).expires_after(20s);
+  ws.handshake("127.0.0.1", "/v1/stream");
+  beast::flat_buffer buffer;
+  // Within the limit: answered (here with an error message), the stream lives.
+  ws.write(net::buffer(R"({"op":"subscribe","job_id":")" + std::string(1500, 'x') + R"("})"));
+  ws.read(buffer);
+  CHECK(json::parse(beast::buffers_to_string(buffer.data())).at("type") == "error");
+  buffer.consume(buffer.size());
+  ws.write(net::buffer(R"({"op":"subscribe","job_id":")" + std::string(4096, 'x') + R"("})"));
+  beast::error_code ec;
+  ws.read(buffer, ec);
+  CHECK(ec);  // closed (or the socket already gone when Beast answers the close)
+  CHECK(ws.reason().code == websocket::close_code::too_big);
+  http_client c{d.port()};
+  CHECK(c.get("/v1/health").status == 200);
+}
+
+TEST_CASE("a subscriber that never reads costs the daemon bounded memory", "[http][limits][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // 4000 jobs of three transitions each: 12,000 events, more than the
+  // socket buffers and a session's queue (10,000 messages) hold together.
+  auto run_batch = [&] {
+    std::string jobs;
+    for (int i = 0; i < 4000; ++i) jobs += std::string{i ? "," : ""} + R"({"tool":"noop"})";
+    auto batch = c.post("/v1/batches", json::parse(R"({"jobs":[)" + jobs + "]}"));
+    REQUIRE(batch.status == 202);
+    const auto id = str(batch.json(), "batch_id");
+    REQUIRE(eventually([&] { return c.get("/v1/batches/" + id).json().at("batch_status") == "completed"; }, 120s));
+  };
+  // The engine keeps what it stores (its memtable grows with every event),
+  // so the subscriber's cost is what a round with it adds over the same
+  // round without it.
+  run_batch();  // warms allocator pools and the store
+  const auto start = rss_kib(d.pid());
+  run_batch();
+  const auto unwatched = rss_kib(d.pid());
+  ws_client idle{d.port(), "/v1/stream?all=1&logs=1", 4096};
+  REQUIRE(idle.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
+  // A second subscriber, reading as it goes, tells when the round's last
+  // event has been published: events reach subscribers a little after the
+  // store, and the first one must not start reading before then.
+  ws_client witness{d.port(), "/v1/stream?all=1"};
+  REQUIRE(witness.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
+  std::atomic<bool> saw_all{false};
+  std::thread reader{[&] {
+    int completed = 0;
+    saw_all = witness
+                .until([&](const json::object& m) {
+                  return m.at("type").as_string() == "transition" && m.at("to").as_string() == "completed" &&
+                         ++completed == 4000;
+                }, 180s)
+                .has_value();
+  }};
+  struct joiner {
+    std::thread& t;
+    ~joiner() {
+      if (t.joinable()) t.join();  // when run_batch failed
+    }
+  } join_reader{reader};
+  run_batch();
+  reader.join();
+  REQUIRE(saw_all);
+  const auto watched = rss_kib(d.pid());
+  INFO("VmRSS " << start << " KiB, after a round unwatched " << unwatched << " KiB, after a round watched by a "
+                << "client that never reads " << watched << " KiB");
+  CHECK(watched - unwatched < (unwatched - start) + 20 * 1024);
+  // It was closed as too far behind, not kept with everything queued.
+  std::size_t read = 0;
+  while (idle.next(5s)) ++read;
+  INFO("read " << read << " of 12,000 events");
+  CHECK(idle.closed());
+  CHECK(read < 12000);
+  CHECK(idle.close_reason().find("resume with since=") != std::string::npos);
+}
+
+TEST_CASE("body, header and JSON depth limits are answered and change nothing", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--body-limit", "4096"}};
+  http_client c{d.port()};
+  SECTION("a body over the limit: 413, then close") {
+    raw_connection raw{d.port()};
+    raw.send(request_text("POST", "/v1/jobs", R"({"tool":"noop","name":")" + std::string(5000, 'n') + R"("})"));
+    auto r = raw.read();
+    REQUIRE(r);
+    require_problem(*r, 413);
+    CHECK(raw.ends_within(5s));
+  }
+  SECTION("headers over 64 KiB: 431, then close") {
+    raw_connection raw{d.port()};
+    raw.send(request_text("GET", "/v1/health", {}, "X-Big: " + std::string(70 * 1024, 'h') + "\r\n"));
+    auto r = raw.read();
+    REQUIRE(r);
+    require_problem(*r, 431);
+    CHECK(raw.ends_within(5s));
+  }
+  SECTION("JSON nested deeper than 32 levels: 400 naming the body") {
+    auto nested = [](int depth) {
+      return R"({"tool":"no_such_tool","params":{"a":)" + std::string(depth, '[') + std::string(depth, ']') + "}}";
+    };
+    auto r = c.request("POST", "/v1/jobs", nested(40));
+    REQUIRE(r.status == 400);
+    CHECK(r.json().at("errors").at(0).at("field") == "body");
+    CHECK(r.json().at("detail").as_string().find("too deep") != json::string::npos);
+    // Within the limit the body is read, and the spec checked.
+    auto shallow = c.request("POST", "/v1/jobs", nested(20));
+    REQUIRE(shallow.status == 400);
+    CHECK(shallow.json().at("errors").at(0).at("field") == "tool");
+  }
+  CHECK(job_count(c) == 0);
+}
+
+TEST_CASE("request smuggling is refused: both framings, or two lengths", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // Each body hides a second submit that a server trusting the other
+  // framing would run.
+  const std::string hidden = request_text("POST", "/v1/jobs", submit_body);
+  const std::string chunk = [&] {
+    std::ostringstream hex;
+    hex << std::hex << hidden.size();
+    return hex.str() + "\r\n" + hidden + "\r\n0\r\n\r\n";
+  }();
+  auto [name, bytes] = GENERATE_COPY(table<std::string, std::string>({
+    {"Content-Length and Transfer-Encoding",
+     "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
+     "Transfer-Encoding: chunked\r\n\r\n" + chunk},
+    {"Transfer-Encoding and Content-Length",
+     "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+     "Content-Length: 4\r\n\r\n" + chunk},
+    {"two different Content-Lengths",
+     "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+     "Content-Length: " + std::to_string(15 + hidden.size()) + "\r\n\r\n" + submit_body + hidden},
+    {"two equal Content-Lengths",
+     "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n"
+     "Content-Length: 15\r\n\r\n" + submit_body + hidden},
+    {"a Content-Length list",
+     "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15, 15\r\n\r\n" +
+       submit_body + hidden},
+  }));
+  INFO(name);
+  raw_connection raw{d.port()};
+  raw.send(bytes);
+  auto r = raw.read();
+  REQUIRE(r);
+  require_problem(*r, 400);
+  CHECK(r->header("connection") == "close");
+  CHECK_FALSE(raw.read(5s));  // nothing after: the connection closes
+  CHECK(job_count(c) == 0);
+  CHECK(c.get("/v1/health").status == 200);
+}

@@ -1,0 +1,84 @@
+// The pure parts of reading a request: route matching with HEAD, the query
+// (repeated keys refused), and the subscription a stream URL asks for.
+#include <boost/url/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include "http/api.hpp"
+#include "http/router.hpp"
+#include "http/stream_session.hpp"
+
+using namespace overseer;
+using namespace overseer::http;
+namespace json = boost::json;
+
+namespace {
+
+std::vector<std::string> fields(const std::vector<field_error>& errors) {
+  std::vector<std::string> out;
+  for (const auto& e : errors) out.push_back(e.field);
+  return out;
+}
+
+std::vector<field_error> read(std::string_view target, query_map& q) {
+  auto url = boost::urls::parse_origin_form(target);
+  REQUIRE(url);
+  return read_query(*url, q);
+}
+
+}  // namespace
+
+TEST_CASE("HEAD matches every GET route and nothing else", "[router]") {
+  for (const auto& r : routes()) {
+    if (r.method != "GET") continue;
+    std::string path = r.pattern;
+    if (auto at = path.find("{id}"); at != std::string::npos) path = path.substr(0, at) + "x" + path.substr(at + 4);
+    INFO(path);
+    auto head = match("HEAD", path);
+    REQUIRE(head.id);
+    CHECK(*head.id == r.id);
+  }
+  auto cache = match("HEAD", "/v1/cache");
+  CHECK_FALSE(cache.id);
+  CHECK(cache.path_known);
+  CHECK(cache.allowed == "DELETE");
+  CHECK(match("PUT", "/v1/jobs").allowed == "POST, GET, HEAD");
+  CHECK(match("PUT", "/v1/jobs/x").allowed == "GET, HEAD, DELETE");
+}
+
+TEST_CASE("read_query decodes the query and names every repeated key once", "[api]") {
+  query_map q;
+  CHECK(read("/v1/jobs?status=completed&label.a=x%20y&flag", q).empty());
+  CHECK(q == query_map{{"status", "completed"}, {"label.a", "x y"}, {"flag", ""}});
+  query_map r;
+  auto errors = read("/v1/jobs?status=completed&status=failed&limit=1&status=x&limit=1&offset=0", r);
+  CHECK(fields(errors) == std::vector<std::string>{"status", "limit"});
+  CHECK(errors.front().message.find("more than once") != std::string::npos);
+  query_map s;
+  CHECK(fields(read("/v1/jobs?a&a", s)) == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("a stream URL asks for one subscription, or none", "[stream]") {
+  json::object op;
+  CHECK(parse_stream_query({{"job", "job_1"}, {"logs", "1"}, {"since", "5"}}, op).empty());
+  CHECK(op == json::object{{"op", "subscribe"}, {"job_id", "job_1"}, {"logs", true}, {"since", 5}});
+  json::object none;
+  CHECK(parse_stream_query({{"all", "0"}, {"access_token", "t"}}, none).empty());
+  CHECK(none.empty());
+  json::object all;
+  CHECK(parse_stream_query({{"all", "true"}, {"logs", "false"}}, all).empty());
+  CHECK(all == json::object{{"op", "subscribe"}, {"all", true}, {"logs", false}});
+}
+
+TEST_CASE("a stream URL with a bad since or an unknown key is refused, naming it", "[stream]") {
+  for (auto since : {"abc", "-1", "", "1.5", "99999999999999999999999"}) {
+    INFO(since);
+    json::object op;
+    CHECK(fields(parse_stream_query({{"all", "1"}, {"since", since}}, op)) == std::vector<std::string>{"since"});
+    CHECK(op.empty());
+  }
+  json::object op;
+  auto errors = parse_stream_query({{"all", "1"}, {"sinse", "3"}}, op);
+  REQUIRE(fields(errors) == std::vector<std::string>{"sinse"});
+  CHECK(errors.front().message.find("did you mean \"since\"") != std::string::npos);
+  CHECK(op.empty());
+}
