@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -157,12 +158,25 @@ exchange_result exchange(std::uint16_t port, std::string_view request, const exp
   at.sin_family = AF_INET;
   at.sin_port = htons(port);
   at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0) {
-    const int err = errno;
+  // Non-blocking from the start: libFuzzer's timer signal must not cut the
+  // connect short.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const auto until = steady_clock::now() + deadline;
+  int err = ::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0 ? 0 : errno;
+  if (err == EINPROGRESS || err == EINTR) {
+    pollfd p{fd, POLLOUT, 0};
+    for (;;) {
+      const auto left = std::max<std::int64_t>(0, duration_cast<milliseconds>(until - steady_clock::now()).count());
+      if (::poll(&p, 1, static_cast<int>(left)) >= 0 || errno != EINTR) break;
+    }
+    socklen_t len = sizeof err;
+    if (!(p.revents & (POLLOUT | POLLERR | POLLHUP))) err = ETIMEDOUT;
+    else ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  }
+  if (err != 0) {
     ::close(fd);
     fail(std::string("the server no longer accepts connections: ") + std::strerror(err));
   }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   exchange_result r;
   std::size_t sent = 0;
   bool writing = true, shut = false;
@@ -176,7 +190,6 @@ exchange_result exchange(std::uint16_t port, std::string_view request, const exp
     return a.upgraded || a.malformed || a.responses.size() >= e.requests.size();
   };
   if (request.empty()) shut_down();
-  const auto until = steady_clock::now() + deadline;
   char buf[64 * 1024];
   for (;;) {
     if (!writing && !shut && (early_eof || answered())) shut_down();
