@@ -7,7 +7,9 @@
 // widths, one byte per flag and enumerator, nothing optional left
 // unwritten), so re-encoding a decoded value gives back the very bytes read,
 // except that a job's labels come back sorted and without repeats, as a map
-// holds them; for a job the re-encoded value must decode to itself.
+// holds them; for a job the re-encoded value must decode to itself. A record
+// of an older format version is written back in the current one, and that
+// must decode to itself.
 #include "fuzz/fuzz.hpp"
 
 #include <string>
@@ -28,7 +30,11 @@ void round_trip(std::string_view bytes, Decode decode, const char* what, bool ca
     return;
   }
   const std::string again = p::encode(*d.value);
-  if (canonical && again != bytes)
+  // A record of an older format version decodes and is written back in the
+  // current one, so only a current-version record must come back byte for
+  // byte (byte 1 of a record is its format version).
+  const bool current = bytes.size() > 1 && again.size() > 1 && bytes[1] == again[1];
+  if (canonical && current && again != bytes)
     fail(std::string(what) + ": decoded, but re-encodes to other bytes: " + excerpt(bytes) + " -> " +
          excerpt(again));
   auto d2 = decode(again);

@@ -12,7 +12,8 @@
 // "unsubscribe" of a job that does not exist follows, and the replies are
 // read until its acknowledgement.
 //
-// Promises checked: the upgrade succeeds whenever the target parses; every
+// Promises checked: the upgrade succeeds whenever the target parses, or is
+// declined with a 400 problem document naming the bad parameter; every
 // message gets its reply (an "error", "subscribed" or "unsubscribed"), in
 // order, before the acknowledgement of the last; every frame the server
 // sends is a text frame of valid UTF-8 holding a JSON object of a known
@@ -82,6 +83,21 @@ std::vector<std::string_view> split(std::string_view s) {
   }
 }
 
+// A declined upgrade (a query the stream refuses) must be a 400 problem
+// document in valid UTF-8 that names the bad query parameter.
+void check_declined(const websocket::response_type& answer, const std::string& target) {
+  const std::string which = "the declined upgrade to " + excerpt(target);
+  if (answer.result_int() != 400)
+    fail(which + ": status " + std::to_string(answer.result_int()) + ", not 400: " + excerpt(answer.body()));
+  if (!answer[beast::http::field::content_type].starts_with("application/problem+json"))
+    fail(which + ": not a problem document: " + excerpt(answer.body()));
+  check_utf8(answer.body(), which + ": the body");
+  const auto v = parse_or_fail(answer.body(), which + ": the problem document");
+  const auto* errors = v.is_object() ? v.as_object().if_contains("errors") : nullptr;
+  if (!errors || !errors->is_array() || errors->as_array().empty())
+    fail(which + ": the problem document names no field: " + excerpt(answer.body()));
+}
+
 }  // namespace
 
 int fuzz_stream_message(const std::uint8_t* data, std::size_t size) {
@@ -105,9 +121,11 @@ int fuzz_stream_message(const std::uint8_t* data, std::size_t size) {
     req.set(beast::http::field::authorization, "Bearer " + std::string(live_server::token()));
   }));
   ws.read_message_max(64 * 1024 * 1024);
-  if (auto ec = run(ioc, [&](auto h) { ws.async_handshake("127.0.0.1", target, h); })) {
+  websocket::response_type answer;
+  if (auto ec = run(ioc, [&](auto h) { ws.async_handshake(answer, "127.0.0.1", target, h); })) {
     if (!boost::urls::parse_origin_form(target)) return 0;  // refused as a bad target: right
-    fail("the upgrade to " + excerpt(target) + " failed: " + ec.message());
+    check_declined(answer, target);
+    return 0;
   }
 
   // A sentinel no input is likely to name, so that its acknowledgement is ours.

@@ -19,14 +19,14 @@ namespace overseer::fuzz {
 int fuzz_tools_file(const std::uint8_t* data, std::size_t size) {
   const auto text = as_text(data, size);
   std::vector<tools::tools_file_problem> problems;
-  auto configs = tools::parse_tools_file(text, problems);
+  auto contents = tools::parse_tools_file(text, problems);
   for (const auto& p : problems) {
     check_utf8(p.tool, "parse_tools_file: a tool name in a problem");
     check_field_errors({p.error}, "parse_tools_file");
   }
   check_utf8(tools::describe("tools.json", problems), "describe()");
   if (!problems.empty()) return 0;
-  for (auto& c : configs) {
+  for (auto& c : contents.tools) {
     // An empty name is well-typed; check_exec_tool refuses it.
     if (c.command.empty()) fail("parse_tools_file: tool \"" + excerpt(c.definition.name) + "\" has no command");
     const auto errors = tools::check_exec_tool(c);
