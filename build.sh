@@ -3,12 +3,17 @@
 #   ./build.sh run    install what is missing, build, start overseerd with
 #                     the built-in and example tools (extra args go to it)
 #   ./build.sh test   install what is missing, build, run every test
-#                     (then again under AddressSanitizer + UBSan)
+#                     (then again under AddressSanitizer + UBSan), fuzz
+#                     every input surface for a bounded time, and build as
+#                     a packager would
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+# Only the tests need these: python3 runs the urllib conformance client;
+# clang and its runtime build the libFuzzer targets (docs/fuzzing.md).
+test_packages=(python3 clang libclang-rt-14-dev)
 
 install_missing() {
   local missing=()
@@ -51,11 +56,16 @@ case "${1:-}" in
     exec ./build/overseerd --tools "$demo/tools.json" "${@:2}"
     ;;
   test)
+    packages+=("${test_packages[@]}")
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
+    # Every fuzz target for 30 s on its seeds and regressions; longer runs:
+    # fuzz/run.sh SECONDS.
+    echo "== fuzzing (fuzz/run.sh 30)"
+    fuzz/run.sh 30
     # A packager's build: plain Release, our warnings not errors.
     echo "== plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
     configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer_demo

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ThreadSanitizer run of the unit and integration tests, for developers
-# (not part of ./build.sh test: see docs/operations.md "Sanitizers").
+# (not part of ./build.sh test: see docs/testing.md).
 #
 #   tests/tsan.sh [ctest -R regex]
 #
