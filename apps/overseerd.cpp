@@ -9,6 +9,8 @@
 // background job, or free space below --min-free-space) it keeps answering
 // 503 for a short drain, then stops and exits 3, for a supervisor to restart
 // it; recovery takes over.
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <csignal>
 #include <cstdint>
@@ -20,6 +22,8 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <unistd.h>
 
@@ -27,6 +31,7 @@
 
 #include "overseer/engine.hpp"
 #include "overseer/http/server.hpp"
+#include "tools/did_you_mean.hpp"
 #include "tools/exec_tool.hpp"
 
 namespace {
@@ -115,6 +120,32 @@ void add_token(settings& s, const std::string& token, const std::string& source)
   s.http.tokens.push_back(token);
 }
 
+// Every setting, by its config-file key. Its flag is "--" + the key with
+// '-' for '_', its environment variable "OVERSEER_" + the key in capitals.
+constexpr std::array setting_keys{"data_dir",      "listen",         "tools",          "max_concurrent",
+                                  "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
+                                  "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
+                                  "idle_timeout",  "max_connections", "max_streams"};
+
+std::string flag_of(std::string_view key) {
+  std::string f = "--" + std::string(key);
+  std::replace(f.begin(), f.end(), '_', '-');
+  return f;
+}
+
+std::string env_of(std::string_view key) {
+  std::string e = "OVERSEER_" + std::string(key);
+  for (auto& c : e) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return e;
+}
+
+/// " (did you mean X?)" when X is a plausible typo of `name`, else "".
+template <class Names>
+std::string suggestion(std::string_view name, const Names& names) {
+  const auto near = overseer::tools::nearest_name(name, names);
+  return near.empty() ? "" : " (did you mean " + near + "?)";
+}
+
 void set(settings& s, const std::string& key, const std::string& value) {
   if (key == "data_dir") s.engine.data_dir = value;
   else if (key == "listen") s.http.listen = value;
@@ -138,7 +169,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
     std::stringstream in{value};
     for (std::string t; std::getline(in, t, ',');) add_token(s, t, "tokens");
     if (!value.empty() && value.back() == ',') add_token(s, "", "tokens");
-  } else usage_error("unknown setting \"" + key + "\"");
+  } else usage_error("unknown setting \"" + key + "\"" + suggestion(key, setting_keys));
 }
 
 void load_config_file(settings& s, const std::string& path) {
@@ -168,17 +199,8 @@ settings parse(int argc, char** argv) {
   // --config first, whatever its position: flags must still win over it.
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string{argv[i]} == "--config") load_config_file(s, argv[i + 1]);
-  for (auto [env, key] : {std::pair{"OVERSEER_DATA_DIR", "data_dir"}, {"OVERSEER_LISTEN", "listen"},
-                          {"OVERSEER_TOOLS", "tools"}, {"OVERSEER_MAX_CONCURRENT", "max_concurrent"},
-                          {"OVERSEER_TOKENS", "tokens"}, {"OVERSEER_ALLOW_INSECURE", "allow_insecure"},
-                          {"OVERSEER_BODY_LIMIT", "body_limit"},
-                          {"OVERSEER_STREAM_QUEUE_LIMIT", "stream_queue_limit"},
-                          {"OVERSEER_MIN_FREE_SPACE", "min_free_space"},
-                          {"OVERSEER_STREAM_MESSAGE_LIMIT", "stream_message_limit"},
-                          {"OVERSEER_HEADER_TIMEOUT", "header_timeout"}, {"OVERSEER_BODY_TIMEOUT", "body_timeout"},
-                          {"OVERSEER_IDLE_TIMEOUT", "idle_timeout"}, {"OVERSEER_MAX_CONNECTIONS", "max_connections"},
-                          {"OVERSEER_MAX_STREAMS", "max_streams"}})
-    if (const char* v = std::getenv(env); v && *v) set(s, key, v);
+  for (const std::string_view key : setting_keys)
+    if (const char* v = std::getenv(env_of(key).c_str()); v && *v) set(s, std::string(key), v);
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     auto value = [&]() -> std::string {
@@ -189,22 +211,18 @@ settings parse(int argc, char** argv) {
       std::fputs(help, stdout);
       std::exit(0);
     } else if (flag == "--config") value();
-    else if (flag == "--data-dir") set(s, "data_dir", value());
-    else if (flag == "--listen") set(s, "listen", value());
-    else if (flag == "--tools") set(s, "tools", value());
-    else if (flag == "--max-concurrent") set(s, "max_concurrent", value());
     else if (flag == "--token") add_token(s, value(), "--token");
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
-    else if (flag == "--body-limit") set(s, "body_limit", value());
-    else if (flag == "--stream-queue-limit") set(s, "stream_queue_limit", value());
-    else if (flag == "--min-free-space") set(s, "min_free_space", value());
-    else if (flag == "--stream-message-limit") set(s, "stream_message_limit", value());
-    else if (flag == "--header-timeout") set(s, "header_timeout", value());
-    else if (flag == "--body-timeout") set(s, "body_timeout", value());
-    else if (flag == "--idle-timeout") set(s, "idle_timeout", value());
-    else if (flag == "--max-connections") set(s, "max_connections", value());
-    else if (flag == "--max-streams") set(s, "max_streams", value());
-    else usage_error("unknown option " + flag);
+    else if (const auto* key = std::find_if(setting_keys.begin(), setting_keys.end(),
+                                            [&](std::string_view k) { return flag_of(k) == flag; });
+             key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
+      set(s, *key, value());
+    else {
+      std::vector<std::string> flags{"--help", "--config", "--token"};
+      for (const std::string_view k : setting_keys)
+        if (k != "tokens") flags.push_back(flag_of(k));
+      usage_error("unknown option " + flag + suggestion(flag, flags));
+    }
   }
   return s;
 }

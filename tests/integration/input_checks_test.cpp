@@ -222,6 +222,32 @@ TEST_CASE("an empty or unusable bearer token is refused at startup", "[http][inp
   }
 }
 
+TEST_CASE("a misspelt setting is refused at startup with the nearest name", "[http][input][config]") {
+  temp_dir dir;
+  SECTION("a flag") {
+    auto r = run_refused(dir.path() / "data", {"--max-concurent", "4"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("unknown option --max-concurent (did you mean --max-concurrent?)") != std::string::npos);
+  }
+  SECTION("a flag nothing is near") {
+    auto r = run_refused(dir.path() / "data", {"--verbose"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("unknown option --verbose\n") != std::string::npos);
+  }
+  SECTION("a config file key") {
+    const auto file = dir.path() / "config.json";
+    std::ofstream{file} << R"({"idle_timout": 5})";
+    auto r = run_refused(dir.path() / "data", {"--config", file.string()});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(R"(unknown setting "idle_timout" (did you mean idle_timeout?))") != std::string::npos);
+  }
+  SECTION("every documented environment variable is read") {
+    auto r = run_refused(dir.path() / "data", {}, {"OVERSEER_MAX_STREAMS=0"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("max_streams must be a whole number from 1") != std::string::npos);
+  }
+}
+
 TEST_CASE("WebSocket handshakes the server cannot accept get problem documents", "[http][input][stream]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--token", "s3cret"}};
