@@ -22,8 +22,6 @@ namespace {
 
 const std::string submit_body = R"({"tool":"noop"})";
 
-std::int64_t job_count(http_client& c) { return c.get("/v1/jobs").json().at("total_count").as_int64(); }
-
 }  // namespace
 
 TEST_CASE("Connection: close is answered, then the server closes", "[http][conformance]") {

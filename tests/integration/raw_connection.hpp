@@ -18,8 +18,12 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
 
 namespace overseer::test {
@@ -156,6 +160,38 @@ private:
   int fd_;
   std::string buffer_;
   bool reset_ = false;
+};
+
+/// A blocking WebSocket connection for what ws_client hides: the frames one
+/// by one, read errors and the close reason.
+class raw_stream {
+public:
+  explicit raw_stream(unsigned short port, const std::string& target = "/v1/stream") {
+    auto& tcp = boost::beast::get_lowest_layer(ws_);
+    tcp.connect(boost::asio::ip::tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), port});
+    tcp.expires_after(std::chrono::seconds(20));
+    ws_.handshake("127.0.0.1", target);
+  }
+  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
+  /// The next message, parsed; a null value with `ec` set when reading fails.
+  boost::json::value read(boost::beast::error_code& ec) {
+    boost::beast::flat_buffer buffer;
+    ws_.read(buffer, ec);
+    if (ec) return nullptr;
+    return boost::json::parse(boost::beast::buffers_to_string(buffer.data()));
+  }
+  /// The next message, parsed; throws when reading fails.
+  boost::json::value read() {
+    boost::beast::error_code ec;
+    auto v = read(ec);
+    if (ec) throw boost::system::system_error(ec);
+    return v;
+  }
+  [[nodiscard]] boost::beast::websocket::close_reason reason() const { return ws_.reason(); }
+
+private:
+  boost::asio::io_context ioc_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_{ioc_};
 };
 
 /// An HTTP/1.1 request as bytes; `extra` are further header lines, each

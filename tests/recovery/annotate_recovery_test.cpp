@@ -13,6 +13,7 @@
 
 #include "support/daemon.hpp"
 #include "support/eventually.hpp"
+#include "support/example_tools.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -20,33 +21,12 @@ using namespace std::chrono_literals;
 using namespace overseer::test;
 namespace json = boost::json;
 
-namespace {
-
-// docs/examples/tools.json with its paths pointed at the source tree and
-// `genomes`, as build.sh run does.
-std::filesystem::path example_tools_file(const std::filesystem::path& dir, const std::filesystem::path& genomes) {
-  std::ifstream in{OVERSEER_SOURCE_DIR "/docs/examples/tools.json"};
-  std::string text{std::istreambuf_iterator<char>{in}, {}};
-  REQUIRE_FALSE(text.empty());
-  auto replace_all = [&](const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-      text.replace(at, from.size(), to);
-  };
-  replace_all("/opt/overseer/examples", OVERSEER_SOURCE_DIR "/docs/examples");
-  replace_all("/srv/genomes", genomes.string());
-  const auto file = dir / "tools.json";
-  std::ofstream{file} << text;
-  return file;
-}
-
-}  // namespace
-
 TEST_CASE("the annotate example keeps every chunk when it resumes after kill -9", "[recovery][exec]") {
   temp_dir dir;
   const auto genomes = dir.path() / "genomes";
   std::filesystem::create_directories(genomes);
   std::ofstream{genomes / "genome.fa"} << ">chr1\nACGT\n>chr2\nGGCC\n";
-  const auto tools_file = example_tools_file(dir.path(), genomes);
+  const auto tools_file = example_tools_file(OVERSEER_SOURCE_DIR, dir.path(), genomes);
   const auto data = dir.path() / "data";
   const std::vector<std::string> args{"--tools", tools_file.string()};
   constexpr int chunks = 8;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,9 @@ inline std::string submit(http_client& c, const boost::json::value& spec) {
   if (r.status != 202) throw std::runtime_error("submit refused: " + std::to_string(r.status) + " " + r.body);
   return std::string{r.json().at("job_id").as_string()};
 }
+
+/// How many jobs the daemon holds (the list's total_count).
+inline std::int64_t job_count(http_client& c) { return c.get("/v1/jobs").json().at("total_count").as_int64(); }
 
 inline std::string str(const boost::json::value& v, const char* key) {
   return std::string{v.at(key).as_string()};

@@ -16,6 +16,7 @@
 
 #include "support/process_probe.hpp"
 #include "support/engine_fixture.hpp"
+#include "support/example_tools.hpp"
 #include "support/fake_context.hpp"
 #include "tools/utf8.hpp"
 
@@ -393,17 +394,8 @@ TEST_CASE("the example tools of docs/examples load and run", "[exec]") {
   // the source tree and a temp dir.
   test::temp_dir data;
   std::ofstream{data.path() / "genome.fa"} << ">chr1\nacgtACGT\n>chr2\nGGCC\n";
-  std::ifstream in{OVERSEER_SOURCE_DIR "/docs/examples/tools.json"};
-  std::string text{std::istreambuf_iterator<char>{in}, {}};
-  REQUIRE_FALSE(text.empty());
-  auto replace_all = [&](const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-      text.replace(at, from.size(), to);
-  };
-  replace_all("/opt/overseer/examples", OVERSEER_SOURCE_DIR "/docs/examples");
-  replace_all("/srv/genomes", data.path().string());
   exec_fixture x;
-  std::ofstream{x.scripts.path() / "tools.json"} << text;
+  test::example_tools_file(OVERSEER_SOURCE_DIR, x.scripts.path(), data.path());
   tools::register_tools_file(x.f.eng->tools(), x.scripts.path() / "tools.json");
   x.f.start();
 
