@@ -70,6 +70,8 @@ tool_result sanitize(tool_result r) {
     }
     case tool_result::kind::failure:
       return tools::valid_utf8(r.message()) ? r : tool_result::failure(tools::sanitize_utf8(r.message()));
+    case tool_result::kind::crashed:
+      return tools::valid_utf8(r.message()) ? r : tool_result::crashed(tools::sanitize_utf8(r.message()));
     case tool_result::kind::stopped:
       return r;
   }
@@ -187,9 +189,9 @@ void run_attempt(attempt_args& args) {
     try {
       return args.tool->body(ctx);
     } catch (const std::exception& e) {
-      return failure(std::string{"tool threw: "} + e.what());
+      return tool_result::crashed(std::string{"tool threw: "} + e.what());
     } catch (...) {
-      return failure("tool threw a non-standard exception");
+      return tool_result::crashed("tool threw a non-standard exception");
     }
   }();
   ctx.finish();

@@ -366,6 +366,18 @@ std::vector<kv_op> cache_ops(const scheduler_data& st, const job_record& rec, co
   return {kv_op{kv_op::kind::put, persistence::family::cache, rec.cache_key, persistence::encode(entry)}};
 }
 
+/// "crashed or timed-out attempts": what the restart intensity counts.
+std::string counted_text(const intensity_counts& c) {
+  std::vector<std::string> kinds;
+  if (c.failures) kinds.emplace_back("failed");
+  if (c.crashes) kinds.emplace_back("crashed");
+  if (c.timeouts) kinds.emplace_back("timed-out");
+  std::string text;
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == kinds.size() ? " or " : ", ") + kinds[i];
+  return text + " attempts";
+}
+
 /// The current attempt of a running job ended with `outcome`.
 void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome outcome, std::string reason,
                  std::optional<std::string> result_json) {
@@ -377,21 +389,23 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   rec.process_group = 0;  // the tool reaps its own processes before it returns
   rec.process_start = 0;
   auto d = supervision::decide(rec.retry, rec.attempt - rec.retry_base, outcome, st.rng);
-  bool paused_now = false;  // this failure paused the tool
-  if (outcome != supervision::attempt_outcome::completed) {
-    rec.error = reason;
+  bool paused_now = false;  // this ending paused the tool
+  if (outcome != supervision::attempt_outcome::completed) rec.error = reason;
+  if (supervision::counts_toward_intensity(outcome, st.deps.config.intensity)) {
     auto [it, inserted] =
       st.intensity.try_emplace(rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
     if (it->second.record_failure(steady::now()) && st.paused.insert(rec.tool).second) {
       paused_now = true;
-      std::fprintf(stderr, "overseer: pausing tool %s: more than %d failures within %lld ms\n", rec.tool.c_str(),
-                   st.deps.config.max_failures, static_cast<long long>(st.deps.config.failure_window.count()));
+      std::fprintf(stderr, "overseer: pausing tool %s: more than %d %s within %lld ms\n", rec.tool.c_str(),
+                   st.deps.config.max_failures, counted_text(st.deps.config.intensity).c_str(),
+                   static_cast<long long>(st.deps.config.failure_window.count()));
     }
   }
   std::string line;
   switch (outcome) {
     case supervision::attempt_outcome::completed: break;
     case supervision::attempt_outcome::failed: line = attempt_text(rec) + " failed: " + reason; break;
+    case supervision::attempt_outcome::crashed: line = attempt_text(rec) + " crashed: " + reason; break;
     case supervision::attempt_outcome::timed_out: line = attempt_text(rec) + " " + reason; break;
   }
   if (d.next == job_status::retrying) {
@@ -415,7 +429,8 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   if (paused_now)
     engine_log(st, rec, log_level::warning,
                "tool " + rec.tool + " is paused: more than " + std::to_string(st.deps.config.max_failures) +
-                 " failed attempts within " + std::to_string(st.deps.config.failure_window.count()) +
+                 " " + counted_text(st.deps.config.intensity) + " within " +
+                 std::to_string(st.deps.config.failure_window.count()) +
                  " ms; queued jobs of this tool wait until it is resumed");
   if (d.next == job_status::retrying) self->delayed_send(self, d.delay, backoff_elapsed{rec.id, rec.attempt});
   if (is_terminal(d.next)) {
@@ -875,6 +890,9 @@ caf::behavior running_behavior(self_ptr self) {
         case tool_result::kind::failure:
           end_attempt(self, *job, attempt_outcome::failed, m.result->message(), std::nullopt);
           break;
+        case tool_result::kind::crashed:
+          end_attempt(self, *job, attempt_outcome::crashed, m.result->message(), std::nullopt);
+          break;
         case tool_result::kind::stopped:
           end_attempt(self, *job, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
           break;
@@ -899,7 +917,7 @@ caf::behavior running_behavior(self_ptr self) {
       // is a defect of the engine: still, the job must not stay running.
       if (!r.reported)
         if (auto* job = running_attempt(st, r.job_id, r.attempt))
-          end_attempt(self, *job, supervision::attempt_outcome::failed, "the attempt ended without a result",
+          end_attempt(self, *job, supervision::attempt_outcome::crashed, "the attempt ended without a result",
                       std::nullopt);
       dispatch(self);
       flush(self);

@@ -28,6 +28,7 @@ decision decide(const retry_policy& p, int attempt, attempt_outcome outcome, std
     case attempt_outcome::completed:
       return {job_status::completed};
     case attempt_outcome::failed:
+    case attempt_outcome::crashed:
       if (attempt < p.max_attempts) return {job_status::retrying, backoff_delay(p, attempt, rng)};
       return {job_status::failed};
     case attempt_outcome::timed_out:
@@ -36,6 +37,16 @@ decision decide(const retry_policy& p, int attempt, attempt_outcome outcome, std
       return {job_status::timed_out};
   }
   return {job_status::failed};
+}
+
+bool counts_toward_intensity(attempt_outcome outcome, const intensity_counts& counts) {
+  switch (outcome) {
+    case attempt_outcome::completed: return false;
+    case attempt_outcome::failed: return counts.failures;
+    case attempt_outcome::crashed: return counts.crashes;
+    case attempt_outcome::timed_out: return counts.timeouts;
+  }
+  return false;
 }
 
 bool restart_intensity::record_failure(std::chrono::steady_clock::time_point now) {

@@ -10,13 +10,19 @@
 #include <random>
 #include <string>
 
+#include "overseer/engine.hpp"
 #include "overseer/job.hpp"
 #include "overseer/retry_policy.hpp"
 
 namespace overseer::actors::supervision {
 
 /// How an attempt ended, as the scheduler saw it.
-enum class attempt_outcome : std::uint8_t { completed, failed, timed_out };
+/// `failed`: the tool returned a failure; `crashed`: it broke (an
+/// exception, a signal, an attempt that ended without a result).
+enum class attempt_outcome : std::uint8_t { completed, failed, crashed, timed_out };
+
+/// Whether `outcome` counts toward the restart intensity under `counts`.
+[[nodiscard]] bool counts_toward_intensity(attempt_outcome outcome, const intensity_counts& counts);
 
 /// Upper bound of the delay after `failed_attempts` failures (>= 1):
 /// min(max_backoff, initial_backoff * multiplier^(failed_attempts - 1)).

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,8 +69,11 @@ tool_result sleep_body(job_context& ctx) {
 tool_result fail_body(job_context& ctx) {
   const auto failures = static_cast<long long>(number_param(ctx, "failures"));
   if (ctx.attempt() <= failures) {
-    return failure(std::string(ctx.params().at("message").as_string()) + " (attempt " +
-                   std::to_string(ctx.attempt()) + ")");
+    auto message = std::string(ctx.params().at("message").as_string()) + " (attempt " +
+                   std::to_string(ctx.attempt()) + ")";
+    // A crash is an exception out of the body, as a broken tool would throw.
+    if (ctx.params().at("crash").as_bool()) throw std::runtime_error(message);
+    return failure(std::move(message));
   }
   return boost::json::object{{"attempts", ctx.attempt()}};
 }
@@ -309,7 +313,10 @@ void register_builtin_tools(tool_registry& registry, const builtin_config& confi
                {{"failures", {{"type", "integer"}, {"default", 1}, {"minimum", 0},
                               {"description", "how many attempts fail"}}},
                 {"message", {{"type", "string"}, {"default", "deliberate failure"},
-                             {"description", "the failure message"}}}}),
+                             {"description", "the failure message"}}},
+                {"crash", {{"type", "boolean"}, {"default", false},
+                           {"description", "throw instead of returning the failure: a crash, which counts "
+                                           "toward the tool's restart intensity"}}}}),
     fail_body);
   registry.add(definition("noop", "Completes at once with {}", {}),
                [](job_context&) -> tool_result { return boost::json::object{}; });

@@ -479,6 +479,10 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
     if (out.result) return *out.result;
     return object{{"exit_code", 0}, {"workdir", workdir.string()}};
   }
+  // Killed by a signal it did not get from us: the program broke (a
+  // segfault, the kernel's OOM killer, a resource limit), so it counts
+  // toward the tool's restart intensity. A non-zero exit is its answer.
+  if (WIFSIGNALED(status)) return tool_result::crashed(describe_exit(t, status, cpu, out.stderr_tail()));
   return failure(describe_exit(t, status, cpu, out.stderr_tail()));
 }
 

@@ -37,6 +37,17 @@ class actor;
 
 namespace overseer {
 
+/// Which attempt endings count toward a tool's restart intensity. By default
+/// a tool that breaks (a crash: an exception, a signal) or hangs (a
+/// timeout); not a failure the tool returned (bad params, a non-zero exit),
+/// which says something about the job, not the tool, and would let one
+/// client pause a tool for everyone by submitting bad jobs.
+struct intensity_counts {
+  bool crashes = true;
+  bool timeouts = true;
+  bool failures = false;
+};
+
 struct engine_config {
   /// Where RocksDB keeps the jobs. Created if missing. Default ./overseer-data.
   std::filesystem::path data_dir = "overseer-data";
@@ -49,11 +60,14 @@ struct engine_config {
   int default_priority = 5;
   /// How long finished jobs are kept when the spec says nothing. Default 24.
   int default_ttl_hours = 24;
-  /// Restart intensity: a tool whose attempts fail more than `max_failures`
-  /// times within `failure_window` is paused until resume_tool() (OTP's
-  /// intensity/period). Default 20 failures in 10 s.
+  /// Restart intensity: a tool with more than `max_failures` counted
+  /// attempt endings within `failure_window` is paused until resume_tool()
+  /// (OTP's intensity/period). Default 20 in 10 s.
   int max_failures = 20;
   std::chrono::milliseconds failure_window{10000};
+  /// Which attempt endings count toward the restart intensity
+  /// (intensity_counts: crashes and timeouts by default).
+  intensity_counts intensity;
   /// Shortest interval between two stored progress updates of one job.
   /// Default 200 ms; the last update before an attempt ends is always stored.
   std::chrono::milliseconds progress_interval{200};

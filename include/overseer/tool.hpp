@@ -89,15 +89,31 @@ public:
   virtual void record_process(int process_group, std::uint64_t start_time) = 0;
 };
 
-/// What a tool body returns: a JSON result, a failure, or "stopped".
+/// What a tool body returns: a JSON result, a failure, a crash, or
+/// "stopped".
+///
+/// A failure is the job's problem: the tool refused or could not process
+/// its input (bad params, a missing file, a non-zero exit). A crash is the
+/// tool's: it broke (an exception escaped the body, the program was killed
+/// by a signal). Both end the attempt the same way and are retried by the
+/// job's retry policy, but only crashes (and timeouts) count toward the
+/// tool's restart intensity by default (engine_config::intensity_counts),
+/// so that jobs with bad input cannot pause a tool for everyone.
 class tool_result {
 public:
-  enum class kind : std::uint8_t { value, failure, stopped };
+  enum class kind : std::uint8_t { value, failure, stopped, crashed };
   tool_result(boost::json::value v) : kind_(kind::value), value_(std::move(v)) {}
   tool_result(boost::json::object o) : kind_(kind::value), value_(std::move(o)) {}
   static tool_result failure(std::string message) {
     tool_result r{boost::json::value{}};
     r.kind_ = kind::failure;
+    r.message_ = std::move(message);
+    return r;
+  }
+  /// The tool broke: `message` says how (the exception, the signal).
+  static tool_result crashed(std::string message) {
+    tool_result r{boost::json::value{}};
+    r.kind_ = kind::crashed;
     r.message_ = std::move(message);
     return r;
   }

@@ -150,18 +150,19 @@ TEST_CASE("a completed attempt completes the job whatever the policy", "[supervi
   }
 }
 
-TEST_CASE("a failed attempt retries while attempts are left, then fails", "[supervision]") {
+TEST_CASE("a failed or crashed attempt retries while attempts are left, then fails", "[supervision]") {
   const auto p = policy(4, 100ms, 10s, 2.0);
   const std::uint64_t seed = GENERATE(1u, 2u, 3u, 4u, 5u);
+  const auto outcome = GENERATE(attempt_outcome::failed, attempt_outcome::crashed);
   std::mt19937_64 rng{seed};
   for (int attempt = 1; attempt <= 3; ++attempt) {
     CAPTURE(seed, attempt);
-    const auto d = decide(p, attempt, attempt_outcome::failed, rng);
+    const auto d = decide(p, attempt, outcome, rng);
     CHECK(status_name(d.next) == "retrying");
     CHECK(d.delay >= 0ms);
     CHECK(d.delay <= backoff_bound(p, attempt));
   }
-  const auto last = decide(p, 4, attempt_outcome::failed, rng);
+  const auto last = decide(p, 4, outcome, rng);
   CHECK(status_name(last.next) == "failed");
   CHECK(last.delay == 0ms);
   // Past the last attempt (a stale count) still never retries.
@@ -284,4 +285,20 @@ TEST_CASE("resetting restart intensity clears its failures", "[supervision]") {
   CHECK_FALSE(ri.record_failure(t0 + 3s));
   CHECK_FALSE(ri.record_failure(t0 + 4s));
   CHECK(ri.record_failure(t0 + 5s));
+}
+
+TEST_CASE("by default crashes and timeouts count toward restart intensity, returned failures do not",
+          "[supervision]") {
+  const intensity_counts defaults;
+  CHECK(counts_toward_intensity(attempt_outcome::crashed, defaults));
+  CHECK(counts_toward_intensity(attempt_outcome::timed_out, defaults));
+  CHECK_FALSE(counts_toward_intensity(attempt_outcome::failed, defaults));
+  CHECK_FALSE(counts_toward_intensity(attempt_outcome::completed, defaults));
+  const intensity_counts everything{.crashes = true, .timeouts = true, .failures = true};
+  CHECK(counts_toward_intensity(attempt_outcome::failed, everything));
+  CHECK_FALSE(counts_toward_intensity(attempt_outcome::completed, everything));
+  const intensity_counts nothing{.crashes = false, .timeouts = false, .failures = false};
+  for (auto o : {attempt_outcome::completed, attempt_outcome::failed, attempt_outcome::crashed,
+                 attempt_outcome::timed_out})
+    CHECK_FALSE(counts_toward_intensity(o, nothing));
 }

@@ -291,26 +291,55 @@ TEST_CASE("a throwing tool fails its attempt with the exception's message", "[en
   CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s)->status == job_status::completed);
 }
 
-TEST_CASE("a tool that keeps failing is paused and can be resumed", "[engine][supervision]") {
+namespace {
+tool_health health_of(engine& eng, const std::string& tool) {
+  for (auto& t : eng.stats().tools)
+    if (t.name == tool) return t;
+  return tool_health{};
+}
+}  // namespace
+
+TEST_CASE("a tool that keeps crashing is paused and can be resumed", "[engine][supervision]") {
   engine_fixture f{{.max_concurrent = 1, .max_failures = 2, .failure_window = 60s}};
   f.start();
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 10}}}));
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 10}, {"crash", true}}}));
   for (int i = 0; i < 3; ++i) REQUIRE(f.eng->wait(ids[i], 20s)->status == job_status::failed);
-  auto health = [&] {
-    for (auto& t : f.eng->stats().tools)
-      if (t.name == "fail") return t;
-    return tool_health{};
-  };
-  CHECK(health().paused);
+  CHECK(f.eng->get(ids[0])->error.find("tool threw: deliberate failure") != std::string::npos);
+  CHECK(health_of(*f.eng, "fail").paused);
   auto queued = f.eng->submit({.tool = "fail", .params = {{"failures", 0}}});
   CHECK_FALSE(f.eng->wait(queued, 300ms));  // held while paused
   CHECK(f.eng->get(queued)->status == job_status::pending);
   CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s));  // other tools still run
   REQUIRE(f.eng->resume_tool("fail"));
   CHECK(f.eng->wait(queued, 20s)->status == job_status::completed);
-  CHECK_FALSE(health().paused);
+  CHECK_FALSE(health_of(*f.eng, "fail").paused);
   CHECK_FALSE(f.eng->resume_tool("no_such_tool"));
+}
+
+TEST_CASE("failures a tool returns do not pause it for other clients", "[engine][supervision]") {
+  // One client's jobs with bad input fail; the tool is not broken, so
+  // another client's job of the same tool still runs.
+  engine_fixture f{{.max_concurrent = 1, .max_failures = 2, .failure_window = 60s}};
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 10}}}));
+  for (auto& id : ids) REQUIRE(f.eng->wait(id, 20s)->status == job_status::failed);
+  CHECK_FALSE(health_of(*f.eng, "fail").paused);
+  CHECK(f.eng->wait(f.eng->submit({.tool = "fail", .params = {{"failures", 0}}}), 20s)->status ==
+        job_status::completed);
+}
+
+TEST_CASE("an engine told to count returned failures pauses on them", "[engine][supervision]") {
+  engine_config c{.max_concurrent = 1, .max_failures = 2, .failure_window = 60s};
+  c.intensity.failures = true;
+  engine_fixture f{c};
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 10}}}));
+  for (auto& id : ids) REQUIRE(f.eng->wait(id, 20s)->status == job_status::failed);
+  CHECK(health_of(*f.eng, "fail").paused);
 }
 
 TEST_CASE("an invalid spec is refused with named fields and stores nothing", "[engine][validation]") {

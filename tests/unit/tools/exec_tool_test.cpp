@@ -369,6 +369,25 @@ TEST_CASE("the process group is recorded before the program's output is read", "
   CHECK(ctx.logs()[0].message == "hello");
 }
 
+TEST_CASE("a program killed by a signal crashed; one that exits non-zero failed", "[exec][supervision]") {
+  test::temp_dir dir;
+  auto run = [&](const std::string& script) {
+    tools::exec_tool_config c;
+    c.definition.name = "prog";
+    c.command = {"/bin/sh", "-c", script};
+    REQUIRE(tools::check_exec_tool(c).empty());
+    test::fake_context ctx;
+    ctx.set_workdir(dir.path() / "work");
+    return tools::make_exec_body(c)(ctx);
+  };
+  const auto segv = run("kill -SEGV $$");
+  CHECK(segv.what() == tool_result::kind::crashed);
+  CHECK_THAT(segv.message(), StartsWith("killed by signal SIGSEGV"));
+  const auto exit3 = run("echo bad input >&2; exit 3");
+  CHECK(exit3.what() == tool_result::kind::failure);
+  CHECK_THAT(exit3.message(), StartsWith("exit code 3: bad input"));
+}
+
 TEST_CASE("a program that cannot start fails the attempt with the reason", "[exec]") {
   test::temp_dir dir;
   tools::exec_tool_config c;
