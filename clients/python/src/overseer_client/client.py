@@ -40,6 +40,9 @@ class Watch(Iterator[t.StreamItem]):
         except StopAsyncIteration:
             self.close()
             raise StopIteration from None
+        except BaseException:
+            self.close()  # the generator has ended with the error
+            raise
 
     def run(self, coroutine: Any) -> Any:
         return self._loop.run_until_complete(coroutine)
