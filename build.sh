@@ -8,7 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2
+          python3-venv python3-setuptools python3-yaml nodejs)
+# The clients' tests need npm: Debian's package, unless the installed nodejs
+# brings its own (NodeSource's does, and conflicts with Debian's npm).
+command -v npm >/dev/null || packages+=(npm)
 
 install_missing() {
   local missing=()
@@ -54,6 +58,8 @@ case "${1:-}" in
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
+    echo "== Python and TypeScript clients against build/overseerd"
+    clients/run_tests.sh build/overseerd
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
     # A packager's build: plain Release, our warnings not errors.
