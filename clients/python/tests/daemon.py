@@ -1,13 +1,14 @@
 """A real overseerd on 127.0.0.1 for the tests.
 
 The binary comes from $OVERSEERD. The first start asks for port 0 and reads
-the port from the daemon's "listening" line; `restart()` reuses the port and
-the data directory, so a client's URL stays valid. Every start is stopped by
-PID (`stop`, `kill`), also when a test fails: `Daemon` is a context manager
-and registers its stop with `unittest.addClassCleanup`/`atexit` callers.
+the port from the daemon's "listening" line; `restart_after_kill()` reuses
+the port and the data directory, so a client's URL stays valid. Every start
+is stopped by PID: by the test's cleanup (`remove`, or leaving `with`), and
+by SIGKILL at interpreter exit for any still running.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import select
@@ -18,6 +19,14 @@ import tempfile
 import time
 
 _LISTENING = re.compile(r"overseerd listening on http://127\.0\.0\.1:(\d+)")
+_running: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for proc in _running:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
 
 
 def binary() -> str:
@@ -44,6 +53,7 @@ class Daemon:
         for token in self.tokens:
             args += ["--token", token]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _running.add(self.proc)
         deadline = time.monotonic() + 20
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
@@ -73,6 +83,7 @@ class Daemon:
             code = proc.wait()
         if proc.stdout:
             proc.stdout.close()
+        _running.discard(proc)
         return code
 
     def stop(self) -> int | None:

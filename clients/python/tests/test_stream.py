@@ -43,11 +43,11 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
             items.append(item)
             if isinstance(item, TransitionEvent) and item.to in TERMINAL:
                 break
-        await watch.aclose()  # type: ignore[attr-defined]
+        await watch.aclose()
         first = items[0]
         assert isinstance(first, Subscribed) and first.snapshot is not None
         self.assertEqual(first.snapshot.job_id, job.job_id)
-        seqs = [i.seq for i in items[1:]]  # type: ignore[attr-defined]
+        seqs = [i.seq for i in items[1:]]
         self.assertEqual(seqs, sorted(set(seqs)), "events out of order or repeated")
         self.assertTrue(all(s > first.seq for s in seqs))
         history = [(h.from_, h.to, h.attempt, h.reason) for h in await c.history(job.job_id)]
@@ -67,7 +67,7 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
             items.append(item)
             if isinstance(item, TransitionEvent) and item.to == "completed":
                 break
-        await watch.aclose()  # type: ignore[attr-defined]
+        await watch.aclose()
         assert isinstance(items[0], Subscribed)
         self.assertEqual(items[0].since, 0)
         history = [(h.from_, h.to, h.attempt, h.reason) for h in await c.history(job.job_id)]
@@ -92,8 +92,8 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
             finished = {i.job_id for i in batch_items if isinstance(i, TransitionEvent) and i.to in TERMINAL}
             if finished == set(batch.job_ids):
                 break
-        await watch.aclose()  # type: ignore[attr-defined]
-        self.assertTrue(all(i.batch_id == batch.batch_id for i in batch_items[1:]))  # type: ignore[attr-defined]
+        await watch.aclose()
+        self.assertTrue(all(i.batch_id == batch.batch_id for i in batch_items[1:]))
         for job_id in batch.job_ids:
             history = [(h.from_, h.to, h.attempt, h.reason) for h in await c.history(job_id)]
             self.assertEqual(transitions_of(batch_items, job_id), history)
@@ -103,8 +103,8 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
             seen.append(item)
             if isinstance(item, TransitionEvent) and item.to in TERMINAL:
                 break
-        await all_watch.aclose()  # type: ignore[attr-defined]
-        self.assertEqual({i.job_id for i in seen}, {labelled})  # type: ignore[attr-defined]
+        await all_watch.aclose()
+        self.assertEqual({i.job_id for i in seen}, {labelled})
 
     async def test_watching_an_unknown_job_raises_and_wait_on_it_too(self) -> None:
         with self.assertRaises(StreamError):
@@ -136,7 +136,7 @@ class RestartTest(unittest.TestCase):
         assert crash is not None
         crash.join()
         self.assertEqual(daemon.port, port)
-        seqs = [i.seq for i in items[1:]]  # type: ignore[attr-defined]
+        seqs = [i.seq for i in items[1:]]
         self.assertEqual(seqs, sorted(set(seqs)), "an event was repeated or out of order")
         watched = transitions_of(items, job.job_id)
         history = [(h.from_, h.to, h.attempt, h.reason) for h in client.history(job.job_id)]

@@ -102,6 +102,16 @@ class FramingTest(unittest.TestCase):
             asyncio.run(recv_once(server_frame(OP_CONT, b"x"), FakeWriter()))
         self.assertEqual(stray.exception.code, 1002)
 
+    def test_a_silent_connection_is_closed_after_the_idle_timeout(self) -> None:
+        async def run() -> None:
+            reader = asyncio.StreamReader()  # no data, no EOF: a peer that vanished
+            writer = FakeWriter()
+            with self.assertRaises(ConnectionClosed) as silent:
+                await WebSocket(reader, writer, idle_timeout=0.05).recv()  # type: ignore[arg-type]
+            self.assertEqual(silent.exception.code, 1006)
+            self.assertTrue(writer.closed)
+        asyncio.run(run())
+
     def test_the_accept_key_is_the_rfc_example(self) -> None:
         self.assertEqual(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
 

@@ -12,7 +12,7 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncGenerator, Awaitable, Callable
 
 from . import types as t
 from ._websocket import ConnectionClosed, HandshakeRefused, connect
@@ -50,7 +50,7 @@ class Subscription:
 
 
 async def watch(url: str, token: str | None, sub: Subscription, since: int | None,
-                reconnect_timeout: float | None, connect_timeout: float) -> AsyncIterator[t.StreamItem]:
+                reconnect_timeout: float | None, connect_timeout: float) -> AsyncGenerator[t.StreamItem, None]:
     """Yields the first `Subscribed`, then every event after it, reconnecting
     until no connection succeeded for `reconnect_timeout` seconds (None: forever)."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -101,7 +101,7 @@ async def watch(url: str, token: str | None, sub: Subscription, since: int | Non
         delay = min(delay * 2, 2.0)
 
 
-async def wait(items: AsyncIterator[t.StreamItem], fetch: Callable[[], Awaitable[t.Job]],
+async def wait(items: AsyncGenerator[t.StreamItem, None], fetch: Callable[[], Awaitable[t.Job]],
                job_id: str, timeout: float | None) -> t.Job:
     """The job's view once it is terminal: the snapshot when it already is,
     otherwise a fresh read after its terminal transition."""
@@ -116,5 +116,5 @@ async def wait(items: AsyncIterator[t.StreamItem], fetch: Callable[[], Awaitable
     except TimeoutError:
         raise WaitTimeout(f"job {job_id} did not finish within {timeout} s") from None
     finally:
-        await items.aclose()  # type: ignore[attr-defined]
+        await items.aclose()
     raise TransportError(f"the stream of job {job_id} ended")

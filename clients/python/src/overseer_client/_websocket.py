@@ -19,6 +19,10 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 #: Largest message accepted from the daemon; a job snapshot with a big result fits.
 MAX_MESSAGE = 64 * 1024 * 1024
+#: The daemon pings a client it has not heard from for 150 s, and a watch
+#: sends nothing after subscribing, so a healthy connection brings a frame at
+#: least every 150 s; silence for this long means the peer is gone.
+IDLE_TIMEOUT_S = 330.0
 
 
 class HandshakeRefused(Exception):
@@ -76,8 +80,10 @@ def accept_key(key: str) -> str:
 
 
 class WebSocket:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 idle_timeout: float = IDLE_TIMEOUT_S):
         self._reader, self._writer = reader, writer
+        self._idle_timeout = idle_timeout
         self._closed = False
 
     async def send(self, text: str) -> None:
@@ -90,7 +96,10 @@ class WebSocket:
         size = 0
         while True:
             try:
-                fin, opcode, payload = await read_frame(self._reader)
+                fin, opcode, payload = await asyncio.wait_for(read_frame(self._reader), self._idle_timeout)
+            except asyncio.TimeoutError:
+                await self.close(1001)
+                raise ConnectionClosed(1006, f"nothing received for {self._idle_timeout} s") from None
             except (asyncio.IncompleteReadError, OSError) as e:
                 raise ConnectionClosed(1006, str(e)) from e
             if opcode == OP_PING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, AsyncIterator, Iterator, Mapping, TypeVar
+from typing import Any, AsyncGenerator, Iterator, Mapping, TypeVar
 
 from . import _http, _stream
 from . import types as t
@@ -28,7 +28,7 @@ class Watch(Iterator[t.StreamItem]):
     across reconnects. It runs its own event loop; `close()` (or `with`) ends
     the connection."""
 
-    def __init__(self, items: AsyncIterator[t.StreamItem]):
+    def __init__(self, items: AsyncGenerator[t.StreamItem, None]):
         self._loop = asyncio.new_event_loop()
         self._items = items
 
@@ -49,7 +49,7 @@ class Watch(Iterator[t.StreamItem]):
 
     def close(self) -> None:
         if not self._loop.is_closed():
-            self._loop.run_until_complete(self._items.aclose())  # type: ignore[attr-defined]
+            self._loop.run_until_complete(self._items.aclose())
             self._loop.run_until_complete(self._loop.shutdown_default_executor())
             self._loop.close()
 
@@ -77,7 +77,7 @@ class _Base:
         return self._transport.url
 
     def _events(self, job_id: str | None, batch_id: str | None, all: bool, tool: str | None,
-                labels: Mapping[str, str] | None, logs: bool, since: int | None) -> AsyncIterator[t.StreamItem]:
+                labels: Mapping[str, str] | None, logs: bool, since: int | None) -> AsyncGenerator[t.StreamItem, None]:
         sub = _stream.Subscription(job_id=job_id, batch_id=batch_id, all=all,
                                    filter=_http.labels_filter(tool, labels), logs=logs)
         return _stream.watch(_http.stream_url(self.url), self._token, sub, since,
@@ -241,7 +241,7 @@ class AsyncClient(_Base):
 
     def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
               tool: str | None = None, labels: Mapping[str, str] | None = None,
-              logs: bool = False, since: int | None = None) -> AsyncIterator[t.StreamItem]:
+              logs: bool = False, since: int | None = None) -> AsyncGenerator[t.StreamItem, None]:
         """An async iterator with the semantics of `Client.watch`; `aclose()` ends it."""
         return self._events(job_id, batch_id, all, tool, labels, logs, since)
 
