@@ -31,7 +31,7 @@ def record(call: Call[object]) -> object:
     raise Sent(call)
 
 
-def placeholder_args(method: object) -> list[object]:
+def sample_args(method: object) -> list[object]:
     """A value for each required positional parameter: ids are strings, specs mappings."""
     args: list[object] = []
     for p in inspect.signature(method).parameters.values():  # type: ignore[arg-type]
@@ -51,23 +51,23 @@ class OpenApiCoverageTest(unittest.TestCase):
 
     def test_each_blocking_method_sends_the_route_it_is_listed_for(self) -> None:
         client = Client("http://127.0.0.1:9")
-        client._transport.send = record  # type: ignore[method-assign]
+        client._transport.send = record  # type: ignore[assignment]
         for name in set(ROUTES.values()) - {"watch"}:
             method = getattr(client, name)
             with self.assertRaises(Sent, msg=name) as sent:
-                method(*placeholder_args(method))
+                method(*sample_args(method))
             call = sent.exception.call
             self.assertIn((call.method, call.route), {r for r, n in ROUTES.items() if n == name}, name)
 
     def test_each_async_method_sends_the_route_it_is_listed_for(self) -> None:
         client = AsyncClient("http://127.0.0.1:9")
-        client._transport.send = record  # type: ignore[method-assign]
+        client._transport.send = record  # type: ignore[assignment]
 
         async def run() -> None:
             for name in set(ROUTES.values()) - {"watch"}:
                 method = getattr(client, name)
                 with self.assertRaises(Sent, msg=name) as sent:
-                    await method(*placeholder_args(method))
+                    await method(*sample_args(method))
                 call = sent.exception.call
                 self.assertIn((call.method, call.route), {r for r, n in ROUTES.items() if n == name}, name)
         asyncio.run(run())

@@ -10,11 +10,11 @@ import unittest
 from daemon import Daemon
 
 from overseer_client import (AsyncClient, BatchSpec, Client, JobSpec, LogEvent, NotFoundError, ProgressEvent,
-                             StreamError, Subscribed, TransitionEvent)
+                             StreamError, StreamItem, Subscribed, TransitionEvent)
 from overseer_client.types import TERMINAL
 
 
-def transitions_of(items: list[object], job_id: str) -> list[tuple[object, ...]]:
+def transitions_of(items: list[StreamItem], job_id: str) -> list[tuple[object, ...]]:
     return [(i.from_, i.to, i.attempt, i.reason) for i in items
             if isinstance(i, TransitionEvent) and i.job_id == job_id]
 
@@ -37,7 +37,7 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
         c = self.client
         # Delayed, so the watch is subscribed before the attempt starts and logs it.
         job = await c.submit(JobSpec(tool="sleep", params={"seconds": 0.3, "steps": 3}, delay_s=0.5))
-        items: list[object] = []
+        items: list[StreamItem] = []
         watch = c.watch(job.job_id, logs=True)
         async for item in watch:
             items.append(item)
@@ -61,7 +61,7 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
         c = self.client
         job = await c.submit({"tool": "fail", "params": {"failures": 1}, "retry": {"max_attempts": 2, "initial_backoff_ms": 10}})
         self.assertEqual((await c.wait(job.job_id, timeout=20)).status, "completed")
-        items: list[object] = []
+        items: list[StreamItem] = []
         watch = c.watch(job.job_id, since=0)
         async for item in watch:
             items.append(item)
@@ -85,7 +85,7 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(ack.all)
         batch = await c.submit_batch(BatchSpec(jobs=[JobSpec(tool="noop", labels={"lane": "watched"}),
                                                      JobSpec(tool="noop")]))
-        batch_items: list[object] = []
+        batch_items: list[StreamItem] = []
         watch = c.watch(batch_id=batch.batch_id, since=ack.seq)
         async for item in watch:
             batch_items.append(item)
@@ -98,7 +98,7 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
             history = [(h.from_, h.to, h.attempt, h.reason) for h in await c.history(job_id)]
             self.assertEqual(transitions_of(batch_items, job_id), history)
         labelled = batch.job_ids[0]
-        seen: list[object] = []
+        seen: list[StreamItem] = []
         async for item in all_watch:
             seen.append(item)
             if isinstance(item, TransitionEvent) and item.to in TERMINAL:
@@ -121,7 +121,7 @@ class RestartTest(unittest.TestCase):
         self.addCleanup(client.close)
         port = daemon.port
         job = client.submit(JobSpec(tool="sleep", params={"seconds": 2, "steps": 8}))
-        items: list[object] = []
+        items: list[StreamItem] = []
         crash: threading.Thread | None = None
         with client.watch(job.job_id, logs=True) as watch:
             for item in watch:

@@ -84,7 +84,7 @@ async def watch(url: str, token: str | None, sub: Subscription, since: int | Non
                     elif kind == "error":
                         raise StreamError(str(msg.get("message", "")))
                     elif kind in t.EVENT_TYPES:
-                        event = t.decode(t.EVENT_TYPES[kind], msg)
+                        event: t.Event = t.decode(t.EVENT_TYPES[kind], msg)
                         if last is not None and event.seq <= last:
                             continue
                         last = event.seq

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, AsyncGenerator, Iterator, Mapping, TypeVar
+from typing import Any, AsyncGenerator, Coroutine, Iterator, Mapping, TypeVar
 
 from . import _http, _stream
 from . import types as t
@@ -44,7 +44,8 @@ class Watch(Iterator[t.StreamItem]):
             self.close()  # the generator has ended with the error
             raise
 
-    def run(self, coroutine: Any) -> Any:
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs a coroutine on this watch's event loop (how `Client.wait` reads it)."""
         return self._loop.run_until_complete(coroutine)
 
     def close(self) -> None:
@@ -178,7 +179,7 @@ class AsyncClient(_Base):
     """The asyncio client: the same methods as `Client`, as coroutines."""
 
     async def _run(self, call: _http.Call[T]) -> T:
-        return await asyncio.to_thread(self._transport.send, call)
+        return await asyncio.to_thread(lambda: self._transport.send(call))
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -54,7 +54,7 @@ def _decode_value(tp: Any, value: Any) -> Any:
     if tp is datetime:
         return datetime.fromisoformat(value)
     if dataclasses.is_dataclass(tp):
-        return decode(tp, value)  # type: ignore[arg-type]
+        return decode(tp, value)
     return value
 
 
@@ -62,7 +62,7 @@ def decode(cls: type[T], obj: Mapping[str, Any]) -> T:
     """Builds `cls` from a JSON object; a missing required field raises TypeError."""
     hints = typing.get_type_hints(cls)
     kwargs = {f.name: _decode_value(hints[f.name], obj[_json_name(f)])
-              for f in dataclasses.fields(cls) if _json_name(f) in obj}  # type: ignore[arg-type]
+              for f in dataclasses.fields(cls) if _json_name(f) in obj}
     return cls(**kwargs)
 
 
@@ -110,7 +110,8 @@ class JobSpec:
     delay_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return _encode_value(self)
+        body: dict[str, Any] = _encode_value(self)
+        return body
 
 
 @dataclass
@@ -123,7 +124,8 @@ class BatchSpec:
     fail_fast: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return _encode_value(self)
+        body: dict[str, Any] = _encode_value(self)
+        return body
 
 
 def encode_body(spec: Any) -> Any:
