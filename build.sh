@@ -8,11 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2
-          python3-venv python3-setuptools python3-yaml nodejs)
-# The clients' tests need npm: Debian's package, unless the installed nodejs
-# brings its own (NodeSource's does, and conflicts with Debian's npm).
-command -v npm >/dev/null || packages+=(npm)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+
+# The clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
+# Node.js with npm: Debian's npm, unless the installed nodejs brings its own
+# (NodeSource's does, and conflicts with Debian's npm).
+if [ "${1:-}" = test ]; then
+  packages+=(python3-venv python3-setuptools python3-yaml nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 install_missing() {
   local missing=()
