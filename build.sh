@@ -15,6 +15,14 @@ packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
 # clang and its runtime build the libFuzzer targets (docs/fuzzing.md).
 test_packages=(python3 clang libclang-rt-14-dev)
 
+# The clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
+# Node.js with npm: Debian's npm, unless the installed nodejs brings its own
+# (NodeSource's does, and conflicts with Debian's npm).
+if [ "${1:-}" = test ]; then
+  packages+=(python3-venv python3-setuptools python3-yaml nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+
 install_missing() {
   local missing=()
   for p in "${packages[@]}"; do
@@ -60,6 +68,8 @@ case "${1:-}" in
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
+    echo "== Python and TypeScript clients against build/overseerd"
+    clients/run_tests.sh build/overseerd
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
     # Every fuzz target for 30 s on its seeds and regressions; longer runs:

@@ -1,0 +1,237 @@
+"""HTTP: what each endpoint sends (`Call`) and a small keep-alive transport.
+
+A `Call` is the whole request of one endpoint plus how to decode its answer,
+built by the functions below; `Client` runs it on the calling thread and
+`AsyncClient` on a worker thread, so both share one definition per endpoint.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+from . import types as t
+from .errors import TransportError, problem_error
+
+T = TypeVar("T")
+Query = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    route: str  # the path as docs/openapi.yaml writes it, e.g. /v1/jobs/{id}
+    path: str
+    decode: Callable[[Any], T]
+    query: Query = field(default_factory=list)
+    body: Any = None
+    ok: tuple[int, ...] = (200, 202)
+
+
+def _id(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return t.format_time(value)
+    return str(value)
+
+
+def _query(labels: Mapping[str, str] | None = None, **params: Any) -> Query:
+    query = [(k, _param(v)) for k, v in params.items() if v is not None]
+    query += [(f"label.{k}", v) for k, v in (labels or {}).items()]
+    return query
+
+
+# ---- one function per endpoint of docs/api.md -----------------------------
+
+def submit(spec: t.JobSpec | Mapping[str, Any]) -> Call[t.Submitted]:
+    return Call("POST", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.Submitted, d), body=t.encode_body(spec))
+
+
+def list_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
+              batch_id: str | None, created_after: datetime | str | None,
+              created_before: datetime | str | None, limit: int | None, offset: int | None,
+              page: int | None, page_size: int | None) -> Call[t.JobList]:
+    query = _query(labels, status=status, tool=tool, batch_id=batch_id, created_after=created_after,
+                   created_before=created_before, limit=limit, offset=offset, page=page,
+                   page_size=page_size)
+    return Call("GET", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.JobList, d), query=query)
+
+
+def get(job_id: str) -> Call[t.Job]:
+    return Call("GET", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
+
+
+def result(job_id: str) -> Call[Any]:
+    return Call("GET", "/v1/jobs/{id}/result", f"/v1/jobs/{_id(job_id)}/result", lambda d: d["result"])
+
+
+def logs(job_id: str, *, level: str | None, limit: int | None, offset: int | None) -> Call[t.LogPage]:
+    return Call("GET", "/v1/jobs/{id}/logs", f"/v1/jobs/{_id(job_id)}/logs",
+                lambda d: t.decode(t.LogPage, d), query=_query(level=level, limit=limit, offset=offset))
+
+
+def history(job_id: str) -> Call[list[t.Transition]]:
+    return Call("GET", "/v1/jobs/{id}/history", f"/v1/jobs/{_id(job_id)}/history",
+                lambda d: [t.decode(t.Transition, x) for x in d["transitions"]])
+
+
+def cancel(job_id: str) -> Call[t.Job]:
+    return Call("DELETE", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
+
+
+def retry(job_id: str) -> Call[t.Job]:
+    return Call("POST", "/v1/jobs/{id}/retry", f"/v1/jobs/{_id(job_id)}/retry", lambda d: t.decode(t.Job, d))
+
+
+def submit_batch(batch: t.BatchSpec | Mapping[str, Any]) -> Call[t.BatchSubmitted]:
+    return Call("POST", "/v1/batches", "/v1/batches", lambda d: t.decode(t.BatchSubmitted, d),
+                body=t.encode_body(batch))
+
+
+def get_batch(batch_id: str) -> Call[t.Batch]:
+    return Call("GET", "/v1/batches/{id}", f"/v1/batches/{_id(batch_id)}", lambda d: t.decode(t.Batch, d))
+
+
+def cancel_batch(batch_id: str) -> Call[t.Batch]:
+    return Call("DELETE", "/v1/batches/{id}", f"/v1/batches/{_id(batch_id)}", lambda d: t.decode(t.Batch, d))
+
+
+def cache_stats() -> Call[t.CacheStats]:
+    return Call("GET", "/v1/cache/stats", "/v1/cache/stats", lambda d: t.decode(t.CacheStats, d))
+
+
+def clear_cache(*, tool: str | None, labels: Mapping[str, str] | None) -> Call[int]:
+    return Call("DELETE", "/v1/cache", "/v1/cache", lambda d: int(d["cleared_results"]),
+                query=_query(labels, confirm=True, tool=tool))
+
+
+def tools() -> Call[list[t.Tool]]:
+    return Call("GET", "/v1/tools", "/v1/tools", lambda d: [t.decode(t.Tool, x) for x in d["tools"]])
+
+
+def health() -> Call[t.Health]:
+    # An unhealthy daemon answers 503 with a health document, not a problem.
+    return Call("GET", "/v1/health", "/v1/health", lambda d: t.decode(t.Health, d), ok=(200, 503))
+
+
+#: Every route of docs/openapi.yaml and the client method that serves it
+#: (tests/test_openapi.py fails when a route is missing here or a method does
+#: not send its route). POST /v1/jobs/{id}/cancel is the same operation as
+#: DELETE /v1/jobs/{id}; `cancel` sends the DELETE form.
+ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/v1/jobs"): "submit",
+    ("GET", "/v1/jobs"): "list_jobs",
+    ("GET", "/v1/jobs/{id}"): "get",
+    ("DELETE", "/v1/jobs/{id}"): "cancel",
+    ("POST", "/v1/jobs/{id}/cancel"): "cancel",
+    ("GET", "/v1/jobs/{id}/result"): "result",
+    ("GET", "/v1/jobs/{id}/logs"): "logs",
+    ("GET", "/v1/jobs/{id}/history"): "history",
+    ("POST", "/v1/jobs/{id}/retry"): "retry",
+    ("POST", "/v1/batches"): "submit_batch",
+    ("GET", "/v1/batches/{id}"): "get_batch",
+    ("DELETE", "/v1/batches/{id}"): "cancel_batch",
+    ("GET", "/v1/cache/stats"): "cache_stats",
+    ("DELETE", "/v1/cache"): "clear_cache",
+    ("GET", "/v1/tools"): "tools",
+    ("GET", "/v1/health"): "health",
+    ("GET", "/v1/stream"): "watch",
+}
+
+
+# ---- transport ------------------------------------------------------------
+
+class Transport:
+    """Sends `Call`s over keep-alive connections, one request per connection
+    at a time; safe to use from several threads."""
+
+    def __init__(self, url: str, token: str | None, timeout: float):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url must be http://HOST[:PORT] or https://..., not {url!r}")
+        self.url = url.rstrip("/")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._prefix = parts.path.rstrip("/")
+        self._timeout = timeout
+        self._headers = {"Accept": "application/json"}
+        if token is not None:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        return cls(self._host, self._port, timeout=self._timeout), False
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def send(self, call: Call[T]) -> T:
+        target = self._prefix + call.path + ("?" + urlencode(call.query) if call.query else "")
+        headers = dict(self._headers)
+        body = None
+        if call.body is not None:
+            body = json.dumps(call.body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            conn, reused = self._connection()
+            try:
+                conn.request(call.method, target, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
+                conn.close()
+                # The daemon closes idle keep-alive connections; a request on
+                # one it already closed was never read, so sending it again
+                # on a fresh connection cannot run it twice.
+                if reused and attempt == 1:
+                    continue
+                raise TransportError(f"{call.method} {target}: {e}") from e
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                raise TransportError(f"{call.method} {target}: {e}") from e
+            if response.will_close:
+                conn.close()
+            else:
+                with self._lock:
+                    self._idle.append(conn)
+            if response.status in call.ok:
+                return call.decode(json.loads(data))
+            raise problem_error(response.status, response.reason, data, response.getheader("Retry-After"))
+        raise AssertionError("unreachable")
+
+
+def stream_url(base_url: str) -> str:
+    """The WebSocket URL of the stream for an http(s) base URL."""
+    parts = urlsplit(base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/v1/stream"
+
+
+def labels_filter(tool: str | None, labels: Mapping[str, str] | None) -> dict[str, Any] | None:
+    f: dict[str, Any] = {}
+    if tool is not None:
+        f["tool"] = tool
+    if labels:
+        f["labels"] = dict(labels)
+    return f or None
+
+
+__all__: Sequence[str] = ["Call", "Transport", "ROUTES", "stream_url"]

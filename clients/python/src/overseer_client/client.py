@@ -1,0 +1,250 @@
+"""`Client` (blocking) and `AsyncClient` (asyncio): one method per endpoint.
+
+Both send the same requests (`_http`); `AsyncClient` runs each on a worker
+thread (`asyncio.to_thread`) so the event loop never blocks, and streams
+natively on asyncio. A `Client` may be shared by threads; close it (or use it
+as a context manager) to drop its idle keep-alive connections.
+
+    with Client("http://127.0.0.1:8080") as c:
+        job = c.submit(JobSpec(tool="sleep", params={"seconds": 1}))
+        print(c.wait(job.job_id, timeout=30).status)
+"""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, AsyncGenerator, Coroutine, Iterator, Mapping, TypeVar
+
+from . import _http, _stream
+from . import types as t
+
+T = TypeVar("T")
+_DEFAULT_TIMEOUT = 30.0
+
+
+class Watch(Iterator[t.StreamItem]):
+    """A blocking iterator over the stream: the first item is the
+    `Subscribed` acknowledgement, then every event once, in `seq` order,
+    across reconnects. It runs its own event loop; `close()` (or `with`) ends
+    the connection."""
+
+    def __init__(self, items: AsyncGenerator[t.StreamItem, None]):
+        self._loop = asyncio.new_event_loop()
+        self._items = items
+
+    def __next__(self) -> t.StreamItem:
+        if self._loop.is_closed():
+            raise StopIteration
+        try:
+            return self._loop.run_until_complete(self._items.__anext__())
+        except StopAsyncIteration:
+            self.close()
+            raise StopIteration from None
+        except BaseException:
+            self.close()  # the generator has ended with the error
+            raise
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs a coroutine on this watch's event loop (how `Client.wait` reads it)."""
+        return self._loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._items.aclose())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
+            self._loop.close()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Base:
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = _DEFAULT_TIMEOUT,
+                 reconnect_timeout: float | None = 60.0):
+        """`url` is the daemon's base URL (`http://127.0.0.1:8080`); `token` a
+        bearer token; `timeout` bounds each request and connection attempt;
+        `reconnect_timeout` is how long a watch keeps reconnecting before it
+        raises TransportError (None: forever)."""
+        self._transport = _http.Transport(url, token, timeout)
+        self._token = token
+        self._timeout = timeout
+        self._reconnect_timeout = reconnect_timeout
+
+    @property
+    def url(self) -> str:
+        return self._transport.url
+
+    def _events(self, job_id: str | None, batch_id: str | None, all: bool, tool: str | None,
+                labels: Mapping[str, str] | None, logs: bool, since: int | None) -> AsyncGenerator[t.StreamItem, None]:
+        sub = _stream.Subscription(job_id=job_id, batch_id=batch_id, all=all,
+                                   filter=_http.labels_filter(tool, labels), logs=logs)
+        return _stream.watch(_http.stream_url(self.url), self._token, sub, since,
+                             self._reconnect_timeout, self._timeout)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class Client(_Base):
+    """The blocking client. Errors are `overseer_client.errors.OverseerError`s."""
+
+    def _run(self, call: _http.Call[T]) -> T:
+        return self._transport.send(call)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, spec: t.JobSpec | Mapping[str, Any]) -> t.Submitted:
+        """Submits a job; answers once it is durable. `existing` is true for an idempotent repeat."""
+        return self._run(_http.submit(spec))
+
+    def list_jobs(self, *, status: str | None = None, tool: str | None = None,
+                  labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                  created_after: datetime | str | None = None, created_before: datetime | str | None = None,
+                  limit: int | None = None, offset: int | None = None,
+                  page: int | None = None, page_size: int | None = None) -> t.JobList:
+        """Jobs newest first; every filter given must match (`labels` all of them)."""
+        return self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                         created_after=created_after, created_before=created_before,
+                                         limit=limit, offset=offset, page=page, page_size=page_size))
+
+    def get(self, job_id: str) -> t.Job:
+        return self._run(_http.get(job_id))
+
+    def result(self, job_id: str) -> Any:
+        """The tool's result; ConflictError (with `job_status`) unless completed."""
+        return self._run(_http.result(job_id))
+
+    def logs(self, job_id: str, *, level: str | None = None, limit: int | None = None,
+             offset: int | None = None) -> t.LogPage:
+        return self._run(_http.logs(job_id, level=level, limit=limit, offset=offset))
+
+    def history(self, job_id: str) -> list[t.Transition]:
+        return self._run(_http.history(job_id))
+
+    def cancel(self, job_id: str) -> t.Job:
+        """Cancels a pending, retrying or running job; ConflictError once terminal."""
+        return self._run(_http.cancel(job_id))
+
+    def retry(self, job_id: str) -> t.Job:
+        """Re-queues a failed, timed_out or cancelled job with a fresh retry budget."""
+        return self._run(_http.retry(job_id))
+
+    def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any]) -> t.BatchSubmitted:
+        """Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`)."""
+        return self._run(_http.submit_batch(batch))
+
+    def get_batch(self, batch_id: str) -> t.Batch:
+        return self._run(_http.get_batch(batch_id))
+
+    def cancel_batch(self, batch_id: str) -> t.Batch:
+        return self._run(_http.cancel_batch(batch_id))
+
+    def cache_stats(self) -> t.CacheStats:
+        return self._run(_http.cache_stats())
+
+    def clear_cache(self, *, tool: str | None = None, labels: Mapping[str, str] | None = None) -> int:
+        """Removes cache entries (of `tool`, of source jobs with `labels`); returns how many."""
+        return self._run(_http.clear_cache(tool=tool, labels=labels))
+
+    def tools(self) -> list[t.Tool]:
+        return self._run(_http.tools())
+
+    def health(self) -> t.Health:
+        """Health; an unhealthy daemon's 503 is returned, not raised."""
+        return self._run(_http.health())
+
+    def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
+              tool: str | None = None, labels: Mapping[str, str] | None = None,
+              logs: bool = False, since: int | None = None) -> Watch:
+        """Watches one job, one batch, or all jobs (optionally filtered by
+        `tool`/`labels`). With `since`, replays every retained event after it first."""
+        return Watch(self._events(job_id, batch_id, all, tool, labels, logs, since))
+
+    def wait(self, job_id: str, timeout: float | None = None) -> t.Job:
+        """Blocks until the job is terminal and returns its view; WaitTimeout after `timeout` s."""
+        with self.watch(job_id) as w:
+            async def fetch() -> t.Job:
+                return self.get(job_id)
+            return w.run(_stream.wait(w._items, fetch, job_id, timeout))
+
+
+class AsyncClient(_Base):
+    """The asyncio client: the same methods as `Client`, as coroutines."""
+
+    async def _run(self, call: _http.Call[T]) -> T:
+        return await asyncio.to_thread(lambda: self._transport.send(call))
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def submit(self, spec: t.JobSpec | Mapping[str, Any]) -> t.Submitted:
+        return await self._run(_http.submit(spec))
+
+    async def list_jobs(self, *, status: str | None = None, tool: str | None = None,
+                        labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                        created_after: datetime | str | None = None,
+                        created_before: datetime | str | None = None,
+                        limit: int | None = None, offset: int | None = None,
+                        page: int | None = None, page_size: int | None = None) -> t.JobList:
+        return await self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                               created_after=created_after, created_before=created_before,
+                                               limit=limit, offset=offset, page=page, page_size=page_size))
+
+    async def get(self, job_id: str) -> t.Job:
+        return await self._run(_http.get(job_id))
+
+    async def result(self, job_id: str) -> Any:
+        return await self._run(_http.result(job_id))
+
+    async def logs(self, job_id: str, *, level: str | None = None, limit: int | None = None,
+                   offset: int | None = None) -> t.LogPage:
+        return await self._run(_http.logs(job_id, level=level, limit=limit, offset=offset))
+
+    async def history(self, job_id: str) -> list[t.Transition]:
+        return await self._run(_http.history(job_id))
+
+    async def cancel(self, job_id: str) -> t.Job:
+        return await self._run(_http.cancel(job_id))
+
+    async def retry(self, job_id: str) -> t.Job:
+        return await self._run(_http.retry(job_id))
+
+    async def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any]) -> t.BatchSubmitted:
+        return await self._run(_http.submit_batch(batch))
+
+    async def get_batch(self, batch_id: str) -> t.Batch:
+        return await self._run(_http.get_batch(batch_id))
+
+    async def cancel_batch(self, batch_id: str) -> t.Batch:
+        return await self._run(_http.cancel_batch(batch_id))
+
+    async def cache_stats(self) -> t.CacheStats:
+        return await self._run(_http.cache_stats())
+
+    async def clear_cache(self, *, tool: str | None = None, labels: Mapping[str, str] | None = None) -> int:
+        return await self._run(_http.clear_cache(tool=tool, labels=labels))
+
+    async def tools(self) -> list[t.Tool]:
+        return await self._run(_http.tools())
+
+    async def health(self) -> t.Health:
+        return await self._run(_http.health())
+
+    def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
+              tool: str | None = None, labels: Mapping[str, str] | None = None,
+              logs: bool = False, since: int | None = None) -> AsyncGenerator[t.StreamItem, None]:
+        """An async iterator with the semantics of `Client.watch`; `aclose()` ends it."""
+        return self._events(job_id, batch_id, all, tool, labels, logs, since)
+
+    async def wait(self, job_id: str, timeout: float | None = None) -> t.Job:
+        return await _stream.wait(self.watch(job_id), lambda: self.get(job_id), job_id, timeout)

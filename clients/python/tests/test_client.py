@@ -1,0 +1,228 @@
+"""The blocking Client against a real overseerd: every endpoint, the problem
+documents and the bearer token."""
+from __future__ import annotations
+
+import unittest
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from daemon import Daemon, eventually
+
+from overseer_client import (BadRequestError, BatchSpec, Client, ConflictError, JobSpec, NotFoundError,
+                             RetryPolicy, UnauthorizedError, WaitTimeout)
+
+
+class ClientTest(unittest.TestCase):
+    daemon: Daemon
+    client: Client
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.daemon = Daemon().start()
+        cls.addClassCleanup(cls.daemon.remove)
+        cls.client = Client(cls.daemon.url)
+        cls.addClassCleanup(cls.client.close)
+
+    def test_a_submitted_sleep_job_is_followed_to_completion_with_result_logs_and_history(self) -> None:
+        c = self.client
+        sub = c.submit(JobSpec(tool="sleep", params={"seconds": 0.4, "steps": 2}, name="demo", priority=7,
+                               labels={"case": "lifecycle"}))
+        self.assertTrue(sub.job_id.startswith("job_"))
+        self.assertEqual(sub.status, "pending")
+        self.assertFalse(sub.existing)
+        job = c.wait(sub.job_id, timeout=30)
+        self.assertEqual(job.status, "completed")
+        self.assertEqual(job.result, {"slept_seconds": 0.4, "steps": 2})
+        self.assertEqual(c.result(sub.job_id), {"slept_seconds": 0.4, "steps": 2})
+        view = c.get(sub.job_id)
+        self.assertEqual((view.name, view.priority, view.labels), ("demo", 7, {"case": "lifecycle"}))
+        self.assertEqual(view.progress.percent, 100)
+        self.assertEqual(view.progress.total_steps, 2)
+        self.assertIsInstance(view.completed_at, datetime)
+        self.assertEqual(view.retry.max_attempts, 1)
+        history = c.history(sub.job_id)
+        self.assertEqual([(h.from_, h.to) for h in history],
+                         [(None, "pending"), ("pending", "running"), ("running", "completed")])
+        self.assertEqual(history[0].reason, "submitted")
+        logs = c.logs(sub.job_id)
+        self.assertGreaterEqual(logs.total, 1)
+        self.assertTrue(any(line.component == "engine" and "started" in line.message for line in logs.logs))
+        self.assertEqual(c.logs(sub.job_id, level="critical").total, 0)
+        page = c.logs(sub.job_id, limit=1, offset=0)
+        self.assertEqual((len(page.logs), page.limit), (1, 1))
+
+    def test_wait_returns_a_job_already_finished_and_times_out_on_a_long_one(self) -> None:
+        c = self.client
+        done = c.submit({"tool": "noop"})
+        eventually(lambda: c.get(done.job_id).status == "completed")
+        self.assertEqual(c.wait(done.job_id, timeout=5).status, "completed")
+        slow = c.submit(JobSpec(tool="sleep", params={"seconds": 30, "steps": 30}))
+        with self.assertRaises(WaitTimeout):
+            c.wait(slow.job_id, timeout=0.3)
+        c.cancel(slow.job_id)
+
+    def test_list_filters_by_status_tool_label_and_batch_and_pages_both_ways(self) -> None:
+        c = self.client
+        tag = uuid.uuid4().hex[:8]
+        ids = [c.submit(JobSpec(tool="noop", labels={"run": tag, "n": str(i)})).job_id for i in range(3)]
+        failing = c.submit(JobSpec(tool="fail", params={"failures": 5}, labels={"run": tag})).job_id
+        for i in ids + [failing]:
+            c.wait(i, timeout=20)
+        everything = c.list_jobs(labels={"run": tag})
+        self.assertEqual(everything.total_count, 4)
+        self.assertEqual([j.job_id for j in everything.jobs], [failing] + ids[::-1])  # newest first
+        self.assertEqual([j.job_id for j in c.list_jobs(labels={"run": tag}, status="failed").jobs], [failing])
+        self.assertEqual(c.list_jobs(labels={"run": tag}, tool="noop").total_count, 3)
+        self.assertEqual([j.job_id for j in c.list_jobs(labels={"run": tag, "n": "1"}).jobs], [ids[1]])
+        page = c.list_jobs(labels={"run": tag}, page=2, page_size=1)
+        self.assertEqual(([j.job_id for j in page.jobs], page.page, page.has_next), ([ids[2]], 2, True))
+        last = c.list_jobs(labels={"run": tag}, limit=2, offset=2)
+        self.assertEqual(([j.job_id for j in last.jobs], last.has_next), ([ids[1], ids[0]], False))
+        future = datetime.now(timezone.utc) + timedelta(hours=1)
+        self.assertEqual(c.list_jobs(labels={"run": tag}, created_after=future).total_count, 0)
+        self.assertEqual(c.list_jobs(labels={"run": tag}, created_before=future).total_count, 4)
+
+    def test_cancel_and_retry_answer_views_and_conflicts(self) -> None:
+        c = self.client
+        job = c.submit(JobSpec(tool="sleep", params={"seconds": 30, "steps": 30}))
+        eventually(lambda: c.get(job.job_id).status == "running")
+        cancelled = c.cancel(job.job_id)
+        self.assertEqual(cancelled.status, "cancelled")
+        with self.assertRaises(ConflictError) as again:
+            c.cancel(job.job_id)
+        self.assertEqual(again.exception.status, 409)
+        self.assertIn("cancelled", again.exception.detail)
+        with self.assertRaises(ConflictError) as early:
+            c.result(job.job_id)
+        self.assertEqual(early.exception.job_status, "cancelled")
+        retried = c.retry(job.job_id)
+        self.assertEqual(retried.status, "pending")
+        self.assertIn(("cancelled", "pending", "retried by client"),
+                      [(h.from_, h.to, h.reason) for h in c.history(job.job_id)])
+        c.cancel(job.job_id)
+        done = c.submit({"tool": "noop"})
+        c.wait(done.job_id, timeout=10)
+        with self.assertRaises(ConflictError):
+            c.retry(done.job_id)
+
+    def test_retries_of_a_failing_tool_show_in_history(self) -> None:
+        c = self.client
+        job = c.submit(JobSpec(tool="fail", params={"failures": 1, "message": "flaky"},
+                               retry=RetryPolicy(max_attempts=3, initial_backoff_ms=10)))
+        view = c.wait(job.job_id, timeout=20)
+        self.assertEqual((view.status, view.attempt), ("completed", 2))
+        self.assertIn("retrying", [h.to for h in c.history(job.job_id)])
+
+    def test_a_batch_runs_and_is_viewed_and_cancelled(self) -> None:
+        c = self.client
+        batch = c.submit_batch(BatchSpec(name="pair", parallel_limit=1,
+                                         jobs=[JobSpec(tool="noop"), {"tool": "sleep", "params": {"seconds": 0.1}}]))
+        self.assertEqual(len(batch.job_ids), 2)
+        for job_id in batch.job_ids:
+            self.assertEqual(c.wait(job_id, timeout=20).batch_id, batch.batch_id)
+        view = c.get_batch(batch.batch_id)
+        self.assertEqual((view.name, view.batch_status, view.total_jobs, view.parallel_limit),
+                         ("pair", "completed", 2, 1))
+        self.assertEqual([j.job_id for j in view.jobs], batch.job_ids)
+        self.assertEqual(view.counts["completed"], 2)
+        self.assertEqual(c.list_jobs(batch_id=batch.batch_id).total_count, 2)
+        with self.assertRaises(ConflictError):
+            c.cancel_batch(batch.batch_id)
+        long = c.submit_batch({"jobs": [{"tool": "sleep", "params": {"seconds": 30}}] * 2, "parallel_limit": 1})
+        cancelled = c.cancel_batch(long.batch_id)
+        self.assertEqual(cancelled.batch_status, "cancelled")
+        self.assertEqual(cancelled.counts["cancelled"], 2)
+        with self.assertRaises(BadRequestError) as bad:
+            c.submit_batch({"jobs": [{"tool": "slep"}, {"tool": "noop", "idempotency_key": "k"}]})
+        self.assertEqual(set(bad.exception.field_messages()), {"jobs[0].tool", "jobs[1].idempotency_key"})
+        with self.assertRaises(NotFoundError):
+            c.get_batch("batch_01M8832WF3AQTGGB5DVGN2756T")
+
+    def test_the_result_cache_answers_equal_params_and_is_cleared(self) -> None:
+        c = self.client
+        tag = uuid.uuid4().hex[:8]
+        first = c.submit(JobSpec(tool="sleep", params={"seconds": 0.051, "steps": 1}, use_cache=True,
+                                 labels={"cache": tag}))
+        c.wait(first.job_id, timeout=20)
+        before = c.cache_stats()
+        hit = c.submit(JobSpec(tool="sleep", params={"steps": 1, "seconds": 0.051}, use_cache=True))
+        self.assertEqual(hit.status, "completed")
+        view = c.get(hit.job_id)
+        self.assertIsNotNone(view.cache_info)
+        assert view.cache_info is not None
+        self.assertEqual(view.cache_info.source_job_id, first.job_id)
+        after = c.cache_stats()
+        self.assertEqual(after.cache_hits, before.cache_hits + 1)
+        self.assertGreaterEqual(after.total_cached_results, 1)
+        self.assertIsInstance(after.newest_cached_result, datetime)
+        self.assertEqual(c.clear_cache(tool="sleep", labels={"cache": "no-such-" + tag}), 0)
+        self.assertEqual(c.clear_cache(tool="sleep", labels={"cache": tag}), 1)
+        miss = c.submit(JobSpec(tool="sleep", params={"seconds": 0.051, "steps": 1}, use_cache=True))
+        self.assertEqual(miss.status, "pending")
+
+    def test_an_idempotency_key_returns_the_same_job_and_conflicts_on_another_spec(self) -> None:
+        c = self.client
+        key = "key-" + uuid.uuid4().hex
+        spec = JobSpec(tool="sleep", params={"seconds": 0.1}, idempotency_key=key)
+        first = c.submit(spec)
+        repeat = c.submit(spec)
+        self.assertEqual(repeat.job_id, first.job_id)
+        self.assertTrue(repeat.existing)
+        self.assertFalse(first.existing)
+        with self.assertRaises(ConflictError) as other:
+            c.submit(JobSpec(tool="sleep", params={"seconds": 0.2}, idempotency_key=key))
+        self.assertEqual([e.field for e in other.exception.errors], ["idempotency_key"])
+        self.assertIn(first.job_id, other.exception.errors[0].message)
+
+    def test_an_invalid_spec_raises_a_problem_naming_every_field(self) -> None:
+        c = self.client
+        with self.assertRaises(BadRequestError) as bad:
+            c.submit({"tool": "sleep", "priority": 11, "ttl_hours": 0, "prioity": 3})
+        e = bad.exception
+        self.assertEqual((e.status, e.title, e.type), (400, "Bad Request", "https://overseer.dev/problems/bad-request"))
+        self.assertEqual(e.field_messages(), {"priority": "11 is outside 0-10", "ttl_hours": "0 is outside 1-168",
+                                              "prioity": 'unknown field "prioity"; did you mean "priority"?'})
+        self.assertIn("priority: 11 is outside 0-10", str(e))
+        with self.assertRaises(BadRequestError) as params:
+            c.submit(JobSpec(tool="sleep", params={"seconds": "x"}))
+        self.assertEqual(list(params.exception.field_messages()), ["params.seconds"])
+        with self.assertRaises(BadRequestError) as query:
+            c.list_jobs(limit=0, status="done")
+        self.assertEqual(set(query.exception.field_messages()), {"limit", "status"})
+        with self.assertRaises(NotFoundError) as missing:
+            c.get("job_01M880PHE1F1GN54T6TES72772")
+        self.assertEqual(missing.exception.detail, "no job job_01M880PHE1F1GN54T6TES72772")
+
+    def test_tools_and_health_describe_the_daemon(self) -> None:
+        tools = {t.name: t for t in self.client.tools()}
+        self.assertTrue({"noop", "sleep", "fail", "fasta_stats"} <= set(tools))
+        self.assertEqual(tools["sleep"].params["steps"]["default"], 4)
+        self.assertIsNone(tools["noop"].timeout_s)
+        health = self.client.health()
+        self.assertEqual(health.status, "healthy")
+        self.assertIsNotNone(health.queue_stats)
+        self.assertIn("sleep", health.components["tools"])  # type: ignore[index]
+
+
+class TokenTest(unittest.TestCase):
+    def test_a_daemon_with_tokens_refuses_a_client_without_one_and_serves_one_with_it(self) -> None:
+        with Daemon(tokens=("s3cret-token",)) as daemon:
+            with Client(daemon.url) as anonymous:
+                with self.assertRaises(UnauthorizedError) as refused:
+                    anonymous.submit({"tool": "noop"})
+                self.assertEqual(refused.exception.status, 401)
+                self.assertEqual(refused.exception.detail, "a valid bearer token is required")
+                self.assertEqual(anonymous.health().status, "ok")  # liveness only
+                with self.assertRaises(UnauthorizedError):
+                    next(anonymous.watch(all=True))
+            with Client(daemon.url, token="wrong") as wrong:
+                with self.assertRaises(UnauthorizedError):
+                    wrong.list_jobs()
+            with Client(daemon.url, token="s3cret-token") as client:
+                job = client.submit({"tool": "noop"})
+                self.assertEqual(client.wait(job.job_id, timeout=10).status, "completed")
+                self.assertEqual(client.health().status, "healthy")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,251 @@
+/**
+ * `Client`: one async method per endpoint of docs/api.md, over the
+ * platform's `fetch`, plus `watch()` over the WebSocket stream and `wait()`.
+ *
+ *   const client = new Client("http://127.0.0.1:8080", { token });
+ *   const { job_id } = await client.submit({ tool: "sleep", params: { seconds: 2 } });
+ *   const job = await client.wait(job_id, { timeoutMs: 60_000 });
+ */
+import { problemError, TransportError, WaitTimeout } from "./errors.js";
+import { platformWebSocket, Watch, type WebSocketFactory } from "./stream.js";
+import {
+  TERMINAL,
+  type Batch,
+  type BatchSpec,
+  type BatchSubmitted,
+  type CacheStats,
+  type Health,
+  type Job,
+  type JobList,
+  type JobSpec,
+  type Json,
+  type ListJobsQuery,
+  type LogPage,
+  type LogsQuery,
+  type Submitted,
+  type Tool,
+  type Transition,
+  type WatchOptions,
+} from "./types.js";
+
+export interface ClientOptions {
+  /** A bearer token, sent on every request and the stream. */
+  token?: string;
+  /** Bounds each request and each stream connection attempt (default 30 000). */
+  timeoutMs?: number;
+  /** How long a watch keeps reconnecting before it throws TransportError (default 60 000; null: forever). */
+  reconnectTimeoutMs?: number | null;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Defaults to the global WebSocket with the token as `access_token`; Node 18-21 need one (the ws package). */
+  webSocket?: WebSocketFactory;
+}
+
+/** A request as sent: the route is the path as docs/openapi.yaml writes it. */
+export interface Call {
+  method: "GET" | "POST" | "DELETE";
+  route: string;
+  path: string;
+  query?: [string, string][];
+  body?: unknown;
+  /** Statuses answered with a document rather than a problem. */
+  ok?: number[];
+}
+
+/**
+ * Every route of docs/openapi.yaml and the client method that serves it
+ * (test/openapi.test.ts fails when a route is missing here or a method does
+ * not send it). POST /v1/jobs/{id}/cancel is the same operation as
+ * DELETE /v1/jobs/{id}; `cancel` sends the DELETE form.
+ */
+export const ROUTES = {
+  "POST /v1/jobs": "submit",
+  "GET /v1/jobs": "listJobs",
+  "GET /v1/jobs/{id}": "get",
+  "DELETE /v1/jobs/{id}": "cancel",
+  "POST /v1/jobs/{id}/cancel": "cancel",
+  "GET /v1/jobs/{id}/result": "result",
+  "GET /v1/jobs/{id}/logs": "logs",
+  "GET /v1/jobs/{id}/history": "history",
+  "POST /v1/jobs/{id}/retry": "retry",
+  "POST /v1/batches": "submitBatch",
+  "GET /v1/batches/{id}": "getBatch",
+  "DELETE /v1/batches/{id}": "cancelBatch",
+  "GET /v1/cache/stats": "cacheStats",
+  "DELETE /v1/cache": "clearCache",
+  "GET /v1/tools": "tools",
+  "GET /v1/health": "health",
+  "GET /v1/stream": "watch",
+} as const satisfies Record<string, keyof Client>;
+
+const id = encodeURIComponent;
+
+function param(value: string | number | boolean | Date): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+function query(params: Record<string, string | number | boolean | Date | undefined>,
+  labels?: Record<string, string>): [string, string][] {
+  const q: [string, string][] = [];
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.push([k, param(v)]);
+  for (const [k, v] of Object.entries(labels ?? {})) q.push([`label.${k}`, v]);
+  return q;
+}
+
+export class Client {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly reconnectTimeoutMs: number | undefined;
+  private readonly fetchFn: typeof fetch;
+  private readonly webSocket: WebSocketFactory;
+
+  /** `url` is the daemon's base URL, e.g. `http://127.0.0.1:8080`. */
+  constructor(url: string, options: ClientOptions = {}) {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`url must be http(s)://HOST[:PORT], not ${url}`);
+    this.url = url.replace(/\/+$/, "");
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.reconnectTimeoutMs = options.reconnectTimeoutMs === null ? undefined : (options.reconnectTimeoutMs ?? 60_000);
+    this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.webSocket = options.webSocket ?? platformWebSocket;
+  }
+
+  /** Sends one request; the answer's JSON, or a ProblemError. */
+  protected async send<T>(call: Call): Promise<T> {
+    const target = this.url + call.path + (call.query?.length ? "?" + new URLSearchParams(call.query).toString() : "");
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (this.token !== undefined) headers.Authorization = `Bearer ${this.token}`;
+    if (call.body !== undefined) headers["Content-Type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetchFn(target, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new TransportError(`${call.method} ${target}: ${(e as Error).message}`);
+    }
+    if (response.ok || (call.ok ?? []).includes(response.status)) return (await response.json()) as T;
+    throw await problemError(response);
+  }
+
+  /** Submits a job; answers once it is durable. `existing` is true for an idempotent repeat. */
+  submit(spec: JobSpec): Promise<Submitted> {
+    return this.send({ method: "POST", route: "/v1/jobs", path: "/v1/jobs", body: spec });
+  }
+
+  /** Jobs newest first; every filter given must match (`labels` all of them). */
+  listJobs(q: ListJobsQuery = {}): Promise<JobList> {
+    const { labels, ...rest } = q;
+    return this.send({ method: "GET", route: "/v1/jobs", path: "/v1/jobs", query: query(rest, labels) });
+  }
+
+  get(jobId: string): Promise<Job> {
+    return this.send({ method: "GET", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}` });
+  }
+
+  /** The tool's result; ConflictError (with `jobStatus`) unless the job completed. */
+  async result(jobId: string): Promise<Json> {
+    const answer = await this.send<{ result: Json }>({ method: "GET", route: "/v1/jobs/{id}/result", path: `/v1/jobs/${id(jobId)}/result` });
+    return answer.result;
+  }
+
+  logs(jobId: string, q: LogsQuery = {}): Promise<LogPage> {
+    return this.send({ method: "GET", route: "/v1/jobs/{id}/logs", path: `/v1/jobs/${id(jobId)}/logs`, query: query({ ...q }) });
+  }
+
+  async history(jobId: string): Promise<Transition[]> {
+    const answer = await this.send<{ transitions: Transition[] }>({ method: "GET", route: "/v1/jobs/{id}/history", path: `/v1/jobs/${id(jobId)}/history` });
+    return answer.transitions;
+  }
+
+  /** Cancels a pending, retrying or running job; ConflictError once terminal. */
+  cancel(jobId: string): Promise<Job> {
+    return this.send({ method: "DELETE", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}` });
+  }
+
+  /** Re-queues a failed, timed_out or cancelled job with a fresh retry budget. */
+  retry(jobId: string): Promise<Job> {
+    return this.send({ method: "POST", route: "/v1/jobs/{id}/retry", path: `/v1/jobs/${id(jobId)}/retry` });
+  }
+
+  /** Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`). */
+  submitBatch(batch: BatchSpec): Promise<BatchSubmitted> {
+    return this.send({ method: "POST", route: "/v1/batches", path: "/v1/batches", body: batch });
+  }
+
+  getBatch(batchId: string): Promise<Batch> {
+    return this.send({ method: "GET", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}` });
+  }
+
+  cancelBatch(batchId: string): Promise<Batch> {
+    return this.send({ method: "DELETE", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}` });
+  }
+
+  cacheStats(): Promise<CacheStats> {
+    return this.send({ method: "GET", route: "/v1/cache/stats", path: "/v1/cache/stats" });
+  }
+
+  /** Removes cache entries (of `tool`, of source jobs with `labels`); resolves to how many. */
+  async clearCache(filter: { tool?: string; labels?: Record<string, string> } = {}): Promise<number> {
+    const answer = await this.send<{ cleared_results: number }>({
+      method: "DELETE", route: "/v1/cache", path: "/v1/cache", query: query({ confirm: true, tool: filter.tool }, filter.labels),
+    });
+    return answer.cleared_results;
+  }
+
+  async tools(): Promise<Tool[]> {
+    const answer = await this.send<{ tools: Tool[] }>({ method: "GET", route: "/v1/tools", path: "/v1/tools" });
+    return answer.tools;
+  }
+
+  /** Health; an unhealthy daemon's 503 resolves, it does not reject. */
+  health(): Promise<Health> {
+    return this.send({ method: "GET", route: "/v1/health", path: "/v1/health", ok: [503] });
+  }
+
+  /**
+   * Watches one job, one batch, or all jobs (optionally filtered by `tool`
+   * and `labels`). The first item is the `Subscribed` acknowledgement (a job
+   * watch carries the snapshot), then every event once, in `seq` order,
+   * reconnecting with `since` when the connection breaks.
+   */
+  watch(options: WatchOptions): Watch {
+    return new Watch({
+      httpUrl: this.url,
+      token: this.token,
+      webSocket: this.webSocket,
+      fetch: this.fetchFn,
+      connectTimeoutMs: this.timeoutMs,
+      reconnectTimeoutMs: this.reconnectTimeoutMs,
+    }, options);
+  }
+
+  /** Resolves to the job's view once it is terminal; WaitTimeout after `timeoutMs`. */
+  async wait(jobId: string, options: { timeoutMs?: number } = {}): Promise<Job> {
+    const watch = this.watch({ job_id: jobId });
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      watch.close();
+    }, options.timeoutMs);
+    try {
+      for await (const item of watch) {
+        if (item.type === "subscribed") {
+          if (item.snapshot !== undefined && TERMINAL.has(item.snapshot.status)) return item.snapshot;
+        } else if (item.type === "transition" && TERMINAL.has(item.to)) {
+          return await this.get(jobId);
+        }
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      watch.close();
+    }
+    if (timedOut) throw new WaitTimeout(`job ${jobId} did not finish within ${options.timeoutMs} ms`);
+    throw new TransportError(`the stream of job ${jobId} ended`);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Every failure a client method reports is an `OverseerError`:
+ * `ProblemError` (and a subclass per common status) when the daemon answered
+ * with an RFC 9457 problem document, `TransportError` when it could not be
+ * reached, `StreamError` when the stream refused a subscription, and
+ * `WaitTimeout` when `wait()` ran out of time.
+ */
+
+export class OverseerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The daemon could not be reached, or the connection broke before an answer. */
+export class TransportError extends OverseerError {}
+
+/** One bad field or query parameter, named as the client wrote it (`jobs[2].priority`). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** An error answer; `problem` is the whole document, extension members included. */
+export class ProblemError extends OverseerError {
+  readonly status: number;
+  readonly problem: Problem;
+  readonly type: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly errors: FieldError[];
+  /** Seconds the daemon asked to wait (503). */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, problem: Problem, retryAfter?: number) {
+    const errors = Array.isArray(problem.errors)
+      ? problem.errors.map((e) => ({ field: String(e.field ?? ""), message: String(e.message ?? "") }))
+      : [];
+    const fields = errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+    super(`${status} ${problem.title ?? ""}: ${problem.detail ?? ""}${fields ? ` (${fields})` : ""}`);
+    this.status = status;
+    this.problem = problem;
+    this.type = problem.type ?? "about:blank";
+    this.title = problem.title ?? "";
+    this.detail = problem.detail ?? "";
+    this.errors = errors;
+    this.retryAfter = retryAfter;
+  }
+
+  /** `{field: message}` of the field errors. */
+  fieldMessages(): Record<string, string> {
+    return Object.fromEntries(this.errors.map((e) => [e.field, e.message]));
+  }
+}
+
+/** 400: a bad spec, parameter or query; `errors` names each. */
+export class BadRequestError extends ProblemError {}
+/** 401: tokens are configured and none of them was sent. */
+export class UnauthorizedError extends ProblemError {}
+/** 404: an unknown job, batch or route. */
+export class NotFoundError extends ProblemError {}
+/** 409: the job's status forbids the operation, or an idempotency key was reused with another spec. */
+export class ConflictError extends ProblemError {
+  /** Where the job stands, for a 409 from `result()`. */
+  get jobStatus(): string | undefined {
+    const s = this.problem["job_status"];
+    return typeof s === "string" ? s : undefined;
+  }
+}
+/** 503: the engine is stopping, the store failed, or a connection cap was hit. */
+export class UnavailableError extends ProblemError {}
+
+const byStatus: Record<number, typeof ProblemError> = {
+  400: BadRequestError,
+  401: UnauthorizedError,
+  404: NotFoundError,
+  409: ConflictError,
+  503: UnavailableError,
+};
+
+/** The exception for an error answer; a body that is not a problem document becomes its `detail`. */
+export async function problemError(response: Response): Promise<ProblemError> {
+  const text = await response.text().catch(() => "");
+  let problem: Problem;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    problem = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Problem)
+      : { status: response.status, title: response.statusText, detail: text.slice(0, 500) };
+  } catch {
+    problem = { status: response.status, title: response.statusText, detail: text.slice(0, 500) || response.statusText };
+  }
+  const after = Number(response.headers.get("Retry-After") ?? NaN);
+  const cls = byStatus[response.status] ?? ProblemError;
+  return new cls(response.status, problem, Number.isFinite(after) ? after : undefined);
+}
+
+/** The stream answered a subscription with an `error` message. */
+export class StreamError extends OverseerError {}
+
+/** `wait()` reached its timeout before the job finished. */
+export class WaitTimeout extends OverseerError {}

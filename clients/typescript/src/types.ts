@@ -1,0 +1,260 @@
+/**
+ * The documents of the Overseer API (docs/api.md, "Documents"), as the
+ * daemon sends them: timestamps are RFC 3339 UTC strings with milliseconds
+ * (`2026-11-25T00:12:23.108Z`), optional fields are absent rather than null.
+ * Request types leave every optional field out unless set, so the daemon
+ * applies the tool's and the engine's defaults.
+ */
+
+export type JobStatus = "pending" | "running" | "retrying" | "completed" | "failed" | "cancelled" | "timed_out";
+export type BatchStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+export type LogLevel = "debug" | "info" | "warning" | "error" | "critical";
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Statuses no job leaves unless it is retried explicitly. */
+export const TERMINAL: ReadonlySet<JobStatus> = new Set<JobStatus>(["completed", "failed", "cancelled", "timed_out"]);
+
+/** In a spec only the fields given override the tool's policy; in a view every field is set. */
+export interface RetryPolicy {
+  max_attempts?: number;
+  initial_backoff_ms?: number;
+  max_backoff_ms?: number;
+  multiplier?: number;
+  retry_on_timeout?: boolean;
+}
+
+/** The body of a submit. Only `tool` is required. */
+export interface JobSpec {
+  tool: string;
+  params?: { [name: string]: Json };
+  name?: string;
+  priority?: number;
+  labels?: Record<string, string>;
+  timeout_s?: number;
+  retry?: RetryPolicy;
+  ttl_hours?: number;
+  use_cache?: boolean;
+  depends_on?: string[];
+  idempotency_key?: string;
+  run_at?: string;
+  delay_s?: number;
+}
+
+/** Jobs start in list order, at most `parallel_limit` at once (0: no limit of its own). */
+export interface BatchSpec {
+  jobs: JobSpec[];
+  name?: string;
+  parallel_limit?: number;
+  fail_fast?: boolean;
+}
+
+export interface Progress {
+  percent: number;
+  current_step: number;
+  total_steps: number;
+  step_name: string;
+  estimated_completion?: string;
+}
+
+export interface Links {
+  self: string;
+  result?: string;
+  logs?: string;
+  history?: string;
+}
+
+/** The job view: `GET /v1/jobs/{id}`, cancel, retry, list entries, stream snapshots. */
+export interface Job {
+  job_id: string;
+  tool: string;
+  name: string;
+  status: JobStatus;
+  attempt: number;
+  priority: number;
+  labels: Record<string, string>;
+  params: { [name: string]: Json };
+  progress: Progress;
+  result?: Json;
+  error?: string;
+  created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  next_attempt_at?: string;
+  duration_ms?: number;
+  timeout_s?: number;
+  retry: Required<RetryPolicy>;
+  ttl_hours: number;
+  expires_at?: string;
+  idempotency_key?: string;
+  batch_id?: string;
+  depends_on?: string[];
+  waiting_on?: string[];
+  run_at?: string;
+  use_cache: boolean;
+  cache_info?: { cached_at: string; source_job_id: string };
+  links: Links;
+}
+
+/** 202 for a new job; 200 with `existing: true` for an idempotent repeat. */
+export interface Submitted {
+  job_id: string;
+  status: JobStatus;
+  position_in_queue: number;
+  links: Links;
+  existing?: boolean;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  tool?: string;
+  /** Every label must match exactly (`label.KEY=VALUE`). */
+  labels?: Record<string, string>;
+  batch_id?: string;
+  created_after?: string | Date;
+  created_before?: string | Date;
+  limit?: number;
+  offset?: number;
+  page?: number;
+  page_size?: number;
+}
+
+export interface JobList {
+  jobs: Job[];
+  total_count: number;
+  has_next: boolean;
+  limit: number;
+  offset: number;
+  page?: number;
+  page_size?: number;
+}
+
+/** One entry of a job's history; `from` is null for the creation entry. */
+export interface Transition {
+  from: JobStatus | null;
+  to: JobStatus;
+  at: string;
+  attempt: number;
+  reason: string;
+}
+
+export interface LogLine {
+  at: string;
+  level: LogLevel;
+  message: string;
+  component: "tool" | "engine";
+}
+
+export interface LogsQuery {
+  level?: LogLevel;
+  limit?: number;
+  offset?: number;
+}
+
+export interface LogPage {
+  job_id: string;
+  logs: LogLine[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Tool {
+  name: string;
+  version: string;
+  description: string;
+  params: { [name: string]: { [key: string]: Json } };
+  timeout_s: number | null;
+  max_concurrent: number;
+  retry: Required<RetryPolicy>;
+}
+
+export interface BatchSubmitted {
+  batch_id: string;
+  job_ids: string[];
+  links: { self: string };
+}
+
+/** The batch view; `batch_status` is computed from the jobs on every read. */
+export interface Batch {
+  batch_id: string;
+  name: string;
+  batch_status: BatchStatus;
+  parallel_limit: number;
+  fail_fast: boolean;
+  created_at: string;
+  total_jobs: number;
+  counts: Record<JobStatus, number>;
+  jobs: { job_id: string; status: JobStatus }[];
+}
+
+export interface CacheStats {
+  total_cached_results: number;
+  cache_hit_rate: number;
+  cache_hits: number;
+  cache_misses: number;
+  total_cache_size_mb: number;
+  oldest_cached_result: string | null;
+  newest_cached_result: string | null;
+}
+
+/** Without a valid token the daemon answers only `{status: "ok" | "unhealthy"}`. */
+export interface Health {
+  status: "healthy" | "degraded" | "unhealthy" | "ok";
+  components?: { [name: string]: Json };
+  queue_stats?: { pending_jobs: number; running_jobs: number; retrying_jobs: number };
+}
+
+// ---- stream messages --------------------------------------------------------
+
+/** The acknowledgement of a watch's first subscription; a job watch carries its snapshot. */
+export interface Subscribed {
+  type: "subscribed";
+  seq: number;
+  job_id?: string;
+  batch_id?: string;
+  all?: boolean;
+  snapshot?: Job;
+  batch_status?: BatchStatus;
+  since?: number;
+}
+
+export interface TransitionEvent extends Transition {
+  type: "transition";
+  seq: number;
+  job_id: string;
+  batch_id?: string;
+}
+
+export interface ProgressEvent {
+  type: "progress";
+  seq: number;
+  job_id: string;
+  batch_id?: string;
+  progress: Progress;
+  at: string;
+}
+
+export interface LogEvent extends LogLine {
+  type: "log";
+  seq: number;
+  job_id: string;
+  batch_id?: string;
+}
+
+export type StreamEvent = TransitionEvent | ProgressEvent | LogEvent;
+export type StreamItem = Subscribed | StreamEvent;
+
+/** What a watch subscribes to: exactly one of `job_id`, `batch_id`, `all`. */
+export interface WatchOptions {
+  job_id?: string;
+  batch_id?: string;
+  all?: boolean;
+  /** Only for `all`: the job's tool must be this one. */
+  tool?: string;
+  /** Only for `all`: every label must match. */
+  labels?: Record<string, string>;
+  /** Include log events (default: transitions and progress only). */
+  logs?: boolean;
+  /** Replay every retained event after this sequence number first. */
+  since?: number;
+}

@@ -1,0 +1,200 @@
+// The Client against a real overseerd: every endpoint, problem documents and the bearer token.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  ProblemError,
+  UnauthorizedError,
+  WaitTimeout,
+  type Client,
+} from "../src/index.js";
+import { Daemon, eventually } from "./daemon.js";
+
+const NEVER_ISSUED = "job_01M880PHE1F1GN54T6TES72772";
+
+async function rejection<E extends Error>(promise: Promise<unknown>, cls: new (...a: never[]) => E): Promise<E> {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
+    return e;
+  }
+  assert.fail(`expected ${cls.name}, but it resolved`);
+}
+
+describe("Client", () => {
+  const daemon = new Daemon();
+  let c: Client;
+  before(async () => {
+    await daemon.start();
+    c = daemon.client();
+  });
+  after(() => daemon.remove());
+
+  it("follows a sleep job to completion with its result, logs and history", async () => {
+    const sub = await c.submit({ tool: "sleep", params: { seconds: 0.4, steps: 2 }, name: "demo", priority: 7, labels: { case: "lifecycle" } });
+    assert.match(sub.job_id, /^job_[0-9A-Z]{26}$/);
+    assert.equal(sub.status, "pending");
+    const job = await c.wait(sub.job_id, { timeoutMs: 30_000 });
+    assert.equal(job.status, "completed");
+    assert.deepEqual(job.result, { slept_seconds: 0.4, steps: 2 });
+    assert.deepEqual(await c.result(sub.job_id), { slept_seconds: 0.4, steps: 2 });
+    const view = await c.get(sub.job_id);
+    assert.deepEqual([view.name, view.priority, view.labels], ["demo", 7, { case: "lifecycle" }]);
+    assert.equal(view.progress.percent, 100);
+    assert.equal(view.retry.max_attempts, 1);
+    const history = await c.history(sub.job_id);
+    assert.deepEqual(history.map((h) => [h.from, h.to]), [[null, "pending"], ["pending", "running"], ["running", "completed"]]);
+    const logs = await c.logs(sub.job_id);
+    assert.ok(logs.logs.some((l) => l.component === "engine" && l.message.includes("started")));
+    assert.equal((await c.logs(sub.job_id, { level: "critical" })).total, 0);
+    const page = await c.logs(sub.job_id, { limit: 1 });
+    assert.deepEqual([page.logs.length, page.limit], [1, 1]);
+  });
+
+  it("wait returns a finished job at once and times out on a long one", async () => {
+    const done = await c.submit({ tool: "noop" });
+    await eventually(async () => (await c.get(done.job_id)).status === "completed");
+    assert.equal((await c.wait(done.job_id, { timeoutMs: 5000 })).status, "completed");
+    const slow = await c.submit({ tool: "sleep", params: { seconds: 30, steps: 30 } });
+    await rejection(c.wait(slow.job_id, { timeoutMs: 300 }), WaitTimeout);
+    await c.cancel(slow.job_id);
+  });
+
+  it("lists with status, tool, label and batch filters and pages both ways", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await c.submit({ tool: "noop", labels: { run: tag, n: String(i) } })).job_id);
+    const failing = (await c.submit({ tool: "fail", params: { failures: 5 }, labels: { run: tag } })).job_id;
+    for (const j of [...ids, failing]) await c.wait(j, { timeoutMs: 20_000 });
+    const all = await c.listJobs({ labels: { run: tag } });
+    assert.equal(all.total_count, 4);
+    assert.deepEqual(all.jobs.map((j) => j.job_id), [failing, ...ids.slice().reverse()]);
+    assert.deepEqual((await c.listJobs({ labels: { run: tag }, status: "failed" })).jobs.map((j) => j.job_id), [failing]);
+    assert.equal((await c.listJobs({ labels: { run: tag }, tool: "noop" })).total_count, 3);
+    assert.deepEqual((await c.listJobs({ labels: { run: tag, n: "1" } })).jobs.map((j) => j.job_id), [ids[1]]);
+    const page = await c.listJobs({ labels: { run: tag }, page: 2, page_size: 1 });
+    assert.deepEqual([page.jobs.map((j) => j.job_id), page.page, page.has_next], [[ids[2]], 2, true]);
+    const last = await c.listJobs({ labels: { run: tag }, limit: 2, offset: 2 });
+    assert.deepEqual([last.jobs.map((j) => j.job_id), last.has_next], [[ids[1], ids[0]], false]);
+    const future = new Date(Date.now() + 3_600_000);
+    assert.equal((await c.listJobs({ labels: { run: tag }, created_after: future })).total_count, 0);
+    assert.equal((await c.listJobs({ labels: { run: tag }, created_before: future })).total_count, 4);
+  });
+
+  it("cancels and retries, and answers conflicts with problem documents", async () => {
+    const job = await c.submit({ tool: "sleep", params: { seconds: 30, steps: 30 } });
+    await eventually(async () => (await c.get(job.job_id)).status === "running");
+    assert.equal((await c.cancel(job.job_id)).status, "cancelled");
+    const again = await rejection(c.cancel(job.job_id), ConflictError);
+    assert.equal(again.status, 409);
+    assert.match(again.detail, /cancelled/);
+    assert.equal((await rejection(c.result(job.job_id), ConflictError)).jobStatus, "cancelled");
+    assert.equal((await c.retry(job.job_id)).status, "pending");
+    const reasons = (await c.history(job.job_id)).map((h) => [h.from, h.to, h.reason]);
+    assert.deepEqual(reasons.filter((r) => r[2] === "retried by client"), [["cancelled", "pending", "retried by client"]]);
+    await c.cancel(job.job_id);
+    const done = await c.submit({ tool: "noop" });
+    await c.wait(done.job_id, { timeoutMs: 10_000 });
+    await rejection(c.retry(done.job_id), ConflictError);
+  });
+
+  it("runs, views and cancels batches, and names the bad job of a refused one", async () => {
+    const batch = await c.submitBatch({ name: "pair", parallel_limit: 1, jobs: [{ tool: "noop" }, { tool: "sleep", params: { seconds: 0.1 } }] });
+    assert.equal(batch.job_ids.length, 2);
+    for (const j of batch.job_ids) assert.equal((await c.wait(j, { timeoutMs: 20_000 })).batch_id, batch.batch_id);
+    const view = await c.getBatch(batch.batch_id);
+    assert.deepEqual([view.name, view.batch_status, view.total_jobs, view.parallel_limit], ["pair", "completed", 2, 1]);
+    assert.deepEqual(view.jobs.map((j) => j.job_id), batch.job_ids);
+    assert.equal(view.counts.completed, 2);
+    assert.equal((await c.listJobs({ batch_id: batch.batch_id })).total_count, 2);
+    await rejection(c.cancelBatch(batch.batch_id), ConflictError);
+    const long = await c.submitBatch({ jobs: [{ tool: "sleep", params: { seconds: 30 } }, { tool: "sleep", params: { seconds: 30 } }], parallel_limit: 1 });
+    const cancelled = await c.cancelBatch(long.batch_id);
+    assert.deepEqual([cancelled.batch_status, cancelled.counts.cancelled], ["cancelled", 2]);
+    const bad = await rejection(c.submitBatch({ jobs: [{ tool: "slep" }, { tool: "noop", idempotency_key: "k" }] }), BadRequestError);
+    assert.deepEqual(Object.keys(bad.fieldMessages()).sort(), ["jobs[0].tool", "jobs[1].idempotency_key"]);
+    await rejection(c.getBatch("batch_01M8832WF3AQTGGB5DVGN2756T"), NotFoundError);
+  });
+
+  it("answers equal params from the result cache and clears it by tool and label", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const first = await c.submit({ tool: "sleep", params: { seconds: 0.052, steps: 1 }, use_cache: true, labels: { cache: tag } });
+    await c.wait(first.job_id, { timeoutMs: 20_000 });
+    const before = await c.cacheStats();
+    const hit = await c.submit({ tool: "sleep", params: { steps: 1, seconds: 0.052 }, use_cache: true });
+    assert.equal(hit.status, "completed");
+    assert.equal((await c.get(hit.job_id)).cache_info?.source_job_id, first.job_id);
+    const stats = await c.cacheStats();
+    assert.equal(stats.cache_hits, before.cache_hits + 1);
+    assert.ok(stats.total_cached_results >= 1);
+    assert.equal(typeof stats.newest_cached_result, "string");
+    assert.equal(await c.clearCache({ tool: "sleep", labels: { cache: `no-such-${tag}` } }), 0);
+    assert.equal(await c.clearCache({ tool: "sleep", labels: { cache: tag } }), 1);
+    assert.equal((await c.submit({ tool: "sleep", params: { seconds: 0.052, steps: 1 }, use_cache: true })).status, "pending");
+  });
+
+  it("returns the same job for a repeated idempotency key and conflicts on another spec", async () => {
+    const key = `key-${randomUUID()}`;
+    const first = await c.submit({ tool: "sleep", params: { seconds: 0.1 }, idempotency_key: key });
+    const repeat = await c.submit({ tool: "sleep", params: { seconds: 0.1 }, idempotency_key: key });
+    assert.equal(repeat.job_id, first.job_id);
+    assert.equal(repeat.existing, true);
+    assert.equal(first.existing, undefined);
+    const other = await rejection(c.submit({ tool: "sleep", params: { seconds: 0.2 }, idempotency_key: key }), ConflictError);
+    assert.deepEqual(other.errors.map((e) => e.field), ["idempotency_key"]);
+    assert.match(other.errors[0]!.message, new RegExp(first.job_id));
+  });
+
+  it("rejects an invalid spec with a problem naming every field", async () => {
+    const e = await rejection(c.submit({ tool: "sleep", priority: 11, ttl_hours: 0, prioity: 3 } as never), BadRequestError);
+    assert.deepEqual([e.status, e.title, e.type], [400, "Bad Request", "https://overseer.dev/problems/bad-request"]);
+    assert.deepEqual(e.fieldMessages(), {
+      priority: "11 is outside 0-10",
+      ttl_hours: "0 is outside 1-168",
+      prioity: 'unknown field "prioity"; did you mean "priority"?',
+    });
+    assert.match(e.message, /priority: 11 is outside 0-10/);
+    const params = await rejection(c.submit({ tool: "sleep", params: { seconds: "x" } }), BadRequestError);
+    assert.deepEqual(Object.keys(params.fieldMessages()), ["params.seconds"]);
+    const q = await rejection(c.listJobs({ limit: 0, status: "done" as never }), BadRequestError);
+    assert.deepEqual(Object.keys(q.fieldMessages()).sort(), ["limit", "status"]);
+    const missing = await rejection(c.get(NEVER_ISSUED), NotFoundError);
+    assert.equal(missing.detail, `no job ${NEVER_ISSUED}`);
+    assert.ok(missing instanceof ProblemError);
+  });
+
+  it("lists the tools and reports health", async () => {
+    const tools = new Map((await c.tools()).map((t) => [t.name, t]));
+    for (const name of ["noop", "sleep", "fail", "fasta_stats"]) assert.ok(tools.has(name), name);
+    assert.equal(tools.get("sleep")!.params.steps!.default, 4);
+    assert.equal(tools.get("noop")!.timeout_s, null);
+    const health = await c.health();
+    assert.equal(health.status, "healthy");
+    assert.ok(health.queue_stats);
+  });
+});
+
+describe("bearer tokens", () => {
+  const daemon = new Daemon(["s3cret-token"]);
+  before(() => daemon.start());
+  after(() => daemon.remove());
+
+  it("refuse a client without the token, on REST and the stream, and serve one with it", async () => {
+    const anonymous = daemon.client();
+    const refused = await rejection(anonymous.submit({ tool: "noop" }), UnauthorizedError);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.detail, "a valid bearer token is required");
+    assert.equal((await anonymous.health()).status, "ok");
+    const watch = anonymous.watch({ all: true });
+    await rejection(watch.next(), UnauthorizedError);
+    await rejection(daemon.client({ token: "wrong" }).listJobs(), UnauthorizedError);
+    const client = daemon.client({ token: "s3cret-token" });
+    const job = await client.submit({ tool: "noop" });
+    assert.equal((await client.wait(job.job_id, { timeoutMs: 10_000 })).status, "completed");
+    assert.equal((await client.health()).status, "healthy");
+  });
+});
