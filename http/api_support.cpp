@@ -32,10 +32,11 @@ response problem_response(unsigned status, std::string detail, unsigned version,
 std::vector<field_error> read_query(const boost::urls::url_view& target, query_map& out) {
   std::vector<field_error> errors;
   for (auto p : target.params()) {
-    auto [it, fresh] = out.emplace(p.key, p.has_value ? p.value : std::string{});
-    const bool reported = std::any_of(errors.begin(), errors.end(), [&](const field_error& e) { return e.field == it->first; });
-    if (!fresh && !reported)
-      errors.push_back({it->first, "the query parameter \"" + it->first + "\" is given more than once; give it once"});
+    const auto inserted = out.emplace(p.key, p.has_value ? p.value : std::string{});
+    const std::string& key = inserted.first->first;
+    const bool reported = std::any_of(errors.begin(), errors.end(), [&](const field_error& e) { return e.field == key; });
+    if (!inserted.second && !reported)
+      errors.push_back({key, "the query parameter \"" + key + "\" is given more than once; give it once"});
   }
   return errors;
 }
