@@ -12,16 +12,11 @@ cd "$(dirname "$0")"
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
           libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
 # Only the tests need these: python3 runs the urllib conformance client;
-# clang and its runtime build the libFuzzer targets (docs/fuzzing.md).
-test_packages=(python3 clang libclang-rt-14-dev)
-
-# The clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
+# clang and its runtime build the libFuzzer targets (docs/fuzzing.md); the
+# clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
 # Node.js with npm: Debian's npm, unless the installed nodejs brings its own
 # (NodeSource's does, and conflicts with Debian's npm).
-if [ "${1:-}" = test ]; then
-  packages+=(python3-venv python3-setuptools python3-yaml nodejs)
-  command -v npm >/dev/null || packages+=(npm)
-fi
+test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev)
 
 install_missing() {
   local missing=()
@@ -65,6 +60,7 @@ case "${1:-}" in
     ;;
   test)
     packages+=("${test_packages[@]}")
+    command -v npm >/dev/null || packages+=(npm)
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
