@@ -67,7 +67,7 @@ struct engine_config {
   std::chrono::milliseconds failure_window{10000};
   /// Which attempt endings count toward the restart intensity
   /// (intensity_counts: crashes and timeouts by default).
-  intensity_counts intensity;
+  intensity_counts intensity{};
   /// Shortest interval between two stored progress updates of one job.
   /// Default 200 ms; the last update before an attempt ends is always stored.
   std::chrono::milliseconds progress_interval{200};
@@ -93,35 +93,35 @@ struct engine_config {
   /// this runs once, on the writer thread, with the error: it must not block
   /// or call the engine. A host should stop the engine and restart it once
   /// the cause is fixed; recovery takes over. Default none.
-  std::function<void(const std::string& error)> on_store_failure;
+  std::function<void(const std::string& error)> on_store_failure{};
 };
 
 /// Jobs submitted together.
 struct batch_spec {
-  std::string name;
-  std::vector<job_spec> jobs;  ///< started in this order within the limit
+  std::string name{};
+  std::vector<job_spec> jobs{};  ///< started in this order within the limit
   int parallel_limit = 0;      ///< at most this many running at once; 0 = no limit
   bool fail_fast = false;      ///< the first failure cancels the rest
 };
 
 struct batch_submit_result {
   errc code = errc::ok;
-  std::string batch_id;
-  std::vector<std::string> job_ids;
-  std::string message;
-  std::vector<field_error> errors;  ///< fields named "jobs[3].priority"
+  std::string batch_id{};
+  std::vector<std::string> job_ids{};
+  std::string message{};
+  std::vector<field_error> errors{};  ///< fields named "jobs[3].priority"
 };
 
 struct batch_view {
-  std::string id;
-  std::string name;
+  std::string id{};
+  std::string name{};
   int parallel_limit = 0;
   bool fail_fast = false;
-  time_point created_at;
+  time_point created_at{};
   /// pending, running, completed, failed or cancelled.
-  std::string status;
-  std::map<std::string, std::size_t> counts;  ///< per job status
-  std::vector<std::pair<std::string, job_status>> jobs;
+  std::string status{};
+  std::map<std::string, std::size_t> counts{};  ///< per job status
+  std::vector<std::pair<std::string, job_status>> jobs{};
 };
 
 struct cache_stats {
@@ -130,53 +130,53 @@ struct cache_stats {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
   std::uint64_t total_size_bytes = 0;
-  std::optional<time_point> oldest;
-  std::optional<time_point> newest;
+  std::optional<time_point> oldest{};
+  std::optional<time_point> newest{};
 };
 
 struct cache_filter {
-  std::string tool;                           ///< empty: every tool
-  std::map<std::string, std::string> labels;  ///< of the source job
+  std::string tool{};                           ///< empty: every tool
+  std::map<std::string, std::string> labels{};  ///< of the source job
 };
 
 /// The answer to a submit.
 struct submit_result {
   errc code = errc::ok;
-  std::string job_id;
-  std::string message;
-  std::vector<field_error> errors;
+  std::string job_id{};
+  std::string message{};
+  std::vector<field_error> errors{};
   std::size_t position_in_queue = 0;  ///< jobs ahead of it when it was queued
   bool existing = false;  ///< an idempotent repeat: job_id names the earlier job
   /// The job's status when answered: pending, completed for a cache hit, or
   /// the earlier job's for an idempotent repeat (empty if not known).
-  std::optional<job_status> status;
+  std::optional<job_status> status{};
 };
 
 /// The answer to cancel and retry.
 struct change_result {
   errc code = errc::ok;
-  std::string message;
-  std::optional<job_view> view;  ///< the job after the change, when ok
+  std::string message{};
+  std::optional<job_view> view{};  ///< the job after the change, when ok
 };
 
 struct list_query {
-  std::optional<job_status> status;
-  std::string tool;
-  std::map<std::string, std::string> labels;  ///< every one must match
-  std::string batch_id;
-  std::optional<time_point> created_after;   ///< inclusive
-  std::optional<time_point> created_before;  ///< exclusive
+  std::optional<job_status> status{};
+  std::string tool{};
+  std::map<std::string, std::string> labels{};  ///< every one must match
+  std::string batch_id{};
+  std::optional<time_point> created_after{};   ///< inclusive
+  std::optional<time_point> created_before{};  ///< exclusive
   std::size_t limit = 100;
   std::size_t offset = 0;
 };
 
 struct list_result {
-  std::vector<job_view> jobs;  ///< newest first
+  std::vector<job_view> jobs{};  ///< newest first
   std::size_t total_count = 0;
 };
 
 struct tool_health {
-  std::string name;
+  std::string name{};
   bool paused = false;
   int running = 0;
   int recent_failures = 0;
@@ -185,12 +185,12 @@ struct tool_health {
 struct engine_stats {
   bool running_ok = false;   ///< the scheduler answered
   bool store_ok = false;     ///< the store has not failed (see on_store_failure)
-  std::string store_error;   ///< why it failed, when store_ok is false
+  std::string store_error{};   ///< why it failed, when store_ok is false
   std::uint64_t corrupt_records = 0;  ///< unreadable records skipped since start
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;
-  std::vector<tool_health> tools;
+  std::vector<tool_health> tools{};
 };
 
 class engine {

@@ -32,8 +32,8 @@ enum class errc : std::uint8_t {
 /// A validation message naming the field it is about ("priority",
 /// "params.seconds", "retry.max_attempts").
 struct field_error {
-  std::string field;
-  std::string message;
+  std::string field{};
+  std::string message{};
 };
 
 /// Thrown by the convenience calls (engine::submit) that return plain values.

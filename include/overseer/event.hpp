@@ -28,32 +28,32 @@ enum class event_kind : std::uint8_t { transition, progress, log };
 
 struct event {
   std::uint64_t seq = 0;
-  std::string job_id;
+  std::string job_id{};
   event_kind kind = event_kind::transition;
-  time_point at;
+  time_point at{};
   // transition
-  std::optional<job_status> from;
+  std::optional<job_status> from{};
   job_status to = job_status::pending;
   int attempt = 0;
-  std::string reason;
+  std::string reason{};
   // progress
-  overseer::progress progress;
+  overseer::progress progress{};
   // log
   log_level level = log_level::info;
-  std::string message;
+  std::string message{};
   /// Who wrote the line: "tool" (the tool's own output) or "engine" (what
   /// the engine did to the job: attempts, failures, retries, cancels).
-  std::string component;
+  std::string component{};
   /// The tool and batch of the job; let subscribers filter without a look-up.
-  std::string tool;
-  std::string batch_id;
+  std::string tool{};
+  std::string batch_id{};
 };
 
 /// Which events a subscription receives.
 struct filter {
   enum class scope : std::uint8_t { all, job, batch };
   scope what = scope::all;
-  std::string id;           ///< the job or batch id
+  std::string id{};           ///< the job or batch id
   bool include_logs = true; ///< log events too, not only transitions/progress
 
   static filter job(std::string id) { return {scope::job, std::move(id), true}; }

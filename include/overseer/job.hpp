@@ -76,8 +76,8 @@ struct progress {
   double percent = 0;  ///< 0 to 100
   int current_step = 0;
   int total_steps = 0;
-  std::string step_name;
-  std::optional<time_point> estimated_completion;
+  std::string step_name{};
+  std::optional<time_point> estimated_completion{};
 
   friend bool operator==(const progress&, const progress&) = default;
 };
@@ -85,76 +85,76 @@ struct progress {
 /// What a client asks for. Only `tool` is required; unset optionals take the
 /// tool's defaults, then the engine's.
 struct job_spec {
-  std::string tool;
-  boost::json::object params;
-  std::string name;
-  std::optional<int> priority;  ///< 0 to 10, higher runs first; default 5
-  std::map<std::string, std::string> labels;
-  std::optional<std::chrono::seconds> timeout;  ///< per attempt; none = no limit
-  std::optional<retry_policy> retry;
-  std::optional<int> ttl_hours;  ///< 1 to 168; how long a finished job is kept
-  std::string idempotency_key;
+  std::string tool{};
+  boost::json::object params{};
+  std::string name{};
+  std::optional<int> priority{};  ///< 0 to 10, higher runs first; default 5
+  std::map<std::string, std::string> labels{};
+  std::optional<std::chrono::seconds> timeout{};  ///< per attempt; none = no limit
+  std::optional<retry_policy> retry{};
+  std::optional<int> ttl_hours{};  ///< 1 to 168; how long a finished job is kept
+  std::string idempotency_key{};
   /// Answer from the result cache when an equal job completed recently.
   bool use_cache = false;
   /// Jobs that must complete before this one starts; each must exist. If
   /// one fails, times out or is cancelled, this job fails naming it.
-  std::vector<std::string> depends_on;
+  std::vector<std::string> depends_on{};
   /// Not started before this time (a restart honours it).
-  std::optional<time_point> run_at;
+  std::optional<time_point> run_at{};
   /// Not started before this long after submission (delay_s in JSON).
-  std::optional<std::chrono::milliseconds> delay;
+  std::optional<std::chrono::milliseconds> delay{};
 };
 
 /// Where a cache hit's result came from.
 struct cache_info {
-  time_point cached_at;
-  std::string source_job_id;
+  time_point cached_at{};
+  std::string source_job_id{};
 };
 
 /// One line of a job's history: a transition as it was made durable.
 struct transition {
-  std::optional<job_status> from;  ///< empty for the creation entry
+  std::optional<job_status> from{};  ///< empty for the creation entry
   job_status to = job_status::pending;
-  time_point at;
+  time_point at{};
   int attempt = 0;
-  std::string reason;
+  std::string reason{};
 };
 
 /// One log line of a job, as a tool (or the engine) wrote it.
 struct log_line {
-  time_point at;
+  time_point at{};
   log_level level = log_level::info;
-  std::string message;
-  std::string component;  ///< "tool" for tool output, "engine" for the engine
+  std::string message{};
+  std::string component{};  ///< "tool" for tool output, "engine" for the engine
 };
 
 /// A job as a client sees it: a snapshot, never a live reference.
 struct job_view {
-  std::string id;
-  std::string tool;
-  std::string name;
+  std::string id{};
+  std::string tool{};
+  std::string name{};
   job_status status = job_status::pending;
   int attempt = 0;  ///< attempts started so far; 0 while never run
   int priority = 5;
-  std::map<std::string, std::string> labels;
-  boost::json::object params;
-  overseer::progress progress;
-  std::optional<boost::json::value> result;  ///< set once completed
-  std::string error;                          ///< last failure, if any
-  time_point created_at;
-  std::optional<time_point> started_at;    ///< start of the latest attempt
-  std::optional<time_point> completed_at;  ///< when it became terminal
-  std::optional<time_point> next_attempt_at;  ///< while retrying: backoff end
-  std::optional<std::chrono::seconds> timeout;
-  retry_policy retry;
+  std::map<std::string, std::string> labels{};
+  boost::json::object params{};
+  overseer::progress progress{};
+  std::optional<boost::json::value> result{};  ///< set once completed
+  std::string error{};                          ///< last failure, if any
+  time_point created_at{};
+  std::optional<time_point> started_at{};    ///< start of the latest attempt
+  std::optional<time_point> completed_at{};  ///< when it became terminal
+  std::optional<time_point> next_attempt_at{};  ///< while retrying: backoff end
+  std::optional<std::chrono::seconds> timeout{};
+  retry_policy retry{};
   int ttl_hours = 0;
-  std::string idempotency_key;
-  std::string batch_id;                 ///< empty unless submitted in a batch
-  std::vector<std::string> depends_on;
-  std::vector<std::string> waiting_on;  ///< dependencies not completed yet
-  std::optional<time_point> run_at;
+  std::string idempotency_key{};
+  std::string batch_id{};                 ///< empty unless submitted in a batch
+  std::vector<std::string> depends_on{};
+  std::vector<std::string> waiting_on{};  ///< dependencies not completed yet
+  std::optional<time_point> run_at{};
   bool use_cache = false;
-  std::optional<overseer::cache_info> cache_info;  ///< set for a cache hit
+  std::optional<overseer::cache_info> cache_info{};  ///< set for a cache hit
 };
 
 }  // namespace overseer

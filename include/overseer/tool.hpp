@@ -37,9 +37,9 @@ namespace overseer {
 
 /// What a tool declares about itself.
 struct tool_definition {
-  std::string name;
+  std::string name{};
   std::string version = "1";
-  std::string description;
+  std::string description{};
   /// Parameter schema: {"NAME": {"type": "string"|"integer"|"number"|
   /// "boolean"|"object"|"array", "required": bool, "default": v, "minimum": n,
   /// "maximum": n, "enum": [...], "pattern": "regex", "absolute_path": bool,
@@ -47,11 +47,11 @@ struct tool_definition {
   /// backreferences, no lookaround) that must match the whole value.
   /// Params not named here are refused, unless the schema is empty and
   /// strict_params is false: such a tool takes free-form params.
-  boost::json::object params;
+  boost::json::object params{};
   /// Default per-attempt timeout; a spec's timeout_s overrides it.
-  std::optional<std::chrono::seconds> timeout;
+  std::optional<std::chrono::seconds> timeout{};
   /// Default retry policy; a spec's retry overrides it.
-  retry_policy retry;
+  retry_policy retry{};
   /// How many jobs of this tool may run at once; 0 means only the global limit.
   int max_concurrent = 0;
   /// Refuse undeclared params even when `params` declares none. Default
@@ -146,8 +146,8 @@ using tool_function = std::function<tool_result(job_context&)>;
 class tool_registry {
 public:
   struct entry {
-    tool_definition definition;
-    tool_function body;
+    tool_definition definition{};
+    tool_function body{};
   };
   tool_registry();
   ~tool_registry();

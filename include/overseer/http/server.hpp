@@ -30,7 +30,7 @@ struct server_config {
   /// Bearer tokens; when not empty, every request but GET /v1/health must
   /// carry "Authorization: Bearer <one of them>". An empty token, or one with
   /// whitespace or control characters, is refused at construction.
-  std::vector<std::string> tokens;
+  std::vector<std::string> tokens{};
   /// Listening on a non-loopback address without tokens is refused unless
   /// this is set. Default false.
   bool allow_insecure = false;
