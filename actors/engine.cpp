@@ -427,24 +427,26 @@ std::string engine::submit(job_spec spec) {
   return r.job_id;
 }
 
-void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done) {
+void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
-  caf::anon_send(impl_->scheduler, actors::cancel_job{std::string{job_id}, std::move(done)});
+  caf::anon_send(impl_->scheduler,
+                 actors::cancel_job{std::string{job_id}, std::move(done), tools::sanitize_utf8(by)});
 }
 
-change_result engine::cancel(std::string_view job_id) {
-  return await<change_result>([&](auto cb) { cancel_async(job_id, std::move(cb)); }, change_not_running);
+change_result engine::cancel(std::string_view job_id, std::string_view by) {
+  return await<change_result>([&](auto cb) { cancel_async(job_id, std::move(cb), by); }, change_not_running);
 }
 
-void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done) {
+void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
-  caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, std::move(done)});
+  caf::anon_send(impl_->scheduler,
+                 actors::retry_job{std::string{job_id}, std::move(done), tools::sanitize_utf8(by)});
 }
 
-change_result engine::retry(std::string_view job_id) {
-  return await<change_result>([&](auto cb) { retry_async(job_id, std::move(cb)); }, change_not_running);
+change_result engine::retry(std::string_view job_id, std::string_view by) {
+  return await<change_result>([&](auto cb) { retry_async(job_id, std::move(cb), by); }, change_not_running);
 }
 
 namespace {
@@ -655,14 +657,17 @@ std::optional<batch_view> engine::get_batch(std::string_view batch_id) const {
   return v;
 }
 
-void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done) {
+void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
+                                std::string_view by) {
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
-  caf::anon_send(impl_->scheduler, actors::cancel_batch{std::string{batch_id}, std::move(done)});
+  caf::anon_send(impl_->scheduler,
+                 actors::cancel_batch{std::string{batch_id}, std::move(done), tools::sanitize_utf8(by)});
 }
 
-change_result engine::cancel_batch(std::string_view batch_id) {
-  return await<change_result>([&](auto cb) { cancel_batch_async(batch_id, std::move(cb)); }, change_not_running);
+change_result engine::cancel_batch(std::string_view batch_id, std::string_view by) {
+  return await<change_result>([&](auto cb) { cancel_batch_async(batch_id, std::move(cb), by); },
+                              change_not_running);
 }
 
 cache_stats engine::cache_statistics() const {

@@ -72,6 +72,7 @@ struct submit_batch {
 struct cancel_batch {
   std::string batch_id;
   change_reply reply;
+  std::string by;  ///< who asked ("client 127.0.0.1")
 };
 
 /// The store's answer about dependencies that were not active: their status
@@ -101,11 +102,13 @@ struct run_at_reached {
 struct cancel_job {
   std::string job_id;
   change_reply reply;
+  std::string by;  ///< who asked ("client 127.0.0.1")
 };
 
 struct retry_job {
   std::string job_id;
   change_reply reply;
+  std::string by;  ///< who asked
 };
 
 /// The store's answer to a retry_job read.
@@ -114,6 +117,7 @@ struct retry_loaded {
   std::optional<persistence::job_record> record;
   change_reply reply;
   std::optional<persistence::batch_record> batch;  ///< the job's batch, if it has one
+  std::string by;  ///< who asked for the retry
 };
 
 /// Unfinished jobs found in the store at start, oldest first.

@@ -725,7 +725,7 @@ caf::behavior running_behavior(self_ptr self) {
         return;
       }
       auto rec = it->second.record;
-      cancel_active(self, it->second, "cancelled by client");
+      cancel_active(self, it->second, "cancelled by " + m.by);
       after(st, [rec, reply = std::move(m.reply)](bool ok) {
         if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
         else reply({errc::ok, {}, persistence::to_view(*rec, std::nullopt)});
@@ -750,7 +750,8 @@ caf::behavior running_behavior(self_ptr self) {
       it->second.record.cancelled = true;
       it->second.waiting.clear();
       for (const auto& id : record.job_ids)
-        if (auto j = st.active.find(id); j != st.active.end()) cancel_active(self, j->second, "batch cancelled");
+        if (auto j = st.active.find(id); j != st.active.end())
+          cancel_active(self, j->second, "batch cancelled by " + m.by);
       after(st, [reply = std::move(m.reply)](bool ok) {
         if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
         else reply({errc::ok, {}, std::nullopt});
@@ -808,8 +809,8 @@ caf::behavior running_behavior(self_ptr self) {
         return;
       }
       caf::actor me = caf::actor_cast<caf::actor>(self);
-      st.deps.writer->read([me, store = st.deps.store, id = m.job_id, reply = std::move(m.reply)] {
-        retry_loaded loaded{id, store->get_job(id), reply, std::nullopt};
+      st.deps.writer->read([me, store = st.deps.store, id = m.job_id, reply = std::move(m.reply), by = m.by] {
+        retry_loaded loaded{id, store->get_job(id), reply, std::nullopt, by};
         if (loaded.record && !loaded.record->batch_id.empty()) loaded.batch = store->get_batch(loaded.record->batch_id);
         caf::anon_send(me, std::move(loaded));
       });
@@ -837,8 +838,8 @@ caf::behavior running_behavior(self_ptr self) {
         if (auto b = st.batches.find(rec->batch_id); b != st.batches.end()) ++b->second.unfinished;
         else if (m.batch) st.batches[rec->batch_id] = batch_state{std::move(*m.batch), 0, {}, 1};
       }
-      change_status(st, job, job_status::pending, "retried by client");
-      engine_log(st, *rec, log_level::info, "retried by client: a new retry budget of " +
+      change_status(st, job, job_status::pending, "retried by " + m.by);
+      engine_log(st, *rec, log_level::info, "retried by " + m.by + ": a new retry budget of " +
                                                std::to_string(rec->retry.max_attempts) + " attempts");
       auto snapshot = std::make_shared<job_record>(*rec);
       after(st, [self, snapshot, reply = std::move(m.reply)](bool ok) {

@@ -47,6 +47,7 @@ struct call {
   route_id route;
   std::map<std::string, std::string> params;
   query_map query;
+  const std::string& peer;  ///< "client 127.0.0.1": who asks, for cancel and retry reasons
 };
 
 void handle_jobs_api(api_context& ctx, const call& c, responder respond);

@@ -85,7 +85,11 @@ http_session::http_session(tcp::socket socket, api_context& ctx, connections::ti
     read_timer_(socket_.get_executor()),
     write_timer_(socket_.get_executor()),
     ctx_(ctx),
-    ticket_(std::move(ticket)) {}
+    ticket_(std::move(ticket)) {
+  beast::error_code ec;
+  const auto remote = socket_.remote_endpoint(ec);
+  peer_ = ec ? "client" : "client " + remote.address().to_string();
+}
 
 void http_session::run() {
   // Start on the connection's strand: everything below runs there.
@@ -280,7 +284,7 @@ void http_session::dispatch(request req) {
   query_map q;
   if (auto errors = read_query(*target, q); !errors.empty())
     return respond(problem_response(400, "invalid query", version, keep_alive, errors));
-  call c{req, *m.id, std::move(m.params), std::move(q)};
+  call c{req, *m.id, std::move(m.params), std::move(q), peer_};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
   try {

@@ -97,6 +97,7 @@ private:
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   api_context& ctx_;
   connections::ticket ticket_;
+  std::string peer_;  ///< "client 127.0.0.1": who the engine says asked (cancel, retry)
   std::deque<std::shared_ptr<slot>> queue_;
   std::optional<request> upgrade_;  ///< accepted, waits for the earlier answers
   boost::json::object subscribe_;

@@ -199,8 +199,8 @@ void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
         if (res.code != errc::ok) return r.refused(res.code, res.message);
         r.json(retry ? 202 : 200, render_view(*res.view));
       };
-      if (retry) ctx.eng.retry_async(id, std::move(done));
-      else ctx.eng.cancel_async(id, std::move(done));
+      if (retry) ctx.eng.retry_async(id, std::move(done), c.peer);
+      else ctx.eng.cancel_async(id, std::move(done), c.peer);
       return;
     }
     case route_id::list_tools:

@@ -76,12 +76,15 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
       if (auto errors = check_query_keys(c.query, {}); !errors.empty())
         return problem(400, "this endpoint takes no query parameters", errors);
       if (!ctx.eng.get_batch(id)) return problem(404, "no batch " + id);
-      ctx.eng.cancel_batch_async(id, [respond, version, keep_alive, &ctx, id](change_result r) {
-        if (r.code != errc::ok) return respond(problem_response(status_of(r.code), r.message, version, keep_alive));
-        auto b = ctx.eng.get_batch(id);
-        respond(json_response(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}),
-                              version, keep_alive));
-      });
+      ctx.eng.cancel_batch_async(
+        id,
+        [respond, version, keep_alive, &ctx, id](change_result r) {
+          if (r.code != errc::ok) return respond(problem_response(status_of(r.code), r.message, version, keep_alive));
+          auto b = ctx.eng.get_batch(id);
+          respond(json_response(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}),
+                                version, keep_alive));
+        },
+        c.peer);
       return;
     }
     case route_id::cache_stats: {

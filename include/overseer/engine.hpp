@@ -233,18 +233,24 @@ public:
   /// Asynchronous submit: `done` runs on an engine thread once durable.
   void submit_async(job_spec spec, std::function<void(submit_result)> done);
 
-  [[nodiscard]] change_result cancel(std::string_view job_id);
-  void cancel_async(std::string_view job_id, std::function<void(change_result)> done);
-  [[nodiscard]] change_result retry(std::string_view job_id);
-  void retry_async(std::string_view job_id, std::function<void(change_result)> done);
+  /// Cancel and retry take who asks (`by`): the job's transition reason
+  /// and log line say "cancelled by <by>" / "retried by <by>". The HTTP
+  /// front passes the client's address.
+  [[nodiscard]] change_result cancel(std::string_view job_id, std::string_view by = "client");
+  void cancel_async(std::string_view job_id, std::function<void(change_result)> done,
+                    std::string_view by = "client");
+  [[nodiscard]] change_result retry(std::string_view job_id, std::string_view by = "client");
+  void retry_async(std::string_view job_id, std::function<void(change_result)> done,
+                   std::string_view by = "client");
 
   /// Submits every job of a batch atomically (all or none) once durable.
   void submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done);
   [[nodiscard]] batch_submit_result submit_batch(batch_spec spec);
   [[nodiscard]] std::optional<batch_view> get_batch(std::string_view batch_id) const;
   /// Cancels every unfinished job of the batch; conflict if all are finished.
-  void cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done);
-  [[nodiscard]] change_result cancel_batch(std::string_view batch_id);
+  void cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
+                          std::string_view by = "client");
+  [[nodiscard]] change_result cancel_batch(std::string_view batch_id, std::string_view by = "client");
 
   [[nodiscard]] cache_stats cache_statistics() const;
   /// Removes matching cache entries (the jobs stay); returns how many.

@@ -1,4 +1,5 @@
 // The REST API of the real overseerd, over real HTTP on loopback.
+#include <algorithm>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -96,6 +97,18 @@ TEST_CASE("a running job is cancelled over HTTP, and cancel and retry answer con
   CHECK(str(retry.json(), "status") == "pending");
   CHECK(str(await_status(c, id, "running"), "status") == "running");
   CHECK(c.del("/v1/jobs/" + id).status == 200);
+
+  // Who asked is in the history and in the job's log: the client's address.
+  std::vector<std::string> reasons;
+  for (const auto& t : c.get("/v1/jobs/" + id + "/history").json().at("transitions").as_array())
+    reasons.push_back(str(t, "reason"));
+  CHECK(std::count(reasons.begin(), reasons.end(), "cancelled by client 127.0.0.1") == 2);
+  CHECK(std::count(reasons.begin(), reasons.end(), "retried by client 127.0.0.1") == 1);
+  std::vector<std::string> lines;
+  for (const auto& l : c.get("/v1/jobs/" + id + "/logs").json().at("logs").as_array())
+    if (l.at("component") == "engine") lines.push_back(str(l, "message"));
+  CHECK(std::count(lines.begin(), lines.end(), "cancelled by client 127.0.0.1; attempt 1 is told to stop") == 1);
+  CHECK(std::count(lines.begin(), lines.end(), "cancelled by client 127.0.0.1; attempt 2 is told to stop") == 1);
 
   auto done = submit(c, json::parse(R"({"tool":"noop"})"));
   CHECK(str(await_status(c, done), "status") == "completed");

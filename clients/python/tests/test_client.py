@@ -97,7 +97,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(early.exception.job_status, "cancelled")
         retried = c.retry(job.job_id)
         self.assertEqual(retried.status, "pending")
-        self.assertIn(("cancelled", "pending", "retried by client"),
+        self.assertIn(("cancelled", "pending", "retried by client 127.0.0.1"),
                       [(h.from_, h.to, h.reason) for h in c.history(job.job_id)])
         c.cancel(job.job_id)
         done = c.submit({"tool": "noop"})

@@ -95,7 +95,7 @@ describe("Client", () => {
     assert.equal((await rejection(c.result(job.job_id), ConflictError)).jobStatus, "cancelled");
     assert.equal((await c.retry(job.job_id)).status, "pending");
     const reasons = (await c.history(job.job_id)).map((h) => [h.from, h.to, h.reason]);
-    assert.deepEqual(reasons.filter((r) => r[2] === "retried by client"), [["cancelled", "pending", "retried by client"]]);
+    assert.deepEqual(reasons.filter((r) => r[2] === "retried by client 127.0.0.1"), [["cancelled", "pending", "retried by client 127.0.0.1"]]);
     await c.cancel(job.job_id);
     const done = await c.submit({ tool: "noop" });
     await c.wait(done.job_id, { timeoutMs: 10_000 });
