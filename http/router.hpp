@@ -18,6 +18,7 @@ enum class route_id {
   submit_job, get_job, get_result, get_logs, get_history, cancel_job, cancel_job_post,
   retry_job, list_jobs, list_tools, health, stream,
   submit_batch, get_batch, cancel_batch, cache_stats, clear_cache,
+  dashboard, dashboard_asset,
 };
 
 struct route {
