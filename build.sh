@@ -14,6 +14,9 @@ packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
 # Only the tests need these: python3 runs the urllib conformance client;
 # clang and its runtime build the libFuzzer targets (docs/fuzzing.md).
 test_packages=(python3 clang libclang-rt-14-dev)
+# Debian's Chromium runs the dashboard's browser tests (tests/dashboard/,
+# with the machine's Node.js and npm).
+test_packages+=(chromium)
 
 install_missing() {
   local missing=()
@@ -60,6 +63,10 @@ case "${1:-}" in
     install_missing
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build -j2 --output-on-failure
+    # The dashboard in headless Chromium against build/overseerd (about 40 s;
+    # screenshots in build/dashboard-artifacts/).
+    echo "== dashboard browser tests (tests/dashboard/run.sh)"
+    tests/dashboard/run.sh
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
     # Every fuzz target for 30 s on its seeds and regressions; longer runs:

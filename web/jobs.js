@@ -57,7 +57,7 @@ export async function render(main, {query, stream, navigate}) {
   const tools = (await api("GET", "/v1/tools")).tools.map((t) => t.name);
   const q = listQuery(query);
   const summary = h("p", {id: "jobs-summary", role: "status"}, "Loading…");
-  const fresh = h("button", {type: "button", class: "quiet", hidden: true, onclick: () => reload()});
+  const fresh = h("button", {type: "button", id: "jobs-fresh", class: "quiet", hidden: true, onclick: () => reload()});
   const top = h("tr", {"aria-hidden": "true", class: "spacer"});
   const bottom = h("tr", {"aria-hidden": "true", class: "spacer"});
   const body = h("tbody");

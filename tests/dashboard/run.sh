@@ -9,4 +9,4 @@ export OVERSEERD=${OVERSEERD:-$(cd ../.. && pwd)/build/overseerd}
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 fi
-exec node --test --test-concurrency=1 dashboard.test.mjs
+exec node --test dashboard.test.mjs
