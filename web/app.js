@@ -44,7 +44,7 @@ async function route() {
   const {page, args, query} = parseHash();
   for (const a of document.querySelectorAll("header nav a")) {
     const target = parseHash(a.getAttribute("href")).page;
-    if (target === page || (page === "job" && target === "jobs")) a.setAttribute("aria-current", "page");
+    if (target === page || ((page === "job" || page === "batch") && target === "jobs")) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   const load = pages[page];
@@ -109,6 +109,11 @@ window.addEventListener("overseer:unauthorized", () => {
     "The daemon asks for a token (401).");
 });
 document.getElementById("token-button").addEventListener("click", () => tokenBox());
+// The skip link moves the focus; following its href would change the route.
+document.querySelector(".skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener("hashchange", route);
 stream.start();
 route();

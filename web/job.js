@@ -58,8 +58,6 @@ export async function render(main, {args}) {
       logBox));
 
   // ---- state -----------------------------------------------------------------
-  const started = new Map();  // attempt → {at, percent} of the first progress seen, for the ETA
-
   function showState() {
     title.textContent = job.name ? `${job.name}` : `Job ${job.job_id}`;
     fill(status, statusBadge(job.status));
@@ -74,16 +72,15 @@ export async function render(main, {args}) {
     else fill(message);
   }
 
-  // The tool's own estimate when it gives one; otherwise the pace so far.
+  // The tool's own estimate when it gives one; otherwise the pace of this
+  // attempt so far.
   function estimate() {
     if (job.status !== "running") return "";
     const p = job.progress ?? {};
     if (p.estimated_completion) return `done about ${time(p.estimated_completion)}`;
-    const s = started.get(job.attempt);
-    if (!s || !(p.percent > s.percent)) return "";
-    const rate = (p.percent - s.percent) / (Date.now() - s.at);
-    const left = (100 - p.percent) / rate;
-    return `about ${duration(left)} left`;
+    const elapsed = Date.now() - Date.parse(job.started_at);
+    if (!(p.percent > 0) || !(elapsed > 0)) return "";
+    return `about ${duration((elapsed * (100 - p.percent)) / p.percent)} left`;
   }
 
   function showSpec() {
@@ -237,7 +234,6 @@ export async function render(main, {args}) {
     await showResult();
   });
   stream.on("progress", (e) => {
-    if (!started.has(job.attempt)) started.set(job.attempt, {at: Date.now(), percent: e.progress.percent});
     job.progress = e.progress;
     showState();
   });

@@ -20,9 +20,9 @@ export function listQuery(query) {
     const eq = pair.indexOf("=");
     if (eq > 0) q[`label.${pair.slice(0, eq).trim()}`] = pair.slice(eq + 1).trim();
   }
-  for (const [k, api] of [["after", "created_after"], ["before", "created_before"]]) {
+  for (const [k, param] of [["after", "created_after"], ["before", "created_before"]]) {
     const v = query.get(k);
-    if (v) q[api] = new Date(v).toISOString();
+    if (v) q[param] = new Date(v).toISOString();
   }
   return q;
 }
@@ -33,14 +33,14 @@ function filterForm(query, tools, navigate) {
     statuses.map((s) => h("option", {value: s, selected: query.get("status") === s}, s.replace("_", " "))));
   const tool = h("select", {id: "f-tool", name: "tool"}, h("option", {value: ""}, "any"),
     tools.map((t) => h("option", {value: t, selected: query.get("tool") === t}, t)));
-  const label = h("input", {id: "f-label", name: "label", placeholder: "country=Kenya", value: query.get("label") ?? "",
+  const label = h("input", {id: "f-label", name: "label", value: query.get("label") ?? "",
     "aria-describedby": "f-label-help"});
   const after = h("input", {id: "f-after", name: "after", type: "datetime-local", value: query.get("after") ?? ""});
   const before = h("input", {id: "f-before", name: "before", type: "datetime-local", value: query.get("before") ?? ""});
   const form = h("form", {class: "filters", role: "search", "aria-label": "Filter jobs"},
     field("f-status", "Status", status), field("f-tool", "Tool", tool),
     h("div", {class: "field"}, h("label", {for: "f-label"}, "Labels"), label,
-      h("small", {id: "f-label-help"}, "key=value, comma-separated")),
+      h("small", {id: "f-label-help"}, "key=value, comma-separated, e.g. country=Kenya")),
     field("f-after", "Created after", after), field("f-before", "Created before", before),
     h("div", {class: "actions"}, h("button", {type: "submit"}, "Apply"),
       h("a", {href: "#/jobs", class: "button quiet"}, "Clear")));

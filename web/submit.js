@@ -75,7 +75,7 @@ export async function render(main, {args, navigate}) {
   };
   const [nameIn, readName] = text({maxlength: "256"});
   const [prioIn, readPrio] = num({min: "0", max: "10", step: "1", value: "5"});
-  const labelsIn = h("textarea", {rows: "2", placeholder: "country=Kenya"});
+  const labelsIn = h("textarea", {rows: "2"});
   const readLabels = () => {
     const out = {};
     for (const line of labelsIn.value.split(/[\n,]/)) {
@@ -98,7 +98,7 @@ export async function render(main, {args, navigate}) {
     h("fieldset", {}, h("legend", {}, "Job"),
       field("name", "Name", nameIn, "optional, at most 256 characters", readName),
       field("priority", "Priority", prioIn, "0-10, higher runs first", readPrio),
-      field("labels", "Labels", labelsIn, "key=value, one per line", readLabels),
+      field("labels", "Labels", labelsIn, "key=value, one per line, e.g. country=Kenya", readLabels),
       field("timeout_s", "Timeout (s)", timeoutIn, `per attempt; the tool's default: ${tool.timeout_s ?? "none"}`, readTimeout),
       field("retry.max_attempts", "Attempts", attemptsIn, `1-100; the tool's default: ${tool.retry.max_attempts}`, readAttempts),
       field("delay_s", "Delay (s)", delayIn, "start no earlier than this many seconds from now", readDelay)),

@@ -81,6 +81,11 @@ test("the overview loads with its counts and goes live", async () => {
   await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
   assert.equal(await page.locator('[aria-label="Jobs by status"] li').count(), 7);
   assert.match(await text(page, '[aria-label="Jobs by tool"]'), /sleep/);
+  // The first Tab reaches "Skip to content", which moves the focus, not the route.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+  assert.equal(await page.evaluate(() => location.hash), "");
   await shot(page, "overview");
   await page.context().close();
 });
