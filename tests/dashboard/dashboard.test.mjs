@@ -43,9 +43,10 @@ async function open(hash = "", viewport = {width: 1280, height: 900}) {
   const context = await browser.newContext({viewport});
   const page = await context.newPage();
   page.on("console", (m) => {
-    // A refused WebSocket or fetch while the daemon is down is expected in
-    // the restart test; everything else is a defect.
-    if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection|Failed to load resource/.test(m.text()))
+    // Expected: a refused connection while the daemon is down (restart
+    // test) and the 400 of the refused submit (form test). Anything else,
+    // a missing asset or a policy violation included, is a defect.
+    if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection|status of 400/.test(m.text()))
       problems.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -183,7 +184,7 @@ test("a burst of 10,000 new jobs: the table counts them live, then holds only th
     return /^10000 new jobs/.test(label ?? "");
   }, 120_000);
   // The page answered while it took the burst.
-  assert.ok(slowest < 2000, `the page took ${slowest} ms to answer during the burst`);
+  assert.ok(slowest < 5000, `the page took ${slowest} ms to answer during the burst`);
   console.log(`# 10,000 creations seen in ${Date.now() - started} ms; slowest answer ${slowest} ms`);
   await page.locator("#jobs-fresh").click();
   await page.locator("#jobs-summary", {hasText: "10000 jobs match"}).waitFor(wait);
