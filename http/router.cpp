@@ -23,8 +23,8 @@ const std::vector<route>& routes() {
     {"DELETE", "/v1/cache", route_id::clear_cache},
     // The dashboard (docs/dashboard.md), served without a token: its files
     // hold no data; every API call it makes needs one.
-    {"GET", "/", route_id::dashboard},
-    {"GET", "/assets/{build}/{name}", route_id::dashboard_asset},
+    {"GET", "/", route_id::dashboard, false},
+    {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, false},
   };
   return table;
 }

@@ -2,8 +2,8 @@
 //
 // Paths are patterns with "{name}" segments. A path that matches no pattern
 // is 404; one that matches under another method only is 405 with the
-// allowed methods. HEAD matches every GET route. routes() is also what the OpenAPI document is checked
-// against.
+// allowed methods. HEAD matches every GET route. The routes marked `api` are
+// also what the OpenAPI document is checked against.
 #pragma once
 
 #include <map>
@@ -25,6 +25,9 @@ struct route {
   std::string method;   ///< "GET", "POST", "DELETE"
   std::string pattern;  ///< "/v1/jobs/{id}"
   route_id id;
+  /// Part of the API that docs/openapi.yaml describes (and the clients
+  /// cover); false for the dashboard's page and files (docs/dashboard.md).
+  bool api = true;
 };
 
 [[nodiscard]] const std::vector<route>& routes();
