@@ -15,8 +15,9 @@ packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
 # clang and its runtime build the libFuzzer targets (docs/fuzzing.md); the
 # clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
 # Node.js with npm: Debian's npm, unless the installed nodejs brings its own
-# (NodeSource's does, and conflicts with Debian's npm).
-test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev)
+# (NodeSource's does, and conflicts with Debian's npm); Debian's Chromium
+# runs the dashboard's browser tests (tests/dashboard/).
+test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium)
 
 install_missing() {
   local missing=()
@@ -66,6 +67,10 @@ case "${1:-}" in
     ctest --test-dir build -j2 --output-on-failure
     echo "== Python and TypeScript clients against build/overseerd"
     clients/run_tests.sh build/overseerd
+    # The dashboard in headless Chromium against build/overseerd (about 40 s;
+    # screenshots in build/dashboard-artifacts/).
+    echo "== dashboard browser tests (tests/dashboard/run.sh)"
+    tests/dashboard/run.sh
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
     ctest --test-dir build-asan -j2 --output-on-failure
     # Every fuzz target for 30 s on its seeds and regressions; longer runs:

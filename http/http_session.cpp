@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include "http/dashboard.hpp"
 #include "http/stream_session.hpp"
 
 namespace overseer::http {
@@ -274,7 +275,8 @@ void http_session::dispatch(request req) {
     }
     return respond(problem_response(404, "no route for " + std::string{target->path()}, version, keep_alive));
   }
-  if (*m.id != route_id::health && !authorized(req)) {
+  const bool dashboard = *m.id == route_id::dashboard || *m.id == route_id::dashboard_asset;
+  if (*m.id != route_id::health && !dashboard && !authorized(req)) {
     auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
     res.set(bhttp::field::www_authenticate, "Bearer");
     return respond(std::move(res));
@@ -282,7 +284,9 @@ void http_session::dispatch(request req) {
   if (*m.id == route_id::stream)
     return respond(problem_response(426, "GET /v1/stream must be a WebSocket upgrade", version, keep_alive));
   query_map q;
-  if (auto errors = read_query(*target, q); !errors.empty())
+  // The dashboard ignores its query: a page URL may carry what a browser
+  // or a link adds.
+  if (auto errors = read_query(*target, q); !errors.empty() && !dashboard)
     return respond(problem_response(400, "invalid query", version, keep_alive, errors));
   call c{req, *m.id, std::move(m.params), std::move(q), peer_};
   // A handler may fail on something we did not foresee; the client still
@@ -291,6 +295,8 @@ void http_session::dispatch(request req) {
     switch (*m.id) {
       case route_id::list_tools:
       case route_id::health: handle_system_api(ctx_, c, respond); break;
+      case route_id::dashboard:
+      case route_id::dashboard_asset: respond(dashboard_response(c)); break;
       case route_id::submit_batch:
       case route_id::get_batch:
       case route_id::cancel_batch:

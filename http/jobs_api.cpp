@@ -211,6 +211,8 @@ void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
     case route_id::cancel_batch:
     case route_id::cache_stats:
     case route_id::clear_cache:
+    case route_id::dashboard:
+    case route_id::dashboard_asset:
       break;
   }
   r.problem(404, "no such resource");

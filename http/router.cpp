@@ -21,6 +21,10 @@ const std::vector<route>& routes() {
     {"DELETE", "/v1/batches/{id}", route_id::cancel_batch},
     {"GET", "/v1/cache/stats", route_id::cache_stats},
     {"DELETE", "/v1/cache", route_id::clear_cache},
+    // The dashboard (docs/dashboard.md), served without a token: its files
+    // hold no data; every API call it makes needs one.
+    {"GET", "/", route_id::dashboard, false},
+    {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, false},
   };
   return table;
 }

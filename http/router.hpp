@@ -2,8 +2,8 @@
 //
 // Paths are patterns with "{name}" segments. A path that matches no pattern
 // is 404; one that matches under another method only is 405 with the
-// allowed methods. HEAD matches every GET route. routes() is also what the OpenAPI document is checked
-// against.
+// allowed methods. HEAD matches every GET route. The routes marked `api` are
+// also what the OpenAPI document is checked against.
 #pragma once
 
 #include <map>
@@ -18,12 +18,16 @@ enum class route_id {
   submit_job, get_job, get_result, get_logs, get_history, cancel_job, cancel_job_post,
   retry_job, list_jobs, list_tools, health, stream,
   submit_batch, get_batch, cancel_batch, cache_stats, clear_cache,
+  dashboard, dashboard_asset,
 };
 
 struct route {
   std::string method;   ///< "GET", "POST", "DELETE"
   std::string pattern;  ///< "/v1/jobs/{id}"
   route_id id;
+  /// Part of the API that docs/openapi.yaml describes (and the clients
+  /// cover); false for the dashboard's page and files (docs/dashboard.md).
+  bool api = true;
 };
 
 [[nodiscard]] const std::vector<route>& routes();

@@ -71,7 +71,7 @@ TEST_CASE("wrong content type, oversize body, unknown ids, routes and methods", 
   require_problem(c.post("/v1/jobs/" + ghost + "/retry", json::object{}), 404);
   require_problem(c.post("/v1/jobs/" + ghost + "/cancel", json::object{}), 404);
   require_problem(c.get("/v1/nothing"), 404);
-  require_problem(c.get("/"), 404);
+  require_problem(c.get("/index.php"), 404);
   auto put = c.request("PUT", "/v1/jobs");
   require_problem(put, 405);
   CHECK(put.headers.at("Allow").find("POST") != std::string::npos);

@@ -8,6 +8,7 @@
 #include <boost/algorithm/string/replace.hpp>
 
 #include "http/router.hpp"
+#include "http/web_assets.hpp"
 #include "integration/raw_connection.hpp"
 #include "support/daemon.hpp"
 #include "support/eventually.hpp"
@@ -187,6 +188,8 @@ TEST_CASE("HEAD answers every GET route with GET's status and headers, and no bo
     if (r.method != "GET") continue;
     auto target = r.pattern;
     boost::replace_all(target, "{id}", target.starts_with("/v1/batches") ? batch_id : job);
+    boost::replace_all(target, "{build}", std::string{overseer::http::web_build_id()});
+    boost::replace_all(target, "{name}", "app.js");
     INFO("HEAD " << target);
     raw.send(request_text("GET", target));
     auto get = raw.read();

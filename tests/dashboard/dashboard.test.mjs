@@ -1,0 +1,310 @@
+// The dashboard in a real headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core) against a real overseerd on 127.0.0.1.
+//
+//   node --test dashboard.test.mjs            (OVERSEERD=build/overseerd by default)
+//
+// Every wait is on a condition with a deadline, never a fixed sleep.
+// Screenshots of each page go to build/dashboard-artifacts/ (DASHBOARD_ARTIFACTS).
+
+import {test, before, after} from "node:test";
+import assert from "node:assert/strict";
+import {mkdtempSync, mkdirSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join, resolve, dirname} from "node:path";
+import {fileURLToPath} from "node:url";
+import {chromium} from "playwright-core";
+import {Daemon} from "./daemon.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const binary = resolve(process.env.OVERSEERD ?? join(root, "build/overseerd"));
+const artifacts = resolve(process.env.DASHBOARD_ARTIFACTS ?? join(root, "build/dashboard-artifacts"));
+const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const wait = {timeout: 20_000};
+
+let browser;
+let daemon;
+let scratch;
+const problems = [];  // console errors, page errors, CSP violations: none is allowed
+
+before(async () => {
+  mkdirSync(artifacts, {recursive: true});
+  scratch = mkdtempSync(join(tmpdir(), "overseer-dashboard-"));
+  daemon = await new Daemon(binary, join(scratch, "data")).start();
+  browser = await chromium.launch({executablePath: chromiumPath, args: ["--no-sandbox"]});
+});
+
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+  if (scratch) rmSync(scratch, {recursive: true, force: true});
+});
+
+async function open(hash = "", viewport = {width: 1280, height: 900}) {
+  const context = await browser.newContext({viewport});
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    // Expected: a refused connection while the daemon is down (restart
+    // test) and the 400 of the refused submit (form test). Anything else,
+    // a missing asset or a policy violation included, is a defect.
+    if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection|status of 400/.test(m.text()))
+      problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(`${daemon.url}/${hash}`);
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({path: join(artifacts, `${name}.png`), fullPage: true});
+}
+
+async function submit(spec) {
+  const res = await daemon.api("POST", "/v1/jobs", {body: spec});
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.job_id;
+}
+
+async function until(what, check, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const text = (page, selector) => page.locator(selector).textContent();
+
+test("the overview loads with its counts and goes live", async () => {
+  const page = await open();
+  await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+  await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
+  assert.equal(await page.locator('[aria-label="Jobs by status"] li').count(), 7);
+  assert.match(await text(page, '[aria-label="Jobs by tool"]'), /sleep/);
+  // The first Tab reaches "Skip to content", which moves the focus, not the route.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+  assert.equal(await page.evaluate(() => location.hash), "");
+  await shot(page, "overview");
+  await page.context().close();
+});
+
+test("a sleep job submitted from the form shows its progress advance and completes without a reload", async () => {
+  const page = await open("#/submit/sleep");
+  await page.locator("#submit-form").waitFor(wait);
+  await shot(page, "submit");
+  await page.evaluate(() => { window.notReloaded = true; });
+  // The server's problem document lands beside the field it names.
+  await page.getByLabel("seconds").fill("-1");
+  await page.getByRole("button", {name: "Submit job"}).click();
+  await page.locator('#field-params-seconds[aria-invalid="true"]').waitFor(wait);
+  assert.match(await text(page, "#field-params-seconds-error"), /-1/);
+  await page.getByLabel("seconds").fill("3");
+  await page.getByLabel("steps").fill("6");
+  await page.getByLabel("Name").fill("from the form");
+  await page.getByLabel("Labels").fill("suite=e2e");
+  await page.getByRole("button", {name: "Submit job"}).click();
+  await page.waitForURL(/#\/job\/job_/, wait);
+  await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+  // Some value strictly between 0 and 100: the bar moved while running.
+  const seen = await page.waitForFunction(() => {
+    const v = document.querySelector("#job-progress progress")?.value ?? 0;
+    return v > 0 && v < 100 && v;
+  }, null, wait);
+  assert.ok((await seen.jsonValue()) > 0);
+  await page.locator("#job-step", {hasText: /step \d+\/6/}).waitFor(wait);
+  await shot(page, "job-running");
+  await page.locator("#job-status", {hasText: "completed"}).waitFor(wait);
+  assert.equal(await page.locator("#job-progress progress").evaluate((p) => p.value), 100);
+  await page.locator("#download").waitFor(wait);
+  assert.match(await text(page, "#result"), /slept_seconds/);
+  await page.locator("#timeline li", {hasText: "completed"}).waitFor(wait);
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  await shot(page, "job-completed");
+  await page.context().close();
+});
+
+test("a running job is cancelled from its page", async () => {
+  const id = await submit({tool: "sleep", params: {seconds: 60, steps: 60}, name: "to cancel"});
+  const page = await open(`#/job/${id}`);
+  await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+  await page.getByRole("button", {name: "Cancel job"}).click();
+  await page.locator("#job-status", {hasText: "cancelled"}).waitFor(wait);
+  assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "cancelled");
+  assert.equal(await page.getByRole("button", {name: "Retry job"}).isEnabled(), true);
+  await page.locator("#timeline li", {hasText: "cancelled by client"}).waitFor(wait);
+  await shot(page, "job-cancelled");
+  await page.context().close();
+});
+
+test("the jobs table filters by status and label, and arrow keys move between rows", async () => {
+  const ids = [];
+  for (const team of ["a", "a", "a", "b", "b"]) ids.push(await submit({tool: "noop", labels: {team}}));
+  ids.push(await submit({tool: "sleep", params: {seconds: 60, steps: 1}, labels: {team: "a"}}));
+  await until("the noop jobs to complete", async () => {
+    const res = await daemon.api("GET", "/v1/jobs?label.team=a&status=completed");
+    return res.body.total_count === 3;
+  });
+  const page = await open("#/jobs");
+  await page.locator("#jobs-table tr[data-job]").first().waitFor(wait);
+  await page.getByLabel("Status").selectOption("completed");
+  await page.getByLabel("Labels").fill("team=a");
+  await page.getByRole("button", {name: "Apply"}).click();
+  await page.waitForURL(/status=completed/, wait);
+  await page.locator("#jobs-summary", {hasText: "3 jobs match"}).waitFor(wait);
+  const rows = page.locator("#jobs-table tr[data-job]");
+  await until("three filtered rows", async () => (await rows.count()) === 3);
+  const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.job));
+  assert.deepEqual(new Set(shown), new Set(ids.slice(0, 3)));
+  for (const status of await page.locator("#jobs-table .status").allTextContents()) assert.match(status, /completed/);
+  await rows.first().locator("a").focus();
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.evaluate(() => document.activeElement.closest("tr").dataset.index), "1");
+  await shot(page, "jobs-filtered");
+  await daemon.api("POST", `/v1/jobs/${ids[5]}/cancel`);
+  await page.context().close();
+});
+
+test("a burst of 10,000 new jobs: the table counts them live, then holds only the rows on screen", async () => {
+  const page = await open("#/jobs?label=bulk%3Dyes");
+  await page.locator("#jobs-summary", {hasText: "0 jobs match"}).waitFor(wait);
+  // One batch: 10,000 creations and some 20,000 more transitions within
+  // seconds, every one a stream event the open page must take.
+  const jobs = Array.from({length: 10_000}, (_, i) => ({tool: "noop", name: `bulk ${i}`, labels: {bulk: "yes"}}));
+  const res = await daemon.api("POST", "/v1/batches", {body: {name: "bulk", jobs}});
+  assert.equal(res.status, 202);
+  const started = Date.now();
+  let slowest = 0;
+  await until("the page to count 10,000 new jobs", async () => {
+    const asked = Date.now();
+    const label = await page.locator("#jobs-fresh").textContent();
+    slowest = Math.max(slowest, Date.now() - asked);
+    return /^10000 new jobs/.test(label ?? "");
+  }, 120_000);
+  // The page answered while it took the burst.
+  assert.ok(slowest < 5000, `the page took ${slowest} ms to answer during the burst`);
+  console.log(`# 10,000 creations seen in ${Date.now() - started} ms; slowest answer ${slowest} ms`);
+  await page.locator("#jobs-fresh").click();
+  await page.locator("#jobs-summary", {hasText: "10000 jobs match"}).waitFor(wait);
+  const rows = page.locator("#jobs-table tr[data-index]");
+  await rows.first().waitFor(wait);
+  assert.ok((await rows.count()) < 100, `${await rows.count()} rows in the DOM`);
+  // Newest first: the last row is the batch's first job.
+  await page.locator(".viewport").evaluate((v) => { v.scrollTop = v.scrollHeight; });
+  await page.locator("#jobs-table tr[data-index='9999']", {hasText: "bulk 0"}).waitFor(wait);
+  assert.ok((await rows.count()) < 100);
+  await shot(page, "jobs-10000");
+  const batch = res.body.batch_id;
+  await page.goto(`${daemon.url}/#/batch/${batch}`);
+  await page.locator("#batch-table tbody tr").first().waitFor(wait);
+  await until("the bulk batch to complete", async () =>
+    (await daemon.api("GET", `/v1/batches/${batch}`)).body.batch_status === "completed", 120_000);
+  await page.locator(".card", {hasText: "State"}).locator(".status", {hasText: "completed"}).first().waitFor(wait);
+  await page.screenshot({path: join(artifacts, "batch.png")});  // 10,000 rows: the screen only
+  await page.context().close();
+});
+
+test("a batch page follows its jobs live and cancels the batch", async () => {
+  const res = await daemon.api("POST", "/v1/batches", {body: {name: "live batch", parallel_limit: 1, jobs: [
+    {tool: "sleep", params: {seconds: 30, steps: 30}}, {tool: "sleep", params: {seconds: 30, steps: 30}}]}});
+  const page = await open(`#/batch/${res.body.batch_id}`);
+  await page.locator("#batch-table tr", {hasText: "running"}).waitFor(wait);
+  await page.waitForFunction(() => [...document.querySelectorAll("#batch-table progress")].some((p) => p.value > 0), null, wait);
+  await page.getByRole("button", {name: "Cancel batch"}).click();
+  await until("both jobs cancelled on the page", async () =>
+    (await page.locator("#batch-table .status", {hasText: "cancelled"}).count()) === 2);
+  await page.context().close();
+});
+
+test("the tools page shows each schema, limit and state", async () => {
+  const page = await open("#/tools");
+  await page.locator('[data-tool="sleep"]').waitFor(wait);
+  assert.match(await text(page, '[data-tool="sleep"]'), /seconds/);
+  assert.match(await text(page, '[data-tool="sleep"]'), /accepting work/);
+  await shot(page, "tools");
+  await page.context().close();
+});
+
+test("kill -9 and a restart while the page is open: it shows reconnecting, then catches up", async () => {
+  const id = await submit({tool: "sleep", params: {seconds: 4, steps: 8}, name: "survives a crash"});
+  const page = await open(`#/job/${id}`);
+  await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+  await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+  await daemon.kill9();
+  await page.locator("#connection", {hasText: "Reconnecting"}).waitFor(wait);
+  await shot(page, "reconnecting");
+  // A job submitted while the page is away is caught up on reconnect.
+  await daemon.start();
+  const after = await submit({tool: "noop", name: "submitted after the restart"});
+  await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+  await page.locator("#timeline li", {hasText: "interrupted"}).waitFor(wait);
+  await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 30_000});
+  await page.locator('a[href="#/"]').first().click();
+  await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
+  await until("the overview to count the new job", async () => {
+    const counts = await page.locator('[aria-label="Jobs by tool"] li', {hasText: "noop"}).textContent();
+    const total = (await daemon.api("GET", "/v1/jobs?tool=noop&limit=1")).body.total_count;
+    return counts.includes(String(total));
+  });
+  assert.ok(after);
+  await page.context().close();
+});
+
+test("at phone width every page fits the screen", async () => {
+  const id = (await daemon.api("GET", "/v1/jobs?status=completed&tool=sleep&limit=1")).body.jobs[0].job_id;
+  for (const [hash, name] of [["", "overview"], ["#/jobs", "jobs"], [`#/job/${id}`, "job"], ["#/submit/sleep", "submit"]]) {
+    const page = await open(hash, {width: 390, height: 844});
+    await page.locator("main h1").waitFor(wait);
+    await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${name} is ${overflow} px wider than the phone`);
+    await shot(page, `phone-${name}`);
+    await page.context().close();
+  }
+});
+
+test("with tokens: the page asks for one, refuses a wrong one and works with the right one", async () => {
+  const secured = await new Daemon(binary, join(scratch, "secured"), {args: ["--token", "s3cret-token"]}).start();
+  try {
+    const context = await browser.newContext({viewport: {width: 1280, height: 800}});
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(`${secured.url}/`);
+    await page.getByLabel("Token").waitFor(wait);
+    await page.getByLabel("Token").fill("wrong-token");
+    await page.getByRole("button", {name: "Sign in"}).click();
+    await page.getByRole("alert").filter({hasText: "refused"}).waitFor(wait);
+    await shot(page, "token-refused");
+    // The daemon refuses the stream too.
+    const ws = await page.evaluate((url) => new Promise((done) => {
+      const s = new WebSocket(url);
+      s.onopen = () => done("open");
+      s.onerror = () => done("refused");
+    }), `ws://127.0.0.1:${secured.port}/v1/stream?all=1&access_token=wrong-token`);
+    assert.equal(ws, "refused");
+    await page.getByLabel("Token").fill("s3cret-token");
+    await page.getByRole("button", {name: "Sign in"}).click();
+    await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
+    await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("overseer.token")), "s3cret-token");
+    await context.close();
+  } finally {
+    await secured.stop();
+  }
+});
+
+test("the assets arrive with the policy and caching the daemon promises, and nothing broke on the way", async () => {
+  const res = await fetch(`${daemon.url}/`);
+  const csp = res.headers.get("content-security-policy");
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self';/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.equal(res.headers.get("cache-control"), "no-cache");
+  const script = (await res.text()).match(/src="(\/assets\/[^"]+\/app\.js)"/)[1];
+  const js = await fetch(daemon.url + script);
+  assert.equal(js.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.match(js.headers.get("cache-control"), /immutable/);
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,119 @@
+// The dashboard's shell: the hash router, the live-connection indicator
+// and the token box. Each page is a module whose render(main, ctx) fills
+// <main> and returns a function that releases what it holds.
+
+import {h, fill, errorBox} from "./dom.js";
+import {api, token, setToken} from "./api.js";
+import {Stream} from "./stream.js";
+
+const pages = {
+  "": () => import("./overview.js"),
+  jobs: () => import("./jobs.js"),
+  job: () => import("./job.js"),
+  batch: () => import("./batch.js"),
+  tools: () => import("./tools.js"),
+  submit: () => import("./submit.js"),
+};
+
+const main = document.getElementById("main");
+const indicator = document.getElementById("connection");
+const stateText = {connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
+
+// Every job's transitions and progress, for every page.
+const stream = new Stream({all: "1"});
+stream.on("state", showState);
+function showState(state) {
+  indicator.dataset.state = state;
+  indicator.textContent = stateText[state] ?? state;
+}
+
+let cleanup = null;
+let generation = 0;
+
+/** "#/jobs?status=running" → {page: "jobs", args: [], query: URLSearchParams} */
+export function parseHash(hash = location.hash) {
+  const [path, search] = hash.replace(/^#\/?/, "").split("?");
+  const [page = "", ...args] = path.split("/").map(decodeURIComponent);
+  return {page, args, query: new URLSearchParams(search ?? "")};
+}
+
+async function route() {
+  const mine = ++generation;
+  cleanup?.();
+  cleanup = null;
+  const {page, args, query} = parseHash();
+  for (const a of document.querySelectorAll("header nav a")) {
+    const target = parseHash(a.getAttribute("href")).page;
+    if (target === page || ((page === "job" || page === "batch") && target === "jobs")) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  const load = pages[page];
+  if (!load) {
+    fill(main, h("h1", {}, "Not found"), h("p", {}, "No page ", h("code", {}, location.hash), "."));
+    return;
+  }
+  const mod = await load();
+  if (mine !== generation) return;
+  fill(main);
+  try {
+    cleanup = await mod.render(main, {args, query, stream, navigate}) ?? null;
+  } catch (err) {
+    if (err.status !== 401) fill(main, errorBox(err));
+  }
+  if (mine !== generation) {
+    cleanup?.();
+    cleanup = null;
+  }
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// ---- the token box ---------------------------------------------------------
+
+function tokenBox(message) {
+  cleanup?.();
+  cleanup = null;
+  ++generation;
+  const input = h("input", {id: "token", name: "token", type: "password", autocomplete: "current-password",
+    required: true, value: token()});
+  const form = h("form", {class: "card login", "aria-labelledby": "login-title"},
+    h("h1", {id: "login-title"}, "Sign in"),
+    message ? h("p", {class: "error", role: "alert"}, message) : null,
+    h("p", {}, "This daemon needs a bearer token. It is kept for this tab only (session storage)."),
+    h("label", {for: "token"}, "Token"), input,
+    h("div", {class: "actions"}, h("button", {type: "submit"}, "Sign in"),
+      token() ? h("button", {type: "button", class: "quiet", onclick: () => { setToken(""); tokenBox(); }},
+        "Sign out") : null));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    setToken(input.value.trim());
+    try {
+      await api("GET", "/v1/tools");
+    } catch (err) {
+      if (err.status === 401) return;  // the unauthorized handler shows the box again
+      fill(main, errorBox(err));
+      return;
+    }
+    stream.restart();
+    route();
+  });
+  fill(main, form);
+  input.focus();
+}
+
+window.addEventListener("overseer:unauthorized", () => {
+  tokenBox(token() ? "The daemon refused this token (401). Check it and try again." :
+    "The daemon asks for a token (401).");
+});
+document.getElementById("token-button").addEventListener("click", () => tokenBox());
+// The skip link moves the focus; following its href would change the route.
+document.querySelector(".skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
+window.addEventListener("hashchange", route);
+stream.start();
+route();

@@ -1,0 +1,102 @@
+// Building the page from nodes: every string becomes a text node, so
+// nothing the server sends is ever parsed as markup.
+
+/**
+ * h("a", {href: "#/jobs", class: "x", onclick: fn}, "text", child, [more])
+ * Attributes whose name starts with "on" are listeners; `false`/null/undefined
+ * attributes and children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "value" || key === "checked") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.append(child);
+    else el.append(document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces the children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Shortens a job or batch id for tables: "job_01M8…2772". */
+export function shortId(id) {
+  return id && id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id ?? "";
+}
+
+const statusMarks = {
+  pending: "◷", running: "▶", retrying: "↻", completed: "✓", failed: "✗", cancelled: "⊘", timed_out: "◔",
+};
+
+/** A status badge: a mark and the word, so colour is never the only cue. */
+export function statusBadge(status) {
+  return h("span", {class: "status", "data-status": status},
+    h("span", {"aria-hidden": "true"}, statusMarks[status] ?? "•"), " ", String(status ?? "").replace("_", " "));
+}
+
+/** A progress bar with its percentage in words beside it. */
+export function progressBar(progress, label) {
+  const percent = Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
+  return h("span", {class: "progress"},
+    h("progress", {max: "100", value: String(percent), "aria-label": label ?? "progress"}),
+    h("span", {class: "percent"}, `${percent.toFixed(percent % 1 ? 1 : 0)} %`));
+}
+
+export function updateProgressBar(el, progress) {
+  const percent = Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
+  el.querySelector("progress").value = percent;
+  el.querySelector(".percent").textContent = `${percent.toFixed(percent % 1 ? 1 : 0)} %`;
+}
+
+export function time(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+export function duration(ms) {
+  if (ms === undefined || ms === null) return "";
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** A definition list from [term, value] pairs; values may be nodes. */
+export function facts(pairs) {
+  return h("dl", {class: "facts"},
+    pairs.filter(([, v]) => v !== undefined && v !== null && v !== "")
+      .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+export function json(value) {
+  return h("pre", {class: "json"}, JSON.stringify(value, null, 2));
+}
+
+/** Shows an API error (a problem document) in words. */
+export function errorBox(err) {
+  const box = h("div", {class: "error", role: "alert"}, h("strong", {}, err.title ?? "Error"), " ",
+    err.message ?? String(err));
+  if (Array.isArray(err.errors) && err.errors.length)
+    box.append(h("ul", {}, err.errors.map((e) => h("li", {}, h("code", {}, e.field), ": ", e.message))));
+  return box;
+}
+
+export const statuses = ["pending", "running", "retrying", "completed", "failed", "cancelled", "timed_out"];
+export const terminal = new Set(["completed", "failed", "cancelled", "timed_out"]);

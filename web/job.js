@@ -1,0 +1,257 @@
+// One job: its spec, live progress with step and ETA, attempts, the
+// transition timeline, the log tailing live (with a level filter), the
+// result with a download, and cancel / retry.
+//
+// The page holds its own stream subscription (job=ID&logs=1): the
+// `subscribed` snapshot gives the current view, events after it update it.
+// History and log lines are read once over REST and merged with the events,
+// each entry shown once.
+
+import {h, fill, facts, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
+  terminal} from "./dom.js";
+import {api} from "./api.js";
+import {Stream} from "./stream.js";
+
+const levels = ["debug", "info", "warning", "error", "critical"];
+const cancellable = new Set(["pending", "retrying", "running"]);
+const retryable = new Set(["failed", "timed_out", "cancelled"]);
+
+export async function render(main, {args}) {
+  const id = args[0];
+  let job = await api("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+
+  const title = h("h1", {});
+  const status = h("span", {id: "job-status"});
+  const bar = progressBar(job.progress, "job progress");
+  bar.id = "job-progress";
+  const step = h("span", {id: "job-step"});
+  const eta = h("span", {id: "job-eta"});
+  const attempt = h("span", {id: "job-attempt"});
+  const message = h("div", {"aria-live": "polite"});
+  const cancel = h("button", {type: "button", id: "cancel", class: "danger"}, "Cancel job");
+  const retry = h("button", {type: "button", id: "retry"}, "Retry job");
+  const spec = h("div");
+  const timeline = h("ol", {class: "timeline", id: "timeline"});
+  const levelSelect = h("select", {id: "log-level"}, levels.map((l) => h("option", {value: l}, l)));
+  const follow = h("input", {type: "checkbox", id: "log-follow", checked: true});
+  const logBox = h("ol", {class: "logs", id: "logs", tabindex: "0", "aria-label": "Log lines"});
+  const result = h("div", {id: "result"});
+  const linkState = h("span", {class: "muted"});
+
+  fill(main,
+    h("p", {class: "crumbs"}, h("a", {href: "#/jobs"}, "Jobs"), " / ", shortId(id)),
+    title,
+    h("section", {class: "card", "aria-labelledby": "state-title"},
+      h("h2", {id: "state-title", class: "visually-hidden"}, "State"),
+      h("div", {class: "state"}, status, bar, step, eta, attempt),
+      h("div", {class: "actions"}, cancel, retry, linkState), message),
+    h("div", {class: "grid two"},
+      h("section", {class: "card", "aria-labelledby": "spec-title"}, h("h2", {id: "spec-title"}, "Spec"), spec),
+      h("section", {class: "card", "aria-labelledby": "history-title"},
+        h("h2", {id: "history-title"}, "Timeline"), timeline)),
+    h("section", {class: "card", "aria-labelledby": "result-title"}, h("h2", {id: "result-title"}, "Result"), result),
+    h("section", {class: "card", "aria-labelledby": "logs-title"},
+      h("h2", {id: "logs-title"}, "Logs"),
+      h("div", {class: "filters"},
+        h("div", {class: "field"}, h("label", {for: "log-level"}, "Lowest level"), levelSelect),
+        h("div", {class: "field check"}, follow, h("label", {for: "log-follow"}, "Follow new lines"))),
+      logBox));
+
+  // ---- state -----------------------------------------------------------------
+  function showState() {
+    title.textContent = job.name ? `${job.name}` : `Job ${job.job_id}`;
+    fill(status, statusBadge(job.status));
+    updateProgressBar(bar, job.progress);
+    const p = job.progress ?? {};
+    step.textContent = p.step_name || (p.total_steps ? `step ${p.current_step} of ${p.total_steps}` : "");
+    eta.textContent = estimate();
+    attempt.textContent = `attempt ${job.attempt} of ${job.retry?.max_attempts ?? 1}`;
+    cancel.disabled = !cancellable.has(job.status);
+    retry.disabled = !retryable.has(job.status);
+    if (job.error) fill(message, h("p", {class: "error"}, h("strong", {}, "Last failure: "), job.error));
+    else fill(message);
+  }
+
+  // The tool's own estimate when it gives one; otherwise the pace of this
+  // attempt so far.
+  function estimate() {
+    if (job.status !== "running") return "";
+    const p = job.progress ?? {};
+    if (p.estimated_completion) return `done about ${time(p.estimated_completion)}`;
+    const elapsed = Date.now() - Date.parse(job.started_at);
+    if (!(p.percent > 0) || !(elapsed > 0)) return "";
+    return `about ${duration((elapsed * (100 - p.percent)) / p.percent)} left`;
+  }
+
+  function showSpec() {
+    const link = (j) => h("a", {href: `#/job/${j}`}, shortId(j));
+    const list = (ids) => ids?.length ? h("span", {class: "links"}, ids.map((j) => [link(j), " "])) : null;
+    const labels = Object.entries(job.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+    fill(spec, facts([
+      ["Id", h("code", {}, job.job_id)],
+      ["Tool", h("a", {href: `#/tools`}, job.tool)],
+      ["Priority", String(job.priority)],
+      ["Labels", labels],
+      ["Batch", job.batch_id ? h("a", {href: `#/batch/${job.batch_id}`, id: "batch-link"}, job.batch_id) : null],
+      ["Depends on", list(job.depends_on)],
+      ["Waiting on", list(job.waiting_on)],
+      ["Run at", time(job.run_at)],
+      ["Timeout", job.timeout_s ? `${job.timeout_s} s per attempt` : "none"],
+      ["Retry", `${job.retry?.max_attempts ?? 1} attempts, backoff ${job.retry?.initial_backoff_ms} ms × ${job.retry?.multiplier} up to ${job.retry?.max_backoff_ms} ms`],
+      ["Created", time(job.created_at)],
+      ["Started", time(job.started_at)],
+      ["Finished", time(job.completed_at)],
+      ["Duration", duration(job.duration_ms)],
+      ["Next attempt", time(job.next_attempt_at)],
+      ["Expires", time(job.expires_at)],
+      ["Idempotency key", job.idempotency_key],
+      ["Cache", job.cache_info ? `answered from the cache of ${job.cache_info.source_job_id}` : job.use_cache ? "used" : ""],
+      ["Checkpoint", checkpoint()],
+    ]), h("h3", {}, "Params"), json(job.params));
+  }
+
+  // The API has no checkpoint field; the engine's log says when an attempt
+  // resumed from one.
+  function checkpoint() {
+    const line = logs.find((l) => l.component === "engine" && l.message.includes("resuming from the checkpoint"));
+    return line ? line.message : "not reported by the API (shown when an attempt resumes from one)";
+  }
+
+  async function showResult() {
+    if (job.status !== "completed") {
+      fill(result, h("p", {class: "muted"}, terminal.has(job.status) ? `No result: the job is ${job.status.replace("_", " ")}.`
+        : "The result appears here when the job completes."));
+      return;
+    }
+    const value = job.result ?? (await api("GET", `/v1/jobs/${job.job_id}/result`)).result;
+    const blob = new Blob([JSON.stringify(value, null, 2)], {type: "application/json"});
+    const href = URL.createObjectURL(blob);
+    fill(result, json(value), h("a", {href, download: `${job.job_id}-result.json`, class: "button", id: "download"},
+      "Download result (JSON)"));
+  }
+
+  // ---- timeline and logs -------------------------------------------------------
+  // Live events may arrive before the REST read: both lists are kept in
+  // time order (a stable sort, so entries of the same millisecond keep the
+  // order they were told in).
+  const byTime = (a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+  const transitions = [];
+  const seenTransitions = new Set();
+  function addTransition(t) {
+    const key = `${t.at}|${t.from}|${t.to}|${t.attempt}`;
+    if (seenTransitions.has(key)) return;
+    seenTransitions.add(key);
+    transitions.push(t);
+    transitions.sort(byTime);
+    fill(timeline, transitions.map((x) => h("li", {},
+      h("time", {datetime: x.at}, time(x.at)), " ",
+      x.from ? [statusBadge(x.from), " → "] : null, statusBadge(x.to),
+      h("span", {class: "muted"}, ` attempt ${x.attempt}`), h("div", {class: "reason"}, x.reason))));
+  }
+
+  const logs = [];
+  const seenLogs = new Set();
+  function addLog(l, quiet = false) {
+    const key = `${l.at}|${l.level}|${l.component}|${l.message}`;
+    if (seenLogs.has(key)) return;
+    seenLogs.add(key);
+    const last = logs[logs.length - 1];
+    logs.push(l);
+    if (quiet) return;
+    const min = levels.indexOf(levelSelect.value);
+    if (last && l.at < last.at) {
+      logs.sort(byTime);
+      showLogs();
+    } else if (levels.indexOf(l.level) >= min) {
+      logBox.append(logLine(l));
+    }
+    if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
+  }
+  function showLogs() {
+    const min = levels.indexOf(levelSelect.value);
+    fill(logBox, logs.filter((l) => levels.indexOf(l.level) >= min).map(logLine));
+    if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
+  }
+  function logLine(l) {
+    return h("li", {"data-level": l.level},
+      h("time", {datetime: l.at}, new Date(l.at).toLocaleTimeString()), " ",
+      h("span", {class: "level"}, l.level.toUpperCase()), " ",
+      h("span", {class: "component"}, l.component), " ", l.message);
+  }
+  levelSelect.addEventListener("change", showLogs);
+
+  async function readLogs() {
+    // The newest 1000 lines: the first page says how many there are.
+    const first = await api("GET", `/v1/jobs/${job.job_id}/logs`, {query: {limit: 1000}});
+    const page = first.total > 1000
+      ? await api("GET", `/v1/jobs/${job.job_id}/logs`, {query: {limit: 1000, offset: first.total - 1000}})
+      : first;
+    for (const l of page.logs) addLog(l, true);
+    logs.sort(byTime);
+    showLogs();
+  }
+
+  // ---- actions ----------------------------------------------------------------
+  async function act(button, method, path, done) {
+    button.disabled = true;
+    try {
+      job = await api(method, path);
+      fill(message, h("p", {role: "status"}, done));
+      showState();
+      showSpec();
+      await showResult();
+    } catch (err) {
+      fill(message, errorBox(err));
+      showState();
+    }
+  }
+  cancel.addEventListener("click", () => act(cancel, "POST", `/v1/jobs/${job.job_id}/cancel`, "Cancelled."));
+  retry.addEventListener("click", () => act(retry, "POST", `/v1/jobs/${job.job_id}/retry`, "Queued again."));
+
+  // ---- live -------------------------------------------------------------------
+  const stream = new Stream({job: job.job_id, logs: "1"});
+  const stateWords = {live: "live", reconnecting: "reconnecting…", connecting: "connecting…", closed: ""};
+  stream.on("state", (s) => { linkState.textContent = stateWords[s] ?? s; });
+  stream.on("subscribed", async (m) => {
+    const before = job.status;
+    job = m.snapshot;
+    showState();
+    if (before !== job.status || !result.childElementCount) {
+      showSpec();
+      await showResult();
+    }
+  });
+  stream.on("transition", async (e) => {
+    addTransition(e);
+    job.status = e.to;
+    job.attempt = e.attempt;
+    showState();
+    // The event carries the change; the view carries everything it implies
+    // (result, error, timestamps).
+    job = await api("GET", `/v1/jobs/${job.job_id}`).catch(() => job);
+    showState();
+    showSpec();
+    await showResult();
+  });
+  stream.on("progress", (e) => {
+    job.progress = e.progress;
+    showState();
+  });
+  stream.on("log", (l) => addLog(l));
+  stream.on("resync", async () => {
+    job = await api("GET", `/v1/jobs/${job.job_id}`);
+    showState();
+  });
+  stream.start();
+
+  showState();
+  const [history] = await Promise.all([api("GET", `/v1/jobs/${job.job_id}/history`), readLogs()]);
+  for (const t of history.transitions) addTransition(t);
+  showSpec();
+  await showResult();
+  const tick = setInterval(() => { eta.textContent = estimate(); }, 1000);
+  return () => {
+    stream.stop();
+    clearInterval(tick);
+  };
+}

@@ -1,0 +1,190 @@
+// The jobs table: filters in the URL (#/jobs?status=&tool=&label=k=v&after=&before=),
+// pages of 100 fetched from the server as they scroll into view, and only
+// the rows on screen in the DOM, so 10,000 jobs scroll as easily as 10.
+// The stream updates the status and progress of the jobs already loaded;
+// new jobs are announced and shown on request.
+
+import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox} from "./dom.js";
+import {api} from "./api.js";
+
+const rowHeight = 40;  // px; app.css gives every row of #jobs-table this height
+const pageSize = 100;
+const overscan = 10;
+
+/** The list query for the filters of the page URL. */
+export function listQuery(query) {
+  const q = {};
+  if (query.get("status")) q.status = query.get("status");
+  if (query.get("tool")) q.tool = query.get("tool");
+  for (const pair of (query.get("label") ?? "").split(",")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) q[`label.${pair.slice(0, eq).trim()}`] = pair.slice(eq + 1).trim();
+  }
+  for (const [k, param] of [["after", "created_after"], ["before", "created_before"]]) {
+    const v = query.get(k);
+    if (v) q[param] = new Date(v).toISOString();
+  }
+  return q;
+}
+
+function filterForm(query, tools, navigate) {
+  const field = (id, label, control) => h("div", {class: "field"}, h("label", {for: id}, label), control);
+  const status = h("select", {id: "f-status", name: "status"}, h("option", {value: ""}, "any"),
+    statuses.map((s) => h("option", {value: s, selected: query.get("status") === s}, s.replace("_", " "))));
+  const tool = h("select", {id: "f-tool", name: "tool"}, h("option", {value: ""}, "any"),
+    tools.map((t) => h("option", {value: t, selected: query.get("tool") === t}, t)));
+  const label = h("input", {id: "f-label", name: "label", value: query.get("label") ?? "",
+    "aria-describedby": "f-label-help"});
+  const after = h("input", {id: "f-after", name: "after", type: "datetime-local", value: query.get("after") ?? ""});
+  const before = h("input", {id: "f-before", name: "before", type: "datetime-local", value: query.get("before") ?? ""});
+  const form = h("form", {class: "filters", role: "search", "aria-label": "Filter jobs"},
+    field("f-status", "Status", status), field("f-tool", "Tool", tool),
+    h("div", {class: "field"}, h("label", {for: "f-label"}, "Labels"), label,
+      h("small", {id: "f-label-help"}, "key=value, comma-separated, e.g. country=Kenya")),
+    field("f-after", "Created after", after), field("f-before", "Created before", before),
+    h("div", {class: "actions"}, h("button", {type: "submit"}, "Apply"),
+      h("a", {href: "#/jobs", class: "button quiet"}, "Clear")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const p = new URLSearchParams();
+    for (const el of [status, tool, label, after, before]) if (el.value.trim()) p.set(el.name, el.value.trim());
+    navigate(`#/jobs${p.toString() ? `?${p}` : ""}`);
+  });
+  return form;
+}
+
+export async function render(main, {query, stream, navigate}) {
+  const tools = (await api("GET", "/v1/tools")).tools.map((t) => t.name);
+  const q = listQuery(query);
+  const summary = h("p", {id: "jobs-summary", role: "status"}, "Loading…");
+  const fresh = h("button", {type: "button", id: "jobs-fresh", class: "quiet", hidden: true, onclick: () => reload()});
+  const top = h("tr", {"aria-hidden": "true", class: "spacer"});
+  const bottom = h("tr", {"aria-hidden": "true", class: "spacer"});
+  const body = h("tbody");
+  const table = h("table", {id: "jobs-table", "aria-describedby": "jobs-summary"},
+    h("thead", {}, h("tr", {"aria-rowindex": "1"},
+      ["Job", "Status", "Tool", "Progress", "Created", "Labels"].map((t) => h("th", {scope: "col"}, t)))),
+    body);
+  const viewport = h("div", {class: "viewport", tabindex: "0", role: "region", "aria-label": "Jobs, scrollable"}, table);
+  const problem = h("div");
+  fill(main, h("h1", {}, "Jobs"), filterForm(query, tools, navigate), problem,
+    h("div", {class: "table-head"}, summary, fresh), viewport);
+
+  let total = 0;
+  const pages = new Map();  // page index → array of job views (or a pending promise)
+  const byId = new Map();   // job_id → job view, for live updates
+
+  function load(index) {
+    if (pages.has(index)) return;
+    const p = api("GET", "/v1/jobs", {query: {...q, limit: pageSize, offset: index * pageSize}}).then((page) => {
+      if (pages.get(index) !== p) return;
+      pages.set(index, page.jobs);
+      for (const j of page.jobs) byId.set(j.job_id, j);
+      setTotal(page.total_count);
+      draw();
+    }, (err) => {
+      pages.delete(index);
+      fill(problem, errorBox(err));
+    });
+    pages.set(index, p);
+  }
+
+  function setTotal(n) {
+    total = n;
+    table.setAttribute("aria-rowcount", String(total + 1));
+    summary.textContent = `${total} ${total === 1 ? "job" : "jobs"} match`;
+  }
+
+  function row(i) {
+    const page = pages.get(Math.floor(i / pageSize));
+    const job = Array.isArray(page) ? page[i % pageSize] : null;
+    if (!job) return h("tr", {"aria-rowindex": String(i + 2)}, h("td", {colspan: "6", class: "muted"}, "Loading…"));
+    const labels = Object.entries(job.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+    return h("tr", {"aria-rowindex": String(i + 2), "data-job": job.job_id, "data-index": String(i)},
+      h("td", {}, h("a", {href: `#/job/${job.job_id}`, class: "row-link"}, job.name || shortId(job.job_id))),
+      h("td", {}, statusBadge(job.status)),
+      h("td", {}, job.tool),
+      h("td", {}, progressBar(job.progress, `progress of ${job.job_id}`)),
+      h("td", {}, time(job.created_at)),
+      h("td", {title: labels}, labels));
+  }
+
+  let drawn = [-1, -1];
+  function draw(force = true) {
+    const first = Math.max(0, Math.floor(viewport.scrollTop / rowHeight) - overscan);
+    const last = Math.min(total, Math.ceil((viewport.scrollTop + viewport.clientHeight) / rowHeight) + overscan);
+    if (!force && drawn[0] === first && drawn[1] === last) return;
+    drawn = [first, last];
+    for (let p = Math.floor(first / pageSize); p <= Math.floor(Math.max(first, last - 1) / pageSize); ++p) load(p);
+    const focused = document.activeElement?.closest?.("tr")?.dataset.index;
+    top.style.height = `${first * rowHeight}px`;
+    bottom.style.height = `${Math.max(0, total - last) * rowHeight}px`;
+    const rows = [];
+    for (let i = first; i < last; ++i) rows.push(row(i));
+    body.replaceChildren(top, ...rows, bottom);
+    if (focused !== undefined) body.querySelector(`tr[data-index="${focused}"] a`)?.focus({preventScroll: true});
+  }
+
+  function reload() {
+    pages.clear();
+    byId.clear();
+    fresh.hidden = true;
+    newJobs = 0;
+    load(0);
+  }
+
+  let frame = 0;
+  viewport.addEventListener("scroll", () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => draw(false));
+  });
+  // Arrow keys move between rows; the rows on screen follow the focus.
+  viewport.addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    const current = Number(document.activeElement?.closest?.("tr")?.dataset.index ?? -1);
+    const next = Math.max(0, Math.min(total - 1, current + (e.key === "ArrowDown" ? 1 : -1)));
+    e.preventDefault();
+    const topOf = next * rowHeight;
+    if (topOf < viewport.scrollTop + rowHeight) viewport.scrollTop = topOf - rowHeight;
+    else if (topOf > viewport.scrollTop + viewport.clientHeight - 2 * rowHeight)
+      viewport.scrollTop = topOf - viewport.clientHeight + 2 * rowHeight;
+    draw();
+    body.querySelector(`tr[data-index="${next}"] a`)?.focus({preventScroll: true});
+  });
+
+  // Live: status and progress of loaded jobs change in place; new jobs are
+  // counted and shown on request, so rows do not jump under the reader.
+  let newJobs = 0;
+  let redraw = 0;
+  function later() {
+    if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; draw(); });
+  }
+  const off = [
+    stream.on("transition", (e) => {
+      if (e.from === null) {
+        ++newJobs;
+        fresh.textContent = `${newJobs} new ${newJobs === 1 ? "job" : "jobs"}: show`;
+        fresh.hidden = false;
+        return;
+      }
+      const job = byId.get(e.job_id);
+      if (!job) return;
+      job.status = e.to;
+      job.attempt = e.attempt;
+      later();
+    }),
+    stream.on("progress", (e) => {
+      const job = byId.get(e.job_id);
+      if (!job) return;
+      job.progress = e.progress;
+      later();
+    }),
+    stream.on("resync", reload),
+  ];
+  load(0);
+  return () => {
+    off.forEach((f) => f());
+    cancelAnimationFrame(frame);
+    cancelAnimationFrame(redraw);
+  };
+}

@@ -1,0 +1,73 @@
+// Tools: each registered tool's parameter schema, limits and retry policy,
+// with the running count and paused state from /v1/health. The HTTP API has
+// no route to pause or resume a tool, so the paused state is shown, not
+// changed, here.
+
+import {h, fill, facts} from "./dom.js";
+import {api} from "./api.js";
+
+export async function render(main, {stream}) {
+  const [{tools}, health] = await Promise.all([api("GET", "/v1/tools"), api("GET", "/v1/health")]);
+  const list = h("div", {class: "tools"});
+  fill(main, h("h1", {}, "Tools"), list);
+
+  const live = new Map();  // name → {running, state}
+  function draw(healthDoc) {
+    const states = healthDoc?.components?.tools ?? {};
+    fill(list, tools.map((t) => {
+      const st = states[t.name] ?? {};
+      const running = h("span", {}, String(st.running ?? "?"));
+      live.set(t.name, running);
+      const params = Object.entries(t.params ?? {});
+      return h("section", {class: "card", "aria-labelledby": `tool-${t.name}`, "data-tool": t.name},
+        h("h2", {id: `tool-${t.name}`}, t.name, h("small", {}, ` version ${t.version}`)),
+        h("p", {}, t.description),
+        facts([
+          ["State", st.status === "paused" ? "⏸ paused (restart-intensity limit); resumes by itself" : "✓ accepting work"],
+          ["Running", running],
+          ["Recent failures", String(st.recent_failures ?? 0)],
+          ["Concurrency limit", t.max_concurrent ? String(t.max_concurrent) : "only the global limit"],
+          ["Timeout", t.timeout_s === null ? "none" : `${t.timeout_s} s`],
+          ["Retry", `${t.retry.max_attempts} attempts, backoff ${t.retry.initial_backoff_ms} ms × ${t.retry.multiplier} up to ${t.retry.max_backoff_ms} ms${t.retry.retry_on_timeout ? ", timeouts retried" : ""}`],
+        ]),
+        params.length ? h("table", {class: "schema"},
+          h("caption", {}, "Parameters"),
+          h("thead", {}, h("tr", {}, ["Name", "Type", "Rule", "Default", "Description"].map((c) => h("th", {scope: "col"}, c)))),
+          h("tbody", {}, params.map(([name, p]) => h("tr", {},
+            h("th", {scope: "row"}, name, p.required ? " (required)" : ""),
+            h("td", {}, p.type ?? ""),
+            h("td", {}, rule(p)),
+            h("td", {}, p.default === undefined ? "" : JSON.stringify(p.default)),
+            h("td", {}, p.description ?? ""))))) : h("p", {class: "muted"}, "No parameters."),
+        h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`));
+    }));
+  }
+  draw(health);
+  // The running counts follow the stream: one health read per burst of
+  // starts and ends, never a poll.
+  let pending = null;
+  const off = stream.on("transition", (e) => {
+    if (e.to !== "running" && e.from !== "running") return;
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      const doc = await api("GET", "/v1/health").catch(() => null);
+      for (const [name, st] of Object.entries(doc?.components?.tools ?? {}))
+        if (live.has(name)) live.get(name).textContent = String(st.running);
+    }, 1000);
+  });
+  return () => {
+    off();
+    clearTimeout(pending);
+  };
+}
+
+export function rule(p) {
+  const parts = [];
+  if (p.minimum !== undefined) parts.push(`≥ ${p.minimum}`);
+  if (p.maximum !== undefined) parts.push(`≤ ${p.maximum}`);
+  if (p.enum) parts.push(`one of ${p.enum.map((v) => JSON.stringify(v)).join(", ")}`);
+  if (p.pattern) parts.push(`matches ${p.pattern}`);
+  if (p.absolute_path) parts.push("absolute path");
+  return parts.join("; ");
+}
