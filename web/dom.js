@@ -98,5 +98,14 @@ export function errorBox(err) {
   return box;
 }
 
+/** A retry policy in words: "3 attempts, backoff 1000 ms × 2 up to 60000 ms". */
+export function retryText(retry) {
+  const n = retry?.max_attempts ?? 1;
+  let text = `${n} ${n === 1 ? "attempt" : "attempts"}`;
+  if (n > 1) text += `, backoff ${retry.initial_backoff_ms} ms × ${retry.multiplier} up to ${retry.max_backoff_ms} ms`;
+  if (retry?.retry_on_timeout) text += ", timeouts retried";
+  return text;
+}
+
 export const statuses = ["pending", "running", "retrying", "completed", "failed", "cancelled", "timed_out"];
 export const terminal = new Set(["completed", "failed", "cancelled", "timed_out"]);

@@ -7,7 +7,7 @@
 // History and log lines are read once over REST and merged with the events,
 // each entry shown once.
 
-import {h, fill, facts, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
+import {h, fill, facts, retryText, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
   terminal} from "./dom.js";
 import {api} from "./api.js";
 import {Stream} from "./stream.js";
@@ -97,7 +97,7 @@ export async function render(main, {args}) {
       ["Waiting on", list(job.waiting_on)],
       ["Run at", time(job.run_at)],
       ["Timeout", job.timeout_s ? `${job.timeout_s} s per attempt` : "none"],
-      ["Retry", `${job.retry?.max_attempts ?? 1} attempts, backoff ${job.retry?.initial_backoff_ms} ms × ${job.retry?.multiplier} up to ${job.retry?.max_backoff_ms} ms`],
+      ["Retry", retryText(job.retry)],
       ["Created", time(job.created_at)],
       ["Started", time(job.started_at)],
       ["Finished", time(job.completed_at)],

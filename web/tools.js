@@ -3,7 +3,7 @@
 // no route to pause or resume a tool, so the paused state is shown, not
 // changed, here.
 
-import {h, fill, facts} from "./dom.js";
+import {h, fill, facts, retryText} from "./dom.js";
 import {api} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -28,7 +28,7 @@ export async function render(main, {stream}) {
           ["Recent failures", String(st.recent_failures ?? 0)],
           ["Concurrency limit", t.max_concurrent ? String(t.max_concurrent) : "only the global limit"],
           ["Timeout", t.timeout_s === null ? "none" : `${t.timeout_s} s`],
-          ["Retry", `${t.retry.max_attempts} attempts, backoff ${t.retry.initial_backoff_ms} ms × ${t.retry.multiplier} up to ${t.retry.max_backoff_ms} ms${t.retry.retry_on_timeout ? ", timeouts retried" : ""}`],
+          ["Retry", retryText(t.retry)],
         ]),
         params.length ? h("table", {class: "schema"},
           h("caption", {}, "Parameters"),
