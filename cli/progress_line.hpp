@@ -1,0 +1,20 @@
+// One job as one line of `overseer watch`: a bar while it runs, a summary
+// once it is terminal.
+#pragma once
+
+#include <string>
+
+#include "cli/text.hpp"
+#include "cli/watch_state.hpp"
+
+namespace overseer::cli {
+
+/// "job_01KB…  sleep  [########............]  40%  step 2/5  1.9s elapsed  eta 2.9s  running",
+/// or for a terminal job "job_01KB…  sleep  completed  100%  step 5/5  in 5.0s".
+/// Cut to `columns` (0: no limit) so that it never wraps, which would
+/// break redrawing in place. ETA: the tool's estimated_completion if it
+/// gave one, else extrapolated from the percentage done in this attempt.
+[[nodiscard]] std::string progress_line(const watched_job& job, wall_clock::time_point now, std::size_t columns,
+                                        const palette& colours);
+
+}  // namespace overseer::cli
