@@ -7,8 +7,8 @@
 #include <iterator>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
+#include "cli/json_text.hpp"
 #include "cli/problem.hpp"
 #include "cli/text.hpp"
 
@@ -56,7 +56,7 @@ boost::json::value context::call(const std::string& method, const std::string& t
 }
 
 void context::print_json(const boost::json::value& doc) const {
-  std::printf("%s\n", boost::json::serialize(doc).c_str());
+  std::printf("%s\n", compact_json(doc).c_str());
 }
 
 }  // namespace overseer::cli

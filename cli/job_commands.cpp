@@ -13,7 +13,7 @@
 
 #include "cli/json_read.hpp"
 #include "cli/params.hpp"
-#include "cli/pretty_json.hpp"
+#include "cli/json_text.hpp"
 #include "cli/problem.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/stream_client.hpp"
@@ -30,14 +30,14 @@ std::string job_path(const std::string& id) { return "/v1/jobs/" + url_encode(id
 
 std::string safe(const boost::json::value& v, std::string_view key) { return terminal_safe(text_of(v, key)); }
 
-std::string compact(const boost::json::value& v) { return terminal_safe(boost::json::serialize(v)); }
+std::string compact(const boost::json::value& v) { return terminal_safe(compact_json(v)); }
 
 std::string labels_text(const boost::json::object& labels) {
   std::string s;
   for (const auto& kv : labels)
     s += (s.empty() ? "" : ",") + terminal_safe(kv.key()) + "=" + terminal_safe(kv.value().is_string()
                                                                                ? std::string{kv.value().get_string()}
-                                                                               : boost::json::serialize(kv.value()));
+                                                                               : compact_json(kv.value()));
   return s;
 }
 
@@ -213,7 +213,12 @@ exit_status get(context& ctx, const std::string& job_id) {
   add("labels", labels_text(object_of(view, "labels")));
   add("params", compact(object_of(view, "params")));
   std::string progress = progress_cell(view);
-  if (const auto step = safe(object_of(view, "progress"), "step_name"); !step.empty()) progress += "  " + step;
+  const auto& p = object_of(view, "progress");
+  // The built-in tools name a step "step 2/5", which the cell says already.
+  if (const auto step = safe(p, "step_name");
+      !step.empty() && step != "step " + std::to_string(integer_of(p, "current_step")) + "/" +
+                                   std::to_string(integer_of(p, "total_steps")))
+    progress += "  " + step;
   add("progress", progress);
   add("error", safe(view, "error"));
   add("created", short_time(text_of(view, "created_at")));

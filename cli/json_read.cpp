@@ -1,6 +1,6 @@
 #include "cli/json_read.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "cli/json_text.hpp"
 
 namespace overseer::cli {
 
@@ -9,7 +9,7 @@ namespace {
 std::string text_at(const boost::json::value* m) {
   if (!m || m->is_null()) return {};
   if (m->is_string()) return std::string{m->get_string()};
-  return boost::json::serialize(*m);
+  return compact_json(*m);
 }
 
 std::int64_t integer_at(const boost::json::value* m, std::int64_t fallback) noexcept {

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "cli/json_read.hpp"
+#include "cli/json_text.hpp"
 #include "cli/params.hpp"
 #include "cli/table.hpp"
 
@@ -210,7 +211,7 @@ exit_status tools(context& ctx, const std::string& name) {
       const auto lo = safe(p, "minimum"), hi = safe(p, "maximum");
       if (!lo.empty() || !hi.empty())
         rule += (rule.empty() ? "" : ", ") + (lo.empty() ? "up to " + hi : hi.empty() ? "at least " + lo : lo + " to " + hi);
-      if (const auto* e = member(p, "enum")) rule += (rule.empty() ? "" : ", ") + std::string{"one of "} + terminal_safe(boost::json::serialize(*e));
+      if (const auto* e = member(p, "enum")) rule += (rule.empty() ? "" : ", ") + std::string{"one of "} + terminal_safe(compact_json(*e));
       if (const auto pat = safe(p, "pattern"); !pat.empty()) rule += (rule.empty() ? "" : ", ") + std::string{"matching "} + pat;
       rows.push_back({"  " + terminal_safe(kv.key()), safe(p, "type"), rule, safe(p, "description")});
     }
@@ -266,7 +267,9 @@ exit_status cache_stats(context& ctx) {
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.1f%%", number_of(doc, "cache_hit_rate"));
   char size[32];
-  std::snprintf(size, sizeof size, "%.3f MiB", number_of(doc, "total_cache_size_mb"));
+  const double mib = number_of(doc, "total_cache_size_mb");
+  if (mib < 1) std::snprintf(size, sizeof size, "%.1f KiB", mib * 1024);
+  else std::snprintf(size, sizeof size, "%.1f MiB", mib);
   std::vector<std::vector<std::string>> rows = {
       {"cached results", safe(doc, "total_cached_results")},
       {"hit rate", std::string{rate} + " (" + safe(doc, "cache_hits") + " hits, " + safe(doc, "cache_misses") +

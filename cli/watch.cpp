@@ -8,9 +8,9 @@
 #include <tuple>
 #include <unistd.h>
 
-#include <boost/json/serialize.hpp>
 
 #include "cli/json_read.hpp"
+#include "cli/json_text.hpp"
 #include "cli/problem.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/stream_client.hpp"
@@ -178,7 +178,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
         break;
       }
       if (options.mode == watch_options::display::json && got.doc.is_object())
-        std::fprintf(out, "%s\n", boost::json::serialize(got.doc).c_str());
+        std::fprintf(out, "%s\n", compact_json(got.doc).c_str());
       for (const auto& n : state.apply(got.doc)) {
         if (n.kind == watch_note::error) {
           if (n.text.find("older than the oldest retained") != std::string::npos) {
