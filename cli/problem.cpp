@@ -13,7 +13,7 @@ std::string problem_line(unsigned http_status, std::string_view body) {
   const std::string code = std::to_string(http_status);
   if (ec || !doc.is_object() || (!member(doc, "detail") && !member(doc, "title"))) {
     std::string quoted = terminal_safe(body);
-    if (width(quoted) > 200) quoted = truncate(quoted, 200) + "…";
+    if (width(quoted) > 200) quoted = cut_to_width(quoted, 200) + "…";
     return "the server answered " + code + (quoted.empty() ? std::string{} : ": " + quoted);
   }
   std::string detail = text_of(doc, "detail");

@@ -65,9 +65,9 @@ std::string progress_line(const watched_job& job, wall_clock::time_point now, st
     watched_job copy = job;
     const std::string uncoloured = progress_line(copy, now, 0, plain);
     if (width(uncoloured) <= columns) return line;
-    return truncate(uncoloured, columns);
+    return cut_to_width(uncoloured, columns);
   }
-  return truncate(line, columns);
+  return cut_to_width(line, columns);
 }
 
 }  // namespace overseer::cli

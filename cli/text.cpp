@@ -34,7 +34,7 @@ std::string terminal_safe(std::string_view s, bool keep_newlines) {
 
 std::size_t width(std::string_view s) noexcept { return tools::utf8_length(s); }
 
-std::string truncate(std::string_view s, std::size_t columns) {
+std::string cut_to_width(std::string_view s, std::size_t columns) {
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // continuation byte

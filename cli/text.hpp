@@ -21,7 +21,7 @@ namespace overseer::cli {
 /// terminal_safe has no control characters).
 [[nodiscard]] std::size_t width(std::string_view s) noexcept;
 /// `s` cut to at most `columns` columns, never inside a UTF-8 sequence.
-[[nodiscard]] std::string truncate(std::string_view s, std::size_t columns);
+[[nodiscard]] std::string cut_to_width(std::string_view s, std::size_t columns);
 /// `s` followed by spaces up to `columns`.
 [[nodiscard]] std::string pad(std::string_view s, std::size_t columns);
 

@@ -60,6 +60,16 @@ public:
     std::fputc('\n', out_);
   }
 
+  /// About the connection, not the jobs: on stderr when stdout is for a
+  /// script (json) or silent until the end (quiet).
+  void notice(const std::string& line) {
+    if (options_.mode == watch_options::display::quiet || options_.mode == watch_options::display::json) {
+      std::fprintf(stderr, "overseer: %s\n", line.c_str());
+      return;
+    }
+    print("-- " + line);
+  }
+
   void note(const watch_note& n) {
     const std::string when = n.at.empty() ? std::string{} : clock_of(n.at) + "  ";
     print(when + n.job_id + "  " + n.text);
@@ -155,7 +165,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
       continue;
     }
     if (lost) {
-      display.print("-- reconnected; resuming from the last event seen");
+      display.notice("reconnected; resuming from the last event seen");
       lost = false;
     }
     for (const auto& sub : state.subscriptions(options.logs)) stream->send(sub);
@@ -173,7 +183,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
       if (got.kind == stream_client::received::closed) {
         lost = true;
         lost_reason = got.reason;
-        display.print("-- connection lost (" + terminal_safe(got.reason) + "); reconnecting");
+        display.notice("connection lost (" + terminal_safe(got.reason) + "); reconnecting");
         give_up_at = clock::now() + options.reconnect_for;
         break;
       }
@@ -184,7 +194,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
           if (n.text.find("older than the oldest retained") != std::string::npos) {
             // The events after our resume point are gone: start again from
             // fresh snapshots, and say that a gap is possible.
-            display.print("-- " + n.text + "; some events may be missing, showing the current state");
+            display.notice(n.text + "; some events may be missing, showing the current state");
             state.drop_resume_points();
             for (const auto& sub : state.subscriptions(options.logs)) stream->send(sub);
             continue;
