@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
-#   ./build.sh run    install what is missing, build, start overseerd with
-#                     the built-in and example tools (extra args go to it)
+#   ./build.sh run    install what is missing, build overseerd and the
+#                     overseer client, start overseerd with the built-in
+#                     and example tools (extra args go to it)
 #   ./build.sh test   install what is missing, build, run every test
 #                     (then again under AddressSanitizer + UBSan)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2
+          libcli11-dev tmux)
 
 install_missing() {
   local missing=()
@@ -40,7 +42,7 @@ configure_and_build() {  # DIR [cmake args...] [-- targets...]
 case "${1:-}" in
   run)
     install_missing
-    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF -DOVERSEER_WERROR=OFF -- overseerd
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF -DOVERSEER_WERROR=OFF -- overseerd overseer
     # The example tools, pointed at this checkout's scripts and a demo
     # genomes folder (docs/examples/tools.json uses /opt and /srv paths).
     demo=$PWD/overseer-data/demo
@@ -58,7 +60,7 @@ case "${1:-}" in
     ctest --test-dir build-asan -j2 --output-on-failure
     # A packager's build: plain Release, our warnings not errors.
     echo "== plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-    configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer_demo
+    configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer overseer_demo
     ;;
   *)
     echo "usage: $0 run|test" >&2

@@ -530,3 +530,24 @@ TEST_CASE("odd server output is reported, never a crash, and never reaches the t
     CHECK(r.err.find('\xff') == std::string::npos);
   }
 }
+
+TEST_CASE("the bash completion offers commands, tools from the server, and a command's options", "[cli]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  const std::string script = std::string{OVERSEER_SOURCE_DIR} + "/cli/completions/overseer.bash";
+  const std::string bin_dir = std::filesystem::path{OVERSEER_CLI_PATH}.parent_path().string();
+  const auto complete = [&](const std::string& words) {
+    const std::string body = "source '" + script + "'; COMP_WORDS=(" + words +
+                             "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _overseer; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    auto r = run_program({"bash", "-c", body}, {"PATH=" + bin_dir + ":/usr/bin:/bin",
+                                                "OVERSEER_URL=http://127.0.0.1:" + std::to_string(d.port())});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    return lines_of(r.out);
+  };
+  CHECK(complete("overseer su") == std::vector<std::string>{"submit"});
+  CHECK(complete("overseer submit ''") == std::vector<std::string>{"fail", "fasta_stats", "noop", "sleep"});
+  CHECK(complete("overseer submit sleep --w") == std::vector<std::string>{"--wait", "--watch"});
+  CHECK(complete("overseer logs x --level e") == std::vector<std::string>{"error"});
+  CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "get", "watch", "cancel"});
+}
