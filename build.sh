@@ -50,6 +50,8 @@ case "${1:-}" in
     printf '>chr1 demo\nACGTGGCCAATTACGT\nGGCCNNACGT\n>chr2\nATATATGCGC\n' > "$demo/genomes/demo.fa"
     sed -e "s|/opt/overseer/examples|$PWD/docs/examples|g" -e "s|/srv/genomes|$demo/genomes|g" \
         docs/examples/tools.json > "$demo/tools.json"
+    # exec keeps this PID: the README's crash step kills exactly this daemon.
+    echo $$ > overseer-data/overseerd.pid
     exec ./build/overseerd --tools "$demo/tools.json" "${@:2}"
     ;;
   test)

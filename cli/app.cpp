@@ -17,7 +17,9 @@ constexpr const char* exit_statuses =
     "unreachable, 6 not found, 7 conflict (the job's status does not allow it), 8 unauthorized,\n"
     "9 server error or unhealthy, 130 interrupted.";
 
-std::string example(const std::string& lines) { return "\nExample:\n" + lines; }
+std::string example(const std::string& lines) {
+  return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
+}
 
 }  // namespace
 
@@ -112,7 +114,7 @@ int run(int argc, char** argv) {
   auto* cancel_cmd = app.add_subcommand("cancel", "cancel pending, retrying or running jobs");
   cancel_cmd->add_option("ids", job_ids, "job ids")->required();
   cancel_cmd->footer(example("  overseer cancel job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5\n"
-                             "  overseer list --status running --output ids | xargs overseer cancel"));
+                             "  overseer list --status running --output ids | xargs -r overseer cancel"));
 
   auto* retry_cmd = app.add_subcommand("retry", "run failed, timed-out or cancelled jobs again");
   retry_cmd->add_option("ids", job_ids, "job ids")->required();

@@ -33,7 +33,9 @@ std::string progress_line(const watched_job& job, wall_clock::time_point now, st
   const std::string status = job.status.empty() ? "unknown" : job.status;
   const std::string steps = step_text(job);
   if (is_terminal(status)) {
-    line += colours.status(status) + "  " + percent_text(job.percent);
+    line += colours.status(status);
+    // A job that never reported progress (noop, a failure at once) shows no 0 %.
+    if (job.percent > 0 || job.total_steps > 0) line += "  " + percent_text(job.percent);
     if (!steps.empty()) line += "  " + steps;
     if (job.started_at && job.completed_at)
       line += "  in " + format_duration(duration_cast<milliseconds>(*job.completed_at - *job.started_at));
@@ -50,8 +52,11 @@ std::string progress_line(const watched_job& job, wall_clock::time_point now, st
       if (job.estimated_completion && *job.estimated_completion > now) {
         line += "  eta " + format_duration(duration_cast<milliseconds>(*job.estimated_completion - now));
       } else if (job.percent > 0 && job.percent < 100) {
-        const double left = static_cast<double>(elapsed.count()) * (100.0 - job.percent) / job.percent;
-        line += "  eta " + format_duration(milliseconds(static_cast<long long>(left)));
+        const auto reported = job.progress_at && *job.progress_at > *job.started_at ? *job.progress_at : now;
+        const auto took = duration_cast<milliseconds>(reported - *job.started_at);
+        const double left = static_cast<double>(took.count()) * (100.0 - job.percent) / job.percent -
+                            static_cast<double>(duration_cast<milliseconds>(now - reported).count());
+        line += "  eta " + format_duration(milliseconds(static_cast<long long>(std::max(left, 0.0))));
       }
     }
     line += "  " + colours.status(status);

@@ -13,7 +13,9 @@ namespace overseer::cli {
 /// or for a terminal job "job_01KB…  sleep  completed  100%  step 5/5  in 5.0s".
 /// Cut to `columns` (0: no limit) so that it never wraps, which would
 /// break redrawing in place. ETA: the tool's estimated_completion if it
-/// gave one, else extrapolated from the percentage done in this attempt.
+/// gave one, else extrapolated from the rate of this attempt up to its
+/// latest report (a report comes at a step's end, so measuring up to now
+/// would count the unreported part of the next step as no progress).
 [[nodiscard]] std::string progress_line(const watched_job& job, wall_clock::time_point now, std::size_t columns,
                                         const palette& colours);
 

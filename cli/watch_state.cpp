@@ -113,6 +113,7 @@ std::vector<watch_note> watch_state::apply(const boost::json::value& message) {
   const std::string at = terminal_safe(text_of(message, "at"));
   if (type == "progress") {
     if (const auto* p = member(message, "progress")) take_progress(*job, *p);
+    job->progress_at = parse_rfc3339(at);
     if (job->status.empty()) job->status = "running";
     return notes;
   }
@@ -130,6 +131,7 @@ std::vector<watch_note> watch_state::apply(const boost::json::value& message) {
   const auto when = parse_rfc3339(at);
   if (to == "running") {
     job->started_at = when;
+    job->progress_at.reset();
     job->completed_at.reset();
     job->error.clear();
   }

@@ -36,6 +36,7 @@ struct watched_job {
   std::optional<wall_clock::time_point> started_at;
   std::optional<wall_clock::time_point> completed_at;
   std::optional<wall_clock::time_point> estimated_completion;
+  std::optional<wall_clock::time_point> progress_at;  ///< when the latest progress was reported
   std::string error;        ///< the last failure reason
   std::uint64_t seq = 0;    ///< the last event applied, or the first snapshot's seq
   bool seen = false;        ///< a snapshot or an event has been applied

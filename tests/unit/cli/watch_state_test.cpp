@@ -89,8 +89,12 @@ TEST_CASE("the progress line shows bar, percent, steps, elapsed and ETA, and fit
   const auto line = progress_line(j, now, 0, palette{});
   CHECK(line == "job_a  sleep  [##########..........]  50%  step 2/4  2.0s elapsed  eta 2.0s  running");
   CHECK(progress_line(j, now, 30, palette{}).size() == 30);
+  // Half done when reported 2 s in: 2 s to go from then, 1.5 s from now.
+  j.progress_at = now - std::chrono::milliseconds(500);
+  j.started_at = now - std::chrono::milliseconds(2500);
+  CHECK(progress_line(j, now, 0, palette{}).find("2.5s elapsed  eta 1.5s") != std::string::npos);
   j.status = "completed";
   j.percent = 100;
   j.completed_at = now;
-  CHECK(progress_line(j, now, 0, palette{}) == "job_a  sleep  completed  100%  step 2/4  in 2.0s");
+  CHECK(progress_line(j, now, 0, palette{}) == "job_a  sleep  completed  100%  step 2/4  in 2.5s");
 }
