@@ -172,7 +172,8 @@ exit_status submit(context& ctx, const submit_options& o) {
   switch (ctx.output) {
     case output_format::json: ctx.print_json(answer); break;
     case output_format::ids:
-      if (!o.wait) std::printf("%s\n", id.c_str());
+      // With --wait/--watch the id is printed once, at the end.
+      if (!o.wait && !o.watch) std::printf("%s\n", id.c_str());
       break;
     case output_format::table: {
       const std::string status = safe(answer, "status");

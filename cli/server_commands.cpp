@@ -134,7 +134,7 @@ exit_status batch_submit(context& ctx, const batch_submit_options& o) {
   switch (ctx.output) {
     case output_format::json: ctx.print_json(answer); break;
     case output_format::ids:
-      if (!o.wait)
+      if (!o.wait && !o.watch)
         for (const auto& id : ids) std::printf("%s\n", terminal_safe(id).c_str());
       break;
     case output_format::table:

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <map>
+#include <set>
 #include <sys/ioctl.h>
 #include <thread>
 #include <tuple>
@@ -82,7 +83,7 @@ public:
     for (const auto& job : state.jobs()) {
       if (retired_.contains(job.job_id) || !job.seen) continue;
       if (is_terminal(job.status)) {
-        retired_.insert({job.job_id, true});
+        retired_.insert(job.job_id);
         print(progress_line(job, now, live() ? terminal_columns() - 1 : 0, options_.colours));
       }
     }
@@ -120,7 +121,7 @@ private:
   std::FILE* out_;
   std::size_t drawn_ = 0;
   bool finished_ = false;
-  std::map<std::string, bool> retired_;
+  std::set<std::string> retired_;  ///< jobs whose summary line is printed
   std::map<std::string, std::tuple<double, std::int64_t, std::string, std::int64_t>> printed_;
 };
 
