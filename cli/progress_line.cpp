@@ -51,10 +51,11 @@ std::string progress_line(const watched_job& job, wall_clock::time_point now, st
       line += "  " + format_duration(elapsed) + " elapsed";
       if (job.estimated_completion && *job.estimated_completion > now) {
         line += "  eta " + format_duration(duration_cast<milliseconds>(*job.estimated_completion - now));
-      } else if (job.percent > 0 && job.percent < 100) {
+      } else if (job.percent > job.attempt_base_percent && job.percent < 100) {
         const auto reported = job.progress_at && *job.progress_at > *job.started_at ? *job.progress_at : now;
         const auto took = duration_cast<milliseconds>(reported - *job.started_at);
-        const double left = static_cast<double>(took.count()) * (100.0 - job.percent) / job.percent -
+        const double done_here = job.percent - job.attempt_base_percent;
+        const double left = static_cast<double>(took.count()) * (100.0 - job.percent) / done_here -
                             static_cast<double>(duration_cast<milliseconds>(now - reported).count());
         line += "  eta " + format_duration(milliseconds(static_cast<long long>(std::max(left, 0.0))));
       }

@@ -132,6 +132,7 @@ std::vector<watch_note> watch_state::apply(const boost::json::value& message) {
   if (to == "running") {
     job->started_at = when;
     job->progress_at.reset();
+    job->attempt_base_percent = job->percent;
     job->completed_at.reset();
     job->error.clear();
   }

@@ -37,6 +37,9 @@ struct watched_job {
   std::optional<wall_clock::time_point> completed_at;
   std::optional<wall_clock::time_point> estimated_completion;
   std::optional<wall_clock::time_point> progress_at;  ///< when the latest progress was reported
+  /// The percentage when this attempt started: an attempt resumed from a
+  /// checkpoint starts part-way, and only its own progress measures its rate.
+  double attempt_base_percent = 0;
   std::string error;        ///< the last failure reason
   std::uint64_t seq = 0;    ///< the last event applied, or the first snapshot's seq
   bool seen = false;        ///< a snapshot or an event has been applied

@@ -93,6 +93,9 @@ TEST_CASE("the progress line shows bar, percent, steps, elapsed and ETA, and fit
   j.progress_at = now - std::chrono::milliseconds(500);
   j.started_at = now - std::chrono::milliseconds(2500);
   CHECK(progress_line(j, now, 0, palette{}).find("2.5s elapsed  eta 1.5s") != std::string::npos);
+  // Resumed at 25 %: 25 % in 2 s, so 50 % more takes 4 s, 3.5 s from now.
+  j.attempt_base_percent = 25;
+  CHECK(progress_line(j, now, 0, palette{}).find("2.5s elapsed  eta 3.5s") != std::string::npos);
   j.status = "completed";
   j.percent = 100;
   j.completed_at = now;
