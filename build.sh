@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
-#   ./build.sh run    install what is missing, build overseerd and the
-#                     overseer client, start overseerd with the built-in
-#                     and example tools (extra args go to it)
+#   ./build.sh run    install what is missing, build, start overseerd with
+#                     the built-in and example tools (extra args go to it)
 #   ./build.sh test   install what is missing, build, run every test
 #                     (then again under AddressSanitizer + UBSan)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2
-          libcli11-dev tmux)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+
+# The overseer client parses its arguments with CLI11; its terminal tests
+# drive it in tmux (tests/integration/cli_terminal_test.cpp).
+packages+=(libcli11-dev tmux)
 
 install_missing() {
   local missing=()
