@@ -25,7 +25,7 @@ TEST_CASE("a --from-list line splits on blanks, quotes group", "[cli]") {
   CHECK_FALSE(split_words("fail message=\"open"));
 }
 
-TEST_CASE("--url takes host and port, an optional scheme and prefix, and refuses the rest", "[cli]") {
+TEST_CASE("the --url option takes host and port, an optional scheme and prefix, and refuses the rest", "[cli]") {
   const auto e = parse_endpoint("http://127.0.0.1:8080");
   CHECK(e.host == "127.0.0.1");
   CHECK(e.port == "8080");
