@@ -1,6 +1,8 @@
 // `overseer watch` on a real terminal: tmux runs it in a detached session
 // of fixed size and capture-pane shows what a person would see.
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <unistd.h>
 
@@ -31,7 +33,15 @@ public:
                    command + "; echo \"[exit $?]\"; exec cat"});
     if (r.exit_code != 0) throw std::runtime_error("tmux did not start: " + r.err);
   }
-  ~tmux_session() { (void)tmux({"kill-server"}); }
+  ~tmux_session() {
+    (void)tmux({"kill-server"});
+    // tmux leaves its socket file behind; it is ours, so it goes too.
+    const char* dir = std::getenv("TMUX_TMPDIR");
+    std::error_code ignored;
+    std::filesystem::remove(std::filesystem::path{dir && *dir ? dir : "/tmp"} /
+                                ("tmux-" + std::to_string(::getuid())) / socket_,
+                            ignored);
+  }
   tmux_session(const tmux_session&) = delete;
   tmux_session& operator=(const tmux_session&) = delete;
 
