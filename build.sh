@@ -19,6 +19,10 @@ packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
 # runs the dashboard's browser tests (tests/dashboard/).
 test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium)
 
+# The overseer client parses its arguments with CLI11; its terminal tests
+# drive it in tmux (tests/integration/cli_terminal_test.cpp).
+packages+=(libcli11-dev tmux)
+
 install_missing() {
   local missing=()
   for p in "${packages[@]}"; do
@@ -49,7 +53,7 @@ configure_and_build() {  # DIR [cmake args...] [-- targets...]
 case "${1:-}" in
   run)
     install_missing
-    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF -DOVERSEER_WERROR=OFF -- overseerd
+    configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=OFF -DOVERSEER_WERROR=OFF -- overseerd overseer
     # The example tools, pointed at this checkout's scripts and a demo
     # genomes folder (docs/examples/tools.json uses /opt and /srv paths).
     demo=$PWD/overseer-data/demo
@@ -57,6 +61,8 @@ case "${1:-}" in
     printf '>chr1 demo\nACGTGGCCAATTACGT\nGGCCNNACGT\n>chr2\nATATATGCGC\n' > "$demo/genomes/demo.fa"
     sed -e "s|/opt/overseer/examples|$PWD/docs/examples|g" -e "s|/srv/genomes|$demo/genomes|g" \
         docs/examples/tools.json > "$demo/tools.json"
+    # exec keeps this PID: the README's crash step kills exactly this daemon.
+    echo $$ > overseer-data/overseerd.pid
     exec ./build/overseerd --tools "$demo/tools.json" "${@:2}"
     ;;
   test)
@@ -79,7 +85,7 @@ case "${1:-}" in
     fuzz/run.sh 30
     # A packager's build: plain Release, our warnings not errors.
     echo "== plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
-    configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer_demo
+    configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DOVERSEER_TESTS=OFF -- overseerd overseer overseer_demo
     ;;
   *)
     echo "usage: $0 run|test" >&2

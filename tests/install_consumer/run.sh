@@ -17,3 +17,8 @@ grep -v '^#include' "$work/snippet" > "$work/build/readme_body.inc"
 cmake -S "$here" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 "$work/build/consumer" "$work/data"
+# The command-line client and its completions are installed beside overseerd.
+for f in bin/overseerd bin/overseer share/bash-completion/completions/overseer share/zsh/vendor-completions/_overseer; do
+  [ -e "$work/prefix/$f" ] || { echo "not installed: $f" >&2; exit 1; }
+done
+"$work/prefix/bin/overseer" --help >/dev/null

@@ -1,0 +1,235 @@
+#include "cli/app.hpp"
+
+#include <cstdio>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+namespace overseer::cli {
+
+namespace {
+
+constexpr const char* exit_statuses =
+    "Exit status: 0 done (with --wait/--watch: every job completed), 1 a job failed, 2 usage error or\n"
+    "a request the server refused as invalid, 3 a job was cancelled, 4 a job timed out, 5 server\n"
+    "unreachable, 6 not found, 7 conflict (the job's status does not allow it), 8 unauthorized,\n"
+    "9 server error or unhealthy, 130 interrupted.";
+
+std::string example(const std::string& lines) {
+  return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"overseer: submit, watch and manage the jobs of an overseerd server."};
+  app.name("overseer");
+  app.fallthrough();  // global options may come after the command too
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "overseer 0.1.0");
+
+  std::string url = "http://127.0.0.1:8080";
+  std::string token;
+  std::string output = "table";
+  bool no_colour = false;
+  app.add_option("--url", url, "the server, http://HOST:PORT")->envname("OVERSEER_URL")->capture_default_str();
+  app.add_option("--token", token, "bearer token, if the server has tokens")->envname("OVERSEER_TOKEN");
+  app.add_option("--output", output, "table (for people), json (the API's documents) or ids (one per line)")
+      ->check(CLI::IsMember({"table", "json", "ids"}))
+      ->capture_default_str();
+  app.add_flag("--no-color", no_colour, "no colours (also: NO_COLOR set, or stdout not a terminal)");
+  app.footer(std::string{"\nEnvironment: OVERSEER_URL, OVERSEER_TOKEN, NO_COLOR.\n"} + exit_statuses +
+             example("  overseer submit sleep seconds=20 steps=10 --watch\n  overseer list --status running"));
+
+  // submit
+  submit_options so;
+  auto* submit_cmd = app.add_subcommand("submit", "submit a job; params as NAME=VALUE, typed by the tool's schema");
+  submit_cmd->add_option("tool", so.tool, "the tool (`overseer tools` lists them)")->required();
+  submit_cmd->add_option("params", so.params, "NAME=VALUE params");
+  submit_cmd->add_option("--params-file", so.params_file, "a JSON object of params (- for stdin); NAME=VALUE wins");
+  submit_cmd->add_option("--name", so.name, "a name for people");
+  auto* priority = submit_cmd->add_option("--priority")->description("0-10, higher runs first (default 5)")->type_name("INT");
+  auto* timeout = submit_cmd->add_option("--timeout")->description("seconds per attempt")->type_name("SECONDS");
+  auto* retries = submit_cmd->add_option("--retries")
+                      ->description("retries after a failed attempt (0-99; default: the tool's policy)")
+                      ->type_name("INT")
+                      ->check(CLI::Range(0, 99));
+  submit_cmd->add_option("--label", so.labels, "KEY=VALUE, repeatable")->allow_extra_args(false);
+  submit_cmd->add_option("--depends-on", so.depends_on, "a job that must complete first, repeatable")
+      ->allow_extra_args(false);
+  auto* delay = submit_cmd->add_option("--delay")->description("seconds to wait before it may start")->type_name("SECONDS");
+  submit_cmd->add_option("--idempotency-key", so.idempotency_key, "the same key and spec return the same job");
+  submit_cmd->add_flag("--use-cache", so.use_cache, "reuse the result of an equal completed job");
+  submit_cmd->add_flag("--wait", so.wait, "wait for the end; the exit status tells how it ended");
+  submit_cmd->add_flag("--watch", so.watch, "show live progress until the end; the exit status tells how it ended");
+  submit_cmd->add_flag("--logs", so.logs, "with --watch: show the job's log lines too");
+  submit_cmd->footer(example(
+      "  overseer submit sleep seconds=20 steps=10 --label sample=42 --watch\n"
+      "  JOB=$(overseer submit fail failures=1 --retries 2 --output ids)"));
+
+  std::string job_id;
+  auto* get_cmd = app.add_subcommand("get", "show a job");
+  get_cmd->add_option("id", job_id, "the job id")->required();
+  get_cmd->footer(example("  overseer get job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+
+  list_options lo;
+  auto* list_cmd = app.add_subcommand("list", "list jobs, newest first");
+  list_cmd->add_option("--status", lo.status, "pending, running, retrying, completed, failed, cancelled or timed_out");
+  list_cmd->add_option("--tool", lo.tool, "only this tool's jobs");
+  list_cmd->add_option("--label", lo.labels, "KEY=VALUE, repeatable; all must match")->allow_extra_args(false);
+  list_cmd->add_option("--batch", lo.batch, "only the jobs of this batch");
+  list_cmd->add_option("--since", lo.since, "created since: an RFC 3339 time, or an age (90s, 15m, 2h, 3d)");
+  list_cmd->add_option("--limit", lo.limit, "at most this many (1-1000)")->capture_default_str();
+  list_cmd->add_option("--offset", lo.offset, "skip this many")->capture_default_str();
+  list_cmd->footer(example("  overseer list --status failed --label sample=42 --since 2h"));
+
+  watch_request wo;
+  auto* watch_cmd = app.add_subcommand("watch", "live progress of jobs until they end");
+  watch_cmd->add_option("ids", wo.job_ids, "job ids");
+  watch_cmd->add_option("--batch", wo.batch, "every job of a batch");
+  watch_cmd->add_flag("--all", wo.all, "every job, as events come (until Ctrl-C)");
+  watch_cmd->add_flag("--logs", wo.logs, "show log lines too");
+  watch_cmd->footer(example("  overseer watch job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5\n  overseer watch --all --logs"));
+
+  logs_options lgo;
+  auto* logs_cmd = app.add_subcommand("logs", "a job's log lines");
+  logs_cmd->add_option("id", lgo.job_id, "the job id")->required();
+  logs_cmd->add_flag("-f,--follow", lgo.follow, "keep printing new lines until the job ends");
+  logs_cmd->add_option("--level", lgo.level, "only this level and above: debug, info, warning, error, critical");
+  logs_cmd->footer(example("  overseer logs job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5 -f --level warning"));
+
+  auto* history_cmd = app.add_subcommand("history", "every transition of a job, with when and why");
+  history_cmd->add_option("id", job_id, "the job id")->required();
+  history_cmd->footer(example("  overseer history job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+
+  std::string result_file;
+  auto* result_cmd = app.add_subcommand("result", "the result of a completed job (JSON)");
+  result_cmd->add_option("id", job_id, "the job id")->required();
+  result_cmd->add_option("-o,--file", result_file, "write the result to FILE instead of stdout");
+  result_cmd->footer(example("  overseer result job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5 -o result.json"));
+
+  std::vector<std::string> job_ids;
+  auto* cancel_cmd = app.add_subcommand("cancel", "cancel pending, retrying or running jobs");
+  cancel_cmd->add_option("ids", job_ids, "job ids")->required();
+  cancel_cmd->footer(example("  overseer cancel job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5\n"
+                             "  overseer list --status running --output ids | xargs -r overseer cancel"));
+
+  auto* retry_cmd = app.add_subcommand("retry", "run failed, timed-out or cancelled jobs again");
+  retry_cmd->add_option("ids", job_ids, "job ids")->required();
+  retry_cmd->footer(example("  overseer retry job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+
+  auto* batch_cmd = app.add_subcommand("batch", "submit, show, watch or cancel a batch of jobs");
+  batch_cmd->require_subcommand(1);
+  batch_cmd->footer(example("  overseer batch submit --from-list jobs.txt --parallel-limit 2 --watch"));
+  batch_submit_options bso;
+  auto* batch_submit_cmd = batch_cmd->add_subcommand("submit", "submit jobs as one batch, all or nothing");
+  batch_submit_cmd->add_option("file", bso.file, "FILE.json: {\"jobs\": [specs...]} or an array of specs (- for stdin)");
+  batch_submit_cmd->add_option("--from-list", bso.from_list, "a file with one job per line: TOOL NAME=VALUE ...");
+  batch_submit_cmd->add_option("--name", bso.name, "the batch's name");
+  auto* parallel = batch_submit_cmd->add_option("--parallel-limit")->description("at most this many of its jobs at once")->type_name("INT");
+  batch_submit_cmd->add_flag("--fail-fast", bso.fail_fast, "the first failure cancels the rest");
+  batch_submit_cmd->add_flag("--wait", bso.wait, "wait for every job; the exit status tells how they ended");
+  batch_submit_cmd->add_flag("--watch", bso.watch, "show live progress of every job until the end");
+  batch_submit_cmd->footer(example("  printf 'sleep seconds=2\\nnoop\\n' > jobs.txt\n"
+                                   "  overseer batch submit --from-list jobs.txt --name nightly --watch"));
+  std::string batch_id;
+  auto* batch_get_cmd = batch_cmd->add_subcommand("get", "show a batch and its jobs");
+  batch_get_cmd->add_option("id", batch_id, "the batch id")->required();
+  batch_get_cmd->footer(example("  overseer batch get batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+  auto* batch_watch_cmd = batch_cmd->add_subcommand("watch", "live progress of every job of a batch");
+  batch_watch_cmd->add_option("id", batch_id, "the batch id")->required();
+  batch_watch_cmd->footer(example("  overseer batch watch batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+  auto* batch_cancel_cmd = batch_cmd->add_subcommand("cancel", "cancel every unfinished job of a batch");
+  batch_cancel_cmd->add_option("id", batch_id, "the batch id")->required();
+  batch_cancel_cmd->footer(example("  overseer batch cancel batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+
+  std::string tool_name;
+  auto* tools_cmd = app.add_subcommand("tools", "the tools the server runs, with their params");
+  tools_cmd->add_option("name", tool_name, "only this tool");
+  tools_cmd->footer(example("  overseer tools sleep"));
+
+  auto* health_cmd = app.add_subcommand("health", "the server's health and queue");
+  health_cmd->footer(example("  overseer health || echo unhealthy"));
+
+  auto* cache_cmd = app.add_subcommand("cache", "the result cache");
+  cache_cmd->require_subcommand(1);
+  cache_cmd->footer(example("  overseer cache stats"));
+  auto* cache_stats_cmd = cache_cmd->add_subcommand("stats", "entries, hit rate and size");
+  cache_stats_cmd->footer(example("  overseer cache stats"));
+  std::string cache_tool;
+  std::vector<std::string> cache_labels;
+  auto* cache_clear_cmd = cache_cmd->add_subcommand("clear", "remove cached results (the jobs stay)");
+  cache_clear_cmd->add_option("--tool", cache_tool, "only this tool's entries");
+  cache_clear_cmd->add_option("--label", cache_labels, "KEY=VALUE of the source job, repeatable")
+      ->allow_extra_args(false);
+  cache_clear_cmd->footer(example("  overseer cache clear --tool sleep"));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(exit_status::usage);
+  }
+
+  const auto given = [](CLI::Option* o) { return o->count() > 0; };
+  try {
+    if (given(priority)) so.priority = priority->as<int>();
+    if (given(timeout)) so.timeout_s = timeout->as<double>();
+    if (given(retries)) so.retries = retries->as<int>();
+    if (given(delay)) so.delay_s = delay->as<double>();
+    if (given(parallel)) bso.parallel_limit = parallel->as<int>();
+  } catch (const CLI::ConversionError& e) {
+    std::fprintf(stderr, "overseer: %s\n", e.what());
+    return static_cast<int>(exit_status::usage);
+  }
+
+  endpoint where;
+  try {
+    where = parse_endpoint(url);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "overseer: --url: %s\n", e.what());
+    return static_cast<int>(exit_status::usage);
+  }
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  context ctx{.api = api_client{where, token},
+              .output = output == "json" ? output_format::json
+                        : output == "ids" ? output_format::ids
+                                          : output_format::table,
+              .colours = palette{.on = colour_wanted(tty, no_colour)},
+              .tty = tty};
+  try {
+    exit_status s = exit_status::ok;
+    if (*submit_cmd) s = submit(ctx, so);
+    else if (*get_cmd) s = get(ctx, job_id);
+    else if (*list_cmd) s = list(ctx, lo);
+    else if (*watch_cmd) s = watch(ctx, wo);
+    else if (*logs_cmd) s = logs(ctx, lgo);
+    else if (*history_cmd) s = history(ctx, job_id);
+    else if (*result_cmd) s = result(ctx, job_id, result_file);
+    else if (*cancel_cmd) s = cancel(ctx, job_ids);
+    else if (*retry_cmd) s = retry(ctx, job_ids);
+    else if (*batch_submit_cmd) s = batch_submit(ctx, bso);
+    else if (*batch_get_cmd) s = batch_get(ctx, batch_id);
+    else if (*batch_watch_cmd) s = watch(ctx, {.batch = batch_id});
+    else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id);
+    else if (*tools_cmd) s = tools(ctx, tool_name);
+    else if (*health_cmd) s = health(ctx);
+    else if (*cache_stats_cmd) s = cache_stats(ctx);
+    else if (*cache_clear_cmd) s = cache_clear(ctx, cache_tool, cache_labels);
+    std::fflush(stdout);
+    return static_cast<int>(s);
+  } catch (const command_failed& f) {
+    std::fflush(stdout);
+    return static_cast<int>(f.status);
+  } catch (const std::exception& e) {
+    // Odd server output that slipped past the tolerant readers ends here,
+    // as a message, never as a crash.
+    std::fflush(stdout);
+    std::fprintf(stderr, "overseer: unexpected: %s\n", e.what());
+    return static_cast<int>(exit_status::server_error);
+  }
+}
+
+}  // namespace overseer::cli

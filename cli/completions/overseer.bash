@@ -1,0 +1,84 @@
+# bash completion for overseer (installed as
+# share/bash-completion/completions/overseer by `cmake --install`).
+# Tool names and job ids are asked of the server the command line names
+# (--url, or OVERSEER_URL), quietly: no server, no suggestions.
+
+_overseer_ask() {
+  local url=() i
+  for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+    [[ ${COMP_WORDS[i]} == --url ]] && url=(--url "${COMP_WORDS[i + 1]}")
+  done
+  overseer "${url[@]}" "$@" 2>/dev/null
+}
+
+_overseer() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local commands="submit get list watch logs history result cancel retry batch tools health cache"
+  local global="--url --token --output --no-color --help"
+  local cmd="" sub="" positional=0 i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      --url | --token | --output | --params-file | --name | --priority | --timeout | --retries | --label | \
+        --depends-on | --delay | --idempotency-key | --status | --tool | --batch | --since | --limit | --offset | \
+        --level | -o | --file | --from-list | --parallel-limit) ((i++)) ;;
+      -*) ;;
+      *)
+        if [[ -z $cmd ]]; then
+          cmd=${COMP_WORDS[i]}
+        elif [[ ($cmd == batch || $cmd == cache) && -z $sub ]]; then
+          sub=${COMP_WORDS[i]}
+        else
+          ((positional++))
+        fi
+        ;;
+    esac
+  done
+
+  case $prev in
+    --output) COMPREPLY=($(compgen -W "table json ids" -- "$cur")); return ;;
+    --status) COMPREPLY=($(compgen -W "pending running retrying completed failed cancelled timed_out" -- "$cur")); return ;;
+    --level) COMPREPLY=($(compgen -W "debug info warning error critical" -- "$cur")); return ;;
+    --tool) COMPREPLY=($(compgen -W "$(_overseer_ask tools --output ids)" -- "$cur")); return ;;
+    --depends-on) COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")); return ;;
+    --params-file | -o | --file | --from-list) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --url | --token | --name | --priority | --timeout | --retries | --label | --delay | --idempotency-key | \
+      --batch | --since | --limit | --offset | --parallel-limit) return ;;
+  esac
+
+  if [[ -z $cmd ]]; then
+    COMPREPLY=($(compgen -W "$commands $global" -- "$cur"))
+    return
+  fi
+
+  local opts=""
+  case $cmd in
+    submit) opts="--params-file --name --priority --timeout --retries --label --depends-on --delay --idempotency-key --use-cache --wait --watch --logs" ;;
+    list) opts="--status --tool --label --batch --since --limit --offset" ;;
+    watch) opts="--batch --all --logs" ;;
+    logs) opts="-f --follow --level" ;;
+    result) opts="-o --file" ;;
+    batch) [[ $sub == submit ]] && opts="--from-list --name --parallel-limit --fail-fast --wait --watch" ;;
+    cache) [[ $sub == clear ]] && opts="--tool --label" ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))
+    return
+  fi
+
+  case $cmd in
+    submit) ((positional == 0)) && COMPREPLY=($(compgen -W "$(_overseer_ask tools --output ids)" -- "$cur")) ;;
+    tools) ((positional == 0)) && COMPREPLY=($(compgen -W "$(_overseer_ask tools --output ids)" -- "$cur")) ;;
+    get | watch | logs | history | result | cancel | retry)
+      COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")) ;;
+    batch)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "submit get watch cancel" -- "$cur"))
+      elif [[ $sub == submit ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
+      ;;
+    cache) [[ -z $sub ]] && COMPREPLY=($(compgen -W "stats clear" -- "$cur")) ;;
+  esac
+}
+
+complete -F _overseer overseer

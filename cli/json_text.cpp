@@ -1,0 +1,84 @@
+#include "cli/json_text.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include <boost/json/serialize.hpp>
+
+namespace overseer::cli {
+
+namespace {
+
+void write(std::string& out, const boost::json::value& v, int depth, bool pretty) {
+  const std::string indent = pretty ? std::string(static_cast<std::size_t>(depth + 1) * 2, ' ') : "";
+  const std::string closing = pretty ? std::string(static_cast<std::size_t>(depth) * 2, ' ') : "";
+  const char* newline = pretty ? "\n" : "";
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      const auto& o = v.get_object();
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
+      out += "{";
+      out += newline;
+      bool first = true;
+      for (const auto& kv : o) {
+        if (!first) out += std::string{","} + newline;
+        first = false;
+        out += indent + boost::json::serialize(boost::json::string_view{kv.key()}) + (pretty ? ": " : ":");
+        write(out, kv.value(), depth + 1, pretty);
+      }
+      out += newline + closing + "}";
+      return;
+    }
+    case boost::json::kind::array: {
+      const auto& a = v.get_array();
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
+      out += "[";
+      out += newline;
+      bool first = true;
+      for (const auto& e : a) {
+        if (!first) out += std::string{","} + newline;
+        first = false;
+        out += indent;
+        write(out, e, depth + 1, pretty);
+      }
+      out += newline + closing + "]";
+      return;
+    }
+    case boost::json::kind::double_: out += number_text(v.get_double()); return;
+    case boost::json::kind::string:
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::bool_:
+    case boost::json::kind::null: out += boost::json::serialize(v); return;
+  }
+}
+
+}  // namespace
+
+std::string number_text(double d) {
+  if (!std::isfinite(d)) return "null";  // JSON has no infinities
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc{}) return "null";
+  return std::string(buf, end);
+}
+
+std::string compact_json(const boost::json::value& v) {
+  std::string out;
+  write(out, v, 0, false);
+  return out;
+}
+
+std::string pretty_json(const boost::json::value& v) {
+  std::string out;
+  write(out, v, 0, true);
+  return out;
+}
+
+}  // namespace overseer::cli
