@@ -29,7 +29,8 @@ request get(const std::string& target, const std::string& host = "127.0.0.1:8080
 }
 
 response serve(const request& req, route_id route, std::map<std::string, std::string> params = {}) {
-  return dashboard_response(call{req, route, std::move(params), {}});
+  static const std::string peer = "client 127.0.0.1";
+  return dashboard_response(call{req, route, std::move(params), {}, peer});
 }
 
 response serve_asset(const std::string& name, const std::string& build = std::string{web_build_id()},
