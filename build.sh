@@ -1,27 +1,26 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine:
-#   ./build.sh run    install what is missing, build, start overseerd with
-#                     the built-in and example tools (extra args go to it)
-#   ./build.sh test   install what is missing, build, run every test
-#                     (then again under AddressSanitizer + UBSan), fuzz
-#                     every input surface for a bounded time, and build as
-#                     a packager would
+#   ./build.sh run    install what is missing, build overseerd and the
+#                     overseer client, start overseerd with the built-in and
+#                     example tools (extra args go to it)
+#   ./build.sh test   install what is missing, build, run every test (the
+#                     clients and the dashboard too), then again under
+#                     AddressSanitizer + UBSan, fuzz every input surface for
+#                     a bounded time, and build as a packager would
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# libcli11-dev: the overseer client's argument parser (header-only).
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2 libcli11-dev)
 # Only the tests need these: python3 runs the urllib conformance client;
 # clang and its runtime build the libFuzzer targets (docs/fuzzing.md); the
 # clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and
 # Node.js with npm: Debian's npm, unless the installed nodejs brings its own
 # (NodeSource's does, and conflicts with Debian's npm); Debian's Chromium
-# runs the dashboard's browser tests (tests/dashboard/).
-test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium)
-
-# The overseer client parses its arguments with CLI11; its terminal tests
-# drive it in tmux (tests/integration/cli_terminal_test.cpp).
-packages+=(libcli11-dev tmux)
+# runs the dashboard's browser tests (tests/dashboard/); tmux hosts the
+# overseer client's terminal tests (tests/integration/cli_terminal_test.cpp).
+test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium tmux)
 
 install_missing() {
   local missing=()
