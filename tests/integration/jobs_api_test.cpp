@@ -100,12 +100,13 @@ TEST_CASE("a running job is cancelled over HTTP, and cancel and retry answer con
 
   // Who asked is in the history and in the job's log: the client's address.
   std::vector<std::string> reasons;
-  for (const auto& t : c.get("/v1/jobs/" + id + "/history").json().at("transitions").as_array())
-    reasons.push_back(str(t, "reason"));
+  const auto history = c.get("/v1/jobs/" + id + "/history").json();  // held: the loop reads into it
+  for (const auto& t : history.at("transitions").as_array()) reasons.push_back(str(t, "reason"));
   CHECK(std::count(reasons.begin(), reasons.end(), "cancelled by client 127.0.0.1") == 2);
   CHECK(std::count(reasons.begin(), reasons.end(), "retried by client 127.0.0.1") == 1);
   std::vector<std::string> lines;
-  for (const auto& l : c.get("/v1/jobs/" + id + "/logs").json().at("logs").as_array())
+  const auto logs = c.get("/v1/jobs/" + id + "/logs").json();
+  for (const auto& l : logs.at("logs").as_array())
     if (l.at("component") == "engine") lines.push_back(str(l, "message"));
   CHECK(std::count(lines.begin(), lines.end(), "cancelled by client 127.0.0.1; attempt 1 is told to stop") == 1);
   CHECK(std::count(lines.begin(), lines.end(), "cancelled by client 127.0.0.1; attempt 2 is told to stop") == 1);
