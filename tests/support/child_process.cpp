@@ -1,5 +1,7 @@
 #include "support/child_process.hpp"
 
+#include "support/children.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <spawn.h>
@@ -30,6 +32,7 @@ child_process::child_process(std::vector<std::string> argv) {
     throw std::runtime_error("cannot start " + argv[0]);
   }
   pid_ = pid;
+  children::track(pid_);
   out_ = ::fdopen(out[0], "r");
 }
 
@@ -51,6 +54,7 @@ bool child_process::kill9() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  children::forget(pid_);
   pid_ = -1;
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }

@@ -1,5 +1,6 @@
 #include "support/daemon.hpp"
 
+#include "support/children.hpp"
 #include "support/eventually.hpp"
 
 #include <csignal>
@@ -46,6 +47,7 @@ overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std:
   ::close(out[1]);
   if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
   pid_ = pid;
+  children::track(pid_);
   // The line tells us the port; reading it also means it accepts connections.
   FILE* in = ::fdopen(out[0], "r");
   char line[512];
@@ -81,6 +83,7 @@ int overseerd_process::stop(std::chrono::seconds grace) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
   }
+  children::forget(pid_);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
@@ -90,6 +93,7 @@ void overseerd_process::kill9() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   ::waitpid(pid_, &status, 0);
+  children::forget(pid_);
   pid_ = -1;
 }
 
