@@ -3,6 +3,7 @@
 #include <future>
 
 #include "actors/messages.hpp"
+#include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
 
 namespace overseer::actors {
@@ -64,7 +65,12 @@ void janitor::loop() {
   std::unique_lock lock{mutex_};
   while (!cv_.wait_for(lock, cfg_.retention_interval, [this] { return stopping_; })) {
     lock.unlock();
-    run_once();
+    try {
+      run_once();
+    } catch (const overseer::error&) {
+      // A store read failed; the store reported it and the engine is
+      // fail-stopping. Nothing is deleted on a store that cannot be read.
+    }
     lock.lock();
   }
 }

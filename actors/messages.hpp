@@ -86,6 +86,7 @@ struct deps_loaded {
 struct key_loaded {
   std::string key;
   std::optional<persistence::job_record> owner;
+  std::string error;  ///< the store could not be read: every waiter gets store_failure
 };
 
 /// Retention: delete these expired jobs, unless one was revived meanwhile.
@@ -118,6 +119,7 @@ struct retry_loaded {
   change_reply reply;
   std::optional<persistence::batch_record> batch;  ///< the job's batch, if it has one
   std::string by;  ///< who asked for the retry
+  std::string error;  ///< the store could not be read: answer store_failure
 };
 
 /// Unfinished jobs found in the store at start, oldest first.

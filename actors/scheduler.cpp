@@ -469,9 +469,13 @@ void track_dependencies(self_ptr self, active_job& job) {
   caf::actor me = caf::actor_cast<caf::actor>(self);
   st.deps.writer->read([me, store = st.deps.store, id = job.record->id, inactive] {
     deps_loaded m{id, {}};
-    for (const auto& dep : inactive) {
-      auto r = store->get_job(dep);
-      m.deps.emplace_back(dep, r ? std::optional<job_status>{r->status} : std::nullopt);
+    try {
+      for (const auto& dep : inactive) {
+        auto r = store->get_job(dep);
+        m.deps.emplace_back(dep, r ? std::optional<job_status>{r->status} : std::nullopt);
+      }
+    } catch (const overseer::error&) {
+      return;  // the store failed and the engine fail-stops: the job waits for recovery
     }
     caf::anon_send(me, std::move(m));
   });
@@ -651,9 +655,14 @@ caf::behavior running_behavior(self_ptr self) {
       if (!fresh) return;
       caf::actor me = caf::actor_cast<caf::actor>(self);
       st.deps.writer->read([me, store = st.deps.store, key] {
-        std::optional<job_record> owner;
-        if (auto id = store->index_value(persistence::keys::idempotency(key))) owner = store->get_job(*id);
-        caf::anon_send(me, key_loaded{key, std::move(owner)});
+        key_loaded loaded{key, std::nullopt, {}};
+        try {
+          if (auto id = store->index_value(persistence::keys::idempotency(key)))
+            loaded.owner = store->get_job(*id);
+        } catch (const overseer::error& e) {
+          loaded.error = e.what();
+        }
+        caf::anon_send(me, std::move(loaded));
       });
     },
     [=](key_loaded& m) {
@@ -661,6 +670,11 @@ caf::behavior running_behavior(self_ptr self) {
       auto it = st.keys.find(m.key);
       if (it == st.keys.end()) return;
       auto waiters = std::move(it->second.waiters);
+      if (!m.error.empty()) {
+        st.keys.erase(it);
+        for (auto& w : waiters) w.reply({errc::store_failure, {}, m.error, {}, 0, false});
+        return;
+      }
       if (m.owner) {
         st.keys.erase(it);
         for (auto& w : waiters) answer_claimed(w, m.owner->id, m.owner->spec_hash, m.owner->status);
@@ -718,9 +732,13 @@ caf::behavior running_behavior(self_ptr self) {
       if (it == st.active.end()) {
         // Not active: finished or unknown. Ask the store, behind our writes.
         st.deps.writer->read([store = st.deps.store, id = m.job_id, reply = std::move(m.reply)] {
-          auto rec = store->get_job(id);
-          if (!rec) reply({errc::not_found, "no job " + id, {}});
-          else reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
+          try {
+            auto rec = store->get_job(id);
+            if (!rec) reply({errc::not_found, "no job " + id, {}});
+            else reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
+          } catch (const overseer::error& e) {
+            reply({errc::store_failure, e.what(), {}});
+          }
         });
         return;
       }
@@ -737,8 +755,12 @@ caf::behavior running_behavior(self_ptr self) {
       auto it = st.batches.find(m.batch_id);
       if (it == st.batches.end()) {
         st.deps.writer->read([store = st.deps.store, id = m.batch_id, reply = std::move(m.reply)] {
-          if (!store->get_batch(id)) reply({errc::not_found, "no batch " + id, {}});
-          else reply({errc::conflict, "every job of batch " + id + " has finished", {}});
+          try {
+            if (!store->get_batch(id)) reply({errc::not_found, "no batch " + id, {}});
+            else reply({errc::conflict, "every job of batch " + id + " has finished", {}});
+          } catch (const overseer::error& e) {
+            reply({errc::store_failure, e.what(), {}});
+          }
         });
         return;
       }
@@ -810,14 +832,23 @@ caf::behavior running_behavior(self_ptr self) {
       }
       caf::actor me = caf::actor_cast<caf::actor>(self);
       st.deps.writer->read([me, store = st.deps.store, id = m.job_id, reply = std::move(m.reply), by = m.by] {
-        retry_loaded loaded{id, store->get_job(id), reply, std::nullopt, by};
-        if (loaded.record && !loaded.record->batch_id.empty()) loaded.batch = store->get_batch(loaded.record->batch_id);
+        retry_loaded loaded{id, std::nullopt, reply, std::nullopt, by};
+        try {
+          loaded.record = store->get_job(id);
+          if (loaded.record && !loaded.record->batch_id.empty()) loaded.batch = store->get_batch(loaded.record->batch_id);
+        } catch (const overseer::error& e) {
+          loaded.error = e.what();
+        }
         caf::anon_send(me, std::move(loaded));
       });
     },
     [=](retry_loaded& m) {
       auto& st = self->state;
       st.retry_loading.erase(m.job_id);
+      if (!m.error.empty()) {
+        m.reply({errc::store_failure, m.error, {}});
+        return;
+      }
       if (!m.record) {
         m.reply({errc::not_found, "no job " + m.job_id, {}});
         return;

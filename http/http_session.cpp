@@ -10,6 +10,7 @@
 #include <boost/url/parse.hpp>
 
 #include "http/dashboard.hpp"
+#include "http/problem.hpp"
 #include "http/stream_session.hpp"
 
 namespace overseer::http {
@@ -313,6 +314,9 @@ void http_session::dispatch(request req) {
       case route_id::list_jobs:
       case route_id::stream: handle_jobs_api(ctx_, c, respond); break;
     }
+  } catch (const overseer::error& e) {
+    // A store read that failed (the engine fail-stops): 503, never a 404.
+    respond(problem_response(status_of(e.code()), e.what(), version, keep_alive));
   } catch (const std::exception& e) {
     respond(problem_response(500, std::string{"internal error: "} + e.what(), version, keep_alive));
   }

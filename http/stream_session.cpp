@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "actors/job_id.hpp"
+#include "overseer/errc.hpp"
 #include "http/json_mapping.hpp"
 #include "http/stream_hub.hpp"
 #include "http/strict_json.hpp"
@@ -82,8 +83,8 @@ void stream_session::run(request upgrade, json::object subscribe) {
 void stream_session::on_accept(beast::error_code ec) {
   if (ec) return;
   ctx_.hub.add(shared_from_this());
-  if (!initial_.empty()) handle_message(initial_);
-  do_read();
+  if (!initial_.empty()) guarded([&] { handle_message(initial_); });
+  if (!closed_) do_read();
 }
 
 void stream_session::do_read() {
@@ -101,8 +102,18 @@ void stream_session::on_read(beast::error_code ec, std::size_t) {
   if (!msg.syntax_error.empty()) send_error("message is not valid JSON: " + msg.syntax_error);
   else if (!msg.duplicates.empty())
     send_error("message repeats a key: " + msg.duplicates.front().field + " appears more than once");
-  else handle_message(msg.value);
-  do_read();
+  else guarded([&] { handle_message(msg.value); });
+  if (!closed_) do_read();
+}
+
+void stream_session::guarded(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const overseer::error& e) {
+    // The store could not be read (the engine fail-stops): tell the client
+    // where to resume once the daemon is back, rather than answer wrongly.
+    close_resumable(websocket::close_code::internal_error, "the store failed");
+  }
 }
 
 void stream_session::send_error(std::string message) {
@@ -231,7 +242,9 @@ void stream_session::replay(std::uint64_t sub_id) {
   const auto half = ctx_.config.stream_queue_limit / 2;
   if (live_messages_ >= half) return;  // resumed by on_write
   const auto room = std::min(replay_chunk, half - live_messages_);
-  auto events = ctx_.eng.events_after(s->last, room);
+  std::vector<event> events;
+  guarded([&] { events = ctx_.eng.events_after(s->last, room); });
+  if (closed_) return;
   for (const auto& e : events) {
     // A replay sends every event: the client asked for this history.
     if (matches(*s, e)) send_event(e, false);
@@ -329,6 +342,11 @@ void stream_session::enqueue(outgoing o) {
 }
 
 void stream_session::close_behind() {
+  close_resumable(websocket::close_code::try_again_later, "too far behind");
+}
+
+void stream_session::close_resumable(websocket::close_code code, const std::string& why) {
+  if (closed_) return;
   // Resume from what the client has for sure: every subscription is served
   // up to last_written_seq_, except replays that have not got that far.
   std::uint64_t resume = last_written_seq_;
@@ -336,8 +354,7 @@ void stream_session::close_behind() {
     if (s.replaying) resume = std::min(resume, s.last);
   closed_ = true;
   open_ = false;
-  close_reason_ = websocket::close_reason{websocket::close_code::try_again_later,
-                                          "too far behind; resume with since=" + std::to_string(resume)};
+  close_reason_ = websocket::close_reason{code, why + "; resume with since=" + std::to_string(resume)};
   do_close();
 }
 

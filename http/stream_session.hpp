@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -105,6 +106,12 @@ private:
   void do_write();
   void on_room(boost::beast::error_code ec);
   void close_behind();
+  /// Closes with `code` and "<why>; resume with since=N", N being what the
+  /// client surely has.
+  void close_resumable(boost::beast::websocket::close_code code, const std::string& why);
+  /// Runs `fn`; a store read that fails closes the stream (1011) with the
+  /// seq to resume from, instead of escaping into the I/O thread.
+  void guarded(const std::function<void()>& fn);
   void schedule_replay(sub& s);
   void do_close();
   void send_error(std::string message);

@@ -80,7 +80,13 @@ void handle_workflow_api(api_context& ctx, const call& c, responder respond) {
         id,
         [respond, version, keep_alive, &ctx, id](change_result r) {
           if (r.code != errc::ok) return respond(problem_response(status_of(r.code), r.message, version, keep_alive));
-          auto b = ctx.eng.get_batch(id);
+          // On an engine thread: a failed store read must become an answer here.
+          std::optional<batch_view> b;
+          try {
+            b = ctx.eng.get_batch(id);
+          } catch (const overseer::error& e) {
+            return respond(problem_response(status_of(e.code()), e.what(), version, keep_alive));
+          }
           respond(json_response(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}),
                                 version, keep_alive));
         },

@@ -199,13 +199,29 @@ void store::report_corrupt(std::string_view where, std::string_view key,
                key.data(), why.c_str());
 }
 
+void store::read_failed(std::string_view what, const rocksdb::Status& s) const {
+  const std::string why = "reading " + std::string{what} + " from the store failed: " + s.ToString();
+  {
+    std::lock_guard lock{failures_->mutex};
+    if (!failures_->first) failures_->first = why;
+    if (failures_->fn) failures_->fn(why);
+  }
+  throw overseer::error{errc::store_failure, why};
+}
+
+bool store::found(const rocksdb::Status& s, std::string_view what) const {
+  if (s.ok()) return true;
+  if (!s.IsNotFound()) read_failed(what, s);
+  return false;
+}
+
+void store::check_scan(const rocksdb::Iterator& it, std::string_view what) const {
+  if (!it.status().ok()) read_failed(what, it.status());
+}
+
 std::optional<job_record> store::get_job(std::string_view id, std::string* error) const {
   std::string bytes;
-  auto s = db_->Get({}, handle(family::jobs), id, &bytes);
-  if (!s.ok()) {
-    if (!s.IsNotFound() && error) *error = s.ToString();
-    return std::nullopt;
-  }
+  if (!found(db_->Get({}, handle(family::jobs), id, &bytes), "a job")) return std::nullopt;
   auto d = decode_job(bytes);
   if (!d) {
     report_corrupt("job", id, d.error);
@@ -227,7 +243,7 @@ std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& 
           : 0;
   auto s = db_->Get(ro, handle(family::jobs), id, &bytes);
   db_->ReleaseSnapshot(snap);
-  if (!s.ok()) return std::nullopt;
+  if (!found(s, "a job")) return std::nullopt;
   auto d = decode_job(bytes);
   if (!d) {
     report_corrupt("job", id, d.error);
@@ -238,7 +254,7 @@ std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& 
 
 std::optional<std::string> store::get_result(std::string_view id) const {
   std::string bytes;
-  if (!db_->Get({}, handle(family::results), id, &bytes).ok()) return std::nullopt;
+  if (!found(db_->Get({}, handle(family::results), id, &bytes), "a result")) return std::nullopt;
   return bytes;
 }
 
@@ -250,6 +266,7 @@ std::vector<transition> store::history(std::string_view id) const {
     if (d) out.push_back(std::move(*d.value));
     else report_corrupt("history", id, d.error);
   }
+  check_scan(*it, "a job's history");
   return out;
 }
 
@@ -268,6 +285,7 @@ std::vector<log_line> store::logs(std::string_view id, log_level min_level, std:
     if (matched >= offset && out.size() < limit) out.push_back(std::move(*d.value));
     ++matched;
   }
+  check_scan(*it, "a job's logs");
   if (total) *total = matched;
   return out;
 }
@@ -280,6 +298,7 @@ void store::for_each_with_status(job_status s,
     auto id = keys::index_job_id(it->key().ToStringView());
     if (auto rec = get_job(id); rec && rec->status == s) fn(std::move(*rec));
   }
+  check_scan(*it, "the status index");
 }
 
 void store::scan_ids_newest_first(std::string_view prefix,
@@ -299,13 +318,14 @@ void store::scan_ids_newest_first(std::string_view prefix,
   for (; it->Valid(); it->Prev()) {
     auto key = it->key().ToStringView();
     if (by_index && !key.starts_with(prefix)) break;
-    if (!fn(by_index ? keys::index_job_id(key) : key)) break;
+    if (!fn(by_index ? keys::index_job_id(key) : key)) return;
   }
+  check_scan(*it, "the job list");
 }
 
 std::optional<batch_record> store::get_batch(std::string_view id) const {
   std::string bytes;
-  if (!db_->Get({}, handle(family::batches), id, &bytes).ok()) return std::nullopt;
+  if (!found(db_->Get({}, handle(family::batches), id, &bytes), "a batch")) return std::nullopt;
   auto d = decode_batch(bytes);
   if (!d) {
     report_corrupt("batch", id, d.error);
@@ -316,7 +336,7 @@ std::optional<batch_record> store::get_batch(std::string_view id) const {
 
 std::optional<cache_entry> store::get_cache(std::string_view key) const {
   std::string bytes;
-  if (!db_->Get({}, handle(family::cache), key, &bytes).ok()) return std::nullopt;
+  if (!found(db_->Get({}, handle(family::cache), key, &bytes), "a cache entry")) return std::nullopt;
   auto d = decode_cache_entry(bytes);
   if (!d) {
     report_corrupt("cache", key, d.error);
@@ -332,6 +352,7 @@ void store::for_each_cache(const std::function<void(std::string_view, const cach
     if (d) fn(it->key().ToStringView(), *d.value);
     else report_corrupt("cache", it->key().ToStringView(), d.error);
   }
+  check_scan(*it, "the cache");
 }
 
 void store::for_each_index(std::string_view prefix,
@@ -339,11 +360,12 @@ void store::for_each_index(std::string_view prefix,
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     fn(it->key().ToStringView(), it->value().ToStringView());
+  check_scan(*it, "an index");
 }
 
 std::optional<std::string> store::index_value(std::string_view key) const {
   std::string v;
-  if (!db_->Get({}, handle(family::index), key, &v).ok()) return std::nullopt;
+  if (!found(db_->Get({}, handle(family::index), key, &v), "an index entry")) return std::nullopt;
   return v;
 }
 
@@ -355,6 +377,7 @@ std::vector<event> store::events_after(std::uint64_t after, std::size_t max) con
     if (d) out.push_back(std::move(*d.value));
     else report_corrupt("event", std::to_string(keys::read_be64(it->key().ToStringView())), d.error);
   }
+  check_scan(*it, "the events");
   return out;
 }
 

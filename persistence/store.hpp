@@ -33,6 +33,8 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class Env;
+class Iterator;
+class Status;
 }  // namespace rocksdb
 
 namespace overseer::persistence {
@@ -67,6 +69,12 @@ public:
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
+  /// Reads never turn an I/O error into "not found": every read below
+  /// throws overseer::error(errc::store_failure) when RocksDB cannot read
+  /// (EIO, a lost file), after reporting it like a failed write, so the
+  /// engine fail-stops (503, exit 3, recovery on restart). A record that
+  /// reads but does not decode is skipped and counted (corrupt_records()).
+  ///
   /// The record, nullopt if there is none; a corrupt record is reported via
   /// `error` (when given) and also returns nullopt.
   [[nodiscard]] std::optional<job_record> get_job(std::string_view id,
@@ -120,6 +128,14 @@ public:
 
 private:
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
+  /// A read that failed with an I/O error: reported as the store's failure
+  /// (the writer latches it and the engine fail-stops), then thrown.
+  [[noreturn]] void read_failed(std::string_view what, const rocksdb::Status& s) const;
+  /// Whether a point read found its key: false for NotFound, read_failed
+  /// for any other error.
+  bool found(const rocksdb::Status& s, std::string_view what) const;
+  /// read_failed if a scan stopped on an error rather than at its end.
+  void check_scan(const rocksdb::Iterator& it, std::string_view what) const;
 
   struct failure_state;
   struct listener;
