@@ -79,7 +79,7 @@ public:
   template <class ConstBufferSequence, class WriteHandler>
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
     return boost::asio::async_initiate<WriteHandler, void(boost::beast::error_code, std::size_t)>(
-      [this](auto h, const ConstBufferSequence& b) { start_write(std::move(h), b); }, handler, buffers);
+      [this](auto h, const ConstBufferSequence& b) { this->start_write(std::move(h), b); }, handler, buffers);
   }
 
   /// Buffer writes until the matching uncork() (or until high_water bytes
