@@ -113,6 +113,43 @@ TEST_CASE("an idle connection is closed at the idle deadline, without a word", "
   }
 }
 
+TEST_CASE("a client that never reads its answers is dropped at the idle deadline", "[http][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--idle-timeout", "1", "--max-connections", "1"}};
+  // A thousand jobs make each GET /v1/jobs?limit=1000 answer hundreds of KiB.
+  REQUIRE(eventually([&] {
+    raw_connection setup{d.port()};
+    std::string jobs;
+    for (int i = 0; i < 1000; ++i) jobs += std::string{i ? "," : ""} + R"({"tool":"noop"})";
+    setup.send(request_text("POST", "/v1/batches", R"({"jobs":[)" + jobs + "]}", "Connection: close\r\n"));
+    auto r = setup.read();
+    return r && r->status == 202;
+  }));
+  // The one connection allowed: accepted (it gets its first answer), then
+  // it asks for 16 large answers and reads none of them.
+  std::unique_ptr<raw_connection> hog;
+  REQUIRE(eventually([&] {
+    hog = std::make_unique<raw_connection>(d.port(), 4096);
+    hog->send(request_text("GET", "/v1/health"));
+    auto r = hog->read();
+    return r && r->status == 200;
+  }));
+  std::string burst;
+  for (int i = 0; i < 16; ++i) burst += request_text("GET", "/v1/jobs?limit=1000");
+  hog->send(burst);
+  const auto start = std::chrono::steady_clock::now();
+  // While it holds the only place, others are refused; once its answers
+  // have waited past the deadline it is dropped and the place is free.
+  auto probe = [&] {
+    raw_connection p{d.port()};
+    p.send(request_text("GET", "/v1/health"));
+    auto r = p.read(5s);
+    return r && r->status == 200;
+  };
+  CHECK(eventually(probe, 20s));
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+}
+
 TEST_CASE("past --max-connections a connection gets a 503 problem and is closed", "[http][limits]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--max-connections", "4"}};
