@@ -75,6 +75,13 @@ struct store::failure_state {
   std::mutex mutex;
   std::optional<std::string> first;
   error_fn fn;
+
+  /// Keeps the first failure and tells the listener (the writer latches).
+  void report(const std::string& why) {
+    std::lock_guard lock{mutex};
+    if (!first) first = why;
+    if (fn) fn(why);
+  }
 };
 
 /// Turns RocksDB's background errors into the store's, and keeps RocksDB
@@ -83,10 +90,7 @@ struct store::failure_state {
 struct store::listener final : rocksdb::EventListener {
   explicit listener(std::shared_ptr<failure_state> s) : state(std::move(s)) {}
   void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* bg_error) override {
-    const std::string what = std::string{"RocksDB "} + reason_name(reason) + " failed: " + bg_error->ToString();
-    std::lock_guard lock{state->mutex};
-    if (!state->first) state->first = what;
-    if (state->fn) state->fn(what);
+    state->report(std::string{"RocksDB "} + reason_name(reason) + " failed: " + bg_error->ToString());
   }
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
     *auto_recovery = false;
@@ -201,11 +205,7 @@ void store::report_corrupt(std::string_view where, std::string_view key,
 
 void store::read_failed(std::string_view what, const rocksdb::Status& s) const {
   const std::string why = "reading " + std::string{what} + " from the store failed: " + s.ToString();
-  {
-    std::lock_guard lock{failures_->mutex};
-    if (!failures_->first) failures_->first = why;
-    if (failures_->fn) failures_->fn(why);
-  }
+  failures_->report(why);
   throw overseer::error{errc::store_failure, why};
 }
 
