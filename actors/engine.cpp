@@ -174,7 +174,8 @@ struct engine::impl {
       failure = why;
     }
     failed = true;
-    std::fprintf(stderr, "overseer: the store failed; refusing every change until a restart: %s\n", why.c_str());
+    report(config.log, log_level::critical, "store", "the store failed; refusing every change until a restart",
+           {{"error", why}});
     if (config.on_store_failure) config.on_store_failure(why);
   }
 
@@ -319,7 +320,7 @@ void engine::start() {
   if (impl_->started) return;
   auto& d = *impl_;
   d.store = std::make_unique<persistence::store>(
-    persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr});
+    persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr, d.config.log});
   d.failed = false;
   // Recovery reads before anything writes: unfinished jobs, oldest first.
   actors::recover_jobs recovered;
@@ -336,8 +337,9 @@ void engine::start() {
     unsigned long long start = 0;
     if (std::sscanf(std::string{value}.c_str(), "%d %llu", &pgid, &start) == 2 && pgid > 0 &&
         tools::kill_orphan_group(pgid, start))
-      std::fprintf(stderr, "overseer: killed orphaned process group %d of %s\n", pgid,
-                   std::string{key.substr(persistence::keys::process_prefix.size())}.c_str());
+      report(d.config.log, log_level::warning, "recovery", "killed the orphaned process group of an interrupted attempt",
+             {{"process_group", std::to_string(pgid)},
+              {"job_id", std::string{key.substr(persistence::keys::process_prefix.size())}}});
     reaped.emplace_back(key);
   });
   d.bus = std::make_unique<actors::event_bus>();
@@ -556,6 +558,15 @@ bool engine::resume_tool(std::string_view name) {
   impl_->require_started();
   return await<bool>(
     [&](auto cb) { caf::anon_send(impl_->scheduler, actors::resume_tool{std::string{name}, std::move(cb)}); },
+    false);
+}
+
+bool engine::pause_tool(std::string_view name, std::string_view by) {
+  impl_->require_started();
+  return await<bool>(
+    [&](auto cb) {
+      caf::anon_send(impl_->scheduler, actors::pause_tool{std::string{name}, "paused by " + std::string{by}, std::move(cb)});
+    },
     false);
 }
 

@@ -197,6 +197,12 @@ struct resume_tool {
   std::function<void(bool)> reply;
 };
 
+struct pause_tool {
+  std::string name;
+  std::string reason;  ///< "paused by client 127.0.0.1"
+  std::function<void(bool)> reply;
+};
+
 /// Stop every attempt (they stay "running" in the store and resume as
 /// interrupted at the next start), then quit.
 struct shut_down {};
@@ -227,6 +233,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_exited))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::pause_tool))
 CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
@@ -252,3 +259,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_exited)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::pause_tool)

@@ -75,7 +75,7 @@ struct scheduler_data {
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
-  std::unordered_set<std::string> paused;
+  std::unordered_map<std::string, std::string> paused;  ///< tool -> why
   std::unordered_map<std::string, batch_state> batches;
   std::unordered_map<std::string, std::vector<std::string>> dependents;  ///< dep -> jobs waiting on it
   std::unordered_map<std::string, key_claim> keys;
@@ -394,11 +394,13 @@ void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome ou
   if (supervision::counts_toward_intensity(outcome, st.deps.config.intensity)) {
     auto [it, inserted] =
       st.intensity.try_emplace(rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
-    if (it->second.record_failure(steady::now()) && st.paused.insert(rec.tool).second) {
+    const auto why = "more than " + std::to_string(st.deps.config.max_failures) + " " +
+                     counted_text(st.deps.config.intensity) + " within " +
+                     std::to_string(st.deps.config.failure_window.count()) + " ms";
+    if (it->second.record_failure(steady::now()) && st.paused.emplace(rec.tool, why).second) {
       paused_now = true;
-      std::fprintf(stderr, "overseer: pausing tool %s: more than %d %s within %lld ms\n", rec.tool.c_str(),
-                   st.deps.config.max_failures, counted_text(st.deps.config.intensity).c_str(),
-                   static_cast<long long>(st.deps.config.failure_window.count()));
+      report(st.deps.config.log, log_level::warning, "scheduler", "pausing a tool: " + why,
+             {{"tool", rec.tool}, {"job_id", rec.id}});
     }
   }
   std::string line;
@@ -629,6 +631,7 @@ caf::behavior stopping_behavior(self_ptr self) {
     [=](record_process& m) { m.done(false); },
     [=](get_stats& m) { m.reply({}); },
     [=](resume_tool& m) { m.reply(false); },
+    [=](pause_tool& m) { m.reply(false); },
     [=](expire_jobs& m) { m.done(0); },
   };
 }
@@ -1046,12 +1049,24 @@ caf::behavior running_behavior(self_ptr self) {
       engine_stats s;
       s.pending = st.queue.queue_size();
       s.running = static_cast<std::size_t>(st.queue.running());
+      std::unordered_map<std::string, std::size_t> retrying;
       for (const auto& [id, job] : st.active)
-        if (job.record->status == job_status::retrying) ++s.waiting;
+        if (job.record->status == job_status::retrying) {
+          ++s.waiting;
+          ++retrying[job.record->tool];
+        }
       for (const auto& def : st.deps.tools->list()) {
-        tool_health h{def.name, st.paused.contains(def.name), st.queue.running(def.name), 0};
+        tool_health h;
+        h.name = def.name;
+        h.running = st.queue.running(def.name);
+        h.queued = st.queue.queued_count(def.name);
+        if (auto p = st.paused.find(def.name); p != st.paused.end()) {
+          h.paused = true;
+          h.paused_reason = p->second;
+        }
         if (auto it = st.intensity.find(def.name); it != st.intensity.end())
           h.recent_failures = it->second.recent(steady::now());
+        if (auto r = retrying.find(def.name); r != retrying.end()) h.retrying = r->second;
         s.tools.push_back(std::move(h));
       }
       m.reply(std::move(s));
@@ -1065,6 +1080,13 @@ caf::behavior running_behavior(self_ptr self) {
         dispatch(self);
         flush(self);
       }
+      m.reply(known);
+    },
+    [=](pause_tool& m) {
+      auto& st = self->state;
+      const bool known = st.deps.tools->find(m.name) != nullptr;
+      if (known && st.paused.emplace(m.name, m.reason).second)
+        report(st.deps.config.log, log_level::warning, "scheduler", "pausing a tool: " + m.reason, {{"tool", m.name}});
       m.reply(known);
     },
     [=](shut_down) {

@@ -65,4 +65,9 @@ int scheduler_state::running(const std::string& tool) const {
   return it == running_by_tool_.end() ? 0 : it->second;
 }
 
+std::size_t scheduler_state::queued_count(const std::string& tool) const {
+  auto it = by_tool_.find(tool);
+  return it == by_tool_.end() ? 0 : it->second.size();
+}
+
 }  // namespace overseer::actors

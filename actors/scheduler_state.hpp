@@ -39,6 +39,8 @@ public:
   [[nodiscard]] int running() const noexcept { return running_; }
   [[nodiscard]] int running(const std::string& tool) const;
   [[nodiscard]] std::size_t queue_size() const noexcept { return where_.size(); }
+  /// Jobs of `tool` in the queue.
+  [[nodiscard]] std::size_t queued_count(const std::string& tool) const;
   [[nodiscard]] int max_running() const noexcept { return max_running_; }
 
 private:

@@ -255,6 +255,14 @@ int main(int argc, char** argv) {
     }
     ::kill(::getpid(), SIGUSR1);
   };
+  // The engine's diagnostics, one line each on stderr (journald keeps them).
+  s.engine.log = [](const overseer::log_record& r) {
+    std::string line = "overseer: ";
+    line.append(r.component).append(": ").append(r.message);
+    for (const auto& [k, v] : r.fields) line.append(" ").append(k).append("=").append(v);
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
+  };
   try {
     overseer::engine engine{s.engine};
     if (!s.tools_file.empty()) overseer::tools::register_tools_file(engine.tools(), s.tools_file);

@@ -40,19 +40,26 @@ std::string format_bytes(std::uint64_t n) {
   return out;
 }
 
-/// RocksDB's diagnostics, warnings and worse, to stderr. Its default logger
-/// writes a LOG file in the data directory, and Debian's RocksDB asserts when
-/// that file is written again after a failed write: on a full disk the next
-/// log line, from any RocksDB thread, aborted the process.
-class stderr_logger final : public rocksdb::Logger {
+/// RocksDB's diagnostics, warnings and worse, to the engine's log sink. Its
+/// default logger writes a LOG file in the data directory, and Debian's
+/// RocksDB asserts when that file is written again after a failed write: on
+/// a full disk the next log line, from any RocksDB thread, aborted the
+/// process.
+class sink_logger final : public rocksdb::Logger {
 public:
-  stderr_logger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  explicit sink_logger(log_sink sink) : Logger(rocksdb::InfoLogLevel::WARN_LEVEL), sink_(std::move(sink)) {}
   using Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (!sink_ || level < GetInfoLogLevel()) return;
     char line[1024];  // longer lines are cut: a diagnostic, not data
     if (std::vsnprintf(line, sizeof line, format, ap) < 0) return;
-    std::fprintf(stderr, "rocksdb: %s\n", line);
+    report(sink_, level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? log_level::error : log_level::warning, "rocksdb",
+           line);
   }
+
+private:
+  log_sink sink_;
 };
 
 const char* reason_name(rocksdb::BackgroundErrorReason r) {
@@ -102,7 +109,8 @@ store::store(const options& opts)
   : failures_(std::make_shared<failure_state>()),
     dir_(opts.dir),
     sync_(opts.sync),
-    min_free_bytes_(opts.min_free_bytes) {
+    min_free_bytes_(opts.min_free_bytes),
+    log_(opts.log) {
   std::error_code ec;
   std::filesystem::create_directories(opts.dir, ec);
   if (ec) fail("cannot create data directory " + opts.dir.string() + ": " + ec.message());
@@ -112,7 +120,7 @@ store::store(const options& opts)
 
   rocksdb::Options db_opts;
   if (opts.env) db_opts.env = opts.env;
-  db_opts.info_log = std::make_shared<stderr_logger>();
+  db_opts.info_log = std::make_shared<sink_logger>(opts.log);
   db_opts.listeners.push_back(std::make_shared<listener>(failures_));
   // Retryable I/O errors too end in a fail-stop, not in RocksDB's resume loop.
   db_opts.max_bgerror_resume_count = 0;
@@ -198,9 +206,8 @@ void store::on_background_error(error_fn fn) {
 void store::report_corrupt(std::string_view where, std::string_view key,
                            const std::string& why) const {
   ++corrupt_;
-  std::fprintf(stderr, "overseer: skipping unreadable %.*s record %.*s: %s\n",
-               static_cast<int>(where.size()), where.data(), static_cast<int>(key.size()),
-               key.data(), why.c_str());
+  report(log_, log_level::error, "store", "skipping an unreadable record",
+         {{"kind", std::string{where}}, {"key", std::string{key}}, {"error", why}});
 }
 
 void store::read_failed(std::string_view what, const rocksdb::Status& s) const {

@@ -4,13 +4,13 @@
 // behind writes. All writes go through group_commit, the one writer. Opening
 // checks the schema version: a newer one refuses to start with a message
 // rather than misreading data. A corrupt record is reported (counted and
-// logged to stderr once) and skipped by scans, never a crash.
+// reported once through the log sink) and skipped by scans, never a crash.
 //
 // Fail-stop support: the store refuses to open when its file system has less
 // free space than the reserve, reports the space left against that reserve
 // (space_error, for the writer to check before each commit), and reports the
 // errors RocksDB's background jobs (flush, compaction) hit. RocksDB's own
-// diagnostics go to stderr, never to a file in the data directory: Debian's
+// diagnostics go to the log sink, never to a file in the data directory: Debian's
 // build asserts when its file logger writes again after a failed write, so a
 // full disk would abort the process on the next log line.
 #pragma once
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "overseer/event.hpp"
+#include "overseer/log_sink.hpp"
 #include "overseer/job.hpp"
 #include "persistence/codec.hpp"
 
@@ -58,6 +59,8 @@ public:
     /// The environment RocksDB runs on; nullptr is RocksDB's default. Tests
     /// inject I/O faults through it.
     rocksdb::Env* env = nullptr;
+    /// Where unreadable records and RocksDB's warnings are reported.
+    log_sink log{};
   };
   using error_fn = std::function<void(const std::string& error)>;
 
@@ -146,6 +149,7 @@ private:
   std::filesystem::path dir_;
   bool sync_;
   std::uint64_t min_free_bytes_;
+  log_sink log_;
   mutable std::atomic<std::uint64_t> corrupt_{0};
 };
 

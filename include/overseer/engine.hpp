@@ -27,6 +27,7 @@
 #include "overseer/errc.hpp"
 #include "overseer/event.hpp"
 #include "overseer/job.hpp"
+#include "overseer/log_sink.hpp"
 #include "overseer/retry_policy.hpp"
 #include "overseer/tool.hpp"
 
@@ -94,6 +95,11 @@ struct engine_config {
   /// or call the engine. A host should stop the engine and restart it once
   /// the cause is fixed; recovery takes over. Default none.
   std::function<void(const std::string& error)> on_store_failure{};
+  /// The engine's diagnostics (a tool paused, the store failed, an
+  /// unreadable record skipped, an orphaned process killed, RocksDB's
+  /// warnings). Default none: an embedded engine never writes to the
+  /// host's stderr by itself.
+  log_sink log{};
 };
 
 /// Jobs submitted together.
@@ -178,8 +184,13 @@ struct list_result {
 struct tool_health {
   std::string name{};
   bool paused = false;
-  int running = 0;
-  int recent_failures = 0;
+  int running = 0;           ///< attempts holding a slot
+  std::size_t queued = 0;    ///< ready and waiting for a slot
+  std::size_t retrying = 0;  ///< waiting for their backoff
+  int recent_failures = 0;   ///< counted toward the restart intensity
+  /// Why and by whom it was paused ("by client 127.0.0.1", "more than 20
+  /// crashed or timed-out attempts within 10000 ms"), when paused.
+  std::string paused_reason{};
 };
 
 struct engine_stats {
@@ -290,8 +301,12 @@ public:
   /// The sequence number of the newest committed event (0 if none).
   [[nodiscard]] std::uint64_t last_seq() const;
 
-  /// Lifts the restart-intensity pause of a tool. Returns false if unknown.
+  /// Lifts the pause of a tool (set by pause_tool or by its restart
+  /// intensity) and clears its failure count. Returns false if unknown.
   bool resume_tool(std::string_view name);
+  /// Pauses a tool: its queued jobs wait, running attempts go on, submits
+  /// are still accepted. `by` is recorded as the reason. False if unknown.
+  bool pause_tool(std::string_view name, std::string_view by = "client");
   [[nodiscard]] engine_stats stats() const;
   void stats_async(std::function<void(engine_stats)> done) const;
 
