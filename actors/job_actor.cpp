@@ -86,9 +86,12 @@ void fail_before_run(self_ptr self, std::string reason) {
   finish(self);
 }
 
+/// Whether `attempt` is the job's current, running attempt. Never while the
+/// engine stops: the job must stay "running" in the store, for the next
+/// start to resume it as interrupted, whatever its stopped tool reports.
 bool running(self_ptr self, int attempt) {
   const auto& r = rec(self);
-  return r.status == job_status::running && r.attempt == attempt;
+  return !self->state.stopping && r.status == job_status::running && r.attempt == attempt;
 }
 
 /// The cache entry a completed use_cache job leaves behind.
@@ -224,6 +227,7 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
     },
     [=](attempt_finished& m) {
       auto& r = rec(self);
+      if (self->state.stopping) return;  // the tool was stopped by the engine: the job stays running
       if (!running(self, m.attempt)) {
         // Stale: the attempt was cancelled, timed out or superseded. How its
         // tool stopped (killed after the grace period?) still belongs in the
@@ -323,7 +327,8 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
     },
     [=](backoff_elapsed& m) {
       auto& r = rec(self);
-      if (r.status != job_status::retrying || r.attempt != m.attempt) return;  // cancelled meanwhile
+      if (self->state.stopping || r.status != job_status::retrying || r.attempt != m.attempt)
+        return;  // stopping, or cancelled meanwhile
       change(self, job_status::pending, "backoff elapsed");
       flush(self);
       self->send(self->state.args.scheduler, job_ready{r.id});
@@ -331,6 +336,10 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
     [=](stop_job& m) {
       auto& st = self->state;
       auto& r = rec(self);
+      if (st.stopping) {
+        if (m.reply) m.reply({errc::not_running, "the engine is stopping", {}});
+        return;
+      }
       if (st.finished || is_terminal(r.status)) {
         if (m.reply) m.reply(conflict(r, "only pending, retrying or running jobs can be cancelled"));
         return;

@@ -182,7 +182,8 @@ struct attempt_ended {
   job_status next;
 };
 
-/// Back to pending after its backoff (durable): queue it for a slot.
+/// Back to pending after its backoff (that write is queued ahead of
+/// anything the scheduler writes next): queue it for a slot.
 struct job_ready {
   std::string job_id;
 };

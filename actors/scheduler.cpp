@@ -585,9 +585,10 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       // The first submit creates the job; the rest are answered against it
       // once it is durable, and then the store answers for the key.
       st.keys.claim(m.key, waiters.front().record->id, waiters.front().record->spec_hash);
+      auto owner = waiters.front().record;
       create_job(self, std::move(waiters.front()));
       waiters.erase(waiters.begin());
-      st.writes.after([self, key = m.key, rest = std::move(waiters)](bool ok) mutable {
+      st.writes.after([self, key = m.key, created = owner->status, rest = std::move(waiters)](bool ok) mutable {
         auto& st = self->state;
         auto settled = st.keys.settle(key);
         if (!settled) return;
@@ -598,7 +599,9 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
           for (auto& w : rest) w.reply(failed);
           return;
         }
-        std::optional<job_status> status;
+        // The owner's status as the scheduler knows it, else as created (a
+        // cache hit is created completed and never becomes active).
+        std::optional<job_status> status = created;
         if (auto a = st.active.find(settled->owner); a != st.active.end()) status = a->second.record->status;
         for (auto& w : rest) w.reply(idempotency_claims::answer(w, settled->owner, settled->hash, status));
       });

@@ -189,3 +189,37 @@ TEST_CASE("pause_tool holds a tool's queued jobs with its reason until resume_to
   REQUIRE(f.eng->resume_tool("noop"));
   CHECK(f.eng->wait(id, 20s)->status == job_status::completed);
 }
+
+TEST_CASE("a job stopped with the engine stays running for the next start, whatever its tool reports last",
+          "[job_actor][recovery]") {
+  // The tool keeps the writer busy with progress and checkpoints, so that
+  // writes of its job are in flight when the engine stops; its stopped
+  // result must still not become the attempt's end.
+  test::engine_fixture f;
+  std::atomic<bool> busy{false};
+  auto chatty = [&](job_context& ctx) -> tool_result {
+    for (int i = 0; !ctx.stop_requested(); ++i) {
+      ctx.progress({.percent = static_cast<double>(i % 100)});
+      if (i % 10 == 0) ctx.checkpoint(std::to_string(i));
+      busy = true;
+    }
+    return stopped();
+  };
+  f.eng->tools().add({.name = "chatty"}, chatty);
+  f.start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(f.eng->submit({.tool = "chatty"}));
+  REQUIRE(f.events.wait_for([&](auto&) { return busy.load(); }));
+  f.close();
+  f.open({});
+  f.eng->tools().add({.name = "chatty"}, [](job_context&) -> tool_result { return boost::json::object{}; });
+  f.start();
+  for (const auto& id : ids) {
+    auto v = f.eng->wait(id, 20s);
+    REQUIRE(v);
+    CHECK(v->status == job_status::completed);
+    const auto lines = engine_lines(*f.eng, id);
+    if (v->attempt > 1) CHECK(has_line(lines, "was interrupted by an engine restart"));
+    CHECK_FALSE(has_line(lines, "tool stopped without a stop request"));
+  }
+}
