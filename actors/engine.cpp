@@ -56,25 +56,6 @@ caf::actor_system_config& own_config() {
   return *cfg;
 }
 
-// A backoff beyond a week would outlive any job's retention (ttl_hours is
-// at most 168), and an unbounded one overflows the clock.
-constexpr std::int64_t max_backoff_ms = 7LL * 24 * 3600 * 1000;
-
-void check_retry(const retry_policy& r, std::vector<field_error>& errors) {
-  if (r.max_attempts < 1 || r.max_attempts > 100)
-    errors.push_back({"retry.max_attempts", std::to_string(r.max_attempts) + " is outside 1-100"});
-  if (r.initial_backoff.count() < 0 || r.initial_backoff.count() > max_backoff_ms)
-    errors.push_back({"retry.initial_backoff_ms", std::to_string(r.initial_backoff.count()) + " is outside 0-" +
-                                                    std::to_string(max_backoff_ms) + " (7 days)"});
-  if (r.max_backoff.count() > max_backoff_ms)
-    errors.push_back({"retry.max_backoff_ms", std::to_string(r.max_backoff.count()) + " is above " +
-                                                std::to_string(max_backoff_ms) + " (7 days)"});
-  else if (r.max_backoff < r.initial_backoff)
-    errors.push_back({"retry.max_backoff_ms", "must be at least initial_backoff_ms"});
-  if (!(r.multiplier >= 1.0 && r.multiplier <= 100.0))
-    errors.push_back({"retry.multiplier", "must be between 1 and 100"});
-}
-
 constexpr std::size_t max_labels = 64;
 
 /// A text field of a spec: valid UTF-8 and at most `max_chars` characters
@@ -236,7 +217,7 @@ struct engine::impl {
     if (spec.timeout && spec.timeout->count() <= 0)
       out.errors.push_back({"timeout_s", "must be positive"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
-    if (spec.retry) check_retry(retry, out.errors);
+    if (spec.retry) for (auto& e : check_retry_policy(retry)) out.errors.push_back(std::move(e));
     if (spec.labels.size() > max_labels)
       out.errors.push_back({"labels", std::to_string(spec.labels.size()) + " labels; at most " +
                                         std::to_string(max_labels) + " are allowed"});

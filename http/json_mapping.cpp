@@ -1,6 +1,7 @@
 #include "http/json_mapping.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
 #include "tools/time_text.hpp"
 #include "tools/utf8.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
+constexpr auto int64_min = std::numeric_limits<std::int64_t>::min();
 constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
 // Far beyond any real job, yet small enough that now + timeout still fits a
 // nanosecond time_point (about 292 years from 1970).
@@ -39,14 +41,7 @@ std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 void write(std::string& out, const json::value& v) {
   if (v.is_double()) {
-    const double d = v.get_double();
-    if (!std::isfinite(d)) {
-      out += "null";  // JSON has no inf or nan
-      return;
-    }
-    std::array<char, 32> buf{};
-    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
-    out.append(buf.data(), ec == std::errc{} ? end : buf.data());
+    out += tools::format_number(v.get_double());  // null for inf and nan, which JSON has not
   } else if (v.is_object()) {
     out += '{';
     bool first = true;
@@ -126,7 +121,7 @@ public:
       fail(field, shown + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
     } else {
       const bool below = v.to_number<double>() < static_cast<double>(lo);
-      fail(field, shown + (below ? " is below " + std::to_string(lo) : " is too large"));
+      fail(field, shown + (!below ? " is too large" : lo == int64_min ? " is too small" : " is below " + std::to_string(lo)));
     }
     return std::nullopt;
   }
@@ -158,29 +153,43 @@ public:
   }
 
   // A retry object overrides only what it names; the rest keep retry_policy's
-  // defaults.
+  // defaults. Here its fields are read (types, integers that fit); their
+  // bounds are check_retry_policy's, the same check the engine makes.
   std::optional<retry_policy> retry(const json::value& v) {
     if (!expect("retry", v, v.is_object(), "object")) return std::nullopt;
     retry_policy r;
+    const auto unread = errors.size();
     for (const auto& [key, x] : v.get_object()) {
       const std::string f = "retry." + std::string(key);
       if (key == "max_attempts") {
-        if (auto n = integer(f, x, 1, 100)) r.max_attempts = static_cast<int>(*n);
-      } else if (key == "initial_backoff_ms") {
-        if (auto n = integer(f, x, 0, int64_max)) r.initial_backoff = milliseconds{*n};
-      } else if (key == "max_backoff_ms") {
-        if (auto n = integer(f, x, 0, int64_max)) r.max_backoff = milliseconds{*n};
-      } else if (key == "multiplier") {
-        if (auto d = number(f, x); d && *d < 1) {
-          fail(f, to_json_text(x) + " is below 1");
-        } else if (d) {
-          r.multiplier = *d;
+        if (auto n = integer(f, x, int64_min, int64_max)) {
+          if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max())
+            fail(f, to_json_text(x) + (*n < 0 ? " is too small" : " is too large"));
+          else r.max_attempts = static_cast<int>(*n);
         }
+      } else if (key == "initial_backoff_ms") {
+        if (auto n = integer(f, x, int64_min, int64_max)) r.initial_backoff = milliseconds{*n};
+      } else if (key == "max_backoff_ms") {
+        if (auto n = integer(f, x, int64_min, int64_max)) r.max_backoff = milliseconds{*n};
+      } else if (key == "multiplier") {
+        if (auto d = number(f, x)) r.multiplier = *d;
       } else if (key == "retry_on_timeout") {
         if (auto b = boolean(f, x)) r.retry_on_timeout = *b;
       } else {
         fail(f, unknown_field(key, retry_keys));
       }
+    }
+    // A field that could not be read kept its default: its bounds say nothing.
+    // One out of bounds goes back to its default, so what is read is in range.
+    const retry_policy defaults;
+    for (auto& e : check_retry_policy(r)) {
+      if (e.field == "retry.max_attempts") r.max_attempts = defaults.max_attempts;
+      if (e.field == "retry.initial_backoff_ms") r.initial_backoff = defaults.initial_backoff;
+      if (e.field == "retry.max_backoff_ms") r.max_backoff = defaults.max_backoff;
+      if (e.field == "retry.multiplier") r.multiplier = defaults.multiplier;
+      const bool named = std::any_of(errors.begin() + static_cast<std::ptrdiff_t>(unread), errors.end(),
+                                     [&](const field_error& x) { return x.field == e.field; });
+      if (!named) errors.push_back(std::move(e));
     }
     return r;
   }

@@ -1,6 +1,7 @@
 #include "tools/param_schema.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
 #include "tools/regex.hpp"
 #include "tools/utf8.hpp"
 
@@ -33,11 +34,7 @@ double as_double(const boost::json::value& v) {
 // long value is quoted by its start: an answer must not echo megabytes.
 std::string render(const boost::json::value& v) {
   constexpr std::size_t max_quoted = 200;
-  if (v.is_double()) {
-    std::array<char, 32> buf{};
-    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-    if (ec == std::errc{}) return std::string(buf.data(), end);
-  }
+  if (v.is_double()) return format_number(v.get_double());
   auto s = boost::json::serialize(v);
   if (s.size() <= max_quoted) return s;
   return std::string(utf8_prefix(s, max_quoted)) + "... (" + std::to_string(s.size()) + " bytes)";

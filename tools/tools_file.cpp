@@ -1,6 +1,7 @@
 #include "tools/tools_file.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <set>
 #include <iterator>
+#include <limits>
 
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
@@ -31,10 +33,7 @@ constexpr std::array<std::string_view, 1> fasta_stats_keys = {"allowed_paths"};
 
 // boost::json prints doubles as "1.5E0"; messages read better as "1.5".
 std::string render(const value& v) {
-  if (!v.is_double()) return boost::json::serialize(v);
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-  return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
+  return v.is_double() ? format_number(v.get_double()) : boost::json::serialize(v);
 }
 
 // Reads one JSON object's fields, recording what is wrong with each.
@@ -153,15 +152,22 @@ exec_tool_config read_tool(const object& t, reader& r) {
   if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0))
     d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
   if (const auto* retry = r.sub_object(t, "retry", "retry")) {
+    // Read here; bounded by check_retry_policy (through check_exec_tool),
+    // the rule a job spec's retry meets too.
     r.only(*retry, retry_keys, "retry.");
     auto& p = d.retry;
-    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", 1))
-      p.max_attempts = static_cast<int>(std::min(*n, 1000000LL));
-    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", 0))
+    constexpr auto any = std::numeric_limits<long long>::min();
+    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", any)) {
+      if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max())
+        r.fail("retry.max_attempts", std::to_string(*n) + " is outside 1-" + std::to_string(max_retry_attempts));
+      else p.max_attempts = static_cast<int>(*n);
+    }
+    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", any))
       p.initial_backoff = std::chrono::milliseconds(*n);
-    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", 0))
+    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", any))
       p.max_backoff = std::chrono::milliseconds(*n);
-    if (auto x = r.number(*retry, "multiplier", "retry.multiplier", 1)) p.multiplier = *x;
+    if (auto x = r.number(*retry, "multiplier", "retry.multiplier", -std::numeric_limits<double>::max()))
+      p.multiplier = *x;
     if (auto b = r.boolean(*retry, "retry_on_timeout", "retry.retry_on_timeout")) p.retry_on_timeout = *b;
   }
   if (auto s = r.string(t, "progress_regex", "progress_regex")) c.progress_regex = *s;
