@@ -27,6 +27,7 @@
 #include "tools/builtin_tools.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
+#include "tools/text_limits.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
 
@@ -54,21 +55,6 @@ caf::actor_system_config& own_config() {
     return c;
   }();
   return *cfg;
-}
-
-constexpr std::size_t max_labels = 64;
-
-/// A text field of a spec: valid UTF-8 and at most `max_chars` characters
-/// (code points, as a person counts them).
-void check_text(const std::string& field, std::string_view value, std::size_t min_chars, std::size_t max_chars,
-                std::vector<field_error>& errors) {
-  if (!tools::valid_utf8(value)) return errors.push_back({field, "is not valid UTF-8"});
-  const auto n = tools::utf8_length(value);
-  if (n < min_chars || n > max_chars)
-    errors.push_back({field, "expected " +
-                               (min_chars == 0 ? "at most " + std::to_string(max_chars)
-                                               : std::to_string(min_chars) + "-" + std::to_string(max_chars)) +
-                               " characters, found " + std::to_string(n)});
 }
 
 /// Strings inside params (keys and values, at any depth) must be valid
@@ -218,19 +204,8 @@ struct engine::impl {
       out.errors.push_back({"timeout_s", "must be positive"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
     if (spec.retry) for (auto& e : check_retry_policy(retry)) out.errors.push_back(std::move(e));
-    if (spec.labels.size() > max_labels)
-      out.errors.push_back({"labels", std::to_string(spec.labels.size()) + " labels; at most " +
-                                        std::to_string(max_labels) + " are allowed"});
-    for (const auto& [k, v] : spec.labels) {
-      const auto before = out.errors.size();
-      check_text("labels", k, 1, 64, out.errors);
-      if (out.errors.size() != before) {
-        out.errors.back().message = "label name " + tools::sanitize_utf8(k) + ": " + out.errors.back().message;
-        continue;
-      }
-      check_text("labels." + k, v, 0, 256, out.errors);
-    }
-    check_text("name", spec.name, 0, 256, out.errors);
+    tools::check_labels(spec.labels, out.errors);
+    tools::check_text("name", spec.name, 0, tools::max_name_chars, out.errors);
     // Dependencies must exist now, so no cycle can ever form.
     std::set<std::string> seen_deps;
     if (spec.depends_on.size() > 1000) out.errors.push_back({"depends_on", "more than 1000 dependencies"});
@@ -243,7 +218,7 @@ struct engine::impl {
     }
     if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
-    check_text("idempotency_key", spec.idempotency_key, 0, 256, out.errors);
+    tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -599,7 +574,7 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
   if (spec.jobs.empty()) errors.push_back({"jobs", "a batch needs at least one job"});
   if (spec.jobs.size() > 10000) errors.push_back({"jobs", "more than 10000 jobs"});
   if (spec.parallel_limit < 0) errors.push_back({"parallel_limit", "must not be negative"});
-  check_text("name", spec.name, 0, 256, errors);
+  tools::check_text("name", spec.name, 0, tools::max_name_chars, errors);
   m.batch.id = "batch_" + actors::new_job_id().substr(4);
   m.batch.name = spec.name;
   m.batch.parallel_limit = spec.parallel_limit;

@@ -2,6 +2,7 @@
 
 #include "tools/did_you_mean.hpp"
 #include "tools/json_number.hpp"
+#include "tools/text_limits.hpp"
 #include "tools/time_text.hpp"
 #include "tools/utf8.hpp"
 
@@ -75,12 +76,6 @@ std::string_view type_name(const json::value& v) {
   return "null";
 }
 
-// Characters as a person counts them: UTF-8 code points, not bytes.
-std::size_t length(std::string_view s) {
-  return static_cast<std::size_t>(
-    std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 template <std::size_t N>
 std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
   auto best = tools::nearest_name(name, known);
@@ -139,12 +134,11 @@ public:
   const json::string* string(const std::string& field, const json::value& v, std::size_t min_len,
                              std::size_t max_len) {
     if (!expect(field, v, v.is_string(), "string")) return nullptr;
-    const auto n = length(v.get_string());
-    if (n >= min_len && n <= max_len) return &v.get_string();
-    const std::string range = min_len == 0 ? "at most " + std::to_string(max_len)
-                                           : std::to_string(min_len) + "-" + std::to_string(max_len);
-    fail(field, "expected " + range + " characters, found " + std::to_string(n));
-    return nullptr;
+    if (auto problem = tools::text_problem(v.get_string(), min_len, max_len)) {
+      fail(field, std::move(*problem));
+      return nullptr;
+    }
+    return &v.get_string();
   }
 
   std::optional<bool> boolean(const std::string& field, const json::value& v) {
@@ -203,19 +197,19 @@ public:
     } else if (key == "params") {
       if (expect(f, v, v.is_object(), "object")) s.params = v.get_object();
     } else if (key == "name") {
-      if (auto* n = string(f, v, 0, 256)) s.name = *n;
+      if (auto* n = string(f, v, 0, tools::max_name_chars)) s.name = *n;
     } else if (key == "priority") {
       if (auto n = integer(f, v, 0, 10)) s.priority = static_cast<int>(*n);
     } else if (key == "labels") {
       if (!expect(f, v, v.is_object(), "object")) return;
-      for (const auto& [name, value] : v.get_object()) {
-        if (auto n = length(name); n < 1 || n > 64) {
-          fail(f, "expected label names of 1-64 characters, found " + std::to_string(n) + " in " +
-                    quote(name));
-        } else if (expect(f + "." + std::string(name), value, value.is_string(), "string")) {
-          s.labels[std::string(name)] = value.get_string();
-        }
-      }
+      std::map<std::string, std::string> labels;
+      for (const auto& [name, value] : v.get_object())
+        if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
+          labels[std::string(name)] = value.get_string();
+      // Their limits are the engine's (check_labels); a label that breaks one is not read.
+      const auto before = errors.size();
+      tools::check_labels(labels, errors);
+      if (errors.size() == before) s.labels = std::move(labels);
     } else if (key == "timeout_s") {
       auto d = number(f, v);
       if (d && (*d <= 0 || *d > max_timeout_s)) {
@@ -238,7 +232,7 @@ public:
         }
       }
     } else if (key == "idempotency_key") {
-      if (auto* k = string(f, v, 1, 256)) s.idempotency_key = *k;
+      if (auto* k = string(f, v, 1, tools::max_idempotency_key_chars)) s.idempotency_key = *k;
     } else if (key == "run_at") {
       if (!expect(f, v, v.is_string(), "string")) return;
       if (auto t = parse_time(v.get_string())) s.run_at = *t;
@@ -337,7 +331,7 @@ std::vector<field_error> parse_batch_spec(const json::value& body, batch_spec& o
   for (const auto& [key, v] : body.get_object()) {
     const std::string f{key};
     if (key == "name") {
-      if (auto* n = reader.string(f, v, 0, 256)) batch.name = *n;
+      if (auto* n = reader.string(f, v, 0, tools::max_name_chars)) batch.name = *n;
     } else if (key == "parallel_limit") {
       if (auto n = reader.integer(f, v, 0, 100000)) batch.parallel_limit = static_cast<int>(*n);
     } else if (key == "fail_fast") {

@@ -187,7 +187,7 @@ TEST_CASE("every kind of bad field produces an error naming it", "[json_mapping]
     {R"("priority": 18446744073709551615)", "priority", "18446744073709551615 is outside 0-10"},
     {R"("labels": "x")", "labels", "expected object, found string"},
     {R"("labels": {"country": 1})", "labels.country", "expected string, found integer"},
-    {R"("labels": {"": "x"})", "labels", R"(expected label names of 1-64 characters, found 0 in "")"},
+    {R"("labels": {"": "x"})", "labels", R"(label name "": expected 1-64 characters, found 0)"},
     {R"("timeout_s": "10")", "timeout_s", "expected number, found string"},
     {R"("timeout_s": 0)", "timeout_s", "expected a positive number up to 1000000000, found 0"},
     {R"("timeout_s": -2.5)", "timeout_s", "expected a positive number up to 1000000000, found -2.5"},
