@@ -16,7 +16,7 @@
 
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
-#include "actors/result_cache.hpp"
+#include "actors/fingerprint.hpp"
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
@@ -163,6 +163,7 @@ struct engine::impl {
   }
 
   explicit impl(engine_config cfg) : config(std::move(cfg)) {
+    validate_engine_config(config);
     // Tools run in per-attempt directories under it: a relative path would
     // mean something else from there.
     config.data_dir = std::filesystem::absolute(config.data_dir);

@@ -58,10 +58,6 @@ struct call {
   }
 };
 
-/// The body is rendered by to_json_text, so it is valid UTF-8 even when a
-/// string in it echoes client bytes that are not.
-[[nodiscard]] response json_response(unsigned status, const boost::json::value& body,
-                                     unsigned version, bool keep_alive);
 /// A problem document (make_problem) as application/problem+json; a 503
 /// carries Retry-After. `extra` members are added to the document.
 [[nodiscard]] response problem_response(unsigned status, std::string detail, unsigned version,

@@ -12,8 +12,11 @@
 
 namespace overseer::http {
 
-response json_response(unsigned status, const boost::json::value& body, unsigned version,
-                       bool keep_alive) {
+namespace {
+
+/// The body is rendered by to_json_text, so it is valid UTF-8 even when a
+/// string in it echoes client bytes that are not.
+response json_response(unsigned status, const boost::json::value& body, unsigned version, bool keep_alive) {
   response res{static_cast<bhttp::status>(status), version};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(keep_alive);
@@ -21,6 +24,8 @@ response json_response(unsigned status, const boost::json::value& body, unsigned
   res.prepare_payload();
   return res;
 }
+
+}  // namespace
 
 response problem_response(unsigned status, std::string detail, unsigned version, bool keep_alive,
                           const std::vector<field_error>& errors, const boost::json::object& extra) {

@@ -1,4 +1,4 @@
-#include "actors/result_cache.hpp"
+#include "actors/fingerprint.hpp"
 
 #include <algorithm>
 #include <charconv>
