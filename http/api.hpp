@@ -103,6 +103,11 @@ private:
 /// refusal answered: 415 unless it is declared application/json, 400 for
 /// text that is not JSON or repeats a key.
 [[nodiscard]] std::optional<boost::json::value> read_json_body(const call& c, const replier& r);
+/// The body as a job spec (POST /v1/jobs) or a batch (POST /v1/batches), or
+/// nothing with the refusal answered: a body read_json_body refuses, or one
+/// 400 with every problem the JSON reader and the engine's checks find.
+[[nodiscard]] std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r);
+[[nodiscard]] std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r);
 /// The "label.NAME=VALUE" keys of a query, as {NAME: VALUE}.
 [[nodiscard]] std::map<std::string, std::string> label_filter(const query_map& q);
 

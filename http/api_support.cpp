@@ -97,6 +97,33 @@ std::optional<boost::json::value> read_json_body(const call& c, const replier& r
   return std::move(body.value);
 }
 
+namespace {
+
+template <class Spec>
+std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
+                              std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
+                              const char* invalid) {
+  auto body = read_json_body(c, r);
+  if (!body) return std::nullopt;
+  Spec spec;
+  if (auto errors = parse(*body, spec); !errors.empty()) {
+    add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
+    r.problem(400, invalid, errors);
+    return std::nullopt;
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r) {
+  return read_spec<job_spec>(ctx, c, r, parse_job_spec, "the job spec is invalid");
+}
+
+std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r) {
+  return read_spec<batch_spec>(ctx, c, r, parse_batch_spec, "the batch is invalid");
+}
+
 std::map<std::string, std::string> label_filter(const query_map& q) {
   std::map<std::string, std::string> labels;
   for (const auto& [key, value] : q)

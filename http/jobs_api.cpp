@@ -39,14 +39,9 @@ void change_job(api_context& ctx, const call& c, const replier& r, bool retry) {
 }  // namespace
 
 void submit_job(api_context& ctx, const call& c, const replier& r) {
-  auto body = read_json_body(c, r);
-  if (!body) return;
-  job_spec spec;
-  if (auto errors = parse_job_spec(*body, spec); !errors.empty()) {
-    add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
-    return r.problem(400, "the job spec is invalid", errors);
-  }
-  ctx.eng.submit_async(std::move(spec), [r](submit_result s) {
+  auto spec = read_job_spec(ctx, c, r);
+  if (!spec) return;
+  ctx.eng.submit_async(std::move(*spec), [r](submit_result s) {
     if (s.code != errc::ok) return r.refused(s.code, s.message, s.errors);
     // pending; completed for a cache hit; the earlier job's for a repeat.
     const std::string status{to_string(s.status.value_or(job_status::pending))};

@@ -29,14 +29,9 @@ void no_batch(const replier& r, const std::string& id) { r.problem(404, "no batc
 }  // namespace
 
 void submit_batch(api_context& ctx, const call& c, const replier& r) {
-  auto body = read_json_body(c, r);
-  if (!body) return;
-  batch_spec spec;
-  if (auto errors = parse_batch_spec(*body, spec); !errors.empty()) {
-    add_unreported(errors, ctx.eng.check(spec));
-    return r.problem(400, "the batch is invalid", errors);
-  }
-  ctx.eng.submit_batch_async(std::move(spec), [r](batch_submit_result b) {
+  auto spec = read_batch_spec(ctx, c, r);
+  if (!spec) return;
+  ctx.eng.submit_batch_async(std::move(*spec), [r](batch_submit_result b) {
     if (b.code != errc::ok) return r.refused(b.code, b.message, b.errors);
     json::array ids;
     for (const auto& j : b.job_ids) ids.emplace_back(j);
