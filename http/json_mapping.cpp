@@ -2,6 +2,7 @@
 
 #include "tools/did_you_mean.hpp"
 #include "tools/json_number.hpp"
+#include "tools/retry_json.hpp"
 #include "tools/text_limits.hpp"
 #include "tools/time_text.hpp"
 #include "tools/utf8.hpp"
@@ -23,7 +24,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-constexpr auto int64_min = std::numeric_limits<std::int64_t>::min();
 constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
 // Far beyond any real job, yet small enough that now + timeout still fits a
 // nanosecond time_point (about 292 years from 1970).
@@ -33,8 +33,6 @@ constexpr std::array<std::string_view, 13> spec_keys = {
   "tool",      "params",    "name",      "priority",  "labels",         "timeout_s", "retry",
   "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s"};
 constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
-constexpr std::array<std::string_view, 5> retry_keys = {
-  "max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "retry_on_timeout"};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -76,10 +74,13 @@ std::string_view type_name(const json::value& v) {
   return "null";
 }
 
+std::string unknown_field_text(std::string_view name, std::string_view nearest) {
+  return "unknown field " + quote(name) + (nearest.empty() ? "" : "; did you mean " + quote(nearest) + "?");
+}
+
 template <std::size_t N>
 std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
-  auto best = tools::nearest_name(name, known);
-  return "unknown field " + quote(name) + (best.empty() ? "" : "; did you mean " + quote(best) + "?");
+  return unknown_field_text(name, tools::nearest_name(name, known));
 }
 
 // Collects every problem of one body; each reader returns nullopt/nullptr
@@ -116,7 +117,7 @@ public:
       fail(field, shown + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
     } else {
       const bool below = v.to_number<double>() < static_cast<double>(lo);
-      fail(field, shown + (!below ? " is too large" : lo == int64_min ? " is too small" : " is below " + std::to_string(lo)));
+      fail(field, shown + (below ? " is below " + std::to_string(lo) : " is too large"));
     }
     return std::nullopt;
   }
@@ -147,45 +148,15 @@ public:
   }
 
   // A retry object overrides only what it names; the rest keep retry_policy's
-  // defaults. Here its fields are read (types, integers that fit); their
-  // bounds are check_retry_policy's, the same check the engine makes.
+  // defaults. Read as the tools file reads a tool's (tools/retry_json.hpp).
   std::optional<retry_policy> retry(const json::value& v) {
     if (!expect("retry", v, v.is_object(), "object")) return std::nullopt;
-    retry_policy r;
-    const auto unread = errors.size();
-    for (const auto& [key, x] : v.get_object()) {
-      const std::string f = "retry." + std::string(key);
-      if (key == "max_attempts") {
-        if (auto n = integer(f, x, int64_min, int64_max)) {
-          if (*n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max())
-            fail(f, to_json_text(x) + (*n < 0 ? " is too small" : " is too large"));
-          else r.max_attempts = static_cast<int>(*n);
-        }
-      } else if (key == "initial_backoff_ms") {
-        if (auto n = integer(f, x, int64_min, int64_max)) r.initial_backoff = milliseconds{*n};
-      } else if (key == "max_backoff_ms") {
-        if (auto n = integer(f, x, int64_min, int64_max)) r.max_backoff = milliseconds{*n};
-      } else if (key == "multiplier") {
-        if (auto d = number(f, x)) r.multiplier = *d;
-      } else if (key == "retry_on_timeout") {
-        if (auto b = boolean(f, x)) r.retry_on_timeout = *b;
-      } else {
-        fail(f, unknown_field(key, retry_keys));
-      }
-    }
-    // A field that could not be read kept its default: its bounds say nothing.
-    // One out of bounds goes back to its default, so what is read is in range.
-    const retry_policy defaults;
-    for (auto& e : check_retry_policy(r)) {
-      if (e.field == "retry.max_attempts") r.max_attempts = defaults.max_attempts;
-      if (e.field == "retry.initial_backoff_ms") r.initial_backoff = defaults.initial_backoff;
-      if (e.field == "retry.max_backoff_ms") r.max_backoff = defaults.max_backoff;
-      if (e.field == "retry.multiplier") r.multiplier = defaults.multiplier;
-      const bool named = std::any_of(errors.begin() + static_cast<std::ptrdiff_t>(unread), errors.end(),
-                                     [&](const field_error& x) { return x.field == e.field; });
-      if (!named) errors.push_back(std::move(e));
-    }
-    return r;
+    static const tools::json_wording wording{
+      [](const json::value& x, std::string_view expected) {
+        return "expected " + std::string(expected) + ", found " + std::string(type_name(x));
+      },
+      [](std::string_view key, std::string_view nearest) { return unknown_field_text(key, nearest); }};
+    return tools::read_retry_policy(v.get_object(), wording, errors);
   }
 
   void field(std::string_view key, const json::value& v, job_spec& s) {
