@@ -71,114 +71,59 @@ struct enum_range<event_kind> {
 template <class R, class T>
 concept record_of = std::same_as<std::remove_const_t<R>, T>;
 
+// Visits the fields in the order given (a fold over the comma operator runs
+// left to right).
+template <class V, class... F>
+void in_order(V& v, F&... f) {
+  (v(f), ...);
+}
+
 template <class V, record_of<overseer::progress> R>
 void fields(V& v, R& p) {
-  v(p.percent);
-  v(p.current_step);
-  v(p.total_steps);
-  v(p.step_name);
-  v(p.estimated_completion);
+  in_order(v, p.percent, p.current_step, p.total_steps, p.step_name, p.estimated_completion);
 }
 
 template <class V, record_of<retry_policy> R>
 void fields(V& v, R& p) {
-  v(p.max_attempts);
-  v(p.initial_backoff);
-  v(p.max_backoff);
-  v(p.multiplier);
-  v(p.retry_on_timeout);
+  in_order(v, p.max_attempts, p.initial_backoff, p.max_backoff, p.multiplier, p.retry_on_timeout);
 }
 
 template <class V, record_of<job_record> R>
 void fields(V& v, R& j) {
-  v(j.id);
-  v(j.tool);
-  v(j.tool_version);
-  v(j.name);
-  v(j.params_json);
-  v(j.priority);
-  v(j.labels);
-  v(j.timeout_ms);
-  v(j.retry);
-  v(j.ttl_hours);
-  v(j.idempotency_key);
-  v(j.status);
-  v(j.attempt);
-  v(j.retry_base);
-  v(j.progress);
-  v(j.error);
-  v(j.created_at);
-  v(j.started_at);
-  v(j.completed_at);
-  v(j.next_attempt_at);
-  v(j.checkpoint);
-  v(j.process_group);
-  v(j.process_start);
-  v(j.batch_id);
-  v(j.depends_on);
-  v(j.run_at);
-  v(j.use_cache);
-  v(j.cache_key);
-  v(j.cached_at);
-  v(j.cache_source);
-  v(j.spec_hash);
+  in_order(v, j.id, j.tool, j.tool_version, j.name, j.params_json, j.priority, j.labels, j.timeout_ms, j.retry,
+           j.ttl_hours, j.idempotency_key, j.status, j.attempt, j.retry_base, j.progress, j.error, j.created_at,
+           j.started_at, j.completed_at, j.next_attempt_at, j.checkpoint, j.process_group, j.process_start,
+           j.batch_id, j.depends_on, j.run_at, j.use_cache, j.cache_key, j.cached_at, j.cache_source,
+           j.spec_hash);
 }
 
 template <class V, record_of<transition> R>
 void fields(V& v, R& t) {
-  v(t.from);
-  v(t.to);
-  v(t.at);
-  v(t.attempt);
-  v(t.reason);
+  in_order(v, t.from, t.to, t.at, t.attempt, t.reason);
 }
 
 template <class V, record_of<log_line> R>
 void fields(V& v, R& l) {
-  v(l.at);
-  v(l.level);
-  v(l.message);
-  v(l.component);
+  in_order(v, l.at, l.level, l.message, l.component);
 }
 
 // Every field is written whatever the kind: a few spare bytes buy a decoder
 // with no branches, and an event reads back exactly as it was written.
 template <class V, record_of<event> R>
 void fields(V& v, R& e) {
-  v(e.seq);
-  v(e.job_id);
-  v(e.kind);
-  v(e.at);
-  v(e.from);
-  v(e.to);
-  v(e.attempt);
-  v(e.reason);
-  v(e.progress);
-  v(e.level);
-  v(e.message);
-  v(e.tool);
-  v(e.batch_id);
+  in_order(v, e.seq, e.job_id, e.kind, e.at, e.from, e.to, e.attempt, e.reason, e.progress, e.level, e.message,
+           e.tool, e.batch_id);
   if (v.since(2)) v(e.component);
 }
 
 template <class V, record_of<batch_record> R>
 void fields(V& v, R& b) {
-  v(b.id);
-  v(b.name);
-  v(b.job_ids);
-  v(b.parallel_limit);
-  v(b.fail_fast);
-  v(b.created_at);
-  v(b.cancelled);
+  in_order(v, b.id, b.name, b.job_ids, b.parallel_limit, b.fail_fast, b.created_at, b.cancelled);
 }
 
 template <class V, record_of<cache_entry> R>
 void fields(V& v, R& c) {
-  v(c.source_job_id);
-  v(c.tool);
-  v(c.stored_at);
-  v(c.expires_at);
-  v(c.result_bytes);
+  in_order(v, c.source_job_id, c.tool, c.stored_at, c.expires_at, c.result_bytes);
 }
 
 class writer {
