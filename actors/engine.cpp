@@ -27,7 +27,7 @@
 #include "tools/builtin_tools.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
-#include "tools/text_limits.hpp"
+#include "tools/spec_limits.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
 
@@ -191,11 +191,11 @@ struct engine::impl {
       out.errors.insert(out.errors.end(), errs.begin(), errs.end());
     }
     const int priority = spec.priority.value_or(config.default_priority);
-    if (priority < 0 || priority > 10)
-      out.errors.push_back({"priority", std::to_string(priority) + " is outside 0-10"});
+    if (auto bad = tools::range_problem(priority, tools::min_priority, tools::max_priority))
+      out.errors.push_back({"priority", std::move(*bad)});
     const int ttl = spec.ttl_hours.value_or(config.default_ttl_hours);
-    if (ttl < 1 || ttl > 168)
-      out.errors.push_back({"ttl_hours", std::to_string(ttl) + " is outside 1-168"});
+    if (auto bad = tools::range_problem(ttl, tools::min_ttl_hours, tools::max_ttl_hours))
+      out.errors.push_back({"ttl_hours", std::move(*bad)});
     // In milliseconds, as stored: the spec's, else the tool's, else none (0).
     std::int64_t timeout_ms = 0;
     if (spec.timeout) timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*spec.timeout).count();

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "overseer/engine.hpp"
+#include "tools/spec_limits.hpp"
 
 namespace overseer {
 
@@ -22,10 +23,10 @@ std::vector<field_error> check_engine_config(const engine_config& c) {
   if (c.data_dir.empty()) errors.push_back({"data_dir", "is empty"});
   if (c.max_concurrent < 0)
     errors.push_back({"max_concurrent", std::to_string(c.max_concurrent) + " is negative (0 means one a core)"});
-  if (c.default_priority < 0 || c.default_priority > 10)
-    errors.push_back({"default_priority", std::to_string(c.default_priority) + " is outside 0-10"});
-  if (c.default_ttl_hours < 1 || c.default_ttl_hours > 168)
-    errors.push_back({"default_ttl_hours", std::to_string(c.default_ttl_hours) + " is outside 1-168"});
+  if (auto bad = tools::range_problem(c.default_priority, tools::min_priority, tools::max_priority))
+    errors.push_back({"default_priority", std::move(*bad)});
+  if (auto bad = tools::range_problem(c.default_ttl_hours, tools::min_ttl_hours, tools::max_ttl_hours))
+    errors.push_back({"default_ttl_hours", std::move(*bad)});
   if (c.max_failures < 0) errors.push_back({"max_failures", std::to_string(c.max_failures) + " is negative"});
   positive(errors, "failure_window", c.failure_window);
   positive(errors, "progress_interval", c.progress_interval);

@@ -3,7 +3,7 @@
 #include "tools/did_you_mean.hpp"
 #include "tools/json_number.hpp"
 #include "tools/retry_json.hpp"
-#include "tools/text_limits.hpp"
+#include "tools/spec_limits.hpp"
 #include "tools/time_text.hpp"
 #include "tools/utf8.hpp"
 
@@ -24,7 +24,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
 // Far beyond any real job, yet small enough that now + timeout still fits a
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
@@ -100,25 +99,10 @@ public:
 
   std::optional<std::int64_t> integer(const std::string& field, const json::value& v,
                                       std::int64_t lo, std::int64_t hi) {
-    // 3.0 is an integer to a client even though Boost.JSON stores a double.
-    const bool integral = v.is_int64() || v.is_uint64() ||
-                          (v.is_double() && std::isfinite(v.get_double()) &&
-                           v.get_double() == std::trunc(v.get_double()));
-    if (!expect(field, v, integral, "integer")) return std::nullopt;
-    std::optional<std::int64_t> n;
-    if (v.is_int64()) n = v.get_int64();
-    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(int64_max)) {
-      n = static_cast<std::int64_t>(v.get_uint64());
-    }
-    if (v.is_double() && std::abs(v.get_double()) < 0x1p63) n = static_cast<std::int64_t>(v.get_double());
+    if (!expect(field, v, tools::is_integral(v), "integer")) return std::nullopt;
+    const auto n = tools::integral_value(v);
     if (n && *n >= lo && *n <= hi) return n;
-    const std::string shown = to_json_text(v);
-    if (hi != int64_max) {
-      fail(field, shown + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
-    } else {
-      const bool below = v.to_number<double>() < static_cast<double>(lo);
-      fail(field, shown + (below ? " is below " + std::to_string(lo) : " is too large"));
-    }
+    fail(field, to_json_text(v) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
     return std::nullopt;
   }
 
@@ -170,7 +154,7 @@ public:
     } else if (key == "name") {
       if (auto* n = string(f, v, 0, tools::max_name_chars)) s.name = *n;
     } else if (key == "priority") {
-      if (auto n = integer(f, v, 0, 10)) s.priority = static_cast<int>(*n);
+      if (auto n = integer(f, v, tools::min_priority, tools::max_priority)) s.priority = static_cast<int>(*n);
     } else if (key == "labels") {
       if (!expect(f, v, v.is_object(), "object")) return;
       std::map<std::string, std::string> labels;
@@ -191,7 +175,7 @@ public:
     } else if (key == "retry") {
       s.retry = retry(v);
     } else if (key == "ttl_hours") {
-      if (auto n = integer(f, v, 1, 168)) s.ttl_hours = static_cast<int>(*n);
+      if (auto n = integer(f, v, tools::min_ttl_hours, tools::max_ttl_hours)) s.ttl_hours = static_cast<int>(*n);
     } else if (key == "use_cache") {
       if (auto b = boolean(f, v)) s.use_cache = *b;
     } else if (key == "depends_on") {

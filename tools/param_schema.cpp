@@ -40,15 +40,9 @@ std::string render(const boost::json::value& v) {
   return std::string(utf8_prefix(s, max_quoted)) + "... (" + std::to_string(s.size()) + " bytes)";
 }
 
-bool is_integer(const boost::json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  return v.is_double() && std::isfinite(v.get_double()) &&
-         v.get_double() == std::trunc(v.get_double());
-}
-
 bool has_type(const boost::json::value& v, std::string_view type) {
   if (type == "string") return v.is_string();
-  if (type == "integer") return is_integer(v);
+  if (type == "integer") return is_integral(v);
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_bool();
   if (type == "object") return v.is_object();

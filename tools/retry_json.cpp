@@ -28,18 +28,11 @@ struct retry_reader {
   // 3.0 is an integer to a client even though Boost.JSON stores a double.
   std::optional<std::int64_t> integer(const std::string& field, const json::value& v, std::int64_t lo,
                                       std::int64_t hi) {
-    const bool integral =
-      v.is_int64() || v.is_uint64() ||
-      (v.is_double() && std::isfinite(v.get_double()) && v.get_double() == std::trunc(v.get_double()));
-    if (!integral) {
+    if (!is_integral(v)) {
       fail(field, wording.wrong_type(v, "integer"));
       return std::nullopt;
     }
-    std::optional<std::int64_t> n;
-    if (v.is_int64()) n = v.get_int64();
-    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      n = static_cast<std::int64_t>(v.get_uint64());
-    if (v.is_double() && std::abs(v.get_double()) < 0x1p63) n = static_cast<std::int64_t>(v.get_double());
+    const auto n = integral_value(v);
     if (n && *n >= lo && *n <= hi) return n;
     fail(field, shown(v) + (v.to_number<double>() < 0 ? " is too small" : " is too large"));
     return std::nullopt;

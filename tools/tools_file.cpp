@@ -90,9 +90,7 @@ struct reader {
                                    long long min) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    const bool integral =
-        v->is_int64() || v->is_uint64() || (v->is_double() && std::trunc(v->get_double()) == v->get_double());
-    if (!integral || std::abs(v->to_number<double>()) > 1e15)
+    if (!is_integral(*v) || std::abs(v->to_number<double>()) > 1e15)
       return fail(f, must_be("an integer", *v));
     const auto n = static_cast<long long>(v->to_number<double>());
     if (n < min) return fail(f, render(*v) + " must be at least " + std::to_string(min));

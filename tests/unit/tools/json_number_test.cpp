@@ -34,3 +34,19 @@ TEST_CASE("plain: integers below 1e15, fixed notation otherwise, never an expone
   CHECK(format_number(1e15, number_form::plain) == "1000000000000000");
   CHECK(format_number(1e20, number_form::plain) == "100000000000000000000");
 }
+
+TEST_CASE("an integer is what a person calls one, 3.0 included", "[json_number]") {
+  using overseer::tools::integral_value;
+  using overseer::tools::is_integral;
+  CHECK(is_integral(boost::json::value(3)));
+  CHECK(is_integral(boost::json::value(3.0)));
+  CHECK(is_integral(boost::json::value(18446744073709551615ULL)));
+  CHECK_FALSE(is_integral(boost::json::value(2.5)));
+  CHECK_FALSE(is_integral(boost::json::value(std::numeric_limits<double>::infinity())));
+  CHECK_FALSE(is_integral(boost::json::value("3")));
+  CHECK(integral_value(boost::json::value(-7.0)) == -7);
+  CHECK(integral_value(boost::json::value(9223372036854775807LL)) == 9223372036854775807LL);
+  CHECK_FALSE(integral_value(boost::json::value(18446744073709551615ULL)));
+  CHECK_FALSE(integral_value(boost::json::value(1e30)));
+  CHECK_FALSE(integral_value(boost::json::value(0.5)));
+}

@@ -1,8 +1,13 @@
-#include "tools/text_limits.hpp"
+#include "tools/spec_limits.hpp"
 
 #include "tools/utf8.hpp"
 
 namespace overseer::tools {
+
+std::optional<std::string> range_problem(std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  if (v >= lo && v <= hi) return std::nullopt;
+  return std::to_string(v) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi);
+}
 
 std::optional<std::string> text_problem(std::string_view s, std::size_t min_chars, std::size_t max_chars) {
   if (!valid_utf8(s)) return "is not valid UTF-8";
