@@ -1,7 +1,4 @@
 // /v1/tools and /v1/health.
-#include <algorithm>
-#include <string_view>
-
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
 
@@ -9,38 +6,20 @@ namespace overseer::http {
 
 namespace json = boost::json;
 
-namespace {
 
-/// Whether the request may see the full health document: no tokens are
-/// configured, or it carries one (the session lets health through without).
-bool sees_details(const server_config& config, const request& req) {
-  if (config.tokens.empty()) return true;
-  const auto field = req[bhttp::field::authorization];
-  const std::string_view auth{field.data(), field.size()};
-  if (!auth.starts_with("Bearer ")) return false;
-  return std::find(config.tokens.begin(), config.tokens.end(), auth.substr(7)) != config.tokens.end();
+void list_tools(api_context& ctx, const call&, const replier& r) {
+  json::array tools;
+  for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
+  r.json(200, json::object{{"tools", std::move(tools)}});
 }
 
-}  // namespace
-
-void handle_system_api(api_context& ctx, const call& c, responder respond) {
-  const auto version = c.req.version();
-  const bool keep_alive = c.req.keep_alive();
-  if (auto errors = check_query_keys(c.query, {}); !errors.empty())
-    return respond(problem_response(400, "this endpoint takes no query parameters", version, keep_alive, errors));
-  if (c.route == route_id::list_tools) {
-    json::array tools;
-    for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
-    return respond(json_response(200, json::object{{"tools", std::move(tools)}}, version, keep_alive));
-  }
+void health(api_context& ctx, const call& c, const replier& r) {
   // Without a token health is a liveness probe: the tools, queue figures and
   // error texts are for callers that hold one.
-  const bool details = sees_details(ctx.config, c.req);
-  ctx.eng.stats_async([respond, version, keep_alive, details](engine_stats s) {
+  const bool details = authorized(ctx.config, c.req);
+  ctx.eng.stats_async([r, details](engine_stats s) {
     const bool healthy = s.running_ok && s.store_ok;
-    if (!details)
-      return respond(json_response(healthy ? 200 : 503, json::object{{"status", healthy ? "ok" : "unhealthy"}},
-                                   version, keep_alive));
+    if (!details) return r.json(healthy ? 200 : 503, json::object{{"status", healthy ? "ok" : "unhealthy"}});
     auto component = [](bool ok, std::string detail = {}) {
       json::object o{{"status", ok ? "healthy" : "unhealthy"}};
       if (!detail.empty()) o["detail"] = detail;
@@ -69,7 +48,7 @@ void handle_system_api(api_context& ctx, const call& c, responder respond) {
       {"queue_stats", json::object{{"pending_jobs", s.pending},
                                    {"running_jobs", s.running},
                                    {"retrying_jobs", s.waiting}}}};
-    respond(json_response(healthy ? 200 : 503, body, version, keep_alive));
+    r.json(healthy ? 200 : 503, body);
   });
 }
 
