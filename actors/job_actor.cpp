@@ -25,11 +25,12 @@ struct job_state {
   job_actor_args args;
   std::shared_ptr<attempt_control> control;  ///< the current attempt's, while it runs
   pending_writes writes;
-  int bodies = 0;         ///< tool bodies started and not returned yet
   bool finished = false;  ///< terminal (durable or on its way)
   bool retired = false;   ///< the scheduler acknowledged job_finished
   bool stopping = false;  ///< the engine stops: no more writes, go when idle
   bool reported = false;  ///< the scheduler was told of the end (job_finished)
+  /// How the attempt that ended the job ended, told with job_finished.
+  std::optional<attempt_outcome> ending;
 };
 
 namespace {
@@ -48,16 +49,17 @@ void flush(self_ptr self) {
   st.writes.flush(*st.args.deps->writer, caf::actor_cast<job_actor>(self));
   if (st.finished && !st.reported) {
     st.reported = true;
-    self->send(st.args.scheduler, job_finished{st.args.record});
+    self->send(st.args.scheduler, job_finished{st.args.record, st.ending});
   }
 }
 
 /// Goes once nothing it waits for can still arrive: the writer has
-/// answered every write (replies hang on that), and either the scheduler
-/// retired it and its tool body returned, or the engine stops.
+/// answered every write it waits for (replies hang on that), and either the
+/// scheduler retired it (after the job's last tool body returned) or the
+/// engine stops.
 void maybe_quit(self_ptr self) {
   auto& st = self->state;
-  if (st.writes.idle() && ((st.retired && st.bodies == 0) || st.stopping)) self->quit();
+  if (st.writes.idle() && (st.retired || st.stopping)) self->quit();
 }
 
 bool change(self_ptr self, job_status to, std::string reason, std::optional<std::string> result_json = std::nullopt,
@@ -144,19 +146,21 @@ void end_attempt(self_ptr self, attempt_outcome outcome, std::string reason,
   } else if (outcome != attempt_outcome::completed) {
     line(self, level, text + "; no attempts left");
   }  // a completed attempt's transition says all there is: no line, no extra rows
-  if (is_terminal(d.next)) finish(self);
+  if (is_terminal(d.next)) {
+    st.ending = outcome;  // job_finished tells the scheduler how it ended
+    finish(self);
+    return flush(self);
+  }
   // After our writes are queued, so that anything the scheduler writes
-  // about this ending (a paused tool) is ordered after the ending itself,
-  // and before job_finished.
-  st.writes.flush(*deps(self).writer, caf::actor_cast<job_actor>(self));
-  self->send(st.args.scheduler, attempt_ended{r.id, r.tool, r.attempt, outcome, d.next});
+  // about this ending (a paused tool) is ordered after the ending itself.
   flush(self);
+  self->send(st.args.scheduler, attempt_ended{r.id, r.tool, r.attempt, outcome, d.next});
 }
 
 void start(self_ptr self, const start_attempt& m) {
   auto& st = self->state;
   auto& r = rec(self);
-  auto release = [&] { self->send(st.args.scheduler, attempt_exited{m.runner, 0, false}); };
+  auto release = [&] { self->send(st.args.scheduler, attempt_exited{m.runner, 0, false}); };  // the slot
   if (st.stopping || st.finished || st.control) return release();
   // A job the scheduler has just admitted arrives running (the scheduler
   // wrote its first start, so that admissions are stored in the order they
@@ -181,14 +185,17 @@ void start(self_ptr self, const start_attempt& m) {
   attempt_args args{caf::actor_cast<job_actor>(self), std::move(tool), r.id, r.attempt,
                     std::move(params.as_object()), r.checkpoint, m.control, d.config.progress_interval,
                     d.config.data_dir / "work" / r.id / std::to_string(r.attempt)};
-  ++st.bodies;
   ++*d.live_attempts;
   d.pool->run([args = std::move(args), runner = m.runner, scheduler = st.args.scheduler,
                live = d.live_attempts]() mutable {
-    run_attempt(args);
-    const attempt_exited exited{runner, args.attempt, args.control->has_process()};
-    caf::anon_send(scheduler, exited);
-    caf::anon_send(args.job, exited);
+    try {
+      run_attempt(args);
+    } catch (...) {
+      // run_attempt reports every outcome, a throwing tool included, so this
+      // is a defect of the engine: still, the job must not stay running.
+      caf::anon_send(args.job, attempt_finished{args.attempt, tool_result::crashed("the attempt ended without a result")});
+    }
+    caf::anon_send(scheduler, attempt_exited{runner, args.attempt, args.control->has_process()});
     --*live;
   });
   if (r.timeout_ms > 0)
@@ -220,6 +227,10 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
     }
   });
   if (rec(self).status == job_status::retrying) arm_backoff(self);
+  if (auto first = std::exchange(self->state.args.first, std::nullopt)) {
+    start(self, *first);
+    flush(self);
+  }
   return {
     [=](start_attempt& m) {
       start(self, m);
@@ -256,15 +267,6 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
           end_attempt(self, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
           break;
       }
-    },
-    [=](attempt_exited& m) {
-      auto& st = self->state;
-      --st.bodies;
-      // run_attempt reports every outcome, a throwing body included, so this
-      // is a defect of the engine: still, the job must not stay running.
-      if (running(self, m.attempt))
-        end_attempt(self, attempt_outcome::crashed, "the attempt ended without a result", std::nullopt);
-      maybe_quit(self);
     },
     [=](progress_reported& m) {
       if (!running(self, m.attempt)) return;

@@ -36,6 +36,9 @@ struct job_actor_args {
   /// The job's record, handed over by the scheduler: pending, or retrying
   /// (recovered or restarted during a backoff: the actor arms the timer).
   std::shared_ptr<persistence::job_record> record;
+  /// The first attempt's slot, for a job the scheduler has just admitted
+  /// (its record is running): the actor starts the attempt at once.
+  std::optional<start_attempt> first;
 };
 
 /// Spawns the job actor of `args.record`; the scheduler monitors it.

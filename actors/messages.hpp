@@ -161,9 +161,9 @@ struct writes_committed {
   bool ok;
 };
 
-/// Sent last by an attempt's pool task, to the scheduler and to the job
-/// actor: the tool body has returned and its thread is free. Releases the
-/// concurrency slot it held.
+/// Sent last by an attempt's pool task, to the scheduler: the tool body has
+/// returned and its thread is free. Releases the concurrency slot it held;
+/// a finished job's actor is retired once no body of it is left.
 struct attempt_exited {
   std::uint64_t runner = 0;
   int attempt = 0;
@@ -172,8 +172,8 @@ struct attempt_exited {
 
 // -- from a job actor to the scheduler -----------------------------------------
 
-/// An attempt ended: what the restart intensity counts, and the job's next
-/// status (retrying, or a terminal one that job_finished confirms).
+/// An attempt ended and the job retries: what the restart intensity counts.
+/// (An attempt that ends the job is reported by job_finished.)
 struct attempt_ended {
   std::string job_id;
   std::string tool;
@@ -189,9 +189,12 @@ struct job_ready {
 };
 
 /// The job is terminal (its write is queued ahead of anything the scheduler
-/// writes next); the job actor waits for retire_job before it goes.
+/// writes next); the job actor waits for retire_job before it goes. When an
+/// attempt's end made it terminal, how it ended (the restart intensity):
+/// then no attempt_ended precedes it.
 struct job_finished {
   std::shared_ptr<const persistence::job_record> record;
+  std::optional<supervision::attempt_outcome> outcome;
 };
 
 // -- from the scheduler to a job actor ----------------------------------------
@@ -210,8 +213,8 @@ struct stop_job {
   change_reply reply;  ///< may be empty
 };
 
-/// The scheduler has taken note of job_finished: nothing more will be
-/// forwarded, the actor may go once its tool body has returned.
+/// The scheduler has taken note of job_finished and every tool body of the
+/// job has returned: nothing more will reach the actor, it may go.
 struct retire_job {};
 
 // -- from an attempt (its tool body) to its job actor ------------------------
@@ -355,7 +358,7 @@ using job_actor = caf::typed_actor<
   caf::reacts_to<shut_down>, caf::reacts_to<inject_fault>,
   // from its attempt
   caf::reacts_to<attempt_finished>, caf::reacts_to<progress_reported>, caf::reacts_to<log_reported>,
-  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>, caf::reacts_to<attempt_exited>,
+  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>,
   // its own: timers, the writer
   caf::reacts_to<attempt_timed_out>, caf::reacts_to<backoff_elapsed>, caf::reacts_to<writes_committed>>;
 

@@ -32,12 +32,18 @@ public:
   void after(continuation fn) { after_.push_back(std::move(fn)); }
 
   /// Hands the collected writes to `writer`; `me` gets writes_committed once
-  /// they are durable. With nothing to write, the continuations run now.
+  /// they are durable, if a continuation waits for them. With nothing to
+  /// write, the continuations run now.
   template <class Handle>
   void flush(persistence::group_commit& writer, const Handle& me) {
     if (outbox_.empty()) {
       auto conts = std::exchange(after_, {});
       for (auto& c : conts) c(true);
+      return;
+    }
+    if (after_.empty()) {
+      // Nothing waits for these writes: no notice, no message.
+      writer.write(std::exchange(outbox_, {}), nullptr);
       return;
     }
     const auto token = next_token_++;

@@ -59,6 +59,10 @@ struct scheduler_data {
   std::unordered_map<std::string, job_entry> active;
   std::unordered_map<caf::actor_id, std::string> actors;  ///< job actor -> its job
   std::unordered_map<std::uint64_t, runner> runners;
+  std::unordered_map<std::string, int> live_runners;  ///< job -> its runners not exited yet
+  /// Finished jobs whose actor waits for retire_job until the last tool
+  /// body of the job has returned.
+  std::unordered_map<std::string, job_actor> retiring;
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
@@ -122,36 +126,59 @@ std::shared_ptr<job_record> stub(const job_record& r) {
   return s;
 }
 
-/// Hands the job's record to a new job actor and supervises it.
-void spawn(self_ptr self, job_entry& e) {
+/// Hands the job's record to a new job actor and supervises it; `first`:
+/// the slot of the attempt it starts at once.
+void spawn(self_ptr self, job_entry& e, std::optional<start_attempt> first = std::nullopt) {
   auto& st = self->state;
   auto full = std::move(e.record);
   e.record = stub(*full);
-  e.actor = spawn_job_actor(self->system(), {st.deps, caf::actor_cast<scheduler_actor>(self), std::move(full)});
+  e.actor = spawn_job_actor(self->system(),
+                            {st.deps, caf::actor_cast<scheduler_actor>(self), std::move(full), std::move(first)});
   self->monitor(e.actor);
   st.actors[e.actor.id()] = e.record->id;
 }
 
-/// Grants `id` a slot: its job actor (spawned on first admission) starts
-/// the next attempt.
+/// Grants `id` a slot: its job actor starts the next attempt.
 void start(self_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
   auto& e = it->second;
-  if (!e.actor) {
-    // Admission: the scheduler writes the first start of a job it holds
-    // (so starts granted together are stored in the order granted), then
-    // hands the running record to the job's actor, which runs the attempt.
-    for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
-    spawn(self, e);
-  }
-  e.record->status = job_status::running;
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
   st.runners.emplace(runner_id, runner{id, e.record->tool, control});
+  ++st.live_runners[id];
   st.queue.started(e.record->tool);
-  tell(self, e.actor, start_attempt{runner_id, std::move(control)});
+  if (e.actor) {
+    e.record->status = job_status::running;
+    tell(self, e.actor, start_attempt{runner_id, std::move(control)});
+    return;
+  }
+  // Admission: the scheduler writes the first start of a job it holds (so
+  // starts granted together are stored in the order granted), then hands
+  // the running record to the job's new actor, which runs the attempt at
+  // once. Spawned after the flush, as any message to a job actor: its own
+  // writes must come after ours.
+  for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
+  st.sends.push_back([self, id, first = start_attempt{runner_id, std::move(control)}]() mutable {
+    auto& st = self->state;
+    auto it = st.active.find(id);
+    if (it == st.active.end() || st.stopping) {
+      // Gone meanwhile, or the engine stops: the slot goes back unused.
+      self->send(self, attempt_exited{first.runner, 0, false});
+      return;
+    }
+    spawn(self, it->second, std::move(first));
+  });
+}
+
+/// The job is finished: its actor goes once no tool body of it is left.
+void retire(self_ptr self, const std::string& id, const job_actor& actor) {
+  auto& st = self->state;
+  st.actors.erase(actor.id());
+  self->demonitor(actor.address());
+  if (auto n = st.live_runners.find(id); n != st.live_runners.end() && n->second > 0) st.retiring[id] = actor;
+  else tell(self, actor, retire_job{});
 }
 
 void dispatch(self_ptr self) {
@@ -278,16 +305,25 @@ std::string counted_text(const intensity_counts& c) {
   return text + " attempts";
 }
 
+/// The tool's own supervision strategy, or the engine's.
+supervision_strategy strategy_of(self_ptr self, const std::string& tool) {
+  const auto& cfg = deps(self).config;
+  if (auto entry = deps(self).tools->find(tool); entry && entry->definition.supervision)
+    return *entry->definition.supervision;
+  return {cfg.max_failures, cfg.failure_window, cfg.intensity};
+}
+
 /// Supervision: an attempt of `tool` ended with `outcome`. Trips the tool's
-/// restart intensity into a pause when the strategy counts it.
+/// restart intensity into a pause when its strategy counts it.
 void count_ending(self_ptr self, const attempt_ended& m) {
   auto& st = self->state;
   const auto& cfg = deps(self).config;
-  if (!supervision::counts_toward_intensity(m.outcome, cfg.intensity)) return;
-  auto [it, inserted] = st.intensity.try_emplace(m.tool, cfg.max_failures, cfg.failure_window);
+  const auto strategy = strategy_of(self, m.tool);
+  if (!supervision::counts_toward_intensity(m.outcome, strategy.counts)) return;
+  auto [it, inserted] = st.intensity.try_emplace(m.tool, strategy.max_failures, strategy.window);
   if (!it->second.record_failure(steady::now())) return;
-  const auto why = "more than " + std::to_string(cfg.max_failures) + " " + counted_text(cfg.intensity) + " within " +
-                   std::to_string(cfg.failure_window.count()) + " ms";
+  const auto why = "more than " + std::to_string(strategy.max_failures) + " " + counted_text(strategy.counts) +
+                   " within " + std::to_string(strategy.window.count()) + " ms";
   if (!st.paused.emplace(m.tool, why).second) return;
   report(cfg.log, log_level::warning, "scheduler", "pausing a tool: " + why, {{"tool", m.tool}, {"job_id", m.job_id}});
   job_record about;
@@ -800,14 +836,12 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     },
     [=](job_finished& m) {
       auto& st = self->state;
-      auto it = st.active.find(m.record->id);
-      if (it == st.active.end()) return;
+      const auto& rec = *m.record;
+      if (m.outcome) count_ending(self, {rec.id, rec.tool, rec.attempt, *m.outcome, rec.status});
+      auto it = st.active.find(rec.id);
+      if (it == st.active.end()) return flush(self);
       const bool admitted = it->second.admitted;
-      if (auto actor = it->second.actor) {
-        st.actors.erase(actor.id());
-        self->demonitor(actor.address());
-        tell(self, actor, retire_job{});
-      }
+      if (auto actor = it->second.actor) retire(self, rec.id, actor);
       st.active.erase(it);
       on_terminal(self, *m.record, admitted);
       dispatch(self);
@@ -820,6 +854,13 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto r = std::move(it->second);
       st.runners.erase(it);
       st.queue.finished(r.tool);
+      if (auto n = st.live_runners.find(r.job_id); n != st.live_runners.end() && --n->second <= 0) {
+        st.live_runners.erase(n);
+        if (auto a = st.retiring.find(r.job_id); a != st.retiring.end()) {
+          tell(self, a->second, retire_job{});
+          st.retiring.erase(a);
+        }
+      }
       if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;

@@ -70,6 +70,15 @@ std::vector<field_error> check_definition(const tool_definition& d) {
     errors.push_back({"max_concurrent", std::to_string(d.max_concurrent) + " is negative"});
   }
   for (auto& e : check_retry_policy(d.retry)) errors.push_back(std::move(e));
+  if (d.supervision) {
+    if (d.supervision->max_failures < 0)
+      errors.push_back({"supervision.max_failures", std::to_string(d.supervision->max_failures) + " is negative"});
+    if (d.supervision->window.count() <= 0)
+      errors.push_back({"supervision.window_s", "must be above 0"});
+    const auto& c = d.supervision->counts;
+    if (!c.crashes && !c.timeouts && !c.failures)
+      errors.push_back({"supervision.count", "must name at least one of crashes, timeouts, failures"});
+  }
   return errors;
 }
 

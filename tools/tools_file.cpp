@@ -22,9 +22,10 @@ namespace {
 using boost::json::object;
 using boost::json::value;
 
-constexpr std::array<std::string_view, 13> tool_keys = {
+constexpr std::array<std::string_view, 14> tool_keys = {
     "name",           "version", "description",    "command", "params",       "env",          "timeout_s",
-    "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths"};
+    "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths", "supervision"};
+constexpr std::array<std::string_view, 3> supervision_keys = {"max_failures", "window_s", "count"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
 constexpr std::array<std::string_view, 2> file_keys = {"tools", "builtins"};
 constexpr std::array<std::string_view, 1> builtin_keys = {"fasta_stats"};
@@ -166,6 +167,25 @@ exec_tool_config read_tool(const object& t, reader& r) {
       },
       [](std::string_view, std::string_view nearest) { return unknown_text(nearest); }};
     d.retry = read_retry_policy(*retry, wording, r.errors);
+  }
+  if (const auto* sup = r.sub_object(t, "supervision", "supervision")) {
+    // Unset fields keep the engine-wide defaults' values.
+    r.only(*sup, supervision_keys, "supervision.");
+    supervision_strategy s;
+    if (auto n = r.integer(*sup, "max_failures", "supervision.max_failures", 0))
+      s.max_failures = static_cast<int>(std::min(*n, 1LL << 30));
+    if (auto x = r.number(*sup, "window_s", "supervision.window_s", 0, true))
+      s.window = std::chrono::milliseconds(std::llround(std::min(*x, 30.0 * 86400) * 1000));
+    if (auto kinds = r.strings(*sup, "count", "supervision.count", true)) {
+      s.counts = {false, false, false};
+      for (const auto& k : *kinds) {
+        if (k == "crashes") s.counts.crashes = true;
+        else if (k == "timeouts") s.counts.timeouts = true;
+        else if (k == "failures") s.counts.failures = true;
+        else r.fail("supervision.count", "\"" + k + "\" is not one of crashes, timeouts, failures");
+      }
+    }
+    d.supervision = s;
   }
   if (auto s = r.string(t, "progress_regex", "progress_regex")) c.progress_regex = *s;
   if (const auto* limits = r.sub_object(t, "limits", "limits")) {

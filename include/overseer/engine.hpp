@@ -29,6 +29,7 @@
 #include "overseer/job.hpp"
 #include "overseer/log_sink.hpp"
 #include "overseer/retry_policy.hpp"
+#include "overseer/supervision.hpp"
 #include "overseer/tool.hpp"
 
 namespace caf {
@@ -37,17 +38,6 @@ class actor;
 }  // namespace caf
 
 namespace overseer {
-
-/// Which attempt endings count toward a tool's restart intensity. By default
-/// a tool that breaks (a crash: an exception, a signal) or hangs (a
-/// timeout); not a failure the tool returned (bad params, a non-zero exit),
-/// which says something about the job, not the tool, and would let one
-/// client pause a tool for everyone by submitting bad jobs.
-struct intensity_counts {
-  bool crashes = true;
-  bool timeouts = true;
-  bool failures = false;
-};
 
 struct engine_config {
   /// Where RocksDB keeps the jobs. Created if missing. Default ./overseer-data.
@@ -63,7 +53,8 @@ struct engine_config {
   int default_ttl_hours = 24;
   /// Restart intensity: a tool with more than `max_failures` counted
   /// attempt endings within `failure_window` is paused until resume_tool()
-  /// (OTP's intensity/period). Default 20 in 10 s.
+  /// (OTP's intensity/period). Default 20 in 10 s. The default for every
+  /// tool whose definition brings no `supervision` of its own.
   int max_failures = 20;
   std::chrono::milliseconds failure_window{10000};
   /// Which attempt endings count toward the restart intensity

@@ -32,6 +32,7 @@
 #include "overseer/errc.hpp"
 #include "overseer/job.hpp"
 #include "overseer/retry_policy.hpp"
+#include "overseer/supervision.hpp"
 
 namespace overseer {
 
@@ -57,6 +58,9 @@ struct tool_definition {
   /// Refuse undeclared params even when `params` declares none. Default
   /// false; the built-in and exec tools set it.
   bool strict_params = false;
+  /// This tool's restart intensity; none: the engine's (engine_config::
+  /// max_failures, failure_window, intensity).
+  std::optional<supervision_strategy> supervision{};
 };
 
 /// The running tool's line to the engine. Thread-safe; valid during the call.

@@ -223,3 +223,27 @@ TEST_CASE("a job stopped with the engine stays running for the next start, whate
     CHECK_FALSE(has_line(lines, "tool stopped without a stop request"));
   }
 }
+
+TEST_CASE("a tool's own supervision strategy pauses it by its own rule, others keep the engine's",
+          "[job_actor][supervision]") {
+  test::engine_fixture f{{.max_concurrent = 1, .max_failures = 100, .failure_window = 60s}};
+  // Counts the failures it returns, and pauses after more than one.
+  f.eng->tools().add({.name = "strict",
+                      .supervision = supervision_strategy{.max_failures = 1,
+                                                          .window = 60s,
+                                                          .counts = {.crashes = true, .timeouts = true, .failures = true}}},
+                     [](job_context&) -> tool_result { return failure("bad input"); });
+  f.start();
+  for (int i = 0; i < 2; ++i) REQUIRE(f.eng->wait(f.eng->submit({.tool = "strict"}), 20s)->status == job_status::failed);
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(f.eng->wait(f.eng->submit({.tool = "fail", .params = {{"failures", 5}}}), 20s)->status ==
+            job_status::failed);
+  tool_health strict, builtin;
+  for (auto& t : f.eng->stats().tools) {
+    if (t.name == "strict") strict = t;
+    if (t.name == "fail") builtin = t;
+  }
+  CHECK(strict.paused);
+  CHECK(strict.paused_reason == "more than 1 failed, crashed or timed-out attempts within 60000 ms");
+  CHECK_FALSE(builtin.paused);
+}

@@ -316,3 +316,38 @@ TEST_CASE("a tools file configuring built-ins that are not registered is refused
   f.write(R"({"tools": [], "builtins": {"fasta_stats": {"allowed_paths": ["/srv"]}}})");
   CHECK_THAT(f.refusal(), Contains("field \"builtins.fasta_stats\": the built-in fasta_stats is not registered"));
 }
+
+TEST_CASE("a tool's own supervision strategy is read from the tools file", "[exec][tools_file][supervision]") {
+  tools_file f;
+  auto t = annotate();
+  SECTION("every field") {
+    t["supervision"] = {{"max_failures", 3}, {"window_s", 2.5}, {"count", {"failures", "crashes"}}};
+    f.write_tool(t);
+    REQUIRE(f.refusal().empty());
+    const auto s = f.registry.find("annotate")->definition.supervision;
+    REQUIRE(s);
+    CHECK(s->max_failures == 3);
+    CHECK(s->window == std::chrono::milliseconds(2500));
+    CHECK(s->counts == intensity_counts{.crashes = true, .timeouts = false, .failures = true});
+  }
+  SECTION("unset fields keep the defaults") {
+    t["supervision"] = {{"max_failures", 0}};
+    f.write_tool(t);
+    REQUIRE(f.refusal().empty());
+    const auto s = f.registry.find("annotate")->definition.supervision;
+    REQUIRE(s);
+    CHECK(s->max_failures == 0);
+    CHECK(s->window == supervision_strategy{}.window);
+    CHECK(s->counts == intensity_counts{});
+  }
+  SECTION("bad fields are named, all of them") {
+    t["supervision"] = {{"max_failures", -1}, {"window_s", 0}, {"count", {"signals"}}, {"period", 1}};
+    f.write_tool(t);
+    const auto m = f.refusal();
+    CHECK_THAT(m, Contains("field \"supervision.max_failures\": -1 must be at least 0"));
+    CHECK_THAT(m, Contains("field \"supervision.window_s\""));
+    CHECK_THAT(m, Contains("field \"supervision.count\": \"signals\" is not one of crashes, timeouts, failures"));
+    CHECK_THAT(m, Contains("field \"supervision.period\": unknown field"));
+  }
+  CHECK(f.registry.find("no_such") == nullptr);
+}
