@@ -29,6 +29,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "logging/line_logger.hpp"
+#include "metrics/process_metrics.hpp"
 #include "overseer/engine.hpp"
 #include "overseer/http/server.hpp"
 #include "tools/did_you_mean.hpp"
@@ -40,6 +42,8 @@ struct settings {
   overseer::engine_config engine;
   overseer::http::server_config http;
   std::string tools_file;
+  overseer::log_level log_level = overseer::log_level::info;
+  overseer::logging::line_logger::format log_format = overseer::logging::line_logger::format::text;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -56,7 +60,7 @@ constexpr const char* help = R"(usage: overseerd [options]
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
                           tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
                           stream_message_limit, header_timeout, body_timeout, idle_timeout,
-                          max_connections, max_streams
+                          max_connections, max_streams, log_level, log_format
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -77,6 +81,11 @@ constexpr const char* help = R"(usage: overseerd [options]
   --max-connections N     connections open at once (HTTP and WebSocket)
                                                          (OVERSEER_MAX_CONNECTIONS, default 1024)
   --max-streams N         WebSocket sessions open at once (OVERSEER_MAX_STREAMS, default 1024)
+  --log-level LEVEL       debug, info, warning, error or critical; debug adds every job transition
+                                                         (OVERSEER_LOG_LEVEL, default info)
+  --log-format FORMAT     text or json: one line per record on stderr
+                                                         (OVERSEER_LOG_FORMAT, default text)
+  --version               the version, then exit
   --help                  this text
 )";
 
@@ -125,7 +134,8 @@ void add_token(settings& s, const std::string& token, const std::string& source)
 constexpr std::array setting_keys{"data_dir",      "listen",         "tools",          "max_concurrent",
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
-                                  "idle_timeout",  "max_connections", "max_streams"};
+                                  "idle_timeout",  "max_connections", "max_streams", "log_level",
+                                  "log_format"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -163,7 +173,17 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "max_connections")
     s.http.max_connections = static_cast<std::size_t>(to_int("max_connections", value, 1, 1'000'000));
   else if (key == "max_streams") s.http.max_streams = static_cast<std::size_t>(to_int("max_streams", value, 1, 1'000'000));
-  else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
+  else if (key == "log_level") {
+    const auto l = overseer::logging::line_logger::parse_level(value);
+    if (!l)
+      usage_error("log_level must be debug, info, warning, error or critical, not \"" + value + "\"" +
+                  suggestion(value, std::array{"debug", "info", "warning", "error", "critical"}));
+    s.log_level = *l;
+  } else if (key == "log_format") {
+    const auto f = overseer::logging::line_logger::parse_format(value);
+    if (!f) usage_error("log_format must be text or json, not \"" + value + "\"");
+    s.log_format = *f;
+  } else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
   else if (key == "tokens") {
     // An empty token would let anyone in ("Bearer "): refused, not skipped.
     std::stringstream in{value};
@@ -210,6 +230,10 @@ settings parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::fputs(help, stdout);
       std::exit(0);
+    } else if (flag == "--version") {
+      std::printf("overseerd %.*s\n", static_cast<int>(overseer::metrics::version().size()),
+                  overseer::metrics::version().data());
+      std::exit(0);
     } else if (flag == "--config") value();
     else if (flag == "--token") add_token(s, value(), "--token");
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
@@ -218,7 +242,7 @@ settings parse(int argc, char** argv) {
              key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
       set(s, *key, value());
     else {
-      std::vector<std::string> flags{"--help", "--config", "--token"};
+      std::vector<std::string> flags{"--help", "--version", "--config", "--token"};
       for (const std::string_view k : setting_keys)
         if (k != "tokens") flags.push_back(flag_of(k));
       usage_error("unknown option " + flag + suggestion(flag, flags));
@@ -255,21 +279,42 @@ int main(int argc, char** argv) {
     }
     ::kill(::getpid(), SIGUSR1);
   };
-  // The engine's diagnostics, one line each on stderr (journald keeps them).
-  s.engine.log = [](const overseer::log_record& r) {
-    std::string line = "overseer: ";
-    line.append(r.component).append(": ").append(r.message);
-    for (const auto& [k, v] : r.fields) line.append(" ").append(k).append("=").append(v);
-    line += '\n';
-    std::fputs(line.c_str(), stderr);
+  // The engine's diagnostics and the access log, one line each on stderr
+  // (journald keeps them), as text or JSON.
+  overseer::logging::line_logger log{STDERR_FILENO, s.log_level, s.log_format};
+  s.engine.log = log.sink();
+  s.http.log = log.sink();
+  auto say = [&log](overseer::log_level level, std::string_view message,
+                    std::vector<std::pair<std::string_view, std::string>> fields = {}) {
+    overseer::report(log.sink(), level, "overseerd", message, std::move(fields));
   };
   try {
     overseer::engine engine{s.engine};
     if (!s.tools_file.empty()) overseer::tools::register_tools_file(engine.tools(), s.tools_file);
     engine.start();
+    // Every job transition at debug level; no subscriber at all otherwise.
+    overseer::subscription transitions;
+    if (log.enabled(overseer::log_level::debug)) {
+      overseer::filter f = overseer::filter::all();
+      f.include_logs = false;
+      transitions = engine.subscribe(f, [&log](const overseer::event& e) {
+        if (e.kind != overseer::event_kind::transition) return;
+        log.write({overseer::log_level::debug, "job", "transition",
+                   {{"job_id", e.job_id},
+                    {"tool", e.tool},
+                    {"from", e.from ? std::string{overseer::to_string(*e.from)} : "none"},
+                    {"to", std::string{overseer::to_string(e.to)}},
+                    {"attempt", std::to_string(e.attempt)},
+                    {"reason", e.reason},
+                    {"seq", std::to_string(e.seq)}}});
+      });
+    }
     overseer::http::server http{engine, s.http};
     std::printf("overseerd listening on %s\n", http.url().c_str());
     std::fflush(stdout);
+    say(overseer::log_level::info, "listening",
+        {{"url", http.url()}, {"version", std::string{overseer::metrics::version()}},
+         {"data_dir", s.engine.data_dir.string()}});
     int sig = 0;
     std::string failed;
     while (failed.empty()) {
@@ -281,15 +326,17 @@ int main(int argc, char** argv) {
     if (!failed.empty()) {
       // Keep answering (503, health unhealthy) for a moment so the answers in
       // flight go out; SIGTERM or SIGINT cut the drain short.
-      std::fprintf(stderr, "overseerd: the store failed, stopping in %lld s (exit %d): %s\n",
-                   static_cast<long long>(fail_stop_drain_s), exit_store_failed, failed.c_str());
+      say(overseer::log_level::critical, "the store failed, stopping",
+          {{"in_s", std::to_string(fail_stop_drain_s)}, {"exit", std::to_string(exit_store_failed)}, {"error", failed}});
       const timespec drain{fail_stop_drain_s, 0};
       sigtimedwait(&stop_signals, nullptr, &drain);
     } else {
-      std::fprintf(stderr, "overseerd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      say(overseer::log_level::info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     }
     http.stop();
+    transitions.reset();
     engine.stop();
+    say(overseer::log_level::info, "stopped");
     if (!failed.empty()) return exit_store_failed;
   } catch (const overseer::error& e) {
     std::fprintf(stderr, "overseerd: %s\n", e.what());

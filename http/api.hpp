@@ -33,12 +33,14 @@ using query_map = std::map<std::string, std::string, std::less<>>;
 
 class connections;
 class stream_hub;
+struct ops_context;
 
 struct api_context {
   engine& eng;
   const server_config& config;
   stream_hub& hub;
   connections& open;
+  ops_context* ops = nullptr;  ///< metrics, access log (http/ops_context.hpp)
 };
 
 /// A handled request: its route, path parameters and query.
@@ -53,6 +55,7 @@ struct call {
 void handle_jobs_api(api_context& ctx, const call& c, responder respond);
 void handle_system_api(api_context& ctx, const call& c, responder respond);
 void handle_workflow_api(api_context& ctx, const call& c, responder respond);
+void handle_ops_api(api_context& ctx, const call& c, responder respond);
 
 /// Whether the body is declared application/json (parameters allowed).
 [[nodiscard]] bool is_json(const request& req);

@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include "http/access_log.hpp"
 #include "http/dashboard.hpp"
 #include "http/problem.hpp"
 #include "http/stream_session.hpp"
@@ -262,7 +263,11 @@ void http_session::dispatch(request req) {
   const bool keep_alive = req.keep_alive();
   auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
   auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
-  responder respond = [guard](response res) { guard->answer(std::move(res)); };
+  auto probe = std::make_shared<access_probe>(ctx_, req, peer_);
+  responder respond = [guard, probe](response res) {
+    probe->done(res);
+    guard->answer(std::move(res));
+  };
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) return respond(problem_response(400, "malformed request target", version, keep_alive));
@@ -276,6 +281,7 @@ void http_session::dispatch(request req) {
     }
     return respond(problem_response(404, "no route for " + std::string{target->path()}, version, keep_alive));
   }
+  probe->route = m.id;
   const bool dashboard = *m.id == route_id::dashboard || *m.id == route_id::dashboard_asset;
   if (*m.id != route_id::health && !dashboard && !authorized(req)) {
     auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
@@ -303,6 +309,9 @@ void http_session::dispatch(request req) {
       case route_id::cancel_batch:
       case route_id::cache_stats:
       case route_id::clear_cache: handle_workflow_api(ctx_, c, respond); break;
+      case route_id::metrics:
+      case route_id::pause_tool:
+      case route_id::resume_tool: handle_ops_api(ctx_, c, respond); break;
       case route_id::submit_job:
       case route_id::get_job:
       case route_id::get_result:

@@ -213,6 +213,9 @@ void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
     case route_id::clear_cache:
     case route_id::dashboard:
     case route_id::dashboard_asset:
+    case route_id::metrics:
+    case route_id::pause_tool:
+    case route_id::resume_tool:
       break;
   }
   r.problem(404, "no such resource");

@@ -14,6 +14,8 @@ const std::vector<route>& routes() {
     {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post},
     {"POST", "/v1/jobs/{id}/retry", route_id::retry_job},
     {"GET", "/v1/tools", route_id::list_tools},
+    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool},
+    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool},
     {"GET", "/v1/health", route_id::health},
     {"GET", "/v1/stream", route_id::stream},
     {"POST", "/v1/batches", route_id::submit_batch},
@@ -25,6 +27,9 @@ const std::vector<route>& routes() {
     // hold no data; every API call it makes needs one.
     {"GET", "/", route_id::dashboard, false},
     {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, false},
+    // Prometheus text, not JSON (docs/operations.md); it needs a token
+    // like the API.
+    {"GET", "/metrics", route_id::metrics, false},
   };
   return table;
 }

@@ -31,6 +31,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json/value.hpp>
 
+#include "http/access_log.hpp"
 #include "http/api.hpp"
 #include "http/connections.hpp"
 #include "http/corked_stream.hpp"
@@ -123,6 +124,7 @@ private:
   api_context& ctx_;
   connections::ticket connection_;
   connections::ticket stream_;
+  stream_tally tally_{ctx_};  ///< metrics and the session's access-log line
   std::atomic<bool> open_{true};  ///< read by the hub's thread
   std::mutex inbox_mutex_;
   std::vector<std::shared_ptr<const live_event>> inbox_;  ///< delivered, not picked up yet

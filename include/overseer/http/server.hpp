@@ -59,6 +59,13 @@ struct server_config {
   std::size_t max_connections = 1024;
   /// Open WebSocket sessions; one more upgrade gets a 503. Default 1024.
   std::size_t max_streams = 1024;
+  /// Count jobs, requests and sessions for GET /metrics (docs/operations.md).
+  /// Off: /metrics still answers, without the job and engine families.
+  /// Default true.
+  bool metrics = true;
+  /// The access log: one record per answered request and per ended
+  /// WebSocket session (component "http"). Default none.
+  log_sink log{};
 };
 
 class server {
