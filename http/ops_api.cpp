@@ -48,9 +48,6 @@ json::object render_state(const tool_health& t) {
 void pause_or_resume(api_context& ctx, const call& c, responder respond) {
   const auto version = c.req.version();
   const bool keep_alive = c.req.keep_alive();
-  if (!c.req.body().empty())
-    return respond(problem_response(400, "this endpoint takes no body", version, keep_alive,
-                                    {{"body", "must be empty"}}));
   const bool pause = c.route == route_id::pause_tool;
   // pause_tool and resume_tool wait for the scheduler: never on an I/O thread.
   boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.params.at("name"), by = c.peer, respond, version,

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -29,7 +30,8 @@ namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
-overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra) {
+overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra,
+                                     const std::filesystem::path& stderr_file) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {OVERSEERD_PATH, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
@@ -41,6 +43,8 @@ overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std:
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
+  if (!stderr_file.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

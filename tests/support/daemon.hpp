@@ -20,7 +20,10 @@ class overseerd_process {
 public:
   /// Starts overseerd with `--data-dir dir --listen 127.0.0.1:0` plus
   /// `extra` arguments, and waits for its "listening" line.
-  explicit overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra = {});
+  /// `stderr_file`, when given, receives its stderr (the log) instead of
+  /// the test's.
+  explicit overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra = {},
+                             const std::filesystem::path& stderr_file = {});
   ~overseerd_process();
   overseerd_process(const overseerd_process&) = delete;
   overseerd_process& operator=(const overseerd_process&) = delete;

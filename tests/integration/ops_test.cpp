@@ -1,0 +1,287 @@
+// The operator's side of the real overseerd: GET /metrics after a known
+// workload (exact counts, valid exposition), the access log, pausing and
+// resuming a tool over HTTP, --version and the log flags.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/daemon.hpp"
+#include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using namespace overseer::test;
+namespace json = boost::json;
+
+namespace {
+
+/// Every sample of an exposition, "name{labels}" -> value, after checking
+/// that each line is a comment of the format or a sample that parses.
+struct scrape {
+  std::map<std::string, double> samples;
+  std::vector<std::string> bad_lines;
+  std::map<std::string, std::string> types;
+};
+
+scrape parse_exposition(const std::string& text) {
+  static const std::regex help{R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)"};
+  static const std::regex type{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
+  static const std::regex sample{
+    R"(^([a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*",?)*\})?) (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$)"};
+  scrape s;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, type)) s.types[m[1]] = m[2];
+    else if (std::regex_match(line, help)) continue;
+    else if (std::regex_match(line, m, sample)) s.samples[m[1]] = std::stod(m[m.size() - 1]);
+    else s.bad_lines.push_back(line);
+  }
+  return s;
+}
+
+double value(const scrape& s, const std::string& key) {
+  auto it = s.samples.find(key);
+  return it == s.samples.end() ? -1 : it->second;
+}
+
+/// The buckets of one histogram series (labels without le), in order.
+std::vector<std::pair<std::string, double>> buckets(const std::string& text, const std::string& prefix) {
+  std::vector<std::pair<std::string, double>> out;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(prefix)) {
+      const auto le = line.find("le=\"");
+      const auto end = line.find('"', le + 4);
+      out.emplace_back(line.substr(le + 4, end - le - 4), std::stod(line.substr(line.rfind(' ') + 1)));
+    }
+  return out;
+}
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The JSON log lines of a file.
+std::vector<json::object> log_lines(const std::filesystem::path& p) {
+  std::vector<json::object> out;
+  std::istringstream in{read_all(p)};
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line).as_object());
+  return out;
+}
+
+/// Runs overseerd with `args`, returns {exit status, stdout and stderr}.
+std::pair<int, std::string> run_overseerd(const std::string& args) {
+  FILE* p = ::popen((std::string{OVERSEERD_PATH} + " " + args + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax", "[http][metrics]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(submit(c, json::object{{"tool", "noop"}}));
+  for (int i = 0; i < 2; ++i) ids.push_back(submit(c, json::object{{"tool", "fail"}}));
+  const auto sleeper = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}}}});
+  await_status(c, sleeper, "running");
+  REQUIRE(c.post("/v1/jobs/" + sleeper + "/cancel", json::object{}).status == 200);
+  for (const auto& id : ids) await_status(c, id);
+
+  std::string text;
+  scrape s;
+  // The counts come from the event bus, which runs just after the commit
+  // that the job views read: poll until they are in.
+  REQUIRE(eventually(
+    [&] {
+      auto r = c.get("/metrics");
+      text = r.body;
+      s = parse_exposition(text);
+      return value(s, R"(overseer_jobs_finished_total{tool="sleep",status="cancelled"})") == 1 &&
+             value(s, R"(overseer_jobs_finished_total{tool="fail",status="failed"})") == 2 &&
+             value(s, R"(overseer_jobs_finished_total{tool="noop",status="completed"})") == 3;
+    },
+    20s));
+  auto r = c.get("/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(s.bad_lines.empty());
+  for (const auto& line : s.bad_lines) UNSCOPED_INFO("bad line: " << line);
+
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="fail"})") == 2);
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="sleep"})") == 1);
+  CHECK(value(s, R"(overseer_jobs_finished_total{tool="noop",status="failed"})") == 0);
+  CHECK(value(s, R"(overseer_job_attempts_total{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_job_attempts_total{tool="fail"})") == 2);
+  CHECK(value(s, R"(overseer_job_cancellations_total{tool="sleep"})") == 1);
+  CHECK(value(s, R"(overseer_job_retries_total{tool="fail"})") == 0);
+  CHECK(value(s, R"(overseer_job_run_seconds_count{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_job_queue_wait_seconds_count{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_jobs_running{tool="sleep"})") == 0);
+  CHECK(value(s, R"(overseer_tool_paused{tool="sleep"})") == 0);
+  CHECK(value(s, R"(overseer_http_requests_total{method="POST",route="/v1/jobs",code="2xx"})") == 6);
+  CHECK(value(s, R"(overseer_http_requests_total{method="POST",route="/v1/jobs/{id}/cancel",code="2xx"})") == 1);
+  CHECK(value(s, "overseer_store_healthy") == 1);
+  CHECK(value(s, R"(overseer_build_info{version="0.1.0"})") == 1);
+  CHECK(value(s, "overseer_group_commits_total") > 0);
+  CHECK(value(s, "overseer_process_resident_memory_bytes") > 0);
+  CHECK(value(s, "overseer_process_open_fds") > 0);
+  CHECK(value(s, "overseer_store_disk_bytes") > 0);
+  CHECK(s.types["overseer_job_run_seconds"] == "histogram");
+  CHECK(s.types["overseer_jobs_submitted_total"] == "counter");
+  CHECK(s.types["overseer_jobs_running"] == "gauge");
+
+  // Every histogram's buckets are cumulative and end in +Inf == _count.
+  for (const std::string series : {R"(overseer_job_run_seconds_bucket{tool="noop",)",
+                                   R"(overseer_job_queue_wait_seconds_bucket{tool="fail",)",
+                                   "overseer_group_commit_seconds_bucket{", "overseer_group_commit_size_bucket{"}) {
+    const auto b = buckets(text, series);
+    INFO(series);
+    REQUIRE(b.size() > 2);
+    for (std::size_t i = 1; i < b.size(); ++i) CHECK(b[i - 1].second <= b[i].second);
+    CHECK(b.back().first == "+Inf");
+  }
+  CHECK(buckets(text, R"(overseer_job_run_seconds_bucket{tool="noop",)").back().second == 3);
+}
+
+TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--token", "sekret"}};
+  http_client c{d.port()};
+  CHECK(c.get("/metrics").status == 401);
+  auto r = c.request("GET", "/metrics", {}, {}, {{"Authorization", "Bearer sekret"}});
+  CHECK(r.status == 200);
+  CHECK(r.body.find("overseer_build_info") != std::string::npos);
+}
+
+TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  auto r = c.post("/v1/tools/noop/pause", json::object{});
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("paused") == true);
+  CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1");
+  const auto id = submit(c, json::object{{"tool", "noop"}});
+  // Held while paused: still pending when a later job of another tool ends.
+  await_status(c, submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 0}}}}));
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "pending");
+  const auto health = c.get("/v1/health").json();
+  CHECK(health.at("components").at("tools").at("noop").at("status") == "paused");
+
+  r = c.post("/v1/tools/noop/resume", json::object{});
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("paused") == false);
+  CHECK(r.json().at("paused_reason").is_null());
+  CHECK(str(await_status(c, id), "status") == "completed");
+
+  r = c.post("/v1/tools/no-such-tool/pause", json::object{});
+  CHECK(r.status == 404);
+  CHECK(str(r.json(), "detail") == "no tool named \"no-such-tool\"");
+  CHECK(c.get("/v1/tools/noop/pause").status == 405);
+  CHECK(c.post("/v1/tools/noop/resume?x=1", json::object{}).status == 400);
+}
+
+TEST_CASE("the access log has one JSON line per request and per WebSocket session", "[http][logs]") {
+  temp_dir dir;
+  const auto log = dir.path() / "stderr.log";
+  {
+    overseerd_process d{dir.path() / "data", {"--log-format", "json", "--token", "t1", "--token", "t2"}, log};
+    http_client c{d.port()};
+    auto r = c.request("GET", "/v1/jobs/job_01M8S1MFMA1ZBPG0ENKXC1P4NZ?x", {}, {}, {{"Authorization", "Bearer t2"}});
+    CHECK(r.status == 400);
+    CHECK(c.get("/v1/jobs").status == 401);
+    {
+      ws_client ws{d.port(), "/v1/stream?access_token=t1"};
+      ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+      REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    }
+    REQUIRE(eventually([&] {
+      for (const auto& l : log_lines(log))
+        if (l.at("msg") == "websocket session") return true;
+      return false;
+    }));
+    CHECK(d.stop() == 0);
+  }
+  std::vector<json::object> requests;
+  json::object session;
+  bool listening = false, stopped = false;
+  for (const auto& l : log_lines(log)) {
+    CHECK(l.contains("ts"));
+    if (l.at("msg") == "request") requests.push_back(l);
+    if (l.at("msg") == "websocket session") session = l;
+    if (l.at("msg") == "listening") listening = true;
+    if (l.at("msg") == "stopped") stopped = true;
+  }
+  CHECK(listening);
+  CHECK(stopped);
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].at("method") == "GET");
+  CHECK(requests[0].at("route") == "/v1/jobs/{id}");
+  CHECK(requests[0].at("path") == "/v1/jobs/job_01M8S1MFMA1ZBPG0ENKXC1P4NZ");
+  CHECK(requests[0].at("status") == "400");
+  CHECK(requests[0].at("principal") == "token:2");
+  CHECK(requests[0].at("peer") == "client 127.0.0.1");
+  CHECK(requests[0].contains("bytes"));
+  CHECK(requests[0].contains("duration_ms"));
+  CHECK(requests[1].at("status") == "401");
+  CHECK(requests[1].at("principal") == "none");
+  CHECK(session.at("route") == "/v1/stream");
+  CHECK(session.at("frames") == "1");
+  CHECK(session.at("peer") == "client 127.0.0.1");
+}
+
+TEST_CASE("--log-level debug logs every job transition; the text format is one line each", "[http][logs]") {
+  temp_dir dir;
+  const auto log = dir.path() / "stderr.log";
+  {
+    overseerd_process d{dir.path() / "data", {"--log-level", "debug"}, log};
+    http_client c{d.port()};
+    // A failure message with a line feed and an escape: never raw in the log.
+    const auto id = submit(c, json::object{{"tool", "fail"}, {"params", {{"message", "boom\n\x1b[31mFAKE line"}}}});
+    await_status(c, id);
+    CHECK(d.stop() == 0);
+  }
+  const auto text = read_all(log);
+  std::istringstream in{text};
+  int transitions = 0;
+  for (std::string line; std::getline(in, line);) {
+    CHECK(line.find('\x1b') == std::string::npos);
+    CHECK_FALSE(line.starts_with("FAKE"));
+    if (line.find(" debug job: transition ") != std::string::npos) ++transitions;
+  }
+  CHECK(transitions == 3);  // pending, running, failed
+}
+
+TEST_CASE("--version prints the version; bad log flags are usage errors", "[cli][version]") {
+  auto [status, out] = run_overseerd("--version");
+  CHECK(status == 0);
+  CHECK(out == "overseerd 0.1.0\n");
+  std::tie(status, out) = run_overseerd("--log-level verbose");
+  CHECK(status == 2);
+  CHECK(out.find("log_level must be debug, info, warning, error or critical, not \"verbose\"") != std::string::npos);
+  std::tie(status, out) = run_overseerd("--log-format xml");
+  CHECK(status == 2);
+  CHECK(out.find("log_format must be text or json") != std::string::npos);
+}
