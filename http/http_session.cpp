@@ -311,7 +311,8 @@ void http_session::dispatch(request req) {
       case route_id::clear_cache: handle_workflow_api(ctx_, c, respond); break;
       case route_id::metrics:
       case route_id::pause_tool:
-      case route_id::resume_tool: handle_ops_api(ctx_, c, respond); break;
+      case route_id::resume_tool:
+      case route_id::windowed_metrics: handle_ops_api(ctx_, c, respond); break;
       case route_id::submit_job:
       case route_id::get_job:
       case route_id::get_result:

@@ -216,6 +216,7 @@ void handle_jobs_api(api_context& ctx, const call& c, responder respond) {
     case route_id::metrics:
     case route_id::pause_tool:
     case route_id::resume_tool:
+    case route_id::windowed_metrics:
       break;
   }
   r.problem(404, "no such resource");

@@ -1,4 +1,6 @@
-// GET /metrics, and POST /v1/tools/{name}/pause and /resume.
+// GET /metrics, GET /v1/metrics, and POST /v1/tools/{name}/pause and /resume.
+#include <cmath>
+
 #include <boost/asio/post.hpp>
 
 #include "http/api.hpp"
@@ -7,6 +9,7 @@
 #include "http/ops_context.hpp"
 #include "http/problem.hpp"
 #include "metrics/process_metrics.hpp"
+#include "persistence/rollups.hpp"
 
 namespace overseer::http {
 
@@ -33,6 +36,61 @@ void scrape(api_context& ctx, const call& c, responder respond) {
       respond(problem_response(500, std::string{"cannot collect the metrics: "} + e.what(), version, keep_alive));
     }
   });
+}
+
+/// A rate or a duration, to the microsecond; null when nothing was counted.
+json::value rounded(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return std::round(*v * 1e6) / 1e6;
+}
+
+std::optional<double> ratio(std::uint64_t part, std::uint64_t whole) {
+  if (whole == 0) return std::nullopt;
+  return static_cast<double>(part) / static_cast<double>(whole);
+}
+
+json::object render_window(const persistence::rollup_cell& c) {
+  const auto total = c.total();
+  return {{"total_jobs", total},
+          {"completed", c.completed},
+          {"failed", c.failed},
+          {"cancelled", c.cancelled},
+          {"timed_out", c.timed_out},
+          {"success_rate", rounded(ratio(c.completed, total))},
+          {"error_rate", rounded(ratio(c.failed + c.timed_out, total))},
+          {"cache_hit_rate", rounded(ratio(c.cache_hits, total))},
+          {"average_duration_seconds",
+           rounded(c.timed ? std::optional<double>{static_cast<double>(c.duration_micros) / 1e6 /
+                                                   static_cast<double>(c.timed)}
+                           : std::nullopt)},
+          {"p50_duration_seconds", rounded(c.quantile(0.5))},
+          {"p95_duration_seconds", rounded(c.quantile(0.95))}};
+}
+
+void windowed(api_context& ctx, const call& c, responder respond) {
+  const auto version = c.req.version();
+  const bool keep_alive = c.req.keep_alive();
+  if (auto errors = check_query_keys(c.query, {"time_range"}); !errors.empty())
+    return respond(problem_response(400, "invalid query", version, keep_alive, errors));
+  std::string range = "24h";
+  if (auto it = c.query.find("time_range"); it != c.query.end()) range = it->second;
+  const int hours = range == "1h" ? 1 : range == "24h" ? 24 : range == "7d" ? 168 : 0;
+  if (hours == 0)
+    return respond(problem_response(400, "invalid query", version, keep_alive,
+                                    {{"time_range", "must be 1h, 24h or 7d, not \"" + range + "\""}}));
+  const auto now = clock::now();
+  persistence::rollup_window w;
+  const bool found = persistence::with_rollup_store(
+    ctx.eng.config().data_dir, [&](persistence::store& db) { w = persistence::read_rollups(db, now, std::chrono::hours(hours)); });
+  if (!found) return respond(problem_response(503, "the engine is not running", version, keep_alive));
+  json::object body = render_window(w.all);
+  json::object by_tool;
+  for (const auto& [tool, cell] : w.by_tool) by_tool[tool] = render_window(cell);
+  body["by_tool"] = std::move(by_tool);
+  body["time_range"] = range;
+  body["from"] = format_time(now - std::chrono::hours(hours));
+  body["to"] = format_time(now);
+  respond(json_response(200, body, version, keep_alive));
 }
 
 json::object render_state(const tool_health& t) {
@@ -67,6 +125,7 @@ void pause_or_resume(api_context& ctx, const call& c, responder respond) {
 }  // namespace
 
 void handle_ops_api(api_context& ctx, const call& c, responder respond) {
+  if (c.route == route_id::windowed_metrics) return windowed(ctx, c, std::move(respond));
   if (auto errors = check_query_keys(c.query, {}); !errors.empty())
     return respond(problem_response(400, "this endpoint takes no query parameters", c.req.version(),
                                     c.req.keep_alive(), errors));

@@ -17,6 +17,7 @@ const std::vector<route>& routes() {
     {"POST", "/v1/tools/{name}/pause", route_id::pause_tool},
     {"POST", "/v1/tools/{name}/resume", route_id::resume_tool},
     {"GET", "/v1/health", route_id::health},
+    {"GET", "/v1/metrics", route_id::windowed_metrics},
     {"GET", "/v1/stream", route_id::stream},
     {"POST", "/v1/batches", route_id::submit_batch},
     {"GET", "/v1/batches/{id}", route_id::get_batch},

@@ -31,7 +31,9 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
     publish_(std::move(publish)),
     failed_fn_(std::move(failed)),
     next_seq_(db.next_seq()),
+    rollups_(db),
     thread_([this] { run(); }) {
+  register_rollup_store(db_);
   db_.on_background_error([this](const std::string& why) { fail(why); });
   // One that came before we listened, while recovery was reading.
   if (auto why = db_.background_error()) fail(std::move(*why));
@@ -57,6 +59,7 @@ std::string group_commit::error() const {
 
 void group_commit::stop() {
   db_.on_background_error(nullptr);
+  unregister_rollup_store(db_);
   {
     std::lock_guard lock{mutex_};
     if (stopping_) {
@@ -140,6 +143,7 @@ record_image::record_image(const job_record& r)
     bytes(encode(r)),
     status(r.status),
     created_at(r.created_at),
+    started_at(r.started_at),
     tool(r.tool),
     batch_id(r.batch_id),
     idempotency_key(r.idempotency_key) {}
@@ -183,6 +187,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
       for (auto& e : w.events) {
         e.seq = seq++;
         put(family::events, keys::event(e.seq), encode(e));
+        rollups_.count(e, w.record ? w.record->started_at : std::nullopt, wb);
         switch (e.kind) {
           case event_kind::transition:
             put(family::history, keys::job_seq(e.job_id, e.seq), encode(to_transition(e)));

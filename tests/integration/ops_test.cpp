@@ -285,3 +285,57 @@ TEST_CASE("--version prints the version; bad log flags are usage errors", "[cli]
   CHECK(status == 2);
   CHECK(out.find("log_format must be text or json") != std::string::npos);
 }
+
+TEST_CASE("/v1/metrics answers from rollups that survive kill -9", "[http][metrics][recovery]") {
+  temp_dir dir;
+  json::object before;
+  {
+    overseerd_process d{dir.path() / "data"};
+    http_client c{d.port()};
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(submit(c, json::object{{"tool", "noop"}}));
+    ids.push_back(submit(c, json::object{{"tool", "fail"}}));
+    const auto cached = json::object{{"tool", "noop"}, {"use_cache", true}, {"params", json::object{}}};
+    ids.push_back(submit(c, cached));
+    for (const auto& id : ids) await_status(c, id);
+    ids.push_back(submit(c, cached));  // a cache hit: completed at once
+    for (const auto& id : ids) await_status(c, id);
+    auto r = c.get("/v1/metrics?time_range=1h");
+    REQUIRE(r.status == 200);
+    before = r.json().as_object();
+    CHECK(before.at("total_jobs") == 7);
+    CHECK(before.at("completed") == 6);
+    CHECK(before.at("failed") == 1);
+    CHECK(before.at("error_rate").as_double() == Approx(1.0 / 7));
+    CHECK(before.at("success_rate").as_double() == Approx(6.0 / 7));
+    CHECK(before.at("cache_hit_rate").as_double() == Approx(1.0 / 7));
+    CHECK(before.at("by_tool").at("noop").at("total_jobs") == 6);
+    CHECK(before.at("by_tool").at("fail").at("failed") == 1);
+    CHECK(before.at("average_duration_seconds").is_double());
+    CHECK(before.at("p50_duration_seconds").is_double());
+    CHECK(before.at("p95_duration_seconds").is_double());
+    CHECK(before.at("time_range") == "1h");
+    d.kill9();
+  }
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  for (const char* range : {"1h", "24h", "7d"}) {
+    auto r = c.get(std::string{"/v1/metrics?time_range="} + range);
+    REQUIRE(r.status == 200);
+    auto after = r.json().as_object();
+    INFO(range);
+    CHECK(after.at("time_range") == range);
+    for (const char* key : {"total_jobs", "completed", "failed", "success_rate", "error_rate", "cache_hit_rate",
+                            "average_duration_seconds", "p50_duration_seconds", "p95_duration_seconds", "by_tool"})
+      CHECK(after.at(key) == before.at(key));
+  }
+  auto r = c.get("/v1/metrics");
+  CHECK(r.json().at("time_range") == "24h");
+  r = c.get("/v1/metrics?time_range=2d");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "time_range");
+  CHECK(str(r.json().at("errors").at(0), "message") == "must be 1h, 24h or 7d, not \"2d\"");
+  r = c.get("/v1/metrics?range=1h");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "range");
+}
