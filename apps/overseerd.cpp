@@ -10,6 +10,7 @@
 // 503 for a short drain, then stops and exits 3, for a supervisor to restart
 // it; recovery takes over.
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cctype>
 #include <csignal>
@@ -44,6 +45,8 @@ struct settings {
   std::string tools_file;
   overseer::log_level log_level = overseer::log_level::info;
   overseer::logging::line_logger::format log_format = overseer::logging::line_logger::format::text;
+  /// How long a SIGTERM waits for running attempts before interrupting them.
+  int drain_timeout_s = 30;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -60,7 +63,7 @@ constexpr const char* help = R"(usage: overseerd [options]
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
                           tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
                           stream_message_limit, header_timeout, body_timeout, idle_timeout,
-                          max_connections, max_streams, log_level, log_format
+                          max_connections, max_streams, log_level, log_format, drain_timeout
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -85,6 +88,9 @@ constexpr const char* help = R"(usage: overseerd [options]
                                                          (OVERSEER_LOG_LEVEL, default info)
   --log-format FORMAT     text or json: one line per record on stderr
                                                          (OVERSEER_LOG_FORMAT, default text)
+  --drain-timeout S       on SIGTERM/SIGINT, seconds to wait for running jobs before
+                          interrupting them (they resume at the next start)
+                                                         (OVERSEER_DRAIN_TIMEOUT, default 30)
   --version               the version, then exit
   --help                  this text
 )";
@@ -135,7 +141,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
                                   "idle_timeout",  "max_connections", "max_streams", "log_level",
-                                  "log_format"};
+                                  "log_format",    "drain_timeout"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -173,6 +179,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "max_connections")
     s.http.max_connections = static_cast<std::size_t>(to_int("max_connections", value, 1, 1'000'000));
   else if (key == "max_streams") s.http.max_streams = static_cast<std::size_t>(to_int("max_streams", value, 1, 1'000'000));
+  else if (key == "drain_timeout") s.drain_timeout_s = to_int("drain_timeout", value, 0, 86400);
   else if (key == "log_level") {
     const auto l = overseer::logging::line_logger::parse_level(value);
     if (!l)
@@ -258,6 +265,45 @@ struct store_failure {
   std::string error;
 };
 
+/// The graceful stop of a SIGTERM or SIGINT (docs/operations.md, "Stopping"):
+/// no new connections, jobs or streams; WebSockets closed with 1001 and the
+/// seq to resume from; the answers owed go out; running attempts get up to
+/// `timeout_s` to finish while no new one starts. A second signal ends the
+/// wait at once. What still runs afterwards is interrupted by engine.stop()
+/// and resumes at the next start.
+template <class Say>
+void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s, const sigset_t& stop_signals,
+           Say& say, const char* signal_name) {
+  using clock = std::chrono::steady_clock;
+  const auto started = clock::now();
+  say(overseer::log_level::info, "draining",
+      {{"signal", signal_name}, {"drain_timeout_s", std::to_string(timeout_s)}});
+  http.drain();
+  // No attempt starts from now on: every tool is paused (in memory only;
+  // the next start runs the queue as before).
+  for (const auto& t : engine.tools().list()) (void)engine.pause_tool(t.name, "the daemon, stopping");
+  const auto deadline = started + std::chrono::seconds(timeout_s);
+  // WebSocket clients get a moment to answer the close frame.
+  const auto streams_deadline = started + std::chrono::seconds(2);
+  std::size_t running = 0;
+  for (;;) {
+    const auto stats = engine.stats();
+    running = stats.running;
+    const auto now = clock::now();
+    const bool answered = http.unanswered() == 0;
+    const bool streams_closed = http.open_streams() == 0 || now >= streams_deadline;
+    if ((answered && streams_closed && running == 0) || now >= deadline) break;
+    const timespec poll{0, 50'000'000};
+    if (sigtimedwait(&stop_signals, nullptr, &poll) > 0) {
+      say(overseer::log_level::warning, "second signal: stopping at once");
+      break;
+    }
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
+  say(overseer::log_level::info, "drained",
+      {{"duration_ms", std::to_string(took)}, {"interrupted_attempts", std::to_string(running)}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -331,7 +377,7 @@ int main(int argc, char** argv) {
       const timespec drain{fail_stop_drain_s, 0};
       sigtimedwait(&stop_signals, nullptr, &drain);
     } else {
-      say(overseer::log_level::info, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      drain(engine, http, s.drain_timeout_s, stop_signals, say, sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
     http.stop();
     transitions.reset();

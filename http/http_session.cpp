@@ -11,6 +11,7 @@
 
 #include "http/access_log.hpp"
 #include "http/dashboard.hpp"
+#include "http/ops_context.hpp"
 #include "http/problem.hpp"
 #include "http/stream_session.hpp"
 
@@ -228,6 +229,7 @@ bool http_session::upgrade(request& req) {
   json::object subscribe;
   if (errors.empty()) errors = parse_stream_query(q, subscribe);
   if (!errors.empty()) return problem(400, "invalid stream query", errors);
+  if (ctx_.ops && ctx_.ops->draining) return problem(503, "the daemon is stopping; connect again once it is back");
   auto ticket = ctx_.open.open_stream(ctx_.config.max_streams);
   if (!ticket)
     return problem(503, "too many WebSocket sessions are open (the limit is " +
@@ -288,6 +290,10 @@ void http_session::dispatch(request req) {
     res.set(bhttp::field::www_authenticate, "Bearer");
     return respond(std::move(res));
   }
+  if (ctx_.ops && ctx_.ops->draining &&
+      (*m.id == route_id::submit_job || *m.id == route_id::submit_batch || *m.id == route_id::retry_job))
+    return respond(problem_response(503, "the daemon is stopping and takes no new jobs; submit again once it is back",
+                                    version, keep_alive));
   if (*m.id == route_id::stream)
     return respond(problem_response(426, "GET /v1/stream must be a WebSocket upgrade", version, keep_alive));
   query_map q;

@@ -3,6 +3,7 @@
 // that block (pause and resume a tool), so no I/O thread ever waits on them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@ struct ops_context {
   /// Null when the server was built with metrics off.
   std::unique_ptr<metrics::engine_metrics> engine;
   log_sink log;
+  /// Set by server::drain(): no new streams, no new jobs (503).
+  std::atomic<bool> draining{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   boost::asio::thread_pool blocking{1};
 };

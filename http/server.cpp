@@ -120,6 +120,17 @@ std::string server::url() const {
   return "http://" + host + ":" + std::to_string(port());
 }
 
+void server::drain() {
+  auto& d = *impl_;
+  if (d.threads.empty() || d.ops.draining.exchange(true)) return;
+  d.accept->stop();
+  d.hub.close_all();
+}
+
+std::size_t server::unanswered() const { return impl_->open.owing(); }
+
+std::size_t server::open_streams() const { return impl_->open.stream_count(); }
+
 void server::stop() {
   auto& d = *impl_;
   if (d.threads.empty()) return;

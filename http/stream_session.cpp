@@ -347,6 +347,12 @@ void stream_session::enqueue(outgoing o) {
   do_write();
 }
 
+void stream_session::go_away() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->close_resumable(websocket::close_code::going_away, "the daemon is stopping");
+  });
+}
+
 void stream_session::close_behind() {
   tally_.laggard();
   close_resumable(websocket::close_code::try_again_later, "too far behind");

@@ -69,6 +69,8 @@ public:
   /// burst costs the I/O thread one handler, not one per event. Returns
   /// false once the session is closed.
   bool deliver(std::shared_ptr<const live_event> e);
+  /// The daemon is stopping: close with 1001 and the seq to resume from.
+  void go_away();
 
 private:
   struct sub {

@@ -339,3 +339,94 @@ TEST_CASE("/v1/metrics answers from rollups that survive kill -9", "[http][metri
   CHECK(r.status == 400);
   CHECK(str(r.json().at("errors").at(0), "field") == "range");
 }
+
+TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and resume on the next daemon", "[http][drain]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  const auto log = dir.path() / "stderr.log";
+  std::string id;
+  std::uint64_t resume = 0;
+  std::vector<std::uint64_t> seen;  // seqs of the job's transitions, both daemons
+  {
+    overseerd_process d{data, {"--log-format", "json"}, log};
+    http_client c{d.port()};
+    ws_client ws{d.port()};
+    ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+    REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 3}, {"steps", 3}}}});
+    auto is_ours = [&](const json::object& m) {
+      return m.at("type") == "transition" && m.contains("job_id") && str(m, "job_id") == id;
+    };
+    REQUIRE(ws.until([&](const json::object& m) {
+      if (is_ours(m)) seen.push_back(static_cast<std::uint64_t>(m.at("seq").as_int64()));
+      return is_ours(m) && m.at("to") == "running";
+    }));
+    ::kill(d.pid(), SIGTERM);
+    while (auto m = ws.next(20s))
+      if (is_ours(m->as_object())) seen.push_back(static_cast<std::uint64_t>(m->at("seq").as_int64()));
+    REQUIRE(ws.closed());
+    CHECK(ws.close_code() == 1001);
+    const auto reason = ws.close_reason();
+    REQUIRE_THAT(reason, Catch::StartsWith("the daemon is stopping; resume with since="));
+    resume = std::stoull(reason.substr(reason.find('=') + 1));
+    // Still draining (the job runs): a new job is refused on a kept-alive
+    // connection, with Retry-After.
+    auto r = c.post("/v1/jobs", json::object{{"tool", "noop"}});
+    CHECK(r.status == 503);
+    CHECK(r.headers["Retry-After"] == "5");
+    CHECK(d.wait(60s) == 0);
+  }
+  bool drained = false;
+  for (const auto& l : log_lines(log))
+    if (l.at("msg") == "drained") {
+      drained = true;
+      CHECK(l.at("interrupted_attempts") == "0");
+    }
+  CHECK(drained);
+
+  overseerd_process d{data};
+  http_client c{d.port()};
+  const auto view = c.get("/v1/jobs/" + id).json();
+  CHECK(str(view, "status") == "completed");  // finished in the drain, not interrupted
+  const auto history_doc = c.get("/v1/jobs/" + id + "/history").json();  // held: the loop reads into it
+  for (const auto& t : history_doc.at("transitions").as_array()) CHECK(str(t, "reason") != "interrupted");
+  // Resuming from the close's seq: every transition of the job exactly once.
+  ws_client ws{d.port(), "/v1/stream?all=1&since=" + std::to_string(resume)};
+  REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+  while (auto m = ws.next(1s)) {
+    const auto& o = m->as_object();
+    if (o.at("type") == "transition" && str(o, "job_id") == id) {
+      CHECK(static_cast<std::uint64_t>(o.at("seq").as_int64()) > resume);
+      seen.push_back(static_cast<std::uint64_t>(o.at("seq").as_int64()));
+    }
+  }
+  const auto& history = history_doc.at("transitions").as_array();
+  CHECK(seen.size() == history.size());  // pending, running, completed: none missed, none twice
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+}
+
+TEST_CASE("a second SIGTERM ends the drain at once; the running job resumes at the next start", "[http][drain]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::string id;
+  {
+    overseerd_process d{data, {"--drain-timeout", "600"}};
+    http_client c{d.port()};
+    id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}, {"steps", 600}}}});
+    await_status(c, id, "running");
+    ::kill(d.pid(), SIGTERM);
+    // The drain has begun once new jobs are refused.
+    REQUIRE(eventually([&] { return c.post("/v1/jobs", json::object{{"tool", "noop"}}).status == 503; }));
+    ::kill(d.pid(), SIGTERM);
+    CHECK(d.wait(30s) == 0);
+  }
+  overseerd_process d{data};
+  http_client c{d.port()};
+  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  bool interrupted = false;
+  const auto history_doc = c.get("/v1/jobs/" + id + "/history").json();
+  for (const auto& t : history_doc.at("transitions").as_array())
+    interrupted = interrupted || str(t, "reason") == "interrupted";
+  CHECK(interrupted);
+}

@@ -92,6 +92,18 @@ int overseerd_process::stop(std::chrono::seconds grace) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+int overseerd_process::wait(std::chrono::seconds limit) {
+  if (pid_ <= 0) return 0;
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, limit)) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+  children::forget(pid_);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
 void overseerd_process::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
@@ -231,6 +243,7 @@ std::string ws_client::close_reason() const {
   const auto& r = impl_->ws.reason().reason;
   return std::string(r.data(), r.size());
 }
+int ws_client::close_code() const { return static_cast<int>(impl_->ws.reason().code); }
 bool ws_client::closed() const noexcept { return impl_->closed; }
 
 }  // namespace overseer::test

@@ -34,6 +34,9 @@ public:
   int stop(std::chrono::seconds grace = std::chrono::seconds(30));
   /// SIGKILL and reap.
   void kill9();
+  /// Waits for an exit the test caused (a signal it sent); SIGKILL after
+  /// `limit`. Returns the exit status (or -signal).
+  int wait(std::chrono::seconds limit);
 
 private:
   int pid_ = -1;
@@ -82,6 +85,8 @@ public:
                                           std::chrono::milliseconds limit = std::chrono::seconds(20));
   /// The close reason, once the server closed the connection.
   [[nodiscard]] std::string close_reason() const;
+  /// The close code the server sent (1001 going away, 1013 try again later).
+  [[nodiscard]] int close_code() const;
   [[nodiscard]] bool closed() const noexcept;
 
 private:
