@@ -252,7 +252,7 @@ TEST_CASE("the access log has one JSON line per request and per WebSocket sessio
   CHECK(session.at("peer") == "client 127.0.0.1");
 }
 
-TEST_CASE("--log-level debug logs every job transition; the text format is one line each", "[http][logs]") {
+TEST_CASE("log level debug logs every job transition, one text line each, escaped", "[http][logs]") {
   temp_dir dir;
   const auto log = dir.path() / "stderr.log";
   {
@@ -274,7 +274,7 @@ TEST_CASE("--log-level debug logs every job transition; the text format is one l
   CHECK(transitions == 3);  // pending, running, failed
 }
 
-TEST_CASE("--version prints the version; bad log flags are usage errors", "[cli][version]") {
+TEST_CASE("overseerd --version prints the version, and bad log flags are usage errors", "[cli][version]") {
   auto [status, out] = run_overseerd("--version");
   CHECK(status == 0);
   CHECK(out == "overseerd 0.1.0\n");
@@ -406,7 +406,7 @@ TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and res
   CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
 }
 
-TEST_CASE("a second SIGTERM ends the drain at once; the running job resumes at the next start", "[http][drain]") {
+TEST_CASE("a second SIGTERM ends the drain at once, and the running job resumes at the next start", "[http][drain]") {
   temp_dir dir;
   const auto data = dir.path() / "data";
   std::string id;
@@ -429,4 +429,32 @@ TEST_CASE("a second SIGTERM ends the drain at once; the running job resumes at t
   for (const auto& t : history_doc.at("transitions").as_array())
     interrupted = interrupted || str(t, "reason") == "interrupted";
   CHECK(interrupted);
+}
+
+TEST_CASE("/v1/health tells live from ready, with the version, uptime and data dir", "[http][health]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--drain-timeout", "600"}};
+  http_client c{d.port()};
+  auto doc = c.get("/v1/health").json();
+  CHECK(doc.at("ready") == true);
+  CHECK(str(doc, "version") == "0.1.0");
+  CHECK(doc.at("uptime_seconds").as_double() >= 0);
+  CHECK(str(doc, "data_dir") == (dir.path() / "data").string());
+  CHECK(c.get("/v1/health?probe=live").json() == json::parse(R"({"status":"ok"})"));
+  CHECK(c.get("/v1/health?probe=ready").status == 200);
+  auto r = c.get("/v1/health?probe=maybe");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "probe");
+
+  // Draining (a job holds the drain open): not ready, still live.
+  const auto id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}, {"steps", 600}}}});
+  await_status(c, id, "running");
+  ::kill(d.pid(), SIGTERM);
+  REQUIRE(eventually([&] { return c.get("/v1/health?probe=ready").status == 503; }));
+  CHECK(c.get("/v1/health?probe=live").status == 200);
+  doc = c.get("/v1/health").json();
+  CHECK(str(doc, "status") == "draining");
+  CHECK(doc.at("ready") == false);
+  ::kill(d.pid(), SIGTERM);  // the second signal: stop now
+  CHECK(d.wait(30s) == 0);
 }

@@ -83,7 +83,16 @@ int overseerd_process::stop(std::chrono::seconds grace) {
   if (pid_ <= 0) return 0;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, grace)) {
+  // A SIGTERM drains: running jobs get up to --drain-timeout to finish. A
+  // second one, after a moment, stops at once (they resume at the next start).
+  const auto drain = std::min<std::chrono::seconds>(grace, std::chrono::seconds(2));
+  const auto exited = [&] { return ::waitpid(pid_, &status, WNOHANG) != 0; };
+  bool done = eventually(exited, drain);
+  if (!done) {
+    ::kill(pid_, SIGTERM);
+    done = eventually(exited, grace);
+  }
+  if (!done) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
   }

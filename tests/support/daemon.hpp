@@ -30,7 +30,8 @@ public:
 
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
   [[nodiscard]] int pid() const noexcept { return pid_; }
-  /// SIGTERM and wait; returns the exit status (or -signal).
+  /// SIGTERM and wait (a second SIGTERM after 2 s ends a drain that waits
+  /// for running jobs); returns the exit status (or -signal).
   int stop(std::chrono::seconds grace = std::chrono::seconds(30));
   /// SIGKILL and reap.
   void kill9();
