@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <cstddef>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -26,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
@@ -63,7 +67,8 @@ constexpr const char* help = R"(usage: overseerd [options]
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
                           tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
                           stream_message_limit, header_timeout, body_timeout, idle_timeout,
-                          max_connections, max_streams, log_level, log_format, drain_timeout
+                          max_connections, max_streams, log_level, log_format, drain_timeout,
+                          metrics
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -91,6 +96,8 @@ constexpr const char* help = R"(usage: overseerd [options]
   --drain-timeout S       on SIGTERM/SIGINT, seconds to wait for running jobs before
                           interrupting them (they resume at the next start)
                                                          (OVERSEER_DRAIN_TIMEOUT, default 30)
+  --metrics true|false    count jobs for GET /metrics (false: only HTTP and process figures)
+                                                         (OVERSEER_METRICS, default true)
   --version               the version, then exit
   --help                  this text
 )";
@@ -141,7 +148,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
                                   "idle_timeout",  "max_connections", "max_streams", "log_level",
-                                  "log_format",    "drain_timeout"};
+                                  "log_format",    "drain_timeout", "metrics"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -179,7 +186,10 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "max_connections")
     s.http.max_connections = static_cast<std::size_t>(to_int("max_connections", value, 1, 1'000'000));
   else if (key == "max_streams") s.http.max_streams = static_cast<std::size_t>(to_int("max_streams", value, 1, 1'000'000));
-  else if (key == "drain_timeout") s.drain_timeout_s = to_int("drain_timeout", value, 0, 86400);
+  else if (key == "metrics") {
+    if (value != "true" && value != "false") usage_error("metrics must be true or false, not \"" + value + "\"");
+    s.http.metrics = value == "true";
+  } else if (key == "drain_timeout") s.drain_timeout_s = to_int("drain_timeout", value, 0, 86400);
   else if (key == "log_level") {
     const auto l = overseer::logging::line_logger::parse_level(value);
     if (!l)
@@ -265,6 +275,25 @@ struct store_failure {
   std::string error;
 };
 
+/// systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+/// datagram such as "READY=1" to the socket in $NOTIFY_SOCKET (a path, or
+/// "@name" for an abstract socket). Nothing when the variable is unset.
+void notify_systemd(std::string_view state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || (path[0] != '/' && path[0] != '@')) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  (void)::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), size);
+  ::close(fd);
+}
+
 /// The graceful stop of a SIGTERM or SIGINT (docs/operations.md, "Stopping"):
 /// no new connections, jobs or streams; WebSockets closed with 1001 and the
 /// seq to resume from; the answers owed go out; running attempts get up to
@@ -278,6 +307,7 @@ void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s
   const auto started = clock::now();
   say(overseer::log_level::info, "draining",
       {{"signal", signal_name}, {"drain_timeout_s", std::to_string(timeout_s)}});
+  notify_systemd("STOPPING=1");
   http.drain();
   // No attempt starts from now on: every tool is paused (in memory only;
   // the next start runs the queue as before).
@@ -358,6 +388,7 @@ int main(int argc, char** argv) {
     overseer::http::server http{engine, s.http};
     std::printf("overseerd listening on %s\n", http.url().c_str());
     std::fflush(stdout);
+    notify_systemd("READY=1");
     say(overseer::log_level::info, "listening",
         {{"url", http.url()}, {"version", std::string{overseer::metrics::version()}},
          {"data_dir", s.engine.data_dir.string()}});

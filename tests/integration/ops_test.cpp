@@ -10,7 +10,12 @@
 #include <string>
 #include <vector>
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+
+#include <cstring>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -457,4 +462,30 @@ TEST_CASE("/v1/health tells live from ready, with the version, uptime and data d
   CHECK(doc.at("ready") == false);
   ::kill(d.pid(), SIGTERM);  // the second signal: stop now
   CHECK(d.wait(30s) == 0);
+}
+
+TEST_CASE("overseerd tells systemd READY=1 once it listens and STOPPING=1 when it drains", "[daemon][systemd]") {
+  temp_dir dir;
+  const auto socket_path = (dir.path() / "notify").string();
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  auto receive = [fd] {
+    char buf[256];
+    const timeval limit{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string{};
+  };
+  ::setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
+  overseerd_process d{dir.path() / "data"};
+  ::unsetenv("NOTIFY_SOCKET");
+  CHECK(receive() == "READY=1");
+  ::kill(d.pid(), SIGTERM);
+  CHECK(receive() == "STOPPING=1");
+  CHECK(d.wait(30s) == 0);
+  ::close(fd);
 }
