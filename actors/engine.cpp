@@ -16,7 +16,7 @@
 
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
-#include "actors/result_cache.hpp"
+#include "actors/fingerprint.hpp"
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
@@ -27,6 +27,7 @@
 #include "tools/builtin_tools.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
+#include "tools/spec_limits.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
 
@@ -54,40 +55,6 @@ caf::actor_system_config& own_config() {
     return c;
   }();
   return *cfg;
-}
-
-// A backoff beyond a week would outlive any job's retention (ttl_hours is
-// at most 168), and an unbounded one overflows the clock.
-constexpr std::int64_t max_backoff_ms = 7LL * 24 * 3600 * 1000;
-
-void check_retry(const retry_policy& r, std::vector<field_error>& errors) {
-  if (r.max_attempts < 1 || r.max_attempts > 100)
-    errors.push_back({"retry.max_attempts", std::to_string(r.max_attempts) + " is outside 1-100"});
-  if (r.initial_backoff.count() < 0 || r.initial_backoff.count() > max_backoff_ms)
-    errors.push_back({"retry.initial_backoff_ms", std::to_string(r.initial_backoff.count()) + " is outside 0-" +
-                                                    std::to_string(max_backoff_ms) + " (7 days)"});
-  if (r.max_backoff.count() > max_backoff_ms)
-    errors.push_back({"retry.max_backoff_ms", std::to_string(r.max_backoff.count()) + " is above " +
-                                                std::to_string(max_backoff_ms) + " (7 days)"});
-  else if (r.max_backoff < r.initial_backoff)
-    errors.push_back({"retry.max_backoff_ms", "must be at least initial_backoff_ms"});
-  if (!(r.multiplier >= 1.0 && r.multiplier <= 100.0))
-    errors.push_back({"retry.multiplier", "must be between 1 and 100"});
-}
-
-constexpr std::size_t max_labels = 64;
-
-/// A text field of a spec: valid UTF-8 and at most `max_chars` characters
-/// (code points, as a person counts them).
-void check_text(const std::string& field, std::string_view value, std::size_t min_chars, std::size_t max_chars,
-                std::vector<field_error>& errors) {
-  if (!tools::valid_utf8(value)) return errors.push_back({field, "is not valid UTF-8"});
-  const auto n = tools::utf8_length(value);
-  if (n < min_chars || n > max_chars)
-    errors.push_back({field, "expected " +
-                               (min_chars == 0 ? "at most " + std::to_string(max_chars)
-                                               : std::to_string(min_chars) + "-" + std::to_string(max_chars)) +
-                               " characters, found " + std::to_string(n)});
 }
 
 /// Strings inside params (keys and values, at any depth) must be valid
@@ -196,6 +163,7 @@ struct engine::impl {
   }
 
   explicit impl(engine_config cfg) : config(std::move(cfg)) {
+    validate_engine_config(config);
     // Tools run in per-attempt directories under it: a relative path would
     // mean something else from there.
     config.data_dir = std::filesystem::absolute(config.data_dir);
@@ -223,11 +191,11 @@ struct engine::impl {
       out.errors.insert(out.errors.end(), errs.begin(), errs.end());
     }
     const int priority = spec.priority.value_or(config.default_priority);
-    if (priority < 0 || priority > 10)
-      out.errors.push_back({"priority", std::to_string(priority) + " is outside 0-10"});
+    if (auto bad = tools::range_problem(priority, tools::min_priority, tools::max_priority))
+      out.errors.push_back({"priority", std::move(*bad)});
     const int ttl = spec.ttl_hours.value_or(config.default_ttl_hours);
-    if (ttl < 1 || ttl > 168)
-      out.errors.push_back({"ttl_hours", std::to_string(ttl) + " is outside 1-168"});
+    if (auto bad = tools::range_problem(ttl, tools::min_ttl_hours, tools::max_ttl_hours))
+      out.errors.push_back({"ttl_hours", std::move(*bad)});
     // In milliseconds, as stored: the spec's, else the tool's, else none (0).
     std::int64_t timeout_ms = 0;
     if (spec.timeout) timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*spec.timeout).count();
@@ -236,20 +204,9 @@ struct engine::impl {
     if (spec.timeout && spec.timeout->count() <= 0)
       out.errors.push_back({"timeout_s", "must be positive"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
-    if (spec.retry) check_retry(retry, out.errors);
-    if (spec.labels.size() > max_labels)
-      out.errors.push_back({"labels", std::to_string(spec.labels.size()) + " labels; at most " +
-                                        std::to_string(max_labels) + " are allowed"});
-    for (const auto& [k, v] : spec.labels) {
-      const auto before = out.errors.size();
-      check_text("labels", k, 1, 64, out.errors);
-      if (out.errors.size() != before) {
-        out.errors.back().message = "label name " + tools::sanitize_utf8(k) + ": " + out.errors.back().message;
-        continue;
-      }
-      check_text("labels." + k, v, 0, 256, out.errors);
-    }
-    check_text("name", spec.name, 0, 256, out.errors);
+    if (spec.retry) for (auto& e : check_retry_policy(retry)) out.errors.push_back(std::move(e));
+    tools::check_labels(spec.labels, out.errors);
+    tools::check_text("name", spec.name, 0, tools::max_name_chars, out.errors);
     // Dependencies must exist now, so no cycle can ever form.
     std::set<std::string> seen_deps;
     if (spec.depends_on.size() > 1000) out.errors.push_back({"depends_on", "more than 1000 dependencies"});
@@ -262,7 +219,7 @@ struct engine::impl {
     }
     if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
-    check_text("idempotency_key", spec.idempotency_key, 0, 256, out.errors);
+    tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -618,7 +575,7 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
   if (spec.jobs.empty()) errors.push_back({"jobs", "a batch needs at least one job"});
   if (spec.jobs.size() > 10000) errors.push_back({"jobs", "more than 10000 jobs"});
   if (spec.parallel_limit < 0) errors.push_back({"parallel_limit", "must not be negative"});
-  check_text("name", spec.name, 0, 256, errors);
+  tools::check_text("name", spec.name, 0, tools::max_name_chars, errors);
   m.batch.id = "batch_" + actors::new_job_id().substr(4);
   m.batch.name = spec.name;
   m.batch.parallel_limit = spec.parallel_limit;

@@ -35,6 +35,10 @@ struct context {
                           std::vector<unsigned> ok = {200}, const std::string& what = {});
   /// Writes a JSON document on one line (--output json).
   void print_json(const boost::json::value& doc) const;
+  /// The one rule of --output json and ids for a document about one job:
+  /// json prints it, ids its "job_id". True when it printed; false for the
+  /// table, which the command draws itself.
+  bool print_data(const boost::json::value& doc) const;
 };
 
 /// Prints "overseer: MESSAGE" to stderr.

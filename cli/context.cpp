@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "cli/json_read.hpp"
 #include "cli/json_text.hpp"
 #include "cli/problem.hpp"
 #include "cli/text.hpp"
@@ -57,6 +58,12 @@ boost::json::value context::call(const std::string& method, const std::string& t
 
 void context::print_json(const boost::json::value& doc) const {
   std::printf("%s\n", compact_json(doc).c_str());
+}
+
+bool context::print_data(const boost::json::value& doc) const {
+  if (output == output_format::json) print_json(doc);
+  else if (output == output_format::ids) std::printf("%s\n", safe(doc, "job_id").c_str());
+  return output != output_format::table;
 }
 
 }  // namespace overseer::cli

@@ -28,7 +28,6 @@ namespace {
 
 std::string job_path(const std::string& id) { return "/v1/jobs/" + url_encode(id); }
 
-std::string safe(const boost::json::value& v, std::string_view key) { return terminal_safe(text_of(v, key)); }
 
 std::string compact(const boost::json::value& v) { return terminal_safe(compact_json(v)); }
 
@@ -192,14 +191,7 @@ exit_status submit(context& ctx, const submit_options& o) {
 
 exit_status get(context& ctx, const std::string& job_id) {
   const auto view = ctx.call("GET", job_path(job_id));
-  if (ctx.output == output_format::json) {
-    ctx.print_json(view);
-    return exit_status::ok;
-  }
-  if (ctx.output == output_format::ids) {
-    std::printf("%s\n", safe(view, "job_id").c_str());
-    return exit_status::ok;
-  }
+  if (ctx.print_data(view)) return exit_status::ok;
   std::vector<std::vector<std::string>> rows;
   const auto add = [&](const std::string& key, const std::string& value) {
     if (!value.empty()) rows.push_back({key, value});
@@ -459,14 +451,7 @@ exit_status logs(context& ctx, const logs_options& o) {
 
 exit_status history(context& ctx, const std::string& job_id) {
   const auto doc = ctx.call("GET", job_path(job_id) + "/history");
-  if (ctx.output == output_format::json) {
-    ctx.print_json(doc);
-    return exit_status::ok;
-  }
-  if (ctx.output == output_format::ids) {
-    std::printf("%s\n", safe(doc, "job_id").c_str());
-    return exit_status::ok;
-  }
+  if (ctx.print_data(doc)) return exit_status::ok;
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : array_of(doc, "transitions")) {
     const std::string from = safe(t, "from");
@@ -493,9 +478,7 @@ exit_status result(context& ctx, const std::string& job_id, const std::string& f
                  terminal_safe(file).c_str(), text.size());
     return exit_status::ok;
   }
-  if (ctx.output == output_format::json) ctx.print_json(doc);
-  else if (ctx.output == output_format::ids) std::printf("%s\n", safe(doc, "job_id").c_str());
-  else std::printf("%s\n", terminal_safe(pretty_json(value), true).c_str());
+  if (!ctx.print_data(doc)) std::printf("%s\n", terminal_safe(pretty_json(value), true).c_str());
   return exit_status::ok;
 }
 
@@ -508,8 +491,8 @@ exit_status for_each_job(context& ctx, const std::vector<std::string>& job_ids, 
     try {
       const auto view = ctx.call(method, job_path(id) + suffix, {}, ok);
       switch (ctx.output) {
-        case output_format::json: ctx.print_json(view); break;
-        case output_format::ids: std::printf("%s\n", safe(view, "job_id").c_str()); break;
+        case output_format::json:
+        case output_format::ids: (void)ctx.print_data(view); break;
         case output_format::table:
           std::printf("%s  %s  %s\n", safe(view, "job_id").c_str(), ctx.colours.status(safe(view, "status")).c_str(),
                       done.c_str());

@@ -1,6 +1,7 @@
 #include "cli/json_read.hpp"
 
 #include "cli/json_text.hpp"
+#include "cli/text.hpp"
 
 namespace overseer::cli {
 
@@ -57,6 +58,8 @@ double number_of(const boost::json::value& v, std::string_view key, double fallb
   const auto* m = member(v, key);
   return m ? as_number(*m, fallback) : fallback;
 }
+
+std::string safe(const boost::json::value& v, std::string_view key) { return terminal_safe(text_of(v, key)); }
 double number_of(const boost::json::object& o, std::string_view key, double fallback) noexcept {
   const auto* m = member(o, key);
   return m ? as_number(*m, fallback) : fallback;

@@ -16,6 +16,8 @@ namespace overseer::cli {
 [[nodiscard]] const boost::json::value* member(const boost::json::value& v, std::string_view key) noexcept;
 /// The string at `key`, or "" (for a number: its JSON spelling).
 [[nodiscard]] std::string text_of(const boost::json::value& v, std::string_view key);
+/// text_of, made safe to print on a terminal (terminal_safe).
+[[nodiscard]] std::string safe(const boost::json::value& v, std::string_view key);
 /// The number at `key`, or `fallback` (integers and doubles alike).
 [[nodiscard]] double number_of(const boost::json::value& v, std::string_view key, double fallback = 0) noexcept;
 [[nodiscard]] std::int64_t integer_of(const boost::json::value& v, std::string_view key,

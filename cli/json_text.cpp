@@ -1,9 +1,8 @@
 #include "cli/json_text.hpp"
 
-#include <charconv>
-#include <cmath>
-
 #include <boost/json/serialize.hpp>
+
+#include "tools/json_number.hpp"
 
 namespace overseer::cli {
 
@@ -50,7 +49,7 @@ void write(std::string& out, const boost::json::value& v, int depth, bool pretty
       out += newline + closing + "]";
       return;
     }
-    case boost::json::kind::double_: out += number_text(v.get_double()); return;
+    case boost::json::kind::double_: out += tools::format_number(v.get_double()); return;
     case boost::json::kind::string:
     case boost::json::kind::int64:
     case boost::json::kind::uint64:
@@ -60,14 +59,6 @@ void write(std::string& out, const boost::json::value& v, int depth, bool pretty
 }
 
 }  // namespace
-
-std::string number_text(double d) {
-  if (!std::isfinite(d)) return "null";  // JSON has no infinities
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  if (ec != std::errc{}) return "null";
-  return std::string(buf, end);
-}
 
 std::string compact_json(const boost::json::value& v) {
   std::string out;

@@ -18,7 +18,6 @@ namespace overseer::cli {
 
 namespace {
 
-std::string safe(const boost::json::value& v, std::string_view key) { return terminal_safe(text_of(v, key)); }
 
 std::string batch_path(const std::string& id) { return "/v1/batches/" + url_encode(id); }
 
@@ -153,8 +152,10 @@ exit_status batch_submit(context& ctx, const batch_submit_options& o) {
   return outcome;
 }
 
-exit_status batch_get(context& ctx, const std::string& batch_id) {
-  const auto batch = ctx.call("GET", batch_path(batch_id));
+namespace {
+
+/// A batch document in the chosen output: the document, its jobs' ids, or a table.
+exit_status show_batch(context& ctx, const boost::json::value& batch) {
   if (ctx.output == output_format::json) ctx.print_json(batch);
   else if (ctx.output == output_format::ids)
     for (const auto& j : array_of(batch, "jobs")) std::printf("%s\n", safe(j, "job_id").c_str());
@@ -162,13 +163,14 @@ exit_status batch_get(context& ctx, const std::string& batch_id) {
   return exit_status::ok;
 }
 
+}  // namespace
+
+exit_status batch_get(context& ctx, const std::string& batch_id) {
+  return show_batch(ctx, ctx.call("GET", batch_path(batch_id)));
+}
+
 exit_status batch_cancel(context& ctx, const std::string& batch_id) {
-  const auto batch = ctx.call("DELETE", batch_path(batch_id));
-  if (ctx.output == output_format::json) ctx.print_json(batch);
-  else if (ctx.output == output_format::ids)
-    for (const auto& j : array_of(batch, "jobs")) std::printf("%s\n", safe(j, "job_id").c_str());
-  else print_batch(ctx, batch);
-  return exit_status::ok;
+  return show_batch(ctx, ctx.call("DELETE", batch_path(batch_id)));
 }
 
 exit_status tools(context& ctx, const std::string& name) {

@@ -1,8 +1,9 @@
 // What the REST handlers share: request and response types, the context
-// they run in, and the helpers every handler answers through.
+// they run in, the one way a handler answers (replier), and the handlers
+// themselves, which the route table (http/router.cpp) names.
 //
-// A handler answers exactly once through its responder, from any thread;
-// the session writes responses in request order.
+// A handler answers exactly once through its replier, from any thread; the
+// session writes responses in request order.
 #pragma once
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -40,7 +42,7 @@ struct api_context {
   const server_config& config;
   stream_hub& hub;
   connections& open;
-  ops_context* ops = nullptr;  ///< metrics, access log (http/ops_context.hpp)
+  ops_context* ops = nullptr;  ///< metrics, access log, drain (http/ops_context.hpp)
 };
 
 /// A handled request: its route, path parameters and query.
@@ -50,22 +52,97 @@ struct call {
   std::map<std::string, std::string> params;
   query_map query;
   const std::string& peer;  ///< "client 127.0.0.1": who asks, for cancel and retry reasons
+
+  /// The path parameter `name` ("id" of /v1/jobs/{id}); empty when absent.
+  [[nodiscard]] std::string param(const std::string& name) const {
+    const auto it = params.find(name);
+    return it == params.end() ? std::string{} : it->second;
+  }
 };
 
-void handle_jobs_api(api_context& ctx, const call& c, responder respond);
-void handle_system_api(api_context& ctx, const call& c, responder respond);
-void handle_workflow_api(api_context& ctx, const call& c, responder respond);
-void handle_ops_api(api_context& ctx, const call& c, responder respond);
+/// A problem document (make_problem) as application/problem+json; a 503
+/// carries Retry-After. `extra` members are added to the document.
+[[nodiscard]] response problem_response(unsigned status, std::string detail, unsigned version,
+                                        bool keep_alive, const std::vector<field_error>& errors = {},
+                                        const boost::json::object& extra = {});
+
+/// How a handler answers, the one way: a JSON document, a problem document,
+/// or (the dashboard's files) a response built whole. Copyable; the copies
+/// share the one answer (the session answers a request once).
+class replier {
+public:
+  replier(const request& req, responder respond)
+    : version_(req.version()), keep_alive_(req.keep_alive()), respond_(std::move(respond)) {}
+
+  void json(unsigned status, const boost::json::value& body) const;
+  void problem(unsigned status, std::string detail, const std::vector<field_error>& errors = {},
+               const boost::json::object& extra = {}) const;
+  /// An engine refusal: its errc's status (status_of), message and field errors.
+  void refused(errc code, std::string message, const std::vector<field_error>& errors = {}) const;
+  /// A failure thrown by the engine (a failed store read): never a 404.
+  void failed(const overseer::error& e) const { refused(e.code(), e.what()); }
+  void send(response res) const { respond_(std::move(res)); }
+
+  [[nodiscard]] unsigned version() const noexcept { return version_; }
+  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
+
+private:
+  unsigned version_;
+  bool keep_alive_;
+  responder respond_;
+};
+
+/// Whether `token` is one of the configured tokens, compared in time
+/// independent of where the first difference is.
+[[nodiscard]] bool token_ok(const server_config& config, std::string_view token);
+/// Whether the request may use a route that needs a token: none is
+/// configured, or it carries "Authorization: Bearer <token>" with one.
+[[nodiscard]] bool authorized(const server_config& config, const request& req);
 
 /// Whether the body is declared application/json (parameters allowed).
 [[nodiscard]] bool is_json(const request& req);
+/// The request's body as strict JSON (strict_json.hpp), or nothing with the
+/// refusal answered: 415 unless it is declared application/json, 400 for
+/// text that is not JSON or repeats a key.
+[[nodiscard]] std::optional<boost::json::value> read_json_body(const call& c, const replier& r);
+/// The body as a job spec (POST /v1/jobs) or a batch (POST /v1/batches), or
+/// nothing with the refusal answered: a body read_json_body refuses, or one
+/// 400 with every problem the JSON reader and the engine's checks find.
+[[nodiscard]] std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r);
+[[nodiscard]] std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r);
+/// The "label.NAME=VALUE" keys of a query, as {NAME: VALUE}.
+[[nodiscard]] std::map<std::string, std::string> label_filter(const query_map& q);
 
-/// The body is rendered by to_json_text, so it is valid UTF-8 even when a
-/// string in it echoes client bytes that are not.
-[[nodiscard]] response json_response(unsigned status, const boost::json::value& body,
-                                     unsigned version, bool keep_alive);
-[[nodiscard]] response problem_response(unsigned status, std::string detail, unsigned version,
-                                        bool keep_alive, const std::vector<field_error>& errors = {});
+/// The handlers, one a route (the route table in http/router.cpp maps each
+/// route to one). The session has read the query (and refused its keys for a
+/// route that takes none) and checked the token before a handler runs.
+/// http/jobs_api.cpp
+void submit_job(api_context& ctx, const call& c, const replier& r);
+void list_jobs(api_context& ctx, const call& c, const replier& r);
+void get_job(api_context& ctx, const call& c, const replier& r);
+void get_result(api_context& ctx, const call& c, const replier& r);
+void get_logs(api_context& ctx, const call& c, const replier& r);
+void get_history(api_context& ctx, const call& c, const replier& r);
+void cancel_job(api_context& ctx, const call& c, const replier& r);
+void retry_job(api_context& ctx, const call& c, const replier& r);
+/// GET /v1/stream that is not a WebSocket upgrade: 426.
+void refuse_plain_stream(api_context& ctx, const call& c, const replier& r);
+/// http/system_api.cpp
+void list_tools(api_context& ctx, const call& c, const replier& r);
+void health(api_context& ctx, const call& c, const replier& r);
+/// http/workflow_api.cpp
+void submit_batch(api_context& ctx, const call& c, const replier& r);
+void get_batch(api_context& ctx, const call& c, const replier& r);
+void cancel_batch(api_context& ctx, const call& c, const replier& r);
+void cache_stats(api_context& ctx, const call& c, const replier& r);
+void clear_cache(api_context& ctx, const call& c, const replier& r);
+/// http/dashboard.cpp
+void serve_dashboard(api_context& ctx, const call& c, const replier& r);
+/// http/ops_api.cpp: GET /metrics, GET /v1/metrics, POST /v1/tools/{name}/pause and /resume
+void prometheus_metrics(api_context& ctx, const call& c, const replier& r);
+void windowed_metrics(api_context& ctx, const call& c, const replier& r);
+void pause_tool(api_context& ctx, const call& c, const replier& r);
+void resume_tool(api_context& ctx, const call& c, const replier& r);
 
 /// Decodes the query of `target` into `out`. A key given more than once is
 /// an error naming it: which value was meant cannot be known.

@@ -3,14 +3,20 @@
 #include <algorithm>
 #include <charconv>
 
+#include <boost/beast/core/string.hpp>
+
 #include "http/json_mapping.hpp"
 #include "http/problem.hpp"
+#include "http/strict_json.hpp"
 #include "tools/did_you_mean.hpp"
 
 namespace overseer::http {
 
-response json_response(unsigned status, const boost::json::value& body, unsigned version,
-                       bool keep_alive) {
+namespace {
+
+/// The body is rendered by to_json_text, so it is valid UTF-8 even when a
+/// string in it echoes client bytes that are not.
+response json_response(unsigned status, const boost::json::value& body, unsigned version, bool keep_alive) {
   response res{static_cast<bhttp::status>(status), version};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(keep_alive);
@@ -19,14 +25,110 @@ response json_response(unsigned status, const boost::json::value& body, unsigned
   return res;
 }
 
+}  // namespace
+
 response problem_response(unsigned status, std::string detail, unsigned version, bool keep_alive,
-                          const std::vector<field_error>& errors) {
-  auto res = json_response(status, make_problem(status, std::move(detail), errors), version, keep_alive);
+                          const std::vector<field_error>& errors, const boost::json::object& extra) {
+  auto doc = make_problem(status, std::move(detail), errors);
+  for (const auto& [key, value] : extra) doc[key] = value;
+  auto res = json_response(status, doc, version, keep_alive);
   res.set(bhttp::field::content_type, "application/problem+json");
   // 503 is the engine stopping or its store failed (fail-stop): a supervisor
   // restarts the daemon within seconds.
   if (status == 503) res.set(bhttp::field::retry_after, "5");
   return res;
+}
+
+void replier::json(unsigned status, const boost::json::value& body) const {
+  send(json_response(status, body, version_, keep_alive_));
+}
+
+void replier::problem(unsigned status, std::string detail, const std::vector<field_error>& errors,
+                      const boost::json::object& extra) const {
+  send(problem_response(status, std::move(detail), version_, keep_alive_, errors, extra));
+}
+
+void replier::refused(errc code, std::string message, const std::vector<field_error>& errors) const {
+  problem(status_of(code), std::move(message), errors);
+}
+
+bool token_ok(const server_config& config, std::string_view token) {
+  // Compared in time independent of where the first difference is, so the
+  // answer's timing does not reveal a prefix.
+  bool found = false;
+  for (const auto& t : config.tokens) {
+    unsigned char diff = t.size() == token.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token.size(); ++i)
+      diff |= static_cast<unsigned char>(token[i] ^ t[i < t.size() ? i : 0]);
+    found = found || diff == 0;
+  }
+  return found;
+}
+
+bool authorized(const server_config& config, const request& req) {
+  if (config.tokens.empty()) return true;
+  const auto field = req[bhttp::field::authorization];
+  const std::string_view auth{field.data(), field.size()};
+  return auth.starts_with("Bearer ") && token_ok(config, auth.substr(7));
+}
+
+bool is_json(const request& req) {
+  auto type = req[bhttp::field::content_type];
+  auto semi = type.find(';');
+  auto mime = type.substr(0, semi == boost::beast::string_view::npos ? type.size() : semi);
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  return boost::beast::iequals(mime, "application/json");
+}
+
+std::optional<boost::json::value> read_json_body(const call& c, const replier& r) {
+  if (!is_json(c.req)) {
+    r.problem(415, "the body must be application/json, not \"" + std::string{c.req[bhttp::field::content_type]} + "\"");
+    return std::nullopt;
+  }
+  auto body = parse_strict_json(c.req.body());
+  if (!body.syntax_error.empty()) {
+    r.problem(400, "the body is not valid JSON: " + body.syntax_error, {{"body", body.syntax_error}});
+    return std::nullopt;
+  }
+  if (!body.duplicates.empty()) {
+    r.problem(400, "the body repeats a key", body.duplicates);
+    return std::nullopt;
+  }
+  return std::move(body.value);
+}
+
+namespace {
+
+template <class Spec>
+std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
+                              std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
+                              const char* invalid) {
+  auto body = read_json_body(c, r);
+  if (!body) return std::nullopt;
+  Spec spec;
+  if (auto errors = parse(*body, spec); !errors.empty()) {
+    add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
+    r.problem(400, invalid, errors);
+    return std::nullopt;
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r) {
+  return read_spec<job_spec>(ctx, c, r, parse_job_spec, "the job spec is invalid");
+}
+
+std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r) {
+  return read_spec<batch_spec>(ctx, c, r, parse_batch_spec, "the batch is invalid");
+}
+
+std::map<std::string, std::string> label_filter(const query_map& q) {
+  std::map<std::string, std::string> labels;
+  for (const auto& [key, value] : q)
+    if (key.starts_with("label.")) labels[key.substr(6)] = value;
+  return labels;
 }
 
 std::vector<field_error> read_query(const boost::urls::url_view& target, query_map& out) {

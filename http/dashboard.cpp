@@ -115,4 +115,6 @@ response dashboard_response(const call& c) {
   return res;
 }
 
+void serve_dashboard(api_context&, const call& c, const replier& r) { r.send(dashboard_response(c)); }
+
 }  // namespace overseer::http

@@ -15,7 +15,8 @@
 
 namespace overseer::http {
 
-/// The answer to a dashboard route (route_id::dashboard or dashboard_asset).
+/// The answer to a dashboard route (route_id::dashboard or dashboard_asset);
+/// serve_dashboard (api.hpp) sends it.
 [[nodiscard]] response dashboard_response(const call& c);
 
 /// "text/javascript; charset=utf-8" for "app.js"; by extension.

@@ -215,7 +215,7 @@ bool http_session::upgrade(request& req) {
   // token as ?access_token=. Without either, dispatch answers 401.
   std::string token;
   if (auto it = target->params().find("access_token"); it != target->params().end()) token = (*it).value;
-  if (!authorized(req) && (token.empty() || !token_ok(token))) return false;
+  if (!authorized(ctx_.config, req) && (token.empty() || !token_ok(ctx_.config, token))) return false;
 
   auto problem = [&](unsigned status, std::string detail, const std::vector<field_error>& errors = {}) {
     auto res = problem_response(status, std::move(detail), req.version(), req.keep_alive(), errors);
@@ -241,100 +241,58 @@ bool http_session::upgrade(request& req) {
   return true;
 }
 
-bool http_session::token_ok(std::string_view token) const {
-  // Compared in time independent of where the first difference is, so the
-  // answer's timing does not reveal a prefix.
-  bool found = false;
-  for (const auto& t : ctx_.config.tokens) {
-    unsigned char diff = t.size() == token.size() ? 0 : 1;
-    for (std::size_t i = 0; i < token.size(); ++i)
-      diff |= static_cast<unsigned char>(token[i] ^ t[i < t.size() ? i : 0]);
-    found = found || diff == 0;
-  }
-  return found;
-}
-
-bool http_session::authorized(const request& req) const {
-  if (ctx_.config.tokens.empty()) return true;
-  auto auth = req[bhttp::field::authorization];
-  return auth.starts_with("Bearer ") && token_ok(auth.substr(7));
-}
-
 void http_session::dispatch(request req) {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
   auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
+  // The access log and the request counters see every answer (access_log.hpp).
   auto probe = std::make_shared<access_probe>(ctx_, req, peer_);
-  responder respond = [guard, probe](response res) {
-    probe->done(res);
-    guard->answer(std::move(res));
-  };
+  const replier r{req, [guard, probe](response res) {
+                    probe->done(res);
+                    guard->answer(std::move(res));
+                  }};
 
   auto target = boost::urls::parse_origin_form(req.target());
-  if (!target) return respond(problem_response(400, "malformed request target", version, keep_alive));
+  if (!target) return r.problem(400, "malformed request target");
   auto m = match(req.method_string(), target->path());
-  if (!m.id) {
+  if (!m.found) {
     if (m.path_known) {
       auto res = problem_response(405, std::string{req.method_string()} + " is not allowed here; allowed: " + m.allowed,
                                   version, keep_alive);
       res.set(bhttp::field::allow, m.allowed);
-      return respond(std::move(res));
+      return r.send(std::move(res));
     }
-    return respond(problem_response(404, "no route for " + std::string{target->path()}, version, keep_alive));
+    return r.problem(404, "no route for " + std::string{target->path()});
   }
-  probe->route = m.id;
-  const bool dashboard = *m.id == route_id::dashboard || *m.id == route_id::dashboard_asset;
-  if (*m.id != route_id::health && !dashboard && !authorized(req)) {
+  const route& to = *m.found;
+  probe->route = to.id;
+  if (to.access == access::token && !authorized(ctx_.config, req)) {
     auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
     res.set(bhttp::field::www_authenticate, "Bearer");
-    return respond(std::move(res));
+    return r.send(std::move(res));
   }
-  if (ctx_.ops && ctx_.ops->draining &&
-      (*m.id == route_id::submit_job || *m.id == route_id::submit_batch || *m.id == route_id::retry_job))
-    return respond(problem_response(503, "the daemon is stopping and takes no new jobs; submit again once it is back",
-                                    version, keep_alive));
-  if (*m.id == route_id::stream)
-    return respond(problem_response(426, "GET /v1/stream must be a WebSocket upgrade", version, keep_alive));
   query_map q;
-  // The dashboard ignores its query: a page URL may carry what a browser
-  // or a link adds.
-  if (auto errors = read_query(*target, q); !errors.empty() && !dashboard)
-    return respond(problem_response(400, "invalid query", version, keep_alive, errors));
-  call c{req, *m.id, std::move(m.params), std::move(q), peer_};
+  if (auto errors = read_query(*target, q); !errors.empty() && to.query != query_rule::ignored)
+    return r.problem(400, "invalid query", errors);
+  if (to.query == query_rule::none) {
+    if (auto errors = check_query_keys(q, {}); !errors.empty())
+      return r.problem(400, "this endpoint takes no query parameters", errors);
+  }
+  // Draining (a SIGTERM): no new jobs; everything else is answered.
+  if (ctx_.ops && ctx_.ops->draining &&
+      (to.id == route_id::submit_job || to.id == route_id::submit_batch || to.id == route_id::retry_job))
+    return r.problem(503, "the daemon is stopping and takes no new jobs; submit again once it is back");
+  const call c{req, to.id, std::move(m.params), std::move(q), peer_};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
   try {
-    switch (*m.id) {
-      case route_id::list_tools:
-      case route_id::health: handle_system_api(ctx_, c, respond); break;
-      case route_id::dashboard:
-      case route_id::dashboard_asset: respond(dashboard_response(c)); break;
-      case route_id::submit_batch:
-      case route_id::get_batch:
-      case route_id::cancel_batch:
-      case route_id::cache_stats:
-      case route_id::clear_cache: handle_workflow_api(ctx_, c, respond); break;
-      case route_id::metrics:
-      case route_id::pause_tool:
-      case route_id::resume_tool:
-      case route_id::windowed_metrics: handle_ops_api(ctx_, c, respond); break;
-      case route_id::submit_job:
-      case route_id::get_job:
-      case route_id::get_result:
-      case route_id::get_logs:
-      case route_id::get_history:
-      case route_id::cancel_job:
-      case route_id::cancel_job_post:
-      case route_id::retry_job:
-      case route_id::list_jobs:
-      case route_id::stream: handle_jobs_api(ctx_, c, respond); break;
-    }
+    to.handler(ctx_, c, r);
   } catch (const overseer::error& e) {
     // A store read that failed (the engine fail-stops): 503, never a 404.
-    respond(problem_response(status_of(e.code()), e.what(), version, keep_alive));
+    r.failed(e);
   } catch (const std::exception& e) {
-    respond(problem_response(500, std::string{"internal error: "} + e.what(), version, keep_alive));
+    r.problem(500, std::string{"internal error: "} + e.what());
   }
 }
 

@@ -66,8 +66,6 @@ private:
   void on_read_error(boost::beast::error_code ec);
   [[nodiscard]] bool upgrade(request& req);
   void dispatch(request req);
-  [[nodiscard]] bool authorized(const request& req) const;
-  [[nodiscard]] bool token_ok(std::string_view token) const;
 
   std::shared_ptr<slot> owe(unsigned version, bool keep_alive, bool head);
   /// Answers a request the session refuses itself; nothing more is read.

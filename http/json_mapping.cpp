@@ -1,6 +1,9 @@
 #include "http/json_mapping.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
+#include "tools/retry_json.hpp"
+#include "tools/spec_limits.hpp"
 #include "tools/time_text.hpp"
 #include "tools/utf8.hpp"
 
@@ -21,7 +24,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono;
 
-constexpr auto int64_max = std::numeric_limits<std::int64_t>::max();
 // Far beyond any real job, yet small enough that now + timeout still fits a
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
@@ -30,8 +32,6 @@ constexpr std::array<std::string_view, 13> spec_keys = {
   "tool",      "params",    "name",      "priority",  "labels",         "timeout_s", "retry",
   "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s"};
 constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
-constexpr std::array<std::string_view, 5> retry_keys = {
-  "max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "retry_on_timeout"};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -39,14 +39,7 @@ std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 void write(std::string& out, const json::value& v) {
   if (v.is_double()) {
-    const double d = v.get_double();
-    if (!std::isfinite(d)) {
-      out += "null";  // JSON has no inf or nan
-      return;
-    }
-    std::array<char, 32> buf{};
-    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
-    out.append(buf.data(), ec == std::errc{} ? end : buf.data());
+    out += tools::format_number(v.get_double());  // null for inf and nan, which JSON has not
   } else if (v.is_object()) {
     out += '{';
     bool first = true;
@@ -80,16 +73,13 @@ std::string_view type_name(const json::value& v) {
   return "null";
 }
 
-// Characters as a person counts them: UTF-8 code points, not bytes.
-std::size_t length(std::string_view s) {
-  return static_cast<std::size_t>(
-    std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+std::string unknown_field_text(std::string_view name, std::string_view nearest) {
+  return "unknown field " + quote(name) + (nearest.empty() ? "" : "; did you mean " + quote(nearest) + "?");
 }
 
 template <std::size_t N>
 std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
-  auto best = tools::nearest_name(name, known);
-  return "unknown field " + quote(name) + (best.empty() ? "" : "; did you mean " + quote(best) + "?");
+  return unknown_field_text(name, tools::nearest_name(name, known));
 }
 
 // Collects every problem of one body; each reader returns nullopt/nullptr
@@ -109,25 +99,10 @@ public:
 
   std::optional<std::int64_t> integer(const std::string& field, const json::value& v,
                                       std::int64_t lo, std::int64_t hi) {
-    // 3.0 is an integer to a client even though Boost.JSON stores a double.
-    const bool integral = v.is_int64() || v.is_uint64() ||
-                          (v.is_double() && std::isfinite(v.get_double()) &&
-                           v.get_double() == std::trunc(v.get_double()));
-    if (!expect(field, v, integral, "integer")) return std::nullopt;
-    std::optional<std::int64_t> n;
-    if (v.is_int64()) n = v.get_int64();
-    if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(int64_max)) {
-      n = static_cast<std::int64_t>(v.get_uint64());
-    }
-    if (v.is_double() && std::abs(v.get_double()) < 0x1p63) n = static_cast<std::int64_t>(v.get_double());
+    if (!expect(field, v, tools::is_integral(v), "integer")) return std::nullopt;
+    const auto n = tools::integral_value(v);
     if (n && *n >= lo && *n <= hi) return n;
-    const std::string shown = to_json_text(v);
-    if (hi != int64_max) {
-      fail(field, shown + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
-    } else {
-      const bool below = v.to_number<double>() < static_cast<double>(lo);
-      fail(field, shown + (below ? " is below " + std::to_string(lo) : " is too large"));
-    }
+    fail(field, to_json_text(v) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi));
     return std::nullopt;
   }
 
@@ -144,12 +119,11 @@ public:
   const json::string* string(const std::string& field, const json::value& v, std::size_t min_len,
                              std::size_t max_len) {
     if (!expect(field, v, v.is_string(), "string")) return nullptr;
-    const auto n = length(v.get_string());
-    if (n >= min_len && n <= max_len) return &v.get_string();
-    const std::string range = min_len == 0 ? "at most " + std::to_string(max_len)
-                                           : std::to_string(min_len) + "-" + std::to_string(max_len);
-    fail(field, "expected " + range + " characters, found " + std::to_string(n));
-    return nullptr;
+    if (auto problem = tools::text_problem(v.get_string(), min_len, max_len)) {
+      fail(field, std::move(*problem));
+      return nullptr;
+    }
+    return &v.get_string();
   }
 
   std::optional<bool> boolean(const std::string& field, const json::value& v) {
@@ -158,31 +132,15 @@ public:
   }
 
   // A retry object overrides only what it names; the rest keep retry_policy's
-  // defaults.
+  // defaults. Read as the tools file reads a tool's (tools/retry_json.hpp).
   std::optional<retry_policy> retry(const json::value& v) {
     if (!expect("retry", v, v.is_object(), "object")) return std::nullopt;
-    retry_policy r;
-    for (const auto& [key, x] : v.get_object()) {
-      const std::string f = "retry." + std::string(key);
-      if (key == "max_attempts") {
-        if (auto n = integer(f, x, 1, 100)) r.max_attempts = static_cast<int>(*n);
-      } else if (key == "initial_backoff_ms") {
-        if (auto n = integer(f, x, 0, int64_max)) r.initial_backoff = milliseconds{*n};
-      } else if (key == "max_backoff_ms") {
-        if (auto n = integer(f, x, 0, int64_max)) r.max_backoff = milliseconds{*n};
-      } else if (key == "multiplier") {
-        if (auto d = number(f, x); d && *d < 1) {
-          fail(f, to_json_text(x) + " is below 1");
-        } else if (d) {
-          r.multiplier = *d;
-        }
-      } else if (key == "retry_on_timeout") {
-        if (auto b = boolean(f, x)) r.retry_on_timeout = *b;
-      } else {
-        fail(f, unknown_field(key, retry_keys));
-      }
-    }
-    return r;
+    static const tools::json_wording wording{
+      [](const json::value& x, std::string_view expected) {
+        return "expected " + std::string(expected) + ", found " + std::string(type_name(x));
+      },
+      [](std::string_view key, std::string_view nearest) { return unknown_field_text(key, nearest); }};
+    return tools::read_retry_policy(v.get_object(), wording, errors);
   }
 
   void field(std::string_view key, const json::value& v, job_spec& s) {
@@ -194,19 +152,19 @@ public:
     } else if (key == "params") {
       if (expect(f, v, v.is_object(), "object")) s.params = v.get_object();
     } else if (key == "name") {
-      if (auto* n = string(f, v, 0, 256)) s.name = *n;
+      if (auto* n = string(f, v, 0, tools::max_name_chars)) s.name = *n;
     } else if (key == "priority") {
-      if (auto n = integer(f, v, 0, 10)) s.priority = static_cast<int>(*n);
+      if (auto n = integer(f, v, tools::min_priority, tools::max_priority)) s.priority = static_cast<int>(*n);
     } else if (key == "labels") {
       if (!expect(f, v, v.is_object(), "object")) return;
-      for (const auto& [name, value] : v.get_object()) {
-        if (auto n = length(name); n < 1 || n > 64) {
-          fail(f, "expected label names of 1-64 characters, found " + std::to_string(n) + " in " +
-                    quote(name));
-        } else if (expect(f + "." + std::string(name), value, value.is_string(), "string")) {
-          s.labels[std::string(name)] = value.get_string();
-        }
-      }
+      std::map<std::string, std::string> labels;
+      for (const auto& [name, value] : v.get_object())
+        if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
+          labels[std::string(name)] = value.get_string();
+      // Their limits are the engine's (check_labels); a label that breaks one is not read.
+      const auto before = errors.size();
+      tools::check_labels(labels, errors);
+      if (errors.size() == before) s.labels = std::move(labels);
     } else if (key == "timeout_s") {
       auto d = number(f, v);
       if (d && (*d <= 0 || *d > max_timeout_s)) {
@@ -217,7 +175,7 @@ public:
     } else if (key == "retry") {
       s.retry = retry(v);
     } else if (key == "ttl_hours") {
-      if (auto n = integer(f, v, 1, 168)) s.ttl_hours = static_cast<int>(*n);
+      if (auto n = integer(f, v, tools::min_ttl_hours, tools::max_ttl_hours)) s.ttl_hours = static_cast<int>(*n);
     } else if (key == "use_cache") {
       if (auto b = boolean(f, v)) s.use_cache = *b;
     } else if (key == "depends_on") {
@@ -229,7 +187,7 @@ public:
         }
       }
     } else if (key == "idempotency_key") {
-      if (auto* k = string(f, v, 1, 256)) s.idempotency_key = *k;
+      if (auto* k = string(f, v, 1, tools::max_idempotency_key_chars)) s.idempotency_key = *k;
     } else if (key == "run_at") {
       if (!expect(f, v, v.is_string(), "string")) return;
       if (auto t = parse_time(v.get_string())) s.run_at = *t;
@@ -328,7 +286,7 @@ std::vector<field_error> parse_batch_spec(const json::value& body, batch_spec& o
   for (const auto& [key, v] : body.get_object()) {
     const std::string f{key};
     if (key == "name") {
-      if (auto* n = reader.string(f, v, 0, 256)) batch.name = *n;
+      if (auto* n = reader.string(f, v, 0, tools::max_name_chars)) batch.name = *n;
     } else if (key == "parallel_limit") {
       if (auto n = reader.integer(f, v, 0, 100000)) batch.parallel_limit = static_cast<int>(*n);
     } else if (key == "fail_fast") {

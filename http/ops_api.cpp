@@ -7,7 +7,6 @@
 #include "http/connections.hpp"
 #include "http/json_mapping.hpp"
 #include "http/ops_context.hpp"
-#include "http/problem.hpp"
 #include "metrics/process_metrics.hpp"
 #include "persistence/rollups.hpp"
 
@@ -16,27 +15,6 @@ namespace overseer::http {
 namespace json = boost::json;
 
 namespace {
-
-void scrape(api_context& ctx, const call& c, responder respond) {
-  const auto version = c.req.version();
-  const bool keep_alive = c.req.keep_alive();
-  ctx.eng.stats_async([&ctx, respond, version, keep_alive](engine_stats s) {
-    try {
-      metrics::exposition out;
-      metrics::collect_process(out, ctx.eng.config().data_dir);
-      if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
-      ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
-      response res{bhttp::status::ok, version};
-      res.set(bhttp::field::content_type, metrics::content_type);
-      res.keep_alive(keep_alive);
-      res.body() = out.text();
-      res.prepare_payload();
-      respond(std::move(res));
-    } catch (const std::exception& e) {
-      respond(problem_response(500, std::string{"cannot collect the metrics: "} + e.what(), version, keep_alive));
-    }
-  });
-}
 
 /// A rate or a duration, to the microsecond; null when nothing was counted.
 json::value rounded(std::optional<double> v) {
@@ -67,32 +45,6 @@ json::object render_window(const persistence::rollup_cell& c) {
           {"p95_duration_seconds", rounded(c.quantile(0.95))}};
 }
 
-void windowed(api_context& ctx, const call& c, responder respond) {
-  const auto version = c.req.version();
-  const bool keep_alive = c.req.keep_alive();
-  if (auto errors = check_query_keys(c.query, {"time_range"}); !errors.empty())
-    return respond(problem_response(400, "invalid query", version, keep_alive, errors));
-  std::string range = "24h";
-  if (auto it = c.query.find("time_range"); it != c.query.end()) range = it->second;
-  const int hours = range == "1h" ? 1 : range == "24h" ? 24 : range == "7d" ? 168 : 0;
-  if (hours == 0)
-    return respond(problem_response(400, "invalid query", version, keep_alive,
-                                    {{"time_range", "must be 1h, 24h or 7d, not \"" + range + "\""}}));
-  const auto now = clock::now();
-  persistence::rollup_window w;
-  const bool found = persistence::with_rollup_store(
-    ctx.eng.config().data_dir, [&](persistence::store& db) { w = persistence::read_rollups(db, now, std::chrono::hours(hours)); });
-  if (!found) return respond(problem_response(503, "the engine is not running", version, keep_alive));
-  json::object body = render_window(w.all);
-  json::object by_tool;
-  for (const auto& [tool, cell] : w.by_tool) by_tool[tool] = render_window(cell);
-  body["by_tool"] = std::move(by_tool);
-  body["time_range"] = range;
-  body["from"] = format_time(now - std::chrono::hours(hours));
-  body["to"] = format_time(now);
-  respond(json_response(200, body, version, keep_alive));
-}
-
 json::object render_state(const tool_health& t) {
   return {{"name", t.name},
           {"paused", t.paused},
@@ -103,34 +55,68 @@ json::object render_state(const tool_health& t) {
           {"recent_failures", t.recent_failures}};
 }
 
-void pause_or_resume(api_context& ctx, const call& c, responder respond) {
-  const auto version = c.req.version();
-  const bool keep_alive = c.req.keep_alive();
-  const bool pause = c.route == route_id::pause_tool;
+void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pause) {
   // pause_tool and resume_tool wait for the scheduler: never on an I/O thread.
-  boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.params.at("name"), by = c.peer, respond, version,
-                                        keep_alive] {
+  boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.param("name"), by = c.peer, r] {
     try {
       const bool known = pause ? ctx.eng.pause_tool(name, by) : ctx.eng.resume_tool(name);
-      if (!known) return respond(problem_response(404, "no tool named \"" + name + "\"", version, keep_alive));
+      if (!known) return r.problem(404, "no tool named \"" + name + "\"");
       for (const auto& t : ctx.eng.stats().tools)
-        if (t.name == name) return respond(json_response(200, render_state(t), version, keep_alive));
-      respond(json_response(200, json::object{{"name", name}, {"paused", pause}}, version, keep_alive));
+        if (t.name == name) return r.json(200, render_state(t));
+      r.json(200, json::object{{"name", name}, {"paused", pause}});
     } catch (const overseer::error& e) {
-      respond(problem_response(status_of(e.code()), e.what(), version, keep_alive));
+      r.failed(e);
     }
   });
 }
 
 }  // namespace
 
-void handle_ops_api(api_context& ctx, const call& c, responder respond) {
-  if (c.route == route_id::windowed_metrics) return windowed(ctx, c, std::move(respond));
-  if (auto errors = check_query_keys(c.query, {}); !errors.empty())
-    return respond(problem_response(400, "this endpoint takes no query parameters", c.req.version(),
-                                    c.req.keep_alive(), errors));
-  if (c.route == route_id::metrics) return scrape(ctx, c, std::move(respond));
-  pause_or_resume(ctx, c, std::move(respond));
+void prometheus_metrics(api_context& ctx, const call&, const replier& r) {
+  ctx.eng.stats_async([&ctx, r](engine_stats s) {
+    try {
+      metrics::exposition out;
+      metrics::collect_process(out, ctx.eng.config().data_dir);
+      if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
+      ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
+      response res{bhttp::status::ok, r.version()};
+      res.set(bhttp::field::content_type, metrics::content_type);
+      res.keep_alive(r.keep_alive());
+      res.body() = out.text();
+      res.prepare_payload();
+      r.send(std::move(res));
+    } catch (const std::exception& e) {
+      r.problem(500, std::string{"cannot collect the metrics: "} + e.what());
+    }
+  });
 }
+
+void windowed_metrics(api_context& ctx, const call& c, const replier& r) {
+  if (auto errors = check_query_keys(c.query, {"time_range"}); !errors.empty())
+    return r.problem(400, "invalid query", errors);
+  std::string range = "24h";
+  if (auto it = c.query.find("time_range"); it != c.query.end()) range = it->second;
+  const int hours = range == "1h" ? 1 : range == "24h" ? 24 : range == "7d" ? 168 : 0;
+  if (hours == 0)
+    return r.problem(400, "invalid query", {{"time_range", "must be 1h, 24h or 7d, not \"" + range + "\""}});
+  const auto now = clock::now();
+  persistence::rollup_window w;
+  const bool found = persistence::with_rollup_store(ctx.eng.config().data_dir, [&](persistence::store& db) {
+    w = persistence::read_rollups(db, now, std::chrono::hours(hours));
+  });
+  if (!found) return r.problem(503, "the engine is not running");
+  json::object body = render_window(w.all);
+  json::object by_tool;
+  for (const auto& [tool, cell] : w.by_tool) by_tool[tool] = render_window(cell);
+  body["by_tool"] = std::move(by_tool);
+  body["time_range"] = range;
+  body["from"] = format_time(now - std::chrono::hours(hours));
+  body["to"] = format_time(now);
+  r.json(200, body);
+}
+
+void pause_tool(api_context& ctx, const call& c, const replier& r) { pause_or_resume(ctx, c, r, true); }
+
+void resume_tool(api_context& ctx, const call& c, const replier& r) { pause_or_resume(ctx, c, r, false); }
 
 }  // namespace overseer::http

@@ -1,36 +1,41 @@
 #include "http/router.hpp"
 
+#include "http/api.hpp"
+
 namespace overseer::http {
 
 const std::vector<route>& routes() {
   static const std::vector<route> table = {
-    {"POST", "/v1/jobs", route_id::submit_job},
-    {"GET", "/v1/jobs", route_id::list_jobs},
-    {"GET", "/v1/jobs/{id}", route_id::get_job},
-    {"DELETE", "/v1/jobs/{id}", route_id::cancel_job},
-    {"GET", "/v1/jobs/{id}/result", route_id::get_result},
-    {"GET", "/v1/jobs/{id}/logs", route_id::get_logs},
-    {"GET", "/v1/jobs/{id}/history", route_id::get_history},
-    {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post},
-    {"POST", "/v1/jobs/{id}/retry", route_id::retry_job},
-    {"GET", "/v1/tools", route_id::list_tools},
-    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool},
-    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool},
-    {"GET", "/v1/health", route_id::health},
-    {"GET", "/v1/metrics", route_id::windowed_metrics},
-    {"GET", "/v1/stream", route_id::stream},
-    {"POST", "/v1/batches", route_id::submit_batch},
-    {"GET", "/v1/batches/{id}", route_id::get_batch},
-    {"DELETE", "/v1/batches/{id}", route_id::cancel_batch},
-    {"GET", "/v1/cache/stats", route_id::cache_stats},
-    {"DELETE", "/v1/cache", route_id::clear_cache},
+    {"POST", "/v1/jobs", route_id::submit_job, submit_job},
+    {"GET", "/v1/jobs", route_id::list_jobs, list_jobs, access::token, query_rule::own},
+    {"GET", "/v1/jobs/{id}", route_id::get_job, get_job},
+    {"DELETE", "/v1/jobs/{id}", route_id::cancel_job, cancel_job},
+    {"GET", "/v1/jobs/{id}/result", route_id::get_result, get_result},
+    {"GET", "/v1/jobs/{id}/logs", route_id::get_logs, get_logs, access::token, query_rule::own},
+    {"GET", "/v1/jobs/{id}/history", route_id::get_history, get_history},
+    {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job},
+    {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job},
+    {"GET", "/v1/tools", route_id::list_tools, list_tools},
+    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool},
+    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool},
+    {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
+    {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own},
+    // A WebSocket upgrade is taken before routing (http_session::upgrade);
+    // what reaches the table is a plain GET.
+    {"GET", "/v1/stream", route_id::stream, refuse_plain_stream, access::token, query_rule::ignored},
+    {"POST", "/v1/batches", route_id::submit_batch, submit_batch},
+    {"GET", "/v1/batches/{id}", route_id::get_batch, get_batch},
+    {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch},
+    {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats},
+    {"DELETE", "/v1/cache", route_id::clear_cache, clear_cache, access::token, query_rule::own},
     // The dashboard (docs/dashboard.md), served without a token: its files
     // hold no data; every API call it makes needs one.
-    {"GET", "/", route_id::dashboard, false},
-    {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, false},
-    // Prometheus text, not JSON (docs/operations.md); it needs a token
-    // like the API.
-    {"GET", "/metrics", route_id::metrics, false},
+    {"GET", "/", route_id::dashboard, serve_dashboard, access::anyone, query_rule::ignored, false},
+    {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, serve_dashboard, access::anyone,
+     query_rule::ignored, false},
+    // Prometheus text, not JSON (docs/operations.md); it needs a token like
+    // the API.
+    {"GET", "/metrics", route_id::metrics, prometheus_metrics, access::token, query_rule::none, false},
   };
   return table;
 }
@@ -78,7 +83,7 @@ match_result match(std::string_view method, std::string_view path) {
     if (!matches(r.pattern, path, params)) continue;
     out.path_known = true;
     if (r.method == wanted) {
-      out.id = r.id;
+      out.found = &r;
       out.params = std::move(params);
       return out;
     }

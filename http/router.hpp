@@ -1,13 +1,14 @@
 // The route table of the HTTP API, and matching a request against it.
 //
-// Paths are patterns with "{name}" segments. A path that matches no pattern
-// is 404; one that matches under another method only is 405 with the
+// The table is the one place a route is defined: its method and path, the
+// handler that answers it, whether it needs a token and whether it takes a
+// query. Paths are patterns with "{name}" segments. A path that matches no
+// pattern is 404; one that matches under another method only is 405 with the
 // allowed methods. HEAD matches every GET route. The routes marked `api` are
 // also what the OpenAPI document is checked against.
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,13 +20,34 @@ enum class route_id {
   retry_job, list_jobs, list_tools, health, stream,
   submit_batch, get_batch, cancel_batch, cache_stats, clear_cache,
   dashboard, dashboard_asset,
-  metrics, pause_tool, resume_tool, windowed_metrics,
+  metrics, pause_tool, resume_tool, windowed_metrics,  // keep last: the router test counts up to it
+};
+
+struct api_context;
+struct call;
+class replier;
+using handler = void (*)(api_context&, const call&, const replier&);
+
+/// Who may call a route.
+enum class access {
+  token,   ///< a bearer token, when the server has any (401 otherwise)
+  anyone,  ///< health (which shows details to token holders only) and the dashboard's files
+};
+
+/// What the session does with a route's query before the handler runs.
+enum class query_rule {
+  none,     ///< any key is refused: 400 "this endpoint takes no query parameters"
+  own,      ///< the handler checks its keys (a repeated key is refused before)
+  ignored,  ///< not looked at (the dashboard: a page URL may carry what a browser adds)
 };
 
 struct route {
   std::string method;   ///< "GET", "POST", "DELETE"
   std::string pattern;  ///< "/v1/jobs/{id}"
   route_id id;
+  http::handler handler;
+  http::access access = access::token;
+  query_rule query = query_rule::none;
   /// Part of the API that docs/openapi.yaml describes (and the clients
   /// cover); false for the dashboard's page and files (docs/dashboard.md).
   bool api = true;
@@ -34,10 +56,10 @@ struct route {
 [[nodiscard]] const std::vector<route>& routes();
 
 struct match_result {
-  std::optional<route_id> id;
+  const route* found = nullptr;  ///< the route, or none
   std::map<std::string, std::string> params;  ///< the {name} segments
   bool path_known = false;  ///< some route has this path (405, not 404)
-  std::string allowed;      ///< "GET, DELETE" when path_known and no id
+  std::string allowed;      ///< "GET, DELETE" when path_known and nothing found
 };
 
 [[nodiscard]] match_result match(std::string_view method, std::string_view path);

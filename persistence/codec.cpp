@@ -2,7 +2,9 @@
 
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 namespace overseer::persistence {
@@ -42,6 +44,88 @@ using std::chrono::milliseconds;
 constexpr std::int64_t min_ms = std::chrono::duration_cast<milliseconds>(clock::duration::min()).count();
 constexpr std::int64_t max_ms = std::chrono::duration_cast<milliseconds>(clock::duration::max()).count();
 
+// Which value is the last of an enumeration a record stores (as one byte),
+// and what a decoder calls it when a stored byte is past it.
+template <class E>
+struct enum_range;
+template <>
+struct enum_range<job_status> {
+  static constexpr auto last = job_status::timed_out;
+  static constexpr const char* name = "job status";
+};
+template <>
+struct enum_range<log_level> {
+  static constexpr auto last = log_level::critical;
+  static constexpr const char* name = "log level";
+};
+template <>
+struct enum_range<event_kind> {
+  static constexpr auto last = event_kind::log;
+  static constexpr const char* name = "event kind";
+};
+
+// Each stored type's fields, in their order on disk, once: encode visits
+// them with a writer, decode with a reader (the inspect idiom). R is the type
+// or its const form. Adding a field means adding it here, at the end, and
+// bumping format_version with a `since` check.
+template <class R, class T>
+concept record_of = std::same_as<std::remove_const_t<R>, T>;
+
+// Visits the fields in the order given (a fold over the comma operator runs
+// left to right).
+template <class V, class... F>
+void in_order(V& v, F&... f) {
+  (v(f), ...);
+}
+
+template <class V, record_of<overseer::progress> R>
+void fields(V& v, R& p) {
+  in_order(v, p.percent, p.current_step, p.total_steps, p.step_name, p.estimated_completion);
+}
+
+template <class V, record_of<retry_policy> R>
+void fields(V& v, R& p) {
+  in_order(v, p.max_attempts, p.initial_backoff, p.max_backoff, p.multiplier, p.retry_on_timeout);
+}
+
+template <class V, record_of<job_record> R>
+void fields(V& v, R& j) {
+  in_order(v, j.id, j.tool, j.tool_version, j.name, j.params_json, j.priority, j.labels, j.timeout_ms, j.retry,
+           j.ttl_hours, j.idempotency_key, j.status, j.attempt, j.retry_base, j.progress, j.error, j.created_at,
+           j.started_at, j.completed_at, j.next_attempt_at, j.checkpoint, j.process_group, j.process_start,
+           j.batch_id, j.depends_on, j.run_at, j.use_cache, j.cache_key, j.cached_at, j.cache_source,
+           j.spec_hash);
+}
+
+template <class V, record_of<transition> R>
+void fields(V& v, R& t) {
+  in_order(v, t.from, t.to, t.at, t.attempt, t.reason);
+}
+
+template <class V, record_of<log_line> R>
+void fields(V& v, R& l) {
+  in_order(v, l.at, l.level, l.message, l.component);
+}
+
+// Every field is written whatever the kind: a few spare bytes buy a decoder
+// with no branches, and an event reads back exactly as it was written.
+template <class V, record_of<event> R>
+void fields(V& v, R& e) {
+  in_order(v, e.seq, e.job_id, e.kind, e.at, e.from, e.to, e.attempt, e.reason, e.progress, e.level, e.message,
+           e.tool, e.batch_id);
+  if (v.since(2)) v(e.component);
+}
+
+template <class V, record_of<batch_record> R>
+void fields(V& v, R& b) {
+  in_order(v, b.id, b.name, b.job_ids, b.parallel_limit, b.fail_fast, b.created_at, b.cancelled);
+}
+
+template <class V, record_of<cache_entry> R>
+void fields(V& v, R& c) {
+  in_order(v, c.source_job_id, c.tool, c.stored_at, c.expires_at, c.result_bytes);
+}
+
 class writer {
 public:
   explicit writer(tag t) {
@@ -49,41 +133,52 @@ public:
     u8(format_version);
   }
 
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) { put(v, 4); }
-  void u64(std::uint64_t v) { put(v, 8); }
-  void i32(int v) { u32(static_cast<std::uint32_t>(v)); }
-  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
-  void boolean(bool v) { u8(v ? 1 : 0); }
-  void f64(double v) {
+  /// Fields added in format `version` are written: this build writes the newest.
+  [[nodiscard]] static constexpr bool since(std::uint8_t) noexcept { return true; }
+
+  void operator()(int v) { u32(static_cast<std::uint32_t>(v)); }
+  void operator()(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void operator()(std::uint64_t v) { u64(v); }
+  void operator()(bool v) { u8(v ? 1 : 0); }
+  void operator()(double v) {
     std::uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
     u64(bits);
   }
-  void str(std::string_view s) {
+  void operator()(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
     out_.append(s);
   }
-  void time(time_point t) {
-    i64(std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count());
+  void operator()(const std::string& s) { (*this)(std::string_view{s}); }
+  void operator()(time_point t) {
+    (*this)(std::int64_t{std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count()});
   }
-  template <class T, class F>
-  void opt(const std::optional<T>& v, F&& write) {
-    boolean(v.has_value());
-    if (v) (this->*write)(*v);
-  }
+  void operator()(milliseconds d) { (*this)(std::int64_t{d.count()}); }
   template <class E>
-  void enumerator(E e) { u8(static_cast<std::uint8_t>(e)); }
-  void strings(const std::vector<std::string>& v) {
-    u32(static_cast<std::uint32_t>(v.size()));
-    for (const auto& s : v) str(s);
+    requires std::is_enum_v<E>
+  void operator()(E e) {
+    u8(static_cast<std::uint8_t>(e));
   }
-  void progress(const overseer::progress& p) {
-    f64(p.percent);
-    i32(p.current_step);
-    i32(p.total_steps);
-    str(p.step_name);
-    opt(p.estimated_completion, &writer::time);
+  template <class T>
+  void operator()(const std::optional<T>& v) {
+    (*this)(v.has_value());
+    if (v) (*this)(*v);
+  }
+  void operator()(const std::vector<std::string>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& s : v) (*this)(s);
+  }
+  void operator()(const std::map<std::string, std::string>& m) {
+    u32(static_cast<std::uint32_t>(m.size()));
+    for (const auto& [k, v] : m) {
+      (*this)(k);
+      (*this)(v);
+    }
+  }
+  template <class T>
+    requires requires(writer& w, const T& t) { fields(w, t); }
+  void operator()(const T& nested) {
+    fields(*this, nested);
   }
 
   std::string finish() && {
@@ -92,6 +187,9 @@ public:
   }
 
 private:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { put(v, 4); }
+  void u64(std::uint64_t v) { put(v, 8); }
   // Explicit byte order, so the stored form does not depend on the host.
   void put(std::uint64_t v, int width) {
     for (int i = 0; i < width; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -133,65 +231,74 @@ public:
     }
   }
 
-  /// The record's format version (valid once the header is read).
-  [[nodiscard]] std::uint8_t version() const noexcept { return version_; }
-  std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
-  std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
-  std::uint64_t u64() { return get(8); }
-  int i32() { return static_cast<std::int32_t>(u32()); }
-  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
-  bool boolean() {
+  /// Fields added in format `version` are in the record being read.
+  [[nodiscard]] bool since(std::uint8_t version) const noexcept { return version_ >= version; }
+
+  void operator()(int& v) { v = static_cast<std::int32_t>(u32()); }
+  void operator()(std::int64_t& v) { v = static_cast<std::int64_t>(u64()); }
+  void operator()(std::uint64_t& v) { v = u64(); }
+  void operator()(bool& v) {
     const auto at = pos_;
-    const auto v = u8();
-    if (v > 1) fail("flag " + std::to_string(v) + " at offset " + std::to_string(at) + " is not 0 or 1");
-    return v == 1;
+    const auto b = u8();
+    if (b > 1) fail("flag " + std::to_string(b) + " at offset " + std::to_string(at) + " is not 0 or 1");
+    v = b == 1;
   }
-  double f64() {
+  void operator()(double& v) {
     const auto bits = u64();
-    double v;
     std::memcpy(&v, &bits, sizeof v);
-    return v;
   }
-  std::string str() {
+  void operator()(std::string& s) {
     const auto at = pos_;
     const auto n = u32();
-    if (!ok()) return {};
+    if (!ok()) return s.clear();
     if (n > end_ - pos_) {
       fail("string of " + std::to_string(n) + " bytes at offset " + std::to_string(at) + " overruns the record (" +
            std::to_string(end_ - pos_) + " bytes remain)");
-      return {};
+      return s.clear();
     }
-    std::string s(record_.substr(pos_, n));
+    s.assign(record_.substr(pos_, n));
     pos_ += n;
-    return s;
   }
-  time_point time() {
-    const auto ms = i64();
+  void operator()(time_point& t) {
+    std::int64_t ms = 0;
+    (*this)(ms);
     // Out-of-range milliseconds would overflow the conversion to clock ticks.
     if (ms < min_ms || ms > max_ms) {
       fail("timestamp " + std::to_string(ms) + " ms is outside the clock's range");
-      return {};
+      t = {};
+      return;
     }
-    return time_point(std::chrono::duration_cast<clock::duration>(milliseconds(ms)));
+    t = time_point(std::chrono::duration_cast<clock::duration>(milliseconds(ms)));
   }
-  template <class T>
-  std::optional<T> opt(T (reader::*read)()) {
-    if (!boolean()) return std::nullopt;
-    auto v = (this->*read)();
-    return ok() ? std::optional<T>(std::move(v)) : std::nullopt;
+  void operator()(milliseconds& d) {
+    std::int64_t ms = 0;
+    (*this)(ms);
+    d = milliseconds(ms);
   }
   template <class E>
-  E enumerator(E last, const char* what) {
+    requires std::is_enum_v<E>
+  void operator()(E& e) {
+    constexpr auto last = enum_range<E>::last;
     const auto v = u8();
     if (v > static_cast<std::uint8_t>(last)) {
-      fail(std::string(what) + " " + std::to_string(v) + " is outside 0-" +
+      fail(std::string(enum_range<E>::name) + " " + std::to_string(v) + " is outside 0-" +
            std::to_string(static_cast<int>(last)));
-      return E{};
+      e = E{};
+      return;
     }
-    return static_cast<E>(v);
+    e = static_cast<E>(v);
   }
-  job_status status() { return enumerator(job_status::timed_out, "job status"); }
-  std::map<std::string, std::string> labels() {
+  template <class T>
+  void operator()(std::optional<T>& o) {
+    bool present = false;
+    (*this)(present);
+    if (!present) return o.reset();
+    T v{};
+    (*this)(v);
+    if (ok()) o = std::move(v);
+    else o.reset();
+  }
+  void operator()(std::map<std::string, std::string>& m) {
     const auto at = pos_;
     const auto n = u32();
     // Each pair takes at least two length prefixes; checking up front stops
@@ -199,32 +306,27 @@ public:
     if (ok() && n > (end_ - pos_) / 8) {
       fail("label count " + std::to_string(n) + " at offset " + std::to_string(at) + " overruns the record");
     }
-    std::map<std::string, std::string> m;
+    m.clear();
     for (std::uint32_t i = 0; i < n && ok(); ++i) {
-      auto k = str();
-      auto v = str();
+      std::string k, v;
+      (*this)(k);
+      (*this)(v);
       m.emplace(std::move(k), std::move(v));
     }
-    return m;
   }
-  std::vector<std::string> strings() {
+  void operator()(std::vector<std::string>& v) {
     const auto at = pos_;
     const auto n = u32();
     if (ok() && n > (end_ - pos_) / 4) {
       fail("string count " + std::to_string(n) + " at offset " + std::to_string(at) + " overruns the record");
     }
-    std::vector<std::string> v;
-    for (std::uint32_t i = 0; i < n && ok(); ++i) v.push_back(str());
-    return v;
+    v.clear();
+    for (std::uint32_t i = 0; i < n && ok(); ++i) (*this)(v.emplace_back());
   }
-  overseer::progress progress() {
-    overseer::progress p;
-    p.percent = f64();
-    p.current_step = i32();
-    p.total_steps = i32();
-    p.step_name = str();
-    p.estimated_completion = opt(&reader::time);
-    return p;
+  template <class T>
+    requires requires(reader& r, T& t) { fields(r, t); }
+  void operator()(T& nested) {
+    fields(*this, nested);
   }
 
   template <class T>
@@ -235,6 +337,9 @@ public:
   }
 
 private:
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
+  std::uint64_t u64() { return get(8); }
   bool ok() const noexcept { return error_.empty(); }
   void fail(std::string message) {
     if (ok()) error_ = std::move(message);
@@ -279,217 +384,51 @@ std::uint32_t crc32(std::string_view bytes) noexcept {
   return c ^ 0xFFFFFFFFu;
 }
 
-std::string encode(const job_record& r) {
-  writer w(tag::job);
-  w.str(r.id);
-  w.str(r.tool);
-  w.str(r.tool_version);
-  w.str(r.name);
-  w.str(r.params_json);
-  w.i32(r.priority);
-  w.u32(static_cast<std::uint32_t>(r.labels.size()));
-  for (const auto& [k, v] : r.labels) {
-    w.str(k);
-    w.str(v);
+namespace {
+
+template <class T>
+std::string encode_record(tag t, const T& value) {
+  writer w(t);
+  fields(w, value);
+  return std::move(w).finish();
+}
+
+template <class T>
+decoded<T> decode_record(std::string_view bytes, tag t, const char* what) {
+  reader r(bytes, t, what);
+  T value;
+  fields(r, value);
+  if constexpr (std::is_same_v<T, event>) {
+    // Version 1 had no component and stored only tools' log lines.
+    if (!r.since(2) && value.kind == event_kind::log) value.component = "tool";
   }
-  w.i64(r.timeout_ms);
-  w.i32(r.retry.max_attempts);
-  w.i64(r.retry.initial_backoff.count());
-  w.i64(r.retry.max_backoff.count());
-  w.f64(r.retry.multiplier);
-  w.boolean(r.retry.retry_on_timeout);
-  w.i32(r.ttl_hours);
-  w.str(r.idempotency_key);
-  w.enumerator(r.status);
-  w.i32(r.attempt);
-  w.i32(r.retry_base);
-  w.progress(r.progress);
-  w.str(r.error);
-  w.time(r.created_at);
-  w.opt(r.started_at, &writer::time);
-  w.opt(r.completed_at, &writer::time);
-  w.opt(r.next_attempt_at, &writer::time);
-  w.opt(r.checkpoint, &writer::str);
-  w.i32(r.process_group);
-  w.u64(r.process_start);
-  w.str(r.batch_id);
-  w.strings(r.depends_on);
-  w.opt(r.run_at, &writer::time);
-  w.boolean(r.use_cache);
-  w.str(r.cache_key);
-  w.opt(r.cached_at, &writer::time);
-  w.str(r.cache_source);
-  w.u64(r.spec_hash);
-  return std::move(w).finish();
+  return r.finish(std::move(value));
 }
 
-decoded<job_record> decode_job(std::string_view bytes) {
-  reader r(bytes, tag::job, "job");
-  job_record j;
-  j.id = r.str();
-  j.tool = r.str();
-  j.tool_version = r.str();
-  j.name = r.str();
-  j.params_json = r.str();
-  j.priority = r.i32();
-  j.labels = r.labels();
-  j.timeout_ms = r.i64();
-  j.retry.max_attempts = r.i32();
-  j.retry.initial_backoff = milliseconds(r.i64());
-  j.retry.max_backoff = milliseconds(r.i64());
-  j.retry.multiplier = r.f64();
-  j.retry.retry_on_timeout = r.boolean();
-  j.ttl_hours = r.i32();
-  j.idempotency_key = r.str();
-  j.status = r.status();
-  j.attempt = r.i32();
-  j.retry_base = r.i32();
-  j.progress = r.progress();
-  j.error = r.str();
-  j.created_at = r.time();
-  j.started_at = r.opt(&reader::time);
-  j.completed_at = r.opt(&reader::time);
-  j.next_attempt_at = r.opt(&reader::time);
-  j.checkpoint = r.opt(&reader::str);
-  j.process_group = r.i32();
-  j.process_start = r.u64();
-  j.batch_id = r.str();
-  j.depends_on = r.strings();
-  j.run_at = r.opt(&reader::time);
-  j.use_cache = r.boolean();
-  j.cache_key = r.str();
-  j.cached_at = r.opt(&reader::time);
-  j.cache_source = r.str();
-  j.spec_hash = r.u64();
-  return r.finish(std::move(j));
-}
+}  // namespace
 
-std::string encode(const transition& t) {
-  writer w(tag::transition);
-  w.opt(t.from, &writer::enumerator<job_status>);
-  w.enumerator(t.to);
-  w.time(t.at);
-  w.i32(t.attempt);
-  w.str(t.reason);
-  return std::move(w).finish();
-}
+std::string encode(const job_record& r) { return encode_record(tag::job, r); }
+decoded<job_record> decode_job(std::string_view bytes) { return decode_record<job_record>(bytes, tag::job, "job"); }
 
+std::string encode(const transition& t) { return encode_record(tag::transition, t); }
 decoded<transition> decode_transition(std::string_view bytes) {
-  reader r(bytes, tag::transition, "transition");
-  transition t;
-  t.from = r.opt(&reader::status);
-  t.to = r.status();
-  t.at = r.time();
-  t.attempt = r.i32();
-  t.reason = r.str();
-  return r.finish(std::move(t));
+  return decode_record<transition>(bytes, tag::transition, "transition");
 }
 
-std::string encode(const log_line& l) {
-  writer w(tag::log);
-  w.time(l.at);
-  w.enumerator(l.level);
-  w.str(l.message);
-  w.str(l.component);
-  return std::move(w).finish();
-}
+std::string encode(const log_line& l) { return encode_record(tag::log, l); }
+decoded<log_line> decode_log(std::string_view bytes) { return decode_record<log_line>(bytes, tag::log, "log"); }
 
-decoded<log_line> decode_log(std::string_view bytes) {
-  reader r(bytes, tag::log, "log");
-  log_line l;
-  l.at = r.time();
-  l.level = r.enumerator(log_level::critical, "log level");
-  l.message = r.str();
-  l.component = r.str();
-  return r.finish(std::move(l));
-}
+std::string encode(const event& e) { return encode_record(tag::event, e); }
+decoded<event> decode_event(std::string_view bytes) { return decode_record<event>(bytes, tag::event, "event"); }
 
-// Every field is written whatever the kind: a few spare bytes buy a decoder
-// with no branches, and an event reads back exactly as it was written.
-std::string encode(const event& e) {
-  writer w(tag::event);
-  w.u64(e.seq);
-  w.str(e.job_id);
-  w.enumerator(e.kind);
-  w.time(e.at);
-  w.opt(e.from, &writer::enumerator<job_status>);
-  w.enumerator(e.to);
-  w.i32(e.attempt);
-  w.str(e.reason);
-  w.progress(e.progress);
-  w.enumerator(e.level);
-  w.str(e.message);
-  w.str(e.tool);
-  w.str(e.batch_id);
-  w.str(e.component);
-  return std::move(w).finish();
-}
-
-decoded<event> decode_event(std::string_view bytes) {
-  reader r(bytes, tag::event, "event");
-  event e;
-  e.seq = r.u64();
-  e.job_id = r.str();
-  e.kind = r.enumerator(event_kind::log, "event kind");
-  e.at = r.time();
-  e.from = r.opt(&reader::status);
-  e.to = r.status();
-  e.attempt = r.i32();
-  e.reason = r.str();
-  e.progress = r.progress();
-  e.level = r.enumerator(log_level::critical, "log level");
-  e.message = r.str();
-  e.tool = r.str();
-  e.batch_id = r.str();
-  if (r.version() >= 2) e.component = r.str();
-  else if (e.kind == event_kind::log) e.component = "tool";  // version 1 stored only tools' lines
-  return r.finish(std::move(e));
-}
-
-std::string encode(const batch_record& b) {
-  writer w(tag::batch);
-  w.str(b.id);
-  w.str(b.name);
-  w.strings(b.job_ids);
-  w.i32(b.parallel_limit);
-  w.boolean(b.fail_fast);
-  w.time(b.created_at);
-  w.boolean(b.cancelled);
-  return std::move(w).finish();
-}
-
+std::string encode(const batch_record& b) { return encode_record(tag::batch, b); }
 decoded<batch_record> decode_batch(std::string_view bytes) {
-  reader r(bytes, tag::batch, "batch");
-  batch_record b;
-  b.id = r.str();
-  b.name = r.str();
-  b.job_ids = r.strings();
-  b.parallel_limit = r.i32();
-  b.fail_fast = r.boolean();
-  b.created_at = r.time();
-  b.cancelled = r.boolean();
-  return r.finish(std::move(b));
+  return decode_record<batch_record>(bytes, tag::batch, "batch");
 }
 
-std::string encode(const cache_entry& c) {
-  writer w(tag::cache);
-  w.str(c.source_job_id);
-  w.str(c.tool);
-  w.time(c.stored_at);
-  w.time(c.expires_at);
-  w.u64(c.result_bytes);
-  return std::move(w).finish();
-}
-
+std::string encode(const cache_entry& c) { return encode_record(tag::cache, c); }
 decoded<cache_entry> decode_cache_entry(std::string_view bytes) {
-  reader r(bytes, tag::cache, "cache");
-  cache_entry c;
-  c.source_job_id = r.str();
-  c.tool = r.str();
-  c.stored_at = r.time();
-  c.expires_at = r.time();
-  c.result_bytes = r.u64();
-  return r.finish(std::move(c));
+  return decode_record<cache_entry>(bytes, tag::cache, "cache");
 }
 
 }  // namespace overseer::persistence

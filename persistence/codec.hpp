@@ -6,6 +6,11 @@
 // bytes that remain, the tag, the version and the checksum, so a torn or
 // corrupted value is reported as an error, never read past or trusted. A
 // version newer than this build knows is refused with a message saying so.
+//
+// Each type's fields and their order are listed once, in codec.cpp (one
+// `fields` function template a type, visited by the writer to encode and by
+// the reader to decode), so encode and decode cannot disagree.
+// tests/unit/persistence/codec_layout_test.cpp pins the bytes of each type.
 #pragma once
 
 #include <cstdint>

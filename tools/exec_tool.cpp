@@ -20,6 +20,7 @@
 
 #include "tools/allowed_paths.hpp"
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
 #include "tools/exec_process.hpp"
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
@@ -131,13 +132,7 @@ std::string format_param(const value& v) {
     case boost::json::kind::uint64: return std::to_string(v.get_uint64());
     case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
     case boost::json::kind::null: return {};
-    case boost::json::kind::double_: {
-      const double d = v.get_double();
-      if (std::trunc(d) == d && std::abs(d) < 1e15) return std::to_string(static_cast<long long>(d));
-      std::array<char, 400> buf{};
-      auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::fixed);
-      return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
-    }
+    case boost::json::kind::double_: return format_number(v.get_double(), number_form::plain);
     case boost::json::kind::array:
     case boost::json::kind::object: return boost::json::serialize(v);
   }
@@ -489,19 +484,10 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
 }  // namespace
 
 std::vector<field_error> check_exec_tool(exec_tool_config& c) {
-  std::vector<field_error> errors;
+  std::vector<field_error> errors = check_definition(c.definition);
   auto fail = [&](std::string field, std::string message) {
     errors.push_back({std::move(field), std::move(message)});
   };
-  if (!is_tool_name(c.definition.name))
-    fail("name", "\"" + c.definition.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -");
-  const auto schema_errors = check_schema(c.definition.params);
-  errors.insert(errors.end(), schema_errors.begin(), schema_errors.end());
-  const auto& r = c.definition.retry;
-  if (r.max_attempts < 1) fail("retry.max_attempts", std::to_string(r.max_attempts) + " must be at least 1");
-  if (r.initial_backoff > r.max_backoff)
-    fail("retry.initial_backoff_ms", std::to_string(r.initial_backoff.count()) + " is above max_backoff_ms " +
-                                         std::to_string(r.max_backoff.count()));
 
   if (c.command.empty()) {
     fail("command", "must be a non-empty array of strings");

@@ -1,6 +1,7 @@
 #include "tools/param_schema.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
 #include "tools/regex.hpp"
 #include "tools/utf8.hpp"
 
@@ -33,25 +34,15 @@ double as_double(const boost::json::value& v) {
 // long value is quoted by its start: an answer must not echo megabytes.
 std::string render(const boost::json::value& v) {
   constexpr std::size_t max_quoted = 200;
-  if (v.is_double()) {
-    std::array<char, 32> buf{};
-    auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-    if (ec == std::errc{}) return std::string(buf.data(), end);
-  }
+  if (v.is_double()) return format_number(v.get_double());
   auto s = boost::json::serialize(v);
   if (s.size() <= max_quoted) return s;
   return std::string(utf8_prefix(s, max_quoted)) + "... (" + std::to_string(s.size()) + " bytes)";
 }
 
-bool is_integer(const boost::json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  return v.is_double() && std::isfinite(v.get_double()) &&
-         v.get_double() == std::trunc(v.get_double());
-}
-
 bool has_type(const boost::json::value& v, std::string_view type) {
   if (type == "string") return v.is_string();
-  if (type == "integer") return is_integer(v);
+  if (type == "integer") return is_integral(v);
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_bool();
   if (type == "object") return v.is_object();

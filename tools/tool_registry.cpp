@@ -20,45 +20,11 @@ struct tool_registry::impl {
 tool_registry::tool_registry() : impl_(std::make_unique<impl>()) {}
 tool_registry::~tool_registry() = default;
 
-namespace {
-
-std::vector<field_error> check_definition(const tool_definition& d, bool has_body) {
-  std::vector<field_error> errors;
-  if (d.name.empty()) {
-    errors.push_back({"name", "is required"});
-  } else if (!tools::is_tool_name(d.name)) {
-    errors.push_back({"name", "\"" + d.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -"});
-  }
-  for (auto& e : tools::check_schema(d.params)) errors.push_back(std::move(e));
-  if (d.timeout && d.timeout->count() <= 0) {
-    errors.push_back({"timeout_s", std::to_string(d.timeout->count()) + " is not positive"});
-  }
-  if (d.max_concurrent < 0) {
-    errors.push_back({"max_concurrent", std::to_string(d.max_concurrent) + " is negative"});
-  }
-  const auto& r = d.retry;
-  if (r.max_attempts < 1) {
-    errors.push_back({"retry.max_attempts",
-                      std::to_string(r.max_attempts) + " is below the minimum 1"});
-  }
-  if (!(r.multiplier >= 1)) {  // also refuses NaN
-    errors.push_back({"retry.multiplier", std::to_string(r.multiplier) + " is below the minimum 1"});
-  }
-  if (r.initial_backoff.count() < 0) {
-    errors.push_back({"retry.initial_backoff_ms", "must not be negative"});
-  } else if (r.initial_backoff > r.max_backoff) {
-    errors.push_back({"retry.initial_backoff_ms",
-                      std::to_string(r.initial_backoff.count()) + " is above max_backoff_ms " +
-                          std::to_string(r.max_backoff.count())});
-  }
-  if (!has_body) errors.push_back({"body", "is empty"});
-  return errors;
-}
-
-}  // namespace
 
 void tool_registry::add(tool_definition definition, tool_function body) {
-  if (auto errors = check_definition(definition, static_cast<bool>(body)); !errors.empty()) {
+  auto errors = tools::check_definition(definition);
+  if (!body) errors.push_back({"body", "is empty"});
+  if (!errors.empty()) {
     std::string message = "tool \"" + definition.name + "\": ";
     for (std::size_t i = 0; i < errors.size(); ++i)
       message += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
@@ -88,6 +54,24 @@ std::vector<tool_definition> tool_registry::list() const {
 }
 
 namespace tools {
+
+std::vector<field_error> check_definition(const tool_definition& d) {
+  std::vector<field_error> errors;
+  if (d.name.empty()) {
+    errors.push_back({"name", "is required"});
+  } else if (!is_tool_name(d.name)) {
+    errors.push_back({"name", "\"" + d.name + "\" must be 1-64 of A-Z a-z 0-9 _ . -"});
+  }
+  for (auto& e : check_schema(d.params)) errors.push_back(std::move(e));
+  if (d.timeout && d.timeout->count() <= 0) {
+    errors.push_back({"timeout_s", std::to_string(d.timeout->count()) + " is not positive"});
+  }
+  if (d.max_concurrent < 0) {
+    errors.push_back({"max_concurrent", std::to_string(d.max_concurrent) + " is negative"});
+  }
+  for (auto& e : check_retry_policy(d.retry)) errors.push_back(std::move(e));
+  return errors;
+}
 
 bool is_tool_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "overseer/tool.hpp"
 
@@ -11,6 +12,11 @@ namespace overseer::tools {
 
 /// 1-64 of A-Z a-z 0-9 _ . -
 [[nodiscard]] bool is_tool_name(std::string_view name) noexcept;
+
+/// The one check of a tool definition, whoever declares the tool (the
+/// registry's add, an exec tool, the tools file): its name, its params
+/// schema, timeout_s, max_concurrent and retry policy (check_retry_policy).
+[[nodiscard]] std::vector<field_error> check_definition(const tool_definition& d);
 
 /// The error for a submit naming `name`, which `registry` does not hold:
 /// field "tool", message `unknown tool "slep"; did you mean "sleep"?` (the

@@ -1,6 +1,8 @@
 #include "tools/tools_file.hpp"
 
 #include "tools/did_you_mean.hpp"
+#include "tools/json_number.hpp"
+#include "tools/retry_json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <iterator>
+#include <limits>
 
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,8 +25,6 @@ using boost::json::value;
 constexpr std::array<std::string_view, 13> tool_keys = {
     "name",           "version", "description",    "command", "params",       "env",          "timeout_s",
     "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths"};
-constexpr std::array<std::string_view, 5> retry_keys = {"max_attempts", "initial_backoff_ms",
-                                                        "max_backoff_ms", "multiplier", "retry_on_timeout"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
 constexpr std::array<std::string_view, 2> file_keys = {"tools", "builtins"};
 constexpr std::array<std::string_view, 1> builtin_keys = {"fasta_stats"};
@@ -31,10 +32,18 @@ constexpr std::array<std::string_view, 1> fasta_stats_keys = {"allowed_paths"};
 
 // boost::json prints doubles as "1.5E0"; messages read better as "1.5".
 std::string render(const value& v) {
-  if (!v.is_double()) return boost::json::serialize(v);
-  std::array<char, 32> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v.get_double());
-  return ec == std::errc{} ? std::string(buf.data(), end) : boost::json::serialize(v);
+  return v.is_double() ? format_number(v.get_double()) : boost::json::serialize(v);
+}
+
+// How this file words a key it does not know.
+std::string unknown_text(std::string_view nearest) {
+  if (nearest.empty()) return "unknown field";
+  return "unknown field; did you mean \"" + std::string(nearest) + "\"?";
+}
+
+// How this file words a value of the wrong type: "must be an integer, found \"1h\"".
+std::string must_be(std::string_view kind, const value& v) {
+  return "must be " + std::string(kind) + ", found " + render(v);
 }
 
 // Reads one JSON object's fields, recording what is wrong with each.
@@ -53,8 +62,7 @@ struct reader {
     for (const auto& kv : o) {
       if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
       const auto best = nearest_name(kv.key(), known);
-      fail(prefix + std::string(kv.key()),
-           best.empty() ? "unknown field" : "unknown field; did you mean \"" + best + "\"?");
+      fail(prefix + std::string(kv.key()), unknown_text(best));
     }
   }
 
@@ -63,7 +71,7 @@ struct reader {
   std::optional<std::string> string(const object& o, std::string_view key, const std::string& f) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_string()) return fail(f, "must be a string, found " + render(*v));
+    if (!v->is_string()) return fail(f, must_be("a string", *v));
     return std::string(v->get_string());
   }
 
@@ -71,7 +79,7 @@ struct reader {
                                bool min_exclusive = false) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_number()) return fail(f, "must be a number, found " + render(*v));
+    if (!v->is_number()) return fail(f, must_be("a number", *v));
     const double d = v->to_number<double>();
     if (!std::isfinite(d) || d < min || (min_exclusive && d == min))
       return fail(f, render(*v) + " must be " + (min_exclusive ? "above " : "at least ") + render(min));
@@ -82,10 +90,8 @@ struct reader {
                                    long long min) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    const bool integral =
-        v->is_int64() || v->is_uint64() || (v->is_double() && std::trunc(v->get_double()) == v->get_double());
-    if (!integral || std::abs(v->to_number<double>()) > 1e15)
-      return fail(f, "must be an integer, found " + render(*v));
+    if (!is_integral(*v) || std::abs(v->to_number<double>()) > 1e15)
+      return fail(f, must_be("an integer", *v));
     const auto n = static_cast<long long>(v->to_number<double>());
     if (n < min) return fail(f, render(*v) + " must be at least " + std::to_string(min));
     return n;
@@ -94,13 +100,13 @@ struct reader {
   std::optional<bool> boolean(const object& o, std::string_view key, const std::string& f) {
     const auto* v = field(o, key);
     if (!v) return std::nullopt;
-    if (!v->is_bool()) return fail(f, "must be true or false, found " + render(*v));
+    if (!v->is_bool()) return fail(f, must_be("true or false", *v));
     return v->get_bool();
   }
 
   const object* sub_object(const object& o, std::string_view key, const std::string& f) {
     const auto* v = field(o, key);
-    if (v && !v->is_object()) fail(f, "must be an object, found " + render(*v));
+    if (v && !v->is_object()) fail(f, must_be("an object", *v));
     return v ? v->if_object() : nullptr;
   }
 
@@ -138,7 +144,7 @@ exec_tool_config read_tool(const object& t, reader& r) {
       const auto* path = entry ? entry->if_contains("path") : nullptr;
       if (!path) continue;
       const std::string f = "params." + std::string(kv.key()) + ".path";
-      if (!path->is_bool()) r.fail(f, "must be true or false, found " + render(*path));
+      if (!path->is_bool()) r.fail(f, must_be("true or false", *path));
       else if (path->get_bool()) c.path_params.emplace_back(kv.key());
       entry->erase("path");
     }
@@ -146,23 +152,20 @@ exec_tool_config read_tool(const object& t, reader& r) {
   if (const auto* env = r.sub_object(t, "env", "env")) {
     for (const auto& kv : *env) {
       if (kv.value().is_string()) c.env[std::string(kv.key())] = kv.value().get_string();
-      else r.fail("env." + std::string(kv.key()), "must be a string, found " + render(kv.value()));
+      else r.fail("env." + std::string(kv.key()), must_be("a string", kv.value()));
     }
   }
   if (auto n = r.integer(t, "timeout_s", "timeout_s", 1)) d.timeout = std::chrono::seconds(*n);
   if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0))
     d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
   if (const auto* retry = r.sub_object(t, "retry", "retry")) {
-    r.only(*retry, retry_keys, "retry.");
-    auto& p = d.retry;
-    if (auto n = r.integer(*retry, "max_attempts", "retry.max_attempts", 1))
-      p.max_attempts = static_cast<int>(std::min(*n, 1000000LL));
-    if (auto n = r.integer(*retry, "initial_backoff_ms", "retry.initial_backoff_ms", 0))
-      p.initial_backoff = std::chrono::milliseconds(*n);
-    if (auto n = r.integer(*retry, "max_backoff_ms", "retry.max_backoff_ms", 0))
-      p.max_backoff = std::chrono::milliseconds(*n);
-    if (auto x = r.number(*retry, "multiplier", "retry.multiplier", 1)) p.multiplier = *x;
-    if (auto b = r.boolean(*retry, "retry_on_timeout", "retry.retry_on_timeout")) p.retry_on_timeout = *b;
+    // The job spec's reader too: the same fields, read alike, bounded by check_retry_policy.
+    static const json_wording wording{
+      [](const value& v, std::string_view expected) {
+        return must_be(expected == "integer" ? "an integer" : expected == "number" ? "a number" : "true or false", v);
+      },
+      [](std::string_view, std::string_view nearest) { return unknown_text(nearest); }};
+    d.retry = read_retry_policy(*retry, wording, r.errors);
   }
   if (auto s = r.string(t, "progress_regex", "progress_regex")) c.progress_regex = *s;
   if (const auto* limits = r.sub_object(t, "limits", "limits")) {
@@ -243,7 +246,7 @@ tools_file_contents parse_tools_file(std::string_view json, std::vector<tools_fi
     std::vector<field_error> errors;
     reader r{errors};
     exec_tool_config c;
-    if (!t.is_object()) r.fail("", "must be an object, found " + render(t));
+    if (!t.is_object()) r.fail("", must_be("an object", t));
     else c = read_tool(t.get_object(), r);
     const std::string who = c.definition.name.empty() ? "#" + std::to_string(index) : c.definition.name;
     if (!c.definition.name.empty() && !names.insert(c.definition.name).second)

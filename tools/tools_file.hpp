@@ -1,7 +1,8 @@
 // The tools file: JSON {"tools": [ {name, command, params, ...} ],
 // "builtins": {"fasta_stats": {"allowed_paths": [...]}}} declaring exec
-// tools and configuring the built-in ones (docs/tools.md). Parsing only
-// checks shapes and types; check_exec_tool (exec_tool.hpp) and
+// tools and configuring the built-in ones (docs/tools.md). Parsing checks
+// shapes and types (and a retry object's bounds, read as a job spec's is:
+// tools/retry_json.hpp); check_exec_tool (exec_tool.hpp) and
 // check_builtin_config (builtin_tools.hpp) check meaning. Pure functions.
 #pragma once
 

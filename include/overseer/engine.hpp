@@ -329,3 +329,17 @@ namespace overseer {
 /// actor_system to the engine calls this on its config first.
 void register_types(caf::actor_system_config& cfg);
 }  // namespace overseer
+
+namespace overseer {
+/// Every field of `config` outside its bounds, as field errors named like
+/// the fields ("max_concurrent", "default_priority", ...); empty when valid:
+/// data_dir not empty, max_concurrent >= 0, default_priority 0-10,
+/// default_ttl_hours 1-168, max_failures >= 0, failure_window,
+/// progress_interval, cache_ttl and retention_interval > 0, event_retention >= 1.
+[[nodiscard]] std::vector<field_error> check_engine_config(const engine_config& config);
+/// Throws error(errc::invalid_spec) naming every bad field of `config` in one
+/// message ("invalid engine_config: default_priority 11 is outside 0-10;
+/// failure_window 0 ms is not positive"), its field errors attached. The
+/// engine's constructor calls it.
+void validate_engine_config(const engine_config& config);
+}  // namespace overseer

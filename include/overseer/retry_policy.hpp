@@ -9,6 +9,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "overseer/errc.hpp"
 
 namespace overseer {
 
@@ -26,5 +30,18 @@ struct retry_policy {
 
   friend bool operator==(const retry_policy&, const retry_policy&) = default;
 };
+
+/// The bounds of a valid retry policy, a job's or a tool's default alike. A
+/// backoff beyond a week would outlive any job's retention (ttl_hours is at
+/// most 168), and an unbounded one overflows the clock.
+inline constexpr int max_retry_attempts = 100;
+inline constexpr std::int64_t max_retry_backoff_ms = 7LL * 24 * 3600 * 1000;
+inline constexpr double max_retry_multiplier = 100;
+
+/// The one check of a retry policy: every field outside its bounds, named
+/// "retry.max_attempts", "retry.initial_backoff_ms", "retry.max_backoff_ms"
+/// (also when below initial_backoff_ms), "retry.multiplier" (NaN included).
+/// Empty when the policy is valid.
+[[nodiscard]] std::vector<field_error> check_retry_policy(const retry_policy& p);
 
 }  // namespace overseer

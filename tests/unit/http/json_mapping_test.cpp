@@ -187,7 +187,7 @@ TEST_CASE("every kind of bad field produces an error naming it", "[json_mapping]
     {R"("priority": 18446744073709551615)", "priority", "18446744073709551615 is outside 0-10"},
     {R"("labels": "x")", "labels", "expected object, found string"},
     {R"("labels": {"country": 1})", "labels.country", "expected string, found integer"},
-    {R"("labels": {"": "x"})", "labels", R"(expected label names of 1-64 characters, found 0 in "")"},
+    {R"("labels": {"": "x"})", "labels", R"(label name "": expected 1-64 characters, found 0)"},
     {R"("timeout_s": "10")", "timeout_s", "expected number, found string"},
     {R"("timeout_s": 0)", "timeout_s", "expected a positive number up to 1000000000, found 0"},
     {R"("timeout_s": -2.5)", "timeout_s", "expected a positive number up to 1000000000, found -2.5"},
@@ -195,11 +195,15 @@ TEST_CASE("every kind of bad field produces an error naming it", "[json_mapping]
     {R"("retry": 3)", "retry", "expected object, found integer"},
     {R"("retry": {"max_attempts": 0})", "retry.max_attempts", "0 is outside 1-100"},
     {R"("retry": {"max_attempts": 101})", "retry.max_attempts", "101 is outside 1-100"},
-    {R"("retry": {"initial_backoff_ms": -1})", "retry.initial_backoff_ms", "-1 is below 0"},
-    {R"("retry": {"initial_backoff_ms": -1e30})", "retry.initial_backoff_ms", "-1e+30 is below 0"},
+    {R"("retry": {"initial_backoff_ms": -1})", "retry.initial_backoff_ms", "-1 is outside 0-604800000 (7 days)"},
+    {R"("retry": {"initial_backoff_ms": -1e30})", "retry.initial_backoff_ms", "-1e+30 is too small"},
+    {R"("retry": {"max_backoff_ms": 604800001})", "retry.max_backoff_ms", "604800001 is above 604800000 (7 days)"},
+    {R"("retry": {"max_backoff_ms": 10})", "retry.max_backoff_ms", "10 is below initial_backoff_ms 1000"},
+    {R"("retry": {"max_attempts": 1e12})", "retry.max_attempts", "1e+12 is too large"},
     {R"("retry": {"max_backoff_ms": 1e30})", "retry.max_backoff_ms", "1e+30 is too large"},
     {R"("retry": {"max_backoff_ms": true})", "retry.max_backoff_ms", "expected integer, found boolean"},
-    {R"("retry": {"multiplier": 0.5})", "retry.multiplier", "0.5 is below 1"},
+    {R"("retry": {"multiplier": 0.5})", "retry.multiplier", "0.5 is outside 1-100"},
+    {R"("retry": {"multiplier": 101})", "retry.multiplier", "101 is outside 1-100"},
     {R"("retry": {"multiplier": 1e400})", "retry.multiplier", "is too large"},
     {R"("retry": {"multiplier": "2"})", "retry.multiplier", "expected number, found string"},
     {R"("retry": {"retry_on_timeout": 1})", "retry.retry_on_timeout", "expected boolean, found integer"},
@@ -244,7 +248,8 @@ TEST_CASE("several bad fields are all reported at once, and out keeps what could
     json::parse(R"({"priority": 11, "ttl_hours": "x", "retry": {"multiplier": 0, "max_attempts": 0}})"), spec);
   std::vector<std::string> fields;
   for (const auto& e : errors) fields.push_back(e.field);
-  CHECK(fields == std::vector<std::string>{"priority", "ttl_hours", "retry.multiplier", "retry.max_attempts",
+  // A retry object's bounds are checked once it is read, in check_retry_policy's order.
+  CHECK(fields == std::vector<std::string>{"priority", "ttl_hours", "retry.max_attempts", "retry.multiplier",
                                            "tool"});
   // What was readable is there for the engine's own checks; no tool was given.
   CHECK(spec.tool.empty());

@@ -1,5 +1,7 @@
 // The pure parts of reading a request: route matching with HEAD, the query
 // (repeated keys refused), and the subscription a stream URL asks for.
+#include <set>
+
 #include <boost/url/parse.hpp>
 #include <catch2/catch.hpp>
 
@@ -34,15 +36,36 @@ TEST_CASE("HEAD matches every GET route and nothing else", "[router]") {
     if (auto at = path.find("{id}"); at != std::string::npos) path = path.substr(0, at) + "x" + path.substr(at + 4);
     INFO(path);
     auto head = match("HEAD", path);
-    REQUIRE(head.id);
-    CHECK(*head.id == r.id);
+    REQUIRE(head.found);
+    CHECK(head.found->id == r.id);
   }
   auto cache = match("HEAD", "/v1/cache");
-  CHECK_FALSE(cache.id);
+  CHECK_FALSE(cache.found);
   CHECK(cache.path_known);
   CHECK(cache.allowed == "DELETE");
   CHECK(match("PUT", "/v1/jobs").allowed == "POST, GET, HEAD");
   CHECK(match("PUT", "/v1/jobs/x").allowed == "GET, HEAD, DELETE");
+}
+
+TEST_CASE("the route table gives every route a handler; only health and the dashboard need no token", "[router]") {
+  std::set<route_id> ids;
+  for (const auto& r : routes()) {
+    INFO(r.method << " " << r.pattern);
+    CHECK(r.handler != nullptr);
+    ids.insert(r.id);
+    const bool open = r.id == route_id::health || r.id == route_id::dashboard || r.id == route_id::dashboard_asset;
+    CHECK((r.access == access::anyone) == open);
+    // Only the dashboard's routes and the Prometheus text of /metrics are
+    // outside the documented (JSON) API.
+    CHECK(r.api == (r.id != route_id::dashboard && r.id != route_id::dashboard_asset && r.id != route_id::metrics));
+  }
+  CHECK(ids.size() == static_cast<std::size_t>(route_id::windowed_metrics) + 1);  // every route_id is routed
+  auto found = match("GET", "/v1/jobs/job_x/logs");
+  REQUIRE(found.found);
+  CHECK(found.found->handler == &get_logs);
+  CHECK(found.found->query == query_rule::own);
+  CHECK(found.params == std::map<std::string, std::string>{{"id", "job_x"}});
+  CHECK(match("POST", "/v1/jobs/job_x/cancel").found->handler == match("DELETE", "/v1/jobs/job_x").found->handler);
 }
 
 TEST_CASE("read_query decodes the query and names every repeated key once", "[api]") {

@@ -78,8 +78,11 @@ TEST_CASE("invalid definitions are refused naming the field", "[tools]") {
   CHECK(refused_fields(def("t", [](auto& d) { d.max_concurrent = -1; })) == V{"max_concurrent"});
   CHECK(refused_fields(def("t", [](auto& d) { d.retry.max_attempts = 0; })) == V{"retry.max_attempts"});
   CHECK(refused_fields(def("t", [](auto& d) { d.retry.multiplier = 0.5; })) == V{"retry.multiplier"});
+  // An initial backoff above the max: the max is what must be at least the initial (check_retry_policy).
   CHECK(refused_fields(def("t", [](auto& d) { d.retry.initial_backoff = std::chrono::seconds(120); })) ==
-        V{"retry.initial_backoff_ms"});
+        V{"retry.max_backoff_ms"});
+  CHECK(refused_fields(def("t", [](auto& d) { d.retry.max_attempts = 101; })) == V{"retry.max_attempts"});
+  CHECK(refused_fields(def("t", [](auto& d) { d.timeout = std::chrono::seconds(0); })) == V{"timeout_s"});
   CHECK(refused_fields(def("t"), nullptr) == V{"body"});
 }
 

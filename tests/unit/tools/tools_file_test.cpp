@@ -169,7 +169,7 @@ TEST_CASE("a bad tools file is refused with a message naming the tool and the fi
   }
   SECTION("a value out of range") {
     t["retry"] = {{"max_attempts", 0}};
-    expected = "field \"retry.max_attempts\": 0 must be at least 1";
+    expected = "field \"retry.max_attempts\": 0 is outside 1-100";
   }
   SECTION("a negative limit") {
     t["limits"] = {{"output_mb", 0}};

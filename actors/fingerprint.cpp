@@ -1,4 +1,4 @@
-#include "actors/result_cache.hpp"
+#include "actors/fingerprint.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <boost/json/serialize.hpp>
+
+#include "tools/json_number.hpp"
 
 namespace overseer::actors {
 
@@ -39,17 +41,7 @@ void append_canonical(std::string& out, const boost::json::value& v) {
       out += ']';
       return;
     }
-    case boost::json::kind::double_: {
-      const double d = v.as_double();
-      if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.0e15) {
-        out += std::to_string(static_cast<std::int64_t>(d));
-        return;
-      }
-      char buf[32];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, ec == std::errc{} ? end : buf);
-      return;
-    }
+    case boost::json::kind::double_: out += tools::format_number(v.as_double(), tools::number_form::canonical); return;
     case boost::json::kind::int64: out += std::to_string(v.as_int64()); return;
     case boost::json::kind::uint64: out += std::to_string(v.as_uint64()); return;
     case boost::json::kind::string:

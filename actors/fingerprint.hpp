@@ -1,6 +1,7 @@
-// Keys of the result cache, and of idempotency checks: hashes of canonical
-// JSON, so that key order and number spelling ({"a":1.0,"b":2} and
-// {"b":2,"a":1}) do not matter.
+// Fingerprints of what a job asks for: the result cache's key and the
+// idempotency check's spec hash. Both hash canonical JSON, so that key order
+// and number spelling ({"a":1.0,"b":2} and {"b":2,"a":1}) do not matter.
+// Both are stored (cache keys, job records): their bytes never change.
 #pragma once
 
 #include <cstdint>

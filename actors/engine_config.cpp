@@ -1,0 +1,48 @@
+// The check of an engine_config (include/overseer/engine.hpp), made once,
+// when the engine is constructed.
+#include <string>
+
+#include "overseer/engine.hpp"
+#include "tools/spec_limits.hpp"
+
+namespace overseer {
+
+namespace {
+
+template <class Rep, class Period>
+void positive(std::vector<field_error>& errors, const char* field, std::chrono::duration<Rep, Period> d) {
+  if (d.count() > 0) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  errors.push_back({field, std::to_string(ms) + " ms is not positive"});
+}
+
+}  // namespace
+
+std::vector<field_error> check_engine_config(const engine_config& c) {
+  std::vector<field_error> errors;
+  if (c.data_dir.empty()) errors.push_back({"data_dir", "is empty"});
+  if (c.max_concurrent < 0)
+    errors.push_back({"max_concurrent", std::to_string(c.max_concurrent) + " is negative (0 means one a core)"});
+  if (auto bad = tools::range_problem(c.default_priority, tools::min_priority, tools::max_priority))
+    errors.push_back({"default_priority", std::move(*bad)});
+  if (auto bad = tools::range_problem(c.default_ttl_hours, tools::min_ttl_hours, tools::max_ttl_hours))
+    errors.push_back({"default_ttl_hours", std::move(*bad)});
+  if (c.max_failures < 0) errors.push_back({"max_failures", std::to_string(c.max_failures) + " is negative"});
+  positive(errors, "failure_window", c.failure_window);
+  positive(errors, "progress_interval", c.progress_interval);
+  positive(errors, "cache_ttl", c.cache_ttl);
+  positive(errors, "retention_interval", c.retention_interval);
+  if (c.event_retention < 1) errors.push_back({"event_retention", "is 0; at least 1 event must be kept"});
+  return errors;
+}
+
+void validate_engine_config(const engine_config& config) {
+  auto errors = check_engine_config(config);
+  if (errors.empty()) return;
+  std::string message = "invalid engine_config: ";
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    message += (i ? "; " : "") + errors[i].field + " " + errors[i].message;
+  throw error(errc::invalid_spec, std::move(message), std::move(errors));
+}
+
+}  // namespace overseer

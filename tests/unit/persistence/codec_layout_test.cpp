@@ -1,0 +1,143 @@
+// The stored bytes of each record type, pinned: the codec's field lists
+// (persistence/codec.cpp) must write exactly what earlier builds wrote, and
+// read it back. The expected bytes were written by the codec before its field
+// order was defined once for encode and decode; a change to the layout must
+// bump format_version and add a sample here, never alter one.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "persistence/codec.hpp"
+#include "unit/persistence/codec_samples.hpp"
+
+using namespace overseer;
+using namespace overseer::persistence;
+
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 0xF];
+  }
+  return out;
+}
+
+std::string unhex(std::string_view text) {
+  std::string out;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<char>(nibble(text[i]) << 4 | nibble(text[i + 1])));
+  return out;
+}
+
+// 374 bytes
+constexpr std::string_view job_bytes =
+      "4a021e0000006a6f625f30314d383830504845314631474e35345436544553373237373306000000"
+      "72656e64657205000000322e312e30070000006e696768746c790d0000007b226672616d6573223a"
+      "32347d090000000200000003000000656e760400000070726f64040000007465616d030000006766"
+      "78905f01000000000004000000fa000000000000003075000000000000000000000000f83f01a800"
+      "0000060000007265712d34320202000000010000000000000000c042400300000008000000060000"
+      "00656e636f6465011b24f3cf8b0100000b0000006578697420636f646520330168e5cf8b01000001"
+      "a2eee6cf8b010000014375e8cf8b01000001e4fbe9cf8b0100000105000000636b00707492100000"
+      "b168de3a000000000800000062617463685f303102000000050000006a6f625f61050000006a6f62"
+      "5f62018582ebcf8b0100000106000000633066666565012609edcf8b010000070000006a6f625f73"
+      "7263efcdab8967452301fa3a6984";
+
+// 40 bytes
+constexpr std::string_view transition_bytes =
+      "5402010106e76be5cf8b010000030000000f000000646561646c696e6520706173736564c5dfeb80";
+
+// 36 bytes
+constexpr std::string_view log_bytes =
+      "4c02f469e5cf8b01000004090000006469736b2066756c6c04000000746f6f6cb08660e4";
+
+// 126 bytes
+constexpr std::string_view event_bytes =
+      "450201000000ffffffff050000006a6f625f7801096be5cf8b010000010001010000000700000073"
+      "7461727465640000000000e05840090000000a0000000600000075706c6f616401e86be5cf8b0100"
+      "000204000000736c6f770600000072656e6465720800000062617463685f303106000000656e6769"
+      "6e65398e5637";
+
+// 65 bytes
+constexpr std::string_view batch_bytes =
+      "42020800000062617463685f3031070000006e696768746c7902000000050000006a6f625f610500"
+      "00006a6f625f6202000000017b68e5cf8b01000001b0604de3";
+
+// 48 bytes
+constexpr std::string_view cache_bytes =
+      "4302050000006a6f625f6105000000736c6565707b68e5cf8b0100007bc40bd58b010000d2040000"
+      "000000008b5aff70";
+
+}  // namespace
+
+TEST_CASE("a job record keeps its stored bytes and reads them back", "[codec]") {
+  const auto r = samples::job();
+  CHECK(hex(encode(r)) == job_bytes);
+  const auto d = decode_job(unhex(job_bytes));
+  REQUIRE(d);
+  CHECK(*d.value == r);
+}
+
+TEST_CASE("a transition keeps its stored bytes and reads them back", "[codec]") {
+  const auto t = samples::transition_entry();
+  CHECK(hex(encode(t)) == transition_bytes);
+  const auto d = decode_transition(unhex(transition_bytes));
+  REQUIRE(d);
+  CHECK(d.value->from == t.from);
+  CHECK(d.value->to == t.to);
+  CHECK(d.value->at == t.at);
+  CHECK(d.value->attempt == t.attempt);
+  CHECK(d.value->reason == t.reason);
+}
+
+TEST_CASE("a log line keeps its stored bytes and reads them back", "[codec]") {
+  const auto l = samples::log();
+  CHECK(hex(encode(l)) == log_bytes);
+  const auto d = decode_log(unhex(log_bytes));
+  REQUIRE(d);
+  CHECK(d.value->at == l.at);
+  CHECK(d.value->level == l.level);
+  CHECK(d.value->message == l.message);
+  CHECK(d.value->component == l.component);
+}
+
+TEST_CASE("an event keeps its stored bytes and reads them back", "[codec]") {
+  const auto e = samples::progress_event();
+  CHECK(hex(encode(e)) == event_bytes);
+  const auto d = decode_event(unhex(event_bytes));
+  REQUIRE(d);
+  const auto& x = *d.value;
+  CHECK(x.seq == e.seq);
+  CHECK(x.job_id == e.job_id);
+  CHECK(x.kind == e.kind);
+  CHECK(x.at == e.at);
+  CHECK(x.from == e.from);
+  CHECK(x.to == e.to);
+  CHECK(x.attempt == e.attempt);
+  CHECK(x.reason == e.reason);
+  CHECK(x.progress == e.progress);
+  CHECK(x.level == e.level);
+  CHECK(x.message == e.message);
+  CHECK(x.component == e.component);
+  CHECK(x.tool == e.tool);
+  CHECK(x.batch_id == e.batch_id);
+}
+
+TEST_CASE("a batch record keeps its stored bytes and reads them back", "[codec]") {
+  const auto b = samples::batch();
+  CHECK(hex(encode(b)) == batch_bytes);
+  const auto d = decode_batch(unhex(batch_bytes));
+  REQUIRE(d);
+  CHECK(*d.value == b);
+}
+
+TEST_CASE("a cache entry keeps its stored bytes and reads them back", "[codec]") {
+  const auto c = samples::cache();
+  CHECK(hex(encode(c)) == cache_bytes);
+  const auto d = decode_cache_entry(unhex(cache_bytes));
+  REQUIRE(d);
+  CHECK(*d.value == c);
+}
