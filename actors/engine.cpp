@@ -113,7 +113,7 @@ struct engine::impl {
   std::unique_ptr<persistence::store> store;
   std::unique_ptr<actors::event_bus> bus;
   std::unique_ptr<persistence::group_commit> writer;
-  caf::actor scheduler;
+  actors::scheduler_actor scheduler;
   std::unique_ptr<actors::janitor> cleaner;
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
   std::unique_ptr<actors::attempt_pool> pool;
@@ -688,6 +688,6 @@ std::size_t engine::run_retention() {
   return impl_->cleaner->run_once();
 }
 
-caf::actor engine::scheduler() const { return impl_->scheduler; }
+caf::actor engine::scheduler() const { return caf::actor_cast<caf::actor>(impl_->scheduler); }
 
 }  // namespace overseer

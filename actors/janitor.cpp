@@ -46,7 +46,7 @@ bool write_sync(persistence::group_commit& writer, std::vector<persistence::job_
 
 }  // namespace
 
-janitor::janitor(persistence::store& db, persistence::group_commit& writer, caf::actor scheduler,
+janitor::janitor(persistence::store& db, persistence::group_commit& writer, scheduler_actor scheduler,
                  const engine_config& cfg)
   : db_(db), writer_(writer), scheduler_(std::move(scheduler)), cfg_(cfg), thread_([this] { loop(); }) {}
 

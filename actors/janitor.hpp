@@ -15,6 +15,8 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/messages.hpp"
+
 #include "overseer/engine.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/store.hpp"
@@ -23,7 +25,7 @@ namespace overseer::actors {
 
 class janitor {
 public:
-  janitor(persistence::store& db, persistence::group_commit& writer, caf::actor scheduler,
+  janitor(persistence::store& db, persistence::group_commit& writer, scheduler_actor scheduler,
           const engine_config& cfg);
   ~janitor();  ///< stops the thread
   janitor(const janitor&) = delete;
@@ -37,7 +39,7 @@ private:
   void loop();
   persistence::store& db_;
   persistence::group_commit& writer_;
-  caf::actor scheduler_;
+  scheduler_actor scheduler_;
   engine_config cfg_;
   std::mutex mutex_;  // guards stopping_
   std::mutex pass_;   // one pass at a time (the timer's or run_retention's)

@@ -1,201 +1,390 @@
 #include "actors/job_actor.hpp"
 
-#include <future>
+#include <random>
 
-#include "tools/utf8.hpp"
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "actors/attempt.hpp"
+#include "actors/job_writes.hpp"
+#include "actors/pending_writes.hpp"
+#include "actors/supervision.hpp"
+#include "persistence/key_layout.hpp"
+#include "persistence/record_view.hpp"
+#include "tools/time_text.hpp"
 
 namespace overseer::actors {
 
+using persistence::job_record;
+using persistence::kv_op;
+using supervision::attempt_outcome;
+
+struct job_state {
+  static inline const char* name = "overseer.job";
+
+  job_actor_args args;
+  std::shared_ptr<attempt_control> control;  ///< the current attempt's, while it runs
+  pending_writes writes;
+  int bodies = 0;         ///< tool bodies started and not returned yet
+  bool finished = false;  ///< terminal (durable or on its way)
+  bool retired = false;   ///< the scheduler acknowledged job_finished
+  bool stopping = false;  ///< the engine stops: no more writes, go when idle
+  bool reported = false;  ///< the scheduler was told of the end (job_finished)
+};
+
 namespace {
 
-// Every string a tool hands over is made valid UTF-8 here, before it is
-// stored or sent: logs, progress and results go out as JSON text (HTTP
-// bodies, WebSocket text frames), which must be UTF-8. Checkpoints are
-// opaque bytes that only the tool reads back, and stay as they are.
-std::string clean(std::string_view s) { return tools::valid_utf8(s) ? std::string{s} : tools::sanitize_utf8(s); }
+using self_ptr = job_actor::stateful_pointer<job_state>;
 
-bool valid(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::string: return tools::valid_utf8(v.get_string());
-    case boost::json::kind::array:
-      for (const auto& e : v.get_array())
-        if (!valid(e)) return false;
-      return true;
-    case boost::json::kind::object:
-      for (const auto& kv : v.get_object())
-        if (!tools::valid_utf8(kv.key()) || !valid(kv.value())) return false;
-      return true;
-    default: return true;
+job_record& rec(self_ptr self) { return *self->state.args.record; }
+const scheduler_deps& deps(self_ptr self) { return *self->state.args.deps; }
+
+/// Hands this handler's writes to the writer; then, once the job's end is
+/// among them, tells the scheduler. Its own writes (the dependents it
+/// starts, ...) are queued behind ours, so in the store nothing acts on the
+/// end before the end itself; replies and events still wait for durability.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.writes.flush(*st.args.deps->writer, caf::actor_cast<job_actor>(self));
+  if (st.finished && !st.reported) {
+    st.reported = true;
+    self->send(st.args.scheduler, job_finished{st.args.record});
   }
 }
 
-void sanitize(boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::string: {
-      auto& s = v.get_string();
-      if (!tools::valid_utf8(s)) s = tools::sanitize_utf8(s);
-      break;
-    }
-    case boost::json::kind::array:
-      for (auto& e : v.get_array()) sanitize(e);
-      break;
-    case boost::json::kind::object: {
-      auto& o = v.get_object();
-      bool bad_key = false;
-      for (auto& kv : o) {
-        sanitize(kv.value());
-        bad_key = bad_key || !tools::valid_utf8(kv.key());
-      }
-      if (bad_key) {
-        // Keys cannot be changed in place; two keys that differ only in
-        // their invalid bytes become one, the last winning, as in a parse.
-        boost::json::object fixed;
-        for (auto& kv : o) fixed[tools::sanitize_utf8(kv.key())] = std::move(kv.value());
-        o = std::move(fixed);
-      }
-      break;
-    }
-    default:
-      break;
-  }
+/// Goes once nothing it waits for can still arrive: the writer has
+/// answered every write (replies hang on that), and either the scheduler
+/// retired it and its tool body returned, or the engine stops.
+void maybe_quit(self_ptr self) {
+  auto& st = self->state;
+  if (st.writes.idle() && ((st.retired && st.bodies == 0) || st.stopping)) self->quit();
 }
 
-tool_result sanitize(tool_result r) {
-  switch (r.what()) {
-    case tool_result::kind::value: {
-      if (valid(r.value())) return r;
-      auto v = r.value();
-      sanitize(v);
-      return v;
-    }
-    case tool_result::kind::failure:
-      return tools::valid_utf8(r.message()) ? r : tool_result::failure(tools::sanitize_utf8(r.message()));
-    case tool_result::kind::crashed:
-      return tools::valid_utf8(r.message()) ? r : tool_result::crashed(tools::sanitize_utf8(r.message()));
-    case tool_result::kind::stopped:
-      return r;
-  }
-  return r;
+bool change(self_ptr self, job_status to, std::string reason, std::optional<std::string> result_json = std::nullopt,
+            std::vector<kv_op> ops = {}) {
+  auto w = change_status(rec(self), to, std::move(reason), std::move(result_json), std::move(ops));
+  if (!w) return false;
+  self->state.writes.add(std::move(*w));
+  return true;
 }
 
-class context final : public job_context {
-public:
-  explicit context(attempt_args& args) : args_(args) {}
+void line(self_ptr self, log_level level, std::string message) {
+  self->state.writes.add(engine_line(rec(self), level, std::move(message)));
+}
 
-  const std::string& job_id() const noexcept override { return args_.job_id; }
-  int attempt() const noexcept override { return args_.attempt; }
-  const boost::json::object& params() const noexcept override { return args_.params; }
+/// The job is terminal: the next flush tells the scheduler. The record is
+/// not changed any more, so the scheduler may read it.
+void finish(self_ptr self) { self->state.finished = true; }
 
-  void progress(const overseer::progress& p) override {
-    std::lock_guard lock{mutex_};
-    pending_ = p;
-    tools::sanitize_utf8_in_place(pending_->step_name);
-    maybe_flush(false);
+/// Ends a job that never started an attempt (its tool is gone, its stored
+/// params are unreadable).
+void fail_before_run(self_ptr self, std::string reason) {
+  rec(self).error = reason;
+  const std::string text = "failed before it ran: " + reason;
+  if (!change(self, job_status::failed, std::move(reason))) return;
+  line(self, log_level::error, text);
+  finish(self);
+}
+
+/// Whether `attempt` is the job's current, running attempt. Never while the
+/// engine stops: the job must stay "running" in the store, for the next
+/// start to resume it as interrupted, whatever its stopped tool reports.
+bool running(self_ptr self, int attempt) {
+  const auto& r = rec(self);
+  return !self->state.stopping && r.status == job_status::running && r.attempt == attempt;
+}
+
+/// The cache entry a completed use_cache job leaves behind.
+std::vector<kv_op> cache_ops(self_ptr self, const std::string& result_json) {
+  const auto& r = rec(self);
+  if (!r.use_cache || r.cache_key.empty()) return {};
+  const auto now = clock::now();
+  persistence::cache_entry entry{r.id, r.tool, now, now + deps(self).config.cache_ttl, result_json.size()};
+  return {kv_op{kv_op::kind::put, persistence::family::cache, r.cache_key, persistence::encode(entry)}};
+}
+
+/// The current attempt ended with `outcome`: the retry policy decides what
+/// follows; the scheduler hears how it ended (its restart intensity).
+void end_attempt(self_ptr self, attempt_outcome outcome, std::string reason,
+                 std::optional<std::string> result_json) {
+  auto& st = self->state;
+  auto& r = rec(self);
+  if (st.control) st.control->request_stop();
+  st.control.reset();
+  r.process_group = 0;  // the tool reaps its own processes before it returns
+  r.process_start = 0;
+  // Jitter needs no cryptographic seed, only one that differs per job.
+  std::mt19937_64 rng{std::hash<std::string>{}(r.id) ^
+                      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  const auto d = supervision::decide(r.retry, r.attempt - r.retry_base, outcome, rng);
+  if (outcome != attempt_outcome::completed) r.error = reason;
+  std::string text;
+  switch (outcome) {
+    case attempt_outcome::completed: break;
+    case attempt_outcome::failed: text = attempt_text(r) + " failed: " + reason; break;
+    case attempt_outcome::crashed: text = attempt_text(r) + " crashed: " + reason; break;
+    case attempt_outcome::timed_out: text = attempt_text(r) + " " + reason; break;
   }
-
-  void log(log_level level, std::string_view message) override {
-    std::lock_guard lock{mutex_};
-    // Progress reported before this line is sent first, keeping job order.
-    maybe_flush(false);
-    caf::anon_send(args_.scheduler, log_reported{args_.job_id, args_.attempt, level, clean(message)});
+  if (d.next == job_status::retrying) {
+    r.next_attempt_at = clock::now() + d.delay;
+    reason += "; retrying in " + std::to_string(d.delay.count()) + " ms";
   }
+  auto ops = result_json ? cache_ops(self, *result_json) : std::vector<kv_op>{};
+  change(self, d.next, std::move(reason), std::move(result_json), std::move(ops));
+  const auto level = outcome == attempt_outcome::completed ? log_level::info : log_level::error;
+  if (d.next == job_status::retrying) {
+    line(self, level, text);
+    line(self, log_level::warning,
+         "retry scheduled at " + tools::format_rfc3339(*r.next_attempt_at) + " (in " +
+           std::to_string(d.delay.count()) + " ms, attempt " + std::to_string(r.attempt + 1) + ")");
+    self->delayed_send(self, d.delay, backoff_elapsed{r.attempt});
+  } else if (outcome == attempt_outcome::timed_out && !r.retry.retry_on_timeout &&
+             r.attempt - r.retry_base < r.retry.max_attempts) {
+    line(self, level, text + "; not retried: the retry policy does not retry timeouts");
+  } else if (outcome != attempt_outcome::completed) {
+    line(self, level, text + "; no attempts left");
+  }  // a completed attempt's transition says all there is: no line, no extra rows
+  if (is_terminal(d.next)) finish(self);
+  // After our writes are queued, so that anything the scheduler writes
+  // about this ending (a paused tool) is ordered after the ending itself,
+  // and before job_finished.
+  st.writes.flush(*deps(self).writer, caf::actor_cast<job_actor>(self));
+  self->send(st.args.scheduler, attempt_ended{r.id, r.tool, r.attempt, outcome, d.next});
+  flush(self);
+}
 
-  void checkpoint(std::string bytes) override {
-    {
-      std::lock_guard lock{mutex_};
-      maybe_flush(true);
-    }
-    const bool durable = until_durable([&](auto done) {
-      return save_checkpoint{args_.job_id, args_.attempt, bytes, std::move(done)};
-    });
-    if (durable) {
-      std::lock_guard lock{mutex_};
-      last_checkpoint_ = std::move(bytes);
-    }
+void start(self_ptr self, const start_attempt& m) {
+  auto& st = self->state;
+  auto& r = rec(self);
+  auto release = [&] { self->send(st.args.scheduler, attempt_exited{m.runner, 0, false}); };
+  if (st.stopping || st.finished || st.control) return release();
+  // A job the scheduler has just admitted arrives running (the scheduler
+  // wrote its first start, so that admissions are stored in the order they
+  // were granted); after a backoff it is pending and starts here.
+  if (r.status == job_status::pending)
+    for (auto& w : begin_attempt(r)) st.writes.add(std::move(w));
+  if (r.status != job_status::running) return release();
+  auto tool = deps(self).tools->find(r.tool);
+  if (!tool) {
+    // Only possible for a recovered job whose tool is no longer registered.
+    fail_before_run(self, "tool \"" + r.tool + "\" is not registered");
+    return release();
   }
-
-  std::filesystem::path workdir() override {
-    std::error_code ec;
-    std::filesystem::create_directories(args_.workdir, ec);
-    if (ec) throw std::runtime_error("cannot create " + args_.workdir.string() + ": " + ec.message());
-    return args_.workdir;
+  boost::system::error_code ec;
+  auto params = boost::json::parse(r.params_json, ec);
+  if (ec || !params.is_object()) {
+    fail_before_run(self, "stored params are unreadable: " + ec.message());
+    return release();
   }
+  st.control = m.control;
+  const auto& d = deps(self);
+  attempt_args args{caf::actor_cast<job_actor>(self), std::move(tool), r.id, r.attempt,
+                    std::move(params.as_object()), r.checkpoint, m.control, d.config.progress_interval,
+                    d.config.data_dir / "work" / r.id / std::to_string(r.attempt)};
+  ++st.bodies;
+  ++*d.live_attempts;
+  d.pool->run([args = std::move(args), runner = m.runner, scheduler = st.args.scheduler,
+               live = d.live_attempts]() mutable {
+    run_attempt(args);
+    const attempt_exited exited{runner, args.attempt, args.control->has_process()};
+    caf::anon_send(scheduler, exited);
+    caf::anon_send(args.job, exited);
+    --*live;
+  });
+  if (r.timeout_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds{r.timeout_ms}, attempt_timed_out{r.attempt});
+}
 
-  void record_process(int process_group, std::uint64_t start_time) override {
-    const bool durable = until_durable([&](auto done) {
-      return actors::record_process{args_.job_id, args_.attempt, process_group, start_time, std::move(done)};
-    });
-    if (!durable) throw std::runtime_error("the process record could not be made durable");
-  }
-
-  std::optional<std::string> last_checkpoint() const override {
-    std::lock_guard lock{mutex_};
-    return last_checkpoint_;
-  }
-
-  bool stop_requested() const noexcept override { return args_.control->stop_requested(); }
-
-  bool sleep_for(std::chrono::milliseconds d) override {
-    const bool stop = args_.control->sleep_for(d);
-    std::lock_guard lock{mutex_};
-    maybe_flush(false);
-    return stop;
-  }
-
-  /// The last progress before the result is always sent.
-  void finish() {
-    std::lock_guard lock{mutex_};
-    maybe_flush(true);
-  }
-
-private:
-  /// Sends the message `make(done)` builds and blocks until the scheduler
-  /// says whether it is durable. If the scheduler drops it (stopping), the
-  /// callback dies uncalled and the broken promise reads as "not durable".
-  template <class Make>
-  bool until_durable(Make make) {
-    auto promise = std::make_shared<std::promise<bool>>();
-    auto future = promise->get_future();
-    caf::anon_send(args_.scheduler, make([promise](bool durable) { promise->set_value(durable); }));
-    try {
-      return future.get();
-    } catch (const std::future_error&) {
-      return false;
-    }
-  }
-
-  void maybe_flush(bool force) {
-    if (!pending_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_sent_ < args_.progress_interval) return;
-    caf::anon_send(args_.scheduler, progress_reported{args_.job_id, args_.attempt, std::move(*pending_)});
-    pending_.reset();
-    last_sent_ = now;
-  }
-
-  attempt_args& args_;
-  mutable std::mutex mutex_;
-  std::optional<overseer::progress> pending_;
-  std::chrono::steady_clock::time_point last_sent_{};
-  std::optional<std::string> last_checkpoint_ = args_.checkpoint;
-};
+void arm_backoff(self_ptr self) {
+  const auto& r = rec(self);
+  auto delay = std::chrono::milliseconds{0};
+  if (r.next_attempt_at && *r.next_attempt_at > clock::now())
+    delay = std::chrono::duration_cast<std::chrono::milliseconds>(*r.next_attempt_at - clock::now());
+  self->delayed_send(self, delay, backoff_elapsed{r.attempt});
+}
 
 }  // namespace
 
-void run_attempt(attempt_args& args) {
-  context ctx{args};
-  auto result = [&]() -> tool_result {
-    // Tool code is foreign: whatever it throws ends this attempt, not the engine.
+job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
+  self->state.args = std::move(args);
+  // A handler that throws is a defect of the engine: the actor dies with
+  // the exception's message (CAF would also print it to stderr, which an
+  // embedded engine must not do), and the scheduler restarts it.
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
     try {
-      return args.tool->body(ctx);
+      std::rethrow_exception(eptr);
     } catch (const std::exception& e) {
-      return tool_result::crashed(std::string{"tool threw: "} + e.what());
+      return caf::make_error(caf::sec::runtime_error, std::string{"exception in a job actor: "} + e.what());
     } catch (...) {
-      return tool_result::crashed("tool threw a non-standard exception");
+      return caf::make_error(caf::sec::runtime_error, "non-standard exception in a job actor");
     }
-  }();
-  ctx.finish();
-  caf::anon_send(args.scheduler, attempt_finished{args.job_id, args.attempt, sanitize(std::move(result))});
+  });
+  if (rec(self).status == job_status::retrying) arm_backoff(self);
+  return {
+    [=](start_attempt& m) {
+      start(self, m);
+      flush(self);
+    },
+    [=](attempt_finished& m) {
+      auto& r = rec(self);
+      if (self->state.stopping) return;  // the tool was stopped by the engine: the job stays running
+      if (!running(self, m.attempt)) {
+        // Stale: the attempt was cancelled, timed out or superseded. How its
+        // tool stopped (killed after the grace period?) still belongs in the
+        // job's log.
+        if (m.result->what() == tool_result::kind::stopped && !m.result->message().empty()) {
+          auto w = engine_line(r, log_level::warning,
+                               "attempt " + std::to_string(m.attempt) + " stopped: " + m.result->message());
+          w.events.front().attempt = m.attempt;
+          self->state.writes.add(std::move(w));
+          flush(self);
+        }
+        return;
+      }
+      switch (m.result->what()) {
+        case tool_result::kind::value:
+          r.error.clear();
+          end_attempt(self, attempt_outcome::completed, "completed", boost::json::serialize(m.result->value()));
+          break;
+        case tool_result::kind::failure:
+          end_attempt(self, attempt_outcome::failed, m.result->message(), std::nullopt);
+          break;
+        case tool_result::kind::crashed:
+          end_attempt(self, attempt_outcome::crashed, m.result->message(), std::nullopt);
+          break;
+        case tool_result::kind::stopped:
+          end_attempt(self, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
+          break;
+      }
+    },
+    [=](attempt_exited& m) {
+      auto& st = self->state;
+      --st.bodies;
+      // run_attempt reports every outcome, a throwing body included, so this
+      // is a defect of the engine: still, the job must not stay running.
+      if (running(self, m.attempt))
+        end_attempt(self, attempt_outcome::crashed, "the attempt ended without a result", std::nullopt);
+      maybe_quit(self);
+    },
+    [=](progress_reported& m) {
+      if (!running(self, m.attempt)) return;
+      auto& r = rec(self);
+      r.progress = m.value;
+      auto e = make_event(r, event_kind::progress);
+      e.progress = std::move(m.value);
+      persistence::job_write w;
+      w.record.emplace(r);
+      w.previous_status = job_status::running;
+      w.events.push_back(std::move(e));
+      self->state.writes.add(std::move(w));
+      flush(self);
+    },
+    [=](log_reported& m) {
+      if (!running(self, m.attempt)) return;
+      auto e = make_event(rec(self), event_kind::log);
+      e.level = m.level;
+      e.message = std::move(m.message);
+      e.component = "tool";
+      persistence::job_write w;
+      w.events.push_back(std::move(e));
+      self->state.writes.add(std::move(w));
+      flush(self);
+    },
+    [=](save_checkpoint& m) {
+      if (!running(self, m.attempt)) return m.done(false);
+      auto& r = rec(self);
+      r.checkpoint = std::move(m.bytes);
+      persistence::job_write w;
+      w.record.emplace(r);
+      w.previous_status = job_status::running;
+      self->state.writes.add(std::move(w));
+      self->state.writes.after(std::move(m.done));
+      flush(self);
+    },
+    [=](record_process& m) {
+      if (!running(self, m.attempt)) return m.done(false);
+      auto& r = rec(self);
+      r.process_group = m.process_group;
+      r.process_start = m.start_time;
+      persistence::job_write w;
+      w.record.emplace(r);
+      w.previous_status = job_status::running;
+      // Kept until the tool returns, whatever happens to the job meanwhile
+      // (the scheduler erases it on attempt_exited): after a crash, recovery
+      // kills what this names.
+      w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index,
+                            std::string{persistence::keys::process_prefix} + r.id,
+                            std::to_string(m.process_group) + " " + std::to_string(m.start_time)});
+      self->state.writes.add(std::move(w));
+      self->state.writes.after(std::move(m.done));
+      flush(self);
+    },
+    [=](attempt_timed_out& m) {
+      if (!running(self, m.attempt)) return;
+      end_attempt(self, attempt_outcome::timed_out,
+                  "timed out after " + std::to_string(rec(self).timeout_ms / 1000.0).substr(0, 6) + " s",
+                  std::nullopt);
+    },
+    [=](backoff_elapsed& m) {
+      auto& r = rec(self);
+      if (self->state.stopping || r.status != job_status::retrying || r.attempt != m.attempt)
+        return;  // stopping, or cancelled meanwhile
+      change(self, job_status::pending, "backoff elapsed");
+      flush(self);
+      self->send(self->state.args.scheduler, job_ready{r.id});
+    },
+    [=](stop_job& m) {
+      auto& st = self->state;
+      auto& r = rec(self);
+      if (st.stopping) {
+        if (m.reply) m.reply({errc::not_running, "the engine is stopping", {}});
+        return;
+      }
+      if (st.finished || is_terminal(r.status)) {
+        if (m.reply) m.reply(conflict(r, "only pending, retrying or running jobs can be cancelled"));
+        return;
+      }
+      const bool was_running = r.status == job_status::running;
+      // Decided now: any result of the attempt that arrives later is stale.
+      if (st.control) st.control->request_stop();
+      st.control.reset();
+      std::string text = m.reason;
+      if (was_running) text += "; attempt " + std::to_string(r.attempt) + " is told to stop";
+      if (!change(self, job_status::cancelled, std::move(m.reason))) {
+        if (m.reply) m.reply(conflict(r, "only pending, retrying or running jobs can be cancelled"));
+        return;
+      }
+      line(self, log_level::warning, std::move(text));
+      finish(self);
+      if (m.reply)
+        st.writes.after([self, reply = std::move(m.reply)](bool ok) {
+          if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
+          else reply({errc::ok, {}, persistence::to_view(rec(self), std::nullopt)});
+        });
+      flush(self);
+    },
+    [=](retire_job) {
+      self->state.retired = true;
+      maybe_quit(self);
+    },
+    [=](shut_down) {
+      // The job stays as it is in the store; the next start recovers it.
+      auto& st = self->state;
+      st.stopping = true;
+      if (st.control) st.control->request_stop();
+      maybe_quit(self);
+    },
+    [=](inject_fault) -> void { throw std::logic_error("injected fault: a defect in the job actor"); },
+    [=](writes_committed& c) {
+      self->state.writes.committed(c);
+      flush(self);  // continuations may have queued writes
+      maybe_quit(self);
+    },
+  };
+}
+
+job_actor spawn_job_actor(caf::actor_system& system, job_actor_args args) {
+  return system.spawn(job_behavior, std::move(args));
 }
 
 }  // namespace overseer::actors

@@ -1,41 +1,44 @@
-// One attempt of a job: the tool body, run on a thread of the attempt pool
-// (actors/attempt_pool.hpp), so blocking tool code never runs on CAF's
-// cooperative threads. The scheduler supervises it: it counts the attempt
-// live from start_attempt until the attempt_exited its pool task sends last.
+// A job actor: one per admitted job, from the moment the scheduler first
+// grants the job a slot until the job is terminal. It owns that job's
+// lifecycle, and a reader finds all of it in job_actor.cpp:
 //
-// It relays progress (coalesced: latest wins, at most one per interval, the
-// last always sent), log lines and checkpoints to the scheduler, reports the
-// result as attempt_finished, and returns. A body that throws is a failed
-// attempt carrying the exception's message. The scheduler decides what any
-// of it means: a message from an attempt that is no longer current is
-// dropped there.
+//   pending ──start_attempt──► running ──attempt_finished──► completed / failed
+//      ▲                         │  timeout timer               │
+//      │                         ▼                              ▼
+//      └──backoff_elapsed── retrying ◄── retry policy ── failed or crashed attempt
+//   any unfinished status ──stop_job──► cancelled
+//
+// It starts each attempt on the attempt pool (the blocking tool body never
+// runs on CAF's threads), coalesces and stores progress, relays log lines,
+// stores checkpoints and process records, arms the attempt's timeout and the
+// backoff timer, decides retries from the job's retry policy, cancels, and
+// writes its job's record (the snapshot recovery resumes from) through the
+// group-commit writer before it acts on any change. It tells the scheduler
+// how each attempt ended (the restart intensity is the scheduler's), when
+// the job is ready again after a backoff, and when it is durably terminal;
+// it goes once the scheduler has acknowledged that and its tool body has
+// returned.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <optional>
-#include <string>
 
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
-#include "overseer/tool.hpp"
+#include "actors/scheduler.hpp"
+#include "persistence/codec.hpp"
 
 namespace overseer::actors {
 
-struct attempt_args {
-  caf::actor scheduler;
-  std::shared_ptr<const tool_registry::entry> tool;
-  std::string job_id;
-  int attempt = 0;
-  boost::json::object params;
-  std::optional<std::string> checkpoint;
-  std::shared_ptr<attempt_control> control;
-  std::chrono::milliseconds progress_interval{200};
-  std::filesystem::path workdir;  ///< created on first use
+struct job_actor_args {
+  std::shared_ptr<const scheduler_deps> deps;
+  scheduler_actor scheduler;
+  /// The job's record, handed over by the scheduler: pending, or retrying
+  /// (recovered or restarted during a backoff: the actor arms the timer).
+  std::shared_ptr<persistence::job_record> record;
 };
 
-/// Runs the tool body; every report goes to args.scheduler. Never throws.
-void run_attempt(attempt_args& args);
+/// Spawns the job actor of `args.record`; the scheduler monitors it.
+[[nodiscard]] job_actor spawn_job_actor(caf::actor_system& system, job_actor_args args);
 
 }  // namespace overseer::actors

@@ -1,25 +1,34 @@
-// Every message the scheduler and job actors exchange, and the one type-ID
-// block that registers them with CAF.
+// The engine's actor protocols: every message, the typed interface of the
+// scheduler and of a job actor, and the one type-ID block that registers
+// them with CAF.
 //
-// The messages never leave the process (the engine is not distributed), so
-// they carry shared records and reply callbacks instead of being
-// serializable; CAF_ALLOW_UNSAFE_MESSAGE_TYPE says so. Commands are
-// imperative (submit_job), facts past tense (attempt_finished).
+//   engine ──► scheduler ──spawns, monitors──► job actor (one per admitted job)
+//                  ▲                               │  ▲
+//                  └──── attempt_ended, job_ready, │  │ progress, logs, checkpoints,
+//                        job_finished ◄────────────┘  │ attempt_finished
+//                                           attempt (a tool body on the attempt pool)
+//
+// The messages never leave the process, so they carry shared records and
+// reply callbacks instead of being serializable; CAF_ALLOW_UNSAFE_MESSAGE_TYPE
+// says so. A reply callback is how an actor answers a caller that is not an
+// actor (an HTTP I/O thread, an embedding host): the caller never blocks, and
+// the actor calls it exactly once, after what it reports is durable.
+// Commands are imperative (submit_job), facts past tense (attempt_finished).
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/attempt_control.hpp"
+#include "actors/supervision.hpp"
 #include "overseer/engine.hpp"
 #include "overseer/tool.hpp"
 #include "persistence/codec.hpp"
@@ -27,33 +36,10 @@
 
 namespace overseer::actors {
 
-/// Shared between the scheduler and one running attempt: the cooperative
-/// stop flag the tool polls, and a wake-up for tools sleeping on it.
-class attempt_control {
-public:
-  void request_stop() {
-    {
-      std::lock_guard lock{mutex_};
-      stop_ = true;
-    }
-    cv_.notify_all();
-  }
-  [[nodiscard]] bool stop_requested() const noexcept { return stop_.load(); }
-  /// Sleeps up to `d` or until a stop is requested; returns stop_requested().
-  bool sleep_for(std::chrono::milliseconds d) {
-    std::unique_lock lock{mutex_};
-    cv_.wait_for(lock, d, [this] { return stop_.load(); });
-    return stop_;
-  }
-
-private:
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-};
-
 using submit_reply = std::function<void(submit_result)>;
 using change_reply = std::function<void(change_result)>;
+
+// -- from the engine to the scheduler ----------------------------------------
 
 struct submit_job {
   std::shared_ptr<persistence::job_record> record;
@@ -69,11 +55,68 @@ struct submit_batch {
   std::function<void(batch_submit_result)> reply;
 };
 
+struct cancel_job {
+  std::string job_id;
+  change_reply reply;
+  std::string by;  ///< who asked ("client 127.0.0.1")
+};
+
 struct cancel_batch {
   std::string batch_id;
   change_reply reply;
   std::string by;  ///< who asked ("client 127.0.0.1")
 };
+
+struct retry_job {
+  std::string job_id;
+  change_reply reply;
+  std::string by;  ///< who asked
+};
+
+/// Retention: delete these expired jobs, unless one was revived meanwhile.
+struct expire_jobs {
+  std::vector<std::string> ids;
+  std::vector<persistence::job_write> deletions;  ///< one per id, each atomic
+  std::function<void(std::size_t deleted)> done;
+};
+
+/// Unfinished jobs found in the store at start, oldest first: what recovery
+/// hands the scheduler, as plain data.
+struct recover_jobs {
+  std::vector<persistence::job_record> jobs;
+  std::vector<persistence::batch_record> batches;  ///< of the unfinished jobs
+  /// Status of every dependency of an unfinished job that is itself finished.
+  std::map<std::string, job_status> finished_deps;
+  /// Called once the recovery's own writes (interrupted, ...) are durable.
+  std::function<void(bool)> done;
+};
+
+struct get_stats {
+  std::function<void(engine_stats)> reply;
+};
+
+struct pause_tool {
+  std::string name;
+  std::string reason;  ///< "paused by client 127.0.0.1"
+  std::function<void(bool)> reply;
+};
+
+struct resume_tool {
+  std::string name;
+  std::function<void(bool)> reply;
+};
+
+/// Stop every attempt (they stay "running" in the store and resume as
+/// interrupted at the next start), then quit.
+struct shut_down {};
+
+/// Fault injection for the supervision tests: the job actor of `job_id`
+/// throws from inside a handler, as a defect of the engine would.
+struct crash_job_actor {
+  std::string job_id;
+};
+
+// -- the scheduler's own (store answers, timers, the writer) -----------------
 
 /// The store's answer about dependencies that were not active: their status
 /// (empty if the job no longer exists).
@@ -89,29 +132,6 @@ struct key_loaded {
   std::string error;  ///< the store could not be read: every waiter gets store_failure
 };
 
-/// Retention: delete these expired jobs, unless one was revived meanwhile.
-struct expire_jobs {
-  std::vector<std::string> ids;
-  std::vector<persistence::job_write> deletions;  ///< one per id, each atomic
-  std::function<void(std::size_t deleted)> done;
-};
-
-struct run_at_reached {
-  std::string job_id;
-};
-
-struct cancel_job {
-  std::string job_id;
-  change_reply reply;
-  std::string by;  ///< who asked ("client 127.0.0.1")
-};
-
-struct retry_job {
-  std::string job_id;
-  change_reply reply;
-  std::string by;  ///< who asked
-};
-
 /// The store's answer to a retry_job read.
 struct retry_loaded {
   std::string job_id;
@@ -122,64 +142,17 @@ struct retry_loaded {
   std::string error;  ///< the store could not be read: answer store_failure
 };
 
-/// Unfinished jobs found in the store at start, oldest first.
-struct recover_jobs {
-  std::vector<persistence::job_record> jobs;
-  std::vector<persistence::batch_record> batches;  ///< of the unfinished jobs
-  /// Status of every dependency of an unfinished job that is itself finished.
-  std::map<std::string, job_status> finished_deps;
-  /// Called once the recovery's own writes (interrupted, ...) are durable.
-  std::function<void(bool)> done;
-};
-
-struct attempt_finished {
+/// The last durable snapshot of a job whose actor died: the store's record,
+/// read behind every write queued before the death.
+struct snapshot_loaded {
   std::string job_id;
-  int attempt;
-  std::optional<tool_result> result;  // optional: CAF needs a default constructor
+  std::optional<persistence::job_record> record;
+  std::string error;   ///< the store could not be read
+  std::string reason;  ///< why the job actor died
 };
 
-/// Sent last by an attempt's pool task, after attempt_finished: the tool body
-/// has returned and its thread is free. Releases the concurrency slot.
-struct attempt_exited {
-  std::uint64_t runner = 0;
-};
-
-struct progress_reported {
+struct run_at_reached {
   std::string job_id;
-  int attempt;
-  overseer::progress value;
-};
-
-struct log_reported {
-  std::string job_id;
-  int attempt;
-  log_level level;
-  std::string message;
-};
-
-struct save_checkpoint {
-  std::string job_id;
-  int attempt;
-  std::string bytes;
-  std::function<void(bool durable)> done;
-};
-
-struct record_process {
-  std::string job_id;
-  int attempt;
-  int process_group;
-  std::uint64_t start_time;
-  std::function<void(bool durable)> done;
-};
-
-struct attempt_timed_out {
-  std::string job_id;
-  int attempt;
-};
-
-struct backoff_elapsed {
-  std::string job_id;
-  int attempt;
 };
 
 /// From the writer: the writes flushed under `token` are durable (or failed).
@@ -188,39 +161,131 @@ struct writes_committed {
   bool ok;
 };
 
-struct get_stats {
-  std::function<void(engine_stats)> reply;
+/// Sent last by an attempt's pool task, to the scheduler and to the job
+/// actor: the tool body has returned and its thread is free. Releases the
+/// concurrency slot it held.
+struct attempt_exited {
+  std::uint64_t runner = 0;
+  int attempt = 0;
+  bool had_process = false;  ///< it recorded an external process group
 };
 
-struct resume_tool {
-  std::string name;
-  std::function<void(bool)> reply;
+// -- from a job actor to the scheduler -----------------------------------------
+
+/// An attempt ended: what the restart intensity counts, and the job's next
+/// status (retrying, or a terminal one that job_finished confirms).
+struct attempt_ended {
+  std::string job_id;
+  std::string tool;
+  int attempt;
+  supervision::attempt_outcome outcome;
+  job_status next;
 };
 
-struct pause_tool {
-  std::string name;
-  std::string reason;  ///< "paused by client 127.0.0.1"
-  std::function<void(bool)> reply;
+/// Back to pending after its backoff (that write is queued ahead of
+/// anything the scheduler writes next): queue it for a slot.
+struct job_ready {
+  std::string job_id;
 };
 
-/// Stop every attempt (they stay "running" in the store and resume as
-/// interrupted at the next start), then quit.
-struct shut_down {};
+/// The job is terminal (its write is queued ahead of anything the scheduler
+/// writes next); the job actor waits for retire_job before it goes.
+struct job_finished {
+  std::shared_ptr<const persistence::job_record> record;
+};
+
+// -- from the scheduler to a job actor ----------------------------------------
+
+/// A slot is granted: start the next attempt. `runner` names the slot;
+/// `control` is the attempt's stop flag, which the scheduler keeps too so
+/// that it can stop the body if the job actor dies.
+struct start_attempt {
+  std::uint64_t runner = 0;
+  std::shared_ptr<attempt_control> control;
+};
+
+/// Cancel the job (a client, a batch's fail-fast, a cancelled batch).
+struct stop_job {
+  std::string reason;  ///< "cancelled by client 127.0.0.1"
+  change_reply reply;  ///< may be empty
+};
+
+/// The scheduler has taken note of job_finished: nothing more will be
+/// forwarded, the actor may go once its tool body has returned.
+struct retire_job {};
+
+// -- from an attempt (its tool body) to its job actor ------------------------
+
+struct attempt_finished {
+  int attempt;
+  std::optional<tool_result> result;  // optional: CAF needs a default constructor
+};
+
+struct progress_reported {
+  int attempt;
+  overseer::progress value;
+};
+
+struct log_reported {
+  int attempt;
+  log_level level;
+  std::string message;
+};
+
+struct save_checkpoint {
+  int attempt;
+  std::string bytes;
+  std::function<void(bool durable)> done;
+};
+
+struct record_process {
+  int attempt;
+  int process_group;
+  std::uint64_t start_time;
+  std::function<void(bool durable)> done;
+};
+
+// -- a job actor's own timers ----------------------------------------------------
+
+struct attempt_timed_out {
+  int attempt;
+};
+
+struct backoff_elapsed {
+  int attempt;
+};
+
+/// Fault injection (see crash_job_actor).
+struct inject_fault {};
 
 }  // namespace overseer::actors
 
 CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::submit_job))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_job))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::expire_jobs))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::run_at_reached))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::key_loaded))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::deps_loaded))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_batch))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::submit_batch))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cancel_batch))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_job))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::expire_jobs))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::recover_jobs))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::get_stats))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::pause_tool))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::crash_job_actor))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::deps_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::key_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::snapshot_loaded))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::run_at_reached))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::writes_committed))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_exited))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_ended))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::job_ready))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::job_finished))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::start_attempt))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::stop_job))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retire_job))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_finished))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::progress_reported))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::log_reported))
@@ -228,25 +293,34 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::record_process))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_timed_out))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::backoff_elapsed))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::writes_committed))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::get_stats))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_exited))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::pause_tool))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::inject_fault))
 CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::expire_jobs)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::run_at_reached)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::key_loaded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::deps_loaded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cancel_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::expire_jobs)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::recover_jobs)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::pause_tool)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::crash_job_actor)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::deps_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::key_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::snapshot_loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::run_at_reached)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::writes_committed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_exited)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_ended)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::job_ready)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::job_finished)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::start_attempt)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::stop_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retire_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::progress_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_reported)
@@ -254,9 +328,35 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::save_checkpoint)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::record_process)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_timed_out)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::backoff_elapsed)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::writes_committed)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_stats)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_exited)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::pause_tool)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::inject_fault)
+
+namespace overseer::actors {
+
+/// The scheduler's whole interface: what the engine asks of it, what job
+/// actors report to it, and its own store answers and timers.
+using scheduler_actor = caf::typed_actor<
+  // from the engine
+  caf::reacts_to<recover_jobs>, caf::reacts_to<submit_job>, caf::reacts_to<submit_batch>,
+  caf::reacts_to<cancel_job>, caf::reacts_to<cancel_batch>, caf::reacts_to<retry_job>,
+  caf::reacts_to<expire_jobs>, caf::reacts_to<get_stats>, caf::reacts_to<pause_tool>,
+  caf::reacts_to<resume_tool>, caf::reacts_to<shut_down>, caf::reacts_to<crash_job_actor>,
+  // from job actors and attempts
+  caf::reacts_to<attempt_ended>, caf::reacts_to<job_ready>, caf::reacts_to<job_finished>,
+  caf::reacts_to<attempt_exited>,
+  // its own: store answers, timers, the writer
+  caf::reacts_to<deps_loaded>, caf::reacts_to<key_loaded>, caf::reacts_to<retry_loaded>,
+  caf::reacts_to<snapshot_loaded>, caf::reacts_to<run_at_reached>, caf::reacts_to<writes_committed>>;
+
+/// A job actor's whole interface: what the scheduler tells it, what its
+/// attempt reports, and its own timers.
+using job_actor = caf::typed_actor<
+  // from the scheduler
+  caf::reacts_to<start_attempt>, caf::reacts_to<stop_job>, caf::reacts_to<retire_job>,
+  caf::reacts_to<shut_down>, caf::reacts_to<inject_fault>,
+  // from its attempt
+  caf::reacts_to<attempt_finished>, caf::reacts_to<progress_reported>, caf::reacts_to<log_reported>,
+  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>, caf::reacts_to<attempt_exited>,
+  // its own: timers, the writer
+  caf::reacts_to<attempt_timed_out>, caf::reacts_to<backoff_elapsed>, caf::reacts_to<writes_committed>>;
+
+}  // namespace overseer::actors

@@ -1,21 +1,19 @@
 #include "actors/scheduler.hpp"
 
 #include <random>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
+#include "actors/batch_admission.hpp"
+#include "actors/dependency_graph.hpp"
+#include "actors/idempotency_claims.hpp"
 #include "actors/job_actor.hpp"
-#include "actors/job_lifecycle.hpp"
-#include "actors/messages.hpp"
+#include "actors/job_writes.hpp"
+#include "actors/pending_writes.hpp"
 #include "actors/scheduler_state.hpp"
 #include "actors/supervision.hpp"
 #include "persistence/key_layout.hpp"
 #include "persistence/record_view.hpp"
-#include "tools/time_text.hpp"
 
 namespace overseer::actors {
 
@@ -26,40 +24,29 @@ using persistence::job_write;
 using persistence::kv_op;
 using steady = std::chrono::steady_clock;
 
-/// An unfinished job as the scheduler holds it.
-struct active_job {
+/// An unfinished job as the scheduler knows it.
+struct job_entry {
+  /// The whole record while the scheduler holds the job (not admitted yet);
+  /// once its job actor holds it, a stub with what the scheduler reads (id,
+  /// tool, batch, priority, attempt) and the status the actor last reported.
   std::shared_ptr<job_record> record;
-  std::shared_ptr<attempt_control> control;  ///< set while an attempt runs
-  std::set<std::string> waiting_on;          ///< dependencies not completed yet
-  bool deps_loading = false;                 ///< a store read of dependencies is under way
-  bool timer_set = false;                    ///< a run_at timer is pending
-  bool admitted = false;                     ///< holds one of its batch's slots
+  job_actor actor;            ///< its job actor, once admitted
+  bool deps_loading = false;  ///< a store read of dependencies is under way
+  bool timer_set = false;     ///< a run_at timer is pending
+  bool admitted = false;      ///< holds one of its batch's places
+  bool restarting = false;    ///< its actor died; its snapshot is being read
+  int restarts = 0;           ///< times its actor was restarted
+  /// Cancels that arrived while restarting: (reason, reply).
+  std::vector<std::pair<std::string, change_reply>> held_cancels;
 };
 
-/// An attempt whose tool body has not returned yet (it may outlive its job's
-/// status: a cancelled or timed-out body keeps its slot until it returns).
+/// An attempt whose tool body has not returned yet: it holds a slot, even
+/// after its job ended (a cancelled or timed-out body keeps it until it
+/// returns).
 struct runner {
   std::string job_id;
-  int attempt;
   std::string tool;
-  std::string batch_id;
-  bool reported = false;  ///< attempt_finished arrived
-  bool has_process = false;  ///< recorded an external process group
-};
-
-/// A batch with unfinished jobs.
-struct batch_state {
-  persistence::batch_record record;
-  int admitted = 0;  ///< jobs holding a slot: queued, running or retrying
-  std::set<std::pair<std::size_t, std::string>> waiting;  ///< (list index, id) held back by the limit
-  std::size_t unfinished = 0;
-};
-
-/// Submits that share an idempotency key while the first one is resolved.
-struct key_claim {
-  std::vector<submit_job> waiters;
-  std::string owner;      ///< the job that owns the key, once known
-  std::uint64_t hash = 0;
+  std::shared_ptr<attempt_control> control;
 };
 
 }  // namespace
@@ -67,303 +54,216 @@ struct key_claim {
 struct scheduler_data {
   static inline const char* name = "overseer.scheduler";
 
-  scheduler_deps deps;
+  std::shared_ptr<const scheduler_deps> deps;
   scheduler_state queue{1};
-  std::mt19937_64 rng{std::random_device{}()};
-  std::unordered_map<std::string, active_job> active;
+  std::unordered_map<std::string, job_entry> active;
+  std::unordered_map<caf::actor_id, std::string> actors;  ///< job actor -> its job
   std::unordered_map<std::uint64_t, runner> runners;
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
   std::unordered_map<std::string, std::string> paused;  ///< tool -> why
-  std::unordered_map<std::string, batch_state> batches;
-  std::unordered_map<std::string, std::vector<std::string>> dependents;  ///< dep -> jobs waiting on it
-  std::unordered_map<std::string, key_claim> keys;
+  batch_admission batches;
+  dependency_graph graph;
+  idempotency_claims keys;
+  pending_writes writes;
+  /// Messages to job actors, sent after the flush of the writes decided
+  /// with them: a job actor's own writes must come after ours.
+  std::vector<std::function<void()>> sends;
   bool stopping = false;  ///< no new attempts; running ones stay "running" in the store
-
-  // Writes collected while handling one message, and what to do once they
-  // are durable; flushed at the end of every handler.
-  std::vector<job_write> outbox;
-  std::vector<std::function<void(bool)>> after_commit;
-  std::uint64_t next_token = 1;
-  std::unordered_map<std::uint64_t, std::vector<std::function<void(bool)>>> waiting;
 };
 
 namespace {
 
-using self_ptr = caf::stateful_actor<scheduler_data>*;
+using self_ptr = scheduler_actor::stateful_pointer<scheduler_data>;
 
-event make_event(const job_record& r, event_kind kind) {
-  event e;
-  e.job_id = r.id;
-  e.kind = kind;
-  e.at = clock::now();
-  e.attempt = r.attempt;
-  e.to = r.status;
-  e.tool = r.tool;
-  e.batch_id = r.batch_id;
-  return e;
-}
-
-event transition_event(const job_record& r, std::optional<job_status> from, std::string reason) {
-  auto e = make_event(r, event_kind::transition);
-  e.from = from;
-  e.reason = std::move(reason);
-  return e;
-}
-
-/// Moves `job` to `to` in memory and queues the durable write. Refuses (and
-/// returns false for) anything the state machine does not allow.
-bool change_status(scheduler_data& st, active_job& job, job_status to, std::string reason,
-                   std::optional<std::string> result_json = std::nullopt, std::vector<kv_op> ops = {}) {
-  auto& rec = *job.record;
-  const auto from = rec.status;
-  if (!can_transition(from, to)) return false;
-  rec.status = to;
-  const auto now = clock::now();
-  if (to == job_status::running) {
-    rec.started_at = now;
-    rec.next_attempt_at.reset();
-  }
-  if (is_terminal(to)) rec.completed_at = now;
-  job_write w;
-  w.record.emplace(rec);  // encoded now: later changes must not race the writer
-  w.previous_status = from;
-  w.result_json = std::move(result_json);
-  w.events.push_back(transition_event(rec, from, std::move(reason)));
-  w.ops = std::move(ops);
-  st.outbox.push_back(std::move(w));
-  return true;
-}
-
-/// A line of the job's own log, written by the engine (component "engine")
-/// in the same commit as the change it explains, so a user who looks at a
-/// job's log sees why it is where it is.
-void engine_log(scheduler_data& st, const job_record& rec, log_level level, std::string message) {
-  auto e = make_event(rec, event_kind::log);
-  e.level = level;
-  e.message = std::move(message);
-  e.component = "engine";
-  job_write w;
-  w.events.push_back(std::move(e));
-  st.outbox.push_back(std::move(w));
-}
-
-/// "attempt 3 (2 of 4 allowed)": attempts since the last explicit retry or
-/// interruption count against the retry policy.
-std::string attempt_text(const job_record& rec) {
-  return "attempt " + std::to_string(rec.attempt) + " (" + std::to_string(rec.attempt - rec.retry_base) + " of " +
-         std::to_string(rec.retry.max_attempts) + " allowed)";
-}
-
-void after(scheduler_data& st, std::function<void(bool)> fn) { st.after_commit.push_back(std::move(fn)); }
+const scheduler_deps& deps(self_ptr self) { return *self->state.deps; }
 
 void flush(self_ptr self) {
   auto& st = self->state;
-  if (st.outbox.empty()) {
-    // Nothing to wait for: run the continuations now.
-    auto conts = std::move(st.after_commit);
-    st.after_commit.clear();
-    for (auto& c : conts) c(true);
-    return;
+  st.writes.flush(*st.deps->writer, caf::actor_cast<scheduler_actor>(self));
+  while (!st.sends.empty()) {
+    auto sends = std::exchange(st.sends, {});
+    for (auto& s : sends) s();
   }
-  const auto token = st.next_token++;
-  st.waiting.emplace(token, std::move(st.after_commit));
-  st.after_commit.clear();
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  st.deps.writer->write(std::move(st.outbox), [me, token](bool ok) {
-    caf::anon_send(me, writes_committed{token, ok});
-  });
-  st.outbox.clear();
 }
 
-int tool_limit(const scheduler_data& st, const std::string& tool) {
-  auto entry = st.deps.tools->find(tool);
+template <class Message>
+void tell(self_ptr self, const job_actor& actor, Message m) {
+  self->state.sends.push_back([self, actor, m = std::move(m)]() mutable { self->send(actor, std::move(m)); });
+}
+
+/// Changes a job the scheduler holds (never one a job actor holds).
+bool change(self_ptr self, job_entry& e, job_status to, std::string reason) {
+  auto w = change_status(*e.record, to, std::move(reason));
+  if (!w) return false;
+  self->state.writes.add(std::move(*w));
+  return true;
+}
+
+void line(self_ptr self, const job_record& rec, log_level level, std::string message) {
+  self->state.writes.add(engine_line(rec, level, std::move(message)));
+}
+
+int tool_limit(self_ptr self, const std::string& tool) {
+  auto entry = deps(self).tools->find(tool);
   return entry ? entry->definition.max_concurrent : 0;
 }
 
-void start_attempt(self_ptr self, const std::string& id);
+/// What the scheduler keeps of a job once its actor holds the record.
+std::shared_ptr<job_record> stub(const job_record& r) {
+  auto s = std::make_shared<job_record>();
+  s->id = r.id;
+  s->tool = r.tool;
+  s->batch_id = r.batch_id;
+  s->priority = r.priority;
+  s->status = r.status;
+  s->attempt = r.attempt;
+  return s;
+}
+
+/// Hands the job's record to a new job actor and supervises it.
+void spawn(self_ptr self, job_entry& e) {
+  auto& st = self->state;
+  auto full = std::move(e.record);
+  e.record = stub(*full);
+  e.actor = spawn_job_actor(self->system(), {st.deps, caf::actor_cast<scheduler_actor>(self), std::move(full)});
+  self->monitor(e.actor);
+  st.actors[e.actor.id()] = e.record->id;
+}
+
+/// Grants `id` a slot: its job actor (spawned on first admission) starts
+/// the next attempt.
+void start(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.active.find(id);
+  if (it == st.active.end()) return;
+  auto& e = it->second;
+  if (!e.actor) {
+    // Admission: the scheduler writes the first start of a job it holds
+    // (so starts granted together are stored in the order granted), then
+    // hands the running record to the job's actor, which runs the attempt.
+    for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
+    spawn(self, e);
+  }
+  e.record->status = job_status::running;
+  auto control = std::make_shared<attempt_control>();
+  const auto runner_id = ++st.next_runner;
+  st.runners.emplace(runner_id, runner{id, e.record->tool, control});
+  st.queue.started(e.record->tool);
+  tell(self, e.actor, start_attempt{runner_id, std::move(control)});
+}
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
   if (st.stopping) return;
   // Fail-stop: an attempt could never record its end.
-  if (!st.deps.writer->healthy()) return;
-  auto limit = [&](const std::string& tool) { return tool_limit(st, tool); };
+  if (!deps(self).writer->healthy()) return;
+  auto limit = [&](const std::string& tool) { return tool_limit(self, tool); };
   auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
-  while (auto id = st.queue.pop_next(limit, paused)) start_attempt(self, *id);
-}
-
-std::size_t batch_index(const batch_state& b, const std::string& id) {
-  const auto& ids = b.record.job_ids;
-  return static_cast<std::size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  while (auto id = st.queue.pop_next(limit, paused)) start(self, *id);
 }
 
 /// Queues a pending job unless something still holds it back: unmet
 /// dependencies, a run_at in the future, or its batch at its parallel limit.
 /// Returns the position in the queue (jobs ahead), if it was queued.
-std::optional<std::size_t> make_ready(self_ptr self, active_job& job) {
+std::optional<std::size_t> make_ready(self_ptr self, job_entry& e) {
   auto& st = self->state;
-  auto& rec = *job.record;
-  if (rec.status != job_status::pending || st.queue.queued(rec.id)) return std::nullopt;
-  if (!job.waiting_on.empty() || job.deps_loading) return std::nullopt;
-  if (rec.run_at) {
+  auto& rec = *e.record;
+  if (rec.status != job_status::pending || e.restarting || st.queue.queued(rec.id)) return std::nullopt;
+  if (st.graph.waiting(rec.id) || e.deps_loading) return std::nullopt;
+  if (!e.actor && rec.run_at) {
     const auto now = clock::now();
     if (*rec.run_at > now) {
-      if (!job.timer_set) {
-        job.timer_set = true;
+      if (!e.timer_set) {
+        e.timer_set = true;
         self->delayed_send(self, *rec.run_at - now, run_at_reached{rec.id});
       }
       return std::nullopt;
     }
   }
-  if (!rec.batch_id.empty() && !job.admitted) {
-    auto it = st.batches.find(rec.batch_id);
-    if (it != st.batches.end()) {
-      auto& b = it->second;
-      if (b.record.parallel_limit > 0 && b.admitted >= b.record.parallel_limit) {
-        b.waiting.emplace(batch_index(b, rec.id), rec.id);
-        return std::nullopt;
-      }
-      ++b.admitted;
-      job.admitted = true;
-    }
+  if (!rec.batch_id.empty() && !e.admitted) {
+    if (!st.batches.admit(rec.batch_id, rec.id)) return std::nullopt;
+    e.admitted = true;
   }
   return st.queue.enqueue(rec.id, rec.tool, rec.priority);
 }
 
 void on_terminal(self_ptr self, const job_record& rec, bool admitted);
 
-/// Ends a job that never ran (a failed dependency, an unknown tool).
-void fail_pending(self_ptr self, active_job& job, std::string reason) {
+/// Ends a job the scheduler holds that never ran (a failed dependency).
+void fail_pending(self_ptr self, const std::string& id, std::string reason) {
   auto& st = self->state;
-  auto rec = job.record;
-  const bool admitted = job.admitted;
+  auto it = st.active.find(id);
+  if (it == st.active.end() || it->second.actor || it->second.restarting) return;
+  auto& e = it->second;
+  auto rec = e.record;
+  const bool admitted = e.admitted;
   rec->error = reason;
   st.queue.remove(rec->id);
-  const std::string line = "failed before it ran: " + reason;
-  if (!change_status(st, job, job_status::failed, std::move(reason))) return;
-  engine_log(st, *rec, log_level::error, line);
-  st.active.erase(rec->id);
+  const std::string text = "failed before it ran: " + reason;
+  if (!change(self, e, job_status::failed, std::move(reason))) return;
+  line(self, *rec, log_level::error, text);
+  st.active.erase(it);
   on_terminal(self, *rec, admitted);
 }
 
-void cancel_active(self_ptr self, active_job& job, std::string reason);
-
-/// Whatever follows a job becoming terminal: its batch slot, fail-fast, and
-/// the jobs that depend on it.
-void on_terminal(self_ptr self, const job_record& rec, bool admitted) {
-  auto& st = self->state;
-  if (auto it = st.batches.find(rec.batch_id); !rec.batch_id.empty() && it != st.batches.end()) {
-    auto& b = it->second;
-    if (admitted) --b.admitted;
-    if (b.unfinished > 0) --b.unfinished;
-    // Cancelling the others re-enters here for each of them: work on a copy
-    // of the list, and look the batch up again afterwards.
-    const auto batch_id = rec.batch_id;
-    std::vector<std::string> to_admit;
-    if (b.record.fail_fast && (rec.status == job_status::failed || rec.status == job_status::timed_out)) {
-      b.waiting.clear();
-      const auto ids = b.record.job_ids;
-      for (const auto& other : ids)
-        if (auto j = st.active.find(other); j != st.active.end())
-          cancel_active(self, j->second, "batch fail-fast: job " + rec.id + " " + std::string{to_string(rec.status)});
-    }
-    if (auto again = st.batches.find(batch_id); again != st.batches.end()) {
-      auto& bb = again->second;
-      // Admit the next jobs of the batch, in list order.
-      while (!bb.waiting.empty() && (bb.record.parallel_limit == 0 || bb.admitted < bb.record.parallel_limit)) {
-        auto id = bb.waiting.begin()->second;
-        bb.waiting.erase(bb.waiting.begin());
-        if (auto j = st.active.find(id); j != st.active.end()) make_ready(self, j->second);
-      }
-      if (bb.unfinished == 0) st.batches.erase(again);
-    }
-  }
-  if (auto it = st.dependents.find(rec.id); it != st.dependents.end()) {
-    auto waiting = std::move(it->second);
-    st.dependents.erase(it);
-    for (const auto& id : waiting) {
-      auto j = st.active.find(id);
-      if (j == st.active.end()) continue;
-      if (rec.status == job_status::completed) {
-        j->second.waiting_on.erase(rec.id);
-        make_ready(self, j->second);
-      } else {
-        // And so on down the chain: this failure ends its own dependents.
-        fail_pending(self, j->second, "dependency " + rec.id + " " + std::string{to_string(rec.status)});
-      }
-    }
-  }
-}
-
-void cancel_active(self_ptr self, active_job& job, std::string reason) {
-  auto& st = self->state;
-  auto rec = job.record;
-  const bool admitted = job.admitted;
-  st.queue.remove(rec->id);
-  const bool was_running = rec->status == job_status::running;
-  // Decided now: any result of the attempt that arrives later is stale.
-  if (job.control) job.control->request_stop();
-  job.control.reset();
-  std::string line = reason;
-  if (was_running) line += "; attempt " + std::to_string(rec->attempt) + " is told to stop";
-  if (!change_status(st, job, job_status::cancelled, std::move(reason))) return;
-  engine_log(st, *rec, log_level::warning, std::move(line));
-  st.active.erase(rec->id);
-  on_terminal(self, *rec, admitted);
-}
-
-void start_attempt(self_ptr self, const std::string& id) {
+/// Cancels an unfinished job: the scheduler's own, or through its actor.
+/// `reply` (may be empty) gets the answer once the cancel is durable.
+void cancel_active(self_ptr self, const std::string& id, std::string reason, change_reply reply = {}) {
   auto& st = self->state;
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
-  auto& job = it->second;
-  auto& rec = *job.record;
-  auto tool = st.deps.tools->find(rec.tool);
-  if (!tool) {
-    // Only possible for a recovered job whose tool is no longer registered.
-    fail_pending(self, job, "tool \"" + rec.tool + "\" is not registered");
+  auto& e = it->second;
+  if (e.restarting) {
+    e.held_cancels.emplace_back(std::move(reason), std::move(reply));
     return;
   }
-  boost::system::error_code ec;
-  auto params = boost::json::parse(rec.params_json, ec);
-  if (ec || !params.is_object()) {
-    fail_pending(self, job, "stored params are unreadable: " + ec.message());
+  st.queue.remove(id);
+  if (e.actor) {
+    tell(self, e.actor, stop_job{std::move(reason), std::move(reply)});
     return;
   }
-  rec.attempt += 1;
-  change_status(st, job, job_status::running,
-                rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
-  engine_log(st, rec, log_level::info,
-             attempt_text(rec) + " started" +
-               (rec.checkpoint ? ", resuming from the checkpoint of an earlier attempt (" +
-                                   std::to_string(rec.checkpoint->size()) + " bytes)"
-                               : ""));
-  job.control = std::make_shared<attempt_control>();
-  attempt_args args{caf::actor_cast<caf::actor>(self), std::move(tool), rec.id, rec.attempt,
-                    std::move(params.as_object()), rec.checkpoint, job.control,
-                    st.deps.config.progress_interval,
-                    st.deps.config.data_dir / "work" / rec.id / std::to_string(rec.attempt)};
-  const auto runner_id = ++st.next_runner;
-  st.runners.emplace(runner_id, runner{rec.id, rec.attempt, rec.tool, rec.batch_id});
-  ++*st.deps.live_attempts;
-  st.deps.pool->run([args = std::move(args), runner_id, live = st.deps.live_attempts]() mutable {
-    run_attempt(args);
-    caf::anon_send(args.scheduler, attempt_exited{runner_id});
-    --*live;
-  });
-  st.queue.started(rec.tool);
-  if (rec.timeout_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds{rec.timeout_ms}, attempt_timed_out{rec.id, rec.attempt});
+  auto rec = e.record;
+  const bool admitted = e.admitted;
+  const std::string text = reason;
+  if (!change(self, e, job_status::cancelled, std::move(reason))) {
+    if (reply) reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
+    return;
+  }
+  line(self, *rec, log_level::warning, text);
+  st.active.erase(it);
+  on_terminal(self, *rec, admitted);
+  if (reply)
+    st.writes.after([rec, reply = std::move(reply)](bool ok) {
+      if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
+      else reply({errc::ok, {}, persistence::to_view(*rec, std::nullopt)});
+    });
 }
 
-/// The cache entry a completed use_cache job leaves behind.
-std::vector<kv_op> cache_ops(const scheduler_data& st, const job_record& rec, const std::string& result_json) {
-  if (!rec.use_cache || rec.cache_key.empty()) return {};
-  const auto now = clock::now();
-  persistence::cache_entry entry{rec.id, rec.tool, now, now + st.deps.config.cache_ttl, result_json.size()};
-  return {kv_op{kv_op::kind::put, persistence::family::cache, rec.cache_key, persistence::encode(entry)}};
+/// Whatever follows a job becoming terminal: its batch place, fail-fast,
+/// and the jobs that depend on it. The job is no longer in `active`.
+void on_terminal(self_ptr self, const job_record& rec, bool admitted) {
+  auto& st = self->state;
+  st.graph.forget(rec.id);
+  if (!rec.batch_id.empty()) {
+    // Cancelling the others re-enters here for each of them.
+    const auto ending = st.batches.finished(rec.batch_id, rec.status, admitted);
+    for (const auto& other : ending.cancel)
+      if (other != rec.id)
+        cancel_active(self, other, "batch fail-fast: job " + rec.id + " " + std::string{to_string(rec.status)});
+    // Admit the next jobs of the batch, in list order.
+    while (auto next = st.batches.next_admissible(rec.batch_id))
+      if (auto j = st.active.find(*next); j != st.active.end()) make_ready(self, j->second);
+  }
+  const bool completed = rec.status == job_status::completed;
+  for (const auto& id : st.graph.resolve(rec.id, completed)) {
+    auto j = st.active.find(id);
+    if (j == st.active.end()) continue;
+    if (completed) make_ready(self, j->second);
+    // And so on down the chain: this failure ends its own dependents.
+    else fail_pending(self, id, "dependency " + rec.id + " " + std::string{to_string(rec.status)});
+  }
 }
 
 /// "crashed or timed-out attempts": what the restart intensity counts.
@@ -378,98 +278,41 @@ std::string counted_text(const intensity_counts& c) {
   return text + " attempts";
 }
 
-/// The current attempt of a running job ended with `outcome`.
-void end_attempt(self_ptr self, active_job& job, supervision::attempt_outcome outcome, std::string reason,
-                 std::optional<std::string> result_json) {
+/// Supervision: an attempt of `tool` ended with `outcome`. Trips the tool's
+/// restart intensity into a pause when the strategy counts it.
+void count_ending(self_ptr self, const attempt_ended& m) {
   auto& st = self->state;
-  auto rec_ptr = job.record;
-  auto& rec = *rec_ptr;
-  if (job.control) job.control->request_stop();
-  job.control.reset();
-  rec.process_group = 0;  // the tool reaps its own processes before it returns
-  rec.process_start = 0;
-  auto d = supervision::decide(rec.retry, rec.attempt - rec.retry_base, outcome, st.rng);
-  bool paused_now = false;  // this ending paused the tool
-  if (outcome != supervision::attempt_outcome::completed) rec.error = reason;
-  if (supervision::counts_toward_intensity(outcome, st.deps.config.intensity)) {
-    auto [it, inserted] =
-      st.intensity.try_emplace(rec.tool, st.deps.config.max_failures, st.deps.config.failure_window);
-    const auto why = "more than " + std::to_string(st.deps.config.max_failures) + " " +
-                     counted_text(st.deps.config.intensity) + " within " +
-                     std::to_string(st.deps.config.failure_window.count()) + " ms";
-    if (it->second.record_failure(steady::now()) && st.paused.emplace(rec.tool, why).second) {
-      paused_now = true;
-      report(st.deps.config.log, log_level::warning, "scheduler", "pausing a tool: " + why,
-             {{"tool", rec.tool}, {"job_id", rec.id}});
-    }
-  }
-  std::string line;
-  switch (outcome) {
-    case supervision::attempt_outcome::completed: break;
-    case supervision::attempt_outcome::failed: line = attempt_text(rec) + " failed: " + reason; break;
-    case supervision::attempt_outcome::crashed: line = attempt_text(rec) + " crashed: " + reason; break;
-    case supervision::attempt_outcome::timed_out: line = attempt_text(rec) + " " + reason; break;
-  }
-  if (d.next == job_status::retrying) {
-    rec.next_attempt_at = clock::now() + d.delay;
-    reason += "; retrying in " + std::to_string(d.delay.count()) + " ms";
-  }
-  auto ops = result_json ? cache_ops(st, rec, *result_json) : std::vector<kv_op>{};
-  change_status(st, job, d.next, std::move(reason), std::move(result_json), std::move(ops));
-  const auto level = outcome == supervision::attempt_outcome::completed ? log_level::info : log_level::error;
-  if (d.next == job_status::retrying) {
-    engine_log(st, rec, level, line);
-    engine_log(st, rec, log_level::warning,
-               "retry scheduled at " + tools::format_rfc3339(*rec.next_attempt_at) + " (in " +
-                 std::to_string(d.delay.count()) + " ms, attempt " + std::to_string(rec.attempt + 1) + ")");
-  } else if (outcome == supervision::attempt_outcome::timed_out && !rec.retry.retry_on_timeout &&
-             rec.attempt - rec.retry_base < rec.retry.max_attempts) {
-    engine_log(st, rec, level, line + "; not retried: the retry policy does not retry timeouts");
-  } else if (outcome != supervision::attempt_outcome::completed) {
-    engine_log(st, rec, level, line + "; no attempts left");
-  }  // a completed attempt's transition says all there is: no line, no extra rows
-  if (paused_now)
-    engine_log(st, rec, log_level::warning,
-               "tool " + rec.tool + " is paused: more than " + std::to_string(st.deps.config.max_failures) +
-                 " " + counted_text(st.deps.config.intensity) + " within " +
-                 std::to_string(st.deps.config.failure_window.count()) +
-                 " ms; queued jobs of this tool wait until it is resumed");
-  if (d.next == job_status::retrying) self->delayed_send(self, d.delay, backoff_elapsed{rec.id, rec.attempt});
-  if (is_terminal(d.next)) {
-    const bool admitted = job.admitted;
-    st.active.erase(rec.id);
-    on_terminal(self, *rec_ptr, admitted);
-  }
+  const auto& cfg = deps(self).config;
+  if (!supervision::counts_toward_intensity(m.outcome, cfg.intensity)) return;
+  auto [it, inserted] = st.intensity.try_emplace(m.tool, cfg.max_failures, cfg.failure_window);
+  if (!it->second.record_failure(steady::now())) return;
+  const auto why = "more than " + std::to_string(cfg.max_failures) + " " + counted_text(cfg.intensity) + " within " +
+                   std::to_string(cfg.failure_window.count()) + " ms";
+  if (!st.paused.emplace(m.tool, why).second) return;
+  report(cfg.log, log_level::warning, "scheduler", "pausing a tool: " + why, {{"tool", m.tool}, {"job_id", m.job_id}});
+  job_record about;
+  about.id = m.job_id;
+  about.tool = m.tool;
+  about.attempt = m.attempt;
+  about.status = m.next;
+  if (auto a = st.active.find(m.job_id); a != st.active.end()) about.batch_id = a->second.record->batch_id;
+  line(self, about, log_level::warning,
+       "tool " + m.tool + " is paused: " + why + "; queued jobs of this tool wait until it is resumed");
 }
 
-active_job* running_attempt(scheduler_data& st, const std::string& id, int attempt) {
-  auto it = st.active.find(id);
-  if (it == st.active.end()) return nullptr;
-  auto& rec = *it->second.record;
-  return rec.status == job_status::running && rec.attempt == attempt ? &it->second : nullptr;
-}
-
-change_result conflict(const job_record& r, std::string_view what) {
-  return {errc::conflict, "job " + r.id + " is " + std::string{to_string(r.status)} + "; " + std::string{what}, {}};
-}
-
-/// Registers `job`'s dependencies: active ones are waited on; the others
+/// Registers the job's dependencies: active ones are waited on; the others
 /// are finished (or gone) and are looked up in the store behind our writes.
-void track_dependencies(self_ptr self, active_job& job) {
+void track_dependencies(self_ptr self, job_entry& e) {
   auto& st = self->state;
   std::vector<std::string> inactive;
-  for (const auto& dep : job.record->depends_on) {
-    if (st.active.contains(dep)) {
-      job.waiting_on.insert(dep);
-      st.dependents[dep].push_back(job.record->id);
-    } else {
-      inactive.push_back(dep);
-    }
+  for (const auto& dep : e.record->depends_on) {
+    if (st.active.contains(dep)) st.graph.add(e.record->id, dep);
+    else inactive.push_back(dep);
   }
   if (inactive.empty()) return;
-  job.deps_loading = true;
-  caf::actor me = caf::actor_cast<caf::actor>(self);
-  st.deps.writer->read([me, store = st.deps.store, id = job.record->id, inactive] {
+  e.deps_loading = true;
+  auto me = caf::actor_cast<scheduler_actor>(self);
+  deps(self).writer->read([me, store = deps(self).store, id = e.record->id, inactive] {
     deps_loaded m{id, {}};
     try {
       for (const auto& dep : inactive) {
@@ -490,17 +333,12 @@ void create_job(self_ptr self, submit_job m) {
   const bool hit = m.cached_result.has_value();
   rec->status = hit ? job_status::completed : job_status::pending;
   if (hit) rec->completed_at = rec->created_at;
-  job_write w;
-  w.record.emplace(*rec);
-  w.created = true;
-  w.result_json = m.cached_result;
-  w.events.push_back(transition_event(*rec, std::nullopt, hit ? "cache hit" : "submitted"));
-  st.outbox.push_back(std::move(w));
+  st.writes.add(creation(*rec, std::move(m.cached_result)));
   if (!hit) {
-    auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
-    track_dependencies(self, job);
+    auto& e = st.active[rec->id] = job_entry{rec};
+    track_dependencies(self, e);
   }
-  after(st, [self, rec, created = rec->status, reply = std::move(m.reply)](bool ok) {
+  st.writes.after([self, rec, created = rec->status, reply = std::move(m.reply)](bool ok) {
     if (!ok) return reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
     std::size_t position = 0;
     auto& st = self->state;
@@ -514,65 +352,52 @@ void create_job(self_ptr self, submit_job m) {
   });
 }
 
-/// Answers a submit whose idempotency key already belongs to `owner`.
-void answer_claimed(submit_job& m, const std::string& owner, std::uint64_t owner_hash,
-                    std::optional<job_status> status) {
-  if (owner_hash == m.record->spec_hash) {
-    m.reply({errc::ok, owner, {}, {}, 0, true, status});
-  } else {
-    m.reply({errc::conflict, owner,
-             "idempotency key \"" + m.record->idempotency_key + "\" was used by job " + owner +
-               " with a different spec",
-             {{"idempotency_key", "already used by " + owner + " with a different spec"}}, 0, false});
-  }
-}
-
 void recover(self_ptr self, recover_jobs& m) {
   auto& st = self->state;
   const auto now = clock::now();
+  std::unordered_map<std::string, std::size_t> unfinished;
+  for (const auto& r : m.jobs)
+    if (!r.batch_id.empty() && !is_terminal(r.status)) ++unfinished[r.batch_id];
   for (auto& b : m.batches) {
-    const auto id = b.id;  // the assignment's right side (the move) is evaluated first
-    st.batches[id] = batch_state{std::move(b), 0, {}, 0};
+    const auto n = unfinished[b.id];
+    st.batches.add(std::move(b), n);
   }
   std::vector<std::string> pending;
   for (auto& r : m.jobs) {
     auto rec = std::make_shared<job_record>(std::move(r));
     if (is_terminal(rec->status)) continue;
-    auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
-    if (auto b = st.batches.find(rec->batch_id); b != st.batches.end()) {
-      ++b->second.unfinished;
-      // Queued, running or retrying jobs held a slot before the crash.
-      if (rec->status != job_status::pending || rec->attempt > 0) {
-        job.admitted = true;
-        ++b->second.admitted;
-      }
+    auto& e = st.active[rec->id] = job_entry{rec};
+    // Queued, running or retrying jobs held a place before the crash.
+    if (!rec->batch_id.empty() && st.batches.find(rec->batch_id) &&
+        (rec->status != job_status::pending || rec->attempt > 0)) {
+      e.admitted = true;
+      st.batches.readmit(rec->batch_id);
     }
   }
-  for (auto& [id, job] : st.active) {
-    auto& rec = *job.record;
-    for (const auto& dep : rec.depends_on) {
+  std::vector<std::pair<std::string, std::string>> broken;  // (job, dependency that did not complete)
+  for (auto& [id, e] : st.active) {
+    for (const auto& dep : e.record->depends_on) {
       if (st.active.contains(dep)) {
-        job.waiting_on.insert(dep);
-        st.dependents[dep].push_back(id);
+        st.graph.add(id, dep);
       } else if (auto f = m.finished_deps.find(dep); f == m.finished_deps.end() || f->second != job_status::completed) {
-        job.waiting_on.insert(dep);  // resolved just below
+        broken.emplace_back(id, dep);
+        st.graph.add(id, dep);  // holds it back until it is failed below
       }
     }
   }
-  for (auto& [id, job] : st.active) {
-    auto& rec = *job.record;
+  for (auto& [id, e] : st.active) {
+    auto& rec = *e.record;
     switch (rec.status) {
       case job_status::running:
         // It was running when the engine went away: a new attempt resumes
         // from the last checkpoint. The engine's crash is not the job's
         // failure, so the interrupted attempt does not use up its retries.
         rec.retry_base += 1;
-        change_status(st, job, job_status::pending, "interrupted");
-        engine_log(st, rec, log_level::warning,
-                   "attempt " + std::to_string(rec.attempt) +
-                     " was interrupted by an engine restart; it runs again" +
-                     (rec.checkpoint ? " from its last checkpoint" : " from the start (no checkpoint was saved)") +
-                     ", without using up a retry");
+        change(self, e, job_status::pending, "interrupted");
+        line(self, rec, log_level::warning,
+             "attempt " + std::to_string(rec.attempt) + " was interrupted by an engine restart; it runs again" +
+               (rec.checkpoint ? " from its last checkpoint" : " from the start (no checkpoint was saved)") +
+               ", without using up a retry");
         pending.push_back(id);
         break;
       case job_status::pending:
@@ -580,9 +405,9 @@ void recover(self_ptr self, recover_jobs& m) {
         break;
       case job_status::retrying:
         if (rec.next_attempt_at && *rec.next_attempt_at > now) {
-          self->delayed_send(self, *rec.next_attempt_at - now, backoff_elapsed{rec.id, rec.attempt});
+          spawn(self, e);  // its actor waits out the backoff
         } else {
-          change_status(st, job, job_status::pending, "backoff elapsed");
+          change(self, e, job_status::pending, "backoff elapsed");
           pending.push_back(id);
         }
         break;
@@ -593,58 +418,138 @@ void recover(self_ptr self, recover_jobs& m) {
         break;
     }
   }
-  // Oldest first, so FIFO order survives the restart.
-  std::sort(pending.begin(), pending.end());
   // A dependency that finished without completing fails its dependents.
-  for (const auto& id : pending) {
+  for (const auto& [id, dep] : broken) {
     auto j = st.active.find(id);
     if (j == st.active.end() || j->second.record->status != job_status::pending) continue;
-    for (const auto& dep : j->second.waiting_on) {
-      if (st.active.contains(dep)) continue;
-      auto f = m.finished_deps.find(dep);
-      fail_pending(self, j->second,
-                   "dependency " + dep + " " +
-                     std::string{f == m.finished_deps.end() ? "no longer exists" : to_string(f->second)});
-      break;
-    }
+    auto f = m.finished_deps.find(dep);
+    fail_pending(self, id,
+                 "dependency " + dep + " " +
+                   std::string{f == m.finished_deps.end() ? "no longer exists" : to_string(f->second)});
   }
+  // Oldest first, so FIFO order survives the restart.
+  std::sort(pending.begin(), pending.end());
   for (const auto& id : pending)
     if (auto j = st.active.find(id); j != st.active.end()) make_ready(self, j->second);
 }
 
-caf::behavior stopping_behavior(self_ptr self) {
-  // Only durability notices still matter: the writer is drained by the engine.
-  return {
-    [=](writes_committed& c) {
-      auto it = self->state.waiting.find(c.token);
-      if (it == self->state.waiting.end()) return;
-      auto conts = std::move(it->second);
-      self->state.waiting.erase(it);
-      for (auto& f : conts) f(c.ok);
-    },
-    [=](submit_job& m) { m.reply({errc::not_running, {}, "the engine is stopping", {}, 0, false}); },
-    [=](submit_batch& m) { m.reply({errc::not_running, {}, {}, "the engine is stopping", {}}); },
-    [=](cancel_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
-    [=](cancel_batch& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
-    [=](retry_job& m) { m.reply({errc::not_running, "the engine is stopping", {}}); },
-    [=](save_checkpoint& m) { m.done(false); },
-    [=](record_process& m) { m.done(false); },
-    [=](get_stats& m) { m.reply({}); },
-    [=](resume_tool& m) { m.reply(false); },
-    [=](pause_tool& m) { m.reply(false); },
-    [=](expire_jobs& m) { m.done(0); },
-  };
+/// A job actor died unexpectedly: stop its attempt, then restart it from
+/// the job's last durable snapshot (read behind every write it queued).
+void on_job_actor_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto a = st.actors.find(dm.source.id());
+  if (a == st.actors.end()) return;
+  const auto id = a->second;
+  st.actors.erase(a);
+  auto it = st.active.find(id);
+  if (it == st.active.end() || !it->second.actor || it->second.actor.address() != dm.source) return;
+  auto& e = it->second;
+  e.actor = nullptr;
+  if (st.stopping) return;
+  for (auto& [runner_id, r] : st.runners)
+    if (r.job_id == id) r.control->request_stop();
+  st.queue.remove(id);
+  e.restarting = true;
+  ++e.restarts;
+  const auto reason = caf::to_string(dm.reason);
+  report(deps(self).config.log, log_level::error, "scheduler",
+         "a job actor died unexpectedly; restarting it from the job's last durable snapshot",
+         {{"job_id", id}, {"reason", reason}, {"restarts", std::to_string(e.restarts)}});
+  auto me = caf::actor_cast<scheduler_actor>(self);
+  deps(self).writer->read([me, store = deps(self).store, id, reason] {
+    snapshot_loaded m{id, std::nullopt, {}, reason};
+    try {
+      m.record = store->get_job(id);
+    } catch (const overseer::error& err) {
+      m.error = err.what();
+    }
+    caf::anon_send(me, std::move(m));
+  });
 }
 
-caf::behavior running_behavior(self_ptr self) {
+void restart_from(self_ptr self, snapshot_loaded& m) {
+  auto& st = self->state;
+  auto it = st.active.find(m.job_id);
+  if (it == st.active.end()) return;
+  auto& e = it->second;
+  e.restarting = false;
+  auto cancels = std::exchange(e.held_cancels, {});
+  if (!m.error.empty() || !m.record) {
+    // The store failed (the engine fail-stops) or lost the job: leave it to
+    // recovery at the next start.
+    for (auto& [reason, reply] : cancels)
+      if (reply) reply({errc::store_failure, m.error.empty() ? "job " + m.job_id + " is missing" : m.error, {}});
+    return;
+  }
+  auto rec = std::make_shared<job_record>(std::move(*m.record));
+  const bool admitted = e.admitted;
+  if (is_terminal(rec->status)) {
+    // It died after its end was written: finish its supervision.
+    st.active.erase(it);
+    on_terminal(self, *rec, admitted);
+    for (auto& [reason, reply] : cancels)
+      if (reply) reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
+    return;
+  }
+  e.record = rec;
+  if (e.restarts > max_job_actor_restarts) {
+    const auto reason = "the engine could not supervise this job: its actor failed " + std::to_string(e.restarts) +
+                        " times (last: " + m.reason + ")";
+    rec->error = reason;
+    // retrying may not fail directly (the state machine): back to pending first.
+    if (rec->status == job_status::retrying) (void)change(self, e, job_status::pending, "restart limit reached");
+    if (change(self, e, job_status::failed, reason)) {
+      line(self, *rec, log_level::critical, reason);
+      st.active.erase(it);
+      on_terminal(self, *rec, admitted);
+    }
+    for (auto& [r, reply] : cancels)
+      if (reply) reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
+    return;
+  }
+  switch (rec->status) {
+    case job_status::running:
+      rec->retry_base += 1;  // the engine's defect is not the job's failure
+      change(self, e, job_status::pending, "interrupted");
+      line(self, *rec, log_level::warning,
+           "attempt " + std::to_string(rec->attempt) + " was interrupted: the engine's job actor failed (" + m.reason +
+             "); it runs again" +
+             (rec->checkpoint ? " from its last checkpoint" : " from the start (no checkpoint was saved)") +
+             ", without using up a retry");
+      break;
+    case job_status::retrying:
+      spawn(self, e);
+      break;
+    default:
+      break;
+  }
+  for (auto& [reason, reply] : cancels) cancel_active(self, m.job_id, std::move(reason), std::move(reply));
+  if (auto j = st.active.find(m.job_id); j != st.active.end()) make_ready(self, j->second);
+}
+
+}  // namespace
+
+namespace {
+
+scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps d) {
+  auto& st = self->state;
+  st.deps = std::make_shared<const scheduler_deps>(std::move(d));
+  st.queue = scheduler_state{std::max(1, st.deps->config.max_concurrent)};
+  self->set_down_handler([self](caf::down_msg& dm) {
+    on_job_actor_down(self, dm);
+    flush(self);
+  });
+  const auto stopping = [self] { return self->state.stopping; };
+  const std::string stopping_text = "the engine is stopping";
   return {
     [=](recover_jobs& m) {
       recover(self, m);
-      if (m.done) after(self->state, std::move(m.done));
+      if (m.done) self->state.writes.after(std::move(m.done));
       dispatch(self);
       flush(self);
     },
     [=](submit_job& m) {
+      if (stopping()) return m.reply({errc::not_running, {}, stopping_text, {}, 0, false});
       auto& st = self->state;
       const auto key = m.record->idempotency_key;
       if (key.empty()) {
@@ -653,15 +558,12 @@ caf::behavior running_behavior(self_ptr self) {
       }
       // Submits with the same key are answered in order, against the one
       // job that owns it: look the key up behind our writes, once.
-      auto [it, fresh] = st.keys.try_emplace(key);
-      it->second.waiters.push_back(std::move(m));
-      if (!fresh) return;
-      caf::actor me = caf::actor_cast<caf::actor>(self);
-      st.deps.writer->read([me, store = st.deps.store, key] {
+      if (!st.keys.enqueue(key, std::move(m))) return;
+      auto me = caf::actor_cast<scheduler_actor>(self);
+      deps(self).writer->read([me, store = deps(self).store, key] {
         key_loaded loaded{key, std::nullopt, {}};
         try {
-          if (auto id = store->index_value(persistence::keys::idempotency(key)))
-            loaded.owner = store->get_job(*id);
+          if (auto id = store->index_value(persistence::keys::idempotency(key))) loaded.owner = store->get_job(*id);
         } catch (const overseer::error& e) {
           loaded.error = e.what();
         }
@@ -670,71 +572,65 @@ caf::behavior running_behavior(self_ptr self) {
     },
     [=](key_loaded& m) {
       auto& st = self->state;
-      auto it = st.keys.find(m.key);
-      if (it == st.keys.end()) return;
-      auto waiters = std::move(it->second.waiters);
+      auto waiters = st.keys.take(m.key);
+      if (waiters.empty()) return;
       if (!m.error.empty()) {
-        st.keys.erase(it);
         for (auto& w : waiters) w.reply({errc::store_failure, {}, m.error, {}, 0, false});
         return;
       }
       if (m.owner) {
-        st.keys.erase(it);
-        for (auto& w : waiters) answer_claimed(w, m.owner->id, m.owner->spec_hash, m.owner->status);
+        for (auto& w : waiters) w.reply(idempotency_claims::answer(w, m.owner->id, m.owner->spec_hash, m.owner->status));
         return;
       }
       // The first submit creates the job; the rest are answered against it
       // once it is durable, and then the store answers for the key.
-      auto& claim = it->second;
-      claim.owner = waiters.front().record->id;
-      claim.hash = waiters.front().record->spec_hash;
+      st.keys.claim(m.key, waiters.front().record->id, waiters.front().record->spec_hash);
+      auto owner = waiters.front().record;
       create_job(self, std::move(waiters.front()));
-      after(st, [self, key = m.key, rest = std::vector<submit_job>(std::make_move_iterator(waiters.begin() + 1),
-                                                                   std::make_move_iterator(waiters.end()))](
-                  bool ok) mutable {
+      waiters.erase(waiters.begin());
+      st.writes.after([self, key = m.key, created = owner->status, rest = std::move(waiters)](bool ok) mutable {
         auto& st = self->state;
-        auto c = st.keys.find(key);
-        if (c == st.keys.end()) return;
+        auto settled = st.keys.settle(key);
+        if (!settled) return;
+        for (auto& w : settled->waiters) rest.push_back(std::move(w));
         if (!ok) {
           // The owner never became durable: nobody may be told it exists.
           const submit_result failed{errc::store_failure, {}, "the store could not make the job durable", {}, 0, false};
           for (auto& w : rest) w.reply(failed);
-          for (auto& w : c->second.waiters) w.reply(failed);
-          st.keys.erase(c);
           return;
         }
-        std::optional<job_status> status;
-        if (auto a = st.active.find(c->second.owner); a != st.active.end()) status = a->second.record->status;
-        for (auto& w : rest) answer_claimed(w, c->second.owner, c->second.hash, status);
-        for (auto& w : c->second.waiters) answer_claimed(w, c->second.owner, c->second.hash, status);
-        st.keys.erase(c);
+        // The owner's status as the scheduler knows it, else as created (a
+        // cache hit is created completed and never becomes active).
+        std::optional<job_status> status = created;
+        if (auto a = st.active.find(settled->owner); a != st.active.end()) status = a->second.record->status;
+        for (auto& w : rest) w.reply(idempotency_claims::answer(w, settled->owner, settled->hash, status));
       });
       flush(self);
     },
     [=](submit_batch& m) {
+      if (stopping()) return m.reply({errc::not_running, {}, {}, stopping_text, {}});
       auto& st = self->state;
-      batch_state b{m.batch, 0, {}, m.jobs.size()};
       job_write bw;
       bw.ops.push_back(kv_op{kv_op::kind::put, persistence::family::batches, m.batch.id, persistence::encode(m.batch)});
-      st.outbox.push_back(std::move(bw));
-      st.batches[m.batch.id] = std::move(b);
+      st.writes.add(std::move(bw));
+      st.batches.add(m.batch, m.jobs.size());
       std::vector<std::string> ids;
       for (auto& rec : m.jobs) {
         ids.push_back(rec->id);
         create_job(self, submit_job{rec, [](submit_result) {}, std::nullopt});
       }
-      after(st, [reply = std::move(m.reply), id = m.batch.id, ids](bool ok) {
+      st.writes.after([reply = std::move(m.reply), id = m.batch.id, ids](bool ok) {
         if (!ok) return reply({errc::store_failure, {}, {}, "the store could not make the batch durable", {}});
         reply({errc::ok, id, ids, {}, {}});
       });
       flush(self);
     },
     [=](cancel_job& m) {
+      if (stopping()) return m.reply({errc::not_running, stopping_text, {}});
       auto& st = self->state;
-      auto it = st.active.find(m.job_id);
-      if (it == st.active.end()) {
+      if (!st.active.contains(m.job_id)) {
         // Not active: finished or unknown. Ask the store, behind our writes.
-        st.deps.writer->read([store = st.deps.store, id = m.job_id, reply = std::move(m.reply)] {
+        deps(self).writer->read([store = deps(self).store, id = m.job_id, reply = std::move(m.reply)] {
           try {
             auto rec = store->get_job(id);
             if (!rec) reply({errc::not_found, "no job " + id, {}});
@@ -745,19 +641,15 @@ caf::behavior running_behavior(self_ptr self) {
         });
         return;
       }
-      auto rec = it->second.record;
-      cancel_active(self, it->second, "cancelled by " + m.by);
-      after(st, [rec, reply = std::move(m.reply)](bool ok) {
-        if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
-        else reply({errc::ok, {}, persistence::to_view(*rec, std::nullopt)});
-      });
+      cancel_active(self, m.job_id, "cancelled by " + m.by, std::move(m.reply));
       flush(self);
     },
     [=](cancel_batch& m) {
+      if (stopping()) return m.reply({errc::not_running, stopping_text, {}});
       auto& st = self->state;
-      auto it = st.batches.find(m.batch_id);
-      if (it == st.batches.end()) {
-        st.deps.writer->read([store = st.deps.store, id = m.batch_id, reply = std::move(m.reply)] {
+      const auto* found = st.batches.find(m.batch_id);
+      if (!found) {
+        deps(self).writer->read([store = deps(self).store, id = m.batch_id, reply = std::move(m.reply)] {
           try {
             if (!store->get_batch(id)) reply({errc::not_found, "no batch " + id, {}});
             else reply({errc::conflict, "every job of batch " + id + " has finished", {}});
@@ -767,52 +659,69 @@ caf::behavior running_behavior(self_ptr self) {
         });
         return;
       }
-      auto record = it->second.record;
+      auto record = *found;
       record.cancelled = true;
       job_write bw;
       bw.ops.push_back(kv_op{kv_op::kind::put, persistence::family::batches, record.id, persistence::encode(record)});
-      st.outbox.push_back(std::move(bw));
-      it->second.record.cancelled = true;
-      it->second.waiting.clear();
+      st.writes.add(std::move(bw));
+      st.batches.cancel(record.id);
+      // Answered once the batch record and every job's cancel are durable,
+      // whether the scheduler or a job actor writes it.
+      struct join {
+        std::atomic<std::size_t> remaining;
+        std::atomic<bool> ok{true};
+        change_reply reply;
+        void done(bool durable) {
+          if (!durable) ok = false;
+          if (--remaining == 0) {
+            if (ok) reply({errc::ok, {}, std::nullopt});
+            else reply({errc::store_failure, "the store could not make the cancel durable", {}});
+          }
+        }
+      };
+      std::vector<std::string> unfinished;
       for (const auto& id : record.job_ids)
-        if (auto j = st.active.find(id); j != st.active.end())
-          cancel_active(self, j->second, "batch cancelled by " + m.by);
-      after(st, [reply = std::move(m.reply)](bool ok) {
-        if (!ok) reply({errc::store_failure, "the store could not make the cancel durable", {}});
-        else reply({errc::ok, {}, std::nullopt});
-      });
+        if (st.active.contains(id)) unfinished.push_back(id);
+      auto j = std::make_shared<join>();
+      j->remaining = unfinished.size() + 1;
+      j->reply = std::move(m.reply);
+      for (const auto& id : unfinished)
+        cancel_active(self, id, "batch cancelled by " + m.by, [j](change_result r) {
+          j->done(r.code != errc::store_failure);
+        });
+      st.writes.after([j](bool ok) { j->done(ok); });
       flush(self);
     },
     [=](deps_loaded& m) {
       auto& st = self->state;
       auto it = st.active.find(m.job_id);
       if (it == st.active.end()) return;
-      auto& job = it->second;
-      job.deps_loading = false;
+      it->second.deps_loading = false;
       for (const auto& [dep, status] : m.deps) {
         if (st.active.contains(dep)) {
           // Retried meanwhile: wait for it like any active dependency.
-          job.waiting_on.insert(dep);
-          st.dependents[dep].push_back(m.job_id);
+          st.graph.add(m.job_id, dep);
         } else if (!status || *status != job_status::completed) {
-          fail_pending(self, job, "dependency " + dep + " " +
-                                    (status ? std::string{to_string(*status)} : std::string{"no longer exists"}));
+          fail_pending(self, m.job_id,
+                       "dependency " + dep + " " +
+                         (status ? std::string{to_string(*status)} : std::string{"no longer exists"}));
           return flush(self);
         }
       }
-      if (make_ready(self, job)) dispatch(self);
+      if (make_ready(self, it->second)) dispatch(self);
       flush(self);
     },
     [=](expire_jobs& m) {
+      if (stopping()) return m.done(0);
       auto& st = self->state;
       std::size_t n = 0;
       for (std::size_t i = 0; i < m.ids.size(); ++i) {
         // Revived by an explicit retry since the janitor read it: keep it.
         if (st.active.contains(m.ids[i]) || st.retry_loading.contains(m.ids[i])) continue;
-        st.outbox.push_back(std::move(m.deletions[i]));
+        st.writes.add(std::move(m.deletions[i]));
         ++n;
       }
-      after(st, [n, done = std::move(m.done)](bool ok) { done(ok ? n : 0); });
+      st.writes.after([n, done = std::move(m.done)](bool ok) { done(ok ? n : 0); });
       flush(self);
     },
     [=](run_at_reached& m) {
@@ -824,6 +733,7 @@ caf::behavior running_behavior(self_ptr self) {
       }
     },
     [=](retry_job& m) {
+      if (stopping()) return m.reply({errc::not_running, stopping_text, {}});
       auto& st = self->state;
       if (auto it = st.active.find(m.job_id); it != st.active.end()) {
         m.reply(conflict(*it->second.record, "only failed, timed_out or cancelled jobs can be retried"));
@@ -833,9 +743,9 @@ caf::behavior running_behavior(self_ptr self) {
         m.reply({errc::conflict, "a retry of job " + m.job_id + " is already in progress", {}});
         return;
       }
-      caf::actor me = caf::actor_cast<caf::actor>(self);
-      st.deps.writer->read([me, store = st.deps.store, id = m.job_id, reply = std::move(m.reply), by = m.by] {
-        retry_loaded loaded{id, std::nullopt, reply, std::nullopt, by};
+      auto me = caf::actor_cast<scheduler_actor>(self);
+      deps(self).writer->read([me, store = deps(self).store, id = m.job_id, reply = std::move(m.reply), by = m.by] {
+        retry_loaded loaded{id, std::nullopt, reply, std::nullopt, by, {}};
         try {
           loaded.record = store->get_job(id);
           if (loaded.record && !loaded.record->batch_id.empty()) loaded.batch = store->get_batch(loaded.record->batch_id);
@@ -848,35 +758,24 @@ caf::behavior running_behavior(self_ptr self) {
     [=](retry_loaded& m) {
       auto& st = self->state;
       st.retry_loading.erase(m.job_id);
-      if (!m.error.empty()) {
-        m.reply({errc::store_failure, m.error, {}});
-        return;
-      }
-      if (!m.record) {
-        m.reply({errc::not_found, "no job " + m.job_id, {}});
-        return;
-      }
+      if (!m.error.empty()) return m.reply({errc::store_failure, m.error, {}});
+      if (!m.record) return m.reply({errc::not_found, "no job " + m.job_id, {}});
       if (st.active.contains(m.job_id) || !is_terminal(m.record->status) ||
-          m.record->status == job_status::completed) {
-        m.reply(conflict(*m.record, "only failed, timed_out or cancelled jobs can be retried"));
-        return;
-      }
+          m.record->status == job_status::completed)
+        return m.reply(conflict(*m.record, "only failed, timed_out or cancelled jobs can be retried"));
       auto rec = std::make_shared<job_record>(std::move(*m.record));
       rec->retry_base = rec->attempt;  // the retry budget starts afresh
       rec->completed_at.reset();
       rec->started_at.reset();
       rec->depends_on.clear();  // an explicit retry runs now, whatever its dependencies did
-      auto& job = st.active[rec->id] = active_job{rec, nullptr, {}, false, false, false};
+      auto& e = st.active[rec->id] = job_entry{rec};
       // Back in its batch: counted as unfinished, subject to its limit again.
-      if (!rec->batch_id.empty()) {
-        if (auto b = st.batches.find(rec->batch_id); b != st.batches.end()) ++b->second.unfinished;
-        else if (m.batch) st.batches[rec->batch_id] = batch_state{std::move(*m.batch), 0, {}, 1};
-      }
-      change_status(st, job, job_status::pending, "retried by " + m.by);
-      engine_log(st, *rec, log_level::info, "retried by " + m.by + ": a new retry budget of " +
-                                               std::to_string(rec->retry.max_attempts) + " attempts");
+      if (!rec->batch_id.empty()) st.batches.reopen(rec->batch_id, std::move(m.batch));
+      change(self, e, job_status::pending, "retried by " + m.by);
+      line(self, *rec, log_level::info,
+           "retried by " + m.by + ": a new retry budget of " + std::to_string(rec->retry.max_attempts) + " attempts");
       auto snapshot = std::make_shared<job_record>(*rec);
-      after(st, [self, snapshot, reply = std::move(m.reply)](bool ok) {
+      st.writes.after([self, snapshot, reply = std::move(m.reply)](bool ok) {
         if (!ok) return reply({errc::store_failure, "the store could not make the retry durable", {}});
         auto& st = self->state;
         if (auto it = st.active.find(snapshot->id); it != st.active.end())
@@ -885,53 +784,33 @@ caf::behavior running_behavior(self_ptr self) {
       });
       flush(self);
     },
-    [=](attempt_finished& m) {
+    [=](attempt_ended& m) {
       auto& st = self->state;
-      const runner* reporter = nullptr;
-      for (auto& [addr, r] : st.runners)
-        if (r.job_id == m.job_id && r.attempt == m.attempt) {
-          r.reported = true;
-          reporter = &r;
-        }
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) {
-        // Stale: the attempt was cancelled, timed out or superseded. How its
-        // tool stopped (killed after the grace period?) still belongs in the
-        // job's log.
-        if (reporter && m.result->what() == tool_result::kind::stopped && !m.result->message().empty()) {
-          event e;
-          e.job_id = m.job_id;
-          e.kind = event_kind::log;
-          e.at = clock::now();
-          e.attempt = m.attempt;
-          e.tool = reporter->tool;
-          e.batch_id = reporter->batch_id;
-          e.level = log_level::warning;
-          e.message = "attempt " + std::to_string(m.attempt) + " stopped: " + m.result->message();
-          e.component = "engine";
-          job_write w;
-          w.events.push_back(std::move(e));
-          st.outbox.push_back(std::move(w));
-          flush(self);
-        }
-        return;
+      if (auto it = st.active.find(m.job_id); it != st.active.end()) it->second.record->status = m.next;
+      count_ending(self, m);
+      flush(self);
+    },
+    [=](job_ready& m) {
+      auto& st = self->state;
+      auto it = st.active.find(m.job_id);
+      if (it == st.active.end()) return;
+      it->second.record->status = job_status::pending;
+      if (make_ready(self, it->second)) dispatch(self);
+      flush(self);
+    },
+    [=](job_finished& m) {
+      auto& st = self->state;
+      auto it = st.active.find(m.record->id);
+      if (it == st.active.end()) return;
+      const bool admitted = it->second.admitted;
+      if (auto actor = it->second.actor) {
+        st.actors.erase(actor.id());
+        self->demonitor(actor.address());
+        tell(self, actor, retire_job{});
       }
-      using supervision::attempt_outcome;
-      switch (m.result->what()) {
-        case tool_result::kind::value:
-          job->record->error.clear();
-          end_attempt(self, *job, attempt_outcome::completed, "completed", boost::json::serialize(m.result->value()));
-          break;
-        case tool_result::kind::failure:
-          end_attempt(self, *job, attempt_outcome::failed, m.result->message(), std::nullopt);
-          break;
-        case tool_result::kind::crashed:
-          end_attempt(self, *job, attempt_outcome::crashed, m.result->message(), std::nullopt);
-          break;
-        case tool_result::kind::stopped:
-          end_attempt(self, *job, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
-          break;
-      }
+      st.active.erase(it);
+      on_terminal(self, *m.record, admitted);
+      dispatch(self);
       flush(self);
     },
     [=](attempt_exited& m) {
@@ -941,107 +820,28 @@ caf::behavior running_behavior(self_ptr self) {
       auto r = std::move(it->second);
       st.runners.erase(it);
       st.queue.finished(r.tool);
-      if (r.has_process) {
+      if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;
         w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
                               std::string{persistence::keys::process_prefix} + r.job_id, {}});
-        st.outbox.push_back(std::move(w));
+        st.writes.add(std::move(w));
       }
-      // run_attempt reports every outcome, a throwing body included, so this
-      // is a defect of the engine: still, the job must not stay running.
-      if (!r.reported)
-        if (auto* job = running_attempt(st, r.job_id, r.attempt))
-          end_attempt(self, *job, supervision::attempt_outcome::crashed, "the attempt ended without a result",
-                      std::nullopt);
       dispatch(self);
       flush(self);
     },
-    [=](progress_reported& m) {
-      auto& st = self->state;
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return;
-      job->record->progress = m.value;
-      auto e = make_event(*job->record, event_kind::progress);
-      e.progress = std::move(m.value);
-      job_write w;
-      w.record.emplace(*job->record);
-      w.previous_status = job_status::running;
-      w.events.push_back(std::move(e));
-      st.outbox.push_back(std::move(w));
+    [=](snapshot_loaded& m) {
+      restart_from(self, m);
+      dispatch(self);
       flush(self);
     },
-    [=](log_reported& m) {
+    [=](crash_job_actor& m) {
       auto& st = self->state;
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return;
-      auto e = make_event(*job->record, event_kind::log);
-      e.level = m.level;
-      e.message = std::move(m.message);
-      e.component = "tool";
-      job_write w;
-      w.events.push_back(std::move(e));
-      st.outbox.push_back(std::move(w));
-      flush(self);
-    },
-    [=](save_checkpoint& m) {
-      auto& st = self->state;
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return m.done(false);
-      job->record->checkpoint = std::move(m.bytes);
-      job_write w;
-      w.record.emplace(*job->record);
-      w.previous_status = job_status::running;
-      st.outbox.push_back(std::move(w));
-      after(st, std::move(m.done));
-      flush(self);
-    },
-    [=](record_process& m) {
-      auto& st = self->state;
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return m.done(false);
-      job->record->process_group = m.process_group;
-      job->record->process_start = m.start_time;
-      for (auto& [addr, r] : st.runners)
-        if (r.job_id == m.job_id && r.attempt == m.attempt) r.has_process = true;
-      job_write w;
-      w.record.emplace(*job->record);
-      w.previous_status = job_status::running;
-      // Kept until the tool returns, whatever happens to the job meanwhile:
-      // after a crash, recovery kills what this names.
-      w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index,
-                            std::string{persistence::keys::process_prefix} + m.job_id,
-                            std::to_string(m.process_group) + " " + std::to_string(m.start_time)});
-      st.outbox.push_back(std::move(w));
-      after(st, std::move(m.done));
-      flush(self);
-    },
-    [=](attempt_timed_out& m) {
-      auto& st = self->state;
-      auto* job = running_attempt(st, m.job_id, m.attempt);
-      if (!job) return;
-      end_attempt(self, *job, supervision::attempt_outcome::timed_out,
-                  "timed out after " + std::to_string(job->record->timeout_ms / 1000.0).substr(0, 6) + " s",
-                  std::nullopt);
-      flush(self);
-    },
-    [=](backoff_elapsed& m) {
-      auto& st = self->state;
-      auto it = st.active.find(m.job_id);
-      if (it == st.active.end() || it->second.record->status != job_status::retrying ||
-          it->second.record->attempt != m.attempt)
-        return;  // cancelled meanwhile
-      change_status(st, it->second, job_status::pending, "backoff elapsed");
-      if (make_ready(self, it->second)) dispatch(self);
-      flush(self);
+      if (auto it = st.active.find(m.job_id); it != st.active.end() && it->second.actor)
+        self->send(it->second.actor, inject_fault{});
     },
     [=](writes_committed& c) {
-      auto& st = self->state;
-      auto it = st.waiting.find(c.token);
-      if (it == st.waiting.end()) return;
-      auto conts = std::move(it->second);
-      st.waiting.erase(it);
-      for (auto& f : conts) f(c.ok);
+      self->state.writes.committed(c);
       flush(self);  // continuations may have started attempts
     },
     [=](get_stats& m) {
@@ -1050,12 +850,12 @@ caf::behavior running_behavior(self_ptr self) {
       s.pending = st.queue.queue_size();
       s.running = static_cast<std::size_t>(st.queue.running());
       std::unordered_map<std::string, std::size_t> retrying;
-      for (const auto& [id, job] : st.active)
-        if (job.record->status == job_status::retrying) {
+      for (const auto& [id, e] : st.active)
+        if (e.record->status == job_status::retrying) {
           ++s.waiting;
-          ++retrying[job.record->tool];
+          ++retrying[e.record->tool];
         }
-      for (const auto& def : st.deps.tools->list()) {
+      for (const auto& def : deps(self).tools->list()) {
         tool_health h;
         h.name = def.name;
         h.running = st.queue.running(def.name);
@@ -1071,9 +871,17 @@ caf::behavior running_behavior(self_ptr self) {
       }
       m.reply(std::move(s));
     },
+    [=](pause_tool& m) {
+      auto& st = self->state;
+      const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
+      if (known && st.paused.emplace(m.name, m.reason).second)
+        report(deps(self).config.log, log_level::warning, "scheduler", "pausing a tool: " + m.reason,
+               {{"tool", m.name}});
+      m.reply(known);
+    },
     [=](resume_tool& m) {
       auto& st = self->state;
-      const bool known = st.deps.tools->find(m.name) != nullptr;
+      const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
       if (known) {
         st.paused.erase(m.name);
         if (auto it = st.intensity.find(m.name); it != st.intensity.end()) it->second.reset();
@@ -1082,37 +890,22 @@ caf::behavior running_behavior(self_ptr self) {
       }
       m.reply(known);
     },
-    [=](pause_tool& m) {
-      auto& st = self->state;
-      const bool known = st.deps.tools->find(m.name) != nullptr;
-      if (known && st.paused.emplace(m.name, m.reason).second)
-        report(st.deps.config.log, log_level::warning, "scheduler", "pausing a tool: " + m.reason, {{"tool", m.name}});
-      m.reply(known);
-    },
     [=](shut_down) {
       auto& st = self->state;
       // Attempts stay "running" in the store; the next start re-queues them
       // as interrupted. Their results, if any arrive, are no longer wanted.
       st.stopping = true;
-      for (auto& [id, job] : st.active)
-        if (job.control) job.control->request_stop();
-      self->set_default_handler(caf::drop);  // late reports of stopped attempts
-      self->become(stopping_behavior(self));
+      for (auto& [id, e] : st.active)
+        if (e.actor) self->send(e.actor, shut_down{});
+      for (auto& [id, r] : st.runners) r.control->request_stop();
     },
   };
 }
 
-caf::behavior scheduler(self_ptr self, scheduler_deps deps) {
-  auto& st = self->state;
-  st.deps = std::move(deps);
-  st.queue = scheduler_state{std::max(1, st.deps.config.max_concurrent)};
-  return running_behavior(self);
-}
-
 }  // namespace
 
-caf::actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps) {
-  return system.spawn(scheduler, std::move(deps));
+scheduler_actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps) {
+  return system.spawn(scheduler_behavior, std::move(deps));
 }
 
 }  // namespace overseer::actors

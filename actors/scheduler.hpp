@@ -1,10 +1,19 @@
-// The scheduler actor: sole owner of the queue and of every status change.
+// The scheduler actor: owns the queue, admission and the concurrency slots,
+// and supervises one job actor per admitted job (actors/job_actor.hpp).
 //
-// It keeps each unfinished job's record in memory, decides every transition
-// (through can_transition), writes it through the group-commit writer and
-// acts on it (replies, queueing, starting attempts) only once it is durable.
-// Each change is conditional on the job's current status and attempt, so a
-// message from a superseded attempt is dropped: cancellation wins every race.
+// It holds the jobs that have not been admitted yet (queued, waiting for
+// their dependencies, their run_at or their batch's limit) as compact
+// entries and writes their changes itself (creation, cancel, recovery's
+// "interrupted"). When a job gets a slot it spawns the job's actor, hands it
+// the record, and from then on the job actor alone writes that job; the
+// scheduler forwards cancels to it and learns of its ends.
+//
+// Supervision as data (supervision.hpp): per tool, a restart intensity over
+// the attempt endings the config counts (crashes and timeouts by default)
+// escalates to a pause of the tool, visible in stats and lifted by
+// resume_tool. A job actor that dies unexpectedly (a defect of the engine,
+// not a tool's failure) is restarted from its last durable snapshot, at
+// most max_job_actor_restarts times before its job fails.
 #pragma once
 
 #include <atomic>
@@ -13,13 +22,15 @@
 #include <caf/all.hpp>
 
 #include "actors/attempt_pool.hpp"
+#include "actors/messages.hpp"
 #include "overseer/engine.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/store.hpp"
 
 namespace overseer::actors {
 
-/// What the scheduler needs from the engine; all outlive the actor.
+/// What the scheduler and its job actors need from the engine; every
+/// pointer outlives them all.
 struct scheduler_deps {
   engine_config config;
   persistence::store* store = nullptr;
@@ -32,7 +43,11 @@ struct scheduler_deps {
   attempt_pool* pool = nullptr;
 };
 
+/// How often one job's actor is restarted after dying unexpectedly before
+/// the job is failed instead.
+inline constexpr int max_job_actor_restarts = 3;
+
 /// Spawns the scheduler on `system`. Send it recover_jobs first, then work.
-[[nodiscard]] caf::actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps);
+[[nodiscard]] scheduler_actor spawn_scheduler(caf::actor_system& system, scheduler_deps deps);
 
 }  // namespace overseer::actors

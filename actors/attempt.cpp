@@ -1,0 +1,203 @@
+#include "actors/attempt.hpp"
+
+#include <future>
+
+#include "tools/utf8.hpp"
+
+namespace overseer::actors {
+
+namespace {
+
+// Every string a tool hands over is made valid UTF-8 here, before it is
+// stored or sent: logs, progress and results go out as JSON text (HTTP
+// bodies, WebSocket text frames), which must be UTF-8. Checkpoints are
+// opaque bytes that only the tool reads back, and stay as they are.
+std::string clean(std::string_view s) { return tools::valid_utf8(s) ? std::string{s} : tools::sanitize_utf8(s); }
+
+bool valid(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string: return tools::valid_utf8(v.get_string());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!valid(e)) return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!tools::valid_utf8(kv.key()) || !valid(kv.value())) return false;
+      return true;
+    default: return true;
+  }
+}
+
+void sanitize(boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string: {
+      auto& s = v.get_string();
+      if (!tools::valid_utf8(s)) s = tools::sanitize_utf8(s);
+      break;
+    }
+    case boost::json::kind::array:
+      for (auto& e : v.get_array()) sanitize(e);
+      break;
+    case boost::json::kind::object: {
+      auto& o = v.get_object();
+      bool bad_key = false;
+      for (auto& kv : o) {
+        sanitize(kv.value());
+        bad_key = bad_key || !tools::valid_utf8(kv.key());
+      }
+      if (bad_key) {
+        // Keys cannot be changed in place; two keys that differ only in
+        // their invalid bytes become one, the last winning, as in a parse.
+        boost::json::object fixed;
+        for (auto& kv : o) fixed[tools::sanitize_utf8(kv.key())] = std::move(kv.value());
+        o = std::move(fixed);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+tool_result sanitize(tool_result r) {
+  switch (r.what()) {
+    case tool_result::kind::value: {
+      if (valid(r.value())) return r;
+      auto v = r.value();
+      sanitize(v);
+      return v;
+    }
+    case tool_result::kind::failure:
+      return tools::valid_utf8(r.message()) ? r : tool_result::failure(tools::sanitize_utf8(r.message()));
+    case tool_result::kind::crashed:
+      return tools::valid_utf8(r.message()) ? r : tool_result::crashed(tools::sanitize_utf8(r.message()));
+    case tool_result::kind::stopped:
+      return r;
+  }
+  return r;
+}
+
+class context final : public job_context {
+public:
+  explicit context(attempt_args& args) : args_(args) {}
+
+  const std::string& job_id() const noexcept override { return args_.job_id; }
+  int attempt() const noexcept override { return args_.attempt; }
+  const boost::json::object& params() const noexcept override { return args_.params; }
+
+  void progress(const overseer::progress& p) override {
+    std::lock_guard lock{mutex_};
+    pending_ = p;
+    tools::sanitize_utf8_in_place(pending_->step_name);
+    maybe_flush(false);
+  }
+
+  void log(log_level level, std::string_view message) override {
+    std::lock_guard lock{mutex_};
+    // Progress reported before this line is sent first, keeping job order.
+    maybe_flush(false);
+    caf::anon_send(args_.job, log_reported{args_.attempt, level, clean(message)});
+  }
+
+  void checkpoint(std::string bytes) override {
+    {
+      std::lock_guard lock{mutex_};
+      maybe_flush(true);
+    }
+    const bool durable = until_durable([&](auto done) {
+      return save_checkpoint{args_.attempt, bytes, std::move(done)};
+    });
+    if (durable) {
+      std::lock_guard lock{mutex_};
+      last_checkpoint_ = std::move(bytes);
+    }
+  }
+
+  std::filesystem::path workdir() override {
+    std::error_code ec;
+    std::filesystem::create_directories(args_.workdir, ec);
+    if (ec) throw std::runtime_error("cannot create " + args_.workdir.string() + ": " + ec.message());
+    return args_.workdir;
+  }
+
+  void record_process(int process_group, std::uint64_t start_time) override {
+    const bool durable = until_durable([&](auto done) {
+      return actors::record_process{args_.attempt, process_group, start_time, std::move(done)};
+    });
+    if (!durable) throw std::runtime_error("the process record could not be made durable");
+    args_.control->process_recorded();
+  }
+
+  std::optional<std::string> last_checkpoint() const override {
+    std::lock_guard lock{mutex_};
+    return last_checkpoint_;
+  }
+
+  bool stop_requested() const noexcept override { return args_.control->stop_requested(); }
+
+  bool sleep_for(std::chrono::milliseconds d) override {
+    const bool stop = args_.control->sleep_for(d);
+    std::lock_guard lock{mutex_};
+    maybe_flush(false);
+    return stop;
+  }
+
+  /// The last progress before the result is always sent.
+  void finish() {
+    std::lock_guard lock{mutex_};
+    maybe_flush(true);
+  }
+
+private:
+  /// Sends the message `make(done)` builds and blocks until the job actor
+  /// says whether it is durable. If it is dropped (the job actor is gone or
+  /// stopping), the callback dies uncalled and the broken promise reads as
+  /// "not durable".
+  template <class Make>
+  bool until_durable(Make make) {
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    caf::anon_send(args_.job, make([promise](bool durable) { promise->set_value(durable); }));
+    try {
+      return future.get();
+    } catch (const std::future_error&) {
+      return false;
+    }
+  }
+
+  void maybe_flush(bool force) {
+    if (!pending_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_sent_ < args_.progress_interval) return;
+    caf::anon_send(args_.job, progress_reported{args_.attempt, std::move(*pending_)});
+    pending_.reset();
+    last_sent_ = now;
+  }
+
+  attempt_args& args_;
+  mutable std::mutex mutex_;
+  std::optional<overseer::progress> pending_;
+  std::chrono::steady_clock::time_point last_sent_{};
+  std::optional<std::string> last_checkpoint_ = args_.checkpoint;
+};
+
+}  // namespace
+
+void run_attempt(attempt_args& args) {
+  context ctx{args};
+  auto result = [&]() -> tool_result {
+    // Tool code is foreign: whatever it throws ends this attempt, not the engine.
+    try {
+      return args.tool->body(ctx);
+    } catch (const std::exception& e) {
+      return tool_result::crashed(std::string{"tool threw: "} + e.what());
+    } catch (...) {
+      return tool_result::crashed("tool threw a non-standard exception");
+    }
+  }();
+  ctx.finish();
+  caf::anon_send(args.job, attempt_finished{args.attempt, sanitize(std::move(result))});
+}
+
+}  // namespace overseer::actors

@@ -1,0 +1,41 @@
+// One attempt of a job: the tool body, run on a thread of the attempt pool
+// (actors/attempt_pool.hpp), so blocking tool code never runs on CAF's
+// cooperative threads. Its job actor (actors/job_actor.hpp) starts it and
+// decides what any of it means; the scheduler counts the slot it holds
+// until the attempt_exited its pool task sends last.
+//
+// It relays progress (coalesced: latest wins, at most one per interval, the
+// last always sent), log lines and checkpoints to the job actor, reports the
+// result as attempt_finished, and returns. A body that throws is a crashed
+// attempt carrying the exception's message. A message from an attempt that
+// is no longer current is dropped by the job actor.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "overseer/tool.hpp"
+
+namespace overseer::actors {
+
+struct attempt_args {
+  job_actor job;
+  std::shared_ptr<const tool_registry::entry> tool;
+  std::string job_id;
+  int attempt = 0;
+  boost::json::object params;
+  std::optional<std::string> checkpoint;
+  std::shared_ptr<attempt_control> control;
+  std::chrono::milliseconds progress_interval{200};
+  std::filesystem::path workdir;  ///< created on first use
+};
+
+/// Runs the tool body; every report goes to args.job. Never throws.
+void run_attempt(attempt_args& args);
+
+}  // namespace overseer::actors

@@ -1,0 +1,99 @@
+#include "actors/job_writes.hpp"
+
+#include "actors/job_lifecycle.hpp"
+
+namespace overseer::actors {
+
+using persistence::job_record;
+using persistence::job_write;
+
+event make_event(const job_record& r, event_kind kind) {
+  event e;
+  e.job_id = r.id;
+  e.kind = kind;
+  e.at = clock::now();
+  e.attempt = r.attempt;
+  e.to = r.status;
+  e.tool = r.tool;
+  e.batch_id = r.batch_id;
+  return e;
+}
+
+namespace {
+
+event transition_event(const job_record& r, std::optional<job_status> from, std::string reason) {
+  auto e = make_event(r, event_kind::transition);
+  e.from = from;
+  e.reason = std::move(reason);
+  return e;
+}
+
+}  // namespace
+
+std::optional<job_write> change_status(job_record& rec, job_status to, std::string reason,
+                                       std::optional<std::string> result_json, std::vector<persistence::kv_op> ops) {
+  const auto from = rec.status;
+  if (!can_transition(from, to)) return std::nullopt;
+  rec.status = to;
+  const auto now = clock::now();
+  if (to == job_status::running) {
+    rec.started_at = now;
+    rec.next_attempt_at.reset();
+  }
+  if (is_terminal(to)) rec.completed_at = now;
+  job_write w;
+  w.record.emplace(rec);  // encoded now: later changes must not race the writer
+  w.previous_status = from;
+  w.result_json = std::move(result_json);
+  w.events.push_back(transition_event(rec, from, std::move(reason)));
+  w.ops = std::move(ops);
+  return w;
+}
+
+job_write creation(const job_record& rec, std::optional<std::string> cached_result) {
+  job_write w;
+  w.record.emplace(rec);
+  w.created = true;
+  w.events.push_back(transition_event(rec, std::nullopt, cached_result ? "cache hit" : "submitted"));
+  w.result_json = std::move(cached_result);
+  return w;
+}
+
+job_write engine_line(const job_record& rec, log_level level, std::string message) {
+  auto e = make_event(rec, event_kind::log);
+  e.level = level;
+  e.message = std::move(message);
+  e.component = "engine";
+  job_write w;
+  w.events.push_back(std::move(e));
+  return w;
+}
+
+std::vector<job_write> begin_attempt(job_record& rec) {
+  if (rec.status != job_status::pending) return {};
+  rec.attempt += 1;
+  auto w = change_status(rec, job_status::running, rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
+  if (!w) {
+    rec.attempt -= 1;
+    return {};
+  }
+  std::vector<job_write> out;
+  out.push_back(std::move(*w));
+  out.push_back(engine_line(rec, log_level::info,
+                            attempt_text(rec) + " started" +
+                              (rec.checkpoint ? ", resuming from the checkpoint of an earlier attempt (" +
+                                                  std::to_string(rec.checkpoint->size()) + " bytes)"
+                                              : "")));
+  return out;
+}
+
+std::string attempt_text(const job_record& rec) {
+  return "attempt " + std::to_string(rec.attempt) + " (" + std::to_string(rec.attempt - rec.retry_base) + " of " +
+         std::to_string(rec.retry.max_attempts) + " allowed)";
+}
+
+change_result conflict(const job_record& r, std::string_view what) {
+  return {errc::conflict, "job " + r.id + " is " + std::string{to_string(r.status)} + "; " + std::string{what}, {}};
+}
+
+}  // namespace overseer::actors

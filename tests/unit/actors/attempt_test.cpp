@@ -1,0 +1,77 @@
+// The boundary where a tool's strings enter the engine (actors/attempt.cpp):
+// whatever bytes a C++ tool hands over, what is stored and published is
+// valid UTF-8.
+#include "actors/attempt.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include "support/engine_fixture.hpp"
+#include "tools/utf8.hpp"
+
+using namespace std::chrono_literals;
+using namespace overseer;
+
+namespace {
+
+constexpr const char* fffd = "\xef\xbf\xbd";
+
+bool all_valid(const boost::json::value& v) {
+  // serialize() copies string bytes as they are, so the text is valid UTF-8
+  // exactly when every key and string is.
+  return tools::valid_utf8(boost::json::serialize(v));
+}
+
+std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
+
+}  // namespace
+
+TEST_CASE("logs, progress and results of a tool are made valid UTF-8 before they are stored or sent",
+          "[attempt][utf8]") {
+  test::engine_fixture f;
+  f.eng->tools().add({.name = "bytes"}, [](job_context& ctx) -> tool_result {
+    ctx.log(log_level::info, "plain \xff\xfe end");
+    ctx.log(log_level::warning, std::string("cut \xe2\x82 and \0 kept", 17));
+    ctx.progress({.percent = 50, .step_name = "step \xc3"});
+    return boost::json::object{{"text", "a\xff"}, {"k\xfe", boost::json::array{"\xed\xa0\x80", "ok"}}};
+  });
+  f.eng->tools().add({.name = "bad_failure"}, [](job_context&) -> tool_result {
+    return failure("no \xff luck");
+  });
+  f.eng->tools().add({.name = "bad_throw"}, [](job_context&) -> tool_result {
+    throw std::runtime_error("thrown \xc0\xaf");
+  });
+  f.start();
+
+  auto v = f.eng->wait(f.eng->submit({.tool = "bytes"}), 30s);
+  REQUIRE(v);
+  REQUIRE(v->status == job_status::completed);
+  REQUIRE(v->result);
+  CHECK(all_valid(*v->result));
+  CHECK(str(v->result->at("text")) == std::string("a") + fffd);
+  const auto& arr = v->result->at(std::string("k") + fffd).as_array();
+  CHECK(str(arr.at(0)) == std::string(fffd) + fffd + fffd);  // a surrogate: one per byte
+  CHECK(str(arr.at(1)) == "ok");
+  CHECK(v->progress.step_name == std::string("step ") + fffd);
+
+  const auto logs = f.eng->logs(v->id, log_level::debug, 100, 0);
+  std::vector<std::string> messages;
+  for (const auto& l : logs) messages.push_back(l.message);
+  CHECK(std::find(messages.begin(), messages.end(), std::string("plain ") + fffd + fffd + " end") != messages.end());
+  CHECK(std::find(messages.begin(), messages.end(), std::string("cut ") + fffd + std::string(" and \0 kept", 11)) !=
+        messages.end());
+  // What subscribers got is the same.
+  for (const auto& e : f.events.of(v->id)) {
+    CHECK(tools::valid_utf8(e.message));
+    CHECK(tools::valid_utf8(e.progress.step_name));
+  }
+
+  for (const char* tool : {"bad_failure", "bad_throw"}) {
+    auto failed = f.eng->wait(f.eng->submit({.tool = tool}), 30s);
+    REQUIRE(failed);
+    CHECK(failed->status == job_status::failed);
+    CHECK(tools::valid_utf8(failed->error));
+    CHECK_THAT(failed->error, Catch::Contains(fffd));
+  }
+}
