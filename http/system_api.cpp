@@ -1,4 +1,5 @@
 // /v1/tools and /v1/health.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -13,9 +14,20 @@ namespace json = boost::json;
 
 
 void list_tools(api_context& ctx, const call&, const replier& r) {
-  json::array tools;
-  for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
-  r.json(200, json::object{{"tools", std::move(tools)}});
+  // Each tool with its pause state (an operator's or the restart
+  // intensity's, with the reason), which only the scheduler knows.
+  ctx.eng.stats_async([&ctx, r](engine_stats s) {
+    json::array tools;
+    for (const auto& d : ctx.eng.tools().list()) {
+      auto t = render_tool(d);
+      const auto it = std::find_if(s.tools.begin(), s.tools.end(), [&](const tool_health& h) { return h.name == d.name; });
+      const bool paused = it != s.tools.end() && it->paused;
+      t["paused"] = paused;
+      t["paused_reason"] = paused ? json::value(it->paused_reason) : json::value(nullptr);
+      tools.push_back(std::move(t));
+    }
+    r.json(200, json::object{{"tools", std::move(tools)}});
+  });
 }
 
 void health(api_context& ctx, const call& c, const replier& r) {

@@ -26,7 +26,7 @@ export async function render(main, {stream}) {
         toggle.textContent = paused ? "Resume tool" : "Pause tool";
         toggle.dataset.paused = paused ? "1" : "";
       };
-      show(st.status === "paused");
+      show(t.paused ?? st.status === "paused", t.paused_reason);
       toggle.addEventListener("click", async () => {
         toggle.disabled = true;
         const action = toggle.dataset.paused ? "resume" : "pause";

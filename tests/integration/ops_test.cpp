@@ -194,6 +194,12 @@ TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "pending");
   const auto health = c.get("/v1/health").json();
   CHECK(health.at("components").at("tools").at("noop").at("status") == "paused");
+  const auto tools = c.get("/v1/tools").json();  // held: the loop reads into it
+  for (const auto& t : tools.at("tools").as_array()) {
+    CHECK(t.at("paused") == (str(t, "name") == "noop"));
+    if (str(t, "name") == "noop") CHECK(str(t, "paused_reason") == "paused by client 127.0.0.1");
+    else CHECK(t.at("paused_reason").is_null());
+  }
 
   r = c.post("/v1/tools/noop/resume", json::object{});
   REQUIRE(r.status == 200);

@@ -209,6 +209,10 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(state.paused)
         self.assertEqual(state.paused_reason, "paused by client 127.0.0.1")
         self.assertEqual(c.health().components["tools"]["fasta_stats"]["status"], "paused")  # type: ignore[index]
+        listed = {tool.name: tool for tool in c.tools()}
+        self.assertTrue(listed["fasta_stats"].paused)
+        self.assertEqual(listed["fasta_stats"].paused_reason, "paused by client 127.0.0.1")
+        self.assertFalse(listed["noop"].paused)
         state = c.resume_tool("fasta_stats")
         self.assertFalse(state.paused)
         self.assertIsNone(state.paused_reason)

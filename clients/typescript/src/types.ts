@@ -166,6 +166,9 @@ export interface Tool {
   timeout_s: number | null;
   max_concurrent: number;
   retry: Required<RetryPolicy>;
+  /** Whether the tool is paused (GET /v1/tools), and why and by whom. */
+  paused?: boolean;
+  paused_reason?: string | null;
 }
 
 export interface BatchSubmitted {

@@ -244,6 +244,8 @@ class Tool:
     max_concurrent: int
     retry: RetryPolicy
     timeout_s: float | None = None
+    paused: bool = False  # GET /v1/tools: paused by an operator or the restart intensity
+    paused_reason: str | None = None
 
 
 @dataclass
