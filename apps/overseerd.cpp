@@ -10,12 +10,15 @@
 // 503 for a short drain, then stops and exits 3, for a supervisor to restart
 // it; recovery takes over.
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cctype>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <cstddef>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -25,10 +28,14 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
 
+#include "logging/line_logger.hpp"
+#include "metrics/process_metrics.hpp"
 #include "overseer/engine.hpp"
 #include "overseer/http/server.hpp"
 #include "tools/did_you_mean.hpp"
@@ -40,6 +47,10 @@ struct settings {
   overseer::engine_config engine;
   overseer::http::server_config http;
   std::string tools_file;
+  overseer::log_level log_level = overseer::log_level::info;
+  overseer::logging::line_logger::format log_format = overseer::logging::line_logger::format::text;
+  /// How long a SIGTERM waits for running attempts before interrupting them.
+  int drain_timeout_s = 30;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -56,7 +67,8 @@ constexpr const char* help = R"(usage: overseerd [options]
   --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
                           tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
                           stream_message_limit, header_timeout, body_timeout, idle_timeout,
-                          max_connections, max_streams
+                          max_connections, max_streams, log_level, log_format, drain_timeout,
+                          metrics
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -77,6 +89,16 @@ constexpr const char* help = R"(usage: overseerd [options]
   --max-connections N     connections open at once (HTTP and WebSocket)
                                                          (OVERSEER_MAX_CONNECTIONS, default 1024)
   --max-streams N         WebSocket sessions open at once (OVERSEER_MAX_STREAMS, default 1024)
+  --log-level LEVEL       debug, info, warning, error or critical; debug adds every job transition
+                                                         (OVERSEER_LOG_LEVEL, default info)
+  --log-format FORMAT     text or json: one line per record on stderr
+                                                         (OVERSEER_LOG_FORMAT, default text)
+  --drain-timeout S       on SIGTERM/SIGINT, seconds to wait for running jobs before
+                          interrupting them (they resume at the next start)
+                                                         (OVERSEER_DRAIN_TIMEOUT, default 30)
+  --metrics true|false    count jobs for GET /metrics (false: only HTTP and process figures)
+                                                         (OVERSEER_METRICS, default true)
+  --version               the version, then exit
   --help                  this text
 )";
 
@@ -125,7 +147,8 @@ void add_token(settings& s, const std::string& token, const std::string& source)
 constexpr std::array setting_keys{"data_dir",      "listen",         "tools",          "max_concurrent",
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
-                                  "idle_timeout",  "max_connections", "max_streams"};
+                                  "idle_timeout",  "max_connections", "max_streams", "log_level",
+                                  "log_format",    "drain_timeout", "metrics"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -163,7 +186,21 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "max_connections")
     s.http.max_connections = static_cast<std::size_t>(to_int("max_connections", value, 1, 1'000'000));
   else if (key == "max_streams") s.http.max_streams = static_cast<std::size_t>(to_int("max_streams", value, 1, 1'000'000));
-  else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
+  else if (key == "metrics") {
+    if (value != "true" && value != "false") usage_error("metrics must be true or false, not \"" + value + "\"");
+    s.http.metrics = value == "true";
+  } else if (key == "drain_timeout") s.drain_timeout_s = to_int("drain_timeout", value, 0, 86400);
+  else if (key == "log_level") {
+    const auto l = overseer::logging::line_logger::parse_level(value);
+    if (!l)
+      usage_error("log_level must be debug, info, warning, error or critical, not \"" + value + "\"" +
+                  suggestion(value, std::array{"debug", "info", "warning", "error", "critical"}));
+    s.log_level = *l;
+  } else if (key == "log_format") {
+    const auto f = overseer::logging::line_logger::parse_format(value);
+    if (!f) usage_error("log_format must be text or json, not \"" + value + "\"");
+    s.log_format = *f;
+  } else if (key == "allow_insecure") s.http.allow_insecure = value == "1" || value == "true";
   else if (key == "tokens") {
     // An empty token would let anyone in ("Bearer "): refused, not skipped.
     std::stringstream in{value};
@@ -210,6 +247,10 @@ settings parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::fputs(help, stdout);
       std::exit(0);
+    } else if (flag == "--version") {
+      std::printf("overseerd %.*s\n", static_cast<int>(overseer::metrics::version().size()),
+                  overseer::metrics::version().data());
+      std::exit(0);
     } else if (flag == "--config") value();
     else if (flag == "--token") add_token(s, value(), "--token");
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
@@ -218,7 +259,7 @@ settings parse(int argc, char** argv) {
              key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
       set(s, *key, value());
     else {
-      std::vector<std::string> flags{"--help", "--config", "--token"};
+      std::vector<std::string> flags{"--help", "--version", "--config", "--token"};
       for (const std::string_view k : setting_keys)
         if (k != "tokens") flags.push_back(flag_of(k));
       usage_error("unknown option " + flag + suggestion(flag, flags));
@@ -233,6 +274,65 @@ struct store_failure {
   std::mutex mutex;
   std::string error;
 };
+
+/// systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+/// datagram such as "READY=1" to the socket in $NOTIFY_SOCKET (a path, or
+/// "@name" for an abstract socket). Nothing when the variable is unset.
+void notify_systemd(std::string_view state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || (path[0] != '/' && path[0] != '@')) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  (void)::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), size);
+  ::close(fd);
+}
+
+/// The graceful stop of a SIGTERM or SIGINT (docs/operations.md, "Stopping"):
+/// no new connections, jobs or streams; WebSockets closed with 1001 and the
+/// seq to resume from; the answers owed go out; running attempts get up to
+/// `timeout_s` to finish while no new one starts. A second signal ends the
+/// wait at once. What still runs afterwards is interrupted by engine.stop()
+/// and resumes at the next start.
+template <class Say>
+void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s, const sigset_t& stop_signals,
+           Say& say, const char* signal_name) {
+  using clock = std::chrono::steady_clock;
+  const auto started = clock::now();
+  say(overseer::log_level::info, "draining",
+      {{"signal", signal_name}, {"drain_timeout_s", std::to_string(timeout_s)}});
+  notify_systemd("STOPPING=1");
+  http.drain();
+  // No attempt starts from now on: every tool is paused (in memory only;
+  // the next start runs the queue as before).
+  for (const auto& t : engine.tools().list()) (void)engine.pause_tool(t.name, "the daemon, stopping");
+  const auto deadline = started + std::chrono::seconds(timeout_s);
+  // WebSocket clients get a moment to answer the close frame.
+  const auto streams_deadline = started + std::chrono::seconds(2);
+  std::size_t running = 0;
+  for (;;) {
+    const auto stats = engine.stats();
+    running = stats.running;
+    const auto now = clock::now();
+    const bool answered = http.unanswered() == 0;
+    const bool streams_closed = http.open_streams() == 0 || now >= streams_deadline;
+    if ((answered && streams_closed && running == 0) || now >= deadline) break;
+    const timespec poll{0, 50'000'000};
+    if (sigtimedwait(&stop_signals, nullptr, &poll) > 0) {
+      say(overseer::log_level::warning, "second signal: stopping at once");
+      break;
+    }
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
+  say(overseer::log_level::info, "drained",
+      {{"duration_ms", std::to_string(took)}, {"interrupted_attempts", std::to_string(running)}});
+}
 
 }  // namespace
 
@@ -255,21 +355,43 @@ int main(int argc, char** argv) {
     }
     ::kill(::getpid(), SIGUSR1);
   };
-  // The engine's diagnostics, one line each on stderr (journald keeps them).
-  s.engine.log = [](const overseer::log_record& r) {
-    std::string line = "overseer: ";
-    line.append(r.component).append(": ").append(r.message);
-    for (const auto& [k, v] : r.fields) line.append(" ").append(k).append("=").append(v);
-    line += '\n';
-    std::fputs(line.c_str(), stderr);
+  // The engine's diagnostics and the access log, one line each on stderr
+  // (journald keeps them), as text or JSON.
+  overseer::logging::line_logger log{STDERR_FILENO, s.log_level, s.log_format};
+  s.engine.log = log.sink();
+  s.http.log = log.sink();
+  auto say = [&log](overseer::log_level level, std::string_view message,
+                    std::vector<std::pair<std::string_view, std::string>> fields = {}) {
+    overseer::report(log.sink(), level, "overseerd", message, std::move(fields));
   };
   try {
     overseer::engine engine{s.engine};
     if (!s.tools_file.empty()) overseer::tools::register_tools_file(engine.tools(), s.tools_file);
     engine.start();
+    // Every job transition at debug level; no subscriber at all otherwise.
+    overseer::subscription transitions;
+    if (log.enabled(overseer::log_level::debug)) {
+      overseer::filter f = overseer::filter::all();
+      f.include_logs = false;
+      transitions = engine.subscribe(f, [&log](const overseer::event& e) {
+        if (e.kind != overseer::event_kind::transition) return;
+        log.write({overseer::log_level::debug, "job", "transition",
+                   {{"job_id", e.job_id},
+                    {"tool", e.tool},
+                    {"from", e.from ? std::string{overseer::to_string(*e.from)} : "none"},
+                    {"to", std::string{overseer::to_string(e.to)}},
+                    {"attempt", std::to_string(e.attempt)},
+                    {"reason", e.reason},
+                    {"seq", std::to_string(e.seq)}}});
+      });
+    }
     overseer::http::server http{engine, s.http};
     std::printf("overseerd listening on %s\n", http.url().c_str());
     std::fflush(stdout);
+    notify_systemd("READY=1");
+    say(overseer::log_level::info, "listening",
+        {{"url", http.url()}, {"version", std::string{overseer::metrics::version()}},
+         {"data_dir", s.engine.data_dir.string()}});
     int sig = 0;
     std::string failed;
     while (failed.empty()) {
@@ -281,15 +403,17 @@ int main(int argc, char** argv) {
     if (!failed.empty()) {
       // Keep answering (503, health unhealthy) for a moment so the answers in
       // flight go out; SIGTERM or SIGINT cut the drain short.
-      std::fprintf(stderr, "overseerd: the store failed, stopping in %lld s (exit %d): %s\n",
-                   static_cast<long long>(fail_stop_drain_s), exit_store_failed, failed.c_str());
+      say(overseer::log_level::critical, "the store failed, stopping",
+          {{"in_s", std::to_string(fail_stop_drain_s)}, {"exit", std::to_string(exit_store_failed)}, {"error", failed}});
       const timespec drain{fail_stop_drain_s, 0};
       sigtimedwait(&stop_signals, nullptr, &drain);
     } else {
-      std::fprintf(stderr, "overseerd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      drain(engine, http, s.drain_timeout_s, stop_signals, say, sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
     http.stop();
+    transitions.reset();
     engine.stop();
+    say(overseer::log_level::info, "stopped");
     if (!failed.empty()) return exit_store_failed;
   } catch (const overseer::error& e) {
     std::fprintf(stderr, "overseerd: %s\n", e.what());

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -51,6 +52,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "metrics/engine_metrics.hpp"
 #include "overseer/engine.hpp"
 
 extern char** environ;
@@ -284,6 +286,9 @@ public:
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
+    // Its log (the access log at info) goes where a service's would go
+    // unread: not to the terminal running the bench.
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     started_ = steady::now();
     const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -838,6 +843,53 @@ void print_environment() {
 
 }  // namespace
 
+// -- the cost of counting -------------------------------------------------------
+
+// The same durable workload with the metrics off and on, interleaved in one
+// run (off, on, off, on, ...) so drift of the machine hits both alike.
+// Embedded: engine_metrics (the event-bus subscriber /metrics reads)
+// attached or not; the group-commit counts are always on. HTTP: overseerd
+// with --metrics false --log-level warning (no job counting, no access log)
+// against the defaults (job counting, one access-log line per request).
+void bench_metrics_overhead(figures& out) {
+  const std::size_t n = jobs_or(50000, 2000);
+  const std::size_t n_http = jobs_or(30000, 1000);
+  const int conns = opt.smoke ? 8 : opt.connections;
+  const int rounds = std::max(reps(), opt.smoke ? 1 : 5);
+  for (int rep = 0; rep < rounds; ++rep)
+    for (bool on : {false, true}) {
+      const std::string mode = on ? "on" : "off";
+      overseer::engine e{{.data_dir = fresh_dir("metrics"), .sync = true}};
+      e.start();
+      std::optional<overseer::metrics::engine_metrics> counting;
+      if (on) counting.emplace(e);
+      completion_counter c;
+      auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+      const auto t0 = steady::now();
+      const auto accepted = submit_many(e, n, 2, 1024, {.tool = "noop"});
+      const bool all = c.wait_for(n, 300s);
+      const double s = seconds_since(t0);
+      check(all && accepted == n && c.completed == n, "metrics_overhead.embedded." + mode + ": completed " +
+                                                        std::to_string(c.completed) + " of " + std::to_string(n));
+      out.add("metrics.embedded." + mode, n / s, "jobs/s", "jobs=" + std::to_string(n) + ",threads=2,window=1024,sync=true");
+    }
+  for (int rep = 0; rep < rounds; ++rep)
+    for (bool on : {false, true}) {
+      const std::string mode = on ? "on" : "off";
+      daemon_process d{fresh_dir("metrics_http"),
+                       on ? std::vector<std::string>{} : std::vector<std::string>{"--metrics", "false", "--log-level", "warning"}};
+      auto r = run_load(d.port(), {.requests = n_http, .connections = conns, .threads = opt.threads,
+                                   .make = submit_request, .expected_status = 202});
+      check(r.ok == n_http && r.bad == 0, "metrics_overhead.http." + mode + ": " + std::to_string(r.ok) + " of " +
+                                            std::to_string(n_http) + " got 202");
+      out.add("metrics.http_submit." + mode, r.ok / r.seconds, "req/s",
+              "jobs=" + std::to_string(n_http) + ",connections=" + std::to_string(conns) + ",durable" +
+                (on ? ",access_log" : ""));
+      sync_client c{d.port()};
+      check(wait_idle(c, 300s), "metrics_overhead.http: the daemon never finished");
+    }
+}
+
 int main(int argc, char** argv) {
   std::string list = "embedded_noop,http_submit,http_poll,ws_fanout,restart,memory";
   for (int i = 1; i < argc; ++i) {
@@ -859,7 +911,8 @@ int main(int argc, char** argv) {
     else if (auto v = value("--ws-rate")) opt.ws_rate = std::stod(*v);
     else {
       std::fprintf(stderr,
-                   "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory]\n"
+                   "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory,\n"
+                   "         metrics_overhead]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
                    "         [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
       return 2;
@@ -876,7 +929,8 @@ int main(int argc, char** argv) {
   print_environment();
   const std::vector<std::pair<std::string, void (*)(figures&)>> all = {
     {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
-    {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory}};
+    {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory},
+    {"metrics_overhead", bench_metrics_overhead}};
   for (const auto& b : opt.benchmarks)
     if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.first == b; })) {
       std::fprintf(stderr, "overseer_bench: unknown benchmark %s\n", b.c_str());

@@ -150,6 +150,16 @@ int run(int argc, char** argv) {
   tools_cmd->add_option("name", tool_name, "only this tool");
   tools_cmd->footer(example("  overseer tools sleep"));
 
+  auto* tool_cmd = app.add_subcommand("tool", "operate one tool");
+  tool_cmd->require_subcommand(1);
+  tool_cmd->footer(example("  overseer tool pause fasta_stats"));
+  auto* tool_pause_cmd = tool_cmd->add_subcommand("pause", "hold the tool's queued jobs (running ones go on)");
+  tool_pause_cmd->add_option("name", tool_name, "the tool")->required();
+  tool_pause_cmd->footer(example("  overseer tool pause fasta_stats"));
+  auto* tool_resume_cmd = tool_cmd->add_subcommand("resume", "lift a pause, an operator's or the restart intensity's");
+  tool_resume_cmd->add_option("name", tool_name, "the tool")->required();
+  tool_resume_cmd->footer(example("  overseer tool resume fasta_stats"));
+
   auto* health_cmd = app.add_subcommand("health", "the server's health and queue");
   health_cmd->footer(example("  overseer health || echo unhealthy"));
 
@@ -216,6 +226,8 @@ int run(int argc, char** argv) {
     else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id);
     else if (*tools_cmd) s = tools(ctx, tool_name);
     else if (*health_cmd) s = health(ctx);
+    else if (*tool_pause_cmd) s = tool_pause(ctx, tool_name, true);
+    else if (*tool_resume_cmd) s = tool_pause(ctx, tool_name, false);
     else if (*cache_stats_cmd) s = cache_stats(ctx);
     else if (*cache_clear_cmd) s = cache_clear(ctx, cache_tool, cache_labels);
     std::fflush(stdout);

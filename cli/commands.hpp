@@ -113,6 +113,8 @@ exit_status batch_get(context& ctx, const std::string& batch_id);
 exit_status batch_cancel(context& ctx, const std::string& batch_id);
 exit_status tools(context& ctx, const std::string& name);
 exit_status health(context& ctx);
+/// `tool pause NAME` / `tool resume NAME`.
+exit_status tool_pause(context& ctx, const std::string& name, bool pause);
 exit_status cache_stats(context& ctx);
 exit_status cache_clear(context& ctx, const std::string& tool, const std::vector<std::string>& labels);
 

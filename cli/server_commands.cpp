@@ -260,6 +260,19 @@ exit_status health(context& ctx) {
   return healthy ? exit_status::ok : exit_status::server_error;
 }
 
+exit_status tool_pause(context& ctx, const std::string& name, bool pause) {
+  const auto doc = ctx.call("POST", "/v1/tools/" + url_encode(name) + (pause ? "/pause" : "/resume"));
+  if (ctx.output == output_format::json) ctx.print_json(doc);
+  else if (ctx.output == output_format::ids) std::printf("%s\n", safe(doc, "name").c_str());
+  else if (const auto* paused = member(doc, "paused"); paused && paused->is_bool() && paused->as_bool())
+    std::printf("%s paused (%s); its queued jobs wait, running ones go on\n", safe(doc, "name").c_str(),
+                safe(doc, "paused_reason").c_str());
+  else
+    std::printf("%s resumed; %lld queued\n", safe(doc, "name").c_str(),
+                static_cast<long long>(integer_of(doc, "queued")));
+  return exit_status::ok;
+}
+
 exit_status cache_stats(context& ctx) {
   const auto doc = ctx.call("GET", "/v1/cache/stats");
   if (ctx.output != output_format::table) {

@@ -35,12 +35,14 @@ using query_map = std::map<std::string, std::string, std::less<>>;
 
 class connections;
 class stream_hub;
+struct ops_context;
 
 struct api_context {
   engine& eng;
   const server_config& config;
   stream_hub& hub;
   connections& open;
+  ops_context* ops = nullptr;  ///< metrics, access log, drain (http/ops_context.hpp)
 };
 
 /// A handled request: its route, path parameters and query.
@@ -136,6 +138,11 @@ void cache_stats(api_context& ctx, const call& c, const replier& r);
 void clear_cache(api_context& ctx, const call& c, const replier& r);
 /// http/dashboard.cpp
 void serve_dashboard(api_context& ctx, const call& c, const replier& r);
+/// http/ops_api.cpp: GET /metrics, GET /v1/metrics, POST /v1/tools/{name}/pause and /resume
+void prometheus_metrics(api_context& ctx, const call& c, const replier& r);
+void windowed_metrics(api_context& ctx, const call& c, const replier& r);
+void pause_tool(api_context& ctx, const call& c, const replier& r);
+void resume_tool(api_context& ctx, const call& c, const replier& r);
 
 /// Decodes the query of `target` into `out`. A key given more than once is
 /// an error naming it: which value was meant cannot be known.

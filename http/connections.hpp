@@ -43,6 +43,14 @@ public:
   /// A ticket, or nullopt when `max` streams are open already.
   [[nodiscard]] std::optional<ticket> open_stream(std::size_t max) { return take(streams_, max); }
 
+  [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.load(); }
+  [[nodiscard]] std::size_t stream_count() const noexcept { return streams_.load(); }
+  /// Sessions that owe a client an answer (held): 0 once every request read has been answered.
+  [[nodiscard]] std::size_t owing() {
+    std::lock_guard lock{mutex_};
+    return held_.size();
+  }
+
   /// Keeps `s` alive until release(s) or release_all().
   void hold(std::shared_ptr<http_session> s);
   void release(const http_session* s);

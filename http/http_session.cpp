@@ -9,7 +9,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include "http/access_log.hpp"
 #include "http/dashboard.hpp"
+#include "http/ops_context.hpp"
 #include "http/problem.hpp"
 #include "http/stream_session.hpp"
 
@@ -227,6 +229,7 @@ bool http_session::upgrade(request& req) {
   json::object subscribe;
   if (errors.empty()) errors = parse_stream_query(q, subscribe);
   if (!errors.empty()) return problem(400, "invalid stream query", errors);
+  if (ctx_.ops && ctx_.ops->draining) return problem(503, "the daemon is stopping; connect again once it is back");
   auto ticket = ctx_.open.open_stream(ctx_.config.max_streams);
   if (!ticket)
     return problem(503, "too many WebSocket sessions are open (the limit is " +
@@ -243,7 +246,12 @@ void http_session::dispatch(request req) {
   const bool keep_alive = req.keep_alive();
   auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
   auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
-  const replier r{req, [guard](response res) { guard->answer(std::move(res)); }};
+  // The access log and the request counters see every answer (access_log.hpp).
+  auto probe = std::make_shared<access_probe>(ctx_, req, peer_);
+  const replier r{req, [guard, probe](response res) {
+                    probe->done(res);
+                    guard->answer(std::move(res));
+                  }};
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) return r.problem(400, "malformed request target");
@@ -258,6 +266,7 @@ void http_session::dispatch(request req) {
     return r.problem(404, "no route for " + std::string{target->path()});
   }
   const route& to = *m.found;
+  probe->route = to.id;
   if (to.access == access::token && !authorized(ctx_.config, req)) {
     auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
     res.set(bhttp::field::www_authenticate, "Bearer");
@@ -270,6 +279,10 @@ void http_session::dispatch(request req) {
     if (auto errors = check_query_keys(q, {}); !errors.empty())
       return r.problem(400, "this endpoint takes no query parameters", errors);
   }
+  // Draining (a SIGTERM): no new jobs; everything else is answered.
+  if (ctx_.ops && ctx_.ops->draining &&
+      (to.id == route_id::submit_job || to.id == route_id::submit_batch || to.id == route_id::retry_job))
+    return r.problem(503, "the daemon is stopping and takes no new jobs; submit again once it is back");
   const call c{req, to.id, std::move(m.params), std::move(q), peer_};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.

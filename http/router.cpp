@@ -16,7 +16,10 @@ const std::vector<route>& routes() {
     {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job},
     {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job},
     {"GET", "/v1/tools", route_id::list_tools, list_tools},
-    {"GET", "/v1/health", route_id::health, health, access::anyone},
+    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool},
+    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool},
+    {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
+    {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own},
     // A WebSocket upgrade is taken before routing (http_session::upgrade);
     // what reaches the table is a plain GET.
     {"GET", "/v1/stream", route_id::stream, refuse_plain_stream, access::token, query_rule::ignored},
@@ -30,6 +33,9 @@ const std::vector<route>& routes() {
     {"GET", "/", route_id::dashboard, serve_dashboard, access::anyone, query_rule::ignored, false},
     {"GET", "/assets/{build}/{name}", route_id::dashboard_asset, serve_dashboard, access::anyone,
      query_rule::ignored, false},
+    // Prometheus text, not JSON (docs/operations.md); it needs a token like
+    // the API.
+    {"GET", "/metrics", route_id::metrics, prometheus_metrics, access::token, query_rule::none, false},
   };
   return table;
 }

@@ -9,6 +9,7 @@
 
 #include "http/connections.hpp"
 #include "http/listener.hpp"
+#include "http/ops_context.hpp"
 #include "http/stream_hub.hpp"
 
 namespace overseer::http {
@@ -73,7 +74,8 @@ struct server::impl {
   server_config config;
   stream_hub hub{eng};
   connections open;
-  api_context ctx{eng, config, hub, open};
+  ops_context ops;
+  api_context ctx{eng, config, hub, open, &ops};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -86,6 +88,7 @@ server::server(engine& e, server_config cfg)
   // The settings first: a refused one is reported whatever the engine's state.
   : impl_((check_config(cfg), std::make_unique<impl>(e, std::move(cfg)))) {
   auto& d = *impl_;
+  d.ops.log = d.config.log;
   const auto at = parse_listen(d.config.listen);
   if (!at.address().is_loopback() && d.config.tokens.empty() && !d.config.allow_insecure)
     throw error{errc::invalid_spec, "refusing to listen on " + d.config.listen +
@@ -96,6 +99,13 @@ server::server(engine& e, server_config cfg)
     throw error{errc::invalid_spec, "cannot listen on " + d.config.listen + ": " + ex.code().message()};
   }
   d.bound = d.accept->local_endpoint();
+  if (d.config.metrics) {
+    try {
+      d.ops.engine = std::make_unique<metrics::engine_metrics>(d.eng);
+    } catch (const error&) {
+      // An engine not started yet: /metrics answers without its figures.
+    }
+  }
   d.accept->run();
   for (int i = 0; i < std::max(1, d.config.threads); ++i) d.threads.emplace_back([&d] { d.ioc.run(); });
 }
@@ -110,6 +120,17 @@ std::string server::url() const {
   return "http://" + host + ":" + std::to_string(port());
 }
 
+void server::drain() {
+  auto& d = *impl_;
+  if (d.threads.empty() || d.ops.draining.exchange(true)) return;
+  d.accept->stop();
+  d.hub.close_all();
+}
+
+std::size_t server::unanswered() const { return impl_->open.owing(); }
+
+std::size_t server::open_streams() const { return impl_->open.stream_count(); }
+
 void server::stop() {
   auto& d = *impl_;
   if (d.threads.empty()) return;
@@ -118,6 +139,8 @@ void server::stop() {
   d.ioc.stop();
   for (auto& t : d.threads) t.join();
   d.threads.clear();
+  d.ops.blocking.join();  // a pause or resume in progress answers first
+  d.ops.engine.reset();
   // Sessions still owing answers can write none now; they go while the
   // io_context their sockets belong to still exists.
   d.open.release_all();

@@ -12,6 +12,12 @@ stream_hub::~stream_hub() { stop(); }
 
 void stream_hub::stop() { sub_.reset(); }
 
+void stream_hub::close_all() {
+  std::lock_guard lock{mutex_};
+  for (const auto& weak : sessions_)
+    if (auto s = weak.lock()) s->go_away();
+}
+
 void stream_hub::add(const std::shared_ptr<stream_session>& session) {
   std::lock_guard lock{mutex_};
   sessions_.push_back(session);

@@ -25,6 +25,8 @@ public:
   void add(const std::shared_ptr<stream_session>& session);
   /// No more events: called before the I/O threads stop.
   void stop();
+  /// Closes every session with 1001 and its resume seq (a drain).
+  void close_all();
 
 private:
   void publish(const event& e);

@@ -82,6 +82,11 @@ void stream_session::run(request upgrade, json::object subscribe) {
 
 void stream_session::on_accept(beast::error_code ec) {
   if (ec) return;
+  {
+    beast::error_code ignored;  // a peer already gone is logged as "client"
+    const auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
+    tally_.opened(upgrade_, ignored ? "client" : "client " + remote.address().to_string());
+  }
   ctx_.hub.add(shared_from_this());
   if (!initial_.empty()) guarded([&] { handle_message(initial_); });
   if (!closed_) do_read();
@@ -322,6 +327,7 @@ void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<c
     if (auto it = progress_index_.find(e.job_id); it != progress_index_.end()) {
       // Still queued (a written one is out of the index), so never half sent.
       queue_[it->second - popped_].dropped = true;
+      tally_.coalesced();
       --live_messages_;
     }
     progress_index_[e.job_id] = popped_ + queue_.size();
@@ -341,7 +347,14 @@ void stream_session::enqueue(outgoing o) {
   do_write();
 }
 
+void stream_session::go_away() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->close_resumable(websocket::close_code::going_away, "the daemon is stopping");
+  });
+}
+
 void stream_session::close_behind() {
+  tally_.laggard();
   close_resumable(websocket::close_code::try_again_later, "too far behind");
 }
 
@@ -354,6 +367,7 @@ void stream_session::close_resumable(websocket::close_code code, const std::stri
     if (s.replaying) resume = std::min(resume, s.last);
   closed_ = true;
   open_ = false;
+  tally_.closing(static_cast<int>(code));
   close_reason_ = websocket::close_reason{code, why + "; resume with since=" + std::to_string(resume)};
   do_close();
 }
@@ -383,6 +397,7 @@ void stream_session::do_write() {
         open_ = false;
         break;
       }
+      tally_.frame_sent();
       if (front.seq > last_written_seq_) last_written_seq_ = front.seq;
       if (!front.progress_of.empty()) {
         auto it = progress_index_.find(front.progress_of);

@@ -31,6 +31,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json/value.hpp>
 
+#include "http/access_log.hpp"
 #include "http/api.hpp"
 #include "http/connections.hpp"
 #include "http/corked_stream.hpp"
@@ -68,6 +69,8 @@ public:
   /// burst costs the I/O thread one handler, not one per event. Returns
   /// false once the session is closed.
   bool deliver(std::shared_ptr<const live_event> e);
+  /// The daemon is stopping: close with 1001 and the seq to resume from.
+  void go_away();
 
 private:
   struct sub {
@@ -123,6 +126,7 @@ private:
   api_context& ctx_;
   connections::ticket connection_;
   connections::ticket stream_;
+  stream_tally tally_{ctx_};  ///< metrics and the session's access-log line
   std::atomic<bool> open_{true};  ///< read by the hub's thread
   std::mutex inbox_mutex_;
   std::vector<std::shared_ptr<const live_event>> inbox_;  ///< delivered, not picked up yet

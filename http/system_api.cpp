@@ -1,6 +1,12 @@
 // /v1/tools and /v1/health.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "http/ops_context.hpp"
+#include "metrics/process_metrics.hpp"
 
 namespace overseer::http {
 
@@ -8,18 +14,44 @@ namespace json = boost::json;
 
 
 void list_tools(api_context& ctx, const call&, const replier& r) {
-  json::array tools;
-  for (const auto& d : ctx.eng.tools().list()) tools.push_back(render_tool(d));
-  r.json(200, json::object{{"tools", std::move(tools)}});
+  // Each tool with its pause state (an operator's or the restart
+  // intensity's, with the reason), which only the scheduler knows.
+  ctx.eng.stats_async([&ctx, r](engine_stats s) {
+    json::array tools;
+    for (const auto& d : ctx.eng.tools().list()) {
+      auto t = render_tool(d);
+      const auto it = std::find_if(s.tools.begin(), s.tools.end(), [&](const tool_health& h) { return h.name == d.name; });
+      const bool paused = it != s.tools.end() && it->paused;
+      t["paused"] = paused;
+      t["paused_reason"] = paused ? json::value(it->paused_reason) : json::value(nullptr);
+      tools.push_back(std::move(t));
+    }
+    r.json(200, json::object{{"tools", std::move(tools)}});
+  });
 }
 
 void health(api_context& ctx, const call& c, const replier& r) {
+  if (auto errors = check_query_keys(c.query, {"probe"}); !errors.empty()) return r.problem(400, "invalid query", errors);
+  // ?probe=live: the process answers (liveness); ?probe=ready: it takes work
+  // (readiness: 503 while it drains or when unhealthy). Without: the document.
+  std::string probe;
+  if (auto it = c.query.find("probe"); it != c.query.end()) probe = it->second;
+  if (!probe.empty() && probe != "live" && probe != "ready")
+    return r.problem(400, "invalid query", {{"probe", "must be live or ready, not \"" + probe + "\""}});
+  if (probe == "live") return r.json(200, json::object{{"status", "ok"}});
+  const bool draining = ctx.ops && ctx.ops->draining;
+  const double uptime =
+    ctx.ops ? std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.ops->started).count() : 0;
   // Without a token health is a liveness probe: the tools, queue figures and
   // error texts are for callers that hold one.
   const bool details = authorized(ctx.config, c.req);
-  ctx.eng.stats_async([r, details](engine_stats s) {
+  ctx.eng.stats_async([r, details, draining, uptime, probe,
+                       data_dir = ctx.eng.config().data_dir.string()](engine_stats s) {
     const bool healthy = s.running_ok && s.store_ok;
-    if (!details) return r.json(healthy ? 200 : 503, json::object{{"status", healthy ? "ok" : "unhealthy"}});
+    const bool ready = healthy && !draining;
+    // Readiness: a balancer stops sending work while the daemon drains.
+    const unsigned code = (probe == "ready" ? ready : healthy) ? 200 : 503;
+    if (!details) return r.json(code, json::object{{"status", code == 200 ? "ok" : "unhealthy"}});
     auto component = [](bool ok, std::string detail = {}) {
       json::object o{{"status", ok ? "healthy" : "unhealthy"}};
       if (!detail.empty()) o["detail"] = detail;
@@ -39,7 +71,10 @@ void health(api_context& ctx, const call& c, const replier& r) {
       store["status"] = s.store_ok ? "degraded" : "unhealthy";
       store["corrupt_records"] = s.corrupt_records;
     }
-    const char* status = !healthy ? "unhealthy" : (paused || s.corrupt_records > 0) ? "degraded" : "healthy";
+    const char* status = !healthy                                  ? "unhealthy"
+                         : draining                                ? "draining"
+                         : (paused || s.corrupt_records > 0) ? "degraded"
+                                                                   : "healthy";
     json::object body{
       {"status", status},
       {"components", json::object{{"store", std::move(store)},
@@ -47,8 +82,12 @@ void health(api_context& ctx, const call& c, const replier& r) {
                                   {"tools", std::move(tools)}}},
       {"queue_stats", json::object{{"pending_jobs", s.pending},
                                    {"running_jobs", s.running},
-                                   {"retrying_jobs", s.waiting}}}};
-    r.json(healthy ? 200 : 503, body);
+                                   {"retrying_jobs", s.waiting}}},
+      {"ready", ready},
+      {"version", metrics::version()},
+      {"uptime_seconds", std::round(uptime * 1000) / 1000},
+      {"data_dir", data_dir}};
+    r.json(code, body);
   });
 }
 

@@ -5,11 +5,20 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "persistence/commit_stats.hpp"
 #include "persistence/key_layout.hpp"
 
 namespace overseer::persistence {
 
 namespace {
+
+/// GET /metrics: one commit, its job writes, and its RocksDB write's time.
+void count_commit(std::size_t writes, std::chrono::steady_clock::duration took) {
+  auto& stats = commit_statistics();
+  stats.commits.add();
+  stats.batch_size.observe(static_cast<double>(writes));
+  stats.latency.observe(std::chrono::duration<double>(took).count());
+}
 
 transition to_transition(const event& e) { return {e.from, e.to, e.at, e.attempt, e.reason}; }
 
@@ -22,7 +31,9 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
     publish_(std::move(publish)),
     failed_fn_(std::move(failed)),
     next_seq_(db.next_seq()),
+    rollups_(db),
     thread_([this] { run(); }) {
+  register_rollup_store(db_);
   db_.on_background_error([this](const std::string& why) { fail(why); });
   // One that came before we listened, while recovery was reading.
   if (auto why = db_.background_error()) fail(std::move(*why));
@@ -48,6 +59,7 @@ std::string group_commit::error() const {
 
 void group_commit::stop() {
   db_.on_background_error(nullptr);
+  unregister_rollup_store(db_);
   {
     std::lock_guard lock{mutex_};
     if (stopping_) {
@@ -131,6 +143,7 @@ record_image::record_image(const job_record& r)
     bytes(encode(r)),
     status(r.status),
     created_at(r.created_at),
+    started_at(r.started_at),
     tool(r.tool),
     batch_id(r.batch_id),
     idempotency_key(r.idempotency_key) {}
@@ -174,6 +187,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
       for (auto& e : w.events) {
         e.seq = seq++;
         put(family::events, keys::event(e.seq), encode(e));
+        rollups_.count(e, w.record ? w.record->started_at : std::nullopt, wb);
         switch (e.kind) {
           case event_kind::transition:
             put(family::history, keys::job_seq(e.job_id, e.seq), encode(to_transition(e)));
@@ -194,7 +208,11 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
 
   rocksdb::WriteOptions opts;
   opts.sync = db_.sync();
+  const auto started = std::chrono::steady_clock::now();
   auto s = db_.db().Write(opts, &wb);
+  std::size_t writes = 0;
+  for (const auto& r : requests) writes += r.writes.size();
+  count_commit(writes, std::chrono::steady_clock::now() - started);
   if (!s.ok()) {
     next_seq_ = first_seq;
     published.clear();

@@ -34,6 +34,7 @@
 
 #include "overseer/event.hpp"
 #include "persistence/codec.hpp"
+#include "persistence/rollups.hpp"
 #include "persistence/store.hpp"
 
 namespace overseer::persistence {
@@ -58,6 +59,7 @@ struct record_image {
   std::string bytes;  ///< encode(r)
   job_status status = job_status::pending;
   time_point created_at;
+  std::optional<time_point> started_at;  ///< the last attempt's start: a finished job's run time (rollups)
   std::string tool, batch_id, idempotency_key;  ///< a created job's index entries
 };
 
@@ -131,6 +133,7 @@ private:
   // 1 MiB plus one batch, far below any useful reserve.
   std::chrono::steady_clock::time_point space_checked_{};
   std::uint64_t written_since_check_ = 0;
+  rollup_writer rollups_;  ///< writer thread only
   std::thread thread_;
 };
 

@@ -113,6 +113,8 @@ public:
   [[nodiscard]] std::uint64_t corrupt_records() const noexcept { return corrupt_.load(); }
 
   [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
+  /// The data directory it was opened on.
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
   [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(family f) const noexcept {
     return handles_[static_cast<std::size_t>(f)];
   }

@@ -1,9 +1,8 @@
 // Tools: each registered tool's parameter schema, limits and retry policy,
-// with the running count and paused state from /v1/health. The HTTP API has
-// no route to pause or resume a tool, so the paused state is shown, not
-// changed, here.
+// with the running count and paused state from /v1/health, and a button to
+// pause or resume the tool (POST /v1/tools/{name}/pause, /resume).
 
-import {h, fill, facts, retryText} from "./dom.js";
+import {h, fill, facts, retryText, errorBox} from "./dom.js";
 import {api} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -19,11 +18,32 @@ export async function render(main, {stream}) {
       const running = h("span", {}, String(st.running ?? "?"));
       live.set(t.name, running);
       const params = Object.entries(t.params ?? {});
+      const state = h("span", {class: "tool-state"});
+      const toggle = h("button", {type: "button", class: "tool-toggle"});
+      const message = h("div", {class: "message"});
+      const show = (paused, reason) => {
+        state.textContent = paused ? `⏸ paused${reason ? ` (${reason})` : ""}; queued jobs wait` : "✓ accepting work";
+        toggle.textContent = paused ? "Resume tool" : "Pause tool";
+        toggle.dataset.paused = paused ? "1" : "";
+      };
+      show(t.paused ?? st.status === "paused", t.paused_reason);
+      toggle.addEventListener("click", async () => {
+        toggle.disabled = true;
+        const action = toggle.dataset.paused ? "resume" : "pause";
+        try {
+          const doc = await api("POST", `/v1/tools/${encodeURIComponent(t.name)}/${action}`);
+          show(doc.paused, doc.paused_reason);
+          fill(message, h("p", {role: "status"}, doc.paused ? "Paused." : "Resumed."));
+        } catch (err) {
+          fill(message, errorBox(err));
+        }
+        toggle.disabled = false;
+      });
       return h("section", {class: "card", "aria-labelledby": `tool-${t.name}`, "data-tool": t.name},
         h("h2", {id: `tool-${t.name}`}, t.name, h("small", {}, ` version ${t.version}`)),
         h("p", {}, t.description),
         facts([
-          ["State", st.status === "paused" ? "⏸ paused (restart-intensity limit); resumes by itself" : "✓ accepting work"],
+          ["State", state],
           ["Running", running],
           ["Recent failures", String(st.recent_failures ?? 0)],
           ["Concurrency limit", t.max_concurrent ? String(t.max_concurrent) : "only the global limit"],
@@ -39,7 +59,9 @@ export async function render(main, {stream}) {
             h("td", {}, rule(p)),
             h("td", {}, p.default === undefined ? "" : JSON.stringify(p.default)),
             h("td", {}, p.description ?? ""))))) : h("p", {class: "muted"}, "No parameters."),
-        h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`));
+        h("div", {class: "actions"},
+          h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`), toggle),
+        message);
     }));
   }
   draw(health);

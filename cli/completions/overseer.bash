@@ -13,7 +13,7 @@ _overseer_ask() {
 
 _overseer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="submit get list watch logs history result cancel retry batch tools health cache"
+  local commands="submit get list watch logs history result cancel retry batch tools tool health cache"
   local global="--url --token --output --no-color --help"
   local cmd="" sub="" positional=0 i
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -25,7 +25,7 @@ _overseer() {
       *)
         if [[ -z $cmd ]]; then
           cmd=${COMP_WORDS[i]}
-        elif [[ ($cmd == batch || $cmd == cache) && -z $sub ]]; then
+        elif [[ ($cmd == batch || $cmd == cache || $cmd == tool) && -z $sub ]]; then
           sub=${COMP_WORDS[i]}
         else
           ((positional++))
@@ -78,6 +78,13 @@ _overseer() {
       fi
       ;;
     cache) [[ -z $sub ]] && COMPREPLY=($(compgen -W "stats clear" -- "$cur")) ;;
+    tool)
+      if [[ -z $sub ]]; then
+        COMPREPLY=($(compgen -W "pause resume" -- "$cur"))
+      elif ((positional == 0)); then
+        COMPREPLY=($(compgen -W "$(_overseer_ask tools --output ids)" -- "$cur"))
+      fi
+      ;;
   esac
 }
 

@@ -62,8 +62,12 @@ export class Daemon {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, "exit");
     process.kill(proc.pid, "SIGTERM");
+    // A SIGTERM drains (running jobs get up to --drain-timeout); a second one
+    // after a moment stops at once, and they resume at the next start.
+    const again = setTimeout(() => process.kill(proc.pid, "SIGTERM"), 2_000);
     const timer = setTimeout(() => process.kill(proc.pid, "SIGKILL"), 20_000);
     await exited;
+    clearTimeout(again);
     clearTimeout(timer);
   }
 

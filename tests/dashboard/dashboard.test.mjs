@@ -227,6 +227,21 @@ test("the tools page shows each schema, limit and state", async () => {
   await page.context().close();
 });
 
+test("the tools page pauses and resumes a tool", async () => {
+  const page = await open("#/tools");
+  const card = page.locator('[data-tool="fasta_stats"]');
+  await card.waitFor(wait);
+  await card.getByRole("button", {name: "Pause tool"}).click();
+  await until("the card shows the pause", async () => /paused \(paused by client 127\.0\.0\.1\)/.test(await text(page, '[data-tool="fasta_stats"]')));
+  let health = await (await fetch(`${daemon.url}/v1/health`)).json();
+  assert.equal(health.components.tools.fasta_stats.status, "paused");
+  await card.getByRole("button", {name: "Resume tool"}).click();
+  await until("the card accepts work again", async () => /accepting work/.test(await text(page, '[data-tool="fasta_stats"]')));
+  health = await (await fetch(`${daemon.url}/v1/health`)).json();
+  assert.equal(health.components.tools.fasta_stats.status, "healthy");
+  await page.context().close();
+});
+
 test("kill -9 and a restart while the page is open: it shows reconnecting, then catches up", async () => {
   const id = await submit({tool: "sleep", params: {seconds: 4, steps: 8}, name: "survives a crash"});
   const page = await open(`#/job/${id}`);

@@ -551,3 +551,28 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer logs x --level e") == std::vector<std::string>{"error"});
   CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "get", "watch", "cancel"});
 }
+
+TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[cli][pause]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  auto r = overseer_cli(d.port(), {"tool", "pause", "noop"});
+  INFO(r.err);
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "noop paused (paused by client 127.0.0.1); its queued jobs wait, running ones go on\n");
+  const auto held = submit(c, json::parse(R"({"tool":"noop"})"));
+  CHECK(c.get("/v1/health").json().at("components").at("tools").at("noop").at("status") == "paused");
+
+  r = overseer_cli(d.port(), {"tool", "resume", "noop", "--output", "json"});
+  CHECK(r.exit_code == ok);
+  const auto doc = json::parse(r.out);
+  CHECK(doc.at("name") == "noop");
+  CHECK(doc.at("paused") == false);
+  CHECK(str(await_status(c, held), "status") == "completed");
+
+  r = overseer_cli(d.port(), {"tool", "pause", "nope"});
+  CHECK(r.exit_code == not_found);
+  CHECK(r.err.find("no tool named \"nope\" (404)") != std::string::npos);
+  r = overseer_cli(d.port(), {"tool", "stop", "noop"});
+  CHECK(r.exit_code == usage);
+}

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -29,7 +30,8 @@ namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
-overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra) {
+overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra,
+                                     const std::filesystem::path& stderr_file) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {OVERSEERD_PATH, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
@@ -41,6 +43,8 @@ overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std:
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
+  if (!stderr_file.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -79,7 +83,28 @@ int overseerd_process::stop(std::chrono::seconds grace) {
   if (pid_ <= 0) return 0;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, grace)) {
+  // A SIGTERM drains: running jobs get up to --drain-timeout to finish. A
+  // second one, after a moment, stops at once (they resume at the next start).
+  const auto drain = std::min<std::chrono::seconds>(grace, std::chrono::seconds(2));
+  const auto exited = [&] { return ::waitpid(pid_, &status, WNOHANG) != 0; };
+  bool done = eventually(exited, drain);
+  if (!done) {
+    ::kill(pid_, SIGTERM);
+    done = eventually(exited, grace);
+  }
+  if (!done) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+  children::forget(pid_);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+int overseerd_process::wait(std::chrono::seconds limit) {
+  if (pid_ <= 0) return 0;
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, limit)) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status, 0);
   }
@@ -227,6 +252,7 @@ std::string ws_client::close_reason() const {
   const auto& r = impl_->ws.reason().reason;
   return std::string(r.data(), r.size());
 }
+int ws_client::close_code() const { return static_cast<int>(impl_->ws.reason().code); }
 bool ws_client::closed() const noexcept { return impl_->closed; }
 
 }  // namespace overseer::test

@@ -20,17 +20,24 @@ class overseerd_process {
 public:
   /// Starts overseerd with `--data-dir dir --listen 127.0.0.1:0` plus
   /// `extra` arguments, and waits for its "listening" line.
-  explicit overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra = {});
+  /// `stderr_file`, when given, receives its stderr (the log) instead of
+  /// the test's.
+  explicit overseerd_process(const std::filesystem::path& data_dir, std::vector<std::string> extra = {},
+                             const std::filesystem::path& stderr_file = {});
   ~overseerd_process();
   overseerd_process(const overseerd_process&) = delete;
   overseerd_process& operator=(const overseerd_process&) = delete;
 
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
   [[nodiscard]] int pid() const noexcept { return pid_; }
-  /// SIGTERM and wait; returns the exit status (or -signal).
+  /// SIGTERM and wait (a second SIGTERM after 2 s ends a drain that waits
+  /// for running jobs); returns the exit status (or -signal).
   int stop(std::chrono::seconds grace = std::chrono::seconds(30));
   /// SIGKILL and reap.
   void kill9();
+  /// Waits for an exit the test caused (a signal it sent); SIGKILL after
+  /// `limit`. Returns the exit status (or -signal).
+  int wait(std::chrono::seconds limit);
 
 private:
   int pid_ = -1;
@@ -79,6 +86,8 @@ public:
                                           std::chrono::milliseconds limit = std::chrono::seconds(20));
   /// The close reason, once the server closed the connection.
   [[nodiscard]] std::string close_reason() const;
+  /// The close code the server sent (1001 going away, 1013 try again later).
+  [[nodiscard]] int close_code() const;
   [[nodiscard]] bool closed() const noexcept;
 
 private:

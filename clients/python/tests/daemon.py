@@ -76,6 +76,13 @@ class Daemon:
             return None
         if proc.poll() is None:
             os.kill(proc.pid, sig)
+            if sig == signal.SIGTERM:
+                # A SIGTERM drains (running jobs get up to --drain-timeout); a
+                # second one after a moment stops at once.
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    os.kill(proc.pid, signal.SIGTERM)
         try:
             code = proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

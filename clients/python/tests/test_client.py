@@ -203,6 +203,35 @@ class ClientTest(unittest.TestCase):
         self.assertIsNotNone(health.queue_stats)
         self.assertIn("sleep", health.components["tools"])  # type: ignore[index]
 
+    def test_a_tool_is_paused_and_resumed(self) -> None:
+        c = self.client
+        state = c.pause_tool("fasta_stats")
+        self.assertTrue(state.paused)
+        self.assertEqual(state.paused_reason, "paused by client 127.0.0.1")
+        self.assertEqual(c.health().components["tools"]["fasta_stats"]["status"], "paused")  # type: ignore[index]
+        listed = {tool.name: tool for tool in c.tools()}
+        self.assertTrue(listed["fasta_stats"].paused)
+        self.assertEqual(listed["fasta_stats"].paused_reason, "paused by client 127.0.0.1")
+        self.assertFalse(listed["noop"].paused)
+        state = c.resume_tool("fasta_stats")
+        self.assertFalse(state.paused)
+        self.assertIsNone(state.paused_reason)
+        with self.assertRaises(NotFoundError):
+            c.pause_tool("no-such-tool")
+
+    def test_windowed_metrics_count_finished_jobs(self) -> None:
+        c = self.client
+        c.wait(c.submit(JobSpec(tool="noop", labels={"case": "metrics"})).job_id, timeout=30)
+        m = c.metrics("1h")
+        self.assertEqual(m.time_range, "1h")
+        self.assertGreaterEqual(m.total_jobs, 1)
+        self.assertGreaterEqual(m.by_tool["noop"].completed, 1)
+        self.assertIsNotNone(m.from_)
+        self.assertEqual(c.metrics().time_range, "24h")
+        with self.assertRaises(BadRequestError) as bad:
+            c.metrics("2d")
+        self.assertEqual(bad.exception.errors[0].field, "time_range")
+
 
 class TokenTest(unittest.TestCase):
     def test_a_daemon_with_tokens_refuses_a_client_without_one_and_serves_one_with_it(self) -> None:

@@ -36,7 +36,12 @@ def sample_args(method: object) -> list[object]:
     args: list[object] = []
     for p in inspect.signature(method).parameters.values():  # type: ignore[arg-type]
         if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty:
-            args.append("job_01M880PHE1F1GN54T6TES72772" if p.name.endswith("_id") else {"tool": "noop"})
+            if p.name.endswith("_id"):
+                args.append("job_01M880PHE1F1GN54T6TES72772")
+            elif p.name == "name":
+                args.append("noop")
+            else:
+                args.append({"tool": "noop"})
     return args
 
 

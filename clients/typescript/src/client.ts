@@ -22,8 +22,10 @@ import {
   type ListJobsQuery,
   type LogPage,
   type LogsQuery,
+  type Metrics,
   type Submitted,
   type Tool,
+  type ToolState,
   type Transition,
   type WatchOptions,
 } from "./types.js";
@@ -74,6 +76,9 @@ export const ROUTES = {
   "GET /v1/cache/stats": "cacheStats",
   "DELETE /v1/cache": "clearCache",
   "GET /v1/tools": "tools",
+  "POST /v1/tools/{name}/pause": "pauseTool",
+  "POST /v1/tools/{name}/resume": "resumeTool",
+  "GET /v1/metrics": "metrics",
   "GET /v1/health": "health",
   "GET /v1/stream": "watch",
 } as const satisfies Record<string, keyof Client>;
@@ -206,6 +211,21 @@ export class Client {
   /** Health; an unhealthy daemon's 503 resolves, it does not reject. */
   health(): Promise<Health> {
     return this.send({ method: "GET", route: "/v1/health", path: "/v1/health", ok: [503] });
+  }
+
+  /** Pauses a tool: its queued jobs wait, running ones go on. */
+  pauseTool(name: string): Promise<ToolState> {
+    return this.send({ method: "POST", route: "/v1/tools/{name}/pause", path: `/v1/tools/${id(name)}/pause` });
+  }
+
+  /** Lifts a tool's pause (an operator's or its restart intensity's). */
+  resumeTool(name: string): Promise<ToolState> {
+    return this.send({ method: "POST", route: "/v1/tools/{name}/resume", path: `/v1/tools/${id(name)}/resume` });
+  }
+
+  /** Finished jobs over the last "1h", "24h" (the daemon's default) or "7d". */
+  metrics(timeRange?: "1h" | "24h" | "7d"): Promise<Metrics> {
+    return this.send({ method: "GET", route: "/v1/metrics", path: "/v1/metrics", query: query({ time_range: timeRange }) });
   }
 
   /**

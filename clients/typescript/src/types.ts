@@ -166,6 +166,9 @@ export interface Tool {
   timeout_s: number | null;
   max_concurrent: number;
   retry: Required<RetryPolicy>;
+  /** Whether the tool is paused (GET /v1/tools), and why and by whom. */
+  paused?: boolean;
+  paused_reason?: string | null;
 }
 
 export interface BatchSubmitted {
@@ -185,6 +188,40 @@ export interface Batch {
   total_jobs: number;
   counts: Record<JobStatus, number>;
   jobs: { job_id: string; status: JobStatus }[];
+}
+
+/** A tool after POST /v1/tools/{name}/pause or /resume. */
+export interface ToolState {
+  name: string;
+  paused: boolean;
+  paused_reason: string | null;
+  running: number;
+  queued: number;
+  retrying: number;
+  recent_failures: number;
+}
+
+/** Jobs that finished within a window: rates are fractions 0-1, durations seconds; null when no job counts. */
+export interface WindowFigures {
+  total_jobs: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  timed_out: number;
+  success_rate: number | null;
+  error_rate: number | null;
+  cache_hit_rate: number | null;
+  average_duration_seconds: number | null;
+  p50_duration_seconds: number | null;
+  p95_duration_seconds: number | null;
+}
+
+/** GET /v1/metrics: the window's figures, all tools and by tool. */
+export interface Metrics extends WindowFigures {
+  time_range: "1h" | "24h" | "7d";
+  from: string;
+  to: string;
+  by_tool: Record<string, WindowFigures>;
 }
 
 export interface CacheStats {

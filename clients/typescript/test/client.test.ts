@@ -176,6 +176,27 @@ describe("Client", () => {
     assert.equal(health.status, "healthy");
     assert.ok(health.queue_stats);
   });
+
+  it("pauses and resumes a tool", async () => {
+    const paused = await c.pauseTool("fasta_stats");
+    assert.equal(paused.paused, true);
+    assert.equal(paused.paused_reason, "paused by client 127.0.0.1");
+    const resumed = await c.resumeTool("fasta_stats");
+    assert.equal(resumed.paused, false);
+    assert.equal(resumed.paused_reason, null);
+    await rejection(c.pauseTool("no-such-tool"), NotFoundError);
+  });
+
+  it("reports finished jobs over a window", async () => {
+    await c.wait((await c.submit({ tool: "noop" })).job_id, { timeoutMs: 30_000 });
+    const m = await c.metrics("1h");
+    assert.equal(m.time_range, "1h");
+    assert.ok(m.total_jobs >= 1);
+    assert.ok(m.by_tool.noop!.completed >= 1);
+    assert.equal((await c.metrics()).time_range, "24h");
+    const bad = await rejection(c.metrics("2d" as never), BadRequestError);
+    assert.equal(bad.errors[0]!.field, "time_range");
+  });
 });
 
 describe("bearer tokens", () => {

@@ -72,7 +72,13 @@ export class Daemon {
       ? Promise.resolve()
       : new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, signal);
+    // A SIGTERM drains (running jobs get up to --drain-timeout); a second one
+    // after a moment stops at once.
+    const again = signal === "SIGTERM"
+      ? setTimeout(() => { if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid!, "SIGTERM"); }, 2_000)
+      : undefined;
     await exited;
+    clearTimeout(again);
     running.delete(proc);
     return proc.exitCode;
   }

@@ -59,6 +59,13 @@ struct server_config {
   std::size_t max_connections = 1024;
   /// Open WebSocket sessions; one more upgrade gets a 503. Default 1024.
   std::size_t max_streams = 1024;
+  /// Count jobs, requests and sessions for GET /metrics (docs/operations.md).
+  /// Off: /metrics still answers, without the job and engine families.
+  /// Default true.
+  bool metrics = true;
+  /// The access log: one record per answered request and per ended
+  /// WebSocket session (component "http"). Default none.
+  log_sink log{};
 };
 
 class server {
@@ -74,6 +81,14 @@ public:
   [[nodiscard]] std::uint16_t port() const noexcept;
   /// http://HOST:PORT
   [[nodiscard]] std::string url() const;
+  /// Begins a graceful stop: stops accepting connections, answers new
+  /// submits, batches, retries and WebSocket upgrades with 503 and
+  /// Retry-After, and closes every WebSocket with 1001 and the seq to resume
+  /// from. Requests already read are still answered; call stop() after.
+  void drain();
+  /// Requests read and not answered yet, and WebSocket sessions still open.
+  [[nodiscard]] std::size_t unanswered() const;
+  [[nodiscard]] std::size_t open_streams() const;
   /// Stops accepting, closes connections, joins the I/O threads.
   void stop();
 

@@ -12,9 +12,9 @@ from .errors import (BadRequestError, ConflictError, FieldError, NotFoundError, 
                      ProblemError, StreamError, TransportError, UnauthorizedError,
                      UnavailableError, WaitTimeout)
 from .types import (TERMINAL, Batch, BatchJob, BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
-                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Progress,
+                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Progress,
                     ProgressEvent, QueueStats, RetryPolicy, StreamItem, Submitted, Subscribed, Tool,
-                    Transition, TransitionEvent)
+                    ToolState, Transition, TransitionEvent, WindowFigures)
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ __all__ = [
     "ProblemError", "StreamError", "TransportError", "UnauthorizedError", "UnavailableError",
     "WaitTimeout",
     "TERMINAL", "Batch", "BatchJob", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
-    "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Progress",
+    "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",
     "ProgressEvent", "QueueStats", "RetryPolicy", "StreamItem", "Submitted", "Subscribed", "Tool",
-    "Transition", "TransitionEvent",
+    "ToolState", "Transition", "TransitionEvent", "WindowFigures",
 ]

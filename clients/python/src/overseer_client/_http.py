@@ -123,6 +123,21 @@ def health() -> Call[t.Health]:
     return Call("GET", "/v1/health", "/v1/health", lambda d: t.decode(t.Health, d), ok=(200, 503))
 
 
+def pause_tool(name: str) -> Call[t.ToolState]:
+    return Call("POST", "/v1/tools/{name}/pause", f"/v1/tools/{_id(name)}/pause",
+                lambda d: t.decode(t.ToolState, d))
+
+
+def resume_tool(name: str) -> Call[t.ToolState]:
+    return Call("POST", "/v1/tools/{name}/resume", f"/v1/tools/{_id(name)}/resume",
+                lambda d: t.decode(t.ToolState, d))
+
+
+def metrics(time_range: str | None) -> Call[t.Metrics]:
+    return Call("GET", "/v1/metrics", "/v1/metrics", lambda d: t.decode(t.Metrics, d),
+                query=_query(time_range=time_range))
+
+
 #: Every route of docs/openapi.yaml and the client method that serves it
 #: (tests/test_openapi.py fails when a route is missing here or a method does
 #: not send its route). POST /v1/jobs/{id}/cancel is the same operation as
@@ -143,6 +158,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/cache/stats"): "cache_stats",
     ("DELETE", "/v1/cache"): "clear_cache",
     ("GET", "/v1/tools"): "tools",
+    ("POST", "/v1/tools/{name}/pause"): "pause_tool",
+    ("POST", "/v1/tools/{name}/resume"): "resume_tool",
+    ("GET", "/v1/metrics"): "metrics",
     ("GET", "/v1/health"): "health",
     ("GET", "/v1/stream"): "watch",
 }

@@ -160,6 +160,18 @@ class Client(_Base):
         """Health; an unhealthy daemon's 503 is returned, not raised."""
         return self._run(_http.health())
 
+    def pause_tool(self, name: str) -> t.ToolState:
+        """Pauses a tool: its queued jobs wait, running ones go on."""
+        return self._run(_http.pause_tool(name))
+
+    def resume_tool(self, name: str) -> t.ToolState:
+        """Lifts a tool's pause (an operator's or its restart intensity's)."""
+        return self._run(_http.resume_tool(name))
+
+    def metrics(self, time_range: str | None = None) -> t.Metrics:
+        """Finished jobs over the last "1h", "24h" (the default) or "7d"."""
+        return self._run(_http.metrics(time_range))
+
     def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
               tool: str | None = None, labels: Mapping[str, str] | None = None,
               logs: bool = False, since: int | None = None) -> Watch:
@@ -239,6 +251,15 @@ class AsyncClient(_Base):
 
     async def health(self) -> t.Health:
         return await self._run(_http.health())
+
+    async def pause_tool(self, name: str) -> t.ToolState:
+        return await self._run(_http.pause_tool(name))
+
+    async def resume_tool(self, name: str) -> t.ToolState:
+        return await self._run(_http.resume_tool(name))
+
+    async def metrics(self, time_range: str | None = None) -> t.Metrics:
+        return await self._run(_http.metrics(time_range))
 
     def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
               tool: str | None = None, labels: Mapping[str, str] | None = None,

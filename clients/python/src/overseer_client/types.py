@@ -244,6 +244,8 @@ class Tool:
     max_concurrent: int
     retry: RetryPolicy
     timeout_s: float | None = None
+    paused: bool = False  # GET /v1/tools: paused by an operator or the restart intensity
+    paused_reason: str | None = None
 
 
 @dataclass
@@ -271,6 +273,44 @@ class Batch:
     total_jobs: int
     counts: dict[str, int]
     jobs: list[BatchJob]
+
+
+@dataclass
+class ToolState:
+    """A tool after POST /v1/tools/{name}/pause or /resume."""
+    name: str
+    paused: bool
+    running: int
+    queued: int
+    retrying: int
+    recent_failures: int
+    paused_reason: str | None = None
+
+
+@dataclass
+class WindowFigures:
+    """Jobs that finished within a window (GET /v1/metrics); rates are
+    fractions 0-1, durations seconds; None when no job counts toward them."""
+    total_jobs: int
+    completed: int
+    failed: int
+    cancelled: int
+    timed_out: int
+    success_rate: float | None = None
+    error_rate: float | None = None
+    cache_hit_rate: float | None = None
+    average_duration_seconds: float | None = None
+    p50_duration_seconds: float | None = None
+    p95_duration_seconds: float | None = None
+
+
+@dataclass
+class Metrics(WindowFigures):
+    """GET /v1/metrics: the window's figures, all tools and by tool."""
+    time_range: str = "24h"
+    from_: datetime | None = field(default=None, metadata={"json": "from"})
+    to: datetime | None = None
+    by_tool: dict[str, WindowFigures] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,0 +1,100 @@
+#include "http/access_log.hpp"
+
+#include <string_view>
+
+#include "http/ops_context.hpp"
+
+namespace overseer::http {
+
+namespace {
+
+std::string millis(std::chrono::steady_clock::duration d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return std::to_string(us / 1000) + "." + std::to_string(us % 1000 / 100);
+}
+
+}  // namespace
+
+std::string principal_of(const server_config& config, const request& req) {
+  if (config.tokens.empty()) return "anonymous";
+  const auto field = req[bhttp::field::authorization];
+  const std::string_view auth{field.data(), field.size()};
+  if (!auth.starts_with("Bearer ")) return "none";
+  const auto token = auth.substr(7);
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < config.tokens.size(); ++i) {
+    // The same comparison for every token: the timing tells nothing.
+    const auto& t = config.tokens[i];
+    unsigned char diff = t.size() == token.size() ? 0 : 1;
+    for (std::size_t j = 0; j < token.size(); ++j)
+      diff |= static_cast<unsigned char>(token[j] ^ t[j < t.size() ? j : 0]);
+    if (diff == 0 && found == 0) found = i + 1;
+  }
+  return found ? "token:" + std::to_string(found) : "none";
+}
+
+access_probe::access_probe(api_context& ctx, const request& req, const std::string& peer)
+  : ctx_(ctx), method_(req.method_string()), peer_(peer) {
+  const auto target = req.target();
+  path_.assign(target.data(), std::min<std::size_t>(target.size(), target.find('?')));
+  if (ctx_.ops && ctx_.ops->log) principal_ = principal_of(ctx_.config, req);
+}
+
+void access_probe::done(const response& res) {
+  if (!ctx_.ops) return;
+  const auto took = std::chrono::steady_clock::now() - started_;
+  const unsigned status = res.result_int();
+  ctx_.ops->http.request_done(route, status, took);
+  if (!ctx_.ops->log) return;
+  std::string template_text = "unmatched";
+  if (route)
+    for (const auto& r : routes())
+      if (r.id == *route) template_text = r.pattern;
+  report(ctx_.ops->log, log_level::info, "http", "request",
+         {{"method", method_},
+          {"route", std::move(template_text)},
+          {"path", path_},
+          {"status", std::to_string(status)},
+          {"bytes", std::to_string(res.body().size())},
+          {"duration_ms", millis(took)},
+          {"peer", peer_},
+          {"principal", principal_}});
+}
+
+void stream_tally::opened(const request& upgrade, std::string peer) {
+  opened_ = true;
+  started_ = std::chrono::steady_clock::now();
+  peer_ = std::move(peer);
+  if (!ctx_.ops) return;
+  ctx_.ops->http.ws_sessions.add();
+  if (ctx_.ops->log) principal_ = principal_of(ctx_.config, upgrade);
+}
+
+void stream_tally::frame_sent() {
+  ++frames_;
+  if (ctx_.ops) ctx_.ops->http.ws_frames_sent.add();
+}
+
+void stream_tally::coalesced() {
+  if (ctx_.ops) ctx_.ops->http.ws_coalesced.add();
+}
+
+void stream_tally::laggard() {
+  if (ctx_.ops) ctx_.ops->http.ws_laggards.add();
+}
+
+stream_tally::~stream_tally() {
+  if (!opened_ || !ctx_.ops || !ctx_.ops->log) return;
+  // The principal of a browser's ?access_token= is not looked up: "query".
+  report(ctx_.ops->log, log_level::info, "http", "websocket session",
+         {{"method", "GET"},
+          {"route", "/v1/stream"},
+          {"status", "101"},
+          {"frames", std::to_string(frames_)},
+          {"close_code", std::to_string(close_code_)},
+          {"duration_ms", millis(std::chrono::steady_clock::now() - started_)},
+          {"peer", peer_},
+          {"principal", principal_ == "none" ? "query" : principal_}});
+}
+
+}  // namespace overseer::http

@@ -1,0 +1,56 @@
+// One access-log line and one metrics count per answered request, and one
+// line per WebSocket session when it ends (docs/operations.md, "Logs").
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "http/api.hpp"
+
+namespace overseer::http {
+
+/// Follows one request from its dispatch to its answer.
+class access_probe {
+public:
+  access_probe(api_context& ctx, const request& req, const std::string& peer);
+  /// Set once the route is known; until then the request counts as unmatched.
+  std::optional<route_id> route;
+  /// Counts the answer and logs its line; call once, before it is sent.
+  void done(const response& res);
+
+private:
+  api_context& ctx_;
+  std::string method_, path_, peer_, principal_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+/// Who a request acts as, for the log: "token:N" (the N-th configured
+/// token, from 1), "anonymous" without tokens configured, or "none".
+[[nodiscard]] std::string principal_of(const server_config& config, const request& req);
+
+/// A WebSocket session's counts: the metrics as they happen, and its
+/// access-log line when the session ends (destruction).
+class stream_tally {
+public:
+  explicit stream_tally(api_context& ctx) : ctx_(ctx) {}
+  ~stream_tally();
+  stream_tally(const stream_tally&) = delete;
+  stream_tally& operator=(const stream_tally&) = delete;
+
+  void opened(const request& upgrade, std::string peer);
+  void frame_sent();
+  void coalesced();
+  void laggard();
+  void closing(int code) { if (close_code_ == 0) close_code_ = code; }
+
+private:
+  api_context& ctx_;
+  bool opened_ = false;
+  std::string peer_, principal_;
+  std::uint64_t frames_ = 0;
+  int close_code_ = 0;  ///< the close we sent; 0: the client closed or the connection broke
+  std::chrono::steady_clock::time_point started_{};
+};
+
+}  // namespace overseer::http

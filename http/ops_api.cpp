@@ -1,0 +1,122 @@
+// GET /metrics, GET /v1/metrics, and POST /v1/tools/{name}/pause and /resume.
+#include <cmath>
+
+#include <boost/asio/post.hpp>
+
+#include "http/api.hpp"
+#include "http/connections.hpp"
+#include "http/json_mapping.hpp"
+#include "http/ops_context.hpp"
+#include "metrics/process_metrics.hpp"
+#include "persistence/rollups.hpp"
+
+namespace overseer::http {
+
+namespace json = boost::json;
+
+namespace {
+
+/// A rate or a duration, to the microsecond; null when nothing was counted.
+json::value rounded(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return std::round(*v * 1e6) / 1e6;
+}
+
+std::optional<double> ratio(std::uint64_t part, std::uint64_t whole) {
+  if (whole == 0) return std::nullopt;
+  return static_cast<double>(part) / static_cast<double>(whole);
+}
+
+json::object render_window(const persistence::rollup_cell& c) {
+  const auto total = c.total();
+  return {{"total_jobs", total},
+          {"completed", c.completed},
+          {"failed", c.failed},
+          {"cancelled", c.cancelled},
+          {"timed_out", c.timed_out},
+          {"success_rate", rounded(ratio(c.completed, total))},
+          {"error_rate", rounded(ratio(c.failed + c.timed_out, total))},
+          {"cache_hit_rate", rounded(ratio(c.cache_hits, total))},
+          {"average_duration_seconds",
+           rounded(c.timed ? std::optional<double>{static_cast<double>(c.duration_micros) / 1e6 /
+                                                   static_cast<double>(c.timed)}
+                           : std::nullopt)},
+          {"p50_duration_seconds", rounded(c.quantile(0.5))},
+          {"p95_duration_seconds", rounded(c.quantile(0.95))}};
+}
+
+json::object render_state(const tool_health& t) {
+  return {{"name", t.name},
+          {"paused", t.paused},
+          {"paused_reason", t.paused ? json::value(t.paused_reason) : json::value(nullptr)},
+          {"running", t.running},
+          {"queued", t.queued},
+          {"retrying", t.retrying},
+          {"recent_failures", t.recent_failures}};
+}
+
+void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pause) {
+  // pause_tool and resume_tool wait for the scheduler: never on an I/O thread.
+  boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.param("name"), by = c.peer, r] {
+    try {
+      const bool known = pause ? ctx.eng.pause_tool(name, by) : ctx.eng.resume_tool(name);
+      if (!known) return r.problem(404, "no tool named \"" + name + "\"");
+      for (const auto& t : ctx.eng.stats().tools)
+        if (t.name == name) return r.json(200, render_state(t));
+      r.json(200, json::object{{"name", name}, {"paused", pause}});
+    } catch (const overseer::error& e) {
+      r.failed(e);
+    }
+  });
+}
+
+}  // namespace
+
+void prometheus_metrics(api_context& ctx, const call&, const replier& r) {
+  ctx.eng.stats_async([&ctx, r](engine_stats s) {
+    try {
+      metrics::exposition out;
+      metrics::collect_process(out, ctx.eng.config().data_dir);
+      if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
+      ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
+      response res{bhttp::status::ok, r.version()};
+      res.set(bhttp::field::content_type, metrics::content_type);
+      res.keep_alive(r.keep_alive());
+      res.body() = out.text();
+      res.prepare_payload();
+      r.send(std::move(res));
+    } catch (const std::exception& e) {
+      r.problem(500, std::string{"cannot collect the metrics: "} + e.what());
+    }
+  });
+}
+
+void windowed_metrics(api_context& ctx, const call& c, const replier& r) {
+  if (auto errors = check_query_keys(c.query, {"time_range"}); !errors.empty())
+    return r.problem(400, "invalid query", errors);
+  std::string range = "24h";
+  if (auto it = c.query.find("time_range"); it != c.query.end()) range = it->second;
+  const int hours = range == "1h" ? 1 : range == "24h" ? 24 : range == "7d" ? 168 : 0;
+  if (hours == 0)
+    return r.problem(400, "invalid query", {{"time_range", "must be 1h, 24h or 7d, not \"" + range + "\""}});
+  const auto now = clock::now();
+  persistence::rollup_window w;
+  const bool found = persistence::with_rollup_store(ctx.eng.config().data_dir, [&](persistence::store& db) {
+    w = persistence::read_rollups(db, now, std::chrono::hours(hours));
+  });
+  if (!found) return r.problem(503, "the engine is not running");
+  json::object body = render_window(w.all);
+  json::object by_tool;
+  for (const auto& [tool, cell] : w.by_tool) by_tool[tool] = render_window(cell);
+  body["by_tool"] = std::move(by_tool);
+  body["time_range"] = range;
+  body["from"] = format_time(now - std::chrono::hours(hours));
+  body["to"] = format_time(now);
+  r.json(200, body);
+}
+
+void pause_tool(api_context& ctx, const call& c, const replier& r) { pause_or_resume(ctx, c, r, true); }
+
+void resume_tool(api_context& ctx, const call& c, const replier& r) { pause_or_resume(ctx, c, r, false); }
+
+}  // namespace overseer::http

@@ -1,0 +1,140 @@
+#include "logging/line_logger.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <unistd.h>
+
+#include "tools/utf8.hpp"
+
+namespace overseer::logging {
+
+namespace {
+
+/// 2026-12-01T14:50:53.123Z
+std::string timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+/// A JSON string's contents: quote, backslash and every control character
+/// escaped, invalid UTF-8 replaced by U+FFFD.
+void json_escaped(std::string& out, std::string_view v) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const char c : tools::sanitize_utf8(v)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7F) {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else out += c;
+  }
+}
+
+/// A text value: bare when it is one plain word, else quoted and escaped
+/// like a JSON string.
+void text_value(std::string& out, std::string_view v) {
+  bool bare = !v.empty();
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '"' || c == '\\' || c == '=') bare = false;
+  }
+  if (bare) {
+    out.append(v);
+    return;
+  }
+  out += '"';
+  json_escaped(out, v);
+  out += '"';
+}
+
+}  // namespace
+
+std::optional<log_level> line_logger::parse_level(std::string_view s) {
+  for (auto l : {log_level::debug, log_level::info, log_level::warning, log_level::error, log_level::critical})
+    if (to_string(l) == s) return l;
+  return std::nullopt;
+}
+
+std::optional<line_logger::format> line_logger::parse_format(std::string_view s) {
+  if (s == "text") return format::text;
+  if (s == "json") return format::json;
+  return std::nullopt;
+}
+
+std::string line_logger::format_line(const log_record& r) const {
+  std::string line;
+  line.reserve(128);
+  if (format_ == format::json) {
+    line += "{\"ts\":\"";
+    line += timestamp();
+    line += "\",\"level\":\"";
+    line += to_string(r.level);
+    line += "\",\"component\":\"";
+    json_escaped(line, r.component);
+    line += "\",\"msg\":\"";
+    json_escaped(line, r.message);
+    line += '"';
+    for (const auto& [k, v] : r.fields) {
+      line += ",\"";
+      json_escaped(line, k);
+      line += "\":\"";
+      json_escaped(line, v);
+      line += '"';
+    }
+    line += "}\n";
+    return line;
+  }
+  line += timestamp();
+  line += ' ';
+  line += to_string(r.level);
+  line += ' ';
+  text_value(line, r.component);
+  line += ": ";
+  // The message is prose: escaped, never quoted.
+  std::string msg;
+  json_escaped(msg, r.message);
+  line += msg;
+  for (const auto& [k, v] : r.fields) {
+    line += ' ';
+    text_value(line, k);
+    line += '=';
+    text_value(line, v);
+  }
+  line += '\n';
+  return line;
+}
+
+void line_logger::write(const log_record& r) {
+  if (!enabled(r.level)) return;
+  const auto line = format_line(r);
+  std::lock_guard lock{mutex_};
+  std::size_t done = 0;
+  while (done < line.size()) {
+    const auto n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to: the line is lost, the daemon goes on
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+log_sink line_logger::sink() {
+  return [this](const log_record& r) { write(r); };
+}
+
+}  // namespace overseer::logging

@@ -1,0 +1,19 @@
+// What the group-commit writer counts for GET /metrics: commits, job writes
+// per commit, and the time of each RocksDB write (WAL sync included). Three
+// relaxed atomic adds per commit, on the writer thread. Process-wide: a
+// process running two engines sees their commits together.
+#pragma once
+
+#include "metrics/instruments.hpp"
+
+namespace overseer::persistence {
+
+struct commit_stats {
+  metrics::counter commits;
+  metrics::histogram batch_size{metrics::size_buckets()};
+  metrics::histogram latency{metrics::duration_buckets()};
+};
+
+[[nodiscard]] commit_stats& commit_statistics() noexcept;
+
+}  // namespace overseer::persistence

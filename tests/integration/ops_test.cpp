@@ -1,0 +1,497 @@
+// The operator's side of the real overseerd: GET /metrics after a known
+// workload (exact counts, valid exposition), the access log, pausing and
+// resuming a tool over HTTP, --version and the log flags.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/daemon.hpp"
+#include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using namespace overseer::test;
+namespace json = boost::json;
+
+namespace {
+
+/// Every sample of an exposition, "name{labels}" -> value, after checking
+/// that each line is a comment of the format or a sample that parses.
+struct scrape {
+  std::map<std::string, double> samples;
+  std::vector<std::string> bad_lines;
+  std::map<std::string, std::string> types;
+};
+
+scrape parse_exposition(const std::string& text) {
+  static const std::regex help{R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)"};
+  static const std::regex type{R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)"};
+  static const std::regex sample{
+    R"(^([a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\\\|\\"|\\n)*",?)*\})?) (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$)"};
+  scrape s;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, type)) s.types[m[1]] = m[2];
+    else if (std::regex_match(line, help)) continue;
+    else if (std::regex_match(line, m, sample)) s.samples[m[1]] = std::stod(m[m.size() - 1]);
+    else s.bad_lines.push_back(line);
+  }
+  return s;
+}
+
+double value(const scrape& s, const std::string& key) {
+  auto it = s.samples.find(key);
+  return it == s.samples.end() ? -1 : it->second;
+}
+
+/// The buckets of one histogram series (labels without le), in order.
+std::vector<std::pair<std::string, double>> buckets(const std::string& text, const std::string& prefix) {
+  std::vector<std::pair<std::string, double>> out;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(prefix)) {
+      const auto le = line.find("le=\"");
+      const auto end = line.find('"', le + 4);
+      out.emplace_back(line.substr(le + 4, end - le - 4), std::stod(line.substr(line.rfind(' ') + 1)));
+    }
+  return out;
+}
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in{p};
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The JSON log lines of a file.
+std::vector<json::object> log_lines(const std::filesystem::path& p) {
+  std::vector<json::object> out;
+  std::istringstream in{read_all(p)};
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line).as_object());
+  return out;
+}
+
+/// Runs overseerd with `args`, returns {exit status, stdout and stderr}.
+std::pair<int, std::string> run_overseerd(const std::string& args) {
+  FILE* p = ::popen((std::string{OVERSEERD_PATH} + " " + args + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax", "[http][metrics]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(submit(c, json::object{{"tool", "noop"}}));
+  for (int i = 0; i < 2; ++i) ids.push_back(submit(c, json::object{{"tool", "fail"}}));
+  const auto sleeper = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}}}});
+  await_status(c, sleeper, "running");
+  REQUIRE(c.post("/v1/jobs/" + sleeper + "/cancel", json::object{}).status == 200);
+  for (const auto& id : ids) await_status(c, id);
+
+  std::string text;
+  scrape s;
+  // The counts come from the event bus, which runs just after the commit
+  // that the job views read: poll until they are in.
+  REQUIRE(eventually(
+    [&] {
+      auto r = c.get("/metrics");
+      text = r.body;
+      s = parse_exposition(text);
+      return value(s, R"(overseer_jobs_finished_total{tool="sleep",status="cancelled"})") == 1 &&
+             value(s, R"(overseer_jobs_finished_total{tool="fail",status="failed"})") == 2 &&
+             value(s, R"(overseer_jobs_finished_total{tool="noop",status="completed"})") == 3;
+    },
+    20s));
+  auto r = c.get("/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(s.bad_lines.empty());
+  for (const auto& line : s.bad_lines) UNSCOPED_INFO("bad line: " << line);
+
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="fail"})") == 2);
+  CHECK(value(s, R"(overseer_jobs_submitted_total{tool="sleep"})") == 1);
+  CHECK(value(s, R"(overseer_jobs_finished_total{tool="noop",status="failed"})") == 0);
+  CHECK(value(s, R"(overseer_job_attempts_total{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_job_attempts_total{tool="fail"})") == 2);
+  CHECK(value(s, R"(overseer_job_cancellations_total{tool="sleep"})") == 1);
+  CHECK(value(s, R"(overseer_job_retries_total{tool="fail"})") == 0);
+  CHECK(value(s, R"(overseer_job_run_seconds_count{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_job_queue_wait_seconds_count{tool="noop"})") == 3);
+  CHECK(value(s, R"(overseer_jobs_running{tool="sleep"})") == 0);
+  CHECK(value(s, R"(overseer_tool_paused{tool="sleep"})") == 0);
+  CHECK(value(s, R"(overseer_http_requests_total{method="POST",route="/v1/jobs",code="2xx"})") == 6);
+  CHECK(value(s, R"(overseer_http_requests_total{method="POST",route="/v1/jobs/{id}/cancel",code="2xx"})") == 1);
+  CHECK(value(s, "overseer_store_healthy") == 1);
+  CHECK(value(s, R"(overseer_build_info{version="0.1.0"})") == 1);
+  CHECK(value(s, "overseer_group_commits_total") > 0);
+  CHECK(value(s, "overseer_process_resident_memory_bytes") > 0);
+  CHECK(value(s, "overseer_process_open_fds") > 0);
+  CHECK(value(s, "overseer_store_disk_bytes") > 0);
+  CHECK(s.types["overseer_job_run_seconds"] == "histogram");
+  CHECK(s.types["overseer_jobs_submitted_total"] == "counter");
+  CHECK(s.types["overseer_jobs_running"] == "gauge");
+
+  // Every histogram's buckets are cumulative and end in +Inf == _count.
+  for (const std::string series : {R"(overseer_job_run_seconds_bucket{tool="noop",)",
+                                   R"(overseer_job_queue_wait_seconds_bucket{tool="fail",)",
+                                   "overseer_group_commit_seconds_bucket{", "overseer_group_commit_size_bucket{"}) {
+    const auto b = buckets(text, series);
+    INFO(series);
+    REQUIRE(b.size() > 2);
+    for (std::size_t i = 1; i < b.size(); ++i) CHECK(b[i - 1].second <= b[i].second);
+    CHECK(b.back().first == "+Inf");
+  }
+  CHECK(buckets(text, R"(overseer_job_run_seconds_bucket{tool="noop",)").back().second == 3);
+}
+
+TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--token", "sekret"}};
+  http_client c{d.port()};
+  CHECK(c.get("/metrics").status == 401);
+  auto r = c.request("GET", "/metrics", {}, {}, {{"Authorization", "Bearer sekret"}});
+  CHECK(r.status == 200);
+  CHECK(r.body.find("overseer_build_info") != std::string::npos);
+}
+
+TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  auto r = c.post("/v1/tools/noop/pause", json::object{});
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("paused") == true);
+  CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1");
+  const auto id = submit(c, json::object{{"tool", "noop"}});
+  // Held while paused: still pending when a later job of another tool ends.
+  await_status(c, submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 0}}}}));
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "pending");
+  const auto health = c.get("/v1/health").json();
+  CHECK(health.at("components").at("tools").at("noop").at("status") == "paused");
+  const auto tools = c.get("/v1/tools").json();  // held: the loop reads into it
+  for (const auto& t : tools.at("tools").as_array()) {
+    CHECK(t.at("paused") == (str(t, "name") == "noop"));
+    if (str(t, "name") == "noop") CHECK(str(t, "paused_reason") == "paused by client 127.0.0.1");
+    else CHECK(t.at("paused_reason").is_null());
+  }
+
+  r = c.post("/v1/tools/noop/resume", json::object{});
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("paused") == false);
+  CHECK(r.json().at("paused_reason").is_null());
+  CHECK(str(await_status(c, id), "status") == "completed");
+
+  r = c.post("/v1/tools/no-such-tool/pause", json::object{});
+  CHECK(r.status == 404);
+  CHECK(str(r.json(), "detail") == "no tool named \"no-such-tool\"");
+  CHECK(c.get("/v1/tools/noop/pause").status == 405);
+  CHECK(c.post("/v1/tools/noop/resume?x=1", json::object{}).status == 400);
+}
+
+TEST_CASE("the access log has one JSON line per request and per WebSocket session", "[http][logs]") {
+  temp_dir dir;
+  const auto log = dir.path() / "stderr.log";
+  {
+    overseerd_process d{dir.path() / "data", {"--log-format", "json", "--token", "t1", "--token", "t2"}, log};
+    http_client c{d.port()};
+    auto r = c.request("GET", "/v1/jobs/job_01M8S1MFMA1ZBPG0ENKXC1P4NZ?x", {}, {}, {{"Authorization", "Bearer t2"}});
+    CHECK(r.status == 400);
+    CHECK(c.get("/v1/jobs").status == 401);
+    {
+      ws_client ws{d.port(), "/v1/stream?access_token=t1"};
+      ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+      REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    }
+    REQUIRE(eventually([&] {
+      for (const auto& l : log_lines(log))
+        if (l.at("msg") == "websocket session") return true;
+      return false;
+    }));
+    CHECK(d.stop() == 0);
+  }
+  std::vector<json::object> requests;
+  json::object session;
+  bool listening = false, stopped = false;
+  for (const auto& l : log_lines(log)) {
+    CHECK(l.contains("ts"));
+    if (l.at("msg") == "request") requests.push_back(l);
+    if (l.at("msg") == "websocket session") session = l;
+    if (l.at("msg") == "listening") listening = true;
+    if (l.at("msg") == "stopped") stopped = true;
+  }
+  CHECK(listening);
+  CHECK(stopped);
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].at("method") == "GET");
+  CHECK(requests[0].at("route") == "/v1/jobs/{id}");
+  CHECK(requests[0].at("path") == "/v1/jobs/job_01M8S1MFMA1ZBPG0ENKXC1P4NZ");
+  CHECK(requests[0].at("status") == "400");
+  CHECK(requests[0].at("principal") == "token:2");
+  CHECK(requests[0].at("peer") == "client 127.0.0.1");
+  CHECK(requests[0].contains("bytes"));
+  CHECK(requests[0].contains("duration_ms"));
+  CHECK(requests[1].at("status") == "401");
+  CHECK(requests[1].at("principal") == "none");
+  CHECK(session.at("route") == "/v1/stream");
+  CHECK(session.at("frames") == "1");
+  CHECK(session.at("peer") == "client 127.0.0.1");
+}
+
+TEST_CASE("log level debug logs every job transition, one text line each, escaped", "[http][logs]") {
+  temp_dir dir;
+  const auto log = dir.path() / "stderr.log";
+  {
+    overseerd_process d{dir.path() / "data", {"--log-level", "debug"}, log};
+    http_client c{d.port()};
+    // A failure message with a line feed and an escape: never raw in the log.
+    const auto id = submit(c, json::object{{"tool", "fail"}, {"params", {{"message", "boom\n\x1b[31mFAKE line"}}}});
+    await_status(c, id);
+    CHECK(d.stop() == 0);
+  }
+  const auto text = read_all(log);
+  std::istringstream in{text};
+  int transitions = 0;
+  for (std::string line; std::getline(in, line);) {
+    CHECK(line.find('\x1b') == std::string::npos);
+    CHECK_FALSE(line.starts_with("FAKE"));
+    if (line.find(" debug job: transition ") != std::string::npos) ++transitions;
+  }
+  CHECK(transitions == 3);  // pending, running, failed
+}
+
+TEST_CASE("overseerd --version prints the version, and bad log flags are usage errors", "[cli][version]") {
+  auto [status, out] = run_overseerd("--version");
+  CHECK(status == 0);
+  CHECK(out == "overseerd 0.1.0\n");
+  std::tie(status, out) = run_overseerd("--log-level verbose");
+  CHECK(status == 2);
+  CHECK(out.find("log_level must be debug, info, warning, error or critical, not \"verbose\"") != std::string::npos);
+  std::tie(status, out) = run_overseerd("--log-format xml");
+  CHECK(status == 2);
+  CHECK(out.find("log_format must be text or json") != std::string::npos);
+}
+
+TEST_CASE("/v1/metrics answers from rollups that survive kill -9", "[http][metrics][recovery]") {
+  temp_dir dir;
+  json::object before;
+  {
+    overseerd_process d{dir.path() / "data"};
+    http_client c{d.port()};
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(submit(c, json::object{{"tool", "noop"}}));
+    ids.push_back(submit(c, json::object{{"tool", "fail"}}));
+    const auto cached = json::object{{"tool", "noop"}, {"use_cache", true}, {"params", json::object{}}};
+    ids.push_back(submit(c, cached));
+    for (const auto& id : ids) await_status(c, id);
+    ids.push_back(submit(c, cached));  // a cache hit: completed at once
+    for (const auto& id : ids) await_status(c, id);
+    auto r = c.get("/v1/metrics?time_range=1h");
+    REQUIRE(r.status == 200);
+    before = r.json().as_object();
+    CHECK(before.at("total_jobs") == 7);
+    CHECK(before.at("completed") == 6);
+    CHECK(before.at("failed") == 1);
+    CHECK(before.at("error_rate").as_double() == Approx(1.0 / 7));
+    CHECK(before.at("success_rate").as_double() == Approx(6.0 / 7));
+    CHECK(before.at("cache_hit_rate").as_double() == Approx(1.0 / 7));
+    CHECK(before.at("by_tool").at("noop").at("total_jobs") == 6);
+    CHECK(before.at("by_tool").at("fail").at("failed") == 1);
+    CHECK(before.at("average_duration_seconds").is_double());
+    CHECK(before.at("p50_duration_seconds").is_double());
+    CHECK(before.at("p95_duration_seconds").is_double());
+    CHECK(before.at("time_range") == "1h");
+    d.kill9();
+  }
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  for (const char* range : {"1h", "24h", "7d"}) {
+    auto r = c.get(std::string{"/v1/metrics?time_range="} + range);
+    REQUIRE(r.status == 200);
+    auto after = r.json().as_object();
+    INFO(range);
+    CHECK(after.at("time_range") == range);
+    for (const char* key : {"total_jobs", "completed", "failed", "success_rate", "error_rate", "cache_hit_rate",
+                            "average_duration_seconds", "p50_duration_seconds", "p95_duration_seconds", "by_tool"})
+      CHECK(after.at(key) == before.at(key));
+  }
+  auto r = c.get("/v1/metrics");
+  CHECK(r.json().at("time_range") == "24h");
+  r = c.get("/v1/metrics?time_range=2d");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "time_range");
+  CHECK(str(r.json().at("errors").at(0), "message") == "must be 1h, 24h or 7d, not \"2d\"");
+  r = c.get("/v1/metrics?range=1h");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "range");
+}
+
+TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and resume on the next daemon", "[http][drain]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  const auto log = dir.path() / "stderr.log";
+  std::string id;
+  std::uint64_t resume = 0;
+  std::vector<std::uint64_t> seen;  // seqs of the job's transitions, both daemons
+  {
+    overseerd_process d{data, {"--log-format", "json"}, log};
+    http_client c{d.port()};
+    ws_client ws{d.port()};
+    ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+    REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 3}, {"steps", 3}}}});
+    auto is_ours = [&](const json::object& m) {
+      return m.at("type") == "transition" && m.contains("job_id") && str(m, "job_id") == id;
+    };
+    REQUIRE(ws.until([&](const json::object& m) {
+      if (is_ours(m)) seen.push_back(static_cast<std::uint64_t>(m.at("seq").as_int64()));
+      return is_ours(m) && m.at("to") == "running";
+    }));
+    ::kill(d.pid(), SIGTERM);
+    while (auto m = ws.next(20s))
+      if (is_ours(m->as_object())) seen.push_back(static_cast<std::uint64_t>(m->at("seq").as_int64()));
+    REQUIRE(ws.closed());
+    CHECK(ws.close_code() == 1001);
+    const auto reason = ws.close_reason();
+    REQUIRE_THAT(reason, Catch::StartsWith("the daemon is stopping; resume with since="));
+    resume = std::stoull(reason.substr(reason.find('=') + 1));
+    // Still draining (the job runs): a new job is refused on a kept-alive
+    // connection, with Retry-After.
+    auto r = c.post("/v1/jobs", json::object{{"tool", "noop"}});
+    CHECK(r.status == 503);
+    CHECK(r.headers["Retry-After"] == "5");
+    CHECK(d.wait(60s) == 0);
+  }
+  bool drained = false;
+  for (const auto& l : log_lines(log))
+    if (l.at("msg") == "drained") {
+      drained = true;
+      CHECK(l.at("interrupted_attempts") == "0");
+    }
+  CHECK(drained);
+
+  overseerd_process d{data};
+  http_client c{d.port()};
+  const auto view = c.get("/v1/jobs/" + id).json();
+  CHECK(str(view, "status") == "completed");  // finished in the drain, not interrupted
+  const auto history_doc = c.get("/v1/jobs/" + id + "/history").json();  // held: the loop reads into it
+  for (const auto& t : history_doc.at("transitions").as_array()) CHECK(str(t, "reason") != "interrupted");
+  // Resuming from the close's seq: every transition of the job exactly once.
+  ws_client ws{d.port(), "/v1/stream?all=1&since=" + std::to_string(resume)};
+  REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+  while (auto m = ws.next(1s)) {
+    const auto& o = m->as_object();
+    if (o.at("type") == "transition" && str(o, "job_id") == id) {
+      CHECK(static_cast<std::uint64_t>(o.at("seq").as_int64()) > resume);
+      seen.push_back(static_cast<std::uint64_t>(o.at("seq").as_int64()));
+    }
+  }
+  const auto& history = history_doc.at("transitions").as_array();
+  CHECK(seen.size() == history.size());  // pending, running, completed: none missed, none twice
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+}
+
+TEST_CASE("a second SIGTERM ends the drain at once, and the running job resumes at the next start", "[http][drain]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::string id;
+  {
+    overseerd_process d{data, {"--drain-timeout", "600"}};
+    http_client c{d.port()};
+    id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}, {"steps", 600}}}});
+    await_status(c, id, "running");
+    ::kill(d.pid(), SIGTERM);
+    // The drain has begun once new jobs are refused.
+    REQUIRE(eventually([&] { return c.post("/v1/jobs", json::object{{"tool", "noop"}}).status == 503; }));
+    ::kill(d.pid(), SIGTERM);
+    CHECK(d.wait(30s) == 0);
+  }
+  overseerd_process d{data};
+  http_client c{d.port()};
+  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  bool interrupted = false;
+  const auto history_doc = c.get("/v1/jobs/" + id + "/history").json();
+  for (const auto& t : history_doc.at("transitions").as_array())
+    interrupted = interrupted || str(t, "reason") == "interrupted";
+  CHECK(interrupted);
+}
+
+TEST_CASE("/v1/health tells live from ready, with the version, uptime and data dir", "[http][health]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--drain-timeout", "600"}};
+  http_client c{d.port()};
+  auto doc = c.get("/v1/health").json();
+  CHECK(doc.at("ready") == true);
+  CHECK(str(doc, "version") == "0.1.0");
+  CHECK(doc.at("uptime_seconds").as_double() >= 0);
+  CHECK(str(doc, "data_dir") == (dir.path() / "data").string());
+  CHECK(c.get("/v1/health?probe=live").json() == json::parse(R"({"status":"ok"})"));
+  CHECK(c.get("/v1/health?probe=ready").status == 200);
+  auto r = c.get("/v1/health?probe=maybe");
+  CHECK(r.status == 400);
+  CHECK(str(r.json().at("errors").at(0), "field") == "probe");
+
+  // Draining (a job holds the drain open): not ready, still live.
+  const auto id = submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 600}, {"steps", 600}}}});
+  await_status(c, id, "running");
+  ::kill(d.pid(), SIGTERM);
+  REQUIRE(eventually([&] { return c.get("/v1/health?probe=ready").status == 503; }));
+  CHECK(c.get("/v1/health?probe=live").status == 200);
+  doc = c.get("/v1/health").json();
+  CHECK(str(doc, "status") == "draining");
+  CHECK(doc.at("ready") == false);
+  ::kill(d.pid(), SIGTERM);  // the second signal: stop now
+  CHECK(d.wait(30s) == 0);
+}
+
+TEST_CASE("overseerd tells systemd READY=1 once it listens and STOPPING=1 when it drains", "[daemon][systemd]") {
+  temp_dir dir;
+  const auto socket_path = (dir.path() / "notify").string();
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+  auto receive = [fd] {
+    char buf[256];
+    const timeval limit{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string{};
+  };
+  ::setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
+  overseerd_process d{dir.path() / "data"};
+  ::unsetenv("NOTIFY_SOCKET");
+  CHECK(receive() == "READY=1");
+  ::kill(d.pid(), SIGTERM);
+  CHECK(receive() == "STOPPING=1");
+  CHECK(d.wait(30s) == 0);
+  ::close(fd);
+}
