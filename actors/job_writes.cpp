@@ -92,8 +92,10 @@ std::string attempt_text(const job_record& rec) {
          std::to_string(rec.retry.max_attempts) + " allowed)";
 }
 
-change_result conflict(const job_record& r, std::string_view what) {
-  return {errc::conflict, "job " + r.id + " is " + std::string{to_string(r.status)} + "; " + std::string{what}, {}};
+change_result conflict(const job_record& r, std::string_view what) { return conflict(r.id, r.status, what); }
+
+change_result conflict(const std::string& job_id, job_status status, std::string_view what) {
+  return {errc::conflict, "job " + job_id + " is " + std::string{to_string(status)} + "; " + std::string{what}, {}};
 }
 
 }  // namespace overseer::actors

@@ -46,5 +46,6 @@ namespace overseer::actors {
 
 /// The answer to a cancel or retry that the job's status does not allow.
 [[nodiscard]] change_result conflict(const persistence::job_record& r, std::string_view what);
+[[nodiscard]] change_result conflict(const std::string& job_id, job_status status, std::string_view what);
 
 }  // namespace overseer::actors

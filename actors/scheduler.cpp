@@ -26,10 +26,13 @@ using steady = std::chrono::steady_clock;
 
 /// An unfinished job as the scheduler knows it.
 struct job_entry {
-  /// The whole record while the scheduler holds the job (not admitted yet);
-  /// once its job actor holds it, a stub with what the scheduler reads (id,
-  /// tool, batch, priority, attempt) and the status the actor last reported.
+  /// The job's record. Once its job actor holds it (admitted), the actor
+  /// alone changes it and the scheduler reads only what never changes after
+  /// creation (id, tool, batch, priority, dependencies, run_at).
   std::shared_ptr<job_record> record;
+  /// The status as the scheduler knows it: its own changes, then what the
+  /// job actor reports (attempt_ended, job_ready).
+  job_status status = job_status::pending;
   job_actor actor;            ///< its job actor, once admitted
   bool deps_loading = false;  ///< a store read of dependencies is under way
   bool timer_set = false;     ///< a run_at timer is pending
@@ -66,7 +69,8 @@ struct scheduler_data {
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
-  std::unordered_map<std::string, std::string> paused;  ///< tool -> why
+  /// Paused tools: why, and since when.
+  std::unordered_map<std::string, std::pair<std::string, time_point>> paused;
   batch_admission batches;
   dependency_graph graph;
   idempotency_claims keys;
@@ -101,6 +105,7 @@ void tell(self_ptr self, const job_actor& actor, Message m) {
 bool change(self_ptr self, job_entry& e, job_status to, std::string reason) {
   auto w = change_status(*e.record, to, std::move(reason));
   if (!w) return false;
+  e.status = to;
   self->state.writes.add(std::move(*w));
   return true;
 }
@@ -114,26 +119,12 @@ int tool_limit(self_ptr self, const std::string& tool) {
   return entry ? entry->definition.max_concurrent : 0;
 }
 
-/// What the scheduler keeps of a job once its actor holds the record.
-std::shared_ptr<job_record> stub(const job_record& r) {
-  auto s = std::make_shared<job_record>();
-  s->id = r.id;
-  s->tool = r.tool;
-  s->batch_id = r.batch_id;
-  s->priority = r.priority;
-  s->status = r.status;
-  s->attempt = r.attempt;
-  return s;
-}
-
 /// Hands the job's record to a new job actor and supervises it; `first`:
 /// the slot of the attempt it starts at once.
 void spawn(self_ptr self, job_entry& e, std::optional<start_attempt> first = std::nullopt) {
   auto& st = self->state;
-  auto full = std::move(e.record);
-  e.record = stub(*full);
   e.actor = spawn_job_actor(self->system(),
-                            {st.deps, caf::actor_cast<scheduler_actor>(self), std::move(full), std::move(first)});
+                            {st.deps, caf::actor_cast<scheduler_actor>(self), e.record, std::move(first)});
   self->monitor(e.actor);
   st.actors[e.actor.id()] = e.record->id;
 }
@@ -149,8 +140,8 @@ void start(self_ptr self, const std::string& id) {
   st.runners.emplace(runner_id, runner{id, e.record->tool, control});
   ++st.live_runners[id];
   st.queue.started(e.record->tool);
+  e.status = job_status::running;
   if (e.actor) {
-    e.record->status = job_status::running;
     tell(self, e.actor, start_attempt{runner_id, std::move(control)});
     return;
   }
@@ -197,7 +188,7 @@ void dispatch(self_ptr self) {
 std::optional<std::size_t> make_ready(self_ptr self, job_entry& e) {
   auto& st = self->state;
   auto& rec = *e.record;
-  if (rec.status != job_status::pending || e.restarting || st.queue.queued(rec.id)) return std::nullopt;
+  if (e.status != job_status::pending || e.restarting || st.queue.queued(rec.id)) return std::nullopt;
   if (st.graph.waiting(rec.id) || e.deps_loading) return std::nullopt;
   if (!e.actor && rec.run_at) {
     const auto now = clock::now();
@@ -324,7 +315,7 @@ void count_ending(self_ptr self, const attempt_ended& m) {
   if (!it->second.record_failure(steady::now())) return;
   const auto why = "more than " + std::to_string(strategy.max_failures) + " " + counted_text(strategy.counts) +
                    " within " + std::to_string(strategy.window.count()) + " ms";
-  if (!st.paused.emplace(m.tool, why).second) return;
+  if (!st.paused.try_emplace(m.tool, why, clock::now()).second) return;
   report(cfg.log, log_level::warning, "scheduler", "pausing a tool: " + why, {{"tool", m.tool}, {"job_id", m.job_id}});
   job_record about;
   about.id = m.job_id;
@@ -403,6 +394,7 @@ void recover(self_ptr self, recover_jobs& m) {
     auto rec = std::make_shared<job_record>(std::move(r));
     if (is_terminal(rec->status)) continue;
     auto& e = st.active[rec->id] = job_entry{rec};
+    e.status = rec->status;
     // Queued, running or retrying jobs held a place before the crash.
     if (!rec->batch_id.empty() && st.batches.find(rec->batch_id) &&
         (rec->status != job_status::pending || rec->attempt > 0)) {
@@ -457,7 +449,7 @@ void recover(self_ptr self, recover_jobs& m) {
   // A dependency that finished without completing fails its dependents.
   for (const auto& [id, dep] : broken) {
     auto j = st.active.find(id);
-    if (j == st.active.end() || j->second.record->status != job_status::pending) continue;
+    if (j == st.active.end() || j->second.status != job_status::pending) continue;
     auto f = m.finished_deps.find(dep);
     fail_pending(self, id,
                  "dependency " + dep + " " +
@@ -528,6 +520,7 @@ void restart_from(self_ptr self, snapshot_loaded& m) {
     return;
   }
   e.record = rec;
+  e.status = rec->status;
   if (e.restarts > max_job_actor_restarts) {
     const auto reason = "the engine could not supervise this job: its actor failed " + std::to_string(e.restarts) +
                         " times (last: " + m.reason + ")";
@@ -638,7 +631,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
         // The owner's status as the scheduler knows it, else as created (a
         // cache hit is created completed and never becomes active).
         std::optional<job_status> status = created;
-        if (auto a = st.active.find(settled->owner); a != st.active.end()) status = a->second.record->status;
+        if (auto a = st.active.find(settled->owner); a != st.active.end()) status = a->second.status;
         for (auto& w : rest) w.reply(idempotency_claims::answer(w, settled->owner, settled->hash, status));
       });
       flush(self);
@@ -772,7 +765,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       if (stopping()) return m.reply({errc::not_running, stopping_text, {}});
       auto& st = self->state;
       if (auto it = st.active.find(m.job_id); it != st.active.end()) {
-        m.reply(conflict(*it->second.record, "only failed, timed_out or cancelled jobs can be retried"));
+        m.reply(conflict(m.job_id, it->second.status, "only failed, timed_out or cancelled jobs can be retried"));
         return;
       }
       if (!st.retry_loading.insert(m.job_id).second) {
@@ -822,7 +815,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     },
     [=](attempt_ended& m) {
       auto& st = self->state;
-      if (auto it = st.active.find(m.job_id); it != st.active.end()) it->second.record->status = m.next;
+      if (auto it = st.active.find(m.job_id); it != st.active.end()) it->second.status = m.next;
       count_ending(self, m);
       flush(self);
     },
@@ -830,7 +823,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto& st = self->state;
       auto it = st.active.find(m.job_id);
       if (it == st.active.end()) return;
-      it->second.record->status = job_status::pending;
+      it->second.status = job_status::pending;
       if (make_ready(self, it->second)) dispatch(self);
       flush(self);
     },
@@ -892,7 +885,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       s.running = static_cast<std::size_t>(st.queue.running());
       std::unordered_map<std::string, std::size_t> retrying;
       for (const auto& [id, e] : st.active)
-        if (e.record->status == job_status::retrying) {
+        if (e.status == job_status::retrying) {
           ++s.waiting;
           ++retrying[e.record->tool];
         }
@@ -903,7 +896,8 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
         h.queued = st.queue.queued_count(def.name);
         if (auto p = st.paused.find(def.name); p != st.paused.end()) {
           h.paused = true;
-          h.paused_reason = p->second;
+          h.paused_reason = p->second.first;
+          h.paused_since = p->second.second;
         }
         if (auto it = st.intensity.find(def.name); it != st.intensity.end())
           h.recent_failures = it->second.recent(steady::now());
@@ -915,7 +909,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     [=](pause_tool& m) {
       auto& st = self->state;
       const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
-      if (known && st.paused.emplace(m.name, m.reason).second)
+      if (known && st.paused.try_emplace(m.name, m.reason, clock::now()).second)
         report(deps(self).config.log, log_level::warning, "scheduler", "pausing a tool: " + m.reason,
                {{"tool", m.name}});
       m.reply(known);

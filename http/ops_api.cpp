@@ -49,6 +49,7 @@ json::object render_state(const tool_health& t) {
   return {{"name", t.name},
           {"paused", t.paused},
           {"paused_reason", t.paused ? json::value(t.paused_reason) : json::value(nullptr)},
+          {"paused_since", t.paused && t.paused_since ? json::value(format_time(*t.paused_since)) : json::value(nullptr)},
           {"running", t.running},
           {"queued", t.queued},
           {"retrying", t.retrying},

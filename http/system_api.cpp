@@ -24,6 +24,7 @@ void list_tools(api_context& ctx, const call&, const replier& r) {
       const bool paused = it != s.tools.end() && it->paused;
       t["paused"] = paused;
       t["paused_reason"] = paused ? json::value(it->paused_reason) : json::value(nullptr);
+      t["paused_since"] = paused && it->paused_since ? json::value(format_time(*it->paused_since)) : json::value(nullptr);
       tools.push_back(std::move(t));
     }
     r.json(200, json::object{{"tools", std::move(tools)}});

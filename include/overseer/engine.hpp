@@ -182,6 +182,7 @@ struct tool_health {
   /// Why and by whom it was paused ("by client 127.0.0.1", "more than 20
   /// crashed or timed-out attempts within 10000 ms"), when paused.
   std::string paused_reason{};
+  std::optional<time_point> paused_since{};  ///< when it was paused, when paused
 };
 
 struct engine_stats {

@@ -188,6 +188,9 @@ TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   REQUIRE(r.status == 200);
   CHECK(r.json().at("paused") == true);
   CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1");
+  const auto since = str(r.json(), "paused_since");
+  CHECK(since.size() == 24);  // RFC 3339 with milliseconds, UTC
+  CHECK(since.ends_with("Z"));
   const auto id = submit(c, json::object{{"tool", "noop"}});
   // Held while paused: still pending when a later job of another tool ends.
   await_status(c, submit(c, json::object{{"tool", "sleep"}, {"params", {{"seconds", 0}}}}));
@@ -197,14 +200,20 @@ TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   const auto tools = c.get("/v1/tools").json();  // held: the loop reads into it
   for (const auto& t : tools.at("tools").as_array()) {
     CHECK(t.at("paused") == (str(t, "name") == "noop"));
-    if (str(t, "name") == "noop") CHECK(str(t, "paused_reason") == "paused by client 127.0.0.1");
-    else CHECK(t.at("paused_reason").is_null());
+    if (str(t, "name") == "noop") {
+      CHECK(str(t, "paused_reason") == "paused by client 127.0.0.1");
+      CHECK(str(t, "paused_since") == since);  // the pause's start, not the time of asking
+    } else {
+      CHECK(t.at("paused_reason").is_null());
+      CHECK(t.at("paused_since").is_null());
+    }
   }
 
   r = c.post("/v1/tools/noop/resume", json::object{});
   REQUIRE(r.status == 200);
   CHECK(r.json().at("paused") == false);
   CHECK(r.json().at("paused_reason").is_null());
+  CHECK(r.json().at("paused_since").is_null());
   CHECK(str(await_status(c, id), "status") == "completed");
 
   r = c.post("/v1/tools/no-such-tool/pause", json::object{});

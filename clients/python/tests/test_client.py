@@ -212,6 +212,9 @@ class ClientTest(unittest.TestCase):
         listed = {tool.name: tool for tool in c.tools()}
         self.assertTrue(listed["fasta_stats"].paused)
         self.assertEqual(listed["fasta_stats"].paused_reason, "paused by client 127.0.0.1")
+        self.assertIsNotNone(state.paused_since)
+        self.assertEqual(listed["fasta_stats"].paused_since, state.paused_since)  # a datetime, decoded
+        self.assertIsNone(listed["noop"].paused_since)
         self.assertFalse(listed["noop"].paused)
         state = c.resume_tool("fasta_stats")
         self.assertFalse(state.paused)

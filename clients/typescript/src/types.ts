@@ -169,6 +169,8 @@ export interface Tool {
   /** Whether the tool is paused (GET /v1/tools), and why and by whom. */
   paused?: boolean;
   paused_reason?: string | null;
+  /** When the pause began (RFC 3339), while paused. */
+  paused_since?: string | null;
 }
 
 export interface BatchSubmitted {
@@ -195,6 +197,7 @@ export interface ToolState {
   name: string;
   paused: boolean;
   paused_reason: string | null;
+  paused_since: string | null;
   running: number;
   queued: number;
   retrying: number;

@@ -181,9 +181,11 @@ describe("Client", () => {
     const paused = await c.pauseTool("fasta_stats");
     assert.equal(paused.paused, true);
     assert.equal(paused.paused_reason, "paused by client 127.0.0.1");
+    assert.match(paused.paused_since ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const resumed = await c.resumeTool("fasta_stats");
     assert.equal(resumed.paused, false);
     assert.equal(resumed.paused_reason, null);
+    assert.equal(resumed.paused_since, null);
     await rejection(c.pauseTool("no-such-tool"), NotFoundError);
   });
 

@@ -185,6 +185,9 @@ TEST_CASE("pause_tool holds a tool's queued jobs with its reason until resume_to
     if (t.name == "noop") h = t;
   CHECK(h.paused);
   CHECK(h.paused_reason == "paused by operator");
+  REQUIRE(h.paused_since);
+  CHECK(*h.paused_since <= clock::now());
+  CHECK(*h.paused_since > clock::now() - 60s);
   CHECK(h.queued == 1);
   REQUIRE(f.eng->resume_tool("noop"));
   CHECK(f.eng->wait(id, 20s)->status == job_status::completed);

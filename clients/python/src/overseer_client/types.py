@@ -246,6 +246,7 @@ class Tool:
     timeout_s: float | None = None
     paused: bool = False  # GET /v1/tools: paused by an operator or the restart intensity
     paused_reason: str | None = None
+    paused_since: datetime | None = None
 
 
 @dataclass
@@ -285,6 +286,7 @@ class ToolState:
     retrying: int
     recent_failures: int
     paused_reason: str | None = None
+    paused_since: datetime | None = None
 
 
 @dataclass
