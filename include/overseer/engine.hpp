@@ -14,16 +14,17 @@
 // throws for those. submit_result, batch_submit_result and change_result are
 // the results of their calls in the same shape (code, message, errors as
 // fields), with the ids and counts a submit or change answers. Exceptions
-// (overseer::error, carrying the errc) are left for three places only:
+// (overseer::error, carrying the errc) are left for:
 //   - submit(), the one throwing shorthand: the job id, or overseer::error
 //     for anything try_submit() would refuse;
 //   - start() and the constructor: a store that cannot be opened, an
 //     invalid engine_config;
-//   - result<T>::value() on a result that is not ok.
-// The plain readers (list, history, events_after, last_seq,
-// cache_statistics, stats, run_retention) answer their value and throw
-// overseer::error only when the engine is not started (not_running) or the
-// store cannot be read (store_failure); neither is "nothing there".
+//   - result<T>::value() on a result that is not ok;
+//   - the calls whose answer has no failure of its own (list, history,
+//     events_after, last_seq, cache_statistics, stats, run_retention,
+//     subscribe): they throw only when the engine is not started
+//     (not_running) or the store cannot be read (store_failure), never for
+//     "nothing there" (an unknown id's history is empty).
 //
 // Threads. Calls that wait for an answer (submit, try_submit, submit_batch,
 // cancel, retry, cancel_batch, clear_cache, pause_tool, resume_tool, stats,
