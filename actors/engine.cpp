@@ -252,6 +252,20 @@ struct engine::impl {
   void require_started() const {
     if (!scheduler) throw error{errc::not_running, "the engine is not started"};
   }
+
+  /// A reader's answer: `read()` unless the engine is not started or the
+  /// store cannot be read (store_failure, never "not found").
+  template <class T, class Read>
+  result<T> read_result(Read&& read) const {
+    if (!scheduler) return failure_info{errc::not_running, "the engine is not started"};
+    try {
+      return std::forward<Read>(read)();
+    } catch (const error& e) {
+      return failure_info{e.code(), e.what(), e.fields()};
+    } catch (const std::exception& e) {
+      return failure_info{errc::store_failure, e.what()};
+    }
+  }
 };
 
 engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
@@ -421,20 +435,28 @@ job_view full_view(const persistence::store& db, const persistence::job_record& 
   return v;
 }
 
-}  // namespace
-
-std::optional<job_view> engine::get(std::string_view job_id) const {
-  impl_->require_started();
-  auto rec = impl_->store->get_job(job_id);
-  if (!rec) return std::nullopt;
-  return full_view(*impl_->store, *rec);
+/// The answer for an id with no job.
+failure_info no_job(std::string_view job_id) {
+  return {errc::not_found, "no job " + tools::sanitize_utf8(job_id)};
 }
 
-std::optional<job_view> engine::get(std::string_view job_id, std::uint64_t& seq) const {
-  impl_->require_started();
-  auto rec = impl_->store->get_job_at(job_id, seq);
-  if (!rec) return std::nullopt;
-  return full_view(*impl_->store, *rec);
+}  // namespace
+
+result<job_view> engine::get(std::string_view job_id) const {
+  return impl_->read_result<job_view>([&]() -> result<job_view> {
+    auto rec = impl_->store->get_job(job_id);
+    if (!rec) return no_job(job_id);
+    return full_view(*impl_->store, *rec);
+  });
+}
+
+result<job_snapshot> engine::get_with_seq(std::string_view job_id) const {
+  return impl_->read_result<job_snapshot>([&]() -> result<job_snapshot> {
+    std::uint64_t seq = 0;
+    auto rec = impl_->store->get_job_at(job_id, seq);
+    if (!rec) return no_job(job_id);
+    return job_snapshot{full_view(*impl_->store, *rec), seq};
+  });
 }
 
 std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) const {
@@ -473,19 +495,26 @@ std::vector<transition> engine::history(std::string_view job_id) const {
   return impl_->store->history(job_id);
 }
 
-std::vector<log_line> engine::logs(std::string_view job_id, log_level min_level, std::size_t limit,
-                                   std::size_t offset, std::size_t* total) const {
-  impl_->require_started();
-  return impl_->store->logs(job_id, min_level, limit, offset, total);
+result<log_page> engine::logs(std::string_view job_id, log_level min_level, std::size_t limit,
+                              std::size_t offset) const {
+  return impl_->read_result<log_page>([&]() -> result<log_page> {
+    log_page page;
+    page.lines = impl_->store->logs(job_id, min_level, limit, offset, &page.total);
+    // No line at all: say whether the job exists. (Lines left without their
+    // job would be answered, not hidden: retention deletes both together.)
+    if (page.total == 0 && !impl_->store->get_job(job_id)) return no_job(job_id);
+    return page;
+  });
 }
 
-std::optional<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds timeout) {
+result<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::mutex m;
   std::condition_variable cv;
   bool changed = false;
+  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
   // Subscribe before reading, so a transition between the two is not missed.
-  auto sub = subscribe(filter::job(std::string{job_id}), [&](const event& e) {
+  auto sub = impl_->bus->subscribe(filter::job(std::string{job_id}), [&](const event& e) {
     if (e.kind != event_kind::transition || !is_terminal(e.to)) return;
     std::lock_guard lock{m};
     changed = true;
@@ -493,10 +522,12 @@ std::optional<job_view> engine::wait(std::string_view job_id, std::chrono::milli
   });
   for (;;) {
     auto v = get(job_id);
-    if (!v) return std::nullopt;
-    if (is_terminal(v->status)) return v;
+    if (!v || is_terminal(v->status)) return v;
     std::unique_lock lock{m};
-    if (!cv.wait_until(lock, deadline, [&] { return changed; })) return std::nullopt;
+    if (!cv.wait_until(lock, deadline, [&] { return changed; }))
+      return failure_info{errc::timeout, "job " + tools::sanitize_utf8(job_id) + " is still " +
+                                           std::string{to_string(v->status)} + " after " +
+                                           std::to_string(timeout.count()) + " ms"};
     changed = false;
   }
 }
@@ -511,20 +542,41 @@ std::uint64_t engine::last_seq() const {
   return impl_->store->next_seq() - 1;
 }
 
-bool engine::resume_tool(std::string_view name) {
-  impl_->require_started();
-  return await<bool>(
-    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::resume_tool{std::string{name}, std::move(cb)}); },
-    false);
+namespace {
+
+/// The scheduler's answer to a pause or resume. It answers false for a tool
+/// it does not know and for any tool once it is stopping; the registry (where
+/// a tool is never removed) tells the two apart. A dropped request also
+/// means the engine is stopping.
+result<void> tool_answer(std::optional<bool> done, const tool_registry& registry, std::string_view name) {
+  if (done && *done) return {};
+  if (done && !registry.find(name)) return failure_info{errc::not_found, "no tool " + tools::sanitize_utf8(name)};
+  return failure_info{errc::not_running, "the engine is stopping"};
 }
 
-bool engine::pause_tool(std::string_view name, std::string_view by) {
-  impl_->require_started();
-  return await<bool>(
-    [&](auto cb) {
-      caf::anon_send(impl_->scheduler, actors::pause_tool{std::string{name}, "paused by " + std::string{by}, std::move(cb)});
-    },
-    false);
+}  // namespace
+
+result<void> engine::resume_tool(std::string_view name) {
+  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
+  return tool_answer(await<std::optional<bool>>(
+                       [&](auto cb) {
+                         caf::anon_send(impl_->scheduler,
+                                        actors::resume_tool{std::string{name}, [cb](bool ok) { cb(ok); }});
+                       },
+                       std::nullopt),
+                     impl_->tools, name);
+}
+
+result<void> engine::pause_tool(std::string_view name, std::string_view by) {
+  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
+  return tool_answer(await<std::optional<bool>>(
+                       [&](auto cb) {
+                         caf::anon_send(impl_->scheduler,
+                                        actors::pause_tool{std::string{name}, "paused by " + tools::sanitize_utf8(by),
+                                                           [cb](bool ok) { cb(ok); }});
+                       },
+                       std::nullopt),
+                     impl_->tools, name);
 }
 
 engine_stats engine::stats() const {
@@ -600,15 +652,17 @@ batch_submit_result engine::submit_batch(batch_spec spec) {
                                     {errc::not_running, {}, {}, "the engine is stopping", {}});
 }
 
-std::optional<batch_view> engine::get_batch(std::string_view batch_id) const {
-  impl_->require_started();
-  auto b = impl_->store->get_batch(batch_id);
-  if (!b) return std::nullopt;
+namespace {
+
+/// A batch's view: its record and its jobs' statuses.
+result<batch_view> read_batch(const persistence::store& db, std::string_view batch_id) {
+  auto b = db.get_batch(batch_id);
+  if (!b) return failure_info{errc::not_found, "no batch " + tools::sanitize_utf8(batch_id)};
   batch_view v{b->id, b->name, b->parallel_limit, b->fail_fast, b->created_at, {}, {}, {}};
   for (auto s : all_job_statuses) v.counts[std::string{to_string(s)}] = 0;
   std::size_t finished = 0, failed = 0, cancelled = 0, started = 0;
   for (const auto& id : b->job_ids) {
-    auto rec = impl_->store->get_job(id);
+    auto rec = db.get_job(id);
     if (!rec) continue;  // deleted by retention
     v.jobs.emplace_back(id, rec->status);
     ++v.counts[std::string{to_string(rec->status)}];
@@ -623,6 +677,12 @@ std::optional<batch_view> engine::get_batch(std::string_view batch_id) const {
   else if (cancelled > 0) v.status = "cancelled";
   else v.status = "completed";
   return v;
+}
+
+}  // namespace
+
+result<batch_view> engine::get_batch(std::string_view batch_id) const {
+  return impl_->read_result<batch_view>([&] { return read_batch(*impl_->store, batch_id); });
 }
 
 void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
@@ -656,30 +716,33 @@ cache_stats engine::cache_statistics() const {
   return s;
 }
 
-std::size_t engine::clear_cache(const cache_filter& f) {
-  auto n = await<std::optional<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); }, std::nullopt);
-  if (!n) throw error{errc::store_failure, impl_->store_failure().value_or("the store could not clear the cache")};
-  return *n;
+result<std::size_t> engine::clear_cache(const cache_filter& f) {
+  return await<result<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); },
+                                    failure_info{errc::not_running, "the engine is stopping"});
 }
 
-void engine::clear_cache_async(const cache_filter& f, std::function<void(std::optional<std::size_t>)> done) {
-  impl_->require_started();
-  if (impl_->failed) return done(std::nullopt);
+void engine::clear_cache_async(const cache_filter& f, std::function<void(result<std::size_t>)> done) {
+  if (!impl_->scheduler) return done(failure_info{errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
   persistence::job_write w;
-  impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
-    if (!f.tool.empty() && e.tool != f.tool) return;
-    if (!f.labels.empty()) {
-      auto src = impl_->store->get_job(e.source_job_id);
-      if (!src) return;
-      for (const auto& [k, v] : f.labels)
-        if (auto it = src->labels.find(k); it == src->labels.end() || it->second != v) return;
-    }
-    w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::cache, std::string{key}, {}});
+  auto scanned = impl_->read_result<std::size_t>([&] {
+    impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
+      if (!f.tool.empty() && e.tool != f.tool) return;
+      if (!f.labels.empty()) {
+        auto src = impl_->store->get_job(e.source_job_id);
+        if (!src) return;
+        for (const auto& [k, v] : f.labels)
+          if (auto it = src->labels.find(k); it == src->labels.end() || it->second != v) return;
+      }
+      w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::cache, std::string{key}, {}});
+    });
+    return w.ops.size();
   });
-  const auto n = w.ops.size();
-  if (n == 0) return done(std::size_t{0});
-  impl_->writer->write({std::move(w)}, [n, done = std::move(done)](bool ok) {
-    done(ok ? std::optional<std::size_t>{n} : std::nullopt);
+  if (!scanned || *scanned == 0) return done(std::move(scanned));
+  const auto n = *scanned;
+  impl_->writer->write({std::move(w)}, [n, done = std::move(done), d = impl_.get()](bool ok) {
+    if (ok) return done(n);
+    done(failure_info{errc::store_failure, d->store_failure().value_or("the store could not clear the cache")});
   });
 }
 

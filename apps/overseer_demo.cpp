@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   for (const auto& id : ids) {
     auto v = engine.wait(id, std::chrono::seconds(60));
     std::lock_guard lock{out};
-    std::cout << "== " << id << " " << (v ? overseer::to_string(v->status) : "still running")
+    std::cout << "== " << id << " " << (v ? std::string{overseer::to_string(v->status)} : v.message())
               << (v && v->result ? " result " + boost::json::serialize(*v->result) : "") << std::endl;
   }
   return 0;

@@ -16,12 +16,16 @@ json::object links(const std::string& id) {
 
 void no_job(const replier& r, const std::string& id) { r.problem(404, "no job " + id); }
 
-/// The view, or a 404 already answered.
+/// The view, or the refusal already answered: 404 for no such job, 503 for
+/// a store that cannot be read (never a 404).
 std::optional<job_view> find(api_context& ctx, const std::string& id, const replier& r) {
-  std::optional<job_view> v;
-  if (actors::looks_like_job_id(id)) v = ctx.eng.get(id);
-  if (!v) no_job(r, id);
-  return v;
+  if (!actors::looks_like_job_id(id)) {
+    no_job(r, id);
+    return std::nullopt;
+  }
+  auto v = ctx.eng.get(id);
+  if (!v) r.refused(v.code(), v.message());
+  return std::move(v).as_optional();
 }
 
 /// Cancel (200) or retry (202): the job's view once the change is durable.
@@ -127,12 +131,12 @@ void get_logs(api_context& ctx, const call& c, const replier& r) {
   const auto limit = query_int(c.query, "limit", 100, 1, 1000, errors);
   const auto offset = query_int(c.query, "offset", 0, 0, 1'000'000'000, errors);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
-  if (!find(ctx, id, r)) return;
-  std::size_t total = 0;
+  if (!actors::looks_like_job_id(id)) return no_job(r, id);
+  auto page = ctx.eng.logs(id, level, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset));
+  if (!page) return r.refused(page.code(), page.message());
   json::array lines;
-  for (const auto& l : ctx.eng.logs(id, level, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), &total))
-    lines.push_back(render_log(l));
-  r.json(200, json::object{{"job_id", id}, {"logs", std::move(lines)}, {"total", total},
+  for (const auto& l : page->lines) lines.push_back(render_log(l));
+  r.json(200, json::object{{"job_id", id}, {"logs", std::move(lines)}, {"total", page->total},
                            {"limit", limit}, {"offset", offset}});
 }
 

@@ -190,16 +190,19 @@ void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
   json::object ack{{"type", "subscribed"}};
   std::uint64_t seq = 0;
   if (s.what == sub::kind::job) {
-    std::optional<job_view> view;
-    if (actors::looks_like_job_id(s.job_id)) view = ctx_.eng.get(s.job_id, seq);
-    if (!view) return send_error("no job " + s.job_id);
+    if (!actors::looks_like_job_id(s.job_id)) return send_error("no job " + s.job_id);
+    auto found = ctx_.eng.get_with_seq(s.job_id);
+    if (!found && found.code() == errc::not_found) return send_error("no job " + s.job_id);
+    if (!found) throw found.to_error();  // the store failed: guarded() closes resumably
+    seq = found->seq;
     ack["job_id"] = s.job_id;
-    ack["snapshot"] = render_view(*view);
-    labels_of_[s.job_id] = view->labels;
+    ack["snapshot"] = render_view(found->view);
+    labels_of_[s.job_id] = found->view.labels;
   } else if (s.what == sub::kind::batch) {
     seq = ctx_.eng.last_seq();
     auto batch = ctx_.eng.get_batch(s.job_id);
-    if (!batch) return send_error("no batch " + s.job_id);
+    if (!batch && batch.code() == errc::not_found) return send_error("no batch " + s.job_id);
+    if (!batch) throw batch.to_error();  // the store failed: guarded() closes resumably
     ack["batch_id"] = s.job_id;
     ack["batch_status"] = batch->status;
   } else {
@@ -273,6 +276,12 @@ bool stream_session::matches(const sub& s, const event& e) {
   if (it == labels_of_.end()) {
     if (labels_of_.size() > 10000) labels_of_.clear();  // a cache, not a record
     auto view = ctx_.eng.get(e.job_id);
+    if (!view && view.code() != errc::not_found) {
+      // The store cannot be read (the engine fail-stops): like guarded(),
+      // tell the client where to resume rather than filter wrongly.
+      close_resumable(websocket::close_code::internal_error, "the store failed");
+      return false;
+    }
     it = labels_of_.emplace(e.job_id, view ? view->labels : std::map<std::string, std::string>{}).first;
   }
   for (const auto& [k, v] : s.labels)

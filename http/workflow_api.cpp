@@ -24,8 +24,6 @@ json::object render_batch(const batch_view& b) {
           {"jobs", std::move(jobs)}};
 }
 
-void no_batch(const replier& r, const std::string& id) { r.problem(404, "no batch " + id); }
-
 }  // namespace
 
 void submit_batch(api_context& ctx, const call& c, const replier& r) {
@@ -43,24 +41,19 @@ void submit_batch(api_context& ctx, const call& c, const replier& r) {
 void get_batch(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
   auto b = ctx.eng.get_batch(id);
-  if (!b) return no_batch(r, id);
+  if (!b) return r.refused(b.code(), b.message());  // 404, or 503 when the store cannot be read
   r.json(200, render_batch(*b));
 }
 
 void cancel_batch(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
-  if (!ctx.eng.get_batch(id)) return no_batch(r, id);
+  if (auto b = ctx.eng.get_batch(id); !b) return r.refused(b.code(), b.message());
   ctx.eng.cancel_batch_async(
     id,
     [r, &ctx, id](change_result res) {
       if (res.code != errc::ok) return r.refused(res.code, res.message);
-      // On an engine thread: a failed store read must become an answer here.
-      std::optional<batch_view> b;
-      try {
-        b = ctx.eng.get_batch(id);
-      } catch (const overseer::error& e) {
-        return r.failed(e);
-      }
+      auto b = ctx.eng.get_batch(id);
+      if (!b && b.code() != errc::not_found) return r.refused(b.code(), b.message());
       r.json(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}));
     },
     c.peer);
@@ -87,8 +80,8 @@ void clear_cache(api_context& ctx, const call& c, const replier& r) {
   cache_filter f;
   if (auto t = c.query.find("tool"); t != c.query.end()) f.tool = t->second;
   f.labels = label_filter(c.query);
-  ctx.eng.clear_cache_async(f, [r](std::optional<std::size_t> n) {
-    if (!n) return r.problem(503, "the store could not clear the cache");
+  ctx.eng.clear_cache_async(f, [r](result<std::size_t> n) {
+    if (!n) return r.refused(n.code(), n.message());
     r.json(200, json::object{{"cleared_results", *n}});
   });
 }

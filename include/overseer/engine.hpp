@@ -5,12 +5,43 @@
 // durable; every transition is durable before any subscriber sees it; after a
 // crash, start() re-queues every unfinished job (a job found running becomes
 // a new attempt that receives its last checkpoint). Every member function is
-// thread-safe. The blocking calls (submit, cancel, retry, wait) must not be
-// made from a CAF cooperative thread or from an event callback.
+// thread-safe.
+//
+// One error style. A call that can fail for a reason the caller should act
+// on answers a result<T> (overseer/result.hpp): ok with a value, or an errc
+// (not_found, invalid_spec, conflict, timeout, not_running, store_failure,
+// ...) with a message and, for a refused request, every bad field. It never
+// throws for those. submit_result, batch_submit_result and change_result are
+// the results of their calls in the same shape (code, message, errors as
+// fields), with the ids and counts a submit or change answers. Exceptions
+// (overseer::error, carrying the errc) are left for:
+//   - submit(), the one throwing shorthand: the job id, or overseer::error
+//     for anything try_submit() would refuse;
+//   - start() and the constructor: a store that cannot be opened, an
+//     invalid engine_config;
+//   - result<T>::value() on a result that is not ok;
+//   - the calls whose answer has no failure of its own (list, history,
+//     events_after, last_seq, cache_statistics, stats, run_retention,
+//     subscribe): they throw only when the engine is not started
+//     (not_running) or the store cannot be read (store_failure), never for
+//     "nothing there" (an unknown id's history is empty).
+//
+// Threads. Calls that wait for an answer (submit, try_submit, submit_batch,
+// cancel, retry, cancel_batch, clear_cache, pause_tool, resume_tool, stats,
+// wait, start, stop) block the calling thread: never make them from a CAF
+// cooperative thread, an event callback, a log sink, on_store_failure or a
+// completion callback of an *_async call (they run on the threads those
+// calls wait for, and would deadlock). The *_async calls and the readers
+// (get, get_with_seq, get_batch, logs, list, history, events_after,
+// last_seq, cache_statistics, check) never wait on the engine's threads; the
+// readers read RocksDB directly (a point read or a scan, no lock held by the
+// engine's threads), so a completion callback may call them.
 //
 //   overseer::engine engine{{.data_dir = "/var/lib/app/jobs"}};
 //   engine.start();
 //   auto view = engine.wait(engine.submit({.tool = "sleep"}), std::chrono::seconds(30));
+//   if (view) use(view->status);
+//   else if (view.code() == overseer::errc::timeout) ...;
 #pragma once
 
 #include <chrono>
@@ -28,6 +59,7 @@
 #include "overseer/event.hpp"
 #include "overseer/job.hpp"
 #include "overseer/log_sink.hpp"
+#include "overseer/result.hpp"
 #include "overseer/retry_policy.hpp"
 #include "overseer/supervision.hpp"
 #include "overseer/tool.hpp"
@@ -82,14 +114,16 @@ struct engine_config {
   /// job fails, or free space falls below min_free_bytes) the engine refuses
   /// every change from then on with errc::store_failure, starts no attempts,
   /// and reports the error in stats(); nothing acknowledged is lost. Then
-  /// this runs once, on the writer thread, with the error: it must not block
-  /// or call the engine. A host should stop the engine and restart it once
+  /// this runs once, on the engine's writer thread, with the error: it must
+  /// not block and must not call the engine (not even the readers: the store
+  /// has failed), since every pending write waits behind it. A host should stop the engine and restart it once
   /// the cause is fixed; recovery takes over. Default none.
   std::function<void(const std::string& error)> on_store_failure{};
   /// The engine's diagnostics (a tool paused, the store failed, an
   /// unreadable record skipped, an orphaned process killed, RocksDB's
   /// warnings). Default none: an embedded engine never writes to the
-  /// host's stderr by itself.
+  /// host's stderr by itself. Runs on any engine thread (see log_sink): it
+  /// must not block for long and must not call the engine.
   log_sink log{};
 };
 
@@ -101,6 +135,8 @@ struct batch_spec {
   bool fail_fast = false;      ///< the first failure cancels the rest
 };
 
+/// The answer to a batch submit, in result's shape: `code` is errc::ok when
+/// every job was made durable, else why none was (errors name the fields).
 struct batch_submit_result {
   errc code = errc::ok;
   std::string batch_id{};
@@ -136,7 +172,9 @@ struct cache_filter {
   std::map<std::string, std::string> labels{};  ///< of the source job
 };
 
-/// The answer to a submit.
+/// The answer to a submit, in result's shape: `code` is errc::ok once the job
+/// is durable (or answered from the cache or an earlier idempotent submit),
+/// else why it was refused, with `message` and every bad field in `errors`.
 struct submit_result {
   errc code = errc::ok;
   std::string job_id{};
@@ -149,11 +187,25 @@ struct submit_result {
   std::optional<job_status> status{};
 };
 
-/// The answer to cancel and retry.
+/// The answer to cancel, retry and cancel_batch, in result's shape: `code`
+/// is errc::ok once the change is durable (not_found, conflict, not_running,
+/// store_failure otherwise, with `message`).
 struct change_result {
   errc code = errc::ok;
   std::string message{};
   std::optional<job_view> view{};  ///< the job after the change, when ok
+};
+
+/// A job's view and the seq of the last event it reflects (get_with_seq).
+struct job_snapshot {
+  job_view view{};
+  std::uint64_t seq = 0;
+};
+
+/// One page of a job's log (logs()).
+struct log_page {
+  std::vector<log_line> lines{};  ///< oldest first
+  std::size_t total = 0;          ///< every matching line, not only this page
 };
 
 struct list_query {
@@ -222,10 +274,11 @@ public:
   /// store. Called by the destructor.
   void stop();
 
-  /// Submits and returns the job id once the job is durable. Throws
-  /// overseer::error for an invalid spec.
+  /// The one throwing shorthand: submits and returns the job id once the job
+  /// is durable; throws overseer::error (its code, the message and every
+  /// field error) for whatever try_submit would refuse. Blocks.
   std::string submit(job_spec spec);
-  /// Like submit, but reports every outcome as a value.
+  /// Like submit, but reports every outcome as a value. Blocks.
   [[nodiscard]] submit_result try_submit(job_spec spec);
   /// The field errors a submit of `spec` (or of `batch`) would be refused
   /// with, all of them, without submitting anything; empty: it would be
@@ -233,12 +286,23 @@ public:
   /// one answer.
   [[nodiscard]] std::vector<field_error> check(const job_spec& spec) const;
   [[nodiscard]] std::vector<field_error> check(const batch_spec& batch) const;
-  /// Asynchronous submit: `done` runs on an engine thread once durable.
+  /// Asynchronous submit; returns at once. `done` runs exactly once (unless
+  /// the engine stops first, when it may be destroyed uncalled): on the
+  /// calling thread, before submit_async returns, for a refusal found there
+  /// (invalid spec, unknown tool, not started, store failed); otherwise on
+  /// an engine thread (the writer thread once the job is durable, or a CAF
+  /// worker for a refusal the scheduler makes). Keep it short: it delays
+  /// other jobs' acknowledgements. It may call the *_async functions and the
+  /// readers; it must not call a blocking function (submit, cancel, wait,
+  /// stats, ...).
   void submit_async(job_spec spec, std::function<void(submit_result)> done);
 
   /// Cancel and retry take who asks (`by`): the job's transition reason
   /// and log line say "cancelled by <by>" / "retried by <by>". The HTTP
-  /// front passes the client's address.
+  /// front passes the client's address. cancel and retry block; cancel_async
+  /// and retry_async return at once and call `done` like submit_async (the
+  /// calling thread for a refusal found there, else an engine thread once
+  /// durable; the same may/may-not rules).
   [[nodiscard]] change_result cancel(std::string_view job_id, std::string_view by = "client");
   void cancel_async(std::string_view job_id, std::function<void(change_result)> done,
                     std::string_view by = "client");
@@ -247,59 +311,87 @@ public:
                    std::string_view by = "client");
 
   /// Submits every job of a batch atomically (all or none) once durable.
+  /// `done` runs like submit_async's (same thread, same may/may-not rules).
   void submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done);
+  /// Blocks.
   [[nodiscard]] batch_submit_result submit_batch(batch_spec spec);
-  [[nodiscard]] std::optional<batch_view> get_batch(std::string_view batch_id) const;
+  /// The batch and its jobs' statuses; not_found, store_failure, not_running.
+  [[nodiscard]] result<batch_view> get_batch(std::string_view batch_id) const;
   /// Cancels every unfinished job of the batch; conflict if all are finished.
+  /// `done` runs like submit_async's (same thread, same may/may-not rules).
   void cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
                           std::string_view by = "client");
   [[nodiscard]] change_result cancel_batch(std::string_view batch_id, std::string_view by = "client");
 
   [[nodiscard]] cache_stats cache_statistics() const;
-  /// Removes matching cache entries (the jobs stay); returns how many.
-  std::size_t clear_cache(const cache_filter& f);
-  /// Asynchronous clear: `done` gets the count once durable, or nullopt if
-  /// the store failed.
-  void clear_cache_async(const cache_filter& f, std::function<void(std::optional<std::size_t>)> done);
+  /// Removes matching cache entries (the jobs stay); how many, once durable.
+  /// store_failure if the store failed or could not be read, not_running.
+  /// Blocks.
+  result<std::size_t> clear_cache(const cache_filter& f);
+  /// Asynchronous clear: `done` gets what clear_cache would answer. It runs
+  /// on the calling thread, before clear_cache_async returns, when nothing
+  /// matches or the call is refused there (not started, store failed);
+  /// otherwise on the writer thread once durable. Same may/may-not rules as
+  /// submit_async's `done`.
+  void clear_cache_async(const cache_filter& f, std::function<void(result<std::size_t>)> done);
 
   /// Runs one retention pass now (the janitor also runs every
   /// retention_interval): deletes terminal jobs past their ttl with every row
   /// they own, and events beyond event_retention. Returns jobs deleted.
   std::size_t run_retention();
 
-  /// Reads straight from the store: never queues behind the scheduler.
-  [[nodiscard]] std::optional<job_view> get(std::string_view job_id) const;
+  /// The job's view, read straight from the store (never queues behind the
+  /// scheduler). not_found when there is no such job; store_failure when
+  /// the store cannot be read (never reported as not_found); not_running
+  /// before start(). Never throws.
+  [[nodiscard]] result<job_view> get(std::string_view job_id) const;
   /// The view and the seq of the last event it reflects, read from one
   /// consistent store snapshot: events after `seq` are exactly what the
-  /// view does not show yet.
-  [[nodiscard]] std::optional<job_view> get(std::string_view job_id, std::uint64_t& seq) const;
+  /// view does not show yet. Fails like get().
+  [[nodiscard]] result<job_snapshot> get_with_seq(std::string_view job_id) const;
   /// Committed events with seq > `after`, oldest first, at most `max`.
   [[nodiscard]] std::vector<event> events_after(std::uint64_t after, std::size_t max) const;
   [[nodiscard]] list_result list(const list_query& q) const;
   [[nodiscard]] std::vector<transition> history(std::string_view job_id) const;
-  /// Log lines at or above `min_level`, oldest first; `total` gets the count
-  /// of all matching lines.
-  [[nodiscard]] std::vector<log_line> logs(std::string_view job_id, log_level min_level,
-                                           std::size_t limit, std::size_t offset,
-                                           std::size_t* total = nullptr) const;
+  /// Log lines at or above `min_level`, oldest first, `limit` from `offset`,
+  /// with the count of all matching lines. Fails like get(): not_found when
+  /// no line matches and there is no such job. Never throws.
+  [[nodiscard]] result<log_page> logs(std::string_view job_id, log_level min_level, std::size_t limit,
+                                      std::size_t offset) const;
 
-  /// Blocks until the job is terminal and returns its view; nullopt on timeout
-  /// or for an unknown id.
-  [[nodiscard]] std::optional<job_view> wait(std::string_view job_id,
-                                             std::chrono::milliseconds timeout);
+  /// Blocks until the job is terminal and returns its view: timeout if it is
+  /// not terminal within `timeout`, not_found for an unknown id,
+  /// not_running, store_failure. Never throws.
+  [[nodiscard]] result<job_view> wait(std::string_view job_id, std::chrono::milliseconds timeout);
 
-  /// Calls `on_event` for every matching event committed from now on.
+  /// Calls `on_event` for every matching event committed from now on, until
+  /// the subscription is reset or destroyed (or the engine stops). It runs
+  /// on the engine's one event-dispatch thread, one call at a time, in seq
+  /// order, after the event is durable. Keep it short (a slow callback
+  /// delays every subscriber, never the writer). It may call the readers
+  /// (get, logs, ...) and the *_async functions, and may reset its own
+  /// subscription; it must not call a blocking function (wait, submit,
+  /// cancel, stats, ...). Resetting a subscription elsewhere waits for a
+  /// call under way. Throws overseer::error (not_running) before start().
   [[nodiscard]] subscription subscribe(filter f, std::function<void(const event&)> on_event);
   /// The sequence number of the newest committed event (0 if none).
   [[nodiscard]] std::uint64_t last_seq() const;
 
   /// Lifts the pause of a tool (set by pause_tool or by its restart
-  /// intensity) and clears its failure count. Returns false if unknown.
-  bool resume_tool(std::string_view name);
+  /// intensity) and clears its failure count. not_found for an unknown
+  /// tool; not_running before start() or while stopping. Blocks.
+  result<void> resume_tool(std::string_view name);
   /// Pauses a tool: its queued jobs wait, running attempts go on, submits
-  /// are still accepted. `by` is recorded as the reason. False if unknown.
-  bool pause_tool(std::string_view name, std::string_view by = "client");
+  /// are still accepted. `by` is recorded as the reason. not_found for an
+  /// unknown tool; not_running before start() or while stopping. Blocks.
+  result<void> pause_tool(std::string_view name, std::string_view by = "client");
+  /// Blocks; throws overseer::error (not_running) before start().
   [[nodiscard]] engine_stats stats() const;
+  /// Returns at once; `done` runs on a CAF worker thread of the engine's
+  /// actor system with the figures (on the calling thread, with running_ok
+  /// false, when the engine is not started). It must not block or call a
+  /// blocking engine function; it may call the *_async functions and the
+  /// readers.
   void stats_async(std::function<void(engine_stats)> done) const;
 
   /// The scheduler, for programs that speak CAF.

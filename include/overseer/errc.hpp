@@ -1,8 +1,10 @@
 // Error codes of the Overseer public API.
 //
-// Expected failures (bad input, unknown ids, state conflicts) are values of
-// `errc`, never exceptions inside the engine. The HTTP front maps each to one
-// status code (invalid_spec -> 400, not_found -> 404, conflict -> 409, ...).
+// Expected failures (bad input, unknown ids, state conflicts, timeouts, a
+// failed store) are values of `errc` carried by a result<T> (result.hpp) or
+// a *_result struct, never exceptions inside the engine. The HTTP front maps
+// each to one status code (invalid_spec -> 400, not_found -> 404, conflict ->
+// 409, not_running and store_failure -> 503, ...).
 //
 //   auto r = engine.cancel(id);
 //   if (r.code == overseer::errc::conflict) { /* already terminal */ }
@@ -36,7 +38,10 @@ struct field_error {
   std::string message{};
 };
 
-/// Thrown by the convenience calls (engine::submit) that return plain values.
+/// Thrown by engine::submit (the one throwing shorthand), by start() and the
+/// engine's constructor, by result<T>::value() on a failed result, and by the
+/// readers without a failure of their own when the engine is not started or
+/// the store cannot be read (see engine.hpp).
 class error : public std::runtime_error {
 public:
   error(errc code, std::string message, std::vector<field_error> fields = {})

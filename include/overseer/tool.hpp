@@ -1,8 +1,11 @@
 // Tools: named units of work, and the context a running tool talks through.
 //
-// A tool body is ordinary blocking C++ code. It runs on a thread of its own,
-// never on the actor scheduler, so it may sleep, read files or wait on a
-// process. It reports through its job_context; progress is coalesced at the
+// A tool body is ordinary blocking C++ code. It runs on a thread of the
+// engine's attempt pool, never on the actor scheduler, so it may sleep, read
+// files or wait on a process, and may call any engine function, the
+// blocking ones included (submit a sub-job, wait for it): but bound every
+// wait and check stop_requested(), since stop() waits for every body to
+// return. It reports through its job_context; progress is coalesced at the
 // source (latest wins, a few per second) and the last one before the attempt
 // ends is always kept. A body that throws fails the attempt with the
 // exception's message. Registering is thread-safe; register before start()
@@ -63,7 +66,10 @@ struct tool_definition {
   std::optional<supervision_strategy> supervision{};
 };
 
-/// The running tool's line to the engine. Thread-safe; valid during the call.
+/// The running tool's line to the engine. Valid during the body's call
+/// only; thread-safe, so threads the body starts may use it until the body
+/// returns. checkpoint() and record_process() block the caller until the
+/// bytes are durable; the rest return at once.
 class job_context {
 public:
   virtual ~job_context() = default;

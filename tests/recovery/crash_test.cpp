@@ -60,7 +60,9 @@ TEST_CASE("after kill -9 no acknowledged job is lost and interrupted jobs resume
       at = t.to;
       if (t.reason == "interrupted") ++interrupted;
     }
-    for (const auto& l : e.logs(id, log_level::info, 1000, 0))
+    auto page = e.logs(id, log_level::info, 1000, 0);
+    REQUIRE(page);
+    for (const auto& l : page->lines)
       if (l.message.starts_with("resuming after step")) ++resumed_from_checkpoint;
   }
   // The three long jobs were running when the child died.

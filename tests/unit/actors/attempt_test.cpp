@@ -56,8 +56,9 @@ TEST_CASE("logs, progress and results of a tool are made valid UTF-8 before they
   CHECK(v->progress.step_name == std::string("step ") + fffd);
 
   const auto logs = f.eng->logs(v->id, log_level::debug, 100, 0);
+  REQUIRE(logs);
   std::vector<std::string> messages;
-  for (const auto& l : logs) messages.push_back(l.message);
+  for (const auto& l : logs->lines) messages.push_back(l.message);
   CHECK(std::find(messages.begin(), messages.end(), std::string("plain ") + fffd + fffd + " end") != messages.end());
   CHECK(std::find(messages.begin(), messages.end(), std::string("cut ") + fffd + std::string(" and \0 kept", 11)) !=
         messages.end());

@@ -20,7 +20,9 @@ namespace {
 
 std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
   std::vector<std::string> out;
-  for (auto& l : eng.logs(id, log_level::debug, 1000, 0))
+  auto page = eng.logs(id, log_level::debug, 1000, 0);
+  REQUIRE(page);
+  for (auto& l : page->lines)
     if (l.component == "engine") out.push_back(l.message);
   return out;
 }
@@ -177,9 +179,11 @@ TEST_CASE("pause_tool holds a tool's queued jobs with its reason until resume_to
   test::engine_fixture f;
   f.start();
   REQUIRE(f.eng->pause_tool("noop", "operator"));
-  CHECK_FALSE(f.eng->pause_tool("no_such_tool"));
+  const auto unknown = f.eng->pause_tool("no_such_tool");
+  CHECK(unknown.code() == errc::not_found);
+  CHECK(unknown.message() == "no tool no_such_tool");
   const auto id = f.eng->submit({.tool = "noop"});
-  CHECK_FALSE(f.eng->wait(id, 300ms));
+  CHECK(f.eng->wait(id, 300ms).code() == errc::timeout);
   tool_health h;
   for (auto& t : f.eng->stats().tools)
     if (t.name == "noop") h = t;

@@ -309,13 +309,13 @@ TEST_CASE("a tool that keeps crashing is paused and can be resumed", "[engine][s
   CHECK(f.eng->get(ids[0])->error.find("tool threw: deliberate failure") != std::string::npos);
   CHECK(health_of(*f.eng, "fail").paused);
   auto queued = f.eng->submit({.tool = "fail", .params = {{"failures", 0}}});
-  CHECK_FALSE(f.eng->wait(queued, 300ms));  // held while paused
+  CHECK(f.eng->wait(queued, 300ms).code() == errc::timeout);  // held while paused
   CHECK(f.eng->get(queued)->status == job_status::pending);
   CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s));  // other tools still run
   REQUIRE(f.eng->resume_tool("fail"));
   CHECK(f.eng->wait(queued, 20s)->status == job_status::completed);
   CHECK_FALSE(health_of(*f.eng, "fail").paused);
-  CHECK_FALSE(f.eng->resume_tool("no_such_tool"));
+  CHECK(f.eng->resume_tool("no_such_tool").code() == errc::not_found);
 }
 
 TEST_CASE("failures a tool returns do not pause it for other clients", "[engine][supervision]") {
@@ -394,18 +394,20 @@ TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
   f.start();
   auto id = f.eng->submit({.tool = "chatty"});
   REQUIRE(f.eng->wait(id, 20s));
-  std::size_t total = 0;
-  auto all = f.eng->logs(id, log_level::debug, 100, 0, &total);
-  CHECK(total == 5);  // the engine's "attempt started" line comes first
+  auto page = f.eng->logs(id, log_level::debug, 100, 0);
+  REQUIRE(page);
+  CHECK(page->total == 5);  // the engine's "attempt started" line comes first
+  const auto& all = page->lines;
   REQUIRE(all.size() == 5);
   CHECK(all[0].component == "engine");
   CHECK(all[1].message == "d");
   CHECK(all[1].component == "tool");
   CHECK(all[4].message == "e");
-  auto warn = f.eng->logs(id, log_level::warning, 1, 1, &total);
-  CHECK(total == 2);
-  REQUIRE(warn.size() == 1);
-  CHECK(warn[0].message == "e");
+  auto warn = f.eng->logs(id, log_level::warning, 1, 1);
+  REQUIRE(warn);
+  CHECK(warn->total == 2);
+  REQUIRE(warn->lines.size() == 1);
+  CHECK(warn->lines[0].message == "e");
 }
 
 namespace {
@@ -413,7 +415,9 @@ namespace {
 /// The job's log lines written by the engine itself, oldest first.
 std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
   std::vector<std::string> out;
-  for (auto& l : eng.logs(id, log_level::debug, 1000, 0))
+  auto page = eng.logs(id, log_level::debug, 1000, 0);
+  REQUIRE(page);
+  for (auto& l : page->lines)
     if (l.component == "engine") out.push_back(l.message);
   return out;
 }

@@ -61,7 +61,7 @@ struct exec_fixture {
     REQUIRE(v);
     return *v;
   }
-  std::vector<log_line> logs(const std::string& id) { return f.eng->logs(id, log_level::debug, 1000, 0); }
+  std::vector<log_line> logs(const std::string& id) { return f.eng->logs(id, log_level::debug, 1000, 0).value().lines; }
   bool logged(const std::string& id, log_level level, const std::string& message) {
     for (const auto& l : logs(id))
       if (l.level == level && l.message == message) return true;
