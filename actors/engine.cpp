@@ -13,6 +13,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
+#include <rocksdb/db.h>
 
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
@@ -752,5 +753,71 @@ std::size_t engine::run_retention() {
 }
 
 caf::actor engine::scheduler() const { return caf::actor_cast<caf::actor>(impl_->scheduler); }
+
+batch_list_result engine::list_batches(const batch_list_query& q) const {
+  impl_->require_started();
+  batch_list_result out;
+  // Batch ids are "batch_" + a ULID: the batches family in reverse key
+  // order is newest first.
+  auto& db = impl_->store->db();
+  std::unique_ptr<rocksdb::Iterator> it{db.NewIterator({}, impl_->store->handle(persistence::family::batches))};
+  std::vector<std::string> ids;
+  for (it->SeekToLast(); it->Valid(); it->Prev()) ids.emplace_back(it->key().ToString());
+  if (!it->status().ok())
+    throw error{errc::store_failure, "cannot read the batches: " + it->status().ToString()};
+  it.reset();
+  for (const auto& id : ids) {
+    auto b = impl_->store->get_batch(id);
+    if (!b || (!q.name.empty() && b->name != q.name) || (q.created_after && b->created_at < *q.created_after) ||
+        (q.created_before && b->created_at >= *q.created_before))
+      continue;
+    const bool in_page = out.total_count >= q.offset && out.batches.size() < q.limit;
+    // Without a status filter a batch outside the page is counted unread.
+    if (q.status.empty() && !in_page) {
+      ++out.total_count;
+      continue;
+    }
+    auto v = get_batch(id);
+    if (!v && v.code() != errc::not_found) throw error{v.code(), v.message()};  // never a silent gap
+    if (!v || (!q.status.empty() && v->status != q.status)) continue;
+    if (in_page) out.batches.push_back(std::move(*v));
+    ++out.total_count;
+  }
+  return out;
+}
+
+purge_result engine::purge(const list_query& q, bool dry_run) {
+  impl_->require_started();
+  if (auto why = impl_->store_failure()) throw error{errc::store_failure, std::move(*why)};
+  purge_result out;
+  if (q.status && !is_terminal(*q.status)) return out;
+  // The narrowest index, as list() walks it.
+  const std::string prefix = !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
+                             : q.status            ? persistence::keys::status_prefix(*q.status)
+                             : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
+                                                   : std::string{};
+  std::vector<persistence::job_record> found;
+  auto flush = [&] {
+    if (!dry_run && !found.empty()) out.deleted += impl_->cleaner->expire(found);
+    found.clear();
+  };
+  impl_->store->scan_ids_newest_first(prefix, [&](std::string_view id) {
+    auto rec = impl_->store->get_job(id);
+    if (!rec || !is_terminal(rec->status)) return true;
+    if ((q.status && rec->status != *q.status) || (!q.tool.empty() && rec->tool != q.tool) ||
+        (q.created_after && rec->created_at < *q.created_after) ||
+        (q.created_before && rec->created_at >= *q.created_before) ||
+        (!q.batch_id.empty() && rec->batch_id != q.batch_id))
+      return true;
+    for (const auto& [k, v] : q.labels)
+      if (auto l = rec->labels.find(k); l == rec->labels.end() || l->second != v) return true;
+    ++out.matched;
+    found.push_back(std::move(*rec));
+    if (found.size() >= 256) flush();  // bounded memory; each job's deletion stays atomic
+    return true;
+  });
+  flush();
+  return out;
+}
 
 }  // namespace overseer

@@ -75,24 +75,45 @@ void janitor::loop() {
   }
 }
 
+namespace {
+
+/// Sends `batch` to the scheduler and waits until its deletions are durable;
+/// returns the jobs deleted and leaves `batch` empty.
+std::size_t send_expiry(const scheduler_actor& scheduler, expire_jobs& batch) {
+  if (batch.ids.empty()) return 0;
+  auto done = std::make_shared<std::promise<std::size_t>>();
+  auto f = done->get_future();
+  batch.done = [done](std::size_t n) { done->set_value(n); };
+  caf::anon_send(scheduler, std::move(batch));
+  batch = expire_jobs{};
+  try {
+    return f.get();
+  } catch (const std::future_error&) {
+    return 0;  // The scheduler is stopping; the next start tries again.
+  }
+}
+
+}  // namespace
+
+std::size_t janitor::expire(const std::vector<persistence::job_record>& records) {
+  std::lock_guard one_at_a_time{pass_};
+  expire_jobs batch;
+  std::size_t deleted = 0;
+  for (const auto& r : records) {
+    if (!is_terminal(r.status)) continue;  // the scheduler deletes no active job either
+    batch.ids.push_back(r.id);
+    batch.deletions.push_back(deletion(db_, r));
+    if (batch.ids.size() >= 256) deleted += send_expiry(scheduler_, batch);
+  }
+  return deleted + send_expiry(scheduler_, batch);
+}
+
 std::size_t janitor::run_once() {
   std::lock_guard one_at_a_time{pass_};
   const auto now = clock::now();
   expire_jobs batch;
   std::size_t deleted = 0;
-  auto flush = [&] {
-    if (batch.ids.empty()) return;
-    auto done = std::make_shared<std::promise<std::size_t>>();
-    auto f = done->get_future();
-    batch.done = [done](std::size_t n) { done->set_value(n); };
-    caf::anon_send(scheduler_, std::move(batch));
-    batch = expire_jobs{};
-    try {
-      deleted += f.get();
-    } catch (const std::future_error&) {
-      // The scheduler is stopping; the next start tries again.
-    }
-  };
+  auto flush = [&] { deleted += send_expiry(scheduler_, batch); };
   for (auto s : {job_status::completed, job_status::failed, job_status::cancelled, job_status::timed_out}) {
     db_.for_each_with_status(s, [&](persistence::job_record&& r) {
       if (!r.completed_at || *r.completed_at + std::chrono::hours(r.ttl_hours) > now) return;

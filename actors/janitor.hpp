@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <caf/actor.hpp>
 
@@ -33,6 +34,11 @@ public:
 
   /// One pass now, on the caller's thread; returns the jobs deleted.
   std::size_t run_once();
+  /// Deletes these terminal jobs now (engine::purge), the way a pass deletes
+  /// expired ones: through the scheduler, which keeps any job revived
+  /// meanwhile, and one at a time with the passes. Blocks until durable;
+  /// returns the jobs deleted.
+  std::size_t expire(const std::vector<persistence::job_record>& records);
   void stop();
 
 private:

@@ -26,7 +26,7 @@ struct job_state {
   std::shared_ptr<attempt_control> control;  ///< the current attempt's, while it runs
   pending_writes writes;
   bool finished = false;  ///< terminal (durable or on its way)
-  bool retired = false;   ///< the scheduler acknowledged job_finished
+  bool awaiting_report = false;  ///< an attempt started and its attempt_finished has not come
   bool stopping = false;  ///< the engine stops: no more writes, go when idle
   bool reported = false;  ///< the scheduler was told of the end (job_finished)
   /// How the attempt that ended the job ended, told with job_finished.
@@ -55,11 +55,13 @@ void flush(self_ptr self) {
 
 /// Goes once nothing it waits for can still arrive: the writer has
 /// answered every write it waits for (replies hang on that), and either the
-/// scheduler retired it (after the job's last tool body returned) or the
-/// engine stops.
+/// job's end is reported and its last attempt has reported too (a stopped
+/// tool's last words still belong in the job's log), or the engine stops.
+/// A cancel the scheduler forwarded meanwhile is answered by its
+/// guarded_reply when the dropped message goes.
 void maybe_quit(self_ptr self) {
   auto& st = self->state;
-  if (st.writes.idle() && (st.retired || st.stopping)) self->quit();
+  if (st.writes.idle() && ((st.reported && !st.awaiting_report) || st.stopping)) self->quit();
 }
 
 bool change(self_ptr self, job_status to, std::string reason, std::optional<std::string> result_json = std::nullopt,
@@ -185,6 +187,7 @@ void start(self_ptr self, const start_attempt& m) {
   attempt_args args{caf::actor_cast<job_actor>(self), std::move(tool), r.id, r.attempt,
                     std::move(params.as_object()), r.checkpoint, m.control, d.config.progress_interval,
                     d.config.data_dir / "work" / r.id / std::to_string(r.attempt)};
+  st.awaiting_report = true;
   ++*d.live_attempts;
   d.pool->run([args = std::move(args), runner = m.runner, scheduler = st.args.scheduler,
                live = d.live_attempts]() mutable {
@@ -235,10 +238,12 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
     [=](start_attempt& m) {
       start(self, m);
       flush(self);
+      maybe_quit(self);
     },
     [=](attempt_finished& m) {
       auto& r = rec(self);
-      if (self->state.stopping) return;  // the tool was stopped by the engine: the job stays running
+      if (m.attempt == r.attempt) self->state.awaiting_report = false;
+      if (self->state.stopping) return maybe_quit(self);  // stopped by the engine: the job stays running
       if (!running(self, m.attempt)) {
         // Stale: the attempt was cancelled, timed out or superseded. How its
         // tool stopped (killed after the grace period?) still belongs in the
@@ -250,7 +255,7 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
           self->state.writes.add(std::move(w));
           flush(self);
         }
-        return;
+        return maybe_quit(self);
       }
       switch (m.result->what()) {
         case tool_result::kind::value:
@@ -267,6 +272,7 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
           end_attempt(self, attempt_outcome::failed, "tool stopped without a stop request", std::nullopt);
           break;
       }
+      maybe_quit(self);
     },
     [=](progress_reported& m) {
       if (!running(self, m.attempt)) return;
@@ -326,6 +332,7 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       end_attempt(self, attempt_outcome::timed_out,
                   "timed out after " + std::to_string(rec(self).timeout_ms / 1000.0).substr(0, 6) + " s",
                   std::nullopt);
+      maybe_quit(self);
     },
     [=](backoff_elapsed& m) {
       auto& r = rec(self);
@@ -364,9 +371,6 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
           else reply({errc::ok, {}, persistence::to_view(rec(self), std::nullopt)});
         });
       flush(self);
-    },
-    [=](retire_job) {
-      self->state.retired = true;
       maybe_quit(self);
     },
     [=](shut_down) {

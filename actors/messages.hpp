@@ -16,6 +16,7 @@
 // Commands are imperative (submit_job), facts past tense (attempt_finished).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,35 @@ namespace overseer::actors {
 
 using submit_reply = std::function<void(submit_result)>;
 using change_reply = std::function<void(change_result)>;
+
+/// A reply answered exactly once: by its call or, when the message that
+/// carries it is dropped unanswered (its receiver, a job actor, has gone),
+/// with `fallback` as the last copy goes. So a cancel forwarded to a job
+/// actor that has just finished is still answered.
+class guarded_reply {
+public:
+  guarded_reply() = default;
+  guarded_reply(change_reply fn, change_result fallback)
+    : state_(std::make_shared<state>(std::move(fn), std::move(fallback))) {}
+  explicit operator bool() const noexcept { return state_ && state_->fn; }
+  void operator()(change_result r) const {
+    if (state_ && state_->fn && !state_->done.exchange(true)) state_->fn(std::move(r));
+  }
+
+private:
+  struct state {
+    state(change_reply f, change_result fb) : fn(std::move(f)), fallback(std::move(fb)) {}
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+    ~state() {
+      if (fn && !done.exchange(true)) fn(std::move(fallback));
+    }
+    change_reply fn;
+    change_result fallback;
+    std::atomic<bool> done{false};
+  };
+  std::shared_ptr<state> state_;
+};
 
 // -- from the engine to the scheduler ----------------------------------------
 
@@ -162,8 +192,7 @@ struct writes_committed {
 };
 
 /// Sent last by an attempt's pool task, to the scheduler: the tool body has
-/// returned and its thread is free. Releases the concurrency slot it held;
-/// a finished job's actor is retired once no body of it is left.
+/// returned and its thread is free. Releases the concurrency slot it held.
 struct attempt_exited {
   std::uint64_t runner = 0;
   int attempt = 0;
@@ -189,7 +218,9 @@ struct job_ready {
 };
 
 /// The job is terminal (its write is queued ahead of anything the scheduler
-/// writes next); the job actor waits for retire_job before it goes. When an
+/// writes next); the job actor goes once its attempt has reported and its
+/// writes are answered (a cancel forwarded meanwhile is answered by its
+/// guarded_reply). When an
 /// attempt's end made it terminal, how it ended (the restart intensity):
 /// then no attempt_ended precedes it.
 struct job_finished {
@@ -209,13 +240,9 @@ struct start_attempt {
 
 /// Cancel the job (a client, a batch's fail-fast, a cancelled batch).
 struct stop_job {
-  std::string reason;  ///< "cancelled by client 127.0.0.1"
-  change_reply reply;  ///< may be empty
+  std::string reason;   ///< "cancelled by client 127.0.0.1"
+  guarded_reply reply;  ///< may be empty
 };
-
-/// The scheduler has taken note of job_finished and every tool body of the
-/// job has returned: nothing more will reach the actor, it may go.
-struct retire_job {};
 
 // -- from an attempt (its tool body) to its job actor ------------------------
 
@@ -288,7 +315,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::job_finished))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::start_attempt))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::stop_job))
-  CAF_ADD_TYPE_ID(overseer, (overseer::actors::retire_job))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_finished))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::progress_reported))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::log_reported))
@@ -323,7 +349,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::job_ready)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::job_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::start_attempt)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::stop_job)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retire_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::progress_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_reported)
@@ -354,7 +379,7 @@ using scheduler_actor = caf::typed_actor<
 /// attempt reports, and its own timers.
 using job_actor = caf::typed_actor<
   // from the scheduler
-  caf::reacts_to<start_attempt>, caf::reacts_to<stop_job>, caf::reacts_to<retire_job>,
+  caf::reacts_to<start_attempt>, caf::reacts_to<stop_job>,
   caf::reacts_to<shut_down>, caf::reacts_to<inject_fault>,
   // from its attempt
   caf::reacts_to<attempt_finished>, caf::reacts_to<progress_reported>, caf::reacts_to<log_reported>,

@@ -62,10 +62,6 @@ struct scheduler_data {
   std::unordered_map<std::string, job_entry> active;
   std::unordered_map<caf::actor_id, std::string> actors;  ///< job actor -> its job
   std::unordered_map<std::uint64_t, runner> runners;
-  std::unordered_map<std::string, int> live_runners;  ///< job -> its runners not exited yet
-  /// Finished jobs whose actor waits for retire_job until the last tool
-  /// body of the job has returned.
-  std::unordered_map<std::string, job_actor> retiring;
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
@@ -138,7 +134,6 @@ void start(self_ptr self, const std::string& id) {
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
   st.runners.emplace(runner_id, runner{id, e.record->tool, control});
-  ++st.live_runners[id];
   st.queue.started(e.record->tool);
   e.status = job_status::running;
   if (e.actor) {
@@ -163,14 +158,6 @@ void start(self_ptr self, const std::string& id) {
   });
 }
 
-/// The job is finished: its actor goes once no tool body of it is left.
-void retire(self_ptr self, const std::string& id, const job_actor& actor) {
-  auto& st = self->state;
-  st.actors.erase(actor.id());
-  self->demonitor(actor.address());
-  if (auto n = st.live_runners.find(id); n != st.live_runners.end() && n->second > 0) st.retiring[id] = actor;
-  else tell(self, actor, retire_job{});
-}
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -239,7 +226,14 @@ void cancel_active(self_ptr self, const std::string& id, std::string reason, cha
   }
   st.queue.remove(id);
   if (e.actor) {
-    tell(self, e.actor, stop_job{std::move(reason), std::move(reply)});
+    // Answered even if the actor has finished and gone meanwhile.
+    guarded_reply guarded;
+    if (reply)
+      guarded = guarded_reply{std::move(reply),
+                              {errc::conflict,
+                               "job " + id + " has finished; only pending, retrying or running jobs can be cancelled",
+                               std::nullopt}};
+    tell(self, e.actor, stop_job{std::move(reason), std::move(guarded)});
     return;
   }
   auto rec = e.record;
@@ -834,7 +828,11 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto it = st.active.find(rec.id);
       if (it == st.active.end()) return flush(self);
       const bool admitted = it->second.admitted;
-      if (auto actor = it->second.actor) retire(self, rec.id, actor);
+      if (auto actor = it->second.actor) {
+        // It goes by itself once its attempt has reported: no down_msg wanted.
+        st.actors.erase(actor.id());
+        self->demonitor(actor.address());
+      }
       st.active.erase(it);
       on_terminal(self, *m.record, admitted);
       dispatch(self);
@@ -847,13 +845,6 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto r = std::move(it->second);
       st.runners.erase(it);
       st.queue.finished(r.tool);
-      if (auto n = st.live_runners.find(r.job_id); n != st.live_runners.end() && --n->second <= 0) {
-        st.live_runners.erase(n);
-        if (auto a = st.retiring.find(r.job_id); a != st.retiring.end()) {
-          tell(self, a->second, retire_job{});
-          st.retiring.erase(a);
-        }
-      }
       if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;

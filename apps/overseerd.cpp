@@ -1,7 +1,8 @@
 // overseerd: the Overseer daemon. An engine on a data directory, the
 // built-in tools plus any from a tools file, and the HTTP/WebSocket API.
 //
-// Settings come from, lowest first: defaults, --config FILE (JSON), the
+// Settings come from, lowest first: defaults, --config FILE (JSON, with //
+// and /* */ comments), the
 // OVERSEER_* environment, command-line flags. Prints
 // "overseerd listening on http://HOST:PORT" once it accepts connections;
 // SIGTERM or SIGINT stop it cleanly (exit 0), interrupting running jobs,
@@ -64,11 +65,11 @@ constexpr const char* help = R"(usage: overseerd [options]
                                                          (OVERSEER_LISTEN, default 127.0.0.1:8080)
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
-  --config FILE           JSON file with any of: data_dir, listen, tools, max_concurrent,
-                          tokens, allow_insecure, body_limit, stream_queue_limit, min_free_space,
-                          stream_message_limit, header_timeout, body_timeout, idle_timeout,
-                          max_connections, max_streams, log_level, log_format, drain_timeout,
-                          metrics
+  --config FILE           JSON file, // and /* */ comments allowed, with any of: data_dir,
+                          listen, tools, max_concurrent, tokens, allow_insecure, body_limit,
+                          stream_queue_limit, min_free_space, stream_message_limit,
+                          header_timeout, body_timeout, idle_timeout, max_connections,
+                          max_streams, log_level, log_format, drain_timeout, metrics
   --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
@@ -215,8 +216,12 @@ void load_config_file(settings& s, const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   boost::system::error_code ec;
-  auto v = boost::json::parse(text.str(), ec);
-  if (ec || !v.is_object()) usage_error("config file " + path + " is not a JSON object");
+  // JSON with // and /* */ comments, so a config file can say why.
+  boost::json::parse_options options;
+  options.allow_comments = true;
+  auto v = boost::json::parse(text.str(), ec, {}, options);
+  if (ec) usage_error("config file " + path + " is not valid JSON: " + ec.message());
+  if (!v.is_object()) usage_error("config file " + path + " is not a JSON object");
   for (const auto& [key, value] : v.as_object()) {
     if (value.is_string()) set(s, key, std::string{value.as_string()});
     else if (value.is_bool()) set(s, key, value.as_bool() ? "true" : "false");

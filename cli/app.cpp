@@ -111,16 +111,33 @@ int run(int argc, char** argv) {
   result_cmd->footer(example("  overseer result job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5 -o result.json"));
 
   std::vector<std::string> job_ids;
-  auto* cancel_cmd = app.add_subcommand("cancel", "cancel pending, retrying or running jobs");
-  cancel_cmd->add_option("ids", job_ids, "job ids")->required();
+  // cancel (by filter) and purge share the filters of list.
+  bulk_options co, po;
+  auto add_filters = [](CLI::App* cmd, bulk_options& o) {
+    cmd->add_option("--status", o.status, "pending, running, retrying, completed, failed, cancelled or timed_out");
+    cmd->add_option("--tool", o.tool, "only this tool's jobs");
+    cmd->add_option("--label", o.labels, "KEY=VALUE, repeatable; all must match")->allow_extra_args(false);
+    cmd->add_option("--batch", o.batch, "only the jobs of this batch");
+    cmd->add_option("--since", o.since, "created since: an RFC 3339 time, or an age (90s, 15m, 2h, 3d)");
+    cmd->add_option("--older-than", o.before, "created before: an RFC 3339 time, or an age (2h, 7d)");
+    cmd->add_flag("--all", o.all, "every job: no filter (one is needed otherwise)");
+    cmd->add_flag("--dry-run", o.dry_run, "only count the jobs that match");
+  };
+  auto* cancel_cmd = app.add_subcommand("cancel", "cancel pending, retrying or running jobs, by id or by filter");
+  cancel_cmd->add_option("ids", job_ids, "job ids (or filters instead)");
+  add_filters(cancel_cmd, co);
   cancel_cmd->footer(example("  overseer cancel job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5\n"
-                             "  overseer list --status running --output ids | xargs -r overseer cancel"));
+                             "  overseer cancel --tool sleep --label sample=42 --dry-run"));
+
+  auto* purge_cmd = app.add_subcommand("purge", "delete finished jobs that match, with their results and logs");
+  add_filters(purge_cmd, po);
+  purge_cmd->footer(example("  overseer purge --status failed --older-than 7d --dry-run"));
 
   auto* retry_cmd = app.add_subcommand("retry", "run failed, timed-out or cancelled jobs again");
   retry_cmd->add_option("ids", job_ids, "job ids")->required();
   retry_cmd->footer(example("  overseer retry job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
 
-  auto* batch_cmd = app.add_subcommand("batch", "submit, show, watch or cancel a batch of jobs");
+  auto* batch_cmd = app.add_subcommand("batch", "submit, list, show, watch or cancel batches of jobs");
   batch_cmd->require_subcommand(1);
   batch_cmd->footer(example("  overseer batch submit --from-list jobs.txt --parallel-limit 2 --watch"));
   batch_submit_options bso;
@@ -141,6 +158,13 @@ int run(int argc, char** argv) {
   auto* batch_watch_cmd = batch_cmd->add_subcommand("watch", "live progress of every job of a batch");
   batch_watch_cmd->add_option("id", batch_id, "the batch id")->required();
   batch_watch_cmd->footer(example("  overseer batch watch batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
+  batch_list_options blo;
+  auto* batch_list_cmd = batch_cmd->add_subcommand("list", "list batches, newest first");
+  batch_list_cmd->add_option("--status", blo.status, "pending, running, completed, failed or cancelled");
+  batch_list_cmd->add_option("--name", blo.name, "only batches of this name");
+  batch_list_cmd->add_option("--limit", blo.limit, "at most this many (1-1000)")->capture_default_str();
+  batch_list_cmd->add_option("--offset", blo.offset, "skip this many")->capture_default_str();
+  batch_list_cmd->footer(example("  overseer batch list --status failed"));
   auto* batch_cancel_cmd = batch_cmd->add_subcommand("cancel", "cancel every unfinished job of a batch");
   batch_cancel_cmd->add_option("id", batch_id, "the batch id")->required();
   batch_cancel_cmd->footer(example("  overseer batch cancel batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
@@ -218,10 +242,24 @@ int run(int argc, char** argv) {
     else if (*logs_cmd) s = logs(ctx, lgo);
     else if (*history_cmd) s = history(ctx, job_id);
     else if (*result_cmd) s = result(ctx, job_id, result_file);
-    else if (*cancel_cmd) s = cancel(ctx, job_ids);
+    else if (*cancel_cmd) {
+      if (job_ids.empty() == !co.any()) {
+        std::fprintf(stderr, "overseer: cancel: give job ids or filters (--status, --label, ..., --all), not %s\n",
+                     job_ids.empty() ? "neither" : "both");
+        return static_cast<int>(exit_status::usage);
+      }
+      s = job_ids.empty() ? cancel_matching(ctx, co) : cancel(ctx, job_ids);
+    } else if (*purge_cmd) {
+      if (!po.any()) {
+        std::fprintf(stderr, "overseer: purge: give a filter (--status, --label, ...) or --all\n");
+        return static_cast<int>(exit_status::usage);
+      }
+      s = purge(ctx, po);
+    }
     else if (*retry_cmd) s = retry(ctx, job_ids);
     else if (*batch_submit_cmd) s = batch_submit(ctx, bso);
     else if (*batch_get_cmd) s = batch_get(ctx, batch_id);
+    else if (*batch_list_cmd) s = batch_list(ctx, blo);
     else if (*batch_watch_cmd) s = watch(ctx, {.batch = batch_id});
     else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id);
     else if (*tools_cmd) s = tools(ctx, tool_name);

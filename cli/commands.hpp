@@ -99,6 +99,30 @@ struct batch_submit_options {
   bool watch = false;
 };
 
+/// The filters of `cancel` (without ids) and `purge`: those of `list`.
+struct bulk_options {
+  std::string status;
+  std::string tool;
+  std::vector<std::string> labels;
+  std::string batch;
+  std::string since;   ///< created since: RFC 3339 or an age
+  std::string before;  ///< created before: RFC 3339 or an age (`--older-than`)
+  bool all = false;
+  bool dry_run = false;
+  /// Whether any filter (or --all) was given.
+  [[nodiscard]] bool any() const {
+    return all || !status.empty() || !tool.empty() || !labels.empty() || !batch.empty() || !since.empty() ||
+           !before.empty();
+  }
+};
+
+struct batch_list_options {
+  std::string status;
+  std::string name;
+  int limit = 50;
+  int offset = 0;
+};
+
 exit_status submit(context& ctx, const submit_options& o);
 exit_status get(context& ctx, const std::string& job_id);
 exit_status list(context& ctx, const list_options& o);
@@ -111,6 +135,10 @@ exit_status retry(context& ctx, const std::vector<std::string>& job_ids);
 exit_status batch_submit(context& ctx, const batch_submit_options& o);
 exit_status batch_get(context& ctx, const std::string& batch_id);
 exit_status batch_cancel(context& ctx, const std::string& batch_id);
+exit_status batch_list(context& ctx, const batch_list_options& o);
+/// `cancel --status ...` (no ids): POST /v1/jobs/cancel; `purge`: POST /v1/jobs/purge.
+exit_status cancel_matching(context& ctx, const bulk_options& o);
+exit_status purge(context& ctx, const bulk_options& o);
 exit_status tools(context& ctx, const std::string& name);
 exit_status health(context& ctx);
 /// `tool pause NAME` / `tool resume NAME`.

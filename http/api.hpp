@@ -112,6 +112,10 @@ private:
 [[nodiscard]] std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r);
 /// The "label.NAME=VALUE" keys of a query, as {NAME: VALUE}.
 [[nodiscard]] std::map<std::string, std::string> label_filter(const query_map& q);
+/// The job filters of GET /v1/jobs (status, tool, batch_id, created_after,
+/// created_before, label.NAME) from `query` into `q`; a bad value is an
+/// error naming its key.
+void read_job_filters(const query_map& query, list_query& q, std::vector<field_error>& errors);
 
 /// The handlers, one a route (the route table in http/router.cpp maps each
 /// route to one). The session has read the query (and refused its keys for a
@@ -125,6 +129,9 @@ void get_logs(api_context& ctx, const call& c, const replier& r);
 void get_history(api_context& ctx, const call& c, const replier& r);
 void cancel_job(api_context& ctx, const call& c, const replier& r);
 void retry_job(api_context& ctx, const call& c, const replier& r);
+/// http/bulk_api.cpp: POST /v1/jobs/cancel and /v1/jobs/purge
+void cancel_jobs(api_context& ctx, const call& c, const replier& r);
+void purge_jobs(api_context& ctx, const call& c, const replier& r);
 /// GET /v1/stream that is not a WebSocket upgrade: 426.
 void refuse_plain_stream(api_context& ctx, const call& c, const replier& r);
 /// http/system_api.cpp
@@ -132,15 +139,18 @@ void list_tools(api_context& ctx, const call& c, const replier& r);
 void health(api_context& ctx, const call& c, const replier& r);
 /// http/workflow_api.cpp
 void submit_batch(api_context& ctx, const call& c, const replier& r);
+void list_batches(api_context& ctx, const call& c, const replier& r);
 void get_batch(api_context& ctx, const call& c, const replier& r);
 void cancel_batch(api_context& ctx, const call& c, const replier& r);
 void cache_stats(api_context& ctx, const call& c, const replier& r);
 void clear_cache(api_context& ctx, const call& c, const replier& r);
 /// http/dashboard.cpp
 void serve_dashboard(api_context& ctx, const call& c, const replier& r);
-/// http/ops_api.cpp: GET /metrics, GET /v1/metrics, POST /v1/tools/{name}/pause and /resume
+/// http/ops_api.cpp: GET /metrics, GET /v1/metrics, GET /v1/openapi.yaml,
+/// POST /v1/tools/{name}/pause and /resume
 void prometheus_metrics(api_context& ctx, const call& c, const replier& r);
 void windowed_metrics(api_context& ctx, const call& c, const replier& r);
+void openapi_document(api_context& ctx, const call& c, const replier& r);
 void pause_tool(api_context& ctx, const call& c, const replier& r);
 void resume_tool(api_context& ctx, const call& c, const replier& r);
 

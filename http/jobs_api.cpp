@@ -58,26 +58,31 @@ void submit_job(api_context& ctx, const call& c, const replier& r) {
   });
 }
 
-void list_jobs(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"status", "tool", "batch_id", "created_after", "created_before",
-                                           "limit", "offset", "page", "page_size", "label."});
-  list_query q;
-  if (auto it = c.query.find("status"); it != c.query.end()) {
+void read_job_filters(const query_map& query, list_query& q, std::vector<field_error>& errors) {
+  if (auto it = query.find("status"); it != query.end()) {
     q.status = parse_job_status(it->second);
     if (!q.status)
       errors.push_back({"status", "\"" + it->second +
                                     "\" is not a status (pending, running, retrying, completed, failed, "
                                     "cancelled, timed_out)"});
   }
-  if (auto it = c.query.find("tool"); it != c.query.end()) q.tool = it->second;
+  if (auto it = query.find("tool"); it != query.end()) q.tool = it->second;
+  if (auto it = query.find("batch_id"); it != query.end()) q.batch_id = it->second;
   for (auto key : {"created_after", "created_before"}) {
-    if (auto it = c.query.find(key); it != c.query.end()) {
+    if (auto it = query.find(key); it != query.end()) {
       auto t = parse_time(it->second);
       if (!t) errors.push_back({key, "\"" + it->second + "\" is not an RFC 3339 timestamp"});
       (std::string_view{key} == "created_after" ? q.created_after : q.created_before) = t;
     }
   }
-  q.labels = label_filter(c.query);
+  q.labels = label_filter(query);
+}
+
+void list_jobs(api_context& ctx, const call& c, const replier& r) {
+  auto errors = check_query_keys(c.query, {"status", "tool", "batch_id", "created_after", "created_before",
+                                           "limit", "offset", "page", "page_size", "label."});
+  list_query q;
+  read_job_filters(c.query, q, errors);
   const bool paged = c.query.contains("page") || c.query.contains("page_size");
   if (paged && (c.query.contains("limit") || c.query.contains("offset")))
     errors.push_back({"page", "use either page/page_size or limit/offset, not both"});
@@ -88,7 +93,6 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
                                             : query_int(c.query, "offset", 0, 0, 1'000'000'000, errors));
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
 
-  if (auto it = c.query.find("batch_id"); it != c.query.end()) q.batch_id = it->second;
   const list_result found = ctx.eng.list(q);
   json::array jobs;
   for (const auto& v : found.jobs) jobs.push_back(render_view(v));

@@ -1,4 +1,5 @@
-// GET /metrics, GET /v1/metrics, and POST /v1/tools/{name}/pause and /resume.
+// GET /metrics, GET /v1/metrics, GET /v1/openapi.yaml, and POST
+// /v1/tools/{name}/pause and /resume.
 #include <cmath>
 
 #include <boost/asio/post.hpp>
@@ -13,6 +14,9 @@
 namespace overseer::http {
 
 namespace json = boost::json;
+
+/// docs/openapi.yaml, embedded at build time (cmake/embed_text.cmake).
+std::string_view openapi_yaml();
 
 namespace {
 
@@ -115,6 +119,15 @@ void windowed_metrics(api_context& ctx, const call& c, const replier& r) {
   body["from"] = format_time(now - std::chrono::hours(hours));
   body["to"] = format_time(now);
   r.json(200, body);
+}
+
+void openapi_document(api_context&, const call&, const replier& r) {
+  response res{bhttp::status::ok, r.version()};
+  res.set(bhttp::field::content_type, "application/yaml");
+  res.keep_alive(r.keep_alive());
+  res.body() = std::string{openapi_yaml()};
+  res.prepare_payload();
+  r.send(std::move(res));
 }
 
 void pause_tool(api_context& ctx, const call& c, const replier& r) { pause_or_resume(ctx, c, r, true); }

@@ -8,6 +8,9 @@ const std::vector<route>& routes() {
   static const std::vector<route> table = {
     {"POST", "/v1/jobs", route_id::submit_job, submit_job},
     {"GET", "/v1/jobs", route_id::list_jobs, list_jobs, access::token, query_rule::own},
+    // Before /v1/jobs/{id}: a match stops at the first route of the method.
+    {"POST", "/v1/jobs/cancel", route_id::cancel_jobs, cancel_jobs, access::token, query_rule::own},
+    {"POST", "/v1/jobs/purge", route_id::purge_jobs, purge_jobs, access::token, query_rule::own},
     {"GET", "/v1/jobs/{id}", route_id::get_job, get_job},
     {"DELETE", "/v1/jobs/{id}", route_id::cancel_job, cancel_job},
     {"GET", "/v1/jobs/{id}/result", route_id::get_result, get_result},
@@ -20,10 +23,12 @@ const std::vector<route>& routes() {
     {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool},
     {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
     {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own},
+    {"GET", "/v1/openapi.yaml", route_id::openapi_document, openapi_document},
     // A WebSocket upgrade is taken before routing (http_session::upgrade);
     // what reaches the table is a plain GET.
     {"GET", "/v1/stream", route_id::stream, refuse_plain_stream, access::token, query_rule::ignored},
     {"POST", "/v1/batches", route_id::submit_batch, submit_batch},
+    {"GET", "/v1/batches", route_id::list_batches, list_batches, access::token, query_rule::own},
     {"GET", "/v1/batches/{id}", route_id::get_batch, get_batch},
     {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch},
     {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats},

@@ -24,6 +24,14 @@ json::object render_batch(const batch_view& b) {
           {"jobs", std::move(jobs)}};
 }
 
+/// A batch in GET /v1/batches: the view without its list of jobs (counts
+/// and total_jobs stay), so a page of large batches stays small.
+json::object render_batch_summary(const batch_view& b) {
+  auto out = render_batch(b);
+  out.erase("jobs");
+  return out;
+}
+
 }  // namespace
 
 void submit_batch(api_context& ctx, const call& c, const replier& r) {
@@ -36,6 +44,42 @@ void submit_batch(api_context& ctx, const call& c, const replier& r) {
     r.json(202, json::object{{"batch_id", b.batch_id}, {"job_ids", std::move(ids)},
                              {"links", json::object{{"self", "/v1/batches/" + b.batch_id}}}});
   });
+}
+
+void list_batches(api_context& ctx, const call& c, const replier& r) {
+  auto errors = check_query_keys(c.query, {"status", "name", "created_after", "created_before", "limit", "offset"});
+  batch_list_query q;
+  if (auto it = c.query.find("status"); it != c.query.end()) {
+    q.status = it->second;
+    if (q.status != "pending" && q.status != "running" && q.status != "completed" && q.status != "failed" &&
+        q.status != "cancelled")
+      errors.push_back({"status", "\"" + it->second +
+                                    "\" is not a batch status (pending, running, completed, failed, cancelled)"});
+  }
+  if (auto it = c.query.find("name"); it != c.query.end()) q.name = it->second;
+  for (auto key : {"created_after", "created_before"}) {
+    if (auto it = c.query.find(key); it != c.query.end()) {
+      auto t = parse_time(it->second);
+      if (!t) errors.push_back({key, "\"" + it->second + "\" is not an RFC 3339 timestamp"});
+      (std::string_view{key} == "created_after" ? q.created_after : q.created_before) = t;
+    }
+  }
+  q.limit = static_cast<std::size_t>(query_int(c.query, "limit", 100, 1, 1000, errors));
+  q.offset = static_cast<std::size_t>(query_int(c.query, "offset", 0, 0, 1'000'000'000, errors));
+  if (!errors.empty()) return r.problem(400, "invalid query", errors);
+  batch_list_result found;
+  try {
+    found = ctx.eng.list_batches(q);
+  } catch (const overseer::error& e) {
+    return r.failed(e);
+  }
+  json::array batches;
+  for (const auto& b : found.batches) batches.push_back(render_batch_summary(b));
+  r.json(200, json::object{{"batches", std::move(batches)},
+                           {"total_count", found.total_count},
+                           {"has_next", q.offset + found.batches.size() < found.total_count},
+                           {"limit", q.limit},
+                           {"offset", q.offset}});
 }
 
 void get_batch(api_context& ctx, const call& c, const replier& r) {

@@ -13,14 +13,14 @@ _overseer_ask() {
 
 _overseer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="submit get list watch logs history result cancel retry batch tools tool health cache"
+  local commands="submit get list watch logs history result cancel purge retry batch tools tool health cache"
   local global="--url --token --output --no-color --help"
   local cmd="" sub="" positional=0 i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       --url | --token | --output | --params-file | --name | --priority | --timeout | --retries | --label | \
         --depends-on | --delay | --idempotency-key | --status | --tool | --batch | --since | --limit | --offset | \
-        --level | -o | --file | --from-list | --parallel-limit) ((i++)) ;;
+        --level | -o | --file | --from-list | --parallel-limit | --older-than) ((i++)) ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then
@@ -42,7 +42,7 @@ _overseer() {
     --depends-on) COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")); return ;;
     --params-file | -o | --file | --from-list) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --url | --token | --name | --priority | --timeout | --retries | --label | --delay | --idempotency-key | \
-      --batch | --since | --limit | --offset | --parallel-limit) return ;;
+      --batch | --since | --limit | --offset | --parallel-limit | --older-than) return ;;
   esac
 
   if [[ -z $cmd ]]; then
@@ -57,7 +57,11 @@ _overseer() {
     watch) opts="--batch --all --logs" ;;
     logs) opts="-f --follow --level" ;;
     result) opts="-o --file" ;;
-    batch) [[ $sub == submit ]] && opts="--from-list --name --parallel-limit --fail-fast --wait --watch" ;;
+    cancel | purge) opts="--status --tool --label --batch --since --older-than --all --dry-run" ;;
+    batch)
+      [[ $sub == submit ]] && opts="--from-list --name --parallel-limit --fail-fast --wait --watch"
+      [[ $sub == list ]] && opts="--status --name --limit --offset"
+      ;;
     cache) [[ $sub == clear ]] && opts="--tool --label" ;;
   esac
   if [[ $cur == -* ]]; then
@@ -72,7 +76,7 @@ _overseer() {
       COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")) ;;
     batch)
       if [[ -z $sub ]]; then
-        COMPREPLY=($(compgen -W "submit get watch cancel" -- "$cur"))
+        COMPREPLY=($(compgen -W "submit list get watch cancel" -- "$cur"))
       elif [[ $sub == submit ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
       fi

@@ -248,6 +248,29 @@ struct engine_stats {
   std::vector<tool_health> tools{};
 };
 
+/// Filters and paging of engine::list_batches; every filter given must match.
+struct batch_list_query {
+  /// The batch status as get_batch computes it (pending, running, completed,
+  /// failed, cancelled); empty: any. Costs a read of each batch's jobs.
+  std::string status{};
+  std::string name{};                          ///< exact; empty: any
+  std::optional<time_point> created_after{};   ///< inclusive
+  std::optional<time_point> created_before{};  ///< exclusive
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+};
+
+struct batch_list_result {
+  std::vector<batch_view> batches{};  ///< newest first
+  std::size_t total_count = 0;        ///< matching batches, before paging
+};
+
+/// The answer to engine::purge.
+struct purge_result {
+  std::size_t matched = 0;  ///< finished jobs that matched the filters
+  std::size_t deleted = 0;  ///< of those, deleted (0 for a dry run)
+};
+
 class engine {
 public:
   /// An engine with an actor system of its own (one CAF worker per core, at
@@ -396,6 +419,16 @@ public:
 
   /// The scheduler, for programs that speak CAF.
   [[nodiscard]] caf::actor scheduler() const;
+
+  /// Batches newest first, read straight from the store, each viewed as
+  /// get_batch views it.
+  [[nodiscard]] batch_list_result list_batches(const batch_list_query& q) const;
+  /// Deletes every finished (terminal) job that matches `q` (its limit and
+  /// offset are ignored), each with every row it owns, the way retention
+  /// deletes an expired job: through the scheduler, which keeps a job that
+  /// a retry revives meanwhile. Unfinished jobs never match. Blocks until
+  /// the deletions are durable; with `dry_run`, only counts.
+  purge_result purge(const list_query& q, bool dry_run = false);
 
 private:
   struct impl;

@@ -549,7 +549,8 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer submit ''") == std::vector<std::string>{"fail", "fasta_stats", "noop", "sleep"});
   CHECK(complete("overseer submit sleep --w") == std::vector<std::string>{"--wait", "--watch"});
   CHECK(complete("overseer logs x --level e") == std::vector<std::string>{"error"});
-  CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "get", "watch", "cancel"});
+  CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "list", "get", "watch", "cancel"});
+  CHECK(complete("overseer purge --d") == std::vector<std::string>{"--dry-run"});
 }
 
 TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[cli][pause]") {
@@ -575,4 +576,46 @@ TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[
   CHECK(r.err.find("no tool named \"nope\" (404)") != std::string::npos);
   r = overseer_cli(d.port(), {"tool", "stop", "noop"});
   CHECK(r.exit_code == usage);
+}
+
+TEST_CASE("cancel and purge by filter, with a dry run, and batch list", "[cli][bulk]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  std::vector<std::string> slow;
+  for (int i = 0; i < 2; ++i)
+    slow.push_back(submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"labels":{"team":"x"}})")));
+
+  auto r = overseer_cli(d.port(), {"cancel", "--label", "team=x", "--dry-run"});
+  INFO(r.err);
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "2 jobs match; they would be cancelled (dry run: nothing changed)\n");
+  r = overseer_cli(d.port(), {"cancel", "--label", "team=x"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "2 jobs matched, 2 cancelled\n");
+  for (const auto& id : slow) CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+  r = overseer_cli(d.port(), {"purge", "--status", "cancelled", "--output", "json"});
+  CHECK(r.exit_code == ok);
+  const auto doc = json::parse(r.out);
+  CHECK(doc.at("matched") == 2);
+  CHECK(doc.at("deleted") == 2);
+  CHECK(c.get("/v1/jobs/" + slow[0]).status == 404);
+
+  CHECK(overseer_cli(d.port(), {"purge"}).exit_code == usage);
+  CHECK(overseer_cli(d.port(), {"cancel"}).exit_code == usage);
+  CHECK(overseer_cli(d.port(), {"cancel", "job_x", "--all"}).exit_code == usage);
+  CHECK(overseer_cli(d.port(), {"purge", "--older-than", "soon"}).exit_code == usage);
+  r = overseer_cli(d.port(), {"purge", "--status", "finished"});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("status") != std::string::npos);
+
+  auto b = c.post("/v1/batches", json::parse(R"({"name":"nightly","jobs":[{"tool":"noop"}]})"));
+  REQUIRE(b.status == 202);
+  r = overseer_cli(d.port(), {"batch", "list", "--output", "ids"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == str(b.json(), "batch_id") + "\n");
+  r = overseer_cli(d.port(), {"batch", "list", "--name", "nightly"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out.find("nightly") != std::string::npos);
+  CHECK(r.out.find(str(b.json(), "batch_id")) != std::string::npos);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include <boost/beast/core.hpp>
@@ -283,4 +284,71 @@ TEST_CASE("WebSocket handshakes the server cannot accept get problem documents",
   // None of it disturbed a good upgrade.
   ws_client ok{d.port(), "/v1/stream?all=1&access_token=s3cret"};
   CHECK(ok.until([](auto& m) { return m.at("type").as_string() == "subscribed"; }));
+}
+
+namespace {
+
+/// Sets an environment variable for the daemons a test starts, and removes
+/// it again.
+struct scoped_env {
+  std::string name;
+  scoped_env(std::string n, const std::string& value) : name(std::move(n)) { ::setenv(name.c_str(), value.c_str(), 1); }
+  ~scoped_env() { ::unsetenv(name.c_str()); }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+};
+
+/// A valid job spec padded with blanks to `size` bytes.
+std::string spec_of_size(std::size_t size) {
+  std::string body = R"({"tool":"noop"})";
+  body.insert(body.size() - 1, size - body.size(), ' ');
+  return body;
+}
+
+unsigned post_size(unsigned short port, std::size_t size) {
+  http_client c{port};
+  return c.request("POST", "/v1/jobs", spec_of_size(size)).status;
+}
+
+}  // namespace
+
+TEST_CASE("settings take flags over the environment over a config file, which may carry comments", "[http][input][config]") {
+  temp_dir dir;
+  const auto file = dir.path() / "config.json";
+  std::ofstream{file} << "// the largest body\n{\n  \"body_limit\": 2000, // bytes\n  /* and a block */ \"idle_timeout\": 30\n}\n";
+  const std::vector<std::string> config = {"--config", file.string()};
+  {
+    overseerd_process d{dir.path() / "a", config};  // the file's 2000
+    CHECK(post_size(d.port(), 1900) == 202);
+    CHECK(post_size(d.port(), 2100) == 413);
+  }
+  scoped_env env{"OVERSEER_BODY_LIMIT", "3000"};
+  {
+    overseerd_process d{dir.path() / "b", config};  // the environment's 3000 over the file's
+    CHECK(post_size(d.port(), 2100) == 202);
+    CHECK(post_size(d.port(), 3100) == 413);
+  }
+  {
+    auto flags = config;
+    flags.insert(flags.end(), {"--body-limit", "4000"});
+    overseerd_process d{dir.path() / "c", flags};  // the flag's 4000 over both
+    CHECK(post_size(d.port(), 3100) == 202);
+    CHECK(post_size(d.port(), 4100) == 413);
+  }
+  {
+    // --config after the flag: the flag still wins (files are read first).
+    std::vector<std::string> flags = {"--body-limit", "4000"};
+    flags.insert(flags.end(), config.begin(), config.end());
+    overseerd_process d{dir.path() / "d", flags};
+    CHECK(post_size(d.port(), 3100) == 202);
+  }
+}
+
+TEST_CASE("a config file that is not JSON is refused with the parser's reason", "[http][input][config]") {
+  temp_dir dir;
+  const auto file = dir.path() / "config.json";
+  std::ofstream{file} << "{\"body_limit\": 2000 /* unclosed";
+  auto r = run_refused(dir.path() / "data", {"--config", file.string()});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("is not valid JSON") != std::string::npos);
 }

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "overseer/engine.hpp"
@@ -59,6 +61,23 @@ inline auto reached(const std::string& id, job_status to) {
       if (e.job_id == id && e.kind == event_kind::transition && e.to == to) return true;
     return false;
   };
+}
+
+/// The job's log lines written by the engine itself, oldest first.
+inline std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
+  std::vector<std::string> out;
+  auto page = eng.logs(id, log_level::debug, 1000, 0);
+  if (!page) return out;
+  for (auto& l : page->lines)
+    if (l.component == "engine") out.push_back(l.message);
+  return out;
+}
+
+/// Whether one of `lines` contains `part`.
+inline bool has_line(const std::vector<std::string>& lines, std::string_view part) {
+  for (const auto& l : lines)
+    if (l.find(part) != std::string::npos) return true;
+  return false;
 }
 
 struct engine_fixture {

@@ -235,6 +235,48 @@ class ClientTest(unittest.TestCase):
             c.metrics("2d")
         self.assertEqual(bad.exception.errors[0].field, "time_range")
 
+    def test_batches_are_listed_newest_first_with_filters(self) -> None:
+        c = self.client
+        name = f"listed-{uuid.uuid4().hex[:8]}"
+        first = c.submit_batch(BatchSpec(name=name, jobs=[JobSpec(tool="noop")]))
+        second = c.submit_batch(BatchSpec(name=name, jobs=[JobSpec(tool="noop"), JobSpec(tool="noop")]))
+        for job_id in first.job_ids + second.job_ids:
+            c.wait(job_id, timeout=20)
+        page = c.list_batches(name=name)
+        self.assertEqual([b.batch_id for b in page.batches], [second.batch_id, first.batch_id])
+        self.assertEqual((page.total_count, page.has_next), (2, False))
+        self.assertEqual((page.batches[0].total_jobs, page.batches[0].batch_status), (2, "completed"))
+        one = c.list_batches(name=name, status="completed", limit=1, offset=1)
+        self.assertEqual([b.batch_id for b in one.batches], [first.batch_id])
+        with self.assertRaises(BadRequestError) as bad:
+            c.list_batches(status="done")
+        self.assertEqual(bad.exception.errors[0].field, "status")
+
+    def test_jobs_are_cancelled_and_purged_by_filter_with_a_dry_run(self) -> None:
+        c = self.client
+        case = uuid.uuid4().hex[:8]
+        slow = [c.submit(JobSpec(tool="sleep", params={"seconds": 30}, labels={"bulk": case})).job_id
+                for _ in range(2)]
+        self.assertEqual(c.cancel_jobs(labels={"bulk": case}, dry_run=True).matched, 2)
+        self.assertNotEqual(c.get(slow[0]).status, "cancelled")
+        done = c.cancel_jobs(labels={"bulk": case})
+        self.assertEqual((done.matched, done.cancelled, done.dry_run), (2, 2, False))
+        self.assertEqual({c.get(j).status for j in slow}, {"cancelled"})
+        dry = c.purge_jobs(labels={"bulk": case}, status="cancelled", dry_run=True)
+        self.assertEqual((dry.matched, dry.deleted, dry.dry_run), (2, 0, True))
+        purged = c.purge_jobs(labels={"bulk": case})
+        self.assertEqual((purged.matched, purged.deleted), (2, 2))
+        with self.assertRaises(NotFoundError):
+            c.get(slow[0])
+        with self.assertRaises(BadRequestError) as bad:
+            c.purge_jobs()
+        self.assertEqual(bad.exception.errors[0].field, "all")
+
+    def test_the_openapi_document_is_served(self) -> None:
+        text = self.client.openapi()
+        self.assertTrue(text.startswith("openapi: 3.1.0"))
+        self.assertIn("/v1/openapi.yaml:", text)
+
 
 class TokenTest(unittest.TestCase):
     def test_a_daemon_with_tokens_refuses_a_client_without_one_and_serves_one_with_it(self) -> None:

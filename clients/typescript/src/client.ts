@@ -11,14 +11,19 @@ import { platformWebSocket, Watch, type WebSocketFactory } from "./stream.js";
 import {
   TERMINAL,
   type Batch,
+  type BatchList,
   type BatchSpec,
   type BatchSubmitted,
+  type BulkCancelled,
+  type BulkFilters,
+  type BulkPurged,
   type CacheStats,
   type Health,
   type Job,
   type JobList,
   type JobSpec,
   type Json,
+  type ListBatchesQuery,
   type ListJobsQuery,
   type LogPage,
   type LogsQuery,
@@ -52,6 +57,8 @@ export interface Call {
   body?: unknown;
   /** Statuses answered with a document rather than a problem. */
   ok?: number[];
+  /** The answer is text (resolves to a string), not JSON. */
+  text?: boolean;
 }
 
 /**
@@ -63,6 +70,8 @@ export interface Call {
 export const ROUTES = {
   "POST /v1/jobs": "submit",
   "GET /v1/jobs": "listJobs",
+  "POST /v1/jobs/cancel": "cancelJobs",
+  "POST /v1/jobs/purge": "purgeJobs",
   "GET /v1/jobs/{id}": "get",
   "DELETE /v1/jobs/{id}": "cancel",
   "POST /v1/jobs/{id}/cancel": "cancel",
@@ -71,6 +80,7 @@ export const ROUTES = {
   "GET /v1/jobs/{id}/history": "history",
   "POST /v1/jobs/{id}/retry": "retry",
   "POST /v1/batches": "submitBatch",
+  "GET /v1/batches": "listBatches",
   "GET /v1/batches/{id}": "getBatch",
   "DELETE /v1/batches/{id}": "cancelBatch",
   "GET /v1/cache/stats": "cacheStats",
@@ -79,6 +89,7 @@ export const ROUTES = {
   "POST /v1/tools/{name}/pause": "pauseTool",
   "POST /v1/tools/{name}/resume": "resumeTool",
   "GET /v1/metrics": "metrics",
+  "GET /v1/openapi.yaml": "openapi",
   "GET /v1/health": "health",
   "GET /v1/stream": "watch",
 } as const satisfies Record<string, keyof Client>;
@@ -134,7 +145,8 @@ export class Client {
     } catch (e) {
       throw new TransportError(`${call.method} ${target}: ${(e as Error).message}`);
     }
-    if (response.ok || (call.ok ?? []).includes(response.status)) return (await response.json()) as T;
+    if (response.ok || (call.ok ?? []).includes(response.status))
+      return (call.text ? await response.text() : await response.json()) as T;
     throw await problemError(response);
   }
 
@@ -147,6 +159,18 @@ export class Client {
   listJobs(q: ListJobsQuery = {}): Promise<JobList> {
     const { labels, ...rest } = q;
     return this.send({ method: "GET", route: "/v1/jobs", path: "/v1/jobs", query: query(rest, labels) });
+  }
+
+  /** Cancels every unfinished job that matches (name a filter, or `all: true`); `dry_run` only counts. */
+  cancelJobs(filters: BulkFilters = {}): Promise<BulkCancelled> {
+    const { labels, ...rest } = filters;
+    return this.send({ method: "POST", route: "/v1/jobs/cancel", path: "/v1/jobs/cancel", query: query(rest, labels) });
+  }
+
+  /** Deletes every finished job that matches (name a filter, or `all: true`); `dry_run` only counts. */
+  purgeJobs(filters: BulkFilters = {}): Promise<BulkPurged> {
+    const { labels, ...rest } = filters;
+    return this.send({ method: "POST", route: "/v1/jobs/purge", path: "/v1/jobs/purge", query: query(rest, labels) });
   }
 
   get(jobId: string): Promise<Job> {
@@ -181,6 +205,11 @@ export class Client {
   /** Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`). */
   submitBatch(batch: BatchSpec): Promise<BatchSubmitted> {
     return this.send({ method: "POST", route: "/v1/batches", path: "/v1/batches", body: batch });
+  }
+
+  /** Batches newest first, without their job lists; every filter given must match. */
+  listBatches(q: ListBatchesQuery = {}): Promise<BatchList> {
+    return this.send({ method: "GET", route: "/v1/batches", path: "/v1/batches", query: query({ ...q }) });
   }
 
   getBatch(batchId: string): Promise<Batch> {
@@ -226,6 +255,11 @@ export class Client {
   /** Finished jobs over the last "1h", "24h" (the daemon's default) or "7d". */
   metrics(timeRange?: "1h" | "24h" | "7d"): Promise<Metrics> {
     return this.send({ method: "GET", route: "/v1/metrics", path: "/v1/metrics", query: query({ time_range: timeRange }) });
+  }
+
+  /** The daemon's OpenAPI document, as YAML text. */
+  openapi(): Promise<string> {
+    return this.send({ method: "GET", route: "/v1/openapi.yaml", path: "/v1/openapi.yaml", text: true });
   }
 
   /**

@@ -118,6 +118,54 @@ export interface ListJobsQuery {
   page_size?: number;
 }
 
+/** The filters of POST /v1/jobs/cancel and /v1/jobs/purge: those of GET /v1/jobs. */
+export interface BulkFilters {
+  status?: JobStatus;
+  tool?: string;
+  labels?: Record<string, string>;
+  batch_id?: string;
+  created_after?: string | Date;
+  created_before?: string | Date;
+  /** Every job, no filter: a request without a filter is refused otherwise. */
+  all?: boolean;
+  /** Count the matching jobs, change nothing. */
+  dry_run?: boolean;
+}
+
+/** POST /v1/jobs/cancel: unfinished jobs that matched, and how many were cancelled. */
+export interface BulkCancelled {
+  matched: number;
+  cancelled: number;
+  dry_run: boolean;
+}
+
+/** POST /v1/jobs/purge: finished jobs that matched, and how many were deleted. */
+export interface BulkPurged {
+  matched: number;
+  deleted: number;
+  dry_run: boolean;
+}
+
+export interface ListBatchesQuery {
+  status?: BatchStatus;
+  name?: string;
+  created_after?: string | Date;
+  created_before?: string | Date;
+  limit?: number;
+  offset?: number;
+}
+
+/** A batch in GET /v1/batches: the batch view without its list of jobs. */
+export type BatchSummary = Omit<Batch, "jobs">;
+
+export interface BatchList {
+  batches: BatchSummary[];
+  total_count: number;
+  has_next: boolean;
+  limit: number;
+  offset: number;
+}
+
 export interface JobList {
   jobs: Job[];
   total_count: number;

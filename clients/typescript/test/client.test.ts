@@ -199,6 +199,42 @@ describe("Client", () => {
     const bad = await rejection(c.metrics("2d" as never), BadRequestError);
     assert.equal(bad.errors[0]!.field, "time_range");
   });
+
+  it("lists batches newest first, filtered by name and status", async () => {
+    const name = `listed-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const first = await c.submitBatch({ name, jobs: [{ tool: "noop" }] });
+    const second = await c.submitBatch({ name, jobs: [{ tool: "noop" }, { tool: "noop" }] });
+    for (const j of [...first.job_ids, ...second.job_ids]) await c.wait(j, { timeoutMs: 20_000 });
+    const page = await c.listBatches({ name });
+    assert.deepEqual(page.batches.map((b) => b.batch_id), [second.batch_id, first.batch_id]);
+    assert.equal(page.total_count, 2);
+    assert.equal(page.batches[0]!.total_jobs, 2);
+    const one = await c.listBatches({ name, status: "completed", limit: 1, offset: 1 });
+    assert.deepEqual(one.batches.map((b) => b.batch_id), [first.batch_id]);
+    const bad = await rejection(c.listBatches({ status: "done" as never }), BadRequestError);
+    assert.equal(bad.errors[0]!.field, "status");
+  });
+
+  it("cancels and purges jobs by filter, after a dry run", async () => {
+    const tag = `bulk-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const slow: string[] = [];
+    for (let i = 0; i < 2; i++) slow.push((await c.submit({ tool: "sleep", params: { seconds: 30 }, labels: { bulk: tag } })).job_id);
+    assert.equal((await c.cancelJobs({ labels: { bulk: tag }, dry_run: true })).matched, 2);
+    assert.notEqual((await c.get(slow[0]!)).status, "cancelled");
+    assert.deepEqual(await c.cancelJobs({ labels: { bulk: tag } }), { matched: 2, cancelled: 2, dry_run: false });
+    for (const j of slow) assert.equal((await c.get(j)).status, "cancelled");
+    assert.deepEqual(await c.purgeJobs({ labels: { bulk: tag }, dry_run: true }), { matched: 2, deleted: 0, dry_run: true });
+    assert.deepEqual(await c.purgeJobs({ labels: { bulk: tag } }), { matched: 2, deleted: 2, dry_run: false });
+    await rejection(c.get(slow[0]!), NotFoundError);
+    const bad = await rejection(c.purgeJobs(), BadRequestError);
+    assert.equal(bad.errors[0]!.field, "all");
+  });
+
+  it("serves its OpenAPI document", async () => {
+    const text = await c.openapi();
+    assert.ok(text.startsWith("openapi: 3.1.0"));
+    assert.ok(text.includes("/v1/openapi.yaml:"));
+  });
 });
 
 describe("bearer tokens", () => {

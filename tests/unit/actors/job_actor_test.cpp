@@ -15,21 +15,10 @@
 
 using namespace std::chrono_literals;
 using namespace overseer;
+using test::engine_lines;
+using test::has_line;
 
 namespace {
-
-std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
-  std::vector<std::string> out;
-  auto page = eng.logs(id, log_level::debug, 1000, 0);
-  REQUIRE(page);
-  for (auto& l : page->lines)
-    if (l.component == "engine") out.push_back(l.message);
-  return out;
-}
-
-bool has_line(const std::vector<std::string>& lines, std::string_view part) {
-  return std::any_of(lines.begin(), lines.end(), [&](auto& l) { return l.find(part) != std::string::npos; });
-}
 
 void crash_actor_of(engine& eng, const std::string& id) {
   caf::anon_send(caf::actor_cast<actors::scheduler_actor>(eng.scheduler()), actors::crash_job_actor{id});

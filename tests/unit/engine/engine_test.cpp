@@ -9,6 +9,8 @@
 
 using namespace std::chrono_literals;
 using namespace overseer;
+using test::engine_lines;
+using test::has_line;
 using overseer::test::engine_fixture;
 using overseer::test::reached;
 
@@ -409,24 +411,6 @@ TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
   REQUIRE(warn->lines.size() == 1);
   CHECK(warn->lines[0].message == "e");
 }
-
-namespace {
-
-/// The job's log lines written by the engine itself, oldest first.
-std::vector<std::string> engine_lines(engine& eng, const std::string& id) {
-  std::vector<std::string> out;
-  auto page = eng.logs(id, log_level::debug, 1000, 0);
-  REQUIRE(page);
-  for (auto& l : page->lines)
-    if (l.component == "engine") out.push_back(l.message);
-  return out;
-}
-
-bool has_line(const std::vector<std::string>& lines, std::string_view part) {
-  return std::any_of(lines.begin(), lines.end(), [&](auto& l) { return l.find(part) != std::string::npos; });
-}
-
-}  // namespace
 
 TEST_CASE("the engine writes attempts, failures and retries into the job's own log", "[engine][logs]") {
   engine_fixture f;

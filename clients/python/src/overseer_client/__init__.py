@@ -11,7 +11,8 @@ from .client import AsyncClient, Client, Watch
 from .errors import (BadRequestError, ConflictError, FieldError, NotFoundError, OverseerError,
                      ProblemError, StreamError, TransportError, UnauthorizedError,
                      UnavailableError, WaitTimeout)
-from .types import (TERMINAL, Batch, BatchJob, BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
+from .types import (TERMINAL, Batch, BatchJob, BatchList, BatchSummary, BulkCancelled, BulkPurged,
+                    BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
                     Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Progress,
                     ProgressEvent, QueueStats, RetryPolicy, StreamItem, Submitted, Subscribed, Tool,
                     ToolState, Transition, TransitionEvent, WindowFigures)
@@ -23,7 +24,7 @@ __all__ = [
     "BadRequestError", "ConflictError", "FieldError", "NotFoundError", "OverseerError",
     "ProblemError", "StreamError", "TransportError", "UnauthorizedError", "UnavailableError",
     "WaitTimeout",
-    "TERMINAL", "Batch", "BatchJob", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
+    "TERMINAL", "Batch", "BatchJob", "BatchList", "BatchSummary", "BulkCancelled", "BulkPurged", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
     "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",
     "ProgressEvent", "QueueStats", "RetryPolicy", "StreamItem", "Submitted", "Subscribed", "Tool",
     "ToolState", "Transition", "TransitionEvent", "WindowFigures",

@@ -30,6 +30,7 @@ class Call(Generic[T]):
     query: Query = field(default_factory=list)
     body: Any = None
     ok: tuple[int, ...] = (200, 202)
+    text: bool = False  # the answer is text (decode gets a str), not JSON
 
 
 def _id(value: str) -> str:
@@ -66,6 +67,28 @@ def list_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str]
     return Call("GET", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.JobList, d), query=query)
 
 
+def _bulk_query(status: str | None, tool: str | None, labels: Mapping[str, str] | None,
+                batch_id: str | None, created_after: datetime | str | None,
+                created_before: datetime | str | None, all: bool, dry_run: bool) -> Query:
+    return _query(labels, status=status, tool=tool, batch_id=batch_id, created_after=created_after,
+                  created_before=created_before, all=True if all else None,
+                  dry_run=True if dry_run else None)
+
+
+def cancel_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
+                batch_id: str | None, created_after: datetime | str | None,
+                created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkCancelled]:
+    query = _bulk_query(status, tool, labels, batch_id, created_after, created_before, all, dry_run)
+    return Call("POST", "/v1/jobs/cancel", "/v1/jobs/cancel", lambda d: t.decode(t.BulkCancelled, d), query=query)
+
+
+def purge_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
+               batch_id: str | None, created_after: datetime | str | None,
+               created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkPurged]:
+    query = _bulk_query(status, tool, labels, batch_id, created_after, created_before, all, dry_run)
+    return Call("POST", "/v1/jobs/purge", "/v1/jobs/purge", lambda d: t.decode(t.BulkPurged, d), query=query)
+
+
 def get(job_id: str) -> Call[t.Job]:
     return Call("GET", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
 
@@ -95,6 +118,14 @@ def retry(job_id: str) -> Call[t.Job]:
 def submit_batch(batch: t.BatchSpec | Mapping[str, Any]) -> Call[t.BatchSubmitted]:
     return Call("POST", "/v1/batches", "/v1/batches", lambda d: t.decode(t.BatchSubmitted, d),
                 body=t.encode_body(batch))
+
+
+def list_batches(*, status: str | None, name: str | None, created_after: datetime | str | None,
+                 created_before: datetime | str | None, limit: int | None,
+                 offset: int | None) -> Call[t.BatchList]:
+    query = _query(status=status, name=name, created_after=created_after, created_before=created_before,
+                   limit=limit, offset=offset)
+    return Call("GET", "/v1/batches", "/v1/batches", lambda d: t.decode(t.BatchList, d), query=query)
 
 
 def get_batch(batch_id: str) -> Call[t.Batch]:
@@ -133,6 +164,10 @@ def resume_tool(name: str) -> Call[t.ToolState]:
                 lambda d: t.decode(t.ToolState, d))
 
 
+def openapi() -> Call[str]:
+    return Call("GET", "/v1/openapi.yaml", "/v1/openapi.yaml", str, text=True)
+
+
 def metrics(time_range: str | None) -> Call[t.Metrics]:
     return Call("GET", "/v1/metrics", "/v1/metrics", lambda d: t.decode(t.Metrics, d),
                 query=_query(time_range=time_range))
@@ -145,6 +180,8 @@ def metrics(time_range: str | None) -> Call[t.Metrics]:
 ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/jobs"): "submit",
     ("GET", "/v1/jobs"): "list_jobs",
+    ("POST", "/v1/jobs/cancel"): "cancel_jobs",
+    ("POST", "/v1/jobs/purge"): "purge_jobs",
     ("GET", "/v1/jobs/{id}"): "get",
     ("DELETE", "/v1/jobs/{id}"): "cancel",
     ("POST", "/v1/jobs/{id}/cancel"): "cancel",
@@ -153,6 +190,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/jobs/{id}/history"): "history",
     ("POST", "/v1/jobs/{id}/retry"): "retry",
     ("POST", "/v1/batches"): "submit_batch",
+    ("GET", "/v1/batches"): "list_batches",
     ("GET", "/v1/batches/{id}"): "get_batch",
     ("DELETE", "/v1/batches/{id}"): "cancel_batch",
     ("GET", "/v1/cache/stats"): "cache_stats",
@@ -161,6 +199,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/tools/{name}/pause"): "pause_tool",
     ("POST", "/v1/tools/{name}/resume"): "resume_tool",
     ("GET", "/v1/metrics"): "metrics",
+    ("GET", "/v1/openapi.yaml"): "openapi",
     ("GET", "/v1/health"): "health",
     ("GET", "/v1/stream"): "watch",
 }
@@ -231,7 +270,7 @@ class Transport:
                 with self._lock:
                     self._idle.append(conn)
             if response.status in call.ok:
-                return call.decode(json.loads(data))
+                return call.decode(data.decode() if call.text else json.loads(data))
             raise problem_error(response.status, response.reason, data, response.getheader("Retry-After"))
         raise AssertionError("unreachable")
 

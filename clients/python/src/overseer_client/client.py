@@ -172,6 +172,35 @@ class Client(_Base):
         """Finished jobs over the last "1h", "24h" (the default) or "7d"."""
         return self._run(_http.metrics(time_range))
 
+    def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
+                    labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                    created_after: datetime | str | None = None, created_before: datetime | str | None = None,
+                    all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
+        """Cancels every unfinished job that matches (name a filter, or all=True); `dry_run` only counts."""
+        return self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                           created_after=created_after, created_before=created_before,
+                                           all=all, dry_run=dry_run))
+
+    def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
+                   labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                   created_after: datetime | str | None = None, created_before: datetime | str | None = None,
+                   all: bool = False, dry_run: bool = False) -> t.BulkPurged:
+        """Deletes every finished job that matches (name a filter, or all=True); `dry_run` only counts."""
+        return self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                          created_after=created_after, created_before=created_before,
+                                          all=all, dry_run=dry_run))
+
+    def list_batches(self, *, status: str | None = None, name: str | None = None,
+                     created_after: datetime | str | None = None, created_before: datetime | str | None = None,
+                     limit: int | None = None, offset: int | None = None) -> t.BatchList:
+        """Batches newest first, without their job lists; every filter given must match."""
+        return self._run(_http.list_batches(status=status, name=name, created_after=created_after,
+                                            created_before=created_before, limit=limit, offset=offset))
+
+    def openapi(self) -> str:
+        """The daemon's OpenAPI document (YAML text)."""
+        return self._run(_http.openapi())
+
     def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
               tool: str | None = None, labels: Mapping[str, str] | None = None,
               logs: bool = False, since: int | None = None) -> Watch:
@@ -260,6 +289,34 @@ class AsyncClient(_Base):
 
     async def metrics(self, time_range: str | None = None) -> t.Metrics:
         return await self._run(_http.metrics(time_range))
+
+    async def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
+                          labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                          created_after: datetime | str | None = None,
+                          created_before: datetime | str | None = None,
+                          all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
+        return await self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                                 created_after=created_after, created_before=created_before,
+                                                 all=all, dry_run=dry_run))
+
+    async def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
+                         labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                         created_after: datetime | str | None = None,
+                         created_before: datetime | str | None = None,
+                         all: bool = False, dry_run: bool = False) -> t.BulkPurged:
+        return await self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                                created_after=created_after, created_before=created_before,
+                                                all=all, dry_run=dry_run))
+
+    async def list_batches(self, *, status: str | None = None, name: str | None = None,
+                           created_after: datetime | str | None = None,
+                           created_before: datetime | str | None = None,
+                           limit: int | None = None, offset: int | None = None) -> t.BatchList:
+        return await self._run(_http.list_batches(status=status, name=name, created_after=created_after,
+                                                  created_before=created_before, limit=limit, offset=offset))
+
+    async def openapi(self) -> str:
+        return await self._run(_http.openapi())
 
     def watch(self, job_id: str | None = None, *, batch_id: str | None = None, all: bool = False,
               tool: str | None = None, labels: Mapping[str, str] | None = None,

@@ -277,6 +277,45 @@ class Batch:
 
 
 @dataclass
+class BatchSummary:
+    """A batch in GET /v1/batches: the batch view without its list of jobs."""
+    batch_id: str
+    name: str
+    batch_status: BatchStatus
+    parallel_limit: int
+    fail_fast: bool
+    created_at: datetime
+    total_jobs: int
+    counts: dict[str, int]
+
+
+@dataclass
+class BatchList:
+    """GET /v1/batches: a page of batches, newest first."""
+    batches: list[BatchSummary]
+    total_count: int
+    has_next: bool
+    limit: int
+    offset: int
+
+
+@dataclass
+class BulkCancelled:
+    """POST /v1/jobs/cancel: unfinished jobs that matched, and how many were cancelled."""
+    matched: int
+    cancelled: int
+    dry_run: bool
+
+
+@dataclass
+class BulkPurged:
+    """POST /v1/jobs/purge: finished jobs that matched, and how many were deleted."""
+    matched: int
+    deleted: int
+    dry_run: bool
+
+
+@dataclass
 class ToolState:
     """A tool after POST /v1/tools/{name}/pause or /resume."""
     name: str

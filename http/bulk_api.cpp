@@ -1,0 +1,171 @@
+// POST /v1/jobs/cancel and POST /v1/jobs/purge: an operator's action on
+// every job that matches the filters of GET /v1/jobs, with a dry run.
+//
+// The filters come in the query or in a JSON body (not both). The work runs
+// on the operator's thread (ops_context::blocking): listing the matches
+// reads the store, and a purge waits for its deletions to be durable, so
+// neither may hold an I/O thread.
+#include <atomic>
+#include <limits>
+#include <memory>
+
+#include <boost/asio/post.hpp>
+
+#include "http/api.hpp"
+#include "http/ops_context.hpp"
+
+namespace overseer::http {
+
+namespace json = boost::json;
+
+namespace {
+
+struct bulk_request {
+  list_query filters;
+  bool dry_run = false;
+};
+
+/// A JSON body's members as query keys: strings as they are, `labels` as
+/// label.NAME, booleans as "true"/"false". Anything else is an error naming
+/// the member.
+void body_as_query(const json::object& body, query_map& out, std::vector<field_error>& errors) {
+  for (const auto& [key, value] : body) {
+    const std::string name{key};
+    if (name == "labels") {
+      if (!value.is_object()) {
+        errors.push_back({"labels", "must be an object of strings"});
+        continue;
+      }
+      for (const auto& [label, v] : value.get_object()) {
+        if (v.is_string()) out["label." + std::string{label}] = std::string{v.get_string()};
+        else errors.push_back({"labels." + std::string{label}, "must be a string"});
+      }
+    } else if (name == "dry_run" || name == "all") {
+      if (value.is_bool()) out[name] = value.get_bool() ? "true" : "false";
+      else errors.push_back({name, "must be true or false"});
+    } else if (name.starts_with("label.")) {
+      errors.push_back({name, "labels go in \"labels\": {\"NAME\": \"VALUE\"}"});
+    } else if (value.is_string()) {
+      out[name] = std::string{value.get_string()};
+    } else {
+      out[name] = "";  // named by check_query_keys if unknown
+      if (name == "status" || name == "tool" || name == "batch_id" || name == "created_after" ||
+          name == "created_before")
+        errors.push_back({name, "must be a string"});
+    }
+  }
+}
+
+bool flag(const query_map& q, std::string_view key, std::vector<field_error>& errors) {
+  const auto it = q.find(key);
+  if (it == q.end()) return false;
+  if (it->second == "true") return true;
+  if (it->second != "false") errors.push_back({std::string{key}, "must be true or false, not \"" + it->second + "\""});
+  return false;
+}
+
+/// The filters and dry_run of the request, or nothing with a 400 (or 415)
+/// answered that names every bad field.
+std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
+  query_map query = c.query;
+  std::vector<field_error> errors;
+  if (!c.req.body().empty()) {
+    auto body = read_json_body(c, r);
+    if (!body) return std::nullopt;
+    if (!body->is_object()) {
+      r.problem(400, "the body must be a JSON object of filters", {{"body", "must be an object"}});
+      return std::nullopt;
+    }
+    // "{}" is no filter at all: the query's stand.
+    if (!body->get_object().empty()) {
+      if (!query.empty()) errors.push_back({"body", "give the filters in the query or in the body, not both"});
+      query.clear();
+      body_as_query(body->get_object(), query, errors);
+    }
+  }
+  auto unknown = check_query_keys(
+    query, {"status", "tool", "batch_id", "created_after", "created_before", "label.", "dry_run", "all"});
+  errors.insert(errors.end(), unknown.begin(), unknown.end());
+  bulk_request out;
+  read_job_filters(query, out.filters, errors);
+  out.dry_run = flag(query, "dry_run", errors);
+  const bool all = flag(query, "all", errors);
+  const auto& f = out.filters;
+  const bool filtered = f.status || !f.tool.empty() || !f.batch_id.empty() || !f.labels.empty() ||
+                        f.created_after || f.created_before;
+  if (!filtered && !all && errors.empty())
+    errors.push_back({"all", "name at least one filter, or say all=true to touch every job"});
+  if (!errors.empty()) {
+    r.problem(400, "invalid filters", errors);
+    return std::nullopt;
+  }
+  out.filters.limit = std::numeric_limits<std::size_t>::max();
+  out.filters.offset = 0;
+  return out;
+}
+
+/// The ids of the unfinished jobs matching `filters`.
+std::vector<std::string> unfinished_matches(engine& eng, list_query filters) {
+  std::vector<job_status> statuses;
+  if (!filters.status) statuses = {job_status::pending, job_status::running, job_status::retrying};
+  else if (!is_terminal(*filters.status)) statuses = {*filters.status};
+  std::vector<std::string> ids;
+  for (auto s : statuses) {
+    filters.status = s;
+    auto found = eng.list(filters);
+    for (auto& v : found.jobs) ids.push_back(std::move(v.id));
+  }
+  return ids;
+}
+
+}  // namespace
+
+void cancel_jobs(api_context& ctx, const call& c, const replier& r) {
+  auto asked = read_bulk_request(c, r);
+  if (!asked) return;
+  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), by = c.peer, r] {
+    std::vector<std::string> ids;
+    try {
+      ids = unfinished_matches(ctx.eng, req.filters);
+    } catch (const overseer::error& e) {
+      return r.failed(e);
+    }
+    const auto matched = ids.size();
+    auto answer = [r, matched, dry_run = req.dry_run](std::size_t cancelled) {
+      r.json(200, json::object{{"matched", matched}, {"cancelled", cancelled}, {"dry_run", dry_run}});
+    };
+    if (req.dry_run || ids.empty()) return answer(0);
+    // Each cancel answers once durable; the last one answers the request. A
+    // job that finished meanwhile is matched but not cancelled.
+    struct tally {
+      std::atomic<std::size_t> left;
+      std::atomic<std::size_t> cancelled{0};
+    };
+    auto t = std::make_shared<tally>();
+    t->left = ids.size();
+    for (const auto& id : ids) {
+      ctx.eng.cancel_async(
+        id,
+        [t, answer](const change_result& res) {
+          if (res.code == errc::ok) ++t->cancelled;
+          if (--t->left == 0) answer(t->cancelled.load());
+        },
+        by);
+    }
+  });
+}
+
+void purge_jobs(api_context& ctx, const call& c, const replier& r) {
+  auto asked = read_bulk_request(c, r);
+  if (!asked) return;
+  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), r] {
+    try {
+      const auto res = ctx.eng.purge(req.filters, req.dry_run);
+      r.json(200, json::object{{"matched", res.matched}, {"deleted", res.deleted}, {"dry_run", req.dry_run}});
+    } catch (const overseer::error& e) {
+      r.failed(e);
+    }
+  });
+}
+
+}  // namespace overseer::http
