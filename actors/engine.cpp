@@ -594,6 +594,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    s.store_ok = writer->healthy();
                    if (!s.store_ok) s.store_error = writer->error();
                    s.corrupt_records = store->corrupt_records();
+                   s.store_live_bytes = store->live_data_bytes();
                    done(std::move(s));
                  }});
 }

@@ -111,6 +111,9 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   out.sample("overseer_store_healthy", {}, std::uint64_t{stats.store_ok ? 1u : 0u});
   out.family("overseer_store_corrupt_records_total", "Unreadable records skipped since start.", "counter");
   out.sample("overseer_store_corrupt_records_total", {}, stats.corrupt_records);
+  out.family("overseer_rocksdb_live_data_bytes", "RocksDB's estimate of its live data (rocksdb.estimate-live-data-size).",
+             "gauge");
+  out.sample("overseer_rocksdb_live_data_bytes", {}, stats.store_live_bytes);
 
   if (stats.running_ok && stats.store_ok) {
     try {

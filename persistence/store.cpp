@@ -399,4 +399,13 @@ std::uint64_t store::next_seq() const {
   return std::max(from_meta, from_events);
 }
 
+std::uint64_t store::live_data_bytes() const {
+  std::uint64_t total = 0;
+  for (auto* h : handles_) {
+    std::uint64_t n = 0;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateLiveDataSize, &n)) total += n;
+  }
+  return total;
+}
+
 }  // namespace overseer::persistence

@@ -111,6 +111,9 @@ public:
   [[nodiscard]] std::uint64_t next_seq() const;
   /// Records found unreadable since open.
   [[nodiscard]] std::uint64_t corrupt_records() const noexcept { return corrupt_.load(); }
+  /// RocksDB's estimate of the live data in every column family, in bytes
+  /// (rocksdb.estimate-live-data-size); 0 if it cannot tell.
+  [[nodiscard]] std::uint64_t live_data_bytes() const;
 
   [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
   /// The data directory it was opened on.

@@ -242,6 +242,7 @@ struct engine_stats {
   bool store_ok = false;     ///< the store has not failed (see on_store_failure)
   std::string store_error{};   ///< why it failed, when store_ok is false
   std::uint64_t corrupt_records = 0;  ///< unreadable records skipped since start
+  std::uint64_t store_live_bytes = 0;  ///< RocksDB's estimate of its live data
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;

@@ -153,6 +153,7 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
   CHECK(value(s, "overseer_process_resident_memory_bytes") > 0);
   CHECK(value(s, "overseer_process_open_fds") > 0);
   CHECK(value(s, "overseer_store_disk_bytes") > 0);
+  CHECK(value(s, "overseer_rocksdb_live_data_bytes") >= 0);  // present (-1 if not); an estimate, 0 until a flush
   CHECK(s.types["overseer_job_run_seconds"] == "histogram");
   CHECK(s.types["overseer_jobs_submitted_total"] == "counter");
   CHECK(s.types["overseer_jobs_running"] == "gauge");
