@@ -47,8 +47,8 @@ caf::actor_system_config& own_config() {
     register_types(*c);
     // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
     // 50 us sleeps 500 times before it waits on a condition variable. Only
-    // the scheduler and a few light actors run on them (tool bodies have
-    // their own pool), so on 2 cores the extra polling workers took CPU from
+    // the scheduler, the job actors and a few light actors run on them (tool
+    // bodies have their own pool), so on 2 cores the extra polling workers took CPU from
     // the writer: 4 -> 2 workers and a short moderate phase measured
     // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
     c->set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
