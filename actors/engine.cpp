@@ -425,6 +425,27 @@ change_result engine::retry(std::string_view job_id, std::string_view by) {
 
 namespace {
 
+/// The index a listing walks, newest first: the narrowest its filters allow.
+std::string narrowest_index(const list_query& q) {
+  return !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
+         : q.status            ? persistence::keys::status_prefix(*q.status)
+         : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
+                               : std::string{};
+}
+
+/// Whether `rec` passes every filter of `q`. Checked on the record, which
+/// also drops index entries a concurrent write just moved.
+bool matches(const list_query& q, const persistence::job_record& rec) {
+  if ((q.status && rec.status != *q.status) || (!q.tool.empty() && rec.tool != q.tool) ||
+      (q.created_after && rec.created_at < *q.created_after) ||
+      (q.created_before && rec.created_at >= *q.created_before) ||
+      (!q.batch_id.empty() && rec.batch_id != q.batch_id))
+    return false;
+  for (const auto& [k, v] : q.labels)
+    if (auto it = rec.labels.find(k); it == rec.labels.end() || it->second != v) return false;
+  return true;
+}
+
 /// The view, with what a pending job still waits on.
 job_view full_view(const persistence::store& db, const persistence::job_record& rec) {
   std::optional<std::string> result;
@@ -468,22 +489,9 @@ std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) co
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
-  // Walk the narrowest index newest first; the other filters are checked on
-  // the record, which also drops index entries a concurrent write just moved.
-  const std::string prefix = !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
-                             : q.status            ? persistence::keys::status_prefix(*q.status)
-                             : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
-                                                   : std::string{};
-  impl_->store->scan_ids_newest_first(prefix, [&](std::string_view id) {
+  impl_->store->scan_ids_newest_first(narrowest_index(q), [&](std::string_view id) {
     auto rec = impl_->store->get_job(id);
-    if (!rec) return true;
-    if ((q.status && rec->status != *q.status) || (!q.tool.empty() && rec->tool != q.tool) ||
-        (q.created_after && rec->created_at < *q.created_after) ||
-        (q.created_before && rec->created_at >= *q.created_before) ||
-        (!q.batch_id.empty() && rec->batch_id != q.batch_id))
-      return true;
-    for (const auto& [k, v] : q.labels)
-      if (auto it = rec->labels.find(k); it == rec->labels.end() || it->second != v) return true;
+    if (!rec || !matches(q, *rec)) return true;
     if (out.total_count >= q.offset && out.jobs.size() < q.limit) out.jobs.push_back(full_view(*impl_->store, *rec));
     ++out.total_count;
     return true;
@@ -792,26 +800,14 @@ purge_result engine::purge(const list_query& q, bool dry_run) {
   if (auto why = impl_->store_failure()) throw error{errc::store_failure, std::move(*why)};
   purge_result out;
   if (q.status && !is_terminal(*q.status)) return out;
-  // The narrowest index, as list() walks it.
-  const std::string prefix = !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
-                             : q.status            ? persistence::keys::status_prefix(*q.status)
-                             : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
-                                                   : std::string{};
   std::vector<persistence::job_record> found;
   auto flush = [&] {
     if (!dry_run && !found.empty()) out.deleted += impl_->cleaner->expire(found);
     found.clear();
   };
-  impl_->store->scan_ids_newest_first(prefix, [&](std::string_view id) {
+  impl_->store->scan_ids_newest_first(narrowest_index(q), [&](std::string_view id) {
     auto rec = impl_->store->get_job(id);
-    if (!rec || !is_terminal(rec->status)) return true;
-    if ((q.status && rec->status != *q.status) || (!q.tool.empty() && rec->tool != q.tool) ||
-        (q.created_after && rec->created_at < *q.created_after) ||
-        (q.created_before && rec->created_at >= *q.created_before) ||
-        (!q.batch_id.empty() && rec->batch_id != q.batch_id))
-      return true;
-    for (const auto& [k, v] : q.labels)
-      if (auto l = rec->labels.find(k); l == rec->labels.end() || l->second != v) return true;
+    if (!rec || !is_terminal(rec->status) || !matches(q, *rec)) return true;
     ++out.matched;
     found.push_back(std::move(*rec));
     if (found.size() >= 256) flush();  // bounded memory; each job's deletion stays atomic

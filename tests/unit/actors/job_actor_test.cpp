@@ -36,7 +36,7 @@ struct resumable {
       if (auto from = ctx.last_checkpoint()) return boost::json::object{{"resumed_from", *from}};
       ctx.checkpoint("half-way");
       checkpointed = true;
-      while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+      ctx.sleep_for(1h);  // wakes at once on the stop request
       return stopped();
     };
   }
@@ -122,7 +122,7 @@ TEST_CASE("a job whose actor keeps dying is failed, not restarted forever", "[jo
   test::engine_fixture f;
   f.eng->tools().add(tool.def(), tool.body());
   f.eng->tools().add({.name = "forever"}, [](job_context& ctx) -> tool_result {
-    while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+    ctx.sleep_for(1h);  // wakes at once on the stop request
     return stopped();
   });
   f.start();
@@ -148,7 +148,7 @@ TEST_CASE("a cancel reaches a running job through its actor and stops the tool",
   test::engine_fixture f;
   f.eng->tools().add({.name = "block"}, [&](job_context& ctx) -> tool_result {
     started = true;
-    while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+    ctx.sleep_for(1h);  // wakes at once on the stop request
     stopped_seen = true;
     return stopped();
   });
