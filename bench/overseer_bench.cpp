@@ -2,7 +2,8 @@
 // its own results (RocksDB tools/db_bench_tool.cc, River riverbench).
 //
 //   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory
-//                  [--jobs=N] [--repetitions=R] [--smoke] [--overseerd=PATH] [--work-dir=DIR]
+//                  [--jobs=N] [--repetitions=R] [--smoke] [--only=FIGURE_PREFIX,...]
+//                  [--overseerd=PATH] [--work-dir=DIR]
 //
 // It prints the environment (lines starting with '#'), then one line per
 // figure: name, median, MAD, min, max, unit, parameters, whitespace
@@ -86,6 +87,7 @@ struct options {
   int connections = 64;
   int threads = 2;
   double ws_rate = 0;  // ws_fanout submits per second; 0: 50 (200 with --smoke)
+  std::vector<std::string> only;  // --only: run only workloads whose figure starts with one of these
 };
 
 options opt;
@@ -95,6 +97,14 @@ void check(bool ok, const std::string& what) {
   if (ok) return;
   ++failures;
   std::fprintf(stderr, "overseer_bench: CHECK FAILED: %s\n", what.c_str());
+}
+
+/// Whether the workload that reports `figure` runs (--only).
+bool wanted(const std::string& figure) {
+  if (opt.only.empty()) return true;
+  for (const auto& prefix : opt.only)
+    if (figure.starts_with(prefix)) return true;
+  return false;
 }
 
 std::size_t jobs_or(std::size_t full, std::size_t smoke) {
@@ -237,7 +247,7 @@ void bench_embedded_noop(figures& out) {
   for (int rep = 0; rep < reps(); ++rep)
     for (bool sync : {true, false}) {
       const std::string mode = sync ? "sync" : "nosync";
-      {  // a few threads, submit_async
+      if (wanted("embedded_noop.async." + mode)) {  // a few threads, submit_async
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
         e.start();
         completion_counter c;
@@ -253,7 +263,7 @@ void bench_embedded_noop(figures& out) {
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
       }
-      {  // one client, one at a time: the peers' workload
+      if (wanted("embedded_noop.serial." + mode)) {  // one client, one at a time: the peers' workload
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
         e.start();
         completion_counter c;
@@ -909,12 +919,15 @@ int main(int argc, char** argv) {
     else if (auto v = value("--connections")) opt.connections = std::stoi(*v);
     else if (auto v = value("--threads")) opt.threads = std::stoi(*v);
     else if (auto v = value("--ws-rate")) opt.ws_rate = std::stod(*v);
-    else {
+    else if (auto v = value("--only")) {
+      std::stringstream in{*v};
+      for (std::string p; std::getline(in, p, ',');) opt.only.push_back(p);
+    } else {
       std::fprintf(stderr,
                    "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory,\n"
                    "         metrics_overhead]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
-                   "         [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
+                   "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
       return 2;
     }
   }
