@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 #include <rocksdb/db.h>
 
+#include "actors/coordinator.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
 #include "actors/fingerprint.hpp"
@@ -53,6 +54,7 @@ caf::actor_system_config& own_config() {
     // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
     c->set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
     c->set("work-stealing.moderate-poll-attempts", std::int64_t{1});
+    actors::use_engine_coordinator(*c);
     return c;
   }();
   return *cfg;

@@ -1,0 +1,96 @@
+// The engine's CAF coordinator (actors/coordinator.hpp): its clock skips
+// cancelling the timeouts of actors that never set one, so everything a
+// timeout does must still work exactly as on CAF's own clock.
+#include "actors/coordinator.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+caf::actor_system_config& engine_like_config() {
+  static caf::actor_system_config* cfg = [] {
+    auto* c = new caf::actor_system_config;
+    overseer::actors::use_engine_coordinator(*c);
+    return c;
+  }();
+  return *cfg;
+}
+
+/// The next string `self` receives, or "nothing" after 30 s.
+std::string next_text(caf::scoped_actor& self) {
+  std::string got = "nothing";
+  self->receive([&](const std::string& s) { got = s; }, caf::after(30s) >> [] {});
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("receive timeouts, request timeouts and delayed messages work on the engine's coordinator",
+          "[coordinator]") {
+  caf::actor_system sys{engine_like_config()};
+  caf::scoped_actor self{sys};
+  const caf::actor me = self;
+
+  SECTION("a receive timeout fires") {
+    sys.spawn([me](caf::event_based_actor* a) -> caf::behavior {
+      return {[](int) {}, caf::after(10ms) >> [a, me] {
+                a->send(me, std::string{"receive timeout"});
+                a->quit();
+              }};
+    });
+    CHECK(next_text(self) == "receive timeout");
+  }
+
+  SECTION("a request without an answer times out") {
+    auto silent = sys.spawn([]() -> caf::behavior { return {[](int) -> caf::delegated<int> { return {}; }}; });
+    sys.spawn([me, silent](caf::event_based_actor* a) {
+      a->request(silent, 10ms, 1)
+        .then([a, me](int) { a->send(me, std::string{"answered"}); },
+              [a, me](caf::error& e) {
+                a->send(me, std::string{e == caf::sec::request_timeout ? "request timeout" : "another error"});
+              });
+    });
+    CHECK(next_text(self) == "request timeout");
+    caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+  }
+
+  SECTION("a delayed message arrives, also to an actor that set no timeout") {
+    auto echo = sys.spawn([me]() -> caf::behavior { return {[me](const std::string& s) { return s; }}; });
+    self->delayed_send(echo, 10ms, std::string{"delayed"});
+    self->receive([](const std::string& s) { CHECK(s == "delayed"); }, caf::after(30s) >> [] { FAIL("no delayed message"); });
+    caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+  }
+
+  SECTION("many actors come and go, with and without timeouts") {
+    constexpr int n = 2000;
+    for (int i = 0; i < n; ++i) {
+      if (i % 2 == 0) {
+        sys.spawn([me](caf::event_based_actor* a) -> caf::behavior {
+          a->send(me, std::string{"bye"});
+          a->quit();
+          return {[](int) {}};
+        });
+      } else {
+        // Sets a receive timeout, then quits before it fires: CAF's
+        // cancellation runs for this one.
+        sys.spawn([me](caf::event_based_actor* a) -> caf::behavior {
+          a->send(a, 1);
+          return {[a, me](int) {
+                    a->send(me, std::string{"bye"});
+                    a->quit();
+                  },
+                  caf::after(std::chrono::seconds{3600}) >> [] {}};
+        });
+      }
+    }
+    int byes = 0;
+    for (int i = 0; i < n; ++i)
+      if (next_text(self) == "bye") ++byes;
+    CHECK(byes == n);
+  }
+  // Leaving the scope stops the system, which waits for every actor.
+}
