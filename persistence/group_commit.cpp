@@ -202,6 +202,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
       }
     }
   }
+  rollups_.write_changed(wb);
   std::string next;
   keys::append_be64(next, seq);
   put(family::meta, std::string{keys::next_seq_key}, next);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -124,8 +125,8 @@ std::optional<rollup_cell> rollup_cell::decode(std::string_view bytes) {
 
 // ---- the writer ------------------------------------------------------------
 
-rollup_cell* rollup_writer::cell(const std::string& key, rocksdb::WriteBatch&) {
-  if (auto it = cells_.find(key); it != cells_.end()) return &it->second;
+rollup_writer::cells::iterator rollup_writer::cell(const std::string& key) {
+  if (auto it = cells_.find(key); it != cells_.end()) return it;
   std::string value;
   const auto s = db_.db().Get({}, db_.handle(family::meta), key, &value);
   rollup_cell c;
@@ -133,9 +134,17 @@ rollup_cell* rollup_writer::cell(const std::string& key, rocksdb::WriteBatch&) {
     // An unreadable row starts again from zero rather than block the commit.
     if (auto decoded = rollup_cell::decode(value)) c = *decoded;
   } else if (!s.IsNotFound()) {
-    return nullptr;  // a failed read: leave the row alone rather than overwrite it with less
+    return cells_.end();  // a failed read: leave the row alone rather than overwrite it with less
   }
-  return &cells_.emplace(key, c).first->second;
+  return cells_.emplace(key, slot{c, false}).first;
+}
+
+void rollup_writer::write_changed(rocksdb::WriteBatch& wb) {
+  for (auto it : changed_) {
+    wb.Put(db_.handle(family::meta), it->first, it->second.cell.encode()).PermitUncheckedError();
+    it->second.changed = false;
+  }
+  changed_.clear();
 }
 
 void rollup_writer::expire(std::int64_t minute, rocksdb::WriteBatch& wb) {
@@ -143,6 +152,7 @@ void rollup_writer::expire(std::int64_t minute, rocksdb::WriteBatch& wb) {
   const bool new_hour = minute / 60 != minute_ / 60;
   minute_ = minute;
   const std::int64_t now_s = minute * 60;
+  write_changed(wb);  // cells about to leave memory are written first
   // What left the current minute (or hour) is complete in the store.
   std::erase_if(cells_, [&](const auto& kv) {
     const auto& k = kv.first;
@@ -162,8 +172,10 @@ void rollup_writer::count(const event& e, std::optional<time_point> started_at, 
   const auto at = unix_seconds(e.at);
   expire(at / 60, wb);
   for (const auto& key : {row_key(minute_prefix, at / 60 * 60, e.tool), row_key(hour_prefix, at / 3600 * 3600, e.tool)}) {
-    auto* c = cell(key, wb);
-    if (!c) continue;
+    auto it = cell(key);
+    if (it == cells_.end()) continue;
+    if (!std::exchange(it->second.changed, true)) changed_.push_back(it);
+    auto* c = &it->second.cell;
     switch (e.to) {
       case job_status::completed: ++c->completed; break;
       case job_status::failed: ++c->failed; break;
@@ -178,7 +190,6 @@ void rollup_writer::count(const event& e, std::optional<time_point> started_at, 
       c->duration_micros += static_cast<std::uint64_t>(std::llround(s * 1e6));
       ++c->histogram[std::min(bucket_of(s), rollup_cell::buckets - 1)];
     }
-    wb.Put(db_.handle(family::meta), key, c->encode()).PermitUncheckedError();
   }
 }
 

@@ -58,16 +58,27 @@ class rollup_writer {
 public:
   explicit rollup_writer(store& db) : db_(db) {}
   /// Counts `e` when it is a transition to a final status; `started_at` is
-  /// the record's (the start of the job's last attempt), if it ran. Adds the
-  /// changed cells to `wb`.
+  /// the record's (the start of the job's last attempt), if it ran. The
+  /// cells it changes are written by the next write_changed().
   void count(const event& e, std::optional<time_point> started_at, rocksdb::WriteBatch& wb);
+  /// Adds every cell changed since the last call to `wb`, once each: a
+  /// commit of a thousand finished jobs writes two rows per tool, not two
+  /// per job. Called once per commit, before its batch is written.
+  void write_changed(rocksdb::WriteBatch& wb);
 
 private:
-  rollup_cell* cell(const std::string& key, rocksdb::WriteBatch& wb);
+  struct slot {
+    rollup_cell cell;
+    bool changed = false;
+  };
+  using cells = std::map<std::string, slot>;
+  /// The cell of `key`, read from the store the first time; end() if that read failed.
+  cells::iterator cell(const std::string& key);
   void expire(std::int64_t minute, rocksdb::WriteBatch& wb);
 
   store& db_;
-  std::map<std::string, rollup_cell> cells_;
+  cells cells_;
+  std::vector<cells::iterator> changed_;  ///< cells counted since the last write_changed
   std::int64_t minute_ = 0;  ///< the newest minute seen; older cells leave memory
 };
 

@@ -1,7 +1,12 @@
-// The rollup cells of GET /v1/metrics: their stored form and percentiles.
+// The rollup cells of GET /v1/metrics: their stored form, percentiles, and
+// how the writer stores them.
 #include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "persistence/rollups.hpp"
+#include "persistence/store.hpp"
+#include "support/temp_dir.hpp"
 
 using overseer::persistence::rollup_cell;
 
@@ -50,4 +55,38 @@ TEST_CASE("percentiles interpolate within the run-time buckets", "[rollups]") {
   CHECK(c.timed == 110);
   CHECK(*d.quantile(0.5) < 0.01);
   CHECK(*d.quantile(0.95) == Approx(0.75));
+}
+
+TEST_CASE("a commit writes each changed rollup cell once, however many jobs it finishes", "[rollups]") {
+  using namespace overseer;
+  overseer::test::temp_dir dir;
+  persistence::store db{{dir.path()}};
+  persistence::rollup_writer writer{db};
+  const auto now = clock::now();
+  auto finished = [&](const std::string& tool, job_status to) {
+    event e;
+    e.kind = event_kind::transition;
+    e.tool = tool;
+    e.from = job_status::running;
+    e.to = to;
+    e.at = now;
+    return e;
+  };
+  rocksdb::WriteBatch wb;
+  for (int i = 0; i < 500; ++i) writer.count(finished("a", job_status::completed), now - std::chrono::milliseconds{5}, wb);
+  for (int i = 0; i < 20; ++i) writer.count(finished("b", job_status::failed), std::nullopt, wb);
+  const auto before = wb.Count();  // the range deletes of old rows, if any
+  writer.write_changed(wb);
+  // A minute and an hour cell per tool: four rows, not two per job.
+  CHECK(wb.Count() - before == 4);
+  REQUIRE(db.db().Write({}, &wb).ok());
+  const auto w = persistence::read_rollups(db, now, std::chrono::hours{1});
+  CHECK(w.by_tool.at("a").completed == 500);
+  CHECK(w.by_tool.at("a").timed == 500);
+  CHECK(w.by_tool.at("b").failed == 20);
+  CHECK(w.all.total() == 520);
+  // Nothing changed since: nothing to write.
+  rocksdb::WriteBatch again;
+  writer.write_changed(again);
+  CHECK(again.Count() == 0);
 }
