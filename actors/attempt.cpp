@@ -98,6 +98,7 @@ public:
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);
     caf::anon_send(args_.job, log_reported{args_.attempt, level, clean(message)});
+    told_job_ = true;
   }
 
   void checkpoint(std::string bytes) override {
@@ -143,10 +144,12 @@ public:
     return stop;
   }
 
-  /// The last progress before the result is always sent.
-  void finish() {
+  /// The last progress before the result is always sent. Returns whether
+  /// any progress or log line was sent to the job actor.
+  bool finish() {
     std::lock_guard lock{mutex_};
     maybe_flush(true);
+    return told_job_;
   }
 
 private:
@@ -171,6 +174,7 @@ private:
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_sent_ < args_.progress_interval) return;
     caf::anon_send(args_.job, progress_reported{args_.attempt, std::move(*pending_)});
+    told_job_ = true;
     pending_.reset();
     last_sent_ = now;
   }
@@ -178,13 +182,14 @@ private:
   attempt_args& args_;
   mutable std::mutex mutex_;
   std::optional<overseer::progress> pending_;
+  bool told_job_ = false;  ///< progress or a log line was sent (fire and forget)
   std::chrono::steady_clock::time_point last_sent_{};
   std::optional<std::string> last_checkpoint_ = args_.checkpoint;
 };
 
 }  // namespace
 
-void run_attempt(attempt_args& args) {
+attempt_end run_attempt(attempt_args& args) {
   context ctx{args};
   auto result = [&]() -> tool_result {
     // Tool code is foreign: whatever it throws ends this attempt, not the engine.
@@ -196,8 +201,8 @@ void run_attempt(attempt_args& args) {
       return tool_result::crashed("tool threw a non-standard exception");
     }
   }();
-  ctx.finish();
-  caf::anon_send(args.job, attempt_finished{args.attempt, sanitize(std::move(result))});
+  const bool told_job = ctx.finish();
+  return {sanitize(std::move(result)), told_job};
 }
 
 }  // namespace overseer::actors

@@ -5,8 +5,8 @@
 // until the attempt_exited its pool task sends last.
 //
 // It relays progress (coalesced: latest wins, at most one per interval, the
-// last always sent), log lines and checkpoints to the job actor, reports the
-// result as attempt_finished, and returns. A body that throws is a crashed
+// last always sent), log lines and checkpoints to the job actor, and returns
+// the result, which its pool task reports (attempt_exited). A body that throws is a crashed
 // attempt carrying the exception's message. A message from an attempt that
 // is no longer current is dropped by the job actor.
 #pragma once
@@ -35,7 +35,16 @@ struct attempt_args {
   std::filesystem::path workdir;  ///< created on first use
 };
 
-/// Runs the tool body; every report goes to args.job. Never throws.
-void run_attempt(attempt_args& args);
+/// How an attempt ended: its result, and whether it sent its job actor
+/// progress or log lines on the way (then the result must follow them on
+/// the same path, see attempt_exited).
+struct attempt_end {
+  tool_result result;
+  bool told_job = false;
+};
+
+/// Runs the tool body; progress, log lines and checkpoints go to args.job,
+/// the result is returned. Never throws.
+[[nodiscard]] attempt_end run_attempt(attempt_args& args);
 
 }  // namespace overseer::actors

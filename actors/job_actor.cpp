@@ -117,9 +117,9 @@ void end_attempt(self_ptr self, attempt_outcome outcome, std::string reason,
   st.control.reset();
   r.process_group = 0;  // the tool reaps its own processes before it returns
   r.process_start = 0;
-  // Jitter needs no cryptographic seed, only one that differs per job.
-  std::mt19937_64 rng{std::hash<std::string>{}(r.id) ^
-                      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  // Jitter needs no cryptographic seed, only draws that differ per job: one
+  // generator per worker thread (seeding one per job cost more than the job).
+  thread_local std::mt19937_64 rng{std::random_device{}()};
   const auto d = supervision::decide(r.retry, r.attempt - r.retry_base, outcome, rng);
   if (outcome != attempt_outcome::completed) r.error = reason;
   std::string text;
@@ -159,10 +159,67 @@ void end_attempt(self_ptr self, attempt_outcome outcome, std::string reason,
   self->send(st.args.scheduler, attempt_ended{r.id, r.tool, r.attempt, outcome, d.next});
 }
 
+/// What an attempt of `r` needs to run, or why it cannot: then the job
+/// fails before it runs.
+struct prepared_attempt {
+  std::optional<attempt_args> args;
+  std::string error;
+};
+
+prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
+                                 const std::shared_ptr<attempt_control>& control) {
+  auto tool = d.tools->find(r.tool);
+  // Only possible for a recovered job whose tool is no longer registered.
+  if (!tool) return {std::nullopt, "tool \"" + r.tool + "\" is not registered"};
+  boost::system::error_code ec;
+  auto params = boost::json::parse(r.params_json, ec);
+  if (ec || !params.is_object()) return {std::nullopt, "stored params are unreadable: " + ec.message()};
+  return {attempt_args{{}, std::move(tool), r.id, r.attempt, std::move(params.as_object()), r.checkpoint, control,
+                       d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt)},
+          {}};
+}
+
+/// Runs the attempt's body on the pool. Its pool task reports last, to the
+/// scheduler (attempt_exited), which frees the slot `runner`.
+void launch_attempt(const scheduler_deps& d, attempt_args args, std::uint64_t runner, scheduler_actor scheduler) {
+  ++*d.live_attempts;
+  d.pool->run([args = std::move(args), runner, scheduler = std::move(scheduler), live = d.live_attempts]() mutable {
+    attempt_exited exited{runner, args.attempt, false, std::nullopt, nullptr};
+    try {
+      auto end = run_attempt(args);
+      if (end.told_job) {
+        caf::anon_send(args.job, attempt_finished{args.attempt, std::move(end.result)});  // behind its reports
+      } else {
+        exited.result = std::move(end.result);  // the scheduler hands it on
+        exited.job = caf::actor_cast<caf::strong_actor_ptr>(args.job);
+      }
+    } catch (...) {
+      // run_attempt turns every outcome into a result, a throwing tool
+      // included, so this is a defect of the engine: still, the job must
+      // not stay running.
+      caf::anon_send(args.job, attempt_finished{args.attempt, tool_result::crashed("the attempt ended without a result")});
+    }
+    exited.had_process = args.control->has_process();
+    caf::anon_send(scheduler, std::move(exited));
+    --*live;
+  });
+}
+
+/// The attempt holding slot `m` runs: the actor waits for its report and
+/// for its timeout.
+void attempt_started(self_ptr self, const start_attempt& m) {
+  auto& st = self->state;
+  const auto& r = rec(self);
+  st.control = m.control;
+  st.awaiting_report = true;
+  if (r.timeout_ms > 0)
+    self->delayed_send(self, std::chrono::milliseconds{r.timeout_ms}, attempt_timed_out{r.attempt});
+}
+
 void start(self_ptr self, const start_attempt& m) {
   auto& st = self->state;
   auto& r = rec(self);
-  auto release = [&] { self->send(st.args.scheduler, attempt_exited{m.runner, 0, false}); };  // the slot
+  auto release = [&] { self->send(st.args.scheduler, attempt_exited{m.runner, 0, false, std::nullopt, nullptr}); };  // the slot
   if (st.stopping || st.finished || st.control) return release();
   // A job the scheduler has just admitted arrives running (the scheduler
   // wrote its first start, so that admissions are stored in the order they
@@ -170,39 +227,14 @@ void start(self_ptr self, const start_attempt& m) {
   if (r.status == job_status::pending)
     for (auto& w : begin_attempt(r)) st.writes.add(std::move(w));
   if (r.status != job_status::running) return release();
-  auto tool = deps(self).tools->find(r.tool);
-  if (!tool) {
-    // Only possible for a recovered job whose tool is no longer registered.
-    fail_before_run(self, "tool \"" + r.tool + "\" is not registered");
+  auto p = prepare_attempt(deps(self), r, m.control);
+  if (!p.args) {
+    fail_before_run(self, std::move(p.error));
     return release();
   }
-  boost::system::error_code ec;
-  auto params = boost::json::parse(r.params_json, ec);
-  if (ec || !params.is_object()) {
-    fail_before_run(self, "stored params are unreadable: " + ec.message());
-    return release();
-  }
-  st.control = m.control;
-  const auto& d = deps(self);
-  attempt_args args{caf::actor_cast<job_actor>(self), std::move(tool), r.id, r.attempt,
-                    std::move(params.as_object()), r.checkpoint, m.control, d.config.progress_interval,
-                    d.config.data_dir / "work" / r.id / std::to_string(r.attempt)};
-  st.awaiting_report = true;
-  ++*d.live_attempts;
-  d.pool->run([args = std::move(args), runner = m.runner, scheduler = st.args.scheduler,
-               live = d.live_attempts]() mutable {
-    try {
-      run_attempt(args);
-    } catch (...) {
-      // run_attempt reports every outcome, a throwing tool included, so this
-      // is a defect of the engine: still, the job must not stay running.
-      caf::anon_send(args.job, attempt_finished{args.attempt, tool_result::crashed("the attempt ended without a result")});
-    }
-    caf::anon_send(scheduler, attempt_exited{runner, args.attempt, args.control->has_process()});
-    --*live;
-  });
-  if (r.timeout_ms > 0)
-    self->delayed_send(self, std::chrono::milliseconds{r.timeout_ms}, attempt_timed_out{r.attempt});
+  p.args->job = caf::actor_cast<job_actor>(self);
+  launch_attempt(deps(self), std::move(*p.args), m.runner, st.args.scheduler);
+  attempt_started(self, m);
 }
 
 void arm_backoff(self_ptr self) {
@@ -231,8 +263,12 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
   });
   if (rec(self).status == job_status::retrying) arm_backoff(self);
   if (auto first = std::exchange(self->state.args.first, std::nullopt)) {
-    start(self, *first);
-    flush(self);
+    if (self->state.args.first_launched) {
+      attempt_started(self, *first);  // spawn_job_actor started its body
+    } else {
+      start(self, *first);
+      flush(self);
+    }
   }
   return {
     [=](start_attempt& m) {
@@ -389,8 +425,30 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
   };
 }
 
-job_actor spawn_job_actor(caf::actor_system& system, job_actor_args args) {
-  return system.spawn(job_behavior, std::move(args));
+job_actor spawn_job_actor(caf::local_actor& parent, job_actor_args args) {
+  // The first attempt of an admitted job starts now, in the scheduler's
+  // turn, not in the new actor's first one, which comes only after the
+  // scheduler's turn ends: with few slots, the cycle of a slot (granted,
+  // body runs, slot back) bounds the engine's throughput. The actor takes
+  // the running attempt over on its first turn; the attempt's reports wait
+  // in its mailbox until then.
+  std::optional<attempt_args> body;
+  if (args.first && args.record->status == job_status::running) {
+    auto p = prepare_attempt(*args.deps, *args.record, args.first->control);
+    if (p.args) {  // else the actor fails the job on its first turn
+      body = std::move(p.args);
+      args.first_launched = true;
+    }
+  }
+  const auto runner = args.first ? args.first->runner : 0;
+  const auto deps = args.deps;
+  const auto scheduler = args.scheduler;
+  auto actor = parent.spawn(job_behavior, std::move(args));
+  if (body) {
+    body->job = actor;
+    launch_attempt(*deps, std::move(*body), runner, scheduler);
+  }
+  return actor;
 }
 
 }  // namespace overseer::actors

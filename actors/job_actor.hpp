@@ -39,9 +39,13 @@ struct job_actor_args {
   /// The first attempt's slot, for a job the scheduler has just admitted
   /// (its record is running): the actor starts the attempt at once.
   std::optional<start_attempt> first;
+  /// Set by spawn_job_actor when it has started the first attempt's body.
+  bool first_launched = false;
 };
 
-/// Spawns the job actor of `args.record`; the scheduler monitors it.
-[[nodiscard]] job_actor spawn_job_actor(caf::actor_system& system, job_actor_args args);
+/// Spawns the job actor of `args.record` from `parent` (the scheduler, which
+/// monitors it). Spawned from the parent's context, the new actor is queued on
+/// the parent's own worker: no lock, no wake-up of a sleeping worker.
+[[nodiscard]] job_actor spawn_job_actor(caf::local_actor& parent, job_actor_args args);
 
 }  // namespace overseer::actors

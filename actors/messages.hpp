@@ -193,10 +193,20 @@ struct writes_committed {
 
 /// Sent last by an attempt's pool task, to the scheduler: the tool body has
 /// returned and its thread is free. Releases the concurrency slot it held.
+///
+/// An attempt that sent its job actor nothing on the way (no progress, no
+/// log line: most short attempts) carries its result here too, and the
+/// scheduler hands it to `job` as attempt_finished: one message from the
+/// pool thread instead of two, and the job actor is woken from a CAF thread,
+/// which costs no lock and no wake-up of a sleeping worker. An attempt that
+/// did send progress or log lines sends its result straight to its job
+/// actor, behind them (one sender's messages arrive in order).
 struct attempt_exited {
   std::uint64_t runner = 0;
   int attempt = 0;
   bool had_process = false;  ///< it recorded an external process group
+  std::optional<tool_result> result;  ///< the attempt's result, for `job`
+  caf::strong_actor_ptr job;          ///< the job actor that started it, with a result
 };
 
 // -- from a job actor to the scheduler -----------------------------------------

@@ -119,7 +119,7 @@ int tool_limit(self_ptr self, const std::string& tool) {
 /// the slot of the attempt it starts at once.
 void spawn(self_ptr self, job_entry& e, std::optional<start_attempt> first = std::nullopt) {
   auto& st = self->state;
-  e.actor = spawn_job_actor(self->system(),
+  e.actor = spawn_job_actor(*self,
                             {st.deps, caf::actor_cast<scheduler_actor>(self), e.record, std::move(first)});
   self->monitor(e.actor);
   st.actors[e.actor.id()] = e.record->id;
@@ -151,7 +151,7 @@ void start(self_ptr self, const std::string& id) {
     auto it = st.active.find(id);
     if (it == st.active.end() || st.stopping) {
       // Gone meanwhile, or the engine stops: the slot goes back unused.
-      self->send(self, attempt_exited{first.runner, 0, false});
+      self->send(self, attempt_exited{first.runner, 0, false, std::nullopt, nullptr});
       return;
     }
     spawn(self, it->second, std::move(first));
@@ -840,6 +840,8 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     },
     [=](attempt_exited& m) {
       auto& st = self->state;
+      if (m.result && m.job)
+        self->send(caf::actor_cast<job_actor>(std::move(m.job)), attempt_finished{m.attempt, std::move(m.result)});
       auto it = st.runners.find(m.runner);
       if (it == st.runners.end()) return;
       auto r = std::move(it->second);

@@ -76,3 +76,43 @@ TEST_CASE("logs, progress and results of a tool are made valid UTF-8 before they
     CHECK_THAT(failed->error, Catch::Contains(fffd));
   }
 }
+
+TEST_CASE("a tool's last log line and progress, sent just before it returns, are kept, and a quiet tool's result too",
+          "[attempt]") {
+  // A tool that reported on the way sends its result behind those reports;
+  // one that reported nothing hands its result to the scheduler, which
+  // passes it on (actors/messages.hpp, attempt_exited). Both must end with
+  // everything they said.
+  test::engine_fixture f;
+  f.eng->tools().add({.name = "last_words"}, [](job_context& ctx) -> tool_result {
+    ctx.progress({.percent = 100, .step_name = "done"});
+    ctx.log(log_level::info, "last words");
+    return boost::json::object{{"n", ctx.attempt()}};
+  });
+  f.eng->tools().add({.name = "quiet"}, [](job_context&) -> tool_result { return boost::json::object{{"q", 1}}; });
+  f.start();
+  std::vector<std::string> talkers, quiet;
+  for (int i = 0; i < 40; ++i) {
+    talkers.push_back(f.eng->submit({.tool = "last_words"}));
+    quiet.push_back(f.eng->submit({.tool = "quiet"}));
+  }
+  for (const auto& id : talkers) {
+    auto v = f.eng->wait(id, 30s);
+    REQUIRE(v);
+    REQUIRE(v->status == job_status::completed);
+    CHECK(v->progress.percent == 100);
+    CHECK(v->progress.step_name == "done");
+    const auto logs = f.eng->logs(id, log_level::debug, 100, 0);
+    REQUIRE(logs);
+    bool said = false;
+    for (const auto& l : logs->lines) said = said || l.message == "last words";
+    CHECK(said);
+  }
+  for (const auto& id : quiet) {
+    auto v = f.eng->wait(id, 30s);
+    REQUIRE(v);
+    REQUIRE(v->status == job_status::completed);
+    REQUIRE(v->result);
+    CHECK(v->result->at("q").as_int64() == 1);
+  }
+}
