@@ -94,7 +94,7 @@ stream_tally::~stream_tally() {
           {"close_code", std::to_string(close_code_)},
           {"duration_ms", millis(std::chrono::steady_clock::now() - started_)},
           {"peer", peer_},
-          {"principal", principal_ == "none" ? "query" : principal_}});
+          {"principal", !named_.empty() ? named_ : principal_ == "none" ? "query" : principal_}});
 }
 
 }  // namespace overseer::http

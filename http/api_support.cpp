@@ -52,24 +52,38 @@ void replier::refused(errc code, std::string message, const std::vector<field_er
   problem(status_of(code), std::move(message), errors);
 }
 
-bool token_ok(const server_config& config, std::string_view token) {
-  // Compared in time independent of where the first difference is, so the
-  // answer's timing does not reveal a prefix.
-  bool found = false;
-  for (const auto& t : config.tokens) {
-    unsigned char diff = t.size() == token.size() ? 0 : 1;
-    for (std::size_t i = 0; i < token.size(); ++i)
-      diff |= static_cast<unsigned char>(token[i] ^ t[i < t.size() ? i : 0]);
-    found = found || diff == 0;
-  }
-  return found;
-}
-
-bool authorized(const server_config& config, const request& req) {
-  if (config.tokens.empty()) return true;
+std::optional<identity> identify(const api_context& ctx, const request& req) {
+  if (!ctx.tenancy) return identity{};
+  if (!ctx.tenancy->locked()) return ctx.tenancy->authenticate({});
   const auto field = req[bhttp::field::authorization];
   const std::string_view auth{field.data(), field.size()};
-  return auth.starts_with("Bearer ") && token_ok(config, auth.substr(7));
+  if (!auth.starts_with("Bearer ") || auth.size() == 7) return std::nullopt;
+  return ctx.tenancy->authenticate(auth.substr(7));
+}
+
+bool admit_submits(api_context& ctx, const call& c, const replier& r, std::size_t jobs) {
+  if (!ctx.tenancy) return true;
+  auto refused = ctx.tenancy->admit(c.who, jobs);
+  if (!refused) return true;
+  auto res = problem_response(429, refused->detail, r.version(), r.keep_alive(),
+                              {{refused->field, "quota reached"}},
+                              boost::json::object{{"retry_after_s", refused->retry_after_s}});
+  res.set(bhttp::field::retry_after, std::to_string(refused->retry_after_s));
+  r.send(std::move(res));
+  return false;
+}
+
+std::optional<job_view> visible_job(api_context& ctx, const call& c, const replier& r, const std::string& id) {
+  auto v = ctx.eng.get(id);
+  if (!v) {
+    r.refused(v.code(), v.message());  // 404, or 503 when the store cannot be read
+    return std::nullopt;
+  }
+  if (!c.who.sees(v->owner)) {
+    r.refused(errc::not_found, "no job " + id);
+    return std::nullopt;
+  }
+  return std::move(*v);
 }
 
 bool is_json(const request& req) {
