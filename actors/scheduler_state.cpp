@@ -1,6 +1,7 @@
 #include "actors/scheduler_state.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace overseer::actors {
 
@@ -18,11 +19,16 @@ std::size_t scheduler_state::enqueue(const std::string& job_id, const std::strin
   // Joining (again): at the current virtual time, not earlier.
   if (who.queued == 0) who.pass = std::max(who.pass, virtual_time_);
   key k{priority, next_order_++};
-  queues_[{tool, owner}].emplace(k, job_id);
+  auto& tq = tools_[tool];
+  auto& q = tq.by_owner[owner];
+  if (!q.empty()) unlink(tq, owner);
+  q.emplace(k, job_id);
+  link(tq, owner);
   where_.emplace(job_id, location{tool, owner, k});
   ++per_priority_[bucket(priority)];
   ++who.per_priority[bucket(priority)];
   ++who.queued;
+  ++who.tools[tool];
   ++queued_by_tool_[tool];
   return ahead;
 }
@@ -30,59 +36,69 @@ std::size_t scheduler_state::enqueue(const std::string& job_id, const std::strin
 bool scheduler_state::remove(const std::string& job_id) {
   auto it = where_.find(job_id);
   if (it == where_.end()) return false;
-  const auto& loc = it->second;
-  auto q = queues_.find({loc.tool, loc.owner});
+  const auto loc = it->second;
+  where_.erase(it);
+  auto t = tools_.find(loc.tool);
+  auto& tq = t->second;
+  unlink(tq, loc.owner);
+  auto q = tq.by_owner.find(loc.owner);
   q->second.erase(loc.k);
-  if (q->second.empty()) queues_.erase(q);
+  if (q->second.empty()) tq.by_owner.erase(q);
+  else link(tq, loc.owner);
+  if (tq.by_owner.empty()) tools_.erase(t);
   --per_priority_[bucket(loc.k.priority)];
   auto& who = principals_[loc.owner];
   --who.per_priority[bucket(loc.k.priority)];
   --who.queued;
-  if (auto t = queued_by_tool_.find(loc.tool); t != queued_by_tool_.end() && --t->second == 0)
-    queued_by_tool_.erase(t);
-  const auto owner = loc.owner;
-  where_.erase(it);
-  forget_if_idle(owner);
+  if (auto n = who.tools.find(loc.tool); n != who.tools.end() && --n->second == 0) who.tools.erase(n);
+  if (auto n = queued_by_tool_.find(loc.tool); n != queued_by_tool_.end() && --n->second == 0)
+    queued_by_tool_.erase(n);
+  forget_if_idle(loc.owner);
   return true;
 }
+
+scheduler_state::rank scheduler_state::head_of(const tool_queue& q, const std::string& owner) const {
+  const auto& head = *q.by_owner.at(owner).begin();
+  const auto p = principals_.find(owner);
+  return rank{head.first.priority, p == principals_.end() ? virtual_time_ : p->second.pass, head.first.order, owner};
+}
+
+void scheduler_state::unlink(tool_queue& q, const std::string& owner) { q.heads.erase(head_of(q, owner)); }
+
+void scheduler_state::link(tool_queue& q, const std::string& owner) { q.heads.insert(head_of(q, owner)); }
 
 std::optional<std::string> scheduler_state::pop_next(
   const std::function<int(const std::string&)>& tool_limit,
   const std::function<bool(const std::string&)>& paused) {
   if (running_ >= max_running_) return std::nullopt;
-  const std::string* best = nullptr;
-  key best_key{};
-  std::uint64_t best_pass = 0;
-  // Tool checks are made once per tool, not per queue.
-  std::unordered_map<std::string, bool> tool_open;
-  for (const auto& [qid, queue] : queues_) {
-    const auto& [tool, owner] = qid;
-    const auto& head = *queue.begin();
-    // Ranked by priority first: a queue whose head is of a lower priority
-    // than the best so far cannot win, whatever its pass.
-    if (best && head.first.priority < best_key.priority) continue;
-    auto open = tool_open.find(tool);
-    if (open == tool_open.end()) {
-      const int limit = tool_limit(tool);
-      open = tool_open.emplace(tool, !paused(tool) && (limit <= 0 || running(tool) < limit)).first;
+  const rank* best = nullptr;
+  tool_queue* best_tool = nullptr;
+  for (auto& [tool, tq] : tools_) {
+    if (paused(tool)) continue;
+    if (const int limit = tool_limit(tool); limit > 0 && running(tool) >= limit) continue;
+    // This tool's best head whose principal is below its max_running.
+    for (const auto& r : tq.heads) {
+      if (best && !(r < *best)) break;  // ranked: nothing later here beats `best`
+      if (const int cap = share_of(r.owner).max_running; cap > 0 && running_of(r.owner) >= cap) continue;
+      best = &r;
+      best_tool = &tq;
+      break;
     }
-    if (!open->second) continue;
-    const auto p = principals_.find(owner);
-    const std::uint64_t pass = p == principals_.end() ? virtual_time_ : p->second.pass;
-    if (const int cap = share_of(owner).max_running; cap > 0 && running_of(owner) >= cap) continue;
-    const bool better = !best || head.first.priority > best_key.priority ||
-                        (pass != best_pass ? pass < best_pass : head.first.order < best_key.order);
-    if (!better) continue;
-    best = &head.second;
-    best_key = head.first;
-    best_pass = pass;
   }
   if (!best) return std::nullopt;
-  std::string id = *best;
-  const auto owner = where_.at(id).owner;
+  const std::string owner = best->owner;
+  std::string id = best_tool->by_owner.at(owner).begin()->second;
+  // Its pass moves: so does its head in every tool it has jobs queued for.
   auto& who = principals_[owner];
+  std::vector<tool_queue*> moved;
+  for (const auto& [tool, n] : who.tools) {
+    auto& tq = tools_.at(tool);
+    unlink(tq, owner);
+    moved.push_back(&tq);
+  }
   virtual_time_ = std::max(virtual_time_, who.pass);
   who.pass = std::max(who.pass, virtual_time_) + stride_base / static_cast<std::uint64_t>(share_of(owner).weight);
+  for (auto* tq : moved) link(*tq, owner);
   remove(id);
   return id;
 }

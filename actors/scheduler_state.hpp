@@ -12,10 +12,12 @@
 //
 // A job is picked only if the global limit, its tool's limit and its
 // principal's max_running leave room and its tool is not paused; a tool or a
-// principal at its limit does not block others' jobs behind it. enqueue and
-// remove are O(log n); pop_next is O(queues), a queue being one (tool,
-// principal) pair with jobs waiting. Not thread-safe: the scheduler actor
-// owns it.
+// principal at its limit does not block others' jobs behind it. Each tool
+// keeps the head of every principal's queue ranked (priority, pass,
+// arrival), so enqueue and remove are O(log n) and pop_next is O(tools x
+// log principals) plus the principals it skips at their max_running; a pop
+// moves its principal's heads in each tool it has jobs queued for. Not
+// thread-safe: the scheduler actor owns it.
 #pragma once
 
 #include <array>
@@ -23,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -93,18 +96,38 @@ private:
     int running = 0;
     std::size_t queued = 0;
     std::array<std::size_t, 11> per_priority{};
+    std::unordered_map<std::string, std::size_t> tools;  ///< its queued jobs per tool
   };
-  using queue_id = std::pair<std::string, std::string>;  ///< (tool, owner)
+  /// The head of one principal's queue of a tool, ranked: priority (higher
+  /// first), then the principal's pass, then arrival.
+  struct rank {
+    int priority;
+    std::uint64_t pass;
+    std::uint64_t order;
+    std::string owner;
+    bool operator<(const rank& o) const noexcept {
+      if (priority != o.priority) return priority > o.priority;
+      if (pass != o.pass) return pass < o.pass;
+      return order < o.order;
+    }
+  };
+  struct tool_queue {
+    std::unordered_map<std::string, std::map<key, std::string>> by_owner;
+    std::set<rank> heads;  ///< one per principal with jobs queued here
+  };
 
   [[nodiscard]] principal_share share_of(const std::string& owner) const;
   void forget_if_idle(const std::string& owner);
+  [[nodiscard]] rank head_of(const tool_queue& q, const std::string& owner) const;
+  void unlink(tool_queue& q, const std::string& owner);
+  void link(tool_queue& q, const std::string& owner);
 
   int max_running_;
   int running_ = 0;
   std::uint64_t next_order_ = 0;
   std::uint64_t virtual_time_ = 0;  ///< the pass of the last start granted
   std::uint64_t shares_version_ = 0;
-  std::map<queue_id, std::map<key, std::string>> queues_;
+  std::map<std::string, tool_queue> tools_;
   std::unordered_map<std::string, location> where_;
   std::unordered_map<std::string, int> running_by_tool_;
   std::unordered_map<std::string, std::size_t> queued_by_tool_;
