@@ -113,6 +113,28 @@ std::optional<boost::json::value> read_json_body(const call& c, const replier& r
 
 namespace {
 
+/// A user's dependencies on jobs it may not see: "no job X", as for an id
+/// that does not exist (a dependency would tell another's job's fate).
+void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, const std::string& prefix,
+                         std::vector<field_error>& errors) {
+  if (!c.who.scope()) return;
+  for (std::size_t i = 0; i < spec.depends_on.size(); ++i) {
+    const auto& dep = spec.depends_on[i];
+    auto v = ctx.eng.get(dep);
+    if (v && !c.who.sees(v->owner))
+      errors.push_back({prefix + "depends_on[" + std::to_string(i) + "]", "no job " + dep});
+  }
+}
+
+void hidden_dependencies(api_context& ctx, const call& c, const batch_spec& spec, std::vector<field_error>& errors) {
+  for (std::size_t j = 0; j < spec.jobs.size(); ++j)
+    hidden_dependencies(ctx, c, spec.jobs[j], "jobs[" + std::to_string(j) + "].", errors);
+}
+
+void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, std::vector<field_error>& errors) {
+  hidden_dependencies(ctx, c, spec, "", errors);
+}
+
 template <class Spec>
 std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
                               std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
@@ -120,7 +142,9 @@ std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
   auto body = read_json_body(c, r);
   if (!body) return std::nullopt;
   Spec spec;
-  if (auto errors = parse(*body, spec); !errors.empty()) {
+  auto errors = parse(*body, spec);
+  hidden_dependencies(ctx, c, spec, errors);
+  if (!errors.empty()) {
     add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
     r.problem(400, invalid, errors);
     return std::nullopt;

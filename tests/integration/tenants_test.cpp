@@ -139,6 +139,11 @@ TEST_CASE("tenants: users see and act on their own jobs only; a reader changes n
     CHECK(bob.post("/v1/jobs/" + a_long + "/cancel").status == 404);
     CHECK(bob.post("/v1/jobs/" + a_done + "/retry").status == 404);
     CHECK(bob.del("/v1/batches/" + a_batch).status == 404);
+    // Depending on another's job would tell its fate: refused as unknown.
+    auto dep = bob.post("/v1/jobs", json::parse(R"({"tool":"noop","depends_on":[")" + a_done + R"("]})"));
+    CHECK(dep.status == 400);
+    CHECK(dep.json().at("errors").as_array().front().at("field") == "depends_on[0]");
+    CHECK(alice.post("/v1/jobs", json::parse(R"({"tool":"noop","depends_on":[")" + a_done + R"("]})")).status == 202);
     CHECK(alice.status(a_long) != "cancelled");
     // The 404 reads like an id that does not exist.
     CHECK(bob.get("/v1/jobs/" + a_done).json().at("detail") == ("no job " + a_done).c_str());
