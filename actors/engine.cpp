@@ -223,6 +223,7 @@ struct engine::impl {
     if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
     tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
+    tools::check_text("owner", spec.owner, 0, tools::max_name_chars, out.errors);
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -239,12 +240,18 @@ struct engine::impl {
     rec.retry = retry;
     rec.ttl_hours = ttl;
     rec.idempotency_key = spec.idempotency_key;
+    rec.owner = spec.owner;
     rec.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
     rec.depends_on = spec.depends_on;
     if (spec.run_at) rec.run_at = spec.run_at;
     if (spec.delay) rec.run_at = rec.created_at + *spec.delay;
     rec.use_cache = spec.use_cache;
-    if (spec.use_cache) rec.cache_key = actors::cache_key(rec.tool, rec.tool_version, params);
+    if (spec.use_cache) {
+      rec.cache_key = actors::cache_key(rec.tool, rec.tool_version, params);
+      // A principal's cache answers its own submits only: results do not
+      // cross from one tenant to another.
+      if (!rec.owner.empty()) rec.cache_key += ":" + rec.owner;
+    }
     // With defaults filled in: spelling out a default is the same request.
     job_spec as_run = spec;
     as_run.params = params;
@@ -441,7 +448,7 @@ bool matches(const list_query& q, const persistence::job_record& rec) {
   if ((q.status && rec.status != *q.status) || (!q.tool.empty() && rec.tool != q.tool) ||
       (q.created_after && rec.created_at < *q.created_after) ||
       (q.created_before && rec.created_at >= *q.created_before) ||
-      (!q.batch_id.empty() && rec.batch_id != q.batch_id))
+      (!q.batch_id.empty() && rec.batch_id != q.batch_id) || (q.owner && rec.owner != *q.owner))
     return false;
   for (const auto& [k, v] : q.labels)
     if (auto it = rec.labels.find(k); it == rec.labels.end() || it->second != v) return false;
@@ -644,11 +651,14 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
   m.batch.name = spec.name;
   m.batch.parallel_limit = spec.parallel_limit;
   m.batch.fail_fast = spec.fail_fast;
+  m.batch.owner = spec.owner;
   m.batch.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
   for (std::size_t i = 0; i < spec.jobs.size(); ++i) {
     const std::string prefix = "jobs[" + std::to_string(i) + "].";
     auto rec = std::make_shared<persistence::job_record>();
-    auto checked = validate(spec.jobs[i], *rec);
+    auto job = spec.jobs[i];
+    job.owner = spec.owner;
+    auto checked = validate(job, *rec);
     for (auto& e : checked.errors) errors.push_back({prefix + e.field, e.message});
     if (!spec.jobs[i].idempotency_key.empty())
       errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
@@ -670,7 +680,7 @@ namespace {
 result<batch_view> read_batch(const persistence::store& db, std::string_view batch_id) {
   auto b = db.get_batch(batch_id);
   if (!b) return failure_info{errc::not_found, "no batch " + tools::sanitize_utf8(batch_id)};
-  batch_view v{b->id, b->name, b->parallel_limit, b->fail_fast, b->created_at, {}, {}, {}};
+  batch_view v{b->id, b->name, b->parallel_limit, b->fail_fast, b->created_at, {}, {}, {}, b->owner};
   for (auto s : all_job_statuses) v.counts[std::string{to_string(s)}] = 0;
   std::size_t finished = 0, failed = 0, cancelled = 0, started = 0;
   for (const auto& id : b->job_ids) {
@@ -740,9 +750,9 @@ void engine::clear_cache_async(const cache_filter& f, std::function<void(result<
   auto scanned = impl_->read_result<std::size_t>([&] {
     impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
       if (!f.tool.empty() && e.tool != f.tool) return;
-      if (!f.labels.empty()) {
+      if (!f.labels.empty() || f.owner) {
         auto src = impl_->store->get_job(e.source_job_id);
-        if (!src) return;
+        if (!src || (f.owner && src->owner != *f.owner)) return;
         for (const auto& [k, v] : f.labels)
           if (auto it = src->labels.find(k); it == src->labels.end() || it->second != v) return;
       }
@@ -780,7 +790,7 @@ batch_list_result engine::list_batches(const batch_list_query& q) const {
   for (const auto& id : ids) {
     auto b = impl_->store->get_batch(id);
     if (!b || (!q.name.empty() && b->name != q.name) || (q.created_after && b->created_at < *q.created_after) ||
-        (q.created_before && b->created_at >= *q.created_before))
+        (q.created_before && b->created_at >= *q.created_before) || (q.owner && b->owner != *q.owner))
       continue;
     const bool in_page = out.total_count >= q.offset && out.batches.size() < q.limit;
     // Without a status filter a batch outside the page is counted unread.

@@ -45,4 +45,15 @@ void validate_engine_config(const engine_config& config) {
   throw error(errc::invalid_spec, std::move(message), std::move(errors));
 }
 
+void principal_shares::set(std::map<std::string, principal_share> shares) {
+  std::lock_guard lock{mutex_};
+  shares_ = std::move(shares);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::map<std::string, principal_share> principal_shares::snapshot() const {
+  std::lock_guard lock{mutex_};
+  return shares_;
+}
+
 }  // namespace overseer

@@ -27,9 +27,10 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
   w.ops.push_back(erase(family::index, keys::index_entry(keys::tool_prefix(r.tool), r.created_at, r.id)));
   if (!r.batch_id.empty())
     w.ops.push_back(erase(family::index, keys::index_entry(keys::batch_prefix(r.batch_id), r.created_at, r.id)));
-  if (!r.idempotency_key.empty())
-    if (auto owner = db.index_value(keys::idempotency(r.idempotency_key)); owner && *owner == r.id)
-      w.ops.push_back(erase(family::index, keys::idempotency(r.idempotency_key)));
+  if (!r.idempotency_key.empty()) {
+    const auto key = keys::idempotency(keys::idempotency_scope(r.owner, r.idempotency_key));
+    if (auto owner = db.index_value(key); owner && *owner == r.id) w.ops.push_back(erase(family::index, key));
+  }
   if (!r.cache_key.empty())
     if (auto entry = db.get_cache(r.cache_key); entry && entry->source_job_id == r.id)
       w.ops.push_back(erase(family::cache, r.cache_key));

@@ -16,6 +16,7 @@ event make_event(const job_record& r, event_kind kind) {
   e.to = r.status;
   e.tool = r.tool;
   e.batch_id = r.batch_id;
+  e.owner = r.owner;
   return e;
 }
 

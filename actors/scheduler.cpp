@@ -50,6 +50,7 @@ struct runner {
   std::string job_id;
   std::string tool;
   std::shared_ptr<attempt_control> control;
+  std::string owner{};  ///< the job's principal: its slot counts toward its max_running
 };
 
 }  // namespace
@@ -133,8 +134,8 @@ void start(self_ptr self, const std::string& id) {
   auto& e = it->second;
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
-  st.runners.emplace(runner_id, runner{id, e.record->tool, control});
-  st.queue.started(e.record->tool);
+  st.runners.emplace(runner_id, runner{id, e.record->tool, control, e.record->owner});
+  st.queue.started(e.record->tool, e.record->owner);
   e.status = job_status::running;
   if (e.actor) {
     tell(self, e.actor, start_attempt{runner_id, std::move(control)});
@@ -166,6 +167,7 @@ void dispatch(self_ptr self) {
   if (!deps(self).writer->healthy()) return;
   auto limit = [&](const std::string& tool) { return tool_limit(self, tool); };
   auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
+  if (const auto& shares = deps(self).config.shares) st.queue.refresh(*shares);
   while (auto id = st.queue.pop_next(limit, paused)) start(self, *id);
 }
 
@@ -191,7 +193,7 @@ std::optional<std::size_t> make_ready(self_ptr self, job_entry& e) {
     if (!st.batches.admit(rec.batch_id, rec.id)) return std::nullopt;
     e.admitted = true;
   }
-  return st.queue.enqueue(rec.id, rec.tool, rec.priority);
+  return st.queue.enqueue(rec.id, rec.tool, rec.priority, rec.owner);
 }
 
 void on_terminal(self_ptr self, const job_record& rec, bool admitted);
@@ -316,7 +318,10 @@ void count_ending(self_ptr self, const attempt_ended& m) {
   about.tool = m.tool;
   about.attempt = m.attempt;
   about.status = m.next;
-  if (auto a = st.active.find(m.job_id); a != st.active.end()) about.batch_id = a->second.record->batch_id;
+  if (auto a = st.active.find(m.job_id); a != st.active.end()) {
+    about.batch_id = a->second.record->batch_id;
+    about.owner = a->second.record->owner;
+  }
   line(self, about, log_level::warning,
        "tool " + m.tool + " is paused: " + why + "; queued jobs of this tool wait until it is resumed");
 }
@@ -574,7 +579,9 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     [=](submit_job& m) {
       if (stopping()) return m.reply({errc::not_running, {}, stopping_text, {}, 0, false});
       auto& st = self->state;
-      const auto key = m.record->idempotency_key;
+      const auto key = m.record->idempotency_key.empty()
+                         ? std::string{}
+                         : persistence::keys::idempotency_scope(m.record->owner, m.record->idempotency_key);
       if (key.empty()) {
         create_job(self, std::move(m));
         return flush(self);
@@ -846,7 +853,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       if (it == st.runners.end()) return;
       auto r = std::move(it->second);
       st.runners.erase(it);
-      st.queue.finished(r.tool);
+      st.queue.finished(r.tool, r.owner);
       if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;

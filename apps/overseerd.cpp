@@ -15,6 +15,7 @@
 #include <array>
 #include <cctype>
 #include <csignal>
+#include <variant>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,8 @@ struct settings {
   overseer::engine_config engine;
   overseer::http::server_config http;
   std::string tools_file;
+  /// The principals (--tokens FILE), read at start and again on SIGHUP.
+  std::string tokens_file;
   overseer::log_level log_level = overseer::log_level::info;
   overseer::logging::line_logger::format log_format = overseer::logging::line_logger::format::text;
   /// How long a SIGTERM waits for running attempts before interrupting them.
@@ -66,11 +69,14 @@ constexpr const char* help = R"(usage: overseerd [options]
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
   --config FILE           JSON file, // and /* */ comments allowed, with any of: data_dir,
-                          listen, tools, max_concurrent, tokens, allow_insecure, body_limit,
+                          listen, tools, max_concurrent, tokens, tokens_file, allow_insecure, body_limit,
                           stream_queue_limit, min_free_space, stream_message_limit,
                           header_timeout, body_timeout, idle_timeout, max_connections,
                           max_streams, log_level, log_format, drain_timeout, metrics
-  --token TOKEN           require this bearer token (repeatable)  (OVERSEER_TOKENS, comma-separated)
+  --token TOKEN           require this bearer token, an admin's (repeatable)
+                                                         (OVERSEER_TOKENS, comma-separated)
+  --tokens FILE           principals (JSON): name, role admin|user|reader, token_sha256, weight,
+                          quotas; reloaded on SIGHUP     (OVERSEER_TOKENS_FILE, default none)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
   --stream-queue-limit N  messages a WebSocket client may fall behind before it is closed
@@ -149,7 +155,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
                                   "idle_timeout",  "max_connections", "max_streams", "log_level",
-                                  "log_format",    "drain_timeout", "metrics"};
+                                  "log_format",    "drain_timeout", "metrics", "tokens_file"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -174,6 +180,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
   if (key == "data_dir") s.engine.data_dir = value;
   else if (key == "listen") s.http.listen = value;
   else if (key == "tools") s.tools_file = value;
+  else if (key == "tokens_file") s.tokens_file = value;
   else if (key == "max_concurrent") s.engine.max_concurrent = to_int("max_concurrent", value, 1, 100000);
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));
   else if (key == "stream_queue_limit")
@@ -258,19 +265,35 @@ settings parse(int argc, char** argv) {
       std::exit(0);
     } else if (flag == "--config") value();
     else if (flag == "--token") add_token(s, value(), "--token");
+    else if (flag == "--tokens") s.tokens_file = value();
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
     else if (const auto* key = std::find_if(setting_keys.begin(), setting_keys.end(),
                                             [&](std::string_view k) { return flag_of(k) == flag; });
              key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
       set(s, *key, value());
     else {
-      std::vector<std::string> flags{"--help", "--version", "--config", "--token"};
+      std::vector<std::string> flags{"--help", "--version", "--config", "--token", "--tokens"};
       for (const std::string_view k : setting_keys)
         if (k != "tokens") flags.push_back(flag_of(k));
       usage_error("unknown option " + flag + suggestion(flag, flags));
     }
   }
   return s;
+}
+
+/// The principals of a tokens file, or why it cannot be used: every bad
+/// field in one message. The message never holds a token or a hash.
+std::variant<std::vector<overseer::http::principal>, std::string> read_tokens_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in) return "cannot read tokens file " + path;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto file = overseer::http::parse_tokens_file(text.str());
+  if (file.errors.empty()) return std::move(file.principals);
+  std::string why = "tokens file " + path + ": ";
+  for (std::size_t i = 0; i < file.errors.size(); ++i)
+    why += (i ? "; " : "") + file.errors[i].field + ": " + file.errors[i].message;
+  return why;
 }
 
 /// The store's error once it has failed. The engine reports it on its writer
@@ -343,6 +366,13 @@ void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s
 
 int main(int argc, char** argv) {
   auto s = parse(argc, argv);
+  if (!s.tokens_file.empty()) {
+    auto read = read_tokens_file(s.tokens_file);
+    if (auto* why = std::get_if<std::string>(&read)) usage_error(*why);
+    s.http.principals = std::get<0>(std::move(read));
+  }
+  // The principals' weights and running limits reach the scheduler here.
+  s.engine.shares = std::make_shared<overseer::principal_shares>();
   // Every thread started from here on inherits the blocked signals; main
   // alone takes them, with sigwait. SIGUSR1 is the engine's fail-stop notice.
   sigset_t stop_signals;
@@ -351,6 +381,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigset_t wake_signals = stop_signals;
   sigaddset(&wake_signals, SIGUSR1);
+  sigaddset(&wake_signals, SIGHUP);  // reload the tokens file
   pthread_sigmask(SIG_BLOCK, &wake_signals, nullptr);
   store_failure failure;
   s.engine.on_store_failure = [&failure](const std::string& error) {
@@ -401,6 +432,24 @@ int main(int argc, char** argv) {
     std::string failed;
     while (failed.empty()) {
       sigwait(&wake_signals, &sig);
+      if (sig == SIGHUP) {
+        // A bad file keeps the principals in use; connections stay open.
+        if (s.tokens_file.empty()) {
+          say(overseer::log_level::info, "SIGHUP: no tokens file to reload (--tokens)");
+          continue;
+        }
+        auto read = read_tokens_file(s.tokens_file);
+        if (auto* why = std::get_if<std::string>(&read)) {
+          say(overseer::log_level::error, "tokens file not reloaded; the principals in use stay",
+              {{"error", *why}});
+          continue;
+        }
+        const auto n = std::get<0>(read).size();
+        http.set_principals(std::get<0>(std::move(read)));
+        say(overseer::log_level::info, "tokens file reloaded",
+            {{"file", s.tokens_file}, {"principals", std::to_string(n)}});
+        continue;
+      }
       if (sig != SIGUSR1) break;
       std::lock_guard lock{failure.mutex};
       failed = failure.error;  // empty: a SIGUSR1 from outside, ignored

@@ -2,6 +2,7 @@
 // its own results (RocksDB tools/db_bench_tool.cc, River riverbench).
 //
 //   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory
+//   overseer_bench --benchmarks=fair_share   (1 vs 1,000 principals; not in the default list)
 //                  [--jobs=N] [--repetitions=R] [--smoke] [--only=FIGURE_PREFIX,...]
 //                  [--overseerd=PATH] [--work-dir=DIR]
 //
@@ -277,6 +278,67 @@ void bench_embedded_noop(figures& out) {
         out.add("embedded_noop.serial." + mode, n_serial / s, "jobs/s",
                 "jobs=" + std::to_string(n_serial) + ",threads=1,one_at_a_time,sync=" + (sync ? "true" : "false"));
       }
+    }
+}
+
+// Fair share's cost (docs/performance.md): the same noop workload owned by
+// 1 principal and by 1,000 (round-robin over them, weight 1 each, as
+// engine_config::shares). Two figures each: submit_async throughput until
+// every submit is acknowledged, and the drain of a queue filled while the
+// tool is paused (every start is a pop_next over one queue per principal).
+void bench_fair_share(figures& out) {
+  const std::size_t n = jobs_or(50000, 2000);
+  const int threads = 2;
+  const std::size_t window = 1024;
+  for (int rep = 0; rep < reps(); ++rep)
+    for (std::size_t principals : {std::size_t{1}, std::size_t{1000}}) {
+      const std::string p = std::to_string(principals);
+      auto shares = std::make_shared<overseer::principal_shares>();
+      std::map<std::string, overseer::principal_share> table;
+      for (std::size_t i = 0; i < principals; ++i) table["p" + std::to_string(i)] = {1, 0};
+      shares->set(table);
+      overseer::engine e{{.data_dir = fresh_dir("fair"), .sync = false, .shares = shares}};
+      e.start();
+      completion_counter c;
+      auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+      (void)e.pause_tool("noop", "bench");
+      std::atomic<std::size_t> next{0}, accepted{0};
+      std::vector<std::thread> ts;
+      const auto t0 = steady::now();
+      for (int t = 0; t < threads; ++t)
+        ts.emplace_back([&] {
+          std::mutex m;
+          std::condition_variable cv;
+          std::size_t in_flight = 0;
+          for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+            {
+              std::unique_lock lock{m};
+              cv.wait(lock, [&] { return in_flight < window; });
+              ++in_flight;
+            }
+            e.submit_async({.tool = "noop", .owner = "p" + std::to_string(i % principals)},
+                           [&](overseer::submit_result r) {
+                             if (r.code == overseer::errc::ok) accepted.fetch_add(1);
+                             std::lock_guard lock{m};
+                             --in_flight;
+                             cv.notify_all();
+                           });
+          }
+          std::unique_lock lock{m};
+          cv.wait(lock, [&] { return in_flight == 0; });
+        });
+      for (auto& t : ts) t.join();
+      const double submit_s = seconds_since(t0);
+      check(accepted == n, "fair_share: " + std::to_string(accepted.load()) + " of " + std::to_string(n) + " accepted");
+      out.add("fair_share.submit.principals_" + p, n / submit_s, "jobs/s",
+              "jobs=" + std::to_string(n) + ",principals=" + p + ",threads=2,window=1024,sync=false,tool_paused");
+      const auto t1 = steady::now();
+      (void)e.resume_tool("noop");
+      const bool all = c.wait_for(n, 300s);
+      const double drain_s = seconds_since(t1);
+      check(all && c.completed == n, "fair_share: completed " + std::to_string(c.completed) + " of " + std::to_string(n));
+      out.add("fair_share.drain.principals_" + p, n / drain_s, "jobs/s",
+              "jobs=" + std::to_string(n) + ",principals=" + p + ",queued_first,sync=false");
     }
 }
 
@@ -925,7 +987,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory,\n"
-                   "         metrics_overhead]\n"
+                   "         metrics_overhead,fair_share]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
                    "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
       return 2;
@@ -943,7 +1005,7 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, void (*)(figures&)>> all = {
     {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
     {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory},
-    {"metrics_overhead", bench_metrics_overhead}};
+    {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}};
   for (const auto& b : opt.benchmarks)
     if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.first == b; })) {
       std::fprintf(stderr, "overseer_bench: unknown benchmark %s\n", b.c_str());

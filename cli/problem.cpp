@@ -36,7 +36,8 @@ exit_status exit_status_for_http(unsigned http_status) noexcept {
   switch (http_status) {
     case 400:
     case 413: return exit_status::usage;
-    case 401: return exit_status::unauthorized;
+    case 401:
+    case 403: return exit_status::unauthorized;  // no valid token, or its principal may not do this
     case 404: return exit_status::not_found;
     case 409: return exit_status::conflict;
     default: return exit_status::server_error;

@@ -16,7 +16,7 @@ std::string millis(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 std::string principal_of(const server_config& config, const request& req) {
-  if (config.tokens.empty()) return "anonymous";
+  if (config.tokens.empty() && config.principals.empty()) return "anonymous";
   const auto field = req[bhttp::field::authorization];
   const std::string_view auth{field.data(), field.size()};
   if (!auth.starts_with("Bearer ")) return "none";
@@ -94,7 +94,7 @@ stream_tally::~stream_tally() {
           {"close_code", std::to_string(close_code_)},
           {"duration_ms", millis(std::chrono::steady_clock::now() - started_)},
           {"peer", peer_},
-          {"principal", principal_ == "none" ? "query" : principal_}});
+          {"principal", !named_.empty() ? named_ : principal_ == "none" ? "query" : principal_}});
 }
 
 }  // namespace overseer::http

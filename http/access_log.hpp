@@ -16,6 +16,8 @@ public:
   access_probe(api_context& ctx, const request& req, const std::string& peer);
   /// Set once the route is known; until then the request counts as unmatched.
   std::optional<route_id> route;
+  /// A principal of the tokens file: the log names it (instead of "none").
+  void named(const std::string& principal) { principal_ = principal; }
   /// Counts the answer and logs its line; call once, before it is sent.
   void done(const response& res);
 
@@ -26,7 +28,8 @@ private:
 };
 
 /// Who a request acts as, for the log: "token:N" (the N-th configured
-/// token, from 1), "anonymous" without tokens configured, or "none".
+/// token, from 1), "anonymous" without tokens configured, or "none". A
+/// principal of the tokens file is logged by its name (access_probe::named).
 [[nodiscard]] std::string principal_of(const server_config& config, const request& req);
 
 /// A WebSocket session's counts: the metrics as they happen, and its
@@ -39,6 +42,8 @@ public:
   stream_tally& operator=(const stream_tally&) = delete;
 
   void opened(const request& upgrade, std::string peer);
+  /// A principal of the tokens file: the log names it.
+  void named(const std::string& principal) { named_ = principal; }
   void frame_sent();
   void coalesced();
   void laggard();
@@ -47,7 +52,7 @@ public:
 private:
   api_context& ctx_;
   bool opened_ = false;
-  std::string peer_, principal_;
+  std::string peer_, principal_, named_;
   std::uint64_t frames_ = 0;
   int close_code_ = 0;  ///< the close we sent; 0: the client closed or the connection broke
   std::chrono::steady_clock::time_point started_{};

@@ -19,6 +19,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "http/router.hpp"
+#include "http/tenants.hpp"
 #include "overseer/engine.hpp"
 #include "overseer/errc.hpp"
 #include "overseer/http/server.hpp"
@@ -43,6 +44,7 @@ struct api_context {
   stream_hub& hub;
   connections& open;
   ops_context* ops = nullptr;  ///< metrics, access log, drain (http/ops_context.hpp)
+  http::tenants* tenancy = nullptr;  ///< principals and quotas; none: no tokens, anyone is admin
 };
 
 /// A handled request: its route, path parameters and query.
@@ -52,6 +54,10 @@ struct call {
   std::map<std::string, std::string> params;
   query_map query;
   const std::string& peer;  ///< "client 127.0.0.1": who asks, for cancel and retry reasons
+  identity who{};  ///< the principal asking (the anonymous admin without tokens)
+
+  /// Who did it, for a transition reason or a log line ("alice (client 127.0.0.1)").
+  [[nodiscard]] std::string by() const { return who.by(peer); }
 
   /// The path parameter `name` ("id" of /v1/jobs/{id}); empty when absent.
   [[nodiscard]] std::string param(const std::string& name) const {
@@ -92,12 +98,20 @@ private:
   responder respond_;
 };
 
-/// Whether `token` is one of the configured tokens, compared in time
-/// independent of where the first difference is.
-[[nodiscard]] bool token_ok(const server_config& config, std::string_view token);
-/// Whether the request may use a route that needs a token: none is
-/// configured, or it carries "Authorization: Bearer <token>" with one.
-[[nodiscard]] bool authorized(const server_config& config, const request& req);
+/// The principal of a request: the anonymous admin when no token is
+/// configured; the principal of its "Authorization: Bearer <token>";
+/// nothing for a missing or unknown token.
+[[nodiscard]] std::optional<identity> identify(const api_context& ctx, const request& req);
+/// The job `id` if the caller may see it; otherwise answers 404 (another
+/// user's job is not found, so ids do not leak) or the read's failure, and
+/// returns nothing.
+/// Takes `jobs` submits of the caller against its quotas (max_queued,
+/// submits_per_second); false with a 429 and Retry-After answered when a
+/// quota is reached (nothing is created). Each true is settled
+/// (tenants::settle) once the engine answers.
+[[nodiscard]] bool admit_submits(api_context& ctx, const call& c, const replier& r, std::size_t jobs);
+[[nodiscard]] std::optional<job_view> visible_job(api_context& ctx, const call& c, const replier& r,
+                                                  const std::string& id);
 
 /// Whether the body is declared application/json (parameters allowed).
 [[nodiscard]] bool is_json(const request& req);

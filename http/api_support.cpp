@@ -52,24 +52,38 @@ void replier::refused(errc code, std::string message, const std::vector<field_er
   problem(status_of(code), std::move(message), errors);
 }
 
-bool token_ok(const server_config& config, std::string_view token) {
-  // Compared in time independent of where the first difference is, so the
-  // answer's timing does not reveal a prefix.
-  bool found = false;
-  for (const auto& t : config.tokens) {
-    unsigned char diff = t.size() == token.size() ? 0 : 1;
-    for (std::size_t i = 0; i < token.size(); ++i)
-      diff |= static_cast<unsigned char>(token[i] ^ t[i < t.size() ? i : 0]);
-    found = found || diff == 0;
-  }
-  return found;
-}
-
-bool authorized(const server_config& config, const request& req) {
-  if (config.tokens.empty()) return true;
+std::optional<identity> identify(const api_context& ctx, const request& req) {
+  if (!ctx.tenancy) return identity{};
+  if (!ctx.tenancy->locked()) return ctx.tenancy->authenticate({});
   const auto field = req[bhttp::field::authorization];
   const std::string_view auth{field.data(), field.size()};
-  return auth.starts_with("Bearer ") && token_ok(config, auth.substr(7));
+  if (!auth.starts_with("Bearer ") || auth.size() == 7) return std::nullopt;
+  return ctx.tenancy->authenticate(auth.substr(7));
+}
+
+bool admit_submits(api_context& ctx, const call& c, const replier& r, std::size_t jobs) {
+  if (!ctx.tenancy) return true;
+  auto refused = ctx.tenancy->admit(c.who, jobs);
+  if (!refused) return true;
+  auto res = problem_response(429, refused->detail, r.version(), r.keep_alive(),
+                              {{refused->field, "quota reached"}},
+                              boost::json::object{{"retry_after_s", refused->retry_after_s}});
+  res.set(bhttp::field::retry_after, std::to_string(refused->retry_after_s));
+  r.send(std::move(res));
+  return false;
+}
+
+std::optional<job_view> visible_job(api_context& ctx, const call& c, const replier& r, const std::string& id) {
+  auto v = ctx.eng.get(id);
+  if (!v) {
+    r.refused(v.code(), v.message());  // 404, or 503 when the store cannot be read
+    return std::nullopt;
+  }
+  if (!c.who.sees(v->owner)) {
+    r.refused(errc::not_found, "no job " + id);
+    return std::nullopt;
+  }
+  return std::move(*v);
 }
 
 bool is_json(const request& req) {
@@ -99,6 +113,28 @@ std::optional<boost::json::value> read_json_body(const call& c, const replier& r
 
 namespace {
 
+/// A user's dependencies on jobs it may not see: "no job X", as for an id
+/// that does not exist (a dependency would tell another's job's fate).
+void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, const std::string& prefix,
+                         std::vector<field_error>& errors) {
+  if (!c.who.scope()) return;
+  for (std::size_t i = 0; i < spec.depends_on.size(); ++i) {
+    const auto& dep = spec.depends_on[i];
+    auto v = ctx.eng.get(dep);
+    if (v && !c.who.sees(v->owner))
+      errors.push_back({prefix + "depends_on[" + std::to_string(i) + "]", "no job " + dep});
+  }
+}
+
+void hidden_dependencies(api_context& ctx, const call& c, const batch_spec& spec, std::vector<field_error>& errors) {
+  for (std::size_t j = 0; j < spec.jobs.size(); ++j)
+    hidden_dependencies(ctx, c, spec.jobs[j], "jobs[" + std::to_string(j) + "].", errors);
+}
+
+void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, std::vector<field_error>& errors) {
+  hidden_dependencies(ctx, c, spec, "", errors);
+}
+
 template <class Spec>
 std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
                               std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
@@ -106,7 +142,9 @@ std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
   auto body = read_json_body(c, r);
   if (!body) return std::nullopt;
   Spec spec;
-  if (auto errors = parse(*body, spec); !errors.empty()) {
+  auto errors = parse(*body, spec);
+  hidden_dependencies(ctx, c, spec, errors);
+  if (!errors.empty()) {
     add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
     r.problem(400, invalid, errors);
     return std::nullopt;

@@ -123,7 +123,8 @@ std::vector<std::string> unfinished_matches(engine& eng, list_query filters) {
 void cancel_jobs(api_context& ctx, const call& c, const replier& r) {
   auto asked = read_bulk_request(c, r);
   if (!asked) return;
-  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), by = c.peer, r] {
+  asked->filters.owner = c.who.scope();  // a user's own jobs only
+  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), by = c.by(), r] {
     std::vector<std::string> ids;
     try {
       ids = unfinished_matches(ctx.eng, req.filters);
@@ -158,7 +159,9 @@ void cancel_jobs(api_context& ctx, const call& c, const replier& r) {
 void purge_jobs(api_context& ctx, const call& c, const replier& r) {
   auto asked = read_bulk_request(c, r);
   if (!asked) return;
-  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), r] {
+  asked->filters.owner = c.who.scope();  // a user's own jobs only
+  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), r, by = c.by()] {
+    if (req.dry_run == false) report(ctx.ops->log, log_level::info, "http", "purge by " + by);
     try {
       const auto res = ctx.eng.purge(req.filters, req.dry_run);
       r.json(200, json::object{{"matched", res.matched}, {"deleted", res.deleted}, {"dry_run", req.dry_run}});

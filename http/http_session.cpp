@@ -215,7 +215,9 @@ bool http_session::upgrade(request& req) {
   // token as ?access_token=. Without either, dispatch answers 401.
   std::string token;
   if (auto it = target->params().find("access_token"); it != target->params().end()) token = (*it).value;
-  if (!authorized(ctx_.config, req) && (token.empty() || !token_ok(ctx_.config, token))) return false;
+  auto who = identify(ctx_, req);
+  if (!who && !token.empty() && ctx_.tenancy) who = ctx_.tenancy->authenticate(token);
+  if (!who) return false;
 
   auto problem = [&](unsigned status, std::string detail, const std::vector<field_error>& errors = {}) {
     auto res = problem_response(status, std::move(detail), req.version(), req.keep_alive(), errors);
@@ -235,6 +237,7 @@ bool http_session::upgrade(request& req) {
     return problem(503, "too many WebSocket sessions are open (the limit is " +
                           std::to_string(ctx_.config.max_streams) + "); try again later");
   upgrade_ = std::move(req);
+  upgrade_who_ = std::move(*who);
   subscribe_ = std::move(subscribe);
   stream_ticket_.emplace(std::move(*ticket));
   do_write();  // hands off at once unless earlier answers are owed
@@ -267,11 +270,19 @@ void http_session::dispatch(request req) {
   }
   const route& to = *m.found;
   probe->route = to.id;
-  if (to.access == access::token && !authorized(ctx_.config, req)) {
+  auto who = identify(ctx_, req);
+  if (to.access == access::token && !who) {
     auto res = problem_response(401, "a valid bearer token is required", version, keep_alive);
     res.set(bhttp::field::www_authenticate, "Bearer");
     return r.send(std::move(res));
   }
+  if (who && who->listed) probe->named(who->name);
+  // The route's roles rule (http/router.cpp): a reader changes nothing, a
+  // user neither pauses tools nor reads every principal's figures.
+  if (to.access == access::token && !permits(to, who->role))
+    return r.problem(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") +
+                            std::string{to_string(who->role)} + " and may not " + std::string{req.method_string()} +
+                            " " + std::string{target->path()});
   query_map q;
   if (auto errors = read_query(*target, q); !errors.empty() && to.query != query_rule::ignored)
     return r.problem(400, "invalid query", errors);
@@ -283,7 +294,7 @@ void http_session::dispatch(request req) {
   if (ctx_.ops && ctx_.ops->draining &&
       (to.id == route_id::submit_job || to.id == route_id::submit_batch || to.id == route_id::retry_job))
     return r.problem(503, "the daemon is stopping and takes no new jobs; submit again once it is back");
-  const call c{req, to.id, std::move(m.params), std::move(q), peer_};
+  const call c{req, to.id, std::move(m.params), std::move(q), peer_, who.value_or(identity{})};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
   try {
@@ -399,6 +410,7 @@ void http_session::hand_off() {
   disarm_read();
   auto ws = std::make_shared<stream_session>(std::move(socket_), ctx_, std::move(ticket_), std::move(*stream_ticket_));
   stream_ticket_.reset();
+  ws->set_identity(std::move(upgrade_who_));
   ws->run(std::move(req), std::move(subscribe_));
 }
 

@@ -98,6 +98,7 @@ private:
   std::string peer_;  ///< "client 127.0.0.1": who the engine says asked (cancel, retry)
   std::deque<std::shared_ptr<slot>> queue_;
   std::optional<request> upgrade_;  ///< accepted, waits for the earlier answers
+  identity upgrade_who_{};          ///< the principal of the upgrade
   boost::json::object subscribe_;
   std::optional<connections::ticket> stream_ticket_;
   phase phase_ = phase::none;

@@ -16,28 +16,29 @@ json::object links(const std::string& id) {
 
 void no_job(const replier& r, const std::string& id) { r.problem(404, "no job " + id); }
 
-/// The view, or the refusal already answered: 404 for no such job, 503 for
-/// a store that cannot be read (never a 404).
-std::optional<job_view> find(api_context& ctx, const std::string& id, const replier& r) {
+/// The view, or the refusal already answered: 404 for no such job (or
+/// another user's), 503 for a store that cannot be read (never a 404).
+std::optional<job_view> find(api_context& ctx, const call& c, const std::string& id, const replier& r) {
   if (!actors::looks_like_job_id(id)) {
     no_job(r, id);
     return std::nullopt;
   }
-  auto v = ctx.eng.get(id);
-  if (!v) r.refused(v.code(), v.message());
-  return std::move(v).as_optional();
+  return visible_job(ctx, c, r, id);
 }
 
 /// Cancel (200) or retry (202): the job's view once the change is durable.
 void change_job(api_context& ctx, const call& c, const replier& r, bool retry) {
   const auto id = c.param("id");
   if (!actors::looks_like_job_id(id)) return no_job(r, id);
+  // A user acts on its own jobs only; another's is not found.
+  if (c.who.scope() && !find(ctx, c, id, r)) return;
   auto done = [r, retry](change_result res) {
     if (res.code != errc::ok) return r.refused(res.code, res.message);
     r.json(retry ? 202 : 200, render_view(*res.view));
   };
-  if (retry) ctx.eng.retry_async(id, std::move(done), c.peer);
-  else ctx.eng.cancel_async(id, std::move(done), c.peer);
+  // The reason names the principal: "cancelled by alice (client 127.0.0.1)".
+  if (retry) ctx.eng.retry_async(id, std::move(done), c.by());
+  else ctx.eng.cancel_async(id, std::move(done), c.by());
 }
 
 }  // namespace
@@ -45,7 +46,10 @@ void change_job(api_context& ctx, const call& c, const replier& r, bool retry) {
 void submit_job(api_context& ctx, const call& c, const replier& r) {
   auto spec = read_job_spec(ctx, c, r);
   if (!spec) return;
-  ctx.eng.submit_async(std::move(*spec), [r](submit_result s) {
+  spec->owner = c.who.owner;
+  if (!admit_submits(ctx, c, r, 1)) return;
+  ctx.eng.submit_async(std::move(*spec), [r, &ctx, who = c.who](submit_result s) {
+    if (ctx.tenancy) ctx.tenancy->settle(who, 1);
     if (s.code != errc::ok) return r.refused(s.code, s.message, s.errors);
     // pending; completed for a cache hit; the earlier job's for a repeat.
     const std::string status{to_string(s.status.value_or(job_status::pending))};
@@ -83,6 +87,7 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
                                            "limit", "offset", "page", "page_size", "label."});
   list_query q;
   read_job_filters(c.query, q, errors);
+  q.owner = c.who.scope();
   const bool paged = c.query.contains("page") || c.query.contains("page_size");
   if (paged && (c.query.contains("limit") || c.query.contains("offset")))
     errors.push_back({"page", "use either page/page_size or limit/offset, not both"});
@@ -109,12 +114,12 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
 }
 
 void get_job(api_context& ctx, const call& c, const replier& r) {
-  if (auto v = find(ctx, c.param("id"), r)) r.json(200, render_view(*v));
+  if (auto v = find(ctx, c, c.param("id"), r)) r.json(200, render_view(*v));
 }
 
 void get_result(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
-  auto v = find(ctx, id, r);
+  auto v = find(ctx, c, id, r);
   if (!v) return;
   if (v->status == job_status::completed && v->result)
     return r.json(200, json::object{{"job_id", id}, {"result", *v->result}});
@@ -136,6 +141,7 @@ void get_logs(api_context& ctx, const call& c, const replier& r) {
   const auto offset = query_int(c.query, "offset", 0, 0, 1'000'000'000, errors);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
   if (!actors::looks_like_job_id(id)) return no_job(r, id);
+  if (c.who.scope() && !find(ctx, c, id, r)) return;
   auto page = ctx.eng.logs(id, level, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset));
   if (!page) return r.refused(page.code(), page.message());
   json::array lines;
@@ -146,7 +152,7 @@ void get_logs(api_context& ctx, const call& c, const replier& r) {
 
 void get_history(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
-  if (!find(ctx, id, r)) return;
+  if (!find(ctx, c, id, r)) return;
   json::array ts;
   for (const auto& t : ctx.eng.history(id)) ts.push_back(render_transition(t));
   r.json(200, json::object{{"job_id", id}, {"transitions", std::move(ts)}});

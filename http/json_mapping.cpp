@@ -367,6 +367,7 @@ json::object render_view(const job_view& v) {
   }
   if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
   if (!v.batch_id.empty()) o["batch_id"] = v.batch_id;
+  if (!v.owner.empty()) o["owner"] = v.owner;
   if (!v.depends_on.empty()) {
     json::array deps, waiting;
     for (const auto& d : v.depends_on) deps.emplace_back(d);

@@ -62,11 +62,14 @@ json::object render_state(const tool_health& t) {
 
 void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pause) {
   // pause_tool and resume_tool wait for the scheduler: never on an I/O thread.
-  boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.param("name"), by = c.peer, r] {
+  boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.param("name"), by = c.by(), r] {
     try {
       const auto done = pause ? ctx.eng.pause_tool(name, by) : ctx.eng.resume_tool(name);
       if (done.code() == errc::not_found) return r.problem(404, "no tool named \"" + name + "\"");
       if (!done) return r.refused(done.code(), done.message());
+      // The audit: who paused (also the tool's paused_reason) or resumed it.
+      report(ctx.ops->log, log_level::info, "http", std::string{"tool "} + (pause ? "paused" : "resumed") + " by " + by,
+             {{"tool", name}});
       for (const auto& t : ctx.eng.stats().tools)
         if (t.name == name) return r.json(200, render_state(t));
       r.json(200, json::object{{"name", name}, {"paused", pause}});

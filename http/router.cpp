@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include "http/api.hpp"
+#include "overseer/http/server.hpp"
 
 namespace overseer::http {
 
@@ -19,10 +20,15 @@ const std::vector<route>& routes() {
     {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job},
     {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job},
     {"GET", "/v1/tools", route_id::list_tools, list_tools},
-    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool},
-    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool},
+    // A tool is every principal's: only admins pause or resume it.
+    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool, access::token, query_rule::none, true,
+     roles::admins},
+    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool, access::token, query_rule::none, true,
+     roles::admins},
     {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
-    {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own},
+    // Figures over every principal's jobs: admins and readers.
+    {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own, true,
+     roles::observers},
     {"GET", "/v1/openapi.yaml", route_id::openapi_document, openapi_document},
     // A WebSocket upgrade is taken before routing (http_session::upgrade);
     // what reaches the table is a plain GET.
@@ -31,7 +37,8 @@ const std::vector<route>& routes() {
     {"GET", "/v1/batches", route_id::list_batches, list_batches, access::token, query_rule::own},
     {"GET", "/v1/batches/{id}", route_id::get_batch, get_batch},
     {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch},
-    {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats},
+    {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats, access::token, query_rule::none, true,
+     roles::observers},
     {"DELETE", "/v1/cache", route_id::clear_cache, clear_cache, access::token, query_rule::own},
     // The dashboard (docs/dashboard.md), served without a token: its files
     // hold no data; every API call it makes needs one.
@@ -40,7 +47,8 @@ const std::vector<route>& routes() {
      query_rule::ignored, false},
     // Prometheus text, not JSON (docs/operations.md); it needs a token like
     // the API.
-    {"GET", "/metrics", route_id::metrics, prometheus_metrics, access::token, query_rule::none, false},
+    {"GET", "/metrics", route_id::metrics, prometheus_metrics, access::token, query_rule::none, false,
+     roles::observers},
   };
   return table;
 }
@@ -97,6 +105,15 @@ match_result match(std::string_view method, std::string_view path) {
     if (r.method == "GET") out.allowed += ", HEAD";
   }
   return out;
+}
+
+bool permits(const route& to, role r) {
+  switch (to.roles) {
+    case roles::by_method: return to.method == "GET" || r != role::reader;
+    case roles::observers: return r != role::user;
+    case roles::admins: return r == role::admin;
+  }
+  return false;
 }
 
 }  // namespace overseer::http

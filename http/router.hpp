@@ -42,6 +42,15 @@ enum class query_rule {
   ignored,  ///< not looked at (the dashboard: a page URL may carry what a browser adds)
 };
 
+/// Which roles may call a route (docs/api.md, "Principals and roles"); a
+/// role outside gets 403. What a user may see of the data is the handler's
+/// (its own jobs and batches; others' are 404).
+enum class roles : std::uint8_t {
+  by_method,  ///< a GET for every role; a POST or DELETE changes something: admins and users
+  observers,  ///< admins and readers: figures about every principal's jobs
+  admins,     ///< admins only: acts on what every principal shares (a tool)
+};
+
 struct route {
   std::string method;   ///< "GET", "POST", "DELETE"
   std::string pattern;  ///< "/v1/jobs/{id}"
@@ -52,6 +61,7 @@ struct route {
   /// Part of the API that docs/openapi.yaml describes (and the clients
   /// cover); false for the dashboard's page and files (docs/dashboard.md).
   bool api = true;
+  http::roles roles = roles::by_method;
 };
 
 [[nodiscard]] const std::vector<route>& routes();
@@ -64,5 +74,9 @@ struct match_result {
 };
 
 [[nodiscard]] match_result match(std::string_view method, std::string_view path);
+
+enum class role : std::uint8_t;
+/// Whether `r` may call `to` (its roles rule).
+[[nodiscard]] bool permits(const route& to, role r);
 
 }  // namespace overseer::http

@@ -11,6 +11,7 @@
 #include "http/listener.hpp"
 #include "http/ops_context.hpp"
 #include "http/stream_hub.hpp"
+#include "http/tenants.hpp"
 
 namespace overseer::http {
 
@@ -72,10 +73,11 @@ void check_config(const server_config& c) {
 struct server::impl {
   engine& eng;
   server_config config;
-  stream_hub hub{eng};
+  tenants tenancy{eng, config.tokens, config.principals};
+  stream_hub hub{eng, [this](const event& e) { tenancy.observe(e); }};
   connections open;
   ops_context ops;
-  api_context ctx{eng, config, hub, open, &ops};
+  api_context ctx{eng, config, hub, open, &ops, &tenancy};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -90,7 +92,8 @@ server::server(engine& e, server_config cfg)
   auto& d = *impl_;
   d.ops.log = d.config.log;
   const auto at = parse_listen(d.config.listen);
-  if (!at.address().is_loopback() && d.config.tokens.empty() && !d.config.allow_insecure)
+  if (!at.address().is_loopback() && d.config.tokens.empty() && d.config.principals.empty() &&
+      !d.config.allow_insecure)
     throw error{errc::invalid_spec, "refusing to listen on " + d.config.listen +
                                       " without bearer tokens; configure tokens or allow insecure listening"};
   try {
@@ -113,6 +116,8 @@ server::server(engine& e, server_config cfg)
 server::~server() { stop(); }
 
 std::uint16_t server::port() const noexcept { return impl_->bound.port(); }
+
+void server::set_principals(std::vector<principal> principals) { impl_->tenancy.set(std::move(principals)); }
 
 std::string server::url() const {
   const auto a = impl_->bound.address();

@@ -5,8 +5,8 @@
 
 namespace overseer::http {
 
-stream_hub::stream_hub(engine& e)
-  : sub_(e.subscribe(filter::all(), [this](const event& ev) { publish(ev); })) {}
+stream_hub::stream_hub(engine& e, std::function<void(const event&)> observer)
+  : observer_(std::move(observer)), sub_(e.subscribe(filter::all(), [this](const event& ev) { publish(ev); })) {}
 
 stream_hub::~stream_hub() { stop(); }
 
@@ -24,6 +24,9 @@ void stream_hub::add(const std::shared_ptr<stream_session>& session) {
 }
 
 void stream_hub::publish(const event& e) {
+  // Before any client sees the event: a client that saw its job created
+  // finds it counted in its quota.
+  if (observer_) observer_(e);
   auto item = std::make_shared<const live_event>(live_event{e, text_frame(to_json_text(render_event(e)))});
   std::lock_guard lock{mutex_};
   std::erase_if(sessions_, [&](const std::weak_ptr<stream_session>& weak) {

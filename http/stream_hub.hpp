@@ -3,6 +3,7 @@
 // of each session subscribing, copying and rendering it on its own.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,7 +17,9 @@ class stream_session;
 
 class stream_hub {
 public:
-  explicit stream_hub(engine& e);
+  /// `observer` (may be empty) sees every event first, on the engine's
+  /// dispatch thread: the quota counts (tenants::observe).
+  explicit stream_hub(engine& e, std::function<void(const event&)> observer = {});
   ~stream_hub();
   stream_hub(const stream_hub&) = delete;
   stream_hub& operator=(const stream_hub&) = delete;
@@ -33,6 +36,7 @@ private:
 
   std::mutex mutex_;
   std::vector<std::weak_ptr<stream_session>> sessions_;
+  std::function<void(const event&)> observer_;
   subscription sub_;  // last: unsubscribed first on destruction
 };
 

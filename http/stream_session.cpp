@@ -86,6 +86,7 @@ void stream_session::on_accept(beast::error_code ec) {
     beast::error_code ignored;  // a peer already gone is logged as "client"
     const auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
     tally_.opened(upgrade_, ignored ? "client" : "client " + remote.address().to_string());
+    if (who_.listed) tally_.named(who_.name);
   }
   ctx_.hub.add(shared_from_this());
   if (!initial_.empty()) guarded([&] { handle_message(initial_); });
@@ -194,6 +195,7 @@ void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
     auto found = ctx_.eng.get_with_seq(s.job_id);
     if (!found && found.code() == errc::not_found) return send_error("no job " + s.job_id);
     if (!found) throw found.to_error();  // the store failed: guarded() closes resumably
+    if (!who_.sees(found->view.owner)) return send_error("no job " + s.job_id);  // another user's
     seq = found->seq;
     ack["job_id"] = s.job_id;
     ack["snapshot"] = render_view(found->view);
@@ -203,6 +205,7 @@ void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
     auto batch = ctx_.eng.get_batch(s.job_id);
     if (!batch && batch.code() == errc::not_found) return send_error("no batch " + s.job_id);
     if (!batch) throw batch.to_error();  // the store failed: guarded() closes resumably
+    if (!who_.sees(batch->owner)) return send_error("no batch " + s.job_id);  // another user's
     ack["batch_id"] = s.job_id;
     ack["batch_status"] = batch->status;
   } else {
@@ -268,6 +271,9 @@ void stream_session::replay(std::uint64_t sub_id) {
 
 bool stream_session::matches(const sub& s, const event& e) {
   if (e.kind == event_kind::log && !s.logs) return false;
+  // A user never receives an event of another principal's job, live or
+  // replayed, whatever it subscribed to.
+  if (!who_.sees(e.owner)) return false;
   if (s.what == sub::kind::job) return e.job_id == s.job_id;
   if (s.what == sub::kind::batch) return e.batch_id == s.job_id;
   if (!s.tool.empty() && e.tool != s.tool) return false;

@@ -64,6 +64,9 @@ public:
   /// Accepts the upgrade, then subscribes as `subscribe` asks (see
   /// parse_stream_query; empty: no subscription yet).
   void run(request upgrade, boost::json::object subscribe);
+  /// The principal it serves, before run(): a user receives the events of
+  /// its own jobs only (all=1 is all of its own), replays included.
+  void set_identity(identity who) { who_ = std::move(who); }
   /// From the hub, on its thread: a committed event. Events that arrive
   /// while the session has not picked up the last ones join them, so a
   /// burst costs the I/O thread one handler, not one per event. Returns
@@ -90,6 +93,8 @@ private:
     std::string progress_of;  ///< job id, for a progress message
     bool dropped = false;     ///< superseded by a newer progress
   };
+
+  identity who_{};
 
   void on_accept(boost::beast::error_code ec);
   void do_read();

@@ -45,7 +45,7 @@ void health(api_context& ctx, const call& c, const replier& r) {
     ctx.ops ? std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.ops->started).count() : 0;
   // Without a token health is a liveness probe: the tools, queue figures and
   // error texts are for callers that hold one.
-  const bool details = authorized(ctx.config, c.req);
+  const bool details = identify(ctx, c.req).has_value();
   ctx.eng.stats_async([r, details, draining, uptime, probe,
                        data_dir = ctx.eng.config().data_dir.string()](engine_stats s) {
     const bool healthy = s.running_ok && s.store_ok;

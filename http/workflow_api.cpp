@@ -1,6 +1,7 @@
 // /v1/batches and /v1/cache.
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "http/ops_context.hpp"
 
 namespace overseer::http {
 
@@ -8,7 +9,7 @@ namespace json = boost::json;
 
 namespace {
 
-json::object render_batch(const batch_view& b) {
+json::object render_batch_fields(const batch_view& b) {
   json::object counts;
   for (const auto& [status, n] : b.counts) counts[status] = n;
   json::array jobs;
@@ -24,6 +25,13 @@ json::object render_batch(const batch_view& b) {
           {"jobs", std::move(jobs)}};
 }
 
+/// With its owner when it has one (a principal's batch).
+json::object render_batch(const batch_view& b) {
+  auto out = render_batch_fields(b);
+  if (!b.owner.empty()) out["owner"] = b.owner;
+  return out;
+}
+
 /// A batch in GET /v1/batches: the view without its list of jobs (counts
 /// and total_jobs stay), so a page of large batches stays small.
 json::object render_batch_summary(const batch_view& b) {
@@ -37,7 +45,11 @@ json::object render_batch_summary(const batch_view& b) {
 void submit_batch(api_context& ctx, const call& c, const replier& r) {
   auto spec = read_batch_spec(ctx, c, r);
   if (!spec) return;
-  ctx.eng.submit_batch_async(std::move(*spec), [r](batch_submit_result b) {
+  spec->owner = c.who.owner;
+  const auto jobs = spec->jobs.size();
+  if (!admit_submits(ctx, c, r, jobs)) return;
+  ctx.eng.submit_batch_async(std::move(*spec), [r, &ctx, who = c.who, jobs](batch_submit_result b) {
+    if (ctx.tenancy) ctx.tenancy->settle(who, jobs);
     if (b.code != errc::ok) return r.refused(b.code, b.message, b.errors);
     json::array ids;
     for (const auto& j : b.job_ids) ids.emplace_back(j);
@@ -67,6 +79,7 @@ void list_batches(api_context& ctx, const call& c, const replier& r) {
   q.limit = static_cast<std::size_t>(query_int(c.query, "limit", 100, 1, 1000, errors));
   q.offset = static_cast<std::size_t>(query_int(c.query, "offset", 0, 0, 1'000'000'000, errors));
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
+  q.owner = c.who.scope();
   batch_list_result found;
   try {
     found = ctx.eng.list_batches(q);
@@ -86,12 +99,14 @@ void get_batch(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
   auto b = ctx.eng.get_batch(id);
   if (!b) return r.refused(b.code(), b.message());  // 404, or 503 when the store cannot be read
+  if (!c.who.sees(b->owner)) return r.refused(errc::not_found, "no batch " + id);
   r.json(200, render_batch(*b));
 }
 
 void cancel_batch(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
   if (auto b = ctx.eng.get_batch(id); !b) return r.refused(b.code(), b.message());
+  else if (!c.who.sees(b->owner)) return r.refused(errc::not_found, "no batch " + id);
   ctx.eng.cancel_batch_async(
     id,
     [r, &ctx, id](change_result res) {
@@ -100,7 +115,7 @@ void cancel_batch(api_context& ctx, const call& c, const replier& r) {
       if (!b && b.code() != errc::not_found) return r.refused(b.code(), b.message());
       r.json(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}));
     },
-    c.peer);
+    c.by());
 }
 
 void cache_stats(api_context& ctx, const call&, const replier& r) {
@@ -124,8 +139,13 @@ void clear_cache(api_context& ctx, const call& c, const replier& r) {
   cache_filter f;
   if (auto t = c.query.find("tool"); t != c.query.end()) f.tool = t->second;
   f.labels = label_filter(c.query);
-  ctx.eng.clear_cache_async(f, [r](result<std::size_t> n) {
+  // A user clears the entries of its own jobs only.
+  f.owner = c.who.scope();
+  ctx.eng.clear_cache_async(f, [r, &ctx, by = c.by(), tool = f.tool](result<std::size_t> n) {
     if (!n) return r.refused(n.code(), n.message());
+    if (ctx.ops)
+      report(ctx.ops->log, log_level::info, "http", "result cache cleared by " + by,
+             {{"cleared_results", std::to_string(*n)}, {"tool", tool}});
     r.json(200, json::object{{"cleared_results", *n}});
   });
 }

@@ -18,7 +18,8 @@ enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 
 // Bump when a field is added; a record written by a newer build is refused
 // rather than misread, and a decoder reads an older record's fields only.
 // 2: an event carries the component of its log line.
-constexpr std::uint8_t format_version = 2;
+// 3: a job, a batch and an event carry their owner (the principal).
+constexpr std::uint8_t format_version = 3;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
@@ -95,6 +96,7 @@ void fields(V& v, R& j) {
            j.started_at, j.completed_at, j.next_attempt_at, j.checkpoint, j.process_group, j.process_start,
            j.batch_id, j.depends_on, j.run_at, j.use_cache, j.cache_key, j.cached_at, j.cache_source,
            j.spec_hash);
+  if (v.since(3)) v(j.owner);
 }
 
 template <class V, record_of<transition> R>
@@ -114,11 +116,13 @@ void fields(V& v, R& e) {
   in_order(v, e.seq, e.job_id, e.kind, e.at, e.from, e.to, e.attempt, e.reason, e.progress, e.level, e.message,
            e.tool, e.batch_id);
   if (v.since(2)) v(e.component);
+  if (v.since(3)) v(e.owner);
 }
 
 template <class V, record_of<batch_record> R>
 void fields(V& v, R& b) {
   in_order(v, b.id, b.name, b.job_ids, b.parallel_limit, b.fail_fast, b.created_at, b.cancelled);
+  if (v.since(3)) v(b.owner);
 }
 
 template <class V, record_of<cache_entry> R>

@@ -65,6 +65,9 @@ struct job_record {
   std::optional<time_point> cached_at;  ///< set on a cache hit
   std::string cache_source;             ///< the job whose result was reused
   std::uint64_t spec_hash = 0;          ///< tells idempotent repeats from conflicts
+  /// The principal it belongs to (job_spec::owner); "" for a record written
+  /// before owners existed (format 2 and older), which is the single tenant.
+  std::string owner;
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };
@@ -78,6 +81,7 @@ struct batch_record {
   bool fail_fast = false;
   time_point created_at;
   bool cancelled = false;            ///< cancelled by a client
+  std::string owner;                 ///< its principal; "" before format 3
   friend bool operator==(const batch_record&, const batch_record&) = default;
 };
 

@@ -146,7 +146,7 @@ record_image::record_image(const job_record& r)
     started_at(r.started_at),
     tool(r.tool),
     batch_id(r.batch_id),
-    idempotency_key(r.idempotency_key) {}
+    idempotency_key(r.idempotency_key.empty() ? std::string{} : keys::idempotency_scope(r.owner, r.idempotency_key)) {}
 
 bool group_commit::commit(std::deque<request>& requests, std::vector<event>& published) {
   rocksdb::WriteBatch wb;

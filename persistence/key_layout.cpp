@@ -48,6 +48,14 @@ std::string batch_prefix(std::string_view batch_id) {
   return k;
 }
 
+std::string idempotency_scope(std::string_view owner, std::string_view key) {
+  if (owner.empty()) return std::string{key};
+  std::string k{owner};
+  k += '\n';
+  k += key;
+  return k;
+}
+
 std::string idempotency(std::string_view key) {
   std::string k{"idem:"};
   k += key;

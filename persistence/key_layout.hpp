@@ -36,6 +36,10 @@ void append_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string batch_prefix(std::string_view batch_id);
 /// index: "idem:<key>" -> the job id that owns an idempotency key.
 [[nodiscard]] std::string idempotency(std::string_view key);
+/// The key a job's idempotency key is claimed under: the key itself for a
+/// job without owner, else "<owner>\n<key>", so that principals never see
+/// each other's jobs through a key (a name has no control characters).
+[[nodiscard]] std::string idempotency_scope(std::string_view owner, std::string_view key);
 /// index: "proc:<job id>" -> "PGID START": an external process group that
 /// may still be alive, from record_process until the tool returns.
 inline constexpr std::string_view process_prefix = "proc:";

@@ -32,6 +32,7 @@ job_view to_view(const job_record& r, const std::optional<std::string>& result_j
   v.ttl_hours = r.ttl_hours;
   v.idempotency_key = r.idempotency_key;
   v.batch_id = r.batch_id;
+  v.owner = r.owner;
   v.depends_on = r.depends_on;
   v.run_at = r.run_at;
   v.use_cache = r.use_cache;

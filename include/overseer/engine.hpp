@@ -44,12 +44,14 @@
 //   else if (view.code() == overseer::errc::timeout) ...;
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +72,32 @@ class actor;
 }  // namespace caf
 
 namespace overseer {
+
+/// A principal's share of the slots (docs/operations.md, "Tenants").
+struct principal_share {
+  /// Starts it is granted per round of the round-robin between principals
+  /// of one priority (1-1000). Default 1.
+  int weight = 1;
+  /// Its jobs running at once; 0 = no limit beyond the engine's and the tools'.
+  int max_running = 0;
+  friend bool operator==(const principal_share&, const principal_share&) = default;
+};
+
+/// The principals' shares, by owner name, set by the host at any time (the
+/// daemon sets them from its tokens file, again on SIGHUP) and read by the
+/// scheduler at its next dispatch. Thread-safe.
+class principal_shares {
+public:
+  void set(std::map<std::string, principal_share> shares);
+  [[nodiscard]] std::map<std::string, principal_share> snapshot() const;
+  /// Grows by one at every set(); 0 before the first.
+  [[nodiscard]] std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, principal_share> shares_;
+  std::atomic<std::uint64_t> version_{0};
+};
 
 struct engine_config {
   /// Where RocksDB keeps the jobs. Created if missing. Default ./overseer-data.
@@ -125,6 +153,9 @@ struct engine_config {
   /// host's stderr by itself. Runs on any engine thread (see log_sink): it
   /// must not block for long and must not call the engine.
   log_sink log{};
+  /// Weights and running limits of the principals that own jobs
+  /// (job_spec::owner). Default none: every owner has weight 1 and no limit.
+  std::shared_ptr<principal_shares> shares{};
 };
 
 /// Jobs submitted together.
@@ -133,6 +164,9 @@ struct batch_spec {
   std::vector<job_spec> jobs{};  ///< started in this order within the limit
   int parallel_limit = 0;      ///< at most this many running at once; 0 = no limit
   bool fail_fast = false;      ///< the first failure cancels the rest
+  /// The principal the batch and every one of its jobs belong to (each job's
+  /// own owner is replaced by it). Empty: none.
+  std::string owner{};
 };
 
 /// The answer to a batch submit, in result's shape: `code` is errc::ok when
@@ -155,6 +189,7 @@ struct batch_view {
   std::string status{};
   std::map<std::string, std::size_t> counts{};  ///< per job status
   std::vector<std::pair<std::string, job_status>> jobs{};
+  std::string owner{};  ///< the principal it belongs to; empty: none
 };
 
 struct cache_stats {
@@ -170,6 +205,8 @@ struct cache_stats {
 struct cache_filter {
   std::string tool{};                           ///< empty: every tool
   std::map<std::string, std::string> labels{};  ///< of the source job
+  /// Only entries whose source job belongs to this principal; none: any.
+  std::optional<std::string> owner{};
 };
 
 /// The answer to a submit, in result's shape: `code` is errc::ok once the job
@@ -215,6 +252,9 @@ struct list_query {
   std::string batch_id{};
   std::optional<time_point> created_after{};   ///< inclusive
   std::optional<time_point> created_before{};  ///< exclusive
+  /// Only jobs of this principal (job_spec::owner; "" is the jobs without
+  /// one); none: every owner.
+  std::optional<std::string> owner{};
   std::size_t limit = 100;
   std::size_t offset = 0;
 };
@@ -257,6 +297,8 @@ struct batch_list_query {
   std::string name{};                          ///< exact; empty: any
   std::optional<time_point> created_after{};   ///< inclusive
   std::optional<time_point> created_before{};  ///< exclusive
+  /// Only batches of this principal (batch_spec::owner); none: every owner.
+  std::optional<std::string> owner{};
   std::size_t limit = 100;
   std::size_t offset = 0;
 };

@@ -47,6 +47,9 @@ struct event {
   /// The tool and batch of the job; let subscribers filter without a look-up.
   std::string tool{};
   std::string batch_id{};
+  /// The job's owner (job_spec::owner): lets a front show a principal only
+  /// its own jobs' events.
+  std::string owner{};
 };
 
 /// Which events a subscription receives.

@@ -103,6 +103,10 @@ struct job_spec {
   std::optional<time_point> run_at{};
   /// Not started before this long after submission (delay_s in JSON).
   std::optional<std::chrono::milliseconds> delay{};
+  /// The principal the job belongs to (docs/operations.md, "Tenants"): its
+  /// fair share, quotas and who may see it. Empty: the single tenant of an
+  /// engine without principals (what the HTTP front's admins submit as).
+  std::string owner{};
 };
 
 /// Where a cache hit's result came from.
@@ -155,6 +159,7 @@ struct job_view {
   std::optional<time_point> run_at{};
   bool use_cache = false;
   std::optional<overseer::cache_info> cache_info{};  ///< set for a cache hit
+  std::string owner{};  ///< the principal it belongs to; empty: none
 };
 
 }  // namespace overseer

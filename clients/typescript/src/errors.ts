@@ -67,7 +67,9 @@ export class ProblemError extends OverseerError {
 export class BadRequestError extends ProblemError {}
 /** 401: tokens are configured and none of them was sent. */
 export class UnauthorizedError extends ProblemError {}
-/** 404: an unknown job, batch or route. */
+/** 403: the token's principal may not do this (a reader changes nothing; a user neither pauses tools nor reads every principal's figures). */
+export class ForbiddenError extends ProblemError {}
+/** 404: an unknown job, batch or route (for a user, also another principal's job or batch). */
 export class NotFoundError extends ProblemError {}
 /** 409: the job's status forbids the operation, or an idempotency key was reused with another spec. */
 export class ConflictError extends ProblemError {
@@ -77,14 +79,19 @@ export class ConflictError extends ProblemError {
     return typeof s === "string" ? s : undefined;
   }
 }
+/** 429: a quota of the token's principal (`max_queued`, `submits_per_second`) is reached; nothing was created; see `retryAfter`. */
+export class TooManyRequestsError extends ProblemError {}
+
 /** 503: the engine is stopping, the store failed, or a connection cap was hit. */
 export class UnavailableError extends ProblemError {}
 
 const byStatus: Record<number, typeof ProblemError> = {
   400: BadRequestError,
   401: UnauthorizedError,
+  403: ForbiddenError,
   404: NotFoundError,
   409: ConflictError,
+  429: TooManyRequestsError,
   503: UnavailableError,
 };
 

@@ -11,10 +11,12 @@ export { Client, ROUTES, type Call, type ClientOptions } from "./client.js";
 export {
   BadRequestError,
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   OverseerError,
   ProblemError,
   StreamError,
+  TooManyRequestsError,
   TransportError,
   UnauthorizedError,
   UnavailableError,

@@ -87,6 +87,8 @@ export interface Job {
   expires_at?: string;
   idempotency_key?: string;
   batch_id?: string;
+  /** The principal of the daemon's tokens file that submitted it. */
+  owner?: string;
   depends_on?: string[];
   waiting_on?: string[];
   run_at?: string;
@@ -238,6 +240,8 @@ export interface Batch {
   total_jobs: number;
   counts: Record<JobStatus, number>;
   jobs: { job_id: string; status: JobStatus }[];
+  /** The principal of the daemon's tokens file that submitted it. */
+  owner?: string;
 }
 
 /** A tool after POST /v1/tools/{name}/pause or /resume. */

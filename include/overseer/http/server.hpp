@@ -13,16 +13,61 @@
 //   std::printf("listening on %s\n", http.url().c_str());
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "overseer/engine.hpp"
 
 namespace overseer::http {
+
+/// What a principal may do (docs/api.md, "Principals and roles").
+enum class role : std::uint8_t {
+  admin,   ///< everything, on every principal's jobs
+  user,    ///< submits, and sees and acts on its own jobs and batches only
+  reader,  ///< reads everything, changes nothing
+};
+[[nodiscard]] std::string_view to_string(role r) noexcept;
+
+/// A principal's optional limits; 0 = none.
+struct principal_quotas {
+  int max_running = 0;            ///< its jobs running at once
+  std::size_t max_queued = 0;     ///< its jobs pending or retrying
+  double submits_per_second = 0;  ///< jobs submitted per second (a token bucket)
+  friend bool operator==(const principal_quotas&, const principal_quotas&) = default;
+};
+
+/// Who may call the API with which token (a tokens file entry).
+struct principal {
+  std::string name{};  ///< its jobs' owner (job_spec::owner)
+  http::role role = role::user;
+  std::array<unsigned char, 32> token_sha256{};  ///< the SHA-256 of its token; never the token
+  int weight = 1;  ///< its weight in the round-robin between principals (1-1000)
+  principal_quotas quotas{};
+  friend bool operator==(const principal&, const principal&) = default;
+};
+
+/// The SHA-256 of `data` (FIPS 180-4).
+[[nodiscard]] std::array<unsigned char, 32> sha256(std::string_view data) noexcept;
+
+/// A tokens file read: the principals, or every bad field (named like
+/// "principals[2].token_sha256") with nothing taken.
+struct tokens_file {
+  std::vector<principal> principals{};
+  std::vector<field_error> errors{};
+};
+/// Reads the text of a tokens file:
+///   {"principals": [{"name": "alice", "role": "user", "token_sha256": "<64 hex digits>",
+///                    "weight": 1, "quotas": {"max_running": 4, "max_queued": 1000,
+///                    "submits_per_second": 50}}]}
+/// weight and quotas (and each quota) optional. A name is 1-64 letters,
+/// digits, '.', '_' or '-', once; a hash once.
+[[nodiscard]] tokens_file parse_tokens_file(std::string_view text);
 
 struct server_config {
   /// HOST:PORT; port 0 picks a free port (see port()). Default 127.0.0.1:8080.
@@ -31,6 +76,9 @@ struct server_config {
   /// carry "Authorization: Bearer <one of them>". An empty token, or one with
   /// whitespace or control characters, is refused at construction.
   std::vector<std::string> tokens{};
+  /// Principals with roles, owners and quotas (a tokens file); together with
+  /// `tokens` (admins). Replaced at run time by server::set_principals.
+  std::vector<principal> principals{};
   /// Listening on a non-loopback address without tokens is refused unless
   /// this is set. Default false.
   bool allow_insecure = false;
@@ -79,6 +127,11 @@ public:
   server& operator=(const server&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept;
+  /// Replaces the principals (a tokens file reloaded on SIGHUP): requests
+  /// read from now on are checked against these; open connections stay.
+  /// Their weights and max_running go to the engine's principal_shares (when
+  /// its engine_config has one). Thread-safe.
+  void set_principals(std::vector<principal> principals);
   /// http://HOST:PORT
   [[nodiscard]] std::string url() const;
   /// Begins a graceful stop: stops accepting connections, answers new

@@ -1,6 +1,7 @@
 // The stored bytes of each record type, pinned: the codec's field lists
-// (persistence/codec.cpp) must write exactly what earlier builds wrote, and
-// read it back. The expected bytes were written by the codec before its field
+// (persistence/codec.cpp) must write exactly what this build writes, and
+// read back what earlier builds wrote (the format 2 samples: a data
+// directory from before owners existed opens, its records owned by ""). The expected bytes were written by the codec before its field
 // order was defined once for encode and decode; a change to the layout must
 // bump format_version and add a sample here, never alter one.
 #include <string>
@@ -71,19 +72,66 @@ constexpr std::string_view cache_bytes =
       "4302050000006a6f625f6105000000736c6565707b68e5cf8b0100007bc40bd58b010000d2040000"
       "000000008b5aff70";
 
+// Format 3 (the owner: a job's, an event's and a batch's, "alice" here;
+// the other types only carry the new version byte).
+// 383 bytes
+constexpr std::string_view job_bytes_v3 =
+      "4a031e0000006a6f625f30314d383830504845314631474e35345436544553373237373306000000"
+      "72656e64657205000000322e312e30070000006e696768746c790d0000007b226672616d6573223a"
+      "32347d090000000200000003000000656e760400000070726f64040000007465616d030000006766"
+      "78905f01000000000004000000fa000000000000003075000000000000000000000000f83f01a800"
+      "0000060000007265712d34320202000000010000000000000000c042400300000008000000060000"
+      "00656e636f6465011b24f3cf8b0100000b0000006578697420636f646520330168e5cf8b01000001"
+      "a2eee6cf8b010000014375e8cf8b01000001e4fbe9cf8b0100000105000000636b00707492100000"
+      "b168de3a000000000800000062617463685f303102000000050000006a6f625f61050000006a6f62"
+      "5f62018582ebcf8b0100000106000000633066666565012609edcf8b010000070000006a6f625f73"
+      "7263efcdab896745230105000000616c696365ad9bac8a";
+
+// 40 bytes
+constexpr std::string_view transition_bytes_v3 =
+      "5403010106e76be5cf8b010000030000000f000000646561646c696e65207061737365640dc8754f";
+
+// 36 bytes
+constexpr std::string_view log_bytes_v3 =
+      "4c03f469e5cf8b01000004090000006469736b2066756c6c04000000746f6f6c616e87ea";
+
+// 135 bytes
+constexpr std::string_view event_bytes_v3 =
+      "450301000000ffffffff050000006a6f625f7801096be5cf8b010000010001010000000700000073"
+      "7461727465640000000000e05840090000000a0000000600000075706c6f616401e86be5cf8b0100"
+      "000204000000736c6f770600000072656e6465720800000062617463685f303106000000656e6769"
+      "6e6505000000616c6963651e40d7e9";
+
+// 74 bytes
+constexpr std::string_view batch_bytes_v3 =
+      "42030800000062617463685f3031070000006e696768746c7902000000050000006a6f625f610500"
+      "00006a6f625f6202000000017b68e5cf8b0100000105000000616c696365747bb4b5";
+
+// 48 bytes
+constexpr std::string_view cache_bytes_v3 =
+      "4303050000006a6f625f6105000000736c6565707b68e5cf8b0100007bc40bd58b010000d2040000"
+      "0000000070acec37";
+
 }  // namespace
 
 TEST_CASE("a job record keeps its stored bytes and reads them back", "[codec]") {
   const auto r = samples::job();
-  CHECK(hex(encode(r)) == job_bytes);
   const auto d = decode_job(unhex(job_bytes));
   REQUIRE(d);
   CHECK(*d.value == r);
+  CHECK(d.value->owner.empty());  // format 2: before owners, the single tenant's
+  auto owned = r;
+  owned.owner = "alice";
+  CHECK(hex(encode(owned)) == job_bytes_v3);
+  const auto d3 = decode_job(unhex(job_bytes_v3));
+  REQUIRE(d3);
+  CHECK(*d3.value == owned);
 }
 
 TEST_CASE("a transition keeps its stored bytes and reads them back", "[codec]") {
   const auto t = samples::transition_entry();
-  CHECK(hex(encode(t)) == transition_bytes);
+  CHECK(hex(encode(t)) == transition_bytes_v3);
+  REQUIRE(decode_transition(unhex(transition_bytes_v3)));
   const auto d = decode_transition(unhex(transition_bytes));
   REQUIRE(d);
   CHECK(d.value->from == t.from);
@@ -95,7 +143,8 @@ TEST_CASE("a transition keeps its stored bytes and reads them back", "[codec]") 
 
 TEST_CASE("a log line keeps its stored bytes and reads them back", "[codec]") {
   const auto l = samples::log();
-  CHECK(hex(encode(l)) == log_bytes);
+  CHECK(hex(encode(l)) == log_bytes_v3);
+  REQUIRE(decode_log(unhex(log_bytes_v3)));
   const auto d = decode_log(unhex(log_bytes));
   REQUIRE(d);
   CHECK(d.value->at == l.at);
@@ -105,8 +154,13 @@ TEST_CASE("a log line keeps its stored bytes and reads them back", "[codec]") {
 }
 
 TEST_CASE("an event keeps its stored bytes and reads them back", "[codec]") {
-  const auto e = samples::progress_event();
-  CHECK(hex(encode(e)) == event_bytes);
+  auto e = samples::progress_event();
+  auto owned = e;
+  owned.owner = "alice";
+  CHECK(hex(encode(owned)) == event_bytes_v3);
+  const auto d3 = decode_event(unhex(event_bytes_v3));
+  REQUIRE(d3);
+  CHECK(d3.value->owner == "alice");
   const auto d = decode_event(unhex(event_bytes));
   REQUIRE(d);
   const auto& x = *d.value;
@@ -124,19 +178,27 @@ TEST_CASE("an event keeps its stored bytes and reads them back", "[codec]") {
   CHECK(x.component == e.component);
   CHECK(x.tool == e.tool);
   CHECK(x.batch_id == e.batch_id);
+  CHECK(x.owner.empty());
 }
 
 TEST_CASE("a batch record keeps its stored bytes and reads them back", "[codec]") {
   const auto b = samples::batch();
-  CHECK(hex(encode(b)) == batch_bytes);
   const auto d = decode_batch(unhex(batch_bytes));
   REQUIRE(d);
   CHECK(*d.value == b);
+  CHECK(d.value->owner.empty());
+  auto owned = b;
+  owned.owner = "alice";
+  CHECK(hex(encode(owned)) == batch_bytes_v3);
+  const auto d3 = decode_batch(unhex(batch_bytes_v3));
+  REQUIRE(d3);
+  CHECK(*d3.value == owned);
 }
 
 TEST_CASE("a cache entry keeps its stored bytes and reads them back", "[codec]") {
   const auto c = samples::cache();
-  CHECK(hex(encode(c)) == cache_bytes);
+  CHECK(hex(encode(c)) == cache_bytes_v3);
+  REQUIRE(decode_cache_entry(unhex(cache_bytes_v3)));
   const auto d = decode_cache_entry(unhex(cache_bytes));
   REQUIRE(d);
   CHECK(*d.value == c);

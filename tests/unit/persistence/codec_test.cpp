@@ -194,10 +194,11 @@ TEST_CASE("an event of format version 1 reads back, its log line from the tool",
   e.tool = "sleep";
   e.component = "engine";
   auto bytes = encode(e);
-  // Version 1 had no component: drop its length-prefixed string (4 + 6
-  // bytes before the CRC) and mark the record as version 1.
-  REQUIRE(bytes[1] == 2);
-  bytes.erase(bytes.size() - 4 - (4 + e.component.size()), 4 + e.component.size());
+  // Version 1 had no component (nor the owner of version 3): drop both
+  // length-prefixed strings (4 + 6 and 4 + 0 bytes before the CRC) and mark
+  // the record as version 1.
+  REQUIRE(bytes[1] == 3);
+  bytes.erase(bytes.size() - 4 - (4 + e.component.size()) - 4, 4 + e.component.size() + 4);
   bytes[1] = 1;
   const auto d = decode_event(reseal(bytes));
   REQUIRE(d);

@@ -8,9 +8,9 @@
 `AsyncClient` has the same methods as coroutines. Standard library only.
 """
 from .client import AsyncClient, Client, Watch
-from .errors import (BadRequestError, ConflictError, FieldError, NotFoundError, OverseerError,
-                     ProblemError, StreamError, TransportError, UnauthorizedError,
-                     UnavailableError, WaitTimeout)
+from .errors import (BadRequestError, ConflictError, FieldError, ForbiddenError, NotFoundError,
+                     OverseerError, ProblemError, StreamError, TooManyRequestsError,
+                     TransportError, UnauthorizedError, UnavailableError, WaitTimeout)
 from .types import (TERMINAL, Batch, BatchJob, BatchList, BatchSummary, BulkCancelled, BulkPurged,
                     BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
                     Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Progress,
@@ -21,8 +21,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient", "Client", "Watch",
-    "BadRequestError", "ConflictError", "FieldError", "NotFoundError", "OverseerError",
-    "ProblemError", "StreamError", "TransportError", "UnauthorizedError", "UnavailableError",
+    "BadRequestError", "ConflictError", "FieldError", "ForbiddenError", "NotFoundError",
+    "OverseerError", "ProblemError", "StreamError", "TooManyRequestsError", "TransportError",
+    "UnauthorizedError", "UnavailableError",
     "WaitTimeout",
     "TERMINAL", "Batch", "BatchJob", "BatchList", "BatchSummary", "BulkCancelled", "BulkPurged", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
     "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",

@@ -60,8 +60,14 @@ class UnauthorizedError(ProblemError):
     """401: tokens are configured and none of them was sent."""
 
 
+class ForbiddenError(ProblemError):
+    """403: the token's principal may not do this (a reader changes nothing;
+    a user neither pauses tools nor reads every principal's figures)."""
+
+
 class NotFoundError(ProblemError):
-    """404: an unknown job, batch or route."""
+    """404: an unknown job, batch or route (for a user, also another
+    principal's job or batch)."""
 
 
 class ConflictError(ProblemError):
@@ -75,14 +81,20 @@ class ConflictError(ProblemError):
         return value if isinstance(value, str) else None
 
 
+class TooManyRequestsError(ProblemError):
+    """429: a quota of the token's principal (`max_queued`,
+    `submits_per_second`, named in `errors`) is reached; nothing was created.
+    `retry_after` holds the seconds the daemon asked to wait."""
+
+
 class UnavailableError(ProblemError):
     """503: the engine is stopping, the store failed, or a connection cap was hit.
     `retry_after` holds the seconds the daemon asked to wait."""
 
 
 _BY_STATUS: dict[int, type[ProblemError]] = {
-    400: BadRequestError, 401: UnauthorizedError, 404: NotFoundError,
-    409: ConflictError, 503: UnavailableError,
+    400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
+    409: ConflictError, 429: TooManyRequestsError, 503: UnavailableError,
 }
 
 

@@ -177,6 +177,7 @@ class Job:
     expires_at: datetime | None = None
     idempotency_key: str | None = None
     batch_id: str | None = None
+    owner: str | None = None  # the principal of the daemon's tokens file that submitted it
     depends_on: list[str] | None = None
     waiting_on: list[str] | None = None
     run_at: datetime | None = None
@@ -274,6 +275,7 @@ class Batch:
     total_jobs: int
     counts: dict[str, int]
     jobs: list[BatchJob]
+    owner: str | None = None  # the principal of the daemon's tokens file that submitted it
 
 
 @dataclass
