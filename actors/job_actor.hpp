@@ -2,22 +2,27 @@
 // grants the job a slot until the job is terminal. It owns that job's
 // lifecycle, and a reader finds all of it in job_actor.cpp:
 //
+//   admitted (the scheduler wrote pending → running and spawn_job_actor
+//   launched the first body; the actor takes it over on its first turn)
+//                                 │
+//                                 ▼
 //   pending ──start_attempt──► running ──attempt_finished──► completed / failed
 //      ▲                         │  timeout timer               │
 //      │                         ▼                              ▼
 //      └──backoff_elapsed── retrying ◄── retry policy ── failed or crashed attempt
 //   any unfinished status ──stop_job──► cancelled
 //
-// It starts each attempt on the attempt pool (the blocking tool body never
-// runs on CAF's threads), coalesces and stores progress, relays log lines,
+// It starts each later attempt on the attempt pool (the blocking tool body
+// never runs on CAF's threads), coalesces and stores progress, relays log lines,
 // stores checkpoints and process records, arms the attempt's timeout and the
 // backoff timer, decides retries from the job's retry policy, cancels, and
 // writes its job's record (the snapshot recovery resumes from) through the
 // group-commit writer before it acts on any change. It tells the scheduler
 // how each attempt ended (the restart intensity is the scheduler's), when
 // the job is ready again after a backoff, and when it is durably terminal;
-// it goes once the scheduler has acknowledged that and its tool body has
-// returned.
+// it goes by itself once the writer has answered its writes and its end is
+// reported and its last attempt has reported too (attempt_finished), or
+// the engine stops.
 #pragma once
 
 #include <memory>
