@@ -38,8 +38,9 @@ namespace overseer::actors {
 struct job_actor_args {
   std::shared_ptr<const scheduler_deps> deps;
   scheduler_actor scheduler;
-  /// The job's record, handed over by the scheduler: pending, or retrying
-  /// (recovered or restarted during a backoff: the actor arms the timer).
+  /// The job's record, handed over by the scheduler: running (just admitted,
+  /// with `first`), pending, or retrying (recovered or restarted during a
+  /// backoff: the actor arms the timer).
   std::shared_ptr<persistence::job_record> record;
   /// The first attempt's slot, for a job the scheduler has just admitted
   /// (its record is running): the actor starts the attempt at once.

@@ -19,12 +19,14 @@ std::size_t scheduler_state::enqueue(const std::string& job_id, const std::strin
   // Joining (again): at the current virtual time, not earlier.
   if (who.queued == 0) who.pass = std::max(who.pass, virtual_time_);
   key k{priority, next_order_++};
-  auto& tq = tools_[tool];
-  auto& q = tq.by_owner[owner];
+  auto& tool_node = *tools_.try_emplace(tool).first;
+  auto& tq = tool_node.second;
+  auto& queue_node = *tq.by_owner.try_emplace(owner).first;
+  auto& q = queue_node.second;
   if (!q.empty()) unlink(tq, owner);
   q.emplace(k, job_id);
   link(tq, owner);
-  where_.emplace(job_id, location{tool, owner, k});
+  where_.emplace(job_id, location{&tool_node, &queue_node, k});
   ++per_priority_[bucket(priority)];
   ++who.per_priority[bucket(priority)];
   ++who.queued;
@@ -38,22 +40,23 @@ bool scheduler_state::remove(const std::string& job_id) {
   if (it == where_.end()) return false;
   const auto loc = it->second;
   where_.erase(it);
-  auto t = tools_.find(loc.tool);
-  auto& tq = t->second;
-  unlink(tq, loc.owner);
-  auto q = tq.by_owner.find(loc.owner);
-  q->second.erase(loc.k);
-  if (q->second.empty()) tq.by_owner.erase(q);
-  else link(tq, loc.owner);
-  if (tq.by_owner.empty()) tools_.erase(t);
+  // Copies: the nodes may go below.
+  const std::string tool = loc.tool->first;
+  const std::string owner = loc.queue->first;
+  auto& tq = loc.tool->second;
+  unlink(tq, owner);
+  loc.queue->second.erase(loc.k);
+  if (loc.queue->second.empty()) tq.by_owner.erase(owner);
+  else link(tq, owner);
+  if (tq.by_owner.empty()) tools_.erase(tool);
   --per_priority_[bucket(loc.k.priority)];
-  auto& who = principals_[loc.owner];
+  auto& who = principals_[owner];
   --who.per_priority[bucket(loc.k.priority)];
   --who.queued;
-  if (auto n = who.tools.find(loc.tool); n != who.tools.end() && --n->second == 0) who.tools.erase(n);
-  if (auto n = queued_by_tool_.find(loc.tool); n != queued_by_tool_.end() && --n->second == 0)
+  if (auto n = who.tools.find(tool); n != who.tools.end() && --n->second == 0) who.tools.erase(n);
+  if (auto n = queued_by_tool_.find(tool); n != queued_by_tool_.end() && --n->second == 0)
     queued_by_tool_.erase(n);
-  forget_if_idle(loc.owner);
+  forget_if_idle(owner);
   return true;
 }
 

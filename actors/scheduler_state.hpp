@@ -86,9 +86,15 @@ private:
       return priority != o.priority ? priority > o.priority : order < o.order;
     }
   };
+  struct tool_queue;
+  using owner_queue = std::pair<const std::string, std::map<key, std::string>>;
+  /// Where a queued job is: the nodes of its tool's queue and of its
+  /// principal's queue there (nodes of std::map and std::unordered_map keep
+  /// their address while they exist, and they exist while it is queued), so
+  /// a queued job costs two pointers here, not two more strings.
   struct location {
-    std::string tool;
-    std::string owner;
+    std::pair<const std::string, tool_queue>* tool;
+    owner_queue* queue;
     key k;
   };
   struct principal {
