@@ -7,6 +7,7 @@
 # keep each one for a year. index.html names its assets with @BUILD_ID@,
 # replaced here.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/embed_bytes.cmake)
 
 file(GLOB names RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
 list(SORT names)
@@ -37,14 +38,9 @@ foreach(name index.html ${names})
   else()
     set(path ${WEB_DIR}/${name})
   endif()
-  file(READ ${path} hex HEX)
+  embed_file_bytes(${path} bytes size)
   file(SHA256 ${path} digest)
   string(SUBSTRING ${digest} 0 32 etag)
-  string(LENGTH "${hex}" hex_length)
-  math(EXPR size "${hex_length} / 2")
-  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  # Lines of 32 bytes keep the generated file readable by editors.
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){32})" "\\1\n" bytes "${bytes}")
   string(APPEND body "const unsigned char asset_${i}[] = {\n${bytes}0};\n\n")
   string(APPEND entries "  {\"${name}\", \"\\\"${etag}\\\"\", {reinterpret_cast<const char*>(asset_${i}), ${size}}},\n")
   math(EXPR i "${i} + 1")
@@ -54,11 +50,4 @@ string(APPEND body "}  // namespace\n\n")
 string(APPEND body "std::span<const web_asset> web_assets() {\n  static const web_asset table[] = {\n${entries}  };\n  return table;\n}\n\n")
 string(APPEND body "std::string_view web_build_id() { return \"${build_id}\"; }\n\n}  // namespace overseer::http\n")
 
-# Rewritten only when it changes, so an unchanged web/ recompiles nothing.
-if(EXISTS ${OUTPUT})
-  file(READ ${OUTPUT} old)
-  if(old STREQUAL body)
-    return()
-  endif()
-endif()
-file(WRITE ${OUTPUT} "${body}")
+write_if_changed(${OUTPUT} "${body}")
