@@ -117,7 +117,13 @@ server::~server() { stop(); }
 
 std::uint16_t server::port() const noexcept { return impl_->bound.port(); }
 
-void server::set_principals(std::vector<principal> principals) { impl_->tenancy.set(std::move(principals)); }
+void server::set_principals(std::vector<principal> principals) {
+  auto& d = *impl_;
+  d.tenancy.set(std::move(principals));
+  // Requests authenticate one by one; an open stream would keep the
+  // principal it opened with: close those whose token no longer holds.
+  d.hub.revoke([&](const identity& who) { return d.tenancy.still_valid(who); });
+}
 
 std::string server::url() const {
   const auto a = impl_->bound.address();

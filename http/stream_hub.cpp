@@ -18,6 +18,12 @@ void stream_hub::close_all() {
     if (auto s = weak.lock()) s->go_away();
 }
 
+void stream_hub::revoke(const std::function<bool(const identity&)>& valid) {
+  std::lock_guard lock{mutex_};
+  for (const auto& weak : sessions_)
+    if (auto s = weak.lock(); s && !valid(s->who())) s->revoke();
+}
+
 void stream_hub::add(const std::shared_ptr<stream_session>& session) {
   std::lock_guard lock{mutex_};
   sessions_.push_back(session);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "http/tenants.hpp"
 #include "overseer/engine.hpp"
 
 namespace overseer::http {
@@ -30,6 +31,9 @@ public:
   void stop();
   /// Closes every session with 1001 and its resume seq (a drain).
   void close_all();
+  /// Closes, with 1008, every session whose principal `valid` no longer
+  /// accepts (a token revoked or given another role by a reload).
+  void revoke(const std::function<bool(const identity&)>& valid);
 
 private:
   void publish(const event& e);

@@ -368,6 +368,12 @@ void stream_session::go_away() {
   });
 }
 
+void stream_session::revoke() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->close_resumable(websocket::close_code::policy_error, "the token of this stream was revoked");
+  });
+}
+
 void stream_session::close_behind() {
   tally_.laggard();
   close_resumable(websocket::close_code::try_again_later, "too far behind");

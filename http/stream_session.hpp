@@ -67,6 +67,10 @@ public:
   /// The principal it serves, before run(): a user receives the events of
   /// its own jobs only (all=1 is all of its own), replays included.
   void set_identity(identity who) { who_ = std::move(who); }
+  /// Whom it serves (set before it is added to the hub, then never changed).
+  [[nodiscard]] const identity& who() const noexcept { return who_; }
+  /// Its token was revoked (a reload): close with 1008.
+  void revoke();
   /// From the hub, on its thread: a committed event. Events that arrive
   /// while the session has not picked up the last ones join them, so a
   /// burst costs the I/O thread one handler, not one per event. Returns

@@ -52,9 +52,21 @@ std::optional<identity> tenants::authenticate(std::string_view token) const {
     const auto h = sha256(a);
     admin = same(hash.data(), h.data(), h.size()) || admin;
   }
-  if (found) return identity{found->name, found->role, found->name, found->quotas, true};
+  if (found) return identity{found->name, found->role, found->name, found->quotas, true, found->token_sha256};
   if (admin) return identity{"admin", role::admin, {}, {}, false};
   return std::nullopt;
+}
+
+bool tenants::still_valid(const identity& who) const {
+  if (!who.listed) return true;
+  std::shared_ptr<const table> t;
+  {
+    std::lock_guard lock{mutex_};
+    t = table_;
+  }
+  for (const auto& p : t->principals)
+    if (p.token_sha256 == who.token_sha256) return p.name == who.name && p.role == who.role;
+  return false;
 }
 
 void tenants::set(std::vector<principal> principals) {

@@ -9,6 +9,7 @@
 // observe() from the engine's dispatch thread, set() comes from SIGHUP.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -35,6 +36,9 @@ struct identity {
   std::string owner{};
   principal_quotas quotas{};
   bool listed = false;  ///< a principal of the tokens file (not a --token admin)
+  /// The SHA-256 of the token it came with (a listed principal's): what a
+  /// reload checks to close the streams of a revoked token.
+  std::array<unsigned char, 32> token_sha256{};
 
   /// The owner filter its reads and bulk actions get: its own jobs for a
   /// user, none (every owner) for an admin or a reader.
@@ -68,6 +72,10 @@ public:
   /// Replaces the principals (SIGHUP) and hands their weights and
   /// max_running to the engine's principal_shares.
   void set(std::vector<principal> principals);
+  /// Whether `who` (authenticated earlier) still holds: its token still
+  /// names the same principal with the same role. Always for a --token
+  /// admin and without tokens (those do not change at run time).
+  [[nodiscard]] bool still_valid(const identity& who) const;
 
   /// Takes `jobs` submits of `who` if its quotas leave room (a batch counts
   /// every job); a refusal otherwise, with nothing taken. Taken submits are

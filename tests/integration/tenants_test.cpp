@@ -343,12 +343,29 @@ TEST_CASE("tenants: the tokens file is reloaded on SIGHUP; a bad one keeps the o
     s << in.rdbuf();
     return s.str().find(text) != std::string::npos;
   };
+  // Streams opened before the reload: alice's token is about to go, root's stays.
+  ws_client alice_ws{d.port(), "/v1/stream?all=1&access_token=tok-alice-91c2"};
+  ws_client root_ws{d.port(), "/v1/stream?all=1&access_token=tok-admin-7f3a"};
+  REQUIRE(alice_ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+  REQUIRE(root_ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+
   write_tokens(tokens, {cast[0], {"carol", "user", "tok-carol-6d1e"}});
   REQUIRE(::kill(d.pid(), SIGHUP) == 0);
   // The same keep-alive connections before and after: nothing is dropped.
   REQUIRE(eventually([&] { return carol.get("/v1/jobs").status == 200; }));
   CHECK(alice.get("/v1/jobs").status == 401);
   CHECK(log_has("tokens file reloaded"));
+  // A revoked token's open stream is closed (1008), not left streaming.
+  for (int i = 0; i < 200 && !alice_ws.closed(); ++i) (void)alice_ws.next(std::chrono::milliseconds{100});
+  REQUIRE(alice_ws.closed());
+  CHECK(alice_ws.close_code() == 1008);
+  CHECK(alice_ws.close_reason().find("revoked") != std::string::npos);
+  // A token that still holds keeps its stream.
+  as root{d.port(), "tok-admin-7f3a"};
+  const auto id = root.submit(R"({"tool": "noop"})");
+  std::set<std::string> seen;
+  CHECK(read_until(root_ws, id, "completed", seen));
+  CHECK_FALSE(root_ws.closed());
 
   std::ofstream{tokens} << R"({"principals": [{"name": "dave", "role": "boss"}]})";
   REQUIRE(::kill(d.pid(), SIGHUP) == 0);
