@@ -4,8 +4,11 @@ end (Redis broker and result backend), then status look-ups by id.
 usage: celery_bench.py worker|client --redis URL --jobs N --mode MODE
 Prints: PEER system=celery mode=MODE figure=... value=... unit=...
 """
-import argparse, os, sys, time
+import os, sys, time
+
 from celery import Celery
+
+from peer_common import parse_args, pct
 
 def make_app(url):
     app = Celery("overseer_bench", broker=url, backend=url)
@@ -17,16 +20,8 @@ def make_app(url):
         return {}
     return app
 
-def pct(sorted_ms, p):
-    i = max(0, min(len(sorted_ms) - 1, int(-(-p * len(sorted_ms) // 100)) - 1))
-    return sorted_ms[i]
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("role"); ap.add_argument("--redis", required=True)
-    ap.add_argument("--jobs", type=int, default=20000); ap.add_argument("--mode", default="none")
-    ap.add_argument("--lookups", type=int, default=5000)
-    a = ap.parse_args()
+    a = parse_args()
     app = make_app(a.redis)
     if a.role == "worker":
         # Two processes: one per core, Celery's default prefork pool sized to the machine.

@@ -3,24 +3,19 @@ then status look-ups by id. Workers: `rq_bench.py worker` (one per core).
 
 Prints: PEER system=rq mode=MODE figure=... value=... unit=...
 """
-import argparse, sys, time
+import sys, time
+
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
+from peer_common import parse_args, pct
+
 def noop():
     return {}
 
-def pct(sorted_ms, p):
-    i = max(0, min(len(sorted_ms) - 1, int(-(-p * len(sorted_ms) // 100)) - 1))
-    return sorted_ms[i]
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("role"); ap.add_argument("--redis", required=True)
-    ap.add_argument("--jobs", type=int, default=20000); ap.add_argument("--mode", default="none")
-    ap.add_argument("--lookups", type=int, default=5000)
-    a = ap.parse_args()
+    a = parse_args()
     conn = Redis.from_url(a.redis)
     q = Queue("bench", connection=conn)
     if a.role == "worker":
