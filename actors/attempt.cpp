@@ -161,7 +161,11 @@ private:
   bool until_durable(Make make) {
     auto promise = std::make_shared<std::promise<bool>>();
     auto future = promise->get_future();
-    caf::anon_send(args_.job, make([promise](bool durable) { promise->set_value(durable); }));
+    // The callback must be the promise's only owner: were this frame to
+    // keep a reference too, a dropped message would leave the promise
+    // alive and unbroken, and get() would wait forever (it did: a tool
+    // checkpointing while the engine stopped hung the stop).
+    caf::anon_send(args_.job, make([promise = std::move(promise)](bool durable) { promise->set_value(durable); }));
     try {
       return future.get();
     } catch (const std::future_error&) {

@@ -90,7 +90,8 @@ template <class T, class Call>
 T await(Call&& call, T fallback) {
   auto p = std::make_shared<std::promise<T>>();
   auto f = p->get_future();
-  call([p](T value) { p->set_value(std::move(value)); });
+  // The callback alone owns the promise, so dropping it breaks the promise.
+  call([p = std::move(p)](T value) { p->set_value(std::move(value)); });
   try {
     return f.get();
   } catch (const std::future_error&) {

@@ -84,7 +84,8 @@ std::size_t send_expiry(const scheduler_actor& scheduler, expire_jobs& batch) {
   if (batch.ids.empty()) return 0;
   auto done = std::make_shared<std::promise<std::size_t>>();
   auto f = done->get_future();
-  batch.done = [done](std::size_t n) { done->set_value(n); };
+  // The callback alone owns the promise, so a dropped message breaks it.
+  batch.done = [done = std::move(done)](std::size_t n) { done->set_value(n); };
   caf::anon_send(scheduler, std::move(batch));
   batch = expire_jobs{};
   try {
