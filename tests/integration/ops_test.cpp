@@ -459,7 +459,7 @@ TEST_CASE("/v1/health tells live from ready, with the version, uptime and data d
   auto doc = c.get("/v1/health").json();
   CHECK(doc.at("ready") == true);
   CHECK(str(doc, "version") == "0.1.0");
-  CHECK(doc.at("uptime_seconds").as_double() >= 0);
+  CHECK(doc.at("uptime_seconds").to_number<double>() >= 0);
   CHECK(str(doc, "data_dir") == (dir.path() / "data").string());
   CHECK(c.get("/v1/health?probe=live").json() == json::parse(R"({"status":"ok"})"));
   CHECK(c.get("/v1/health?probe=ready").status == 200);
