@@ -1,7 +1,6 @@
 #include "actors/attempt.hpp"
 
-#include <future>
-
+#include "actors/await_callback.hpp"
 #include "tools/utf8.hpp"
 
 namespace overseer::actors {
@@ -159,18 +158,7 @@ private:
   /// "not durable".
   template <class Make>
   bool until_durable(Make make) {
-    auto promise = std::make_shared<std::promise<bool>>();
-    auto future = promise->get_future();
-    // The callback must be the promise's only owner: were this frame to
-    // keep a reference too, a dropped message would leave the promise
-    // alive and unbroken, and get() would wait forever (it did: a tool
-    // checkpointing while the engine stopped hung the stop).
-    caf::anon_send(args_.job, make([promise = std::move(promise)](bool durable) { promise->set_value(durable); }));
-    try {
-      return future.get();
-    } catch (const std::future_error&) {
-      return false;
-    }
+    return await_callback<bool>([&](auto done) { caf::anon_send(args_.job, make(std::move(done))); }, false);
   }
 
   void maybe_flush(bool force) {

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -15,6 +14,7 @@
 #include <caf/all.hpp>
 #include <rocksdb/db.h>
 
+#include "actors/await_callback.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
@@ -83,21 +83,9 @@ void check_params_text(const boost::json::object& o, const std::string& field, s
   }
 }
 
-/// Runs an asynchronous call and waits for its answer. If the scheduler
-/// drops the request (it is stopping), the callback is destroyed uncalled and
-/// the broken promise turns into `fallback`.
-template <class T, class Call>
-T await(Call&& call, T fallback) {
-  auto p = std::make_shared<std::promise<T>>();
-  auto f = p->get_future();
-  // The callback alone owns the promise, so dropping it breaks the promise.
-  call([p = std::move(p)](T value) { p->set_value(std::move(value)); });
-  try {
-    return f.get();
-  } catch (const std::future_error&) {
-    return fallback;
-  }
-}
+/// The synchronous API waits on its own asynchronous call; a dropped
+/// request answers the fallback.
+using actors::await_callback;
 
 const submit_result submit_not_running{errc::not_running, {}, "the engine is stopping", {}, 0, false};
 const change_result change_not_running{errc::not_running, "the engine is stopping", {}};
@@ -338,14 +326,14 @@ void engine::start() {
   if (!reaped.empty()) {
     persistence::job_write w;
     for (auto& k : reaped) w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::index, k, {}});
-    await<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
+    await_callback<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
   }
   d.pool = std::make_unique<actors::attempt_pool>();
   d.scheduler = actors::spawn_scheduler(
     *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get()});
   // start() returns once recovery is durable: whoever reads next sees the
   // interrupted jobs re-queued, not as they were at the crash.
-  await<bool>(
+  await_callback<bool>(
     [&](auto cb) {
       recovered.done = std::move(cb);
       caf::anon_send(d.scheduler, std::move(recovered));
@@ -397,7 +385,7 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
 }
 
 submit_result engine::try_submit(job_spec spec) {
-  return await<submit_result>([&](auto cb) { submit_async(std::move(spec), std::move(cb)); },
+  return await_callback<submit_result>([&](auto cb) { submit_async(std::move(spec), std::move(cb)); },
                               submit_not_running);
 }
 
@@ -419,7 +407,7 @@ void engine::cancel_async(std::string_view job_id, std::function<void(change_res
 }
 
 change_result engine::cancel(std::string_view job_id, std::string_view by) {
-  return await<change_result>([&](auto cb) { cancel_async(job_id, std::move(cb), by); }, change_not_running);
+  return await_callback<change_result>([&](auto cb) { cancel_async(job_id, std::move(cb), by); }, change_not_running);
 }
 
 void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
@@ -430,7 +418,7 @@ void engine::retry_async(std::string_view job_id, std::function<void(change_resu
 }
 
 change_result engine::retry(std::string_view job_id, std::string_view by) {
-  return await<change_result>([&](auto cb) { retry_async(job_id, std::move(cb), by); }, change_not_running);
+  return await_callback<change_result>([&](auto cb) { retry_async(job_id, std::move(cb), by); }, change_not_running);
 }
 
 namespace {
@@ -577,7 +565,7 @@ result<void> tool_answer(std::optional<bool> done, const tool_registry& registry
 
 result<void> engine::resume_tool(std::string_view name) {
   if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
-  return tool_answer(await<std::optional<bool>>(
+  return tool_answer(await_callback<std::optional<bool>>(
                        [&](auto cb) {
                          caf::anon_send(impl_->scheduler,
                                         actors::resume_tool{std::string{name}, [cb](bool ok) { cb(ok); }});
@@ -588,7 +576,7 @@ result<void> engine::resume_tool(std::string_view name) {
 
 result<void> engine::pause_tool(std::string_view name, std::string_view by) {
   if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
-  return tool_answer(await<std::optional<bool>>(
+  return tool_answer(await_callback<std::optional<bool>>(
                        [&](auto cb) {
                          caf::anon_send(impl_->scheduler,
                                         actors::pause_tool{std::string{name}, "paused by " + tools::sanitize_utf8(by),
@@ -600,7 +588,7 @@ result<void> engine::pause_tool(std::string_view name, std::string_view by) {
 
 engine_stats engine::stats() const {
   impl_->require_started();
-  return await<engine_stats>([&](auto cb) { stats_async(std::move(cb)); }, engine_stats{});
+  return await_callback<engine_stats>([&](auto cb) { stats_async(std::move(cb)); }, engine_stats{});
 }
 
 void engine::stats_async(std::function<void(engine_stats)> done) const {
@@ -671,7 +659,7 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
 }
 
 batch_submit_result engine::submit_batch(batch_spec spec) {
-  return await<batch_submit_result>([&](auto cb) { submit_batch_async(std::move(spec), std::move(cb)); },
+  return await_callback<batch_submit_result>([&](auto cb) { submit_batch_async(std::move(spec), std::move(cb)); },
                                     {errc::not_running, {}, {}, "the engine is stopping", {}});
 }
 
@@ -717,7 +705,7 @@ void engine::cancel_batch_async(std::string_view batch_id, std::function<void(ch
 }
 
 change_result engine::cancel_batch(std::string_view batch_id, std::string_view by) {
-  return await<change_result>([&](auto cb) { cancel_batch_async(batch_id, std::move(cb), by); },
+  return await_callback<change_result>([&](auto cb) { cancel_batch_async(batch_id, std::move(cb), by); },
                               change_not_running);
 }
 
@@ -740,7 +728,7 @@ cache_stats engine::cache_statistics() const {
 }
 
 result<std::size_t> engine::clear_cache(const cache_filter& f) {
-  return await<result<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); },
+  return await_callback<result<std::size_t>>([&](auto cb) { clear_cache_async(f, std::move(cb)); },
                                     failure_info{errc::not_running, "the engine is stopping"});
 }
 

@@ -1,7 +1,8 @@
 #include "actors/janitor.hpp"
 
-#include <future>
+#include <utility>
 
+#include "actors/await_callback.hpp"
 #include "actors/messages.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
@@ -39,10 +40,7 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
 
 /// Writes and waits until durable.
 bool write_sync(persistence::group_commit& writer, std::vector<persistence::job_write> writes) {
-  auto done = std::make_shared<std::promise<bool>>();
-  auto f = done->get_future();
-  writer.write(std::move(writes), [done](bool ok) { done->set_value(ok); });
-  return f.get();
+  return await_callback<bool>([&](auto done) { writer.write(std::move(writes), std::move(done)); }, false);
 }
 
 }  // namespace
@@ -82,17 +80,13 @@ namespace {
 /// returns the jobs deleted and leaves `batch` empty.
 std::size_t send_expiry(const scheduler_actor& scheduler, expire_jobs& batch) {
   if (batch.ids.empty()) return 0;
-  auto done = std::make_shared<std::promise<std::size_t>>();
-  auto f = done->get_future();
-  // The callback alone owns the promise, so a dropped message breaks it.
-  batch.done = [done = std::move(done)](std::size_t n) { done->set_value(n); };
-  caf::anon_send(scheduler, std::move(batch));
-  batch = expire_jobs{};
-  try {
-    return f.get();
-  } catch (const std::future_error&) {
-    return 0;  // The scheduler is stopping; the next start tries again.
-  }
+  // 0 when the scheduler is stopping; the next start tries again.
+  return await_callback<std::size_t>(
+    [&](auto done) {
+      batch.done = std::move(done);
+      caf::anon_send(scheduler, std::exchange(batch, expire_jobs{}));
+    },
+    0);
 }
 
 }  // namespace
