@@ -11,6 +11,7 @@ Usage: http_conformance.py PATH/TO/overseerd
 Starts overseerd on 127.0.0.1 with port 0, reads the port from its
 "listening" line, and stops it by PID when done.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -27,6 +28,7 @@ import urllib.error
 import urllib.request
 
 PORT = 0
+DAEMON = ""
 SUBMIT = json.dumps({"tool": "noop"}).encode()
 
 
@@ -258,8 +260,78 @@ class Conformance(unittest.TestCase):
         self.assertEqual([e["field"] for e in json.loads(body)["errors"]], ["priority"])
 
 
-def start(daemon, data_dir):
-    proc = subprocess.Popen([daemon, "--data-dir", data_dir, "--listen", "127.0.0.1:0"],
+class Tenants(unittest.TestCase):
+    """Roles, ownership and quotas (a tokens file) seen through urllib and HTTP/1.0."""
+
+    TOKENS = {"alice": "tok-alice-5e1", "bob": "tok-bob-77a", "audit": "tok-audit-0c9"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        tokens = os.path.join(cls.tmp.name, "tokens.json")
+        principals = [
+            {"name": "alice", "role": "user", "token_sha256": hashlib.sha256(b"tok-alice-5e1").hexdigest(),
+             # the second submit within ~1000 s is over the rate
+             "quotas": {"submits_per_second": 0.001}},
+            {"name": "bob", "role": "user", "token_sha256": hashlib.sha256(b"tok-bob-77a").hexdigest()},
+            {"name": "audit", "role": "reader", "token_sha256": hashlib.sha256(b"tok-audit-0c9").hexdigest()},
+        ]
+        with open(tokens, "w") as f:
+            json.dump({"principals": principals}, f)
+        cls.proc, cls.port = start(DAEMON, os.path.join(cls.tmp.name, "data"), ["--tokens", tokens])
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.proc)
+        cls.tmp.cleanup()
+
+    def call(self, who, path, method="GET", body=None):
+        headers = {"Authorization": "Bearer " + self.TOKENS[who]} if who else {}
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), data=body, method=method,
+                                     headers=headers)
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, e.headers, e.read()
+
+    def problem(self, reply, status):
+        code, headers, body = reply
+        self.assertEqual(code, status)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        return json.loads(body.decode("utf-8"))  # strict: fails on bytes that are not UTF-8
+
+    def test_roles_ownership_and_rate(self):
+        self.problem(self.call(None, "/v1/jobs"), 401)
+        self.problem(self.call("audit", "/v1/jobs", "POST", SUBMIT), 403)
+        status, _, body = self.call("alice", "/v1/jobs", "POST", SUBMIT)
+        self.assertEqual(status, 202)
+        job = json.loads(body)["job_id"]
+        self.assertEqual(self.call("alice", "/v1/jobs/" + job)[0], 200)
+        self.assertEqual(self.call("audit", "/v1/jobs/" + job)[0], 200)
+        self.problem(self.call("bob", "/v1/jobs/" + job), 404)  # not 403: ids do not leak
+        self.problem(self.call("bob", "/v1/jobs/" + job + "/cancel", "POST", b"{}"), 404)
+        # The same 404 over HTTP/1.0, without keep-alive.
+        conn = HTTP10Connection("127.0.0.1", self.port, timeout=20)
+        conn.request("GET", "/v1/jobs/" + job, headers={"Authorization": "Bearer " + self.TOKENS["bob"]})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 404)
+        self.assertTrue(r.will_close)
+        json.loads(r.read().decode("utf-8"))
+        conn.close()
+        # Over alice's rate: 429 with Retry-After, and nothing created.
+        before = json.loads(self.call("alice", "/v1/jobs")[2])["total_count"]
+        reply = self.call("alice", "/v1/jobs", "POST", SUBMIT)
+        self.problem(reply, 429)
+        self.assertGreaterEqual(int(reply[1]["Retry-After"]), 1)
+        self.assertEqual(json.loads(self.call("alice", "/v1/jobs")[2])["total_count"], before)
+
+
+def start(daemon, data_dir, extra=()):
+    proc = subprocess.Popen([daemon, "--data-dir", data_dir, "--listen", "127.0.0.1:0", *extra],
                             stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -287,9 +359,10 @@ def stop(proc):
 
 
 def main():
-    global PORT
+    global PORT, DAEMON
     if len(sys.argv) != 2:
         sys.exit(__doc__)
+    DAEMON = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         proc, PORT = start(sys.argv[1], os.path.join(tmp, "data"))
         try:
