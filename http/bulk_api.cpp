@@ -8,6 +8,7 @@
 #include <atomic>
 #include <limits>
 #include <memory>
+#include <unordered_set>
 
 #include <boost/asio/post.hpp>
 
@@ -109,11 +110,15 @@ std::vector<std::string> unfinished_matches(engine& eng, list_query filters) {
   std::vector<job_status> statuses;
   if (!filters.status) statuses = {job_status::pending, job_status::running, job_status::retrying};
   else if (!is_terminal(*filters.status)) statuses = {*filters.status};
+  // One read per status: a job that moves on between two reads (pending to
+  // running, as an admitted job does at once) is found twice, and counted once.
   std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
   for (auto s : statuses) {
     filters.status = s;
     auto found = eng.list(filters);
-    for (auto& v : found.jobs) ids.push_back(std::move(v.id));
+    for (auto& v : found.jobs)
+      if (seen.insert(v.id).second) ids.push_back(std::move(v.id));
   }
   return ids;
 }
