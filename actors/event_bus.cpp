@@ -27,7 +27,9 @@ subscription event_bus::subscribe(filter f, callback cb) {
   std::lock_guard lock{subscribers_mutex_};
   const auto id = next_id_++;
   subscribers_.emplace(id, std::make_shared<subscriber>(subscriber{std::move(f), std::move(cb)}));
-  return subscription{[this, id] { unsubscribe(id); }};
+  return subscription{[bus = weak_from_this(), id] {
+    if (auto alive = bus.lock()) alive->unsubscribe(id);
+  }};
 }
 
 void event_bus::unsubscribe(std::uint64_t id) {

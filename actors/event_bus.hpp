@@ -21,7 +21,9 @@
 
 namespace overseer::actors {
 
-class event_bus {
+/// Owned by a shared_ptr: a subscription holds a weak one, so one that
+/// outlives the bus (a host's, reset after engine::stop) is a no-op.
+class event_bus : public std::enable_shared_from_this<event_bus> {
 public:
   using callback = std::function<void(const event&)>;
 
