@@ -83,6 +83,7 @@ public:
 
   const std::string& job_id() const noexcept override { return args_.job_id; }
   int attempt() const noexcept override { return args_.attempt; }
+  const std::string& trace_id() const noexcept override { return args_.trace_id; }
   const boost::json::object& params() const noexcept override { return args_.params; }
 
   void progress(const overseer::progress& p) override {

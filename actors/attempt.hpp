@@ -33,6 +33,7 @@ struct attempt_args {
   std::shared_ptr<attempt_control> control;
   std::chrono::milliseconds progress_interval{200};
   std::filesystem::path workdir;  ///< created on first use
+  std::string trace_id{};         ///< the job's W3C trace id; empty: none
 };
 
 /// How an attempt ended: its result, and whether it sent its job actor

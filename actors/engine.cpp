@@ -16,8 +16,10 @@
 
 #include "actors/await_callback.hpp"
 #include "actors/coordinator.hpp"
+#include "actors/estimates.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/janitor.hpp"
+#include "actors/job_waiters.hpp"
 #include "actors/fingerprint.hpp"
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
@@ -30,6 +32,7 @@
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
 #include "tools/spec_limits.hpp"
+#include "tools/trace_context.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
 
@@ -103,7 +106,9 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
   std::unique_ptr<persistence::store> store;
-  std::unique_ptr<actors::event_bus> bus;
+  std::shared_ptr<actors::event_bus> bus;  ///< shared: subscriptions may outlive the engine
+  std::unique_ptr<actors::job_waiters> waiters;
+  subscription waiters_feed;  ///< the bus's terminal transitions to `waiters`
   std::unique_ptr<persistence::group_commit> writer;
   actors::scheduler_actor scheduler;
   std::unique_ptr<actors::janitor> cleaner;
@@ -118,6 +123,51 @@ struct engine::impl {
   std::atomic<bool> failed{false};
   mutable std::mutex failure_mutex;
   std::string failure;
+
+  actors::run_time_cache run_times;
+
+  /// A tool's typical run time (actors/estimates.hpp); none if unknown or unreadable.
+  std::optional<double> typical_run_s(const std::string& tool) {
+    try {
+      return store ? run_times.typical(*store, tool) : std::nullopt;
+    } catch (const std::exception&) {
+      return std::nullopt;  // an estimate is never worth a failed answer
+    }
+  }
+
+  /// Attempts of `tool` that may run at once.
+  int slots_of(const std::string& tool) const {
+    auto entry = tools.find(tool);
+    const bool immediate = entry && entry->definition.mode == tool_mode::immediate;
+    const int pool = immediate ? config.immediate_concurrent : config.max_concurrent;
+    const int own = entry ? entry->definition.max_concurrent : 0;
+    return std::max(1, own > 0 ? std::min(own, pool) : pool);
+  }
+
+  /// A view's estimates: when it is expected to end, and the progress
+  /// rate's completion time when the tool reports none.
+  void add_estimates(job_view& v, const persistence::job_record& rec) {
+    if (is_terminal(v.status)) return;
+    v.estimated_run_s = typical_run_s(rec.tool);
+    const auto now = clock::now();
+    std::size_t ahead = 0;
+    double elapsed = 0;
+    if (v.status == job_status::running && v.started_at) {
+      elapsed = std::chrono::duration<double>(now - *v.started_at).count();
+      if (!v.progress.estimated_completion)
+        if (auto t = actors::completion_from_rate(v.progress.percent, *v.started_at, now)) {
+          v.progress.estimated_completion = t;
+          v.completion_estimated = true;
+        }
+    } else if (v.status == job_status::pending) {
+      // Jobs queued before it, all tools (they share the global slots), up to 10,000.
+      ahead = store->count_index_before(persistence::keys::status_prefix(job_status::pending),
+                                        persistence::keys::index_entry(
+                                          persistence::keys::status_prefix(job_status::pending), rec.created_at, rec.id),
+                                        10'000);
+    }
+    v.estimated_duration_s = actors::estimated_duration_s(v.status, v.estimated_run_s, ahead, slots_of(rec.tool), elapsed);
+  }
 
   /// Why changes are refused, if the store has failed.
   [[nodiscard]] std::optional<std::string> store_failure() const {
@@ -161,6 +211,8 @@ struct engine::impl {
     config.data_dir = std::filesystem::absolute(config.data_dir);
     if (config.max_concurrent <= 0)
       config.max_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (config.immediate_concurrent <= 0)
+      config.immediate_concurrent = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (config.builtin_tools) tools::register_builtin_tools(tools);
   }
 
@@ -213,6 +265,9 @@ struct engine::impl {
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
     tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
     tools::check_text("owner", spec.owner, 0, tools::max_name_chars, out.errors);
+    if (!spec.trace_id.empty() && !tools::valid_trace_id(spec.trace_id))
+      out.errors.push_back({"trace_id", "expected 32 lowercase hex digits, not all zero (a W3C trace id), found \"" +
+                                          tools::sanitize_utf8(spec.trace_id) + "\""});
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -230,6 +285,7 @@ struct engine::impl {
     rec.ttl_hours = ttl;
     rec.idempotency_key = spec.idempotency_key;
     rec.owner = spec.owner;
+    rec.trace_id = spec.trace_id;
     rec.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
     rec.depends_on = spec.depends_on;
     if (spec.run_at) rec.run_at = spec.run_at;
@@ -312,7 +368,7 @@ void engine::start() {
               {"job_id", std::string{key.substr(persistence::keys::process_prefix.size())}}});
     reaped.emplace_back(key);
   });
-  d.bus = std::make_unique<actors::event_bus>();
+  d.bus = std::make_shared<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
     [&d](const std::string& why) { d.on_store_failed(why); });
@@ -340,6 +396,8 @@ void engine::start() {
     },
     false);
   d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config);
+  d.waiters = std::make_unique<actors::job_waiters>();
+  d.waiters_feed = d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); });
   d.started = true;
 }
 
@@ -347,6 +405,10 @@ void engine::stop() {
   std::lock_guard lock{impl_->lifecycle};
   auto& d = *impl_;
   if (!d.started) return;
+  // Waiters first: they are answered "not running", and none reads the
+  // store once it goes (the reset joins the timer thread).
+  d.waiters_feed.reset();
+  d.waiters.reset();
   d.cleaner.reset();  // before the scheduler it sends deletions to
   caf::anon_send(d.scheduler, actors::shut_down{});
   // Tools see their stop flag; wait for their threads before the store goes.
@@ -381,7 +443,14 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
   }
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
   auto cached = impl_->cached_result(*rec);
-  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(done), std::move(cached)});
+  // The answer carries an estimate of when the job ends.
+  auto estimated = [d = impl_.get(), tool = rec->tool, done = std::move(done)](submit_result s) {
+    if (s.code == errc::ok && !s.existing && s.status.value_or(job_status::pending) == job_status::pending)
+      s.estimated_duration_s = actors::estimated_duration_s(job_status::pending, d->typical_run_s(tool),
+                                                            s.position_in_queue, d->slots_of(tool), 0);
+    done(std::move(s));
+  };
+  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(estimated), std::move(cached)});
 }
 
 submit_result engine::try_submit(job_spec spec) {
@@ -425,7 +494,8 @@ namespace {
 
 /// The index a listing walks, newest first: the narrowest its filters allow.
 std::string narrowest_index(const list_query& q) {
-  return !q.batch_id.empty() ? persistence::keys::batch_prefix(q.batch_id)
+  return !q.batch_id.empty()    ? persistence::keys::batch_prefix(q.batch_id)
+         : !q.trace_id.empty() ? persistence::keys::trace_prefix(q.trace_id)
          : q.status            ? persistence::keys::status_prefix(*q.status)
          : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
                                : std::string{};
@@ -437,7 +507,8 @@ bool matches(const list_query& q, const persistence::job_record& rec) {
   if ((q.status && rec.status != *q.status) || (!q.tool.empty() && rec.tool != q.tool) ||
       (q.created_after && rec.created_at < *q.created_after) ||
       (q.created_before && rec.created_at >= *q.created_before) ||
-      (!q.batch_id.empty() && rec.batch_id != q.batch_id) || (q.owner && rec.owner != *q.owner))
+      (!q.batch_id.empty() && rec.batch_id != q.batch_id) || (q.owner && rec.owner != *q.owner) ||
+      (!q.trace_id.empty() && rec.trace_id != q.trace_id))
     return false;
   for (const auto& [k, v] : q.labels)
     if (auto it = rec.labels.find(k); it == rec.labels.end() || it->second != v) return false;
@@ -466,7 +537,9 @@ result<job_view> engine::get(std::string_view job_id) const {
   return impl_->read_result<job_view>([&]() -> result<job_view> {
     auto rec = impl_->store->get_job(job_id);
     if (!rec) return no_job(job_id);
-    return full_view(*impl_->store, *rec);
+    auto v = full_view(*impl_->store, *rec);
+    impl_->add_estimates(v, *rec);
+    return v;
   });
 }
 
@@ -475,7 +548,9 @@ result<job_snapshot> engine::get_with_seq(std::string_view job_id) const {
     std::uint64_t seq = 0;
     auto rec = impl_->store->get_job_at(job_id, seq);
     if (!rec) return no_job(job_id);
-    return job_snapshot{full_view(*impl_->store, *rec), seq};
+    job_snapshot snap{full_view(*impl_->store, *rec), seq};
+    impl_->add_estimates(snap.view, *rec);
+    return snap;
   });
 }
 
@@ -537,6 +612,56 @@ result<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds
                                            std::to_string(timeout.count()) + " ms"};
     changed = false;
   }
+}
+
+void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeout,
+                        std::function<void(result<job_view>)> done) {
+  auto* waiters = impl_->waiters.get();
+  if (!impl_->scheduler || !waiters) return done(failure_info{errc::not_running, "the engine is not started"});
+  auto now = get(job_id);
+  if (!now || is_terminal(now->status)) return done(std::move(now));
+  const std::string id{job_id};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  waiters->add(
+    id, deadline, [this, &id] { auto v = get(id); return !v || is_terminal(v->status); },
+    [this, id, timeout, done = std::move(done)](actors::job_waiters::outcome o) {
+      using outcome = actors::job_waiters::outcome;
+      if (o == outcome::stopping) return done(failure_info{errc::not_running, "the engine is stopping"});
+      auto v = get(id);
+      if (o == outcome::ended || !v || is_terminal(v->status)) return done(std::move(v));
+      done(failure_info{errc::timeout, "job " + tools::sanitize_utf8(id) + " is still " +
+                                         std::string{to_string(v->status)} + " after " +
+                                         std::to_string(timeout.count()) + " ms"});
+    });
+}
+
+void engine::run_async(job_spec spec, std::chrono::milliseconds timeout, std::function<void(run_result)> done) {
+  submit_async(std::move(spec), [this, timeout, done = std::move(done)](submit_result s) mutable {
+    if (s.code != errc::ok) {
+      run_result out{s.code, s.message, std::move(s), std::nullopt};
+      return done(std::move(out));
+    }
+    const std::string id = s.job_id;
+    wait_async(id, timeout, [this, id, s = std::move(s), done = std::move(done)](result<job_view> v) mutable {
+      run_result out{errc::ok, {}, std::move(s), std::nullopt};
+      if (v) {
+        out.view = std::move(*v);
+        return done(std::move(out));
+      }
+      out.code = v.code();
+      out.message = v.message();
+      // Not ended in time: how it is now (it goes on).
+      if (v.code() == errc::timeout)
+        if (auto now = get(id)) out.view = std::move(*now);
+      done(std::move(out));
+    });
+  });
+}
+
+run_result engine::run(job_spec spec, std::chrono::milliseconds timeout) {
+  return await_callback<run_result>(
+    [&](auto cb) { run_async(std::move(spec), timeout, std::move(cb)); },
+    run_result{errc::not_running, "the engine is not started", {}, std::nullopt});
 }
 
 subscription engine::subscribe(filter f, std::function<void(const event&)> on_event) {

@@ -21,6 +21,9 @@ void positive(std::vector<field_error>& errors, const char* field, std::chrono::
 std::vector<field_error> check_engine_config(const engine_config& c) {
   std::vector<field_error> errors;
   if (c.data_dir.empty()) errors.push_back({"data_dir", "is empty"});
+  if (c.immediate_concurrent < 0)
+    errors.push_back({"immediate_concurrent",
+                      std::to_string(c.immediate_concurrent) + " is negative (0 means one a core)"});
   if (c.max_concurrent < 0)
     errors.push_back({"max_concurrent", std::to_string(c.max_concurrent) + " is negative (0 means one a core)"});
   if (auto bad = tools::range_problem(c.default_priority, tools::min_priority, tools::max_priority))

@@ -28,6 +28,8 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
   w.ops.push_back(erase(family::index, keys::index_entry(keys::tool_prefix(r.tool), r.created_at, r.id)));
   if (!r.batch_id.empty())
     w.ops.push_back(erase(family::index, keys::index_entry(keys::batch_prefix(r.batch_id), r.created_at, r.id)));
+  if (!r.trace_id.empty())
+    w.ops.push_back(erase(family::index, keys::index_entry(keys::trace_prefix(r.trace_id), r.created_at, r.id)));
   if (!r.idempotency_key.empty()) {
     const auto key = keys::idempotency(keys::idempotency_scope(r.owner, r.idempotency_key));
     if (auto owner = db.index_value(key); owner && *owner == r.id) w.ops.push_back(erase(family::index, key));

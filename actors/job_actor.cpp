@@ -175,7 +175,8 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
   auto params = boost::json::parse(r.params_json, ec);
   if (ec || !params.is_object()) return {std::nullopt, "stored params are unreadable: " + ec.message()};
   return {attempt_args{{}, std::move(tool), r.id, r.attempt, std::move(params.as_object()), r.checkpoint, control,
-                       d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt)},
+                       d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt),
+                       r.trace_id},
           {}};
 }
 

@@ -2,6 +2,7 @@
 
 #include "overseer/errc.hpp"
 #include "overseer/event.hpp"
+#include "overseer/tool.hpp"
 
 namespace overseer {
 
@@ -35,6 +36,10 @@ bool is_terminal(job_status s) noexcept {
     case job_status::timed_out: return true;
   }
   return false;
+}
+
+std::string_view to_string(tool_mode m) noexcept {
+  return m == tool_mode::immediate ? "immediate" : "queued";
 }
 
 std::string_view to_string(log_level l) noexcept {

@@ -17,6 +17,7 @@ event make_event(const job_record& r, event_kind kind) {
   e.tool = r.tool;
   e.batch_id = r.batch_id;
   e.owner = r.owner;
+  e.trace_id = r.trace_id;
   return e;
 }
 

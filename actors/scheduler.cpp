@@ -51,6 +51,7 @@ struct runner {
   std::string tool;
   std::shared_ptr<attempt_control> control;
   std::string owner{};  ///< the job's principal: its slot counts toward its max_running
+  bool immediate = false;  ///< holds a slot of the immediate pool
 };
 
 }  // namespace
@@ -111,9 +112,10 @@ void line(self_ptr self, const job_record& rec, log_level level, std::string mes
   self->state.writes.add(engine_line(rec, level, std::move(message)));
 }
 
-int tool_limit(self_ptr self, const std::string& tool) {
+scheduler_state::tool_rules tool_rules(self_ptr self, const std::string& tool) {
   auto entry = deps(self).tools->find(tool);
-  return entry ? entry->definition.max_concurrent : 0;
+  if (!entry) return {};
+  return {entry->definition.max_concurrent, entry->definition.mode == tool_mode::immediate};
 }
 
 /// Hands the job's record to a new job actor and supervises it; `first`:
@@ -134,8 +136,9 @@ void start(self_ptr self, const std::string& id) {
   auto& e = it->second;
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
-  st.runners.emplace(runner_id, runner{id, e.record->tool, control, e.record->owner});
-  st.queue.started(e.record->tool, e.record->owner);
+  const bool immediate = tool_rules(self, e.record->tool).immediate;
+  st.runners.emplace(runner_id, runner{id, e.record->tool, control, e.record->owner, immediate});
+  st.queue.started(e.record->tool, e.record->owner, immediate);
   e.status = job_status::running;
   if (e.actor) {
     tell(self, e.actor, start_attempt{runner_id, std::move(control)});
@@ -165,10 +168,10 @@ void dispatch(self_ptr self) {
   if (st.stopping) return;
   // Fail-stop: an attempt could never record its end.
   if (!deps(self).writer->healthy()) return;
-  auto limit = [&](const std::string& tool) { return tool_limit(self, tool); };
+  auto rules = [&](const std::string& tool) { return tool_rules(self, tool); };
   auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
   if (const auto& shares = deps(self).config.shares) st.queue.refresh(*shares);
-  while (auto id = st.queue.pop_next(limit, paused)) start(self, *id);
+  while (auto id = st.queue.pop_next(rules, paused)) start(self, *id);
 }
 
 /// Queues a pending job unless something still holds it back: unmet
@@ -562,7 +565,8 @@ namespace {
 scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps d) {
   auto& st = self->state;
   st.deps = std::make_shared<const scheduler_deps>(std::move(d));
-  st.queue = scheduler_state{std::max(1, st.deps->config.max_concurrent)};
+  st.queue = scheduler_state{std::max(1, st.deps->config.max_concurrent),
+                             std::max(1, st.deps->config.immediate_concurrent)};
   self->set_down_handler([self](caf::down_msg& dm) {
     on_job_actor_down(self, dm);
     flush(self);
@@ -853,7 +857,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       if (it == st.runners.end()) return;
       auto r = std::move(it->second);
       st.runners.erase(it);
-      st.queue.finished(r.tool, r.owner);
+      st.queue.finished(r.tool, r.owner, r.immediate);
       if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;

@@ -73,12 +73,21 @@ void scheduler_state::link(tool_queue& q, const std::string& owner) { q.heads.in
 std::optional<std::string> scheduler_state::pop_next(
   const std::function<int(const std::string&)>& tool_limit,
   const std::function<bool(const std::string&)>& paused) {
-  if (running_ >= max_running_) return std::nullopt;
+  return pop_next([&](const std::string& tool) { return tool_rules{tool_limit(tool), false}; }, paused);
+}
+
+std::optional<std::string> scheduler_state::pop_next(
+  const std::function<tool_rules(const std::string&)>& tool_rules_of,
+  const std::function<bool(const std::string&)>& paused) {
+  const bool regular_room = running_ < max_running_;
+  if (!regular_room && running_immediate_ >= max_immediate_) return std::nullopt;
   const rank* best = nullptr;
   tool_queue* best_tool = nullptr;
   for (auto& [tool, tq] : tools_) {
     if (paused(tool)) continue;
-    if (const int limit = tool_limit(tool); limit > 0 && running(tool) >= limit) continue;
+    const auto rules = tool_rules_of(tool);
+    if (rules.immediate ? running_immediate_ >= max_immediate_ : !regular_room) continue;
+    if (rules.limit > 0 && running(tool) >= rules.limit) continue;
     // This tool's best head whose principal is below its max_running.
     for (const auto& r : tq.heads) {
       if (best && !(r < *best)) break;  // ranked: nothing later here beats `best`
@@ -106,14 +115,14 @@ std::optional<std::string> scheduler_state::pop_next(
   return id;
 }
 
-void scheduler_state::started(const std::string& tool, const std::string& owner) {
-  ++running_;
+void scheduler_state::started(const std::string& tool, const std::string& owner, bool immediate) {
+  ++(immediate ? running_immediate_ : running_);
   ++running_by_tool_[tool];
   ++principals_[owner].running;
 }
 
-void scheduler_state::finished(const std::string& tool, const std::string& owner) {
-  --running_;
+void scheduler_state::finished(const std::string& tool, const std::string& owner, bool immediate) {
+  --(immediate ? running_immediate_ : running_);
   if (auto it = running_by_tool_.find(tool); it != running_by_tool_.end() && --it->second == 0)
     running_by_tool_.erase(it);
   if (auto it = principals_.find(owner); it != principals_.end()) {

@@ -37,7 +37,17 @@ namespace overseer::actors {
 class scheduler_state {
 public:
   /// `max_running` >= 1: jobs running at once, all tools together.
-  explicit scheduler_state(int max_running) : max_running_(max_running) {}
+  /// `max_immediate` >= 1: jobs of immediate tools running at once, in a
+  /// pool of their own (tool_definition::mode): they never wait behind the
+  /// other tools' long jobs, nor take those tools' slots.
+  explicit scheduler_state(int max_running, int max_immediate = 1)
+    : max_running_(max_running), max_immediate_(max_immediate) {}
+
+  /// What a tool's jobs may take: its own limit (0 = none) and its pool.
+  struct tool_rules {
+    int limit = 0;
+    bool immediate = false;
+  };
 
   /// Queues a ready job of `owner`; returns its position: the queued jobs of
   /// a higher priority plus its own principal's queued jobs of the same
@@ -54,9 +64,14 @@ public:
   /// (0 = none); `paused` says whether a tool is paused.
   std::optional<std::string> pop_next(const std::function<int(const std::string&)>& tool_limit,
                                       const std::function<bool(const std::string&)>& paused);
-  /// Slot accounting: an attempt of `tool` (of `owner`) started / its actor exited.
-  void started(const std::string& tool, const std::string& owner = {});
-  void finished(const std::string& tool, const std::string& owner = {});
+  /// The same, with each tool's pool: an immediate tool's job takes a slot
+  /// of the immediate pool, any other a slot of the global limit.
+  std::optional<std::string> pop_next(const std::function<tool_rules(const std::string&)>& rules,
+                                      const std::function<bool(const std::string&)>& paused);
+  /// Slot accounting: an attempt of `tool` (of `owner`, in the immediate
+  /// pool or not) started / its actor exited.
+  void started(const std::string& tool, const std::string& owner = {}, bool immediate = false);
+  void finished(const std::string& tool, const std::string& owner = {}, bool immediate = false);
 
   /// Weights and max_running of principals; one not named has weight 1 and
   /// no limit.
@@ -64,7 +79,9 @@ public:
   /// Takes `shares` when it changed since the last call (by its version).
   void refresh(const principal_shares& shares);
 
+  /// Attempts holding a slot of the global limit / of the immediate pool.
   [[nodiscard]] int running() const noexcept { return running_; }
+  [[nodiscard]] int running_immediate() const noexcept { return running_immediate_; }
   [[nodiscard]] int running(const std::string& tool) const;
   [[nodiscard]] int running_of(const std::string& owner) const;
   [[nodiscard]] std::size_t queue_size() const noexcept { return where_.size(); }
@@ -129,7 +146,9 @@ private:
   void link(tool_queue& q, const std::string& owner);
 
   int max_running_;
+  int max_immediate_;
   int running_ = 0;
+  int running_immediate_ = 0;
   std::uint64_t next_order_ = 0;
   std::uint64_t virtual_time_ = 0;  ///< the pass of the last start granted
   std::uint64_t shares_version_ = 0;

@@ -68,11 +68,18 @@ constexpr const char* help = R"(usage: overseerd [options]
                                                          (OVERSEER_LISTEN, default 127.0.0.1:8080)
   --tools FILE            external tools (JSON)          (OVERSEER_TOOLS, default none)
   --max-concurrent N      jobs running at once           (OVERSEER_MAX_CONCURRENT, default: cores)
+  --immediate-concurrent N  jobs of immediate tools running at once, beside max-concurrent
+                                                         (OVERSEER_IMMEDIATE_CONCURRENT, default: cores)
+  --max-wait S            longest ?wait= a request may ask for, seconds
+                                                         (OVERSEER_MAX_WAIT, default 300)
+  --immediate-wait S      how long a submit of an immediate tool waits by default, seconds
+                                                         (OVERSEER_IMMEDIATE_WAIT, default 30)
   --config FILE           JSON file, // and /* */ comments allowed, with any of: data_dir,
                           listen, tools, max_concurrent, tokens, tokens_file, allow_insecure, body_limit,
                           stream_queue_limit, min_free_space, stream_message_limit,
                           header_timeout, body_timeout, idle_timeout, max_connections,
-                          max_streams, log_level, log_format, drain_timeout, metrics
+                          max_streams, log_level, log_format, drain_timeout, metrics,
+                          immediate_concurrent, max_wait, immediate_wait
   --token TOKEN           require this bearer token, an admin's (repeatable)
                                                          (OVERSEER_TOKENS, comma-separated)
   --tokens FILE           principals (JSON): name, role admin|user|reader, token_sha256, weight,
@@ -155,7 +162,8 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "tokens",        "allow_insecure", "body_limit",     "stream_queue_limit",
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
                                   "idle_timeout",  "max_connections", "max_streams", "log_level",
-                                  "log_format",    "drain_timeout", "metrics", "tokens_file"};
+                                  "log_format",    "drain_timeout", "metrics", "tokens_file",
+                                  "immediate_concurrent", "max_wait", "immediate_wait"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -182,6 +190,11 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "tools") s.tools_file = value;
   else if (key == "tokens_file") s.tokens_file = value;
   else if (key == "max_concurrent") s.engine.max_concurrent = to_int("max_concurrent", value, 1, 100000);
+  else if (key == "immediate_concurrent")
+    s.engine.immediate_concurrent = to_int("immediate_concurrent", value, 1, 100000);
+  else if (key == "max_wait") s.http.max_wait = std::chrono::seconds(to_int("max_wait", value, 0, 3600));
+  else if (key == "immediate_wait")
+    s.http.immediate_wait = std::chrono::seconds(to_int("immediate_wait", value, 0, 3600));
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));
   else if (key == "stream_queue_limit")
     s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
@@ -411,14 +424,16 @@ int main(int argc, char** argv) {
       f.include_logs = false;
       transitions = engine.subscribe(f, [&log](const overseer::event& e) {
         if (e.kind != overseer::event_kind::transition) return;
-        log.write({overseer::log_level::debug, "job", "transition",
-                   {{"job_id", e.job_id},
-                    {"tool", e.tool},
-                    {"from", e.from ? std::string{overseer::to_string(*e.from)} : "none"},
-                    {"to", std::string{overseer::to_string(e.to)}},
-                    {"attempt", std::to_string(e.attempt)},
-                    {"reason", e.reason},
-                    {"seq", std::to_string(e.seq)}}});
+        overseer::log_record r{overseer::log_level::debug, "job", "transition",
+                               {{"job_id", e.job_id},
+                                {"tool", e.tool},
+                                {"from", e.from ? std::string{overseer::to_string(*e.from)} : "none"},
+                                {"to", std::string{overseer::to_string(e.to)}},
+                                {"attempt", std::to_string(e.attempt)},
+                                {"reason", e.reason},
+                                {"seq", std::to_string(e.seq)}}};
+        if (!e.trace_id.empty()) r.fields.emplace_back("trace_id", e.trace_id);
+        log.write(r);
       });
     }
     overseer::http::server http{engine, s.http};

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "http/ops_context.hpp"
+#include "tools/trace_context.hpp"
 
 namespace overseer::http {
 
@@ -37,7 +38,13 @@ access_probe::access_probe(api_context& ctx, const request& req, const std::stri
   : ctx_(ctx), method_(req.method_string()), peer_(peer) {
   const auto target = req.target();
   path_.assign(target.data(), std::min<std::size_t>(target.size(), target.find('?')));
-  if (ctx_.ops && ctx_.ops->log) principal_ = principal_of(ctx_.config, req);
+  if (ctx_.ops && ctx_.ops->log) {
+    principal_ = principal_of(ctx_.config, req);
+    // A request that carries a W3C trace is logged under its trace id, so a
+    // trace can be followed from the web front into the daemon's log.
+    if (auto h = req.find("traceparent"); h != req.end())
+      if (auto reading = tools::parse_traceparent(h->value()); reading.trace_id) trace_id_ = *reading.trace_id;
+  }
 }
 
 void access_probe::done(const response& res) {
@@ -50,15 +57,16 @@ void access_probe::done(const response& res) {
   if (route)
     for (const auto& r : routes())
       if (r.id == *route) template_text = r.pattern;
-  report(ctx_.ops->log, log_level::info, "http", "request",
-         {{"method", method_},
-          {"route", std::move(template_text)},
-          {"path", path_},
-          {"status", std::to_string(status)},
-          {"bytes", std::to_string(res.body().size())},
-          {"duration_ms", millis(took)},
-          {"peer", peer_},
-          {"principal", principal_}});
+  std::vector<std::pair<std::string_view, std::string>> fields{{"method", method_},
+                                                               {"route", std::move(template_text)},
+                                                               {"path", path_},
+                                                               {"status", std::to_string(status)},
+                                                               {"bytes", std::to_string(res.body().size())},
+                                                               {"duration_ms", millis(took)},
+                                                               {"peer", peer_},
+                                                               {"principal", principal_}};
+  if (!trace_id_.empty()) fields.emplace_back("trace_id", trace_id_);
+  report(ctx_.ops->log, log_level::info, "http", "request", std::move(fields));
 }
 
 void stream_tally::opened(const request& upgrade, std::string peer) {

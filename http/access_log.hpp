@@ -23,7 +23,7 @@ public:
 
 private:
   api_context& ctx_;
-  std::string method_, path_, peer_, principal_;
+  std::string method_, path_, peer_, principal_, trace_id_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

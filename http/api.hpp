@@ -37,6 +37,7 @@ using query_map = std::map<std::string, std::string, std::less<>>;
 class connections;
 class stream_hub;
 struct ops_context;
+class sync_waits;
 
 struct api_context {
   engine& eng;
@@ -45,6 +46,7 @@ struct api_context {
   connections& open;
   ops_context* ops = nullptr;  ///< metrics, access log, drain (http/ops_context.hpp)
   http::tenants* tenancy = nullptr;  ///< principals and quotas; none: no tokens, anyone is admin
+  sync_waits* waits = nullptr;       ///< requests waiting for their job to end (`?wait=`)
 };
 
 /// A handled request: its route, path parameters and query.
@@ -122,7 +124,10 @@ private:
 /// The body as a job spec (POST /v1/jobs) or a batch (POST /v1/batches), or
 /// nothing with the refusal answered: a body read_json_body refuses, or one
 /// 400 with every problem the JSON reader and the engine's checks find.
-[[nodiscard]] std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r);
+/// `errors`: the request's other bad fields (its query's), answered in the
+/// same problem document as the body's.
+[[nodiscard]] std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r,
+                                                    std::vector<field_error> errors = {});
 [[nodiscard]] std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r);
 /// The "label.NAME=VALUE" keys of a query, as {NAME: VALUE}.
 [[nodiscard]] std::map<std::string, std::string> label_filter(const query_map& q);

@@ -9,6 +9,7 @@
 #include "http/problem.hpp"
 #include "http/strict_json.hpp"
 #include "tools/did_you_mean.hpp"
+#include "tools/trace_context.hpp"
 
 namespace overseer::http {
 
@@ -135,14 +136,34 @@ void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, 
   hidden_dependencies(ctx, c, spec, "", errors);
 }
 
+/// The trace id of the request's `traceparent` header goes to every job
+/// whose spec names none; a header that is not W3C's is a bad field.
+void apply_traceparent(job_spec& spec, const std::string& trace) {
+  if (spec.trace_id.empty()) spec.trace_id = trace;
+}
+
+void apply_traceparent(batch_spec& spec, const std::string& trace) {
+  for (auto& job : spec.jobs) apply_traceparent(job, trace);
+}
+
+template <class Spec>
+void read_traceparent(const call& c, Spec& spec, std::vector<field_error>& errors) {
+  const auto header = c.req.find("traceparent");
+  if (header == c.req.end()) return;
+  auto reading = tools::parse_traceparent(header->value());
+  if (reading.trace_id) apply_traceparent(spec, *reading.trace_id);
+  else errors.push_back({"traceparent", reading.error});
+}
+
 template <class Spec>
 std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
                               std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
-                              const char* invalid) {
+                              const char* invalid, std::vector<field_error> errors = {}) {
   auto body = read_json_body(c, r);
   if (!body) return std::nullopt;
   Spec spec;
-  auto errors = parse(*body, spec);
+  add_unreported(errors, parse(*body, spec));
+  read_traceparent(c, spec, errors);
   hidden_dependencies(ctx, c, spec, errors);
   if (!errors.empty()) {
     add_unreported(errors, ctx.eng.check(spec));  // e.g. params errors too: every problem in one answer
@@ -154,8 +175,9 @@ std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
 
 }  // namespace
 
-std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r) {
-  return read_spec<job_spec>(ctx, c, r, parse_job_spec, "the job spec is invalid");
+std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const replier& r,
+                                      std::vector<field_error> errors) {
+  return read_spec<job_spec>(ctx, c, r, parse_job_spec, "the job spec is invalid", std::move(errors));
 }
 
 std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r) {

@@ -85,14 +85,14 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
     }
   }
   auto unknown = check_query_keys(
-    query, {"status", "tool", "batch_id", "created_after", "created_before", "label.", "dry_run", "all"});
+    query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before", "label.", "dry_run", "all"});
   errors.insert(errors.end(), unknown.begin(), unknown.end());
   bulk_request out;
   read_job_filters(query, out.filters, errors);
   out.dry_run = flag(query, "dry_run", errors);
   const bool all = flag(query, "all", errors);
   const auto& f = out.filters;
-  const bool filtered = f.status || !f.tool.empty() || !f.batch_id.empty() || !f.labels.empty() ||
+  const bool filtered = f.status || !f.tool.empty() || !f.batch_id.empty() || !f.trace_id.empty() || !f.labels.empty() ||
                         f.created_after || f.created_before;
   if (!filtered && !all && errors.empty())
     errors.push_back({"all", "name at least one filter, or say all=true to touch every job"});

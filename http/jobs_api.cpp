@@ -1,7 +1,12 @@
 // The /v1/jobs handlers.
+#include <charconv>
+#include <cmath>
+
 #include "actors/job_id.hpp"
+#include "http/sync_waits.hpp"
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "tools/trace_context.hpp"
 
 namespace overseer::http {
 
@@ -41,24 +46,89 @@ void change_job(api_context& ctx, const call& c, const replier& r, bool retry) {
   else ctx.eng.cancel_async(id, std::move(done), c.by());
 }
 
+/// `?wait=`: "30s", "1500ms", "2m" or plain seconds ("2.5"), 0 to a day;
+/// none when absent. A longer wait than the server's max_wait waits that long.
+std::optional<std::chrono::milliseconds> read_wait(const call& c, std::vector<field_error>& errors) {
+  const auto it = c.query.find("wait");
+  if (it == c.query.end()) return std::nullopt;
+  const std::string& text = it->second;
+  double scale = 1000;  // seconds
+  std::string_view number{text};
+  if (number.ends_with("ms")) scale = 1, number.remove_suffix(2);
+  else if (number.ends_with("s")) number.remove_suffix(1);
+  else if (number.ends_with("m")) scale = 60'000, number.remove_suffix(1);
+  double value = -1;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || ec != std::errc{} || end != number.data() + number.size() || !(value >= 0) ||
+      value * scale > 86'400'000.0) {
+    errors.push_back({"wait", "\"" + text + "\" is not a wait: give seconds (\"30\", \"30s\"), \"500ms\" or \"2m\", up to a day"});
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(value * scale))};
+}
+
+/// Waits up to `wait` (at most the server's max_wait) for the job to end,
+/// then answers `ended(view)` if it did, else `going_on(view now, if read)`.
+/// A server drain answers `going_on` at once.
+void answer_when_ended(api_context& ctx, const std::string& id, std::chrono::milliseconds wait,
+                       std::function<void(const job_view&)> ended,
+                       std::function<void(std::optional<job_view>)> going_on) {
+  auto now = [&ctx, id]() -> std::optional<job_view> {
+    auto v = ctx.eng.get(id);
+    return v ? std::optional<job_view>{std::move(*v)} : std::nullopt;
+  };
+  auto ticket = ctx.waits->add([now, going_on] { going_on(now()); });
+  ctx.eng.wait_async(id, std::min(wait, ctx.config.max_wait),
+                     [&ctx, ticket, now, ended = std::move(ended), going_on](result<job_view> v) {
+                       // Claimed by a drain: answered already, and the server may be gone.
+                       if (!ticket->claim()) return;
+                       ctx.waits->done(ticket);
+                       if (v) return ended(*v);
+                       going_on(now());
+                     });
+}
+
+json::object submit_answer(const submit_result& s, job_status status) {
+  json::object out{{"job_id", s.job_id},
+                   {"status", to_string(status)},
+                   {"position_in_queue", s.position_in_queue},
+                   {"links", links(s.job_id)}};
+  if (s.existing) out["existing"] = true;
+  if (s.estimated_duration_s) out["estimated_duration_s"] = std::round(*s.estimated_duration_s * 1000) / 1000;
+  return out;
+}
+
 }  // namespace
 
 void submit_job(api_context& ctx, const call& c, const replier& r) {
-  auto spec = read_job_spec(ctx, c, r);
+  auto errors = check_query_keys(c.query, {"wait"});
+  auto wait = read_wait(c, errors);
+  auto spec = read_job_spec(ctx, c, r, std::move(errors));
   if (!spec) return;
   spec->owner = c.who.owner;
+  // An immediate tool's submit waits for its end unless the client says otherwise.
+  if (!wait)
+    if (auto tool = ctx.eng.tools().find(spec->tool); tool && tool->definition.mode == tool_mode::immediate)
+      wait = ctx.config.immediate_wait;
   if (!admit_submits(ctx, c, r, 1)) return;
-  ctx.eng.submit_async(std::move(*spec), [r, &ctx, who = c.who](submit_result s) {
+  ctx.eng.submit_async(std::move(*spec), [r, &ctx, who = c.who, wait](submit_result s) {
     if (ctx.tenancy) ctx.tenancy->settle(who, 1);
     if (s.code != errc::ok) return r.refused(s.code, s.message, s.errors);
     // pending; completed for a cache hit; the earlier job's for a repeat.
-    const std::string status{to_string(s.status.value_or(job_status::pending))};
-    json::object out{{"job_id", s.job_id},
-                     {"status", status},
-                     {"position_in_queue", s.position_in_queue},
-                     {"links", links(s.job_id)}};
-    if (s.existing) out["existing"] = true;
-    r.json(s.existing ? 200 : 202, out);
+    const auto status = s.status.value_or(job_status::pending);
+    const unsigned accepted = s.existing ? 200 : 202;
+    if (!wait || wait->count() == 0 || is_terminal(status)) {
+      if (wait && is_terminal(status) && !s.existing) {
+        // A cache hit is ended already: the synchronous answer is its view.
+        if (auto v = ctx.eng.get(s.job_id)) return r.json(200, render_view(*v));
+      }
+      return r.json(accepted, submit_answer(s, status));
+    }
+    answer_when_ended(
+      ctx, s.job_id, *wait, [r](const job_view& v) { r.json(200, render_view(v)); },
+      [r, s, accepted, status](std::optional<job_view> now) {
+        r.json(accepted, submit_answer(s, now ? now->status : status));
+      });
   });
 }
 
@@ -72,6 +142,10 @@ void read_job_filters(const query_map& query, list_query& q, std::vector<field_e
   }
   if (auto it = query.find("tool"); it != query.end()) q.tool = it->second;
   if (auto it = query.find("batch_id"); it != query.end()) q.batch_id = it->second;
+  if (auto it = query.find("trace_id"); it != query.end()) {
+    if (tools::valid_trace_id(it->second)) q.trace_id = it->second;
+    else errors.push_back({"trace_id", "\"" + it->second + "\" is not a W3C trace id (32 lowercase hex digits, not all zero)"});
+  }
   for (auto key : {"created_after", "created_before"}) {
     if (auto it = query.find(key); it != query.end()) {
       auto t = parse_time(it->second);
@@ -83,7 +157,7 @@ void read_job_filters(const query_map& query, list_query& q, std::vector<field_e
 }
 
 void list_jobs(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"status", "tool", "batch_id", "created_after", "created_before",
+  auto errors = check_query_keys(c.query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
                                            "limit", "offset", "page", "page_size", "label."});
   list_query q;
   read_job_filters(c.query, q, errors);
@@ -114,7 +188,17 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
 }
 
 void get_job(api_context& ctx, const call& c, const replier& r) {
-  if (auto v = find(ctx, c, c.param("id"), r)) r.json(200, render_view(*v));
+  auto errors = check_query_keys(c.query, {"wait"});
+  const auto wait = read_wait(c, errors);
+  if (!errors.empty()) return r.problem(400, "invalid query", errors);
+  auto v = find(ctx, c, c.param("id"), r);
+  if (!v) return;
+  if (!wait || wait->count() == 0 || is_terminal(v->status)) return r.json(200, render_view(*v));
+  // A long poll: the view once the job has ended, or as it is at the deadline.
+  auto answer = [r](const job_view& x) { r.json(200, render_view(x)); };
+  answer_when_ended(ctx, v->id, *wait, answer, [r, answer, last = *v](std::optional<job_view> now) {
+    answer(now ? *now : last);
+  });
 }
 
 void get_result(api_context& ctx, const call& c, const replier& r) {

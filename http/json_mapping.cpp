@@ -5,6 +5,7 @@
 #include "tools/retry_json.hpp"
 #include "tools/spec_limits.hpp"
 #include "tools/time_text.hpp"
+#include "tools/trace_context.hpp"
 #include "tools/utf8.hpp"
 
 #include <algorithm>
@@ -28,9 +29,9 @@ using namespace std::chrono;
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
 
-constexpr std::array<std::string_view, 13> spec_keys = {
-  "tool",      "params",    "name",      "priority",  "labels",         "timeout_s", "retry",
-  "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s"};
+constexpr std::array<std::string_view, 14> spec_keys = {
+  "tool",      "params",    "name",       "priority",        "labels", "timeout_s", "retry",
+  "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s",   "trace_id"};
 constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -196,6 +197,10 @@ public:
       auto d = number(f, v);
       if (d && (*d < 0 || *d > max_timeout_s)) fail(f, "expected a number from 0 to 1000000000, found " + to_json_text(v));
       else if (d) s.delay = milliseconds{static_cast<std::int64_t>(std::llround(*d * 1000))};
+    } else if (key == "trace_id") {
+      if (!expect(f, v, v.is_string(), "string")) return;
+      if (tools::valid_trace_id(v.get_string())) s.trace_id = v.get_string();
+      else fail(f, "expected 32 lowercase hex digits, not all zero (a W3C trace id), found " + to_json_text(v));
     } else {
       fail(f, unknown_field(key, spec_keys));
     }
@@ -368,6 +373,10 @@ json::object render_view(const job_view& v) {
   if (!v.idempotency_key.empty()) o["idempotency_key"] = v.idempotency_key;
   if (!v.batch_id.empty()) o["batch_id"] = v.batch_id;
   if (!v.owner.empty()) o["owner"] = v.owner;
+  if (!v.trace_id.empty()) o["trace_id"] = v.trace_id;
+  if (v.estimated_duration_s) o["estimated_duration_s"] = std::round(*v.estimated_duration_s * 1000) / 1000;
+  if (v.estimated_run_s) o["estimated_run_s"] = std::round(*v.estimated_run_s * 1000) / 1000;
+  if (v.completion_estimated) o["progress"].as_object()["estimated_completion_source"] = "rate";
   if (!v.depends_on.empty()) {
     json::array deps, waiting;
     for (const auto& d : v.depends_on) deps.emplace_back(d);
@@ -406,6 +415,7 @@ json::object render_log(const log_line& l) {
 json::object render_event(const event& e) {
   json::object o{{"type", to_string(e.kind)}, {"seq", e.seq}, {"job_id", e.job_id}};
   if (!e.batch_id.empty()) o["batch_id"] = e.batch_id;
+  if (!e.trace_id.empty()) o["trace_id"] = e.trace_id;
   switch (e.kind) {
     case event_kind::transition:
       o["from"] = render_status(e.from);
@@ -435,6 +445,7 @@ json::object render_tool(const tool_definition& d) {
           {"params", d.params},
           {"timeout_s", d.timeout ? json::value(d.timeout->count()) : json::value(nullptr)},
           {"max_concurrent", d.max_concurrent},
+          {"mode", to_string(d.mode)},
           {"retry", render_retry(d.retry)}};
 }
 

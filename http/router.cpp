@@ -7,12 +7,12 @@ namespace overseer::http {
 
 const std::vector<route>& routes() {
   static const std::vector<route> table = {
-    {"POST", "/v1/jobs", route_id::submit_job, submit_job},
+    {"POST", "/v1/jobs", route_id::submit_job, submit_job, access::token, query_rule::own},
     {"GET", "/v1/jobs", route_id::list_jobs, list_jobs, access::token, query_rule::own},
     // Before /v1/jobs/{id}: a match stops at the first route of the method.
     {"POST", "/v1/jobs/cancel", route_id::cancel_jobs, cancel_jobs, access::token, query_rule::own},
     {"POST", "/v1/jobs/purge", route_id::purge_jobs, purge_jobs, access::token, query_rule::own},
-    {"GET", "/v1/jobs/{id}", route_id::get_job, get_job},
+    {"GET", "/v1/jobs/{id}", route_id::get_job, get_job, access::token, query_rule::own},
     {"DELETE", "/v1/jobs/{id}", route_id::cancel_job, cancel_job},
     {"GET", "/v1/jobs/{id}/result", route_id::get_result, get_result},
     {"GET", "/v1/jobs/{id}/logs", route_id::get_logs, get_logs, access::token, query_rule::own},

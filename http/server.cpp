@@ -11,6 +11,7 @@
 #include "http/listener.hpp"
 #include "http/ops_context.hpp"
 #include "http/stream_hub.hpp"
+#include "http/sync_waits.hpp"
 #include "http/tenants.hpp"
 
 namespace overseer::http {
@@ -77,7 +78,8 @@ struct server::impl {
   stream_hub hub{eng, [this](const event& e) { tenancy.observe(e); }};
   connections open;
   ops_context ops;
-  api_context ctx{eng, config, hub, open, &ops, &tenancy};
+  sync_waits waits;
+  api_context ctx{eng, config, hub, open, &ops, &tenancy, &waits};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -135,6 +137,7 @@ void server::drain() {
   auto& d = *impl_;
   if (d.threads.empty() || d.ops.draining.exchange(true)) return;
   d.accept->stop();
+  d.waits.drain();  // `?wait=` requests are answered now, as at their deadline
   d.hub.close_all();
 }
 
@@ -145,6 +148,7 @@ std::size_t server::open_streams() const { return impl_->open.stream_count(); }
 void server::stop() {
   auto& d = *impl_;
   if (d.threads.empty()) return;
+  d.waits.drain();  // answered while the sessions can still write; none is called later
   d.hub.stop();  // no more posts to sessions once the I/O threads stop
   d.accept->stop();
   d.ioc.stop();

@@ -19,7 +19,8 @@ enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 
 // rather than misread, and a decoder reads an older record's fields only.
 // 2: an event carries the component of its log line.
 // 3: a job, a batch and an event carry their owner (the principal).
-constexpr std::uint8_t format_version = 3;
+// 4: a job and an event carry the job's trace id.
+constexpr std::uint8_t format_version = 4;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
@@ -97,6 +98,7 @@ void fields(V& v, R& j) {
            j.batch_id, j.depends_on, j.run_at, j.use_cache, j.cache_key, j.cached_at, j.cache_source,
            j.spec_hash);
   if (v.since(3)) v(j.owner);
+  if (v.since(4)) v(j.trace_id);
 }
 
 template <class V, record_of<transition> R>
@@ -117,6 +119,7 @@ void fields(V& v, R& e) {
            e.tool, e.batch_id);
   if (v.since(2)) v(e.component);
   if (v.since(3)) v(e.owner);
+  if (v.since(4)) v(e.trace_id);
 }
 
 template <class V, record_of<batch_record> R>

@@ -68,6 +68,8 @@ struct job_record {
   /// The principal it belongs to (job_spec::owner); "" for a record written
   /// before owners existed (format 2 and older), which is the single tenant.
   std::string owner;
+  /// Its W3C trace id (job_spec::trace_id); "" for none and before format 4.
+  std::string trace_id;
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };

@@ -146,7 +146,8 @@ record_image::record_image(const job_record& r)
     started_at(r.started_at),
     tool(r.tool),
     batch_id(r.batch_id),
-    idempotency_key(r.idempotency_key.empty() ? std::string{} : keys::idempotency_scope(r.owner, r.idempotency_key)) {}
+    idempotency_key(r.idempotency_key.empty() ? std::string{} : keys::idempotency_scope(r.owner, r.idempotency_key)),
+    trace_id(r.trace_id) {}
 
 bool group_commit::commit(std::deque<request>& requests, std::vector<event>& published) {
   rocksdb::WriteBatch wb;
@@ -172,6 +173,8 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
           if (!rec->batch_id.empty())
             put(family::index, keys::index_entry(keys::batch_prefix(rec->batch_id), rec->created_at, rec->id), {});
           if (!rec->idempotency_key.empty()) put(family::index, keys::idempotency(rec->idempotency_key), rec->id);
+          if (!rec->trace_id.empty())
+            put(family::index, keys::index_entry(keys::trace_prefix(rec->trace_id), rec->created_at, rec->id), {});
         }
       }
       for (const auto& op : w.ops) {

@@ -60,7 +60,7 @@ struct record_image {
   job_status status = job_status::pending;
   time_point created_at;
   std::optional<time_point> started_at;  ///< the last attempt's start: a finished job's run time (rollups)
-  std::string tool, batch_id, idempotency_key;  ///< a created job's index entries
+  std::string tool, batch_id, idempotency_key, trace_id;  ///< a created job's index entries
 };
 
 struct job_write {

@@ -41,6 +41,13 @@ std::string tool_prefix(std::string_view tool) {
   return k;
 }
 
+std::string trace_prefix(std::string_view trace_id) {
+  std::string k{"trace:"};
+  k += trace_id;
+  k += ':';
+  return k;
+}
+
 std::string batch_prefix(std::string_view batch_id) {
   std::string k{"batch:"};
   k += batch_id;

@@ -32,6 +32,8 @@ void append_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::string tool_prefix(std::string_view tool);
 [[nodiscard]] std::string index_entry(std::string_view prefix, time_point created,
                                       std::string_view job_id);
+/// index: "trace:<trace id>:" prefix of the entries of a trace's jobs.
+[[nodiscard]] std::string trace_prefix(std::string_view trace_id);
 /// index: "batch:<batch id>:" prefix of a batch's entries.
 [[nodiscard]] std::string batch_prefix(std::string_view batch_id);
 /// index: "idem:<key>" -> the job id that owns an idempotency key.

@@ -33,6 +33,7 @@ job_view to_view(const job_record& r, const std::optional<std::string>& result_j
   v.idempotency_key = r.idempotency_key;
   v.batch_id = r.batch_id;
   v.owner = r.owner;
+  v.trace_id = r.trace_id;
   v.depends_on = r.depends_on;
   v.run_at = r.run_at;
   v.use_cache = r.use_cache;

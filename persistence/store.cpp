@@ -370,6 +370,16 @@ void store::for_each_index(std::string_view prefix,
   check_scan(*it, "an index");
 }
 
+std::size_t store::count_index_before(std::string_view prefix, std::string_view key, std::size_t cap) const {
+  std::size_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+  for (it->Seek(prefix); n < cap && it->Valid() && it->key().starts_with(prefix) && it->key().compare(key) < 0;
+       it->Next())
+    ++n;
+  check_scan(*it, "an index");
+  return n;
+}
+
 std::optional<std::string> store::index_value(std::string_view key) const {
   std::string v;
   if (!found(db_->Get({}, handle(family::index), key, &v), "an index entry")) return std::nullopt;

@@ -103,6 +103,8 @@ public:
   /// Calls `fn(key, value)` for every index entry under `prefix`.
   void for_each_index(std::string_view prefix,
                       const std::function<void(std::string_view, std::string_view)>& fn) const;
+  /// Index entries under `prefix` that sort before `key`, counting up to `cap`.
+  [[nodiscard]] std::size_t count_index_before(std::string_view prefix, std::string_view key, std::size_t cap) const;
   /// The value of an index entry (e.g. keys::idempotency), if present.
   [[nodiscard]] std::optional<std::string> index_value(std::string_view key) const;
   /// Events with seq > `after`, oldest first, at most `max`.

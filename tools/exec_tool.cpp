@@ -1,4 +1,5 @@
 #include "tools/exec_tool.hpp"
+#include "tools/trace_context.hpp"
 
 #include <algorithm>
 #include <array>
@@ -443,6 +444,12 @@ tool_result run(const compiled_tool& t, job_context& ctx) {
   env["OVERSEER_ATTEMPT"] = std::to_string(ctx.attempt());
   env["OVERSEER_WORKDIR"] = workdir.string();
   env["OVERSEER_CHECKPOINT_FILE"] = checkpoint_file.string();
+  // W3C Trace Context: the tool continues the trace of the request that
+  // submitted the job, as a child span of its own.
+  if (!ctx.trace_id().empty()) {
+    env["TRACEPARENT"] = tools::traceparent_for(ctx.trace_id(), ctx.job_id(), ctx.attempt());
+    env["OVERSEER_TRACE_ID"] = ctx.trace_id();
+  }
   spawn_request request{std::move(argv), {}, workdir, {}, {}, {}};
   for (const auto& [k, v] : env) request.env.push_back(k + "=" + v);
   const auto& limits = t.config.limits;

@@ -22,9 +22,10 @@ namespace {
 using boost::json::object;
 using boost::json::value;
 
-constexpr std::array<std::string_view, 14> tool_keys = {
-    "name",           "version", "description",    "command", "params",       "env",          "timeout_s",
-    "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths", "supervision"};
+constexpr std::array<std::string_view, 15> tool_keys = {
+    "name",           "version", "description",    "command", "params",       "env",           "timeout_s",
+    "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths", "supervision",
+    "mode"};
 constexpr std::array<std::string_view, 3> supervision_keys = {"max_failures", "window_s", "count"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
 constexpr std::array<std::string_view, 2> file_keys = {"tools", "builtins"};
@@ -159,6 +160,11 @@ exec_tool_config read_tool(const object& t, reader& r) {
   if (auto n = r.integer(t, "timeout_s", "timeout_s", 1)) d.timeout = std::chrono::seconds(*n);
   if (auto n = r.integer(t, "max_concurrent", "max_concurrent", 0))
     d.max_concurrent = static_cast<int>(std::min(*n, 1LL << 30));
+  if (const auto* mode = t.if_contains("mode")) {
+    if (mode->is_string() && mode->get_string() == "immediate") d.mode = tool_mode::immediate;
+    else if (!(mode->is_string() && mode->get_string() == "queued"))
+      r.fail("mode", must_be("\"queued\" or \"immediate\"", *mode));
+  }
   if (const auto* retry = r.sub_object(t, "retry", "retry")) {
     // The job spec's reader too: the same fields, read alike, bounded by check_retry_policy.
     static const json_wording wording{

@@ -104,6 +104,9 @@ struct engine_config {
   std::filesystem::path data_dir = "overseer-data";
   /// Jobs running at once, all tools together. 0 = the number of cores.
   int max_concurrent = 0;
+  /// Jobs of immediate tools (tool_mode::immediate) running at once, in a
+  /// pool of their own beside max_concurrent. 0 = the number of cores.
+  int immediate_concurrent = 0;
   /// Sync the write-ahead log on every group commit. Default true; false
   /// trades crash durability (not process-crash safety) for speed.
   bool sync = true;
@@ -222,6 +225,24 @@ struct submit_result {
   /// The job's status when answered: pending, completed for a cache hit, or
   /// the earlier job's for an idempotent repeat (empty if not known).
   std::optional<job_status> status{};
+  /// Seconds until the job is expected to end: the waves of jobs ahead of
+  /// it at its tool's concurrency, then its tool's typical run time (the
+  /// median of its recent runs, kept across restarts). An estimate; none
+  /// before the tool has run a few jobs.
+  std::optional<double> estimated_duration_s{};
+};
+
+/// The answer to run: the submit's own answer, and the job's view when the
+/// wait ended. `code` is errc::ok when the job ended (any terminal status:
+/// completed, failed, cancelled, timed_out) within the time given; timeout
+/// when it goes on (then `view` is how it was at the deadline: pending or
+/// running; it keeps running); else the submit's refusal (as in
+/// `submitted`) or not_running when the engine stopped meanwhile.
+struct run_result {
+  errc code = errc::ok;
+  std::string message{};
+  submit_result submitted{};
+  std::optional<job_view> view{};
 };
 
 /// The answer to cancel, retry and cancel_batch, in result's shape: `code`
@@ -250,6 +271,7 @@ struct list_query {
   std::string tool{};
   std::map<std::string, std::string> labels{};  ///< every one must match
   std::string batch_id{};
+  std::string trace_id{};  ///< only the jobs of this W3C trace id; empty: any
   std::optional<time_point> created_after{};   ///< inclusive
   std::optional<time_point> created_before{};  ///< exclusive
   /// Only jobs of this principal (job_spec::owner; "" is the jobs without
@@ -430,6 +452,22 @@ public:
   /// not_running, store_failure. Never throws.
   [[nodiscard]] result<job_view> wait(std::string_view job_id, std::chrono::milliseconds timeout);
 
+  /// The same without blocking: `done` gets what wait() would answer, once.
+  /// It runs on the calling thread, before wait_async returns, when the job
+  /// is terminal already or the call fails there (unknown id, not started);
+  /// else on the event-dispatch thread when the job ends, or on the engine's
+  /// timer thread at the deadline (or not_running once the engine stops).
+  /// It may call the readers and the *_async functions, never a blocking
+  /// function. No thread waits per caller: thousands may wait at once.
+  void wait_async(std::string_view job_id, std::chrono::milliseconds timeout,
+                  std::function<void(result<job_view>)> done);
+  /// Submits and waits up to `timeout` for the job to end: a synchronous
+  /// run for a fast tool (tool_mode::immediate). Blocks. A job not ended in
+  /// time goes on (code timeout, with its id in `submitted`).
+  [[nodiscard]] run_result run(job_spec spec, std::chrono::milliseconds timeout);
+  /// run without blocking: `done` runs once, on the threads submit_async's
+  /// and wait_async's callbacks run on, with the same may/may-not rules.
+  void run_async(job_spec spec, std::chrono::milliseconds timeout, std::function<void(run_result)> done);
   /// Calls `on_event` for every matching event committed from now on, until
   /// the subscription is reset or destroyed (or the engine stops). It runs
   /// on the engine's one event-dispatch thread, one call at a time, in seq

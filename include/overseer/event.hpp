@@ -50,6 +50,8 @@ struct event {
   /// The job's owner (job_spec::owner): lets a front show a principal only
   /// its own jobs' events.
   std::string owner{};
+  /// The job's W3C trace id (job_spec::trace_id); empty: none.
+  std::string trace_id{};
 };
 
 /// Which events a subscription receives.

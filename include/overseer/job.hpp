@@ -107,6 +107,11 @@ struct job_spec {
   /// fair share, quotas and who may see it. Empty: the single tenant of an
   /// engine without principals (what the HTTP front's admins submit as).
   std::string owner{};
+  /// The W3C trace id (32 lowercase hex digits) the job belongs to: a request
+  /// can be followed from the web front through the job, its events, logs
+  /// and tools (exec tools get TRACEPARENT). Empty: none. The HTTP front
+  /// takes it from a `traceparent` header when the spec gives none.
+  std::string trace_id{};
 };
 
 /// Where a cache hit's result came from.
@@ -160,6 +165,15 @@ struct job_view {
   bool use_cache = false;
   std::optional<overseer::cache_info> cache_info{};  ///< set for a cache hit
   std::string owner{};  ///< the principal it belongs to; empty: none
+  std::string trace_id{};  ///< its W3C trace id; empty: none
+  /// Seconds until it is expected to end (pending, retrying, running: see
+  /// submit_result::estimated_duration_s) and how long a run of its tool
+  /// typically takes. Estimates, set by engine::get; none when unknown.
+  std::optional<double> estimated_duration_s{};
+  std::optional<double> estimated_run_s{};
+  /// Whether progress.estimated_completion was computed by the engine from
+  /// the progress rate (the tool gave none), rather than reported by the tool.
+  bool completion_estimated = false;
 };
 
 }  // namespace overseer

@@ -39,6 +39,13 @@
 
 namespace overseer {
 
+/// How a tool's jobs are run. An immediate tool is fast (seconds): its jobs
+/// take slots of a small pool of their own (engine_config::
+/// immediate_concurrent), so they never wait behind long jobs, and the HTTP
+/// front answers their submit synchronously (docs/api.md, "Synchronous runs").
+enum class tool_mode : std::uint8_t { queued, immediate };
+[[nodiscard]] std::string_view to_string(tool_mode m) noexcept;
+
 /// What a tool declares about itself.
 struct tool_definition {
   std::string name{};
@@ -58,6 +65,8 @@ struct tool_definition {
   retry_policy retry{};
   /// How many jobs of this tool may run at once; 0 means only the global limit.
   int max_concurrent = 0;
+  /// queued (the default) or immediate.
+  tool_mode mode = tool_mode::queued;
   /// Refuse undeclared params even when `params` declares none. Default
   /// false; the built-in and exec tools set it.
   bool strict_params = false;
@@ -75,6 +84,11 @@ public:
   virtual ~job_context() = default;
   [[nodiscard]] virtual const std::string& job_id() const noexcept = 0;
   [[nodiscard]] virtual int attempt() const noexcept = 0;
+  /// The job's W3C trace id (job_spec::trace_id); empty when it has none.
+  [[nodiscard]] virtual const std::string& trace_id() const noexcept {
+    static const std::string none;
+    return none;
+  }
   /// The validated params, defaults filled in.
   [[nodiscard]] virtual const boost::json::object& params() const noexcept = 0;
   /// Reports progress; cheap to call often (coalesced).

@@ -260,6 +260,47 @@ class Conformance(unittest.TestCase):
         self.assertEqual([e["field"] for e in json.loads(body)["errors"]], ["priority"])
 
 
+class SyncRuns(unittest.TestCase):
+    """?wait=, traceparent and the trace_id filter through clients that are not ours."""
+
+    TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+    def test_wait_through_urllib_answers_the_finished_view(self):
+        status, headers, body = fetch("/v1/jobs?wait=20s", "POST", SUBMIT,
+                                      {"traceparent": "00-%s-00f067aa0ba902b7-01" % self.TRACE})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Connection"], "close")
+        view = json.loads(body)
+        self.assertEqual(view["status"], "completed")
+        self.assertEqual(view["trace_id"], self.TRACE)
+        found = json.loads(fetch("/v1/jobs?trace_id=" + self.TRACE)[2])
+        self.assertIn(view["job_id"], [j["job_id"] for j in found["jobs"]])
+        # The long poll of a finished job answers at once.
+        status, _, body = fetch("/v1/jobs/%s?wait=20s" % view["job_id"])
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["status"], "completed")
+
+    def test_wait_over_http10_and_a_deadline(self):
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=20)
+        body = json.dumps({"tool": "sleep", "params": {"seconds": 3}}).encode()
+        conn.request("POST", "/v1/jobs?wait=100ms", body, {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 202)
+        self.assertEqual(r.version, 10)
+        answer = json.loads(r.read())
+        self.assertIn(answer["status"], ("pending", "running"))
+        conn.close()
+
+    def test_bad_wait_and_traceparent_in_one_problem(self):
+        before = job_count()
+        status, headers, body = fetch("/v1/jobs?wait=%FF", "POST", SUBMIT, {"traceparent": "00-nope"})
+        self.assertEqual(status, 400)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        problem = json.loads(body.decode("utf-8"))  # valid UTF-8, whatever the query held
+        self.assertEqual({e["field"] for e in problem["errors"]}, {"wait", "traceparent"})
+        self.assertEqual(job_count(), before)
+
+
 class Tenants(unittest.TestCase):
     """Roles, ownership and quotas (a tokens file) seen through urllib and HTTP/1.0."""
 

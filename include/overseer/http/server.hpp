@@ -82,6 +82,12 @@ struct server_config {
   /// Listening on a non-loopback address without tokens is refused unless
   /// this is set. Default false.
   bool allow_insecure = false;
+  /// The longest `?wait=` a submit or a job read may ask for (a longer one
+  /// waits this long). Default 300 s.
+  std::chrono::milliseconds max_wait = std::chrono::seconds(300);
+  /// How long a submit of an immediate tool (tool_mode::immediate) waits
+  /// for the job's end when it gives no `?wait=`. Default 30 s.
+  std::chrono::milliseconds immediate_wait = std::chrono::seconds(30);
   /// Largest request body accepted (413 beyond). Default 1 MiB.
   std::size_t body_limit = 1024 * 1024;
   /// I/O threads. Default 2.

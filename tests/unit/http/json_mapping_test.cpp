@@ -383,7 +383,7 @@ TEST_CASE("a tool renders its definition, with a null timeout when it has none",
                     .max_concurrent = 2};
   CHECK(to_json_text(render_tool(d)) ==
         R"({"name":"align","version":"1","description":"Align reads","params":{"ref":{"type":"string"}},)"
-        R"("timeout_s":null,"max_concurrent":2,"retry":{"max_attempts":3,"initial_backoff_ms":1000,)"
+        R"("timeout_s":null,"max_concurrent":2,"mode":"queued","retry":{"max_attempts":3,"initial_backoff_ms":1000,)"
         R"("max_backoff_ms":60000,"multiplier":2,"retry_on_timeout":false}})");
   d.timeout = 2h;
   CHECK(render_tool(d).at("timeout_s") == 7200);

@@ -1,7 +1,8 @@
 // The stored bytes of each record type, pinned: the codec's field lists
 // (persistence/codec.cpp) must write exactly what this build writes, and
 // read back what earlier builds wrote (the format 2 samples: a data
-// directory from before owners existed opens, its records owned by ""). The expected bytes were written by the codec before its field
+// directory from before owners existed opens, its records owned by ""; the
+// format 3 samples: from before trace ids, its jobs without one). The expected bytes were written by the codec before its field
 // order was defined once for encode and decode; a change to the layout must
 // bump format_version and add a sample here, never alter one.
 #include <string>
@@ -112,6 +113,45 @@ constexpr std::string_view cache_bytes_v3 =
       "4303050000006a6f625f6105000000736c6565707b68e5cf8b0100007bc40bd58b010000d2040000"
       "0000000070acec37";
 
+// Format 4 (the trace id: a job's and an event's, besides the owner "alice";
+// the other types only carry the new version byte).
+// 419 bytes
+constexpr std::string_view job_bytes_v4 =
+      "4a041e0000006a6f625f30314d383830504845314631474e35345436544553373237373306000000"
+      "72656e64657205000000322e312e30070000006e696768746c790d0000007b226672616d6573223a"
+      "32347d090000000200000003000000656e760400000070726f64040000007465616d030000006766"
+      "78905f01000000000004000000fa000000000000003075000000000000000000000000f83f01a800"
+      "0000060000007265712d34320202000000010000000000000000c042400300000008000000060000"
+      "00656e636f6465011b24f3cf8b0100000b0000006578697420636f646520330168e5cf8b01000001"
+      "a2eee6cf8b010000014375e8cf8b01000001e4fbe9cf8b0100000105000000636b00707492100000"
+      "b168de3a000000000800000062617463685f303102000000050000006a6f625f61050000006a6f62"
+      "5f62018582ebcf8b0100000106000000633066666565012609edcf8b010000070000006a6f625f73"
+      "7263efcdab896745230105000000616c696365200000003462663932663335373762333464613661"
+      "3363653932396430653065343733365cea95f7";
+// 40 bytes
+constexpr std::string_view transition_bytes_v4 =
+      "5404010106e76be5cf8b010000030000000f000000646561646c696e6520706173736564b6a53c4c";
+// 36 bytes
+constexpr std::string_view log_bytes_v4 =
+      "4c04f469e5cf8b01000004090000006469736b2066756c6c04000000746f6f6c56f430c2";
+// 171 bytes
+constexpr std::string_view event_bytes_v4 =
+      "450401000000ffffffff050000006a6f625f7801096be5cf8b010000010001010000000700000073"
+      "7461727465640000000000e05840090000000a0000000600000075706c6f616401e86be5cf8b0100"
+      "000204000000736c6f770600000072656e6465720800000062617463685f303106000000656e6769"
+      "6e6505000000616c6963652000000034626639326633353737623334646136613363653932396430"
+      "653065343733367d58de66";
+// 74 bytes
+constexpr std::string_view batch_bytes_v4 =
+      "42040800000062617463685f3031070000006e696768746c7902000000050000006a6f625f610500"
+      "00006a6f625f6202000000017b68e5cf8b0100000105000000616c696365c3043df3";
+// 48 bytes
+constexpr std::string_view cache_bytes_v4 =
+      "4304050000006a6f625f6105000000736c6565707b68e5cf8b0100007bc40bd58b010000d2040000"
+      "00000000d06ae639";
+
+const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+
 }  // namespace
 
 TEST_CASE("a job record keeps its stored bytes and reads them back", "[codec]") {
@@ -122,15 +162,22 @@ TEST_CASE("a job record keeps its stored bytes and reads them back", "[codec]") 
   CHECK(d.value->owner.empty());  // format 2: before owners, the single tenant's
   auto owned = r;
   owned.owner = "alice";
-  CHECK(hex(encode(owned)) == job_bytes_v3);
   const auto d3 = decode_job(unhex(job_bytes_v3));
   REQUIRE(d3);
   CHECK(*d3.value == owned);
+  CHECK(d3.value->trace_id.empty());  // format 3: before trace ids
+  auto traced = owned;
+  traced.trace_id = trace;
+  CHECK(hex(encode(traced)) == job_bytes_v4);
+  const auto d4 = decode_job(unhex(job_bytes_v4));
+  REQUIRE(d4);
+  CHECK(*d4.value == traced);
 }
 
 TEST_CASE("a transition keeps its stored bytes and reads them back", "[codec]") {
   const auto t = samples::transition_entry();
-  CHECK(hex(encode(t)) == transition_bytes_v3);
+  CHECK(hex(encode(t)) == transition_bytes_v4);
+  REQUIRE(decode_transition(unhex(transition_bytes_v4)));
   REQUIRE(decode_transition(unhex(transition_bytes_v3)));
   const auto d = decode_transition(unhex(transition_bytes));
   REQUIRE(d);
@@ -143,7 +190,8 @@ TEST_CASE("a transition keeps its stored bytes and reads them back", "[codec]") 
 
 TEST_CASE("a log line keeps its stored bytes and reads them back", "[codec]") {
   const auto l = samples::log();
-  CHECK(hex(encode(l)) == log_bytes_v3);
+  CHECK(hex(encode(l)) == log_bytes_v4);
+  REQUIRE(decode_log(unhex(log_bytes_v4)));
   REQUIRE(decode_log(unhex(log_bytes_v3)));
   const auto d = decode_log(unhex(log_bytes));
   REQUIRE(d);
@@ -157,10 +205,16 @@ TEST_CASE("an event keeps its stored bytes and reads them back", "[codec]") {
   auto e = samples::progress_event();
   auto owned = e;
   owned.owner = "alice";
-  CHECK(hex(encode(owned)) == event_bytes_v3);
+  owned.trace_id = trace;
+  CHECK(hex(encode(owned)) == event_bytes_v4);
+  const auto d4 = decode_event(unhex(event_bytes_v4));
+  REQUIRE(d4);
+  CHECK(d4.value->owner == "alice");
+  CHECK(d4.value->trace_id == trace);
   const auto d3 = decode_event(unhex(event_bytes_v3));
   REQUIRE(d3);
   CHECK(d3.value->owner == "alice");
+  CHECK(d3.value->trace_id.empty());
   const auto d = decode_event(unhex(event_bytes));
   REQUIRE(d);
   const auto& x = *d.value;
@@ -189,7 +243,8 @@ TEST_CASE("a batch record keeps its stored bytes and reads them back", "[codec]"
   CHECK(d.value->owner.empty());
   auto owned = b;
   owned.owner = "alice";
-  CHECK(hex(encode(owned)) == batch_bytes_v3);
+  CHECK(hex(encode(owned)) == batch_bytes_v4);
+  REQUIRE(decode_batch(unhex(batch_bytes_v4)));
   const auto d3 = decode_batch(unhex(batch_bytes_v3));
   REQUIRE(d3);
   CHECK(*d3.value == owned);
@@ -197,7 +252,8 @@ TEST_CASE("a batch record keeps its stored bytes and reads them back", "[codec]"
 
 TEST_CASE("a cache entry keeps its stored bytes and reads them back", "[codec]") {
   const auto c = samples::cache();
-  CHECK(hex(encode(c)) == cache_bytes_v3);
+  CHECK(hex(encode(c)) == cache_bytes_v4);
+  REQUIRE(decode_cache_entry(unhex(cache_bytes_v4)));
   REQUIRE(decode_cache_entry(unhex(cache_bytes_v3)));
   const auto d = decode_cache_entry(unhex(cache_bytes));
   REQUIRE(d);
