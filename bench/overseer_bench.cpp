@@ -1,7 +1,7 @@
 // overseer_bench: measures every performance target (docs/performance.md) and checks
 // its own results (RocksDB tools/db_bench_tool.cc, River riverbench).
 //
-//   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory
+//   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory
 //   overseer_bench --benchmarks=fair_share   (1 vs 1,000 principals; not in the default list)
 //                  [--jobs=N] [--repetitions=R] [--smoke] [--only=FIGURE_PREFIX,...]
 //                  [--overseerd=PATH] [--work-dir=DIR]
@@ -635,6 +635,63 @@ void bench_http_submit(figures& out) {
   }
 }
 
+/// How a client learns a job's end, one job at a time (docs/api.md,
+/// "Synchronous runs"): one POST ?wait=; a POST then a long poll (GET
+/// ?wait=); a POST then GETs every 10 ms, what a client without either
+/// does. Latency is from the submit to the finished view in hand.
+void bench_http_sync(figures& out) {
+  const std::size_t n = opt.jobs ? opt.jobs : (opt.smoke ? 50 : 2000);
+  daemon_process d{fresh_dir("http_sync")};
+  sync_client c{d.port()};
+  const std::string noop = R"({"tool":"noop"})";
+  auto terminal = [](const json::value& v) {
+    const auto s = v.at("status").as_string();
+    return s == "completed" || s == "failed" || s == "cancelled" || s == "timed_out";
+  };
+  auto measure = [&](const std::string& name, const std::function<bool()>& one) {
+    if (!wanted("http_sync." + name)) return;
+    for (int rep = 0; rep < reps(); ++rep) {
+      std::vector<double> ms;
+      ms.reserve(n);
+      std::size_t ok = 0;
+      const auto t0 = steady::now();
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto s = steady::now();
+        ok += one();
+        ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - s).count());
+      }
+      const double secs = seconds_since(t0);
+      check(ok == n, "http_sync." + name + ": " + std::to_string(ok) + " of " + std::to_string(n) + " ended completed");
+      std::sort(ms.begin(), ms.end());
+      const std::string p = "jobs=" + std::to_string(n) + ",connections=1,one_at_a_time,durable";
+      out.add("http_sync." + name, n / secs, "jobs/s", p);
+      out.add("http_sync." + name + ".p50", percentile(ms, 50), "ms", p);
+      out.add("http_sync." + name + ".p99", percentile(ms, 99), "ms", p);
+    }
+  };
+  auto completed = [](const std::pair<int, std::string>& r, int status) {
+    return r.first == status && json::parse(r.second).at("status") == "completed";
+  };
+  measure("wait", [&] { return completed(c.request(bhttp::verb::post, "/v1/jobs?wait=10s", noop), 200); });
+  measure("long_poll", [&] {
+    auto r = c.request(bhttp::verb::post, "/v1/jobs", noop);
+    if (r.first != 202) return false;
+    const std::string id{json::parse(r.second).at("job_id").as_string()};
+    return completed(c.request(bhttp::verb::get, "/v1/jobs/" + id + "?wait=10s"), 200);
+  });
+  measure("poll_10ms", [&] {
+    auto r = c.request(bhttp::verb::post, "/v1/jobs", noop);
+    if (r.first != 202) return false;
+    const std::string id{json::parse(r.second).at("job_id").as_string()};
+    for (int tries = 0; tries < 1000; ++tries) {
+      auto v = json::parse(c.request(bhttp::verb::get, "/v1/jobs/" + id).second);
+      if (terminal(v)) return v.at("status") == "completed";
+      std::this_thread::sleep_for(10ms);  // the client's poll interval: the workload measured
+    }
+    return false;
+  });
+}
+
 void bench_http_poll(figures& out) {
   const std::size_t n = jobs_or(200000, 4000);
   const std::size_t stored = opt.smoke ? 200 : 10000;
@@ -963,7 +1020,7 @@ void bench_metrics_overhead(figures& out) {
 }
 
 int main(int argc, char** argv) {
-  std::string list = "embedded_noop,http_submit,http_poll,ws_fanout,restart,memory";
+  std::string list = "embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
@@ -986,7 +1043,7 @@ int main(int argc, char** argv) {
       for (std::string p; std::getline(in, p, ',');) opt.only.push_back(p);
     } else {
       std::fprintf(stderr,
-                   "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,ws_fanout,restart,memory,\n"
+                   "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory,\n"
                    "         metrics_overhead,fair_share]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
                    "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
@@ -1004,6 +1061,7 @@ int main(int argc, char** argv) {
   print_environment();
   const std::vector<std::pair<std::string, void (*)(figures&)>> all = {
     {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
+    {"http_sync", bench_http_sync},
     {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory},
     {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}};
   for (const auto& b : opt.benchmarks)
