@@ -37,8 +37,9 @@ def binary() -> str:
 
 
 class Daemon:
-    def __init__(self, tokens: tuple[str, ...] = ()):
+    def __init__(self, tokens: tuple[str, ...] = (), args: tuple[str, ...] = ()):
         self.tokens = tokens
+        self.args = args  # more flags, after the defaults (a later --max-concurrent wins)
         self.data_dir = tempfile.mkdtemp(prefix="overseer-client-test-")
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
@@ -52,6 +53,7 @@ class Daemon:
                 "--max-concurrent", "4"]
         for token in self.tokens:
             args += ["--token", token]
+        args += self.args
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         _running.add(self.proc)
         deadline = time.monotonic() + 20

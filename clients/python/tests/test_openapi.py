@@ -77,6 +77,21 @@ class OpenApiCoverageTest(unittest.TestCase):
                 self.assertIn((call.method, call.route), {r for r, n in ROUTES.items() if n == name}, name)
         asyncio.run(run())
 
+    def test_run_and_the_long_poll_send_their_routes_with_a_wait(self) -> None:
+        client = Client("http://127.0.0.1:9")
+        client._transport.send = record  # type: ignore[assignment]
+        for name, route, method, args, kwargs in (
+                ("submit", "/v1/jobs", "POST", [{"tool": "noop"}], {}),
+                ("run", "/v1/jobs", "POST", [{"tool": "noop"}], {"wait": 2.5}),
+                ("get", "/v1/jobs/{id}", "GET", ["job_01M880PHE1F1GN54T6TES72772"], {"wait": 0.25})):
+            with self.assertRaises(Sent, msg=name) as sent:
+                getattr(client, name)(*args, **kwargs)
+            call = sent.exception.call
+            self.assertEqual((call.method, call.route), (method, route), name)
+            self.assertIn((method, route), ROUTES, name)
+            # submit says ?wait=0 so an immediate tool's submit answers at once too.
+            self.assertEqual(dict(call.query)["wait"], {"submit": "0", "run": "2500ms", "get": "250ms"}[name], name)
+
     def test_watch_opens_the_stream_route(self) -> None:
         [(method, route)] = [r for r, n in ROUTES.items() if n == "watch"]
         self.assertEqual(method, "GET")

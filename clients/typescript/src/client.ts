@@ -5,6 +5,7 @@
  *   const client = new Client("http://127.0.0.1:8080", { token });
  *   const { job_id } = await client.submit({ tool: "sleep", params: { seconds: 2 } });
  *   const job = await client.wait(job_id, { timeoutMs: 60_000 });
+ *   const run = await client.run({ tool: "noop" }, { waitMs: 10_000 }); // submit and wait, one request
  */
 import { problemError, TransportError, WaitTimeout } from "./errors.js";
 import { platformWebSocket, Watch, type WebSocketFactory } from "./stream.js";
@@ -18,6 +19,7 @@ import {
   type BulkFilters,
   type BulkPurged,
   type CacheStats,
+  type GetOptions,
   type Health,
   type Job,
   type JobList,
@@ -28,6 +30,9 @@ import {
   type LogPage,
   type LogsQuery,
   type Metrics,
+  type RunOptions,
+  type RunResult,
+  type SubmitOptions,
   type Submitted,
   type Tool,
   type ToolState,
@@ -59,6 +64,9 @@ export interface Call {
   ok?: number[];
   /** The answer is text (resolves to a string), not JSON. */
   text?: boolean;
+  headers?: Record<string, string>;
+  /** How long the daemon may hold the request (`?wait=`), on top of the timeout that bounds the rest. */
+  waitMs?: number;
 }
 
 /**
@@ -68,7 +76,7 @@ export interface Call {
  * DELETE /v1/jobs/{id}; `cancel` sends the DELETE form.
  */
 export const ROUTES = {
-  "POST /v1/jobs": "submit",
+  "POST /v1/jobs": "submit", // and run(), the same route with ?wait=
   "GET /v1/jobs": "listJobs",
   "POST /v1/jobs/cancel": "cancelJobs",
   "POST /v1/jobs/purge": "purgeJobs",
@@ -98,6 +106,24 @@ const id = encodeURIComponent;
 
 function param(value: string | number | boolean | Date): string {
   return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** `?wait=` in whole milliseconds, which the daemon reads exactly. */
+function waitParam(ms: number): string {
+  return `${Math.round(ms)}ms`;
+}
+
+function traceHeaders(options: SubmitOptions): Record<string, string> {
+  return options.traceparent === undefined ? {} : { traceparent: options.traceparent };
+}
+
+/**
+ * With `?wait=` (even 0) the daemon answers a job that has already ended (a
+ * cache hit) with its view; the submit answer it stands for has position 0.
+ */
+function asSubmitted(answer: Job | Submitted): Submitted {
+  if (!("tool" in answer)) return answer;
+  return { job_id: answer.job_id, status: answer.status, position_in_queue: 0, links: answer.links };
 }
 
 function query(params: Record<string, string | number | boolean | Date | undefined>,
@@ -131,7 +157,7 @@ export class Client {
   /** Sends one request; the answer's JSON, or a ProblemError. */
   protected async send<T>(call: Call): Promise<T> {
     const target = this.url + call.path + (call.query?.length ? "?" + new URLSearchParams(call.query).toString() : "");
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { ...call.headers, Accept: "application/json" };
     if (this.token !== undefined) headers.Authorization = `Bearer ${this.token}`;
     if (call.body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
@@ -140,7 +166,7 @@ export class Client {
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(this.timeoutMs + Math.max(call.waitMs ?? 0, 0)),
       });
     } catch (e) {
       throw new TransportError(`${call.method} ${target}: ${(e as Error).message}`);
@@ -150,9 +176,32 @@ export class Client {
     throw await problemError(response);
   }
 
-  /** Submits a job; answers once it is durable. `existing` is true for an idempotent repeat. */
-  submit(spec: JobSpec): Promise<Submitted> {
-    return this.send({ method: "POST", route: "/v1/jobs", path: "/v1/jobs", body: spec });
+  /**
+   * Submits a job; answers once it is durable (also for an immediate tool:
+   * `run()` waits). `existing` is true for an idempotent repeat.
+   */
+  async submit(spec: JobSpec, options: SubmitOptions = {}): Promise<Submitted> {
+    // ?wait=0: an immediate tool's submit would wait for the end by default.
+    return asSubmitted(await this.send<Job | Submitted>({
+      method: "POST", route: "/v1/jobs", path: "/v1/jobs", body: spec, query: [["wait", "0"]], headers: traceHeaders(options),
+    }));
+  }
+
+  /**
+   * Submits a job and waits up to `waitMs` (default 30 s; the daemon caps it
+   * at its --max-wait) for its end, in one request. `finished: true` carries
+   * the final view, `finished: false` the submit answer (the job goes on).
+   */
+  async run(spec: JobSpec, options: RunOptions = {}): Promise<RunResult> {
+    const waitMs = options.waitMs ?? 30_000;
+    const answer = await this.send<Job | Submitted>({
+      method: "POST", route: "/v1/jobs", path: "/v1/jobs", body: spec,
+      query: [["wait", waitParam(waitMs)]], headers: traceHeaders(options), waitMs,
+    });
+    // A 200 is the finished view, or an idempotent repeat's submit answer.
+    return "tool" in answer
+      ? { finished: true, job_id: answer.job_id, job: answer }
+      : { finished: false, job_id: answer.job_id, submitted: answer };
   }
 
   /** Jobs newest first; every filter given must match (`labels` all of them). */
@@ -173,8 +222,13 @@ export class Client {
     return this.send({ method: "POST", route: "/v1/jobs/purge", path: "/v1/jobs/purge", query: query(rest, labels) });
   }
 
-  get(jobId: string): Promise<Job> {
-    return this.send({ method: "GET", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}` });
+  /** The job's view; with `waitMs`, a long poll: once the job has ended, or as it is after `waitMs`. */
+  get(jobId: string, options: GetOptions = {}): Promise<Job> {
+    const { waitMs } = options;
+    return this.send({
+      method: "GET", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}`,
+      ...(waitMs === undefined ? {} : { query: [["wait", waitParam(waitMs)]], waitMs }),
+    });
   }
 
   /** The tool's result; ConflictError (with `jobStatus`) unless the job completed. */
@@ -202,9 +256,9 @@ export class Client {
     return this.send({ method: "POST", route: "/v1/jobs/{id}/retry", path: `/v1/jobs/${id(jobId)}/retry` });
   }
 
-  /** Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`). */
-  submitBatch(batch: BatchSpec): Promise<BatchSubmitted> {
-    return this.send({ method: "POST", route: "/v1/batches", path: "/v1/batches", body: batch });
+  /** Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`); `traceparent` traces them. */
+  submitBatch(batch: BatchSpec, options: SubmitOptions = {}): Promise<BatchSubmitted> {
+    return this.send({ method: "POST", route: "/v1/batches", path: "/v1/batches", body: batch, headers: traceHeaders(options) });
   }
 
   /** Batches newest first, without their job lists; every filter given must match. */

@@ -38,6 +38,26 @@ export interface JobSpec {
   idempotency_key?: string;
   run_at?: string;
   delay_s?: number;
+  /** A W3C trace id (32 lowercase hex digits, not all zero); wins over a `traceparent`. */
+  trace_id?: string;
+}
+
+/** Options of `submit()` and `submitBatch()`. */
+export interface SubmitOptions {
+  /** A W3C `traceparent` header: its trace id becomes the job's `trace_id` unless the spec has one. */
+  traceparent?: string;
+}
+
+/** Options of `run()`. */
+export interface RunOptions extends SubmitOptions {
+  /** How long the daemon may wait for the job's end (default 30 000; capped by its --max-wait; 0: answer at once). */
+  waitMs?: number;
+}
+
+/** Options of `get()`. */
+export interface GetOptions {
+  /** A long poll: answer once the job has ended, or as it is after this long. */
+  waitMs?: number;
 }
 
 /** Jobs start in list order, at most `parallel_limit` at once (0: no limit of its own). */
@@ -54,6 +74,8 @@ export interface Progress {
   total_steps: number;
   step_name: string;
   estimated_completion?: string;
+  /** `"rate"` when `estimated_completion` is the engine's, from the progress rate (the tool gave none). */
+  estimated_completion_source?: "rate";
 }
 
 export interface Links {
@@ -95,6 +117,12 @@ export interface Job {
   use_cache: boolean;
   cache_info?: { cached_at: string; source_job_id: string };
   links: Links;
+  /** Its W3C trace id, when it has one. */
+  trace_id?: string;
+  /** While pending, retrying or running, once its tool has a history: seconds until it is expected to end. An estimate. */
+  estimated_duration_s?: number;
+  /** With `estimated_duration_s`: how long a run of its tool typically takes. */
+  estimated_run_s?: number;
 }
 
 /** 202 for a new job; 200 with `existing: true` for an idempotent repeat. */
@@ -104,7 +132,18 @@ export interface Submitted {
   position_in_queue: number;
   links: Links;
   existing?: boolean;
+  /** Seconds until the job is expected to end, once its tool has a history. An estimate. */
+  estimated_duration_s?: number;
 }
+
+/**
+ * The answer of `run()`: `finished` with the job's final view (whatever its
+ * final status) when it ended within the wait, else the submit answer, and
+ * the job goes on (follow it with `get(job_id, { waitMs })` or `wait()`).
+ */
+export type RunResult =
+  | { finished: true; job_id: string; job: Job }
+  | { finished: false; job_id: string; submitted: Submitted };
 
 export interface ListJobsQuery {
   status?: JobStatus;
@@ -112,6 +151,8 @@ export interface ListJobsQuery {
   /** Every label must match exactly (`label.KEY=VALUE`). */
   labels?: Record<string, string>;
   batch_id?: string;
+  /** Only the jobs of this W3C trace id. */
+  trace_id?: string;
   created_after?: string | Date;
   created_before?: string | Date;
   limit?: number;
@@ -126,6 +167,7 @@ export interface BulkFilters {
   tool?: string;
   labels?: Record<string, string>;
   batch_id?: string;
+  trace_id?: string;
   created_after?: string | Date;
   created_before?: string | Date;
   /** Every job, no filter: a request without a filter is refused otherwise. */
@@ -216,6 +258,8 @@ export interface Tool {
   timeout_s: number | null;
   max_concurrent: number;
   retry: Required<RetryPolicy>;
+  /** `immediate`: a fast tool with a pool of its own, whose submit waits for the end. */
+  mode?: "queued" | "immediate";
   /** Whether the tool is paused (GET /v1/tools), and why and by whom. */
   paused?: boolean;
   paused_reason?: string | null;
@@ -315,6 +359,7 @@ export interface TransitionEvent extends Transition {
   seq: number;
   job_id: string;
   batch_id?: string;
+  trace_id?: string;
 }
 
 export interface ProgressEvent {
@@ -322,6 +367,7 @@ export interface ProgressEvent {
   seq: number;
   job_id: string;
   batch_id?: string;
+  trace_id?: string;
   progress: Progress;
   at: string;
 }
@@ -331,6 +377,7 @@ export interface LogEvent extends LogLine {
   seq: number;
   job_id: string;
   batch_id?: string;
+  trace_id?: string;
 }
 
 export type StreamEvent = TransitionEvent | ProgressEvent | LogEvent;

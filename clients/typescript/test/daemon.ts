@@ -27,7 +27,8 @@ export class Daemon {
   port = 0;
   private proc: ChildProcess | undefined;
 
-  constructor(private readonly tokens: string[] = []) {}
+  /** `args`: more flags, after the defaults. */
+  constructor(private readonly tokens: string[] = [], private readonly args: string[] = []) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -42,6 +43,7 @@ export class Daemon {
     if (!binary) throw new Error("set OVERSEERD to the path of an overseerd binary");
     const args = ["--data-dir", this.dataDir, "--listen", `127.0.0.1:${this.port}`, "--max-concurrent", "4"];
     for (const t of this.tokens) args.push("--token", t);
+    args.push(...this.args);
     const proc = spawn(binary, args, { stdio: ["ignore", "pipe", "ignore"] });
     this.proc = proc;
     running.add(proc);

@@ -66,6 +66,25 @@ describe("openapi.yaml coverage", () => {
     }
   });
 
+  it("run() and the long poll send their routes with a wait; submit() says wait=0", async () => {
+    const client = new RecordingClient("http://127.0.0.1:9");
+    const cases: [string, Promise<unknown>, string, string][] = [
+      ["submit", client.submit({ tool: "noop" }), "POST /v1/jobs", "0"],
+      ["run", client.run({ tool: "noop" }, { waitMs: 2_500 }), "POST /v1/jobs", "2500ms"],
+      ["run", client.run({ tool: "noop" }), "POST /v1/jobs", "30000ms"],
+      ["get", client.get("job_01M880PHE1F1GN54T6TES72772", { waitMs: 250 }), "GET /v1/jobs/{id}", "250ms"],
+    ];
+    for (const [name, promise, route, wait] of cases) {
+      await assert.rejects(promise, (e) => {
+        assert.ok(e instanceof Sent, `${name}: ${String(e)}`);
+        assert.equal(`${e.call.method} ${e.call.route}`, route, name);
+        assert.ok(route in ROUTES, name);
+        assert.deepEqual(e.call.query, [["wait", wait]], name);
+        return true;
+      });
+    }
+  });
+
   it("watch opens the stream route", () => {
     const [route] = Object.entries(ROUTES).filter(([, n]) => n === "watch").map(([r]) => r);
     assert.equal(route, "GET /v1/stream");

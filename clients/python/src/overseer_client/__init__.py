@@ -14,7 +14,7 @@ from .errors import (BadRequestError, ConflictError, FieldError, ForbiddenError,
 from .types import (TERMINAL, Batch, BatchJob, BatchList, BatchSummary, BulkCancelled, BulkPurged,
                     BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
                     Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Progress,
-                    ProgressEvent, QueueStats, RetryPolicy, StreamItem, Submitted, Subscribed, Tool,
+                    ProgressEvent, QueueStats, RetryPolicy, RunResult, StreamItem, Submitted, Subscribed, Tool,
                     ToolState, Transition, TransitionEvent, WindowFigures)
 
 __version__ = "0.1.0"
@@ -27,6 +27,6 @@ __all__ = [
     "WaitTimeout",
     "TERMINAL", "Batch", "BatchJob", "BatchList", "BatchSummary", "BulkCancelled", "BulkPurged", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
     "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",
-    "ProgressEvent", "QueueStats", "RetryPolicy", "StreamItem", "Submitted", "Subscribed", "Tool",
+    "ProgressEvent", "QueueStats", "RetryPolicy", "RunResult", "StreamItem", "Submitted", "Subscribed", "Tool",
     "ToolState", "Transition", "TransitionEvent", "WindowFigures",
 ]

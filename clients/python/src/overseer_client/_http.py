@@ -31,6 +31,10 @@ class Call(Generic[T]):
     body: Any = None
     ok: tuple[int, ...] = (200, 202)
     text: bool = False  # the answer is text (decode gets a str), not JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds the daemon may hold the request (`?wait=`) on top of the
+    #: client's timeout, which bounds the rest of it.
+    wait_s: float = 0
 
 
 def _id(value: str) -> str:
@@ -45,6 +49,15 @@ def _param(value: Any) -> str:
     return str(value)
 
 
+def wait_param(seconds: float) -> str:
+    """`?wait=` in whole milliseconds, which the daemon reads exactly."""
+    return f"{round(seconds * 1000)}ms"
+
+
+def _trace_headers(traceparent: str | None) -> dict[str, str]:
+    return {} if traceparent is None else {"traceparent": traceparent}
+
+
 def _query(labels: Mapping[str, str] | None = None, **params: Any) -> Query:
     query = [(k, _param(v)) for k, v in params.items() if v is not None]
     query += [(f"label.{k}", v) for k, v in (labels or {}).items()]
@@ -53,44 +66,73 @@ def _query(labels: Mapping[str, str] | None = None, **params: Any) -> Query:
 
 # ---- one function per endpoint of docs/api.md -----------------------------
 
-def submit(spec: t.JobSpec | Mapping[str, Any]) -> Call[t.Submitted]:
-    return Call("POST", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.Submitted, d), body=t.encode_body(spec))
+def _submitted(d: Any) -> t.Submitted:
+    # With ?wait= (even 0) the daemon answers a cache hit, finished at once,
+    # with its view: the submit answer it stands for has position 0.
+    if "tool" in d:
+        return t.Submitted(job_id=d["job_id"], status=d["status"], position_in_queue=0, links=d["links"])
+    return t.decode(t.Submitted, d)
+
+
+def submit(spec: t.JobSpec | Mapping[str, Any], *, traceparent: str | None = None) -> Call[t.Submitted]:
+    # ?wait=0: answer once durable, also for an immediate tool (whose submit
+    # waits for its end by default); `run` is the synchronous form.
+    return Call("POST", "/v1/jobs", "/v1/jobs", _submitted, body=t.encode_body(spec),
+                query=[("wait", "0")], headers=_trace_headers(traceparent))
+
+
+def _run_result(d: Any) -> t.RunResult:
+    # 200 carries the finished job view, or (an idempotent repeat that did not
+    # end in time, or had ended before) the submit answer; 202 the submit answer.
+    if "tool" in d:
+        return t.RunResult(job=t.decode(t.Job, d))
+    return t.RunResult(submitted=t.decode(t.Submitted, d))
+
+
+def run(spec: t.JobSpec | Mapping[str, Any], *, wait: float, traceparent: str | None = None) -> Call[t.RunResult]:
+    return Call("POST", "/v1/jobs", "/v1/jobs", _run_result, body=t.encode_body(spec),
+                query=[("wait", wait_param(wait))], headers=_trace_headers(traceparent), wait_s=max(wait, 0))
 
 
 def list_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
-              batch_id: str | None, created_after: datetime | str | None,
+              batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
               created_before: datetime | str | None, limit: int | None, offset: int | None,
               page: int | None, page_size: int | None) -> Call[t.JobList]:
-    query = _query(labels, status=status, tool=tool, batch_id=batch_id, created_after=created_after,
+    query = _query(labels, status=status, tool=tool, batch_id=batch_id, trace_id=trace_id,
+                   created_after=created_after,
                    created_before=created_before, limit=limit, offset=offset, page=page,
                    page_size=page_size)
     return Call("GET", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.JobList, d), query=query)
 
 
 def _bulk_query(status: str | None, tool: str | None, labels: Mapping[str, str] | None,
-                batch_id: str | None, created_after: datetime | str | None,
+                batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
                 created_before: datetime | str | None, all: bool, dry_run: bool) -> Query:
-    return _query(labels, status=status, tool=tool, batch_id=batch_id, created_after=created_after,
+    return _query(labels, status=status, tool=tool, batch_id=batch_id, trace_id=trace_id,
+                  created_after=created_after,
                   created_before=created_before, all=True if all else None,
                   dry_run=True if dry_run else None)
 
 
 def cancel_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
-                batch_id: str | None, created_after: datetime | str | None,
+                batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
                 created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkCancelled]:
-    query = _bulk_query(status, tool, labels, batch_id, created_after, created_before, all, dry_run)
+    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run)
     return Call("POST", "/v1/jobs/cancel", "/v1/jobs/cancel", lambda d: t.decode(t.BulkCancelled, d), query=query)
 
 
 def purge_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
-               batch_id: str | None, created_after: datetime | str | None,
+               batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
                created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkPurged]:
-    query = _bulk_query(status, tool, labels, batch_id, created_after, created_before, all, dry_run)
+    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run)
     return Call("POST", "/v1/jobs/purge", "/v1/jobs/purge", lambda d: t.decode(t.BulkPurged, d), query=query)
 
 
-def get(job_id: str) -> Call[t.Job]:
-    return Call("GET", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
+def get(job_id: str, *, wait: float | None = None) -> Call[t.Job]:
+    if wait is None:
+        return Call("GET", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
+    return Call("GET", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d),
+                query=[("wait", wait_param(wait))], wait_s=max(wait, 0))
 
 
 def result(job_id: str) -> Call[Any]:
@@ -115,9 +157,10 @@ def retry(job_id: str) -> Call[t.Job]:
     return Call("POST", "/v1/jobs/{id}/retry", f"/v1/jobs/{_id(job_id)}/retry", lambda d: t.decode(t.Job, d))
 
 
-def submit_batch(batch: t.BatchSpec | Mapping[str, Any]) -> Call[t.BatchSubmitted]:
+def submit_batch(batch: t.BatchSpec | Mapping[str, Any], *,
+                 traceparent: str | None = None) -> Call[t.BatchSubmitted]:
     return Call("POST", "/v1/batches", "/v1/batches", lambda d: t.decode(t.BatchSubmitted, d),
-                body=t.encode_body(batch))
+                body=t.encode_body(batch), headers=_trace_headers(traceparent))
 
 
 def list_batches(*, status: str | None, name: str | None, created_after: datetime | str | None,
@@ -178,7 +221,7 @@ def metrics(time_range: str | None) -> Call[t.Metrics]:
 #: not send its route). POST /v1/jobs/{id}/cancel is the same operation as
 #: DELETE /v1/jobs/{id}; `cancel` sends the DELETE form.
 ROUTES: dict[tuple[str, str], str] = {
-    ("POST", "/v1/jobs"): "submit",
+    ("POST", "/v1/jobs"): "submit",  # and "run", the same route with ?wait=
     ("GET", "/v1/jobs"): "list_jobs",
     ("POST", "/v1/jobs/cancel"): "cancel_jobs",
     ("POST", "/v1/jobs/purge"): "purge_jobs",
@@ -242,13 +285,18 @@ class Transport:
 
     def send(self, call: Call[T]) -> T:
         target = self._prefix + call.path + ("?" + urlencode(call.query) if call.query else "")
-        headers = dict(self._headers)
+        headers = {**self._headers, **call.headers}
+        # A waiting request may be held for its wait; the timeout bounds the rest.
+        timeout = self._timeout + call.wait_s
         body = None
         if call.body is not None:
             body = json.dumps(call.body).encode()
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             conn, reused = self._connection()
+            conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
             try:
                 conn.request(call.method, target, body=body, headers=headers)
                 response = conn.getresponse()

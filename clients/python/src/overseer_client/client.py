@@ -8,6 +8,7 @@ as a context manager) to drop its idle keep-alive connections.
     with Client("http://127.0.0.1:8080") as c:
         job = c.submit(JobSpec(tool="sleep", params={"seconds": 1}))
         print(c.wait(job.job_id, timeout=30).status)
+        print(c.run(JobSpec(tool="noop"), wait=10).job)   # submit and wait, one request
 """
 from __future__ import annotations
 
@@ -100,22 +101,37 @@ class Client(_Base):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def submit(self, spec: t.JobSpec | Mapping[str, Any]) -> t.Submitted:
-        """Submits a job; answers once it is durable. `existing` is true for an idempotent repeat."""
-        return self._run(_http.submit(spec))
+    def submit(self, spec: t.JobSpec | Mapping[str, Any], *, traceparent: str | None = None) -> t.Submitted:
+        """Submits a job; answers once it is durable (also for an immediate
+        tool: `run` waits). `existing` is true for an idempotent repeat.
+        `traceparent` (W3C) gives the job its trace id unless the spec has one."""
+        return self._run(_http.submit(spec, traceparent=traceparent))
+
+    def run(self, spec: t.JobSpec | Mapping[str, Any], *, wait: float = 30.0,
+            traceparent: str | None = None) -> t.RunResult:
+        """Submits a job and waits up to `wait` seconds (the daemon caps it at
+        its --max-wait) for its end, in one request: `RunResult.job` is the
+        final view (of whatever final status) if it ended in time, else
+        `RunResult.submitted` is the submit answer and the job goes on.
+        `wait=0` answers at once, like `submit`."""
+        return self._run(_http.run(spec, wait=wait, traceparent=traceparent))
 
     def list_jobs(self, *, status: str | None = None, tool: str | None = None,
                   labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                  trace_id: str | None = None,
                   created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                   limit: int | None = None, offset: int | None = None,
                   page: int | None = None, page_size: int | None = None) -> t.JobList:
         """Jobs newest first; every filter given must match (`labels` all of them)."""
         return self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                         trace_id=trace_id,
                                          created_after=created_after, created_before=created_before,
                                          limit=limit, offset=offset, page=page, page_size=page_size))
 
-    def get(self, job_id: str) -> t.Job:
-        return self._run(_http.get(job_id))
+    def get(self, job_id: str, *, wait: float | None = None) -> t.Job:
+        """The job's view. With `wait` (seconds), a long poll: the view once
+        the job has ended, or as it is when the wait runs out."""
+        return self._run(_http.get(job_id, wait=wait))
 
     def result(self, job_id: str) -> Any:
         """The tool's result; ConflictError (with `job_status`) unless completed."""
@@ -136,9 +152,11 @@ class Client(_Base):
         """Re-queues a failed, timed_out or cancelled job with a fresh retry budget."""
         return self._run(_http.retry(job_id))
 
-    def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any]) -> t.BatchSubmitted:
-        """Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`)."""
-        return self._run(_http.submit_batch(batch))
+    def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any], *,
+                     traceparent: str | None = None) -> t.BatchSubmitted:
+        """Submits every job of the batch, or none (BadRequestError naming
+        `jobs[i].field`); `traceparent` traces every job without a trace id."""
+        return self._run(_http.submit_batch(batch, traceparent=traceparent))
 
     def get_batch(self, batch_id: str) -> t.Batch:
         return self._run(_http.get_batch(batch_id))
@@ -174,20 +192,22 @@ class Client(_Base):
 
     def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
                     labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                    trace_id: str | None = None,
                     created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                     all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
         """Cancels every unfinished job that matches (name a filter, or all=True); `dry_run` only counts."""
         return self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                           created_after=created_after, created_before=created_before,
+                                           trace_id=trace_id, created_after=created_after, created_before=created_before,
                                            all=all, dry_run=dry_run))
 
     def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                    labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                   trace_id: str | None = None,
                    created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                    all: bool = False, dry_run: bool = False) -> t.BulkPurged:
         """Deletes every finished job that matches (name a filter, or all=True); `dry_run` only counts."""
         return self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                          created_after=created_after, created_before=created_before,
+                                          trace_id=trace_id, created_after=created_after, created_before=created_before,
                                           all=all, dry_run=dry_run))
 
     def list_batches(self, *, status: str | None = None, name: str | None = None,
@@ -228,21 +248,28 @@ class AsyncClient(_Base):
     async def __aexit__(self, *exc: object) -> None:
         self.close()
 
-    async def submit(self, spec: t.JobSpec | Mapping[str, Any]) -> t.Submitted:
-        return await self._run(_http.submit(spec))
+    async def submit(self, spec: t.JobSpec | Mapping[str, Any], *, traceparent: str | None = None) -> t.Submitted:
+        return await self._run(_http.submit(spec, traceparent=traceparent))
+
+    async def run(self, spec: t.JobSpec | Mapping[str, Any], *, wait: float = 30.0,
+                  traceparent: str | None = None) -> t.RunResult:
+        """`Client.run`; the waiting request holds a worker thread, not the event loop."""
+        return await self._run(_http.run(spec, wait=wait, traceparent=traceparent))
 
     async def list_jobs(self, *, status: str | None = None, tool: str | None = None,
                         labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                        trace_id: str | None = None,
                         created_after: datetime | str | None = None,
                         created_before: datetime | str | None = None,
                         limit: int | None = None, offset: int | None = None,
                         page: int | None = None, page_size: int | None = None) -> t.JobList:
         return await self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
+                                               trace_id=trace_id,
                                                created_after=created_after, created_before=created_before,
                                                limit=limit, offset=offset, page=page, page_size=page_size))
 
-    async def get(self, job_id: str) -> t.Job:
-        return await self._run(_http.get(job_id))
+    async def get(self, job_id: str, *, wait: float | None = None) -> t.Job:
+        return await self._run(_http.get(job_id, wait=wait))
 
     async def result(self, job_id: str) -> Any:
         return await self._run(_http.result(job_id))
@@ -260,8 +287,9 @@ class AsyncClient(_Base):
     async def retry(self, job_id: str) -> t.Job:
         return await self._run(_http.retry(job_id))
 
-    async def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any]) -> t.BatchSubmitted:
-        return await self._run(_http.submit_batch(batch))
+    async def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any], *,
+                           traceparent: str | None = None) -> t.BatchSubmitted:
+        return await self._run(_http.submit_batch(batch, traceparent=traceparent))
 
     async def get_batch(self, batch_id: str) -> t.Batch:
         return await self._run(_http.get_batch(batch_id))
@@ -292,20 +320,22 @@ class AsyncClient(_Base):
 
     async def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
                           labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                          trace_id: str | None = None,
                           created_after: datetime | str | None = None,
                           created_before: datetime | str | None = None,
                           all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
         return await self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                                 created_after=created_after, created_before=created_before,
+                                                 trace_id=trace_id, created_after=created_after, created_before=created_before,
                                                  all=all, dry_run=dry_run))
 
     async def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                          labels: Mapping[str, str] | None = None, batch_id: str | None = None,
+                         trace_id: str | None = None,
                          created_after: datetime | str | None = None,
                          created_before: datetime | str | None = None,
                          all: bool = False, dry_run: bool = False) -> t.BulkPurged:
         return await self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                                created_after=created_after, created_before=created_before,
+                                                trace_id=trace_id, created_after=created_after, created_before=created_before,
                                                 all=all, dry_run=dry_run))
 
     async def list_batches(self, *, status: str | None = None, name: str | None = None,

@@ -108,6 +108,7 @@ class JobSpec:
     idempotency_key: str | None = None
     run_at: datetime | str | None = None
     delay_s: float | None = None
+    trace_id: str | None = None  # a W3C trace id (32 lowercase hex digits); wins over a traceparent
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = _encode_value(self)
@@ -142,6 +143,9 @@ class Progress:
     total_steps: int = 0
     step_name: str = ""
     estimated_completion: datetime | None = None
+    #: "rate" when `estimated_completion` is the engine's, from the progress
+    #: rate so far (the tool reported none); None when the tool gave it.
+    estimated_completion_source: str | None = None
 
 
 @dataclass
@@ -182,6 +186,12 @@ class Job:
     waiting_on: list[str] | None = None
     run_at: datetime | None = None
     cache_info: CacheInfo | None = None
+    trace_id: str | None = None
+    #: Seconds from the read until the job is expected to end, while pending,
+    #: retrying or running and once its tool has a history. An estimate.
+    estimated_duration_s: float | None = None
+    #: With `estimated_duration_s`: how long a run of its tool typically takes.
+    estimated_run_s: float | None = None
 
     @property
     def terminal(self) -> bool:
@@ -196,6 +206,37 @@ class Submitted:
     position_in_queue: int
     links: dict[str, str]
     existing: bool = False
+    #: Seconds until the job is expected to end, once its tool has a history.
+    estimated_duration_s: float | None = None
+
+
+@dataclass
+class RunResult:
+    """The answer of `run()`: the finished `job` when it ended within the
+    wait, else `submitted`, the usual submit answer (the job goes on: follow
+    it with `get(job_id, wait=...)` or `wait(job_id)`). Exactly one is set."""
+    job: Job | None = None
+    submitted: Submitted | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True when the job ended within the wait (`job` is its final view)."""
+        return self.job is not None
+
+    @property
+    def job_id(self) -> str:
+        if self.job is not None:
+            return self.job.job_id
+        assert self.submitted is not None
+        return self.submitted.job_id
+
+    @property
+    def status(self) -> JobStatus:
+        """The final status, or the status at the deadline."""
+        if self.job is not None:
+            return self.job.status
+        assert self.submitted is not None
+        return self.submitted.status
 
 
 @dataclass
@@ -245,6 +286,7 @@ class Tool:
     max_concurrent: int
     retry: RetryPolicy
     timeout_s: float | None = None
+    mode: Literal["queued", "immediate"] = "queued"  # immediate: its own pool, a synchronous submit
     paused: bool = False  # GET /v1/tools: paused by an operator or the restart intensity
     paused_reason: str | None = None
     paused_since: datetime | None = None
@@ -409,6 +451,7 @@ class TransitionEvent:
     at: datetime
     reason: str
     batch_id: str | None = None
+    trace_id: str | None = None
 
 
 @dataclass
@@ -418,6 +461,7 @@ class ProgressEvent:
     progress: Progress
     at: datetime
     batch_id: str | None = None
+    trace_id: str | None = None
 
 
 @dataclass
@@ -429,6 +473,7 @@ class LogEvent:
     component: Literal["tool", "engine"]
     at: datetime
     batch_id: str | None = None
+    trace_id: str | None = None
 
 
 Event = Union[TransitionEvent, ProgressEvent, LogEvent]
