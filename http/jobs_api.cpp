@@ -117,8 +117,9 @@ void submit_job(api_context& ctx, const call& c, const replier& r) {
     // pending; completed for a cache hit; the earlier job's for a repeat.
     const auto status = s.status.value_or(job_status::pending);
     const unsigned accepted = s.existing ? 200 : 202;
-    if (!wait || wait->count() == 0 || is_terminal(status)) {
-      if (wait && is_terminal(status) && !s.existing) {
+    const bool waits = wait && wait->count() > 0;
+    if (!waits || is_terminal(status)) {
+      if (waits && is_terminal(status) && !s.existing) {
         // A cache hit is ended already: the synchronous answer is its view.
         if (auto v = ctx.eng.get(s.job_id)) return r.json(200, render_view(*v));
       }

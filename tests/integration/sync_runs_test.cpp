@@ -68,8 +68,17 @@ TEST_CASE("?wait= answers 200 with the finished job, or 202 when it goes on", "[
   REQUIRE(r.status == 200);
   CHECK(str(r.json(), "status") == "completed");
 
-  // wait=0 is the asynchronous submit.
+  // wait=0 is the asynchronous submit, a cache hit's too; with a wait, a
+  // cache hit answers its finished view at once.
   CHECK(c.post("/v1/jobs?wait=0", json::object{{"tool", "noop"}}).status == 202);
+  const json::object cached{{"tool", "sleep"}, {"params", {{"seconds", 0.01}}}, {"use_cache", true}};
+  REQUIRE(c.post("/v1/jobs?wait=20s", cached).status == 200);
+  r = c.post("/v1/jobs?wait=0", cached);
+  CHECK(r.status == 202);
+  CHECK(str(r.json(), "status") == "completed");
+  r = c.post("/v1/jobs?wait=5s", cached);
+  CHECK(r.status == 200);
+  CHECK(r.json().as_object().contains("cache_info"));
 
   // A bad wait and a bad spec in one answer; nothing submitted.
   const auto before = job_count(c);
