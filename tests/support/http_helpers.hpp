@@ -14,17 +14,25 @@
 namespace overseer::test {
 
 /// GETs the job until `status` (or any terminal status when empty) or the
-/// deadline; returns the last view.
+/// deadline; returns the last view. Waiting for the end is a long poll
+/// (GET ?wait=): the daemon answers when the job ends, no polling.
 inline boost::json::object await_status(http_client& c, const std::string& id, const std::string& status = {},
                                         std::chrono::seconds limit = std::chrono::seconds(30)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto is_terminal = [](const std::string& s) {
+    return s == "completed" || s == "failed" || s == "cancelled" || s == "timed_out";
+  };
   boost::json::object view;
   for (;;) {
-    view = c.get("/v1/jobs/" + id).json().as_object();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // A terminal status is waited for by the daemon; another is polled.
+    const bool long_poll = (status.empty() || is_terminal(status)) && left.count() > 0;
+    view = c.get("/v1/jobs/" + id + (long_poll ? "?wait=" + std::to_string(left.count()) + "ms" : "")).json().as_object();
     const std::string now{view.at("status").as_string()};
-    const bool terminal = now == "completed" || now == "failed" || now == "cancelled" || now == "timed_out";
-    if ((status.empty() && terminal) || now == status || std::chrono::steady_clock::now() > deadline) return view;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval, bounded by the deadline
+    if ((status.empty() && is_terminal(now)) || now == status || std::chrono::steady_clock::now() > deadline) return view;
+    // A terminal status other than the one asked for will not change by itself.
+    if (long_poll && is_terminal(now) && !status.empty()) return view;
+    if (!long_poll) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval, bounded by the deadline
   }
 }
 
