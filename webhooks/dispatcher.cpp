@@ -77,6 +77,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   std::set<std::string> in_flight;  ///< jobs with a delivery under way
   std::string cursor;               ///< where the next page starts; empty: the beginning
   bool scan_posted = false;
+  std::chrono::steady_clock::time_point recounted = std::chrono::steady_clock::now();
   std::atomic<bool> stopping{false};  ///< set by stop(), read on the io thread
   std::mt19937_64 rng{std::random_device{}()};
   std::atomic<bool> wake_posted{false};
@@ -120,13 +121,20 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     if (stopping) return;
     timer.expires_after(std::min<std::chrono::steady_clock::duration>(wait, tick));
     timer.async_wait([this](beast::error_code ec) {
-      if (ec) return;  // re-armed or stopped
-      if (timer.expiry() <= std::chrono::steady_clock::now()) {
-        recount();
-        cursor.clear();
-        scan();
-      }
+      if (!ec) on_timer();  // else re-armed or stopped
     });
+  }
+
+  void on_timer() {
+    if (timer.expiry() > std::chrono::steady_clock::now()) return;
+    // The gauge drifts when retention deletes rows: recounted at most every
+    // tick, not at every backoff timer.
+    if (std::chrono::steady_clock::now() - recounted >= tick) {
+      recounted = std::chrono::steady_clock::now();
+      recount();
+    }
+    cursor.clear();
+    scan();
   }
 
   /// One page of the outbox: starts the due heads of jobs not in flight.
