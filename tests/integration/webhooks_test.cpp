@@ -253,7 +253,7 @@ TEST_CASE("a job's events reach its receiver in seq order, signed", "[webhooks]"
   CHECK(metrics.find("overseer_webhook_deliveries_pending 0") != std::string::npos);
 }
 
-TEST_CASE("a receiver that answers 500 twice gets the delivery again; one that always fails is given up",
+TEST_CASE("a receiver that answers 500 twice gets the delivery again, and one that always fails is given up",
           "[webhooks]") {
   temp_dir dir;
   receiver flaky{0, [](int n) { return n < 2 ? 500 : 200; }};
@@ -334,7 +334,7 @@ TEST_CASE("a notify URL off the allow-list is a 400 naming notify.url", "[webhoo
   CHECK(r.status == 202);
 }
 
-TEST_CASE("without --webhook-allow every notify is refused; a bad --webhook stops the start", "[webhooks]") {
+TEST_CASE("without --webhook-allow every notify is refused, and a bad --webhook stops the start", "[webhooks]") {
   temp_dir dir;
   {
     overseerd_process d{dir.path() / "data"};
