@@ -2,6 +2,8 @@
 // in this file) gets a job's events in seq order, signed; retries; the
 // allow-list's 400; and a kill -9 with deliveries still in the outbox.
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -15,6 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -159,6 +165,60 @@ private:
   mutable std::mutex mutex_;
   std::vector<received> got_;
   received pending_;
+  std::thread thread_;
+};
+
+/// An https receiver on 127.0.0.1 with a certificate for IP 127.0.0.1:
+/// answers 200 to each request and counts them.
+class tls_receiver {
+public:
+  tls_receiver(const std::filesystem::path& cert, const std::filesystem::path& key)
+    : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    ctx_.use_certificate_chain_file(cert.string());
+    ctx_.use_private_key_file(key.string(), boost::asio::ssl::context::pem);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~tls_receiver() {
+    stopping_ = true;
+    // Wake the blocking accept with a connection of our own.
+    boost::system::error_code ec;
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket poke{ioc};
+    poke.connect(acceptor_.local_endpoint(), ec);
+    poke.close(ec);
+    thread_.join();
+  }
+  [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] int count() const { return count_; }
+
+private:
+  void loop() {
+    namespace bhttp = boost::beast::http;
+    while (!stopping_) {
+      boost::system::error_code ec;
+      boost::asio::ip::tcp::socket s{ioc_};
+      acceptor_.accept(s, ec);
+      if (ec) continue;
+      boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls{std::move(s), ctx_};
+      tls.handshake(boost::asio::ssl::stream_base::server, ec);
+      if (ec) continue;
+      boost::beast::flat_buffer buf;
+      bhttp::request<bhttp::string_body> req;
+      bhttp::read(tls, buf, req, ec);
+      if (ec) continue;
+      ++count_;
+      bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
+      res.keep_alive(false);
+      res.prepare_payload();
+      bhttp::write(tls, res, ec);
+      tls.shutdown(ec);
+    }
+  }
+  boost::asio::io_context ioc_;
+  boost::asio::ssl::context ctx_{boost::asio::ssl::context::tls_server};
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> count_{0};
   std::thread thread_;
 };
 
@@ -407,4 +467,44 @@ TEST_CASE("deliveries left in the outbox by kill -9 are made after the restart, 
   }
   CHECK(job_transitions == 3);
   CHECK(all_transitions == 3);
+}
+
+TEST_CASE("https receivers: a certificate the system trusts is delivered to, an unknown one is refused",
+          "[webhooks]") {
+  temp_dir dir;
+  const auto cert = dir.path() / "cert.pem", key = dir.path() / "key.pem";
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                           "-addext subjectAltName=IP:127.0.0.1 -keyout " + key.string() + " -out " + cert.string() +
+                           " 2>/dev/null";
+  REQUIRE(std::system(make.c_str()) == 0);
+  tls_receiver rx{cert, key};
+  const std::string url = "https://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+  const std::vector<std::string> flags{"--webhook-allow", "127.0.0.1", "--webhook-backoff-ms", "20",
+                                       "--webhook-max-attempts", "2"};
+  std::size_t delivered = 0;
+  {
+    // SSL_CERT_FILE is where OpenSSL's default verify paths look: the daemon
+    // trusts exactly this certificate.
+    ::setenv("SSL_CERT_FILE", cert.c_str(), 1);
+    overseerd_process d{dir.path() / "data", flags};
+    ::unsetenv("SSL_CERT_FILE");
+    http_client c{d.port()};
+    const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", url}}}});
+    await_status(c, id);
+    REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 20s));
+    delivered = deliveries(c, id).size();
+    CHECK(rx.count() == static_cast<int>(delivered));
+  }
+  // The system's own CA certificates do not know it.
+  overseerd_process d{dir.path() / "data", flags};
+  http_client c{d.port()};
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", url}}}});
+  await_status(c, id);
+  REQUIRE(eventually([&] {
+    auto x = deliveries(c, id);
+    return x.size() == 3 && std::all_of(x.begin(), x.end(), [](auto& v) { return v.at("status") == "failed"; });
+  }, 20s));
+  const auto first = deliveries(c, id)[0];
+  CHECK(str(first, "last_error").find("certificate verify failed") != std::string::npos);
+  CHECK(rx.count() == static_cast<int>(delivered));  // no request got through
 }
