@@ -35,6 +35,8 @@
 #include "tools/trace_context.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
+#include "webhooks/dispatcher.hpp"
+#include "webhooks/outbox.hpp"
 
 namespace overseer {
 
@@ -61,6 +63,13 @@ caf::actor_system_config& own_config() {
     return c;
   }();
   return *cfg;
+}
+
+/// The job's notify row, written with its creation (webhooks/outbox.hpp).
+std::vector<persistence::kv_op> notify_ops(const job_spec& spec, const std::string& job_id) {
+  if (!spec.notify) return {};
+  return {{persistence::kv_op::kind::put, persistence::family::webhooks, webhooks::keys::notify(job_id),
+           webhooks::encode_notify(*spec.notify)}};
 }
 
 /// Strings inside params (keys and values, at any depth) must be valid
@@ -110,6 +119,9 @@ struct engine::impl {
   std::unique_ptr<actors::job_waiters> waiters;
   subscription waiters_feed;  ///< the bus's terminal transitions to `waiters`
   std::unique_ptr<persistence::group_commit> writer;
+  /// Shared with the writer's outbox callback, which may run until the
+  /// writer stops.
+  std::shared_ptr<webhooks::dispatcher> hooks;
   actors::scheduler_actor scheduler;
   std::unique_ptr<actors::janitor> cleaner;
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
@@ -268,6 +280,12 @@ struct engine::impl {
     if (!spec.trace_id.empty() && !tools::valid_trace_id(spec.trace_id))
       out.errors.push_back({"trace_id", "expected 32 lowercase hex digits, not all zero (a W3C trace id), found \"" +
                                           tools::sanitize_utf8(spec.trace_id) + "\""});
+    if (spec.notify) {
+      if (auto bad = check_webhook_url(spec.notify->url, config.webhooks.allow))
+        out.errors.push_back({"notify.url", std::move(*bad)});
+      if (!spec.notify->events.transition && !spec.notify->events.progress && !spec.notify->events.log)
+        out.errors.push_back({"notify.events", "must name at least one of transition, progress, log"});
+    }
     if (!out.errors.empty()) {
       out.code = (tool || spec.tool.empty()) ? errc::invalid_spec : errc::unknown_tool;
       out.message = "the job spec is invalid";
@@ -372,6 +390,10 @@ void engine::start() {
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
     [&d](const std::string& why) { d.on_store_failed(why); });
+  // Webhooks: before the first write, so every event is seen.
+  d.hooks = std::make_shared<webhooks::dispatcher>(*d.store, *d.writer, d.config.webhooks, d.config.log);
+  d.writer->set_webhooks(d.config.webhooks.url, d.config.webhooks.events,
+                         [w = d.hooks](std::size_t rows) { w->wake(rows); });
   std::set<std::string> batch_ids;
   for (const auto& r : recovered.jobs) {
     if (!r.batch_id.empty() && batch_ids.insert(r.batch_id).second)
@@ -422,9 +444,11 @@ void engine::stop() {
   }
   d.scheduler = nullptr;
   d.pool.reset();  // every body has returned: joins the idle threads
+  d.hooks->stop();  // deliveries in flight stay in the outbox
   d.writer->stop();
   d.bus->stop();
   d.writer.reset();
+  d.hooks.reset();
   d.bus.reset();
   d.store.reset();
   d.started = false;
@@ -443,6 +467,7 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
   }
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
   auto cached = impl_->cached_result(*rec);
+  auto ops = notify_ops(spec, rec->id);
   // The answer carries an estimate of when the job ends.
   auto estimated = [d = impl_.get(), tool = rec->tool, done = std::move(done)](submit_result s) {
     if (s.code == errc::ok && !s.existing && s.status.value_or(job_status::pending) == job_status::pending)
@@ -450,7 +475,8 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
                                                             s.position_in_queue, d->slots_of(tool), 0);
     done(std::move(s));
   };
-  caf::anon_send(impl_->scheduler, actors::submit_job{std::move(rec), std::move(estimated), std::move(cached)});
+  caf::anon_send(impl_->scheduler,
+                 actors::submit_job{std::move(rec), std::move(estimated), std::move(cached), std::move(ops)});
 }
 
 submit_result engine::try_submit(job_spec spec) {
@@ -730,6 +756,15 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                  }});
 }
 
+result<std::vector<delivery_view>> engine::deliveries(std::string_view job_id) const {
+  return impl_->read_result<std::vector<delivery_view>>([&]() -> result<std::vector<delivery_view>> {
+    auto found = webhooks::read_deliveries(*impl_->store, job_id);
+    if (found.empty() && !impl_->store->get_job(job_id))
+      return failure_info{errc::not_found, "no job " + tools::sanitize_utf8(job_id)};
+    return found;
+  });
+}
+
 std::vector<field_error> engine::check(const job_spec& spec) const {
   persistence::job_record scratch;
   return impl_->validate(spec, scratch).errors;
@@ -777,6 +812,7 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
     if (!spec.jobs[i].idempotency_key.empty())
       errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
     rec->batch_id = m.batch.id;
+    m.job_ops.push_back(notify_ops(job, rec->id));
     m.batch.job_ids.push_back(rec->id);
     m.jobs.push_back(std::move(rec));
   }

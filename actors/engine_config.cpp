@@ -18,6 +18,29 @@ void positive(std::vector<field_error>& errors, const char* field, std::chrono::
 
 }  // namespace
 
+namespace {
+
+void check_webhooks(const webhook_config& w, std::vector<field_error>& errors) {
+  using namespace std::chrono_literals;
+  if (!w.url.empty())
+    if (auto bad = check_webhook_url(w.url)) errors.push_back({"webhooks.url", "\"" + w.url + "\" " + *bad});
+  if (!w.events.transition && !w.events.progress && !w.events.log)
+    errors.push_back({"webhooks.events", "names no kind of event"});
+  if (w.max_attempts < 1 || w.max_attempts > 1000)
+    errors.push_back({"webhooks.max_attempts", std::to_string(w.max_attempts) + " is outside 1-1000"});
+  if (w.timeout < 100ms || w.timeout > 10min)
+    errors.push_back({"webhooks.timeout", std::to_string(w.timeout.count()) + " ms is outside 100 ms - 10 min"});
+  if (w.initial_backoff < 1ms || w.initial_backoff > 24h)
+    errors.push_back({"webhooks.initial_backoff", std::to_string(w.initial_backoff.count()) + " ms is outside 1 ms - 24 h"});
+  if (w.max_backoff < w.initial_backoff || w.max_backoff > 24h)
+    errors.push_back({"webhooks.max_backoff", std::to_string(w.max_backoff.count()) +
+                                                " ms is below initial_backoff or above 24 h"});
+  if (w.concurrency < 1 || w.concurrency > 256)
+    errors.push_back({"webhooks.concurrency", std::to_string(w.concurrency) + " is outside 1-256"});
+}
+
+}  // namespace
+
 std::vector<field_error> check_engine_config(const engine_config& c) {
   std::vector<field_error> errors;
   if (c.data_dir.empty()) errors.push_back({"data_dir", "is empty"});
@@ -36,6 +59,7 @@ std::vector<field_error> check_engine_config(const engine_config& c) {
   positive(errors, "cache_ttl", c.cache_ttl);
   positive(errors, "retention_interval", c.retention_interval);
   if (c.event_retention < 1) errors.push_back({"event_retention", "is 0; at least 1 event must be kept"});
+  check_webhooks(c.webhooks, errors);
   return errors;
 }
 

@@ -108,6 +108,12 @@ std::uint64_t spec_fingerprint(const job_spec& spec) {
   o["depends_on"] = std::move(deps);
   if (spec.delay) o["delay_ms"] = spec.delay->count();
   if (spec.run_at) o["run_at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(spec.run_at->time_since_epoch()).count();
+  // Only when set: the fingerprints of specs without one stay what they were.
+  if (spec.notify)
+    o["notify"] = boost::json::object{{"url", spec.notify->url},
+                                      {"events", boost::json::array{spec.notify->events.transition,
+                                                                    spec.notify->events.progress,
+                                                                    spec.notify->events.log}}};
   return fnv1a(canonical_json(o));
 }
 

@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
+#include "webhooks/outbox.hpp"
 
 namespace overseer::actors {
 
@@ -34,6 +35,11 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
     const auto key = keys::idempotency(keys::idempotency_scope(r.owner, r.idempotency_key));
     if (auto owner = db.index_value(key); owner && *owner == r.id) w.ops.push_back(erase(family::index, key));
   }
+  // Its webhook rows: notify settings, pending and finished deliveries.
+  w.ops.push_back(erase(family::webhooks, webhooks::keys::notify(r.id)));
+  for (char kind : {'o', 'd'})
+    w.ops.push_back({kv_op::kind::erase_range, family::webhooks, webhooks::keys::job_begin(kind, r.id),
+                     webhooks::keys::job_end(kind, r.id)});
   if (!r.cache_key.empty())
     if (auto entry = db.get_cache(r.cache_key); entry && entry->source_job_id == r.id)
       w.ops.push_back(erase(family::cache, r.cache_key));

@@ -52,8 +52,10 @@ std::optional<job_write> change_status(job_record& rec, job_status to, std::stri
   return w;
 }
 
-job_write creation(const job_record& rec, std::optional<std::string> cached_result) {
+job_write creation(const job_record& rec, std::optional<std::string> cached_result,
+                   std::vector<persistence::kv_op> ops) {
   job_write w;
+  w.ops = std::move(ops);
   w.record.emplace(rec);
   w.created = true;
   w.events.push_back(transition_event(rec, std::nullopt, cached_result ? "cache hit" : "submitted"));

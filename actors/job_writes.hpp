@@ -27,8 +27,10 @@ namespace overseer::actors {
   std::optional<std::string> result_json = std::nullopt, std::vector<persistence::kv_op> ops = {});
 
 /// The write of a job's creation (pending, or completed for a cache hit).
+/// `ops` are written with it (its webhook notify row).
 [[nodiscard]] persistence::job_write creation(const persistence::job_record& rec,
-                                              std::optional<std::string> cached_result);
+                                              std::optional<std::string> cached_result,
+                                              std::vector<persistence::kv_op> ops = {});
 
 /// A line of the job's own log written by the engine (component "engine"),
 /// so a user who reads a job's log sees why it is where it is.

@@ -76,6 +76,8 @@ struct submit_job {
   submit_reply reply;
   /// A cache hit: the job is created completed with this result.
   std::optional<std::string> cached_result;
+  /// Rows written with the job's creation (its webhook notify row).
+  std::vector<persistence::kv_op> ops{};
 };
 
 /// A batch and its jobs, created in one write.
@@ -83,6 +85,8 @@ struct submit_batch {
   persistence::batch_record batch;
   std::vector<std::shared_ptr<persistence::job_record>> jobs;
   std::function<void(batch_submit_result)> reply;
+  /// Per job, the rows written with its creation (submit_job::ops).
+  std::vector<std::vector<persistence::kv_op>> job_ops{};
 };
 
 struct cancel_job {

@@ -362,7 +362,7 @@ void create_job(self_ptr self, submit_job m) {
   const bool hit = m.cached_result.has_value();
   rec->status = hit ? job_status::completed : job_status::pending;
   if (hit) rec->completed_at = rec->created_at;
-  st.writes.add(creation(*rec, std::move(m.cached_result)));
+  st.writes.add(creation(*rec, std::move(m.cached_result), std::move(m.ops)));
   if (!hit) {
     auto& e = st.active[rec->id] = job_entry{rec};
     track_dependencies(self, e);
@@ -649,9 +649,11 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       st.writes.add(std::move(bw));
       st.batches.add(m.batch, m.jobs.size());
       std::vector<std::string> ids;
-      for (auto& rec : m.jobs) {
+      for (std::size_t i = 0; i < m.jobs.size(); ++i) {
+        auto& rec = m.jobs[i];
         ids.push_back(rec->id);
-        create_job(self, submit_job{rec, [](submit_result) {}, std::nullopt});
+        create_job(self, submit_job{rec, [](submit_result) {}, std::nullopt,
+                                    i < m.job_ops.size() ? std::move(m.job_ops[i]) : std::vector<kv_op>{}});
       }
       st.writes.after([reply = std::move(m.reply), id = m.batch.id, ids](bool ok) {
         if (!ok) return reply({errc::store_failure, {}, {}, "the store could not make the batch durable", {}});

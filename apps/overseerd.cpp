@@ -39,6 +39,7 @@
 #include "logging/line_logger.hpp"
 #include "metrics/process_metrics.hpp"
 #include "overseer/engine.hpp"
+#include "http/json_mapping.hpp"
 #include "overseer/http/server.hpp"
 #include "tools/did_you_mean.hpp"
 #include "tools/exec_tool.hpp"
@@ -55,6 +56,8 @@ struct settings {
   overseer::logging::line_logger::format log_format = overseer::logging::line_logger::format::text;
   /// How long a SIGTERM waits for running attempts before interrupting them.
   int drain_timeout_s = 30;
+  /// The webhook signing secret's file (--webhook-secret-file), read at start.
+  std::string webhook_secret_file;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -112,6 +115,22 @@ constexpr const char* help = R"(usage: overseerd [options]
                                                          (OVERSEER_DRAIN_TIMEOUT, default 30)
   --metrics true|false    count jobs for GET /metrics (false: only HTTP and process figures)
                                                          (OVERSEER_METRICS, default true)
+  --webhook URL           POST every job's events to URL too (http or https)
+                                                         (OVERSEER_WEBHOOK, default none)
+  --webhook-events LIST   what --webhook receives: transition,progress,log
+                                                         (OVERSEER_WEBHOOK_EVENTS, default transition)
+  --webhook-secret-file FILE  key of the Overseer-Signature header (HMAC-SHA256 of the body)
+                                                         (OVERSEER_WEBHOOK_SECRET_FILE, default none)
+  --webhook-allow HOSTS   hosts a job's notify.url may name, comma-separated
+                                                         (OVERSEER_WEBHOOK_ALLOW, default none)
+  --webhook-max-attempts N  attempts of one delivery before it is given up
+                                                         (OVERSEER_WEBHOOK_MAX_ATTEMPTS, default 10)
+  --webhook-timeout S     seconds one delivery attempt may take (OVERSEER_WEBHOOK_TIMEOUT, default 10)
+  --webhook-backoff-ms MS wait before a delivery's second attempt, doubled per attempt with jitter
+                                                         (OVERSEER_WEBHOOK_BACKOFF_MS, default 1000)
+  --webhook-max-backoff-ms MS  longest wait between two attempts
+                                                         (OVERSEER_WEBHOOK_MAX_BACKOFF_MS, default 600000)
+  --webhook-concurrency N deliveries in flight at once (OVERSEER_WEBHOOK_CONCURRENCY, default 8)
   --version               the version, then exit
   --help                  this text
 )";
@@ -163,7 +182,10 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "min_free_space", "stream_message_limit", "header_timeout", "body_timeout",
                                   "idle_timeout",  "max_connections", "max_streams", "log_level",
                                   "log_format",    "drain_timeout", "metrics", "tokens_file",
-                                  "immediate_concurrent", "max_wait", "immediate_wait"};
+                                  "immediate_concurrent", "max_wait", "immediate_wait",
+                                  "webhook", "webhook_events", "webhook_secret_file", "webhook_allow",
+                                  "webhook_max_attempts", "webhook_timeout", "webhook_backoff_ms",
+                                  "webhook_max_backoff_ms", "webhook_concurrency"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -182,6 +204,42 @@ template <class Names>
 std::string suggestion(std::string_view name, const Names& names) {
   const auto near = overseer::tools::nearest_name(name, names);
   return near.empty() ? "" : " (did you mean " + near + "?)";
+}
+
+/// The webhook_* settings (docs/operations.md, "Webhooks").
+void set_webhook(settings& s, const std::string& key, const std::string& value) {
+  auto& w = s.engine.webhooks;
+  auto list = [](const std::string& v) {
+    std::vector<std::string> out;
+    std::stringstream in{v};
+    for (std::string item; std::getline(in, item, ',');)
+      if (!item.empty()) out.push_back(item);
+    return out;
+  };
+  if (key == "webhook") {
+    if (auto bad = overseer::check_webhook_url(value)) usage_error("webhook \"" + value + "\" " + *bad);
+    w.url = value;
+  } else if (key == "webhook_events") {
+    w.events = {false, false, false};
+    for (const auto& e : list(value)) {
+      const auto kind = overseer::parse_event_kind(e);
+      if (!kind) usage_error("webhook_events: \"" + e + "\" is not transition, progress or log");
+      if (*kind == overseer::event_kind::transition) w.events.transition = true;
+      else if (*kind == overseer::event_kind::progress) w.events.progress = true;
+      else w.events.log = true;
+    }
+    if (!w.events.transition && !w.events.progress && !w.events.log)
+      usage_error("webhook_events must name transition, progress or log");
+  } else if (key == "webhook_secret_file") s.webhook_secret_file = value;
+  else if (key == "webhook_allow") w.allow = list(value);
+  else if (key == "webhook_max_attempts") w.max_attempts = to_int("webhook_max_attempts", value, 1, 1000);
+  else if (key == "webhook_timeout") w.timeout = std::chrono::seconds(to_int("webhook_timeout", value, 1, 600));
+  else if (key == "webhook_backoff_ms")
+    w.initial_backoff = std::chrono::milliseconds(to_int("webhook_backoff_ms", value, 1, 86'400'000));
+  else if (key == "webhook_max_backoff_ms")
+    w.max_backoff = std::chrono::milliseconds(to_int("webhook_max_backoff_ms", value, 1, 86'400'000));
+  else if (key == "webhook_concurrency") w.concurrency = to_int("webhook_concurrency", value, 1, 256);
+  else usage_error("unknown setting \"" + key + "\"" + suggestion(key, setting_keys));
 }
 
 void set(settings& s, const std::string& key, const std::string& value) {
@@ -227,7 +285,8 @@ void set(settings& s, const std::string& key, const std::string& value) {
     std::stringstream in{value};
     for (std::string t; std::getline(in, t, ',');) add_token(s, t, "tokens");
     if (!value.empty() && value.back() == ',') add_token(s, "", "tokens");
-  } else usage_error("unknown setting \"" + key + "\"" + suggestion(key, setting_keys));
+  } else if (key.starts_with("webhook")) set_webhook(s, key, value);
+  else usage_error("unknown setting \"" + key + "\"" + suggestion(key, setting_keys));
 }
 
 void load_config_file(settings& s, const std::string& path) {
@@ -384,6 +443,22 @@ int main(int argc, char** argv) {
     if (auto* why = std::get_if<std::string>(&read)) usage_error(*why);
     s.http.principals = std::get<0>(std::move(read));
   }
+  if (!s.webhook_secret_file.empty()) {
+    std::ifstream in{s.webhook_secret_file, std::ios::binary};
+    if (!in) usage_error("cannot read webhook secret file " + s.webhook_secret_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto secret = text.str();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) usage_error("webhook secret file " + s.webhook_secret_file + " is empty");
+    s.engine.webhooks.secret = std::move(secret);
+  }
+  if (s.engine.webhooks.max_backoff < s.engine.webhooks.initial_backoff)
+    usage_error("webhook_max_backoff_ms must not be below webhook_backoff_ms");
+  // A delivery's body is the event as the WebSocket stream sends it.
+  s.engine.webhooks.render = [](const overseer::event& e) {
+    return overseer::http::to_json_text(overseer::http::render_event(e));
+  };
   // The principals' weights and running limits reach the scheduler here.
   s.engine.shares = std::make_shared<overseer::principal_shares>();
   // Every thread started from here on inherits the blocked signals; main

@@ -37,6 +37,8 @@ void check_ranges(const job_spec& s, const std::string& where, bool refused = fa
     if (r.initial_backoff.count() < 0 || r.max_backoff.count() < 0) bad("a negative backoff");
     if (!std::isfinite(r.multiplier) || r.multiplier < 1) bad("retry.multiplier " + std::to_string(r.multiplier));
   }
+  if (s.notify && (s.notify->url.empty() || s.notify->url.size() > 4 * 2048))
+    bad("a notify.url of " + std::to_string(s.notify->url.size()) + " bytes");
   if (s.idempotency_key.size() > 4 * 256) bad("an idempotency_key of " + std::to_string(s.idempotency_key.size()) + " bytes");
   if (s.name.size() > 4 * 256) bad("a name of " + std::to_string(s.name.size()) + " bytes");
 }

@@ -151,6 +151,8 @@ void retry_job(api_context& ctx, const call& c, const replier& r);
 /// http/bulk_api.cpp: POST /v1/jobs/cancel and /v1/jobs/purge
 void cancel_jobs(api_context& ctx, const call& c, const replier& r);
 void purge_jobs(api_context& ctx, const call& c, const replier& r);
+/// http/webhooks_api.cpp: GET /v1/jobs/{id}/deliveries
+void get_deliveries(api_context& ctx, const call& c, const replier& r);
 /// GET /v1/stream that is not a WebSocket upgrade: 426.
 void refuse_plain_stream(api_context& ctx, const call& c, const replier& r);
 /// http/system_api.cpp

@@ -29,9 +29,11 @@ using namespace std::chrono;
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
 
-constexpr std::array<std::string_view, 14> spec_keys = {
+constexpr std::array<std::string_view, 15> spec_keys = {
   "tool",      "params",    "name",       "priority",        "labels", "timeout_s", "retry",
-  "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s",   "trace_id"};
+  "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s",   "trace_id",
+  "notify"};
+constexpr std::array<std::string_view, 2> notify_keys = {"url", "events"};
 constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -201,9 +203,61 @@ public:
       if (!expect(f, v, v.is_string(), "string")) return;
       if (tools::valid_trace_id(v.get_string())) s.trace_id = v.get_string();
       else fail(f, "expected 32 lowercase hex digits, not all zero (a W3C trace id), found " + to_json_text(v));
+    } else if (key == "notify") {
+      notify(v, s);
     } else {
       fail(f, unknown_field(key, spec_keys));
     }
+  }
+
+  // {"url": "http://...", "events": ["transition", "progress", "log"]};
+  // events defaults to ["transition"]. The URL's allow-list is the engine's.
+  void notify(const json::value& v, job_spec& s) {
+    if (!expect("notify", v, v.is_object(), "object")) return;
+    notify_spec n;
+    bool ok = true;
+    for (const auto& [key, x] : v.get_object()) {
+      const std::string f = "notify." + std::string(key);
+      if (key == "url") {
+        if (auto* u = string(f, x, 1, 2048)) n.url = *u;
+        else ok = false;
+      } else if (key == "events") {
+        if (!expect(f, x, x.is_array(), "array")) {
+          ok = false;
+          continue;
+        }
+        n.events = {false, false, false};
+        const auto& a = x.get_array();
+        if (a.empty()) {
+          fail(f, "must name at least one of transition, progress, log");
+          ok = false;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const std::string fi = f + "[" + std::to_string(i) + "]";
+          if (!expect(fi, a[i], a[i].is_string(), "string")) {
+            ok = false;
+            continue;
+          }
+          const auto kind = parse_event_kind(a[i].get_string());
+          if (!kind) {
+            fail(fi, to_json_text(a[i]) + " is not an event type (transition, progress, log)");
+            ok = false;
+          } else if (*kind == event_kind::transition) n.events.transition = true;
+          else if (*kind == event_kind::progress) n.events.progress = true;
+          else n.events.log = true;
+        }
+      } else {
+        fail(f, unknown_field(key, notify_keys));
+        ok = false;
+      }
+    }
+    if (!v.get_object().contains("url")) {
+      fail("notify.url", "is required");
+      ok = false;
+    }
+    // A readable URL is checked by the engine (its allow-list) even when
+    // another notify field is wrong: one answer names every problem.
+    if (ok || !n.url.empty()) s.notify = std::move(n);
   }
 };
 

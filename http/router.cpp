@@ -17,6 +17,7 @@ const std::vector<route>& routes() {
     {"GET", "/v1/jobs/{id}/result", route_id::get_result, get_result},
     {"GET", "/v1/jobs/{id}/logs", route_id::get_logs, get_logs, access::token, query_rule::own},
     {"GET", "/v1/jobs/{id}/history", route_id::get_history, get_history},
+    {"GET", "/v1/jobs/{id}/deliveries", route_id::get_deliveries, get_deliveries},
     {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job},
     {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job},
     {"GET", "/v1/tools", route_id::list_tools, list_tools},

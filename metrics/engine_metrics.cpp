@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "persistence/commit_stats.hpp"
+#include "webhooks/dispatcher.hpp"
 
 namespace overseer::metrics {
 
@@ -137,6 +138,17 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   out.family("overseer_group_commit_seconds", "Time of one group commit's RocksDB write (WAL sync included).",
              "histogram");
   out.histogram("overseer_group_commit_seconds", {}, cs.latency.read());
+
+  const auto& wh = webhooks::statistics();
+  out.family("overseer_webhook_deliveries_ok", "Webhook deliveries answered with a 2xx, since start.", "gauge");
+  out.sample("overseer_webhook_deliveries_ok", {}, wh.delivered.load());
+  out.family("overseer_webhook_deliveries_failed", "Webhook deliveries given up after their last attempt, since start.",
+             "gauge");
+  out.sample("overseer_webhook_deliveries_failed", {}, wh.failed.load());
+  out.family("overseer_webhook_deliveries_pending", "Webhook deliveries waiting in the outbox.", "gauge");
+  out.sample("overseer_webhook_deliveries_pending", {}, static_cast<std::uint64_t>(std::max<std::int64_t>(0, wh.pending.load())));
+  out.family("overseer_webhook_attempts_total", "Webhook POSTs made, since start.", "counter");
+  out.sample("overseer_webhook_attempts_total", {}, wh.attempts.load());
 }
 
 }  // namespace overseer::metrics

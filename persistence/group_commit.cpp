@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "persistence/commit_stats.hpp"
+#include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
 
 namespace overseer::persistence {
@@ -32,6 +33,7 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
     failed_fn_(std::move(failed)),
     next_seq_(db.next_seq()),
     rollups_(db),
+    outbox_(db),
     thread_([this] { run(); }) {
   register_rollup_store(db_);
   db_.on_background_error([this](const std::string& why) { fail(why); });
@@ -40,6 +42,14 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
 }
 
 group_commit::~group_commit() { stop(); }
+
+void group_commit::set_webhooks(std::string url, event_kinds kinds, std::function<void(std::size_t)> outbox_added) {
+  // Before the first write: write() and the writer's drain both take
+  // mutex_, which orders these stores before the writer's reads.
+  std::lock_guard lock{mutex_};
+  outbox_.configure(std::move(url), kinds);
+  outbox_added_ = std::move(outbox_added);
+}
 
 void group_commit::fail(std::string why) {
   {
@@ -118,6 +128,7 @@ void group_commit::run() {
         // Publish only after the batch is synced: a subscriber must never
         // see a transition that a crash could undo.
         if (ok && !published.empty()) publish_(std::move(published));
+        if (const auto rows = outbox_.take_added(); ok && rows > 0 && outbox_added_) outbox_added_(rows);
         for (auto& r : writes)
           if (r.done) r.done(ok);
       }
@@ -157,6 +168,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     // Batch puts only fail on corrupt batches, which cannot happen here.
     wb.Put(db_.handle(f), k, v).PermitUncheckedError();
   };
+  try {
   for (auto& r : requests) {
     for (auto& w : r.writes) {
       if (const auto* rec = w.record ? &*w.record : nullptr) {
@@ -178,6 +190,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
         }
       }
       for (const auto& op : w.ops) {
+        outbox_.on_op(op);
         switch (op.what) {
           case kv_op::kind::put: put(op.f, op.key, op.value); break;
           case kv_op::kind::erase: wb.Delete(db_.handle(op.f), op.key).PermitUncheckedError(); break;
@@ -191,6 +204,8 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
         e.seq = seq++;
         put(family::events, keys::event(e.seq), encode(e));
         rollups_.count(e, w.record ? w.record->started_at : std::nullopt, wb);
+        // The event's webhook deliveries, in the write that makes it durable.
+        outbox_.on_event(e, wb);
         switch (e.kind) {
           case event_kind::transition:
             put(family::history, keys::job_seq(e.job_id, e.seq), encode(to_transition(e)));
@@ -204,6 +219,12 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
         published.push_back(e);
       }
     }
+  }
+  } catch (const overseer::error& e) {
+    // A job's notify row could not be read: the store is failing.
+    published.clear();
+    fail(e.what());
+    return false;
   }
   rollups_.write_changed(wb);
   std::string next;

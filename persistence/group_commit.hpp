@@ -36,6 +36,7 @@
 #include "persistence/codec.hpp"
 #include "persistence/rollups.hpp"
 #include "persistence/store.hpp"
+#include "webhooks/outbox.hpp"
 
 namespace overseer::persistence {
 
@@ -95,6 +96,10 @@ public:
   /// Queues a read behind every write queued so far.
   void read(std::function<void()> fn);
   void stop();
+  /// Webhooks (webhooks/outbox.hpp): the daemon-wide receiver, and what
+  /// runs on the writer thread after a commit that put rows into the outbox
+  /// (it must not block). Call before the first write.
+  void set_webhooks(std::string url, event_kinds kinds, std::function<void(std::size_t rows)> outbox_added);
   /// Latches the writer, from any thread: see the fail-stop note above. The
   /// first reason is kept.
   void fail(std::string why);
@@ -134,6 +139,8 @@ private:
   std::chrono::steady_clock::time_point space_checked_{};
   std::uint64_t written_since_check_ = 0;
   rollup_writer rollups_;  ///< writer thread only
+  webhooks::outbox_writer outbox_;  ///< writer thread only, but for set_webhooks
+  std::function<void(std::size_t)> outbox_added_;
   std::thread thread_;
 };
 

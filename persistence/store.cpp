@@ -22,7 +22,8 @@ namespace overseer::persistence {
 namespace {
 
 constexpr const char* family_names[family_count] = {
-  "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches"};
+  "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches",
+  "webhooks"};
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 

@@ -45,8 +45,8 @@ namespace overseer::persistence {
 /// lets RocksDB itself run the disk full.
 inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
 
-enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta, cache, batches };
-inline constexpr std::size_t family_count = 9;
+enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta, cache, batches, webhooks };
+inline constexpr std::size_t family_count = 10;
 
 class store {
 public:

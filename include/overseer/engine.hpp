@@ -65,6 +65,7 @@
 #include "overseer/retry_policy.hpp"
 #include "overseer/supervision.hpp"
 #include "overseer/tool.hpp"
+#include "overseer/webhooks.hpp"
 
 namespace caf {
 class actor_system;
@@ -159,6 +160,9 @@ struct engine_config {
   /// Weights and running limits of the principals that own jobs
   /// (job_spec::owner). Default none: every owner has weight 1 and no limit.
   std::shared_ptr<principal_shares> shares{};
+  /// Webhook deliveries (overseer/webhooks.hpp): the daemon-wide receiver,
+  /// the secret, the hosts a job's notify.url may name, retries.
+  webhook_config webhooks{};
 };
 
 /// Jobs submitted together.
@@ -478,6 +482,10 @@ public:
   /// cancel, stats, ...). Resetting a subscription elsewhere waits for a
   /// call under way. Throws overseer::error (not_running) before start().
   [[nodiscard]] subscription subscribe(filter f, std::function<void(const event&)> on_event);
+  /// The job's webhook deliveries (job_spec::notify, webhook_config::url),
+  /// pending and finished, in seq order, read straight from the store.
+  /// Empty for a job without any; fails like get() otherwise (not_found).
+  [[nodiscard]] result<std::vector<delivery_view>> deliveries(std::string_view job_id) const;
   /// The sequence number of the newest committed event (0 if none).
   [[nodiscard]] std::uint64_t last_seq() const;
 

@@ -84,6 +84,20 @@ struct progress {
 
 /// What a client asks for. Only `tool` is required; unset optionals take the
 /// tool's defaults, then the engine's.
+/// Which kinds of a job's events a webhook receives.
+struct event_kinds {
+  bool transition = true;
+  bool progress = false;
+  bool log = false;
+  friend bool operator==(const event_kinds&, const event_kinds&) = default;
+};
+
+/// Where a job's events are POSTed (overseer/webhooks.hpp).
+struct notify_spec {
+  std::string url{};  ///< http:// or https://, its host on webhook_config::allow
+  event_kinds events{};
+};
+
 struct job_spec {
   std::string tool{};
   boost::json::object params{};
@@ -112,6 +126,8 @@ struct job_spec {
   /// and tools (exec tools get TRACEPARENT). Empty: none. The HTTP front
   /// takes it from a `traceparent` header when the spec gives none.
   std::string trace_id{};
+  /// POST this job's events to a URL (docs/operations.md, "Webhooks").
+  std::optional<notify_spec> notify{};
 };
 
 /// Where a cache hit's result came from.

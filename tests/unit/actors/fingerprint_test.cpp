@@ -47,4 +47,11 @@ TEST_CASE("a spec fingerprint is the same as every earlier build's", "[fingerpri
   CHECK(actors::spec_fingerprint(s) == 0xca243921397b4b77ULL);
   s.priority = 6;
   CHECK(actors::spec_fingerprint(s) != 0xca243921397b4b77ULL);
+  // A webhook is part of the request: an idempotent repeat must name the same one.
+  s.priority = 7;
+  s.notify = notify_spec{"http://127.0.0.1/hook", {}};
+  const auto with_notify = actors::spec_fingerprint(s);
+  CHECK(with_notify != 0xca243921397b4b77ULL);
+  s.notify->events.progress = true;
+  CHECK(actors::spec_fingerprint(s) != with_notify);
 }
