@@ -224,6 +224,10 @@ bool http_session::begin_upload() {
     refuse(503, "the daemon is stopping and takes no uploads; upload again once it is back");
     return false;
   }
+  if (const auto length = parser_->content_length(); length && *length > ctx_.config.max_file_size) {
+    refuse(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) + " bytes");
+    return false;
+  }
   {
     const call c{req, route_id::upload_file, {}, q, peer_, *who};
     if (auto bad = check_upload(ctx_, c)) {
