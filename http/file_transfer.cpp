@@ -101,7 +101,7 @@ boost::optional<std::pair<file_range_body::writer::const_buffers_type, bool>> fi
 namespace {
 
 std::optional<std::uint64_t> number(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
+  if (s.empty() || s.size() > 20) return std::nullopt;  // from_chars refuses what overflows
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
@@ -120,6 +120,7 @@ byte_range parse_range(std::string_view header, std::uint64_t size) {
   byte_range whole;
   header = trim(header);
   if (header.empty()) return whole;
+  // "bytes=" exactly: no whitespace around the '=' (RFC 9110 14.1.1).
   constexpr std::string_view unit = "bytes=";
   if (header.size() < unit.size()) return whole;
   for (std::size_t i = 0; i < unit.size(); ++i)
