@@ -813,8 +813,13 @@ result<file_info> engine::add_file(const std::filesystem::path& source, std::str
 }
 
 void engine::commit_upload_async(file_upload upload, std::function<void(result<file_info>)> done) {
-  if (!impl_->files) return done(failure_info{errc::not_running, "the engine is not started"});
-  if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
+  auto refuse = [&](failure_info f) {
+    std::error_code ignored;  // the temporary file is ours from the call on
+    std::filesystem::remove(upload.temp_path, ignored);
+    done(std::move(f));
+  };
+  if (!impl_->files) return refuse({errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return refuse({errc::store_failure, std::move(*why)});
   upload.name = tools::sanitize_utf8(upload.name);
   impl_->files->commit_upload_async(std::move(upload), std::move(done));
 }

@@ -179,9 +179,12 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
   // A param of type "file" reaches the body as the stored file's read-only
   // path, never as anything the client chose.
   auto& values = params.as_object();
-  for (const auto& id : file_params(tool->definition.params, values))
-    for (auto& [name, v] : values)
-      if (v.is_string() && v.get_string() == id) v = persistence::files::stored_path(d.config.data_dir, id).string();
+  for (const auto& [name, entry] : tool->definition.params) {
+    const auto* type = entry.is_object() ? entry.get_object().if_contains("type") : nullptr;
+    auto* v = values.if_contains(name);
+    if (type && type->is_string() && type->get_string() == "file" && v && v->is_string())
+      *v = persistence::files::stored_path(d.config.data_dir, v->get_string()).string();
+  }
   attempt_args args{{}, tool, r.id, r.attempt, std::move(values), r.checkpoint, control,
                     d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt)};
   if (!tool->definition.outputs.empty())

@@ -212,6 +212,14 @@ TEST_CASE("files: an exec tool reads a file param and its outputs download byte-
   overseerd_process d{data, {"--tools", write_tools(dir.path()).string()}};
   http_client c{d.port()};
 
+  // The tool document names its outputs and the file param.
+  const auto tool = c.get("/v1/tools").json();
+  for (const auto& t : tool.at("tools").as_array())
+    if (str(t, "name") == "shout") {
+      CHECK(json::serialize(t.at("outputs")) == R"(["*.txt","out/*.bin"])");
+      CHECK(str(t.at("params").at("input"), "type") == "file");
+    }
+
   const std::string text = "alpha\nbeta\ngamma\n";
   auto up = upload(c, "in%20put.txt", text);
   REQUIRE(up.status == 201);
