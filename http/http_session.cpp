@@ -302,7 +302,13 @@ void http_session::on_read_error(beast::error_code ec) {
   // the temporary file.
   std::string write_error;
   if (upload_) write_error = upload_->get().body().error();
-  const bool upload = upload_.has_value();
+  // A Content-Length past both limits is refused by Beast with the headers,
+  // before on_header: an upload's still gets the file limit's message.
+  bool upload = upload_.has_value();
+  if (!upload && ec == bhttp::error::body_limit && parser_ && parser_->get().method() == bhttp::verb::post) {
+    auto target = boost::urls::parse_origin_form(parser_->get().target());
+    upload = target && target->path() == "/v1/files";
+  }
   upload_.reset();
   if (!write_error.empty()) {
     refuse(507, "the upload could not be written: " + write_error);

@@ -174,6 +174,15 @@ TEST_CASE("files: past --max-file-size is 413 and leaves nothing", "[files]") {
     CHECK(r->status == 413);
     CHECK(r->json().at("detail").as_string().find("1024") != json::string::npos);
   }
+  {
+    // Past the body limit too (1 MiB): still the file limit's answer.
+    raw_connection conn{d.port()};
+    conn.send(upload_head("huge.bin", 5ull << 30));
+    const auto r = conn.read();
+    REQUIRE(r);
+    CHECK(r->status == 413);
+    CHECK(r->json().at("detail").as_string() == "the file is larger than the limit of 1024 bytes");
+  }
   http_client c{d.port()};
   CHECK(upload(c, "small.bin", std::string(1024, 'z')).status == 201);  // at the limit: fine
   CHECK(eventually([&] { return temp_entries(data) == 0; }));
