@@ -72,8 +72,13 @@ std::vector<field_error> check_definition(const tool_definition& d) {
   }
   for (auto& e : check_retry_policy(d.retry)) errors.push_back(std::move(e));
   for (std::size_t i = 0; i < d.outputs.size(); ++i)
-    if (auto bad = check_output_pattern(d.outputs[i]))
-      errors.push_back({"outputs[" + std::to_string(i) + "]", "\"" + sanitize_utf8(d.outputs[i]) + "\" " + *bad});
+    if (auto bad = check_output_pattern(d.outputs[i])) {
+      std::string message{"\""};  // appended, not "\"" + string: GCC 12 -O3 warns on that (-Wstringop-overflow)
+      message += sanitize_utf8(d.outputs[i]);
+      message += "\" ";
+      message += *bad;
+      errors.push_back({"outputs[" + std::to_string(i) + "]", std::move(message)});
+    }
   if (d.supervision) {
     if (d.supervision->max_failures < 0)
       errors.push_back({"supervision.max_failures", std::to_string(d.supervision->max_failures) + " is negative"});
