@@ -194,6 +194,13 @@ attempt_end run_attempt(attempt_args& args) {
       return tool_result::crashed("tool threw a non-standard exception");
     }
   }();
+  if (result.what() == tool_result::kind::value && args.collect_outputs) {
+    try {
+      result = args.collect_outputs(std::move(result));
+    } catch (const std::exception& e) {
+      result = tool_result::failure(std::string{"the output files could not be stored: "} + e.what());
+    }
+  }
   const bool told_job = ctx.finish();
   return {sanitize(std::move(result)), told_job};
 }

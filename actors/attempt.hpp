@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,10 @@ struct attempt_args {
   std::chrono::milliseconds progress_interval{200};
   std::filesystem::path workdir;  ///< created on first use
   std::string trace_id{};         ///< the job's W3C trace id; empty: none
+  /// After a body that returned a value: stores the tool's declared output
+  /// files and adds them to the result (actors/file_service.hpp); none for
+  /// a tool without outputs. Runs on the pool thread; may block.
+  std::function<tool_result(tool_result)> collect_outputs{};
 };
 
 /// How an attempt ended: its result, and whether it sent its job actor

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 #include <rocksdb/db.h>
@@ -18,12 +19,14 @@
 #include "actors/coordinator.hpp"
 #include "actors/estimates.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/file_service.hpp"
 #include "actors/janitor.hpp"
 #include "actors/job_waiters.hpp"
 #include "actors/fingerprint.hpp"
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
+#include "persistence/file_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
 #include "persistence/record_view.hpp"
@@ -124,6 +127,7 @@ struct engine::impl {
   std::shared_ptr<webhooks::dispatcher> hooks;
   actors::scheduler_actor scheduler;
   std::unique_ptr<actors::janitor> cleaner;
+  std::unique_ptr<actors::file_service> files;  ///< stored files (include/overseer/files.hpp)
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
   std::unique_ptr<actors::attempt_pool> pool;
   std::atomic<std::uint64_t> cache_hits{0};
@@ -232,7 +236,8 @@ struct engine::impl {
   std::vector<field_error> validate_batch(const batch_spec& spec, actors::submit_batch& m) const;
 
   /// A submit's record, or the field errors that refuse it.
-  submit_result validate(const job_spec& spec, persistence::job_record& rec) const {
+  submit_result validate(const job_spec& spec, persistence::job_record& rec,
+                         std::vector<std::string>* file_ids = nullptr) const {
     submit_result out;
     auto tool = tools.find(spec.tool);
     if (spec.tool.empty()) {
@@ -245,6 +250,17 @@ struct engine::impl {
     if (tool) {
       auto errs = tools::validate_params(tool->definition, spec.params, params);
       out.errors.insert(out.errors.end(), errs.begin(), errs.end());
+      // A param of type "file" names a stored file that exists now.
+      if (errs.empty()) {
+        for (const auto& [name, entry] : tool->definition.params) {
+          auto ids = actors::file_params(boost::json::object{{name, entry}}, params);
+          if (ids.empty()) continue;
+          if (!files || !files->get(ids[0]))
+            out.errors.push_back({"params." + std::string{name}, "no file " + tools::sanitize_utf8(ids[0])});
+          else if (file_ids)
+            file_ids->push_back(ids[0]);
+        }
+      }
     }
     const int priority = spec.priority.value_or(config.default_priority);
     if (auto bad = tools::range_problem(priority, tools::min_priority, tools::max_priority))
@@ -406,6 +422,7 @@ void engine::start() {
     for (auto& k : reaped) w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::index, k, {}});
     await_callback<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
   }
+  d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir);
   d.pool = std::make_unique<actors::attempt_pool>();
   d.scheduler = actors::spawn_scheduler(
     *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get()});
@@ -417,7 +434,8 @@ void engine::start() {
       caf::anon_send(d.scheduler, std::move(recovered));
     },
     false);
-  d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config);
+  d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config,
+                                                [files = d.files.get()] { files->sweep(); });
   d.waiters = std::make_unique<actors::job_waiters>();
   d.waiters_feed = d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); });
   d.started = true;
@@ -446,6 +464,7 @@ void engine::stop() {
   d.pool.reset();  // every body has returned: joins the idle threads
   d.hooks->stop();  // deliveries in flight stay in the outbox
   d.writer->stop();
+  d.files.reset();  // after the writer's last callbacks, which may post to it
   d.bus->stop();
   d.writer.reset();
   d.hooks.reset();
@@ -456,7 +475,8 @@ void engine::stop() {
 
 void engine::submit_async(job_spec spec, std::function<void(submit_result)> done) {
   auto rec = std::make_shared<persistence::job_record>();
-  auto checked = impl_->validate(spec, *rec);
+  std::vector<std::string> file_ids;
+  auto checked = impl_->validate(spec, *rec, &file_ids);
   if (checked.code != errc::ok) {
     done(std::move(checked));
     return;
@@ -466,6 +486,16 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
     return;
   }
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
+  if (!file_ids.empty()) {
+    // Its files stay until the submit is answered (then the job holds them).
+    std::string missing;
+    if (!impl_->files->pin(file_ids, missing))
+      return done({errc::invalid_spec, {}, "the job spec is invalid", {{"params", "no file " + missing}}, 0, false});
+    done = [files = impl_->files.get(), file_ids, done = std::move(done)](submit_result r) {
+      files->unpin(file_ids);
+      done(std::move(r));
+    };
+  }
   auto cached = impl_->cached_result(*rec);
   auto ops = notify_ops(spec, rec->id);
   // The answer carries an estimate of when the job ends.
@@ -786,6 +816,25 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
   }
   if (!impl_->scheduler) return done({errc::not_running, {}, {}, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, {}, std::move(*why), {}});
+  std::vector<std::string> file_ids;
+  for (const auto& rec : m.jobs) {
+    auto tool = impl_->tools.find(rec->tool);
+    boost::system::error_code ec;
+    auto params = boost::json::parse(rec->params_json, ec);
+    if (tool && !ec && params.is_object()) {
+      auto ids = actors::file_params(tool->definition.params, params.get_object());
+      file_ids.insert(file_ids.end(), ids.begin(), ids.end());
+    }
+  }
+  if (!file_ids.empty()) {
+    std::string missing;
+    if (!impl_->files->pin(file_ids, missing))
+      return done({errc::invalid_spec, {}, {}, "the batch is invalid", {{"jobs", "no file " + missing}}});
+    done = [files = impl_->files.get(), file_ids, done = std::move(done)](batch_submit_result r) {
+      files->unpin(file_ids);
+      done(std::move(r));
+    };
+  }
   m.reply = std::move(done);
   caf::anon_send(impl_->scheduler, std::move(m));
 }
@@ -916,6 +965,54 @@ void engine::clear_cache_async(const cache_filter& f, std::function<void(result<
     if (ok) return done(n);
     done(failure_info{errc::store_failure, d->store_failure().value_or("the store could not clear the cache")});
   });
+}
+
+result<file_info> engine::add_file(const std::filesystem::path& source, std::string name, std::string owner) {
+  if (!impl_->files) return failure_info{errc::not_running, "the engine is not started"};
+  if (auto why = impl_->store_failure()) return failure_info{errc::store_failure, std::move(*why)};
+  return impl_->files->add(source, tools::sanitize_utf8(name), std::move(owner));
+}
+
+void engine::commit_upload_async(file_upload upload, std::function<void(result<file_info>)> done) {
+  auto refuse = [&](failure_info f) {
+    std::error_code ignored;  // the temporary file is ours from the call on
+    std::filesystem::remove(upload.temp_path, ignored);
+    done(std::move(f));
+  };
+  if (!impl_->files) return refuse({errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return refuse({errc::store_failure, std::move(*why)});
+  upload.name = tools::sanitize_utf8(upload.name);
+  impl_->files->commit_upload_async(std::move(upload), std::move(done));
+}
+
+result<file_info> engine::get_file(std::string_view id) const {
+  return impl_->read_result<file_info>([&] { return impl_->files->get(id); });
+}
+
+std::filesystem::path engine::file_path(std::string_view id) const {
+  return persistence::files::stored_path(impl_->config.data_dir, id);
+}
+
+std::filesystem::path engine::upload_dir() const { return persistence::files::temp_dir(impl_->config.data_dir); }
+
+file_list_result engine::list_files(const file_list_query& q) const {
+  impl_->require_started();
+  return impl_->files->list(q);
+}
+
+void engine::delete_file_async(std::string_view id, std::function<void(result<void>)> done) {
+  if (!impl_->files) return done(failure_info{errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
+  try {
+    impl_->files->remove_async(std::string{id}, std::move(done));
+  } catch (const error& e) {
+    done(failure_info{e.code(), e.what()});
+  }
+}
+
+result<void> engine::delete_file(std::string_view id) {
+  return await_callback<result<void>>([&](auto cb) { delete_file_async(id, std::move(cb)); },
+                                      failure_info{errc::not_running, "the engine is stopping"});
 }
 
 std::size_t engine::run_retention() {

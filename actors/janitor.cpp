@@ -54,8 +54,13 @@ bool write_sync(persistence::group_commit& writer, std::vector<persistence::job_
 }  // namespace
 
 janitor::janitor(persistence::store& db, persistence::group_commit& writer, scheduler_actor scheduler,
-                 const engine_config& cfg)
-  : db_(db), writer_(writer), scheduler_(std::move(scheduler)), cfg_(cfg), thread_([this] { loop(); }) {}
+                 const engine_config& cfg, std::function<void()> after_pass)
+  : db_(db),
+    writer_(writer),
+    scheduler_(std::move(scheduler)),
+    cfg_(cfg),
+    after_pass_(std::move(after_pass)),
+    thread_([this] { loop(); }) {}
 
 janitor::~janitor() { stop(); }
 
@@ -135,6 +140,8 @@ std::size_t janitor::run_once() {
                      persistence::keys::event(next - cfg_.event_retention)});
     write_sync(writer_, {std::move(w)});
   }
+  // The output files of the jobs deleted now (actors/file_service.hpp).
+  if (after_pass_) after_pass_();
   return deleted;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,7 +28,7 @@ namespace overseer::actors {
 class janitor {
 public:
   janitor(persistence::store& db, persistence::group_commit& writer, scheduler_actor scheduler,
-          const engine_config& cfg);
+          const engine_config& cfg, std::function<void()> after_pass = {});
   ~janitor();  ///< stops the thread
   janitor(const janitor&) = delete;
   janitor& operator=(const janitor&) = delete;
@@ -51,6 +52,7 @@ private:
   std::mutex pass_;   // one pass at a time (the timer's or run_retention's)
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::function<void()> after_pass_;  ///< at the end of every pass, on its thread
   std::thread thread_;
 };
 

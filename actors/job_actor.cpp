@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "actors/attempt.hpp"
+#include "actors/file_service.hpp"
+#include "persistence/file_store.hpp"
 #include "actors/job_writes.hpp"
 #include "actors/pending_writes.hpp"
 #include "actors/supervision.hpp"
@@ -174,10 +176,25 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
   boost::system::error_code ec;
   auto params = boost::json::parse(r.params_json, ec);
   if (ec || !params.is_object()) return {std::nullopt, "stored params are unreadable: " + ec.message()};
-  return {attempt_args{{}, std::move(tool), r.id, r.attempt, std::move(params.as_object()), r.checkpoint, control,
-                       d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt),
-                       r.trace_id},
-          {}};
+  // A param of type "file" reaches the body as the stored file's read-only
+  // path, never as anything the client chose.
+  auto& values = params.as_object();
+  for (const auto& [name, entry] : tool->definition.params) {
+    const auto* type = entry.is_object() ? entry.get_object().if_contains("type") : nullptr;
+    auto* v = values.if_contains(name);
+    if (type && type->is_string() && type->get_string() == "file" && v && v->is_string())
+      *v = persistence::files::stored_path(d.config.data_dir, v->get_string()).string();
+  }
+  attempt_args args{{}, tool, r.id, r.attempt, std::move(values), r.checkpoint, control,
+                    d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt),
+                    r.trace_id};
+  if (!tool->definition.outputs.empty())
+    args.collect_outputs = [store = d.store, writer = d.writer, data_dir = d.config.data_dir,
+                            workdir = args.workdir, patterns = tool->definition.outputs, job = r.id,
+                            owner = r.owner](tool_result res) {
+      return with_output_files(*store, *writer, data_dir, workdir, patterns, job, owner, std::move(res));
+    };
+  return {std::move(args), {}};
 }
 
 /// Runs the attempt's body on the pool. Its pool task reports last, to the

@@ -78,7 +78,7 @@ constexpr const char* help = R"(usage: overseerd [options]
   --immediate-wait S      how long a submit of an immediate tool waits by default, seconds
                                                          (OVERSEER_IMMEDIATE_WAIT, default 30)
   --config FILE           JSON file, // and /* */ comments allowed, with any of: data_dir,
-                          listen, tools, max_concurrent, tokens, tokens_file, allow_insecure, body_limit,
+                          listen, tools, max_concurrent, tokens, tokens_file, allow_insecure, body_limit, max_file_size,
                           stream_queue_limit, min_free_space, stream_message_limit,
                           header_timeout, body_timeout, idle_timeout, max_connections,
                           max_streams, log_level, log_format, drain_timeout, metrics,
@@ -89,6 +89,8 @@ constexpr const char* help = R"(usage: overseerd [options]
                           quotas; reloaded on SIGHUP     (OVERSEER_TOKENS_FILE, default none)
   --allow-insecure        allow a non-loopback address without tokens  (OVERSEER_ALLOW_INSECURE=1)
   --body-limit BYTES      largest request body           (OVERSEER_BODY_LIMIT, default 1048576)
+  --max-file-size SIZE    largest file POST /v1/files takes (body-limit does not apply to it);
+                          SIZE as for --min-free-space   (OVERSEER_MAX_FILE_SIZE, default 10G)
   --stream-queue-limit N  messages a WebSocket client may fall behind before it is closed
                                                          (OVERSEER_STREAM_QUEUE_LIMIT, default 10000)
   --min-free-space SIZE   free space the data directory's file system must keep; below it the
@@ -185,7 +187,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "immediate_concurrent", "max_wait", "immediate_wait",
                                   "webhook", "webhook_events", "webhook_secret_file", "webhook_allow",
                                   "webhook_max_attempts", "webhook_timeout", "webhook_backoff_ms",
-                                  "webhook_max_backoff_ms", "webhook_concurrency"};
+                                  "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -257,6 +259,10 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "stream_queue_limit")
     s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
   else if (key == "min_free_space") s.engine.min_free_bytes = to_bytes("min_free_space", value);
+  else if (key == "max_file_size") {
+    s.http.max_file_size = to_bytes("max_file_size", value);
+    if (s.http.max_file_size == 0) usage_error("max_file_size must be above 0");
+  }
   else if (key == "stream_message_limit")
     s.http.stream_message_limit = static_cast<std::size_t>(to_int("stream_message_limit", value, 1024, 1 << 26));
   else if (key == "header_timeout") s.http.header_timeout = std::chrono::seconds(to_int("header_timeout", value, 1, 3600));

@@ -50,7 +50,7 @@ std::optional<bool> parse_boolean(std::string_view s) {
 
 /// The value of `raw` as `type` says, or an error message.
 std::variant<boost::json::value, std::string> typed(std::string_view type, std::string_view raw) {
-  if (type == "string") return boost::json::value(boost::json::string(raw));
+  if (type == "string" || type == "file") return boost::json::value(boost::json::string(raw));  // file: a file id
   if (type == "integer") {
     if (auto v = parse_integer(raw)) return boost::json::value(*v);
     return "expected an integer, found " + quoted(raw);

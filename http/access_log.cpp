@@ -47,10 +47,11 @@ access_probe::access_probe(api_context& ctx, const request& req, const std::stri
   }
 }
 
-void access_probe::done(const response& res) {
+void access_probe::done(const response& res) { done(res.result_int(), res.body().size()); }
+
+void access_probe::done(unsigned status, std::uint64_t bytes) {
   if (!ctx_.ops) return;
   const auto took = std::chrono::steady_clock::now() - started_;
-  const unsigned status = res.result_int();
   ctx_.ops->http.request_done(route, status, took);
   if (!ctx_.ops->log) return;
   std::string template_text = "unmatched";
@@ -61,7 +62,7 @@ void access_probe::done(const response& res) {
                                                                {"route", std::move(template_text)},
                                                                {"path", path_},
                                                                {"status", std::to_string(status)},
-                                                               {"bytes", std::to_string(res.body().size())},
+                                                               {"bytes", std::to_string(bytes)},
                                                                {"duration_ms", millis(took)},
                                                                {"peer", peer_},
                                                                {"principal", principal_}};

@@ -20,6 +20,8 @@ public:
   void named(const std::string& principal) { principal_ = principal; }
   /// Counts the answer and logs its line; call once, before it is sent.
   void done(const response& res);
+  /// An answer whose body is not a string (a file download): its status and byte count.
+  void done(unsigned status, std::uint64_t bytes);
 
 private:
   api_context& ctx_;

@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 #include <boost/url/url_view.hpp>
 
+#include "http/file_transfer.hpp"
 #include "http/router.hpp"
 #include "http/tenants.hpp"
 #include "overseer/engine.hpp"
@@ -30,6 +31,8 @@ namespace bhttp = boost::beast::http;
 using request = bhttp::request<bhttp::string_body>;
 using response = bhttp::response<bhttp::string_body>;
 using responder = std::function<void(response)>;
+/// How a download is answered: a file streamed from disk (http/file_transfer.hpp).
+using file_responder = std::function<void(file_response)>;
 
 /// Decoded query parameters, each key once (see read_query).
 using query_map = std::map<std::string, std::string, std::less<>>;
@@ -79,8 +82,11 @@ struct call {
 /// share the one answer (the session answers a request once).
 class replier {
 public:
-  replier(const request& req, responder respond)
-    : version_(req.version()), keep_alive_(req.keep_alive()), respond_(std::move(respond)) {}
+  replier(const request& req, responder respond, file_responder respond_file = {})
+    : version_(req.version()),
+      keep_alive_(req.keep_alive()),
+      respond_(std::move(respond)),
+      respond_file_(std::move(respond_file)) {}
 
   void json(unsigned status, const boost::json::value& body) const;
   void problem(unsigned status, std::string detail, const std::vector<field_error>& errors = {},
@@ -90,6 +96,12 @@ public:
   /// A failure thrown by the engine (a failed store read): never a 404.
   void failed(const overseer::error& e) const { refused(e.code(), e.what()); }
   void send(response res) const { respond_(std::move(res)); }
+  /// A file download (streamed by the session); a 500 where the session
+  /// cannot stream one.
+  void send_file(file_response res) const {
+    if (respond_file_) return respond_file_(std::move(res));
+    problem(500, "this connection cannot stream a file");
+  }
 
   [[nodiscard]] unsigned version() const noexcept { return version_; }
   [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
@@ -98,6 +110,7 @@ private:
   unsigned version_;
   bool keep_alive_;
   responder respond_;
+  file_responder respond_file_;
 };
 
 /// The principal of a request: the anonymous admin when no token is
@@ -165,6 +178,28 @@ void get_batch(api_context& ctx, const call& c, const replier& r);
 void cancel_batch(api_context& ctx, const call& c, const replier& r);
 void cache_stats(api_context& ctx, const call& c, const replier& r);
 void clear_cache(api_context& ctx, const call& c, const replier& r);
+/// http/files_api.cpp: GET /v1/files, GET and DELETE /v1/files/{id}. POST
+/// /v1/files is read by the session itself (http_session::begin_upload):
+/// upload_file answers only if the table's handler is called at all (a 500).
+void list_files(api_context& ctx, const call& c, const replier& r);
+void get_file(api_context& ctx, const call& c, const replier& r);
+void delete_file(api_context& ctx, const call& c, const replier& r);
+void upload_file(api_context& ctx, const call& c, const replier& r);
+/// A complete upload (its query checked by begin_upload): made durable by
+/// the engine, then 201 with the file.
+void finish_upload(api_context& ctx, const call& c, const replier& r, upload_body::value_type body);
+/// The query and access problems of an upload, checked on its headers,
+/// before the body is read: the refusal's status and document, if any.
+struct upload_refusal {
+  unsigned status = 400;
+  std::string detail;
+  std::vector<field_error> errors;
+};
+[[nodiscard]] std::optional<upload_refusal> check_upload(const api_context& ctx, const call& c);
+/// The ids of stored files a spec names in params of type "file" that the
+/// caller may not see (another user's), as "no file ID" errors naming the param.
+void hidden_files(api_context& ctx, const call& c, const job_spec& spec, const std::string& prefix,
+                  std::vector<field_error>& errors);
 /// http/dashboard.cpp
 void serve_dashboard(api_context& ctx, const call& c, const replier& r);
 /// http/ops_api.cpp: GET /metrics, GET /v1/metrics, GET /v1/openapi.yaml,

@@ -119,6 +119,7 @@ namespace {
 void hidden_dependencies(api_context& ctx, const call& c, const job_spec& spec, const std::string& prefix,
                          std::vector<field_error>& errors) {
   if (!c.who.scope()) return;
+  hidden_files(ctx, c, spec, prefix, errors);  // another user's files are not found either
   for (std::size_t i = 0; i < spec.depends_on.size(); ++i) {
     const auto& dep = spec.depends_on[i];
     auto v = ctx.eng.get(dep);

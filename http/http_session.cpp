@@ -76,6 +76,11 @@ public:
     answered_ = true;
     if (auto session = session_.lock()) session->answer(slot_, std::move(res));
   }
+  void answer_file(file_response res) {
+    if (answered_) return;
+    answered_ = true;
+    if (auto session = session_.lock()) session->answer_file(slot_, std::move(res));
+  }
 
 private:
   std::weak_ptr<http_session> session_;
@@ -106,13 +111,16 @@ void http_session::do_read() {
   if (reading_ || closing_ || upgrade_ || failed_ || queue_.size() >= max_in_flight) return;
   reading_ = true;
   parser_.emplace();
-  parser_->body_limit(ctx_.config.body_limit);
+  // Beast refuses a Content-Length above the limit with the headers; an
+  // upload's limit is max_file_size, so the route decides (on_header).
+  parser_->body_limit(std::max<std::uint64_t>(ctx_.config.body_limit, ctx_.config.max_file_size));
   parser_->header_limit(header_limit);
   parse();  // a pipelined request may be buffered already
 }
 
 // Feeds what is buffered to the parser; reads more only when it needs more.
 void http_session::parse() {
+  if (upload_) return parse_upload();
   beast::error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {
     const bool had_header = parser_->is_header_done();
@@ -120,18 +128,22 @@ void http_session::parse() {
     if (ec == bhttp::error::need_more) break;
     if (ec) return on_read_error(ec);
     if (!had_header && parser_->is_header_done() && !on_header()) return;
+    if (upload_) return parse_upload();
   }
   if (parser_->is_done()) return on_request(parser_->release());
   read_more();
 }
 
 void http_session::read_more() {
-  const auto now = !parser_->got_some()          ? phase::idle
+  const auto now = upload_                      ? phase::body
+                   : !parser_->got_some()        ? phase::idle
                    : !parser_->is_header_done() ? phase::header
                                                 : phase::body;
   // A deadline runs from the start of its phase, not from each read: a
-  // client sending a byte at a time does not extend it.
-  if (now != phase_) {
+  // client sending a byte at a time does not extend it. An upload may take
+  // longer than any fixed deadline: for it body_timeout is the longest
+  // silence between two reads.
+  if (now != phase_ || upload_) {
     phase_ = now;
     start_deadline();
   }
@@ -147,14 +159,30 @@ void http_session::on_bytes(beast::error_code ec, std::size_t bytes) {
 }
 
 bool http_session::on_header() {
-  const auto& req = parser_->get();
-  // Beast accepts repeated equal lengths; an intermediary may not agree on
-  // which one counts, so neither do we.
-  if (req.count(bhttp::field::content_length) > 1 ||
-      req[bhttp::field::content_length].find(',') != beast::string_view::npos) {
-    refuse(400, "Content-Length is given more than once");
-    return false;
+  {
+    const auto& req = parser_->get();
+    // Beast accepts repeated equal lengths; an intermediary may not agree on
+    // which one counts, so neither do we.
+    if (req.count(bhttp::field::content_length) > 1 ||
+        req[bhttp::field::content_length].find(',') != beast::string_view::npos) {
+      refuse(400, "Content-Length is given more than once");
+      return false;
+    }
   }
+  bool upload = false;
+  if (parser_->get().method() == bhttp::verb::post) {
+    auto target = boost::urls::parse_origin_form(parser_->get().target());
+    upload = target && target->path() == "/v1/files";
+  }
+  if (upload) {
+    if (!begin_upload()) return false;  // parser_ is upload_ from here on
+  } else if (const auto length = parser_->content_length(); length && *length > ctx_.config.body_limit) {
+    refuse(413, "the request is larger than the limit of " + std::to_string(ctx_.config.body_limit) + " bytes");
+    return false;
+  } else {
+    parser_->body_limit(ctx_.config.body_limit);
+  }
+  const auto& req = upload_ ? upload_->get().base() : parser_->get().base();
   // HTTP/1.0 has no expectations (RFC 9110 10.1.1).
   const auto expect = req[bhttp::field::expect];
   if (req.version() < 11 || expect.empty()) return true;
@@ -162,7 +190,7 @@ bool http_session::on_header() {
     refuse(417, "the only expectation supported is 100-continue, not \"" + std::string{expect} + "\"");
     return false;
   }
-  if (parser_->is_done()) return true;  // no body to wait for
+  if (upload_ ? upload_->is_done() : parser_->is_done()) return true;  // no body to wait for
   // The 100 goes out after the answers to earlier requests; the body is read
   // (with its deadline) once it is written.
   continue_ = true;
@@ -170,6 +198,88 @@ bool http_session::on_header() {
   disarm_read();
   do_write();
   return false;
+}
+
+bool http_session::begin_upload() {
+  const auto& req = parser_->get();
+  auto target = boost::urls::parse_origin_form(req.target());
+  auto m = match("POST", target->path());
+  const route& to = *m.found;
+  auto who = identify(ctx_, req);
+  if (to.access == access::token && !who) {
+    refuse(401, "a valid bearer token is required", true);
+    return false;
+  }
+  if (!permits(to, who->role)) {
+    refuse(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") + std::string{to_string(who->role)} +
+                  " and may not POST /v1/files");
+    return false;
+  }
+  query_map q;
+  if (auto errors = read_query(*target, q); !errors.empty()) {
+    refuse(400, "invalid query", false, errors);
+    return false;
+  }
+  if (ctx_.ops && ctx_.ops->draining) {
+    refuse(503, "the daemon is stopping and takes no uploads; upload again once it is back");
+    return false;
+  }
+  if (const auto length = parser_->content_length(); length && *length > ctx_.config.max_file_size) {
+    refuse(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) + " bytes");
+    return false;
+  }
+  {
+    const call c{req, route_id::upload_file, {}, q, peer_, *who};
+    if (auto bad = check_upload(ctx_, c)) {
+      refuse(bad->status, std::move(bad->detail), false, bad->errors);
+      return false;
+    }
+  }
+  upload_body::value_type body;
+  try {
+    body.open(ctx_.eng.config().data_dir);
+  } catch (const std::exception& e) {
+    refuse(503, std::string{"the upload cannot be stored: "} + e.what());
+    return false;
+  }
+  upload_.emplace(std::move(*parser_));
+  parser_.reset();
+  upload_->get().body() = std::move(body);
+  upload_->body_limit(ctx_.config.max_file_size);
+  upload_who_ = std::move(*who);
+  upload_query_ = std::move(q);
+  return true;
+}
+
+void http_session::parse_upload() {
+  beast::error_code ec;
+  while (buffer_.size() > 0 && !upload_->is_done()) {
+    buffer_.consume(upload_->put(buffer_.data(), ec));
+    if (ec == bhttp::error::need_more) break;
+    if (ec) return on_read_error(ec);
+  }
+  if (upload_->is_done()) return on_upload();
+  read_more();
+}
+
+void http_session::on_upload() {
+  reading_ = false;
+  phase_ = phase::none;
+  disarm_read();
+  auto msg = upload_->release();
+  upload_.reset();
+  request req;
+  static_cast<bhttp::request_header<>&>(req) = msg.base();
+  std::shared_ptr<access_probe> probe;
+  auto r = answer_for(req, route_id::upload_file, &probe);
+  if (upload_who_.listed) probe->named(upload_who_.name);
+  const call c{req, route_id::upload_file, {}, std::move(upload_query_), peer_, std::move(upload_who_)};
+  try {
+    finish_upload(ctx_, c, r, std::move(msg.body()));
+  } catch (const std::exception& e) {
+    r.problem(500, std::string{"internal error: "} + e.what());
+  }
+  do_read();
 }
 
 void http_session::on_request(request req) {
@@ -186,9 +296,25 @@ void http_session::on_read_error(beast::error_code ec) {
   phase_ = phase::none;
   disarm_read();
   closing_ = true;
-  const bool started = parser_ && parser_->got_some();
-  const bool in_header = started && !parser_->is_header_done();
-  if (timed_out_ && started) {
+  const bool started = upload_ || (parser_ && parser_->got_some());
+  const bool in_header = started && !upload_ && !parser_->is_header_done();
+  // A refused or cut-off upload leaves nothing behind: its value removes
+  // the temporary file.
+  std::string write_error;
+  if (upload_) write_error = upload_->get().body().error();
+  // A Content-Length past both limits is refused by Beast with the headers,
+  // before on_header: an upload's still gets the file limit's message.
+  bool upload = upload_.has_value();
+  if (!upload && ec == bhttp::error::body_limit && parser_ && parser_->get().method() == bhttp::verb::post) {
+    auto target = boost::urls::parse_origin_form(parser_->get().target());
+    upload = target && target->path() == "/v1/files";
+  }
+  upload_.reset();
+  if (!write_error.empty()) {
+    refuse(507, "the upload could not be written: " + write_error);
+  } else if (upload && ec == bhttp::error::body_limit) {
+    refuse(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) + " bytes");
+  } else if (timed_out_ && started) {
     refuse(408, in_header ? "the request headers did not arrive within " + describe(ctx_.config.header_timeout)
                           : "the request body did not arrive within " + describe(ctx_.config.body_timeout));
   } else if (ec == bhttp::error::header_limit) {
@@ -244,17 +370,31 @@ bool http_session::upgrade(request& req) {
   return true;
 }
 
-void http_session::dispatch(request req) {
+replier http_session::answer_for(const request& req, std::optional<route_id> route,
+                                 std::shared_ptr<access_probe>* probe_out) {
   const unsigned version = req.version();
-  const bool keep_alive = req.keep_alive();
-  auto s = owe(version, keep_alive, req.method() == bhttp::verb::head);
+  auto s = owe(version, req.keep_alive(), req.method() == bhttp::verb::head);
   auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
   // The access log and the request counters see every answer (access_log.hpp).
   auto probe = std::make_shared<access_probe>(ctx_, req, peer_);
-  const replier r{req, [guard, probe](response res) {
-                    probe->done(res);
-                    guard->answer(std::move(res));
-                  }};
+  probe->route = route;
+  *probe_out = probe;
+  return replier{req,
+                 [guard, probe](response res) {
+                   probe->done(res);
+                   guard->answer(std::move(res));
+                 },
+                 [guard, probe](file_response res) {
+                   probe->done(res.result_int(), res.body().length());
+                   guard->answer_file(std::move(res));
+                 }};
+}
+
+void http_session::dispatch(request req) {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  std::shared_ptr<access_probe> probe;
+  const replier r = answer_for(req, std::nullopt, &probe);
 
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) return r.problem(400, "malformed request target");
@@ -324,13 +464,18 @@ std::shared_ptr<http_session::slot> http_session::owe(unsigned version, bool kee
   return s;
 }
 
-void http_session::refuse(unsigned status, std::string detail) {
+void http_session::refuse(unsigned status, std::string detail, bool bearer, const std::vector<field_error>& errors) {
   reading_ = false;
   phase_ = phase::none;
   disarm_read();
   closing_ = true;
-  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-  reply(owe(version, false, false), problem_response(status, std::move(detail), version, false));
+  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version()
+                           : upload_                              ? upload_->get().version()
+                                                                  : 11;
+  upload_.reset();
+  auto res = problem_response(status, std::move(detail), version, false, errors);
+  if (bearer) res.set(bhttp::field::www_authenticate, "Bearer");
+  reply(owe(version, false, false), std::move(res));
 }
 
 void http_session::reply(const std::shared_ptr<slot>& s, response res) {
@@ -342,6 +487,13 @@ void http_session::answer(const std::shared_ptr<slot>& s, response res) {
   // Handlers answer from engine threads; the session's state lives on its strand.
   net::post(socket_.get_executor(), [self = shared_from_this(), s, res = std::move(res)]() mutable {
     self->reply(s, std::move(res));
+  });
+}
+
+void http_session::answer_file(const std::shared_ptr<slot>& s, file_response res) {
+  net::post(socket_.get_executor(), [self = shared_from_this(), s, res = std::move(res)]() mutable {
+    s->file_res.emplace(std::move(res));
+    self->do_write();
   });
 }
 
@@ -359,15 +511,24 @@ void http_session::do_write() {
     return;
   }
   auto& s = *queue_.front();
-  if (!s.res) return;
+  if (!s.res && !s.file_res) return;
   writing_ = true;
   // The session, not the handler, says whether the connection stays open.
   const bool close = !s.keep_alive || (closing_ && queue_.size() == 1);
+  arm_write();
+  auto done = beast::bind_front_handler(&http_session::on_write, shared_from_this(), close);
+  if (s.file_res) {
+    // A download: streamed from the file in chunks (file_range_body).
+    s.file_res->version(s.version);
+    s.file_res->keep_alive(!close);
+    s.file_writer.emplace(*s.file_res);
+    if (s.head) bhttp::async_write_header(socket_, *s.file_writer, std::move(done));
+    else bhttp::async_write(socket_, *s.file_writer, std::move(done));
+    return;
+  }
   s.res->version(s.version);
   s.res->keep_alive(!close);
   s.writer.emplace(*s.res);
-  arm_write();
-  auto done = beast::bind_front_handler(&http_session::on_write, shared_from_this(), close);
   // HEAD: the same status and headers, Content-Length included, no body.
   if (s.head) bhttp::async_write_header(socket_, *s.writer, std::move(done));
   else bhttp::async_write(socket_, *s.writer, std::move(done));
@@ -461,6 +622,7 @@ void http_session::fail() {
   closing_ = true;
   continue_ = false;
   upgrade_.reset();
+  upload_.reset();  // a partial upload's temporary file goes with it
   stream_ticket_.reset();
   queue_.clear();
   settle();

@@ -47,6 +47,8 @@ private:
   struct slot {
     std::optional<response> res;
     std::optional<bhttp::response_serializer<bhttp::string_body>> writer;
+    std::optional<file_response> file_res;  ///< a download, streamed from disk
+    std::optional<bhttp::response_serializer<file_range_body>> file_writer;
     unsigned version = 11;
     bool keep_alive = true;
     bool head = false;  ///< a HEAD request: the answer's header only
@@ -63,15 +65,23 @@ private:
   /// request was refused already.
   [[nodiscard]] bool on_header();
   void on_request(request req);
+  /// POST /v1/files: checks the headers like dispatch would, then reads the
+  /// body into a temporary file (upload_body); false if refused.
+  [[nodiscard]] bool begin_upload();
+  void parse_upload();
+  void on_upload();
+  /// The answer slot, guard, access probe and replier of a request.
+  replier answer_for(const request& req, std::optional<route_id> route, std::shared_ptr<class access_probe>* probe);
   void on_read_error(boost::beast::error_code ec);
   [[nodiscard]] bool upgrade(request& req);
   void dispatch(request req);
 
   std::shared_ptr<slot> owe(unsigned version, bool keep_alive, bool head);
   /// Answers a request the session refuses itself; nothing more is read.
-  void refuse(unsigned status, std::string detail);
+  void refuse(unsigned status, std::string detail, bool bearer = false, const std::vector<field_error>& errors = {});
   void reply(const std::shared_ptr<slot>& s, response res);
   void answer(const std::shared_ptr<slot>& s, response res);
+  void answer_file(const std::shared_ptr<slot>& s, file_response res);
   void settle();
   void do_write();
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
@@ -93,6 +103,10 @@ private:
   std::uint64_t write_deadline_ = 0;
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  /// An upload's parser, once its headers are accepted (parser_ is then empty).
+  std::optional<bhttp::request_parser<upload_body>> upload_;
+  identity upload_who_{};  ///< the principal of the upload
+  query_map upload_query_;
   api_context& ctx_;
   connections::ticket ticket_;
   std::string peer_;  ///< "client 127.0.0.1": who the engine says asked (cancel, retry)

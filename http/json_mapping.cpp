@@ -18,6 +18,7 @@
 #include <utility>
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 namespace overseer::http {
 namespace {
@@ -493,14 +494,17 @@ json::object render_event(const event& e) {
 }
 
 json::object render_tool(const tool_definition& d) {
-  return {{"name", d.name},
-          {"version", d.version},
-          {"description", d.description},
-          {"params", d.params},
-          {"timeout_s", d.timeout ? json::value(d.timeout->count()) : json::value(nullptr)},
-          {"max_concurrent", d.max_concurrent},
-          {"mode", to_string(d.mode)},
-          {"retry", render_retry(d.retry)}};
+  json::object o{{"name", d.name},
+                 {"version", d.version},
+                 {"description", d.description},
+                 {"params", d.params},
+                 {"timeout_s", d.timeout ? json::value(d.timeout->count()) : json::value(nullptr)},
+                 {"max_concurrent", d.max_concurrent},
+                 {"mode", to_string(d.mode)},
+                 {"retry", render_retry(d.retry)}};
+  // Only a tool that declares output files (docs/tools.md) has the member.
+  if (!d.outputs.empty()) o["outputs"] = json::value_from(d.outputs);
+  return o;
 }
 
 }  // namespace overseer::http

@@ -41,6 +41,13 @@ const std::vector<route>& routes() {
     {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats, access::token, query_rule::none, true,
      roles::observers},
     {"DELETE", "/v1/cache", route_id::clear_cache, clear_cache, access::token, query_rule::own},
+    // Files (docs/api.md, "Files"). An upload's body streams to disk: the
+    // session reads it itself (http_session::begin_upload), after these
+    // same checks on its headers.
+    {"POST", "/v1/files", route_id::upload_file, upload_file, access::token, query_rule::own},
+    {"GET", "/v1/files", route_id::list_files, list_files, access::token, query_rule::own},
+    {"GET", "/v1/files/{id}", route_id::get_file, get_file},
+    {"DELETE", "/v1/files/{id}", route_id::delete_file, delete_file},
     // The dashboard (docs/dashboard.md), served without a token: its files
     // hold no data; every API call it makes needs one.
     {"GET", "/", route_id::dashboard, serve_dashboard, access::anyone, query_rule::ignored, false},

@@ -21,8 +21,8 @@ enum class route_id {
   submit_batch, get_batch, cancel_batch, cache_stats, clear_cache,
   dashboard, dashboard_asset,
   metrics, pause_tool, resume_tool, windowed_metrics, openapi_document,
-  list_batches, cancel_jobs, get_deliveries,
-  purge_jobs,  // keep last: the router test counts up to it
+  list_batches, cancel_jobs, get_deliveries, purge_jobs,
+  upload_file, list_files, get_file, delete_file,  // keep last: the router test counts up to it
 };
 
 struct api_context;

@@ -1,5 +1,6 @@
 #include "tools/param_schema.hpp"
 
+#include "persistence/file_store.hpp"
 #include "tools/did_you_mean.hpp"
 #include "tools/json_number.hpp"
 #include "tools/regex.hpp"
@@ -17,8 +18,8 @@
 namespace overseer::tools {
 namespace {
 
-constexpr std::array<std::string_view, 6> types = {"string", "integer", "number",
-                                                   "boolean", "object",  "array"};
+constexpr std::array<std::string_view, 7> types = {"string", "integer", "number", "boolean",
+                                                   "object", "array",   "file"};
 constexpr std::array<std::string_view, 9> entry_keys = {
   "type", "required", "default", "minimum", "maximum", "enum", "pattern", "absolute_path", "description"};
 
@@ -47,6 +48,8 @@ bool has_type(const boost::json::value& v, std::string_view type) {
   if (type == "boolean") return v.is_bool();
   if (type == "object") return v.is_object();
   if (type == "array") return v.is_array();
+  // A stored file's id; whether it exists is the engine's check at submit.
+  if (type == "file") return v.is_string() && persistence::files::looks_like_file_id(v.get_string());
   return false;
 }
 
@@ -69,6 +72,7 @@ void check_value(const boost::json::object& entry, const boost::json::value& v,
   auto fail = [&](std::string message) { errors.push_back({field, std::move(message)}); };
   if (const auto* type = entry.if_contains("type"); type && type->is_string()) {
     if (!has_type(v, type->get_string())) {
+      if (type->get_string() == "file") return fail("expected a file id (\"file_\" and 26 characters), found " + render(v));
       return fail("expected " + std::string(type->get_string()) + ", found " + render(v));
     }
   }
@@ -120,7 +124,7 @@ void check_entry(const std::string& field, const boost::json::object& entry,
     } else if (key == "type") {
       if (!value.is_string() ||
           std::find(types.begin(), types.end(), value.get_string()) == types.end()) {
-        fail(f, "expected one of string, integer, number, boolean, object, array; found " +
+        fail(f, "expected one of string, integer, number, boolean, object, array, file; found " +
                     render(value));
       }
     } else if (key == "required" && !value.is_bool()) {

@@ -6,6 +6,7 @@
 #include <shared_mutex>
 
 #include "tools/did_you_mean.hpp"
+#include "tools/output_files.hpp"
 #include "tools/param_schema.hpp"
 
 namespace overseer {
@@ -70,6 +71,14 @@ std::vector<field_error> check_definition(const tool_definition& d) {
     errors.push_back({"max_concurrent", std::to_string(d.max_concurrent) + " is negative"});
   }
   for (auto& e : check_retry_policy(d.retry)) errors.push_back(std::move(e));
+  for (std::size_t i = 0; i < d.outputs.size(); ++i)
+    if (auto bad = check_output_pattern(d.outputs[i])) {
+      std::string message{"\""};  // appended, not "\"" + string: GCC 12 -O3 warns on that (-Wstringop-overflow)
+      message += sanitize_utf8(d.outputs[i]);
+      message += "\" ";
+      message += *bad;
+      errors.push_back({"outputs[" + std::to_string(i) + "]", std::move(message)});
+    }
   if (d.supervision) {
     if (d.supervision->max_failures < 0)
       errors.push_back({"supervision.max_failures", std::to_string(d.supervision->max_failures) + " is negative"});

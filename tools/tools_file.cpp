@@ -22,10 +22,10 @@ namespace {
 using boost::json::object;
 using boost::json::value;
 
-constexpr std::array<std::string_view, 15> tool_keys = {
+constexpr std::array<std::string_view, 16> tool_keys = {
     "name",           "version", "description",    "command", "params",       "env",           "timeout_s",
     "max_concurrent", "retry",   "progress_regex", "limits",  "kill_grace_s", "allowed_paths", "supervision",
-    "mode"};
+    "mode", "outputs"};
 constexpr std::array<std::string_view, 3> supervision_keys = {"max_failures", "window_s", "count"};
 constexpr std::array<std::string_view, 4> limit_keys = {"cpu_s", "memory_mb", "open_files", "output_mb"};
 constexpr std::array<std::string_view, 2> file_keys = {"tools", "builtins"};
@@ -206,6 +206,7 @@ exec_tool_config read_tool(const object& t, reader& r) {
   }
   if (auto dirs = r.strings(t, "allowed_paths", "allowed_paths", false))
     c.allowed_paths.assign(dirs->begin(), dirs->end());
+  if (auto outs = r.strings(t, "outputs", "outputs", false)) c.definition.outputs.assign(outs->begin(), outs->end());
   return c;
 }
 

@@ -59,6 +59,7 @@
 
 #include "overseer/errc.hpp"
 #include "overseer/event.hpp"
+#include "overseer/files.hpp"
 #include "overseer/job.hpp"
 #include "overseer/log_sink.hpp"
 #include "overseer/result.hpp"
@@ -518,6 +519,38 @@ public:
   /// a retry revives meanwhile. Unfinished jobs never match. Blocks until
   /// the deletions are durable; with `dry_run`, only counts.
   purge_result purge(const list_query& q, bool dry_run = false);
+
+  /// Stored files (overseer/files.hpp): what a param of type "file" names
+  /// and what an exec tool's `outputs` become.
+  ///
+  /// Copies `source` (a regular file) into the data directory as a file
+  /// named `name` (any text; invalid UTF-8 is replaced), belonging to
+  /// `owner`, and returns it once its bytes are synced and its record is
+  /// durable. store_failure if it cannot be read or written; not_running.
+  /// Blocks.
+  result<file_info> add_file(const std::filesystem::path& source, std::string name, std::string owner = {});
+  /// Stores a complete upload written under upload_dir() (the HTTP front's
+  /// POST /v1/files): fsync, rename, record, on an engine thread; `done`
+  /// runs once durable (on the writer thread), or with the failure. The
+  /// temporary file is the engine's from the call on: moved or removed.
+  void commit_upload_async(file_upload upload, std::function<void(result<file_info>)> done);
+  /// Where uploads write their temporary files: DATA_DIR/files/tmp, emptied
+  /// at every start.
+  [[nodiscard]] std::filesystem::path upload_dir() const;
+  /// The file's metadata; not_found, store_failure, not_running. Never throws.
+  [[nodiscard]] result<file_info> get_file(std::string_view id) const;
+  /// Where a stored file's bytes are (read-only, mode 0444). For an id
+  /// get_file found.
+  [[nodiscard]] std::filesystem::path file_path(std::string_view id) const;
+  /// Files newest first, a page at a time (next_cursor).
+  [[nodiscard]] file_list_result list_files(const file_list_query& q) const;
+  /// Deletes a file: conflict while a pending, running or retrying job
+  /// uses it (or one being submitted), not_found. `done` runs once the
+  /// deletion is durable and the bytes are gone, on an engine thread (on
+  /// the calling thread for a refusal).
+  void delete_file_async(std::string_view id, std::function<void(result<void>)> done);
+  /// Blocks.
+  result<void> delete_file(std::string_view id);
 
 private:
   struct impl;

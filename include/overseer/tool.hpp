@@ -52,10 +52,12 @@ struct tool_definition {
   std::string version = "1";
   std::string description{};
   /// Parameter schema: {"NAME": {"type": "string"|"integer"|"number"|
-  /// "boolean"|"object"|"array", "required": bool, "default": v, "minimum": n,
+  /// "boolean"|"object"|"array"|"file", "required": bool, "default": v, "minimum": n,
   /// "maximum": n, "enum": [...], "pattern": "regex", "absolute_path": bool,
   /// "description": "..."}}. A pattern is an RE2 expression (no
-  /// backreferences, no lookaround) that must match the whole value.
+  /// backreferences, no lookaround) that must match the whole value. A
+  /// "file" param takes a stored file's id (engine::add_file, POST
+  /// /v1/files); the body sees the read-only path of the file instead.
   /// Params not named here are refused, unless the schema is empty and
   /// strict_params is false: such a tool takes free-form params.
   boost::json::object params{};
@@ -73,6 +75,14 @@ struct tool_definition {
   /// This tool's restart intensity; none: the engine's (engine_config::
   /// max_failures, failure_window, intensity).
   std::optional<supervision_strategy> supervision{};
+  /// Files the tool leaves in its attempt's workdir that become stored
+  /// files after a completed attempt: names or globs ('*', '?' within a
+  /// path segment), relative, never leaving the workdir (no "..", not
+  /// absolute; symbolic links are not followed). They are listed in the
+  /// result as "files": [{name, file_id, size, sha256}] (a result that is
+  /// not an object becomes {"value": result, "files": [...]}), belong to
+  /// the job's owner and are deleted with the job by retention.
+  std::vector<std::string> outputs{};
 };
 
 /// The running tool's line to the engine. Valid during the body's call

@@ -4,7 +4,8 @@
 Python's urllib and http.client (standard library only) against the real
 daemon: Connection: close (urllib sends it on every request), HTTP/1.0 with
 and without keep-alive, Expect: 100-continue, HEAD on every GET route,
-pipelining and half-closing (raw sockets, responses parsed by http.client).
+pipelining and half-closing (raw sockets, responses parsed by http.client),
+and files: an upload and ranged downloads.
 POST /v1/jobs, answered asynchronously by the engine, is in every case.
 
 Usage: http_conformance.py PATH/TO/overseerd
@@ -25,6 +26,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 PORT = 0
@@ -196,7 +198,7 @@ class Conformance(unittest.TestCase):
             time.sleep(0.05)  # polling interval, bounded by the deadline
         routes = ["/v1/jobs", "/v1/jobs/%s" % job, "/v1/jobs/%s/result" % job, "/v1/jobs/%s/logs" % job,
                   "/v1/jobs/%s/history" % job, "/v1/tools", "/v1/health", "/v1/stream",
-                  "/v1/batches/%s" % batch, "/v1/cache/stats"]
+                  "/v1/batches/%s" % batch, "/v1/cache/stats", "/v1/files"]
         for path in routes:
             with self.subTest(path=path):
                 get_status, get_headers, get_body = fetch(path)
@@ -299,6 +301,90 @@ class SyncRuns(unittest.TestCase):
         problem = json.loads(body.decode("utf-8"))  # valid UTF-8, whatever the query held
         self.assertEqual({e["field"] for e in problem["errors"]}, {"wait", "traceparent"})
         self.assertEqual(job_count(), before)
+class Files(unittest.TestCase):
+    """POST /v1/files and ranged downloads through urllib and http.client."""
+
+    def upload(self, name, data):
+        req = urllib.request.Request(url("/v1/files?name=" + urllib.parse.quote(name)), data=data, method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            self.assertEqual(r.status, 201)
+            return json.loads(r.read().decode("utf-8"))
+
+    def test_upload_and_ranged_download(self):
+        data = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and 4 bytes: more than one read each way
+        name = "r\u00e9sum\u00e9 \"final\".bin"
+        f = self.upload(name, data)
+        self.assertEqual(f["size"], len(data))
+        self.assertEqual(f["sha256"], hashlib.sha256(data).hexdigest())
+        self.assertEqual(f["name"], name)
+        path = "/v1/files/" + f["file_id"]
+        status, headers, body = fetch(path)
+        self.assertEqual(status, 200)
+        self.assertEqual(body, data)
+        self.assertEqual(headers["Accept-Ranges"], "bytes")
+        self.assertEqual(headers["ETag"], '"%s"' % f["sha256"])
+        self.assertEqual(headers["Content-Type"], "application/octet-stream")
+        self.assertIn("filename*=UTF-8''" + urllib.parse.quote(name, safe="!#$&+-.^_`|~"),
+                      headers["Content-Disposition"])
+        # Pieces of 300,000 bytes, the last one shorter, reassembled.
+        pieces, start = [], 0
+        while start < len(data):
+            end = min(start + 300000, len(data)) - 1
+            status, headers, body = fetch(path, headers={"Range": "bytes=%d-%d" % (start, end)})
+            self.assertEqual(status, 206)
+            self.assertEqual(headers["Content-Range"], "bytes %d-%d/%d" % (start, end, len(data)))
+            self.assertEqual(int(headers["Content-Length"]), end - start + 1)
+            pieces.append(body)
+            start = end + 1
+        self.assertEqual(b"".join(pieces), data)
+        status, _, body = fetch(path, headers={"Range": "bytes=-4"})
+        self.assertEqual((status, body), (206, b"tail"))
+        status, headers, body = fetch(path, headers={"Range": "bytes=%d-" % len(data)})
+        self.assertEqual(status, 416)
+        self.assertEqual(headers["Content-Range"], "bytes */%d" % len(data))
+        json.loads(body.decode("utf-8"))
+        # HEAD: GET's headers, no body; HTTP/1.0 gets the file and a close.
+        status, headers, body = fetch(path, "HEAD")
+        self.assertEqual((status, int(headers["Content-Length"]), body), (200, len(data), b""))
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=20)
+        conn.request("GET", path, headers={"Range": "bytes=1-2"})
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.read()), (206, data[1:3]))
+        self.assertTrue(r.will_close)
+        conn.close()
+        status, _, _ = fetch(path, "DELETE")
+        self.assertEqual(status, 200)
+        self.assertEqual(fetch(path)[0], 404)
+
+    def test_upload_with_expect_continue(self):
+        data = b"x" * 100000
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=20)
+        conn.putrequest("POST", "/v1/files?name=c.bin")
+        conn.putheader("Content-Type", "application/octet-stream")
+        conn.putheader("Content-Length", str(len(data)))
+        conn.putheader("Expect", "100-continue")
+        conn.endheaders()
+        conn.send(data)
+        r = conn.getresponse()
+        self.assertEqual(r.status, 201)
+        self.assertEqual(json.loads(r.read())["sha256"], hashlib.sha256(data).hexdigest())
+        conn.close()
+
+    def test_refusals_name_the_problem(self):
+        req = urllib.request.Request(url("/v1/files"), data=b"abc", method="POST",
+                                     headers={"Content-Type": "application/octet-stream"})
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=20)
+        self.assertEqual(e.exception.code, 400)
+        self.assertEqual(json.loads(e.exception.read())["errors"][0]["field"], "name")
+        e.exception.close()
+        req = urllib.request.Request(url("/v1/files?name=a"), data=b"abc", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=20)
+        self.assertEqual(e.exception.code, 415)
+        e.exception.close()
 
 
 class Tenants(unittest.TestCase):

@@ -90,6 +90,9 @@ struct server_config {
   std::chrono::milliseconds immediate_wait = std::chrono::seconds(30);
   /// Largest request body accepted (413 beyond). Default 1 MiB.
   std::size_t body_limit = 1024 * 1024;
+  /// Largest file POST /v1/files accepts (413 beyond); body_limit does not
+  /// apply to it. Default 10 GiB.
+  std::uint64_t max_file_size = 10ull << 30;
   /// I/O threads. Default 2.
   int threads = 2;
   /// Messages a WebSocket client may have waiting before it counts as too

@@ -59,7 +59,7 @@ TEST_CASE("the route table gives every route a handler; only health and the dash
     // outside the documented (JSON) API.
     CHECK(r.api == (r.id != route_id::dashboard && r.id != route_id::dashboard_asset && r.id != route_id::metrics));
   }
-  CHECK(ids.size() == static_cast<std::size_t>(route_id::purge_jobs) + 1);  // every route_id is routed
+  CHECK(ids.size() == static_cast<std::size_t>(route_id::delete_file) + 1);  // every route_id is routed
   auto found = match("GET", "/v1/jobs/job_x/logs");
   REQUIRE(found.found);
   CHECK(found.found->handler == &get_logs);

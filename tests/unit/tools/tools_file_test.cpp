@@ -351,3 +351,25 @@ TEST_CASE("a tool's own supervision strategy is read from the tools file", "[exe
   }
   CHECK(f.registry.find("no_such") == nullptr);
 }
+
+TEST_CASE("outputs are names or globs inside the working directory; a file param is a type", "[exec][tools_file][files]") {
+  {
+    tools_file f;
+    auto t = annotate();
+    t["params"].as_object()["input"] = boost::json::object{{"type", "file"}};
+    t["outputs"] = boost::json::array{"*.gff", "out/part-??.csv"};
+    f.write_tool(t);
+    REQUIRE(f.refusal().empty());
+    const auto d = f.registry.find("annotate")->definition;
+    CHECK(d.outputs == std::vector<std::string>{"*.gff", "out/part-??.csv"});
+  }
+  tools_file f;
+  auto t = annotate();
+  t["outputs"] = boost::json::array{"ok.txt", "../escape", "/etc/passwd", ""};
+  f.write_tool(t);
+  const auto m = f.refusal();
+  CHECK_THAT(m, Contains("tool \"annotate\": field \"outputs[1]\": \"../escape\" leaves the working directory (..)"));
+  CHECK_THAT(m, Contains("field \"outputs[2]\": \"/etc/passwd\" is an absolute path"));
+  CHECK_THAT(m, Contains("field \"outputs[3]\": \"\" is empty"));
+  CHECK_THAT(m, !Contains("outputs[0]"));
+}
