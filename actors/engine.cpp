@@ -674,12 +674,21 @@ void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeo
                         std::function<void(result<job_view>)> done) {
   auto* waiters = impl_->waiters.get();
   if (!impl_->scheduler || !waiters) return done(failure_info{errc::not_running, "the engine is not started"});
-  auto now = get(job_id);
-  if (!now || is_terminal(now->status)) return done(std::move(now));
+  // A record read, not a view: this may run on the writer thread (run_async),
+  // where a pending job's estimates (a scan of the queue) must not.
+  auto ended_or_unreadable = [d = impl_.get()](std::string_view id) {
+    try {
+      auto rec = d->store->get_job(id);
+      return !rec || is_terminal(rec->status);
+    } catch (const std::exception&) {
+      return true;  // answered now: get() then says why
+    }
+  };
+  if (ended_or_unreadable(job_id)) return done(get(job_id));
   const std::string id{job_id};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   waiters->add(
-    id, deadline, [this, &id] { auto v = get(id); return !v || is_terminal(v->status); },
+    id, deadline, [&] { return ended_or_unreadable(id); },
     [this, id, timeout, done = std::move(done)](actors::job_waiters::outcome o) {
       using outcome = actors::job_waiters::outcome;
       if (o == outcome::stopping) return done(failure_info{errc::not_running, "the engine is stopping"});
