@@ -498,11 +498,14 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
   }
   auto cached = impl_->cached_result(*rec);
   auto ops = notify_ops(spec, rec->id);
-  // The answer carries an estimate of when the job ends.
-  auto estimated = [d = impl_.get(), tool = rec->tool, done = std::move(done)](submit_result s) {
+  // The answer carries an estimate of when the job ends. The tool's typical
+  // run time is looked up here, on the caller's thread (a cache miss reads
+  // the rollups), so that the answer, on the writer thread, only multiplies.
+  auto estimated = [run_s = impl_->typical_run_s(rec->tool), slots = impl_->slots_of(rec->tool),
+                    done = std::move(done)](submit_result s) {
     if (s.code == errc::ok && !s.existing && s.status.value_or(job_status::pending) == job_status::pending)
-      s.estimated_duration_s = actors::estimated_duration_s(job_status::pending, d->typical_run_s(tool),
-                                                            s.position_in_queue, d->slots_of(tool), 0);
+      s.estimated_duration_s =
+        actors::estimated_duration_s(job_status::pending, run_s, s.position_in_queue, slots, 0);
     done(std::move(s));
   };
   caf::anon_send(impl_->scheduler,
