@@ -32,7 +32,7 @@ def record(call: Call[object]) -> object:
 
 
 def sample_args(method: object) -> list[object]:
-    """A value for each required positional parameter: ids are strings, specs mappings."""
+    """A value for each required positional parameter: ids are strings, an upload a path, specs mappings."""
     args: list[object] = []
     for p in inspect.signature(method).parameters.values():  # type: ignore[arg-type]
         if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty:
@@ -40,6 +40,8 @@ def sample_args(method: object) -> list[object]:
                 args.append("job_01M880PHE1F1GN54T6TES72772")
             elif p.name == "name":
                 args.append("noop")
+            elif p.name == "data":
+                args.append(__file__)  # a path: the name defaults to its base name
             else:
                 args.append({"tool": "noop"})
     return args

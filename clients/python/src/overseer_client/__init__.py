@@ -9,11 +9,11 @@
 """
 from .client import AsyncClient, Client, Watch
 from .errors import (BadRequestError, ConflictError, FieldError, ForbiddenError, NotFoundError,
-                     OverseerError, ProblemError, StreamError, TooManyRequestsError,
+                     OverseerError, PayloadTooLargeError, ProblemError, StreamError, TooManyRequestsError,
                      TransportError, UnauthorizedError, UnavailableError, WaitTimeout)
 from .types import (TERMINAL, Batch, BatchJob, BatchList, BatchSummary, BulkCancelled, BulkPurged,
-                    BatchSpec, BatchSubmitted, CacheInfo, CacheStats,
-                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Progress,
+                    BatchSpec, BatchSubmitted, CacheInfo, CacheStats, Delivery, FileInfo, FileList,
+                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Notify, Progress,
                     ProgressEvent, QueueStats, RetryPolicy, RunResult, StreamItem, Submitted, Subscribed, Tool,
                     ToolState, Transition, TransitionEvent, WindowFigures)
 
@@ -22,10 +22,11 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncClient", "Client", "Watch",
     "BadRequestError", "ConflictError", "FieldError", "ForbiddenError", "NotFoundError",
-    "OverseerError", "ProblemError", "StreamError", "TooManyRequestsError", "TransportError",
+    "OverseerError", "PayloadTooLargeError", "ProblemError", "StreamError", "TooManyRequestsError", "TransportError",
     "UnauthorizedError", "UnavailableError",
     "WaitTimeout",
     "TERMINAL", "Batch", "BatchJob", "BatchList", "BatchSummary", "BulkCancelled", "BulkPurged", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
+    "Delivery", "FileInfo", "FileList", "Notify",
     "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",
     "ProgressEvent", "QueueStats", "RetryPolicy", "RunResult", "StreamItem", "Submitted", "Subscribed", "Tool",
     "ToolState", "Transition", "TransitionEvent", "WindowFigures",

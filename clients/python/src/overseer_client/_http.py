@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
+from typing import Any, BinaryIO, Callable, Generic, Mapping, Sequence, TypeVar, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 from . import types as t
@@ -19,6 +22,8 @@ from .errors import TransportError, problem_error
 
 T = TypeVar("T")
 Query = list[tuple[str, str]]
+#: What an upload sends: bytes, or the path of a file (streamed from disk).
+Upload = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,12 @@ class Call(Generic[T]):
     #: Seconds the daemon may hold the request (`?wait=`) on top of the
     #: client's timeout, which bounds the rest of it.
     wait_s: float = 0
+    #: An upload's body (sent as application/octet-stream) instead of JSON.
+    upload: Upload | None = None
+    #: The answer is bytes, not JSON: `decode` gets them, or None when
+    #: `sink` is set and they were written to that path instead.
+    raw: bool = False
+    sink: str | os.PathLike[str] | None = None
 
 
 def _id(value: str) -> str:
@@ -149,6 +160,11 @@ def history(job_id: str) -> Call[list[t.Transition]]:
                 lambda d: [t.decode(t.Transition, x) for x in d["transitions"]])
 
 
+def deliveries(job_id: str) -> Call[list[t.Delivery]]:
+    return Call("GET", "/v1/jobs/{id}/deliveries", f"/v1/jobs/{_id(job_id)}/deliveries",
+                lambda d: [t.decode(t.Delivery, x) for x in d["deliveries"]])
+
+
 def cancel(job_id: str) -> Call[t.Job]:
     return Call("DELETE", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
 
@@ -207,6 +223,41 @@ def resume_tool(name: str) -> Call[t.ToolState]:
                 lambda d: t.decode(t.ToolState, d))
 
 
+def upload_file(data: Upload, name: str | None) -> Call[t.FileInfo]:
+    if name is None:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValueError("name= is required when uploading bytes")
+        name = os.path.basename(os.fspath(data))
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        data = os.fspath(data)
+    return Call("POST", "/v1/files", "/v1/files", lambda d: t.decode(t.FileInfo, d),
+                query=[("name", name)], upload=data, ok=(201,))
+
+
+def list_files(*, limit: int | None, cursor: str | None) -> Call[t.FileList]:
+    return Call("GET", "/v1/files", "/v1/files", lambda d: t.decode(t.FileList, d),
+                query=_query(limit=limit, cursor=cursor))
+
+
+def _range_header(range: tuple[int, int | None] | None) -> dict[str, str]:
+    if range is None:
+        return {}
+    start, end = range
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"range must be (start, end) with 0 <= start <= end (end inclusive), not {range!r}")
+    return {"Range": f"bytes={start}-{'' if end is None else end}"}
+
+
+def download_file(file_id: str, *, to: str | os.PathLike[str] | None,
+                  range: tuple[int, int | None] | None) -> Call[bytes | None]:
+    return Call("GET", "/v1/files/{id}", f"/v1/files/{_id(file_id)}", lambda d: d,
+                headers=_range_header(range), ok=(200, 206), raw=True, sink=to)
+
+
+def delete_file(file_id: str) -> Call[bool]:
+    return Call("DELETE", "/v1/files/{id}", f"/v1/files/{_id(file_id)}", lambda d: bool(d["deleted"]))
+
+
 def openapi() -> Call[str]:
     return Call("GET", "/v1/openapi.yaml", "/v1/openapi.yaml", str, text=True)
 
@@ -232,6 +283,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/jobs/{id}/logs"): "logs",
     ("GET", "/v1/jobs/{id}/history"): "history",
     ("POST", "/v1/jobs/{id}/retry"): "retry",
+    ("GET", "/v1/jobs/{id}/deliveries"): "deliveries",
     ("POST", "/v1/batches"): "submit_batch",
     ("GET", "/v1/batches"): "list_batches",
     ("GET", "/v1/batches/{id}"): "get_batch",
@@ -245,6 +297,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/openapi.yaml"): "openapi",
     ("GET", "/v1/health"): "health",
     ("GET", "/v1/stream"): "watch",
+    ("POST", "/v1/files"): "upload_file",
+    ("GET", "/v1/files"): "list_files",
+    ("GET", "/v1/files/{id}"): "download_file",
+    ("DELETE", "/v1/files/{id}"): "delete_file",
 }
 
 
@@ -289,18 +345,23 @@ class Transport:
         # A waiting request may be held for its wait; the timeout bounds the rest.
         timeout = self._timeout + call.wait_s
         body = None
-        if call.body is not None:
+        if call.upload is not None:
+            headers["Content-Type"] = "application/octet-stream"
+            size = (len(call.upload) if isinstance(call.upload, (bytes, bytearray, memoryview))
+                    else os.stat(call.upload).st_size)
+            headers["Content-Length"] = str(size)
+        elif call.body is not None:
             body = json.dumps(call.body).encode()
             headers["Content-Type"] = "application/json"
+        if call.raw:
+            headers["Accept"] = "application/octet-stream, application/problem+json"
         for attempt in (1, 2):
             conn, reused = self._connection()
             conn.timeout = timeout
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
             try:
-                conn.request(call.method, target, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
+                response, data = self._exchange(conn, call, target, headers, body)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
                 conn.close()
                 # The daemon closes idle keep-alive connections; a request on
@@ -318,9 +379,56 @@ class Transport:
                 with self._lock:
                     self._idle.append(conn)
             if response.status in call.ok:
+                if call.raw:
+                    return call.decode(data)
                 return call.decode(data.decode() if call.text else json.loads(data))
-            raise problem_error(response.status, response.reason, data, response.getheader("Retry-After"))
+            raise problem_error(response.status, response.reason, data or b"", response.getheader("Retry-After"))
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _exchange(conn: http.client.HTTPConnection, call: Call[Any], target: str,
+                  headers: dict[str, str], body: bytes | None) -> tuple[http.client.HTTPResponse, bytes | None]:
+        """Sends the request and reads the answer: its bytes, or None once a
+        successful download is in `call.sink`."""
+        upload: BinaryIO | None = None
+        try:
+            payload: Any = body
+            if call.upload is not None:
+                if isinstance(call.upload, (bytes, bytearray, memoryview)):
+                    payload = call.upload
+                else:
+                    # http.client sends a file in pieces: it is never read whole.
+                    payload = upload = open(call.upload, "rb")
+            try:
+                conn.request(call.method, target, body=payload, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                # A refused upload (413) is answered and the connection closed
+                # while the body is still going out: the answer may be there.
+                if call.upload is None:
+                    raise
+            response = conn.getresponse()
+            if call.sink is None or response.status not in call.ok:
+                return response, response.read()
+            _write_atomically(response, call.sink)
+            return response, None
+        finally:
+            if upload is not None:
+                upload.close()
+
+
+def _write_atomically(source: BinaryIO | http.client.HTTPResponse, path: str | os.PathLike[str]) -> None:
+    """Copies `source` into a temporary file next to `path`, in 64 KiB
+    pieces, and renames it to `path` once complete: `path` never holds a
+    partial download."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".overseer-download-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(source, f, 64 * 1024)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def stream_url(base_url: str) -> str:

@@ -13,6 +13,7 @@ as a context manager) to drop its idle keep-alive connections.
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime
 from typing import Any, AsyncGenerator, Coroutine, Iterator, Mapping, TypeVar
 
@@ -144,6 +145,11 @@ class Client(_Base):
     def history(self, job_id: str) -> list[t.Transition]:
         return self._run(_http.history(job_id))
 
+    def deliveries(self, job_id: str) -> list[t.Delivery]:
+        """The job's webhook deliveries (its `notify.url`, the daemon's
+        `--webhook`), pending and finished, in `seq` order."""
+        return self._run(_http.deliveries(job_id))
+
     def cancel(self, job_id: str) -> t.Job:
         """Cancels a pending, retrying or running job; ConflictError once terminal."""
         return self._run(_http.cancel(job_id))
@@ -216,6 +222,28 @@ class Client(_Base):
         """Batches newest first, without their job lists; every filter given must match."""
         return self._run(_http.list_batches(status=status, name=name, created_after=created_after,
                                             created_before=created_before, limit=limit, offset=offset))
+
+    def upload_file(self, data: _http.Upload, *, name: str | None = None) -> t.FileInfo:
+        """Stores a file: `data` is bytes or the path of a local file, which is
+        streamed from disk (never read whole). `name` defaults to a path's
+        base name (bytes need one). PayloadTooLargeError over the daemon's
+        --max-file-size. A job names it by `file_id` in a `file` param."""
+        return self._run(_http.upload_file(data, name))
+
+    def list_files(self, *, limit: int | None = None, cursor: str | None = None) -> t.FileList:
+        """Files newest first; pass `next_cursor` as `cursor` for the next page."""
+        return self._run(_http.list_files(limit=limit, cursor=cursor))
+
+    def download_file(self, file_id: str, to: str | os.PathLike[str] | None = None, *,
+                      range: tuple[int, int | None] | None = None) -> bytes | None:
+        """The file's bytes; with `to`, written to that path instead (streamed,
+        renamed into place once complete) and None returned. `range` is
+        `(start, end)`, both inclusive (`end` None: to the end of the file)."""
+        return self._run(_http.download_file(file_id, to=to, range=range))
+
+    def delete_file(self, file_id: str) -> bool:
+        """Deletes the file; ConflictError while an unfinished job uses it."""
+        return self._run(_http.delete_file(file_id))
 
     def openapi(self) -> str:
         """The daemon's OpenAPI document (YAML text)."""
@@ -344,6 +372,23 @@ class AsyncClient(_Base):
                            limit: int | None = None, offset: int | None = None) -> t.BatchList:
         return await self._run(_http.list_batches(status=status, name=name, created_after=created_after,
                                                   created_before=created_before, limit=limit, offset=offset))
+
+    async def deliveries(self, job_id: str) -> list[t.Delivery]:
+        return await self._run(_http.deliveries(job_id))
+
+    async def upload_file(self, data: _http.Upload, *, name: str | None = None) -> t.FileInfo:
+        """`Client.upload_file`; a path is streamed from a worker thread."""
+        return await self._run(_http.upload_file(data, name))
+
+    async def list_files(self, *, limit: int | None = None, cursor: str | None = None) -> t.FileList:
+        return await self._run(_http.list_files(limit=limit, cursor=cursor))
+
+    async def download_file(self, file_id: str, to: str | os.PathLike[str] | None = None, *,
+                            range: tuple[int, int | None] | None = None) -> bytes | None:
+        return await self._run(_http.download_file(file_id, to=to, range=range))
+
+    async def delete_file(self, file_id: str) -> bool:
+        return await self._run(_http.delete_file(file_id))
 
     async def openapi(self) -> str:
         return await self._run(_http.openapi())

@@ -81,6 +81,11 @@ class ConflictError(ProblemError):
         return value if isinstance(value, str) else None
 
 
+class PayloadTooLargeError(ProblemError):
+    """413: an upload over the daemon's `--max-file-size` (or a body over
+    `--body-limit`); nothing was kept."""
+
+
 class TooManyRequestsError(ProblemError):
     """429: a quota of the token's principal (`max_queued`,
     `submits_per_second`, named in `errors`) is reached; nothing was created.
@@ -94,7 +99,7 @@ class UnavailableError(ProblemError):
 
 _BY_STATUS: dict[int, type[ProblemError]] = {
     400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
-    409: ConflictError, 429: TooManyRequestsError, 503: UnavailableError,
+    409: ConflictError, 413: PayloadTooLargeError, 429: TooManyRequestsError, 503: UnavailableError,
 }
 
 

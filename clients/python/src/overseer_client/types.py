@@ -93,6 +93,15 @@ class RetryPolicy:
 
 
 @dataclass
+class Notify:
+    """Where a job's events are POSTed (docs/api.md, "Webhooks"): the URL's
+    host must be on the daemon's `--webhook-allow` list. `events` is any of
+    "transition", "progress", "log" (the daemon's default: transitions)."""
+    url: str
+    events: list[str] | None = None
+
+
+@dataclass
 class JobSpec:
     """The body of a submit. Only `tool` is required; `None` means "not sent"."""
     tool: str
@@ -109,6 +118,7 @@ class JobSpec:
     run_at: datetime | str | None = None
     delay_s: float | None = None
     trace_id: str | None = None  # a W3C trace id (32 lowercase hex digits); wins over a traceparent
+    notify: Notify | Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = _encode_value(self)
@@ -407,6 +417,47 @@ class CacheStats:
     total_cache_size_mb: float
     oldest_cached_result: datetime | None = None
     newest_cached_result: datetime | None = None
+
+
+@dataclass
+class FileInfo:
+    """A stored file: POST /v1/files, GET /v1/files entries. `owner` is set
+    with a tokens file, `job_id` for a tool's output file. (A job's result
+    lists its output files as plain JSON.)"""
+    file_id: str
+    name: str
+    size: int
+    sha256: str
+    created_at: datetime
+    owner: str | None = None
+    job_id: str | None = None
+
+
+@dataclass
+class FileList:
+    """GET /v1/files: a page of files, newest first; pass `next_cursor` as
+    `cursor` for the next page (None on the last)."""
+    files: list[FileInfo]
+    limit: int
+    has_next: bool
+    next_cursor: str | None = None
+
+
+@dataclass
+class Delivery:
+    """One webhook delivery of a job's event (GET /v1/jobs/{id}/deliveries).
+    `status` is "pending", "delivered" or "failed"; `last_status_code` is 0
+    when there was no answer (or no attempt yet)."""
+    id: str
+    seq: int
+    event: str
+    url: str
+    attempts: int
+    status: Literal["pending", "delivered", "failed"]
+    last_status_code: int
+    last_error: str
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
 
 
 @dataclass
