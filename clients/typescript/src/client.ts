@@ -19,6 +19,10 @@ import {
   type BulkFilters,
   type BulkPurged,
   type CacheStats,
+  type Delivery,
+  type DownloadOptions,
+  type FileInfo,
+  type FileList,
   type GetOptions,
   type Health,
   type Job,
@@ -26,6 +30,7 @@ import {
   type JobSpec,
   type Json,
   type ListBatchesQuery,
+  type ListFilesQuery,
   type ListJobsQuery,
   type LogPage,
   type LogsQuery,
@@ -37,6 +42,8 @@ import {
   type Tool,
   type ToolState,
   type Transition,
+  type UploadData,
+  type UploadOptions,
   type WatchOptions,
 } from "./types.js";
 
@@ -67,6 +74,8 @@ export interface Call {
   headers?: Record<string, string>;
   /** How long the daemon may hold the request (`?wait=`), on top of the timeout that bounds the rest. */
   waitMs?: number;
+  /** An upload's body, sent as application/octet-stream instead of JSON. */
+  upload?: UploadData;
 }
 
 /**
@@ -100,6 +109,11 @@ export const ROUTES = {
   "GET /v1/openapi.yaml": "openapi",
   "GET /v1/health": "health",
   "GET /v1/stream": "watch",
+  "GET /v1/jobs/{id}/deliveries": "deliveries",
+  "POST /v1/files": "uploadFile",
+  "GET /v1/files": "listFiles",
+  "GET /v1/files/{id}": "downloadFile", // and downloadStream()
+  "DELETE /v1/files/{id}": "deleteFile",
 } as const satisfies Record<string, keyof Client>;
 
 const id = encodeURIComponent;
@@ -134,6 +148,22 @@ function query(params: Record<string, string | number | boolean | Date | undefin
   return q;
 }
 
+function fileName(data: UploadData): string | undefined {
+  const name = (data as { name?: unknown }).name;
+  return typeof name === "string" && name !== "" ? name : undefined;
+}
+
+function downloadCall(fileId: string, options: DownloadOptions): Call {
+  const headers: Record<string, string> = { Accept: "application/octet-stream, application/problem+json" };
+  if (options.range !== undefined) {
+    const [start, end] = options.range;
+    if (!Number.isInteger(start) || start < 0 || (end !== undefined && (!Number.isInteger(end) || end < start)))
+      throw new RangeError(`range must be [start, end] with 0 <= start <= end (inclusive), not ${JSON.stringify(options.range)}`);
+    headers.Range = `bytes=${start}-${end ?? ""}`;
+  }
+  return { method: "GET", route: "/v1/files/{id}", path: `/v1/files/${id(fileId)}`, headers, ok: [206] };
+}
+
 export class Client {
   readonly url: string;
   private readonly token: string | undefined;
@@ -154,26 +184,40 @@ export class Client {
     this.webSocket = options.webSocket ?? platformWebSocket;
   }
 
-  /** Sends one request; the answer's JSON, or a ProblemError. */
-  protected async send<T>(call: Call): Promise<T> {
+  /** Sends one request; the response if its status is a success (or in `call.ok`), else a ProblemError. */
+  protected async request(call: Call): Promise<Response> {
     const target = this.url + call.path + (call.query?.length ? "?" + new URLSearchParams(call.query).toString() : "");
-    const headers: Record<string, string> = { ...call.headers, Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: "application/json", ...call.headers };
     if (this.token !== undefined) headers.Authorization = `Bearer ${this.token}`;
-    if (call.body !== undefined) headers["Content-Type"] = "application/json";
+    let body: BodyInit | undefined;
+    if (call.upload !== undefined) {
+      headers["Content-Type"] = "application/octet-stream";
+      body = call.upload as BodyInit;
+    } else if (call.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(call.body);
+    }
     let response: Response;
     try {
       response = await this.fetchFn(target, {
         method: call.method,
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body,
+        // A ReadableStream body is sent as it is read (chunked); fetch needs this to allow it.
+        ...(typeof ReadableStream !== "undefined" && body instanceof ReadableStream ? { duplex: "half" } : {}),
         signal: AbortSignal.timeout(this.timeoutMs + Math.max(call.waitMs ?? 0, 0)),
-      });
+      } as RequestInit);
     } catch (e) {
       throw new TransportError(`${call.method} ${target}: ${(e as Error).message}`);
     }
-    if (response.ok || (call.ok ?? []).includes(response.status))
-      return (call.text ? await response.text() : await response.json()) as T;
+    if (response.ok || (call.ok ?? []).includes(response.status)) return response;
     throw await problemError(response);
+  }
+
+  /** Sends one request; the answer's JSON (or text), or a ProblemError. */
+  protected async send<T>(call: Call): Promise<T> {
+    const response = await this.request(call);
+    return (call.text ? await response.text() : await response.json()) as T;
   }
 
   /**
@@ -246,6 +290,14 @@ export class Client {
     return answer.transitions;
   }
 
+  /** The job's webhook deliveries (its `notify.url`, the daemon's `--webhook`), pending and finished, in `seq` order. */
+  async deliveries(jobId: string): Promise<Delivery[]> {
+    const answer = await this.send<{ deliveries: Delivery[] }>({
+      method: "GET", route: "/v1/jobs/{id}/deliveries", path: `/v1/jobs/${id(jobId)}/deliveries`,
+    });
+    return answer.deliveries;
+  }
+
   /** Cancels a pending, retrying or running job; ConflictError once terminal. */
   cancel(jobId: string): Promise<Job> {
     return this.send({ method: "DELETE", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}` });
@@ -309,6 +361,45 @@ export class Client {
   /** Finished jobs over the last "1h", "24h" (the daemon's default) or "7d". */
   metrics(timeRange?: "1h" | "24h" | "7d"): Promise<Metrics> {
     return this.send({ method: "GET", route: "/v1/metrics", path: "/v1/metrics", query: query({ time_range: timeRange }) });
+  }
+
+  /**
+   * Stores a file. `data` is bytes, a Blob or a ReadableStream; in Node,
+   * `await fs.openAsBlob(path)` (Node >= 19.8) streams a file from disk
+   * rather than reading it whole. `name` is required unless `data` is a
+   * `File`. PayloadTooLargeError over the daemon's --max-file-size. A job
+   * names the file by `file_id` in a `file` param.
+   */
+  uploadFile(data: UploadData, options: UploadOptions = {}): Promise<FileInfo> {
+    const name = options.name ?? fileName(data);
+    if (name === undefined) return Promise.reject(new TypeError("uploadFile: options.name is required unless data is a File"));
+    return this.send({ method: "POST", route: "/v1/files", path: "/v1/files", query: [["name", name]], upload: data, ok: [201] });
+  }
+
+  /** Files newest first; pass `next_cursor` as `cursor` for the next page. */
+  listFiles(q: ListFilesQuery = {}): Promise<FileList> {
+    return this.send({ method: "GET", route: "/v1/files", path: "/v1/files", query: query({ ...q }) });
+  }
+
+  /** The file's bytes, whole or `range: [start, end]` (inclusive). NotFoundError for an unknown id. */
+  async downloadFile(fileId: string, options: DownloadOptions = {}): Promise<Uint8Array> {
+    const response = await this.request(downloadCall(fileId, options));
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /**
+   * The file's bytes as a stream, read as they arrive (for large files):
+   * in Node, `await pipeline(Readable.fromWeb(stream), createWriteStream(path))`.
+   */
+  async downloadStream(fileId: string, options: DownloadOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.request(downloadCall(fileId, options));
+    return response.body ?? new ReadableStream({ start: (c) => c.close() });
+  }
+
+  /** Deletes the file; ConflictError while an unfinished job uses it, NotFoundError once gone. */
+  async deleteFile(fileId: string): Promise<boolean> {
+    const answer = await this.send<{ deleted: boolean }>({ method: "DELETE", route: "/v1/files/{id}", path: `/v1/files/${id(fileId)}` });
+    return answer.deleted;
   }
 
   /** The daemon's OpenAPI document, as YAML text. */

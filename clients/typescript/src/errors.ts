@@ -79,6 +79,8 @@ export class ConflictError extends ProblemError {
     return typeof s === "string" ? s : undefined;
   }
 }
+/** 413: an upload over the daemon's `--max-file-size` (or a body over `--body-limit`); nothing was kept. */
+export class PayloadTooLargeError extends ProblemError {}
 /** 429: a quota of the token's principal (`max_queued`, `submits_per_second`) is reached; nothing was created; see `retryAfter`. */
 export class TooManyRequestsError extends ProblemError {}
 
@@ -91,6 +93,7 @@ const byStatus: Record<number, typeof ProblemError> = {
   403: ForbiddenError,
   404: NotFoundError,
   409: ConflictError,
+  413: PayloadTooLargeError,
   429: TooManyRequestsError,
   503: UnavailableError,
 };

@@ -14,6 +14,7 @@ export {
   ForbiddenError,
   NotFoundError,
   OverseerError,
+  PayloadTooLargeError,
   ProblemError,
   StreamError,
   TooManyRequestsError,

@@ -40,6 +40,15 @@ export interface JobSpec {
   delay_s?: number;
   /** A W3C trace id (32 lowercase hex digits, not all zero); wins over a `traceparent`. */
   trace_id?: string;
+  /** POST this job's events to a URL (docs/api.md, "Webhooks"). */
+  notify?: Notify;
+}
+
+/** Where a job's events go; the URL's host must be on the daemon's `--webhook-allow` list. */
+export interface Notify {
+  url: string;
+  /** The kinds of events delivered (the daemon's default: `["transition"]`). */
+  events?: ("transition" | "progress" | "log")[];
 }
 
 /** Options of `submit()` and `submitBatch()`. */
@@ -343,6 +352,68 @@ export interface Health {
 // ---- stream messages --------------------------------------------------------
 
 /** The acknowledgement of a watch's first subscription; a job watch carries its snapshot. */
+/**
+ * A stored file (`uploadFile()`, `listFiles()`). `owner` is set with a
+ * tokens file, `job_id` for a tool's output file. A job's result lists its
+ * output files as plain JSON.
+ */
+export interface FileInfo {
+  file_id: string;
+  name: string;
+  size: number;
+  /** Lowercase hex. */
+  sha256: string;
+  created_at: string;
+  owner?: string;
+  job_id?: string;
+}
+
+/** A page of files, newest first; pass `next_cursor` as `cursor` for the next (absent on the last). */
+export interface FileList {
+  files: FileInfo[];
+  limit: number;
+  has_next: boolean;
+  next_cursor?: string;
+}
+
+export interface ListFilesQuery {
+  /** 1-1000 (the daemon's default 100). */
+  limit?: number;
+  cursor?: string;
+}
+
+/** What `uploadFile()` sends: bytes, a Blob (Node's `fs.openAsBlob(path)` streams a file from disk) or a stream. */
+export type UploadData = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
+export interface UploadOptions {
+  /** The file's name (any UTF-8, 1-1024 bytes); defaults to a `File`'s name. */
+  name?: string;
+}
+
+export interface DownloadOptions {
+  /** `[start, end]`, both inclusive; without `end`, to the end of the file. An end past the file is clipped. */
+  range?: [number, number?];
+}
+
+/** One webhook delivery of a job's event (`deliveries()`). */
+export interface Delivery {
+  /** The `Overseer-Delivery` header: `dlv_<seq>_job` (its notify.url) or `dlv_<seq>_all` (the daemon's --webhook). */
+  id: string;
+  seq: number;
+  event: "transition" | "progress" | "log";
+  url: string;
+  /** POSTs made so far. */
+  attempts: number;
+  status: "pending" | "delivered" | "failed";
+  /** The last answer's HTTP status; 0 for none. */
+  last_status_code: number;
+  /** Why the last attempt failed; "" after a success. */
+  last_error: string;
+  /** When it is tried next, while pending. */
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+}
+
 export interface Subscribed {
   type: "subscribed";
   seq: number;

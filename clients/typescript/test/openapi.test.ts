@@ -30,14 +30,15 @@ class Sent extends Error {
 
 /** A client whose requests are recorded, never sent. */
 class RecordingClient extends Client {
-  protected override send<T>(call: Call): Promise<T> {
+  protected override request(call: Call): Promise<Response> {
     return Promise.reject(new Sent(call));
   }
 }
 
-/** A value for each parameter a method needs: an id, or a spec. */
+/** A value for each parameter a method needs: an id, a spec, or an upload. */
 const sampleArgs: Record<string, unknown[]> = {
   submit: [{ tool: "noop" }],
+  uploadFile: [new Uint8Array([1, 2, 3]), { name: "sample.bin" }],
   submitBatch: [{ jobs: [{ tool: "noop" }] }],
 };
 
