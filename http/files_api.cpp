@@ -5,6 +5,7 @@
 
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "http/ops_context.hpp"
 #include "persistence/file_store.hpp"
 #include "tools/utf8.hpp"
 
@@ -69,8 +70,18 @@ std::optional<upload_refusal> check_upload(const api_context& ctx, const call& c
   return std::nullopt;
 }
 
-void upload_file(api_context&, const call&, const replier& r) {
-  r.problem(500, "an upload is read by the session; this handler is not reached");
+void upload_file(api_context& ctx, const call& c, const replier& r) {
+  // An accepted upload is streamed by the session (finish_upload). This is
+  // reached by one the session refused on its headers and read whole, its
+  // body being small (http_session::refuse_upload): the same refusal, in
+  // order, and the connection stays open. (401 and 403 are the router's.)
+  if (ctx.ops && ctx.ops->draining)
+    return r.problem(503, "the daemon is stopping and takes no uploads; upload again once it is back");
+  if (c.req.body().size() > ctx.config.max_file_size)
+    return r.problem(413, "the file is larger than the limit of " + std::to_string(ctx.config.max_file_size) +
+                            " bytes");
+  if (auto bad = check_upload(ctx, c)) return r.problem(bad->status, std::move(bad->detail), bad->errors);
+  r.problem(503, "the upload could not be stored; send it again");
 }
 
 void finish_upload(api_context& ctx, const call& c, const replier& r, upload_body::value_type body) {

@@ -207,32 +207,27 @@ bool http_session::begin_upload() {
   const route& to = *m.found;
   auto who = identify(ctx_, req);
   if (to.access == access::token && !who) {
-    refuse(401, "a valid bearer token is required", true);
-    return false;
+    return refuse_upload(401, "a valid bearer token is required", true);
   }
   if (!permits(to, who->role)) {
-    refuse(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") + std::string{to_string(who->role)} +
-                  " and may not POST /v1/files");
-    return false;
+    return refuse_upload(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") +
+                                std::string{to_string(who->role)} + " and may not POST /v1/files");
   }
   query_map q;
   if (auto errors = read_query(*target, q); !errors.empty()) {
-    refuse(400, "invalid query", false, errors);
-    return false;
+    return refuse_upload(400, "invalid query", false, errors);
   }
   if (ctx_.ops && ctx_.ops->draining) {
-    refuse(503, "the daemon is stopping and takes no uploads; upload again once it is back");
-    return false;
+    return refuse_upload(503, "the daemon is stopping and takes no uploads; upload again once it is back");
   }
   if (const auto length = parser_->content_length(); length && *length > ctx_.config.max_file_size) {
-    refuse(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) + " bytes");
-    return false;
+    return refuse_upload(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) +
+                                " bytes");
   }
   {
     const call c{req, route_id::upload_file, {}, q, peer_, *who};
     if (auto bad = check_upload(ctx_, c)) {
-      refuse(bad->status, std::move(bad->detail), false, bad->errors);
-      return false;
+      return refuse_upload(bad->status, std::move(bad->detail), false, bad->errors);
     }
   }
   upload_body::value_type body;
@@ -462,6 +457,17 @@ std::shared_ptr<http_session::slot> http_session::owe(unsigned version, bool kee
     ctx_.open.hold(shared_from_this());
   }
   return s;
+}
+
+bool http_session::refuse_upload(unsigned status, std::string detail, bool bearer,
+                                 const std::vector<field_error>& errors) {
+  const auto length = parser_->content_length();
+  if (length && *length <= ctx_.config.body_limit && parser_->get()[bhttp::field::expect].empty()) {
+    parser_->body_limit(ctx_.config.body_limit);
+    return true;
+  }
+  refuse(status, std::move(detail), bearer, errors);
+  return false;
 }
 
 void http_session::refuse(unsigned status, std::string detail, bool bearer, const std::vector<field_error>& errors) {

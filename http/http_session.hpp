@@ -79,6 +79,13 @@ private:
   std::shared_ptr<slot> owe(unsigned version, bool keep_alive, bool head);
   /// Answers a request the session refuses itself; nothing more is read.
   void refuse(unsigned status, std::string detail, bool bearer = false, const std::vector<field_error>& errors = {});
+  /// An upload refused on its headers: read like any request when its body
+  /// is declared, small and not awaiting a 100 (the route's handler then
+  /// answers the same refusal, in order, and the connection stays open for
+  /// what the client pipelined after it); else refuse() and close. True
+  /// when the request goes on being read.
+  bool refuse_upload(unsigned status, std::string detail, bool bearer = false,
+                     const std::vector<field_error>& errors = {});
   void reply(const std::shared_ptr<slot>& s, response res);
   void answer(const std::shared_ptr<slot>& s, response res);
   void answer_file(const std::shared_ptr<slot>& s, file_response res);
