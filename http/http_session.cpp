@@ -462,7 +462,8 @@ std::shared_ptr<http_session::slot> http_session::owe(unsigned version, bool kee
 bool http_session::refuse_upload(unsigned status, std::string detail, bool bearer,
                                  const std::vector<field_error>& errors) {
   const auto length = parser_->content_length();
-  if (length && *length <= ctx_.config.body_limit && parser_->get()[bhttp::field::expect].empty()) {
+  // Declared within the body limit, or chunked (the body limit then bounds it as it is read).
+  if ((!length || *length <= ctx_.config.body_limit) && parser_->get()[bhttp::field::expect].empty()) {
     parser_->body_limit(ctx_.config.body_limit);
     return true;
   }
