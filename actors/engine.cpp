@@ -794,6 +794,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    if (!s.store_ok) s.store_error = writer->error();
                    s.corrupt_records = store->corrupt_records();
                    s.store_live_bytes = store->live_data_bytes();
+                   s.store_rows_written = writer->rows_written();
                    done(std::move(s));
                  }});
 }

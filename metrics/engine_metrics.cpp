@@ -133,6 +133,9 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   const auto& cs = persistence::commit_statistics();
   out.family("overseer_group_commits_total", "Group commits (one synced RocksDB write batch each).", "counter");
   out.sample("overseer_group_commits_total", {}, cs.commits.value());
+  out.family("overseer_store_rows_written_total",
+             "RocksDB rows the group-commit writer wrote: puts, deletes and range deletes alike.", "counter");
+  out.sample("overseer_store_rows_written_total", {}, cs.rows.value());
   out.family("overseer_group_commit_size", "Job writes per group commit.", "histogram");
   out.histogram("overseer_group_commit_size", {}, cs.batch_size.read());
   out.family("overseer_group_commit_seconds", "Time of one group commit's RocksDB write (WAL sync included).",

@@ -1,6 +1,7 @@
 // What the group-commit writer counts for GET /metrics: commits, job writes
-// per commit, and the time of each RocksDB write (WAL sync included). Three
-// relaxed atomic adds per commit, on the writer thread. Process-wide: a
+// per commit, the RocksDB rows they wrote (puts, deletes, range deletes
+// alike: WriteBatch::Count) and the time of each RocksDB write (WAL sync
+// included). Four relaxed atomic adds per commit, on the writer thread. Process-wide: a
 // process running two engines sees their commits together.
 #pragma once
 
@@ -10,6 +11,7 @@ namespace overseer::persistence {
 
 struct commit_stats {
   metrics::counter commits;
+  metrics::counter rows;
   metrics::histogram batch_size{metrics::size_buckets()};
   metrics::histogram latency{metrics::duration_buckets()};
 };

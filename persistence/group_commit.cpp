@@ -14,9 +14,10 @@ namespace overseer::persistence {
 namespace {
 
 /// GET /metrics: one commit, its job writes, and its RocksDB write's time.
-void count_commit(std::size_t writes, std::chrono::steady_clock::duration took) {
+void count_commit(std::size_t writes, std::uint32_t rows, std::chrono::steady_clock::duration took) {
   auto& stats = commit_statistics();
   stats.commits.add();
+  stats.rows.add(rows);
   stats.batch_size.observe(static_cast<double>(writes));
   stats.latency.observe(std::chrono::duration<double>(took).count());
 }
@@ -237,7 +238,8 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   auto s = db_.db().Write(opts, &wb);
   std::size_t writes = 0;
   for (const auto& r : requests) writes += r.writes.size();
-  count_commit(writes, std::chrono::steady_clock::now() - started);
+  count_commit(writes, wb.Count(), std::chrono::steady_clock::now() - started);
+  rows_.fetch_add(wb.Count(), std::memory_order_relaxed);
   if (!s.ok()) {
     next_seq_ = first_seq;
     published.clear();

@@ -105,6 +105,9 @@ public:
   void fail(std::string why);
 
   [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
+  /// RocksDB rows written since start: puts, deletes and range deletes
+  /// alike (WriteBatch::Count of every commit, failed ones included).
+  [[nodiscard]] std::uint64_t rows_written() const noexcept { return rows_.load(std::memory_order_relaxed); }
   /// False for good once the writer has latched.
   [[nodiscard]] bool healthy() const noexcept { return !failed_; }
   /// Why the writer latched; empty while healthy.
@@ -132,6 +135,7 @@ private:
   std::string error_;        ///< under mutex_
   bool unreported_ = false;  ///< latched, failed_fn_ not called yet; under mutex_
   std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> rows_{0};
   std::atomic<bool> failed_{false};
   // Writer thread only. statvfs costs a few microseconds, a noticeable share
   // of a small commit; between two reads the writer writes at most about

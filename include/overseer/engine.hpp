@@ -310,6 +310,9 @@ struct engine_stats {
   std::string store_error{};   ///< why it failed, when store_ok is false
   std::uint64_t corrupt_records = 0;  ///< unreadable records skipped since start
   std::uint64_t store_live_bytes = 0;  ///< RocksDB's estimate of its live data
+  /// RocksDB rows this engine's writer wrote since start (puts, deletes and
+  /// range deletes alike): divided by jobs, the storage cost of a job.
+  std::uint64_t store_rows_written = 0;
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;
