@@ -99,5 +99,6 @@ ensure
       sleep 0.05
     end
   end
+  File.delete(opts[:pidfile]) if opts[:pidfile] && File.exist?(opts[:pidfile])
 end
 exit(ok ? 0 : 1)
