@@ -91,7 +91,7 @@ def main():
                      f" | {ratio(ov, vals, higher)} |")
     lines.append("")
     lines.append("Ratios above 1 mean Overseer is ahead (for latencies: the best peer's latency ÷ Overseer's). "
-                 "The peers' durability columns are Redis' for Celery, RQ, BullMQ and Sidekiq; for pg-boss, "
+                 "Where a durability names Redis' setting, pg-boss runs PostgreSQL's counterpart: "
                  "none = fsync=off, everysec = synchronous_commit=off, always = synchronous_commit=on.")
     lines.append("")
 
