@@ -48,10 +48,10 @@ def main():
     a = ap.parse_args()
     o, env = read_overseer(a.overseer)
     p = read_peers(a.peers)
-    systems = ["celery", "rq", "bullmq"]
+    systems = ["celery", "rq", "bullmq", "sidekiq", "pgboss"]
     og = lambda name: o.get(name, {}).get("median")
 
-    rows = []  # figure, durability, overseer, unit, celery, rq, bullmq, higher_is_better, target
+    rows = []  # figure, durability, overseer, unit, [one value per system], higher_is_better, target
     def peer_row(label, dur, oname, unit, mode, pfig, higher=True, target=""):
         vals = [p.get((s, mode, pfig)) for s in systems]
         rows.append((label, dur, og(oname), unit, vals, higher, target))
@@ -64,9 +64,10 @@ def main():
              "embedded_noop.serial.sync", "jobs/s", "always", "e2e")
     peer_row("end to end, one client, one at a time (HTTP POST)", "fsync always / Overseer sync=true",
              "http_e2e.serial", "jobs/s", "always", "e2e")
-    peer_row("end to end, many in flight (Overseer submit_async; BullMQ addBulk)", "not persisted / sync=false",
+    bulk = "end to end, many in flight (Overseer submit_async; BullMQ addBulk, Sidekiq push_bulk, pg-boss insert)"
+    peer_row(bulk, "not persisted / sync=false",
              "embedded_noop.async.nosync", "jobs/s", "none", "e2e.bulk")
-    peer_row("end to end, many in flight (Overseer submit_async; BullMQ addBulk)", "fsync always / sync=true",
+    peer_row(bulk, "fsync always / sync=true",
              "embedded_noop.async.sync", "jobs/s", "always", "e2e.bulk", target="≥ 60,000 jobs/s")
     peer_row("status look-up by id, one client, p50", "fsync always / durable", "http_poll.serial.p50", "ms",
              "always", "lookup.p50", higher=False)
@@ -82,13 +83,16 @@ def main():
             return f"{ov / best:.2f}×" if best else "n/a"
         return f"{best / ov:.2f}×" if ov else "n/a"  # >1 means Overseer is faster
 
-    lines = ["| figure | durability | Overseer | Celery | RQ | BullMQ | Overseer ÷ best peer |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    names = {"celery": "Celery", "rq": "RQ", "bullmq": "BullMQ", "sidekiq": "Sidekiq", "pgboss": "pg-boss"}
+    lines = ["| figure | durability | Overseer | " + " | ".join(names[s] for s in systems) + " | Overseer ÷ best peer |",
+             "| --- | --- | ---: | " + " | ".join("---:" for _ in systems) + " | ---: |"]
     for label, dur, ov, unit, vals, higher, target in rows:
         lines.append(f"| {label} | {dur} | {fmt(ov, unit)} | " + " | ".join(fmt(v, unit) for v in vals) +
                      f" | {ratio(ov, vals, higher)} |")
     lines.append("")
-    lines.append("Ratios above 1 mean Overseer is ahead (for latencies: the best peer's latency ÷ Overseer's).")
+    lines.append("Ratios above 1 mean Overseer is ahead (for latencies: the best peer's latency ÷ Overseer's). "
+                 "Where a durability names Redis' setting, pg-boss runs PostgreSQL's counterpart: "
+                 "none = fsync=off, everysec = synchronous_commit=off, always = synchronous_commit=on.")
     lines.append("")
 
     targets = [

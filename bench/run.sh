@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one entry point for Overseer's performance numbers:
 #   bench/run.sh            build Release, run overseer_bench in full, run the
-#                           peers (Celery, RQ, BullMQ on Redis), print ONE table
+#                           peers (Celery, RQ, BullMQ, Sidekiq on Redis; pg-boss
+#                           on PostgreSQL), print ONE table
 #                           and write it into docs/performance.md
 # Environment: PEER_JOBS (default 20000), REPETITIONS (default 3),
 #              BENCH_ARGS (extra overseer_bench flags), SKIP_PEERS=1.
@@ -39,7 +40,9 @@ t1=$(date +%s)
   echo "$(free -g | awk '/Mem:/{print $2}') GiB RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r);"
   echo "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2), Celery $(/usr/bin/python3 -c 'import celery; print(celery.__version__)' 2>/dev/null || echo '?'),"
   echo "RQ $(/usr/bin/python3 -c 'import rq; print(rq.__version__)' 2>/dev/null || echo '?'),"
-  echo "BullMQ $(cd "$root/bench/peers/bullmq" && node -p 'require("bullmq/package.json").version' 2>/dev/null || echo '?') on Node $(node --version)."
+  echo "BullMQ $(cd "$root/bench/peers/bullmq" && node -p 'require("bullmq/package.json").version' 2>/dev/null || echo '?') on Node $(node --version),"
+  echo "Sidekiq $(ruby -e 'require "sidekiq"; print Sidekiq::VERSION' 2>/dev/null || echo '?') on Ruby $(ruby -e 'print RUBY_VERSION' 2>/dev/null || echo '?'),"
+  echo "pg-boss $(cd "$root/bench/peers/pgboss" && node -p 'require("pg-boss/package.json").version' 2>/dev/null || echo '?') on PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null | awk '{print $3}' || echo '?')."
   echo
   echo "Commands:"
   echo
