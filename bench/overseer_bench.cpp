@@ -177,6 +177,14 @@ fs::path fresh_dir(const std::string& stem) {
   return p;
 }
 
+/// CPU time of this process (all its threads: during a load run, the load client's).
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 std::size_t rss_bytes() {
   std::ifstream in{"/proc/self/status"};
   for (std::string line; std::getline(in, line);)
@@ -495,6 +503,7 @@ bool wait_finished(sync_client& c, std::size_t n, std::chrono::seconds limit) {
 // connection (no pipelining), like wrk -tT -cC, for a fixed request count.
 struct load_result {
   double seconds = 0;
+  double client_cpu = 0;  // CPU seconds the load client used
   std::size_t ok = 0, bad = 0;
   std::vector<double> latency_ms;  // sorted
   std::vector<std::string> bodies;  // when asked
@@ -575,6 +584,7 @@ load_result run_load(unsigned short port, const load_spec& spec) {
     shared.back()->latency_ms.reserve(spec.requests / spec.threads + 16);
   }
   const auto t0 = steady::now();
+  const double cpu0 = cpu_seconds();
   for (int c = 0; c < spec.connections; ++c)
     std::make_shared<load_connection>(*ioc[c % spec.threads], *shared[c % spec.threads], port)->start();
   std::vector<std::thread> ts;
@@ -582,6 +592,7 @@ load_result run_load(unsigned short port, const load_spec& spec) {
   for (auto& t : ts) t.join();
   load_result r;
   r.seconds = seconds_since(t0);
+  r.client_cpu = cpu_seconds() - cpu0;
   for (auto& s : shared) {
     r.ok += s->ok, r.bad += s->bad;
     r.latency_ms.insert(r.latency_ms.end(), s->latency_ms.begin(), s->latency_ms.end());
@@ -620,6 +631,7 @@ struct open_loop_result {
   std::size_t scheduled = 0, ok = 0, bad = 0;
   std::size_t late = 0;            // sent more than 1 ms after the due time
   double seconds = 0;              // t0 to the last answer, at least spec.seconds
+  double client_cpu = 0;           // CPU seconds the load client used
   std::vector<double> latency_ms;  // sorted; from the due time to the whole answer read
   [[nodiscard]] double achieved() const { return seconds > 0 ? ok / seconds : 0; }
 };
@@ -713,6 +725,7 @@ open_loop_result run_open_loop(unsigned short port, const open_loop_spec& spec) 
   }
   const auto t0 = steady::now() + 20ms;
   for (auto& s : shared) s->t0 = t0, s->last = t0;
+  const double cpu0 = cpu_seconds();
   for (auto& c : cs) c->start();
   cs.clear();
   // A watchdog: a daemon that stops answering ends the run (the missing
@@ -737,6 +750,7 @@ open_loop_result run_open_loop(unsigned short port, const open_loop_spec& spec) 
     }
   }
   for (auto& t : ts) t.join();
+  r.client_cpu = cpu_seconds() - cpu0;
   auto last = t0;
   for (auto& s : shared) {
     r.ok += s->ok, r.bad += s->bad, r.late += s->late;
@@ -771,8 +785,10 @@ void add_open_loop(figures& out, const std::string& name, int pct, const open_lo
   out.add(fig + ".p50", percentile(r.latency_ms, 50), "ms", p);
   out.add(fig + ".p99", percentile(r.latency_ms, 99), "ms", p);
   out.add(fig + ".p999", percentile(r.latency_ms, 99.9), "ms", p);
-  std::fprintf(stderr, "overseer_bench: %s: offered %.0f req/s, achieved %.0f, %zu of %zu sent > 1 ms after due\n",
-               fig.c_str(), spec.rate, r.achieved(), r.late, r.scheduled);
+  std::fprintf(stderr,
+               "overseer_bench: %s: offered %.0f req/s, achieved %.0f, %zu of %zu sent > 1 ms after due, "
+               "client CPU %.0f %% of a core\n",
+               fig.c_str(), spec.rate, r.achieved(), r.late, r.scheduled, 100 * r.client_cpu / r.seconds);
 }
 
 void raise_nofile() {
@@ -798,6 +814,8 @@ void bench_http_submit(figures& out) {
       out.add("http_submit.p50", percentile(r.latency_ms, 50), "ms", p);
       out.add("http_submit.p99", percentile(r.latency_ms, 99), "ms", p);
       out.add("http_submit.p999", percentile(r.latency_ms, 99.9), "ms", p);
+      std::fprintf(stderr, "overseer_bench: http_submit: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
+                   r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
       sync_client c{d.port()};
       check(wait_idle(c, 300s) && wait_finished(c, n, 60s), "http_submit: the daemon never finished");
       const auto done = count_jobs(c, "completed");
@@ -923,6 +941,8 @@ void bench_http_poll(figures& out) {
     out.add("http_poll.p50", percentile(r.latency_ms, 50), "ms", p);
     out.add("http_poll.p99", percentile(r.latency_ms, 99), "ms", p);
     out.add("http_poll.p999", percentile(r.latency_ms, 99.9), "ms", p);
+    std::fprintf(stderr, "overseer_bench: http_poll: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
+                 r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
     // One client, one look-up at a time: the peers' status look-up workload.
     const std::size_t ns = opt.smoke ? 500 : 20000;
     auto s = run_load(d.port(), {.requests = ns, .connections = 1, .threads = 1, .make = get});
