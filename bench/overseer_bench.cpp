@@ -4,7 +4,14 @@
 //   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory
 //   overseer_bench --benchmarks=fair_share   (1 vs 1,000 principals; not in the default list)
 //                  [--jobs=N] [--repetitions=R] [--smoke] [--only=FIGURE_PREFIX,...]
+//                  [--open-loop=25,50,75] [--open-loop-seconds=S]
 //                  [--overseerd=PATH] [--work-dir=DIR]
+//
+// http_submit and http_poll run closed loop first (each connection sends its
+// next request when the answer to the previous one arrives: the maximum
+// throughput R), then open loop at fixed offered rates, percentages of R
+// (--open-loop; empty turns it off), latency counted from each request's
+// intended send time so a stall counts for every request it delays.
 //
 // It prints the environment (lines starting with '#'), then one line per
 // figure: name, median, MAD, min, max, unit, parameters, whitespace
@@ -49,6 +56,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -89,6 +97,8 @@ struct options {
   int threads = 2;
   double ws_rate = 0;  // ws_fanout submits per second; 0: 50 (200 with --smoke)
   std::vector<std::string> only;  // --only: run only workloads whose figure starts with one of these
+  std::vector<int> open_loop = {25, 50, 75};  // offered rates, % of the closed-loop throughput; empty: off
+  double open_loop_seconds = 0;               // per offered rate; 0: 5 s (0.5 s with --smoke)
 };
 
 options opt;
@@ -165,6 +175,14 @@ fs::path fresh_dir(const std::string& stem) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
+}
+
+/// CPU time of this process (all its threads: during a load run, the load client's).
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 std::size_t rss_bytes() {
@@ -493,6 +511,7 @@ bool wait_finished(sync_client& c, std::size_t n, std::chrono::seconds limit) {
 // connection (no pipelining), like wrk -tT -cC, for a fixed request count.
 struct load_result {
   double seconds = 0;
+  double client_cpu = 0;  // CPU seconds the load client used
   std::size_t ok = 0, bad = 0;
   std::vector<double> latency_ms;  // sorted
   std::vector<std::string> bodies;  // when asked
@@ -573,6 +592,7 @@ load_result run_load(unsigned short port, const load_spec& spec) {
     shared.back()->latency_ms.reserve(spec.requests / spec.threads + 16);
   }
   const auto t0 = steady::now();
+  const double cpu0 = cpu_seconds();
   for (int c = 0; c < spec.connections; ++c)
     std::make_shared<load_connection>(*ioc[c % spec.threads], *shared[c % spec.threads], port)->start();
   std::vector<std::thread> ts;
@@ -580,6 +600,7 @@ load_result run_load(unsigned short port, const load_spec& spec) {
   for (auto& t : ts) t.join();
   load_result r;
   r.seconds = seconds_since(t0);
+  r.client_cpu = cpu_seconds() - cpu0;
   for (auto& s : shared) {
     r.ok += s->ok, r.bad += s->bad;
     r.latency_ms.insert(r.latency_ms.end(), s->latency_ms.begin(), s->latency_ms.end());
@@ -594,6 +615,188 @@ void submit_request(std::size_t, bhttp::request<bhttp::string_body>& req) {
   req.target("/v1/jobs");
   req.set(bhttp::field::content_type, "application/json");
   req.body() = R"({"tool":"noop"})";
+}
+
+// -- the open-loop load client ---------------------------------------------------
+
+// Fixed offered rate, like wrk2: request i is due at t0 + i / rate, and goes on
+// connection i mod C, so each of the C keep-alive connections has its own
+// schedule at rate / C. A connection sends a request at its due time, or at
+// once when it is late (its previous answer arrived after the due time: that
+// wait is queueing, and it is counted). Latency runs from the due time, not
+// from the write, so a stall of the server counts for every request that
+// should have been sent during it (no coordinated omission).
+struct open_loop_spec {
+  double rate = 0;     // offered requests per second, over all connections
+  double seconds = 5;  // requests are due during [t0, t0 + seconds)
+  int connections = 64;
+  int threads = 2;
+  std::function<void(std::size_t i, bhttp::request<bhttp::string_body>&)> make;
+  unsigned expected_status = 200;
+};
+
+struct open_loop_result {
+  std::size_t scheduled = 0, ok = 0, bad = 0;
+  std::size_t late = 0;            // sent more than 1 ms after the due time
+  double seconds = 0;              // t0 to the last answer, at least spec.seconds
+  double client_cpu = 0;           // CPU seconds the load client used
+  std::vector<double> latency_ms;  // sorted; from the due time to the whole answer read
+  [[nodiscard]] double achieved() const { return seconds > 0 ? ok / seconds : 0; }
+};
+
+class open_loop_connection : public std::enable_shared_from_this<open_loop_connection> {
+public:
+  struct shared {
+    const open_loop_spec* spec;
+    steady::time_point t0;
+    std::size_t total = 0;
+    std::vector<double> latency_ms;
+    std::size_t ok = 0, bad = 0, late = 0;
+    steady::time_point last;
+  };
+  open_loop_connection(net::io_context& ioc, shared& sh, std::size_t first, std::size_t stride)
+      : stream_(ioc), timer_(ioc), sh_(sh), i_(first), stride_(stride) {}
+  void connect(unsigned short port) {
+    stream_.socket().connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+    stream_.socket().set_option(tcp::no_delay(true));
+  }
+  void start() { schedule(); }
+
+private:
+  void schedule() {
+    if (i_ >= sh_.total) return;
+    due_ = sh_.t0 + std::chrono::duration_cast<steady::duration>(
+                      std::chrono::duration<double>(static_cast<double>(i_) / sh_.spec->rate));
+    if (due_ <= steady::now()) return send();
+    timer_.expires_at(due_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->send();
+    });
+  }
+  void send() {
+    if (steady::now() - due_ > 1ms) ++sh_.late;
+    req_ = {};
+    req_.version(11);
+    req_.set(bhttp::field::host, "127.0.0.1");
+    sh_.spec->make(i_, req_);
+    req_.prepare_payload();
+    bhttp::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail(ec);
+      self->res_ = {};
+      bhttp::async_read(self->stream_, self->buffer_, self->res_, [self](beast::error_code ec, std::size_t) {
+        if (ec) return self->fail(ec);
+        const auto now = steady::now();
+        self->sh_.last = std::max(self->sh_.last, now);
+        self->sh_.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - self->due_).count());
+        if (self->res_.result_int() == self->sh_.spec->expected_status) ++self->sh_.ok;
+        else if (self->sh_.bad++ == 0)
+          std::fprintf(stderr, "overseer_bench: unexpected %u: %s\n", self->res_.result_int(),
+                       self->res_.body().substr(0, 300).c_str());
+        self->i_ += self->stride_;
+        self->schedule();
+      });
+    });
+  }
+  void fail(beast::error_code ec) {
+    ++sh_.bad;  // the connection's remaining requests are never sent: the caller's count shows them
+    std::fprintf(stderr, "overseer_bench: connection error: %s\n", ec.message().c_str());
+  }
+  beast::tcp_stream stream_;
+  net::steady_timer timer_;
+  shared& sh_;
+  std::size_t i_, stride_;
+  steady::time_point due_;
+  beast::flat_buffer buffer_;
+  bhttp::request<bhttp::string_body> req_;
+  bhttp::response<bhttp::string_body> res_;
+};
+
+open_loop_result run_open_loop(unsigned short port, const open_loop_spec& spec) {
+  open_loop_result r;
+  r.scheduled = static_cast<std::size_t>(std::llround(spec.rate * spec.seconds));
+  if (r.scheduled == 0 || spec.rate <= 0) return r;
+  std::vector<std::unique_ptr<open_loop_connection::shared>> shared;  // outlives the io_contexts' handlers
+  std::vector<std::unique_ptr<net::io_context>> ioc;
+  for (int t = 0; t < spec.threads; ++t) {
+    ioc.push_back(std::make_unique<net::io_context>(1));
+    shared.push_back(std::make_unique<open_loop_connection::shared>());
+    shared.back()->spec = &spec;
+    shared.back()->total = r.scheduled;
+    shared.back()->latency_ms.reserve(r.scheduled / spec.threads + 16);
+  }
+  const auto conns = static_cast<std::size_t>(spec.connections);
+  std::vector<std::shared_ptr<open_loop_connection>> cs;
+  for (std::size_t c = 0; c < conns; ++c) {
+    const auto t = c % static_cast<std::size_t>(spec.threads);
+    cs.push_back(std::make_shared<open_loop_connection>(*ioc[t], *shared[t], c, conns));
+    cs.back()->connect(port);  // all connected before t0: set-up is not latency
+  }
+  const auto t0 = steady::now() + 20ms;
+  for (auto& s : shared) s->t0 = t0, s->last = t0;
+  const double cpu0 = cpu_seconds();
+  for (auto& c : cs) c->start();
+  cs.clear();
+  // A watchdog: a daemon that stops answering ends the run (the missing
+  // answers then fail the caller's check) instead of hanging the bench.
+  std::mutex m;
+  std::condition_variable cv;
+  int running = spec.threads;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < spec.threads; ++t)
+    ts.emplace_back([&, t] {
+      ioc[t]->run();
+      std::lock_guard lock{m};
+      --running;
+      cv.notify_all();
+    });
+  {
+    std::unique_lock lock{m};
+    const auto limit = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(spec.seconds)) + 60s;
+    if (!cv.wait_until(lock, t0 + limit, [&] { return running == 0; })) {
+      std::fprintf(stderr, "overseer_bench: open loop: no answer for 60 s after the last due time, stopping\n");
+      for (auto& i : ioc) i->stop();
+    }
+  }
+  for (auto& t : ts) t.join();
+  r.client_cpu = cpu_seconds() - cpu0;
+  auto last = t0;
+  for (auto& s : shared) {
+    r.ok += s->ok, r.bad += s->bad, r.late += s->late;
+    last = std::max(last, s->last);
+    r.latency_ms.insert(r.latency_ms.end(), s->latency_ms.begin(), s->latency_ms.end());
+  }
+  r.seconds = std::max(spec.seconds, std::chrono::duration<double>(last - t0).count());
+  std::sort(r.latency_ms.begin(), r.latency_ms.end());
+  return r;
+}
+
+double open_loop_seconds() {
+  if (opt.open_loop_seconds > 0) return opt.open_loop_seconds;
+  return opt.smoke ? 0.5 : 5;
+}
+
+/// The open-loop figures of one run: `<name>.open<pct>.{achieved,p50,p99,p999}`,
+/// the offered rate in the parameters; checks that every scheduled request
+/// got its expected answer.
+void add_open_loop(figures& out, const std::string& name, int pct, const open_loop_spec& spec,
+                   open_loop_result& r, const std::string& extra) {
+  const std::string fig = name + ".open" + std::to_string(pct);
+  check(r.ok == r.scheduled && r.bad == 0, fig + ": " + std::to_string(r.ok) + " of " + std::to_string(r.scheduled) +
+                                             " scheduled requests got " + std::to_string(spec.expected_status) +
+                                             " (" + std::to_string(r.bad) + " bad)");
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%g", spec.seconds);
+  const std::string p = "offered=" + std::to_string(std::llround(spec.rate)) + ",of_closed=" + std::to_string(pct) +
+                        "%,seconds=" + secs + ",connections=" + std::to_string(spec.connections) + ",threads=" +
+                        std::to_string(spec.threads) + ",latency_from=due_time" + extra;
+  out.add(fig + ".achieved", r.achieved(), "req/s", p);
+  out.add(fig + ".p50", percentile(r.latency_ms, 50), "ms", p);
+  out.add(fig + ".p99", percentile(r.latency_ms, 99), "ms", p);
+  out.add(fig + ".p999", percentile(r.latency_ms, 99.9), "ms", p);
+  std::fprintf(stderr,
+               "overseer_bench: %s: offered %.0f req/s, achieved %.0f, %zu of %zu sent > 1 ms after due, "
+               "client CPU %.0f %% of a core\n",
+               fig.c_str(), spec.rate, r.achieved(), r.late, r.scheduled, 100 * r.client_cpu / r.seconds);
 }
 
 void raise_nofile() {
@@ -618,6 +821,9 @@ void bench_http_submit(figures& out) {
       out.add("http_submit", r.ok / r.seconds, "req/s", p);
       out.add("http_submit.p50", percentile(r.latency_ms, 50), "ms", p);
       out.add("http_submit.p99", percentile(r.latency_ms, 99), "ms", p);
+      out.add("http_submit.p999", percentile(r.latency_ms, 99.9), "ms", p);
+      std::fprintf(stderr, "overseer_bench: http_submit: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
+                   r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
       sync_client c{d.port()};
       check(wait_idle(c, 300s) && wait_finished(c, n, 60s), "http_submit: the daemon never finished");
       const auto done = count_jobs(c, "completed");
@@ -641,6 +847,24 @@ void bench_http_submit(figures& out) {
               "jobs=" + std::to_string(n_serial) + ",connections=1,one_at_a_time,end_to_end,durable");
     }
   }
+  // Open loop at fixed fractions of the closed-loop median, a fresh daemon for
+  // each run like the closed loop's; every accepted job must still complete.
+  const double closed = out.by_name.count("http_submit") ? median(out.by_name.at("http_submit").samples) : 0;
+  for (int rep = 0; rep < reps() && closed > 0; ++rep)
+    for (int pct : opt.open_loop) {
+      daemon_process d{fresh_dir("http_submit_open")};
+      const open_loop_spec spec{.rate = closed * pct / 100.0, .seconds = open_loop_seconds(), .connections = conns,
+                                .threads = opt.threads, .make = submit_request, .expected_status = 202};
+      auto r = run_open_loop(d.port(), spec);
+      add_open_loop(out, "http_submit", pct, spec, r, ",keep-alive,no-pipelining,durable");
+      sync_client c{d.port()};
+      check(wait_idle(c, 300s) && wait_finished(c, r.ok, 60s), "http_submit.open: the daemon never finished");
+      const auto done = count_jobs(c, "completed");
+      check(done == static_cast<std::int64_t>(r.ok), "http_submit.open" + std::to_string(pct) + ": " +
+                                                        std::to_string(done) + " of " + std::to_string(r.ok) +
+                                                        " jobs completed, " + std::to_string(count_jobs(c, "failed")) +
+                                                        " failed");
+    }
 }
 
 /// How a client learns a job's end, one job at a time (docs/api.md,
@@ -724,6 +948,9 @@ void bench_http_poll(figures& out) {
     out.add("http_poll", r.ok / r.seconds, "req/s", p);
     out.add("http_poll.p50", percentile(r.latency_ms, 50), "ms", p);
     out.add("http_poll.p99", percentile(r.latency_ms, 99), "ms", p);
+    out.add("http_poll.p999", percentile(r.latency_ms, 99.9), "ms", p);
+    std::fprintf(stderr, "overseer_bench: http_poll: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
+                 r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
     // One client, one look-up at a time: the peers' status look-up workload.
     const std::size_t ns = opt.smoke ? 500 : 20000;
     auto s = run_load(d.port(), {.requests = ns, .connections = 1, .threads = 1, .make = get});
@@ -733,6 +960,15 @@ void bench_http_poll(figures& out) {
     out.add("http_poll.serial.p50", percentile(s.latency_ms, 50), "ms", ps);
     out.add("http_poll.serial.p99", percentile(s.latency_ms, 99), "ms", ps);
   }
+  // Open loop at fixed fractions of the closed-loop median, same daemon and ids.
+  const double closed = median(out.by_name.at("http_poll").samples);
+  for (int rep = 0; rep < reps() && closed > 0; ++rep)
+    for (int pct : opt.open_loop) {
+      const open_loop_spec spec{.rate = closed * pct / 100.0, .seconds = open_loop_seconds(), .connections = conns,
+                                .threads = opt.threads, .make = get};
+      auto r = run_open_loop(d.port(), spec);
+      add_open_loop(out, "http_poll", pct, spec, r, ",stored_jobs=" + std::to_string(stored));
+    }
 }
 
 // -- WebSocket fan-out -----------------------------------------------------------
@@ -1046,6 +1282,17 @@ int main(int argc, char** argv) {
     else if (auto v = value("--connections")) opt.connections = std::stoi(*v);
     else if (auto v = value("--threads")) opt.threads = std::stoi(*v);
     else if (auto v = value("--ws-rate")) opt.ws_rate = std::stod(*v);
+    else if (auto v = value("--open-loop-seconds")) opt.open_loop_seconds = std::stod(*v);
+    else if (auto v = value("--open-loop")) {
+      opt.open_loop.clear();
+      std::stringstream in{*v};
+      for (std::string p; std::getline(in, p, ',');)
+        if (!p.empty()) opt.open_loop.push_back(std::stoi(p));
+      if (std::any_of(opt.open_loop.begin(), opt.open_loop.end(), [](int p) { return p <= 0; })) {
+        std::fprintf(stderr, "overseer_bench: --open-loop takes positive percentages, e.g. 25,50,75\n");
+        return 2;
+      }
+    }
     else if (auto v = value("--only")) {
       std::stringstream in{*v};
       for (std::string p; std::getline(in, p, ',');) opt.only.push_back(p);
@@ -1054,7 +1301,8 @@ int main(int argc, char** argv) {
                    "usage: overseer_bench [--benchmarks=embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory,\n"
                    "         metrics_overhead,fair_share]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
-                   "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n");
+                   "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n"
+                   "         [--open-loop=25,50,75 (%% of the closed-loop req/s; empty: off)] [--open-loop-seconds=5]\n");
       return 2;
     }
   }

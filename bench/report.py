@@ -41,6 +41,46 @@ def fmt(v, unit):
         return f"{v:,.0f} B"
     return f"{v:,.0f}"
 
+OPEN_LOOP = re.compile(r"^(.+)\.open(\d+)\.achieved$")
+OPEN_LOOP_LABELS = {"http_submit": "HTTP submit", "http_poll": "HTTP status poll"}
+
+def open_loop_table(o):
+    """The second table: overseer_bench's open-loop runs (<bench>.open<pct>.*),
+    one row per benchmark and offered rate, after the closed-loop run of the
+    same benchmark for comparison. Empty when none ran (--open-loop=)."""
+    runs = {}
+    for name in o:
+        m = OPEN_LOOP.match(name)
+        if m:
+            runs.setdefault(m.group(1), []).append(int(m.group(2)))
+    if not runs:
+        return []
+    med = lambda name: o.get(name, {}).get("median")
+    def ms(name):  # a server that falls behind gives seconds: no decimals there
+        v = med(name)
+        return "n/a" if v is None else (f"{v:,.0f} ms" if v >= 100 else f"{v:.2f} ms")
+    lines = ["**Open-loop latency (from the intended send time).** Each benchmark's closed-loop run, then open-loop "
+             "runs at fixed offered rates (a percentage of the closed-loop req/s): request *i* is due at "
+             "*t0 + i / rate*, and its latency runs from that due time, so a stall counts for every request it "
+             "delays ([Closed loop and open loop](#closed-loop-and-open-loop)).",
+             "",
+             "| benchmark | mode | offered req/s | achieved req/s | p50 | p99 | p99.9 |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for bench, pcts in runs.items():
+        label = OPEN_LOOP_LABELS.get(bench, bench)
+        if bench in o:
+            lines.append(f"| {label} | closed loop (as fast as answered) | | {fmt(med(bench), 'req/s')} | "
+                         f"{ms(bench + '.p50')} | {ms(bench + '.p99')} | {ms(bench + '.p999')} |")
+        for pct in sorted(pcts):
+            pre = f"{bench}.open{pct}"
+            m = re.search(r"(?:^|,)offered=(\d+)", o[pre + ".achieved"]["params"])
+            offered = float(m.group(1)) if m else None
+            lines.append(f"| {label} | open loop, {pct} % | {fmt(offered, 'req/s')} | "
+                         f"{fmt(med(pre + '.achieved'), 'req/s')} | {ms(pre + '.p50')} | "
+                         f"{ms(pre + '.p99')} | {ms(pre + '.p999')} |")
+    lines.append("")
+    return lines
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("overseer"); ap.add_argument("peers")
@@ -99,11 +139,11 @@ def main():
         ("embedded end to end, no-op, durable (submit_async, 2 threads)", "embedded_noop.async.sync", "≥ 60,000 jobs/s", lambda v: v >= 60000),
         ("embedded end to end, no-op, sync=false", "embedded_noop.async.nosync", "(no target)", None),
         ("HTTP submit, 64 connections, 2 client threads", "http_submit", "≥ 30,000 req/s", lambda v: v >= 30000),
-        ("HTTP submit p50", "http_submit.p50", "", None),
-        ("HTTP submit p99", "http_submit.p99", "", None),
+        ("HTTP submit p50 (closed loop)", "http_submit.p50", "", None),
+        ("HTTP submit p99 (closed loop)", "http_submit.p99", "", None),
         ("HTTP status poll, 64 connections", "http_poll", "≥ 60,000 req/s", lambda v: v >= 60000),
-        ("HTTP status poll p50", "http_poll.p50", "", None),
-        ("HTTP status poll p99", "http_poll.p99", "≤ 2 ms", lambda v: v <= 2),
+        ("HTTP status poll p50 (closed loop)", "http_poll.p50", "", None),
+        ("HTTP status poll p99 (closed loop)", "http_poll.p99", "≤ 2 ms", lambda v: v <= 2),
         ("WebSocket fan-out, 1,000 subscribers, p50", "ws_fanout.p50", "", None),
         ("WebSocket fan-out, 1,000 subscribers, p99", "ws_fanout.p99", "≤ 10 ms", lambda v: v <= 10),
         ("WebSocket transitions dropped", "ws_fanout.dropped", "0", lambda v: v == 0),
@@ -122,6 +162,7 @@ def main():
         lines.append(f"| {label} | {fmt(f['median'], f['unit'])} {'' if f['unit'] in ('ms','s','bytes') else f['unit']} | "
                      f"{fmt(f['mad'], f['unit'])} | {fmt(f['min'], f['unit'])} – {fmt(f['max'], f['unit'])} | {target} | {met} |")
     lines.append("")
+    lines += open_loop_table(o)
     lines.append("Parameters of each Overseer figure (from overseer_bench):")
     lines.append("")
     lines.append("```")
