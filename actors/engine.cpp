@@ -176,11 +176,10 @@ struct engine::impl {
           v.completion_estimated = true;
         }
     } else if (v.status == job_status::pending) {
-      // Jobs queued before it, all tools (they share the global slots), up to 10,000.
-      ahead = store->count_index_before(persistence::keys::status_prefix(job_status::pending),
-                                        persistence::keys::index_entry(
-                                          persistence::keys::status_prefix(job_status::pending), rec.created_at, rec.id),
-                                        10'000);
+      // Unfinished jobs created before it, all tools (they share the global
+      // slots; the running ones hold them), up to 10,000.
+      const std::string open{persistence::keys::open_prefix};
+      ahead = store->count_index_before(open, persistence::keys::index_entry(open, rec.created_at, rec.id), 10'000);
     }
     v.estimated_duration_s = actors::estimated_duration_s(v.status, v.estimated_run_s, ahead, slots_of(rec.tool), elapsed);
   }
@@ -384,8 +383,7 @@ void engine::start() {
   d.failed = false;
   // Recovery reads before anything writes: unfinished jobs, oldest first.
   actors::recover_jobs recovered;
-  for (auto s : {job_status::pending, job_status::running, job_status::retrying})
-    d.store->for_each_with_status(s, [&](persistence::job_record&& r) { recovered.jobs.push_back(std::move(r)); });
+  d.store->for_each_unfinished([&](persistence::job_record&& r) { recovered.jobs.push_back(std::move(r)); });
   std::sort(recovered.jobs.begin(), recovered.jobs.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   // An external process of an attempt may have outlived us (running, or
@@ -551,13 +549,15 @@ change_result engine::retry(std::string_view job_id, std::string_view by) {
 
 namespace {
 
-/// The index a listing walks, newest first: the narrowest its filters allow.
+/// The index a listing walks, newest first: the narrowest its filters allow
+/// (completed jobs have no status entries: by tool, else the jobs family).
 std::string narrowest_index(const list_query& q) {
-  return !q.batch_id.empty()    ? persistence::keys::batch_prefix(q.batch_id)
-         : !q.trace_id.empty() ? persistence::keys::trace_prefix(q.trace_id)
-         : q.status            ? persistence::keys::status_prefix(*q.status)
-         : !q.tool.empty()     ? persistence::keys::tool_prefix(q.tool)
-                               : std::string{};
+  namespace keys = persistence::keys;
+  if (!q.batch_id.empty()) return keys::batch_prefix(q.batch_id);
+  if (!q.trace_id.empty()) return keys::trace_prefix(q.trace_id);
+  if (q.status)
+    if (auto prefix = keys::listing_prefix(*q.status)) return *prefix;
+  return !q.tool.empty() ? keys::tool_prefix(q.tool) : std::string{};
 }
 
 /// Whether `rec` passes every filter of `q`. Checked on the record, which
@@ -577,7 +577,7 @@ bool matches(const list_query& q, const persistence::job_record& rec) {
 /// The view, with what a pending job still waits on.
 job_view full_view(const persistence::store& db, const persistence::job_record& rec) {
   std::optional<std::string> result;
-  if (rec.status == job_status::completed) result = db.get_result(rec.id);
+  if (rec.status == job_status::completed) result = db.result_of(rec);
   auto v = persistence::to_view(rec, result);
   if (rec.status == job_status::pending)
     for (const auto& dep : rec.depends_on)
@@ -795,6 +795,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    s.corrupt_records = store->corrupt_records();
                    s.store_live_bytes = store->live_data_bytes();
                    s.store_rows_written = writer->rows_written();
+                   s.store_job_rows_written = writer->job_rows_written();
                    done(std::move(s));
                  }});
 }

@@ -135,13 +135,10 @@ std::optional<std::string> file_service::in_use(const std::string& id) const {
   if (pins_.count(id)) return "a job being submitted uses it";
   if (removing_.count(id)) return "it is being deleted";
   std::optional<std::string> user;
-  for (auto s : {job_status::pending, job_status::running, job_status::retrying}) {
-    if (user) break;
-    db_.for_each_with_status(s, [&](persistence::job_record&& r) {
-      if (!user && files::params_use(r.params_json, id))
-        user = "job " + r.id + " (" + std::string{to_string(r.status)} + ") uses it";
-    });
-  }
+  db_.for_each_unfinished([&](persistence::job_record&& r) {
+    if (!user && files::params_use(r.params_json, id))
+      user = "job " + r.id + " (" + std::string{to_string(r.status)} + ") uses it";
+  });
   return user;
 }
 

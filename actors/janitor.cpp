@@ -23,9 +23,9 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
   persistence::job_write w;
   w.ops.push_back(erase(family::jobs, r.id));
   w.ops.push_back(erase(family::results, r.id));
-  w.ops.push_back({kv_op::kind::erase_range, family::history, r.id, keys::job_range_end(r.id)});
   w.ops.push_back({kv_op::kind::erase_range, family::logs, r.id, keys::job_range_end(r.id)});
-  w.ops.push_back(erase(family::index, keys::index_entry(keys::status_prefix(r.status), r.created_at, r.id)));
+  if (auto listed = keys::listing_prefix(r.status))
+    w.ops.push_back(erase(family::index, keys::index_entry(*listed, r.created_at, r.id)));
   w.ops.push_back(erase(family::index, keys::index_entry(keys::tool_prefix(r.tool), r.created_at, r.id)));
   if (!r.batch_id.empty())
     w.ops.push_back(erase(family::index, keys::index_entry(keys::batch_prefix(r.batch_id), r.created_at, r.id)));

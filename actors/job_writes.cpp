@@ -44,10 +44,21 @@ std::optional<job_write> change_status(job_record& rec, job_status to, std::stri
   }
   if (is_terminal(to)) rec.completed_at = now;
   job_write w;
+  auto e = transition_event(rec, from, std::move(reason));
+  // The record keeps its history: the transition is in the same row write.
+  rec.history.push_back({e.from, e.to, e.at, e.attempt, e.reason});
+  if (to == job_status::completed) {
+    // A small result rides in the record; a large one has its own row.
+    rec.result.reset();
+    if (result_json && result_json->size() <= persistence::inline_result_limit) {
+      rec.result = std::move(result_json);
+      result_json.reset();
+    }
+  }
   w.record.emplace(rec);  // encoded now: later changes must not race the writer
   w.previous_status = from;
   w.result_json = std::move(result_json);
-  w.events.push_back(transition_event(rec, from, std::move(reason)));
+  w.events.push_back(std::move(e));
   w.ops = std::move(ops);
   return w;
 }
@@ -56,10 +67,20 @@ job_write creation(const job_record& rec, std::optional<std::string> cached_resu
                    std::vector<persistence::kv_op> ops) {
   job_write w;
   w.ops = std::move(ops);
-  w.record.emplace(rec);
   w.created = true;
-  w.events.push_back(transition_event(rec, std::nullopt, cached_result ? "cache hit" : "submitted"));
-  w.result_json = std::move(cached_result);
+  // The creation transition is implied by the record (creation_transition):
+  // its event carries the same time, created_at.
+  auto e = transition_event(rec, std::nullopt, cached_result ? "cache hit" : "submitted");
+  e.at = rec.created_at;
+  w.events.push_back(std::move(e));
+  if (cached_result && cached_result->size() <= persistence::inline_result_limit) {
+    auto inlined = rec;
+    inlined.result = std::move(cached_result);
+    w.record.emplace(inlined);
+  } else {
+    w.record.emplace(rec);
+    w.result_json = std::move(cached_result);
+  }
   return w;
 }
 

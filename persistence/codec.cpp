@@ -13,14 +13,18 @@ namespace {
 
 // Tags are distinct printable bytes so a value stored under the wrong key is
 // refused, and so a hex dump of the store is readable.
-enum class tag : std::uint8_t { job = 'J', transition = 'T', log = 'L', event = 'E', batch = 'B', cache = 'C' };
+enum class tag : std::uint8_t {
+  job = 'J', transition = 'T', log = 'L', event = 'E', batch = 'B', cache = 'C', event_block = 'K'
+};
 
 // Bump when a field is added; a record written by a newer build is refused
 // rather than misread, and a decoder reads an older record's fields only.
 // 2: an event carries the component of its log line.
 // 3: a job, a batch and an event carry their owner (the principal).
 // 4: a job and an event carry the job's trace id.
-constexpr std::uint8_t format_version = 4;
+// 5: a job carries its transitions after the creation (its history) and, when
+//    small, its result; event blocks (several events in one value) appear.
+constexpr std::uint8_t format_version = 5;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
@@ -99,6 +103,7 @@ void fields(V& v, R& j) {
            j.spec_hash);
   if (v.since(3)) v(j.owner);
   if (v.since(4)) v(j.trace_id);
+  if (v.since(5)) in_order(v, j.history, j.result);
 }
 
 template <class V, record_of<transition> R>
@@ -186,6 +191,12 @@ public:
     requires requires(writer& w, const T& t) { fields(w, t); }
   void operator()(const T& nested) {
     fields(*this, nested);
+  }
+  template <class T>
+    requires requires(writer& w, const T& t) { fields(w, t); }
+  void operator()(const std::vector<T>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& x : v) fields(*this, x);
   }
 
   std::string finish() && {
@@ -335,6 +346,18 @@ public:
   void operator()(T& nested) {
     fields(*this, nested);
   }
+  template <class T>
+    requires requires(reader& r, T& t) { fields(r, t); }
+  void operator()(std::vector<T>& v) {
+    const auto at = pos_;
+    const auto n = u32();
+    // Every nested value takes at least 4 bytes: a count past that is corrupt.
+    if (ok() && n > (end_ - pos_) / 4) {
+      fail("element count " + std::to_string(n) + " at offset " + std::to_string(at) + " overruns the record");
+    }
+    v.clear();
+    for (std::uint32_t i = 0; i < n && ok(); ++i) fields(*this, v.emplace_back());
+  }
 
   template <class T>
   decoded<T> finish(T value) {
@@ -428,6 +451,30 @@ decoded<log_line> decode_log(std::string_view bytes) { return decode_record<log_
 std::string encode(const event& e) { return encode_record(tag::event, e); }
 decoded<event> decode_event(std::string_view bytes) { return decode_record<event>(bytes, tag::event, "event"); }
 
+std::string encode_event_block(const std::vector<event>& events, std::size_t first, std::size_t count) {
+  writer w(tag::event_block);
+  w(static_cast<int>(count));
+  for (std::size_t i = first; i < first + count; ++i) fields(w, events[i]);
+  return std::move(w).finish();
+}
+
+decoded<std::vector<event>> decode_events(std::string_view bytes) {
+  if (!bytes.empty() && bytes.front() == static_cast<char>(tag::event)) {
+    auto one = decode_event(bytes);
+    if (!one) return {std::nullopt, std::move(one.error)};
+    return {std::vector<event>{std::move(*one.value)}, {}};
+  }
+  reader r(bytes, tag::event_block, "event block");
+  int n = 0;
+  r(n);
+  std::vector<event> out;
+  // Each event takes dozens of bytes: a count past the value's size is corrupt.
+  if (n < 0 || static_cast<std::size_t>(n) > bytes.size()) return {std::nullopt, "event count " + std::to_string(n) + " overruns the block"};
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) fields(r, out.emplace_back());
+  return r.finish(std::move(out));
+}
+
 std::string encode(const batch_record& b) { return encode_record(tag::batch, b); }
 decoded<batch_record> decode_batch(std::string_view bytes) {
   return decode_record<batch_record>(bytes, tag::batch, "batch");
@@ -436,6 +483,26 @@ decoded<batch_record> decode_batch(std::string_view bytes) {
 std::string encode(const cache_entry& c) { return encode_record(tag::cache, c); }
 decoded<cache_entry> decode_cache_entry(std::string_view bytes) {
   return decode_record<cache_entry>(bytes, tag::cache, "cache");
+}
+
+}  // namespace overseer::persistence
+
+namespace overseer::persistence {
+
+transition creation_transition(const job_record& r) {
+  const bool hit = r.cached_at.has_value();
+  return {std::nullopt, hit ? job_status::completed : job_status::pending, r.created_at, 0,
+          hit ? "cache hit" : "submitted"};
+}
+
+std::vector<transition> full_history(const job_record& r) {
+  // A record migrated from schema 1 kept its creation entry as it was stored.
+  if (!r.history.empty() && !r.history.front().from) return r.history;
+  std::vector<transition> out;
+  out.reserve(r.history.size() + 1);
+  out.push_back(creation_transition(r));
+  out.insert(out.end(), r.history.begin(), r.history.end());
+  return out;
 }
 
 }  // namespace overseer::persistence

@@ -70,9 +70,28 @@ struct job_record {
   std::string owner;
   /// Its W3C trace id (job_spec::trace_id); "" for none and before format 4.
   std::string trace_id;
+  /// Its transitions after the creation, oldest first (format 5; a store of
+  /// schema 1 is migrated at open, and a migrated record's history starts
+  /// with its creation). The creation itself is implied by the record
+  /// (creation_transition), so a queued job carries no history.
+  std::vector<transition> history;
+  /// The result of a completed job when it is small (inline_result_limit
+  /// bytes or less); larger results are in the results family.
+  std::optional<std::string> result;
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };
+
+/// Results up to this size are kept in the job's record (one row fewer per
+/// job, and a view reads one row); larger ones in the results family,
+/// compressed.
+inline constexpr std::size_t inline_result_limit = 1024;
+
+/// The transition that created the job: `submitted` into pending, or a cache
+/// hit into completed, at created_at.
+[[nodiscard]] transition creation_transition(const job_record& r);
+/// Its whole history: the creation, then the stored transitions.
+[[nodiscard]] std::vector<transition> full_history(const job_record& r);
 
 /// A batch: jobs submitted together, with a parallel limit and fail-fast.
 struct batch_record {
@@ -123,6 +142,12 @@ struct decoded {
 /// Events are stored with their seq (the key also holds it).
 [[nodiscard]] std::string encode(const event& e);
 [[nodiscard]] decoded<event> decode_event(std::string_view bytes);
+/// Several events of one commit, in seq order, as one value: events[first,
+/// first + count). The events family stores blocks (format 5) and, written
+/// by older builds, single events: decode_events reads both.
+[[nodiscard]] std::string encode_event_block(const std::vector<event>& events, std::size_t first,
+                                             std::size_t count);
+[[nodiscard]] decoded<std::vector<event>> decode_events(std::string_view bytes);
 
 /// CRC-32 (IEEE) of `bytes`; exposed for tests.
 [[nodiscard]] std::uint32_t crc32(std::string_view bytes) noexcept;

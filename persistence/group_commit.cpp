@@ -1,5 +1,6 @@
 #include "persistence/group_commit.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <rocksdb/db.h>
@@ -21,8 +22,6 @@ void count_commit(std::size_t writes, std::uint32_t rows, std::chrono::steady_cl
   stats.batch_size.observe(static_cast<double>(writes));
   stats.latency.observe(std::chrono::duration<double>(took).count());
 }
-
-transition to_transition(const event& e) { return {e.from, e.to, e.at, e.attempt, e.reason}; }
 
 log_line to_log_line(const event& e) { return {e.at, e.level, e.message, e.component.empty() ? "tool" : e.component}; }
 
@@ -165,6 +164,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   rocksdb::WriteBatch wb;
   const auto first_seq = next_seq_;
   auto seq = next_seq_;
+  std::uint32_t shared_rows = 0;  // written once for the commit, not for a job
   auto put = [&](family f, const std::string& k, const std::string& v) {
     // Batch puts only fail on corrupt batches, which cannot happen here.
     wb.Put(db_.handle(f), k, v).PermitUncheckedError();
@@ -174,12 +174,15 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     for (auto& w : r.writes) {
       if (const auto* rec = w.record ? &*w.record : nullptr) {
         put(family::jobs, rec->id, rec->bytes);
-        if (w.created || w.previous_status != rec->status) {
-          if (w.previous_status)
-            wb.Delete(db_.handle(family::index),
-                      keys::index_entry(keys::status_prefix(*w.previous_status), rec->created_at, rec->id))
+        // The listing entry moves only when the status crosses between
+        // unfinished, completed and each other end (keys::listing_prefix).
+        const auto now_listed = keys::listing_prefix(rec->status);
+        const auto was_listed = w.previous_status ? keys::listing_prefix(*w.previous_status) : std::nullopt;
+        if (w.created || was_listed != now_listed) {
+          if (was_listed)
+            wb.Delete(db_.handle(family::index), keys::index_entry(*was_listed, rec->created_at, rec->id))
               .PermitUncheckedError();
-          put(family::index, keys::index_entry(keys::status_prefix(rec->status), rec->created_at, rec->id), {});
+          if (now_listed) put(family::index, keys::index_entry(*now_listed, rec->created_at, rec->id), {});
         }
         if (w.created) {
           put(family::index, keys::index_entry(keys::tool_prefix(rec->tool), rec->created_at, rec->id), {});
@@ -203,20 +206,15 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
       if (w.result_json && w.record) put(family::results, w.record->id, *w.result_json);
       for (auto& e : w.events) {
         e.seq = seq++;
-        put(family::events, keys::event(e.seq), encode(e));
+        const auto before = wb.Count();
         rollups_.count(e, w.record ? w.record->started_at : std::nullopt, wb);
+        shared_rows += wb.Count() - before;  // a new minute's expiry
         // The event's webhook deliveries, in the write that makes it durable.
         outbox_.on_event(e, wb);
-        switch (e.kind) {
-          case event_kind::transition:
-            put(family::history, keys::job_seq(e.job_id, e.seq), encode(to_transition(e)));
-            break;
-          case event_kind::log:
-            put(family::logs, keys::job_seq(e.job_id, e.seq), encode(to_log_line(e)));
-            break;
-          case event_kind::progress:
-            break;
-        }
+        // Transitions are in the job's record (its history); log lines get
+        // their own rows, for paging through a job's logs.
+        if (e.kind == event_kind::log)
+          put(family::logs, keys::job_seq(e.job_id, e.seq), encode(to_log_line(e)));
         published.push_back(e);
       }
     }
@@ -226,6 +224,14 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     published.clear();
     fail(e.what());
     return false;
+  }
+  const auto job_rows = wb.Count() - shared_rows;
+  // The commit's events in blocks of at most event_block_size, each keyed by
+  // its last seq: `since` seeks to the block holding the next event, and the
+  // newest key is the newest seq.
+  for (std::size_t i = 0; i < published.size(); i += event_block_size) {
+    const auto n = std::min(event_block_size, published.size() - i);
+    put(family::events, keys::event(published[i + n - 1].seq), encode_event_block(published, i, n));
   }
   rollups_.write_changed(wb);
   std::string next;
@@ -240,6 +246,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   for (const auto& r : requests) writes += r.writes.size();
   count_commit(writes, wb.Count(), std::chrono::steady_clock::now() - started);
   rows_.fetch_add(wb.Count(), std::memory_order_relaxed);
+  job_rows_.fetch_add(job_rows, std::memory_order_relaxed);
   if (!s.ok()) {
     next_seq_ = first_seq;
     published.clear();

@@ -77,6 +77,10 @@ struct job_write {
   std::vector<kv_op> ops;
 };
 
+/// The most events one value of the events family holds (a commit writes
+/// ceil(events / event_block_size) blocks).
+inline constexpr std::size_t event_block_size = 256;
+
 class group_commit {
 public:
   using publish_fn = std::function<void(std::vector<event>&&)>;
@@ -108,6 +112,10 @@ public:
   /// RocksDB rows written since start: puts, deletes and range deletes
   /// alike (WriteBatch::Count of every commit, failed ones included).
   [[nodiscard]] std::uint64_t rows_written() const noexcept { return rows_.load(std::memory_order_relaxed); }
+  /// Of those, the rows of the job writes themselves: records, index
+  /// entries, log lines, results, raw ops; not the rows a commit writes once
+  /// for all its writes (event blocks, rollups, the event sequence).
+  [[nodiscard]] std::uint64_t job_rows_written() const noexcept { return job_rows_.load(std::memory_order_relaxed); }
   /// False for good once the writer has latched.
   [[nodiscard]] bool healthy() const noexcept { return !failed_; }
   /// Why the writer latched; empty while healthy.
@@ -136,6 +144,7 @@ private:
   bool unreported_ = false;  ///< latched, failed_fn_ not called yet; under mutex_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> rows_{0};
+  std::atomic<std::uint64_t> job_rows_{0};
   std::atomic<bool> failed_{false};
   // Writer thread only. statvfs costs a few microseconds, a noticeable share
   // of a small commit; between two reads the writer writes at most about

@@ -34,6 +34,19 @@ std::string status_prefix(job_status s) {
   return k;
 }
 
+std::optional<std::string> listing_prefix(job_status s) {
+  switch (s) {
+    case job_status::pending:
+    case job_status::running:
+    case job_status::retrying: return std::string{open_prefix};
+    case job_status::completed: return std::nullopt;
+    case job_status::failed:
+    case job_status::cancelled:
+    case job_status::timed_out: return status_prefix(s);
+  }
+  return std::nullopt;
+}
+
 std::string tool_prefix(std::string_view tool) {
   std::string k{"tool:"};
   k += tool;

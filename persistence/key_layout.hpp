@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,9 @@ namespace overseer::persistence::keys {
 
 inline constexpr std::string_view schema_version_key = "schema_version";
 inline constexpr std::string_view next_seq_key = "next_seq";
-inline constexpr int schema_version = 1;
+/// 2: a job's history is in its record, status entries only for unfinished
+/// jobs (`open:`) and failed/cancelled/timed-out ones, events in blocks.
+inline constexpr int schema_version = 2;
 
 void append_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::uint64_t read_be64(std::string_view bytes) noexcept;
@@ -29,6 +32,15 @@ void append_be64(std::string& out, std::uint64_t v);
 
 /// index entries: "status:<status>:" / "tool:<tool>:" + be64 created-ms + id.
 [[nodiscard]] std::string status_prefix(job_status s);
+/// index: "open:" prefix of the entries of every unfinished job (pending,
+/// running, retrying), whatever its status: a job changes status without
+/// touching the index until it finishes.
+inline constexpr std::string_view open_prefix = "open:";
+/// The prefix of the index entries that list jobs of status `s`: open_prefix
+/// for an unfinished status, status_prefix for failed, cancelled and
+/// timed_out, and nullopt for completed, the common end, which has none: a
+/// listing of completed jobs walks the jobs family (ids are time-ordered).
+[[nodiscard]] std::optional<std::string> listing_prefix(job_status s);
 [[nodiscard]] std::string tool_prefix(std::string_view tool);
 [[nodiscard]] std::string index_entry(std::string_view prefix, time_point created,
                                       std::string_view job_id);

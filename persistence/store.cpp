@@ -1,6 +1,7 @@
 #include "persistence/store.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
@@ -161,11 +163,80 @@ store::store(const options& opts)
     if (!s.ok()) fail("cannot write schema version: " + s.ToString());
   } else if (!s.ok()) {
     fail("cannot read schema version: " + s.ToString());
+  } else if (version == "1") {
+    migrate_from_schema_1();
   } else if (version != std::to_string(keys::schema_version)) {
     fail("the store at " + opts.dir.string() + " has schema version " + version +
          ", this build reads version " + std::to_string(keys::schema_version) +
          "; refusing to start rather than misread it");
   }
+}
+
+void store::migrate_from_schema_1() {
+  const auto started = std::chrono::steady_clock::now();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::WriteBatch wb;
+  auto flush = [&] {
+    if (wb.Count() == 0) return;
+    if (auto s = db_->Write(sync, &wb); !s.ok()) fail("migrating the store to schema 2 failed: " + s.ToString());
+    wb.Clear();
+  };
+  // 1. Each job's history rows (keys: id + be64 seq) into its record. The
+  //    rows stay until step 3, so a second run rewrites the same records.
+  std::size_t jobs = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::history))};
+    it->SeekToFirst();
+    while (it->Valid()) {
+      const auto first = it->key().ToStringView();
+      if (first.size() <= 8) {
+        it->Next();
+        continue;
+      }
+      const std::string id{first.substr(0, first.size() - 8)};
+      std::vector<transition> history;
+      for (; it->Valid() && it->key().size() == id.size() + 8 && it->key().starts_with(id); it->Next()) {
+        auto d = decode_transition(it->value().ToStringView());
+        if (d) history.push_back(std::move(*d.value));
+        else report_corrupt("history", id, d.error);
+      }
+      auto rec = get_job(id);
+      if (!rec) continue;  // rows of a job that is gone
+      rec->history = std::move(history);
+      wb.Put(handle(family::jobs), id, encode(*rec)).PermitUncheckedError();
+      ++jobs;
+      if (wb.Count() >= 1000) flush();
+    }
+    check_scan(*it, "the history being migrated");
+  }
+  flush();
+  // 2. Status entries: unfinished ones become `open:` entries, completed
+  //    ones go (a listing of completed jobs walks the jobs family).
+  std::size_t entries = 0;
+  for (auto s : {job_status::pending, job_status::running, job_status::retrying, job_status::completed}) {
+    const auto prefix = keys::status_prefix(s);
+    const auto target = keys::listing_prefix(s);
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const auto key = it->key().ToStringView();
+      if (target) wb.Put(handle(family::index), *target + std::string{key.substr(prefix.size())}, {}).PermitUncheckedError();
+      wb.Delete(handle(family::index), key).PermitUncheckedError();
+      ++entries;
+      if (wb.Count() >= 1000) flush();
+    }
+    check_scan(*it, "the status index being migrated");
+  }
+  flush();
+  // 3. The history family emptied, and the new version, together.
+  wb.DeleteRange(handle(family::history), std::string{}, std::string(1, '\xff')).PermitUncheckedError();
+  wb.Put(handle(family::meta), keys::schema_version_key, std::to_string(keys::schema_version)).PermitUncheckedError();
+  flush();
+  db_->CompactRange({}, handle(family::history), nullptr, nullptr).PermitUncheckedError();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  report(log_, log_level::info, "store", "migrated the store from schema 1 to 2",
+         {{"jobs", std::to_string(jobs)}, {"index_entries", std::to_string(entries)},
+          {"took_ms", std::to_string(ms.count())}});
 }
 
 store::~store() {
@@ -261,21 +332,20 @@ std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& 
 }
 
 std::optional<std::string> store::get_result(std::string_view id) const {
+  auto rec = get_job(id);
+  return rec ? result_of(*rec) : std::nullopt;
+}
+
+std::optional<std::string> store::result_of(const job_record& rec) const {
+  if (rec.result) return rec.result;
   std::string bytes;
-  if (!found(db_->Get({}, handle(family::results), id, &bytes), "a result")) return std::nullopt;
+  if (!found(db_->Get({}, handle(family::results), rec.id, &bytes), "a result")) return std::nullopt;
   return bytes;
 }
 
 std::vector<transition> store::history(std::string_view id) const {
-  std::vector<transition> out;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::history))};
-  for (it->Seek(id); it->Valid() && it->key().starts_with(id); it->Next()) {
-    auto d = decode_transition(it->value().ToStringView());
-    if (d) out.push_back(std::move(*d.value));
-    else report_corrupt("history", id, d.error);
-  }
-  check_scan(*it, "a job's history");
-  return out;
+  auto rec = get_job(id);
+  return rec ? full_history(*rec) : std::vector<transition>{};
 }
 
 std::vector<log_line> store::logs(std::string_view id, log_level min_level, std::size_t limit,
@@ -300,13 +370,32 @@ std::vector<log_line> store::logs(std::string_view id, log_level min_level, std:
 
 void store::for_each_with_status(job_status s,
                                  const std::function<void(job_record&&)>& fn) const {
-  const auto prefix = keys::status_prefix(s);
+  const auto prefix = keys::listing_prefix(s);
+  if (!prefix) {  // completed jobs have no entries: the jobs family, filtered
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::jobs))};
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto d = decode_job(it->value().ToStringView());
+      if (!d) report_corrupt("job", it->key().ToStringView(), d.error);
+      else if (d.value->status == s) fn(std::move(*d.value));
+    }
+    check_scan(*it, "the jobs");
+    return;
+  }
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next()) {
     auto id = keys::index_job_id(it->key().ToStringView());
     if (auto rec = get_job(id); rec && rec->status == s) fn(std::move(*rec));
   }
   check_scan(*it, "the status index");
+}
+
+void store::for_each_unfinished(const std::function<void(job_record&&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+  for (it->Seek(keys::open_prefix); it->Valid() && it->key().starts_with(keys::open_prefix); it->Next()) {
+    auto id = keys::index_job_id(it->key().ToStringView());
+    if (auto rec = get_job(id); rec && !is_terminal(rec->status)) fn(std::move(*rec));
+  }
+  check_scan(*it, "the index of unfinished jobs");
 }
 
 void store::scan_ids_newest_first(std::string_view prefix,
@@ -390,10 +479,17 @@ std::optional<std::string> store::index_value(std::string_view key) const {
 std::vector<event> store::events_after(std::uint64_t after, std::size_t max) const {
   std::vector<event> out;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::events))};
+  // Each value is a block of events keyed by its last seq (a single event,
+  // keyed by its own, from an older build): the first block whose last seq
+  // is past `after` holds the next event.
   for (it->Seek(keys::event(after + 1)); it->Valid() && out.size() < max; it->Next()) {
-    auto d = decode_event(it->value().ToStringView());
-    if (d) out.push_back(std::move(*d.value));
-    else report_corrupt("event", std::to_string(keys::read_be64(it->key().ToStringView())), d.error);
+    auto d = decode_events(it->value().ToStringView());
+    if (!d) {
+      report_corrupt("event", std::to_string(keys::read_be64(it->key().ToStringView())), d.error);
+      continue;
+    }
+    for (auto& e : *d.value)
+      if (e.seq > after && out.size() < max) out.push_back(std::move(e));
   }
   check_scan(*it, "the events");
   return out;
@@ -406,6 +502,7 @@ std::uint64_t store::next_seq() const {
     from_meta = keys::read_be64(v);
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::events))};
   it->SeekToLast();
+  // The newest key is the newest seq (blocks are keyed by their last).
   const std::uint64_t from_events = it->Valid() ? keys::read_be64(it->key().ToStringView()) + 1 : 1;
   return std::max(from_meta, from_events);
 }

@@ -84,13 +84,20 @@ public:
                                                   std::string* error = nullptr) const;
   /// The record and the newest event seq, read from one snapshot.
   [[nodiscard]] std::optional<job_record> get_job_at(std::string_view id, std::uint64_t& seq) const;
+  /// A completed job's result: in its record when small, else its own row.
   [[nodiscard]] std::optional<std::string> get_result(std::string_view id) const;
+  [[nodiscard]] std::optional<std::string> result_of(const job_record& rec) const;
+  /// Its transitions, creation first (full_history of its record); empty for
+  /// no job.
   [[nodiscard]] std::vector<transition> history(std::string_view id) const;
   [[nodiscard]] std::vector<log_line> logs(std::string_view id, log_level min_level,
                                            std::size_t limit, std::size_t offset,
                                            std::size_t* total) const;
   /// Calls `fn` for each readable record with status `s`, oldest first.
   void for_each_with_status(job_status s, const std::function<void(job_record&&)>& fn) const;
+  /// Calls `fn` for each readable unfinished job (the `open:` entries),
+  /// oldest first.
+  void for_each_unfinished(const std::function<void(job_record&&)>& fn) const;
   /// Ids from an index prefix (keys::status_prefix / tool_prefix), newest
   /// first, or from the jobs family when `prefix` is empty. `fn` returns false
   /// to stop.
@@ -137,6 +144,10 @@ public:
   void on_background_error(error_fn fn);
 
 private:
+  /// Schema 1 to 2, at open: histories into records, status entries to
+  /// `open:` (none for completed). Idempotent, so a crash half-way through
+  /// is resumed at the next open; the version moves last.
+  void migrate_from_schema_1();
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
   /// A read that failed with an I/O error: reported as the store's failure
   /// (the writer latches it and the engine fail-stops), then thrown.

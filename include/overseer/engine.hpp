@@ -313,6 +313,10 @@ struct engine_stats {
   /// RocksDB rows this engine's writer wrote since start (puts, deletes and
   /// range deletes alike): divided by jobs, the storage cost of a job.
   std::uint64_t store_rows_written = 0;
+  /// Of those, the rows of job changes themselves (records, index entries,
+  /// log lines, results), without the rows each commit writes once for all
+  /// of them (event blocks, rollups, the event sequence).
+  std::uint64_t store_job_rows_written = 0;
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;

@@ -143,6 +143,7 @@ struct transition {
   time_point at{};
   int attempt = 0;
   std::string reason{};
+  friend bool operator==(const transition&, const transition&) = default;
 };
 
 /// One log line of a job, as a tool (or the engine) wrote it.

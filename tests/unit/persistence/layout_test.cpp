@@ -1,0 +1,176 @@
+// The storage layout of schema 2 on real RocksDB: events stored in blocks and
+// read from any seq (beside single events an older build wrote), a job's
+// history in its record, listing entries only where a listing needs them,
+// and the rows a no-op job costs.
+#include <future>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "actors/job_writes.hpp"
+#include "persistence/group_commit.hpp"
+#include "persistence/key_layout.hpp"
+#include "persistence/store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace overseer;
+using namespace overseer::persistence;
+
+namespace {
+
+bool write_sync(group_commit& w, std::vector<job_write> writes) {
+  std::promise<bool> done;
+  w.write(std::move(writes), [&](bool ok) { done.set_value(ok); });
+  return done.get_future().get();
+}
+
+job_write log_write(const std::string& job, int i) {
+  job_write w;
+  event e;
+  e.job_id = job;
+  e.kind = event_kind::log;
+  e.message = "line " + std::to_string(i);
+  w.events.push_back(std::move(e));
+  return w;
+}
+
+// Ids as the engine makes them: "job_" and 26 characters.
+const std::string DONE = "job_0000000000000000000000DONE";
+const std::string FAILED = "job_000000000000000000000FAILS";
+const std::string BIG = "job_00000000000000000000000BIG";
+const std::string NOOP = "job_0000000000000000000000NOOP";
+
+std::size_t index_entries(const store& db, std::string_view prefix) {
+  std::size_t n = 0;
+  db.for_each_index(prefix, [&](std::string_view, std::string_view) { ++n; });
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("events are stored in blocks and read back from any seq, older single events too", "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  // Two events an older build wrote, one a value, keyed by their seq.
+  for (std::uint64_t seq : {1, 2}) {
+    event e;
+    e.seq = seq;
+    e.job_id = "job_old";
+    e.kind = event_kind::log;
+    e.message = "old " + std::to_string(seq);
+    REQUIRE(db.db().Put({}, db.handle(family::events), keys::event(seq), encode(e)).ok());
+  }
+  std::vector<event> published;
+  {
+    group_commit w{db, [&](std::vector<event>&& es) { published.insert(published.end(), es.begin(), es.end()); }};
+    // One commit of 600 events (three blocks: 256, 256, 88), then one of 1.
+    std::vector<job_write> many;
+    for (int i = 0; i < 600; ++i) many.push_back(log_write("job_a", i));
+    REQUIRE(write_sync(w, std::move(many)));
+    REQUIRE(write_sync(w, {log_write("job_b", 0)}));
+    CHECK(w.rows_written() - w.job_rows_written() >= 4);  // the blocks, at least
+  }
+  REQUIRE(published.size() == 601);
+  CHECK(published.front().seq == 3);
+  CHECK(published.back().seq == 603);
+  CHECK(db.next_seq() == 604);
+  std::size_t values = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator({}, db.handle(family::events))};
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++values;
+  }
+  CHECK(values == 2 + 3 + 1);
+  for (std::uint64_t after : {0, 1, 2, 3, 200, 257, 258, 259, 513, 514, 600, 602, 603, 700}) {
+    const auto got = db.events_after(after, 1000);
+    INFO("after " << after);
+    REQUIRE(got.size() == (after >= 603 ? 0 : 603 - after));
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i].seq == after + 1 + i);
+    if (after < 2) CHECK(got.front().message == "old " + std::to_string(after + 1));
+  }
+  const auto page = db.events_after(250, 10);
+  REQUIRE(page.size() == 10);
+  CHECK(page.front().seq == 251);
+  CHECK(page.back().seq == 260);
+  CHECK(page.back().message == "line 257");
+}
+
+TEST_CASE("a job's history is in its record, and only unfinished and unhappy ends are indexed by status",
+          "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  group_commit w{db, [](std::vector<event>&&) {}};
+  auto make = [](std::string id) {
+    job_record r;
+    r.id = std::move(id);
+    r.tool = "noop";
+    r.created_at = clock::now();
+    return r;
+  };
+  auto done = make(DONE), failed = make(FAILED);
+  for (auto* r : {&done, &failed}) REQUIRE(write_sync(w, {actors::creation(*r, std::nullopt, {})}));
+  CHECK(index_entries(db, keys::open_prefix) == 2);
+  CHECK(db.get_job(DONE)->history.empty());  // the creation is implied
+  for (auto* r : {&done, &failed}) {
+    r->attempt = 1;
+    REQUIRE(write_sync(w, {*actors::change_status(*r, job_status::running, "started")}));
+  }
+  CHECK(index_entries(db, keys::open_prefix) == 2);  // running moves no entry
+  REQUIRE(write_sync(w, {*actors::change_status(done, job_status::completed, "completed", R"({"n":1})")}));
+  REQUIRE(write_sync(w, {*actors::change_status(failed, job_status::failed, "boom")}));
+  CHECK(index_entries(db, keys::open_prefix) == 0);
+  CHECK(index_entries(db, keys::status_prefix(job_status::completed)) == 0);
+  CHECK(index_entries(db, keys::status_prefix(job_status::failed)) == 1);
+
+  const auto h = db.history(DONE);
+  REQUIRE(h.size() == 3);
+  CHECK_FALSE(h[0].from);
+  CHECK(h[0].reason == "submitted");
+  CHECK(h[0].at == db.get_job(DONE)->created_at);
+  CHECK(h[1].to == job_status::running);
+  CHECK(h[2].to == job_status::completed);
+  CHECK(h[2].attempt == 1);
+  // The small result rides in the record; no results row.
+  CHECK(db.get_job(DONE)->result == R"({"n":1})");
+  CHECK(db.get_result(DONE) == R"({"n":1})");
+  std::string row;
+  CHECK(db.db().Get({}, db.handle(family::results), DONE, &row).IsNotFound());
+
+  std::vector<std::string> seen;
+  for (auto s : {job_status::completed, job_status::failed, job_status::pending})
+    db.for_each_with_status(s, [&](job_record&& r) { seen.push_back(r.id + ":" + std::string{to_string(r.status)}); });
+  CHECK(seen == std::vector<std::string>{DONE + ":completed", FAILED + ":failed"});
+}
+
+TEST_CASE("a large result has its own row", "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  group_commit w{db, [](std::vector<event>&&) {}};
+  job_record r;
+  r.id = BIG;
+  r.tool = "noop";
+  r.created_at = clock::now();
+  REQUIRE(write_sync(w, {actors::creation(r, std::nullopt, {})}));
+  REQUIRE(write_sync(w, {*actors::change_status(r, job_status::running, "started")}));
+  const std::string big = "\"" + std::string(inline_result_limit, 'x') + "\"";
+  REQUIRE(write_sync(w, {*actors::change_status(r, job_status::completed, "completed", big)}));
+  CHECK_FALSE(db.get_job(BIG)->result);
+  CHECK(db.get_result(BIG) == big);
+  CHECK(db.history(BIG).size() == 3);
+}
+
+TEST_CASE("a no-op job writes six rows of its own from submit to completed", "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  group_commit w{db, [](std::vector<event>&&) {}};
+  job_record r;
+  r.id = NOOP;
+  r.tool = "noop";
+  r.created_at = clock::now();
+  REQUIRE(write_sync(w, {actors::creation(r, std::nullopt, {})}));
+  REQUIRE(write_sync(w, {*actors::change_status(r, job_status::running, "started")}));
+  REQUIRE(write_sync(w, {*actors::change_status(r, job_status::completed, "completed", "{}")}));
+  // Record, open entry, tool entry; record; record, open entry deleted.
+  CHECK(w.job_rows_written() == 6);
+}
