@@ -178,8 +178,7 @@ struct engine::impl {
     } else if (v.status == job_status::pending) {
       // Unfinished jobs created before it, all tools (they share the global
       // slots; the running ones hold them), up to 10,000.
-      const std::string open{persistence::keys::open_prefix};
-      ahead = store->count_index_before(open, persistence::keys::index_entry(open, rec.created_at, rec.id), 10'000);
+      ahead = store->count_unfinished_before(rec.id, 10'000);
     }
     v.estimated_duration_s = actors::estimated_duration_s(v.status, v.estimated_run_s, ahead, slots_of(rec.tool), elapsed);
   }

@@ -21,10 +21,10 @@ kv_op erase(family f, std::string key) { return {kv_op::kind::erase, f, std::mov
 persistence::job_write deletion(const persistence::store& db, const persistence::job_record& r) {
   namespace keys = persistence::keys;
   persistence::job_write w;
-  w.ops.push_back(erase(family::jobs, r.id));
+  w.ops.push_back(erase(is_terminal(r.status) ? family::jobs : family::open_jobs, r.id));
   w.ops.push_back(erase(family::results, r.id));
   w.ops.push_back({kv_op::kind::erase_range, family::logs, r.id, keys::job_range_end(r.id)});
-  if (auto listed = keys::listing_prefix(r.status))
+  if (auto listed = keys::status_entry_prefix(r.status))
     w.ops.push_back(erase(family::index, keys::index_entry(*listed, r.created_at, r.id)));
   w.ops.push_back(erase(family::index, keys::index_entry(keys::tool_prefix(r.tool), r.created_at, r.id)));
   if (!r.batch_id.empty())

@@ -39,6 +39,8 @@ def fmt(v, unit):
         return f"{v:.2f} s"
     if unit == "bytes":
         return f"{v:,.0f} B"
+    if unit == "rows":
+        return f"{v:.2f}"
     return f"{v:,.0f}"
 
 OPEN_LOOP = re.compile(r"^(.+)\.open(\d+)\.achieved$")
@@ -138,6 +140,9 @@ def main():
     targets = [
         ("embedded end to end, no-op, durable (submit_async, 2 threads)", "embedded_noop.async.sync", "≥ 60,000 jobs/s", lambda v: v >= 60000),
         ("embedded end to end, no-op, sync=false", "embedded_noop.async.nosync", "(no target)", None),
+        ("RocksDB rows per no-op job, submit to completed: the job's own", "embedded_noop.async.sync.own_rows_per_job", "≤ 6", lambda v: v <= 6),
+        ("RocksDB rows per no-op job, with its share of each commit's (under load)", "embedded_noop.async.sync.rows_per_job", "", None),
+        ("RocksDB rows per no-op job, with its share of each commit's (one at a time)", "embedded_noop.serial.sync.rows_per_job", "", None),
         ("HTTP submit, 64 connections, 2 client threads", "http_submit", "≥ 30,000 req/s", lambda v: v >= 30000),
         ("HTTP submit p50 (closed loop)", "http_submit.p50", "", None),
         ("HTTP submit p99 (closed loop)", "http_submit.p99", "", None),

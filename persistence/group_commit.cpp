@@ -173,17 +173,21 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   for (auto& r : requests) {
     for (auto& w : r.writes) {
       if (const auto* rec = w.record ? &*w.record : nullptr) {
-        put(family::jobs, rec->id, rec->bytes);
-        // The listing entry moves only when the status crosses between
-        // unfinished, completed and each other end (keys::listing_prefix).
-        const auto now_listed = keys::listing_prefix(rec->status);
-        const auto was_listed = w.previous_status ? keys::listing_prefix(*w.previous_status) : std::nullopt;
-        if (w.created || was_listed != now_listed) {
-          if (was_listed)
-            wb.Delete(db_.handle(family::index), keys::index_entry(*was_listed, rec->created_at, rec->id))
-              .PermitUncheckedError();
-          if (now_listed) put(family::index, keys::index_entry(*now_listed, rec->created_at, rec->id), {});
-        }
+        // An unfinished job's record is in open_jobs, a finished one's in
+        // jobs: it moves when the job finishes (or an explicit retry reopens it).
+        const bool open = !is_terminal(rec->status);
+        put(open ? family::open_jobs : family::jobs, rec->id, rec->bytes);
+        const bool was_open = w.previous_status ? !is_terminal(*w.previous_status) : open;
+        if (!w.created && was_open != open)
+          wb.Delete(db_.handle(was_open ? family::open_jobs : family::jobs), rec->id).PermitUncheckedError();
+        // Status entries only for failed, cancelled and timed-out jobs.
+        const auto now_listed = keys::status_entry_prefix(rec->status);
+        const auto was_listed = w.previous_status ? keys::status_entry_prefix(*w.previous_status) : std::nullopt;
+        if (!w.created && was_listed != now_listed && was_listed)
+          wb.Delete(db_.handle(family::index), keys::index_entry(*was_listed, rec->created_at, rec->id))
+            .PermitUncheckedError();
+        if ((w.created || was_listed != now_listed) && now_listed)
+          put(family::index, keys::index_entry(*now_listed, rec->created_at, rec->id), {});
         if (w.created) {
           put(family::index, keys::index_entry(keys::tool_prefix(rec->tool), rec->created_at, rec->id), {});
           if (!rec->batch_id.empty())

@@ -34,17 +34,18 @@ std::string status_prefix(job_status s) {
   return k;
 }
 
-std::optional<std::string> listing_prefix(job_status s) {
+std::optional<std::string> status_entry_prefix(job_status s) {
   switch (s) {
-    case job_status::pending:
-    case job_status::running:
-    case job_status::retrying: return std::string{open_prefix};
-    case job_status::completed: return std::nullopt;
     case job_status::failed:
     case job_status::cancelled:
     case job_status::timed_out: return status_prefix(s);
+    default: return std::nullopt;
   }
-  return std::nullopt;
+}
+
+std::optional<std::string> listing_prefix(job_status s) {
+  if (!is_terminal(s)) return std::string{open_jobs_scan};
+  return status_entry_prefix(s);
 }
 
 std::string tool_prefix(std::string_view tool) {

@@ -32,15 +32,18 @@ void append_be64(std::string& out, std::uint64_t v);
 
 /// index entries: "status:<status>:" / "tool:<tool>:" + be64 created-ms + id.
 [[nodiscard]] std::string status_prefix(job_status s);
-/// index: "open:" prefix of the entries of every unfinished job (pending,
-/// running, retrying), whatever its status: a job changes status without
-/// touching the index until it finishes.
-inline constexpr std::string_view open_prefix = "open:";
-/// The prefix of the index entries that list jobs of status `s`: open_prefix
-/// for an unfinished status, status_prefix for failed, cancelled and
-/// timed_out, and nullopt for completed, the common end, which has none: a
-/// listing of completed jobs walks the jobs family (ids are time-ordered).
+/// The prefix of a job's status entry: status_prefix for failed, cancelled
+/// and timed_out; nullopt for the others, which have none. An unfinished
+/// job's record is in the open_jobs family, which lists them; completed, the
+/// common end, is listed by walking the jobs family (ids are time-ordered).
+[[nodiscard]] std::optional<std::string> status_entry_prefix(job_status s);
+/// What a listing of status `s` walks, as store::scan_ids_newest_first
+/// takes it: open_jobs_scan for an unfinished status, the status entries
+/// for failed, cancelled and timed_out, nullopt (the jobs family) for
+/// completed.
 [[nodiscard]] std::optional<std::string> listing_prefix(job_status s);
+/// Not a key: tells scan_ids_newest_first to walk the open_jobs family.
+inline constexpr std::string_view open_jobs_scan = "\x01open_jobs";
 [[nodiscard]] std::string tool_prefix(std::string_view tool);
 [[nodiscard]] std::string index_entry(std::string_view prefix, time_point created,
                                       std::string_view job_id);

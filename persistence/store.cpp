@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* family_names[family_count] = {
   "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches",
-  "webhooks"};
+  "webhooks", "open_jobs"};
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
@@ -132,7 +132,7 @@ store::store(const options& opts)
   db_opts.IncreaseParallelism(2);
   // Many small synced batches: let concurrent writers share one WAL sync.
   db_opts.enable_pipelined_write = true;
-  // All memtables together, across the nine column families: without a cap
+  // All memtables together, across the column families: without a cap
   // each may hold 2 x 64 MiB before it flushes, which at a million queued
   // jobs was a third of the engine's resident memory.
   db_opts.db_write_buffer_size = memtable_cap_bytes;
@@ -211,16 +211,24 @@ void store::migrate_from_schema_1() {
     check_scan(*it, "the history being migrated");
   }
   flush();
-  // 2. Status entries: unfinished ones become `open:` entries, completed
-  //    ones go (a listing of completed jobs walks the jobs family).
+  // 2. Unfinished jobs' records move to open_jobs (with the delete of their
+  //    status entry, in one batch); completed jobs' status entries go (a
+  //    listing of completed jobs walks the jobs family).
   std::size_t entries = 0;
   for (auto s : {job_status::pending, job_status::running, job_status::retrying, job_status::completed}) {
     const auto prefix = keys::status_prefix(s);
-    const auto target = keys::listing_prefix(s);
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       const auto key = it->key().ToStringView();
-      if (target) wb.Put(handle(family::index), *target + std::string{key.substr(prefix.size())}, {}).PermitUncheckedError();
+      if (!is_terminal(s)) {
+        const auto id = keys::index_job_id(key);
+        std::string bytes;
+        if (found(db_->Get({}, handle(family::jobs), id, &bytes), "a job being migrated") &&
+            [&] { auto d = decode_job(bytes); return d && !is_terminal(d.value->status); }()) {
+          wb.Put(handle(family::open_jobs), id, bytes).PermitUncheckedError();
+          wb.Delete(handle(family::jobs), id).PermitUncheckedError();
+        }
+      }
       wb.Delete(handle(family::index), key).PermitUncheckedError();
       ++entries;
       if (wb.Count() >= 1000) flush();
@@ -298,9 +306,25 @@ void store::check_scan(const rocksdb::Iterator& it, std::string_view what) const
   if (!it.status().ok()) read_failed(what, it.status());
 }
 
+bool store::get_record(const rocksdb::ReadOptions& ro, std::string_view id, std::string& bytes) const {
+  // Unfinished first: the smaller family, and the one a poll of a job in
+  // flight finds it in.
+  return found(db_->Get(ro, handle(family::open_jobs), id, &bytes), "a job") ||
+         found(db_->Get(ro, handle(family::jobs), id, &bytes), "a job");
+}
+
 std::optional<job_record> store::get_job(std::string_view id, std::string* error) const {
   std::string bytes;
-  if (!found(db_->Get({}, handle(family::jobs), id, &bytes), "a job")) return std::nullopt;
+  if (!get_record({}, id, bytes)) {
+    // A retry may have moved the record from jobs to open_jobs between the
+    // two reads: look again, both under one snapshot.
+    const rocksdb::Snapshot* snap = db_->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    const bool there = get_record(ro, id, bytes);
+    db_->ReleaseSnapshot(snap);
+    if (!there) return std::nullopt;
+  }
   auto d = decode_job(bytes);
   if (!d) {
     report_corrupt("job", id, d.error);
@@ -320,9 +344,15 @@ std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& 
   seq = db_->Get(ro, handle(family::meta), keys::next_seq_key, &next).ok() && next.size() == 8
           ? keys::read_be64(next) - 1
           : 0;
-  auto s = db_->Get(ro, handle(family::jobs), id, &bytes);
+  bool there = false;
+  try {
+    there = get_record(ro, id, bytes);
+  } catch (...) {
+    db_->ReleaseSnapshot(snap);
+    throw;
+  }
   db_->ReleaseSnapshot(snap);
-  if (!found(s, "a job")) return std::nullopt;
+  if (!there) return std::nullopt;
   auto d = decode_job(bytes);
   if (!d) {
     report_corrupt("job", id, d.error);
@@ -370,7 +400,13 @@ std::vector<log_line> store::logs(std::string_view id, log_level min_level, std:
 
 void store::for_each_with_status(job_status s,
                                  const std::function<void(job_record&&)>& fn) const {
-  const auto prefix = keys::listing_prefix(s);
+  if (!is_terminal(s)) {
+    for_each_unfinished([&](job_record&& r) {
+      if (r.status == s) fn(std::move(r));
+    });
+    return;
+  }
+  const auto prefix = keys::status_entry_prefix(s);
   if (!prefix) {  // completed jobs have no entries: the jobs family, filtered
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::jobs))};
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -390,19 +426,35 @@ void store::for_each_with_status(job_status s,
 }
 
 void store::for_each_unfinished(const std::function<void(job_record&&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
-  for (it->Seek(keys::open_prefix); it->Valid() && it->key().starts_with(keys::open_prefix); it->Next()) {
-    auto id = keys::index_job_id(it->key().ToStringView());
-    if (auto rec = get_job(id); rec && !is_terminal(rec->status)) fn(std::move(*rec));
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto d = decode_job(it->value().ToStringView());
+    if (!d) report_corrupt("job", it->key().ToStringView(), d.error);
+    else fn(std::move(*d.value));
   }
-  check_scan(*it, "the index of unfinished jobs");
+  check_scan(*it, "the unfinished jobs");
+}
+
+std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap) const {
+  std::size_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
+  for (it->SeekToFirst(); n < cap && it->Valid() && it->key().compare(id) < 0; it->Next()) ++n;
+  check_scan(*it, "the unfinished jobs");
+  return n;
 }
 
 void store::scan_ids_newest_first(std::string_view prefix,
                                   const std::function<bool(std::string_view)>& fn) const {
-  const bool by_index = !prefix.empty();
-  std::unique_ptr<rocksdb::Iterator> it{
-    db_->NewIterator({}, handle(by_index ? family::index : family::jobs))};
+  if (prefix.empty()) return scan_all_ids_newest_first(fn);
+  if (prefix == keys::open_jobs_scan) {
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
+    for (it->SeekToLast(); it->Valid(); it->Prev())
+      if (!fn(it->key().ToStringView())) return;
+    check_scan(*it, "the unfinished jobs");
+    return;
+  }
+  const bool by_index = true;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
   if (by_index) {
     // The first key past every entry of the prefix: the prefix with its
     // last byte incremented (prefixes end in ':', never 0xff).
@@ -418,6 +470,30 @@ void store::scan_ids_newest_first(std::string_view prefix,
     if (!fn(by_index ? keys::index_job_id(key) : key)) return;
   }
   check_scan(*it, "the job list");
+}
+
+void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn) const {
+  // Both job families, merged by id (creation order), under one snapshot so
+  // that a job moving between them is seen once.
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  struct release {
+    rocksdb::DB& db;
+    const rocksdb::Snapshot* s;
+    ~release() { db.ReleaseSnapshot(s); }
+  } guard{*db_, snap};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::unique_ptr<rocksdb::Iterator> open{db_->NewIterator(ro, handle(family::open_jobs))};
+  std::unique_ptr<rocksdb::Iterator> done{db_->NewIterator(ro, handle(family::jobs))};
+  open->SeekToLast();
+  done->SeekToLast();
+  while (open->Valid() || done->Valid()) {
+    auto& next = !done->Valid() || (open->Valid() && open->key().compare(done->key()) > 0) ? open : done;
+    if (!fn(next->key().ToStringView())) return;
+    next->Prev();
+  }
+  check_scan(*open, "the unfinished jobs");
+  check_scan(*done, "the job list");
 }
 
 std::optional<batch_record> store::get_batch(std::string_view id) const {
@@ -458,16 +534,6 @@ void store::for_each_index(std::string_view prefix,
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     fn(it->key().ToStringView(), it->value().ToStringView());
   check_scan(*it, "an index");
-}
-
-std::size_t store::count_index_before(std::string_view prefix, std::string_view key, std::size_t cap) const {
-  std::size_t n = 0;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
-  for (it->Seek(prefix); n < cap && it->Valid() && it->key().starts_with(prefix) && it->key().compare(key) < 0;
-       it->Next())
-    ++n;
-  check_scan(*it, "an index");
-  return n;
 }
 
 std::optional<std::string> store::index_value(std::string_view key) const {

@@ -36,6 +36,7 @@ class ColumnFamilyHandle;
 class Env;
 class Iterator;
 class Status;
+struct ReadOptions;
 }  // namespace rocksdb
 
 namespace overseer::persistence {
@@ -45,8 +46,12 @@ namespace overseer::persistence {
 /// lets RocksDB itself run the disk full.
 inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
 
-enum class family : std::uint8_t { jobs, history, logs, results, index, events, meta, cache, batches, webhooks };
-inline constexpr std::size_t family_count = 10;
+/// `jobs` holds finished jobs' records, `open_jobs` unfinished ones' (a record
+/// moves when its job finishes, or is retried).
+enum class family : std::uint8_t {
+  jobs, history, logs, results, index, events, meta, cache, batches, webhooks, open_jobs
+};
+inline constexpr std::size_t family_count = 11;
 
 class store {
 public:
@@ -95,11 +100,14 @@ public:
                                            std::size_t* total) const;
   /// Calls `fn` for each readable record with status `s`, oldest first.
   void for_each_with_status(job_status s, const std::function<void(job_record&&)>& fn) const;
-  /// Calls `fn` for each readable unfinished job (the `open:` entries),
+  /// Calls `fn` for each readable unfinished job (the open_jobs family),
   /// oldest first.
   void for_each_unfinished(const std::function<void(job_record&&)>& fn) const;
+  /// Unfinished jobs whose id sorts before `id` (created before it), up to `cap`.
+  [[nodiscard]] std::size_t count_unfinished_before(std::string_view id, std::size_t cap) const;
   /// Ids from an index prefix (keys::status_prefix / tool_prefix), newest
-  /// first, or from the jobs family when `prefix` is empty. `fn` returns false
+  /// first; from the open_jobs family for keys::open_jobs_scan; from both
+  /// job families, merged under one snapshot, when `prefix` is empty. `fn` returns false
   /// to stop.
   void scan_ids_newest_first(std::string_view prefix,
                              const std::function<bool(std::string_view id)>& fn) const;
@@ -110,8 +118,6 @@ public:
   /// Calls `fn(key, value)` for every index entry under `prefix`.
   void for_each_index(std::string_view prefix,
                       const std::function<void(std::string_view, std::string_view)>& fn) const;
-  /// Index entries under `prefix` that sort before `key`, counting up to `cap`.
-  [[nodiscard]] std::size_t count_index_before(std::string_view prefix, std::string_view key, std::size_t cap) const;
   /// The value of an index entry (e.g. keys::idempotency), if present.
   [[nodiscard]] std::optional<std::string> index_value(std::string_view key) const;
   /// Events with seq > `after`, oldest first, at most `max`.
@@ -144,8 +150,12 @@ public:
   void on_background_error(error_fn fn);
 
 private:
-  /// Schema 1 to 2, at open: histories into records, status entries to
-  /// `open:` (none for completed). Idempotent, so a crash half-way through
+  /// The stored record of `id`, from open_jobs or jobs.
+  bool get_record(const rocksdb::ReadOptions& ro, std::string_view id, std::string& bytes) const;
+  void scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn) const;
+  /// Schema 1 to 2, at open: histories into records, unfinished jobs'
+  /// records into open_jobs, status entries only for failed, cancelled and
+  /// timed_out. Idempotent, so a crash half-way through
   /// is resumed at the next open; the version moves last.
   void migrate_from_schema_1();
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
