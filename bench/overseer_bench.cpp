@@ -258,6 +258,16 @@ std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::si
   return accepted;
 }
 
+// Every RocksDB row the writer wrote, per job (the job's own rows and its
+// share of each commit's: event blocks, rollups, the event sequence), and
+// the job's own rows alone.
+void add_rows_per_job(figures& out, const std::string& name, const overseer::engine_stats& st, std::size_t jobs) {
+  out.add(name + ".rows_per_job", static_cast<double>(st.store_rows_written) / static_cast<double>(jobs), "rows",
+          "jobs=" + std::to_string(jobs) + ",puts+deletes+range deletes");
+  out.add(name + ".own_rows_per_job", static_cast<double>(st.store_job_rows_written) / static_cast<double>(jobs),
+          "rows", "jobs=" + std::to_string(jobs) + ",without the rows each commit writes once");
+}
+
 void bench_embedded_noop(figures& out) {
   const std::size_t n = jobs_or(100000, 2000);
   const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
@@ -281,15 +291,7 @@ void bench_embedded_noop(figures& out) {
         out.add("embedded_noop.async." + mode, n / s, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
-        // Every RocksDB row the writer wrote, per job: the job's own rows and
-        // its share of each commit's (event sequence, rollups).
-        const auto st = e.stats();
-        out.add("embedded_noop.async." + mode + ".rows_per_job",
-                static_cast<double>(st.store_rows_written) / static_cast<double>(n), "rows",
-                "jobs=" + std::to_string(n) + ",puts+deletes+range deletes");
-        out.add("embedded_noop.async." + mode + ".own_rows_per_job",
-                static_cast<double>(st.store_job_rows_written) / static_cast<double>(n), "rows",
-                "jobs=" + std::to_string(n) + ",without the rows each commit writes once");
+        add_rows_per_job(out, "embedded_noop.async." + mode, e.stats(), n);
       }
       if (wanted("embedded_noop.serial." + mode)) {  // one client, one at a time: the peers' workload
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
@@ -304,13 +306,7 @@ void bench_embedded_noop(figures& out) {
                                                 std::to_string(c.completed) + " of " + std::to_string(n_serial));
         out.add("embedded_noop.serial." + mode, n_serial / s, "jobs/s",
                 "jobs=" + std::to_string(n_serial) + ",threads=1,one_at_a_time,sync=" + (sync ? "true" : "false"));
-        const auto st = e.stats();
-        out.add("embedded_noop.serial." + mode + ".rows_per_job",
-                static_cast<double>(st.store_rows_written) / static_cast<double>(n_serial), "rows",
-                "jobs=" + std::to_string(n_serial) + ",puts+deletes+range deletes");
-        out.add("embedded_noop.serial." + mode + ".own_rows_per_job",
-                static_cast<double>(st.store_job_rows_written) / static_cast<double>(n_serial), "rows",
-                "jobs=" + std::to_string(n_serial) + ",without the rows each commit writes once");
+        add_rows_per_job(out, "embedded_noop.serial." + mode, e.stats(), n_serial);
       }
     }
 }
