@@ -97,6 +97,8 @@ struct options {
   int threads = 2;
   double ws_rate = 0;  // ws_fanout submits per second; 0: 50 (200 with --smoke)
   std::vector<std::string> only;  // --only: run only workloads whose figure starts with one of these
+  std::vector<std::size_t> scaling_stored = {0, 100000, 1000000};
+  std::vector<std::size_t> scaling_queued = {10000, 100000, 1000000};
   std::vector<int> open_loop = {25, 50, 75};  // offered rates, % of the closed-loop throughput; empty: off
   double open_loop_seconds = 0;               // per offered rate; 0: 5 s (0.5 s with --smoke)
 };
@@ -1163,6 +1165,69 @@ void bench_restart(figures& out) {
 
 // -- memory --------------------------------------------------------------------
 
+// How cost grows with work (docs/performance.md, "Scaling"; plotted by
+// bench/plot_scaling.py). Two curves:
+//  - stored: durable embedded throughput of 20,000 no-op jobs (submit_async,
+//    2 threads) and the process's VmRSS, with S finished jobs already in the
+//    store (filled with sync=false, then the engine restarted durable);
+//  - queued: VmRSS per queued job with Q jobs queued behind a blocking job,
+//    and the rate at which the engine then drains those Q jobs.
+// Sizes: --scaling-stored / --scaling-queued (comma-separated), default
+// 0,100000,1000000 and 10000,100000,1000000; --smoke shrinks them.
+void bench_scaling(figures& out) {
+  const std::size_t n = opt.smoke ? 500 : 20000;
+  if (opt.smoke) {
+    opt.scaling_stored = {0, 1000};
+    opt.scaling_queued = {1000};
+  }
+  for (std::size_t stored : opt.scaling_stored) {
+    const auto dir = fresh_dir("scaling");
+    if (stored > 0) {
+      overseer::engine fill{{.data_dir = dir, .max_concurrent = 2, .sync = false}};
+      fill.start();
+      completion_counter c;
+      auto sub = fill.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+      check(submit_many(fill, stored, 2, 2048, {.tool = "noop"}) == stored, "scaling: fill submits");
+      check(c.wait_for(stored, 1800s), "scaling: the fill never finished");
+    }
+    overseer::engine e{{.data_dir = dir, .sync = true}};
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    const auto t0 = steady::now();
+    const auto accepted = submit_many(e, n, 2, 1024, {.tool = "noop"});
+    const bool all = c.wait_for(n, 300s);
+    const double s = seconds_since(t0);
+    check(all && accepted == n && c.completed == n, "scaling: stored=" + std::to_string(stored) + ": completed " +
+                                                      std::to_string(c.completed) + " of " + std::to_string(n));
+    const std::string p = "stored=" + std::to_string(stored) + ",jobs=" + std::to_string(n) + ",durable";
+    out.add("scaling.stored" + std::to_string(stored) + ".jobs_per_s", n / s, "jobs/s", p);
+    ::malloc_trim(0);  // what the fill's engine freed goes back first
+    out.add("scaling.stored" + std::to_string(stored) + ".rss", static_cast<double>(rss_bytes()), "bytes", p);
+  }
+  for (std::size_t queued : opt.scaling_queued) {
+    // The tool paused: every job stays queued until it is resumed.
+    overseer::engine e{{.data_dir = fresh_dir("scaling"), .max_concurrent = 64, .sync = true}};
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    check(e.pause_tool("noop").ok(), "scaling: pausing noop");
+    ::malloc_trim(0);
+    const auto before = rss_bytes();
+    check(submit_many(e, queued, 2, 1024, {.tool = "noop"}) == queued, "scaling: queued submits");
+    ::malloc_trim(0);
+    const auto after = rss_bytes();
+    const std::string p = "queued=" + std::to_string(queued) + ",max_concurrent=64,durable";
+    out.add("scaling.queued" + std::to_string(queued) + ".per_queued_job",
+            (static_cast<double>(after) - static_cast<double>(before)) / static_cast<double>(queued), "bytes", p);
+    const auto t0 = steady::now();
+    check(e.resume_tool("noop").ok(), "scaling: resuming noop");
+    check(c.wait_for(queued, 1800s), "scaling: queued=" + std::to_string(queued) + ": the drain never finished");
+    out.add("scaling.queued" + std::to_string(queued) + ".drain_jobs_per_s", queued / seconds_since(t0), "jobs/s", p);
+    sub.reset();
+  }
+}
+
 void bench_memory(figures& out) {
   const std::size_t n = jobs_or(1000000, 2000);
   for (int rep = 0; rep < reps(); ++rep) {
@@ -1267,6 +1332,14 @@ void bench_metrics_overhead(figures& out) {
     }
 }
 
+std::vector<std::size_t> size_list(const std::string& text) {
+  std::vector<std::size_t> out;
+  std::stringstream in{text};
+  for (std::string p; std::getline(in, p, ',');)
+    if (!p.empty()) out.push_back(std::stoull(p));
+  return out;
+}
+
 int main(int argc, char** argv) {
   std::string list = "embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory";
   for (int i = 1; i < argc; ++i) {
@@ -1297,6 +1370,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    else if (auto v = value("--scaling-stored")) opt.scaling_stored = size_list(*v);
+    else if (auto v = value("--scaling-queued")) opt.scaling_queued = size_list(*v);
     else if (auto v = value("--only")) {
       std::stringstream in{*v};
       for (std::string p; std::getline(in, p, ',');) opt.only.push_back(p);
@@ -1323,7 +1398,7 @@ int main(int argc, char** argv) {
     {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
     {"http_sync", bench_http_sync},
     {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory},
-    {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}};
+    {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}, {"scaling", bench_scaling}};
   for (const auto& b : opt.benchmarks)
     if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.first == b; })) {
       std::fprintf(stderr, "overseer_bench: unknown benchmark %s\n", b.c_str());

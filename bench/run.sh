@@ -3,9 +3,11 @@
 #   bench/run.sh            build Release, run overseer_bench in full, run the
 #                           peers (Celery, RQ, BullMQ, Sidekiq on Redis; pg-boss
 #                           on PostgreSQL), print ONE table
-#                           and write it into docs/performance.md
+#                           and write it into docs/performance.md; run the
+#                           scaling curves and plot docs/images/scaling.png
 # Environment: PEER_JOBS (default 20000), REPETITIONS (default 3),
-#              BENCH_ARGS (extra overseer_bench flags), SKIP_PEERS=1.
+#              BENCH_ARGS (extra overseer_bench flags), SCALING_ARGS (e.g.
+#              --scaling-stored=0,1000000,10000000), SKIP_PEERS=1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
@@ -25,6 +27,18 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t0=$(date +%s)
 status=0
 "${bench_cmd[@]}" | tee "$out/overseer.txt" || status=$?
+
+# How cost grows with work: its own run, plotted into docs/images/scaling.png
+# (Debian's python3-matplotlib; --no-install-recommends keeps apt from
+# pulling an older Boost that conflicts with libboost1.81-dev).
+scaling_cmd=("$build/bench/overseer_bench" --benchmarks=scaling --repetitions=1 ${SCALING_ARGS:-})
+echo "== ${scaling_cmd[*]}"
+"${scaling_cmd[@]}" | tee "$out/scaling.txt" || status=$?
+if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null
+fi
+/usr/bin/python3 "$root/bench/plot_scaling.py" "$out/scaling.txt" "$root/docs/images/scaling.png" || status=$?
 
 peers_cmd=("$root/bench/peers/run_peers.sh" --install --jobs "$peer_jobs")
 : > "$out/peers.txt"
