@@ -260,6 +260,24 @@ std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::si
   return accepted;
 }
 
+// Submits n no-op jobs from `threads` threads (submit_async, `window` in
+// flight each) to a started engine and waits until every one completed;
+// returns jobs/s from the first submit to the last completion, and fails
+// the run (check) named `what` if any did not complete.
+double noop_throughput(overseer::engine& e, std::size_t n, const std::string& what, int threads = 2,
+                       std::size_t window = 1024) {
+  completion_counter c;
+  auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+  const auto t0 = steady::now();
+  const auto accepted = submit_many(e, n, threads, window, {.tool = "noop"});
+  const bool all = c.wait_for(n, 300s);
+  const double s = seconds_since(t0);
+  check(all && accepted == n && c.completed == n && c.other_terminal == 0,
+        what + ": completed " + std::to_string(c.completed) + " of " + std::to_string(n) + " (other terminal " +
+          std::to_string(c.other_terminal) + ")");
+  return n / s;
+}
+
 // Every RocksDB row the writer wrote, per job (the job's own rows and its
 // share of each commit's: event blocks, rollups, the event sequence), and
 // the job's own rows alone.
@@ -281,16 +299,8 @@ void bench_embedded_noop(figures& out) {
       if (wanted("embedded_noop.async." + mode)) {  // a few threads, submit_async
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
         e.start();
-        completion_counter c;
-        auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
-        const auto t0 = steady::now();
-        const auto accepted = submit_many(e, n, threads, window, {.tool = "noop"});
-        const bool all = c.wait_for(n, 300s);
-        const double s = seconds_since(t0);
-        check(all && accepted == n && c.completed == n && c.other_terminal == 0,
-              "embedded_noop." + mode + ": completed " + std::to_string(c.completed) + " of " + std::to_string(n) +
-                " (other terminal " + std::to_string(c.other_terminal) + ")");
-        out.add("embedded_noop.async." + mode, n / s, "jobs/s",
+        const double rate = noop_throughput(e, n, "embedded_noop." + mode, threads, window);
+        out.add("embedded_noop.async." + mode, rate, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
         add_rows_per_job(out, "embedded_noop.async." + mode, e.stats(), n);
@@ -1192,16 +1202,9 @@ void bench_scaling(figures& out) {
     }
     overseer::engine e{{.data_dir = dir, .sync = true}};
     e.start();
-    completion_counter c;
-    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
-    const auto t0 = steady::now();
-    const auto accepted = submit_many(e, n, 2, 1024, {.tool = "noop"});
-    const bool all = c.wait_for(n, 300s);
-    const double s = seconds_since(t0);
-    check(all && accepted == n && c.completed == n, "scaling: stored=" + std::to_string(stored) + ": completed " +
-                                                      std::to_string(c.completed) + " of " + std::to_string(n));
+    const double rate = noop_throughput(e, n, "scaling: stored=" + std::to_string(stored));
     const std::string p = "stored=" + std::to_string(stored) + ",jobs=" + std::to_string(n) + ",durable";
-    out.add("scaling.stored" + std::to_string(stored) + ".jobs_per_s", n / s, "jobs/s", p);
+    out.add("scaling.stored" + std::to_string(stored) + ".jobs_per_s", rate, "jobs/s", p);
     ::malloc_trim(0);  // what the fill's engine freed goes back first
     out.add("scaling.stored" + std::to_string(stored) + ".rss", static_cast<double>(rss_bytes()), "bytes", p);
   }
@@ -1305,15 +1308,8 @@ void bench_metrics_overhead(figures& out) {
       e.start();
       std::optional<overseer::metrics::engine_metrics> counting;
       if (on) counting.emplace(e);
-      completion_counter c;
-      auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
-      const auto t0 = steady::now();
-      const auto accepted = submit_many(e, n, 2, 1024, {.tool = "noop"});
-      const bool all = c.wait_for(n, 300s);
-      const double s = seconds_since(t0);
-      check(all && accepted == n && c.completed == n, "metrics_overhead.embedded." + mode + ": completed " +
-                                                        std::to_string(c.completed) + " of " + std::to_string(n));
-      out.add("metrics.embedded." + mode, n / s, "jobs/s", "jobs=" + std::to_string(n) + ",threads=2,window=1024,sync=true");
+      out.add("metrics.embedded." + mode, noop_throughput(e, n, "metrics_overhead.embedded." + mode), "jobs/s",
+              "jobs=" + std::to_string(n) + ",threads=2,window=1024,sync=true");
     }
   for (int rep = 0; rep < rounds; ++rep)
     for (bool on : {false, true}) {
