@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "persistence/codec.hpp"
 
@@ -107,6 +108,21 @@ int main(int argc, char** argv) {
   e.level = overseer::log_level::critical;
   e.message = "out of memory";
   write(dir, "event_log.bin", p::encode(e));
+  {
+    // Format 5: a job with its history and inline result; an event block.
+    p::job_record hist = full;
+    hist.status = overseer::job_status::completed;
+    hist.history = {{overseer::job_status::pending, overseer::job_status::running, t + seconds(1), 1, "started"},
+                    {overseer::job_status::running, overseer::job_status::completed, t + seconds(3), 1, "completed"}};
+    hist.result = R"({"lines":3})";
+    write(dir, "job_history.bin", p::encode(hist));
+    std::vector<overseer::event> block;
+    for (std::uint64_t s = 80; s < 83; ++s) {
+      block.push_back(e);
+      block.back().seq = s;
+    }
+    write(dir, "event_block.bin", p::encode_event_block(block, 0, block.size()));
+  }
 
   write(dir, "batch.bin",
         p::encode(p::batch_record{.id = full.batch_id, .name = "nightly", .job_ids = {full.id, minimal.id},

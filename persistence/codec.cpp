@@ -468,8 +468,11 @@ decoded<std::vector<event>> decode_events(std::string_view bytes) {
   int n = 0;
   r(n);
   std::vector<event> out;
-  // Each event takes dozens of bytes: a count past the value's size is corrupt.
-  if (n < 0 || static_cast<std::size_t>(n) > bytes.size()) return {std::nullopt, "event count " + std::to_string(n) + " overruns the block"};
+  // Each event takes more than 64 bytes (its fixed-width fields and empty
+  // strings alone): a count past that is corrupt, and is refused before
+  // anything is allocated for it.
+  if (n < 0 || static_cast<std::size_t>(n) > bytes.size() / 64)
+    return {std::nullopt, "event count " + std::to_string(n) + " overruns the block"};
   out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) fields(r, out.emplace_back());
   return r.finish(std::move(out));
