@@ -29,6 +29,20 @@ constexpr const char* family_names[family_count] = {
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
+/// Reads under one RocksDB snapshot, released however the reads end.
+class snapshot_read {
+public:
+  explicit snapshot_read(rocksdb::DB& db) : db_(db), snap_(db.GetSnapshot()) { options.snapshot = snap_; }
+  ~snapshot_read() { db_.ReleaseSnapshot(snap_); }
+  snapshot_read(const snapshot_read&) = delete;
+  snapshot_read& operator=(const snapshot_read&) = delete;
+  rocksdb::ReadOptions options;
+
+private:
+  rocksdb::DB& db_;
+  const rocksdb::Snapshot* snap_;
+};
+
 /// "12.5 MiB": sizes in messages an operator reads.
 std::string format_bytes(std::uint64_t n) {
   const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
@@ -318,12 +332,8 @@ std::optional<job_record> store::get_job(std::string_view id, std::string* error
   if (!get_record({}, id, bytes)) {
     // A retry may have moved the record from jobs to open_jobs between the
     // two reads: look again, both under one snapshot.
-    const rocksdb::Snapshot* snap = db_->GetSnapshot();
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snap;
-    const bool there = get_record(ro, id, bytes);
-    db_->ReleaseSnapshot(snap);
-    if (!there) return std::nullopt;
+    snapshot_read snap{*db_};
+    if (!get_record(snap.options, id, bytes)) return std::nullopt;
   }
   auto d = decode_job(bytes);
   if (!d) {
@@ -335,24 +345,14 @@ std::optional<job_record> store::get_job(std::string_view id, std::string* error
 }
 
 std::optional<job_record> store::get_job_at(std::string_view id, std::uint64_t& seq) const {
-  const rocksdb::Snapshot* snap = db_->GetSnapshot();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
+  snapshot_read snap{*db_};
   std::string bytes, next;
   // next_seq is written in every commit's batch, so under one snapshot it
   // matches the record exactly.
-  seq = db_->Get(ro, handle(family::meta), keys::next_seq_key, &next).ok() && next.size() == 8
+  seq = db_->Get(snap.options, handle(family::meta), keys::next_seq_key, &next).ok() && next.size() == 8
           ? keys::read_be64(next) - 1
           : 0;
-  bool there = false;
-  try {
-    there = get_record(ro, id, bytes);
-  } catch (...) {
-    db_->ReleaseSnapshot(snap);
-    throw;
-  }
-  db_->ReleaseSnapshot(snap);
-  if (!there) return std::nullopt;
+  if (!get_record(snap.options, id, bytes)) return std::nullopt;
   auto d = decode_job(bytes);
   if (!d) {
     report_corrupt("job", id, d.error);
@@ -453,21 +453,15 @@ void store::scan_ids_newest_first(std::string_view prefix,
     check_scan(*it, "the unfinished jobs");
     return;
   }
-  const bool by_index = true;
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
-  if (by_index) {
-    // The first key past every entry of the prefix: the prefix with its
-    // last byte incremented (prefixes end in ':', never 0xff).
-    std::string end{prefix};
-    end.back() = static_cast<char>(end.back() + 1);
-    it->SeekForPrev(end);
-  } else {
-    it->SeekToLast();
-  }
-  for (; it->Valid(); it->Prev()) {
+  // The first key past every entry of the prefix: the prefix with its last
+  // byte incremented (prefixes end in ':', never 0xff).
+  std::string end{prefix};
+  end.back() = static_cast<char>(end.back() + 1);
+  for (it->SeekForPrev(end); it->Valid(); it->Prev()) {
     auto key = it->key().ToStringView();
-    if (by_index && !key.starts_with(prefix)) break;
-    if (!fn(by_index ? keys::index_job_id(key) : key)) return;
+    if (!key.starts_with(prefix)) break;
+    if (!fn(keys::index_job_id(key))) return;
   }
   check_scan(*it, "the job list");
 }
@@ -475,16 +469,9 @@ void store::scan_ids_newest_first(std::string_view prefix,
 void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn) const {
   // Both job families, merged by id (creation order), under one snapshot so
   // that a job moving between them is seen once.
-  const rocksdb::Snapshot* snap = db_->GetSnapshot();
-  struct release {
-    rocksdb::DB& db;
-    const rocksdb::Snapshot* s;
-    ~release() { db.ReleaseSnapshot(s); }
-  } guard{*db_, snap};
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  std::unique_ptr<rocksdb::Iterator> open{db_->NewIterator(ro, handle(family::open_jobs))};
-  std::unique_ptr<rocksdb::Iterator> done{db_->NewIterator(ro, handle(family::jobs))};
+  snapshot_read snap{*db_};
+  std::unique_ptr<rocksdb::Iterator> open{db_->NewIterator(snap.options, handle(family::open_jobs))};
+  std::unique_ptr<rocksdb::Iterator> done{db_->NewIterator(snap.options, handle(family::jobs))};
   open->SeekToLast();
   done->SeekToLast();
   while (open->Valid() || done->Valid()) {
