@@ -19,8 +19,10 @@ packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
 # Node.js with npm: Debian's npm, unless the installed nodejs brings its own
 # (NodeSource's does, and conflicts with Debian's npm); Debian's Chromium
 # runs the dashboard's browser tests (tests/dashboard/); tmux hosts the
-# overseer client's terminal tests (tests/integration/cli_terminal_test.cpp).
-test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium tmux)
+# overseer client's terminal tests (tests/integration/cli_terminal_test.cpp);
+# the openssl command makes the cluster tests' certificates
+# (tests/recovery/cluster_test.cpp).
+test_packages=(python3 python3-venv python3-setuptools python3-yaml nodejs clang libclang-rt-14-dev chromium tmux openssl)
 
 install_missing() {
   local missing=()

@@ -97,7 +97,8 @@ public:
     std::lock_guard lock{mutex_};
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);
-    caf::anon_send(args_.job, log_reported{args_.attempt, level, clean(message)});
+    if (args_.sink) args_.sink->log(args_.attempt, level, clean(message));
+    else caf::anon_send(args_.job, log_reported{args_.attempt, level, clean(message)});
     told_job_ = true;
   }
 
@@ -106,7 +107,7 @@ public:
       std::lock_guard lock{mutex_};
       maybe_flush(true);
     }
-    const bool durable = until_durable([&](auto done) {
+    const bool durable = args_.sink ? args_.sink->checkpoint(args_.attempt, bytes) : until_durable([&](auto done) {
       return save_checkpoint{args_.attempt, bytes, std::move(done)};
     });
     if (durable) {
@@ -123,9 +124,11 @@ public:
   }
 
   void record_process(int process_group, std::uint64_t start_time) override {
-    const bool durable = until_durable([&](auto done) {
-      return actors::record_process{args_.attempt, process_group, start_time, std::move(done)};
-    });
+    const bool durable = args_.sink ? args_.sink->record_process(args_.attempt, process_group, start_time)
+                                    : until_durable([&](auto done) {
+                                        return actors::record_process{args_.attempt, process_group, start_time,
+                                                                      std::move(done)};
+                                      });
     if (!durable) throw std::runtime_error("the process record could not be made durable");
     args_.control->process_recorded();
   }
@@ -166,7 +169,8 @@ private:
     if (!pending_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_sent_ < args_.progress_interval) return;
-    caf::anon_send(args_.job, progress_reported{args_.attempt, std::move(*pending_)});
+    if (args_.sink) args_.sink->progress(args_.attempt, std::move(*pending_));
+    else caf::anon_send(args_.job, progress_reported{args_.attempt, std::move(*pending_)});
     told_job_ = true;
     pending_.reset();
     last_sent_ = now;

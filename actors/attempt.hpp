@@ -24,8 +24,20 @@
 
 namespace overseer::actors {
 
+/// Where an attempt's reports go when its job actor is on another node: a
+/// worker node relays them to the scheduler node (actors/worker_node.cpp).
+class attempt_sink {
+public:
+  virtual ~attempt_sink() = default;
+  virtual void progress(int attempt, overseer::progress p) = 0;
+  virtual void log(int attempt, log_level level, std::string message) = 0;
+  /// Block until the scheduler node says whether it is durable.
+  virtual bool checkpoint(int attempt, std::string bytes) = 0;
+  virtual bool record_process(int attempt, int process_group, std::uint64_t start_time) = 0;
+};
+
 struct attempt_args {
-  job_actor job;
+  job_actor job;  ///< where reports go, unless `sink` is set
   std::shared_ptr<const tool_registry::entry> tool;
   std::string job_id;
   int attempt = 0;
@@ -39,6 +51,8 @@ struct attempt_args {
   /// files and adds them to the result (actors/file_service.hpp); none for
   /// a tool without outputs. Runs on the pool thread; may block.
   std::function<tool_result(tool_result)> collect_outputs{};
+  /// Set on a worker node: reports go here instead of to `job`.
+  std::shared_ptr<attempt_sink> sink{};
 };
 
 /// How an attempt ended: its result, and whether it sent its job actor

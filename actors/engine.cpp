@@ -13,9 +13,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <rocksdb/db.h>
 
 #include "actors/await_callback.hpp"
+#include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/estimates.hpp"
 #include "actors/event_bus.hpp"
@@ -45,27 +48,68 @@ namespace overseer {
 
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::overseer>();
+  cfg.add_message_types<caf::id_block::overseer_cluster>();
+  cfg.add_message_types<caf::id_block::overseer_cluster_local>();
 }
 
 namespace {
 
-caf::actor_system_config& own_config() {
-  // The config must outlive the actor system built from it.
-  static caf::actor_system_config* cfg = [] {
-    auto* c = new caf::actor_system_config;
-    register_types(*c);
+/// The engine's own actor system: its types, worker count and coordinator.
+void configure(caf::actor_system_config& c) {
+    register_types(c);
     // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
     // 50 us sleeps 500 times before it waits on a condition variable. Only
     // the scheduler, the job actors and a few light actors run on them (tool
     // bodies have their own pool), so on 2 cores the extra polling workers took CPU from
     // the writer: 4 -> 2 workers and a short moderate phase measured
     // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
-    c->set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
-    c->set("work-stealing.moderate-poll-attempts", std::int64_t{1});
-    actors::use_engine_coordinator(*c);
+    c.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
+    c.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
+    actors::use_engine_coordinator(c);
+}
+
+caf::actor_system_config& own_config() {
+  // The config must outlive the actor system built from it.
+  static caf::actor_system_config* cfg = [] {
+    auto* c = new caf::actor_system_config;
+    configure(*c);
     return c;
   }();
   return *cfg;
+}
+
+/// A scheduler node's: with CAF's middleman, and its OpenSSL module when
+/// the cluster port has certificates.
+std::unique_ptr<caf::actor_system_config> cluster_system_config(const cluster_config& cluster) {
+  auto c = std::make_unique<caf::actor_system_config>();
+  configure(*c);
+  c->load<caf::io::middleman>();
+  // BASP's own keep-alive: a peer that sends nothing (frozen, cut off) is
+  // dropped, and its actors' monitors fire, after the heartbeat timeout.
+  c->set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds{1}});
+  c->set("middleman.connection-timeout", caf::timespan{cluster.heartbeat_timeout});
+  if (!cluster.cert_file.empty()) {
+    c->load<caf::openssl::manager>();
+    c->openssl_certificate = cluster.cert_file;
+    c->openssl_key = cluster.key_file;
+    c->openssl_cafile = cluster.ca_file;
+  }
+  return c;
+}
+
+/// What is wrong with a cluster config, or nothing.
+std::optional<std::string> check_cluster(const cluster_config& c) {
+  if (c.listen.empty()) return std::nullopt;
+  const int tls = !c.cert_file.empty() + !c.key_file.empty() + !c.ca_file.empty();
+  if (tls != 0 && tls != 3)
+    return std::string{"cluster TLS needs all of cluster_cert, cluster_key and cluster_ca"};
+  for (const auto* f : {&c.cert_file, &c.key_file, &c.ca_file})
+    if (!f->empty() && !std::filesystem::is_regular_file(*f)) return "cannot read " + *f;
+  if (tls == 0 && !actors::loopback_host(c.listen))
+    return "the cluster port " + c.listen +
+           " is not on a loopback address: set cluster_cert, cluster_key and cluster_ca (mutual TLS) first";
+  if (c.local_capacity < -1) return std::string{"cluster capacity must be 0 or more"};
+  return std::nullopt;
 }
 
 /// The job's notify row, written with its creation (webhooks/outbox.hpp).
@@ -115,7 +159,12 @@ std::string refusal(const std::string& why) {
 struct engine::impl {
   engine_config config;
   tool_registry tools;
+  /// A scheduler node's actor system config (with the middleman); it must
+  /// outlive own_system.
+  std::unique_ptr<caf::actor_system_config> cluster_system_config;
   std::unique_ptr<caf::actor_system> own_system;
+  caf::actor cluster;  ///< the cluster actor workers join; empty without a cluster
+  std::uint16_t cluster_port = 0;
   caf::actor_system* system = nullptr;
   std::unique_ptr<persistence::store> store;
   std::shared_ptr<actors::event_bus> bus;  ///< shared: subscriptions may outlive the engine
@@ -356,12 +405,23 @@ struct engine::impl {
 };
 
 engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
-  impl_->own_system = std::make_unique<caf::actor_system>(own_config());
+  auto& c = impl_->config.cluster;
+  if (c.node_name.empty()) c.node_name = actors::host_name();
+  if (c.listen.empty()) {
+    impl_->own_system = std::make_unique<caf::actor_system>(own_config());
+  } else {
+    if (auto bad = check_cluster(c)) throw error(errc::invalid_spec, *bad);
+    impl_->cluster_system_config = cluster_system_config(c);
+    impl_->own_system = std::make_unique<caf::actor_system>(*impl_->cluster_system_config);
+  }
   impl_->system = impl_->own_system.get();
 }
 
 engine::engine(caf::actor_system& system, engine_config cfg)
   : impl_(std::make_unique<impl>(std::move(cfg))) {
+  auto& c = impl_->config.cluster;
+  if (c.node_name.empty()) c.node_name = actors::host_name();
+  if (auto bad = check_cluster(c)) throw error(errc::invalid_spec, *bad);
   impl_->system = &system;
 }
 
@@ -421,8 +481,10 @@ void engine::start() {
   }
   d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir);
   d.pool = std::make_unique<actors::attempt_pool>();
+  if (!d.config.cluster.listen.empty())
+    d.cluster = actors::spawn_cluster_actor(*d.system, {d.config.cluster.heartbeat_timeout, d.config.log});
   d.scheduler = actors::spawn_scheduler(
-    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get()});
+    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster});
   // start() returns once recovery is durable: whoever reads next sees the
   // interrupted jobs re-queued, not as they were at the crash.
   await_callback<bool>(
@@ -431,6 +493,11 @@ void engine::start() {
       caf::anon_send(d.scheduler, std::move(recovered));
     },
     false);
+  if (d.cluster) {
+    // Workers join once recovery is durable: nothing they run can race it.
+    caf::anon_send(d.cluster, actors::cluster_start{caf::actor_cast<caf::actor>(d.scheduler)});
+    d.cluster_port = actors::publish_cluster(d.cluster, d.config.cluster.listen, !d.config.cluster.cert_file.empty());
+  }
   d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config,
                                                 [files = d.files.get()] { files->sweep(); });
   d.waiters = std::make_unique<actors::job_waiters>();
@@ -447,6 +514,13 @@ void engine::stop() {
   d.waiters_feed.reset();
   d.waiters.reset();
   d.cleaner.reset();  // before the scheduler it sends deletions to
+  if (d.cluster) {
+    // No new workers; the ones connected see their attempts stopped.
+    actors::unpublish_cluster(d.cluster, d.cluster_port, !d.config.cluster.cert_file.empty());
+    caf::anon_send_exit(d.cluster, caf::exit_reason::user_shutdown);
+    d.cluster = nullptr;
+    d.cluster_port = 0;
+  }
   caf::anon_send(d.scheduler, actors::shut_down{});
   // Tools see their stop flag; wait for their threads before the store goes.
   while (d.live_attempts->load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -782,6 +856,13 @@ engine_stats engine::stats() const {
   impl_->require_started();
   return await_callback<engine_stats>([&](auto cb) { stats_async(std::move(cb)); }, engine_stats{});
 }
+
+void engine::nodes_async(std::function<void(std::vector<node_view>)> done) const {
+  if (!impl_->scheduler) return done({});
+  caf::anon_send(impl_->scheduler, actors::get_nodes{std::move(done)});
+}
+
+std::uint16_t engine::cluster_port() const { return impl_->cluster_port; }
 
 void engine::stats_async(std::function<void(engine_stats)> done) const {
   if (!impl_->scheduler) return done(engine_stats{});

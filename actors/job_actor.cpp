@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "actors/attempt.hpp"
+#include "actors/cluster.hpp"
 #include "actors/file_service.hpp"
 #include "persistence/file_store.hpp"
 #include "actors/job_writes.hpp"
@@ -197,9 +198,31 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
   return {std::move(args), {}};
 }
 
+/// Hands the attempt to the worker node `grant` names, through an attempt
+/// proxy (actors/cluster.hpp), which reports to the scheduler as a pool task
+/// would.
+void launch_remote(const scheduler_deps& d, attempt_args args, const start_attempt& grant, scheduler_actor scheduler) {
+  run_remote run;
+  run.job_id = args.job_id;
+  run.attempt = args.attempt;
+  run.tool = args.tool->definition.name;
+  run.tool_version = args.tool->definition.version;
+  run.params_json = boost::json::serialize(args.params);
+  run.has_checkpoint = args.checkpoint.has_value();
+  if (args.checkpoint) run.checkpoint = *args.checkpoint;
+  run.trace_id = args.trace_id;
+  run.progress_interval_ms = args.progress_interval.count();
+  auto& system = args.job->home_system();
+  spawn_attempt_proxy(system, {std::move(args.job), std::move(scheduler), grant.runner, grant.node, grant.session,
+                               grant.worker, d.cluster, grant.control, std::move(run)});
+}
+
 /// Runs the attempt's body on the pool. Its pool task reports last, to the
 /// scheduler (attempt_exited), which frees the slot `runner`.
-void launch_attempt(const scheduler_deps& d, attempt_args args, std::uint64_t runner, scheduler_actor scheduler) {
+void launch_attempt(const scheduler_deps& d, attempt_args args, const start_attempt& grant,
+                    scheduler_actor scheduler) {
+  if (grant.worker) return launch_remote(d, std::move(args), grant, std::move(scheduler));
+  const auto runner = grant.runner;
   ++*d.live_attempts;
   d.pool->run([args = std::move(args), runner, scheduler = std::move(scheduler), live = d.live_attempts]() mutable {
     attempt_exited exited{runner, args.attempt, false, std::nullopt, nullptr};
@@ -251,7 +274,7 @@ void start(self_ptr self, const start_attempt& m) {
     return release();
   }
   p.args->job = caf::actor_cast<job_actor>(self);
-  launch_attempt(deps(self), std::move(*p.args), m.runner, st.args.scheduler);
+  launch_attempt(deps(self), std::move(*p.args), m, st.args.scheduler);
   attempt_started(self, m);
 }
 
@@ -373,13 +396,35 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       w.previous_status = job_status::running;
       // Kept until the tool returns, whatever happens to the job meanwhile
       // (the scheduler erases it on attempt_exited): after a crash, recovery
-      // kills what this names.
-      w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index,
-                            std::string{persistence::keys::process_prefix} + r.id,
-                            std::to_string(m.process_group) + " " + std::to_string(m.start_time)});
+      // kills what this names. Not for a process on a worker node: this
+      // node must never kill a local group of that number.
+      if (!m.remote)
+        w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index,
+                              std::string{persistence::keys::process_prefix} + r.id,
+                              std::to_string(m.process_group) + " " + std::to_string(m.start_time)});
       self->state.writes.add(std::move(w));
       self->state.writes.after(std::move(m.done));
       flush(self);
+    },
+    [=](attempt_interrupted& m) {
+      auto& st = self->state;
+      auto& r = rec(self);
+      if (m.attempt == r.attempt) st.awaiting_report = false;
+      if (st.stopping || !running(self, m.attempt)) return maybe_quit(self);
+      // The node's loss is not the job's failure: back to pending, without
+      // using up a retry, to run again from its last checkpoint.
+      if (st.control) st.control->request_stop();
+      st.control.reset();
+      r.process_group = 0;
+      r.process_start = 0;
+      r.retry_base += 1;
+      change(self, job_status::pending, "interrupted: " + m.reason);
+      line(self, log_level::warning,
+           "attempt " + std::to_string(r.attempt) + " was interrupted: " + m.reason + "; it runs again" +
+             (r.checkpoint ? " from its last checkpoint" : " from the start (no checkpoint was saved)") +
+             ", without using up a retry");
+      flush(self);
+      self->send(st.args.scheduler, job_ready{r.id});
     },
     [=](attempt_timed_out& m) {
       if (!running(self, m.attempt)) return;
@@ -458,13 +503,13 @@ job_actor spawn_job_actor(caf::local_actor& parent, job_actor_args args) {
       args.first_launched = true;
     }
   }
-  const auto runner = args.first ? args.first->runner : 0;
+  auto grant = args.first ? *args.first : start_attempt{};
   const auto deps = args.deps;
   const auto scheduler = args.scheduler;
   auto actor = parent.spawn(job_behavior, std::move(args));
   if (body) {
     body->job = actor;
-    launch_attempt(*deps, std::move(*body), runner, scheduler);
+    launch_attempt(*deps, std::move(*body), grant, scheduler);
   }
   return actor;
 }

@@ -250,6 +250,11 @@ struct job_finished {
 struct start_attempt {
   std::uint64_t runner = 0;
   std::shared_ptr<attempt_control> control;
+  /// In a cluster, the worker node that runs it (an attempt proxy relays,
+  /// actors/cluster.hpp); empty `worker`: this node's attempt pool.
+  std::string node{};
+  caf::actor worker{};
+  std::uint64_t session = 0;  ///< the node's membership the attempt belongs to
 };
 
 /// Cancel the job (a client, a batch's fail-fast, a cancelled batch).
@@ -287,7 +292,70 @@ struct record_process {
   int process_group;
   std::uint64_t start_time;
   std::function<void(bool durable)> done;
+  /// A process on a worker node: kept in the record, but recovery on this
+  /// node must never kill a local process group of that number.
+  bool remote = false;
 };
+
+/// The attempt's node was lost (its connection dropped or its heartbeats
+/// stopped): the job goes back to pending without using up a retry.
+struct attempt_interrupted {
+  int attempt;
+  std::string reason;  ///< "node lost: w1 (connection lost)"
+};
+
+// -- cluster (actors/cluster.hpp): within the scheduler node ------------------
+
+/// From the cluster actor to the scheduler: a worker joined (or rejoined,
+/// with a new session).
+struct node_joined {
+  node_view view;
+  caf::actor worker;
+  std::uint64_t session = 0;
+};
+
+/// From the cluster actor: the node of that session is gone. Its attempt
+/// proxies have been told; each releases its slot.
+struct node_lost {
+  std::string name;
+  std::uint64_t session = 0;
+  std::string reason;
+};
+
+/// From the cluster actor: a heartbeat arrived.
+struct node_seen {
+  std::string name;
+  std::uint64_t session = 0;
+  time_point at;
+};
+
+struct get_nodes {
+  std::function<void(std::vector<node_view>)> reply;
+};
+
+/// From an attempt proxy to the cluster actor: tell me if this node goes.
+struct proxy_attached {
+  std::string node;
+  std::uint64_t session = 0;
+  caf::actor proxy;
+};
+
+/// From the cluster actor to an attempt proxy: its node is gone.
+struct node_gone {
+  std::string reason;
+};
+
+/// An attempt proxy's own: the job actor answered a durable request.
+struct proxy_durable {
+  std::uint64_t token = 0;
+  bool ok = false;
+};
+
+/// An attempt proxy's own: its attempt_control was told to stop.
+struct proxy_stop {};
+
+/// The cluster actor's own: look for nodes whose heartbeats stopped.
+struct cluster_tick {};
 
 // -- a job actor's own timers ----------------------------------------------------
 
@@ -337,6 +405,16 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_timed_out))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::backoff_elapsed))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::inject_fault))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::attempt_interrupted))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::node_joined))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::node_lost))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::node_seen))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::get_nodes))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::proxy_attached))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::node_gone))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::proxy_durable))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::proxy_stop))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::cluster_tick))
 CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
@@ -371,6 +449,16 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::record_process)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_timed_out)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::backoff_elapsed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::inject_fault)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_interrupted)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::node_joined)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::node_lost)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::node_seen)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::get_nodes)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::proxy_attached)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::node_gone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::proxy_durable)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::proxy_stop)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::cluster_tick)
 
 namespace overseer::actors {
 
@@ -385,6 +473,8 @@ using scheduler_actor = caf::typed_actor<
   // from job actors and attempts
   caf::reacts_to<attempt_ended>, caf::reacts_to<job_ready>, caf::reacts_to<job_finished>,
   caf::reacts_to<attempt_exited>,
+  // from the cluster actor, and GET /v1/nodes
+  caf::reacts_to<node_joined>, caf::reacts_to<node_lost>, caf::reacts_to<node_seen>, caf::reacts_to<get_nodes>,
   // its own: store answers, timers, the writer
   caf::reacts_to<deps_loaded>, caf::reacts_to<key_loaded>, caf::reacts_to<retry_loaded>,
   caf::reacts_to<snapshot_loaded>, caf::reacts_to<run_at_reached>, caf::reacts_to<writes_committed>>;
@@ -397,7 +487,7 @@ using job_actor = caf::typed_actor<
   caf::reacts_to<shut_down>, caf::reacts_to<inject_fault>,
   // from its attempt
   caf::reacts_to<attempt_finished>, caf::reacts_to<progress_reported>, caf::reacts_to<log_reported>,
-  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>,
+  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>, caf::reacts_to<attempt_interrupted>,
   // its own: timers, the writer
   caf::reacts_to<attempt_timed_out>, caf::reacts_to<backoff_elapsed>, caf::reacts_to<writes_committed>>;
 

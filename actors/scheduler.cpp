@@ -1,5 +1,6 @@
 #include "actors/scheduler.hpp"
 
+#include <limits>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -9,6 +10,7 @@
 #include "actors/idempotency_claims.hpp"
 #include "actors/job_actor.hpp"
 #include "actors/job_writes.hpp"
+#include "actors/node_table.hpp"
 #include "actors/pending_writes.hpp"
 #include "actors/scheduler_state.hpp"
 #include "actors/supervision.hpp"
@@ -52,6 +54,8 @@ struct runner {
   std::shared_ptr<attempt_control> control;
   std::string owner{};  ///< the job's principal: its slot counts toward its max_running
   bool immediate = false;  ///< holds a slot of the immediate pool
+  std::string node{};      ///< in a cluster: the node whose slot it holds
+  std::uint64_t session = 0;  ///< that node's membership
 };
 
 }  // namespace
@@ -77,6 +81,10 @@ struct scheduler_data {
   /// with them: a job actor's own writes must come after ours.
   std::vector<std::function<void()>> sends;
   bool stopping = false;  ///< no new attempts; running ones stay "running" in the store
+  /// In a cluster (config.cluster.listen set): the nodes, this one included,
+  /// whose capacities are the slots.
+  bool clustered = false;
+  node_table nodes;
 };
 
 namespace {
@@ -118,6 +126,26 @@ scheduler_state::tool_rules tool_rules(self_ptr self, const std::string& tool) {
   return {entry->definition.max_concurrent, entry->definition.mode == tool_mode::immediate};
 }
 
+/// In a cluster, whether only this node may run `tool`: an immediate tool,
+/// or one that reads or writes the stored files of this node (a param of
+/// type "file", declared outputs).
+bool local_only(const tool_definition& def) {
+  if (def.mode == tool_mode::immediate || !def.outputs.empty()) return true;
+  for (const auto& [name, entry] : def.params) {
+    const auto* type = entry.is_object() ? entry.get_object().if_contains("type") : nullptr;
+    if (type && type->is_string() && type->get_string() == "file") return true;
+  }
+  return false;
+}
+
+/// In a cluster, the node the next attempt of `tool` goes to; none while
+/// no node has room for it.
+const node_table::node* node_for(self_ptr self, const std::string& tool) {
+  auto entry = deps(self).tools->find(tool);
+  if (!entry) return self->state.nodes.pick(tool, {}, true);  // fails before it runs, here
+  return self->state.nodes.pick(tool, entry->definition.version, local_only(entry->definition));
+}
+
 /// Hands the job's record to a new job actor and supervises it; `first`:
 /// the slot of the attempt it starts at once.
 void spawn(self_ptr self, job_entry& e, std::optional<start_attempt> first = std::nullopt) {
@@ -137,11 +165,24 @@ void start(self_ptr self, const std::string& id) {
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
   const bool immediate = tool_rules(self, e.record->tool).immediate;
-  st.runners.emplace(runner_id, runner{id, e.record->tool, control, e.record->owner, immediate});
+  start_attempt grant{runner_id, control};
+  if (st.clustered && !immediate) {
+    // dispatch popped it only if some node has room for its tool.
+    if (const auto* n = node_for(self, e.record->tool); n && !n->view.local) {
+      grant.node = n->view.name;
+      grant.worker = n->worker;
+      grant.session = n->session;
+    } else if (n) {
+      grant.node = n->view.name;
+    }
+    st.nodes.started(grant.node, grant.session);
+  }
+  st.runners.emplace(runner_id,
+                     runner{id, e.record->tool, control, e.record->owner, immediate, grant.node, grant.session});
   st.queue.started(e.record->tool, e.record->owner, immediate);
   e.status = job_status::running;
   if (e.actor) {
-    tell(self, e.actor, start_attempt{runner_id, std::move(control)});
+    tell(self, e.actor, std::move(grant));
     return;
   }
   // Admission: the scheduler writes the first start of a job it holds (so
@@ -150,7 +191,7 @@ void start(self_ptr self, const std::string& id) {
   // once. Spawned after the flush, as any message to a job actor: its own
   // writes must come after ours.
   for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
-  st.sends.push_back([self, id, first = start_attempt{runner_id, std::move(control)}]() mutable {
+  st.sends.push_back([self, id, first = std::move(grant)]() mutable {
     auto& st = self->state;
     auto it = st.active.find(id);
     if (it == st.active.end() || st.stopping) {
@@ -169,7 +210,11 @@ void dispatch(self_ptr self) {
   // Fail-stop: an attempt could never record its end.
   if (!deps(self).writer->healthy()) return;
   auto rules = [&](const std::string& tool) { return tool_rules(self, tool); };
-  auto paused = [&](const std::string& tool) { return st.paused.contains(tool); };
+  auto paused = [&](const std::string& tool) {
+    // In a cluster a tool that no node has room for waits like a paused one.
+    return st.paused.contains(tool) ||
+           (st.clustered && !tool_rules(self, tool).immediate && !node_for(self, tool));
+  };
   if (const auto& shares = deps(self).config.shares) st.queue.refresh(*shares);
   while (auto id = st.queue.pop_next(rules, paused)) start(self, *id);
 }
@@ -567,6 +612,23 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
   st.deps = std::make_shared<const scheduler_deps>(std::move(d));
   st.queue = scheduler_state{std::max(1, st.deps->config.max_concurrent),
                              std::max(1, st.deps->config.immediate_concurrent)};
+  if (!st.deps->config.cluster.listen.empty()) {
+    // The nodes' capacities are the slots: the queue's own global limit
+    // steps aside (its per-tool and per-principal limits stay).
+    st.clustered = true;
+    st.queue = scheduler_state{std::numeric_limits<int>::max() / 2,
+                               std::max(1, st.deps->config.immediate_concurrent)};
+    const auto& c = st.deps->config.cluster;
+    node_table::node local;
+    local.view.name = c.node_name;
+    local.view.address = "local";
+    local.view.labels = c.labels;
+    local.view.capacity = c.local_capacity >= 0 ? c.local_capacity : std::max(1, st.deps->config.max_concurrent);
+    local.view.local = true;
+    local.view.joined_at = local.view.last_heartbeat = clock::now();
+    for (const auto& def : st.deps->tools->list()) local.view.tools[def.name] = def.version;
+    st.nodes.add(std::move(local));
+  }
   self->set_down_handler([self](caf::down_msg& dm) {
     on_job_actor_down(self, dm);
     flush(self);
@@ -860,6 +922,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto r = std::move(it->second);
       st.runners.erase(it);
       st.queue.finished(r.tool, r.owner, r.immediate);
+      if (st.clustered && !r.node.empty()) st.nodes.finished(r.node, r.session);
       if (m.had_process) {
         // The tool returned, so its process group is gone.
         job_write w;
@@ -930,6 +993,40 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
         flush(self);
       }
       m.reply(known);
+    },
+    [=](node_joined& m) {
+      auto& st = self->state;
+      if (!st.clustered) return;
+      auto name = m.view.name;
+      st.nodes.add({std::move(m.view), std::move(m.worker), m.session});
+      report(deps(self).config.log, log_level::info, "cluster", "node joined",
+             {{"node", name}, {"capacity", std::to_string(st.nodes.find(name)->view.capacity)}});
+      dispatch(self);
+      flush(self);
+    },
+    [=](node_lost& m) {
+      auto& st = self->state;
+      // Its attempts' proxies release their slots (attempt_exited) and
+      // interrupt their jobs; the node takes none from now on.
+      if (st.nodes.remove(m.name, m.session))
+        report(deps(self).config.log, log_level::warning, "cluster", "node lost",
+               {{"node", m.name}, {"reason", m.reason}});
+    },
+    [=](node_seen& m) {
+      if (auto* n = self->state.nodes.find(m.name); n && n->session == m.session) n->view.last_heartbeat = m.at;
+    },
+    [=](get_nodes& m) {
+      auto& st = self->state;
+      if (st.clustered) return m.reply(st.nodes.views());
+      node_view local;
+      local.name = deps(self).config.cluster.node_name;
+      local.address = "local";
+      local.local = true;
+      local.capacity = st.queue.max_running();
+      local.running = st.queue.running();
+      local.last_heartbeat = clock::now();
+      for (const auto& def : deps(self).tools->list()) local.tools[def.name] = def.version;
+      m.reply({std::move(local)});
     },
     [=](shut_down) {
       auto& st = self->state;

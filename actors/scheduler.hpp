@@ -41,6 +41,9 @@ struct scheduler_deps {
   std::shared_ptr<std::atomic<int>> live_attempts;
   /// Where tool bodies run.
   attempt_pool* pool = nullptr;
+  /// The cluster actor (actors/cluster.hpp) attempt proxies attach to;
+  /// empty without a cluster.
+  caf::actor cluster{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

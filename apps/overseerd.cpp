@@ -22,7 +22,10 @@
 #include <cstring>
 #include <cstddef>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -42,7 +45,10 @@
 #include "http/json_mapping.hpp"
 #include "overseer/http/server.hpp"
 #include "tools/did_you_mean.hpp"
+#include "tools/builtin_tools.hpp"
 #include "tools/exec_tool.hpp"
+#include "actors/cluster.hpp"
+#include "actors/worker_node.hpp"
 
 namespace {
 
@@ -58,6 +64,11 @@ struct settings {
   int drain_timeout_s = 30;
   /// The webhook signing secret's file (--webhook-secret-file), read at start.
   std::string webhook_secret_file;
+  /// --worker: a worker node of the cluster at `join` (docs/cluster.md).
+  bool worker = false;
+  std::string join;
+  /// --capacity: attempts this node runs at once (worker or scheduler node).
+  std::optional<int> capacity;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -133,6 +144,19 @@ constexpr const char* help = R"(usage: overseerd [options]
   --webhook-max-backoff-ms MS  longest wait between two attempts
                                                          (OVERSEER_WEBHOOK_MAX_BACKOFF_MS, default 600000)
   --webhook-concurrency N deliveries in flight at once (OVERSEER_WEBHOOK_CONCURRENCY, default 8)
+cluster (docs/cluster.md):
+  --cluster-listen HOST:PORT  accept worker nodes here; port 0 picks a free one; a non-loopback
+                          address needs the three --cluster-* TLS files (OVERSEER_CLUSTER_LISTEN)
+  --worker                run as a worker node: no data dir, no HTTP; needs --join
+  --join HOST:PORT        the scheduler node's cluster address (OVERSEER_JOIN)
+  --capacity N            attempts this node runs at once; 0: none here
+                          (OVERSEER_CAPACITY, default: max-concurrent on the scheduler node, 1 on a worker)
+  --node-name NAME        this node's name            (OVERSEER_NODE_NAME, default: the host name)
+  --node-label K=V        a label of this node (repeatable; OVERSEER_NODE_LABEL: comma-separated)
+  --cluster-cert FILE     this node's certificate chain (PEM) for mutual TLS (OVERSEER_CLUSTER_CERT)
+  --cluster-key FILE      its private key (PEM)       (OVERSEER_CLUSTER_KEY)
+  --cluster-ca FILE       the CA every node's certificate must chain to (OVERSEER_CLUSTER_CA)
+  --heartbeat-timeout MS  a node silent this long is lost (OVERSEER_HEARTBEAT_TIMEOUT, default 5000)
   --version               the version, then exit
   --help                  this text
 )";
@@ -187,7 +211,9 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "immediate_concurrent", "max_wait", "immediate_wait",
                                   "webhook", "webhook_events", "webhook_secret_file", "webhook_allow",
                                   "webhook_max_attempts", "webhook_timeout", "webhook_backoff_ms",
-                                  "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size"};
+                                  "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size",
+                                  "cluster_listen", "join", "capacity", "node_name", "node_label",
+                                  "cluster_cert", "cluster_key", "cluster_ca", "heartbeat_timeout"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -291,7 +317,25 @@ void set(settings& s, const std::string& key, const std::string& value) {
     std::stringstream in{value};
     for (std::string t; std::getline(in, t, ',');) add_token(s, t, "tokens");
     if (!value.empty() && value.back() == ',') add_token(s, "", "tokens");
-  } else if (key.starts_with("webhook")) set_webhook(s, key, value);
+  } else if (key == "cluster_listen") s.engine.cluster.listen = value;
+  else if (key == "join") s.join = value;
+  else if (key == "capacity") s.capacity = to_int("capacity", value, 0, 100000);
+  else if (key == "node_name") {
+    if (value.empty() || value.size() > 200) usage_error("node_name must be 1 to 200 bytes");
+    s.engine.cluster.node_name = value;
+  } else if (key == "node_label") {
+    std::stringstream in{value};
+    for (std::string l; std::getline(in, l, ',');) {
+      const auto eq = l.find('=');
+      if (eq == std::string::npos || eq == 0) usage_error("node_label must be KEY=VALUE, not \"" + l + "\"");
+      s.engine.cluster.labels[l.substr(0, eq)] = l.substr(eq + 1);
+    }
+  } else if (key == "cluster_cert") s.engine.cluster.cert_file = value;
+  else if (key == "cluster_key") s.engine.cluster.key_file = value;
+  else if (key == "cluster_ca") s.engine.cluster.ca_file = value;
+  else if (key == "heartbeat_timeout")
+    s.engine.cluster.heartbeat_timeout = std::chrono::milliseconds(to_int("heartbeat_timeout", value, 500, 3'600'000));
+  else if (key.starts_with("webhook")) set_webhook(s, key, value);
   else usage_error("unknown setting \"" + key + "\"" + suggestion(key, setting_keys));
 }
 
@@ -345,12 +389,13 @@ settings parse(int argc, char** argv) {
     else if (flag == "--token") add_token(s, value(), "--token");
     else if (flag == "--tokens") s.tokens_file = value();
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
+    else if (flag == "--worker") s.worker = true;
     else if (const auto* key = std::find_if(setting_keys.begin(), setting_keys.end(),
                                             [&](std::string_view k) { return flag_of(k) == flag; });
              key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
       set(s, *key, value());
     else {
-      std::vector<std::string> flags{"--help", "--version", "--config", "--token", "--tokens"};
+      std::vector<std::string> flags{"--help", "--version", "--config", "--token", "--tokens", "--worker"};
       for (const std::string_view k : setting_keys)
         if (k != "tokens") flags.push_back(flag_of(k));
       usage_error("unknown option " + flag + suggestion(flag, flags));
@@ -442,8 +487,71 @@ void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s
 
 }  // namespace
 
+/// `overseerd --worker`: a worker node until SIGTERM or SIGINT (docs/cluster.md).
+int run_worker(settings& s) {
+  if (s.join.empty()) usage_error("--worker needs --join HOST:PORT");
+  overseer::logging::line_logger log{STDERR_FILENO, s.log_level, s.log_format};
+  overseer::actors::worker_node_config c;
+  c.join = s.join;
+  c.capacity = s.capacity.value_or(1);
+  c.name = s.engine.cluster.node_name;
+  c.labels = s.engine.cluster.labels;
+  c.cert_file = s.engine.cluster.cert_file;
+  c.key_file = s.engine.cluster.key_file;
+  c.ca_file = s.engine.cluster.ca_file;
+  c.heartbeat_timeout = s.engine.cluster.heartbeat_timeout;
+  std::error_code ec;
+  c.work_dir = std::filesystem::temp_directory_path(ec) / ("overseer-worker-" + std::to_string(::getpid()));
+  c.log = log.sink();
+  bool first = true;
+  c.on_joined = [&first, &s](std::uint64_t session) {
+    // A line for scripts and tests, like the scheduler node's listening line.
+    std::printf("overseerd worker %s %s %s (session %llu)\n", s.engine.cluster.node_name.c_str(),
+                first ? "joined" : "rejoined", s.join.c_str(), static_cast<unsigned long long>(session));
+    std::fflush(stdout);
+    first = false;
+  };
+  if (c.name.empty()) c.name = s.engine.cluster.node_name = overseer::actors::host_name();
+  overseer::tool_registry tools;
+  overseer::tools::register_builtin_tools(tools);
+  if (!s.tools_file.empty()) overseer::tools::register_tools_file(tools, s.tools_file);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::atomic<bool> stop{false};
+  std::thread waiter{[&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    stop = true;
+  }};
+  try {
+    overseer::actors::run_worker_node(c, tools, stop);
+  } catch (const overseer::error& e) {
+    std::fprintf(stderr, "overseerd: %s\n", e.what());
+    ::kill(::getpid(), SIGTERM);  // ends the waiter
+    waiter.join();
+    return 1;
+  }
+  waiter.join();
+  std::filesystem::remove_all(c.work_dir, ec);
+  overseer::report(log.sink(), overseer::log_level::info, "overseerd", "worker stopped");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   auto s = parse(argc, argv);
+  if (s.worker) {
+    try {
+      return run_worker(s);
+    } catch (const overseer::error& e) {
+      std::fprintf(stderr, "overseerd: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (!s.join.empty()) usage_error("--join is for a worker node: add --worker");
+  if (s.capacity) s.engine.cluster.local_capacity = *s.capacity;
   if (!s.tokens_file.empty()) {
     auto read = read_tokens_file(s.tokens_file);
     if (auto* why = std::get_if<std::string>(&read)) usage_error(*why);
@@ -518,6 +626,11 @@ int main(int argc, char** argv) {
       });
     }
     overseer::http::server http{engine, s.http};
+    if (!s.engine.cluster.listen.empty()) {
+      const auto& l = s.engine.cluster.listen;
+      std::printf("overseerd cluster listening on %s:%u\n", l.substr(0, l.rfind(':')).c_str(),
+                  static_cast<unsigned>(engine.cluster_port()));
+    }
     std::printf("overseerd listening on %s\n", http.url().c_str());
     std::fflush(stdout);
     notify_systemd("READY=1");

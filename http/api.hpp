@@ -170,6 +170,7 @@ void get_deliveries(api_context& ctx, const call& c, const replier& r);
 void refuse_plain_stream(api_context& ctx, const call& c, const replier& r);
 /// http/system_api.cpp
 void list_tools(api_context& ctx, const call& c, const replier& r);
+void list_nodes(api_context& ctx, const call& c, const replier& r);
 void health(api_context& ctx, const call& c, const replier& r);
 /// http/workflow_api.cpp
 void submit_batch(api_context& ctx, const call& c, const replier& r);

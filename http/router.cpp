@@ -27,6 +27,8 @@ const std::vector<route>& routes() {
     {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool, access::token, query_rule::none, true,
      roles::admins},
     {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
+    // The cluster's nodes (docs/cluster.md): admins and readers.
+    {"GET", "/v1/nodes", route_id::list_nodes, list_nodes, access::token, query_rule::none, true, roles::observers},
     // Figures over every principal's jobs: admins and readers.
     {"GET", "/v1/metrics", route_id::windowed_metrics, windowed_metrics, access::token, query_rule::own, true,
      roles::observers},

@@ -1,4 +1,4 @@
-// /v1/tools and /v1/health.
+// /v1/tools, /v1/nodes and /v1/health.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,6 +28,28 @@ void list_tools(api_context& ctx, const call&, const replier& r) {
       tools.push_back(std::move(t));
     }
     r.json(200, json::object{{"tools", std::move(tools)}});
+  });
+}
+
+void list_nodes(api_context& ctx, const call&, const replier& r) {
+  ctx.eng.nodes_async([r](std::vector<node_view> nodes) {
+    json::array out;
+    for (const auto& n : nodes) {
+      json::object labels;
+      for (const auto& [k, v] : n.labels) labels[k] = v;
+      json::array tools;
+      for (const auto& [name, version] : n.tools) tools.push_back(json::object{{"name", name}, {"version", version}});
+      out.push_back(json::object{{"name", n.name},
+                                 {"address", n.address},
+                                 {"local", n.local},
+                                 {"labels", std::move(labels)},
+                                 {"capacity", n.capacity},
+                                 {"running", n.running},
+                                 {"joined_at", format_time(n.joined_at)},
+                                 {"last_heartbeat", format_time(n.last_heartbeat)},
+                                 {"tools", std::move(tools)}});
+    }
+    r.json(200, json::object{{"nodes", std::move(out)}});
   });
 }
 

@@ -101,6 +101,45 @@ private:
   std::atomic<std::uint64_t> version_{0};
 };
 
+/// Worker nodes (docs/cluster.md): the engine that owns the store is the
+/// scheduler node; other processes (`overseerd --worker`) join it over
+/// CAF's middleman and run attempts of the tools they offer. Off while
+/// `listen` is empty.
+struct cluster_config {
+  /// "HOST:PORT" the scheduler node accepts workers on; port 0 picks a free
+  /// one (engine::cluster_port). Empty: no cluster, every attempt runs here.
+  std::string listen{};
+  /// Attempts this node runs itself at once; -1: max_concurrent; 0: none
+  /// (every attempt goes to a worker). In a cluster the global limit is the
+  /// sum of the connected nodes' capacities.
+  int local_capacity = -1;
+  /// This node's name in GET /v1/nodes; empty: the host name.
+  std::string node_name{};
+  std::map<std::string, std::string> labels{};
+  /// Mutual TLS (PEM files): this node's certificate chain and key, and the
+  /// CA every peer's certificate must chain to. All three or none; without
+  /// them `listen` must be a loopback address.
+  std::string cert_file{};
+  std::string key_file{};
+  std::string ca_file{};
+  /// A worker that sends no heartbeat for this long is lost, as if its
+  /// connection had dropped. Workers send one every second.
+  std::chrono::milliseconds heartbeat_timeout{5000};
+};
+
+/// One node of a cluster as GET /v1/nodes shows it.
+struct node_view {
+  std::string name{};
+  std::string address{};  ///< where it connects from ("local" for this node)
+  std::map<std::string, std::string> labels{};
+  int capacity = 0;
+  int running = 0;
+  time_point joined_at{};
+  time_point last_heartbeat{};
+  bool local = false;
+  std::map<std::string, std::string> tools{};  ///< name -> version
+};
+
 struct engine_config {
   /// Where RocksDB keeps the jobs. Created if missing. Default ./overseer-data.
   std::filesystem::path data_dir = "overseer-data";
@@ -164,6 +203,8 @@ struct engine_config {
   /// Webhook deliveries (overseer/webhooks.hpp): the daemon-wide receiver,
   /// the secret, the hosts a job's notify.url may name, retries.
   webhook_config webhooks{};
+  /// Worker nodes; off by default.
+  cluster_config cluster{};
 };
 
 /// Jobs submitted together.
@@ -513,6 +554,13 @@ public:
   /// blocking engine function; it may call the *_async functions and the
   /// readers.
   void stats_async(std::function<void(engine_stats)> done) const;
+  /// The nodes of the cluster, this one first (docs/cluster.md); without a
+  /// cluster, this node alone. Returns at once; `done` runs as stats_async's
+  /// does (an empty list when the engine is not started).
+  void nodes_async(std::function<void(std::vector<node_view>)> done) const;
+  /// The port workers join on (cluster_config::listen), once started; 0
+  /// without a cluster.
+  [[nodiscard]] std::uint16_t cluster_port() const;
 
   /// The scheduler, for programs that speak CAF.
   [[nodiscard]] caf::actor scheduler() const;

@@ -1,8 +1,10 @@
 #include "support/child_process.hpp"
 
 #include "support/children.hpp"
+#include "support/eventually.hpp"
 
 #include <csignal>
+#include <fcntl.h>
 #include <cstdio>
 #include <spawn.h>
 #include <stdexcept>
@@ -13,13 +15,15 @@ extern char** environ;
 
 namespace overseer::test {
 
-child_process::child_process(std::vector<std::string> argv) {
+child_process::child_process(std::vector<std::string> argv, const std::string& stderr_file) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
+  if (!stderr_file.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -57,6 +61,19 @@ bool child_process::kill9() {
   children::forget(pid_);
   pid_ = -1;
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+int child_process::terminate(int limit_ms) {
+  if (pid_ <= 0) return 0;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, std::chrono::milliseconds{limit_ms})) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+  }
+  children::forget(pid_);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 }  // namespace overseer::test

@@ -56,8 +56,11 @@ overseerd_process::overseerd_process(const std::filesystem::path& data_dir, std:
   FILE* in = ::fdopen(out[0], "r");
   char line[512];
   const std::string prefix = "overseerd listening on http://127.0.0.1:";
+  const std::string cluster_prefix = "overseerd cluster listening on 127.0.0.1:";
   while (std::fgets(line, sizeof line, in)) {
     std::string s{line};
+    if (s.starts_with(cluster_prefix))
+      cluster_port_ = static_cast<unsigned short>(std::stoi(s.substr(cluster_prefix.size())));
     if (s.starts_with(prefix)) {
       port_ = static_cast<unsigned short>(std::stoi(s.substr(prefix.size())));
       break;

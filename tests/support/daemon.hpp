@@ -29,6 +29,8 @@ public:
   overseerd_process& operator=(const overseerd_process&) = delete;
 
   [[nodiscard]] unsigned short port() const noexcept { return port_; }
+  /// The port worker nodes join on, when started with --cluster-listen.
+  [[nodiscard]] unsigned short cluster_port() const noexcept { return cluster_port_; }
   [[nodiscard]] int pid() const noexcept { return pid_; }
   /// SIGTERM and wait (a second SIGTERM after 2 s ends a drain that waits
   /// for running jobs); returns the exit status (or -signal).
@@ -42,6 +44,7 @@ public:
 private:
   int pid_ = -1;
   unsigned short port_ = 0;
+  unsigned short cluster_port_ = 0;
 };
 
 struct http_reply {

@@ -1,0 +1,376 @@
+// Worker nodes (docs/cluster.md) with real processes on loopback: one
+// scheduler node and two `overseerd --worker` processes, over mutual TLS.
+// Jobs spread across the workers; a worker killed with kill -9 mid-attempt
+// loses its attempt, which runs again on the other worker from its last
+// checkpoint without using up a retry; a restarted worker rejoins; after a
+// kill -9 of the scheduler node the workers rejoin the restarted one and no
+// attempt runs twice; a node without a valid certificate cannot join.
+//
+// The tool writes a marker file per attempt (job, attempt, node, where it
+// started from, a line per step with the time), so the test sees where and
+// when every attempt ran.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/child_process.hpp"
+#include "support/daemon.hpp"
+#include "support/eventually.hpp"
+#include "support/http_helpers.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace overseer::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A CA, certificates it signed for the scheduler node and two workers, and
+/// a certificate of another CA (a node that must not get in).
+void make_certificates(const fs::path& dir) {
+  const std::string d = dir.string();
+  std::string script = "set -e; cd '" + d + "'\n";
+  script +=
+    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=overseer-test-ca -keyout ca.key -out ca.pem\n"
+    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue-ca -keyout rogue-ca.key -out rogue-ca.pem\n"
+    "for n in scheduler w1 w2 rogue; do\n"
+    "  ca=ca; [ $n = rogue ] && ca=rogue-ca\n"
+    "  openssl req -newkey rsa:2048 -nodes -subj /CN=$n -keyout $n.key -out $n.csr\n"
+    "  openssl x509 -req -in $n.csr -CA $ca.pem -CAkey $ca.key -CAcreateserial -days 2 -out $n.pem\n"
+    "done\n";
+  const auto path = dir / "make.sh";
+  std::ofstream{path} << script;
+  const auto rc = std::system(("sh '" + path.string() + "' >'" + d + "/make.log' 2>&1").c_str());
+  REQUIRE(rc == 0);
+}
+
+/// The tool: `steps` steps of `step_s` seconds, a checkpoint after each; it
+/// resumes from the checkpoint. Its marker file (MARKERS/JOB.ATTEMPT) is
+/// created with noclobber: a second run of the same attempt cannot reuse it.
+void write_tool(const fs::path& dir, const fs::path& markers) {
+  std::ofstream{dir / "steps.sh"} << R"SH(#!/bin/sh
+set -e
+start=0
+if [ -s "$OVERSEER_CHECKPOINT_FILE" ]; then start=$(cat "$OVERSEER_CHECKPOINT_FILE"); fi
+marker="$MARKERS/$OVERSEER_JOB_ID.$OVERSEER_ATTEMPT"
+set -C
+echo "node $NODE_NAME start $start begin $(date +%s.%N)" > "$marker"
+set +C
+i=$start
+while [ "$i" -lt "$1" ]; do
+  sleep "$2"
+  i=$((i + 1))
+  echo "step $i $(date +%s.%N)" >> "$marker"
+  printf '@overseer {"checkpoint": "%d", "current_step": %d, "total_steps": %d}\n' "$i" "$i" "$1"
+done
+printf '@overseer {"result": {"node": "%s", "start": %d}}\n' "$NODE_NAME" "$start"
+)SH";
+  fs::permissions(dir / "steps.sh", fs::perms::owner_all);
+  for (const std::string node : {"scheduler", "w1", "w2", "rogue"}) {
+    json::object tool{{"name", "steps"},
+                      {"command", json::array{(dir / "steps.sh").string(), "{params.steps}", "{params.step_s}"}},
+                      {"params", json::object{{"steps", json::object{{"type", "integer"}, {"default", 4}}},
+                                              {"step_s", json::object{{"type", "number"}, {"default", 0.2}}}}},
+                      {"env", json::object{{"MARKERS", markers.string()}, {"NODE_NAME", node}}},
+                      {"kill_grace_s", 1}};
+    std::ofstream{dir / ("tools-" + node + ".json")} << json::serialize(json::object{{"tools", json::array{tool}}});
+  }
+}
+
+struct cluster_files {
+  temp_dir dir;
+  fs::path certs = dir.path() / "certs";
+  fs::path markers = dir.path() / "markers";
+  cluster_files() {
+    fs::create_directories(certs);
+    fs::create_directories(markers);
+    make_certificates(certs);
+    write_tool(dir.path(), markers);
+  }
+  [[nodiscard]] std::vector<std::string> tls(const std::string& node) const {
+    return {"--cluster-cert", (certs / (node + ".pem")).string(), "--cluster-key", (certs / (node + ".key")).string(),
+            "--cluster-ca", (certs / (node == "rogue" ? "rogue-ca.pem" : "ca.pem")).string()};
+  }
+  [[nodiscard]] std::string tools(const std::string& node) const {
+    return (dir.path() / ("tools-" + node + ".json")).string();
+  }
+};
+
+/// The scheduler node: no capacity of its own, so every attempt runs on a
+/// worker.
+std::vector<std::string> scheduler_args(const cluster_files& f, unsigned short cluster_port = 0) {
+  std::vector<std::string> a{"--cluster-listen", "127.0.0.1:" + std::to_string(cluster_port), "--capacity", "0",
+                             "--tools", f.tools("scheduler"), "--heartbeat-timeout", "3000", "--log-level",
+                             "warning"};
+  for (auto& x : f.tls("scheduler")) a.push_back(std::move(x));
+  return a;
+}
+
+/// `overseerd --worker`, started and waited for until it has joined (its
+/// "overseerd worker NAME joined" line).
+struct worker {
+  std::unique_ptr<child_process> process;
+  worker(const cluster_files& f, const std::string& name, unsigned short cluster_port, int capacity = 2,
+         bool wait_for_join = true, const std::string& stderr_file = {}) {
+    std::vector<std::string> argv{OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(cluster_port),
+                                  "--node-name", name, "--capacity", std::to_string(capacity),
+                                  "--tools", f.tools(name), "--heartbeat-timeout", "3000", "--log-level",
+                                  stderr_file.empty() ? "error" : "warning"};
+    for (auto& x : f.tls(name)) argv.push_back(std::move(x));
+    process = std::make_unique<child_process>(argv, stderr_file);
+    if (!wait_for_join) return;
+    std::string line;
+    REQUIRE(process->read_line(line));
+    REQUIRE(line.starts_with("overseerd worker " + name + " joined"));
+  }
+};
+
+std::set<std::string> node_names(http_client& c) {
+  std::set<std::string> out;
+  auto r = c.get("/v1/nodes");
+  REQUIRE(r.status == 200);
+  const auto body = r.json();
+  for (const auto& n : body.at("nodes").as_array()) out.insert(std::string{n.at("name").as_string()});
+  return out;
+}
+
+std::string submit_steps(http_client& c, int steps, double step_s) {
+  auto r = c.post("/v1/jobs", json::object{{"tool", "steps"},
+                                          {"params", json::object{{"steps", steps}, {"step_s", step_s}}},
+                                          {"retry", json::object{{"max_attempts", 1}}}});
+  REQUIRE(r.status == 202);
+  return std::string{r.json().at("job_id").as_string()};
+}
+
+json::object job(http_client& c, const std::string& id) {
+  auto r = c.get("/v1/jobs/" + id);
+  REQUIRE(r.status == 200);
+  return r.json().as_object();
+}
+
+std::string status_of(http_client& c, const std::string& id) { return std::string{job(c, id).at("status").as_string()}; }
+
+/// The step the job's stored progress names. The tool reports a step in the
+/// line that also carries its checkpoint, which is stored first: step k
+/// stored means checkpoint k is durable.
+std::int64_t stored_step(http_client& c, const std::string& id) {
+  const auto v = job(c, id);
+  const auto* p = v.if_contains("progress");
+  return p && p->is_object() ? p->at("current_step").as_int64() : 0;
+}
+
+/// One attempt's marker: where it ran, where it started, when each step ended.
+struct marker {
+  std::string node;
+  int start = -1;
+  double begin = 0;
+  std::vector<double> steps;
+};
+
+std::map<int, marker> markers_of(const fs::path& dir, const std::string& job_id) {
+  std::map<int, marker> out;
+  for (const auto& e : fs::directory_iterator{dir}) {
+    const auto name = e.path().filename().string();
+    if (!name.starts_with(job_id + ".")) continue;
+    marker m;
+    std::ifstream in{e.path()};
+    std::string word;
+    std::string line;
+    std::getline(in, line);
+    std::istringstream first{line};
+    first >> word >> m.node >> word >> m.start >> word >> m.begin;
+    while (std::getline(in, line)) {
+      std::istringstream s{line};
+      int i = 0;
+      double at = 0;
+      s >> word >> i >> at;
+      m.steps.push_back(at);
+    }
+    out[std::stoi(name.substr(job_id.size() + 1))] = m;
+  }
+  return out;
+}
+
+bool history_has(http_client& c, const std::string& id, const std::string& reason_part) {
+  const auto body = c.get("/v1/jobs/" + id + "/history").json();
+  for (const auto& t : body.at("transitions").as_array())
+    if (std::string{t.at("reason").as_string()}.find(reason_part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("worker nodes over mutual TLS: spread, a worker killed mid-attempt, a worker rejoining",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  REQUIRE(scheduler.cluster_port() != 0);
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};
+  worker w2{f, "w2", scheduler.cluster_port()};
+  REQUIRE(eventually([&] { return node_names(c).size() == 3; }));
+
+  SECTION("GET /v1/nodes names every node with its capacity, tools and heartbeat") {
+    const auto body = c.get("/v1/nodes").json();
+    const auto& nodes = body.at("nodes").as_array();
+    REQUIRE(nodes.size() == 3);
+    CHECK(nodes[0].at("local").as_bool());
+    CHECK(nodes[0].at("capacity").as_int64() == 0);
+    CHECK(nodes[1].at("name").as_string() == "w1");
+    CHECK(nodes[1].at("capacity").as_int64() == 2);
+    bool offers_steps = false;
+    for (const auto& t : nodes[1].at("tools").as_array()) offers_steps |= t.at("name").as_string() == "steps";
+    CHECK(offers_steps);
+  }
+
+  SECTION("jobs spread across the workers, four at once on two workers of capacity two") {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(submit_steps(c, 3, 0.3));
+    // All four run at once: two on each worker.
+    REQUIRE(eventually([&] {
+      int n = 0;
+      for (const auto& id : ids) n += status_of(c, id) == "running";
+      return n == 4;
+    }));
+    REQUIRE(eventually([&] {
+      for (const auto& id : ids)
+        if (status_of(c, id) != "completed") return false;
+      return true;
+    }, 30s));
+    std::map<std::string, int> per_node;
+    for (const auto& id : ids) {
+      const auto result = job(c, id).at("result");
+      ++per_node[std::string{result.at("node").as_string()}];
+    }
+    CHECK(per_node["w1"] == 2);
+    CHECK(per_node["w2"] == 2);
+  }
+
+  SECTION("a worker killed with kill -9 mid-attempt: the job finishes on the other one from its checkpoint") {
+    const auto id = submit_steps(c, 12, 0.25);
+    std::string first_node;
+    REQUIRE(eventually([&] {
+      auto m = markers_of(f.markers, id);
+      if (m.count(1) == 0 || stored_step(c, id) < 3) return false;
+      first_node = m[1].node;
+      return true;
+    }, 20s));
+    (first_node == "w1" ? w1 : w2).process->kill9();
+    REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
+    auto m = markers_of(f.markers, id);
+    INFO(c.get("/v1/jobs/" + id + "/history").body);
+    for (const auto& [n, x] : m) INFO("attempt " << n << " on " << x.node << " from " << x.start);
+    REQUIRE(m.size() == 2);
+    CHECK(m[2].node != first_node);
+    CHECK(m[2].start >= 3);  // resumed from a checkpoint, not from the start
+    // max_attempts 1: completed, so the lost attempt did not use up the
+    // only attempt there is.
+    CHECK(history_has(c, id, "interrupted: node lost: " + first_node));
+    REQUIRE(eventually([&] { return node_names(c).count(first_node) == 0; }));
+
+    // The killed worker comes back under its name and takes work again.
+    worker again{f, first_node, scheduler.cluster_port()};
+    REQUIRE(eventually([&] { return node_names(c).count(first_node) == 1; }));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(submit_steps(c, 2, 0.3));
+    REQUIRE(eventually([&] {
+      for (const auto& j : ids)
+        if (status_of(c, j) != "completed") return false;
+      return true;
+    }, 30s));
+    std::set<std::string> used;
+    for (const auto& j : ids) used.insert(std::string{job(c, j).at("result").at("node").as_string()});
+    CHECK(used.count(first_node) == 1);
+  }
+}
+
+TEST_CASE("a scheduler node killed with kill -9: workers rejoin the restarted one and no attempt runs twice",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  auto scheduler = std::make_unique<overseerd_process>(data.path(), scheduler_args(f));
+  const auto cluster_port = scheduler->cluster_port();
+  std::string id;
+  {
+    http_client c{scheduler->port()};
+    const auto w1_log = (f.dir.path() / "w1.err").string();
+    worker w1{f, "w1", cluster_port, 2, true, w1_log};
+    REQUIRE(eventually([&] { return node_names(c).size() == 2; }));
+    id = submit_steps(c, 10, 0.25);
+    REQUIRE(eventually([&] {
+      auto m = markers_of(f.markers, id);
+      return m.count(1) == 1 && stored_step(c, id) >= 2;
+    }, 20s));
+    scheduler->kill9();
+    // The worker notices, stops the attempt it can no longer report, and
+    // knocks until the scheduler node is back.
+    scheduler = std::make_unique<overseerd_process>(data.path(), scheduler_args(f, cluster_port));
+    http_client c2{scheduler->port()};
+    const bool rejoined = eventually([&] { return node_names(c2).count("w1") == 1; }, 20s);
+    std::ifstream log{w1_log};
+    const std::string text{std::istreambuf_iterator<char>{log}, {}};
+    INFO("the worker's log:\n" << text);
+    REQUIRE(rejoined);
+    REQUIRE(eventually([&] { return status_of(c2, id) == "completed"; }, 30s));
+    CHECK(history_has(c2, id, "interrupted"));
+    w1.process->terminate();
+  }
+  auto m = markers_of(f.markers, id);
+  REQUIRE(m.size() == 2);
+  CHECK(m[2].start >= 2);
+  // Attempt 1 had stopped before attempt 2 began: they never ran together.
+  REQUIRE(!m[1].steps.empty());
+  CHECK(m[1].steps.back() <= m[2].begin);
+  CHECK(m[1].steps.size() < 10);
+}
+
+TEST_CASE("the cluster port refuses a node without a valid certificate, and needs TLS off loopback",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  // A certificate of another CA, and no certificate at all: each knocks
+  // (and is turned away, says its log) more than once.
+  const auto rogue_log = (f.dir.path() / "rogue.err").string();
+  const auto plain_log = (f.dir.path() / "plain.err").string();
+  worker rogue{f, "rogue", scheduler.cluster_port(), 1, false, rogue_log};
+  child_process plain{{OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(scheduler.cluster_port()),
+                       "--node-name", "plain", "--log-level", "warning"},
+                      plain_log};
+  const auto refusals = [](const std::string& file) {
+    std::ifstream in{file};
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) n += line.find("cannot reach the scheduler node") != line.npos;
+    return n;
+  };
+  REQUIRE(eventually([&] { return refusals(rogue_log) >= 2 && refusals(plain_log) >= 2; }, 20s));
+  // A good worker joins meanwhile: the refusals did not harm the port.
+  worker w1{f, "w1", scheduler.cluster_port()};
+  REQUIRE(eventually([&] { return node_names(c).count("w1") == 1; }));
+  CHECK(node_names(c).size() == 2);  // this node and w1: neither rogue nor plain
+  rogue.process->terminate();
+  plain.terminate();
+
+  // Off loopback without the TLS files: refused at start, with the reason.
+  temp_dir other;
+  const auto cmd = std::string{OVERSEERD_PATH} + " --data-dir '" + other.path().string() +
+                   "' --listen 127.0.0.1:0 --cluster-listen 0.0.0.0:0 >/dev/null 2>'" +
+                   (other.path() / "err").string() + "'";
+  const int rc = std::system(cmd.c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  std::ifstream err{other.path() / "err"};
+  std::string text{std::istreambuf_iterator<char>{err}, {}};
+  CHECK(text.find("not on a loopback address") != std::string::npos);
+}
