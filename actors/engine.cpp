@@ -191,6 +191,30 @@ struct engine::impl {
 
   actors::run_time_cache run_times;
 
+  /// In a cluster, the scheduler's latest list of nodes (deps.on_nodes).
+  mutable std::mutex nodes_mutex;
+  std::vector<node_view> nodes;
+
+  /// Whether a pending job waits for a node: in a cluster, no connected node
+  /// with any capacity offers its tool (at its version) and holds every
+  /// label of its node_selector.
+  bool waits_for_node(const persistence::job_record& rec) const {
+    if (config.cluster.listen.empty() || rec.status != job_status::pending) return false;
+    std::lock_guard lock{nodes_mutex};
+    for (const auto& n : nodes) {
+      if (n.capacity <= 0) continue;
+      if (!n.local) {
+        auto t = n.tools.find(rec.tool);
+        if (t == n.tools.end() || t->second != rec.tool_version) continue;
+      }
+      bool match = true;
+      for (const auto& [k, v] : rec.node_selector)
+        if (auto l = n.labels.find(k); l == n.labels.end() || l->second != v) match = false;
+      if (match) return false;
+    }
+    return true;
+  }
+
   /// A tool's typical run time (actors/estimates.hpp); none if unknown or unreadable.
   std::optional<double> typical_run_s(const std::string& tool) {
     try {
@@ -325,6 +349,7 @@ struct engine::impl {
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
     if (spec.retry) for (auto& e : check_retry_policy(retry)) out.errors.push_back(std::move(e));
     tools::check_labels(spec.labels, out.errors);
+    tools::check_labels(spec.node_selector, out.errors, "node_selector");
     tools::check_text("name", spec.name, 0, tools::max_name_chars, out.errors);
     // Dependencies must exist now, so no cycle can ever form.
     std::set<std::string> seen_deps;
@@ -361,6 +386,7 @@ struct engine::impl {
     rec.params_json = boost::json::serialize(params);
     rec.priority = priority;
     rec.labels = spec.labels;
+    rec.node_selector = spec.node_selector;
     rec.timeout_ms = timeout_ms;
     rec.retry = retry;
     rec.ttl_hours = ttl;
@@ -483,8 +509,13 @@ void engine::start() {
   d.pool = std::make_unique<actors::attempt_pool>();
   if (!d.config.cluster.listen.empty())
     d.cluster = actors::spawn_cluster_actor(*d.system, {d.config.cluster.heartbeat_timeout, d.config.log});
-  d.scheduler = actors::spawn_scheduler(
-    *d.system, {d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster});
+  actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
+  if (d.cluster)
+    sd.on_nodes = [&d](std::vector<node_view> nodes) {
+      std::lock_guard lock{d.nodes_mutex};
+      d.nodes = std::move(nodes);
+    };
+  d.scheduler = actors::spawn_scheduler(*d.system, std::move(sd));
   // start() returns once recovery is durable: whoever reads next sees the
   // interrupted jobs re-queued, not as they were at the crash.
   await_callback<bool>(
@@ -648,13 +679,14 @@ bool matches(const list_query& q, const persistence::job_record& rec) {
 }
 
 /// The view, with what a pending job still waits on.
-job_view full_view(const persistence::store& db, const persistence::job_record& rec) {
+job_view full_view(const persistence::store& db, const persistence::job_record& rec, bool waits_for_node = false) {
   std::optional<std::string> result;
   if (rec.status == job_status::completed) result = db.result_of(rec);
   auto v = persistence::to_view(rec, result);
   if (rec.status == job_status::pending)
     for (const auto& dep : rec.depends_on)
       if (auto d = db.get_job(dep); !d || d->status != job_status::completed) v.waiting_on.push_back(dep);
+  if (waits_for_node) v.waiting_on.push_back("node");
   return v;
 }
 
@@ -669,7 +701,7 @@ result<job_view> engine::get(std::string_view job_id) const {
   return impl_->read_result<job_view>([&]() -> result<job_view> {
     auto rec = impl_->store->get_job(job_id);
     if (!rec) return no_job(job_id);
-    auto v = full_view(*impl_->store, *rec);
+    auto v = full_view(*impl_->store, *rec, impl_->waits_for_node(*rec));
     impl_->add_estimates(v, *rec);
     return v;
   });
@@ -680,7 +712,7 @@ result<job_snapshot> engine::get_with_seq(std::string_view job_id) const {
     std::uint64_t seq = 0;
     auto rec = impl_->store->get_job_at(job_id, seq);
     if (!rec) return no_job(job_id);
-    job_snapshot snap{full_view(*impl_->store, *rec), seq};
+    job_snapshot snap{full_view(*impl_->store, *rec, impl_->waits_for_node(*rec)), seq};
     impl_->add_estimates(snap.view, *rec);
     return snap;
   });
@@ -697,7 +729,7 @@ list_result engine::list(const list_query& q) const {
   impl_->store->scan_ids_newest_first(narrowest_index(q), [&](std::string_view id) {
     auto rec = impl_->store->get_job(id);
     if (!rec || !matches(q, *rec)) return true;
-    if (out.total_count >= q.offset && out.jobs.size() < q.limit) out.jobs.push_back(full_view(*impl_->store, *rec));
+    if (out.total_count >= q.offset && out.jobs.size() < q.limit) out.jobs.push_back(full_view(*impl_->store, *rec, impl_->waits_for_node(*rec)));
     ++out.total_count;
     return true;
   });

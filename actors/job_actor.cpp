@@ -265,8 +265,10 @@ void start(self_ptr self, const start_attempt& m) {
   // A job the scheduler has just admitted arrives running (the scheduler
   // wrote its first start, so that admissions are stored in the order they
   // were granted); after a backoff it is pending and starts here.
-  if (r.status == job_status::pending)
+  if (r.status == job_status::pending) {
+    r.node = m.node;  // where the attempt runs, in its transition
     for (auto& w : begin_attempt(r)) st.writes.add(std::move(w));
+  }
   if (r.status != job_status::running) return release();
   auto p = prepare_attempt(deps(self), r, m.control);
   if (!p.args) {

@@ -47,6 +47,8 @@ std::optional<job_write> change_status(job_record& rec, job_status to, std::stri
   auto e = transition_event(rec, from, std::move(reason));
   // The record keeps its history: the transition is in the same row write.
   rec.history.push_back({e.from, e.to, e.at, e.attempt, e.reason});
+  // A transition into or out of running is of an attempt: where it ran.
+  if (from == job_status::running || to == job_status::running) rec.history.back().node = rec.node;
   if (to == job_status::completed) {
     // A small result rides in the record; a large one has its own row.
     rec.result.reset();

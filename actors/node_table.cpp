@@ -25,7 +25,16 @@ node_table::node* node_table::find(const std::string& name) {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-const node_table::node* node_table::pick(const std::string& tool, const std::string& version, bool local_only) const {
+namespace {
+bool matches(const std::map<std::string, std::string>& labels, const std::map<std::string, std::string>& selector) {
+  for (const auto& [k, v] : selector)
+    if (auto it = labels.find(k); it == labels.end() || it->second != v) return false;
+  return true;
+}
+}  // namespace
+
+const node_table::node* node_table::pick(const std::string& tool, const std::string& version, bool local_only,
+                                         const std::map<std::string, std::string>& selector) const {
   const node* best = nullptr;
   int best_free = 0;
   for (const auto& [name, n] : nodes_) {
@@ -33,6 +42,7 @@ const node_table::node* node_table::pick(const std::string& tool, const std::str
     const int free = v.capacity - v.running;
     if (free <= 0) continue;
     if (local_only && !v.local) continue;
+    if (!matches(v.labels, selector)) continue;
     if (!v.local) {
       auto t = v.tools.find(tool);
       if (t == v.tools.end() || t->second != version) continue;

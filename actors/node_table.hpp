@@ -4,7 +4,8 @@
 // An attempt of a tool goes to a node that offers the tool (same name and
 // version as the scheduler node's definition) and has a free slot; among
 // those, the one with the most free slots (spread by free capacity), this
-// node first on a tie, then by name. Tools that read or write the scheduler
+// node first on a tie, then by name. A job's node_selector narrows the nodes
+// to those whose labels hold every one of its pairs. Tools that read or write the scheduler
 // node's stored files (a param of type "file", declared outputs) and
 // immediate tools run on this node only. Not thread-safe: the scheduler
 // actor owns it.
@@ -40,7 +41,8 @@ public:
 
   /// Where the next attempt of `tool` (at `version`) goes; none while no
   /// node has room for it. `local_only`: only this node may run it.
-  [[nodiscard]] const node* pick(const std::string& tool, const std::string& version, bool local_only) const;
+  [[nodiscard]] const node* pick(const std::string& tool, const std::string& version, bool local_only,
+                                 const std::map<std::string, std::string>& selector = {}) const;
   /// Slot accounting of the node `name` in membership `session` (a slot of
   /// a membership that has ended is not the rejoined node's).
   void started(const std::string& name, std::uint64_t session);

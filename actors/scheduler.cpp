@@ -3,6 +3,7 @@
 #include <limits>
 #include <random>
 #include <unordered_map>
+#include <set>
 #include <unordered_set>
 
 #include "actors/batch_admission.hpp"
@@ -85,6 +86,9 @@ struct scheduler_data {
   /// whose capacities are the slots.
   bool clustered = false;
   node_table nodes;
+  /// Jobs taken off the queue whose node_selector no node with room
+  /// matched: queued again when a node joins or a slot frees.
+  std::set<std::string> waiting_node;
 };
 
 namespace {
@@ -140,10 +144,16 @@ bool local_only(const tool_definition& def) {
 
 /// In a cluster, the node the next attempt of `tool` goes to; none while
 /// no node has room for it.
-const node_table::node* node_for(self_ptr self, const std::string& tool) {
+const node_table::node* node_for(self_ptr self, const std::string& tool,
+                                 const std::map<std::string, std::string>& selector = {}) {
   auto entry = deps(self).tools->find(tool);
   if (!entry) return self->state.nodes.pick(tool, {}, true);  // fails before it runs, here
-  return self->state.nodes.pick(tool, entry->definition.version, local_only(entry->definition));
+  return self->state.nodes.pick(tool, entry->definition.version, local_only(entry->definition), selector);
+}
+
+/// The nodes changed: the engine's copy (job views' waiting_on) follows.
+void nodes_changed(self_ptr self) {
+  if (const auto& f = deps(self).on_nodes) f(self->state.nodes.views());
 }
 
 /// Hands the job's record to a new job actor and supervises it; `first`:
@@ -162,17 +172,27 @@ void start(self_ptr self, const std::string& id) {
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
   auto& e = it->second;
+  const bool immediate = tool_rules(self, e.record->tool).immediate;
+  const node_table::node* n = nullptr;
+  if (st.clustered && !immediate) {
+    // dispatch popped it only if some node has room for its tool; its
+    // node_selector may still rule every such node out: then it waits
+    // aside until a node joins or a slot frees.
+    n = node_for(self, e.record->tool, e.record->node_selector);
+    if (!n) {
+      st.waiting_node.insert(id);
+      return;
+    }
+  }
   auto control = std::make_shared<attempt_control>();
   const auto runner_id = ++st.next_runner;
-  const bool immediate = tool_rules(self, e.record->tool).immediate;
   start_attempt grant{runner_id, control};
-  if (st.clustered && !immediate) {
-    // dispatch popped it only if some node has room for its tool.
-    if (const auto* n = node_for(self, e.record->tool); n && !n->view.local) {
+  if (n) {
+    if (!n->view.local) {
       grant.node = n->view.name;
       grant.worker = n->worker;
       grant.session = n->session;
-    } else if (n) {
+    } else {
       grant.node = n->view.name;
     }
     st.nodes.started(grant.node, grant.session);
@@ -190,6 +210,7 @@ void start(self_ptr self, const std::string& id) {
   // the running record to the job's new actor, which runs the attempt at
   // once. Spawned after the flush, as any message to a job actor: its own
   // writes must come after ours.
+  e.record->node = grant.node;  // where the attempt runs, in its transition
   for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
   st.sends.push_back([self, id, first = std::move(grant)]() mutable {
     auto& st = self->state;
@@ -204,9 +225,15 @@ void start(self_ptr self, const std::string& id) {
 }
 
 
+std::optional<std::size_t> make_ready(self_ptr self, job_entry& e);
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
   if (st.stopping) return;
+  // Jobs set aside for their node_selector try again (a node joined, a slot
+  // freed); those still without a node are set aside again below.
+  for (const auto& id : std::exchange(st.waiting_node, {}))
+    if (auto it = st.active.find(id); it != st.active.end()) make_ready(self, it->second);
   // Fail-stop: an attempt could never record its end.
   if (!deps(self).writer->healthy()) return;
   auto rules = [&](const std::string& tool) { return tool_rules(self, tool); };
@@ -628,6 +655,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     local.view.joined_at = local.view.last_heartbeat = clock::now();
     for (const auto& def : st.deps->tools->list()) local.view.tools[def.name] = def.version;
     st.nodes.add(std::move(local));
+    nodes_changed(self);
   }
   self->set_down_handler([self](caf::down_msg& dm) {
     on_job_actor_down(self, dm);
@@ -1001,6 +1029,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       st.nodes.add({std::move(m.view), std::move(m.worker), m.session});
       report(deps(self).config.log, log_level::info, "cluster", "node joined",
              {{"node", name}, {"capacity", std::to_string(st.nodes.find(name)->view.capacity)}});
+      nodes_changed(self);
       dispatch(self);
       flush(self);
     },
@@ -1008,9 +1037,11 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto& st = self->state;
       // Its attempts' proxies release their slots (attempt_exited) and
       // interrupt their jobs; the node takes none from now on.
-      if (st.nodes.remove(m.name, m.session))
+      if (st.nodes.remove(m.name, m.session)) {
         report(deps(self).config.log, log_level::warning, "cluster", "node lost",
                {{"node", m.name}, {"reason", m.reason}});
+        nodes_changed(self);
+      }
     },
     [=](node_seen& m) {
       if (auto* n = self->state.nodes.find(m.name); n && n->session == m.session) n->view.last_heartbeat = m.at;

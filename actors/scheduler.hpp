@@ -44,6 +44,9 @@ struct scheduler_deps {
   /// The cluster actor (actors/cluster.hpp) attempt proxies attach to;
   /// empty without a cluster.
   caf::actor cluster{};
+  /// Called by the scheduler with every node whenever the cluster changes
+  /// (engine::get's waiting_on "node"); none without a cluster.
+  std::function<void(std::vector<node_view>)> on_nodes{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

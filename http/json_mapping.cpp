@@ -30,10 +30,10 @@ using namespace std::chrono;
 // nanosecond time_point (about 292 years from 1970).
 constexpr double max_timeout_s = 1e9;
 
-constexpr std::array<std::string_view, 15> spec_keys = {
+constexpr std::array<std::string_view, 16> spec_keys = {
   "tool",      "params",    "name",       "priority",        "labels", "timeout_s", "retry",
   "ttl_hours", "use_cache", "depends_on", "idempotency_key", "run_at", "delay_s",   "trace_id",
-  "notify"};
+  "notify",    "node_selector"};
 constexpr std::array<std::string_view, 2> notify_keys = {"url", "events"};
 constexpr std::array<std::string_view, 4> batch_keys = {"name", "jobs", "parallel_limit", "fail_fast"};
 
@@ -169,6 +169,16 @@ public:
       const auto before = errors.size();
       tools::check_labels(labels, errors);
       if (errors.size() == before) s.labels = std::move(labels);
+    } else if (key == "node_selector") {
+      // Node labels: the same shape and limits as a job's labels.
+      if (!expect(f, v, v.is_object(), "object")) return;
+      std::map<std::string, std::string> sel;
+      for (const auto& [name, value] : v.get_object())
+        if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
+          sel[std::string(name)] = value.get_string();
+      const auto before = errors.size();
+      tools::check_labels(sel, errors, "node_selector");
+      if (errors.size() == before) s.node_selector = std::move(sel);
     } else if (key == "timeout_s") {
       auto d = number(f, v);
       if (d && (*d <= 0 || *d > max_timeout_s)) {
@@ -429,14 +439,20 @@ json::object render_view(const job_view& v) {
   if (!v.batch_id.empty()) o["batch_id"] = v.batch_id;
   if (!v.owner.empty()) o["owner"] = v.owner;
   if (!v.trace_id.empty()) o["trace_id"] = v.trace_id;
+  if (!v.node.empty()) o["node"] = v.node;
+  if (!v.node_selector.empty()) {
+    json::object sel;
+    for (const auto& [k, x] : v.node_selector) sel[k] = x;
+    o["node_selector"] = std::move(sel);
+  }
   if (v.estimated_duration_s) o["estimated_duration_s"] = std::round(*v.estimated_duration_s * 1000) / 1000;
   if (v.estimated_run_s) o["estimated_run_s"] = std::round(*v.estimated_run_s * 1000) / 1000;
   if (v.completion_estimated) o["progress"].as_object()["estimated_completion_source"] = "rate";
-  if (!v.depends_on.empty()) {
+  if (!v.depends_on.empty() || !v.waiting_on.empty()) {
     json::array deps, waiting;
     for (const auto& d : v.depends_on) deps.emplace_back(d);
     for (const auto& d : v.waiting_on) waiting.emplace_back(d);
-    o["depends_on"] = std::move(deps);
+    if (!v.depends_on.empty()) o["depends_on"] = std::move(deps);
     o["waiting_on"] = std::move(waiting);
   }
   if (v.run_at) o["run_at"] = format_time(*v.run_at);
@@ -453,11 +469,13 @@ json::object render_view(const job_view& v) {
 }
 
 json::object render_transition(const transition& t) {
-  return {{"from", render_status(t.from)},
-          {"to", to_string(t.to)},
-          {"at", format_time(t.at)},
-          {"attempt", t.attempt},
-          {"reason", t.reason}};
+  json::object o{{"from", render_status(t.from)},
+                 {"to", to_string(t.to)},
+                 {"at", format_time(t.at)},
+                 {"attempt", t.attempt},
+                 {"reason", t.reason}};
+  if (!t.node.empty()) o["node"] = t.node;  // in a cluster: where the attempt ran
+  return o;
 }
 
 json::object render_log(const log_line& l) {

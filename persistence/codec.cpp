@@ -24,7 +24,7 @@ enum class tag : std::uint8_t {
 // 4: a job and an event carry the job's trace id.
 // 5: a job carries its transitions after the creation (its history) and, when
 //    small, its result; event blocks (several events in one value) appear.
-constexpr std::uint8_t format_version = 5;
+constexpr std::uint8_t format_version = 6;
 constexpr std::size_t header_size = 2;
 constexpr std::size_t crc_size = 4;
 
@@ -104,11 +104,13 @@ void fields(V& v, R& j) {
   if (v.since(3)) v(j.owner);
   if (v.since(4)) v(j.trace_id);
   if (v.since(5)) in_order(v, j.history, j.result);
+  if (v.since(6)) in_order(v, j.node, j.node_selector);
 }
 
 template <class V, record_of<transition> R>
 void fields(V& v, R& t) {
   in_order(v, t.from, t.to, t.at, t.attempt, t.reason);
+  if (v.since(6)) v(t.node);
 }
 
 template <class V, record_of<log_line> R>

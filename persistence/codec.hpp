@@ -78,6 +78,10 @@ struct job_record {
   /// The result of a completed job when it is small (inline_result_limit
   /// bytes or less); larger results are in the results family.
   std::optional<std::string> result;
+  /// In a cluster (format 6): the node of its latest attempt, and the node
+  /// labels it requires (job_spec::node_selector).
+  std::string node;
+  std::map<std::string, std::string> node_selector;
 
   friend bool operator==(const job_record&, const job_record&) = default;
 };

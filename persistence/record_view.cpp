@@ -34,6 +34,8 @@ job_view to_view(const job_record& r, const std::optional<std::string>& result_j
   v.batch_id = r.batch_id;
   v.owner = r.owner;
   v.trace_id = r.trace_id;
+  v.node = r.node;
+  v.node_selector = r.node_selector;
   v.depends_on = r.depends_on;
   v.run_at = r.run_at;
   v.use_cache = r.use_cache;

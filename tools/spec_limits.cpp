@@ -24,14 +24,15 @@ void check_text(const std::string& field, std::string_view s, std::size_t min_ch
   if (auto problem = text_problem(s, min_chars, max_chars)) errors.push_back({field, std::move(*problem)});
 }
 
-void check_labels(const std::map<std::string, std::string>& labels, std::vector<field_error>& errors) {
+void check_labels(const std::map<std::string, std::string>& labels, std::vector<field_error>& errors,
+                  const std::string& field) {
   if (labels.size() > max_labels)
-    errors.push_back({"labels", std::to_string(labels.size()) + " labels; at most " + std::to_string(max_labels) +
-                                  " are allowed"});
+    errors.push_back({field, std::to_string(labels.size()) + " labels; at most " + std::to_string(max_labels) +
+                               " are allowed"});
   for (const auto& [name, value] : labels) {
     if (auto problem = text_problem(name, 1, max_label_name_chars))
-      errors.push_back({"labels", "label name \"" + sanitize_utf8(name) + "\": " + *problem});
-    else check_text("labels." + name, value, 0, max_label_value_chars, errors);
+      errors.push_back({field, "label name \"" + sanitize_utf8(name) + "\": " + *problem});
+    else check_text(field + "." + name, value, 0, max_label_value_chars, errors);
   }
 }
 

@@ -43,6 +43,7 @@ void check_text(const std::string& field, std::string_view s, std::size_t min_ch
 /// The labels of a job: at most max_labels; each name 1-64 characters
 /// (field "labels", the message naming the label), each value at most 256
 /// (field "labels.NAME").
-void check_labels(const std::map<std::string, std::string>& labels, std::vector<field_error>& errors);
+void check_labels(const std::map<std::string, std::string>& labels, std::vector<field_error>& errors,
+                  const std::string& field = "labels");
 
 }  // namespace overseer::tools

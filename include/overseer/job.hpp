@@ -104,6 +104,9 @@ struct job_spec {
   std::string name{};
   std::optional<int> priority{};  ///< 0 to 10, higher runs first; default 5
   std::map<std::string, std::string> labels{};
+  /// In a cluster, the node labels its attempts need (every pair must match
+  /// a node's --node-label); empty: any node.
+  std::map<std::string, std::string> node_selector{};
   std::optional<std::chrono::seconds> timeout{};  ///< per attempt; none = no limit
   std::optional<retry_policy> retry{};
   std::optional<int> ttl_hours{};  ///< 1 to 168; how long a finished job is kept
@@ -143,6 +146,8 @@ struct transition {
   time_point at{};
   int attempt = 0;
   std::string reason{};
+  /// In a cluster, the node the attempt runs (ran) on; empty otherwise.
+  std::string node{};
   friend bool operator==(const transition&, const transition&) = default;
 };
 
@@ -177,12 +182,18 @@ struct job_view {
   std::string idempotency_key{};
   std::string batch_id{};                 ///< empty unless submitted in a batch
   std::vector<std::string> depends_on{};
-  std::vector<std::string> waiting_on{};  ///< dependencies not completed yet
+  /// Dependencies not completed yet; "node" while no connected node can run
+  /// it (its tool, its node_selector).
+  std::vector<std::string> waiting_on{};
   std::optional<time_point> run_at{};
   bool use_cache = false;
   std::optional<overseer::cache_info> cache_info{};  ///< set for a cache hit
   std::string owner{};  ///< the principal it belongs to; empty: none
   std::string trace_id{};  ///< its W3C trace id; empty: none
+  /// In a cluster: the node of its latest attempt (empty before the first,
+  /// or without a cluster), and the node labels it requires.
+  std::string node{};
+  std::map<std::string, std::string> node_selector{};
   /// Seconds until it is expected to end (pending, retrying, running: see
   /// submit_result::estimated_duration_s) and how long a run of its tool
   /// typically takes. Estimates, set by engine::get; none when unknown.

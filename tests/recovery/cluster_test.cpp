@@ -121,12 +121,13 @@ std::vector<std::string> scheduler_args(const cluster_files& f, unsigned short c
 struct worker {
   std::unique_ptr<child_process> process;
   worker(const cluster_files& f, const std::string& name, unsigned short cluster_port, int capacity = 2,
-         bool wait_for_join = true, const std::string& stderr_file = {}) {
+         bool wait_for_join = true, const std::string& stderr_file = {}, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(cluster_port),
                                   "--node-name", name, "--capacity", std::to_string(capacity),
                                   "--tools", f.tools(name), "--heartbeat-timeout", "3000", "--log-level",
                                   stderr_file.empty() ? "error" : "warning"};
     for (auto& x : f.tls(name)) argv.push_back(std::move(x));
+    for (auto& x : extra) argv.push_back(std::move(x));
     process = std::make_unique<child_process>(argv, stderr_file);
     if (!wait_for_join) return;
     std::string line;
@@ -373,4 +374,51 @@ TEST_CASE("the cluster port refuses a node without a valid certificate, and need
   std::ifstream err{other.path() / "err"};
   std::string text{std::istreambuf_iterator<char>{err}, {}};
   CHECK(text.find("not on a loopback address") != std::string::npos);
+}
+
+TEST_CASE("a job's node_selector: it waits for a node with its labels, and its history names the node",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};  // no labels
+  REQUIRE(eventually([&] { return node_names(c).count("w1") == 1; }));
+  auto r = c.post("/v1/jobs", json::object{{"tool", "steps"},
+                                          {"params", json::object{{"steps", 1}, {"step_s", 0.1}}},
+                                          {"node_selector", json::object{{"gpu", "a100"}}}});
+  REQUIRE(r.status == 202);
+  const std::string id{r.json().at("job_id").as_string()};
+  // No connected node has the label: pending, and its view says why.
+  REQUIRE(eventually([&] {
+    auto v = job(c, id);
+    const auto* w = v.if_contains("waiting_on");
+    return w && w->as_array().size() == 1 && w->as_array()[0] == "node";
+  }));
+  CHECK(job(c, id).at("node_selector").at("gpu") == "a100");
+  CHECK(status_of(c, id) == "pending");
+  // Bad selectors are refused with every bad field named.
+  auto bad = c.post("/v1/jobs", json::object{{"tool", "steps"},
+                                            {"node_selector", json::object{{"gpu", 1}, {"", "x"}}}});
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("node_selector.gpu") != std::string::npos);
+  CHECK(bad.body.find("label name") != std::string::npos);
+
+  worker gpu{f, "w2", scheduler.cluster_port(), 1, true, {}, {"--node-label", "gpu=a100"}};
+  REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 20s));
+  auto v = job(c, id);
+  CHECK(v.at("node") == "w2");
+  CHECK(v.at("result").at("node") == "w2");
+  CHECK(v.if_contains("waiting_on") == nullptr);
+  const auto history = c.get("/v1/jobs/" + id + "/history").json();
+  int on_node = 0;
+  for (const auto& t : history.at("transitions").as_array()) {
+    if (t.at("from") == "running" || t.at("to") == "running") {
+      CHECK(t.at("node") == "w2");
+      ++on_node;
+    } else {
+      CHECK(t.as_object().if_contains("node") == nullptr);  // the creation is of no attempt
+    }
+  }
+  CHECK(on_node == 2);
 }
