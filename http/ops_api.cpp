@@ -81,22 +81,52 @@ void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pau
 
 }  // namespace
 
+namespace {
+
+/// The cluster's nodes (docs/cluster.md): how many are connected, and each
+/// one's capacity, running attempts and seconds since its last heartbeat.
+void collect_nodes(metrics::exposition& out, const std::vector<node_view>& nodes) {
+  out.family("overseer_cluster_nodes", "Nodes of the cluster connected now, this one included.", "gauge");
+  out.sample("overseer_cluster_nodes", {}, static_cast<std::uint64_t>(nodes.size()));
+  out.family("overseer_node_capacity", "Attempts a node runs at once (--capacity).", "gauge");
+  out.family("overseer_node_running", "Attempts a node runs now.", "gauge");
+  out.family("overseer_node_heartbeat_age_seconds", "Seconds since a node's last heartbeat.", "gauge");
+  const auto now = clock::now();
+  for (const auto& n : nodes) {
+    const metrics::labels l{{"node", n.name}};
+    out.sample("overseer_node_capacity", l, static_cast<std::uint64_t>(std::max(0, n.capacity)));
+    out.sample("overseer_node_running", l, static_cast<std::uint64_t>(std::max(0, n.running)));
+    out.sample("overseer_node_heartbeat_age_seconds", l,
+               n.local ? 0.0 : std::max(0.0, std::chrono::duration<double>(now - n.last_heartbeat).count()));
+  }
+}
+
+/// Writes /metrics: the process, the engine's figures, the cluster's nodes
+/// (when there is a cluster) and the HTTP front.
+void send_metrics(api_context& ctx, const replier& r, const engine_stats& s, const std::vector<node_view>* nodes) {
+  try {
+    metrics::exposition out;
+    metrics::collect_process(out, ctx.eng.config().data_dir);
+    if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
+    if (nodes) collect_nodes(out, *nodes);
+    ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
+    response res{bhttp::status::ok, r.version()};
+    res.set(bhttp::field::content_type, metrics::content_type);
+    res.keep_alive(r.keep_alive());
+    res.body() = out.text();
+    res.prepare_payload();
+    r.send(std::move(res));
+  } catch (const std::exception& e) {
+    r.problem(500, std::string{"cannot collect the metrics: "} + e.what());
+  }
+}
+
+}  // namespace
+
 void prometheus_metrics(api_context& ctx, const call&, const replier& r) {
   ctx.eng.stats_async([&ctx, r](engine_stats s) {
-    try {
-      metrics::exposition out;
-      metrics::collect_process(out, ctx.eng.config().data_dir);
-      if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
-      ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
-      response res{bhttp::status::ok, r.version()};
-      res.set(bhttp::field::content_type, metrics::content_type);
-      res.keep_alive(r.keep_alive());
-      res.body() = out.text();
-      res.prepare_payload();
-      r.send(std::move(res));
-    } catch (const std::exception& e) {
-      r.problem(500, std::string{"cannot collect the metrics: "} + e.what());
-    }
+    if (ctx.eng.config().cluster.listen.empty()) return send_metrics(ctx, r, s, nullptr);
+    ctx.eng.nodes_async([&ctx, r, s = std::move(s)](std::vector<node_view> nodes) { send_metrics(ctx, r, s, &nodes); });
   });
 }
 

@@ -198,7 +198,7 @@ class Conformance(unittest.TestCase):
             time.sleep(0.05)  # polling interval, bounded by the deadline
         routes = ["/v1/jobs", "/v1/jobs/%s" % job, "/v1/jobs/%s/result" % job, "/v1/jobs/%s/logs" % job,
                   "/v1/jobs/%s/history" % job, "/v1/tools", "/v1/health", "/v1/stream",
-                  "/v1/batches/%s" % batch, "/v1/cache/stats", "/v1/files"]
+                  "/v1/batches/%s" % batch, "/v1/cache/stats", "/v1/files", "/v1/nodes"]
         for path in routes:
             with self.subTest(path=path):
                 get_status, get_headers, get_body = fetch(path)
@@ -211,6 +211,23 @@ class Conformance(unittest.TestCase):
                 self.assertEqual(head_headers["Content-Type"], get_headers["Content-Type"])
                 self.assertEqual(int(get_headers["Content-Length"]), len(get_body))
                 self.assertEqual(head_body, b"")
+
+    def test_nodes_through_urllib_and_http10(self):
+        # Without a cluster the node list is this node alone, with its tools.
+        status, headers, body = fetch("/v1/nodes")
+        self.assertEqual(status, 200)
+        nodes = json.loads(body.decode("utf-8"))["nodes"]
+        self.assertEqual(len(nodes), 1)
+        self.assertTrue(nodes[0]["local"])
+        self.assertIn("noop", [t["name"] for t in nodes[0]["tools"]])
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=10)
+        conn.request("GET", "/v1/nodes")
+        res = conn.getresponse()
+        self.assertEqual(res.status, 200)
+        self.assertEqual(json.loads(res.read())["nodes"][0]["name"], nodes[0]["name"])
+        conn.close()
+        status, _, body = fetch("/v1/nodes?x=1")
+        self.assertEqual(status, 400)
 
     def test_pipelined_requests_answered_in_order(self):
         for n in (16, 17, 100):

@@ -233,6 +233,11 @@ TEST_CASE("worker nodes over mutual TLS: spread, a worker killed mid-attempt, a 
     bool offers_steps = false;
     for (const auto& t : nodes[1].at("tools").as_array()) offers_steps |= t.at("name").as_string() == "steps";
     CHECK(offers_steps);
+    // The same in /metrics.
+    const auto metrics = c.get("/metrics").body;
+    CHECK(metrics.find("overseer_cluster_nodes 3") != std::string::npos);
+    CHECK(metrics.find("overseer_node_capacity{node=\"w1\"} 2") != std::string::npos);
+    CHECK(metrics.find("overseer_node_running{node=\"w2\"} 0") != std::string::npos);
   }
 
   SECTION("jobs spread across the workers, four at once on two workers of capacity two") {
