@@ -194,6 +194,14 @@ struct engine::impl {
   /// In a cluster, the scheduler's latest list of nodes (deps.on_nodes).
   mutable std::mutex nodes_mutex;
   std::vector<node_view> nodes;
+  /// watch_nodes' callbacks, by token, called under its mutex; shared with
+  /// the subscriptions, which may outlive the engine.
+  struct node_watch_list {
+    std::mutex mutex;
+    std::map<std::uint64_t, std::function<void(const node_change&)>> watchers;
+    std::uint64_t next = 0;
+  };
+  std::shared_ptr<node_watch_list> node_watchers = std::make_shared<node_watch_list>();
 
   /// Whether a pending job waits for a node: in a cluster, no connected node
   /// with any capacity offers its tool (at its version) and holds every
@@ -511,9 +519,14 @@ void engine::start() {
     d.cluster = actors::spawn_cluster_actor(*d.system, {d.config.cluster.heartbeat_timeout, d.config.log});
   actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
   if (d.cluster)
-    sd.on_nodes = [&d](std::vector<node_view> nodes) {
-      std::lock_guard lock{d.nodes_mutex};
-      d.nodes = std::move(nodes);
+    sd.on_nodes = [&d](std::vector<node_view> nodes, std::optional<node_change> change) {
+      {
+        std::lock_guard lock{d.nodes_mutex};
+        d.nodes = std::move(nodes);
+      }
+      if (!change) return;
+      std::lock_guard lock{d.node_watchers->mutex};
+      for (const auto& [token, f] : d.node_watchers->watchers) f(*change);
     };
   d.scheduler = actors::spawn_scheduler(*d.system, std::move(sd));
   // start() returns once recovery is durable: whoever reads next sees the
@@ -895,6 +908,20 @@ void engine::nodes_async(std::function<void(std::vector<node_view>)> done) const
 }
 
 std::uint16_t engine::cluster_port() const { return impl_->cluster_port; }
+
+subscription engine::watch_nodes(std::function<void(const node_change&)> on_change) {
+  if (impl_->config.cluster.listen.empty()) return {};
+  auto list = impl_->node_watchers;
+  std::lock_guard lock{list->mutex};
+  const auto token = ++list->next;
+  list->watchers.emplace(token, std::move(on_change));
+  return subscription{[weak = std::weak_ptr<impl::node_watch_list>{list}, token] {
+    if (auto l = weak.lock()) {
+      std::lock_guard lock{l->mutex};
+      l->watchers.erase(token);
+    }
+  }};
+}
 
 void engine::stats_async(std::function<void(engine_stats)> done) const {
   if (!impl_->scheduler) return done(engine_stats{});

@@ -151,9 +151,10 @@ const node_table::node* node_for(self_ptr self, const std::string& tool,
   return self->state.nodes.pick(tool, entry->definition.version, local_only(entry->definition), selector);
 }
 
-/// The nodes changed: the engine's copy (job views' waiting_on) follows.
-void nodes_changed(self_ptr self) {
-  if (const auto& f = deps(self).on_nodes) f(self->state.nodes.views());
+/// The nodes changed (`change`, if one joined or was lost): the engine's
+/// copy (job views' waiting_on) and its watchers (the stream) follow.
+void nodes_changed(self_ptr self, std::optional<node_change> change = std::nullopt) {
+  if (const auto& f = deps(self).on_nodes) f(self->state.nodes.views(), std::move(change));
 }
 
 /// Hands the job's record to a new job actor and supervises it; `first`:
@@ -1026,10 +1027,11 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto& st = self->state;
       if (!st.clustered) return;
       auto name = m.view.name;
+      const int capacity = m.view.capacity;
       st.nodes.add({std::move(m.view), std::move(m.worker), m.session});
       report(deps(self).config.log, log_level::info, "cluster", "node joined",
-             {{"node", name}, {"capacity", std::to_string(st.nodes.find(name)->view.capacity)}});
-      nodes_changed(self);
+             {{"node", name}, {"capacity", std::to_string(capacity)}});
+      nodes_changed(self, node_change{name, true, {}, capacity, clock::now()});
       dispatch(self);
       flush(self);
     },
@@ -1037,10 +1039,10 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto& st = self->state;
       // Its attempts' proxies release their slots (attempt_exited) and
       // interrupt their jobs; the node takes none from now on.
-      if (st.nodes.remove(m.name, m.session)) {
+      if (auto n = st.nodes.remove(m.name, m.session)) {
         report(deps(self).config.log, log_level::warning, "cluster", "node lost",
                {{"node", m.name}, {"reason", m.reason}});
-        nodes_changed(self);
+        nodes_changed(self, node_change{m.name, false, m.reason, n->view.capacity, clock::now()});
       }
     },
     [=](node_seen& m) {

@@ -46,7 +46,7 @@ struct scheduler_deps {
   caf::actor cluster{};
   /// Called by the scheduler with every node whenever the cluster changes
   /// (engine::get's waiting_on "node"); none without a cluster.
-  std::function<void(std::vector<node_view>)> on_nodes{};
+  std::function<void(std::vector<node_view>, std::optional<node_change>)> on_nodes{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

@@ -6,11 +6,29 @@
 namespace overseer::http {
 
 stream_hub::stream_hub(engine& e, std::function<void(const event&)> observer)
-  : observer_(std::move(observer)), sub_(e.subscribe(filter::all(), [this](const event& ev) { publish(ev); })) {}
+  : observer_(std::move(observer)),
+    nodes_sub_(e.watch_nodes([this](const node_change& c) { publish_node(c); })),
+    sub_(e.subscribe(filter::all(), [this](const event& ev) { publish(ev); })) {}
 
 stream_hub::~stream_hub() { stop(); }
 
-void stream_hub::stop() { sub_.reset(); }
+void stream_hub::stop() {
+  nodes_sub_.reset();
+  sub_.reset();
+}
+
+void stream_hub::publish_node(const node_change& c) {
+  boost::json::object m{{"type", "node"},
+                        {"event", c.joined ? "joined" : "lost"},
+                        {"node", c.node},
+                        {"capacity", c.capacity},
+                        {"at", format_time(c.at)}};
+  if (!c.joined) m["reason"] = c.reason;
+  auto frame = std::make_shared<const std::string>(text_frame(to_json_text(m)));
+  std::lock_guard lock{mutex_};
+  for (const auto& weak : sessions_)
+    if (auto s = weak.lock()) s->deliver_node(frame);
+}
 
 void stream_hub::close_all() {
   std::lock_guard lock{mutex_};

@@ -37,10 +37,12 @@ public:
 
 private:
   void publish(const event& e);
+  void publish_node(const node_change& c);
 
   std::mutex mutex_;
   std::vector<std::weak_ptr<stream_session>> sessions_;
   std::function<void(const event&)> observer_;
+  subscription nodes_sub_;  ///< the cluster's nodes (engine::watch_nodes)
   subscription sub_;  // last: unsubscribed first on destruction
 };
 

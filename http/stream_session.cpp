@@ -142,8 +142,23 @@ void stream_session::handle_message(const json::value& v) {
   auto job_id = str("job_id");
   auto batch_id = str("batch_id");
   const bool all = m.contains("all") && m.at("all").is_bool() && m.at("all").as_bool();
-  if (!job_id && !batch_id && !all)
-    return send_error("say what to " + name + " to: \"job_id\", \"batch_id\" or \"all\": true");
+  const bool nodes = m.contains("nodes") && m.at("nodes").is_bool() && m.at("nodes").as_bool();
+  if (!job_id && !batch_id && !all && !nodes)
+    return send_error("say what to " + name + " to: \"job_id\", \"batch_id\", \"all\": true or \"nodes\": true");
+  if (nodes && !job_id && !batch_id && !all) {
+    // The cluster's nodes joining and leaving (docs/cluster.md): live only,
+    // without seq; GET /v1/nodes has the current list. Admins and readers.
+    if (name == "subscribe" && who_.role == role::user)
+      return send_error("nodes are for admins and readers, not for a user");
+    subs_.remove_if([](const sub& s) { return s.what == sub::kind::nodes; });
+    if (name == "subscribe") {
+      sub s;
+      s.what = sub::kind::nodes;
+      s.id = next_sub_id_++;
+      subs_.push_back(std::move(s));
+    }
+    return send(json::object{{"type", name == "subscribe" ? "subscribed" : "unsubscribed"}, {"nodes", true}});
+  }
 
   if (name == "unsubscribe") {
     subs_.remove_if([&](const sub& s) {
@@ -274,6 +289,7 @@ bool stream_session::matches(const sub& s, const event& e) {
   // A user never receives an event of another principal's job, live or
   // replayed, whatever it subscribed to.
   if (!who_.sees(e.owner)) return false;
+  if (s.what == sub::kind::nodes) return false;  // node messages come by deliver_node
   if (s.what == sub::kind::job) return e.job_id == s.job_id;
   if (s.what == sub::kind::batch) return e.batch_id == s.job_id;
   if (!s.tool.empty() && e.tool != s.tool) return false;
@@ -303,6 +319,15 @@ bool stream_session::deliver(std::shared_ptr<const live_event> e) {
     drain_posted_ = true;
     net::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
   }
+  return true;
+}
+
+bool stream_session::deliver_node(std::shared_ptr<const std::string> frame) {
+  if (!open_) return false;
+  net::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)] {
+    for (const auto& s : self->subs_)
+      if (s.what == sub::kind::nodes) return self->enqueue({frame, 0, {}, false});
+  });
   return true;
 }
 

@@ -76,12 +76,15 @@ public:
   /// burst costs the I/O thread one handler, not one per event. Returns
   /// false once the session is closed.
   bool deliver(std::shared_ptr<const live_event> e);
+  /// From the hub, on a CAF thread: a node joined or was lost (a whole text
+  /// frame); sent if the session subscribed to nodes. False once closed.
+  bool deliver_node(std::shared_ptr<const std::string> frame);
   /// The daemon is stopping: close with 1001 and the seq to resume from.
   void go_away();
 
 private:
   struct sub {
-    enum class kind { job, batch, all } what = kind::all;
+    enum class kind { job, batch, all, nodes } what = kind::all;
     std::string job_id;  ///< the job, or the batch for a batch subscription
     bool logs = false;
     std::string tool;                           ///< "all" filter

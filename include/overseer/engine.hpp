@@ -127,6 +127,15 @@ struct cluster_config {
   std::chrono::milliseconds heartbeat_timeout{5000};
 };
 
+/// A node joined the cluster, or was lost (engine::watch_nodes).
+struct node_change {
+  std::string node{};
+  bool joined = true;   ///< false: lost
+  std::string reason{};  ///< why it was lost ("connection lost", "no heartbeat for 5000 ms", "rejoined")
+  int capacity = 0;
+  time_point at{};
+};
+
 /// One node of a cluster as GET /v1/nodes shows it.
 struct node_view {
   std::string name{};
@@ -558,6 +567,11 @@ public:
   /// cluster, this node alone. Returns at once; `done` runs as stats_async's
   /// does (an empty list when the engine is not started).
   void nodes_async(std::function<void(std::vector<node_view>)> done) const;
+  /// Calls `on_change` for every node that joins or is lost from now on,
+  /// until the subscription is reset or destroyed (none without a cluster).
+  /// It runs on a CAF worker thread of the engine, one call at a time; keep
+  /// it short, and do not reset the subscription from inside it.
+  [[nodiscard]] subscription watch_nodes(std::function<void(const node_change&)> on_change);
   /// The port workers join on (cluster_config::listen), once started; 0
   /// without a cluster.
   [[nodiscard]] std::uint16_t cluster_port() const;

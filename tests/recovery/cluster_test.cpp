@@ -427,3 +427,27 @@ TEST_CASE("a job's node_selector: it waits for a node with its labels, and its h
   }
   CHECK(on_node == 2);
 }
+
+TEST_CASE("the stream tells a nodes subscriber when a worker joins and when it is lost", "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  ws_client ws{scheduler.port()};
+  ws.send(json::object{{"op", "subscribe"}, {"nodes", true}});
+  auto ack = ws.next();
+  REQUIRE(ack);
+  CHECK(ack->at("type") == "subscribed");
+  CHECK(ack->at("nodes") == true);
+  auto w1 = std::make_unique<worker>(f, "w1", scheduler.cluster_port());
+  auto joined = ws.until([](const json::object& m) { return m.at("type") == "node"; });
+  REQUIRE(joined);
+  CHECK(joined->at("event") == "joined");
+  CHECK(joined->at("node") == "w1");
+  CHECK(joined->at("capacity") == 2);
+  w1->process->kill9();
+  auto lost = ws.until([](const json::object& m) { return m.at("type") == "node"; });
+  REQUIRE(lost);
+  CHECK(lost->at("event") == "lost");
+  CHECK(lost->at("node") == "w1");
+  CHECK(lost->at("reason") == "connection lost");
+}
