@@ -16,6 +16,7 @@
 #include "actors/attempt_pool.hpp"
 #include "actors/cluster.hpp"
 #include "actors/cluster_messages.hpp"
+#include "actors/coordinator.hpp"
 #include "overseer/engine.hpp"
 #include "overseer/errc.hpp"
 
@@ -203,7 +204,12 @@ void run_worker_node(const worker_node_config& config, tool_registry& tools, con
   const std::string name = config.name.empty() ? host_name() : config.name;
   caf::actor_system_config cfg;
   register_types(cfg);
+  // As the engine's own system: two workers, a short polling phase, and the
+  // clock that wakes only for actors with timeouts (an idle worker node
+  // should cost nothing but its heartbeats).
   cfg.set("scheduler.max-threads", std::int64_t{2});
+  cfg.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
+  use_engine_coordinator(cfg);
   cfg.load<caf::io::middleman>();
   cfg.set("middleman.heartbeat-interval", caf::timespan{config.heartbeat_interval});
   cfg.set("middleman.connection-timeout", caf::timespan{config.heartbeat_timeout});
