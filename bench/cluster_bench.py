@@ -7,7 +7,7 @@ Runs the same jobs on a scheduler node with 1, 2 and 4 worker processes
 on one daemon without a cluster (`--max-concurrent WORKERS*CAP`), the local
 baseline. Two workloads on each set of processes:
 
-  noop   N no-op jobs (default 5,000): jobs/s end to end, and CPU per job
+  noop   N no-op jobs (default 10,000): jobs/s end to end, and CPU per job
   sleep  WORKERS*CAP*WAVES one-second sleeps: jobs/s against the ideal
          WORKERS*CAP per second, and CPU per job
 
@@ -25,7 +25,7 @@ bench/report.py reads. Everything binds 127.0.0.1 with port 0; every process
 started is stopped by its PID at the end, also on an error or a signal.
 
 usage: cluster_bench.py [--overseerd PATH] [--workers 1,2,4] [--capacity 8]
-                        [--noop-jobs 5000] [--sleep-seconds 1] [--waves 3]
+                        [--noop-jobs 10000] [--sleep-seconds 1] [--waves 3]
                         [--repetitions 3] [--work-dir DIR] [--smoke]
 Python standard library only.
 """
@@ -150,23 +150,27 @@ def on_signal(signum, _frame):
 class Client:
     """One keep-alive HTTP/1.1 connection to 127.0.0.1:port."""
 
+    TIMEOUT = 90  # above the longest long poll (?wait=60s)
+
     def __init__(self, port):
         self.port = port
-        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=self.TIMEOUT)
 
     def call(self, method, path, body=None):
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        for attempt in (1, 2):
+        # A keep-alive connection the daemon closed meanwhile: a GET is sent
+        # again on a new one; a POST is not (it might have been taken).
+        for attempt in (1, 2) if method == "GET" else (2,):
             try:
                 self.c.request(method, path, body=body, headers=headers)
                 r = self.c.getresponse()
                 data = r.read()
                 return r.status, (json.loads(data) if data else None)
             except (http.client.HTTPException, ConnectionError):
+                self.c.close()
+                self.c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.TIMEOUT)
                 if attempt == 2:
                     raise
-                self.c.close()
-                self.c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def get(self, path):
         status, doc = self.call("GET", path)
@@ -267,6 +271,14 @@ class Setup:
                               f"({[v['counts'] for v in views]})")
         return seconds, s1 - s0, w1 - w0, running
 
+    def dump_logs(self, lines=20):
+        """The tail of each process's log, to stderr (on a failure)."""
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".log"):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    tail = f.readlines()[-lines:]
+                log(f"{self.mode} workers={self.workers} {name}:\n" + "".join(tail))
+
     def stop(self):
         for w in self.worker_procs:
             w.stop()
@@ -318,7 +330,7 @@ def main():
     ap.add_argument("--overseerd", default=os.path.join(here, "..", "build-bench", "overseerd"))
     ap.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     ap.add_argument("--capacity", type=int, default=8, help="slots per worker")
-    ap.add_argument("--noop-jobs", type=int, default=5000)
+    ap.add_argument("--noop-jobs", type=int, default=10000)
     ap.add_argument("--sleep-seconds", type=float, default=1.0)
     ap.add_argument("--waves", type=int, default=3, help="sleep jobs = workers * capacity * waves")
     ap.add_argument("--repetitions", type=int, default=3)
@@ -363,6 +375,9 @@ def main():
                             log(f"rep {rep + 1} {mode:7s} workers={w} {workload:5s} {n:6d} jobs {secs:7.3f} s "
                                 f"{n / secs:9.1f} jobs/s  scheduler {sched:6.2f} s CPU  workers {workers:6.2f} s CPU"
                                 + (f"  running in wave 1 {peak}" if peak else ""))
+                    except BaseException:
+                        s.dump_logs()
+                        raise
                     finally:
                         s.stop()
     finally:

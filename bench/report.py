@@ -213,6 +213,10 @@ def us(v):
         return "n/a"
     return f"{v:,.0f} µs" if v < 1000 else f"{v / 1000:,.2f} ms"
 
+def rate(v):
+    """jobs/s: decimals only where they matter (the sleep rows)."""
+    return "n/a" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
+
 def cluster_section(a):
     """The "Worker nodes" figures: one row per workload and worker count,
     the cluster beside its local baseline, then how many workers one
@@ -239,9 +243,9 @@ def cluster_section(a):
                      else f"sleep {param(pre, 'seconds')} s, {int(jobs):,} jobs")
             cl = med(pre)
             ideal_v = float(ideal.rstrip("/s")) if ideal else None
-            ideal_cell = f"{ideal_v:,.0f} (cluster at {100 * cl / ideal_v:.0f} %)" if ideal_v and cl else ""
+            ideal_cell = f"{ideal_v:g} (cluster at {100 * cl / ideal_v:.0f} %)" if ideal_v and cl else ""
             ratio = med(pre + ".vs_local")
-            lines.append(f"| {label} | {w} × {cap} | {fmt(cl, 'jobs/s')} | {fmt(med(local), 'jobs/s')} | "
+            lines.append(f"| {label} | {w} × {cap} | {rate(cl)} | {rate(med(local))} | "
                          f"{'n/a' if ratio is None else f'{ratio:.2f}×'} | {ideal_cell} | "
                          f"{us(med(pre + '.scheduler_cpu'))} | {us(med(pre + '.workers_cpu'))} | "
                          f"{us(med(local + '.cpu'))} |")
