@@ -375,7 +375,7 @@ def main():
                             log(f"rep {rep + 1} {mode:7s} workers={w} {workload:5s} {n:6d} jobs {secs:7.3f} s "
                                 f"{n / secs:9.1f} jobs/s  scheduler {sched:6.2f} s CPU  workers {workers:6.2f} s CPU"
                                 + (f"  running in wave 1 {peak}" if peak else ""))
-                    except BaseException:
+                    except Exception:
                         s.dump_logs()
                         raise
                     finally:

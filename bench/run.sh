@@ -35,8 +35,6 @@ machine() {
 # python3, standard library only). It stops every process it started by PID
 # (also on a signal, and its children die with it); the trap passes a
 # signal on to it.
-cluster_pid=""
-trap '[ -n "$cluster_pid" ] && kill -TERM "$cluster_pid" 2>/dev/null; exit 130' INT TERM HUP
 run_cluster() {
   cluster_cmd=(/usr/bin/python3 "$root/bench/cluster_bench.py" --overseerd "$build/overseerd"
                --repetitions "$reps" ${CLUSTER_ARGS:-})
@@ -47,8 +45,9 @@ run_cluster() {
   cstarted=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   "${cluster_cmd[@]}" > "$out/cluster.txt" &
   cluster_pid=$!
+  trap 'kill -TERM "$cluster_pid" 2>/dev/null; wait "$cluster_pid" || true; exit 130' INT TERM HUP
   wait "$cluster_pid" || rc=$?
-  cluster_pid=""
+  trap - INT TERM HUP
   cat "$out/cluster.txt"
   c1=$(date +%s)
   {
