@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Turns overseer_bench and run_peers.sh output into ONE table, prints it,
-and writes it into docs/performance.md between the generated-section markers.
+and writes it into docs/performance.md between the generated-section markers;
+cluster_bench.py's output (--cluster) into the "Worker nodes" section's own
+markers. Either part may be given alone.
 
-usage: report.py OVERSEER_OUT PEERS_OUT [--doc docs/performance.md] [--meta FILE]
+usage: report.py [OVERSEER_OUT PEERS_OUT] [--meta FILE] [--cluster CLUSTER_OUT [--cluster-meta FILE]]
+                 [--doc docs/performance.md]
 """
 import argparse, re, sys
 
 BEGIN, END = "<!-- BEGIN GENERATED: bench/run.sh -->", "<!-- END GENERATED: bench/run.sh -->"
+CLUSTER_BEGIN = "<!-- BEGIN GENERATED: bench/run.sh, worker nodes -->"
+CLUSTER_END = "<!-- END GENERATED: bench/run.sh, worker nodes -->"
 
 def read_overseer(path):
     figs, env = {}, []
@@ -83,11 +88,30 @@ def open_loop_table(o):
     lines.append("")
     return lines
 
+def replace_block(text, begin, end, section, heading=""):
+    """`text` with the part from `begin` to `end` replaced by `section`;
+    without the markers, `section` is appended (under `heading`)."""
+    if begin in text and end in text:
+        return text[:text.index(begin)] + section + text[text.index(end) + len(end):]
+    return text.rstrip("\n") + "\n\n" + (heading + "\n\n" if heading else "") + section + "\n"
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("overseer"); ap.add_argument("peers")
+    ap.add_argument("overseer", nargs="?"); ap.add_argument("peers", nargs="?")
     ap.add_argument("--doc"); ap.add_argument("--meta")
+    ap.add_argument("--cluster", help="cluster_bench.py's output")
+    ap.add_argument("--cluster-meta", help="the worker-node section's preamble (date, command)")
     a = ap.parse_args()
+    if bool(a.overseer) != bool(a.peers):
+        ap.error("OVERSEER_OUT and PEERS_OUT go together")
+    if not a.overseer and not a.cluster:
+        ap.error("nothing to report: give OVERSEER_OUT PEERS_OUT, --cluster, or both")
+    if a.overseer:
+        main_section(a)
+    if a.cluster:
+        cluster_section(a)
+
+def main_section(a):
     o, env = read_overseer(a.overseer)
     p = read_peers(a.peers)
     systems = ["celery", "rq", "bullmq", "sidekiq", "pgboss"]
@@ -181,11 +205,89 @@ def main():
     print(table)
     if a.doc:
         text = open(a.doc).read()
-        if BEGIN in text and END in text:
-            text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-        else:
-            text += "\n" + section + "\n"
-        open(a.doc, "w").write(text)
+        open(a.doc, "w").write(replace_block(text, BEGIN, END, section))
+
+def us(v):
+    """CPU per job: microseconds, or milliseconds from 1 ms on."""
+    if v is None:
+        return "n/a"
+    return f"{v:,.0f} µs" if v < 1000 else f"{v / 1000:,.2f} ms"
+
+def rate(v):
+    """jobs/s: decimals only where they matter (the sleep rows)."""
+    return "n/a" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
+
+def cluster_section(a):
+    """The "Worker nodes" figures: one row per workload and worker count,
+    the cluster beside its local baseline, then how many workers one
+    scheduler core could feed at the measured CPU per job."""
+    o, env = read_overseer(a.cluster)
+    med = lambda name: o.get(name, {}).get("median")
+    param = lambda name, key: (re.search(rf"(?:^|,){key}=([^,]+)", o.get(name, {}).get("params", "")) or [None, None])[1]
+    counts = sorted({int(m.group(1)) for n in o if (m := re.match(r"^cluster\.\w+\.w(\d+)$", n))})
+    lines = ["| workload | workers × slots | cluster jobs/s | local jobs/s (`--max-concurrent` = slots) | "
+             "cluster ÷ local | ideal jobs/s | scheduler node CPU per job | workers' CPU per job (sum) | "
+             "local daemon CPU per job |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    cap = None
+    for workload in ("noop", "sleep"):
+        for w in counts:
+            pre = f"cluster.{workload}.w{w}"
+            if pre not in o:
+                continue
+            cap = int(param(pre, "capacity") or 0)
+            local = f"local.{workload}.c{w * cap}"
+            ideal = param(pre, "ideal")
+            jobs = param(pre, "jobs")
+            label = (f"no-op, {int(jobs):,} jobs" if workload == "noop"
+                     else f"sleep {param(pre, 'seconds')} s, {int(jobs):,} jobs")
+            cl = med(pre)
+            ideal_v = float(ideal.rstrip("/s")) if ideal else None
+            ideal_cell = f"{ideal_v:g} (cluster at {100 * cl / ideal_v:.0f} %)" if ideal_v and cl else ""
+            ratio = med(pre + ".vs_local")
+            lines.append(f"| {label} | {w} × {cap} | {rate(cl)} | {rate(med(local))} | "
+                         f"{'n/a' if ratio is None else f'{ratio:.2f}×'} | {ideal_cell} | "
+                         f"{us(med(pre + '.scheduler_cpu'))} | {us(med(pre + '.workers_cpu'))} | "
+                         f"{us(med(local + '.cpu'))} |")
+    lines.append("")
+    lines.append("Medians over the repetitions; cluster ÷ local is the median of the ratios of runs made back "
+                 "to back. CPU is utime + stime from `/proc/PID/stat` (10 ms ticks), read before the submit and "
+                 "after the last job, divided by the jobs.")
+    lines.append("")
+    # How many workers one scheduler core feeds, at the measured figures.
+    if counts and cap:
+        w = counts[-1]
+        noop_cpu, sleep_cpu = med(f"cluster.noop.w{w}.scheduler_cpu"), med(f"cluster.sleep.w{w}.scheduler_cpu")
+        secs = float(param(f"cluster.sleep.w{w}", "seconds") or 1)
+        demand = cap / secs  # jobs/s one worker with `cap` slots asks for
+        parts = []
+        if noop_cpu:
+            parts.append(f"At the measured **{us(noop_cpu)} of scheduler-node CPU per no-op job** ({w} workers), one "
+                         f"core of the scheduler node places and records at most {1e6 / noop_cpu:,.0f} jobs/s. A "
+                         f"worker with {cap} slots running {secs:g}-second jobs asks for {demand:g} jobs/s, so one "
+                         f"scheduler core could feed **about {1e6 / noop_cpu / demand:,.0f} such workers** on the "
+                         f"dispatch cost alone")
+        if sleep_cpu:
+            parts.append(f"for the {secs:g}-second sleep job as run here ({us(sleep_cpu)} per job: its progress "
+                         f"reports and durable checkpoints relayed and written, and the idle cost of the cluster "
+                         f"over the run), about **{1e6 / sleep_cpu / demand:,.0f}**")
+        if parts:
+            lines.append("; ".join(parts) + ". Jobs *d* times shorter divide these counts by *d*.")
+            lines.append("")
+    lines.append("Parameters of each figure (from cluster_bench.py):")
+    lines.append("")
+    lines.append("```")
+    for name, f in o.items():
+        lines.append(f"{name:36s} {f['params']}")
+    lines.append("```")
+    table = "\n".join(lines)
+    meta = open(a.cluster_meta).read().strip() if a.cluster_meta else ""
+    section = "\n".join([CLUSTER_BEGIN, "", meta, "", "Environment (cluster_bench.py):", "", "```", *env, "```", "",
+                         table, "", CLUSTER_END])
+    print(table)
+    if a.doc:
+        text = open(a.doc).read()
+        open(a.doc, "w").write(replace_block(text, CLUSTER_BEGIN, CLUSTER_END, section, "## Worker nodes"))
 
 if __name__ == "__main__":
     main()
