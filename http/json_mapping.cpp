@@ -147,6 +147,20 @@ public:
     return tools::read_retry_policy(v.get_object(), wording, errors);
   }
 
+  /// An object of strings with the limits of labels (check_labels), into
+  /// `out` only if every entry is right.
+  void label_map(const std::string& f, const json::value& v, std::map<std::string, std::string>& out) {
+    if (!expect(f, v, v.is_object(), "object")) return;
+    std::map<std::string, std::string> m;
+    for (const auto& [name, value] : v.get_object())
+      if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
+        m[std::string(name)] = value.get_string();
+    // Their limits are the engine's (check_labels); a label that breaks one is not read.
+    const auto before = errors.size();
+    tools::check_labels(m, errors, f);
+    if (errors.size() == before) out = std::move(m);
+  }
+
   void field(std::string_view key, const json::value& v, job_spec& s) {
     const std::string f{key};
     if (key == "tool") {
@@ -160,25 +174,9 @@ public:
     } else if (key == "priority") {
       if (auto n = integer(f, v, tools::min_priority, tools::max_priority)) s.priority = static_cast<int>(*n);
     } else if (key == "labels") {
-      if (!expect(f, v, v.is_object(), "object")) return;
-      std::map<std::string, std::string> labels;
-      for (const auto& [name, value] : v.get_object())
-        if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
-          labels[std::string(name)] = value.get_string();
-      // Their limits are the engine's (check_labels); a label that breaks one is not read.
-      const auto before = errors.size();
-      tools::check_labels(labels, errors);
-      if (errors.size() == before) s.labels = std::move(labels);
+      label_map(f, v, s.labels);
     } else if (key == "node_selector") {
-      // Node labels: the same shape and limits as a job's labels.
-      if (!expect(f, v, v.is_object(), "object")) return;
-      std::map<std::string, std::string> sel;
-      for (const auto& [name, value] : v.get_object())
-        if (expect(f + "." + std::string(name), value, value.is_string(), "string"))
-          sel[std::string(name)] = value.get_string();
-      const auto before = errors.size();
-      tools::check_labels(sel, errors, "node_selector");
-      if (errors.size() == before) s.node_selector = std::move(sel);
+      label_map(f, v, s.node_selector);  // node labels: the shape and limits of a job's labels
     } else if (key == "timeout_s") {
       auto d = number(f, v);
       if (d && (*d <= 0 || *d > max_timeout_s)) {
