@@ -471,6 +471,26 @@ void engine::start() {
   std::lock_guard lock{impl_->lifecycle};
   if (impl_->started) return;
   auto& d = *impl_;
+  struct cluster_guard {
+    impl& d;
+    bool armed = true;
+    ~cluster_guard() {
+      if (!armed || !d.cluster) return;
+      if (d.cluster_port) actors::unpublish_cluster(d.cluster, d.cluster_port, !d.config.cluster.cert_file.empty());
+      caf::anon_send_exit(d.cluster, caf::exit_reason::user_shutdown);
+      d.cluster = nullptr;
+      d.cluster_port = 0;
+    }
+  } guard{d};
+  if (!d.config.cluster.listen.empty()) {
+    // The cluster port first: if it cannot be had, nothing else has started
+    // yet. Workers that knock before recovery is durable are told to come
+    // back (the cluster actor has no scheduler until cluster_start). If
+    // start() throws, the guard below takes the actor and the port back:
+    // an actor left running would hold the actor system's end for ever.
+    d.cluster = actors::spawn_cluster_actor(*d.system, {d.config.cluster.heartbeat_timeout, d.config.log});
+    d.cluster_port = actors::publish_cluster(d.cluster, d.config.cluster.listen, !d.config.cluster.cert_file.empty());
+  }
   d.store = std::make_unique<persistence::store>(
     persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr, d.config.log});
   d.failed = false;
@@ -515,8 +535,6 @@ void engine::start() {
   }
   d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir);
   d.pool = std::make_unique<actors::attempt_pool>();
-  if (!d.config.cluster.listen.empty())
-    d.cluster = actors::spawn_cluster_actor(*d.system, {d.config.cluster.heartbeat_timeout, d.config.log});
   actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
   if (d.cluster)
     sd.on_nodes = [&d](std::vector<node_view> nodes, std::optional<node_change> change) {
@@ -540,12 +558,12 @@ void engine::start() {
   if (d.cluster) {
     // Workers join once recovery is durable: nothing they run can race it.
     caf::anon_send(d.cluster, actors::cluster_start{caf::actor_cast<caf::actor>(d.scheduler)});
-    d.cluster_port = actors::publish_cluster(d.cluster, d.config.cluster.listen, !d.config.cluster.cert_file.empty());
   }
   d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config,
                                                 [files = d.files.get()] { files->sweep(); });
   d.waiters = std::make_unique<actors::job_waiters>();
   d.waiters_feed = d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); });
+  guard.armed = false;
   d.started = true;
 }
 

@@ -114,6 +114,11 @@ std::uint64_t spec_fingerprint(const job_spec& spec) {
                                       {"events", boost::json::array{spec.notify->events.transition,
                                                                     spec.notify->events.progress,
                                                                     spec.notify->events.log}}};
+  if (!spec.node_selector.empty()) {
+    boost::json::object sel;
+    for (const auto& [k, v] : spec.node_selector) sel[k] = v;
+    o["node_selector"] = std::move(sel);
+  }
   return fnv1a(canonical_json(o));
 }
 

@@ -381,6 +381,18 @@ TEST_CASE("the cluster port refuses a node without a valid certificate, and need
   std::ifstream err{other.path() / "err"};
   std::string text{std::istreambuf_iterator<char>{err}, {}};
   CHECK(text.find("not on a loopback address") != std::string::npos);
+
+  // A cluster port already taken: refused at start, with the reason, and the
+  // daemon exits (nothing it started keeps it alive).
+  temp_dir third;
+  const auto taken = std::string{"timeout 60 "} + OVERSEERD_PATH + " --data-dir '" + third.path().string() +
+                     "' --listen 127.0.0.1:0 --cluster-listen 127.0.0.1:" + std::to_string(scheduler.cluster_port()) +
+                     " >/dev/null 2>'" + (third.path() / "err").string() + "'";
+  const int rc2 = std::system(taken.c_str());
+  CHECK(WEXITSTATUS(rc2) == 1);
+  std::ifstream err2{third.path() / "err"};
+  const std::string text2{std::istreambuf_iterator<char>{err2}, {}};
+  CHECK(text2.find("cannot listen for workers") != std::string::npos);
 }
 
 TEST_CASE("a job's node_selector: it waits for a node with its labels, and its history names the node",

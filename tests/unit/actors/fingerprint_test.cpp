@@ -54,4 +54,10 @@ TEST_CASE("a spec fingerprint is the same as every earlier build's", "[fingerpri
   CHECK(with_notify != 0xca243921397b4b77ULL);
   s.notify->events.progress = true;
   CHECK(actors::spec_fingerprint(s) != with_notify);
+  // So is a node selector; a spec without one keeps its fingerprint.
+  const auto before = actors::spec_fingerprint(s);
+  s.node_selector = {{"gpu", "a100"}};
+  CHECK(actors::spec_fingerprint(s) != before);
+  s.node_selector.clear();
+  CHECK(actors::spec_fingerprint(s) == before);
 }
