@@ -223,8 +223,10 @@ void run_worker_node(const worker_node_config& config, tool_registry& tools, con
     cfg.openssl_cafile = config.ca_file;
   }
   caf::actor_system system{cfg};
-  attempt_pool pool;
+  // Destroyed in reverse: the pool (which waits for its tasks) goes before
+  // what its tasks use, and the actor system last.
   running_attempts running;
+  attempt_pool pool;
   worker_deps deps{&config, &tools, &pool, &running, name};
   auto worker = system.spawn(worker_behavior, deps);
   node_hello hello{name, host_name(), config.capacity, {}, {}, worker, cluster_protocol};
@@ -295,9 +297,16 @@ void run_worker_node(const worker_node_config& config, tool_registry& tools, con
              {{"node", name}, {"reason", why}, {"stopped_attempts", std::to_string(n)}});
     if (!stop) wait_before_retry();
   }
+  {
+    // The worker actor first, and wait for its end: a run_remote it takes
+    // meanwhile must not reach a pool that is going.
+    caf::scoped_actor self{system};
+    self->monitor(worker);
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {});
+  }
   running.stop_all();
   running.wait_idle();
-  caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace overseer::actors

@@ -203,6 +203,13 @@ class ClientTest(unittest.TestCase):
         self.assertIsNotNone(health.queue_stats)
         self.assertIn("sleep", health.components["tools"])  # type: ignore[index]
 
+    def test_nodes_name_this_node_without_a_cluster(self) -> None:
+        nodes = self.client.nodes()
+        self.assertEqual(len(nodes), 1)
+        self.assertTrue(nodes[0].local)
+        self.assertEqual(nodes[0].address, "local")
+        self.assertIn("sleep", {tool.name for tool in nodes[0].tools})
+
     def test_a_tool_is_paused_and_resumed(self) -> None:
         c = self.client
         state = c.pause_tool("fasta_stats")

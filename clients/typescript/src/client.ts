@@ -39,6 +39,7 @@ import {
   type RunResult,
   type SubmitOptions,
   type Submitted,
+  type Node,
   type Tool,
   type ToolState,
   type Transition,
@@ -103,6 +104,7 @@ export const ROUTES = {
   "GET /v1/cache/stats": "cacheStats",
   "DELETE /v1/cache": "clearCache",
   "GET /v1/tools": "tools",
+  "GET /v1/nodes": "nodes",
   "POST /v1/tools/{name}/pause": "pauseTool",
   "POST /v1/tools/{name}/resume": "resumeTool",
   "GET /v1/metrics": "metrics",
@@ -341,6 +343,12 @@ export class Client {
   async tools(): Promise<Tool[]> {
     const answer = await this.send<{ tools: Tool[] }>({ method: "GET", route: "/v1/tools", path: "/v1/tools" });
     return answer.tools;
+  }
+
+  /** The cluster's nodes, this one first (admins and readers). */
+  async nodes(): Promise<Node[]> {
+    const answer = await this.send<{ nodes: Node[] }>({ method: "GET", route: "/v1/nodes", path: "/v1/nodes" });
+    return answer.nodes;
   }
 
   /** Health; an unhealthy daemon's 503 resolves, it does not reject. */

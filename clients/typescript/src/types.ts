@@ -42,6 +42,8 @@ export interface JobSpec {
   trace_id?: string;
   /** POST this job's events to a URL (docs/api.md, "Webhooks"). */
   notify?: Notify;
+  /** In a cluster (docs/cluster.md): node labels every attempt's node must hold. */
+  node_selector?: Record<string, string>;
 }
 
 /** Where a job's events go; the URL's host must be on the daemon's `--webhook-allow` list. */
@@ -128,6 +130,9 @@ export interface Job {
   links: Links;
   /** Its W3C trace id, when it has one. */
   trace_id?: string;
+  /** In a cluster: the node of its latest attempt, and the labels it requires. */
+  node?: string;
+  node_selector?: Record<string, string>;
   /** While pending, retrying or running, once its tool has a history: seconds until it is expected to end. An estimate. */
   estimated_duration_s?: number;
   /** With `estimated_duration_s`: how long a run of its tool typically takes. */
@@ -236,6 +241,8 @@ export interface Transition {
   at: string;
   attempt: number;
   reason: string;
+  /** In a cluster: the node the attempt ran on (transitions into or out of running). */
+  node?: string;
 }
 
 export interface LogLine {
@@ -257,6 +264,20 @@ export interface LogPage {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** A node of the cluster (GET /v1/nodes, docs/cluster.md): this one first. */
+export interface Node {
+  name: string;
+  /** `local` for the scheduler node itself; a worker's host name. */
+  address: string;
+  local: boolean;
+  labels: { [key: string]: string };
+  capacity: number;
+  running: number;
+  joined_at: string;
+  last_heartbeat: string;
+  tools: { name: string; version: string }[];
 }
 
 export interface Tool {

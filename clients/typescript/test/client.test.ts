@@ -177,6 +177,14 @@ describe("Client", () => {
     assert.ok(health.queue_stats);
   });
 
+  it("lists this node as the only one without a cluster", async () => {
+    const nodes = await c.nodes();
+    assert.equal(nodes.length, 1);
+    assert.equal(nodes[0]!.local, true);
+    assert.equal(nodes[0]!.address, "local");
+    assert.ok(nodes[0]!.tools.some((t) => t.name === "sleep"));
+  });
+
   it("pauses and resumes a tool", async () => {
     const paused = await c.pauseTool("fasta_stats");
     assert.equal(paused.paused, true);

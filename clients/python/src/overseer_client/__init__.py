@@ -13,7 +13,7 @@ from .errors import (BadRequestError, ConflictError, FieldError, ForbiddenError,
                      TransportError, UnauthorizedError, UnavailableError, WaitTimeout)
 from .types import (TERMINAL, Batch, BatchJob, BatchList, BatchSummary, BulkCancelled, BulkPurged,
                     BatchSpec, BatchSubmitted, CacheInfo, CacheStats, Delivery, FileInfo, FileList,
-                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Notify, Progress,
+                    Event, Health, Job, JobList, JobSpec, LogEvent, LogLine, LogPage, Metrics, Node, NodeTool, Notify, Progress,
                     ProgressEvent, QueueStats, RetryPolicy, RunResult, StreamItem, Submitted, Subscribed, Tool,
                     ToolState, Transition, TransitionEvent, WindowFigures)
 
@@ -27,7 +27,8 @@ __all__ = [
     "WaitTimeout",
     "TERMINAL", "Batch", "BatchJob", "BatchList", "BatchSummary", "BulkCancelled", "BulkPurged", "BatchSpec", "BatchSubmitted", "CacheInfo", "CacheStats",
     "Delivery", "FileInfo", "FileList", "Notify",
-    "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Progress",
+    "Event", "Health", "Job", "JobList", "JobSpec", "LogEvent", "LogLine", "LogPage", "Metrics", "Node", "NodeTool",
+    "Progress",
     "ProgressEvent", "QueueStats", "RetryPolicy", "RunResult", "StreamItem", "Submitted", "Subscribed", "Tool",
     "ToolState", "Transition", "TransitionEvent", "WindowFigures",
 ]

@@ -208,6 +208,10 @@ def tools() -> Call[list[t.Tool]]:
     return Call("GET", "/v1/tools", "/v1/tools", lambda d: [t.decode(t.Tool, x) for x in d["tools"]])
 
 
+def nodes() -> Call[list[t.Node]]:
+    return Call("GET", "/v1/nodes", "/v1/nodes", lambda d: [t.decode(t.Node, x) for x in d["nodes"]])
+
+
 def health() -> Call[t.Health]:
     # An unhealthy daemon answers 503 with a health document, not a problem.
     return Call("GET", "/v1/health", "/v1/health", lambda d: t.decode(t.Health, d), ok=(200, 503))
@@ -291,6 +295,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/cache/stats"): "cache_stats",
     ("DELETE", "/v1/cache"): "clear_cache",
     ("GET", "/v1/tools"): "tools",
+    ("GET", "/v1/nodes"): "nodes",
     ("POST", "/v1/tools/{name}/pause"): "pause_tool",
     ("POST", "/v1/tools/{name}/resume"): "resume_tool",
     ("GET", "/v1/metrics"): "metrics",

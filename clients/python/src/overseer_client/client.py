@@ -180,6 +180,10 @@ class Client(_Base):
     def tools(self) -> list[t.Tool]:
         return self._run(_http.tools())
 
+    def nodes(self) -> list[t.Node]:
+        """The cluster's nodes, this one first (admins and readers)."""
+        return self._run(_http.nodes())
+
     def health(self) -> t.Health:
         """Health; an unhealthy daemon's 503 is returned, not raised."""
         return self._run(_http.health())
@@ -333,6 +337,10 @@ class AsyncClient(_Base):
 
     async def tools(self) -> list[t.Tool]:
         return await self._run(_http.tools())
+
+    async def nodes(self) -> list[t.Node]:
+        """The cluster's nodes, this one first (admins and readers)."""
+        return await self._run(_http.nodes())
 
     async def health(self) -> t.Health:
         return await self._run(_http.health())

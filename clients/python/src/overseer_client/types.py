@@ -119,6 +119,8 @@ class JobSpec:
     delay_s: float | None = None
     trace_id: str | None = None  # a W3C trace id (32 lowercase hex digits); wins over a traceparent
     notify: Notify | Mapping[str, Any] | None = None
+    #: In a cluster (docs/cluster.md): node labels every attempt's node must hold.
+    node_selector: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = _encode_value(self)
@@ -197,6 +199,9 @@ class Job:
     run_at: datetime | None = None
     cache_info: CacheInfo | None = None
     trace_id: str | None = None
+    #: In a cluster: the node of its latest attempt, and the labels it requires.
+    node: str | None = None
+    node_selector: dict[str, str] | None = None
     #: Seconds from the read until the job is expected to end, while pending,
     #: retrying or running and once its tool has a history. An estimate.
     estimated_duration_s: float | None = None
@@ -268,6 +273,7 @@ class Transition:
     at: datetime
     attempt: int
     reason: str
+    node: str | None = None  # in a cluster: where the attempt ran (into or out of running)
 
 
 @dataclass
@@ -285,6 +291,26 @@ class LogPage:
     total: int
     limit: int
     offset: int
+
+
+@dataclass
+class NodeTool:
+    name: str
+    version: str
+
+
+@dataclass
+class Node:
+    """A node of the cluster (GET /v1/nodes, docs/cluster.md): this one first."""
+    name: str
+    address: str  # "local" for the scheduler node itself
+    local: bool
+    labels: dict[str, str]
+    capacity: int
+    running: int
+    joined_at: datetime
+    last_heartbeat: datetime
+    tools: list[NodeTool]
 
 
 @dataclass
