@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -464,4 +465,39 @@ TEST_CASE("the stream tells a nodes subscriber when a worker joins and when it i
   CHECK(lost->at("event") == "lost");
   CHECK(lost->at("node") == "w1");
   CHECK(lost->at("reason") == "connection lost");
+}
+
+TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and rejoins when it wakes",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};
+  worker w2{f, "w2", scheduler.cluster_port()};
+  REQUIRE(eventually([&] { return node_names(c).size() == 3; }));
+  const auto id = submit_steps(c, 16, 0.25);
+  std::string first;
+  REQUIRE(eventually([&] {
+    auto m = markers_of(f.markers, id);
+    if (m.count(1) == 0 || stored_step(c, id) < 2) return false;
+    first = m[1].node;
+    return true;
+  }, 20s));
+  auto& frozen = first == "w1" ? w1 : w2;
+  // Its connection stays open: only the missing heartbeats tell.
+  REQUIRE(::kill(frozen.process->pid(), SIGSTOP) == 0);
+  REQUIRE(eventually([&] { return node_names(c).count(first) == 0; }, 15s));
+  REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
+  CHECK(history_has(c, id, "interrupted: node lost: " + first));
+  const auto result = job(c, id).at("result");
+  CHECK(result.at("node") != first.c_str());
+  CHECK(result.at("start").as_int64() >= 2);
+  // It wakes, learns it was dropped, stops what it ran, and joins again.
+  REQUIRE(::kill(frozen.process->pid(), SIGCONT) == 0);
+  REQUIRE(eventually([&] { return node_names(c).count(first) == 1; }, 20s));
+  // Every attempt ran once: one marker each, the job's last attempt on the other node.
+  auto m = markers_of(f.markers, id);
+  CHECK(m.size() == 2);
+  CHECK(m[2].node != first);
 }
