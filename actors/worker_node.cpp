@@ -58,7 +58,8 @@ private:
     self->send(proxy_, std::move(m));  // the proxy's answer comes back as a message
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
     bool ok = false;
-    for (bool done = false; !done;)
+    bool done = false;  // set by the handlers below
+    while (!done)
       self->receive([&](bool durable) { ok = durable, done = true; }, [&](caf::error&) { done = true; },
                     [&](caf::down_msg&) { done = true; },
                     caf::after(std::chrono::milliseconds{100}) >> [&] {
