@@ -18,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "overseer/errc.hpp"
+#include "tools/utf8.hpp"
 
 namespace overseer::actors {
 
@@ -109,11 +110,15 @@ caf::behavior proxy_behavior(proxy_ptr self, proxy_args args) {
       p.current_step = m.current_step;
       p.total_steps = m.total_steps;
       p.step_name = std::move(m.step_name);
+      // Text from another machine is made valid UTF-8 before it is stored
+      // or sent, as a local attempt's is (actors/attempt.cpp).
+      tools::sanitize_utf8_in_place(p.step_name);
       if (m.eta_ms >= 0) p.estimated_completion = time_point{std::chrono::milliseconds{m.eta_ms}};
       self->send(self->state.args.job, progress_reported{attempt, std::move(p)});
     },
     [=](remote_log& m) {
       const auto level = static_cast<log_level>(std::clamp(m.level, 0, static_cast<int>(log_level::critical)));
+      tools::sanitize_utf8_in_place(m.message);
       self->send(self->state.args.job, log_reported{attempt, level, std::move(m.message)});
     },
     [=](remote_checkpoint& m) -> caf::result<bool> {
@@ -132,6 +137,7 @@ caf::behavior proxy_behavior(proxy_ptr self, proxy_args args) {
       }
     },
     [=](remote_finished& m) {
+      tools::sanitize_utf8_in_place(m.payload);  // a value's JSON text is checked by the parser too
       std::optional<tool_result> r;
       switch (static_cast<tool_result::kind>(m.kind)) {
         case tool_result::kind::value: {
@@ -220,6 +226,10 @@ caf::behavior cluster_behavior(cluster_ptr self, cluster_actor_config config) {
         return caf::make_error(caf::sec::runtime_error, "a node needs a name (at most 200 bytes), a capacity "
                                                         "from 0 to 100000 and an actor");
       if (!st.scheduler) return caf::make_error(caf::sec::runtime_error, "the scheduler node is starting");
+      // What a node says of itself reaches GET /v1/nodes, /metrics and the stream.
+      for (auto* text : {&m.name, &m.host}) tools::sanitize_utf8_in_place(*text);
+      for (auto& l : m.labels) tools::sanitize_utf8_in_place(l);
+      for (auto& t : m.tools) tools::sanitize_utf8_in_place(t);
       // A node that rejoins under its name ends its earlier membership:
       // whatever ran there is interrupted and runs again.
       lose(self, m.name, "rejoined");
