@@ -8,6 +8,7 @@
 
 #include "actors/batch_admission.hpp"
 #include "actors/dependency_graph.hpp"
+#include "actors/held_record.hpp"
 #include "actors/idempotency_claims.hpp"
 #include "actors/job_actor.hpp"
 #include "actors/job_writes.hpp"
@@ -31,8 +32,10 @@ using steady = std::chrono::steady_clock;
 struct job_entry {
   /// The job's record. Once its job actor holds it (admitted), the actor
   /// alone changes it and the scheduler reads only what never changes after
-  /// creation (id, tool, batch, priority, dependencies, run_at).
-  std::shared_ptr<job_record> record;
+  /// creation (id, tool, batch, priority, dependencies, run_at). Packed
+  /// while the job waits deep in the queue (make_ready): read it through
+  /// record().
+  held_record held;
   /// The status as the scheduler knows it: its own changes, then what the
   /// job actor reports (attempt_ended, job_ready).
   job_status status = job_status::pending;
@@ -44,6 +47,8 @@ struct job_entry {
   int restarts = 0;           ///< times its actor was restarted
   /// Cancels that arrived while restarting: (reason, reply).
   std::vector<std::pair<std::string, change_reply>> held_cancels;
+
+  const std::shared_ptr<job_record>& record() { return held.get(); }
 };
 
 /// An attempt whose tool body has not returned yet: it holds a slot, even
@@ -113,7 +118,7 @@ void tell(self_ptr self, const job_actor& actor, Message m) {
 
 /// Changes a job the scheduler holds (never one a job actor holds).
 bool change(self_ptr self, job_entry& e, job_status to, std::string reason) {
-  auto w = change_status(*e.record, to, std::move(reason));
+  auto w = change_status(*e.record(), to, std::move(reason));
   if (!w) return false;
   e.status = to;
   self->state.writes.add(std::move(*w));
@@ -162,9 +167,9 @@ void nodes_changed(self_ptr self, std::optional<node_change> change = std::nullo
 void spawn(self_ptr self, job_entry& e, std::optional<start_attempt> first = std::nullopt) {
   auto& st = self->state;
   e.actor = spawn_job_actor(*self,
-                            {st.deps, caf::actor_cast<scheduler_actor>(self), e.record, std::move(first)});
+                            {st.deps, caf::actor_cast<scheduler_actor>(self), e.record(), std::move(first)});
   self->monitor(e.actor);
-  st.actors[e.actor.id()] = e.record->id;
+  st.actors[e.actor.id()] = e.record()->id;
 }
 
 /// Grants `id` a slot: its job actor starts the next attempt.
@@ -173,13 +178,13 @@ void start(self_ptr self, const std::string& id) {
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
   auto& e = it->second;
-  const bool immediate = tool_rules(self, e.record->tool).immediate;
+  const bool immediate = tool_rules(self, e.record()->tool).immediate;
   const node_table::node* n = nullptr;
   if (st.clustered && !immediate) {
     // dispatch popped it only if some node has room for its tool; its
     // node_selector may still rule every such node out: then it waits
     // aside until a node joins or a slot frees.
-    n = node_for(self, e.record->tool, e.record->node_selector);
+    n = node_for(self, e.record()->tool, e.record()->node_selector);
     if (!n) {
       st.waiting_node.insert(id);
       return;
@@ -199,8 +204,8 @@ void start(self_ptr self, const std::string& id) {
     st.nodes.started(grant.node, grant.session);
   }
   st.runners.emplace(runner_id,
-                     runner{id, e.record->tool, control, e.record->owner, immediate, grant.node, grant.session});
-  st.queue.started(e.record->tool, e.record->owner, immediate);
+                     runner{id, e.record()->tool, control, e.record()->owner, immediate, grant.node, grant.session});
+  st.queue.started(e.record()->tool, e.record()->owner, immediate);
   e.status = job_status::running;
   if (e.actor) {
     tell(self, e.actor, std::move(grant));
@@ -211,8 +216,8 @@ void start(self_ptr self, const std::string& id) {
   // the running record to the job's new actor, which runs the attempt at
   // once. Spawned after the flush, as any message to a job actor: its own
   // writes must come after ours.
-  e.record->node = grant.node;  // where the attempt runs, in its transition
-  for (auto& w : begin_attempt(*e.record)) st.writes.add(std::move(w));
+  e.record()->node = grant.node;  // where the attempt runs, in its transition
+  for (auto& w : begin_attempt(*e.record())) st.writes.add(std::move(w));
   st.sends.push_back([self, id, first = std::move(grant)]() mutable {
     auto& st = self->state;
     auto it = st.active.find(id);
@@ -226,7 +231,16 @@ void start(self_ptr self, const std::string& id) {
 }
 
 
-std::optional<std::size_t> make_ready(self_ptr self, job_entry& e);
+std::optional<std::size_t> make_ready(self_ptr self, job_entry& e, std::string* as_encoded = nullptr);
+
+/// A job queued while this many others wait is held encoded until it
+/// starts (a cancel or another read decodes it sooner). Many enough that a
+/// queue kept short by a fast drain (a burst of submits in flight) never
+/// pays for an encode and a decode per job, few enough that the records
+/// held whole cost a few MiB at most. The whole queue counts, not the
+/// job's position: with many principals a job's position (its own
+/// principal's jobs ahead) stays small in a queue of millions.
+constexpr std::size_t pack_when_waiting = 4096;
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
@@ -250,10 +264,13 @@ void dispatch(self_ptr self) {
 /// Queues a pending job unless something still holds it back: unmet
 /// dependencies, a run_at in the future, or its batch at its parallel limit.
 /// Returns the position in the queue (jobs ahead), if it was queued.
-std::optional<std::size_t> make_ready(self_ptr self, job_entry& e) {
+/// `as_encoded`, if given: the record's encoded bytes as it is now.
+std::optional<std::size_t> make_ready(self_ptr self, job_entry& e, std::string* as_encoded) {
   auto& st = self->state;
-  auto& rec = *e.record;
-  if (e.status != job_status::pending || e.restarting || st.queue.queued(rec.id)) return std::nullopt;
+  // Packed only while queued: no need to decode it to find that out.
+  if (e.status != job_status::pending || e.restarting || e.held.packed()) return std::nullopt;
+  auto& rec = *e.record();
+  if (st.queue.queued(rec.id)) return std::nullopt;
   if (st.graph.waiting(rec.id) || e.deps_loading) return std::nullopt;
   if (!e.actor && rec.run_at) {
     const auto now = clock::now();
@@ -269,7 +286,14 @@ std::optional<std::size_t> make_ready(self_ptr self, job_entry& e) {
     if (!st.batches.admit(rec.batch_id, rec.id)) return std::nullopt;
     e.admitted = true;
   }
-  return st.queue.enqueue(rec.id, rec.tool, rec.priority, rec.owner);
+  const auto position = st.queue.enqueue(rec.id, rec.tool, rec.priority, rec.owner);
+  // Behind a long queue it waits long: it waits encoded (held_record). In a
+  // short one it starts soon, and decoding it then would be wasted work.
+  if (!e.actor && st.queue.queue_size() > pack_when_waiting) {
+    if (as_encoded && !as_encoded->empty()) e.held.pack(std::move(*as_encoded));
+    else e.held.pack();
+  }
+  return position;
 }
 
 void on_terminal(self_ptr self, const job_record& rec, bool admitted);
@@ -280,7 +304,7 @@ void fail_pending(self_ptr self, const std::string& id, std::string reason) {
   auto it = st.active.find(id);
   if (it == st.active.end() || it->second.actor || it->second.restarting) return;
   auto& e = it->second;
-  auto rec = e.record;
+  auto rec = e.record();
   const bool admitted = e.admitted;
   rec->error = reason;
   st.queue.remove(rec->id);
@@ -314,7 +338,7 @@ void cancel_active(self_ptr self, const std::string& id, std::string reason, cha
     tell(self, e.actor, stop_job{std::move(reason), std::move(guarded)});
     return;
   }
-  auto rec = e.record;
+  auto rec = e.record();
   const bool admitted = e.admitted;
   const std::string text = reason;
   if (!change(self, e, job_status::cancelled, std::move(reason))) {
@@ -395,8 +419,8 @@ void count_ending(self_ptr self, const attempt_ended& m) {
   about.attempt = m.attempt;
   about.status = m.next;
   if (auto a = st.active.find(m.job_id); a != st.active.end()) {
-    about.batch_id = a->second.record->batch_id;
-    about.owner = a->second.record->owner;
+    about.batch_id = a->second.record()->batch_id;
+    about.owner = a->second.record()->owner;
   }
   line(self, about, log_level::warning,
        "tool " + m.tool + " is paused: " + why + "; queued jobs of this tool wait until it is resumed");
@@ -407,14 +431,14 @@ void count_ending(self_ptr self, const attempt_ended& m) {
 void track_dependencies(self_ptr self, job_entry& e) {
   auto& st = self->state;
   std::vector<std::string> inactive;
-  for (const auto& dep : e.record->depends_on) {
-    if (st.active.contains(dep)) st.graph.add(e.record->id, dep);
+  for (const auto& dep : e.record()->depends_on) {
+    if (st.active.contains(dep)) st.graph.add(e.record()->id, dep);
     else inactive.push_back(dep);
   }
   if (inactive.empty()) return;
   e.deps_loading = true;
   auto me = caf::actor_cast<scheduler_actor>(self);
-  deps(self).writer->read([me, store = deps(self).store, id = e.record->id, inactive] {
+  deps(self).writer->read([me, store = deps(self).store, id = e.record()->id, inactive] {
     deps_loaded m{id, {}};
     try {
       for (const auto& dep : inactive) {
@@ -435,18 +459,24 @@ void create_job(self_ptr self, submit_job m) {
   const bool hit = m.cached_result.has_value();
   rec->status = hit ? job_status::completed : job_status::pending;
   if (hit) rec->completed_at = rec->created_at;
-  st.writes.add(creation(*rec, std::move(m.cached_result), std::move(m.ops)));
+  auto w = creation(*rec, std::move(m.cached_result), std::move(m.ops));
+  // Behind a long queue it will be packed: with the bytes encoded for its
+  // write, as nothing changes a pending job the scheduler holds before it
+  // is queued (a cancel or a failed dependency takes it out of `active`).
+  std::string as_created = !hit && st.queue.queue_size() >= pack_when_waiting ? w.record->bytes : std::string{};
+  st.writes.add(std::move(w));
   if (!hit) {
     auto& e = st.active[rec->id] = job_entry{rec};
     track_dependencies(self, e);
   }
-  st.writes.after([self, rec, created = rec->status, reply = std::move(m.reply)](bool ok) {
+  st.writes.after([self, rec, created = rec->status, as_created = std::move(as_created),
+                   reply = std::move(m.reply)](bool ok) mutable {
     if (!ok) return reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
     std::size_t position = 0;
     auto& st = self->state;
     // A cancel may have overtaken the write; only a still-pending job queues.
     if (auto it = st.active.find(rec->id); it != st.active.end())
-      if (auto pos = make_ready(self, it->second)) {
+      if (auto pos = make_ready(self, it->second, &as_created)) {
         position = *pos;
         dispatch(self);
       }
@@ -479,7 +509,7 @@ void recover(self_ptr self, recover_jobs& m) {
   }
   std::vector<std::pair<std::string, std::string>> broken;  // (job, dependency that did not complete)
   for (auto& [id, e] : st.active) {
-    for (const auto& dep : e.record->depends_on) {
+    for (const auto& dep : e.record()->depends_on) {
       if (st.active.contains(dep)) {
         st.graph.add(id, dep);
       } else if (auto f = m.finished_deps.find(dep); f == m.finished_deps.end() || f->second != job_status::completed) {
@@ -489,7 +519,7 @@ void recover(self_ptr self, recover_jobs& m) {
     }
   }
   for (auto& [id, e] : st.active) {
-    auto& rec = *e.record;
+    auto& rec = *e.record();
     switch (rec.status) {
       case job_status::running:
         // It was running when the engine went away: a new attempt resumes
@@ -594,7 +624,7 @@ void restart_from(self_ptr self, snapshot_loaded& m) {
       if (reply) reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
     return;
   }
-  e.record = rec;
+  e.held.set(rec);
   e.status = rec->status;
   if (e.restarts > max_job_actor_restarts) {
     const auto reason = "the engine could not supervise this job: its actor failed " + std::to_string(e.restarts) +
@@ -982,10 +1012,10 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       s.pending = st.queue.queue_size();
       s.running = static_cast<std::size_t>(st.queue.running());
       std::unordered_map<std::string, std::size_t> retrying;
-      for (const auto& [id, e] : st.active)
-        if (e.status == job_status::retrying) {
+      for (auto& [id, e] : st.active)
+        if (e.status == job_status::retrying) {  // held by its actor: never packed
           ++s.waiting;
-          ++retrying[e.record->tool];
+          ++retrying[e.record()->tool];
         }
       for (const auto& def : deps(self).tools->list()) {
         tool_health h;

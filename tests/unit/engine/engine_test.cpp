@@ -124,6 +124,52 @@ TEST_CASE("a submit reports how many queued jobs are ahead", "[engine][scheduler
   gate.release = true;
 }
 
+TEST_CASE("jobs deep in the queue wait with their whole spec and start in order", "[engine][scheduler]") {
+  // With more than 4,096 jobs queued, the scheduler holds a queued job encoded
+  // and decodes it when it starts or is cancelled: nothing of it may change.
+  gate_tool gate;  // declared first: the engine's threads use it until it stops
+  engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  auto blocker = f.eng->submit({.tool = "gate", .params = {{"tag", "blocker"}}});
+  REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  constexpr int n = 4400;
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i)
+    ids.push_back(f.eng->submit({.tool = "gate",
+                                 .params = {{"tag", "j" + std::to_string(i)}},
+                                 .name = "job " + std::to_string(i),
+                                 .labels = {{"i", std::to_string(i)}}}));
+  // One far back is cancelled while it waits; one overtakes them all.
+  auto cancelled = f.eng->cancel(ids[4200]);
+  REQUIRE(cancelled.code == errc::ok);
+  CHECK(cancelled.view->status == job_status::cancelled);
+  CHECK(cancelled.view->name == "job 4200");
+  CHECK(cancelled.view->labels == std::map<std::string, std::string>{{"i", "4200"}});
+  auto urgent = f.eng->submit({.tool = "gate", .params = {{"tag", "urgent"}}, .priority = 9});
+  gate.release = true;
+  REQUIRE(f.eng->wait(urgent, 20s));
+  std::vector<std::string> expected{"blocker", "urgent"};
+  for (int i = 0; i < n; ++i) {
+    auto v = f.eng->wait(ids[static_cast<std::size_t>(i)], 20s);
+    REQUIRE(v);
+    INFO("job " << i);
+    if (i == 4200) {
+      CHECK(v->status == job_status::cancelled);
+      CHECK(v->attempt == 0);
+      continue;
+    }
+    expected.push_back("j" + std::to_string(i));
+    CHECK(v->status == job_status::completed);
+    CHECK(v->name == "job " + std::to_string(i));
+    CHECK(v->labels == std::map<std::string, std::string>{{"i", std::to_string(i)}});
+    CHECK(v->params == boost::json::object{{"tag", "j" + std::to_string(i)}});
+    CHECK(v->attempt == 1);
+  }
+  std::lock_guard lock{gate.order_mutex};
+  CHECK(gate.started == expected);
+}
+
 TEST_CASE("global and per-tool concurrency limits are never exceeded", "[engine][scheduler]") {
   gate_tool a, b;
   engine_fixture f{{.max_concurrent = 3}};
