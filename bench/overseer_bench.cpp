@@ -187,6 +187,23 @@ double cpu_seconds() {
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
+/// CPU time of another process (user + system), from /proc/PID/stat.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat;
+  std::getline(in, stat);
+  // Fields after the command name in parentheses (which may hold spaces):
+  // state is field 3, utime 14, stime 15.
+  std::istringstream rest{stat.substr(stat.rfind(')') + 2)};
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 std::size_t rss_bytes() {
   std::ifstream in{"/proc/self/status"};
   for (std::string line; std::getline(in, line);)
@@ -1056,6 +1073,10 @@ void bench_ws_fanout(figures& out) {
     std::vector<std::thread> readers;
     for (auto& ioc : iocs) readers.emplace_back([&ioc] { ioc.run(); });
     sync_client c{d.port()};
+    // CPU of each side while the events flow: the daemon's fan-out and the
+    // subscribers' reads share the 2 cores, so the latency floor is their sum.
+    const double server_cpu0 = process_cpu_seconds(d.pid());
+    const double client_cpu0 = cpu_seconds();
     const auto t0 = steady::now();
     for (std::size_t i = 0; i < jobs; ++i) {
       std::this_thread::sleep_until(t0 + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
@@ -1072,6 +1093,9 @@ void bench_ws_fanout(figures& out) {
       return n == expected * subs.size();
     };
     while (!all_in() && steady::now() < deadline) std::this_thread::sleep_for(20ms);
+    const double wall = seconds_since(t0);
+    const double server_cpu = process_cpu_seconds(d.pid()) - server_cpu0;
+    const double client_cpu = cpu_seconds() - client_cpu0;
     for (auto& ioc : iocs) ioc.stop();
     for (auto& t : readers) t.join();
     std::vector<double> latency;
@@ -1095,6 +1119,13 @@ void bench_ws_fanout(figures& out) {
     out.add("ws_fanout.p99", percentile(latency, 99), "ms", p);
     out.add("ws_fanout.max", latency.empty() ? 0 : latency.back(), "ms", p);
     out.add("ws_fanout.dropped", static_cast<double>(missing), "count", p);
+    // Per event delivered to one subscriber (the daemon's figure includes
+    // running the 500 no-op jobs: a few ms of its total).
+    const double deliveries = static_cast<double>(expected * subs.size());
+    const std::string pc = p + ",from_first_submit_to_last_delivery,wall_s=" + std::to_string(wall).substr(0, 5);
+    out.add("ws_fanout.server_cpu_per_delivery", 1e6 * server_cpu / deliveries, "us", pc);
+    out.add("ws_fanout.client_cpu_per_delivery", 1e6 * client_cpu / deliveries, "us", pc);
+    out.add("ws_fanout.cpu_busy", 100 * (server_cpu + client_cpu) / (2 * wall), "%", pc + ",of_2_cores");
     for (auto& s : subs) {
       beast::error_code ignored;
       beast::get_lowest_layer(s->ws).socket().close(ignored);

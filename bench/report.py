@@ -46,6 +46,10 @@ def fmt(v, unit):
         return f"{v:,.0f} B"
     if unit == "rows":
         return f"{v:.2f}"
+    if unit == "us":
+        return f"{v:.2f} µs"
+    if unit == "%":
+        return f"{v:.0f} %"
     return f"{v:,.0f}"
 
 OPEN_LOOP = re.compile(r"^(.+)\.open(\d+)\.achieved$")
@@ -176,6 +180,9 @@ def main_section(a):
         ("WebSocket fan-out, 1,000 subscribers, p50", "ws_fanout.p50", "", None),
         ("WebSocket fan-out, 1,000 subscribers, p99", "ws_fanout.p99", "≤ 10 ms", lambda v: v <= 10),
         ("WebSocket transitions dropped", "ws_fanout.dropped", "0", lambda v: v == 0),
+        ("WebSocket fan-out: daemon CPU per event per subscriber", "ws_fanout.server_cpu_per_delivery", "", None),
+        ("WebSocket fan-out: bench subscribers' CPU per event per subscriber", "ws_fanout.client_cpu_per_delivery", "", None),
+        ("WebSocket fan-out: both, share of the 2 cores while events flow", "ws_fanout.cpu_busy", "", None),
         ("restart, 1,000,000 stored / 100,000 unfinished: listening", "restart.listening", "", None),
         ("restart: first successful GET", "restart.first_get", "≤ 3 s", lambda v: v <= 3),
         ("memory per queued job (VmRSS delta)", "memory.per_queued_job", "≤ 1,024 B", lambda v: v <= 1024),
@@ -188,7 +195,7 @@ def main_section(a):
             lines.append(f"| {label} | not measured | | | {target} | |")
             continue
         met = "" if ok is None else ("yes" if ok(f["median"]) else "**no**")
-        lines.append(f"| {label} | {fmt(f['median'], f['unit'])} {'' if f['unit'] in ('ms','s','bytes') else f['unit']} | "
+        lines.append(f"| {label} | {fmt(f['median'], f['unit'])} {'' if f['unit'] in ('ms','s','bytes','us','%') else f['unit']} | "
                      f"{fmt(f['mad'], f['unit'])} | {fmt(f['min'], f['unit'])} – {fmt(f['max'], f['unit'])} | {target} | {met} |")
     lines.append("")
     lines += open_loop_table(o)
