@@ -91,14 +91,22 @@ TEST_CASE("a sleep job runs to completion with ordered events and progress", "[e
   require_legal_history(f.eng->history(id));
 }
 
-TEST_CASE("ready jobs start by priority, then in submission order", "[engine][scheduler]") {
+/// The engine's only slot held by a gate job tagged "blocker" (running
+/// until `gate.release`), so jobs submitted after it queue up behind it.
+struct one_slot_held {
   gate_tool gate;  // declared first: the engine's threads use it until it stops
   engine_fixture f{{.max_concurrent = 1}};
-  f.eng->tools().add(gate_def("gate"), gate.body());
-  f.start();
-  // The first job holds the only slot while the others queue up behind it.
-  auto blocker = f.eng->submit({.tool = "gate", .params = {{"tag", "blocker"}}});
-  REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  one_slot_held() {
+    f.eng->tools().add(gate_def("gate"), gate.body());
+    f.start();
+    auto blocker = f.eng->submit({.tool = "gate", .params = {{"tag", "blocker"}}});
+    REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  }
+};
+
+TEST_CASE("ready jobs start by priority, then in submission order", "[engine][scheduler]") {
+  one_slot_held held;  // the others queue up behind its blocker
+  auto& [gate, f] = held;
   std::vector<std::pair<std::string, int>> order = {
     {"low-1", 1}, {"high-1", 9}, {"mid-1", 5}, {"high-2", 9}, {"low-2", 1}, {"mid-2", 5}};
   std::vector<std::string> ids;
@@ -127,12 +135,8 @@ TEST_CASE("a submit reports how many queued jobs are ahead", "[engine][scheduler
 TEST_CASE("jobs deep in the queue wait with their whole spec and start in order", "[engine][scheduler]") {
   // With more than 4,096 jobs queued, the scheduler holds a queued job encoded
   // and decodes it when it starts or is cancelled: nothing of it may change.
-  gate_tool gate;  // declared first: the engine's threads use it until it stops
-  engine_fixture f{{.max_concurrent = 1}};
-  f.eng->tools().add(gate_def("gate"), gate.body());
-  f.start();
-  auto blocker = f.eng->submit({.tool = "gate", .params = {{"tag", "blocker"}}});
-  REQUIRE(f.events.wait_for(reached(blocker, job_status::running)));
+  one_slot_held held;
+  auto& [gate, f] = held;
   constexpr int n = 4400;
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i)
