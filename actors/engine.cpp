@@ -419,6 +419,16 @@ struct engine::impl {
     return out;
   }
 
+  /// No new workers, and the cluster actor ends (connected workers see
+  /// their attempts stopped).
+  void close_cluster() {
+    if (!cluster) return;
+    if (cluster_port) actors::unpublish_cluster(cluster, cluster_port, !config.cluster.cert_file.empty());
+    caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);
+    cluster = nullptr;
+    cluster_port = 0;
+  }
+
   void require_started() const {
     if (!scheduler) throw error{errc::not_running, "the engine is not started"};
   }
@@ -475,11 +485,7 @@ void engine::start() {
     impl& d;
     bool armed = true;
     ~cluster_guard() {
-      if (!armed || !d.cluster) return;
-      if (d.cluster_port) actors::unpublish_cluster(d.cluster, d.cluster_port, !d.config.cluster.cert_file.empty());
-      caf::anon_send_exit(d.cluster, caf::exit_reason::user_shutdown);
-      d.cluster = nullptr;
-      d.cluster_port = 0;
+      if (armed) d.close_cluster();
     }
   } guard{d};
   if (!d.config.cluster.listen.empty()) {
@@ -576,13 +582,7 @@ void engine::stop() {
   d.waiters_feed.reset();
   d.waiters.reset();
   d.cleaner.reset();  // before the scheduler it sends deletions to
-  if (d.cluster) {
-    // No new workers; the ones connected see their attempts stopped.
-    actors::unpublish_cluster(d.cluster, d.cluster_port, !d.config.cluster.cert_file.empty());
-    caf::anon_send_exit(d.cluster, caf::exit_reason::user_shutdown);
-    d.cluster = nullptr;
-    d.cluster_port = 0;
-  }
+  d.close_cluster();
   caf::anon_send(d.scheduler, actors::shut_down{});
   // Tools see their stop flag; wait for their threads before the store goes.
   while (d.live_attempts->load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -99,6 +99,20 @@ def replace_block(text, begin, end, section, heading=""):
         return text[:text.index(begin)] + section + text[text.index(end) + len(end):]
     return text.rstrip("\n") + "\n\n" + (heading + "\n\n" if heading else "") + section + "\n"
 
+def write_section(doc, meta_path, source, what, env, lines, figures, width, begin, end, heading=""):
+    """Appends each figure's parameters to `lines`, prints the table, and puts it
+    with the run's meta and environment between `begin` and `end` in `doc`."""
+    lines += [f"Parameters of each {what} (from {source}):", "", "```"]
+    lines += [f"{name:{width}s} {f['params']}" for name, f in figures.items()]
+    lines.append("```")
+    table = "\n".join(lines)
+    meta = open(meta_path).read().strip() if meta_path else ""
+    section = "\n".join([begin, "", meta, "", f"Environment ({source}):", "", "```", *env, "```", "", table, "", end])
+    print(table)
+    if doc:
+        text = open(doc).read()
+        open(doc, "w").write(replace_block(text, begin, end, section, heading))
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("overseer", nargs="?"); ap.add_argument("peers", nargs="?")
@@ -199,20 +213,7 @@ def main_section(a):
                      f"{fmt(f['mad'], f['unit'])} | {fmt(f['min'], f['unit'])} – {fmt(f['max'], f['unit'])} | {target} | {met} |")
     lines.append("")
     lines += open_loop_table(o)
-    lines.append("Parameters of each Overseer figure (from overseer_bench):")
-    lines.append("")
-    lines.append("```")
-    for name, f in o.items():
-        lines.append(f"{name:30s} {f['params']}")
-    lines.append("```")
-    table = "\n".join(lines)
-
-    meta = open(a.meta).read().strip() if a.meta else ""
-    section = "\n".join([BEGIN, "", meta, "", "Environment (overseer_bench):", "", "```", *env, "```", "", table, "", END])
-    print(table)
-    if a.doc:
-        text = open(a.doc).read()
-        open(a.doc, "w").write(replace_block(text, BEGIN, END, section))
+    write_section(a.doc, a.meta, "overseer_bench", "Overseer figure", env, lines, o, 30, BEGIN, END)
 
 def us(v):
     """CPU per job: microseconds, or milliseconds from 1 ms on."""
@@ -281,20 +282,8 @@ def cluster_section(a):
         if parts:
             lines.append("; ".join(parts) + ". Jobs *d* times shorter divide these counts by *d*.")
             lines.append("")
-    lines.append("Parameters of each figure (from cluster_bench.py):")
-    lines.append("")
-    lines.append("```")
-    for name, f in o.items():
-        lines.append(f"{name:36s} {f['params']}")
-    lines.append("```")
-    table = "\n".join(lines)
-    meta = open(a.cluster_meta).read().strip() if a.cluster_meta else ""
-    section = "\n".join([CLUSTER_BEGIN, "", meta, "", "Environment (cluster_bench.py):", "", "```", *env, "```", "",
-                         table, "", CLUSTER_END])
-    print(table)
-    if a.doc:
-        text = open(a.doc).read()
-        open(a.doc, "w").write(replace_block(text, CLUSTER_BEGIN, CLUSTER_END, section, "## Worker nodes"))
+    write_section(a.doc, a.cluster_meta, "cluster_bench.py", "figure", env, lines, o, 36, CLUSTER_BEGIN, CLUSTER_END,
+                  "## Worker nodes")
 
 if __name__ == "__main__":
     main()

@@ -203,6 +203,19 @@ std::map<int, marker> markers_of(const fs::path& dir, const std::string& job_id)
   return out;
 }
 
+/// Waits (20 s at most) until attempt 1 of `id` has started and step `step`
+/// is stored (its checkpoint durable); the node attempt 1 runs on, or "".
+std::string first_node_at_step(http_client& c, const fs::path& markers, const std::string& id, std::int64_t step) {
+  std::string node;
+  eventually([&] {
+    auto m = markers_of(markers, id);
+    if (m.count(1) == 0 || stored_step(c, id) < step) return false;
+    node = m[1].node;
+    return true;
+  }, std::chrono::seconds(20));
+  return node;
+}
+
 bool history_has(http_client& c, const std::string& id, const std::string& reason_part) {
   const auto body = c.get("/v1/jobs/" + id + "/history").json();
   for (const auto& t : body.at("transitions").as_array())
@@ -266,13 +279,8 @@ TEST_CASE("worker nodes over mutual TLS: spread, a worker killed mid-attempt, a 
 
   SECTION("a worker killed with kill -9 mid-attempt: the job finishes on the other one from its checkpoint") {
     const auto id = submit_steps(c, 12, 0.25);
-    std::string first_node;
-    REQUIRE(eventually([&] {
-      auto m = markers_of(f.markers, id);
-      if (m.count(1) == 0 || stored_step(c, id) < 3) return false;
-      first_node = m[1].node;
-      return true;
-    }, 20s));
+    const auto first_node = first_node_at_step(c, f.markers, id, 3);
+    REQUIRE_FALSE(first_node.empty());
     (first_node == "w1" ? w1 : w2).process->kill9();
     REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
     auto m = markers_of(f.markers, id);
@@ -477,13 +485,8 @@ TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and r
   worker w2{f, "w2", scheduler.cluster_port()};
   REQUIRE(eventually([&] { return node_names(c).size() == 3; }));
   const auto id = submit_steps(c, 16, 0.25);
-  std::string first;
-  REQUIRE(eventually([&] {
-    auto m = markers_of(f.markers, id);
-    if (m.count(1) == 0 || stored_step(c, id) < 2) return false;
-    first = m[1].node;
-    return true;
-  }, 20s));
+  const auto first = first_node_at_step(c, f.markers, id, 2);
+  REQUIRE_FALSE(first.empty());
   auto& frozen = first == "w1" ? w1 : w2;
   // Its connection stays open: only the missing heartbeats tell.
   REQUIRE(::kill(frozen.process->pid(), SIGSTOP) == 0);
