@@ -844,7 +844,7 @@ void bench_http_submit(figures& out) {
   const int conns = opt.smoke ? 8 : opt.connections;
   const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
   for (int rep = 0; rep < reps(); ++rep) {
-    {
+    if (wanted("http_submit")) {
       daemon_process d{fresh_dir("http_submit")};
       auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads,
                                    .make = submit_request, .expected_status = 202});
@@ -864,7 +864,7 @@ void bench_http_submit(figures& out) {
                                                      std::to_string(n) + " jobs completed, " +
                                                      std::to_string(count_jobs(c, "failed")) + " failed");
     }
-    {  // one client, one at a time, end to end: the peers' workload over HTTP
+    if (wanted("http_e2e.serial")) {  // one client, one at a time, end to end: the peers' workload over HTTP
       daemon_process d{fresh_dir("http_serial")};
       sync_client c{d.port()};
       const auto t0 = steady::now();

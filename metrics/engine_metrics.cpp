@@ -141,6 +141,14 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   out.family("overseer_group_commit_seconds", "Time of one group commit's RocksDB write (WAL sync included).",
              "histogram");
   out.histogram("overseer_group_commit_seconds", {}, cs.latency.read());
+  out.family("overseer_group_commit_delays_total",
+             "Group commits of writes nobody waited for that first waited for one somebody waits for "
+             "(at most one sync's time).",
+             "counter");
+  out.sample("overseer_group_commit_delays_total", {}, cs.delays.value());
+  out.family("overseer_group_commit_delays_joined_total",
+             "Of those, the commits such a write joined, sharing its sync.", "counter");
+  out.sample("overseer_group_commit_delays_joined_total", {}, cs.joined.value());
 
   const auto& wh = webhooks::statistics();
   out.family("overseer_webhook_deliveries_ok", "Webhook deliveries answered with a 2xx, since start.", "gauge");

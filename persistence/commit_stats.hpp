@@ -14,6 +14,8 @@ struct commit_stats {
   metrics::counter rows;
   metrics::histogram batch_size{metrics::size_buckets()};
   metrics::histogram latency{metrics::duration_buckets()};
+  metrics::counter delays;  ///< commits that waited for company (persistence/commit_delay.hpp)
+  metrics::counter joined;  ///< of those, the ones a write somebody waits for joined
 };
 
 [[nodiscard]] commit_stats& commit_statistics() noexcept;

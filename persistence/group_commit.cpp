@@ -82,9 +82,13 @@ void group_commit::stop() {
 }
 
 void group_commit::write(std::vector<job_write> writes, done_fn done) {
+  const bool awaited = done != nullptr;
   {
     std::lock_guard lock{mutex_};
     queue_.push_back({std::move(writes), std::move(done), nullptr});
+    queued_awaited_ += awaited;
+    // A writer waiting for company waits on for more of the same.
+    if (delaying_ && !awaited) return;
   }
   cv_.notify_one();
 }
@@ -93,8 +97,38 @@ void group_commit::read(std::function<void()> fn) {
   {
     std::lock_guard lock{mutex_};
     queue_.push_back({{}, nullptr, std::move(fn)});
+    ++queued_awaited_;
   }
   cv_.notify_one();
+}
+
+void group_commit::delay_commits_for(std::chrono::nanoseconds wait) {
+  std::lock_guard lock{mutex_};
+  delay_.fix(wait);
+}
+
+bool group_commit::waiting_for_company() const {
+  std::lock_guard lock{mutex_};
+  return delaying_;
+}
+
+void group_commit::gather_company(std::unique_lock<std::mutex>& lock, std::deque<request>& batch) {
+  if (batch.empty() || stopping_ || failed_ || !db_.sync()) return;
+  for (const auto& r : batch)
+    if (r.done || r.read) return;
+  const auto wait = delay_.next();
+  if (wait <= std::chrono::nanoseconds{0}) return;
+  delaying_ = true;
+  const bool company = cv_.wait_for(lock, wait, [this] { return stopping_ || unreported_ || queued_awaited_ > 0; });
+  delaying_ = false;
+  delay_.waited(company);
+  delayed_.fetch_add(1, std::memory_order_relaxed);
+  if (company) joined_.fetch_add(1, std::memory_order_relaxed);
+  commit_statistics().delays.add();
+  if (company) commit_statistics().joined.add();
+  queued_awaited_ = 0;
+  for (auto& r : queue_) batch.push_back(std::move(r));
+  queue_.clear();
 }
 
 void group_commit::run() {
@@ -108,6 +142,8 @@ void group_commit::run() {
       if (std::exchange(unreported_, false)) report = error_;
       if (queue_.empty() && !report) return;  // stopping, and everything is drained
       batch.swap(queue_);
+      queued_awaited_ = 0;
+      if (!report) gather_company(lock, batch);
     }
     if (report && failed_fn_) failed_fn_(*report);
     // Reads must see every write queued before them, so a read splits the
@@ -248,7 +284,9 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   auto s = db_.db().Write(opts, &wb);
   std::size_t writes = 0;
   for (const auto& r : requests) writes += r.writes.size();
-  count_commit(writes, wb.Count(), std::chrono::steady_clock::now() - started);
+  const auto took = std::chrono::steady_clock::now() - started;
+  count_commit(writes, wb.Count(), took);
+  if (opts.sync) delay_.observe_sync(std::chrono::duration_cast<std::chrono::nanoseconds>(took));
   rows_.fetch_add(wb.Count(), std::memory_order_relaxed);
   job_rows_.fetch_add(job_rows, std::memory_order_relaxed);
   if (!s.ok()) {

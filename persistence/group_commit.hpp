@@ -34,6 +34,7 @@
 
 #include "overseer/event.hpp"
 #include "persistence/codec.hpp"
+#include "persistence/commit_delay.hpp"
 #include "persistence/rollups.hpp"
 #include "persistence/store.hpp"
 #include "webhooks/outbox.hpp"
@@ -96,6 +97,11 @@ public:
 
   /// Queues writes; `done(true)` runs on the writer thread once they are
   /// durable and their events published (false: the write failed).
+  ///
+  /// Writes without a `done` have nobody waiting for them (an attempt's
+  /// start or end, a progress step, a log line), only their events'
+  /// publication: with sync on, a commit of nothing else may wait a little
+  /// for one that somebody waits for (persistence/commit_delay.hpp).
   void write(std::vector<job_write> writes, done_fn done);
   /// Queues a read behind every write queued so far.
   void read(std::function<void()> fn);
@@ -116,6 +122,14 @@ public:
   /// entries, log lines, results, raw ops; not the rows a commit writes once
   /// for all its writes (event blocks, rollups, the event sequence).
   [[nodiscard]] std::uint64_t job_rows_written() const noexcept { return job_rows_.load(std::memory_order_relaxed); }
+  /// Tests: every commit of writes nobody waits for waits this long for
+  /// company (commit_delay::fix). Call before the first write.
+  void delay_commits_for(std::chrono::nanoseconds wait);
+  /// Tests: the writer is waiting for company now.
+  [[nodiscard]] bool waiting_for_company() const;
+  /// Commits that waited for company, and of those, the ones that found it.
+  [[nodiscard]] std::uint64_t delayed_commits() const noexcept { return delayed_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t joined_commits() const noexcept { return joined_.load(std::memory_order_relaxed); }
   /// False for good once the writer has latched.
   [[nodiscard]] bool healthy() const noexcept { return !failed_; }
   /// Why the writer latched; empty while healthy.
@@ -128,6 +142,9 @@ private:
     std::function<void()> read;
   };
   void run();
+  /// Waits, with `lock` held, until somebody waits for a queued write or
+  /// read, or the commit delay has passed; then moves the queue into `batch`.
+  void gather_company(std::unique_lock<std::mutex>& lock, std::deque<request>& batch);
   bool commit(std::deque<request>& batch, std::vector<event>& published);
   /// The store's space_error, read again only when due.
   std::optional<std::string> check_space();
@@ -139,18 +156,23 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<request> queue_;
+  std::size_t queued_awaited_ = 0;  ///< requests in queue_ with a done or a read; under mutex_
+  bool delaying_ = false;           ///< the writer waits for company; under mutex_
   bool stopping_ = false;
   std::string error_;        ///< under mutex_
   bool unreported_ = false;  ///< latched, failed_fn_ not called yet; under mutex_
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> rows_{0};
   std::atomic<std::uint64_t> job_rows_{0};
+  std::atomic<std::uint64_t> delayed_{0};
+  std::atomic<std::uint64_t> joined_{0};
   std::atomic<bool> failed_{false};
   // Writer thread only. statvfs costs a few microseconds, a noticeable share
   // of a small commit; between two reads the writer writes at most about
   // 1 MiB plus one batch, far below any useful reserve.
   std::chrono::steady_clock::time_point space_checked_{};
   std::uint64_t written_since_check_ = 0;
+  commit_delay delay_;  ///< writer thread only, but for delay_commits_for
   rollup_writer rollups_;  ///< writer thread only
   webhooks::outbox_writer outbox_;  ///< writer thread only, but for set_webhooks
   std::function<void(std::size_t)> outbox_added_;

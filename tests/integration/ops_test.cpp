@@ -150,6 +150,10 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
   CHECK(value(s, "overseer_store_healthy") == 1);
   CHECK(value(s, R"(overseer_build_info{version="0.1.0"})") == 1);
   CHECK(value(s, "overseer_group_commits_total") > 0);
+  // Commits that waited for company: present, and joined ones among them.
+  CHECK(value(s, "overseer_group_commit_delays_total") >= value(s, "overseer_group_commit_delays_joined_total"));
+  CHECK(s.types["overseer_group_commit_delays_total"] == "counter");
+  CHECK(s.types["overseer_group_commit_delays_joined_total"] == "counter");
   CHECK(value(s, "overseer_process_resident_memory_bytes") > 0);
   CHECK(value(s, "overseer_process_open_fds") > 0);
   CHECK(value(s, "overseer_store_disk_bytes") > 0);

@@ -1,5 +1,6 @@
-// The fail-stop latch of group_commit, on real RocksDB with a file system
-// that fails writes on demand (ENOSPC), the way a full disk does.
+// group_commit on real RocksDB: its fail-stop latch, with a file system that
+// fails writes on demand (ENOSPC) the way a full disk does, and its commit
+// delay (a write nobody waits for waiting for one somebody does).
 #include <atomic>
 #include <future>
 #include <string>
@@ -188,4 +189,144 @@ TEST_CASE("the store refuses to open below its free-space reserve and names both
                                           Catch::Contains("below the reserve of 4194304.0 TiB"));
   }
   CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "CURRENT"));  // RocksDB never ran
+}
+
+namespace {
+
+/// Events published, and the commits they came in.
+struct publish_probe {
+  std::atomic<int> events{0};
+  std::atomic<int> batches{0};
+  group_commit::publish_fn fn() {
+    return [this](std::vector<event>&& e) {
+      events += static_cast<int>(e.size());
+      ++batches;
+    };
+  }
+};
+
+/// Waits until the writer waits for company (false: it never did).
+bool until_waiting(const group_commit& gc) {
+  for (int i = 0; i < 2000; ++i) {
+    if (gc.waiting_for_company()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+job_write put_with_event(const std::string& key) {
+  auto w = put(key);
+  w.events.push_back(event{});
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("a commit nobody waits for waits for one somebody waits for, and both share one sync",
+          "[persistence][group_commit][commit_delay]") {
+  test::temp_dir dir;
+  store db{{dir.path(), true, 0, nullptr}};
+  publish_probe published;
+  group_commit gc{db, published.fn()};
+  gc.delay_commits_for(1h);  // only company can end the wait
+
+  gc.write({put_with_event("started")}, nullptr);  // an attempt's start: nobody waits
+  REQUIRE(until_waiting(gc));
+  std::this_thread::sleep_for(50ms);
+  CHECK(gc.waiting_for_company());
+  CHECK(gc.commits() == 0);  // still waiting: neither written nor published
+  CHECK(published.events == 0);
+  CHECK_FALSE(db.index_value("started"));
+
+  REQUIRE(write_and_wait(gc, put_with_event("submitted")));  // a submit: its client waits
+  CHECK(gc.commits() == 1);
+  CHECK(published.batches == 1);
+  CHECK(published.events == 2);
+  CHECK(db.index_value("started") == std::optional<std::string>{"v"});
+  CHECK(db.index_value("submitted") == std::optional<std::string>{"v"});
+  CHECK(gc.delayed_commits() == 1);
+  CHECK(gc.joined_commits() == 1);
+}
+
+TEST_CASE("a read ends a commit's wait for company, and sees the write", "[persistence][group_commit][commit_delay]") {
+  test::temp_dir dir;
+  store db{{dir.path(), true, 0, nullptr}};
+  group_commit gc{db, [](std::vector<event>&&) {}};
+  gc.delay_commits_for(1h);
+  gc.write({put("lazy")}, nullptr);
+  REQUIRE(until_waiting(gc));
+  std::promise<std::optional<std::string>> seen;
+  gc.read([&] { seen.set_value(db.index_value("lazy")); });
+  auto f = seen.get_future();
+  REQUIRE(f.wait_for(20s) == std::future_status::ready);
+  CHECK(f.get() == std::optional<std::string>{"v"});
+  CHECK(gc.joined_commits() == 1);
+}
+
+TEST_CASE("stopping the writer commits a commit that waits for company at once",
+          "[persistence][group_commit][commit_delay]") {
+  test::temp_dir dir;
+  publish_probe published;
+  {
+    store db{{dir.path(), true, 0, nullptr}};
+    group_commit gc{db, published.fn()};
+    gc.delay_commits_for(1h);
+    gc.write({put_with_event("ended")}, nullptr);
+    REQUIRE(until_waiting(gc));
+    gc.stop();  // would take an hour if the wait ignored it
+    CHECK(published.events == 1);
+    CHECK(db.index_value("ended") == std::optional<std::string>{"v"});
+  }
+  store again{{dir.path(), true, 0, nullptr}};
+  CHECK(again.index_value("ended") == std::optional<std::string>{"v"});
+}
+
+TEST_CASE("without sync nothing waits for company", "[persistence][group_commit][commit_delay]") {
+  test::temp_dir dir;
+  store db{{dir.path(), false, 0, nullptr}};
+  publish_probe published;
+  group_commit gc{db, published.fn()};
+  gc.delay_commits_for(1h);
+  gc.write({put_with_event("lazy")}, nullptr);
+  for (int i = 0; i < 2000 && published.events == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(published.events == 1);
+  CHECK_FALSE(gc.waiting_for_company());
+  CHECK(gc.delayed_commits() == 0);
+}
+
+TEST_CASE("the commit delay follows the disk, is capped, and backs off when nobody comes",
+          "[persistence][commit_delay]") {
+  commit_delay d;
+  CHECK(d.next() == 0ns);  // no sync measured yet: no wait
+  for (int i = 0; i < 200; ++i) d.observe_sync(200us);
+  CHECK(d.next() > 190us);
+  CHECK(d.next() <= 200us);
+  for (int i = 0; i < 200; ++i) d.observe_sync(20ms);  // a slow disk
+  CHECK(d.next() == commit_delay::max_wait);
+
+  // Lonely waits: the next wait comes after 1, 3, 7, ... then 63 commits at once.
+  auto commits_until_next_wait = [&] {
+    int at_once = 0;
+    while (d.next() == 0ns) ++at_once;
+    return at_once;
+  };
+  d.waited(false);
+  CHECK(commits_until_next_wait() == 1);
+  d.waited(false);
+  CHECK(commits_until_next_wait() == 3);
+  d.waited(false);
+  CHECK(commits_until_next_wait() == 7);
+  for (int i = 0; i < 10; ++i) {
+    d.waited(false);
+    (void)commits_until_next_wait();
+  }
+  d.waited(false);
+  CHECK(commits_until_next_wait() == 63);
+  // Company: the next commit waits again, and so does the one after.
+  d.waited(true);
+  CHECK(d.next() == commit_delay::max_wait);
+  d.waited(true);
+  CHECK(d.next() == commit_delay::max_wait);
+  d.waited(false);
+  CHECK(commits_until_next_wait() == 1);
 }
