@@ -1,6 +1,8 @@
 #include "actors/coordinator.hpp"
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include <caf/actor_system_config.hpp>
@@ -72,10 +74,54 @@ private:
   std::unordered_set<caf::actor_id> set_by_;
 };
 
-class coordinator final : public caf::scheduler::coordinator<caf::policy::work_stealing> {
+/// Where a worker finds its spin time: the coordinator, which holds it.
+struct idle_spin_source {
+  std::chrono::nanoseconds idle_spin{};
+};
+
+/// CAF's work stealing, with a polling phase in front: a worker that runs
+/// out of work first polls its queue (and steals) for `idle_spin`, yielding
+/// the CPU between polls, then goes on as CAF does (a few polls, then a
+/// wait on its condition variable that an enqueue from another thread must
+/// wake). See coordinator.hpp for why.
+class spinning_work_stealing : public caf::policy::work_stealing {
 public:
-  using super = caf::scheduler::coordinator<caf::policy::work_stealing>;
-  explicit coordinator(caf::actor_system& sys) : super(sys), clock_(super::clock()) {}
+  using super = caf::policy::work_stealing;
+
+  struct worker_data : super::worker_data {
+    explicit worker_data(caf::scheduler::abstract_coordinator* p)
+      : super::worker_data(p), idle_spin(dynamic_cast<const idle_spin_source&>(*p).idle_spin) {}
+    std::chrono::nanoseconds idle_spin;
+  };
+
+  template <class Worker>
+  caf::resumable* dequeue(Worker* self) {
+    auto& data = d(self);
+    if (auto* job = data.queue.take_head()) return job;
+    if (data.idle_spin.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + data.idle_spin;
+      for (std::size_t i = 1;; ++i) {
+        std::this_thread::yield();
+        auto* job = data.queue.take_head();
+        if (!job && i % 8 == 0) job = try_steal(self);
+        if (job) {
+          worker_statistics().caught.add();
+          return job;
+        }
+        if (std::chrono::steady_clock::now() >= until) break;
+      }
+      worker_statistics().missed.add();
+    }
+    return super::dequeue(self);
+  }
+};
+
+class coordinator final : public caf::scheduler::coordinator<spinning_work_stealing>, public idle_spin_source {
+public:
+  using super = caf::scheduler::coordinator<spinning_work_stealing>;
+  coordinator(caf::actor_system& sys, std::chrono::nanoseconds spin) : super(sys), clock_(super::clock()) {
+    idle_spin = spin;
+  }
 
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
 
@@ -85,9 +131,14 @@ private:
 
 }  // namespace
 
-void use_engine_coordinator(caf::actor_system_config& cfg) {
-  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new coordinator(sys);
+worker_stats& worker_statistics() noexcept {
+  static worker_stats stats;
+  return stats;
+}
+
+void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin) {
+  cfg.module_factories.push_back([idle_spin](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new coordinator(sys, idle_spin);
   });
 }
 

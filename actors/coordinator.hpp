@@ -11,9 +11,26 @@
 // This clock remembers which actors set a receive, multi or request timeout
 // and forwards the cancellation only for those; everything else goes to
 // CAF's own clock unchanged.
+//
+// Its workers also poll a while before they sleep. A CAF 0.17 worker that
+// runs out of work polls its queue about a hundred times (a microsecond or
+// two), then waits on a condition variable; a message from a thread outside
+// CAF (a caller's submit, the group-commit writer's notice that a write is
+// durable) then has to wake it, and on this kind of machine a futex wake-up
+// of an idle thread takes tens of microseconds. A submit made one at a time
+// crosses into CAF twice, so those wake-ups were most of its round trip
+// when nothing is synced. With `idle_spin`, an idle worker first keeps
+// polling (and stealing) for that long, yielding the CPU between polls to
+// any thread that has work: as Erlang's schedulers busy-wait before they
+// sleep (+sbwt). 0 turns it off. docs/performance.md has the A/B and what
+// it costs in CPU at light load.
 #pragma once
 
+#include <chrono>
+
 #include <caf/actor_system.hpp>
+
+#include "metrics/instruments.hpp"
 
 namespace caf {
 class actor_system_config;
@@ -22,8 +39,18 @@ class actor_system_config;
 namespace overseer::actors {
 
 /// Makes `cfg`'s actor system use the coordinator described above (a module
-/// factory: the system builds its scheduler from it). Call before building
-/// the system.
-void use_engine_coordinator(caf::actor_system_config& cfg);
+/// factory: the system builds its scheduler from it), its idle workers
+/// polling for `idle_spin` before they sleep. Call before building the
+/// system.
+void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin = {});
+
+/// What idle workers found while they polled, over every such system in
+/// the process (for /metrics).
+struct worker_stats {
+  metrics::counter caught;  ///< polls that found work before idle_spin ran out
+  metrics::counter missed;  ///< polls that ran out: the worker went on to sleep
+};
+
+[[nodiscard]] worker_stats& worker_statistics() noexcept;
 
 }  // namespace overseer::actors

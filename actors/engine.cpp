@@ -55,7 +55,7 @@ void register_types(caf::actor_system_config& cfg) {
 namespace {
 
 /// The engine's own actor system: its types, worker count and coordinator.
-void configure(caf::actor_system_config& c) {
+void configure(caf::actor_system_config& c, std::chrono::microseconds idle_spin) {
     register_types(c);
     // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
     // 50 us sleeps 500 times before it waits on a condition variable. Only
@@ -63,26 +63,21 @@ void configure(caf::actor_system_config& c) {
     // bodies have their own pool), so on 2 cores the extra polling workers took CPU from
     // the writer: 4 -> 2 workers and a short moderate phase measured
     // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
+    // In front of that, a short polling phase that yields the CPU
+    // (engine_config::idle_spin, actors/coordinator.hpp).
     c.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
     c.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
-    actors::use_engine_coordinator(c);
+    actors::use_engine_coordinator(c, std::max(std::chrono::microseconds{0}, idle_spin));
 }
 
-caf::actor_system_config& own_config() {
-  // The config must outlive the actor system built from it.
-  static caf::actor_system_config* cfg = [] {
-    auto* c = new caf::actor_system_config;
-    configure(*c);
-    return c;
-  }();
-  return *cfg;
-}
-
-/// A scheduler node's: with CAF's middleman, and its OpenSSL module when
-/// the cluster port has certificates.
-std::unique_ptr<caf::actor_system_config> cluster_system_config(const cluster_config& cluster) {
+/// The config of the engine's own actor system; a scheduler node's also
+/// loads CAF's middleman, and its OpenSSL module when the cluster port has
+/// certificates. One per engine: the idle spin is the engine's own.
+std::unique_ptr<caf::actor_system_config> system_config(const engine_config& config) {
   auto c = std::make_unique<caf::actor_system_config>();
-  configure(*c);
+  configure(*c, config.idle_spin);
+  const auto& cluster = config.cluster;
+  if (cluster.listen.empty()) return c;
   c->load<caf::io::middleman>();
   // BASP's own keep-alive: a peer that sends nothing (frozen, cut off) is
   // dropped, and its actors' monitors fire, after the heartbeat timeout.
@@ -159,9 +154,9 @@ std::string refusal(const std::string& why) {
 struct engine::impl {
   engine_config config;
   tool_registry tools;
-  /// A scheduler node's actor system config (with the middleman); it must
+  /// own_system's config (with the middleman on a scheduler node); it must
   /// outlive own_system.
-  std::unique_ptr<caf::actor_system_config> cluster_system_config;
+  std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor cluster;  ///< the cluster actor workers join; empty without a cluster
   std::uint16_t cluster_port = 0;
@@ -451,13 +446,10 @@ struct engine::impl {
 engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   auto& c = impl_->config.cluster;
   if (c.node_name.empty()) c.node_name = actors::host_name();
-  if (c.listen.empty()) {
-    impl_->own_system = std::make_unique<caf::actor_system>(own_config());
-  } else {
+  if (!c.listen.empty())
     if (auto bad = check_cluster(c)) throw error(errc::invalid_spec, *bad);
-    impl_->cluster_system_config = cluster_system_config(c);
-    impl_->own_system = std::make_unique<caf::actor_system>(*impl_->cluster_system_config);
-  }
+  impl_->system_config = system_config(impl_->config);
+  impl_->own_system = std::make_unique<caf::actor_system>(*impl_->system_config);
   impl_->system = impl_->own_system.get();
 }
 

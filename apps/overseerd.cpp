@@ -93,7 +93,7 @@ constexpr const char* help = R"(usage: overseerd [options]
                           stream_queue_limit, min_free_space, stream_message_limit,
                           header_timeout, body_timeout, idle_timeout, max_connections,
                           max_streams, log_level, log_format, drain_timeout, metrics,
-                          immediate_concurrent, max_wait, immediate_wait
+                          immediate_concurrent, max_wait, immediate_wait, idle_spin_us
   --token TOKEN           require this bearer token, an admin's (repeatable)
                                                          (OVERSEER_TOKENS, comma-separated)
   --tokens FILE           principals (JSON): name, role admin|user|reader, token_sha256, weight,
@@ -126,6 +126,9 @@ constexpr const char* help = R"(usage: overseerd [options]
   --drain-timeout S       on SIGTERM/SIGINT, seconds to wait for running jobs before
                           interrupting them (they resume at the next start)
                                                          (OVERSEER_DRAIN_TIMEOUT, default 30)
+  --idle-spin-us US       microseconds an idle engine thread polls for work, yielding the CPU,
+                          before it sleeps: less latency one request at a time, some CPU at
+                          light load; 0: sleep at once   (OVERSEER_IDLE_SPIN_US, default 50)
   --metrics true|false    count jobs for GET /metrics (false: only HTTP and process figures)
                                                          (OVERSEER_METRICS, default true)
   --webhook URL           POST every job's events to URL too (http or https)
@@ -213,7 +216,8 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "webhook_max_attempts", "webhook_timeout", "webhook_backoff_ms",
                                   "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size",
                                   "cluster_listen", "join", "capacity", "node_name", "node_label",
-                                  "cluster_cert", "cluster_key", "cluster_ca", "heartbeat_timeout"};
+                                  "cluster_cert", "cluster_key", "cluster_ca", "heartbeat_timeout",
+                                  "idle_spin_us"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -279,6 +283,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "immediate_concurrent")
     s.engine.immediate_concurrent = to_int("immediate_concurrent", value, 1, 100000);
   else if (key == "max_wait") s.http.max_wait = std::chrono::seconds(to_int("max_wait", value, 0, 3600));
+  else if (key == "idle_spin_us") s.engine.idle_spin = std::chrono::microseconds(to_int("idle_spin_us", value, 0, 100000));
   else if (key == "immediate_wait")
     s.http.immediate_wait = std::chrono::seconds(to_int("immediate_wait", value, 0, 3600));
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "actors/coordinator.hpp"
 #include "persistence/commit_stats.hpp"
 #include "webhooks/dispatcher.hpp"
 
@@ -149,6 +150,16 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   out.family("overseer_group_commit_delays_joined_total",
              "Of those, the commits such a write joined, sharing its sync.", "counter");
   out.sample("overseer_group_commit_delays_joined_total", {}, cs.joined.value());
+
+  const auto& ws = actors::worker_statistics();
+  out.family("overseer_worker_idle_polls_caught_total",
+             "Times an idle engine worker thread found work while it polled (idle_spin), without sleeping.",
+             "counter");
+  out.sample("overseer_worker_idle_polls_caught_total", {}, ws.caught.value());
+  out.family("overseer_worker_idle_polls_missed_total",
+             "Times an idle engine worker thread polled for all of idle_spin and found nothing, then slept.",
+             "counter");
+  out.sample("overseer_worker_idle_polls_missed_total", {}, ws.missed.value());
 
   const auto& wh = webhooks::statistics();
   out.family("overseer_webhook_deliveries_ok", "Webhook deliveries answered with a 2xx, since start.", "gauge");

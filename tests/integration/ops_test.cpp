@@ -185,6 +185,41 @@ TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
   CHECK(r.body.find("overseer_build_info") != std::string::npos);
 }
 
+TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 not at all",
+          "[http][metrics][spin]") {
+  temp_dir dir;
+  // Jobs submitted one at a time, then the two counters once all are done.
+  auto one_at_a_time = [](unsigned short port) {
+    http_client c{port};
+    for (int i = 0; i < 20; ++i) REQUIRE(c.request("POST", "/v1/jobs", R"({"tool":"noop"})").status == 202);
+    REQUIRE(eventually([&] { return c.get("/v1/jobs?status=completed").json().at("total_count").as_int64() == 20; },
+                       20s));
+    const auto s = parse_exposition(c.get("/metrics").body);
+    CHECK(s.types.at("overseer_worker_idle_polls_caught_total") == "counter");
+    CHECK(s.types.at("overseer_worker_idle_polls_missed_total") == "counter");
+    return std::pair{value(s, "overseer_worker_idle_polls_caught_total"),
+                     value(s, "overseer_worker_idle_polls_missed_total")};
+  };
+  SECTION("0: a worker out of work goes straight to CAF's own polling and sleep") {
+    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "0"}};
+    const auto [caught, missed] = one_at_a_time(d.port());
+    CHECK(caught == 0);
+    CHECK(missed == 0);
+  }
+  SECTION("100 ms: each submit finds a worker still polling") {
+    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000"}};
+    CHECK(one_at_a_time(d.port()).first >= 20);  // at least the submits themselves
+    // With nothing more to do, a worker polls for 100 ms in vain, then sleeps.
+    http_client c{d.port()};
+    CHECK(eventually([&] { return value(parse_exposition(c.get("/metrics").body), "overseer_worker_idle_polls_missed_total") >= 1; }, 20s));
+  }
+  SECTION("out of range") {
+    auto [status, out] = run_overseerd("--idle-spin-us -1");
+    CHECK(status == 2);
+    CHECK(out.find("idle_spin_us must be a whole number from 0 to 100000, not \"-1\"") != std::string::npos);
+  }
+}
+
 TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

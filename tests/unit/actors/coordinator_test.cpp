@@ -5,6 +5,9 @@
 // argument tuple when a function actor takes none, which UBSan reports.)
 #include "actors/coordinator.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
@@ -109,4 +112,48 @@ TEST_CASE("receive timeouts, request timeouts and delayed messages work on the e
     CHECK(byes == n);
   }
   // Leaving the scope stops the system, which waits for every actor.
+}
+
+namespace {
+
+/// Sends `n` strings through an echo actor, one at a time, each 5 ms
+/// after the last answer and from CAF's clock thread, outside the workers
+/// (as a caller's submit or the writer's notice comes in): by then the
+/// worker that ran the echo is out of work.
+void ping_pong(caf::actor_system& sys, int n) {
+  caf::scoped_actor self{sys};
+  auto echo = sys.spawn(
+    [](caf::event_based_actor*, int) -> caf::behavior { return {[](const std::string& s) { return s; }}; }, 0);
+  for (int i = 0; i < n; ++i) {
+    self->delayed_send(echo, 5ms, std::string{"ping"});
+    CHECK(next_text(self) == "ping");
+  }
+  caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace
+
+TEST_CASE("an idle worker polls for idle_spin before it sleeps, and only then", "[coordinator][spin]") {
+  auto& stats = overseer::actors::worker_statistics();
+  SECTION("idle_spin 0: never polls") {
+    caf::actor_system_config cfg;
+    overseer::actors::use_engine_coordinator(cfg, 0ms);
+    caf::actor_system sys{cfg};
+    const auto caught = stats.caught.value(), missed = stats.missed.value();
+    ping_pong(sys, 20);
+    CHECK(stats.caught.value() == caught);
+    CHECK(stats.missed.value() == missed);
+  }
+  SECTION("idle_spin 2 s: messages from outside find a worker still polling, and an idle one gives up") {
+    caf::actor_system_config cfg;
+    overseer::actors::use_engine_coordinator(cfg, 2s);
+    caf::actor_system sys{cfg};
+    const auto caught = stats.caught.value(), missed = stats.missed.value();
+    ping_pong(sys, 20);
+    CHECK(stats.caught.value() >= caught + 20);  // each ping found one
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (stats.missed.value() == missed && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+    CHECK(stats.missed.value() > missed);
+  }
 }
