@@ -472,15 +472,14 @@ void create_job(self_ptr self, submit_job m) {
   st.writes.after([self, rec, created = rec->status, as_created = std::move(as_created),
                    reply = std::move(m.reply)](bool ok) mutable {
     if (!ok) return reply({errc::store_failure, {}, "the store could not make the job durable", {}, 0, false});
-    std::size_t position = 0;
+    std::optional<std::size_t> position;
     auto& st = self->state;
     // A cancel may have overtaken the write; only a still-pending job queues.
-    if (auto it = st.active.find(rec->id); it != st.active.end())
-      if (auto pos = make_ready(self, it->second, &as_created)) {
-        position = *pos;
-        dispatch(self);
-      }
-    reply({errc::ok, rec->id, {}, {}, position, false, created});
+    if (auto it = st.active.find(rec->id); it != st.active.end()) position = make_ready(self, it->second, &as_created);
+    // The answer first: the caller goes on while the job starts (its
+    // running transition is published only once that start is durable).
+    reply({errc::ok, rec->id, {}, {}, position.value_or(0), false, created});
+    if (position) dispatch(self);
   });
 }
 
