@@ -56,9 +56,9 @@ def measure(overseerd, spin, rates, seconds, work):
         for rate in rates:
             t0, c0, sent = time.monotonic(), cpu_seconds(proc.pid), 0
             while time.monotonic() - t0 < seconds:
-                due = t0 + sent / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+                delay = t0 + sent / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
                 conn.request("POST", "/v1/jobs", body='{"tool":"noop"}', headers={"Content-Type": "application/json"})
                 r = conn.getresponse()
                 r.read()
