@@ -80,10 +80,17 @@ struct idle_spin_source {
 };
 
 /// CAF's work stealing, with a polling phase in front: a worker that runs
-/// out of work first polls its queue (and steals) for `idle_spin`, yielding
-/// the CPU between polls, then goes on as CAF does (a few polls, then a
+/// out of work first polls its queue for `idle_spin`, yielding the CPU
+/// between polls, then goes on as CAF does (a few polls and steals, then a
 /// wait on its condition variable that an enqueue from another thread must
-/// wake). See coordinator.hpp for why.
+/// wake). See coordinator.hpp for why. Every eighth poll it also takes the
+/// next job of another worker, from the head of that worker's queue: a
+/// message enqueued to a worker that sleeps (or has just been woken) then
+/// need not wait for it. Not from the tail, as CAF's own steals do: CAF
+/// 0.17's take_tail walks the victim's queue from its head holding both of
+/// its locks, so a steal from a queue of many scheduled actors walks all of
+/// them while the victim waits (docs/architecture.md, "Known issues");
+/// take_head is one step under one lock.
 class spinning_work_stealing : public caf::policy::work_stealing {
 public:
   using super = caf::policy::work_stealing;
@@ -103,7 +110,7 @@ public:
       for (std::size_t i = 1;; ++i) {
         std::this_thread::yield();
         auto* job = data.queue.take_head();
-        if (!job && i % 8 == 0) job = try_steal(self);
+        if (!job && i % 8 == 0) job = steal_head(self);
         if (job) {
           worker_statistics().caught.add();
           return job;
@@ -113,6 +120,17 @@ public:
       worker_statistics().missed.add();
     }
     return super::dequeue(self);
+  }
+
+private:
+  /// The next job of another worker, if one has any.
+  template <class Worker>
+  caf::resumable* steal_head(Worker* self) {
+    auto* parent = self->parent();
+    for (std::size_t id = 0; id < parent->num_workers(); ++id)
+      if (id != self->id())
+        if (auto* job = d(parent->worker_by_id(id)).queue.take_head()) return job;
+    return nullptr;
   }
 };
 

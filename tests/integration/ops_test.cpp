@@ -208,10 +208,9 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
   }
   SECTION("100 ms: each submit finds a worker still polling") {
     overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000"}};
-    CHECK(one_at_a_time(d.port()).first >= 20);  // at least the submits themselves
-    // With nothing more to do, a worker polls for 100 ms in vain, then sleeps.
-    http_client c{d.port()};
-    CHECK(eventually([&] { return value(parse_exposition(c.get("/metrics").body), "overseer_worker_idle_polls_missed_total") >= 1; }, 20s));
+    // At least the submits themselves (polls that run out and sleep: the
+    // unit test in coordinator_test.cpp).
+    CHECK(one_at_a_time(d.port()).first >= 20);
   }
   SECTION("out of range") {
     auto [status, out] = run_overseerd("--idle-spin-us -1");

@@ -6,6 +6,8 @@
 #include "actors/coordinator.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -116,11 +118,23 @@ TEST_CASE("receive timeouts, request timeouts and delayed messages work on the e
 
 namespace {
 
+/// An actor system on the engine's coordinator with `idle_spin`.
+struct spinning_system {
+  caf::actor_system_config cfg;
+  std::optional<caf::actor_system> sys;
+  explicit spinning_system(std::chrono::nanoseconds idle_spin) {
+    overseer::actors::use_engine_coordinator(cfg, idle_spin);
+    sys.emplace(cfg);
+  }
+};
+
 /// Sends `n` strings through an echo actor, one at a time, each 5 ms
 /// after the last answer and from CAF's clock thread, outside the workers
 /// (as a caller's submit or the writer's notice comes in): by then the
-/// worker that ran the echo is out of work.
-void ping_pong(caf::actor_system& sys, int n) {
+/// worker that ran the echo is out of work. Returns the polls that caught
+/// work meanwhile.
+std::uint64_t ping_pong(caf::actor_system& sys, int n) {
+  const auto before = overseer::actors::worker_statistics().caught.value();
   caf::scoped_actor self{sys};
   auto echo = sys.spawn(
     [](caf::event_based_actor*, int) -> caf::behavior { return {[](const std::string& s) { return s; }}; }, 0);
@@ -129,31 +143,25 @@ void ping_pong(caf::actor_system& sys, int n) {
     CHECK(next_text(self) == "ping");
   }
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+  return overseer::actors::worker_statistics().caught.value() - before;
 }
 
 }  // namespace
 
 TEST_CASE("an idle worker polls for idle_spin before it sleeps, and only then", "[coordinator][spin]") {
-  auto& stats = overseer::actors::worker_statistics();
+  const auto& missed = overseer::actors::worker_statistics().missed;
   SECTION("idle_spin 0: never polls") {
-    caf::actor_system_config cfg;
-    overseer::actors::use_engine_coordinator(cfg, 0ms);
-    caf::actor_system sys{cfg};
-    const auto caught = stats.caught.value(), missed = stats.missed.value();
-    ping_pong(sys, 20);
-    CHECK(stats.caught.value() == caught);
-    CHECK(stats.missed.value() == missed);
+    spinning_system s{0ms};
+    const auto missed_before = missed.value();
+    CHECK(ping_pong(*s.sys, 20) == 0);
+    CHECK(missed.value() == missed_before);
   }
   SECTION("idle_spin 2 s: messages from outside find a worker still polling, and an idle one gives up") {
-    caf::actor_system_config cfg;
-    overseer::actors::use_engine_coordinator(cfg, 2s);
-    caf::actor_system sys{cfg};
-    const auto caught = stats.caught.value(), missed = stats.missed.value();
-    ping_pong(sys, 20);
-    CHECK(stats.caught.value() >= caught + 20);  // each ping found one
+    spinning_system s{2s};
+    const auto missed_before = missed.value();
+    CHECK(ping_pong(*s.sys, 20) >= 20);  // each ping found one
     const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (stats.missed.value() == missed && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::yield();
-    CHECK(stats.missed.value() > missed);
+    while (missed.value() == missed_before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    CHECK(missed.value() > missed_before);
   }
 }
