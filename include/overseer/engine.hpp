@@ -180,10 +180,12 @@ struct engine_config {
   /// polling for work (yielding the CPU between polls) before it sleeps.
   /// A message from outside (a submit, a write made durable) then finds it
   /// awake instead of waking it, which takes tens of microseconds: a submit
-  /// made one at a time crosses twice. Default 50 us; 0 sleeps at once
-  /// (less CPU at light load). Ignored by the constructor that takes an
-  /// actor system: that system's scheduler is the host's.
-  std::chrono::microseconds idle_spin{50};
+  /// made one at a time crosses twice (50 us: 2x the jobs/s one at a time
+  /// without a sync, 1.16x with one). Default 0, off: it costs CPU at light
+  /// load, and it halved the drain of a long queue in the benchmarks
+  /// (docs/performance.md). Ignored by the constructor that takes an actor
+  /// system: that system's scheduler is the host's.
+  std::chrono::microseconds idle_spin{0};
   /// Register sleep, fail, noop and fasta_stats. Default true.
   bool builtin_tools = true;
   /// How long a completed job's result answers equal use_cache submits.
