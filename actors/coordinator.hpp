@@ -21,10 +21,10 @@
 // crosses into CAF twice, so those wake-ups were most of its round trip
 // when nothing is synced. With `idle_spin`, an idle worker first keeps
 // polling its queue (and taking the next job of another worker's) for that
-// long, yielding the CPU between polls to
-// any thread that has work: as Erlang's schedulers busy-wait before they
-// sleep (+sbwt). 0 turns it off. docs/performance.md has the A/B and what
-// it costs in CPU at light load.
+// long, yielding the CPU between polls to any thread that has work: as
+// Erlang's schedulers busy-wait before they sleep (+sbwt). 0, the engine's
+// default, turns it off: docs/performance.md has the A/B, what it costs in
+// CPU at light load, and why it slowed the drain of a long queue.
 #pragma once
 
 #include <chrono>
