@@ -57,7 +57,6 @@ public:
   /// Tests: every wait this long, whatever the disk does.
   void fix(std::chrono::nanoseconds wait) noexcept { fixed_ = wait; }
 
-
 private:
   std::chrono::nanoseconds sync_time_{0};
   std::optional<std::chrono::nanoseconds> fixed_;
