@@ -173,6 +173,7 @@ struct engine::impl {
   std::unique_ptr<actors::janitor> cleaner;
   std::unique_ptr<actors::file_service> files;  ///< stored files (include/overseer/files.hpp)
   std::shared_ptr<std::atomic<int>> live_attempts = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<actors::job_census> job_actors = std::make_shared<actors::job_census>();
   std::unique_ptr<actors::attempt_pool> pool;
   std::atomic<std::uint64_t> cache_hits{0};
   std::atomic<std::uint64_t> cache_misses{0};
@@ -534,6 +535,7 @@ void engine::start() {
   d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir);
   d.pool = std::make_unique<actors::attempt_pool>();
   actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
+  sd.job_actors = d.job_actors;
   if (d.cluster)
     sd.on_nodes = [&d](std::vector<node_view> nodes, std::optional<node_change> change) {
       {
@@ -586,6 +588,11 @@ void engine::stop() {
     self->receive([](const caf::down_msg&) {});
   }
   d.scheduler = nullptr;
+  // A job actor may still hold a report its tool sent before the stop, and
+  // one whose end was reported waits for its last attempt: all of them
+  // stop, and they are gone before the writer and the store they use.
+  d.job_actors->shut_down_all();
+  d.job_actors->wait_empty();
   d.pool.reset();  // every body has returned: joins the idle threads
   d.hooks->stop();  // deliveries in flight stay in the outbox
   d.writer->stop();

@@ -509,6 +509,7 @@ job_actor spawn_job_actor(caf::local_actor& parent, job_actor_args args) {
   const auto deps = args.deps;
   const auto scheduler = args.scheduler;
   auto actor = parent.spawn(job_behavior, std::move(args));
+  if (deps->job_actors) deps->job_actors->add(actor);
   if (body) {
     body->job = actor;
     launch_attempt(*deps, std::move(*body), grant, scheduler);

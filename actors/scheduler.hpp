@@ -22,6 +22,7 @@
 #include <caf/all.hpp>
 
 #include "actors/attempt_pool.hpp"
+#include "actors/job_census.hpp"
 #include "actors/messages.hpp"
 #include "overseer/engine.hpp"
 #include "persistence/group_commit.hpp"
@@ -47,6 +48,10 @@ struct scheduler_deps {
   /// Called by the scheduler with every node whenever the cluster changes
   /// (engine::get's waiting_on "node"); none without a cluster.
   std::function<void(std::vector<node_view>, std::optional<node_change>)> on_nodes{};
+  /// Every job actor not yet terminated, so that the engine can stop them
+  /// all and wait for them before the writer goes; none in tests that
+  /// stop nothing.
+  std::shared_ptr<job_census> job_actors{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

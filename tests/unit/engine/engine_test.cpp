@@ -575,3 +575,60 @@ TEST_CASE("an attempt interrupted by a stop does not use up the job's retries", 
   CHECK(v->attempt == 3);
   require_legal_history(f.eng->history(id));
 }
+
+TEST_CASE("a stop while many attempts report lets every job actor finish first", "[engine][recovery]") {
+  // 64 tools return at once and the engine stops at once: job actors still
+  // hold their reports (and write them) after the scheduler has gone. The
+  // engine must wait for them before its writer and store go (under
+  // ASan, a write into a freed writer is a failure here), and whatever
+  // each one managed to store, a restart finishes every job exactly once.
+  constexpr int n = 64;
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    gate_tool gate;  // declared first: the engine's threads use it until it stops
+    engine_fixture f{{.max_concurrent = n}};
+    f.eng->tools().add(gate_def("gate"), gate.body());
+    f.start();
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(f.eng->submit({.tool = "gate"}));
+    REQUIRE(f.events.wait_for([&](auto&) { return gate.now.load() == n; }));
+    gate.release = true;
+    f.close();
+    f.open({.max_concurrent = n});
+    f.eng->tools().add(gate_def("gate"), gate.body());
+    f.start();
+    for (const auto& id : ids) {
+      auto v = f.eng->wait(id, 20s);
+      REQUIRE(v);
+      CHECK(v->status == job_status::completed);
+      require_legal_history(f.eng->history(id));
+    }
+  }
+}
+
+TEST_CASE("a cancelled tool's last words that come as the engine stops are kept", "[engine][recovery]") {
+  // The job's end is reported (cancelled), so the scheduler no longer
+  // tracks its actor; the tool returns only as the engine stops. Its report
+  // still belongs in the job's log, and the engine waits for it.
+  std::atomic<bool> told{false};
+  std::atomic<bool> finish{false};
+  auto slow_to_stop = [&](job_context& ctx) -> tool_result {
+    while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+    told = true;
+    while (!finish) std::this_thread::yield();
+    return stopped("removed the scratch files");
+  };
+  engine_fixture f;
+  f.eng->tools().add({.name = "slow"}, slow_to_stop);
+  f.start();
+  auto id = f.eng->submit({.tool = "slow"});
+  REQUIRE(f.events.wait_for(reached(id, job_status::running)));
+  REQUIRE(f.eng->cancel(id).code == errc::ok);
+  REQUIRE(f.events.wait_for([&](auto&) { return told.load(); }));
+  finish = true;
+  f.close();
+  f.open({});
+  f.start();
+  CHECK(f.eng->get(id)->status == job_status::cancelled);
+  CHECK(has_line(engine_lines(*f.eng, id), "attempt 1 stopped: removed the scratch files"));
+}
