@@ -944,7 +944,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
   if (!impl_->scheduler) return done(engine_stats{});
   caf::anon_send(impl_->scheduler,
                  actors::get_stats{[done = std::move(done), writer = impl_->writer.get(),
-                                    store = impl_->store.get()](engine_stats s) {
+                                    store = impl_->store.get(), census = impl_->job_actors](engine_stats s) {
                    s.running_ok = true;
                    s.store_ok = writer->healthy();
                    if (!s.store_ok) s.store_error = writer->error();
@@ -952,6 +952,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    s.store_live_bytes = store->live_data_bytes();
                    s.store_rows_written = writer->rows_written();
                    s.store_job_rows_written = writer->job_rows_written();
+                   s.job_actors = census->size();
                    done(std::move(s));
                  }});
 }

@@ -380,6 +380,9 @@ struct engine_stats {
   std::size_t pending = 0;   ///< queued and ready
   std::size_t waiting = 0;   ///< retrying, waiting for their backoff
   std::size_t running = 0;
+  /// Job actors alive: one per admitted job, and ended jobs whose actor
+  /// still waits for its last writes or its attempt's last report.
+  std::size_t job_actors = 0;
   std::vector<tool_health> tools{};
 };
 

@@ -161,6 +161,9 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
   CHECK(s.types["overseer_job_run_seconds"] == "histogram");
   CHECK(s.types["overseer_jobs_submitted_total"] == "counter");
   CHECK(s.types["overseer_jobs_running"] == "gauge");
+  CHECK(s.types["overseer_job_actors"] == "gauge");
+  // Every job has ended: their actors go once their last writes are durable.
+  CHECK(eventually([&] { return value(parse_exposition(c.get("/metrics").body), "overseer_job_actors") == 0; }, 20s));
 
   // Every histogram's buckets are cumulative and end in +Inf == _count.
   for (const std::string series : {R"(overseer_job_run_seconds_bucket{tool="noop",)",

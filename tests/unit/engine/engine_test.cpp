@@ -632,3 +632,18 @@ TEST_CASE("a cancelled tool's last words that come as the engine stops are kept"
   CHECK(f.eng->get(id)->status == job_status::cancelled);
   CHECK(has_line(engine_lines(*f.eng, id), "attempt 1 stopped: removed the scratch files"));
 }
+
+TEST_CASE("stats count the job actors alive: admitted jobs, until their ends are durable", "[engine][stats]") {
+  gate_tool gate;  // declared first: the engine's threads use it until it stops
+  engine_fixture f{{.max_concurrent = 2}};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  CHECK(f.eng->stats().job_actors == 0);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(f.eng->submit({.tool = "gate"}));
+  REQUIRE(f.events.wait_for([&](auto&) { return gate.now.load() == 2; }));
+  CHECK(f.eng->stats().job_actors == 2);  // the third waits in the queue, without an actor
+  gate.release = true;
+  for (const auto& id : ids) REQUIRE(f.eng->wait(id, 20s));
+  REQUIRE(f.events.wait_for([&](auto&) { return f.eng->stats().job_actors == 0; }));
+}
