@@ -1010,11 +1010,15 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       engine_stats s;
       s.pending = st.queue.queue_size();
       s.running = static_cast<std::size_t>(st.queue.running());
+      // A retrying job waits out its backoff in its actor, so the actors
+      // name them all (but one whose actor is being restarted): walking
+      // them costs the jobs admitted, not the whole queue, which a
+      // scrape of /metrics would otherwise walk on this actor's turn.
       std::unordered_map<std::string, std::size_t> retrying;
-      for (auto& [id, e] : st.active)
-        if (e.status == job_status::retrying) {  // held by its actor: never packed
+      for (const auto& [actor, id] : st.actors)
+        if (auto it = st.active.find(id); it != st.active.end() && it->second.status == job_status::retrying) {
           ++s.waiting;
-          ++retrying[e.record()->tool];
+          ++retrying[it->second.record()->tool];  // held by its actor: never packed
         }
       for (const auto& def : deps(self).tools->list()) {
         tool_health h;

@@ -647,3 +647,29 @@ TEST_CASE("stats count the job actors alive: admitted jobs, until their ends are
   for (const auto& id : ids) REQUIRE(f.eng->wait(id, 20s));
   REQUIRE(f.events.wait_for([&](auto&) { return f.eng->stats().job_actors == 0; }));
 }
+
+TEST_CASE("stats count the jobs waiting out a backoff, by tool, however long the queue", "[engine][stats]") {
+  engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add({.name = "flaky"}, [](job_context&) -> tool_result { return failure("not yet"); });
+  f.eng->tools().add({.name = "held"}, [](job_context&) -> tool_result { return boost::json::object{}; });
+  f.start();
+  REQUIRE(f.eng->pause_tool("held").ok());
+  for (int i = 0; i < 50; ++i) (void)f.eng->submit({.tool = "held"});  // queued, never retrying
+  auto id = f.eng->submit({.tool = "flaky", .retry = retry_policy{.max_attempts = 3, .initial_backoff = 1h, .max_backoff = 1h}});
+  REQUIRE(f.events.wait_for(reached(id, job_status::retrying)));
+  auto tool_of = [](const engine_stats& s, std::string_view name) {
+    for (const auto& t : s.tools)
+      if (t.name == name) return t;
+    return tool_health{};
+  };
+  auto s = f.eng->stats();
+  CHECK(s.waiting == 1);
+  CHECK(tool_of(s, "flaky").retrying == 1);
+  CHECK(tool_of(s, "held").retrying == 0);
+  CHECK(tool_of(s, "held").queued == 50);
+  CHECK(s.job_actors == 1);  // the retrying job's actor holds its backoff
+  REQUIRE(f.eng->cancel(id).code == errc::ok);
+  s = f.eng->stats();
+  CHECK(s.waiting == 0);
+  CHECK(tool_of(s, "flaky").retrying == 0);
+}
