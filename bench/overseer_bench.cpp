@@ -1254,6 +1254,16 @@ void bench_scaling(figures& out) {
     const std::string p = "queued=" + std::to_string(queued) + ",max_concurrent=64,durable";
     out.add("scaling.queued" + std::to_string(queued) + ".per_queued_job",
             (static_cast<double>(after) - static_cast<double>(before)) / static_cast<double>(queued), "bytes", p);
+    // What a stats read (a /metrics scrape, a health check) costs with the
+    // whole queue waiting: the median of 21.
+    std::vector<double> stats_ms;
+    for (int i = 0; i < 21; ++i) {
+      const auto s0 = steady::now();
+      check(e.stats().pending == queued, "scaling: stats while queued");
+      stats_ms.push_back(seconds_since(s0) * 1000);
+    }
+    std::nth_element(stats_ms.begin(), stats_ms.begin() + 10, stats_ms.end());
+    out.add("scaling.queued" + std::to_string(queued) + ".stats_ms", stats_ms[10], "ms", p);
     // How many job actors live at once while 64 slots drain the queue
     // (engine_stats::job_actors, sampled every 250 ms: a sample walks the
     // scheduler's active jobs): admitted jobs plus
