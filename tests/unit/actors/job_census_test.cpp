@@ -9,10 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -20,8 +18,10 @@
 #include <caf/all.hpp>
 
 #include "overseer/engine.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
+using overseer::test::eventually;
 
 namespace {
 
@@ -41,15 +41,6 @@ caf::behavior lingering(caf::event_based_actor* self, std::atomic<int>* told) {
     [told](overseer::actors::shut_down) { ++*told; },
     [self](const std::string&) { self->quit(); },
   };
-}
-
-bool eventually(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
 }
 
 }  // namespace
