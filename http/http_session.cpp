@@ -528,7 +528,7 @@ void http_session::do_write() {
     // A download: streamed from the file in chunks (file_range_body).
     s.file_res->version(s.version);
     s.file_res->keep_alive(!close);
-    s.file_writer.emplace(*s.file_res);
+    s.file_writer = std::make_unique<bhttp::response_serializer<file_range_body>>(*s.file_res);
     if (s.head) bhttp::async_write_header(socket_, *s.file_writer, std::move(done));
     else bhttp::async_write(socket_, *s.file_writer, std::move(done));
     return;

@@ -48,7 +48,9 @@ private:
     std::optional<response> res;
     std::optional<bhttp::response_serializer<bhttp::string_body>> writer;
     std::optional<file_response> file_res;  ///< a download, streamed from disk
-    std::optional<bhttp::response_serializer<file_range_body>> file_writer;
+    /// On the heap, and only for a download: its 64 KiB read buffer would
+    /// otherwise be allocated and zeroed for every answer.
+    std::unique_ptr<bhttp::response_serializer<file_range_body>> file_writer;
     unsigned version = 11;
     bool keep_alive = true;
     bool head = false;  ///< a HEAD request: the answer's header only
