@@ -166,6 +166,9 @@ struct engine::impl {
   std::unique_ptr<actors::job_waiters> waiters;
   subscription waiters_feed;  ///< the bus's terminal transitions to `waiters`
   std::unique_ptr<persistence::group_commit> writer;
+  /// watch_job_changes' watchers, given to each writer the engine starts.
+  std::mutex watchers_mutex;
+  std::vector<persistence::group_commit::changes_fn> change_watchers;  ///< under watchers_mutex
   /// Shared with the writer's outbox callback, which may run until the
   /// writer stops.
   std::shared_ptr<webhooks::dispatcher> hooks;
@@ -516,6 +519,10 @@ void engine::start() {
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
     [&d](const std::string& why) { d.on_store_failed(why); });
+  {
+    std::lock_guard lock{d.watchers_mutex};
+    for (const auto& fn : d.change_watchers) d.writer->watch_changes(fn);
+  }
   // Webhooks: before the first write, so every event is seen.
   d.hooks = std::make_shared<webhooks::dispatcher>(*d.store, *d.writer, d.config.webhooks, d.config.log);
   d.writer->set_webhooks(d.config.webhooks.url, d.config.webhooks.events,
@@ -598,7 +605,10 @@ void engine::stop() {
   d.writer->stop();
   d.files.reset();  // after the writer's last callbacks, which may post to it
   d.bus->stop();
-  d.writer.reset();
+  {
+    std::lock_guard lock{d.watchers_mutex};  // watch_job_changes reads it
+    d.writer.reset();
+  }
   d.hooks.reset();
   d.bus.reset();
   d.store.reset();
@@ -726,6 +736,12 @@ failure_info no_job(std::string_view job_id) {
 }
 
 }  // namespace
+
+void engine::watch_job_changes(std::function<void(std::span<const std::string_view> ids, bool any)> on_change) {
+  std::lock_guard lock{impl_->watchers_mutex};
+  impl_->change_watchers.push_back(on_change);
+  if (impl_->writer) impl_->writer->watch_changes(std::move(on_change));
+}
 
 result<job_view> engine::get(std::string_view job_id) const {
   return impl_->read_result<job_view>([&]() -> result<job_view> {

@@ -161,6 +161,7 @@ void group_commit::run() {
           if (auto why = check_space()) fail(std::move(*why));
           else ok = commit(writes, published);
         }
+        if (ok) tell_watchers(writes);
         // Publish only after the batch is synced: a subscriber must never
         // see a transition that a crash could undo.
         if (ok && !published.empty()) publish_(std::move(published));
@@ -183,6 +184,30 @@ std::optional<std::string> group_commit::check_space() {
   space_checked_ = now;
   written_since_check_ = 0;
   return db_.space_error();
+}
+
+void group_commit::watch_changes(changes_fn fn) {
+  std::lock_guard lock{watchers_mutex_};
+  watchers_.push_back(std::move(fn));
+  watched_.store(true, std::memory_order_release);
+}
+
+void group_commit::tell_watchers(const std::deque<request>& committed) {
+  if (!watched_.load(std::memory_order_acquire)) return;
+  changed_.clear();
+  bool any = false;
+  for (const auto& r : committed)
+    for (const auto& w : r.writes) {
+      if (w.record) changed_.emplace_back(w.record->id);
+      for (const auto& op : w.ops) {
+        if (op.f != family::jobs && op.f != family::open_jobs && op.f != family::results) continue;
+        if (op.what == kv_op::kind::erase_range) any = true;
+        else changed_.emplace_back(op.key);
+      }
+    }
+  if (changed_.empty() && !any) return;
+  std::lock_guard lock{watchers_mutex_};
+  for (const auto& fn : watchers_) fn(changed_, any);
 }
 
 record_image::record_image(const job_record& r)

@@ -28,7 +28,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -87,6 +89,9 @@ public:
   using publish_fn = std::function<void(std::vector<event>&&)>;
   using done_fn = std::function<void(bool ok)>;
   using failed_fn = std::function<void(const std::string& error)>;
+  /// The ids of the jobs a commit changed (records, results, deletions),
+  /// or `any` when a change may have touched every job (a range delete).
+  using changes_fn = std::function<void(std::span<const std::string_view> ids, bool any)>;
 
   /// `failed` runs once, on the writer thread, when the writer latches; it
   /// must not block or stop the writer.
@@ -110,6 +115,12 @@ public:
   /// runs on the writer thread after a commit that put rows into the outbox
   /// (it must not block). Call before the first write.
   void set_webhooks(std::string url, event_kinds kinds, std::function<void(std::size_t rows)> outbox_added);
+  /// Adds a watcher of changed jobs: it runs on the writer thread after
+  /// each commit that changed jobs, before the commit's events are
+  /// published and its callers told, so a cache it keeps is never staler
+  /// than what anybody has been told. It must be quick and not block. Any
+  /// thread, any time; watchers stay until the writer is destroyed.
+  void watch_changes(changes_fn fn);
   /// Latches the writer, from any thread: see the fail-stop note above. The
   /// first reason is kept.
   void fail(std::string why);
@@ -146,6 +157,8 @@ private:
   /// read, or the commit delay has passed; then moves the queue into `batch`.
   void gather_company(std::unique_lock<std::mutex>& lock, std::deque<request>& batch);
   bool commit(std::deque<request>& batch, std::vector<event>& published);
+  /// Tells the watchers which jobs a durable commit changed.
+  void tell_watchers(const std::deque<request>& committed);
   /// The store's space_error, read again only when due.
   std::optional<std::string> check_space();
 
@@ -176,6 +189,10 @@ private:
   rollup_writer rollups_;  ///< writer thread only
   webhooks::outbox_writer outbox_;  ///< writer thread only, but for set_webhooks
   std::function<void(std::size_t)> outbox_added_;
+  std::mutex watchers_mutex_;
+  std::vector<changes_fn> watchers_;   ///< under watchers_mutex_
+  std::atomic<bool> watched_{false};    ///< watchers_ is not empty
+  std::vector<std::string_view> changed_;  ///< writer thread only: tell_watchers' ids
   std::thread thread_;
 };
 

@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -553,6 +554,16 @@ public:
   /// cancel, stats, ...). Resetting a subscription elsewhere waits for a
   /// call under way. Throws overseer::error (not_running) before start().
   [[nodiscard]] subscription subscribe(filter f, std::function<void(const event&)> on_event);
+  /// Calls `on_change` on the store's writer thread after every commit
+  /// that changed stored jobs (a record, a result, a deletion) with the
+  /// changed jobs' ids, or with `any` true when a change may have touched
+  /// any job; always before the commit's events are published or anybody
+  /// is told of it. For caches of what get() reads: a cache that drops what
+  /// is named here never answers staler than what its readers were told.
+  /// It must be quick and must not block or call the engine. Any time,
+  /// started or not; it holds until the engine is destroyed, so capture a
+  /// weak_ptr to anything that may go first.
+  void watch_job_changes(std::function<void(std::span<const std::string_view> ids, bool any)> on_change);
   /// The job's webhook deliveries (job_spec::notify, webhook_config::url),
   /// pending and finished, in seq order, read straight from the store.
   /// Empty for a job without any; fails like get() otherwise (not_found).

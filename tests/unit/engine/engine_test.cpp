@@ -1,5 +1,8 @@
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -672,4 +675,56 @@ TEST_CASE("stats count the jobs waiting out a backoff, by tool, however long the
   s = f.eng->stats();
   CHECK(s.waiting == 0);
   CHECK(tool_of(s, "flaky").retrying == 0);
+}
+
+TEST_CASE("watch_job_changes names each job a commit changed before anybody is told", "[engine][watch]") {
+  engine_fixture f;
+  f.eng->tools().add({.name = "flaky"}, [](job_context&) -> tool_result { return failure("no"); });
+  struct watcher {
+    std::mutex m;
+    std::multiset<std::string> named;
+    int any = 0;
+    void operator()(std::span<const std::string_view> ids, bool all) {
+      std::lock_guard lock{m};
+      for (auto id : ids) named.emplace(id);
+      any += all;
+    }
+    std::size_t count(const std::string& id) {
+      std::lock_guard lock{m};
+      return named.count(id);
+    }
+  };
+  auto before = std::make_shared<watcher>();  // watching before the start...
+  f.eng->watch_job_changes([before](auto ids, bool all) { (*before)(ids, all); });
+  f.start();
+  auto after = std::make_shared<watcher>();  // ...and after it
+  f.eng->watch_job_changes([after](auto ids, bool all) { (*after)(ids, all); });
+  // Every event of a job comes after the commit that named it.
+  std::atomic<int> told_first{0};
+  auto check = f.eng->subscribe(filter::all(), [&](const event& e) {
+    if (e.kind == event_kind::transition && before->count(e.job_id) == 0) ++told_first;
+  });
+
+  const auto done = f.eng->submit({.tool = "noop"});
+  const auto failed = f.eng->submit({.tool = "flaky"});
+  REQUIRE(f.eng->wait(done, 20s));
+  REQUIRE(f.eng->wait(failed, 20s));
+  REQUIRE(f.events.wait_for(reached(failed, job_status::failed)));
+  // Created, started and finished: three commits each at most, one at least.
+  for (auto* w : {before.get(), after.get()}) {
+    CHECK(w->count(done) >= 1);
+    CHECK(w->count(failed) >= 1);
+  }
+  const auto named = after->count(failed);
+  REQUIRE(f.eng->retry(failed).code == errc::ok);  // answered after the commit that names it
+  CHECK(after->count(failed) > named);
+  REQUIRE(f.eng->wait(failed, 20s));
+
+  const auto done_named = after->count(done);
+  const auto purged = f.eng->purge({.status = job_status::completed});
+  CHECK(purged.deleted == 1);
+  CHECK(after->count(done) > done_named);
+  CHECK(f.eng->get(done).code() == errc::not_found);
+  CHECK(told_first == 0);
+  CHECK(after->any == 0);  // every change here names its jobs
 }
