@@ -93,7 +93,7 @@ constexpr const char* help = R"(usage: overseerd [options]
                           stream_queue_limit, min_free_space, stream_message_limit,
                           header_timeout, body_timeout, idle_timeout, max_connections,
                           max_streams, log_level, log_format, drain_timeout, metrics,
-                          immediate_concurrent, max_wait, immediate_wait, idle_spin_us
+                          immediate_concurrent, max_wait, immediate_wait, idle_spin_us, finished_cache
   --token TOKEN           require this bearer token, an admin's (repeatable)
                                                          (OVERSEER_TOKENS, comma-separated)
   --tokens FILE           principals (JSON): name, role admin|user|reader, token_sha256, weight,
@@ -108,6 +108,8 @@ constexpr const char* help = R"(usage: overseerd [options]
                           daemon does not start, or stops taking work and exits 3. SIZE is bytes
                           or a number with K, M, G or T (binary: 64M = 64 MiB); 0 turns it off
                                                          (OVERSEER_MIN_FREE_SPACE, default 64M)
+  --finished-cache SIZE   finished jobs' answers to GET /v1/jobs/{id} kept rendered until the job
+                          changes; SIZE as for --min-free-space, 0 off (OVERSEER_FINISHED_CACHE, default 32M)
   --stream-message-limit BYTES  largest message a WebSocket client may send
                                                          (OVERSEER_STREAM_MESSAGE_LIMIT, default 65536)
   --header-timeout S      seconds from a request's first byte to the end of its headers
@@ -218,7 +220,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size",
                                   "cluster_listen", "join", "capacity", "node_name", "node_label",
                                   "cluster_cert", "cluster_key", "cluster_ca", "heartbeat_timeout",
-                                  "idle_spin_us"};
+                                  "idle_spin_us", "finished_cache"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -291,6 +293,7 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "stream_queue_limit")
     s.http.stream_queue_limit = static_cast<std::size_t>(to_int("stream_queue_limit", value, 16, 10'000'000));
   else if (key == "min_free_space") s.engine.min_free_bytes = to_bytes("min_free_space", value);
+  else if (key == "finished_cache") s.http.finished_cache_bytes = to_bytes("finished_cache", value);
   else if (key == "max_file_size") {
     s.http.max_file_size = to_bytes("max_file_size", value);
     if (s.http.max_file_size == 0) usage_error("max_file_size must be above 0");

@@ -41,6 +41,7 @@ class connections;
 class stream_hub;
 struct ops_context;
 class sync_waits;
+class finished_views;
 
 struct api_context {
   engine& eng;
@@ -50,6 +51,7 @@ struct api_context {
   ops_context* ops = nullptr;  ///< metrics, access log, drain (http/ops_context.hpp)
   http::tenants* tenancy = nullptr;  ///< principals and quotas; none: no tokens, anyone is admin
   sync_waits* waits = nullptr;       ///< requests waiting for their job to end (`?wait=`)
+  finished_views* finished = nullptr;  ///< finished jobs' answers, kept rendered; none: none kept
 };
 
 /// A handled request: its route, path parameters and query.
@@ -89,6 +91,8 @@ public:
       respond_file_(std::move(respond_file)) {}
 
   void json(unsigned status, const boost::json::value& body) const;
+  /// A JSON answer already rendered (to_json_text: valid UTF-8).
+  void json_text(unsigned status, std::string body) const;
   void problem(unsigned status, std::string detail, const std::vector<field_error>& errors = {},
                const boost::json::object& extra = {}) const;
   /// An engine refusal: its errc's status (status_of), message and field errors.

@@ -17,13 +17,17 @@ namespace {
 
 /// The body is rendered by to_json_text, so it is valid UTF-8 even when a
 /// string in it echoes client bytes that are not.
-response json_response(unsigned status, const boost::json::value& body, unsigned version, bool keep_alive) {
+response json_response(unsigned status, std::string text, unsigned version, bool keep_alive) {
   response res{static_cast<bhttp::status>(status), version};
   res.set(bhttp::field::content_type, "application/json");
   res.keep_alive(keep_alive);
-  res.body() = to_json_text(body);
+  res.body() = std::move(text);
   res.prepare_payload();
   return res;
+}
+
+response json_response(unsigned status, const boost::json::value& body, unsigned version, bool keep_alive) {
+  return json_response(status, to_json_text(body), version, keep_alive);
 }
 
 }  // namespace
@@ -42,6 +46,10 @@ response problem_response(unsigned status, std::string detail, unsigned version,
 
 void replier::json(unsigned status, const boost::json::value& body) const {
   send(json_response(status, body, version_, keep_alive_));
+}
+
+void replier::json_text(unsigned status, std::string body) const {
+  send(json_response(status, std::move(body), version_, keep_alive_));
 }
 
 void replier::problem(unsigned status, std::string detail, const std::vector<field_error>& errors,

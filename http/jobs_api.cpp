@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "actors/job_id.hpp"
+#include "http/finished_views.hpp"
 #include "http/sync_waits.hpp"
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
@@ -192,9 +193,26 @@ void get_job(api_context& ctx, const call& c, const replier& r) {
   auto errors = check_query_keys(c.query, {"wait"});
   const auto wait = read_wait(c, errors);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
-  auto v = find(ctx, c, c.param("id"), r);
+  const auto id = c.param("id");
+  if (!actors::looks_like_job_id(id)) return no_job(r, id);
+  // A finished job answers the same until it changes (retry, delete,
+  // purge): its answer is kept rendered (http/finished_views.hpp).
+  auto* kept = ctx.finished;
+  if (kept)
+    if (auto hit = kept->find(id)) {
+      if (!c.who.sees(hit->owner)) return no_job(r, id);
+      return r.json_text(200, hit->body);
+    }
+  const auto ticket = kept ? kept->before_read(id) : finished_views::ticket{};
+  auto v = visible_job(ctx, c, r, id);
   if (!v) return;
-  if (!wait || wait->count() == 0 || is_terminal(v->status)) return r.json(200, render_view(*v));
+  if (!wait || wait->count() == 0 || is_terminal(v->status)) {
+    auto body = to_json_text(render_view(*v));
+    // Not a view that reads the clock (a duration without an end).
+    if (kept && is_terminal(v->status) && (!v->started_at || v->completed_at))
+      kept->keep(id, ticket, v->owner, body);
+    return r.json_text(200, std::move(body));
+  }
   // A long poll: the view once the job has ended, or as it is at the deadline.
   auto answer = [r](const job_view& x) { r.json(200, render_view(x)); };
   answer_when_ended(ctx, v->id, *wait, answer, [r, answer, last = *v](std::optional<job_view> now) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "http/finished_views.hpp"
 #include "http/api.hpp"
 #include "http/connections.hpp"
 #include "http/json_mapping.hpp"
@@ -110,6 +111,7 @@ void send_metrics(api_context& ctx, const replier& r, const engine_stats& s, con
     if (ctx.ops->engine) ctx.ops->engine->collect(out, s);
     if (nodes) collect_nodes(out, *nodes);
     ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
+    if (ctx.finished) collect_finished_views(out, *ctx.finished);
     response res{bhttp::status::ok, r.version()};
     res.set(bhttp::field::content_type, metrics::content_type);
     res.keep_alive(r.keep_alive());

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include "http/finished_views.hpp"
 #include "http/connections.hpp"
 #include "http/listener.hpp"
 #include "http/ops_context.hpp"
@@ -79,7 +80,8 @@ struct server::impl {
   connections open;
   ops_context ops;
   sync_waits waits;
-  api_context ctx{eng, config, hub, open, &ops, &tenancy, &waits};
+  std::shared_ptr<finished_views> finished = std::make_shared<finished_views>(config.finished_cache_bytes);
+  api_context ctx{eng, config, hub, open, &ops, &tenancy, &waits, finished.get()};
   net::io_context ioc;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
@@ -111,6 +113,11 @@ server::server(engine& e, server_config cfg)
       // An engine not started yet: /metrics answers without its figures.
     }
   }
+  // The writer names every job it changes before anybody is told: the
+  // kept answers of those go (http/finished_views.hpp).
+  d.eng.watch_job_changes([kept = std::weak_ptr{d.finished}](std::span<const std::string_view> ids, bool any) {
+    if (auto f = kept.lock()) f->changed(ids, any);
+  });
   d.accept->run();
   for (int i = 0; i < std::max(1, d.config.threads); ++i) d.threads.emplace_back([&d] { d.ioc.run(); });
 }

@@ -222,6 +222,64 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
   }
 }
 
+TEST_CASE("a finished job's answer is kept rendered until a retry or a purge changes it", "[http][jobs][cache]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto failed = submit(c, json::object{{"tool", "fail"}, {"params", {{"failures", 5}}}});
+  const auto done = submit(c, json::object{{"tool", "noop"}});
+  await_status(c, failed);
+  await_status(c, done);
+  auto figures = [&] { return parse_exposition(c.get("/metrics").body); };
+  const auto first = c.get("/v1/jobs/" + failed);
+  REQUIRE(first.status == 200);
+  const auto hits = value(figures(), "overseer_http_finished_cache_hits_total");
+  const auto again = c.get("/v1/jobs/" + failed);
+  CHECK(again.status == 200);
+  CHECK(again.content_type == "application/json");
+  CHECK(again.body == first.body);
+  CHECK(value(figures(), "overseer_http_finished_cache_hits_total") == hits + 1);
+
+  // The retry is answered after its commit, and the commit drops the kept
+  // answer before anybody is told: the next read is the retried job.
+  REQUIRE(c.post("/v1/jobs/" + failed + "/retry", json::object{}).status == 202);
+  const auto now = c.get("/v1/jobs/" + failed).json();
+  CHECK(str(now, "status") != "failed");
+  const auto ended = await_status(c, failed);
+  CHECK(str(ended, "status") == "failed");
+  CHECK(ended.at("attempt").as_int64() == 2);
+  CHECK(c.get("/v1/jobs/" + failed).json().at("attempt").as_int64() == 2);
+
+  // Read twice (kept), then purged: gone at once.
+  REQUIRE(c.get("/v1/jobs/" + done).status == 200);
+  REQUIRE(c.get("/v1/jobs/" + done).status == 200);
+  const auto purged = c.post("/v1/jobs/purge?status=completed", json::object{});
+  REQUIRE(purged.status == 200);
+  const auto gone = c.get("/v1/jobs/" + done);
+  CHECK(gone.status == 404);
+  CHECK(gone.json().at("detail") == ("no job " + done).c_str());
+
+  const auto s = figures();
+  CHECK(s.types.at("overseer_http_finished_cache_hits_total") == "counter");
+  CHECK(s.types.at("overseer_http_finished_cache_misses_total") == "counter");
+  CHECK(s.types.at("overseer_http_finished_cache_entries") == "gauge");
+  CHECK(value(s, "overseer_http_finished_cache_entries") == 1);  // the failed job's second end
+  CHECK(value(s, "overseer_http_finished_cache_bytes") > 0);
+}
+
+TEST_CASE("overseerd --finished-cache 0 renders every answer from the store", "[http][jobs][cache]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--finished-cache", "0"}};
+  http_client c{d.port()};
+  const auto id = submit(c, json::object{{"tool", "noop"}});
+  const auto view = await_status(c, id);
+  CHECK(str(view, "status") == "completed");
+  CHECK(c.get("/v1/jobs/" + id).body == c.get("/v1/jobs/" + id).body);
+  const auto s = parse_exposition(c.get("/metrics").body);
+  CHECK(value(s, "overseer_http_finished_cache_hits_total") == 0);
+  CHECK(value(s, "overseer_http_finished_cache_entries") == 0);
+}
+
 TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

@@ -101,6 +101,10 @@ struct server_config {
   /// Largest message a WebSocket client may send; a larger one closes the
   /// connection with 1009 (message too big). Default 64 KiB.
   std::size_t stream_message_limit = 64 * 1024;
+  /// Finished jobs' answers to GET /v1/jobs/{id} kept rendered, until the
+  /// job changes (retry, delete, purge); 0 renders every answer from the
+  /// store. Default 32 MiB (some 30,000 jobs of a kilobyte).
+  std::size_t finished_cache_bytes = 32u << 20;
   /// From the first byte of a request to the end of its headers; past it the
   /// client gets a 408 and the connection is closed. Default 30 s.
   std::chrono::milliseconds header_timeout = std::chrono::seconds(30);
