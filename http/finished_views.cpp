@@ -108,7 +108,7 @@ void collect_finished_views(metrics::exposition& out, const finished_views& view
   out.sample("overseer_http_finished_cache_misses_total", {}, views.misses.value());
   out.family("overseer_http_finished_cache_entries", "Finished jobs whose answer is kept.", "gauge");
   out.sample("overseer_http_finished_cache_entries", {}, static_cast<std::uint64_t>(views.entries()));
-  out.family("overseer_http_finished_cache_bytes", "What the kept answers take, about (server_config::finished_cache_bytes caps it).", "gauge");
+  out.family("overseer_http_finished_cache_bytes", "What the kept answers take, about (at most --finished-cache).", "gauge");
   out.sample("overseer_http_finished_cache_bytes", {}, static_cast<std::uint64_t>(views.bytes()));
 }
 
