@@ -77,6 +77,7 @@ private:
 /// Where a worker finds its spin time: the coordinator, which holds it.
 struct idle_spin_source {
   std::chrono::nanoseconds idle_spin{};
+  spin_gate gate;  ///< never null
 };
 
 /// CAF's work stealing, with a polling phase in front: a worker that runs
@@ -97,15 +98,18 @@ public:
 
   struct worker_data : super::worker_data {
     explicit worker_data(caf::scheduler::abstract_coordinator* p)
-      : super::worker_data(p), idle_spin(dynamic_cast<const idle_spin_source&>(*p).idle_spin) {}
+      : super::worker_data(p),
+        idle_spin(dynamic_cast<const idle_spin_source&>(*p).idle_spin),
+        gate(dynamic_cast<const idle_spin_source&>(*p).gate) {}
     std::chrono::nanoseconds idle_spin;
+    spin_gate gate;
   };
 
   template <class Worker>
   caf::resumable* dequeue(Worker* self) {
     auto& data = d(self);
     if (auto* job = data.queue.take_head()) return job;
-    if (data.idle_spin.count() > 0) {
+    if (data.idle_spin.count() > 0 && data.gate->load(std::memory_order_relaxed)) {
       const auto until = std::chrono::steady_clock::now() + data.idle_spin;
       for (std::size_t i = 1;; ++i) {
         std::this_thread::yield();
@@ -137,8 +141,10 @@ private:
 class coordinator final : public caf::scheduler::coordinator<spinning_work_stealing>, public idle_spin_source {
 public:
   using super = caf::scheduler::coordinator<spinning_work_stealing>;
-  coordinator(caf::actor_system& sys, std::chrono::nanoseconds spin) : super(sys), clock_(super::clock()) {
+  coordinator(caf::actor_system& sys, std::chrono::nanoseconds spin, spin_gate open)
+    : super(sys), clock_(super::clock()) {
     idle_spin = spin;
+    gate = open ? std::move(open) : std::make_shared<std::atomic<bool>>(true);
   }
 
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
@@ -154,9 +160,9 @@ worker_stats& worker_statistics() noexcept {
   return stats;
 }
 
-void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin) {
-  cfg.module_factories.push_back([idle_spin](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new coordinator(sys, idle_spin);
+void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin, spin_gate gate) {
+  cfg.module_factories.push_back([idle_spin, gate](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new coordinator(sys, idle_spin, gate);
   });
 }
 

@@ -22,12 +22,19 @@
 // when nothing is synced. With `idle_spin`, an idle worker first keeps
 // polling its queue (and taking the next job of another worker's) for that
 // long, yielding the CPU between polls to any thread that has work: as
-// Erlang's schedulers busy-wait before they sleep (+sbwt). 0, the engine's
-// default, turns it off: docs/performance.md has the A/B, what it costs in
-// CPU at light load, and why it slowed the drain of a long queue.
+// Erlang's schedulers busy-wait before they sleep (+sbwt). 0 turns it off.
+// It costs CPU at light load, and while a long queue drains it halved the
+// drain (the polls took the 2 cores from the writer and the tools, and a
+// worker that polled in vain went on to CAF's steals, which walk a long
+// queue of scheduled job actors): so the workers poll only while `gate` is
+// open, which the engine's scheduler keeps open only while fewer jobs wait
+// for a slot than there are slots (spin_gate). docs/performance.md has the
+// A/Bs.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 
@@ -39,11 +46,16 @@ class actor_system_config;
 
 namespace overseer::actors {
 
+/// Whether idle workers may poll now: open at first. The engine's
+/// scheduler closes it while a long queue waits (see above).
+using spin_gate = std::shared_ptr<std::atomic<bool>>;
+
 /// Makes `cfg`'s actor system use the coordinator described above (a module
 /// factory: the system builds its scheduler from it), its idle workers
-/// polling for `idle_spin` before they sleep. Call before building the
-/// system.
-void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin = {});
+/// polling for `idle_spin` before they sleep while `gate` is open (none:
+/// always). Call before building the system.
+void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin = {},
+                            spin_gate gate = {});
 
 /// What idle workers found while they polled, over every such system in
 /// the process (for /metrics).

@@ -55,7 +55,7 @@ void register_types(caf::actor_system_config& cfg) {
 namespace {
 
 /// The engine's own actor system: its types, worker count and coordinator.
-void configure(caf::actor_system_config& c, std::chrono::microseconds idle_spin) {
+void configure(caf::actor_system_config& c, std::chrono::microseconds idle_spin, actors::spin_gate gate) {
     register_types(c);
     // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
     // 50 us sleeps 500 times before it waits on a condition variable. Only
@@ -67,15 +67,15 @@ void configure(caf::actor_system_config& c, std::chrono::microseconds idle_spin)
     // (engine_config::idle_spin, actors/coordinator.hpp).
     c.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
     c.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
-    actors::use_engine_coordinator(c, std::max(std::chrono::microseconds{0}, idle_spin));
+    actors::use_engine_coordinator(c, std::max(std::chrono::microseconds{0}, idle_spin), std::move(gate));
 }
 
 /// The config of the engine's own actor system; a scheduler node's also
 /// loads CAF's middleman, and its OpenSSL module when the cluster port has
 /// certificates. One per engine: the idle spin is the engine's own.
-std::unique_ptr<caf::actor_system_config> system_config(const engine_config& config) {
+std::unique_ptr<caf::actor_system_config> system_config(const engine_config& config, actors::spin_gate gate) {
   auto c = std::make_unique<caf::actor_system_config>();
-  configure(*c, config.idle_spin);
+  configure(*c, config.idle_spin, std::move(gate));
   const auto& cluster = config.cluster;
   if (cluster.listen.empty()) return c;
   c->load<caf::io::middleman>();
@@ -157,6 +157,9 @@ struct engine::impl {
   /// own_system's config (with the middleman on a scheduler node); it must
   /// outlive own_system.
   std::unique_ptr<caf::actor_system_config> system_config;
+  /// Shared with own_system's coordinator: the scheduler opens it while the
+  /// queue keeps up, and idle workers poll only then.
+  actors::spin_gate idle_spin_gate = std::make_shared<std::atomic<bool>>(true);
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor cluster;  ///< the cluster actor workers join; empty without a cluster
   std::uint16_t cluster_port = 0;
@@ -452,7 +455,7 @@ engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))
   if (c.node_name.empty()) c.node_name = actors::host_name();
   if (!c.listen.empty())
     if (auto bad = check_cluster(c)) throw error(errc::invalid_spec, *bad);
-  impl_->system_config = system_config(impl_->config);
+  impl_->system_config = system_config(impl_->config, impl_->idle_spin_gate);
   impl_->own_system = std::make_unique<caf::actor_system>(*impl_->system_config);
   impl_->system = impl_->own_system.get();
 }
@@ -543,6 +546,7 @@ void engine::start() {
   d.pool = std::make_unique<actors::attempt_pool>();
   actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
   sd.job_actors = d.job_actors;
+  sd.idle_spin_gate = d.idle_spin_gate;
   if (d.cluster)
     sd.on_nodes = [&d](std::vector<node_view> nodes, std::optional<node_change> change) {
       {
@@ -960,7 +964,9 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
   if (!impl_->scheduler) return done(engine_stats{});
   caf::anon_send(impl_->scheduler,
                  actors::get_stats{[done = std::move(done), writer = impl_->writer.get(),
-                                    store = impl_->store.get(), census = impl_->job_actors](engine_stats s) {
+                                    store = impl_->store.get(), census = impl_->job_actors,
+                                    polls = impl_->own_system && impl_->config.idle_spin.count() > 0,
+                                    gate = impl_->idle_spin_gate](engine_stats s) {
                    s.running_ok = true;
                    s.store_ok = writer->healthy();
                    if (!s.store_ok) s.store_error = writer->error();
@@ -969,6 +975,7 @@ void engine::stats_async(std::function<void(engine_stats)> done) const {
                    s.store_rows_written = writer->rows_written();
                    s.store_job_rows_written = writer->job_rows_written();
                    s.job_actors = census->size();
+                   s.idle_polling = polls && gate->load(std::memory_order_relaxed);
                    done(std::move(s));
                  }});
 }

@@ -259,6 +259,10 @@ void dispatch(self_ptr self) {
   };
   if (const auto& shares = deps(self).config.shares) st.queue.refresh(*shares);
   while (auto id = st.queue.pop_next(rules, paused)) start(self, *id);
+  // Idle workers poll only while the queue keeps up: while a long queue
+  // drains their polls take the cores from the writer and the tools.
+  if (const auto& gate = deps(self).idle_spin_gate)
+    gate->store(st.queue.queue_size() < static_cast<std::size_t>(st.queue.max_running()), std::memory_order_relaxed);
 }
 
 /// Queues a pending job unless something still holds it back: unmet

@@ -21,6 +21,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/coordinator.hpp"
 #include "actors/attempt_pool.hpp"
 #include "actors/job_census.hpp"
 #include "actors/messages.hpp"
@@ -52,6 +53,10 @@ struct scheduler_deps {
   /// all and wait for them before the writer goes; none in tests that
   /// stop nothing.
   std::shared_ptr<job_census> job_actors{};
+  /// Opened while fewer jobs wait for a slot than there are slots, closed
+  /// otherwise: whether the engine's idle workers may poll before they
+  /// sleep (actors/coordinator.hpp). None: nobody asks.
+  spin_gate idle_spin_gate{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

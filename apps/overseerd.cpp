@@ -129,9 +129,9 @@ constexpr const char* help = R"(usage: overseerd [options]
                           interrupting them (they resume at the next start)
                                                          (OVERSEER_DRAIN_TIMEOUT, default 30)
   --idle-spin-us US       microseconds an idle engine thread polls for work, yielding the CPU,
-                          before it sleeps: less latency one request at a time, more CPU at
-                          light load, slower drains of long queues; 0: sleep at once
-                                                         (OVERSEER_IDLE_SPIN_US, default 0)
+                          before it sleeps, while fewer jobs wait than there are slots: less
+                          latency one request at a time, more CPU at light load; 0: sleep at once
+                                                         (OVERSEER_IDLE_SPIN_US, default 50)
   --metrics true|false    count jobs for GET /metrics (false: only HTTP and process figures)
                                                          (OVERSEER_METRICS, default true)
   --webhook URL           POST every job's events to URL too (http or https)

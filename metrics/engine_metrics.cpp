@@ -110,6 +110,11 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
   out.family("overseer_job_actors",
              "Job actors alive: one per admitted job, and ended jobs still finishing their writes.", "gauge");
   out.sample("overseer_job_actors", {}, static_cast<std::uint64_t>(stats.job_actors));
+  out.family("overseer_worker_idle_polling",
+             "1 while idle engine threads poll before they sleep (--idle-spin-us, and the queue keeps up with the "
+             "slots); 0 while they sleep at once.",
+             "gauge");
+  out.sample("overseer_worker_idle_polling", {}, std::uint64_t{stats.idle_polling ? 1u : 0u});
   out.family("overseer_tool_paused", "1 while the tool is paused (by an operator or its restart intensity).", "gauge");
   for (const auto& t : stats.tools) out.sample("overseer_tool_paused", {{"tool", t.name}}, std::uint64_t{t.paused ? 1u : 0u});
   out.family("overseer_store_healthy", "1 while the store accepts writes; 0 after a fail-stop.", "gauge");

@@ -182,11 +182,13 @@ struct engine_config {
   /// A message from outside (a submit, a write made durable) then finds it
   /// awake instead of waking it, which takes tens of microseconds: a submit
   /// made one at a time crosses twice (50 us: 2x the jobs/s one at a time
-  /// without a sync, 1.16x with one). Default 0, off: it costs CPU at light
-  /// load, and it halved the drain of a long queue in the benchmarks
-  /// (docs/performance.md). Ignored by the constructor that takes an actor
-  /// system: that system's scheduler is the host's.
-  std::chrono::microseconds idle_spin{0};
+  /// without a sync, 1.16x with one). Only while fewer jobs wait for a slot
+  /// than there are slots: while a long queue drains the polls took the
+  /// cores from the writer and the tools (docs/performance.md). It costs
+  /// some CPU at light load; 0 turns it off. Default 50 us. Ignored by the
+  /// constructor that takes an actor system: that system's scheduler is the
+  /// host's.
+  std::chrono::microseconds idle_spin{50};
   /// Register sleep, fail, noop and fasta_stats. Default true.
   bool builtin_tools = true;
   /// How long a completed job's result answers equal use_cache submits.
@@ -384,6 +386,10 @@ struct engine_stats {
   /// Job actors alive: one per admitted job, and ended jobs whose actor
   /// still waits for its last writes or its attempt's last report.
   std::size_t job_actors = 0;
+  /// Idle engine workers poll before they sleep now (engine_config::
+  /// idle_spin): it is on, and fewer jobs wait for a slot than there are
+  /// slots. False on a host's actor system.
+  bool idle_polling = false;
   std::vector<tool_health> tools{};
 };
 

@@ -208,6 +208,16 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
     const auto [caught, missed] = one_at_a_time(d.port());
     CHECK(caught == 0);
     CHECK(missed == 0);
+    http_client c{d.port()};
+    CHECK(value(parse_exposition(c.get("/metrics").body), "overseer_worker_idle_polling") == 0);
+  }
+  SECTION("the default: they poll while the queue keeps up") {
+    overseerd_process d{dir.path() / "data"};
+    http_client c{d.port()};
+    const auto s = parse_exposition(c.get("/metrics").body);
+    CHECK(s.types.at("overseer_worker_idle_polling") == "gauge");
+    CHECK(value(s, "overseer_worker_idle_polling") == 1);
+    CHECK(one_at_a_time(d.port()).first >= 1);
   }
   SECTION("100 ms: each submit finds a worker still polling") {
     overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000"}};

@@ -122,8 +122,8 @@ namespace {
 struct spinning_system {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
-  explicit spinning_system(std::chrono::nanoseconds idle_spin) {
-    overseer::actors::use_engine_coordinator(cfg, idle_spin);
+  explicit spinning_system(std::chrono::nanoseconds idle_spin, overseer::actors::spin_gate gate = {}) {
+    overseer::actors::use_engine_coordinator(cfg, idle_spin, std::move(gate));
     sys.emplace(cfg);
   }
 };
@@ -164,4 +164,17 @@ TEST_CASE("an idle worker polls for idle_spin before it sleeps, and only then", 
     while (missed.value() == missed_before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     CHECK(missed.value() > missed_before);
   }
+}
+
+TEST_CASE("idle workers poll only while their gate is open", "[coordinator][spin]") {
+  const auto& missed = overseer::actors::worker_statistics().missed;
+  auto gate = std::make_shared<std::atomic<bool>>(false);
+  spinning_system s{2s, gate};
+  const auto missed_before = missed.value();
+  CHECK(ping_pong(*s.sys, 20) == 0);  // closed: straight to CAF's own polling and sleep
+  CHECK(missed.value() == missed_before);
+  gate->store(true);
+  // The workers asleep when it opened are woken by the first pings; from
+  // then on each ping finds one polling.
+  CHECK(ping_pong(*s.sys, 20) >= 10);
 }

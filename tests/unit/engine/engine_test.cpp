@@ -9,6 +9,7 @@
 
 #include "actors/job_lifecycle.hpp"
 #include "support/engine_fixture.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer;
@@ -727,4 +728,27 @@ TEST_CASE("watch_job_changes names each job a commit changed before anybody is t
   CHECK(f.eng->get(done).code() == errc::not_found);
   CHECK(told_first == 0);
   CHECK(after->any == 0);  // every change here names its jobs
+}
+
+TEST_CASE("idle workers poll only while fewer jobs wait for a slot than there are slots", "[engine][spin]") {
+  SECTION("50 us, the default") {
+    engine_fixture f{{.max_concurrent = 2}};
+    f.eng->tools().add({.name = "held"}, [](job_context&) -> tool_result { return boost::json::object{}; });
+    f.start();
+    CHECK(f.eng->stats().idle_polling);
+    REQUIRE(f.eng->pause_tool("held").ok());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2; ++i) ids.push_back(f.eng->submit({.tool = "held"}));
+    CHECK(f.eng->stats().pending == 2);
+    // Two waiting, two slots: closed once the scheduler has dispatched.
+    CHECK(overseer::test::eventually([&] { return !f.eng->stats().idle_polling; }));
+    REQUIRE(f.eng->resume_tool("held").ok());
+    for (const auto& id : ids) REQUIRE(f.eng->wait(id, 20s));
+    CHECK(overseer::test::eventually([&] { return f.eng->stats().idle_polling; }));
+  }
+  SECTION("0: never") {
+    engine_fixture f{{.idle_spin = 0us}};
+    f.start();
+    CHECK_FALSE(f.eng->stats().idle_polling);
+  }
 }
