@@ -220,7 +220,9 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
     CHECK(one_at_a_time(d.port()).first >= 1);
   }
   SECTION("100 ms: each submit finds a worker still polling") {
-    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000"}};
+    // Slots for every job: a queue as long as the slots closes the gate
+    // (a slow build can let the 20 jobs pile up behind 2 slots).
+    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000", "--max-concurrent", "64"}};
     // At least the submits themselves (polls that run out and sleep: the
     // unit test in coordinator_test.cpp).
     CHECK(one_at_a_time(d.port()).first >= 20);
