@@ -128,18 +128,20 @@ struct spinning_system {
   }
 };
 
-/// Sends `n` strings through an echo actor, one at a time, each 5 ms
+/// Sends `n` strings through an echo actor, one at a time, each 20 ms
 /// after the last answer and from CAF's clock thread, outside the workers
 /// (as a caller's submit or the writer's notice comes in): by then the
 /// worker that ran the echo is out of work. Returns the polls that caught
-/// work meanwhile.
+/// work meanwhile. A worker that the kernel kept off its core for longer
+/// than the delay (a loaded CI machine) finds the ping at its first look,
+/// before it polls: that one is not a catch.
 std::uint64_t ping_pong(caf::actor_system& sys, int n) {
   const auto before = overseer::actors::worker_statistics().caught.value();
   caf::scoped_actor self{sys};
   auto echo = sys.spawn(
     [](caf::event_based_actor*, int) -> caf::behavior { return {[](const std::string& s) { return s; }}; }, 0);
   for (int i = 0; i < n; ++i) {
-    self->delayed_send(echo, 5ms, std::string{"ping"});
+    self->delayed_send(echo, 20ms, std::string{"ping"});
     CHECK(next_text(self) == "ping");
   }
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
@@ -159,7 +161,7 @@ TEST_CASE("an idle worker polls for idle_spin before it sleeps, and only then", 
   SECTION("idle_spin 2 s: messages from outside find a worker still polling, and an idle one gives up") {
     spinning_system s{2s};
     const auto missed_before = missed.value();
-    CHECK(ping_pong(*s.sys, 20) >= 20);  // each ping found one
+    CHECK(ping_pong(*s.sys, 20) >= 15);  // (nearly) each ping found one; never one with idle_spin 0
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (missed.value() == missed_before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     CHECK(missed.value() > missed_before);
