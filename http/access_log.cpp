@@ -79,9 +79,10 @@ void stream_tally::opened(const request& upgrade, std::string peer) {
   if (ctx_.ops->log) principal_ = principal_of(ctx_.config, upgrade);
 }
 
-void stream_tally::frame_sent() {
-  ++frames_;
-  if (ctx_.ops) ctx_.ops->http.ws_frames_sent.add();
+void stream_tally::frames_sent(std::uint64_t n) {
+  if (n == 0) return;
+  frames_ += n;
+  if (ctx_.ops) ctx_.ops->http.ws_frames_sent.add(n);
 }
 
 void stream_tally::coalesced() {

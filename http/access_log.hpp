@@ -46,7 +46,8 @@ public:
   void opened(const request& upgrade, std::string peer);
   /// A principal of the tokens file: the log names it.
   void named(const std::string& principal) { named_ = principal; }
-  void frame_sent();
+  /// `n` frames left in one socket write (one count update per write).
+  void frames_sent(std::uint64_t n);
   void coalesced();
   void laggard();
   void closing(int code) { if (close_code_ == 0) close_code_ = code; }

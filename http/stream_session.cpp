@@ -68,6 +68,7 @@ stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx, co
   // memory the limit cannot see.
   boost::system::error_code ignored;  // a tuning option; the stream works without it
   beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
+  if (auto* strand = ws_.get_executor().target<net::strand<net::io_context::executor_type>>()) strand_ = *strand;
 }
 
 void stream_session::run(request upgrade, json::object subscribe) {
@@ -166,6 +167,7 @@ void stream_session::handle_message(const json::value& v) {
       if (batch_id) return s.what == sub::kind::batch && s.job_id == *batch_id;
       return s.what == sub::kind::all;
     });
+    refresh_interest();
     json::object ack{{"type", "unsubscribed"}};
     if (job_id) ack["job_id"] = *job_id;
     else if (batch_id) ack["batch_id"] = *batch_id;
@@ -203,6 +205,13 @@ void stream_session::handle_message(const json::value& v) {
 }
 
 void stream_session::subscribe(sub s, std::optional<std::uint64_t> since) {
+  // Live events pass deliver() from before the starting seq is read;
+  // whatever happens below, the interest ends as subs_ is.
+  widen_interest(s);
+  struct refresh_at_exit {
+    stream_session& session;
+    ~refresh_at_exit() { session.refresh_interest(); }
+  } refresh{*this};
   json::object ack{{"type", "subscribed"}};
   std::uint64_t seq = 0;
   if (s.what == sub::kind::job) {
@@ -313,13 +322,52 @@ bool stream_session::matches(const sub& s, const event& e) {
 
 bool stream_session::deliver(std::shared_ptr<const live_event> e) {
   if (!open_) return false;
+  // who_ is fixed before the hub knows the session.
+  if (!who_.sees(e->e.owner)) return true;
   std::lock_guard lock{inbox_mutex_};
+  if (!interested(e->e)) return true;
   inbox_.push_back(std::move(e));
   if (!drain_posted_) {
     drain_posted_ = true;
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+    auto drain = [self = shared_from_this()] { self->drain_inbox(); };
+    if (strand_) net::post(*strand_, std::move(drain));
+    else net::post(ws_.get_executor(), std::move(drain));
   }
   return true;
+}
+
+bool stream_session::interested(const event& e) const {
+  if (interest_any_) return true;
+  for (const auto& i : interest_) {
+    if (e.kind == event_kind::log && !i.logs) continue;
+    switch (i.what) {
+      case sub::kind::all: return true;
+      case sub::kind::job:
+        if (e.job_id == i.id) return true;
+        break;
+      case sub::kind::batch:
+        if (!e.batch_id.empty() && e.batch_id == i.id) return true;
+        break;
+      case sub::kind::nodes: break;
+    }
+  }
+  return false;
+}
+
+void stream_session::widen_interest(const sub& s) {
+  std::lock_guard lock{inbox_mutex_};
+  if (interest_.size() >= interest_limit) interest_any_ = true;
+  if (!interest_any_) interest_.push_back({s.what, s.job_id, s.logs});
+}
+
+void stream_session::refresh_interest() {
+  std::vector<interest> now;
+  for (const auto& s : subs_)
+    if (s.what != sub::kind::nodes) now.push_back({s.what, s.job_id, s.logs});
+  std::lock_guard lock{inbox_mutex_};
+  interest_any_ = now.size() > interest_limit;
+  if (interest_any_) now.clear();
+  interest_.swap(now);
 }
 
 bool stream_session::deliver_node(std::shared_ptr<const std::string> frame) {
@@ -428,6 +476,7 @@ void stream_session::do_write() {
   if (writing_ || closed_) return;
   auto& out = ws_.next_layer();
   out.cork();  // everything appended in this loop leaves in one socket write
+  std::uint64_t frames = 0;
   while (!queue_.empty()) {
     auto& front = queue_.front();
     if (!front.dropped) {
@@ -443,7 +492,7 @@ void stream_session::do_write() {
         open_ = false;
         break;
       }
-      tally_.frame_sent();
+      ++frames;
       if (front.seq > last_written_seq_) last_written_seq_ = front.seq;
       if (!front.progress_of.empty()) {
         auto it = progress_index_.find(front.progress_of);
@@ -454,6 +503,7 @@ void stream_session::do_write() {
     queue_.pop_front();
     ++popped_;
   }
+  tally_.frames_sent(frames);
   out.uncork();
   // Replays paused for back-pressure continue once the queue drains.
   if (!closed_ && live_messages_ <= ctx_.config.stream_queue_limit / 4)

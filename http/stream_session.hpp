@@ -26,7 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json/value.hpp>
@@ -73,8 +75,11 @@ public:
   void revoke();
   /// From the hub, on its thread: a committed event. Events that arrive
   /// while the session has not picked up the last ones join them, so a
-  /// burst costs the I/O thread one handler, not one per event. Returns
-  /// false once the session is closed.
+  /// burst costs the I/O thread one handler, not one per event. An event
+  /// no subscription of the session can want (another principal's job, a
+  /// log line nobody asked for, a job or batch not subscribed to) is left
+  /// out here, before it costs the I/O thread anything. Returns false once
+  /// the session is closed.
   bool deliver(std::shared_ptr<const live_event> e);
   /// From the hub, on a CAF thread: a node joined or was lost (a whole text
   /// frame); sent if the session subscribed to nodes. False once closed.
@@ -94,6 +99,21 @@ private:
     bool replay_scheduled = false;  ///< a replay step is posted
     std::uint64_t id = 0;    ///< replays find their subscription by this
   };
+  /// What the subscriptions could want, for deliver() on the hub's thread
+  /// (subs_ belongs to the strand). It may want more than they do (the
+  /// strand filters exactly), never less: a subscription is added here
+  /// before it reads its starting seq, so every event after that seq
+  /// passes.
+  struct interest {
+    sub::kind what = sub::kind::all;
+    std::string id;  ///< the job or batch
+    bool logs = false;
+  };
+  /// Past this many subscriptions on one connection, everything passes.
+  static constexpr std::size_t interest_limit = 32;
+  [[nodiscard]] bool interested(const event& e) const;  ///< under inbox_mutex_
+  void widen_interest(const sub& s);
+  void refresh_interest();  ///< from subs_, on the strand
   struct outgoing {
     std::shared_ptr<const std::string> frame;  ///< a whole text frame (text_frame)
     std::uint64_t seq = 0;  ///< 0 for acks and errors
@@ -143,6 +163,11 @@ private:
   std::mutex inbox_mutex_;
   std::vector<std::shared_ptr<const live_event>> inbox_;  ///< delivered, not picked up yet
   bool drain_posted_ = false;  ///< guarded by inbox_mutex_
+  std::vector<interest> interest_;  ///< guarded by inbox_mutex_
+  bool interest_any_ = false;       ///< guarded by inbox_mutex_: too many to list
+  /// The connection's strand, typed: the hub posts to it without the
+  /// type-erased executor's copies (empty if the socket has another).
+  std::optional<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
   std::list<sub> subs_;
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;

@@ -1,4 +1,6 @@
 // The WebSocket stream of the real overseerd.
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -151,4 +153,81 @@ TEST_CASE("a slow reader is closed with the seq to resume from, and resumes with
     return completed.size() == ids.size();
   }));
   CHECK(c.get("/v1/health").status == 200);
+}
+
+namespace {
+
+/// The seqs of job `id`'s messages from `ws` until the job completes;
+/// every message with a seq goes to `seen`.
+std::set<std::uint64_t> seqs_until_completed(ws_client& ws, const std::string& id, std::vector<json::object>& seen) {
+  std::set<std::uint64_t> seqs;
+  auto done = ws.until([&](auto& m) {
+    if (m.contains("seq") && m.contains("job_id")) {
+      seen.push_back(m);
+      if (m.at("job_id").as_string() == id) seqs.insert(seq_of(m));
+    }
+    return transition_to(m, id, "completed");
+  });
+  REQUIRE(done);
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("each subscription gets what it asked for while a job logs, and live misses nothing a replay finds",
+          "[stream]") {
+  temp_dir dir;
+  const auto script = dir.path() / "chatty.sh";
+  std::ofstream{script} << "for i in $(seq 1 300); do echo \"line $i\"; sleep 0.005; done\n";
+  const auto tools = dir.path() / "tools.json";
+  std::ofstream{tools} << json::serialize(
+      json::object{{"tools", {{{"name", "chatty"}, {"command", {"bash", script.string()}}}}}});
+  overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
+  http_client c{d.port()};
+
+  ws_client plain{d.port(), "/v1/stream?all=1"};  // transitions and progress, no log lines
+  REQUIRE(plain.until([](auto& m) { return is(m, "subscribed"); }));
+  ws_client silent{d.port()};  // no subscription: nothing
+  const auto other = submit(c, json::parse(R"({"tool":"noop"})"));
+  await_status(c, other);
+  const auto chatty = submit(c, json::parse(R"({"tool":"chatty"})"));
+  // Subscribed while the job writes a line every 5 ms.
+  REQUIRE(plain.until([&](auto& m) { return transition_to(m, chatty, "running"); }));
+  ws_client all_logs{d.port(), "/v1/stream?all=1&logs=1"};
+  auto all_ack = all_logs.until([](auto& m) { return is(m, "subscribed"); });
+  ws_client job_logs{d.port()};
+  job_logs.send(json::object{{"op", "subscribe"}, {"job_id", chatty}, {"logs", true}});
+  auto job_ack = job_logs.until([](auto& m) { return is(m, "subscribed"); });
+  ws_client other_job{d.port()};  // another job's subscriber, logs included
+  other_job.send(json::object{{"op", "subscribe"}, {"job_id", other}, {"logs", true}});
+  REQUIRE(other_job.until([](auto& m) { return is(m, "subscribed"); }));
+  REQUIRE(all_ack);
+  REQUIRE(job_ack);
+
+  std::vector<json::object> seen_plain, seen_all, seen_job;
+  seqs_until_completed(plain, chatty, seen_plain);
+  const auto live_all = seqs_until_completed(all_logs, chatty, seen_all);
+  const auto live_job = seqs_until_completed(job_logs, chatty, seen_job);
+  for (const auto& m : seen_plain) CHECK_FALSE(is(m, "log"));
+  auto logs_in = [](const std::vector<json::object>& v) {
+    return std::count_if(v.begin(), v.end(), [](auto& m) { return is(m, "log"); });
+  };
+  CHECK(logs_in(seen_all) > 0);  // subscribed mid-run: some lines, maybe not all 300
+  CHECK(logs_in(seen_job) > 0);
+  for (const auto& m : seen_job) CHECK(m.at("job_id").as_string() == chatty);
+
+  // What a replay from each acknowledgement's seq finds for the job is
+  // exactly what the live subscription received.
+  ws_client replay_all{d.port(), "/v1/stream?all=1&logs=1&since=" + std::to_string(seq_of(all_ack->as_object()))};
+  std::vector<json::object> ignored;
+  CHECK(seqs_until_completed(replay_all, chatty, ignored) == live_all);
+  ws_client replay_job{d.port()};
+  replay_job.send(json::object{
+      {"op", "subscribe"}, {"job_id", chatty}, {"logs", true}, {"since", seq_of(job_ack->as_object())}});
+  CHECK(seqs_until_completed(replay_job, chatty, ignored) == live_job);
+
+  // The other job's subscriber and the one without a subscription got
+  // nothing of the chatty job.
+  CHECK_FALSE(other_job.next(300ms));
+  CHECK_FALSE(silent.next(10ms));
 }
