@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 
 #include "actors/job_id.hpp"
@@ -320,16 +321,17 @@ bool stream_session::matches(const sub& s, const event& e) {
   return true;
 }
 
-bool stream_session::deliver(std::shared_ptr<const live_event> e) {
+bool stream_session::deliver(const std::shared_ptr<const live_event>& e) {
   if (!open_) return false;
   // who_ is fixed before the hub knows the session.
   if (!who_.sees(e->e.owner)) return true;
   std::lock_guard lock{inbox_mutex_};
   if (!interested(e->e)) return true;
-  inbox_.push_back(std::move(e));
+  inbox_.push_back(e);
   if (!drain_posted_) {
     drain_posted_ = true;
-    auto drain = [self = shared_from_this()] { self->drain_inbox(); };
+    auto drain = net::bind_allocator(handler_allocator<void>(drain_memory_),
+                                     [self = shared_from_this()] { self->drain_inbox(); });
     if (strand_) net::post(*strand_, std::move(drain));
     else net::post(ws_.get_executor(), std::move(drain));
   }
@@ -388,13 +390,17 @@ void stream_session::drain_inbox() {
   }
   auto& out = ws_.next_layer();
   out.cork();  // the whole burst in one socket write
-  for (const auto& item : events)
-    // The frame shares the item's allocation: no copy, no second count.
-    on_event(item->e, std::shared_ptr<const std::string>(item, &item->frame));
+  for (auto& item : events) {
+    // The frame shares the item's allocation and takes over its count: the
+    // hub's thread and this one touch that count once each per session.
+    const auto& e = item->e;
+    const auto* frame = &item->frame;
+    on_event(e, std::shared_ptr<const std::string>(std::move(item), frame));
+  }
   out.uncork();
 }
 
-void stream_session::on_event(const event& e, const std::shared_ptr<const std::string>& frame) {
+void stream_session::on_event(const event& e, std::shared_ptr<const std::string> frame) {
   if (closed_) return;
   bool wanted = false;
   for (auto& s : subs_) {
@@ -402,7 +408,8 @@ void stream_session::on_event(const event& e, const std::shared_ptr<const std::s
     if (matches(s, e)) wanted = true;
     s.last = e.seq;
   }
-  if (wanted) send_event(e, true, frame);
+  // Last: once the frame is written and popped, `e` may be gone with it.
+  if (wanted) send_event(e, true, std::move(frame));
 }
 
 void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> frame) {

@@ -37,6 +37,7 @@
 #include "http/api.hpp"
 #include "http/connections.hpp"
 #include "http/corked_stream.hpp"
+#include "http/handler_memory.hpp"
 #include "overseer/event.hpp"
 
 namespace overseer::http {
@@ -80,7 +81,7 @@ public:
   /// log line nobody asked for, a job or batch not subscribed to) is left
   /// out here, before it costs the I/O thread anything. Returns false once
   /// the session is closed.
-  bool deliver(std::shared_ptr<const live_event> e);
+  bool deliver(const std::shared_ptr<const live_event>& e);
   /// From the hub, on a CAF thread: a node joined or was lost (a whole text
   /// frame); sent if the session subscribed to nodes. False once closed.
   bool deliver_node(std::shared_ptr<const std::string> frame);
@@ -131,7 +132,8 @@ private:
   void replay(std::uint64_t sub_id);
   sub* find_sub(std::uint64_t id);
   void drain_inbox();
-  void on_event(const event& e, const std::shared_ptr<const std::string>& frame);
+  /// `frame` owns `e` too (both are parts of one live_event).
+  void on_event(const event& e, std::shared_ptr<const std::string> frame);
   bool matches(const sub& s, const event& e);
   /// `coalesce`: a live progress may replace an older queued one of its job.
   /// `frame`: the event already rendered (live events are rendered once).
@@ -168,6 +170,7 @@ private:
   /// The connection's strand, typed: the hub posts to it without the
   /// type-erased executor's copies (empty if the socket has another).
   std::optional<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
+  handler_memory drain_memory_;  ///< the posted drain and its strand's invoker
   std::list<sub> subs_;
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;
