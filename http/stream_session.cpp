@@ -69,7 +69,8 @@ stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx, co
   // memory the limit cannot see.
   boost::system::error_code ignored;  // a tuning option; the stream works without it
   beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
-  if (auto* strand = ws_.get_executor().target<net::strand<net::io_context::executor_type>>()) strand_ = *strand;
+  const auto executor = ws_.get_executor();  // target() points into it
+  if (auto* strand = executor.target<net::strand<net::io_context::executor_type>>()) strand_ = *strand;
 }
 
 void stream_session::run(request upgrade, json::object subscribe) {
