@@ -161,7 +161,7 @@ TEST_CASE("an idle worker polls for idle_spin before it sleeps, and only then", 
   SECTION("idle_spin 2 s: messages from outside find a worker still polling, and an idle one gives up") {
     spinning_system s{2s};
     const auto missed_before = missed.value();
-    CHECK(ping_pong(*s.sys, 20) >= 15);  // (nearly) each ping found one; never one with idle_spin 0
+    CHECK(ping_pong(*s.sys, 40) >= 20);  // most pings found one; never one with idle_spin 0
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (missed.value() == missed_before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     CHECK(missed.value() > missed_before);
@@ -177,6 +177,7 @@ TEST_CASE("idle workers poll only while their gate is open", "[coordinator][spin
   CHECK(missed.value() == missed_before);
   gate->store(true);
   // The workers asleep when it opened are woken by the first pings; from
-  // then on each ping finds one polling.
-  CHECK(ping_pong(*s.sys, 20) >= 10);
+  // then on the pings find one polling, unless the machine kept it off its
+  // core (a loaded CI): most, not all.
+  CHECK(ping_pong(*s.sys, 40) >= 20);
 }
