@@ -27,6 +27,7 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -47,6 +48,8 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+
+#include <sys/socket.h>
 
 namespace overseer::http {
 
@@ -182,14 +185,56 @@ private:
     });
   }
 
-  /// Starts a socket write of everything pending; its completion starts the
-  /// next one while anything was appended meanwhile.
+  /// Over a TCP stream, sends what is pending at once, without blocking and
+  /// without an asynchronous operation: the kernel nearly always takes it
+  /// all, and then no operation is allocated and no completion posted. True
+  /// when nothing is left to write (all sent, or the write failed: `error`);
+  /// false leaves the rest in `pending` for an asynchronous write.
+  static bool send_now(state& st) {
+    if constexpr (std::is_same_v<NextLayer, boost::beast::tcp_stream>) {
+      const int fd = st.next->socket().native_handle();
+      std::size_t sent = 0;
+      while (sent < st.pending.size()) {
+        const auto n = ::send(fd, st.pending.data() + sent, st.pending.size() - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          sent += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // full: the reactor waits for room
+        st.error = boost::beast::error_code(n < 0 ? errno : EPIPE, boost::system::system_category());
+        st.pending.clear();
+        return true;
+      }
+      if (sent == st.pending.size()) {
+        st.pending.clear();
+        return true;
+      }
+      st.pending.erase(st.pending.begin(), st.pending.begin() + static_cast<std::ptrdiff_t>(sent));
+    }
+    return false;
+  }
+
+  /// Writes everything pending: at once when the socket takes it, otherwise
+  /// by a socket write whose completion starts the next one while anything
+  /// was appended meanwhile.
   static void flush(const std::shared_ptr<state>& self) {
     auto& st = *self;
+    ++st.flushes;
+    if (send_now(st)) {
+      // As a completed asynchronous write ends (below).
+      st.flushing = false;
+      auto held = std::move(st.held);
+      st.held.clear();
+      for (auto& f : held) f(st.error);
+      auto drained = std::move(st.drained);
+      st.drained.clear();
+      for (auto& f : drained) f(st.error);
+      return;
+    }
     st.flushing = true;
     st.inflight.swap(st.pending);
     st.pending.clear();
-    ++st.flushes;
     // Writes held for back-pressure had their bytes in what is now in flight:
     // the buffer has room again, so they complete now.
     auto held = std::move(st.held);

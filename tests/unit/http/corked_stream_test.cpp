@@ -192,3 +192,26 @@ TEST_CASE("text_frame + append: frames of every length class, interleaved with B
   CHECK(appended == static_cast<int>(payloads.size()));
   CHECK(beast_write_ok);
 }
+
+TEST_CASE("corked_stream: once the peer is gone, the write that finds it fails the stream, and after_flush says so",
+          "[corked_stream]") {
+  pair p;
+  // A reset: the server's next send fails at once, in the non-blocking send
+  // that every flush tries first.
+  p.client.next_layer().set_option(net::socket_base::linger(true, 0));
+  p.client.next_layer().close();
+  bool first = false, second = true;
+  beast::error_code flushed;
+  const auto flushes_before = p.server->next_layer().flushes();  // the handshake's answer
+  net::post(p.ioc, [&] {
+    auto& out = p.server->next_layer();
+    first = out.append(overseer::http::text_frame("into the void"));  // taken, then the send fails
+    second = out.append(overseer::http::text_frame("refused"));
+    out.after_flush([&](beast::error_code ec) { flushed = ec; });
+  });
+  p.ioc.run();
+  CHECK(first);
+  CHECK_FALSE(second);
+  CHECK(flushed);  // EPIPE or ECONNRESET
+  CHECK(p.server->next_layer().flushes() == flushes_before + 1);  // the refused frame never reached a send
+}
