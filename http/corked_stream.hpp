@@ -13,6 +13,8 @@
 // uncorks when its queue is empty, so a burst of frames costs one send().
 // Uncorked, a write goes out at once (no delay, no timer); while a socket
 // write is in flight, what is appended meanwhile goes out in the next one.
+// Over TCP a flush first sends without blocking, and only what the kernel
+// does not take becomes an asynchronous write.
 // Past `high_water` buffered bytes a write's completion is held back until
 // a flush has drained the buffer, so a slow client still backs up into the
 // session's own queue, where the laggard policy applies.
