@@ -1052,8 +1052,9 @@ struct ws_subscriber : std::enable_shared_from_this<ws_subscriber> {
     check(res.get().result() == bhttp::status::switching_protocols, "ws_fanout: the upgrade was refused");
   }
 
-  /// The next whole text frame's payload already in the buffer, consumed
-  /// by the caller with consume_frame(); nullopt when none is whole yet.
+  /// The payload of the next whole text frame in the buffer (the caller
+  /// consumes `frame_size` bytes after reading it); other frames are
+  /// skipped; nullopt when no whole frame is left.
   std::optional<std::string_view> next_text(std::size_t& frame_size) {
     for (;;) {
       const auto data = buffer.cdata();

@@ -349,7 +349,7 @@ bool stream_session::interested(const event& e) const {
         if (e.job_id == i.id) return true;
         break;
       case sub::kind::batch:
-        if (!e.batch_id.empty() && e.batch_id == i.id) return true;
+        if (e.batch_id == i.id) return true;  // as matches() compares
         break;
       case sub::kind::nodes: break;
     }
