@@ -101,6 +101,7 @@ struct options {
   std::vector<std::size_t> scaling_queued = {10000, 100000, 1000000};
   std::vector<int> open_loop = {25, 50, 75};  // offered rates, % of the closed-loop throughput; empty: off
   double open_loop_seconds = 0;               // per offered rate; 0: 5 s (0.5 s with --smoke)
+  double open_loop_base = 0;  // req/s the percentages are of; 0: the closed loop's median (A/Bs set it)
 };
 
 options opt;
@@ -882,7 +883,9 @@ void bench_http_submit(figures& out) {
   }
   // Open loop at fixed fractions of the closed-loop median, a fresh daemon for
   // each run like the closed loop's; every accepted job must still complete.
-  const double closed = out.by_name.count("http_submit") ? median(out.by_name.at("http_submit").samples) : 0;
+  const double closed = opt.open_loop_base > 0 ? opt.open_loop_base
+                        : out.by_name.count("http_submit") ? median(out.by_name.at("http_submit").samples)
+                                                           : 0;
   for (int rep = 0; rep < reps() && closed > 0; ++rep)
     for (int pct : opt.open_loop) {
       daemon_process d{fresh_dir("http_submit_open")};
@@ -994,7 +997,7 @@ void bench_http_poll(figures& out) {
     out.add("http_poll.serial.p99", percentile(s.latency_ms, 99), "ms", ps);
   }
   // Open loop at fixed fractions of the closed-loop median, same daemon and ids.
-  const double closed = median(out.by_name.at("http_poll").samples);
+  const double closed = opt.open_loop_base > 0 ? opt.open_loop_base : median(out.by_name.at("http_poll").samples);
   for (int rep = 0; rep < reps() && closed > 0; ++rep)
     for (int pct : opt.open_loop) {
       const open_loop_spec spec{.rate = closed * pct / 100.0, .seconds = open_loop_seconds(), .connections = conns,
@@ -1487,6 +1490,7 @@ int main(int argc, char** argv) {
     else if (auto v = value("--threads")) opt.threads = std::stoi(*v);
     else if (auto v = value("--ws-rate")) opt.ws_rate = std::stod(*v);
     else if (auto v = value("--open-loop-seconds")) opt.open_loop_seconds = std::stod(*v);
+    else if (auto v = value("--open-loop-base")) opt.open_loop_base = std::stod(*v);
     else if (auto v = value("--open-loop")) {
       opt.open_loop.clear();
       std::stringstream in{*v};
@@ -1508,7 +1512,8 @@ int main(int argc, char** argv) {
                    "         metrics_overhead,fair_share]\n"
                    "         [--jobs=N] [--repetitions=R] [--smoke] [--connections=C] [--threads=T] [--ws-rate=R]\n"
                    "         [--only=FIGURE_PREFIX,...] [--overseerd=PATH] [--work-dir=DIR] [--restart-dir=DIR]\n"
-                   "         [--open-loop=25,50,75 (%% of the closed-loop req/s; empty: off)] [--open-loop-seconds=5]\n");
+                   "         [--open-loop=25,50,75 (%% of the closed-loop req/s; empty: off)] [--open-loop-seconds=5]\n"
+                   "         [--open-loop-base=R (req/s the percentages are of: A/Bs at the same offered rates)]\n");
       return 2;
     }
   }
