@@ -10,9 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# libcli11-dev: the overseer client's argument parser (header-only).
+# libcli11-dev: the overseer client's argument parser (header-only);
+# libjemalloc-dev: overseerd's allocator (docs/dependencies.md).
 packages=(build-essential cmake ninja-build ccache libcaf-dev librocksdb-dev
-          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2 libcli11-dev libssl-dev)
+          libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libre2-dev catch2 libcli11-dev libssl-dev
+          libjemalloc-dev)
 # Only the tests need these: python3 runs the urllib conformance client;
 # clang and its runtime build the libFuzzer targets (docs/fuzzing.md); the
 # clients' tests (clients/run_tests.sh) need a Python venv, PyYAML, and

@@ -645,6 +645,7 @@ int main(int argc, char** argv) {
     notify_systemd("READY=1");
     say(overseer::log_level::info, "listening",
         {{"url", http.url()}, {"version", std::string{overseer::metrics::version()}},
+         {"allocator", std::string{overseer::metrics::allocator()}},
          {"data_dir", s.engine.data_dir.string()}});
     int sig = 0;
     std::string failed;

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #ifndef OVERSEER_VERSION
@@ -16,6 +17,22 @@ namespace overseer::metrics {
 namespace fs = std::filesystem;
 
 std::string_view version() noexcept { return OVERSEER_VERSION; }
+
+std::string_view allocator() noexcept {
+  static const std::string name = [] {
+    // jemalloc's own entry point; the C library has no such symbol.
+    using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+    auto* mallctl = reinterpret_cast<mallctl_fn>(::dlsym(RTLD_DEFAULT, "mallctl"));
+    if (mallctl == nullptr) return std::string{"libc"};
+    const char* v = nullptr;
+    std::size_t len = sizeof v;
+    if (mallctl("version", static_cast<void*>(&v), &len, nullptr, 0) != 0 || v == nullptr)
+      return std::string{"jemalloc"};
+    const std::string_view full{v};  // "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c"
+    return "jemalloc " + std::string{full.substr(0, full.find('-'))};
+  }();
+  return name;
+}
 
 namespace {
 
@@ -53,7 +70,7 @@ bool read_stat(double& cpu_seconds, double& start_seconds) {
 
 void collect_process(exposition& out, const fs::path& data_dir) {
   out.family("overseer_build_info", "Always 1; the labels name the build.", "gauge");
-  out.sample("overseer_build_info", {{"version", version()}}, std::uint64_t{1});
+  out.sample("overseer_build_info", {{"version", version()}, {"allocator", allocator()}}, std::uint64_t{1});
 
   std::ifstream statm{"/proc/self/statm"};
   unsigned long long pages = 0, resident = 0;

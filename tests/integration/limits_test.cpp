@@ -283,7 +283,12 @@ TEST_CASE("a subscriber that never reads costs the daemon bounded memory", "[htt
   const auto watched = rss_kib(d.pid());
   INFO("VmRSS " << start << " KiB, after a round unwatched " << unwatched << " KiB, after a round watched by a "
                 << "client that never reads " << watched << " KiB");
-  CHECK(watched - unwatched < (unwatched - start) + 20 * 1024);
+  // 32 MiB of slack: the allocator keeps what a round freed (jemalloc holds
+  // freed pages for about 10 s before it returns them), so the watched
+  // round's peak, both subscribers' queues and buffers, is still resident,
+  // while the unwatched round may have grown by little more than nothing
+  // when it reused the first round's pages (2.9 MiB once under jemalloc).
+  CHECK(watched - unwatched < (unwatched - start) + 32 * 1024);
   // It was closed as too far behind, not kept with everything queued.
   std::size_t read = 0;
   while (idle.next(5s)) ++read;
