@@ -51,6 +51,13 @@ void stream_hub::publish(const event& e) {
   // Before any client sees the event: a client that saw its job created
   // finds it counted in its quota.
   if (observer_) observer_(e);
+  {
+    // No stream is open: render nothing. A session that opens later reads
+    // its starting seq after this event was committed, so it wants the
+    // event only through a replay from the store, never from here.
+    std::lock_guard lock{mutex_};
+    if (sessions_.empty()) return;
+  }
   auto item = std::make_shared<const live_event>(live_event{e, text_frame(to_json_text(render_event(e)))});
   std::lock_guard lock{mutex_};
   std::erase_if(sessions_, [&](const std::weak_ptr<stream_session>& weak) {
