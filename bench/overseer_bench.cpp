@@ -172,6 +172,14 @@ struct figures {
   }
 };
 
+/// The req/s the open-loop percentages are of: --open-loop-base, else the
+/// median of the closed-loop figure `closed` (0 when it did not run).
+double open_loop_base(const figures& out, const std::string& closed) {
+  if (opt.open_loop_base > 0) return opt.open_loop_base;
+  const auto it = out.by_name.find(closed);
+  return it == out.by_name.end() ? 0 : median(it->second.samples);
+}
+
 fs::path fresh_dir(const std::string& stem) {
   static int counter = 0;
   auto p = opt.work_dir / (stem + "-" + std::to_string(++counter));
@@ -883,9 +891,7 @@ void bench_http_submit(figures& out) {
   }
   // Open loop at fixed fractions of the closed-loop median, a fresh daemon for
   // each run like the closed loop's; every accepted job must still complete.
-  const double closed = opt.open_loop_base > 0 ? opt.open_loop_base
-                        : out.by_name.count("http_submit") ? median(out.by_name.at("http_submit").samples)
-                                                           : 0;
+  const double closed = open_loop_base(out, "http_submit");
   for (int rep = 0; rep < reps() && closed > 0; ++rep)
     for (int pct : opt.open_loop) {
       daemon_process d{fresh_dir("http_submit_open")};
@@ -997,7 +1003,7 @@ void bench_http_poll(figures& out) {
     out.add("http_poll.serial.p99", percentile(s.latency_ms, 99), "ms", ps);
   }
   // Open loop at fixed fractions of the closed-loop median, same daemon and ids.
-  const double closed = opt.open_loop_base > 0 ? opt.open_loop_base : median(out.by_name.at("http_poll").samples);
+  const double closed = open_loop_base(out, "http_poll");
   for (int rep = 0; rep < reps() && closed > 0; ++rep)
     for (int pct : opt.open_loop) {
       const open_loop_spec spec{.rate = closed * pct / 100.0, .seconds = open_loop_seconds(), .connections = conns,

@@ -152,12 +152,12 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
   // link that lost jemalloc shows here, not only as a slower benchmark.
   {
     const std::string expected = OVERSEER_EXPECT_ALLOCATOR;
+    const std::string prefix = R"(overseer_build_info{version="0.1.0",allocator=")";
     std::string allocator;
     for (const auto& [key, v] : s.samples)
-      if (key.starts_with(R"(overseer_build_info{version="0.1.0",allocator=")")) {
+      if (key.starts_with(prefix)) {
         CHECK(v == 1);
-        allocator = key.substr(key.find("allocator=\"") + 11);
-        allocator = allocator.substr(0, allocator.find('"'));
+        allocator = key.substr(prefix.size(), key.find('"', prefix.size()) - prefix.size());
       }
     CHECK(allocator.starts_with(expected));
     if (expected == "jemalloc") CHECK(allocator.size() > expected.size() + 1);  // "jemalloc 5.3.0"
