@@ -62,6 +62,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "floor.hpp"
 #include "metrics/engine_metrics.hpp"
 #include "overseer/engine.hpp"
 
@@ -252,11 +253,11 @@ overseer::filter transitions_only() {
   return f;
 }
 
-// submit_async from `threads` threads, each with at most `window` submits in
-// flight (so the caller, not an unbounded mailbox, absorbs back-pressure).
-// Returns the number of accepted submits.
-std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::size_t window,
-                        const overseer::job_spec& spec) {
+// `submit(done)` (an asynchronous submit) from `threads` threads, each with
+// at most `window` submits in flight (so the caller, not an unbounded
+// mailbox, absorbs back-pressure). Returns the number of accepted submits.
+template <class Submit>
+std::size_t submit_many_with(Submit submit, std::size_t n, int threads, std::size_t window) {
   std::atomic<std::size_t> accepted{0}, refused{0};
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
@@ -271,7 +272,7 @@ std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::si
           cv.wait(lock, [&] { return in_flight < window; });
           ++in_flight;
         }
-        e.submit_async(spec, [&](overseer::submit_result r) {
+        submit([&](overseer::submit_result r) {
           (r.code == overseer::errc::ok ? accepted : refused).fetch_add(1);
           std::lock_guard lock{m};
           --in_flight, ++done;
@@ -284,6 +285,13 @@ std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::si
   for (auto& t : ts) t.join();
   check(refused == 0, std::to_string(refused.load()) + " submits refused");
   return accepted;
+}
+
+// submit_many_with through the engine's submit_async.
+std::size_t submit_many(overseer::engine& e, std::size_t n, int threads, std::size_t window,
+                        const overseer::job_spec& spec) {
+  return submit_many_with([&](std::function<void(overseer::submit_result)> done) { e.submit_async(spec, std::move(done)); },
+                          n, threads, window);
 }
 
 // Submits n no-op jobs from `threads` threads (submit_async, `window` in
@@ -322,14 +330,42 @@ void bench_embedded_noop(figures& out) {
   for (int rep = 0; rep < reps(); ++rep)
     for (bool sync : {true, false}) {
       const std::string mode = sync ? "sync" : "nosync";
+      double engine_rate = 0;
       if (wanted("embedded_noop.async." + mode)) {  // a few threads, submit_async
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
         e.start();
         const double rate = noop_throughput(e, n, "embedded_noop." + mode, threads, window);
+        engine_rate = rate;
         out.add("embedded_noop.async." + mode, rate, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
         add_rows_per_job(out, "embedded_noop.async." + mode, e.stats(), n);
+      }
+      // The same workload through the design's floor (bench/floor.hpp), with
+      // and without an actor per job, right after the engine's run: the
+      // ratio of the engine to the floor is an A/B seconds apart.
+      for (bool actors : {true, false}) {
+        const std::string name = std::string{"floor.async."} + (actors ? "" : "no_job_actor.") + mode;
+        if (!wanted(name)) continue;
+        completion_counter c;
+        overseer::bench::floor_pipeline f{fresh_dir("floor"), sync, [&](const overseer::event& ev) { c.on(ev); },
+                                          actors};
+        const auto t0 = steady::now();
+        const auto accepted = submit_many_with(
+          [&](std::function<void(overseer::submit_result)> done) { f.submit_async(std::move(done)); }, n, threads,
+          window);
+        const bool all = c.wait_for(n, 300s);
+        const double rate = n / seconds_since(t0);
+        check(all && accepted == n && c.completed == n && c.other_terminal == 0,
+              name + ": completed " + std::to_string(c.completed) + " of " + std::to_string(n));
+        out.add(name, rate, "jobs/s",
+                "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
+                  std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
+        out.add(name + ".rows_per_job", static_cast<double>(f.rows_written()) / static_cast<double>(n), "rows",
+                "jobs=" + std::to_string(n));
+        if (actors && engine_rate > 0)
+          out.add("embedded_noop.async." + mode + ".of_floor", 100 * engine_rate / rate, "%",
+                  "the engine's jobs/s as a share of the floor's, this repetition");
       }
       if (wanted("embedded_noop.serial." + mode)) {  // one client, one at a time: the peers' workload
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};

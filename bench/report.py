@@ -181,6 +181,9 @@ def main_section(a):
 
     targets = [
         ("embedded end to end, no-op, durable (submit_async, 2 threads)", "embedded_noop.async.sync", "≥ 60,000 jobs/s", lambda v: v >= 60000),
+        ("the design's floor, same workload and rows: an actor per job (bench/floor.hpp)", "floor.async.sync", "", None),
+        ("the engine as a share of that floor, per repetition", "embedded_noop.async.sync.of_floor", "", None),
+        ("the floor without an actor per job (a comparison, not a design the engine may use)", "floor.async.no_job_actor.sync", "", None),
         ("embedded end to end, no-op, sync=false", "embedded_noop.async.nosync", "(no target)", None),
         ("RocksDB rows per no-op job, submit to completed: the job's own", "embedded_noop.async.sync.own_rows_per_job", "≤ 6", lambda v: v <= 6),
         ("RocksDB rows per no-op job, with its share of each commit's (under load)", "embedded_noop.async.sync.rows_per_job", "", None),
