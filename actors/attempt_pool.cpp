@@ -1,5 +1,7 @@
 #include "actors/attempt_pool.hpp"
 
+#include "tools/thread_name.hpp"
+
 namespace overseer::actors {
 
 attempt_pool::attempt_pool(std::chrono::milliseconds idle_timeout) : idle_timeout_(idle_timeout) {}
@@ -25,7 +27,10 @@ void attempt_pool::run(std::function<void()> task) {
     wake_.notify_one();
     return;
   }
-  std::thread t{[this] { work(); }};
+  std::thread t{[this] {
+    tools::name_this_thread("ovs.tool");
+    work();
+  }};
   threads_.emplace(t.get_id(), std::move(t));
 }
 

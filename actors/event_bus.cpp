@@ -1,8 +1,14 @@
 #include "actors/event_bus.hpp"
 
+#include "tools/thread_name.hpp"
+
 namespace overseer::actors {
 
-event_bus::event_bus() : thread_([this] { run(); }) {}
+event_bus::event_bus()
+  : thread_([this] {
+      tools::name_this_thread("ovs.events");
+      run();
+    }) {}
 
 event_bus::~event_bus() { stop(); }
 

@@ -6,6 +6,7 @@
 #include "persistence/file_store.hpp"
 #include "persistence/key_layout.hpp"
 #include "tools/output_files.hpp"
+#include "tools/thread_name.hpp"
 #include "tools/utf8.hpp"
 
 namespace overseer::actors {
@@ -25,7 +26,10 @@ file_service::file_service(persistence::store& db, persistence::group_commit& wr
       fs::remove(e.path(), ignored);
     }
   }
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    tools::name_this_thread("ovs.files");
+    run();
+  });
 }
 
 file_service::~file_service() {

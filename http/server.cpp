@@ -14,6 +14,7 @@
 #include "http/stream_hub.hpp"
 #include "http/sync_waits.hpp"
 #include "http/tenants.hpp"
+#include "tools/thread_name.hpp"
 
 namespace overseer::http {
 
@@ -119,7 +120,10 @@ server::server(engine& e, server_config cfg)
     if (auto f = kept.lock()) f->changed(ids, any);
   });
   d.accept->run();
-  for (int i = 0; i < std::max(1, d.config.threads); ++i) d.threads.emplace_back([&d] { d.ioc.run(); });
+  for (int i = 0; i < std::max(1, d.config.threads); ++i) d.threads.emplace_back([&d] {
+    tools::name_this_thread("ovs.http");
+    d.ioc.run();
+  });
 }
 
 server::~server() { stop(); }

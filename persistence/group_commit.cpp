@@ -9,6 +9,7 @@
 #include "persistence/commit_stats.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
+#include "tools/thread_name.hpp"
 
 namespace overseer::persistence {
 
@@ -34,7 +35,10 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
     next_seq_(db.next_seq()),
     rollups_(db),
     outbox_(db),
-    thread_([this] { run(); }) {
+    thread_([this] {
+      tools::name_this_thread("ovs.writer");
+      run();
+    }) {
   register_rollup_store(db_);
   db_.on_background_error([this](const std::string& why) { fail(why); });
   // One that came before we listened, while recovery was reading.

@@ -21,6 +21,7 @@
 #include "persistence/codec.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/store.hpp"
+#include "tools/thread_name.hpp"
 #include "webhooks/outbox.hpp"
 #include "webhooks/signing.hpp"
 #include "webhooks/url.hpp"
@@ -94,7 +95,10 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
       recount();
       scan_soon();
     });
-    thread = std::thread([this] { ioc.run(); });
+    thread = std::thread([this] {
+      tools::name_this_thread("ovs.webhooks");
+      ioc.run();
+    });
   }
 
   void recount() {

@@ -191,6 +191,28 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
   CHECK(buckets(text, R"(overseer_job_run_seconds_bucket{tool="noop",)").back().second == 3);
 }
 
+TEST_CASE("the daemon's threads are named for what they do", "[ops][threads]") {
+  // What an operator sees in top -H, ps -L, perf and gdb.
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  await_status(c, submit(c, json::object{{"tool", "noop"}}));  // a tool body ran: the pool has a thread
+  std::map<std::string, int> names;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(d.pid()) + "/task")) {
+    std::ifstream comm{e.path() / "comm"};
+    std::string name;
+    std::getline(comm, name);
+    ++names[name];
+  }
+  for (const auto& [name, n] : names) UNSCOPED_INFO(name << " x" << n);
+  CHECK(names["ovs.writer"] == 1);
+  CHECK(names["ovs.events"] == 1);
+  CHECK(names["ovs.tool"] >= 1);
+  CHECK(names["ovs.http"] >= 1);
+  CHECK(names["ovs.webhooks"] == 1);
+  CHECK(names["ovs.files"] == 1);
+}
+
 TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--token", "sekret"}};

@@ -1,0 +1,15 @@
+// Names the calling thread, so `top -H`, `ps -L`, perf, gdb and
+// /proc/PID/task/*/comm tell the engine's threads apart: "ovs.writer" (the
+// group-commit writer), "ovs.events" (the event bus), "ovs.tool" (the
+// attempt pool, where tool bodies run), "ovs.http" (the HTTP front's I/O),
+// and so on. CAF's own workers call themselves "caf.multiplexer" (CAF 0.17).
+// Linux keeps the first 15 bytes.
+#pragma once
+
+#include <pthread.h>
+
+namespace overseer::tools {
+
+inline void name_this_thread(const char* name) noexcept { (void)::pthread_setname_np(::pthread_self(), name); }
+
+}  // namespace overseer::tools
