@@ -48,8 +48,11 @@ caf::behavior job(caf::stateful_actor<job_state>* self, record_ptr rec, const pa
       auto& st = self->state;
       auto w = actors::change_status(*rec, job_status::completed, "", boost::json::serialize(m.result->value()));
       if (w) st.writes.add(std::move(*w));
-      st.writes.after([self](bool) { self->quit(); });
+      // Nothing waits for the end to be durable here: the writer publishes
+      // it once it is. Its write is queued, so the actor can go (as the
+      // engine's does), and the scheduler hears of it from its down_msg.
       st.writes.flush(*p->writer, caf::actor_cast<caf::actor>(self));
+      self->quit();
     },
     [self](const actors::writes_committed& c) { self->state.writes.committed(c); },
   };

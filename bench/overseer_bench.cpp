@@ -197,9 +197,14 @@ double cpu_seconds() {
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
+double stat_cpu_seconds(const std::string& stat_path);
+
 /// CPU time of another process (user + system), from /proc/PID/stat.
-double process_cpu_seconds(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+double process_cpu_seconds(pid_t pid) { return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat"); }
+
+/// User + system time from a /proc stat file (a process' or a thread's).
+double stat_cpu_seconds(const std::string& stat_path) {
+  std::ifstream in{stat_path};
   std::string stat;
   std::getline(in, stat);
   // Fields after the command name in parentheses (which may hold spaces):
@@ -213,6 +218,47 @@ double process_cpu_seconds(pid_t pid) {
   }
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
+
+/// The CPU time of this process' threads by what they do, from their names
+/// (tools/thread_name.hpp): the group-commit writer, CAF's workers (the
+/// scheduler and the job actors), the attempt pool (tool bodies), the event
+/// bus. The bench's own threads are left out.
+struct thread_cpu {
+  std::map<pid_t, std::pair<std::string, double>> at_start;  ///< tid -> (name, seconds)
+
+  static std::map<pid_t, std::pair<std::string, double>> now() {
+    std::map<pid_t, std::pair<std::string, double>> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/self/task", ec)) {
+      std::ifstream comm{e.path() / "comm"};
+      std::string name;
+      std::getline(comm, name);
+      out[static_cast<pid_t>(std::stol(e.path().filename().string()))] = {name, stat_cpu_seconds(e.path() / "stat")};
+    }
+    return out;
+  }
+  void start() { at_start = now(); }
+  /// Microseconds of CPU per job since start(), by role, as figures
+  /// `name`.cpu.<role>; threads that ended meanwhile are not counted.
+  void add(figures& out, const std::string& name, std::size_t jobs) const {
+    static const std::vector<std::pair<std::string, std::string>> roles = {
+      {"writer", "ovs.writer"}, {"actors", "caf.multiplexer"}, {"tools", "ovs.tool"}, {"events", "ovs.events"}};
+    std::map<std::string, double> spent;
+    for (const auto& [tid, t] : now()) {
+      const auto before = at_start.find(tid);
+      const double d = t.second - (before == at_start.end() ? 0.0 : before->second.second);
+      for (const auto& [role, thread] : roles)
+        if (t.first == thread) spent[role] += d;
+    }
+    double total = 0;
+    for (const auto& [role, thread] : roles) {
+      out.add(name + ".cpu." + role, 1e6 * spent[role] / static_cast<double>(jobs), "us",
+              "threads named " + thread + ",per job");
+      total += spent[role];
+    }
+    out.add(name + ".cpu.total", 1e6 * total / static_cast<double>(jobs), "us", "the four above,per job");
+  }
+};
 
 std::size_t rss_bytes() {
   std::ifstream in{"/proc/self/status"};
@@ -334,11 +380,14 @@ void bench_embedded_noop(figures& out) {
       if (wanted("embedded_noop.async." + mode)) {  // a few threads, submit_async
         overseer::engine e{{.data_dir = fresh_dir("embedded"), .sync = sync}};
         e.start();
+        thread_cpu cpu;
+        cpu.start();
         const double rate = noop_throughput(e, n, "embedded_noop." + mode, threads, window);
         engine_rate = rate;
         out.add("embedded_noop.async." + mode, rate, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
+        cpu.add(out, "embedded_noop.async." + mode, n);
         add_rows_per_job(out, "embedded_noop.async." + mode, e.stats(), n);
       }
       // The same workload through the design's floor (bench/floor.hpp), with
@@ -350,6 +399,8 @@ void bench_embedded_noop(figures& out) {
         completion_counter c;
         overseer::bench::floor_pipeline f{fresh_dir("floor"), sync, [&](const overseer::event& ev) { c.on(ev); },
                                           actors};
+        thread_cpu cpu;
+        cpu.start();
         const auto t0 = steady::now();
         const auto accepted = submit_many_with(
           [&](std::function<void(overseer::submit_result)> done) { f.submit_async(std::move(done)); }, n, threads,
@@ -361,6 +412,7 @@ void bench_embedded_noop(figures& out) {
         out.add(name, rate, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
+        cpu.add(out, name, n);
         out.add(name + ".rows_per_job", static_cast<double>(f.rows_written()) / static_cast<double>(n), "rows",
                 "jobs=" + std::to_string(n));
         if (actors && engine_rate > 0)

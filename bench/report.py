@@ -55,6 +55,32 @@ def fmt(v, unit):
 OPEN_LOOP = re.compile(r"^(.+)\.open(\d+)\.achieved$")
 OPEN_LOOP_LABELS = {"http_submit": "HTTP submit", "http_poll": "HTTP status poll"}
 
+def cpu_split_table(o):
+    """Where a durable no-op job's CPU goes, by thread (overseer_bench's
+    <run>.cpu.* figures, from /proc/self/task), for the engine and the
+    design's floor (bench/floor.hpp) in the same repetitions. Empty when
+    neither ran."""
+    runs = [("the engine", "embedded_noop.async.sync"),
+            ("the floor: an actor per job", "floor.async.sync"),
+            ("the floor without an actor per job", "floor.async.no_job_actor.sync")]
+    runs = [(label, name) for label, name in runs if name + ".cpu.total" in o]
+    if not runs:
+        return []
+    med = lambda name: o.get(name, {}).get("median")
+    cell = lambda v: "n/a" if v is None else f"{v:.1f}"
+    lines = ["Where a durable no-op job's CPU goes, in µs per job (medians), by thread: the group-commit "
+             "writer, CAF's workers (the scheduler and the job actors), the attempt pool (the tool bodies), "
+             "the event bus. The floor runs right after the engine in each repetition.",
+             "",
+             "| run | jobs/s | writer | actors | tool bodies | event bus | total |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, name in runs:
+        rate = med(name)
+        lines.append(f"| {label} | {'n/a' if rate is None else f'{rate:,.0f}'} | " +
+                     " | ".join(cell(med(f"{name}.cpu.{role}")) for role in ("writer", "actors", "tools", "events", "total")) + " |")
+    lines.append("")
+    return lines
+
 def open_loop_table(o):
     """The second table: overseer_bench's open-loop runs (<bench>.open<pct>.*),
     one row per benchmark and offered rate, after the closed-loop run of the
@@ -215,6 +241,7 @@ def main_section(a):
         lines.append(f"| {label} | {fmt(f['median'], f['unit'])} {'' if f['unit'] in ('ms','s','bytes','us','%') else f['unit']} | "
                      f"{fmt(f['mad'], f['unit'])} | {fmt(f['min'], f['unit'])} – {fmt(f['max'], f['unit'])} | {target} | {met} |")
     lines.append("")
+    lines += cpu_split_table(o)
     lines += open_loop_table(o)
     write_section(a.doc, a.meta, "overseer_bench", "Overseer figure", env, lines, o, 30, BEGIN, END)
 
