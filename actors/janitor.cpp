@@ -6,6 +6,7 @@
 #include "actors/messages.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
+#include "tools/thread_name.hpp"
 #include "webhooks/outbox.hpp"
 
 namespace overseer::actors {
@@ -60,7 +61,10 @@ janitor::janitor(persistence::store& db, persistence::group_commit& writer, sche
     scheduler_(std::move(scheduler)),
     cfg_(cfg),
     after_pass_(std::move(after_pass)),
-    thread_([this] { loop(); }) {}
+    thread_([this] {
+      tools::name_this_thread("ovs.janitor");
+      loop();
+    }) {}
 
 janitor::~janitor() { stop(); }
 

@@ -211,6 +211,7 @@ TEST_CASE("the daemon's threads are named for what they do", "[ops][threads]") {
   CHECK(names["ovs.http"] >= 1);
   CHECK(names["ovs.webhooks"] == 1);
   CHECK(names["ovs.files"] == 1);
+  CHECK(names["ovs.janitor"] == 1);
 }
 
 TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
