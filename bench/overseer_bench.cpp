@@ -197,19 +197,16 @@ double cpu_seconds() {
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
-double stat_cpu_seconds(const std::string& stat_path);
-
-/// CPU time of another process (user + system), from /proc/PID/stat.
-double process_cpu_seconds(pid_t pid) { return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat"); }
-
 /// User + system time from a /proc stat file (a process' or a thread's).
 double stat_cpu_seconds(const std::string& stat_path) {
   std::ifstream in{stat_path};
   std::string stat;
   std::getline(in, stat);
+  const auto name_end = stat.rfind(')');
+  if (name_end == std::string::npos || name_end + 2 > stat.size()) return 0;  // a thread that has just ended
   // Fields after the command name in parentheses (which may hold spaces):
   // state is field 3, utime 14, stime 15.
-  std::istringstream rest{stat.substr(stat.rfind(')') + 2)};
+  std::istringstream rest{stat.substr(name_end + 2)};
   std::string field;
   double utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
@@ -218,6 +215,9 @@ double stat_cpu_seconds(const std::string& stat_path) {
   }
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
+
+/// CPU time of another process (user + system), from /proc/PID/stat.
+double process_cpu_seconds(pid_t pid) { return stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat"); }
 
 /// The CPU time of this process' threads by what they do, from their names
 /// (tools/thread_name.hpp): the group-commit writer, CAF's workers (the
