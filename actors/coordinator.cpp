@@ -1,5 +1,6 @@
 #include "actors/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -9,6 +10,8 @@
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/coordinator.hpp>
+
+#include "overseer/engine.hpp"
 
 namespace overseer::actors {
 
@@ -164,6 +167,21 @@ void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseco
   cfg.module_factories.push_back([idle_spin, gate](caf::actor_system& sys) -> caf::actor_system::module* {
     return new coordinator(sys, idle_spin, gate);
   });
+}
+
+void configure_engine_system(caf::actor_system_config& cfg, std::chrono::microseconds idle_spin, spin_gate gate) {
+  register_types(cfg);
+  // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
+  // 50 us sleeps 500 times before it waits on a condition variable. Only
+  // the scheduler, the job actors and a few light actors run on them (tool
+  // bodies have their own pool), so on 2 cores the extra polling workers took CPU from
+  // the writer: 4 -> 2 workers and a short moderate phase measured
+  // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
+  // In front of that, a short polling phase that yields the CPU
+  // (engine_config::idle_spin, coordinator.hpp).
+  cfg.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
+  cfg.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
+  use_engine_coordinator(cfg, std::max(std::chrono::microseconds{0}, idle_spin), std::move(gate));
 }
 
 }  // namespace overseer::actors

@@ -57,6 +57,11 @@ using spin_gate = std::shared_ptr<std::atomic<bool>>;
 void use_engine_coordinator(caf::actor_system_config& cfg, std::chrono::nanoseconds idle_spin = {},
                             spin_gate gate = {});
 
+/// The engine's own actor system: its message types, its worker count and
+/// the coordinator above (use_engine_coordinator). Call before building the
+/// system.
+void configure_engine_system(caf::actor_system_config& cfg, std::chrono::microseconds idle_spin, spin_gate gate);
+
 /// What idle workers found while they polled, over every such system in
 /// the process (for /metrics).
 struct worker_stats {

@@ -54,28 +54,12 @@ void register_types(caf::actor_system_config& cfg) {
 
 namespace {
 
-/// The engine's own actor system: its types, worker count and coordinator.
-void configure(caf::actor_system_config& c, std::chrono::microseconds idle_spin, actors::spin_gate gate) {
-    register_types(c);
-    // CAF 0.17 starts max(cores, 4) workers, and an idle worker polls with
-    // 50 us sleeps 500 times before it waits on a condition variable. Only
-    // the scheduler, the job actors and a few light actors run on them (tool
-    // bodies have their own pool), so on 2 cores the extra polling workers took CPU from
-    // the writer: 4 -> 2 workers and a short moderate phase measured
-    // 25,572 / 27,340 -> 30,108 / 33,303 no-op jobs/s (docs/performance.md).
-    // In front of that, a short polling phase that yields the CPU
-    // (engine_config::idle_spin, actors/coordinator.hpp).
-    c.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
-    c.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
-    actors::use_engine_coordinator(c, std::max(std::chrono::microseconds{0}, idle_spin), std::move(gate));
-}
-
 /// The config of the engine's own actor system; a scheduler node's also
 /// loads CAF's middleman, and its OpenSSL module when the cluster port has
 /// certificates. One per engine: the idle spin is the engine's own.
 std::unique_ptr<caf::actor_system_config> system_config(const engine_config& config, actors::spin_gate gate) {
   auto c = std::make_unique<caf::actor_system_config>();
-  configure(*c, config.idle_spin, std::move(gate));
+  actors::configure_engine_system(*c, config.idle_spin, std::move(gate));
   const auto& cluster = config.cluster;
   if (cluster.listen.empty()) return c;
   c->load<caf::io::middleman>();

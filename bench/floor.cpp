@@ -54,7 +54,6 @@ caf::behavior job(caf::stateful_actor<job_state>* self, record_ptr rec, const pa
       st.writes.flush(*p->writer, caf::actor_cast<caf::actor>(self));
       self->quit();
     },
-    [self](const actors::writes_committed& c) { self->state.writes.committed(c); },
   };
 }
 
@@ -159,11 +158,7 @@ struct floor_pipeline::impl {
     p.job_actors = job_actors;
     p.gate = std::make_shared<std::atomic<bool>>(true);
     p.slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    // As the engine configures its own system (actors/engine.cpp).
-    register_types(cfg);
-    cfg.set("scheduler.max-threads", static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
-    cfg.set("work-stealing.moderate-poll-attempts", std::int64_t{1});
-    actors::use_engine_coordinator(cfg, engine_config{}.idle_spin, p.gate);
+    actors::configure_engine_system(cfg, engine_config{}.idle_spin, p.gate);
     system = std::make_unique<caf::actor_system>(cfg);
     sched = system->spawn(scheduler, &p);
   }
