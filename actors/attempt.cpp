@@ -117,10 +117,11 @@ public:
   }
 
   std::filesystem::path workdir() override {
+    auto dir = args_.workdir();
     std::error_code ec;
-    std::filesystem::create_directories(args_.workdir, ec);
-    if (ec) throw std::runtime_error("cannot create " + args_.workdir.string() + ": " + ec.message());
-    return args_.workdir;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+    return dir;
   }
 
   void record_process(int process_group, std::uint64_t start_time) override {

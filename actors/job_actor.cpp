@@ -187,11 +187,10 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
       *v = persistence::files::stored_path(d.config.data_dir, v->get_string()).string();
   }
   attempt_args args{{}, tool, r.id, r.attempt, std::move(values), r.checkpoint, control,
-                    d.config.progress_interval, d.config.data_dir / "work" / r.id / std::to_string(r.attempt),
-                    r.trace_id};
+                    d.config.progress_interval, d.work_root, r.trace_id};
   if (!tool->definition.outputs.empty())
     args.collect_outputs = [store = d.store, writer = d.writer, data_dir = d.config.data_dir,
-                            workdir = args.workdir, patterns = tool->definition.outputs, job = r.id,
+                            workdir = args.workdir(), patterns = tool->definition.outputs, job = r.id,
                             owner = r.owner](tool_result res) {
       return with_output_files(*store, *writer, data_dir, workdir, patterns, job, owner, std::move(res));
     };

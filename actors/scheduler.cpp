@@ -670,6 +670,7 @@ namespace {
 
 scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps d) {
   auto& st = self->state;
+  if (!d.work_root) d.work_root = std::make_shared<const std::filesystem::path>(d.config.data_dir / "work");
   st.deps = std::make_shared<const scheduler_deps>(std::move(d));
   st.queue = scheduler_state{std::max(1, st.deps->config.max_concurrent),
                              std::max(1, st.deps->config.immediate_concurrent)};

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 
 #include <caf/all.hpp>
@@ -57,6 +58,9 @@ struct scheduler_deps {
   /// otherwise: whether the engine's idle workers may poll before they
   /// sleep (actors/coordinator.hpp). None: nobody asks.
   spin_gate idle_spin_gate{};
+  /// Where attempts' working directories go (attempt_args::work_root):
+  /// config.data_dir / "work", made once by spawn_scheduler if not set.
+  std::shared_ptr<const std::filesystem::path> work_root{};
 };
 
 /// How often one job's actor is restarted after dying unexpectedly before

@@ -122,7 +122,8 @@ void run_one(caf::actor_system& system, const worker_deps& d, run_remote m,
   } else {
     attempt_args args{{}, tool, m.job_id, m.attempt, std::move(params.as_object()),
                       m.has_checkpoint ? std::optional<std::string>{m.checkpoint} : std::nullopt, control,
-                      std::chrono::milliseconds{m.progress_interval_ms}, workdir, m.trace_id};
+                      std::chrono::milliseconds{m.progress_interval_ms},
+                      std::make_shared<const std::filesystem::path>(d.config->work_dir), m.trace_id};
     args.sink = std::make_shared<remote_sink>(system, m.reply_to, d.config->heartbeat_timeout * 6, control);
     auto end = run_attempt(args);
     done = encode(m.attempt, end.result);
