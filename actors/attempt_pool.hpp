@@ -11,14 +11,24 @@
 // the next attempt, and the scheduler's concurrency limits stay the only
 // bound). A thread idle for longer than `idle_timeout` exits, so a burst of
 // long jobs does not leave its threads behind for good.
+//
+// A task goes straight to one idle thread: run() takes the thread that went
+// idle last (its caches are warm) and hands it the task through a word of
+// its own, which the thread sleeps on (a futex). Not through a shared queue
+// and condition variable: glibc's condition variable made each hand-off two
+// more futex calls (the signaller waiting for the woken thread to leave the
+// old wait group, the woken thread waking it), on the scheduler's turn and
+// on the tool thread, at one hand-off per job (docs/performance.md).
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -43,14 +53,22 @@ public:
   [[nodiscard]] std::size_t idle() const;
 
 private:
-  void work();
+  /// One thread's hand-off: run() fills `task` (nothing: stop), then sets
+  /// `handed` to 1 and wakes the thread, which sleeps on it.
+  struct worker {
+    std::function<void()> task;
+    std::atomic<std::uint32_t> handed{0};
+  };
+  void work(std::shared_ptr<worker> self, std::function<void()> task);
+  static void hand(worker& w);
+  /// Sleeps until `w` is handed something, or for at most `timeout` (none:
+  /// no limit); whether it was handed something.
+  static bool wait_handed(worker& w, std::optional<std::chrono::milliseconds> timeout);
   void join_exited(std::unique_lock<std::mutex>& lock);
 
   const std::chrono::milliseconds idle_timeout_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;  ///< each one has a waiting thread or a new one
-  std::size_t idle_ = 0;
+  std::vector<std::shared_ptr<worker>> idle_;  ///< waiting for a task; the last went idle last
   bool stopping_ = false;
   std::unordered_map<std::thread::id, std::thread> threads_;
   std::vector<std::thread::id> exited_;  ///< returned from work(), not joined yet

@@ -99,3 +99,46 @@ TEST_CASE("attempt_pool: destruction waits for running tasks", "[attempt_pool]")
   }
   CHECK(finished == 3);
 }
+
+TEST_CASE("attempt_pool: a task handed to a thread as its idle wait ends still runs", "[attempt_pool]") {
+  // With a 1 ms idle timeout, a thread's wait often ends as run() hands it
+  // the next task: it must take the task, not leave with it. Each task
+  // says it ran through a latch, so none is waited for by polling.
+  actors::attempt_pool pool{1ms};
+  for (int i = 0; i < 300; ++i) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool ran = false;
+    pool.run([&] {
+      std::lock_guard lock{m};
+      ran = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock{m};
+    REQUIRE(cv.wait_for(lock, 10s, [&] { return ran; }));
+    lock.unlock();
+    // Let the thread go idle and wait about as long as its timeout, give
+    // or take: the next run() lands before, during or after it leaves.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds{(i % 7) * 300};
+    while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  }
+  CHECK(pool.threads() <= 2);
+}
+
+TEST_CASE("attempt_pool: destruction stops idle threads and joins every thread", "[attempt_pool]") {
+  std::atomic<int> ran{0};
+  {
+    actors::attempt_pool pool;
+    gate g;
+    for (int i = 0; i < 5; ++i)
+      pool.run([&] {
+        g.pass();
+        ++ran;
+      });
+    REQUIRE(g.wait_arrived(5));
+    g.release();
+    REQUIRE(eventually([&] { return pool.idle() == 5; }));
+    CHECK(pool.threads() == 5);
+  }  // five idle threads, each waiting on its own word: all must wake and return
+  CHECK(ran == 5);
+}
