@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,6 +37,12 @@ public:
   virtual bool record_process(int attempt, int process_group, std::uint64_t start_time) = 0;
 };
 
+/// An attempt's working directory: <work_root>/<job_id>/<attempt>.
+inline std::filesystem::path attempt_workdir(const std::filesystem::path& work_root, const std::string& job_id,
+                                             int attempt) {
+  return work_root / job_id / std::to_string(attempt);
+}
+
 struct attempt_args {
   job_actor job;  ///< where reports go, unless `sink` is set
   std::shared_ptr<const tool_registry::entry> tool;
@@ -58,7 +65,7 @@ struct attempt_args {
   /// Set on a worker node: reports go here instead of to `job`.
   std::shared_ptr<attempt_sink> sink{};
 
-  [[nodiscard]] std::filesystem::path workdir() const { return *work_root / job_id / std::to_string(attempt); }
+  [[nodiscard]] std::filesystem::path workdir() const { return attempt_workdir(*work_root, job_id, attempt); }
 };
 
 /// How an attempt ended: its result, and whether it sent its job actor

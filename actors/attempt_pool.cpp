@@ -1,7 +1,6 @@
 #include "actors/attempt_pool.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <ctime>
 
 #include <linux/futex.h>

@@ -114,7 +114,7 @@ void run_one(caf::actor_system& system, const worker_deps& d, run_remote m,
   auto tool = d.tools->find(m.tool);
   boost::system::error_code ec;
   auto params = boost::json::parse(m.params_json, ec);
-  std::filesystem::path workdir = d.config->work_dir / m.job_id / std::to_string(m.attempt);
+  const auto workdir = attempt_workdir(d.config->work_dir, m.job_id, static_cast<int>(m.attempt));
   if (!tool || tool->definition.version != m.tool_version) {
     done.payload = "tool \"" + m.tool + "\" version " + m.tool_version + " is not on node " + d.node_name;
   } else if (ec || !params.is_object()) {
