@@ -876,6 +876,10 @@ subscription engine::subscribe(filter f, std::function<void(const event&)> on_ev
   return impl_->bus->subscribe(std::move(f), std::move(on_event));
 }
 
+bool engine::idle_polling_allowed() const noexcept {
+  return impl_->idle_spin_gate->load(std::memory_order_relaxed);
+}
+
 std::uint64_t engine::last_seq() const {
   impl_->require_started();
   return impl_->store->next_seq() - 1;

@@ -128,7 +128,7 @@ constexpr const char* help = R"(usage: overseerd [options]
   --drain-timeout S       on SIGTERM/SIGINT, seconds to wait for running jobs before
                           interrupting them (they resume at the next start)
                                                          (OVERSEER_DRAIN_TIMEOUT, default 30)
-  --idle-spin-us US       microseconds an idle engine thread polls for work, yielding the CPU,
+  --idle-spin-us US       microseconds an idle engine or I/O thread polls for work, yielding the CPU,
                           before it sleeps, while fewer jobs wait than there are slots: less
                           latency one request at a time, more CPU at light load; 0: sleep at once
                                                          (OVERSEER_IDLE_SPIN_US, default 50)
@@ -286,7 +286,8 @@ void set(settings& s, const std::string& key, const std::string& value) {
   else if (key == "immediate_concurrent")
     s.engine.immediate_concurrent = to_int("immediate_concurrent", value, 1, 100000);
   else if (key == "max_wait") s.http.max_wait = std::chrono::seconds(to_int("max_wait", value, 0, 3600));
-  else if (key == "idle_spin_us") s.engine.idle_spin = std::chrono::microseconds(to_int("idle_spin_us", value, 0, 100000));
+  else if (key == "idle_spin_us")  // the engine's workers and the I/O threads alike
+    s.engine.idle_spin = s.http.idle_spin = std::chrono::microseconds(to_int("idle_spin_us", value, 0, 100000));
   else if (key == "immediate_wait")
     s.http.immediate_wait = std::chrono::seconds(to_int("immediate_wait", value, 0, 3600));
   else if (key == "body_limit") s.http.body_limit = static_cast<std::size_t>(to_int("body_limit", value, 1024, 1 << 30));

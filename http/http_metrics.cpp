@@ -65,6 +65,13 @@ void http_metrics::collect(metrics::exposition& out, std::size_t open_connection
   out.family("overseer_websocket_laggards_closed_total", "WebSocket sessions closed for being too far behind.",
              "counter");
   out.sample("overseer_websocket_laggards_closed_total", {}, ws_laggards.value());
+  out.family("overseer_http_idle_polls_caught_total",
+             "Times an I/O thread out of work found more while it polled (--idle-spin-us), without sleeping.",
+             "counter");
+  out.sample("overseer_http_idle_polls_caught_total", {}, idle_polls_caught.value());
+  out.family("overseer_http_idle_polls_missed_total",
+             "Times an I/O thread polled for all of --idle-spin-us, found nothing and slept.", "counter");
+  out.sample("overseer_http_idle_polls_missed_total", {}, idle_polls_missed.value());
 }
 
 }  // namespace overseer::http

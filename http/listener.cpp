@@ -2,6 +2,7 @@
 
 #include <array>
 #include <sstream>
+#include <utility>
 
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -70,8 +71,8 @@ std::string too_many_connections(std::size_t max) {
 
 }  // namespace
 
-listener::listener(net::io_context& ioc, tcp::endpoint at, api_context& ctx)
-  : ioc_(ioc), acceptor_(net::make_strand(ioc)), pause_(acceptor_.get_executor()), ctx_(ctx) {
+listener::listener(std::vector<net::io_context*> homes, tcp::endpoint at, api_context& ctx)
+  : homes_(std::move(homes)), acceptor_(net::make_strand(*homes_.at(0))), pause_(acceptor_.get_executor()), ctx_(ctx) {
   acceptor_.open(at.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(at);
@@ -89,9 +90,11 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  // Each connection gets a strand of its own: its handlers never run at once.
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                              tcp::socket socket) {
+  // Each connection gets a strand of its own (its handlers never run at
+  // once, also should a context get more threads), on the next context.
+  auto& home = *homes_[next_home_++ % homes_.size()];
+  acceptor_.async_accept(net::make_strand(home), [self = shared_from_this()](boost::system::error_code ec,
+                                                                             tcp::socket socket) {
     self->on_accept(ec, std::move(socket));
   });
 }

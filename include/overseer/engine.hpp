@@ -576,6 +576,11 @@ public:
   [[nodiscard]] result<std::vector<delivery_view>> deliveries(std::string_view job_id) const;
   /// The sequence number of the newest committed event (0 if none).
   [[nodiscard]] std::uint64_t last_seq() const;
+  /// Whether threads that ran out of work may poll for more now: fewer jobs
+  /// wait for a slot than there are slots (engine_stats::idle_polling
+  /// without the engine's own idle_spin). One relaxed atomic load, on any
+  /// thread, started or not; the HTTP front's I/O threads follow it.
+  [[nodiscard]] bool idle_polling_allowed() const noexcept;
 
   /// Lifts the pause of a tool (set by pause_tool or by its restart
   /// intensity) and clears its failure count. not_found for an unknown

@@ -277,6 +277,32 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
   }
 }
 
+TEST_CASE("idle I/O threads poll for --idle-spin-us before they sleep, for 0 not at all", "[http][metrics][spin]") {
+  temp_dir dir;
+  // Requests one at a time on one keep-alive connection; the counters after.
+  auto one_at_a_time = [](unsigned short port) {
+    http_client c{port};
+    for (int i = 0; i < 20; ++i) REQUIRE(c.get("/v1/health").status == 200);
+    const auto s = parse_exposition(c.get("/metrics").body);
+    CHECK(s.types.at("overseer_http_idle_polls_caught_total") == "counter");
+    CHECK(s.types.at("overseer_http_idle_polls_missed_total") == "counter");
+    return std::pair{value(s, "overseer_http_idle_polls_caught_total"),
+                     value(s, "overseer_http_idle_polls_missed_total")};
+  };
+  SECTION("0: an I/O thread out of work sleeps in epoll at once") {
+    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "0"}};
+    const auto [caught, missed] = one_at_a_time(d.port());
+    CHECK(caught == 0);
+    CHECK(missed == 0);
+  }
+  SECTION("100 ms: each request finds its connection's thread still polling") {
+    overseerd_process d{dir.path() / "data", {"--idle-spin-us", "100000"}};
+    // 19 requests after the first, and the /metrics request: each comes
+    // within 100 ms of the answer before it.
+    CHECK(one_at_a_time(d.port()).first >= 20);
+  }
+}
+
 TEST_CASE("a finished job's answer is kept rendered until a retry or a purge changes it", "[http][jobs][cache]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

@@ -93,8 +93,14 @@ struct server_config {
   /// Largest file POST /v1/files accepts (413 beyond); body_limit does not
   /// apply to it. Default 10 GiB.
   std::uint64_t max_file_size = 10ull << 30;
-  /// I/O threads. Default 2.
+  /// I/O threads, each with connections of its own. Default 2.
   int threads = 2;
+  /// How long an I/O thread that ran out of work keeps polling for more
+  /// (yielding the CPU between polls) before it sleeps, like
+  /// engine_config::idle_spin and only while that engine's idle polling is
+  /// on (engine::idle_polling_allowed). A client's next request then finds
+  /// the thread awake instead of waking it. 0 turns it off. Default 50 us.
+  std::chrono::microseconds idle_spin{50};
   /// Messages a WebSocket client may have waiting before it counts as too
   /// far behind and is closed with the seq to resume from. Default 10000.
   std::size_t stream_queue_limit = 10000;
