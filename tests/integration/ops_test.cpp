@@ -99,6 +99,15 @@ std::pair<int, std::string> run_overseerd(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+/// `<prefix>_idle_polls_{caught,missed}_total` from a /metrics answer,
+/// checked to be counters.
+std::pair<double, double> idle_polls(http_client& c, const std::string& prefix) {
+  const auto s = parse_exposition(c.get("/metrics").body);
+  CHECK(s.types.at(prefix + "_idle_polls_caught_total") == "counter");
+  CHECK(s.types.at(prefix + "_idle_polls_missed_total") == "counter");
+  return {value(s, prefix + "_idle_polls_caught_total"), value(s, prefix + "_idle_polls_missed_total")};
+}
+
 }  // namespace
 
 TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax", "[http][metrics]") {
@@ -234,11 +243,7 @@ TEST_CASE("idle engine threads poll for --idle-spin-us before they sleep, for 0 
     for (int i = 0; i < 20; ++i) REQUIRE(c.request("POST", "/v1/jobs", R"({"tool":"noop"})").status == 202);
     REQUIRE(eventually(
       [&] { return c.get("/v1/jobs?status=completed").json().at("total_count").as_int64() == before + 20; }, 20s));
-    const auto s = parse_exposition(c.get("/metrics").body);
-    CHECK(s.types.at("overseer_worker_idle_polls_caught_total") == "counter");
-    CHECK(s.types.at("overseer_worker_idle_polls_missed_total") == "counter");
-    return std::pair{value(s, "overseer_worker_idle_polls_caught_total"),
-                     value(s, "overseer_worker_idle_polls_missed_total")};
+    return idle_polls(c, "overseer_worker");
   };
   SECTION("0: a worker out of work goes straight to CAF's own polling and sleep") {
     overseerd_process d{dir.path() / "data", {"--idle-spin-us", "0"}};
@@ -283,11 +288,7 @@ TEST_CASE("idle I/O threads poll for --idle-spin-us before they sleep, for 0 not
   auto one_at_a_time = [](unsigned short port) {
     http_client c{port};
     for (int i = 0; i < 20; ++i) REQUIRE(c.get("/v1/health").status == 200);
-    const auto s = parse_exposition(c.get("/metrics").body);
-    CHECK(s.types.at("overseer_http_idle_polls_caught_total") == "counter");
-    CHECK(s.types.at("overseer_http_idle_polls_missed_total") == "counter");
-    return std::pair{value(s, "overseer_http_idle_polls_caught_total"),
-                     value(s, "overseer_http_idle_polls_missed_total")};
+    return idle_polls(c, "overseer_http");
   };
   SECTION("0: an I/O thread out of work sleeps in epoll at once") {
     overseerd_process d{dir.path() / "data", {"--idle-spin-us", "0"}};
