@@ -64,6 +64,7 @@
 
 #include "floor.hpp"
 #include "metrics/engine_metrics.hpp"
+#include "persistence/commit_stats.hpp"
 #include "overseer/engine.hpp"
 
 extern char** environ;
@@ -424,10 +425,20 @@ void bench_embedded_noop(figures& out) {
         e.start();
         completion_counter c;
         auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+        auto& commits = overseer::persistence::commit_statistics();
+        const auto commits0 = commits.commits.value(), delays0 = commits.delays.value(),
+                   joined0 = commits.joined.value();
         const auto t0 = steady::now();
         for (std::size_t i = 0; i < n_serial; ++i) (void)e.submit({.tool = "noop"});
         const bool all = c.wait_for(n_serial, 300s);
         const double s = seconds_since(t0);
+        const auto per_job = [&](std::uint64_t v) { return static_cast<double>(v) / static_cast<double>(n_serial); };
+        out.add("embedded_noop.serial." + mode + ".commits_per_job", per_job(commits.commits.value() - commits0),
+                "commits", "jobs=" + std::to_string(n_serial) + ",group commits from the first submit to the last end");
+        out.add("embedded_noop.serial." + mode + ".delays_per_job", per_job(commits.delays.value() - delays0),
+                "commits", "jobs=" + std::to_string(n_serial) + ",commits that waited for company");
+        out.add("embedded_noop.serial." + mode + ".joined_per_job", per_job(commits.joined.value() - joined0),
+                "commits", "jobs=" + std::to_string(n_serial) + ",of those, the ones a submit joined");
         check(all && c.completed == n_serial, "embedded_noop.serial." + mode + ": completed " +
                                                 std::to_string(c.completed) + " of " + std::to_string(n_serial));
         out.add("embedded_noop.serial." + mode, n_serial / s, "jobs/s",

@@ -4,7 +4,8 @@ and writes it into docs/performance.md between the generated-section markers;
 cluster_bench.py's output (--cluster) into the "Worker nodes" section's own
 markers. Either part may be given alone.
 
-usage: report.py [OVERSEER_OUT PEERS_OUT] [--meta FILE] [--cluster CLUSTER_OUT [--cluster-meta FILE]]
+usage: report.py [OVERSEER_OUT PEERS_OUT [--paired PAIRED_OUT]] [--meta FILE]
+                 [--cluster CLUSTER_OUT [--cluster-meta FILE]]
                  [--doc docs/performance.md]
 """
 import argparse, re, sys
@@ -35,6 +36,76 @@ def read_peers(path):
         peers[(kv["system"], kv["mode"], kv["figure"])] = float(kv["value"])
     return peers
 
+def read_paired(path):
+    """run.sh's paired rounds: for each round (a "# paired round N" line
+    opens it), Overseer's figures and the peers' lines of that round, as
+    [(overseer figures, peers)]."""
+    rounds = []
+    for line in open(path):
+        if re.match(r"^# paired round \d+", line):
+            rounds.append(({}, {}))
+            continue
+        if not rounds or line.startswith("#") or not line.strip():
+            continue
+        o, p = rounds[-1]
+        if line.startswith("PEER "):
+            kv = dict(x.split("=", 1) for x in line.split()[1:])
+            p[(kv["system"], kv["mode"], kv["figure"])] = float(kv["value"])
+            continue
+        f = line.split(None, 6)
+        try:
+            o[f[0]] = float(f[1]) if len(f) >= 6 else None
+        except ValueError:
+            continue  # a line of the tools' own chatter
+    return rounds
+
+def median(vals):
+    vals = sorted(v for v in vals if v is not None)
+    if not vals:
+        return None
+    m = len(vals) // 2
+    return vals[m] if len(vals) % 2 else (vals[m - 1] + vals[m]) / 2
+
+PAIRED_ROWS = [("end to end, one client, one at a time (embedded submit)", "embedded_noop.serial.sync"),
+               ("end to end, one client, one at a time (HTTP POST)", "http_e2e.serial")]
+
+def paired_summary(rounds, systems):
+    """For each of PAIRED_ROWS: Overseer's median over the rounds, each
+    system's median (None where it did not run), and the median and the
+    range of the per-round ratios (Overseer ÷ the best peer of the same
+    round), with how many rounds Overseer was ahead."""
+    out = []
+    for label, name in PAIRED_ROWS:
+        ratios = []
+        for o, p in rounds:
+            best = max((v for (s, m, fig), v in p.items() if m == "always" and fig == "e2e"), default=None)
+            if o.get(name) and best:
+                ratios.append(o[name] / best)
+        out.append((label, name, median(o.get(name) for o, _ in rounds),
+                    [median(p.get((s, "always", "e2e")) for _, p in rounds) for s in systems], ratios))
+    return out
+
+def paired_table(rounds, systems, names):
+    """Each paired round on its own line: the figures behind the table's
+    "paired rounds" rows."""
+    ran = [s for s in systems if any((s, "always", "e2e") in p for _, p in rounds)]
+    lines = ["**Paired rounds (one at a time, fsync on).** Overseer's two one-at-a-time durable figures and the "
+             "strongest peers' `always` run back to back, the order swapped every round; each round's ratio is "
+             "Overseer ÷ the best peer of that round, so a slow stretch of the disk falls on both sides.",
+             "",
+             "| round | first | Overseer embedded | Overseer HTTP | " + " | ".join(names[s] for s in ran) +
+             " | embedded ÷ best | HTTP ÷ best |",
+             "| ---: | --- | ---: | ---: | " + " | ".join("---:" for _ in ran) + " | ---: | ---: |"]
+    for i, (o, p) in enumerate(rounds, 1):
+        vals = [p.get((s, "always", "e2e")) for s in ran]
+        best = max((v for v in vals if v is not None), default=None)
+        ratio = lambda v: "n/a" if v is None or not best else f"{v / best:.2f}×"
+        emb, http = o.get("embedded_noop.serial.sync"), o.get("http_e2e.serial")
+        lines.append(f"| {i} | {'Overseer' if i % 2 else 'the peers'} | {fmt(emb, 'jobs/s')} | {fmt(http, 'jobs/s')} | " +
+                     " | ".join(fmt(v, "jobs/s") for v in vals) + f" | {ratio(emb)} | {ratio(http)} |")
+    lines.append("")
+    return lines
+
 def fmt(v, unit):
     if v is None:
         return "n/a"
@@ -44,7 +115,7 @@ def fmt(v, unit):
         return f"{v:.2f} s"
     if unit == "bytes":
         return f"{v:,.0f} B"
-    if unit == "rows":
+    if unit in ("rows", "commits"):
         return f"{v:.2f}"
     if unit == "us":
         return f"{v:.2f} µs"
@@ -145,6 +216,7 @@ def main():
     ap.add_argument("--doc"); ap.add_argument("--meta")
     ap.add_argument("--cluster", help="cluster_bench.py's output")
     ap.add_argument("--cluster-meta", help="the worker-node section's preamble (date, command)")
+    ap.add_argument("--paired", help="run.sh's paired rounds (one-at-a-time durable, Overseer and peers alternating)")
     a = ap.parse_args()
     if bool(a.overseer) != bool(a.peers):
         ap.error("OVERSEER_OUT and PEERS_OUT go together")
@@ -184,6 +256,14 @@ def main_section(a):
     peer_row("status look-up by id, one client, p99", "fsync always / durable", "http_poll.serial.p99", "ms",
              "always", "lookup.p99", higher=False)
 
+    paired = read_paired(a.paired) if a.paired else []
+    if paired:
+        # Each one-at-a-time durable row gets its paired-rounds twin right after it.
+        for label, name, ov, vals, ratios in paired_summary(paired, systems):
+            i = next(i for i, r in enumerate(rows) if r[0] == label and r[1].startswith("fsync always"))
+            rows.insert(i + 1, (label + f", paired rounds (median of {len(paired)})", "fsync always / Overseer sync=true",
+                                ov, "jobs/s", vals, True, "", ratios))
+
     def ratio(ov, vals, higher):
         vals = [v for v in vals if v is not None]
         if ov is None or not vals:
@@ -196,14 +276,25 @@ def main_section(a):
     names = {"celery": "Celery", "rq": "RQ", "bullmq": "BullMQ", "sidekiq": "Sidekiq", "pgboss": "pg-boss"}
     lines = ["| figure | durability | Overseer | " + " | ".join(names[s] for s in systems) + " | Overseer ÷ best peer |",
              "| --- | --- | ---: | " + " | ".join("---:" for _ in systems) + " | ---: |"]
-    for label, dur, ov, unit, vals, higher, target in rows:
+    for label, dur, ov, unit, vals, higher, target, *per_round in rows:
+        if per_round:  # the median of the rounds' own ratios, their range, and the rounds Overseer was ahead
+            r = per_round[0]
+            cell = "n/a" if not r else (f"{median(r):.2f}× ({min(r):.2f}–{max(r):.2f}, "
+                                        f"ahead in {sum(x > 1 for x in r)} of {len(r)})")
+        else:
+            cell = ratio(ov, vals, higher)
         lines.append(f"| {label} | {dur} | {fmt(ov, unit)} | " + " | ".join(fmt(v, unit) for v in vals) +
-                     f" | {ratio(ov, vals, higher)} |")
+                     f" | {cell} |")
     lines.append("")
     lines.append("Ratios above 1 mean Overseer is ahead (for latencies: the best peer's latency ÷ Overseer's). "
                  "Where a durability names Redis' setting, pg-boss runs PostgreSQL's counterpart: "
-                 "none = fsync=off, everysec = synchronous_commit=off, always = synchronous_commit=on.")
+                 "none = fsync=off, everysec = synchronous_commit=off, always = synchronous_commit=on."
+                 + (" A *paired rounds* row gives medians over the rounds below (n/a: a system not in them), "
+                    "and as its ratio the median of the rounds' own ratios, their range, and the rounds "
+                    "Overseer was ahead in." if paired else ""))
     lines.append("")
+    if paired:
+        lines += paired_table(paired, systems, names)
 
     targets = [
         ("embedded end to end, no-op, durable (submit_async, 2 threads)", "embedded_noop.async.sync", "≥ 60,000 jobs/s", lambda v: v >= 60000),
@@ -214,6 +305,7 @@ def main_section(a):
         ("RocksDB rows per no-op job, submit to completed: the job's own", "embedded_noop.async.sync.own_rows_per_job", "≤ 6", lambda v: v <= 6),
         ("RocksDB rows per no-op job, with its share of each commit's (under load)", "embedded_noop.async.sync.rows_per_job", "", None),
         ("RocksDB rows per no-op job, with its share of each commit's (one at a time)", "embedded_noop.serial.sync.rows_per_job", "", None),
+        ("group commits per no-op job, one at a time (each a WAL sync with sync=true)", "embedded_noop.serial.sync.commits_per_job", "", None),
         ("HTTP submit, 64 connections, 2 client threads", "http_submit", "≥ 30,000 req/s", lambda v: v >= 30000),
         ("HTTP submit p50 (closed loop)", "http_submit.p50", "", None),
         ("HTTP submit p99 (closed loop)", "http_submit.p99", "", None),

@@ -6,12 +6,16 @@
 #                           and write it into docs/performance.md; run the
 #                           scaling curves and plot docs/images/scaling.png;
 #                           run the worker-node benchmark (cluster_bench.py,
-#                           about 2 minutes) into its own section
+#                           about 2 minutes) into its own section; last, the
+#                           one-at-a-time durable figures in paired rounds,
+#                           Overseer and the strongest peers back to back
 #   CLUSTER_ONLY=1 bench/run.sh   the worker-node benchmark and its section only
 # Environment: PEER_JOBS (default 20000), REPETITIONS (default 3),
 #              BENCH_ARGS (extra overseer_bench flags), SCALING_ARGS (e.g.
 #              --scaling-stored=0,1000000,10000000), SKIP_PEERS=1,
-#              CLUSTER_ARGS (extra cluster_bench.py flags), SKIP_CLUSTER=1.
+#              CLUSTER_ARGS (extra cluster_bench.py flags), SKIP_CLUSTER=1,
+#              PAIRED_ROUNDS (default 5; 0: none), PAIRED_JOBS (default 5000),
+#              PAIRED_SYSTEMS (default bullmq,sidekiq,pgboss).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-bench"
@@ -101,6 +105,34 @@ if [ "${SKIP_PEERS:-0}" != 1 ]; then
   echo "== ${peers_cmd[*]}"
   "${peers_cmd[@]}" 2>&1 | tee "$out/peers.txt" || status=$?
 fi
+# The one-at-a-time durable rows wait for one fdatasync per job, and this
+# disk's syncs vary several-fold within minutes: a run of Overseer and one of
+# the peers ten minutes apart compares the disk's moods. So those rows are
+# also measured in paired rounds: Overseer's two one-at-a-time durable
+# figures and the strongest peers' "always" run, back to back, the order
+# swapped every round, each round's ratio taken within the round.
+paired_rounds="${PAIRED_ROUNDS:-5}"
+paired_jobs="${PAIRED_JOBS:-5000}"
+paired_systems="${PAIRED_SYSTEMS:-bullmq,sidekiq,pgboss}"
+paired_overseer=("$build/bench/overseer_bench" --benchmarks=embedded_noop,http_submit
+                 --only=embedded_noop.serial.sync,http_e2e.serial --repetitions=1 "--jobs=$paired_jobs")
+paired_peers=("$root/bench/peers/run_peers.sh" --install --modes always --systems "$paired_systems" --jobs "$paired_jobs")
+: > "$out/paired.txt"
+if [ "${SKIP_PEERS:-0}" != 1 ] && [ "$paired_rounds" -gt 0 ]; then
+  for r in $(seq "$paired_rounds"); do
+    echo "# paired round $r" >> "$out/paired.txt"
+    if [ $(( r % 2 )) = 1 ]; then order=(overseer peers); else order=(peers overseer); fi
+    for who in "${order[@]}"; do
+      if [ "$who" = overseer ]; then
+        echo "== round $r: ${paired_overseer[*]}"
+        "${paired_overseer[@]}" 2>&1 | tee -a "$out/paired.txt" || status=$?
+      else
+        echo "== round $r: ${paired_peers[*]}"
+        "${paired_peers[@]}" 2>&1 | tee -a "$out/paired.txt" || status=$?
+      fi
+    done
+  done
+fi
 t1=$(date +%s)
 
 {
@@ -123,10 +155,22 @@ t1=$(date +%s)
   echo '```'
   echo
   echo "Peers: $peer_jobs no-op jobs per system and durability setting."
+  if [ -s "$out/paired.txt" ]; then
+    echo
+    echo "Paired rounds ($paired_rounds, $paired_jobs jobs each, Overseer first in odd rounds, the peers first in even ones):"
+    echo
+    echo '```'
+    echo "${paired_overseer[*]}" | sed "s|$root/||g"
+    echo "${paired_peers[*]}" | sed "s|$root/||g"
+    echo '```'
+  fi
 } > "$out/meta.md"
 
 cluster_report=()
 [ -s "$out/cluster.txt" ] && cluster_report=(--cluster "$out/cluster.txt" --cluster-meta "$out/cluster-meta.md")
+paired_report=()
+[ -s "$out/paired.txt" ] && paired_report=(--paired "$out/paired.txt")
 python3 "$root/bench/report.py" "$out/overseer.txt" "$out/peers.txt" --meta "$out/meta.md" "${cluster_report[@]}" \
+  "${paired_report[@]}" \
   --doc "$root/docs/performance.md"
 exit $status
