@@ -12,6 +12,7 @@
 #include <caf/scheduler/coordinator.hpp>
 
 #include "overseer/engine.hpp"
+#include "persistence/commit_stats.hpp"
 
 namespace overseer::actors {
 
@@ -81,6 +82,8 @@ private:
 struct idle_spin_source {
   std::chrono::nanoseconds idle_spin{};
   spin_gate gate;  ///< never null
+  /// Held by the one worker that polls on while answers are due.
+  std::atomic<bool> expecting{false};
 };
 
 /// CAF's work stealing, with a polling phase in front: a worker that runs
@@ -95,6 +98,14 @@ struct idle_spin_source {
 /// its locks, so a steal from a queue of many scheduled actors walks all of
 /// them while the victim waits (docs/architecture.md, "Known issues");
 /// take_head is one step under one lock.
+///
+/// While one to engine::expecting_max_due answers are due
+/// (persistence::answers_due: submits, cancels, retries waiting for their
+/// sync), one worker at a time polls on past `idle_spin`, for at most
+/// engine::expecting_cap, taking other workers' next jobs at every poll:
+/// the writer's notice then finds it awake, and the answer crosses CAF
+/// without a wake-up (docs/performance.md, "Threads that expect an
+/// answer poll for it").
 class spinning_work_stealing : public caf::policy::work_stealing {
 public:
   using super = caf::policy::work_stealing;
@@ -103,9 +114,11 @@ public:
     explicit worker_data(caf::scheduler::abstract_coordinator* p)
       : super::worker_data(p),
         idle_spin(dynamic_cast<const idle_spin_source&>(*p).idle_spin),
-        gate(dynamic_cast<const idle_spin_source&>(*p).gate) {}
+        gate(dynamic_cast<const idle_spin_source&>(*p).gate),
+        expecting(dynamic_cast<idle_spin_source&>(*p).expecting) {}
     std::chrono::nanoseconds idle_spin;
     spin_gate gate;
+    std::atomic<bool>& expecting;
   };
 
   template <class Worker>
@@ -113,16 +126,31 @@ public:
     auto& data = d(self);
     if (auto* job = data.queue.take_head()) return job;
     if (data.idle_spin.count() > 0 && data.gate->load(std::memory_order_relaxed)) {
-      const auto until = std::chrono::steady_clock::now() + data.idle_spin;
+      auto now = std::chrono::steady_clock::now();
+      auto until = now + data.idle_spin;
+      const auto cap = now + engine::expecting_cap;
+      bool expecting = false;  // this worker holds data.expecting
+      caf::resumable* job = nullptr;
       for (std::size_t i = 1;; ++i) {
         std::this_thread::yield();
-        auto* job = data.queue.take_head();
-        if (!job && i % 8 == 0) job = steal_head(self);
-        if (job) {
-          worker_statistics().caught.add();
-          return job;
-        }
-        if (std::chrono::steady_clock::now() >= until) break;
+        job = data.queue.take_head();
+        if (!job && (expecting || i % 8 == 0)) job = steal_head(self);
+        if (job) break;
+        now = std::chrono::steady_clock::now();
+        if (now < until) continue;
+        // Out of time: poll on while an answer is due, one worker at a time.
+        if (now >= cap) break;
+        if (const auto due = persistence::answers_due().load(std::memory_order_relaxed);
+            due <= 0 || due > engine::expecting_max_due)
+          break;
+        if (!expecting && data.expecting.exchange(true, std::memory_order_acquire)) break;
+        expecting = true;
+        until = now + data.idle_spin;
+      }
+      if (expecting) data.expecting.store(false, std::memory_order_release);
+      if (job) {
+        (expecting ? worker_statistics().expected : worker_statistics().caught).add();
+        return job;
       }
       worker_statistics().missed.add();
     }

@@ -65,9 +65,11 @@ void configure_engine_system(caf::actor_system_config& cfg, std::chrono::microse
 /// What idle workers found while they polled, over every such system in
 /// the process (for /metrics).
 struct worker_stats {
-  metrics::counter caught;  ///< polls that found work before idle_spin ran out
-  metrics::counter missed;  ///< polls that ran out: the worker went on to sleep
+  metrics::counter caught;    ///< polls that found work before idle_spin ran out
+  metrics::counter expected;  ///< polls that found work polling on while an answer was due
+  metrics::counter missed;    ///< polls that ran out: the worker went on to sleep
 };
+
 
 [[nodiscard]] worker_stats& worker_statistics() noexcept;
 

@@ -29,6 +29,7 @@
 #include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
+#include "persistence/commit_stats.hpp"
 #include "persistence/file_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
@@ -57,6 +58,14 @@ namespace {
 /// The config of the engine's own actor system; a scheduler node's also
 /// loads CAF's middleman, and its OpenSSL module when the cluster port has
 /// certificates. One per engine: the idle spin is the engine's own.
+/// `done`, counted as an answer due (persistence::answers_due) until it has run.
+std::function<void(change_result)> counted(std::function<void(change_result)> done) {
+  return [done = std::move(done), due = std::make_shared<persistence::due_answer>()](change_result r) {
+    done(std::move(r));
+    due->done();
+  };
+}
+
 std::unique_ptr<caf::actor_system_config> system_config(const engine_config& config, actors::spin_gate gate) {
   auto c = std::make_unique<caf::actor_system_config>();
   actors::configure_engine_system(*c, config.idle_spin, std::move(gate));
@@ -632,11 +641,12 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
   // run time is looked up here, on the caller's thread (a cache miss reads
   // the rollups), so that the answer, on the writer thread, only multiplies.
   auto estimated = [run_s = impl_->typical_run_s(rec->tool), slots = impl_->slots_of(rec->tool),
-                    done = std::move(done)](submit_result s) {
+                    done = std::move(done), due = std::make_shared<persistence::due_answer>()](submit_result s) {
     if (s.code == errc::ok && !s.existing && s.status.value_or(job_status::pending) == job_status::pending)
       s.estimated_duration_s =
         actors::estimated_duration_s(job_status::pending, run_s, s.position_in_queue, slots, 0);
     done(std::move(s));
+    due->done();
   };
   caf::anon_send(impl_->scheduler,
                  actors::submit_job{std::move(rec), std::move(estimated), std::move(cached), std::move(ops)});
@@ -661,7 +671,7 @@ void engine::cancel_async(std::string_view job_id, std::function<void(change_res
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler,
-                 actors::cancel_job{std::string{job_id}, std::move(done), tools::sanitize_utf8(by)});
+                 actors::cancel_job{std::string{job_id}, counted(std::move(done)), tools::sanitize_utf8(by)});
 }
 
 change_result engine::cancel(std::string_view job_id, std::string_view by) {
@@ -672,7 +682,7 @@ void engine::retry_async(std::string_view job_id, std::function<void(change_resu
   if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler,
-                 actors::retry_job{std::string{job_id}, std::move(done), tools::sanitize_utf8(by)});
+                 actors::retry_job{std::string{job_id}, counted(std::move(done)), tools::sanitize_utf8(by)});
 }
 
 change_result engine::retry(std::string_view job_id, std::string_view by) {
@@ -878,6 +888,11 @@ subscription engine::subscribe(filter f, std::function<void(const event&)> on_ev
 
 bool engine::idle_polling_allowed() const noexcept {
   return impl_->idle_spin_gate->load(std::memory_order_relaxed);
+}
+
+bool engine::answers_due() const noexcept {
+  const auto due = persistence::answers_due().load(std::memory_order_relaxed);
+  return due > 0 && due <= expecting_max_due;
 }
 
 std::uint64_t engine::last_seq() const {

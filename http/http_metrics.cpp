@@ -69,6 +69,11 @@ void http_metrics::collect(metrics::exposition& out, std::size_t open_connection
              "Times an I/O thread out of work found more while it polled (--idle-spin-us), without sleeping.",
              "counter");
   out.sample("overseer_http_idle_polls_caught_total", {}, idle_polls_caught.value());
+  out.family("overseer_http_idle_polls_expected_total",
+             "Times an idle HTTP I/O thread found work polling on past idle_spin because a write somebody waits "
+             "for was being synced (an answer was due).",
+             "counter");
+  out.sample("overseer_http_idle_polls_expected_total", {}, idle_polls_expected.value());
   out.family("overseer_http_idle_polls_missed_total",
              "Times an I/O thread polled for all of --idle-spin-us, found nothing and slept.", "counter");
   out.sample("overseer_http_idle_polls_missed_total", {}, idle_polls_missed.value());

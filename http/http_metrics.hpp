@@ -29,6 +29,7 @@ public:
   metrics::counter ws_coalesced;       ///< progress updates replaced by a newer one before they were sent
   metrics::counter ws_laggards;        ///< sessions closed for being too far behind
   metrics::counter idle_polls_caught;  ///< an I/O thread out of work found more while it polled
+  metrics::counter idle_polls_expected;  ///< found it polling on past idle_spin while an answer was due
   metrics::counter idle_polls_missed;  ///< one polled for all of server_config::idle_spin, then slept
 
   void collect(metrics::exposition& out, std::size_t open_connections, std::size_t open_streams) const;

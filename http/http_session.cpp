@@ -11,6 +11,7 @@
 
 #include "http/access_log.hpp"
 #include "http/dashboard.hpp"
+#include "http/owed_answers.hpp"
 #include "http/ops_context.hpp"
 #include "http/problem.hpp"
 #include "http/stream_session.hpp"
@@ -66,8 +67,13 @@ std::optional<handshake_error> check_handshake(const request& req) {
 /// to go and the weak pointer lets it drop.
 class http_session::answer_guard {
 public:
-  answer_guard(std::weak_ptr<http_session> session, std::shared_ptr<slot> s, unsigned version)
-    : session_(std::move(session)), slot_(std::move(s)), version_(version) {}
+  /// Counts the answer as owed on the session's I/O thread (owed_answers)
+  /// until it has been handed back to that thread.
+  answer_guard(std::weak_ptr<http_session> session, std::shared_ptr<slot> s, unsigned version,
+               std::shared_ptr<std::atomic<int>> owed)
+    : session_(std::move(session)), slot_(std::move(s)), version_(version), owed_(std::move(owed)) {
+    owed_->fetch_add(1, std::memory_order_relaxed);
+  }
   ~answer_guard() {
     if (!answered_) answer(problem_response(503, "the engine is stopping", version_, false));
   }
@@ -75,17 +81,21 @@ public:
     if (answered_) return;
     answered_ = true;
     if (auto session = session_.lock()) session->answer(slot_, std::move(res));
+    // After the post: a thread polling for it finds it before it sees nothing owed.
+    owed_->fetch_sub(1, std::memory_order_relaxed);
   }
   void answer_file(file_response res) {
     if (answered_) return;
     answered_ = true;
     if (auto session = session_.lock()) session->answer_file(slot_, std::move(res));
+    owed_->fetch_sub(1, std::memory_order_relaxed);
   }
 
 private:
   std::weak_ptr<http_session> session_;
   std::shared_ptr<slot> slot_;
   unsigned version_;
+  std::shared_ptr<std::atomic<int>> owed_;
   bool answered_ = false;
 };
 
@@ -94,7 +104,8 @@ http_session::http_session(tcp::socket socket, api_context& ctx, connections::ti
     read_timer_(socket_.get_executor()),
     write_timer_(socket_.get_executor()),
     ctx_(ctx),
-    ticket_(std::move(ticket)) {
+    ticket_(std::move(ticket)),
+    owed_(net::use_service<owed_answers>(net::query(socket_.get_executor(), net::execution::context)).count) {
   beast::error_code ec;
   const auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "client" : "client " + remote.address().to_string();
@@ -369,7 +380,7 @@ replier http_session::answer_for(const request& req, std::optional<route_id> rou
                                  std::shared_ptr<access_probe>* probe_out) {
   const unsigned version = req.version();
   auto s = owe(version, req.keep_alive(), req.method() == bhttp::verb::head);
-  auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version);
+  auto guard = std::make_shared<answer_guard>(weak_from_this(), s, version, owed_);
   // The access log and the request counters see every answer (access_log.hpp).
   auto probe = std::make_shared<access_probe>(ctx_, req, peer_);
   probe->route = route;

@@ -16,6 +16,7 @@
 // moment, so a reset cannot destroy an answer it has not read yet.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -118,6 +119,8 @@ private:
   query_map upload_query_;
   api_context& ctx_;
   connections::ticket ticket_;
+  /// Answers owed on this connection's I/O thread (http/owed_answers.hpp).
+  std::shared_ptr<std::atomic<int>> owed_;
   std::string peer_;  ///< "client 127.0.0.1": who the engine says asked (cancel, retry)
   std::deque<std::shared_ptr<slot>> queue_;
   std::optional<request> upgrade_;  ///< accepted, waits for the earlier answers

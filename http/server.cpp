@@ -17,6 +17,7 @@
 #include "http/connections.hpp"
 #include "http/listener.hpp"
 #include "http/ops_context.hpp"
+#include "http/owed_answers.hpp"
 #include "http/stream_hub.hpp"
 #include "http/sync_waits.hpp"
 #include "http/tenants.hpp"
@@ -126,24 +127,39 @@ namespace {
 /// sleep in epoll. The next request of a client that sends one at a time
 /// then finds it awake: on a VM the wake-up of a sleeping thread on the
 /// other core (an inter-processor interrupt) cost more than the request.
+/// While a request of its own waits for an answer the engine has due (a
+/// submit being synced: owed_answers, engine::answers_due), it polls on,
+/// up to engine::expecting_cap, so that the answer finds it awake too.
 void run_io(net::io_context& ioc, std::chrono::microseconds spin, const engine& eng, http_metrics& stats) {
   if (spin.count() <= 0) {
     ioc.run();
     return;
   }
+  const auto owed = net::use_service<owed_answers>(ioc).count;
   while (!ioc.stopped()) {
     if (ioc.poll() > 0) continue;
     bool found = false;
     if (eng.idle_polling_allowed()) {
-      const auto until = std::chrono::steady_clock::now() + spin;
-      do {
+      auto now = std::chrono::steady_clock::now();
+      auto until = now + spin;
+      const auto cap = now + engine::expecting_cap;
+      bool expecting = false;
+      for (;;) {
         ::sched_yield();
         if (ioc.poll() > 0) {
           found = true;
           break;
         }
-      } while (std::chrono::steady_clock::now() < until && !ioc.stopped());
-      (found ? stats.idle_polls_caught : stats.idle_polls_missed).add();
+        if (ioc.stopped()) break;
+        now = std::chrono::steady_clock::now();
+        if (now < until) continue;
+        // An answer on its way (a submit being synced) that comes back
+        // through this thread: poll on for it, up to the cap.
+        if (now >= cap || owed->load(std::memory_order_relaxed) <= 0 || !eng.answers_due()) break;
+        expecting = true;
+        until = now + spin;
+      }
+      (found ? (expecting ? stats.idle_polls_expected : stats.idle_polls_caught) : stats.idle_polls_missed).add();
     }
     if (!found) ioc.run_one();
   }

@@ -164,6 +164,11 @@ void engine_metrics::collect(exposition& out, const engine_stats& stats) const {
              "Times an idle engine worker thread found work while it polled (idle_spin), without sleeping.",
              "counter");
   out.sample("overseer_worker_idle_polls_caught_total", {}, ws.caught.value());
+  out.family("overseer_worker_idle_polls_expected_total",
+             "Times an idle engine worker thread found work polling on past idle_spin because a write somebody "
+             "waits for was being synced (its answer was due).",
+             "counter");
+  out.sample("overseer_worker_idle_polls_expected_total", {}, ws.expected.value());
   out.family("overseer_worker_idle_polls_missed_total",
              "Times an idle engine worker thread polled for all of idle_spin and found nothing, then slept.",
              "counter");

@@ -7,4 +7,9 @@ commit_stats& commit_statistics() noexcept {
   return stats;
 }
 
+std::atomic<std::int64_t>& answers_due() noexcept {
+  static std::atomic<std::int64_t> due{0};
+  return due;
+}
+
 }  // namespace overseer::persistence

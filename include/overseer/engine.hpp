@@ -184,8 +184,11 @@ struct engine_config {
   /// made one at a time crosses twice (50 us: 2x the jobs/s one at a time
   /// without a sync, 1.16x with one). Only while fewer jobs wait for a slot
   /// than there are slots: while a long queue drains the polls took the
-  /// cores from the writer and the tools (docs/performance.md). It costs
-  /// some CPU at light load; 0 turns it off. Default 50 us. Ignored by the
+  /// cores from the writer and the tools (docs/performance.md). While an
+  /// answer is due (answers_due) one worker polls on past it, for at most
+  /// expecting_cap: a submit made one at a time then finds it awake after
+  /// its sync too. It costs some CPU at light load (about 0.5 ms per
+  /// submit made one at a time); 0 turns it all off. Default 50 us. Ignored by the
   /// constructor that takes an actor system: that system's scheduler is the
   /// host's.
   std::chrono::microseconds idle_spin{50};
@@ -581,6 +584,18 @@ public:
   /// without the engine's own idle_spin). One relaxed atomic load, on any
   /// thread, started or not; the HTTP front's I/O threads follow it.
   [[nodiscard]] bool idle_polling_allowed() const noexcept;
+  /// Whether answers are on their way back through the engine's threads
+  /// and the host's: submits, cancels or retries made and not yet answered
+  /// (each about a sync away), from one to expecting_max_due of them. Threads that poll
+  /// before they sleep (idle_spin) poll on meanwhile, up to expecting_cap:
+  /// one of the engine's workers and the HTTP front's I/O threads that owe
+  /// an answer. One relaxed atomic load; process-wide (two engines in one
+  /// process share it).
+  [[nodiscard]] bool answers_due() const noexcept;
+  /// The longest an idle thread polls on while answers are due.
+  static constexpr std::chrono::microseconds expecting_cap{2000};
+  /// More answers due than this is load: the threads find work soon anyway.
+  static constexpr std::int64_t expecting_max_due = 4;
 
   /// Lifts the pause of a tool (set by pause_tool or by its restart
   /// intensity) and clears its failure count. not_found for an unknown

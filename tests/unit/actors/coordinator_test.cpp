@@ -5,6 +5,9 @@
 // argument tuple when a function actor takes none, which UBSan reports.)
 #include "actors/coordinator.hpp"
 
+#include "overseer/engine.hpp"
+#include "persistence/commit_stats.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -135,18 +138,38 @@ struct spinning_system {
 /// work meanwhile. A worker that the kernel kept off its core for longer
 /// than the delay (a loaded CI machine) finds the ping at its first look,
 /// before it polls: that one is not a catch.
-std::uint64_t ping_pong(caf::actor_system& sys, int n) {
-  const auto before = overseer::actors::worker_statistics().caught.value();
+/// With `counter` and `delay`: the polls that counter counts, each ping
+/// sent `delay` after the last answer.
+std::uint64_t ping_pong(caf::actor_system& sys, int n, const overseer::metrics::counter& counter,
+                        std::chrono::milliseconds delay = 20ms) {
   caf::scoped_actor self{sys};
   auto echo = sys.spawn(
     [](caf::event_based_actor*, int) -> caf::behavior { return {[](const std::string& s) { return s; }}; }, 0);
+  // Counted from after the echo's first run: its spawn, which a polling
+  // worker may catch too, is not a ping.
+  self->send(echo, std::string{"warm"});
+  CHECK(next_text(self) == "warm");
+  const auto before = counter.value();
   for (int i = 0; i < n; ++i) {
-    self->delayed_send(echo, 20ms, std::string{"ping"});
+    self->delayed_send(echo, delay, std::string{"ping"});
     CHECK(next_text(self) == "ping");
   }
+  // Before the exit message, which a polling worker may catch too.
+  const auto counted = counter.value() - before;
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
-  return overseer::actors::worker_statistics().caught.value() - before;
+  return counted;
 }
+
+std::uint64_t ping_pong(caf::actor_system& sys, int n) {
+  return ping_pong(sys, n, overseer::actors::worker_statistics().caught);
+}
+
+/// Pretends `n` writes somebody waits for are being committed, while it lives.
+struct answers_pretended_due {
+  std::int64_t n;
+  explicit answers_pretended_due(std::int64_t count) : n(count) { overseer::persistence::answers_due() += n; }
+  ~answers_pretended_due() { overseer::persistence::answers_due() -= n; }
+};
 
 }  // namespace
 
@@ -180,4 +203,31 @@ TEST_CASE("idle workers poll only while their gate is open", "[coordinator][spin
   // then on the pings find one polling, unless the machine kept it off its
   // core (a loaded CI): most, not all.
   CHECK(ping_pong(*s.sys, 40) >= 20);
+}
+
+TEST_CASE("while an answer is due, one idle worker polls on past idle_spin for it, up to expecting_cap",
+          "[coordinator][spin]") {
+  using overseer::engine;
+  const auto& expected = overseer::actors::worker_statistics().expected;
+  spinning_system s{1us};  // alone, far too short to catch a ping 1 ms later
+  static_assert(engine::expecting_cap > 1ms);
+  SECTION("nothing due: the ping 1 ms later finds every worker asleep") {
+    CHECK(ping_pong(*s.sys, 20, expected, 1ms) == 0);
+  }
+  SECTION("one due: a worker is still polling when the ping comes 1 ms later") {
+    answers_pretended_due due{1};
+    // Not all: the ping may land in the queue of the worker that sleeps,
+    // which CAF wakes and which may take it before the polling one steals
+    // it (16 to 38 of 40 on an idle machine), and a loaded one keeps the
+    // polling worker off its core. Without the polling on: none.
+    CHECK(ping_pong(*s.sys, 40, expected, 1ms) >= 4);
+  }
+  SECTION("one due, the ping later than the cap: the worker gave up") {
+    answers_pretended_due due{1};
+    CHECK(ping_pong(*s.sys, 10, expected, 20ms) == 0);
+  }
+  SECTION("more due than expecting_max_due: that is load, and nobody polls on") {
+    answers_pretended_due due{engine::expecting_max_due + 1};
+    CHECK(ping_pong(*s.sys, 20, expected, 1ms) == 0);
+  }
 }

@@ -1,4 +1,6 @@
 #include <atomic>
+#include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -8,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/job_lifecycle.hpp"
+#include "persistence/commit_stats.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/eventually.hpp"
 
@@ -133,6 +136,53 @@ TEST_CASE("a submit reports how many queued jobs are ahead", "[engine][scheduler
   CHECK(f.eng->try_submit({.tool = "gate", .priority = 5}).position_in_queue == 1);
   CHECK(f.eng->try_submit({.tool = "gate", .priority = 9}).position_in_queue == 0);
   CHECK(f.eng->try_submit({.tool = "gate", .priority = 1}).position_in_queue == 3);
+  gate.release = true;
+}
+
+TEST_CASE("a submit, a cancel and a retry are answers due from the call until their callbacks have run",
+          "[engine][spin]") {
+  gate_tool gate;
+  engine_fixture f{};
+  f.eng->tools().add(gate_def("gate"), gate.body());
+  f.start();
+  auto& due = persistence::answers_due();
+  const auto base = due.load();
+  // `call` makes one asynchronous call; its callback sees it due, and
+  // once the callback has run it is not (the count drops on the thread
+  // that ran the callback, right after it: waited for here, yielding).
+  auto seen_in_callback = [&](auto call) {
+    auto seen = std::make_shared<std::promise<std::int64_t>>();
+    auto answer = seen->get_future();
+    call([&due, seen](auto) { seen->set_value(due.load()); });
+    REQUIRE(answer.wait_for(20s) == std::future_status::ready);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (due.load() != base && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    REQUIRE(due.load() == base);
+    return answer.get();
+  };
+  // engine::answers_due: from one to expecting_max_due answers. Before
+  // any call, so that none is on its way here.
+  due = 1;
+  CHECK(f.eng->answers_due());
+  due = engine::expecting_max_due;
+  CHECK(f.eng->answers_due());
+  due = engine::expecting_max_due + 1;
+  CHECK_FALSE(f.eng->answers_due());
+  due = 0;
+  CHECK_FALSE(f.eng->answers_due());
+  due = base;
+  // Refused before it reaches the scheduler: never due.
+  CHECK(seen_in_callback([&](auto cb) { f.eng->submit_async({.tool = "no such tool"}, cb); }) == base);
+  std::string id;
+  CHECK(seen_in_callback([&](auto cb) {
+          f.eng->submit_async({.tool = "gate"}, [cb, &id](submit_result r) {
+            id = r.job_id;
+            cb(r);
+          });
+        }) == base + 1);
+  CHECK(seen_in_callback([&](auto cb) { f.eng->submit_async({.tool = "gate"}, cb); }) == base + 1);
+  CHECK(seen_in_callback([&](auto cb) { f.eng->cancel_async(id, cb); }) == base + 1);
+  CHECK(seen_in_callback([&](auto cb) { f.eng->retry_async(id, cb); }) == base + 1);
   gate.release = true;
 }
 
