@@ -10,6 +10,8 @@
 #                           one-at-a-time durable figures in paired rounds,
 #                           Overseer and the strongest peers back to back
 #   CLUSTER_ONLY=1 bench/run.sh   the worker-node benchmark and its section only
+#   PAIRED_ONLY=1 bench/run.sh    the paired rounds again, with the last full
+#                                 run's other figures
 # Environment: PEER_JOBS (default 20000), REPETITIONS (default 3),
 #              BENCH_ARGS (extra overseer_bench flags), SCALING_ARGS (e.g.
 #              --scaling-stored=0,1000000,10000000), SKIP_PEERS=1,
@@ -67,6 +69,65 @@ run_cluster() {
   return $rc
 }
 
+# The one-at-a-time durable rows wait for one fdatasync per job, and this
+# disk's syncs vary several-fold within minutes, most of all while the
+# runs before have dirty pages to write back: a run of Overseer and one of
+# the peers ten minutes apart compares the disk's moods. So those rows are
+# also measured in paired rounds: Overseer's two one-at-a-time durable
+# figures and the strongest peers' "always" run, back to back, the order
+# swapped every round, each round's ratio taken within the round, and a
+# `sync` before each side so that neither starts behind the other's
+# write-back.
+paired_rounds="${PAIRED_ROUNDS:-5}"
+paired_jobs="${PAIRED_JOBS:-5000}"
+paired_systems="${PAIRED_SYSTEMS:-bullmq,sidekiq,pgboss}"
+paired_overseer=("$build/bench/overseer_bench" --benchmarks=embedded_noop,http_submit
+                 --only=embedded_noop.serial.sync,http_e2e.serial --repetitions=1 "--jobs=$paired_jobs")
+paired_peers=("$root/bench/peers/run_peers.sh" --install --modes always --systems "$paired_systems" --jobs "$paired_jobs")
+run_paired() {
+  : > "$out/paired.txt"
+  [ "${SKIP_PEERS:-0}" != 1 ] && [ "$paired_rounds" -gt 0 ] || return 0
+  local r who order rc=0
+  for r in $(seq "$paired_rounds"); do
+    echo "# paired round $r" >> "$out/paired.txt"
+    if [ $(( r % 2 )) = 1 ]; then order=(overseer peers); else order=(peers overseer); fi
+    for who in "${order[@]}"; do
+      sync
+      if [ "$who" = overseer ]; then
+        echo "== round $r: ${paired_overseer[*]}"
+        "${paired_overseer[@]}" 2>&1 | tee -a "$out/paired.txt" || rc=$?
+      else
+        echo "== round $r: ${paired_peers[*]}"
+        "${paired_peers[@]}" 2>&1 | tee -a "$out/paired.txt" || rc=$?
+      fi
+    done
+  done
+  return $rc
+}
+paired_meta() {
+  echo "Paired rounds ($paired_rounds, $paired_jobs jobs each, Overseer first in odd rounds, the peers first in even ones, a \`sync\` before each side):"
+  echo
+  echo '```'
+  echo "${paired_overseer[*]}" | sed "s|$root/||g"
+  echo "${paired_peers[*]}" | sed "s|$root/||g"
+  echo '```'
+}
+
+# PAIRED_ONLY=1: the paired rounds again, reported with the last full run's
+# figures (build-bench/bench-results), its preamble saying when.
+if [ "${PAIRED_ONLY:-0}" = 1 ]; then
+  [ -s "$out/overseer.txt" ] && [ -s "$out/meta.md" ] || { echo "PAIRED_ONLY needs a full bench/run.sh first" >&2; exit 2; }
+  status=0
+  run_paired || status=$?
+  sed -i '/^Paired rounds (/,$d' "$out/meta.md"
+  { paired_meta; echo; echo "These paired rounds ran again (\`PAIRED_ONLY=1 bench/run.sh\`), ending $(date -u +%Y-%m-%dT%H:%M:%SZ)."; } >> "$out/meta.md"
+  cluster_report=()
+  [ -s "$out/cluster.txt" ] && cluster_report=(--cluster "$out/cluster.txt" --cluster-meta "$out/cluster-meta.md")
+  python3 "$root/bench/report.py" "$out/overseer.txt" "$out/peers.txt" --meta "$out/meta.md" --paired "$out/paired.txt" \
+    "${cluster_report[@]}" --doc "$root/docs/performance.md"
+  exit $status
+fi
+
 if [ "${CLUSTER_ONLY:-0}" = 1 ]; then
   status=0
   run_cluster || status=$?
@@ -105,34 +166,7 @@ if [ "${SKIP_PEERS:-0}" != 1 ]; then
   echo "== ${peers_cmd[*]}"
   "${peers_cmd[@]}" 2>&1 | tee "$out/peers.txt" || status=$?
 fi
-# The one-at-a-time durable rows wait for one fdatasync per job, and this
-# disk's syncs vary several-fold within minutes: a run of Overseer and one of
-# the peers ten minutes apart compares the disk's moods. So those rows are
-# also measured in paired rounds: Overseer's two one-at-a-time durable
-# figures and the strongest peers' "always" run, back to back, the order
-# swapped every round, each round's ratio taken within the round.
-paired_rounds="${PAIRED_ROUNDS:-5}"
-paired_jobs="${PAIRED_JOBS:-5000}"
-paired_systems="${PAIRED_SYSTEMS:-bullmq,sidekiq,pgboss}"
-paired_overseer=("$build/bench/overseer_bench" --benchmarks=embedded_noop,http_submit
-                 --only=embedded_noop.serial.sync,http_e2e.serial --repetitions=1 "--jobs=$paired_jobs")
-paired_peers=("$root/bench/peers/run_peers.sh" --install --modes always --systems "$paired_systems" --jobs "$paired_jobs")
-: > "$out/paired.txt"
-if [ "${SKIP_PEERS:-0}" != 1 ] && [ "$paired_rounds" -gt 0 ]; then
-  for r in $(seq "$paired_rounds"); do
-    echo "# paired round $r" >> "$out/paired.txt"
-    if [ $(( r % 2 )) = 1 ]; then order=(overseer peers); else order=(peers overseer); fi
-    for who in "${order[@]}"; do
-      if [ "$who" = overseer ]; then
-        echo "== round $r: ${paired_overseer[*]}"
-        "${paired_overseer[@]}" 2>&1 | tee -a "$out/paired.txt" || status=$?
-      else
-        echo "== round $r: ${paired_peers[*]}"
-        "${paired_peers[@]}" 2>&1 | tee -a "$out/paired.txt" || status=$?
-      fi
-    done
-  done
-fi
+run_paired || status=$?
 t1=$(date +%s)
 
 {
@@ -157,12 +191,7 @@ t1=$(date +%s)
   echo "Peers: $peer_jobs no-op jobs per system and durability setting."
   if [ -s "$out/paired.txt" ]; then
     echo
-    echo "Paired rounds ($paired_rounds, $paired_jobs jobs each, Overseer first in odd rounds, the peers first in even ones):"
-    echo
-    echo '```'
-    echo "${paired_overseer[*]}" | sed "s|$root/||g"
-    echo "${paired_peers[*]}" | sed "s|$root/||g"
-    echo '```'
+    paired_meta
   fi
 } > "$out/meta.md"
 
