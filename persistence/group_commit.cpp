@@ -225,6 +225,17 @@ record_image::record_image(const job_record& r)
     idempotency_key(r.idempotency_key.empty() ? std::string{} : keys::idempotency_scope(r.owner, r.idempotency_key)),
     trace_id(r.trace_id) {}
 
+bool group_commit::job_kept(const std::string& id) const {
+  if (deleted_in_commit_.contains(id)) return false;
+  std::string ignored;
+  for (auto f : {family::open_jobs, family::jobs}) {
+    const auto s = db_.db().Get({}, db_.handle(f), id, &ignored);
+    if (s.ok()) return true;
+    if (!s.IsNotFound()) throw overseer::error{errc::store_failure, "cannot read job " + id + ": " + s.ToString()};
+  }
+  return false;
+}
+
 bool group_commit::commit(std::deque<request>& requests, std::vector<event>& published) {
   rocksdb::WriteBatch wb;
   const auto first_seq = next_seq_;
@@ -234,10 +245,13 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     // Batch puts only fail on corrupt batches, which cannot happen here.
     wb.Put(db_.handle(f), k, v).PermitUncheckedError();
   };
+  deleted_in_commit_.clear();
   try {
   for (auto& r : requests) {
     for (auto& w : r.writes) {
+      if (!w.only_if_job_kept.empty() && !job_kept(w.only_if_job_kept)) continue;
       if (const auto* rec = w.record ? &*w.record : nullptr) {
+        deleted_in_commit_.erase(rec->id);
         // An unfinished job's record is in open_jobs, a finished one's in
         // jobs: it moves when the job finishes (or an explicit retry reopens it).
         const bool open = !is_terminal(rec->status);
@@ -266,7 +280,10 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
         outbox_.on_op(op);
         switch (op.what) {
           case kv_op::kind::put: put(op.f, op.key, op.value); break;
-          case kv_op::kind::erase: wb.Delete(db_.handle(op.f), op.key).PermitUncheckedError(); break;
+          case kv_op::kind::erase:
+            wb.Delete(db_.handle(op.f), op.key).PermitUncheckedError();
+            if (op.f == family::jobs || op.f == family::open_jobs) deleted_in_commit_.insert(op.key);
+            break;
           case kv_op::kind::erase_range:
             wb.DeleteRange(db_.handle(op.f), op.key, op.value).PermitUncheckedError();
             break;

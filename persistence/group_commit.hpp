@@ -29,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,6 +79,11 @@ struct job_write {
   /// Given their seq here. Transitions also go to history, logs to logs.
   std::vector<event> events;
   std::vector<kv_op> ops;
+  /// When set: the write is made only if that job's record is still
+  /// stored (and not deleted earlier in the same commit). A webhook
+  /// delivery's outcome uses it, so that an attempt that ends after
+  /// retention deleted its job does not bring the job's rows back.
+  std::string only_if_job_kept;
 };
 
 /// The most events one value of the events family holds (a commit writes
@@ -193,6 +199,9 @@ private:
   std::vector<changes_fn> watchers_;   ///< under watchers_mutex_
   std::atomic<bool> watched_{false};    ///< watchers_ is not empty
   std::vector<std::string_view> changed_;  ///< writer thread only: tell_watchers' ids
+  /// Writer thread only: job records deleted so far in the commit being built.
+  std::unordered_set<std::string> deleted_in_commit_;
+  [[nodiscard]] bool job_kept(const std::string& id) const;
   std::thread thread_;
 };
 

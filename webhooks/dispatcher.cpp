@@ -358,6 +358,8 @@ void dispatcher::impl::finish(std::shared_ptr<delivery> d, int code, std::string
                      encode_pending(s, d->event_bytes)});
   }
   const bool done = s.status != "pending";
+  // Not for a job that retention deleted while the attempt ran.
+  w.only_if_job_kept = d->job_id;
   // The job's next delivery starts once this outcome is durable.
   writer.write({std::move(w)}, [self = shared_from_this(), job = d->job_id, done](bool written) {
     asio::post(self->ioc, [raw = self.get(), job, done, written] {

@@ -246,6 +246,36 @@ TEST_CASE("a commit nobody waits for waits for one somebody waits for, and both 
   CHECK(gc.joined_commits() == 1);
 }
 
+TEST_CASE("a write made only if its job is kept is dropped once the job is deleted, also earlier in the same commit",
+          "[persistence][group_commit][webhooks]") {
+  test::temp_dir dir;
+  store db{{dir.path(), true, 0, nullptr}};
+  group_commit gc{db, [](std::vector<event>&&) {}};
+  auto guarded = [](const std::string& key) {
+    auto w = put(key);
+    w.only_if_job_kept = "job_1";
+    return w;
+  };
+  auto job_row = [](kv_op::kind what) {
+    job_write w;
+    w.ops.push_back({what, family::jobs, "job_1", what == kv_op::kind::put ? "record" : ""});
+    return w;
+  };
+  REQUIRE(write_and_wait(gc, guarded("before the job")));
+  CHECK_FALSE(db.index_value("before the job"));
+  REQUIRE(write_and_wait(gc, job_row(kv_op::kind::put)));
+  REQUIRE(write_and_wait(gc, guarded("while kept")));
+  CHECK(db.index_value("while kept") == std::optional<std::string>{"v"});
+  // The deletion and the guarded write in one commit: the deletion first.
+  gc.delay_commits_for(1h);
+  gc.write({job_row(kv_op::kind::erase)}, nullptr);
+  REQUIRE(until_waiting(gc));
+  REQUIRE(write_and_wait(gc, guarded("same commit")));
+  CHECK_FALSE(db.index_value("same commit"));
+  REQUIRE(write_and_wait(gc, guarded("after")));
+  CHECK_FALSE(db.index_value("after"));
+}
+
 TEST_CASE("a read ends a commit's wait for company, and sees the write", "[persistence][group_commit][commit_delay]") {
   test::temp_dir dir;
   store db{{dir.path(), true, 0, nullptr}};
