@@ -605,7 +605,9 @@ public:
   /// are still accepted. `by` is recorded as the reason. not_found for an
   /// unknown tool; not_running before start() or while stopping. Blocks.
   result<void> pause_tool(std::string_view name, std::string_view by = "client");
-  /// Blocks; throws overseer::error (not_running) before start().
+  /// The scheduler's view, which may trail the event stream by a message:
+  /// an attempt's end is published once durable and reaches the scheduler
+  /// on its own. Blocks; throws overseer::error (not_running) before start().
   [[nodiscard]] engine_stats stats() const;
   /// Returns at once; `done` runs on a CAF worker thread of the engine's
   /// actor system with the figures (on the calling thread, with running_ok
