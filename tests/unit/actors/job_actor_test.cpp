@@ -12,6 +12,7 @@
 #include "actors/messages.hpp"
 #include "actors/scheduler.hpp"
 #include "support/engine_fixture.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer;
@@ -235,11 +236,15 @@ TEST_CASE("a tool's own supervision strategy pauses it by its own rule, others k
     REQUIRE(f.eng->wait(f.eng->submit({.tool = "fail", .params = {{"failures", 5}}}), 20s)->status ==
             job_status::failed);
   tool_health strict, builtin;
-  for (auto& t : f.eng->stats().tools) {
-    if (t.name == "strict") strict = t;
-    if (t.name == "fail") builtin = t;
-  }
-  CHECK(strict.paused);
+  auto read = [&] {
+    for (auto& t : f.eng->stats().tools) {
+      if (t.name == "strict") strict = t;
+      if (t.name == "fail") builtin = t;
+    }
+    return strict.paused;
+  };
+  // The scheduler hears of the last end after it is published: wait for it.
+  CHECK(overseer::test::eventually(read));
   CHECK(strict.paused_reason == "more than 1 failed, crashed or timed-out attempts within 60000 ms");
   CHECK_FALSE(builtin.paused);
 }
