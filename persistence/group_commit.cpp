@@ -245,13 +245,15 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     // Batch puts only fail on corrupt batches, which cannot happen here.
     wb.Put(db_.handle(f), k, v).PermitUncheckedError();
   };
-  deleted_in_commit_.clear();
+  // Only retention deletes jobs: most commits find the set empty, and
+  // clear() would zero every bucket it ever grew to.
+  if (!deleted_in_commit_.empty()) deleted_in_commit_.clear();
   try {
   for (auto& r : requests) {
     for (auto& w : r.writes) {
       if (!w.only_if_job_kept.empty() && !job_kept(w.only_if_job_kept)) continue;
       if (const auto* rec = w.record ? &*w.record : nullptr) {
-        deleted_in_commit_.erase(rec->id);
+        if (!deleted_in_commit_.empty()) deleted_in_commit_.erase(rec->id);
         // An unfinished job's record is in open_jobs, a finished one's in
         // jobs: it moves when the job finishes (or an explicit retry reopens it).
         const bool open = !is_terminal(rec->status);
