@@ -63,6 +63,7 @@
 #include <boost/json.hpp>
 
 #include "floor.hpp"
+#include "net_floor.hpp"
 #include "metrics/engine_metrics.hpp"
 #include "persistence/commit_stats.hpp"
 #include "overseer/engine.hpp"
@@ -511,13 +512,26 @@ void bench_fair_share(figures& out) {
 
 // -- the daemon ----------------------------------------------------------------
 
+std::vector<std::string> daemon_args(const fs::path& data_dir, std::vector<std::string> extra) {
+  std::vector<std::string> args = {opt.overseerd, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+/// This program again, as the network's floor server (bench/net_floor.hpp).
+std::vector<std::string> floor_server_args(const std::string& kind, const std::string& body) {
+  return {fs::read_symlink("/proc/self/exe").string(), "--serve-floor=" + kind, "--floor-body=" + body};
+}
+const std::string floor_listening = "floor listening on http://127.0.0.1:";
+
 class daemon_process {
 public:
-  daemon_process(const fs::path& data_dir, std::vector<std::string> extra = {}) {
+  daemon_process(const fs::path& data_dir, std::vector<std::string> extra = {})
+    : daemon_process(daemon_args(data_dir, std::move(extra)), "overseerd listening on http://127.0.0.1:") {}
+  /// Any server that prints `prefix` followed by its port on stdout.
+  daemon_process(std::vector<std::string> args, const std::string& prefix) {
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {opt.overseerd, "--data-dir", data_dir.string(), "--listen", "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -535,7 +549,6 @@ public:
     if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
     FILE* in = ::fdopen(out[0], "r");
     char line[512];
-    const std::string prefix = "overseerd listening on http://127.0.0.1:";
     while (std::fgets(line, sizeof line, in)) {
       std::string s{line};
       if (s.starts_with(prefix)) {
@@ -551,7 +564,7 @@ public:
     });
     if (port_ == 0) {
       stop();
-      throw std::runtime_error("overseerd did not report a listening port");
+      throw std::runtime_error(args[0] + " did not report a listening port");
     }
   }
   ~daemon_process() { stop(); }
@@ -1081,17 +1094,25 @@ void bench_http_poll(figures& out) {
     req.method(bhttp::verb::get);
     req.target("/v1/jobs/" + ids[(i * 7919) % ids.size()]);
   };
+  // The network's floor (bench/net_floor.hpp): Beast answering every
+  // request with one of these answers, loaded the same way right after.
+  daemon_process floor{floor_server_args("http", c.request(bhttp::verb::get, "/v1/jobs/" + ids[0]).second),
+                       floor_listening};
   for (int rep = 0; rep < reps(); ++rep) {
-    auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads, .make = get});
-    check(r.ok == n, "http_poll: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 200");
     const std::string p = "requests=" + std::to_string(n) + ",stored_jobs=" + std::to_string(stored) +
                           ",connections=" + std::to_string(conns) + ",threads=" + std::to_string(opt.threads);
-    out.add("http_poll", r.ok / r.seconds, "req/s", p);
-    out.add("http_poll.p50", percentile(r.latency_ms, 50), "ms", p);
-    out.add("http_poll.p99", percentile(r.latency_ms, 99), "ms", p);
-    out.add("http_poll.p999", percentile(r.latency_ms, 99.9), "ms", p);
-    std::fprintf(stderr, "overseer_bench: http_poll: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
-                 r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
+    for (const auto* name : {"http_poll", "http_poll.floor"}) {
+      const bool of_floor = name != std::string_view{"http_poll"};
+      auto r = run_load(of_floor ? floor.port() : d.port(),
+                        {.requests = n, .connections = conns, .threads = opt.threads, .make = get});
+      check(r.ok == n, std::string{name} + ": " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 200");
+      out.add(name, r.ok / r.seconds, "req/s", p);
+      out.add(std::string{name} + ".p50", percentile(r.latency_ms, 50), "ms", p);
+      out.add(std::string{name} + ".p99", percentile(r.latency_ms, 99), "ms", p);
+      out.add(std::string{name} + ".p999", percentile(r.latency_ms, 99.9), "ms", p);
+      std::fprintf(stderr, "overseer_bench: %s: closed loop %.0f req/s, client CPU %.0f %% of a core\n", name,
+                   r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
+    }
     // One client, one look-up at a time: the peers' status look-up workload.
     const std::size_t ns = opt.smoke ? 500 : 20000;
     auto s = run_load(d.port(), {.requests = ns, .connections = 1, .threads = 1, .make = get});
@@ -1232,85 +1253,109 @@ struct ws_subscriber : std::enable_shared_from_this<ws_subscriber> {
   }
 };
 
+// One fan-out run against a server on `port` (the daemon or the network's
+// floor): `clients` subscribers of every event, then `start` makes `jobs`
+// jobs' events flow (three transitions each) and the run waits for every
+// subscriber to have them all. Adds `name`.p50 ... to `out`.
+void ws_fanout_run(figures& out, const std::string& name, unsigned short port, pid_t server, int clients,
+                   std::size_t jobs, double rate, const std::function<void()>& start) {
+  // Two reader threads, like wrk -t2: the clients alternate between them.
+  std::array<net::io_context, 2> iocs{net::io_context{1}, net::io_context{1}};
+  std::vector<std::shared_ptr<ws_subscriber>> subs;
+  for (int i = 0; i < clients; ++i) {
+    auto s = std::make_shared<ws_subscriber>(iocs[static_cast<std::size_t>(i) % iocs.size()]);
+    s->connect(port, "/v1/stream?all=1");
+    s->await_ack();  // the subscription is live
+    subs.push_back(s);
+  }
+  for (auto& s : subs) s->read();
+  std::vector<std::thread> readers;
+  for (auto& ioc : iocs) readers.emplace_back([&ioc] { ioc.run(); });
+  // CPU of each side while the events flow: the server's fan-out and the
+  // subscribers' reads share the 2 cores, so the latency floor is their sum.
+  const double server_cpu0 = process_cpu_seconds(server);
+  const double client_cpu0 = cpu_seconds();
+  const auto t0 = steady::now();
+  start();
+  // Every job makes three transitions: created pending, running, completed.
+  const std::size_t expected = jobs * 3;
+  const auto deadline = steady::now() + 30s;
+  auto all_in = [&] {
+    std::size_t n = 0;
+    // Reads of `transitions` race benignly; the final count is read after stop.
+    for (auto& s : subs) n += std::min(s->transitions, expected);
+    return n == expected * subs.size();
+  };
+  while (!all_in() && steady::now() < deadline) std::this_thread::sleep_for(20ms);
+  const double wall = seconds_since(t0);
+  const double server_cpu = process_cpu_seconds(server) - server_cpu0;
+  const double client_cpu = cpu_seconds() - client_cpu0;
+  for (auto& ioc : iocs) ioc.stop();
+  for (auto& t : readers) t.join();
+  std::vector<double> latency;
+  for (auto& s : subs) latency.insert(latency.end(), s->latency.begin(), s->latency.end());
+  std::size_t received = 0, closed = 0, wrong = 0;
+  std::string reason;
+  for (auto& s : subs) {
+    received += s->transitions;
+    closed += s->closed;
+    wrong += s->transitions != expected;
+    if (s->closed && reason.empty()) reason = s->close_reason.empty() ? "no reason" : s->close_reason;
+  }
+  const std::size_t missing = expected * subs.size() > received ? expected * subs.size() - received : 0;
+  check(missing == 0 && closed == 0 && wrong == 0,
+        name + ": " + std::to_string(missing) + " transitions missing, " + std::to_string(closed) +
+          " subscribers closed (" + reason + "), " + std::to_string(wrong) + " with a wrong count (expected " +
+          std::to_string(expected) + " each)");
+  std::sort(latency.begin(), latency.end());
+  const std::string p = "subscribers=" + std::to_string(clients) + ",jobs=" + std::to_string(jobs) +
+                        ",submits_per_s=" + std::to_string(static_cast<int>(rate)) +
+                        ",client_threads=2,latency=recv-at(ms clock)";
+  out.add(name + ".p50", percentile(latency, 50), "ms", p);
+  out.add(name + ".p99", percentile(latency, 99), "ms", p);
+  out.add(name + ".max", latency.empty() ? 0 : latency.back(), "ms", p);
+  out.add(name + ".dropped", static_cast<double>(missing), "count", p);
+  // Per event delivered to one subscriber (the daemon's figure includes
+  // running the 500 no-op jobs: a few ms of its total).
+  const double deliveries = static_cast<double>(expected * subs.size());
+  const std::string pc = p + ",from_first_submit_to_last_delivery,wall_s=" + std::to_string(wall).substr(0, 5);
+  out.add(name + ".server_cpu_per_delivery", 1e6 * server_cpu / deliveries, "us", pc);
+  out.add(name + ".client_cpu_per_delivery", 1e6 * client_cpu / deliveries, "us", pc);
+  out.add(name + ".cpu_busy", 100 * (server_cpu + client_cpu) / (2 * wall), "%", pc + ",of_2_cores");
+  for (auto& s : subs) {
+    beast::error_code ignored;
+    s->socket.close(ignored);
+  }
+}
+
 void bench_ws_fanout(figures& out) {
   const int clients = opt.smoke ? 50 : 1000;
   const std::size_t jobs = opt.smoke ? 20 : 500;
   const double rate = opt.ws_rate > 0 ? opt.ws_rate : (opt.smoke ? 200 : 50);  // submits per second
   raise_nofile();
   for (int rep = 0; rep < reps(); ++rep) {
-    daemon_process d{fresh_dir("ws_fanout")};
-    // Two reader threads, like wrk -t2: the clients alternate between them.
-    std::array<net::io_context, 2> iocs{net::io_context{1}, net::io_context{1}};
-    std::vector<std::shared_ptr<ws_subscriber>> subs;
-    for (int i = 0; i < clients; ++i) {
-      auto s = std::make_shared<ws_subscriber>(iocs[static_cast<std::size_t>(i) % iocs.size()]);
-      s->connect(d.port(), "/v1/stream?all=1");
-      s->await_ack();  // the subscription is live
-      subs.push_back(s);
+    {
+      daemon_process d{fresh_dir("ws_fanout")};
+      sync_client c{d.port()};
+      ws_fanout_run(out, "ws_fanout", d.port(), d.pid(), clients, jobs, rate, [&] {
+        const auto t0 = steady::now();
+        for (std::size_t i = 0; i < jobs; ++i) {
+          std::this_thread::sleep_until(t0 + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
+          check(c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202,
+                "ws_fanout: submit refused");
+        }
+        check(wait_idle(c, 120s) && wait_finished(c, jobs, 60s), "ws_fanout: never finished");
+      });
     }
-    for (auto& s : subs) s->read();
-    std::vector<std::thread> readers;
-    for (auto& ioc : iocs) readers.emplace_back([&ioc] { ioc.run(); });
-    sync_client c{d.port()};
-    // CPU of each side while the events flow: the daemon's fan-out and the
-    // subscribers' reads share the 2 cores, so the latency floor is their sum.
-    const double server_cpu0 = process_cpu_seconds(d.pid());
-    const double client_cpu0 = cpu_seconds();
-    const auto t0 = steady::now();
-    for (std::size_t i = 0; i < jobs; ++i) {
-      std::this_thread::sleep_until(t0 + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
-      check(c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").first == 202, "ws_fanout: submit refused");
-    }
-    check(wait_idle(c, 120s) && wait_finished(c, jobs, 60s), "ws_fanout: never finished");
-    // Every job makes three transitions: created pending, running, completed.
-    const std::size_t expected = jobs * 3;
-    const auto deadline = steady::now() + 30s;
-    auto all_in = [&] {
-      std::size_t n = 0;
-      // Reads of `transitions` race benignly; the final count is read after stop.
-      for (auto& s : subs) n += std::min(s->transitions, expected);
-      return n == expected * subs.size();
-    };
-    while (!all_in() && steady::now() < deadline) std::this_thread::sleep_for(20ms);
-    const double wall = seconds_since(t0);
-    const double server_cpu = process_cpu_seconds(d.pid()) - server_cpu0;
-    const double client_cpu = cpu_seconds() - client_cpu0;
-    for (auto& ioc : iocs) ioc.stop();
-    for (auto& t : readers) t.join();
-    std::vector<double> latency;
-    for (auto& s : subs) latency.insert(latency.end(), s->latency.begin(), s->latency.end());
-    std::size_t received = 0, closed = 0, wrong = 0;
-    std::string reason;
-    for (auto& s : subs) {
-      received += s->transitions;
-      closed += s->closed;
-      wrong += s->transitions != expected;
-      if (s->closed && reason.empty()) reason = s->close_reason.empty() ? "no reason" : s->close_reason;
-    }
-    const std::size_t missing = expected * subs.size() > received ? expected * subs.size() - received : 0;
-    check(missing == 0 && closed == 0 && wrong == 0,
-          "ws_fanout: " + std::to_string(missing) + " transitions missing, " + std::to_string(closed) +
-            " subscribers closed (" + reason + "), " + std::to_string(wrong) + " with a wrong count (expected " +
-            std::to_string(expected) + " each)");
-    std::sort(latency.begin(), latency.end());
-    const std::string p = "subscribers=" + std::to_string(clients) + ",jobs=" + std::to_string(jobs) +
-                          ",submits_per_s=" + std::to_string(static_cast<int>(rate)) +
-                          ",client_threads=2,latency=recv-at(ms clock)";
-    out.add("ws_fanout.p50", percentile(latency, 50), "ms", p);
-    out.add("ws_fanout.p99", percentile(latency, 99), "ms", p);
-    out.add("ws_fanout.max", latency.empty() ? 0 : latency.back(), "ms", p);
-    out.add("ws_fanout.dropped", static_cast<double>(missing), "count", p);
-    // Per event delivered to one subscriber (the daemon's figure includes
-    // running the 500 no-op jobs: a few ms of its total).
-    const double deliveries = static_cast<double>(expected * subs.size());
-    const std::string pc = p + ",from_first_submit_to_last_delivery,wall_s=" + std::to_string(wall).substr(0, 5);
-    out.add("ws_fanout.server_cpu_per_delivery", 1e6 * server_cpu / deliveries, "us", pc);
-    out.add("ws_fanout.client_cpu_per_delivery", 1e6 * client_cpu / deliveries, "us", pc);
-    out.add("ws_fanout.cpu_busy", 100 * (server_cpu + client_cpu) / (2 * wall), "%", pc + ",of_2_cores");
-    for (auto& s : subs) {
-      beast::error_code ignored;
-      s->socket.close(ignored);
-    }
+    // The network's floor (bench/net_floor.hpp), right after: the same
+    // subscribers, the same frames at the same rate, one send() each.
+    daemon_process f{floor_server_args("ws", ""), floor_listening};
+    ws_fanout_run(out, "ws_fanout.floor", f.port(), f.pid(), clients, jobs, rate, [&] {
+      sync_client c{f.port()};
+      check(c.request(bhttp::verb::post, "/emit?jobs=" + std::to_string(jobs) + "&rate=" + std::to_string(rate))
+                .first == 202,
+            "ws_fanout.floor: the emission was refused");
+    });
   }
 }
 
@@ -1577,6 +1622,11 @@ std::vector<std::size_t> size_list(const std::string& text) {
 
 int main(int argc, char** argv) {
   std::string list = "embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory";
+  // Started again by itself as the network's floor server.
+  if (argc >= 2 && std::string_view{argv[1]}.starts_with("--serve-floor=")) {
+    const std::string body = argc >= 3 && std::string_view{argv[2]}.starts_with("--floor-body=") ? argv[2] + 13 : "";
+    return overseer::bench::serve_floor(argv[1] + 14, body);
+  }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* flag) -> std::optional<std::string> {
