@@ -121,8 +121,11 @@ start_redis() {  # MODE
   } > "$conf"
   redis-server "$conf" &
   redis_pid=$!
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.05; done
-  echo "redis-server did not start" >&2; exit 1
+  # Up to 30 s: right after a `sync` (the paired rounds) a slow disk has
+  # kept it from answering within 5 s.
+  for _ in $(seq 600); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.05; done
+  tail -n 20 "$tmp/redis-$1.log" >&2 2>/dev/null
+  echo "redis-server did not start within 30 s" >&2; exit 1
 }
 stop_redis() {
   redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || kill "$redis_pid"
