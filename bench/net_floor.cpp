@@ -22,6 +22,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "floor.hpp"
+
 namespace overseer::bench {
 namespace {
 
@@ -34,17 +36,29 @@ using tcp = net::ip::tcp;
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket s, const std::string& body) : stream_(std::move(s)), body_(body) {}
+  /// With `jobs`, every request first submits a no-op job there and is
+  /// answered once the job is durable; without, at once.
+  http_session(tcp::socket s, const std::string& body, floor_pipeline* jobs)
+    : stream_(std::move(s)), body_(body), jobs_(jobs) {}
   void read() {
     req_ = {};
     bhttp::async_read(stream_, buffer_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (!ec) self->answer();
+      if (ec) return;
+      if (!self->jobs_) return self->answer(bhttp::status::ok);
+      // As the daemon: the store's answer comes on a CAF thread and is
+      // handed back to the connection's strand.
+      self->jobs_->submit_async([self](submit_result r) {
+        const bool ok = r.code == errc::ok;
+        net::post(self->stream_.get_executor(), [self, ok] {
+          self->answer(ok ? bhttp::status::accepted : bhttp::status::service_unavailable);
+        });
+      });
     });
   }
 
 private:
-  void answer() {
-    res_ = {bhttp::status::ok, req_.version()};
+  void answer(bhttp::status status) {
+    res_ = {status, req_.version()};
     res_.set(bhttp::field::content_type, "application/json");
     res_.keep_alive(req_.keep_alive());
     res_.body() = body_;
@@ -55,6 +69,7 @@ private:
   }
   beast::tcp_stream stream_;
   const std::string& body_;
+  floor_pipeline* jobs_;
   beast::flat_buffer buffer_;
   bhttp::request<bhttp::string_body> req_;
   bhttp::response<bhttp::string_body> res_;
@@ -75,7 +90,7 @@ void run_spinning(net::io_context& ioc) {
   }
 }
 
-int serve_http(const std::string& body) {
+int serve_http(const std::string& body, floor_pipeline* jobs) {
   std::vector<std::unique_ptr<net::io_context>> homes;
   for (int i = 0; i < 2; ++i) homes.push_back(std::make_unique<net::io_context>(1));
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep;
@@ -88,7 +103,7 @@ int serve_http(const std::string& body) {
                             if (!ec) {
                               beast::error_code ignored;
                               s.set_option(tcp::no_delay(true), ignored);
-                              std::make_shared<http_session>(std::move(s), body)->read();
+                              std::make_shared<http_session>(std::move(s), body, jobs)->read();
                             }
                             accept();
                           });
@@ -211,10 +226,14 @@ int serve_ws() {
 
 }  // namespace
 
-int serve_floor(const std::string& kind, const std::string& body) {
-  if (kind == "http") return serve_http(body);
+int serve_floor(const std::string& kind, const std::string& body, const std::string& dir) {
+  if (kind == "http") return serve_http(body, nullptr);
   if (kind == "ws") return serve_ws();
-  std::fprintf(stderr, "overseer_bench: --serve-floor takes http or ws\n");
+  if (kind == "submit" && !dir.empty()) {
+    floor_pipeline jobs{dir, true, [](const event&) {}};
+    return serve_http(body, &jobs);
+  }
+  std::fprintf(stderr, "overseer_bench: --serve-floor takes http, ws, or submit with --floor-dir\n");
   return 2;
 }
 

@@ -9,6 +9,11 @@
 //   an io_context each), answering every request with one fixed body (a
 //   real poll answer of the daemon, handed over by the bench): parse,
 //   serialize, send; no routing, no look-up, no rendering.
+// - submit: the same server, but every request first submits a no-op job
+//   to the design's floor (bench/floor.hpp: the engine's rows through the
+//   real group-commit writer, WAL synced, an actor per job) and is
+//   answered once the job is durable, from the connection's strand, as the
+//   daemon answers a POST /v1/jobs; no routing, no JSON, no validation.
 // - ws: Beast's WebSocket handshake, then for each job its three
 //   transition frames, of the daemon's shape, written to every subscriber
 //   in one blocking send() each, from two threads (half of the subscribers
@@ -24,9 +29,11 @@ namespace overseer::bench {
 
 /// Runs a floor server until the process is killed: prints
 /// "floor listening on http://127.0.0.1:PORT" on stdout once it accepts.
-/// `kind` is "http" (every answer is `body`) or "ws" (a `POST
-/// /emit?jobs=J&rate=R` starts J jobs' worth of three transition frames
-/// each, J/R seconds long; its 202 comes at once). Returns 2 on a bad kind.
-int serve_floor(const std::string& kind, const std::string& body);
+/// `kind` is "http" (every answer is `body`), "submit" (every answer is a
+/// 202 with `body` once a floor job is durable in a store made in `dir`)
+/// or "ws" (a `POST /emit?jobs=J&rate=R` starts J jobs' worth of three
+/// transition frames each, J/R seconds long; its 202 comes at once).
+/// Returns 2 on a bad kind.
+int serve_floor(const std::string& kind, const std::string& body, const std::string& dir = "");
 
 }  // namespace overseer::bench

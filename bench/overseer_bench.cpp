@@ -519,8 +519,10 @@ std::vector<std::string> daemon_args(const fs::path& data_dir, std::vector<std::
 }
 
 /// This program again, as the network's floor server (bench/net_floor.hpp).
-std::vector<std::string> floor_server_args(const std::string& kind, const std::string& body) {
-  return {fs::read_symlink("/proc/self/exe").string(), "--serve-floor=" + kind, "--floor-body=" + body};
+std::vector<std::string> floor_server_args(const std::string& kind, const std::string& body,
+                                           const fs::path& dir = {}) {
+  return {fs::read_symlink("/proc/self/exe").string(), "--serve-floor=" + kind, "--floor-body=" + body,
+          "--floor-dir=" + dir.string()};
 }
 const std::string floor_listening = "floor listening on http://127.0.0.1:";
 
@@ -965,6 +967,7 @@ void bench_http_submit(figures& out) {
   const int conns = opt.smoke ? 8 : opt.connections;
   const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
   for (int rep = 0; rep < reps(); ++rep) {
+    std::string answer;  // one of the daemon's own 202s, for the floor to send
     if (wanted("http_submit")) {
       daemon_process d{fresh_dir("http_submit")};
       auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads,
@@ -984,6 +987,24 @@ void bench_http_submit(figures& out) {
       check(done == static_cast<std::int64_t>(n), "http_submit: " + std::to_string(done) + " of " +
                                                      std::to_string(n) + " jobs completed, " +
                                                      std::to_string(count_jobs(c, "failed")) + " failed");
+      answer = c.request(bhttp::verb::post, "/v1/jobs", R"({"tool":"noop"})").second;
+    }
+    // The floor (bench/net_floor.hpp), once the daemon is gone: Beast with
+    // the daemon's threading, each request a no-op job of the design's
+    // floor (bench/floor.hpp), answered with the daemon's own answer once
+    // the job is durable. The same client and load.
+    if (wanted("http_submit.floor") && !answer.empty()) {
+      daemon_process f{floor_server_args("submit", answer, fresh_dir("http_submit_floor")), floor_listening};
+      auto r = run_load(f.port(), {.requests = n, .connections = conns, .threads = opt.threads,
+                                   .make = submit_request, .expected_status = 202});
+      check(r.ok == n && r.bad == 0,
+            "http_submit.floor: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 202");
+      const std::string p = "jobs=" + std::to_string(n) + ",connections=" + std::to_string(conns) +
+                            ",threads=" + std::to_string(opt.threads) + ",keep-alive,no-pipelining,durable";
+      out.add("http_submit.floor", r.ok / r.seconds, "req/s", p);
+      out.add("http_submit.floor.p50", percentile(r.latency_ms, 50), "ms", p);
+      out.add("http_submit.floor.p99", percentile(r.latency_ms, 99), "ms", p);
+      out.add("http_submit.floor.p999", percentile(r.latency_ms, 99.9), "ms", p);
     }
     if (wanted("http_e2e.serial")) {  // one client, one at a time, end to end: the peers' workload over HTTP
       daemon_process d{fresh_dir("http_serial")};
@@ -1625,7 +1646,8 @@ int main(int argc, char** argv) {
   // Started again by itself as the network's floor server.
   if (argc >= 2 && std::string_view{argv[1]}.starts_with("--serve-floor=")) {
     const std::string body = argc >= 3 && std::string_view{argv[2]}.starts_with("--floor-body=") ? argv[2] + 13 : "";
-    return overseer::bench::serve_floor(argv[1] + 14, body);
+    const std::string dir = argc >= 4 && std::string_view{argv[3]}.starts_with("--floor-dir=") ? argv[3] + 12 : "";
+    return overseer::bench::serve_floor(argv[1] + 14, body, dir);
   }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

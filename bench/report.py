@@ -309,6 +309,8 @@ def main_section(a):
         ("HTTP submit, 64 connections, 2 client threads", "http_submit", "≥ 30,000 req/s", lambda v: v >= 30000),
         ("HTTP submit p50 (closed loop)", "http_submit.p50", "", None),
         ("HTTP submit p99 (closed loop)", "http_submit.p99", "", None),
+        ("the floor, same client, right after: Beast answering each POST once a job of the design's floor is durable (bench/net_floor.hpp)", "http_submit.floor", "", None),
+        ("the floor: p99 (closed loop)", "http_submit.floor.p99", "", None),
         ("HTTP status poll, 64 connections", "http_poll", "≥ 60,000 req/s", lambda v: v >= 60000),
         ("HTTP status poll p50 (closed loop)", "http_poll.p50", "", None),
         ("HTTP status poll p99 (closed loop)", "http_poll.p99", "≤ 2 ms", lambda v: v <= 2),
