@@ -539,6 +539,7 @@ int run_worker(settings& s) {
   try {
     overseer::actors::run_worker_node(c, tools, stop);
   } catch (const overseer::error& e) {
+    log.flush();  // its lines first, then this one
     std::fprintf(stderr, "overseerd: %s\n", e.what());
     ::kill(::getpid(), SIGTERM);  // ends the waiter
     waiter.join();
@@ -690,6 +691,7 @@ int main(int argc, char** argv) {
     say(overseer::log_level::info, "stopped");
     if (!failed.empty()) return exit_store_failed;
   } catch (const overseer::error& e) {
+    log.flush();  // its lines first, then this one
     std::fprintf(stderr, "overseerd: %s\n", e.what());
     return 1;
   }

@@ -4,9 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include "tools/thread_name.hpp"
 #include "tools/utf8.hpp"
 
 namespace overseer::logging {
@@ -120,15 +124,98 @@ std::string line_logger::format_line(const log_record& r) const {
   return line;
 }
 
+line_logger::line_logger(int fd, log_level min, format f, limits l)
+  : fd_(fd), min_(min), format_(f), limits_(l), thread_([this] { run(); }) {}
+
+line_logger::~line_logger() {
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  flush();
+}
+
 void line_logger::write(const log_record& r) {
   if (!enabled(r.level)) return;
-  const auto line = format_line(r);
+  auto line = format_line(r);
+  if (r.level >= log_level::warning) {
+    // Behind everything logged before it, and out before this returns.
+    std::lock_guard fd_lock{fd_mutex_};
+    {
+      std::lock_guard lock{mutex_};
+      pending_ += line;
+    }
+    write_pending();
+    return;
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock{mutex_};
+    if (pending_.size() + line.size() > limits_.max_pending) {
+      ++dropped_;
+      ++unreported_;
+      return;
+    }
+    wake = pending_.empty() || (pending_.size() < limits_.batch && pending_.size() + line.size() >= limits_.batch);
+    pending_ += line;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void line_logger::flush() {
+  std::lock_guard fd_lock{fd_mutex_};
+  write_pending();
+}
+
+std::uint64_t line_logger::dropped() const {
   std::lock_guard lock{mutex_};
+  return dropped_;
+}
+
+void line_logger::run() {
+  // Signals are for the threads that wait for them (overseerd's sigwait),
+  // whatever was blocked when the logger was made.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  tools::name_this_thread("ovs.log");
+  std::unique_lock lock{mutex_};
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (stopping_) return;  // the destructor writes the rest
+    // Let more lines join, unless a batch is already waiting.
+    wake_.wait_for(lock, limits_.linger, [this] { return stopping_ || pending_.size() >= limits_.batch; });
+    lock.unlock();
+    {
+      std::lock_guard fd_lock{fd_mutex_};
+      write_pending();
+    }
+    lock.lock();
+  }
+}
+
+void line_logger::write_pending() {
+  std::string text;
+  std::uint64_t lost = 0;
+  {
+    std::lock_guard lock{mutex_};
+    text.swap(pending_);
+    lost = std::exchange(unreported_, 0);
+  }
+  if (lost > 0)
+    text.insert(0, format_line({log_level::warning, "log", "lines dropped: the log's reader did not keep up",
+                                {{"count", std::to_string(lost)}}}));
+  if (!text.empty()) write_all(text);
+}
+
+void line_logger::write_all(const std::string& text) {
   std::size_t done = 0;
-  while (done < line.size()) {
-    const auto n = ::write(fd_, line.data() + done, line.size() - done);
+  while (done < text.size()) {
+    const auto n = ::write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // nowhere to log to: the line is lost, the daemon goes on
+    if (n <= 0) return;  // nowhere to log to: the lines are lost, the daemon goes on
     done += static_cast<std::size_t>(n);
   }
 }

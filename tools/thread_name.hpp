@@ -2,7 +2,8 @@
 // /proc/PID/task/*/comm tell the engine's threads apart: "ovs.writer" (the
 // group-commit writer), "ovs.events" (the event bus), "ovs.tool" (the
 // attempt pool, where tool bodies run), "ovs.http" (the HTTP front's I/O),
-// "ovs.janitor", "ovs.files", "ovs.webhooks". CAF's own workers call
+// "ovs.janitor", "ovs.files", "ovs.webhooks", "ovs.log" (the log's
+// writer). CAF's own workers call
 // themselves "caf.multiplexer" (CAF 0.17).
 // Linux keeps the first 15 bytes.
 #pragma once

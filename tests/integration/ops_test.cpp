@@ -2,6 +2,9 @@
 // workload (exact counts, valid exposition), the access log, pausing and
 // resuming a tool over HTTP, --version and the log flags.
 #include <cstdio>
+#include <atomic>
+#include <future>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -221,6 +226,7 @@ TEST_CASE("the daemon's threads are named for what they do", "[ops][threads]") {
   CHECK(names["ovs.webhooks"] == 1);
   CHECK(names["ovs.files"] == 1);
   CHECK(names["ovs.janitor"] == 1);
+  CHECK(names["ovs.log"] == 1);
 }
 
 TEST_CASE("/metrics needs the token like the API", "[http][metrics]") {
@@ -490,6 +496,62 @@ TEST_CASE("the access log has one JSON line per request and per WebSocket sessio
   CHECK(session.at("route") == "/v1/stream");
   CHECK(session.at("frames") == "1");
   CHECK(session.at("peer") == "client 127.0.0.1");
+}
+
+TEST_CASE("a log reader that stalls never stalls the answers, and what it missed is counted", "[http][logs]") {
+  // stderr is a FIFO nobody reads until the end: its 64 KiB fill at once.
+  // A daemon that wrote its access log from the I/O threads would hang on
+  // the next line; this one queues, then drops and counts.
+  temp_dir dir;
+  const auto fifo = dir.path() / "stderr.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  std::string text;
+  auto drain = [&] {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(reader, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  };
+  {
+    overseerd_process d{dir.path() / "data", {}, fifo};
+    // Lines of about 2 KB (the path is logged whole): 3,000 of them are
+    // more than the FIFO and the logger's 4 MiB queue together.
+    const std::string path = "/v1/no-such-thing/" + std::string(2000, 'a');
+    auto burst = std::async(std::launch::async, [&] {
+      http_client c{d.port()};
+      int answered = 0;
+      for (int i = 0; i < 3000; ++i) answered += c.get(path).status == 404;
+      return answered;
+    });
+    const bool in_time = burst.wait_for(120s) == std::future_status::ready;
+    if (!in_time) drain();  // unblock a hung daemon so the test can end
+    REQUIRE(in_time);
+    CHECK(burst.get() == 3000);
+    http_client c{d.port()};
+    CHECK(c.get("/v1/health").status == 200);
+    // The reader catches up, and keeps reading while the daemon stops: the
+    // log says how many lines it lost.
+    std::atomic<bool> reading{true};
+    std::thread catch_up{[&] {
+      while (reading) {
+        drain();
+        std::this_thread::sleep_for(5ms);
+      }
+    }};
+    CHECK(d.stop() == 0);
+    reading = false;
+    catch_up.join();
+  }
+  drain();
+  ::close(reader);
+  std::smatch m;
+  REQUIRE(std::regex_search(text, m, std::regex{"warning log: lines dropped: the log's reader did not keep up count=([0-9]+)"}));
+  const auto dropped = std::stoul(m[1]);
+  std::size_t requests = 0;
+  for (std::size_t at = 0; (at = text.find("info http: request method=GET", at)) != std::string::npos; ++at) ++requests;
+  CHECK(dropped > 0);
+  CHECK(requests + dropped >= 3000);  // every request's line is there or counted
+  CHECK(text.find("info overseerd: stopped") != std::string::npos);  // written at the exit
 }
 
 TEST_CASE("log level debug logs every job transition, one text line each, escaped", "[http][logs]") {

@@ -1,5 +1,12 @@
 // The daemon's log lines: JSON and text, escaped so no value can forge a line.
+#include <cerrno>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
@@ -34,7 +41,7 @@ TEST_CASE("a text line quotes and escapes values that are not one plain word", "
   CHECK(line.find('\n') == line.size() - 1);
 }
 
-TEST_CASE("levels below the minimum are not enabled; names parse", "[logging]") {
+TEST_CASE("levels below the minimum are not enabled, names parse", "[logging]") {
   line_logger log{-1, log_level::warning, line_logger::format::text};
   CHECK_FALSE(log.enabled(log_level::info));
   CHECK(log.enabled(log_level::error));
@@ -43,4 +50,140 @@ TEST_CASE("levels below the minimum are not enabled; names parse", "[logging]") 
   CHECK_FALSE(line_logger::parse_level("verbose"));
   CHECK(line_logger::parse_format("json") == line_logger::format::json);
   CHECK_FALSE(line_logger::parse_format("xml"));
+}
+
+namespace {
+
+/// Everything readable on `fd` until it has no writer.
+std::string read_to_end(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::vector<boost::json::object> json_lines(const std::string& text) {
+  std::vector<boost::json::object> lines;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) lines.push_back(boost::json::parse(line).as_object());
+  return lines;
+}
+
+struct pipe_pair {
+  int read = -1, write = -1;
+  pipe_pair() {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    read = fds[0];
+    write = fds[1];
+  }
+  ~pipe_pair() {
+    if (read >= 0) ::close(read);
+    if (write >= 0) ::close(write);
+  }
+  void close_write() {
+    ::close(write);
+    write = -1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("queued lines from many threads arrive whole and in each thread's order", "[logging]") {
+  pipe_pair p;
+  std::string text;
+  std::thread reader{[&] { text = read_to_end(p.read); }};
+  constexpr int threads = 4, per_thread = 3000;
+  {
+    line_logger log{p.write, log_level::info, line_logger::format::json};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t)
+      writers.emplace_back([&log, t] {
+        for (int i = 0; i < per_thread; ++i)
+          log.write({log_level::info, "http", "request", {{"thread", std::to_string(t)}, {"i", std::to_string(i)}}});
+      });
+    for (auto& w : writers) w.join();
+    CHECK(log.dropped() == 0);
+  }  // the destructor writes what is queued
+  p.close_write();
+  reader.join();
+  const auto lines = json_lines(text);
+  REQUIRE(lines.size() == threads * per_thread);
+  std::vector<int> next(threads, 0);
+  for (const auto& l : lines) {
+    const int t = std::stoi(std::string{l.at("thread").as_string()});
+    CHECK(std::stoi(std::string{l.at("i").as_string()}) == next[static_cast<std::size_t>(t)]++);
+  }
+  for (int n : next) CHECK(n == per_thread);
+}
+
+TEST_CASE("an info line waits for company, a warning is out at once, behind it", "[logging]") {
+  pipe_pair p;
+  ::fcntl(p.read, F_SETFL, O_NONBLOCK);
+  line_logger log{p.write, log_level::info, line_logger::format::text, {.linger = std::chrono::hours(1)}};
+  log.write({log_level::info, "http", "request", {{"n", "1"}}});
+  char buf[4096];
+  CHECK(::read(p.read, buf, sizeof buf) < 0);  // still queued: nothing to read
+  log.write({log_level::warning, "store", "slow", {}});
+  const auto n = ::read(p.read, buf, sizeof buf);
+  REQUIRE(n > 0);
+  const std::string text(buf, static_cast<std::size_t>(n));
+  const auto info = text.find("info http: request n=1\n");
+  const auto warning = text.find("warning store: slow\n");
+  REQUIRE(info != std::string::npos);
+  REQUIRE(warning != std::string::npos);
+  CHECK(info < warning);
+}
+
+TEST_CASE("a queued line is written within its linger without a flush", "[logging]") {
+  pipe_pair p;
+  line_logger log{p.write, log_level::info, line_logger::format::text, {.linger = std::chrono::milliseconds(5)}};
+  log.write({log_level::info, "http", "request", {{"n", "1"}}});
+  // Blocks until the logger's thread writes it: no flush, no destructor.
+  char buf[4096];
+  const auto n = ::read(p.read, buf, sizeof buf);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)).find("request n=1") != std::string::npos);
+}
+
+TEST_CASE("lines a stalled reader cannot take are dropped, counted and reported", "[logging]") {
+  pipe_pair p;
+  REQUIRE(::fcntl(p.write, F_SETPIPE_SZ, 4096) >= 0);
+  constexpr int total = 2000;
+  std::string text;
+  std::thread reader;
+  std::uint64_t dropped = 0;
+  {
+    line_logger log{p.write, log_level::info, line_logger::format::json,
+                    {.linger = std::chrono::milliseconds(1), .batch = 1024, .max_pending = 8192}};
+    // Nobody reads: the pipe fills, the logger's thread blocks in write(2),
+    // the queue fills; write() itself never blocks.
+    for (int i = 0; i < total; ++i) log.write({log_level::info, "http", "request", {{"i", std::to_string(i)}}});
+    dropped = log.dropped();
+    CHECK(dropped > 0);
+    CHECK(dropped < total);
+    reader = std::thread{[&] { text = read_to_end(p.read); }};
+  }
+  p.close_write();
+  reader.join();
+  std::uint64_t requests = 0, reported = 0;
+  int last = -1;
+  for (const auto& l : json_lines(text)) {
+    if (l.at("msg") == "request") {
+      ++requests;
+      const int i = std::stoi(std::string{l.at("i").as_string()});
+      CHECK(i > last);  // what arrives keeps its order
+      last = i;
+    } else {
+      CHECK(l.at("level") == "warning");
+      CHECK(l.at("component") == "log");
+      reported += std::stoull(std::string{l.at("count").as_string()});
+    }
+  }
+  CHECK(requests + dropped == total);
+  CHECK(reported == dropped);
 }
