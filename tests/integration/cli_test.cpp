@@ -372,7 +372,7 @@ TEST_CASE("an unreachable server, a bad URL and bad arguments have their own exi
   CHECK(help.out.find("Example:\n  overseer watch") != std::string::npos);
 }
 
-TEST_CASE("tokens come from OVERSEER_TOKEN or --token; without one the exit status is 8", "[cli]") {
+TEST_CASE("tokens come from OVERSEER_TOKEN or --token, without one the exit status is 8", "[cli]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--token", "s3cret"}};
   auto r = overseer_cli(d.port(), {"list"});

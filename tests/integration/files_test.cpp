@@ -306,7 +306,7 @@ TEST_CASE("files: an exec tool reads a file param and its outputs download byte-
   CHECK(str(listed.at("files").at(0), "job_id") == job);
 }
 
-TEST_CASE("files: a file a running job uses cannot be deleted; once it is over it can", "[files][tools]") {
+TEST_CASE("files: a file a running job uses cannot be deleted, once it is over it can", "[files][tools]") {
   temp_dir dir;
   const auto data = dir.path() / "data";
   overseerd_process d{data, {"--tools", write_tools(dir.path()).string()}};
@@ -329,7 +329,7 @@ TEST_CASE("files: a file a running job uses cannot be deleted; once it is over i
   CHECK(c.post("/v1/jobs", json::object{{"tool", "hold"}, {"params", {{"input", input}}}}).status == 400);
 }
 
-TEST_CASE("files: with --tokens a user sees and uses only its own files; a reader downloads and lists",
+TEST_CASE("files: with --tokens a user sees and uses only its own files, a reader downloads and lists",
           "[files][tenants]") {
   temp_dir dir;
   auto hex = [](const std::string& token) {

@@ -8,7 +8,7 @@
 
 using namespace overseer::test;
 
-TEST_CASE("without a token health is only a liveness answer; the token shows the full document",
+TEST_CASE("without a token health is only a liveness answer, the token shows the full document",
           "[http][auth][health]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--token", "s3cret"}};

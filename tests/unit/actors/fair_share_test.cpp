@@ -95,7 +95,7 @@ TEST_CASE("a higher priority goes first whatever the principal's share", "[fair_
   CHECK(start_order(st) == std::vector<std::string>{"B#0", "B#1", "A#0", "A#1"});
 }
 
-TEST_CASE("a principal at its max_running waits; others go past it", "[fair_share]") {
+TEST_CASE("a principal at its max_running waits, others go past it", "[fair_share]") {
   scheduler_state st{10};
   st.set_shares({{"A", principal_share{1, 2}}});
   for (int i = 0; i < 4; ++i) st.enqueue("A#" + std::to_string(i), "tool", 5, "A");

@@ -56,7 +56,7 @@ TEST_CASE("batch admission holds jobs past the limit and releases them in list o
   CHECK(a.admit("unknown", "x"));  // a job of no tracked batch is never held back
 }
 
-TEST_CASE("a batch without a limit admits everything; fail-fast names every job to cancel", "[scheduler][batch]") {
+TEST_CASE("a batch without a limit admits everything, fail-fast names every job to cancel", "[scheduler][batch]") {
   batch_admission a;
   a.add(batch({"j0", "j1", "j2"}, 0, true), 3);
   for (auto id : {"j0", "j1", "j2"}) CHECK(a.admit("b1", id));

@@ -29,7 +29,7 @@ std::string read_all(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("engine files: a file param reaches the body as the stored file's path; outputs join the result",
+TEST_CASE("engine files: a file param reaches the body as the stored file's path, outputs join the result",
           "[engine][files]") {
   engine_fixture f;
   std::atomic<bool> hold{false};

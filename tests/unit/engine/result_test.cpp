@@ -134,7 +134,7 @@ TEST_CASE("an unknown id is not_found, a job still running at the deadline is ti
   CHECK(done->status == job_status::cancelled);
 }
 
-TEST_CASE("get_with_seq answers the view and the seq it reflects; logs answer a page and the total",
+TEST_CASE("get_with_seq answers the view and the seq it reflects, logs answer a page and the total",
           "[result][engine]") {
   engine_fixture f;
   f.start();

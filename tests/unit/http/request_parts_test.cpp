@@ -47,7 +47,7 @@ TEST_CASE("HEAD matches every GET route and nothing else", "[router]") {
   CHECK(match("PUT", "/v1/jobs/x").allowed == "GET, HEAD, DELETE");
 }
 
-TEST_CASE("the route table gives every route a handler; only health and the dashboard need no token", "[router]") {
+TEST_CASE("the route table gives every route a handler, only health and the dashboard need no token", "[router]") {
   std::set<route_id> ids;
   for (const auto& r : routes()) {
     INFO(r.method << " " << r.pattern);

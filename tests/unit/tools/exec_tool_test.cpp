@@ -369,7 +369,7 @@ TEST_CASE("the process group is recorded before the program's output is read", "
   CHECK(ctx.logs()[0].message == "hello");
 }
 
-TEST_CASE("a program killed by a signal crashed; one that exits non-zero failed", "[exec][supervision]") {
+TEST_CASE("a program killed by a signal crashed, one that exits non-zero failed", "[exec][supervision]") {
   test::temp_dir dir;
   auto run = [&](const std::string& script) {
     tools::exec_tool_config c;

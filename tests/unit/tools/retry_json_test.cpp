@@ -29,7 +29,7 @@ TEST_CASE("a retry object overrides only what it names", "[retry_json]") {
   CHECK(p == retry_policy{.max_attempts = 3, .initial_backoff = 250ms, .retry_on_timeout = true});
 }
 
-TEST_CASE("shape problems use the caller's wording; bounds are check_retry_policy's", "[retry_json]") {
+TEST_CASE("shape problems use the caller's wording, bounds are check_retry_policy's", "[retry_json]") {
   std::vector<field_error> errors;
   const auto p = read(R"({"max_attempts": 0, "multiplier": "2", "max_backof_ms": 5, "retry_on_timeout": 1,
                           "initial_backoff_ms": -1e30})",

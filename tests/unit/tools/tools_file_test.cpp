@@ -352,7 +352,7 @@ TEST_CASE("a tool's own supervision strategy is read from the tools file", "[exe
   CHECK(f.registry.find("no_such") == nullptr);
 }
 
-TEST_CASE("outputs are names or globs inside the working directory; a file param is a type", "[exec][tools_file][files]") {
+TEST_CASE("outputs are names or globs inside the working directory, a file param is a type", "[exec][tools_file][files]") {
   {
     tools_file f;
     auto t = annotate();

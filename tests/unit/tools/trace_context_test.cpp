@@ -7,7 +7,7 @@
 
 using namespace overseer::tools;
 
-TEST_CASE("a W3C traceparent gives its trace id; anything else says what is wrong", "[tools][trace]") {
+TEST_CASE("a W3C traceparent gives its trace id, anything else says what is wrong", "[tools][trace]") {
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   auto ok = parse_traceparent("00-" + trace + "-00f067aa0ba902b7-01");
   REQUIRE(ok.trace_id);
