@@ -609,6 +609,7 @@ int main(int argc, char** argv) {
   overseer::logging::line_logger log{STDERR_FILENO, s.log_level, s.log_format};
   s.engine.log = log.sink();
   s.http.log = log.sink();
+  s.http.log_lines_dropped = [&log] { return log.dropped(); };
   auto say = [&log](overseer::log_level level, std::string_view message,
                     std::vector<std::pair<std::string_view, std::string>> fields = {}) {
     overseer::report(log.sink(), level, "overseerd", message, std::move(fields));

@@ -966,19 +966,24 @@ void bench_http_submit(figures& out) {
   const std::size_t n = jobs_or(100000, 2000);
   const int conns = opt.smoke ? 8 : opt.connections;
   const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
+  // The closed loop of POSTs against `port`, as `name` and its percentiles.
+  auto closed_loop = [&](const std::string& name, unsigned short port) {
+    auto r = run_load(port, {.requests = n, .connections = conns, .threads = opt.threads, .make = submit_request,
+                             .expected_status = 202});
+    check(r.ok == n && r.bad == 0, name + ": " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 202");
+    const std::string p = "jobs=" + std::to_string(n) + ",connections=" + std::to_string(conns) +
+                          ",threads=" + std::to_string(opt.threads) + ",keep-alive,no-pipelining,durable";
+    out.add(name, r.ok / r.seconds, "req/s", p);
+    out.add(name + ".p50", percentile(r.latency_ms, 50), "ms", p);
+    out.add(name + ".p99", percentile(r.latency_ms, 99), "ms", p);
+    out.add(name + ".p999", percentile(r.latency_ms, 99.9), "ms", p);
+    return r;
+  };
   for (int rep = 0; rep < reps(); ++rep) {
     std::string answer;  // one of the daemon's own 202s, for the floor to send
     if (wanted("http_submit")) {
       daemon_process d{fresh_dir("http_submit")};
-      auto r = run_load(d.port(), {.requests = n, .connections = conns, .threads = opt.threads,
-                                   .make = submit_request, .expected_status = 202});
-      check(r.ok == n && r.bad == 0, "http_submit: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 202");
-      const std::string p = "jobs=" + std::to_string(n) + ",connections=" + std::to_string(conns) +
-                            ",threads=" + std::to_string(opt.threads) + ",keep-alive,no-pipelining,durable";
-      out.add("http_submit", r.ok / r.seconds, "req/s", p);
-      out.add("http_submit.p50", percentile(r.latency_ms, 50), "ms", p);
-      out.add("http_submit.p99", percentile(r.latency_ms, 99), "ms", p);
-      out.add("http_submit.p999", percentile(r.latency_ms, 99.9), "ms", p);
+      const auto r = closed_loop("http_submit", d.port());
       std::fprintf(stderr, "overseer_bench: http_submit: closed loop %.0f req/s, client CPU %.0f %% of a core\n",
                    r.ok / r.seconds, 100 * r.client_cpu / r.seconds);
       sync_client c{d.port()};
@@ -995,16 +1000,7 @@ void bench_http_submit(figures& out) {
     // the job is durable. The same client and load.
     if (wanted("http_submit.floor") && !answer.empty()) {
       daemon_process f{floor_server_args("submit", answer, fresh_dir("http_submit_floor")), floor_listening};
-      auto r = run_load(f.port(), {.requests = n, .connections = conns, .threads = opt.threads,
-                                   .make = submit_request, .expected_status = 202});
-      check(r.ok == n && r.bad == 0,
-            "http_submit.floor: " + std::to_string(r.ok) + " of " + std::to_string(n) + " got 202");
-      const std::string p = "jobs=" + std::to_string(n) + ",connections=" + std::to_string(conns) +
-                            ",threads=" + std::to_string(opt.threads) + ",keep-alive,no-pipelining,durable";
-      out.add("http_submit.floor", r.ok / r.seconds, "req/s", p);
-      out.add("http_submit.floor.p50", percentile(r.latency_ms, 50), "ms", p);
-      out.add("http_submit.floor.p99", percentile(r.latency_ms, 99), "ms", p);
-      out.add("http_submit.floor.p999", percentile(r.latency_ms, 99.9), "ms", p);
+      closed_loop("http_submit.floor", f.port());
     }
     if (wanted("http_e2e.serial")) {  // one client, one at a time, end to end: the peers' workload over HTTP
       daemon_process d{fresh_dir("http_serial")};

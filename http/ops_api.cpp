@@ -112,6 +112,11 @@ void send_metrics(api_context& ctx, const replier& r, const engine_stats& s, con
     if (nodes) collect_nodes(out, *nodes);
     ctx.ops->http.collect(out, ctx.open.connection_count(), ctx.open.stream_count());
     if (ctx.finished) collect_finished_views(out, *ctx.finished);
+    if (ctx.config.log_lines_dropped) {
+      out.family("overseer_log_lines_dropped_total",
+                 "Log lines below warning dropped because the log's reader did not keep up.", "counter");
+      out.sample("overseer_log_lines_dropped_total", {}, ctx.config.log_lines_dropped());
+    }
     response res{bhttp::status::ok, r.version()};
     res.set(bhttp::field::content_type, metrics::content_type);
     res.keep_alive(r.keep_alive());

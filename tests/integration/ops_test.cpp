@@ -529,6 +529,11 @@ TEST_CASE("a log reader that stalls never stalls the answers, and what it missed
     CHECK(burst.get() == 3000);
     http_client c{d.port()};
     CHECK(c.get("/v1/health").status == 200);
+    // The loss shows in /metrics before the reader catches up.
+    std::smatch counted;
+    const auto metrics = c.get("/metrics").body;
+    REQUIRE(std::regex_search(metrics, counted, std::regex{"\noverseer_log_lines_dropped_total ([0-9]+)\n"}));
+    CHECK(std::stoul(counted[1]) > 0);
     // The reader catches up, and keeps reading while the daemon stops: the
     // log says how many lines it lost.
     std::atomic<bool> reading{true};

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -133,6 +134,10 @@ struct server_config {
   /// The access log: one record per answered request and per ended
   /// WebSocket session (component "http"). Default none.
   log_sink log{};
+  /// Log lines lost so far because the log's reader did not keep up
+  /// (overseerd's line_logger::dropped); /metrics shows it as
+  /// overseer_log_lines_dropped_total. Default none: not shown.
+  std::function<std::uint64_t()> log_lines_dropped{};
 };
 
 class server {
