@@ -29,6 +29,14 @@ function showState(state) {
 
 let cleanup = null;
 let generation = 0;
+// The page could not load because the daemon did not answer (or failed):
+// it loads again once the stream is back.
+let awaitingDaemon = false;
+stream.on("subscribed", () => {
+  if (!awaitingDaemon) return;
+  awaitingDaemon = false;
+  route();
+});
 
 /** "#/jobs?status=running" → {page: "jobs", args: [], query: URLSearchParams} */
 export function parseHash(hash = location.hash) {
@@ -39,6 +47,7 @@ export function parseHash(hash = location.hash) {
 
 async function route() {
   const mine = ++generation;
+  awaitingDaemon = false;
   cleanup?.();
   cleanup = null;
   const {page, args, query} = parseHash();
@@ -58,7 +67,9 @@ async function route() {
   try {
     cleanup = await mod.render(main, {args, query, stream, navigate}) ?? null;
   } catch (err) {
-    if (err.status !== 401) fill(main, errorBox(err));
+    if (mine !== generation || err.status === 401) return;  // the token box took over
+    awaitingDaemon = err.status === 0 || err.status >= 500;
+    fill(main, errorBox(err), awaitingDaemon ? h("p", {class: "muted"}, "The page loads again when the daemon is back.") : null);
   }
   if (mine !== generation) {
     cleanup?.();
@@ -77,6 +88,7 @@ function tokenBox(message) {
   cleanup?.();
   cleanup = null;
   ++generation;
+  awaitingDaemon = false;
   const input = h("input", {id: "token", name: "token", type: "password", autocomplete: "current-password",
     required: true, value: token()});
   const form = h("form", {class: "card login", "aria-labelledby": "login-title"},

@@ -4,8 +4,11 @@
 //
 // The page holds its own stream subscription (job=ID&logs=1): the
 // `subscribed` snapshot gives the current view, events after it update it.
-// History and log lines are read once over REST and merged with the events,
-// each entry shown once.
+// History and log lines are read over REST and merged with the events, each
+// entry shown once. Once the stream runs, nothing takes the page down: a
+// read that fails (the daemon went away mid-load) says so where its data
+// goes and is read again when the stream is back, and a resync (events the
+// daemon no longer retains) reads the timeline and logs afresh.
 
 import {h, fill, facts, retryText, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
   terminal} from "./dom.js";
@@ -32,6 +35,7 @@ export async function render(main, {args}) {
   const retry = h("button", {type: "button", id: "retry"}, "Retry job");
   const spec = h("div");
   const timeline = h("ol", {class: "timeline", id: "timeline"});
+  const readNote = h("div", {id: "read-note"});
   const levelSelect = h("select", {id: "log-level"}, levels.map((l) => h("option", {value: l}, l)));
   const follow = h("input", {type: "checkbox", id: "log-follow", checked: true});
   const logBox = h("ol", {class: "logs", id: "logs", tabindex: "0", "aria-label": "Log lines"});
@@ -48,7 +52,7 @@ export async function render(main, {args}) {
     h("div", {class: "grid two"},
       h("section", {class: "card", "aria-labelledby": "spec-title"}, h("h2", {id: "spec-title"}, "Spec"), spec),
       h("section", {class: "card", "aria-labelledby": "history-title"},
-        h("h2", {id: "history-title"}, "Timeline"), timeline)),
+        h("h2", {id: "history-title"}, "Timeline"), readNote, timeline)),
     h("section", {class: "card", "aria-labelledby": "result-title"}, h("h2", {id: "result-title"}, "Result"), result),
     h("section", {class: "card", "aria-labelledby": "logs-title"},
       h("h2", {id: "logs-title"}, "Logs"),
@@ -118,6 +122,13 @@ export async function render(main, {args}) {
   }
 
   async function showResult() {
+    try {
+      await fillResult();
+    } catch (err) {
+      fill(result, errorBox(err));
+    }
+  }
+  async function fillResult() {
     if (job.status !== "completed") {
       fill(result, h("p", {class: "muted"}, terminal.has(job.status) ? `No result: the job is ${job.status.replace("_", " ")}.`
         : "The result appears here when the job completes."));
@@ -180,6 +191,29 @@ export async function render(main, {args}) {
   }
   levelSelect.addEventListener("change", showLogs);
 
+  // The timeline and the logs over REST, one read at a time. "failed" until
+  // a read succeeds after a failure; the next (re)subscription retries.
+  let reading = null;
+  let readFailed = false;
+  function readHistory() {
+    reading ??= (async () => {
+      try {
+        const [history] = await Promise.all([api("GET", `/v1/jobs/${job.job_id}/history`), readLogs()]);
+        for (const t of history.transitions) addTransition(t);
+        readFailed = false;
+        fill(readNote);
+        showSpec();  // the checkpoint line comes from the logs
+      } catch (err) {
+        readFailed = true;
+        fill(readNote, errorBox({title: "Timeline and logs not read",
+          message: `${err.message}. They are read again when the connection is back.`}));
+      } finally {
+        reading = null;
+      }
+    })();
+    return reading;
+  }
+
   async function readLogs() {
     // The newest 1000 lines: the first page says how many there are.
     const first = await api("GET", `/v1/jobs/${job.job_id}/logs`, {query: {limit: 1000}});
@@ -213,6 +247,7 @@ export async function render(main, {args}) {
   const stateWords = {live: "live", reconnecting: "reconnecting…", connecting: "connecting…", closed: ""};
   stream.on("state", (s) => { linkState.textContent = stateWords[s] ?? s; });
   stream.on("subscribed", async (m) => {
+    if (readFailed) readHistory();
     const before = job.status;
     job = m.snapshot;
     showState();
@@ -239,16 +274,17 @@ export async function render(main, {args}) {
   });
   stream.on("log", (l) => addLog(l));
   stream.on("resync", async () => {
-    job = await api("GET", `/v1/jobs/${job.job_id}`);
+    // Events were skipped: the view, the timeline and the logs afresh.
+    job = await api("GET", `/v1/jobs/${job.job_id}`).catch(() => job);
     showState();
+    showSpec();
+    await Promise.all([readHistory(), showResult()]);
   });
   stream.start();
 
   showState();
-  const [history] = await Promise.all([api("GET", `/v1/jobs/${job.job_id}/history`), readLogs()]);
-  for (const t of history.transitions) addTransition(t);
   showSpec();
-  await showResult();
+  await Promise.all([readHistory(), showResult()]);
   const tick = setInterval(() => { eta.textContent = estimate(); }, 1000);
   return () => {
     stream.stop();

@@ -1,12 +1,13 @@
 // Overview: jobs per status and per tool, the last hour, and the running
 // jobs with live progress bars.
 //
-// There is no metrics endpoint yet (/v1/metrics is planned): the counts
-// are total_count of filtered list calls, re-read at most once a second
-// after the stream reports a transition, and the last hour counts the jobs
-// created in it (the list filters by creation time).
+// The counts are total_count of filtered list calls (what the page may
+// read with the tab's token; /metrics is Prometheus text for operators),
+// re-read at most once a second after the stream reports a transition, and
+// the last hour counts the jobs created in it (the list filters by creation
+// time).
 
-import {h, fill, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal} from "./dom.js";
+import {h, fill, errorBox, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal} from "./dom.js";
 import {api, countJobs} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -93,10 +94,11 @@ export async function render(main, {stream}) {
     if (pending) return;
     pending = setTimeout(() => {
       pending = null;
-      refreshCounts().catch(() => {});
+      refreshCounts().then(() => { readFailed = false; }, () => {});
     }, 1000);
   }
 
+  let readFailed = false;  // the first read failed: the next subscription reads again
   const off = [
     stream.on("progress", (e) => {
       const row = rows.get(e.job_id);
@@ -113,10 +115,18 @@ export async function render(main, {stream}) {
     }),
     // After a reconnect the stream replays what was missed; the running
     // list is re-read once so jobs that started and ended meanwhile are right.
-    stream.on("subscribed", () => refreshRunning().catch(() => {})),
+    stream.on("subscribed", () => { refreshRunning().catch(() => {}); if (readFailed) soon(); }),
     stream.on("resync", () => { refreshRunning().catch(() => {}); soon(); }),
   ];
-  await Promise.all([refreshCounts(), refreshRunning()]);
+  // With the listeners on, nothing takes the page down: a first read that
+  // fails (the daemon went away) says so and is read again when the stream
+  // is back.
+  try {
+    await Promise.all([refreshCounts(), refreshRunning()]);
+  } catch (err) {
+    readFailed = true;
+    fill(statusList, h("li", {}, errorBox({title: "Not read", message: `${err.message}. The counts are read again when the connection is back.`})));
+  }
   showLive();
   const tick = setInterval(showLive, 10_000);
   return () => {

@@ -39,17 +39,19 @@ after(async () => {
   if (scratch) rmSync(scratch, {recursive: true, force: true});
 });
 
-async function open(hash = "", viewport = {width: 1280, height: 900}) {
+async function open(hash = "", viewport = {width: 1280, height: 900}, before = async () => {}) {
   const context = await browser.newContext({viewport});
   const page = await context.newPage();
   page.on("console", (m) => {
-    // Expected: a refused connection while the daemon is down (restart
-    // test) and the 400 of the refused submit (form test). Anything else,
-    // a missing asset or a policy violation included, is a defect.
-    if (m.type() === "error" && !/ERR_CONNECTION_REFUSED|WebSocket connection|status of 400/.test(m.text()))
+    // Expected: a connection refused or reset while the daemon is down or
+    // killed (restart test) and the 400 of the refused submit (form test).
+    // Anything else, a missing asset or a policy violation included, is a
+    // defect.
+    if (m.type() === "error" && !/ERR_CONNECTION_(REFUSED|RESET)|WebSocket connection|status of 400/.test(m.text()))
       problems.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  await before(page);
   await page.goto(`${daemon.url}/${hash}`);
   return page;
 }
@@ -243,10 +245,30 @@ test("the tools page pauses and resumes a tool", async () => {
 });
 
 test("kill -9 and a restart while the page is open: it shows reconnecting, then catches up", async () => {
-  const id = await submit({tool: "sleep", params: {seconds: 4, steps: 8}, name: "survives a crash"});
-  const page = await open(`#/job/${id}`);
+  const id = await submit({tool: "sleep", params: {seconds: 10, steps: 10}, name: "survives a crash"});
+  await until("the job to run", async () => (await daemon.api("GET", `/v1/jobs/${id}`)).body.status === "running");
+  // The crash cuts the page's first read of the timeline, as a kill -9 in
+  // the middle of it does: the page stays up, says so, and reads it again
+  // once the stream is back.
+  let cutting = true;
+  let reads = 0;
+  const page = await open(`#/job/${id}`, undefined, (p) => p.route(/\/v1\/jobs\/[^/]+\/history/, (route) => {
+    ++reads;
+    return cutting ? route.abort("connectionreset") : route.continue();
+  }));
+  await page.locator("#read-note", {hasText: "Timeline and logs not read"}).waitFor(wait);
   await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
   await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+  // Two overviews whose reads the crash cuts: one before the page could
+  // draw (its list of tools), one after (its counts).
+  const cut = (pattern) => (p) => p.route(pattern, (route) => (cutting ? route.abort("connectionreset") : route.continue()));
+  const noTools = await open("", undefined, cut(/\/v1\/tools$/));
+  await noTools.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
+  await noTools.getByText("The page loads again when the daemon is back.").waitFor(wait);
+  const noCounts = await open("", undefined, cut(/\/v1\/jobs\?status=pending&limit=1$/));
+  await noCounts.getByRole("alert").filter({hasText: "The counts are read again"}).waitFor(wait);
+  cutting = false;
+  const cutReads = reads;
   await daemon.kill9();
   await page.locator("#connection", {hasText: "Reconnecting"}).waitFor(wait);
   await shot(page, "reconnecting");
@@ -255,6 +277,15 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   const after = await submit({tool: "noop", name: "submitted after the restart"});
   await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
   await page.locator("#timeline li", {hasText: "interrupted"}).waitFor(wait);
+  // What happened before the page opened came from the second read.
+  await page.locator("#timeline li", {hasText: "submitted"}).waitFor(wait);
+  assert.equal(await text(page, "#read-note"), "");
+  assert.ok(reads > cutReads, `the history was read ${reads} times, ${cutReads} of them cut`);
+  for (const overview of [noTools, noCounts]) {
+    await overview.locator('[aria-label="Jobs by status"] li', {hasText: "running"}).waitFor(wait);
+    assert.equal(await overview.getByRole("alert").count(), 0);
+    await overview.context().close();
+  }
   await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 30_000});
   await page.locator('a[href="#/"]').first().click();
   await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
