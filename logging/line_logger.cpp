@@ -17,37 +17,63 @@ namespace overseer::logging {
 
 namespace {
 
-/// 2026-12-01T14:50:53.123Z
-std::string timestamp() {
+/// 2026-12-01T14:50:53.123Z. The date and time are formatted once a second
+/// per thread; only the milliseconds are written for each line.
+void timestamp(std::string& out) {
+  struct cached {
+    std::time_t second = -1;
+    char text[96] = {};  ///< "2026-12-01T14:50:53."
+    int size = 0;
+  };
+  thread_local cached c;
   const auto now = std::chrono::system_clock::now();
-  const auto t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  const auto ms_since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto t = static_cast<std::time_t>(ms_since_epoch / 1000);
+  if (t != c.second) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    c.size = std::snprintf(c.text, sizeof c.text, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (c.size < 0 || c.size >= static_cast<int>(sizeof c.text)) c.size = 0;
+    c.second = t;
+  }
+  const auto ms = static_cast<int>(ms_since_epoch % 1000);
+  out.append(c.text, static_cast<std::size_t>(c.size));
+  out += static_cast<char>('0' + ms / 100);
+  out += static_cast<char>('0' + ms / 10 % 10);
+  out += static_cast<char>('0' + ms % 10);
+  out += 'Z';
 }
 
-/// A JSON string's contents: quote, backslash and every control character
-/// escaped, invalid UTF-8 replaced by U+FFFD.
-void json_escaped(std::string& out, std::string_view v) {
+/// Valid UTF-8, escaped as a JSON string's contents; runs that need no
+/// escape are copied whole.
+void escape_valid(std::string& out, std::string_view v) {
   static constexpr char hex[] = "0123456789abcdef";
-  for (const char c : tools::sanitize_utf8(v)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (u < 0x20 || u == 0x7F) {
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto u = static_cast<unsigned char>(v[i]);
+    if (u >= 0x20 && u != '"' && u != '\\' && u != 0x7F) continue;
+    out.append(v.data() + plain, i - plain);
+    plain = i + 1;
+    if (u == '"') out += "\\\"";
+    else if (u == '\\') out += "\\\\";
+    else if (u == '\n') out += "\\n";
+    else if (u == '\r') out += "\\r";
+    else if (u == '\t') out += "\\t";
+    else {
       out += "\\u00";
       out += hex[u >> 4];
       out += hex[u & 15];
-    } else out += c;
+    }
   }
+  out.append(v.data() + plain, v.size() - plain);
+}
+
+/// A JSON string's contents: quote, backslash and every control character
+/// escaped, invalid UTF-8 replaced by U+FFFD (copied only then).
+void json_escaped(std::string& out, std::string_view v) {
+  if (tools::valid_utf8(v)) escape_valid(out, v);
+  else escape_valid(out, tools::sanitize_utf8(v));
 }
 
 /// A text value: bare when it is one plain word, else quoted and escaped
@@ -83,10 +109,14 @@ std::optional<line_logger::format> line_logger::parse_format(std::string_view s)
 
 std::string line_logger::format_line(const log_record& r) const {
   std::string line;
-  line.reserve(128);
+  format_into(line, r);
+  return line;
+}
+
+void line_logger::format_into(std::string& line, const log_record& r) const {
   if (format_ == format::json) {
     line += "{\"ts\":\"";
-    line += timestamp();
+    timestamp(line);
     line += "\",\"level\":\"";
     line += to_string(r.level);
     line += "\",\"component\":\"";
@@ -102,18 +132,16 @@ std::string line_logger::format_line(const log_record& r) const {
       line += '"';
     }
     line += "}\n";
-    return line;
+    return;
   }
-  line += timestamp();
+  timestamp(line);
   line += ' ';
   line += to_string(r.level);
   line += ' ';
   text_value(line, r.component);
   line += ": ";
   // The message is prose: escaped, never quoted.
-  std::string msg;
-  json_escaped(msg, r.message);
-  line += msg;
+  json_escaped(line, r.message);
   for (const auto& [k, v] : r.fields) {
     line += ' ';
     text_value(line, k);
@@ -121,7 +149,6 @@ std::string line_logger::format_line(const log_record& r) const {
     text_value(line, v);
   }
   line += '\n';
-  return line;
 }
 
 line_logger::line_logger(int fd, log_level min, format f, limits l)
@@ -139,7 +166,11 @@ line_logger::~line_logger() {
 
 void line_logger::write(const log_record& r) {
   if (!enabled(r.level)) return;
-  auto line = format_line(r);
+  // Formatted outside the lock, in a buffer each thread keeps.
+  thread_local std::string line;
+  if (line.capacity() > 64 * 1024) std::string{}.swap(line);  // one long line does not stay
+  line.clear();
+  format_into(line, r);
   if (r.level >= log_level::warning) {
     // Behind everything logged before it, and out before this returns.
     std::lock_guard fd_lock{fd_mutex_};

@@ -66,6 +66,7 @@ public:
   [[nodiscard]] static std::optional<format> parse_format(std::string_view s);
 
 private:
+  void format_into(std::string& out, const log_record& r) const;
   void run();
   /// Writes what is pending (and the dropped-lines warning); under fd_mutex_.
   void write_pending();

@@ -1,5 +1,8 @@
 // The daemon's log lines: JSON and text, escaped so no value can forge a line.
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,18 +22,56 @@ using overseer::logging::line_logger;
 
 TEST_CASE("a JSON line is one valid object with every field", "[logging]") {
   line_logger log{-1, log_level::info, line_logger::format::json};
-  const std::string reason = "tool said \"no\"\n{\"level\":\"critical\"}\x1b[31m\xFF";
+  const std::string reason = "tool said \"no\"\n{\"level\":\"critical\"}\x1b[31m\x7f\xFF";
   const auto line = log.format_line({log_level::warning, "job", "transition", {{"reason", reason}, {"to", "failed"}}});
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);  // one line, whatever the reason holds
   CHECK(line.find('\x1b') == std::string::npos);
+  CHECK(line.find('\x7f') == std::string::npos);
   const auto v = boost::json::parse(line.substr(0, line.size() - 1)).as_object();
   CHECK(v.at("level") == "warning");
   CHECK(v.at("component") == "job");
   CHECK(v.at("msg") == "transition");
   CHECK(v.at("to") == "failed");
-  CHECK(v.at("reason") == "tool said \"no\"\n{\"level\":\"critical\"}\x1b[31m\xEF\xBF\xBD");
+  CHECK(v.at("reason") == "tool said \"no\"\n{\"level\":\"critical\"}\x1b[31m\x7f\xEF\xBF\xBD");
   CHECK(v.contains("ts"));
+}
+
+namespace {
+
+/// "2026-12-01T14:50:53.123Z" of a time, to the millisecond, as gmtime_r says.
+std::string utc_millis(std::chrono::system_clock::time_point t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace
+
+TEST_CASE("every line's time is UTC to the millisecond, across a change of second", "[logging]") {
+  // The date and time are kept per second: lines on both sides of a second's
+  // change must each carry their own.
+  line_logger log{-1, log_level::info, line_logger::format::json};
+  const auto first = std::chrono::system_clock::now();
+  const auto second_of = [](auto t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()); };
+  int checked = 0;
+  for (;;) {
+    const auto before = std::chrono::system_clock::now();
+    const auto line = log.format_line({log_level::info, "t", "m", {}});
+    const auto after = std::chrono::system_clock::now();
+    const auto ts = std::string{boost::json::parse(line).as_object().at("ts").as_string()};
+    INFO(ts);
+    CHECK((ts == utc_millis(before) || ts == utc_millis(after) || (utc_millis(before) < ts && ts < utc_millis(after))));
+    ++checked;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    if (second_of(before) > second_of(first) && checked > 1) break;
+  }
+  CHECK(checked > 1);
 }
 
 TEST_CASE("a text line quotes and escapes values that are not one plain word", "[logging]") {
