@@ -79,6 +79,7 @@ export async function render(main, {query, stream, navigate}) {
     const p = api("GET", "/v1/jobs", {query: {...q, limit: pageSize, offset: index * pageSize}}).then((page) => {
       if (pages.get(index) !== p) return;
       pages.set(index, page.jobs);
+      fill(problem);  // a page read again after a failure
       for (const j of page.jobs) byId.set(j.job_id, j);
       setTotal(page.total_count);
       draw();
@@ -180,6 +181,9 @@ export async function render(main, {query, stream, navigate}) {
       later();
     }),
     stream.on("resync", reload),
+    // A read that failed (the daemon went away) is read again once the
+    // stream is back: the rows on screen load what they lack.
+    stream.on("subscribed", () => draw()),
   ];
   load(0);
   return () => {

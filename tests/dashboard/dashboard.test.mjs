@@ -259,14 +259,17 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   await page.locator("#read-note", {hasText: "Timeline and logs not read"}).waitFor(wait);
   await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
   await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
-  // Two overviews whose reads the crash cuts: one before the page could
-  // draw (its list of tools), one after (its counts).
+  // Two overviews whose reads the crash cuts, one before the page could
+  // draw (its list of tools), one after (its counts), and the jobs table's
+  // first page of rows.
   const cut = (pattern) => (p) => p.route(pattern, (route) => (cutting ? route.abort("connectionreset") : route.continue()));
   const noTools = await open("", undefined, cut(/\/v1\/tools$/));
   await noTools.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
   await noTools.getByText("The page loads again when the daemon is back.").waitFor(wait);
   const noCounts = await open("", undefined, cut(/\/v1\/jobs\?status=pending&limit=1$/));
   await noCounts.getByRole("alert").filter({hasText: "The counts are read again"}).waitFor(wait);
+  const noRows = await open("#/jobs", undefined, cut(/\/v1\/jobs\?limit=\d+&offset=0$/));
+  await noRows.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
   cutting = false;
   const cutReads = reads;
   await daemon.kill9();
@@ -286,6 +289,9 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
     assert.equal(await overview.getByRole("alert").count(), 0);
     await overview.context().close();
   }
+  await noRows.locator(`#jobs-table tr[data-job="${id}"]`).waitFor(wait);
+  assert.equal(await noRows.getByRole("alert").count(), 0);
+  await noRows.context().close();
   await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 30_000});
   await page.locator('a[href="#/"]').first().click();
   await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
