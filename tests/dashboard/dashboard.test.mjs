@@ -256,18 +256,18 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   // the middle of it does: the page stays up, says so, and reads it again
   // once the stream is back.
   let cutting = true;
-  let reads = 0;
-  const page = await open(`#/job/${id}`, undefined, (p) => p.route(/\/v1\/jobs\/[^/]+\/history/, (route) => {
-    ++reads;
+  const cut = (pattern, onRead = () => {}) => (p) => p.route(pattern, (route) => {
+    onRead();
     return cutting ? route.abort("connectionreset") : route.continue();
-  }));
+  });
+  let reads = 0;
+  const page = await open(`#/job/${id}`, undefined, cut(/\/v1\/jobs\/[^/]+\/history/, () => ++reads));
   await page.locator("#read-note", {hasText: "Timeline and logs not read"}).waitFor(wait);
   await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
   await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
   // Two overviews whose reads the crash cuts, one before the page could
   // draw (its list of tools), one after (its counts), and the jobs table's
   // first page of rows.
-  const cut = (pattern) => (p) => p.route(pattern, (route) => (cutting ? route.abort("connectionreset") : route.continue()));
   const noTools = await open("", undefined, cut(/\/v1\/tools$/));
   await noTools.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
   await noTools.getByText("The page loads again when the daemon is back.").waitFor(wait);
