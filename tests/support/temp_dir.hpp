@@ -1,4 +1,5 @@
-// A fresh directory under the system temp dir, removed with its contents.
+// A fresh directory under the system temp dir (or under `base`), removed
+// with its contents.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,7 @@ namespace overseer::test {
 class temp_dir {
 public:
   temp_dir();
+  explicit temp_dir(const std::filesystem::path& base);
   ~temp_dir();
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
@@ -16,5 +18,10 @@ public:
 private:
   std::filesystem::path path_;
 };
+
+/// A directory on tmpfs, whose fsync returns at once, with room for a
+/// daemon's store (/dev/shm on Linux); empty when there is none. For tests
+/// of what the threads do while a write syncs, not of the disk.
+[[nodiscard]] std::filesystem::path fast_sync_base();
 
 }  // namespace overseer::test
