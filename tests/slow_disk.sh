@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The integration and recovery suites on a slow disk, for developers (not
+# The unit, integration and recovery suites on a slow disk, for developers (not
 # part of ./build.sh test: see docs/testing.md).
 #
 #   tests/slow_disk.sh [ctest -R regex]
@@ -17,4 +17,4 @@ build=${BUILD_DIR:-build}
 }
 cc -O2 -shared -fPIC -o "$build/slow_sync.so" tests/support/slow_sync.c -ldl
 export OVERSEER_SLOW_SYNC_US=${OVERSEER_SLOW_SYNC_US:-6000}
-LD_PRELOAD="$PWD/$build/slow_sync.so" ctest --test-dir "$build" -j2 --output-on-failure -L 'integration|recovery' ${1:+-R "$1"}
+LD_PRELOAD="$PWD/$build/slow_sync.so" ctest --test-dir "$build" -j2 --output-on-failure -L 'unit|integration|recovery' ${1:+-R "$1"}
