@@ -275,6 +275,16 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   await noCounts.getByRole("alert").filter({hasText: "The counts are read again"}).waitFor(wait);
   const noRows = await open("#/jobs", undefined, cut(/\/v1\/jobs\?limit=\d+&offset=0$/));
   await noRows.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
+  // The batch and tools pages read everything before they draw: a cut read
+  // leaves the error and the promise, then the page once the daemon is back.
+  const batch = (await daemon.api("POST", "/v1/batches", {body: {name: "read across a crash",
+    jobs: [{tool: "noop"}]}})).body.batch_id;
+  const noBatch = await open(`#/batch/${batch}`, undefined, cut(/\/v1\/jobs\?batch_id=/));
+  const noHealth = await open("#/tools", undefined, cut(/\/v1\/health$/));
+  for (const away of [noBatch, noHealth]) {
+    await away.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
+    await away.getByText("The page loads again when the daemon is back.").waitFor(wait);
+  }
   cutting = false;
   const cutReads = reads;
   await daemon.kill9();
@@ -297,6 +307,12 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   await noRows.locator(`#jobs-table tr[data-job="${id}"]`).waitFor(wait);
   assert.equal(await noRows.getByRole("alert").count(), 0);
   await noRows.context().close();
+  await noBatch.locator("#batch-table tbody tr").first().waitFor(wait);
+  await noHealth.locator('[data-tool="sleep"]').waitFor(wait);
+  for (const back of [noBatch, noHealth]) {
+    assert.equal(await back.getByRole("alert").count(), 0);
+    await back.context().close();
+  }
   await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 30_000});
   await page.locator('a[href="#/"]').first().click();
   await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
