@@ -131,9 +131,15 @@ void send_metrics(api_context& ctx, const replier& r, const engine_stats& s, con
 }  // namespace
 
 void prometheus_metrics(api_context& ctx, const call&, const replier& r) {
+  // The figures arrive on a CAF worker; the page is rendered on the
+  // server's metrics thread (ops_context::scrape).
   ctx.eng.stats_async([&ctx, r](engine_stats s) {
-    if (ctx.eng.config().cluster.listen.empty()) return send_metrics(ctx, r, s, nullptr);
-    ctx.eng.nodes_async([&ctx, r, s = std::move(s)](std::vector<node_view> nodes) { send_metrics(ctx, r, s, &nodes); });
+    if (ctx.eng.config().cluster.listen.empty())
+      return boost::asio::post(ctx.ops->scrape, [&ctx, r, s = std::move(s)] { send_metrics(ctx, r, s, nullptr); });
+    ctx.eng.nodes_async([&ctx, r, s = std::move(s)](std::vector<node_view> nodes) {
+      boost::asio::post(ctx.ops->scrape,
+                        [&ctx, r, s, nodes = std::move(nodes)] { send_metrics(ctx, r, s, &nodes); });
+    });
   });
 }
 

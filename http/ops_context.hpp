@@ -1,22 +1,31 @@
 // What the operator's side of a server shares (docs/operations.md): the
-// metrics of GET /metrics, the access log, and a thread for the engine calls
-// that block (pause and resume a tool), so no I/O thread ever waits on them.
+// metrics of GET /metrics, the access log, a thread for the engine calls
+// that block (pause and resume a tool, bulk cancels and purges), so no I/O
+// thread ever waits on them, and a thread that renders GET /metrics.
 #pragma once
 
+#include <csignal>
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "http/http_metrics.hpp"
 #include "metrics/engine_metrics.hpp"
 #include "overseer/log_sink.hpp"
+#include "tools/thread_name.hpp"
 
 namespace overseer::http {
 
 struct ops_context {
+  ops_context() {
+    name(blocking, "ovs.ops");
+    name(scrape, "ovs.metrics");
+  }
+
   http_metrics http;
   /// Null when the server was built with metrics off.
   std::unique_ptr<metrics::engine_metrics> engine;
@@ -24,7 +33,26 @@ struct ops_context {
   /// Set by server::drain(): no new streams, no new jobs (503).
   std::atomic<bool> draining{false};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// The engine calls that block: pause, resume, bulk cancel and purge.
   boost::asio::thread_pool blocking{1};
+  /// Renders GET /metrics (the engine's figures, /proc, the data
+  /// directory's files): not on the CAF worker the figures arrive on, which
+  /// runs the scheduler and the job actors, nor on an I/O thread, whose
+  /// other connections would wait, nor behind a long bulk call on
+  /// `blocking`.
+  boost::asio::thread_pool scrape{1};
+
+private:
+  // The pool's one thread runs this first. Signals are for the thread
+  // that waits for them (overseerd's sigwait).
+  static void name(boost::asio::thread_pool& pool, const char* text) {
+    boost::asio::post(pool, [text] {
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, nullptr);
+      tools::name_this_thread(text);
+    });
+  }
 };
 
 }  // namespace overseer::http
