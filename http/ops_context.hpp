@@ -7,6 +7,7 @@
 #include <csignal>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -43,15 +44,19 @@ struct ops_context {
   boost::asio::thread_pool scrape{1};
 
 private:
-  // The pool's one thread runs this first. Signals are for the thread
-  // that waits for them (overseerd's sigwait).
+  // The pool's one thread runs this first, before the server serves (a
+  // name seen in top -H from the start). Signals are for the thread that
+  // waits for them (overseerd's sigwait).
   static void name(boost::asio::thread_pool& pool, const char* text) {
-    boost::asio::post(pool, [text] {
+    std::promise<void> named;
+    boost::asio::post(pool, [text, &named] {
       sigset_t all;
       sigfillset(&all);
       pthread_sigmask(SIG_BLOCK, &all, nullptr);
       tools::name_this_thread(text);
+      named.set_value();
     });
+    named.get_future().wait();
   }
 };
 
