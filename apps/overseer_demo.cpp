@@ -14,7 +14,8 @@ namespace {
 
 std::string describe(const overseer::event& e) {
   using overseer::event_kind;
-  std::string s = "#" + std::to_string(e.seq) + " " + e.job_id.substr(0, 12) + "… " + e.tool + ": ";
+  std::string s{"#"};
+  s += std::to_string(e.seq) + " " + e.job_id.substr(0, 12) + "… " + e.tool + ": ";
   switch (e.kind) {
     case event_kind::transition:
       s += std::string{e.from ? overseer::to_string(*e.from) : "(new)"} + " -> " +

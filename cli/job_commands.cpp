@@ -33,10 +33,12 @@ std::string compact(const boost::json::value& v) { return terminal_safe(compact_
 
 std::string labels_text(const boost::json::object& labels) {
   std::string s;
-  for (const auto& kv : labels)
-    s += (s.empty() ? "" : ",") + terminal_safe(kv.key()) + "=" + terminal_safe(kv.value().is_string()
-                                                                               ? std::string{kv.value().get_string()}
-                                                                               : compact_json(kv.value()));
+  for (const auto& kv : labels) {
+    if (!s.empty()) s += ',';
+    s += terminal_safe(kv.key());
+    s += '=';
+    s += terminal_safe(kv.value().is_string() ? std::string{kv.value().get_string()} : compact_json(kv.value()));
+  }
   return s;
 }
 

@@ -18,7 +18,12 @@ namespace overseer::cli {
 
 namespace {
 
-std::string quoted(std::string_view s) { return "\"" + terminal_safe(s) + "\""; }
+std::string quoted(std::string_view s) {
+  std::string q{"\""};
+  q += terminal_safe(s);
+  q += '"';
+  return q;
+}
 
 std::optional<std::int64_t> parse_integer(std::string_view s) {
   std::int64_t v = 0;

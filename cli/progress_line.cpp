@@ -43,7 +43,8 @@ std::string progress_line(const watched_job& job, wall_clock::time_point now, st
   } else {
     constexpr int bar_width = 20;
     const int filled = static_cast<int>(std::lround(std::clamp(job.percent, 0.0, 100.0) * bar_width / 100.0));
-    line += "[" + colours.paint(std::string(static_cast<std::size_t>(filled), '#'), "36") +
+    line += '[';
+    line += colours.paint(std::string(static_cast<std::size_t>(filled), '#'), "36") +
             std::string(static_cast<std::size_t>(bar_width - filled), '.') + "] " + percent_text(job.percent);
     if (!steps.empty()) line += "  " + steps;
     if (status == "running" && job.started_at) {

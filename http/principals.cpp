@@ -156,7 +156,7 @@ tokens_file parse_tokens_file(std::string_view text) {
         if (!v.is_string() || !valid_name(v.as_string()))
           errors.push_back({field, "must be 1-64 letters, digits, '.', '_' or '-'"});
         else if (!names.insert(std::string{v.as_string()}).second)
-          errors.push_back({field, "\"" + std::string{v.as_string()} + "\" is named twice"});
+          errors.push_back({field, std::string{"\""}.append(v.as_string()).append("\" is named twice")});
         else p.name = std::string{v.as_string()};
       } else if (key == "role") {
         has_role = true;

@@ -112,7 +112,9 @@ private:
     for (std::size_t i = 0; i + 1 < depth_; ++i) {
       const auto& f = frames_[i];
       if (!f.object) {
-        path += "[" + std::to_string(f.index) + "]";
+        path += '[';
+        path += std::to_string(f.index);
+        path += ']';
         continue;
       }
       if (!path.empty()) path += '.';
@@ -131,8 +133,9 @@ private:
     std::sort(sorted_.begin(), sorted_.end());
     for (std::size_t i = 1; i < sorted_.size(); ++i) {
       if (sorted_[i] != sorted_[i - 1] || (i > 1 && sorted_[i] == sorted_[i - 2])) continue;
-      duplicates.push_back({path_of(sorted_[i]), "the key \"" + std::string{sorted_[i]} +
-                                                     "\" appears more than once in this object; give it once"});
+      duplicates.push_back({path_of(sorted_[i]), std::string{"the key \""}
+                                                     .append(sorted_[i])
+                                                     .append("\" appears more than once in this object; give it once")});
     }
   }
 

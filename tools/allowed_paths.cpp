@@ -11,7 +11,7 @@ std::vector<allowed_dir> resolve_allowed_dirs(const std::vector<fs::path>& dirs,
   std::vector<allowed_dir> out;
   for (const auto& dir : dirs) {
     if (!dir.is_absolute()) {
-      problems.push_back({field, "\"" + dir.string() + "\" is not an absolute path"});
+      problems.push_back({field, std::string{"\""}.append(dir.string()).append("\" is not an absolute path")});
       continue;
     }
     std::error_code ec;

@@ -571,9 +571,11 @@ tool_function make_exec_body(exec_tool_config config) {
 void register_exec_tool(tool_registry& registry, exec_tool_config config) {
   if (auto errors = check_exec_tool(config); !errors.empty()) {
     std::string message;
-    for (const auto& e : errors)
-      message += (message.empty() ? "" : "\n") + ("tool \"" + config.definition.name + "\": field \"" + e.field +
-                                                "\": " + e.message);
+    for (const auto& e : errors) {
+      if (!message.empty()) message += '\n';
+      message.append("tool \"").append(config.definition.name).append("\": field \"").append(e.field);
+      message.append("\": ").append(e.message);
+    }
     throw error(errc::invalid_spec, std::move(message), std::move(errors));
   }
   // A param reaches the program only through a template: an undeclared one

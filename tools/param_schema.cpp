@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 7> types = {"string", "integer", "number"
 constexpr std::array<std::string_view, 9> entry_keys = {
   "type", "required", "default", "minimum", "maximum", "enum", "pattern", "absolute_path", "description"};
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) { return std::string{"\""}.append(s).append("\""); }
 
 double as_double(const boost::json::value& v) {
   if (v.is_int64()) return static_cast<double>(v.get_int64());

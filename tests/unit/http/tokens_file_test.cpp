@@ -87,6 +87,8 @@ TEST_CASE("a bad tokens file names every bad field in one answer, and takes noth
     CHECK(names(f, field));
   // A value that may be a token pasted by mistake is never echoed.
   for (const auto& e : f.errors) CHECK(e.message.find("the-token-itself") == std::string::npos);
+  for (const auto& e : f.errors)
+    if (e.field == "principals[3].name") CHECK(e.message == "\"bob\" is named twice");
 }
 
 TEST_CASE("a tokens file that is not JSON, or repeats a key, is refused", "[tokens]") {
