@@ -40,8 +40,8 @@ import time
 SLOW = 0.005  # seconds: a request this long is a stall on any disk this probe is meant for
 
 
-def sync_loop(path: str, size: int, rate: float, seconds: float) -> list[float]:
-    """fdatasync latencies (seconds) of appends of `size` bytes, paced to `rate`/s."""
+def sync_loop(path: str, size: int, rate: float, seconds: float) -> list[tuple[float, float]]:
+    """(start, seconds) of each fdatasync of an append of `size` bytes, paced to `rate`/s."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     data = b"x" * size
     latencies = []
@@ -52,7 +52,7 @@ def sync_loop(path: str, size: int, rate: float, seconds: float) -> list[float]:
             os.write(fd, data)
             t = time.monotonic()
             os.fdatasync(fd)
-            latencies.append(time.monotonic() - t)
+            latencies.append((t, time.monotonic() - t))
             due += 1.0 / rate
             pause = due - time.monotonic()
             if pause > 0:
@@ -86,23 +86,70 @@ def block_latencies(script: str) -> list[tuple[float, float]]:
     return out
 
 
+def analyse(samples: list[tuple[float, float]]) -> dict:
+    """Percentiles of (start, seconds) samples, the stalls among them and the gaps between the stalls."""
+    durations = sorted(d for _, d in samples)
+    p = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]
+    stalls = sorted((t, d) for t, d in samples if d > SLOW)
+    # Requests that stalled together (a write, the inode, the flush) are one stall.
+    starts = [t for t, _ in stalls]
+    gaps = [b - a for a, b in zip(starts, starts[1:]) if b - a > 0.02]
+    return {
+        "n": len(durations),
+        "p50": p(0.5) if durations else 0.0,
+        "p99": p(0.99) if durations else 0.0,
+        "max": durations[-1] if durations else 0.0,
+        "slow": len(stalls),
+        "median_stall": statistics.median(d for _, d in stalls) if stalls else 0.0,
+        "gaps": gaps,
+        "periodic": sum(1 for g in gaps if abs(g - round(g, 1)) < 0.004),
+    }
+
+
 def describe(label: str, samples: list[tuple[float, float]], what: str) -> None:
-    if not samples:
+    a = analyse(samples)
+    if not a["n"]:
         print(f"{label}: no {what} seen")
         return
-    durations = sorted(d for _, d in samples)
-    p = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))] * 1e3
-    slow = sorted(t for t, d in samples if d > SLOW)
-    print(f"{label}: {len(durations)} {what}, p50 {p(0.5):.3f} ms, p99 {p(0.99):.3f} ms, "
-          f"max {durations[-1] * 1e3:.1f} ms; {len(slow)} over {SLOW * 1e3:.0f} ms")
-    if len(slow) >= 3:
-        gaps = [b - a for a, b in zip(slow, slow[1:]) if b - a > 0.02]
-        periodic = sum(1 for g in gaps if abs(g - round(g, 1)) < 0.004)
+    print(f"{label}: {a['n']} {what}, p50 {a['p50'] * 1e3:.3f} ms, p99 {a['p99'] * 1e3:.3f} ms, "
+          f"max {a['max'] * 1e3:.1f} ms; {a['slow']} over {SLOW * 1e3:.0f} ms")
+    if a["gaps"]:
+        gaps = a["gaps"]
         print(f"  gaps between stalls (ms): {' '.join(f'{g * 1e3:.0f}' for g in gaps[:16])}"
               f"{' ...' if len(gaps) > 16 else ''}")
-        if gaps:
-            print(f"  {periodic} of {len(gaps)} gaps are whole multiples of 100 ms (within 4 ms); "
-                  f"median stall {statistics.median(d for _, d in samples if d > SLOW) * 1e3:.1f} ms")
+        print(f"  {a['periodic']} of {len(gaps)} gaps are whole multiples of 100 ms (within 4 ms); "
+              f"median stall {a['median_stall'] * 1e3:.1f} ms")
+
+
+SELFTEST_SCRIPT = """\
+ 100.000100:    block:block_rq_issue: 254,0 WS 4096 () 75013040 + 8 0x2,0,4 [ovs.writer]
+ 100.000130: block:block_rq_complete: 254,0 WS () 75013040 + 8 0x2,0,4 [0]
+ 100.000140:    block:block_rq_issue: 254,0 FF 0 () 0 + 0 0x0,0,0 [kworker/1:1H]
+ 100.010140: block:block_rq_complete: 254,0 FF () 18446744073709551615 + 0 0x0,0,0 [0]
+ 100.010150: block:block_rq_complete: 254,0 WS () 0 + 0 0x2,0,4 [0]
+ 100.050000:    block:block_rq_issue: 254,0 WSM 4096 () 360972320 + 8 0x2,0,4 [ovs.writer]
+ 100.050040: block:block_rq_complete: 254,0 WSM () 360972320 + 8 0x2,0,4 [0]
+ 100.200200:    block:block_rq_issue: 254,0 WS 8192 () 75013048 + 16 0x2,0,4 [ovs.writer]
+ 100.208200: block:block_rq_complete: 254,0 WS () 75013048 + 16 0x2,0,4 [0]
+ 100.300100:    block:block_rq_issue: 254,0 WS 4096 () 75013056 + 8 0x2,0,4 [ovs.writer]
+ 100.309100: block:block_rq_complete: 254,0 WS () 75013056 + 8 0x2,0,4 [0]
+ 100.355000:    block:block_rq_issue: 254,0 WS 4096 () 75013064 + 8 0x2,0,4 [ovs.writer]
+ 100.361000: block:block_rq_complete: 254,0 WS () 75013064 + 8 0x2,0,4 [0]
+"""
+
+
+def selftest() -> int:
+    """The parser and the analysis on a `perf script` excerpt whose answer is known."""
+    samples = block_latencies(SELFTEST_SCRIPT)
+    a = analyse(samples)
+    expected = {"n": 6, "slow": 4, "gaps": [0.2001, 0.0999, 0.0549], "periodic": 2}
+    got = {"n": a["n"], "slow": a["slow"], "gaps": [round(g, 4) for g in a["gaps"]], "periodic": a["periodic"]}
+    print(f"selftest: {got}")
+    # The flush pairs with the completion of its empty write (sector 0): 10.01 ms.
+    if got != expected or abs(a["max"] - 0.01001) > 1e-7 or abs(a["median_stall"] - 0.0085) > 1e-7:
+        print(f"selftest FAILED: expected {expected}, max 10.01 ms, median stall 8.5 ms", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_phase(label: str, args: argparse.Namespace, busy: int, perf: str | None) -> None:
@@ -131,12 +178,7 @@ def run_phase(label: str, args: argparse.Namespace, busy: int, perf: str | None)
             os.unlink(data)
             describe(label, block_latencies(script), "block requests (device time)")
         else:
-            now = 0.0
-            samples = []
-            for d in latencies:  # the probe's own clock: each sync's start, approximately
-                samples.append((now, d))
-                now += max(d, 1.0 / args.rate)
-            describe(label, samples, "fdatasync calls (as the probe saw them)")
+            describe(label, latencies, "fdatasync calls (as the probe saw them)")
     finally:
         for s in spinners:
             s.terminate()
@@ -151,7 +193,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=3, help="per phase (default 3)")
     ap.add_argument("--busy", type=int, default=os.cpu_count() or 2,
                     help="busy loops in the loaded phase (default: one per core)")
+    ap.add_argument("--selftest", action="store_true", help="check the parser and the analysis, then exit")
     args = ap.parse_args()
+    if args.selftest:
+        return selftest()
     perf = shutil.which("perf") if os.geteuid() == 0 else None
     print(f"# {args.rate:.0f} syncs/s at most, {args.size} B each, {args.seconds:g} s per phase, in {args.dir}; "
           f"{'block layer via perf' if perf else 'fdatasync as seen by the probe (no perf, or not root)'}")
