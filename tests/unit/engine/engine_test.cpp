@@ -328,10 +328,23 @@ TEST_CASE("cancellation works in every non-terminal state and wins over results"
     CHECK(f.eng->get(id)->attempt == 0);  // never ran
   }
   SECTION("retrying: a cancelled job is never retried") {
-    auto id = f.eng->submit({.tool = "fail", .params = {{"failures", 5}},
-                             .retry = retry_policy{.max_attempts = 5, .initial_backoff = 500ms,
-                                                   .max_backoff = 500ms, .multiplier = 1.0}});
-    REQUIRE(f.events.wait_for(reached(id, job_status::retrying)));
+    // The backoff is drawn with full jitter, from 0 to 500 ms: cancel a job
+    // whose drawn delay leaves time for the cancel to land inside it (on a
+    // slow disk a draw of a few ms ends before the cancel arrives).
+    std::string id;
+    for (int tries = 0; tries < 20 && id.empty(); ++tries) {
+      auto candidate = f.eng->submit({.tool = "fail", .params = {{"failures", 5}},
+                                      .retry = retry_policy{.max_attempts = 5, .initial_backoff = 500ms,
+                                                            .max_backoff = 500ms, .multiplier = 1.0}});
+      REQUIRE(f.events.wait_for(reached(candidate, job_status::retrying)));
+      auto v = f.eng->get(candidate);
+      REQUIRE(v);
+      if (v->status == job_status::retrying && v->next_attempt_at &&
+          *v->next_attempt_at > std::chrono::system_clock::now() + 150ms)
+        id = candidate;
+      else (void)f.eng->cancel(candidate);  // out of the way; its state is not what is checked
+    }
+    REQUIRE_FALSE(id.empty());
     CHECK(f.eng->cancel(id).code == errc::ok);
     // Past the longest possible backoff, it has not moved.
     auto later = f.eng->submit({.tool = "sleep", .params = {{"seconds", 0.6}, {"steps", 1}}});
