@@ -256,7 +256,9 @@ TEST_CASE("worker nodes over mutual TLS: spread, a worker killed mid-attempt, a 
 
   SECTION("jobs spread across the workers, four at once on two workers of capacity two") {
     std::vector<std::string> ids;
-    for (int i = 0; i < 4; ++i) ids.push_back(submit_steps(c, 3, 0.3));
+    // 2.4 s each: long enough that all four overlap and a poll sees it,
+    // after four synced submits and four dispatches to ASan-built workers.
+    for (int i = 0; i < 4; ++i) ids.push_back(submit_steps(c, 3, 0.8));
     // All four run at once: two on each worker.
     REQUIRE(eventually([&] {
       int n = 0;
