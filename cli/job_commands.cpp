@@ -14,6 +14,7 @@
 #include "cli/json_read.hpp"
 #include "cli/params.hpp"
 #include "cli/json_text.hpp"
+#include "cli/log_follow.hpp"
 #include "cli/problem.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/stream_client.hpp"
@@ -325,13 +326,6 @@ exit_status watch(context& ctx, const watch_request& o) {
 
 namespace {
 
-int level_rank(std::string_view level) {
-  constexpr std::string_view levels[] = {"debug", "info", "warning", "error", "critical"};
-  for (int i = 0; i < 5; ++i)
-    if (levels[i] == level) return i;
-  return 0;
-}
-
 void print_log_line(context& ctx, const boost::json::value& line) {
   const std::string level = safe(line, "level");
   std::string shown = pad(level, 8);
@@ -370,7 +364,7 @@ void print_stored_logs(context& ctx, const logs_options& o) {
 }  // namespace
 
 exit_status logs(context& ctx, const logs_options& o) {
-  if (!o.level.empty() && o.level != "debug" && level_rank(o.level) == 0) {
+  if (!o.level.empty() && o.level != "debug" && log_follow::level_rank(o.level) == 0) {
     complain("--level \"" + terminal_safe(o.level) + "\" is not a level (debug, info, warning, error, critical)");
     return exit_status::usage;
   }
@@ -380,12 +374,9 @@ exit_status logs(context& ctx, const logs_options& o) {
     return exit_status::ok;
   }
   // Follow: replay the job's events from the start (since=0), then live,
-  // until a terminal transition newer than the first snapshot. Every event
-  // has a seq; one at or below the last seen is a repeat after a reconnect.
-  const int min_rank = level_rank(o.level);
-  std::uint64_t last_seq = 0;
-  std::optional<std::uint64_t> snapshot_seq;
-  bool from_start = true;
+  // until the job ends (log_follow says when). Every event has a seq; one at
+  // or below the last seen is a repeat after a reconnect.
+  log_follow follow{o.job_id, log_follow::level_rank(o.level)};
   catch_interrupts();
   const auto give_up = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(60); };
   auto give_up_at = give_up();
@@ -404,20 +395,20 @@ exit_status logs(context& ctx, const logs_options& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the server is restarting
       continue;
     }
-    boost::json::object sub{{"op", "subscribe"}, {"job_id", o.job_id}, {"logs", true}};
-    if (from_start) sub["since"] = last_seq;
-    stream->send(sub);
+    stream->send(follow.subscription());
     for (;;) {
       auto got = stream->next(std::chrono::milliseconds(250));
-      if (got.kind == stream_client::received::idle) continue;
+      if (got.kind == stream_client::received::idle) {
+        if (follow.quiet() == log_follow::step::end) return exit_status::ok;
+        continue;
+      }
       if (got.kind == stream_client::received::closed) {
         complain("connection lost (" + terminal_safe(got.reason) + "); reconnecting");
         give_up_at = give_up();
         break;
       }
       const auto& m = got.doc;
-      const std::string type = text_of(m, "type");
-      if (type == "error") {
+      if (text_of(m, "type") == "error") {
         const std::string message = text_of(m, "message");
         if (message.find("older than the oldest retained") == std::string::npos) {
           complain("the stream refused: " + terminal_safe(message));
@@ -427,26 +418,23 @@ exit_status logs(context& ctx, const logs_options& o) {
         // follow live from a fresh snapshot.
         complain(terminal_safe(message) + "; printing the stored lines, then following");
         print_stored_logs(ctx, o);
-        from_start = false;
-        stream->send(boost::json::object{{"op", "subscribe"}, {"job_id", o.job_id}, {"logs", true}});
+        follow.printed_stored();
+        stream->send(follow.subscription());
         continue;
       }
-      if (type == "subscribed") {
-        if (!snapshot_seq) snapshot_seq = static_cast<std::uint64_t>(integer_of(m, "seq"));
-        if (!from_start) last_seq = std::max(last_seq, static_cast<std::uint64_t>(integer_of(m, "seq")));
-        from_start = true;
-        continue;
+      switch (follow.apply(m)) {
+        case log_follow::step::skip: break;
+        case log_follow::step::print:
+          if (ctx.output == output_format::json) ctx.print_json(m);
+          else print_log_line(ctx, m);
+          std::fflush(stdout);
+          break;
+        case log_follow::step::end: return exit_status::ok;
+        case log_follow::step::print_stored_and_end:
+          // The job ended before the subscription: its stored lines are all.
+          print_stored_logs(ctx, o);
+          return exit_status::ok;
       }
-      const auto seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, integer_of(m, "seq")));
-      if (seq <= last_seq) continue;
-      last_seq = seq;
-      if (type == "log" && level_rank(text_of(m, "level")) >= min_rank) {
-        if (ctx.output == output_format::json) ctx.print_json(m);
-        else print_log_line(ctx, m);
-        std::fflush(stdout);
-      }
-      if (type == "transition" && snapshot_seq && seq > *snapshot_seq && is_terminal(text_of(m, "to")))
-        return exit_status::ok;
     }
   }
 }

@@ -1,8 +1,15 @@
 // The `overseer` command-line client, the real binary, against the real
 // overseerd on loopback: every command, its exit status and --output json.
+#include <array>
+#include <atomic>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
+#include <sys/socket.h>
+
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -272,6 +279,112 @@ TEST_CASE("logs -f follows a job to its end, every line once", "[cli]") {
   r = overseer_cli(d.port(), {"logs", id, "-f", "--level", "warning"});  // finished: the stored lines
   CHECK(count_lines_with(r.out, "retry scheduled") == 2);
   CHECK(r.out.find("started") == std::string::npos);
+}
+
+namespace {
+
+/// A TCP relay in front of the daemon that holds each stream connection
+/// (a request for /v1/stream) for `hold` before passing it on: the job
+/// can end between a command's first look and its subscription.
+class stream_delaying_relay {
+public:
+  stream_delaying_relay(unsigned short upstream, std::chrono::milliseconds hold) : upstream_(upstream), hold_(hold) {
+    acceptor_thread_ = std::thread([this] {
+      for (;;) {
+        auto client = std::make_shared<tcp::socket>(ioc_);
+        boost::system::error_code ec;
+        acceptor_.accept(*client, ec);
+        if (ec || stopping_) return;
+        std::lock_guard lock{mutex_};
+        relays_.emplace_back([this, client] { relay(client); });
+      }
+    });
+  }
+  ~stream_delaying_relay() {
+    stopping_ = true;
+    boost::asio::io_context ioc;  // wake the accept with one last connection
+    tcp::socket poke{ioc};
+    boost::system::error_code ec;
+    poke.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, ec);
+    acceptor_thread_.join();
+    std::lock_guard lock{mutex_};
+    // shutdown(2) wakes a blocked read from another thread; the sockets stay
+    // open (held here) until the relays are joined.
+    for (auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);
+    for (auto& t : relays_) t.join();
+  }
+  [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] int streams_held() const { return streams_held_; }
+
+private:
+  using tcp = boost::asio::ip::tcp;
+
+  void relay(const std::shared_ptr<tcp::socket>& client) {
+    auto server = std::make_shared<tcp::socket>(ioc_);
+    server->open(tcp::v4());
+    {
+      std::lock_guard lock{mutex_};
+      sockets_.push_back(client);
+      sockets_.push_back(server);
+    }
+    boost::system::error_code ec;
+    boost::asio::streambuf head;
+    boost::asio::read_until(*client, head, "\r\n\r\n", ec);
+    if (ec) return;
+    const std::string bytes{boost::asio::buffers_begin(head.data()), boost::asio::buffers_end(head.data())};
+    if (bytes.find(" /v1/stream") != std::string::npos) {
+      ++streams_held_;
+      std::this_thread::sleep_for(hold_);
+    }
+    server->connect({boost::asio::ip::make_address("127.0.0.1"), upstream_}, ec);
+    if (ec) return;
+    boost::asio::write(*server, boost::asio::buffer(bytes), ec);
+    std::thread back{[&] { pump(*server, *client); }};
+    pump(*client, *server);
+    back.join();
+  }
+  static void pump(tcp::socket& from, tcp::socket& to) {
+    std::array<char, 16384> buf{};
+    boost::system::error_code ec;
+    for (;;) {
+      const auto n = from.read_some(boost::asio::buffer(buf), ec);
+      if (ec || boost::asio::write(to, boost::asio::buffer(buf.data(), n), ec) != n || ec) break;
+    }
+    to.shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  unsigned short upstream_;
+  std::chrono::milliseconds hold_;
+  boost::asio::io_context ioc_;
+  tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> streams_held_{0};
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> relays_;
+  std::thread acceptor_thread_;
+};
+
+}  // namespace
+
+TEST_CASE("logs -f ends with every stored line when the job ends before its stream subscribes", "[cli]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--max-concurrent", "8"}};
+  http_client c{d.port()};
+  // The command's first look finds the job running; its stream connection
+  // is held 2 s, past the job's end, so the subscription's snapshot is
+  // already terminal and no newer event will ever come.
+  const auto id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":0.5,"steps":2}})"));
+  REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
+  stream_delaying_relay relay{d.port(), std::chrono::milliseconds(2000)};
+  auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
+  CHECK(r.exit_code == ok);  // before the fix: killed after 60 s, still waiting
+  CHECK(relay.streams_held() == 1);
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "completed");
+  const auto total = c.get("/v1/jobs/" + id + "/logs").json().at("total").as_int64();
+  CHECK(total > 0);
+  CHECK(lines_of(r.out).size() == static_cast<std::size_t>(total));
+  CHECK(count_lines_with(r.out, "attempt 1 (1 of") == 1);
 }
 
 TEST_CASE("batches: submit from a list or a file, get, watch and cancel", "[cli]") {
