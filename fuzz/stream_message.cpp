@@ -17,7 +17,7 @@
 // message gets its reply (an "error", "subscribed" or "unsubscribed"), in
 // order, before the acknowledgement of the last; every frame the server
 // sends is a text frame of valid UTF-8 holding a JSON object of a known
-// type; the server neither closes the stream nor goes quiet for 5 s.
+// type (a replay's "caught_up" names its subscription and seq); the server neither closes the stream nor goes quiet for 5 s.
 #include "fuzz/fuzz.hpp"
 
 #include <chrono>
@@ -163,6 +163,15 @@ int fuzz_stream_message(const std::uint8_t* data, std::size_t size) {
     if (!type || !type->is_string()) fail("stream: a frame without a type: " + excerpt(text));
     const auto& t = type->get_string();
     if (t == "transition" || t == "progress" || t == "log") continue;
+    if (t == "caught_up") {
+      // The end of a replay: not a reply. Names its subscription once, with
+      // the seq the replay read up to.
+      const int named = static_cast<int>(o->contains("job_id")) + static_cast<int>(o->contains("batch_id")) +
+                        static_cast<int>(o->contains("all"));
+      if (named != 1 || !o->contains("seq") || !o->at("seq").is_number())
+        fail("stream: a caught_up without its subscription or seq: " + excerpt(text));
+      continue;
+    }
     if (t != "error" && t != "subscribed" && t != "unsubscribed") fail("stream: a frame of unknown type: " + excerpt(text));
     if (t == "error" && (!o->contains("message") || !o->at("message").is_string()))
       fail("stream: an error without a message: " + excerpt(text));

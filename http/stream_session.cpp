@@ -274,6 +274,8 @@ void stream_session::replay(std::uint64_t sub_id) {
   sub* s = find_sub(sub_id);
   if (!s || closed_) return;
   s->replay_scheduled = false;
+  // A step posted by do_write while the last one was sending: nothing left.
+  if (!s->replaying) return;
   // Back-pressure: replay only as fast as the client reads, never filling
   // more than half the queue (the rest is for live events).
   const auto half = ctx_.config.stream_queue_limit / 2;
@@ -288,8 +290,16 @@ void stream_session::replay(std::uint64_t sub_id) {
     s->last = e.seq;
   }
   if (events.size() < room) {
-    // Caught up with the store: from here on, live events serve it.
+    // Caught up with the store: from here on, live events serve it. The
+    // client is told, so that it can tell history from what happens now
+    // (a follower of a finished job knows it has everything).
     s->replaying = false;
+    json::object caught_up{{"type", "caught_up"}};
+    if (s->what == sub::kind::job) caught_up["job_id"] = s->job_id;
+    else if (s->what == sub::kind::batch) caught_up["batch_id"] = s->job_id;
+    else caught_up["all"] = true;
+    caught_up["seq"] = s->last;
+    send(std::move(caught_up));
     return;
   }
   schedule_replay(*s);

@@ -1,4 +1,5 @@
 // The WebSocket stream of the real overseerd.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -230,4 +231,76 @@ TEST_CASE("each subscription gets what it asked for while a job logs, and live m
   // nothing of the chatty job.
   CHECK_FALSE(other_job.next(300ms));
   CHECK_FALSE(silent.next(10ms));
+}
+
+TEST_CASE("a replay ends with one caught_up after its last replayed event; a live subscription gets none",
+          "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // More events than one replay chunk (512): 200 jobs, three transitions each.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(submit(c, json::parse(R"({"tool":"noop"})")));
+  for (auto& id : ids) await_status(c, id);
+
+  SECTION("all, from the start") {
+    ws_client ws{d.port(), "/v1/stream?all=1&since=0"};
+    REQUIRE(ws.until([](auto& m) { return is(m, "subscribed"); }));
+    std::uint64_t last = 0;
+    std::size_t transitions = 0;
+    auto caught_up = ws.until([&](auto& m) {
+      if (is(m, "transition")) {
+        CHECK(seq_of(m) > last);
+        last = seq_of(m);
+        ++transitions;
+      }
+      return is(m, "caught_up");
+    });
+    REQUIRE(caught_up);
+    CHECK(transitions == 3 * ids.size());  // every replayed event came before it
+    CHECK(caught_up->at("all").as_bool());
+    CHECK(seq_of(caught_up->as_object()) >= last);
+    // Then live: a new job's events, and no second caught_up.
+    auto live = submit(c, json::parse(R"({"tool":"noop"})"));
+    REQUIRE(ws.until([&](auto& m) {
+      CHECK_FALSE(is(m, "caught_up"));
+      if (is(m, "transition")) CHECK(seq_of(m) > seq_of(caught_up->as_object()));
+      return transition_to(m, live, "completed");
+    }));
+  }
+
+  SECTION("one finished job, with its log lines") {
+    const auto& id = ids.back();
+    ws_client ws{d.port()};
+    ws.send(json::object{{"op", "subscribe"}, {"job_id", id}, {"since", 0}, {"logs", true}});
+    auto ack = ws.until([](auto& m) { return is(m, "subscribed"); });
+    REQUIRE(ack);
+    CHECK(str(ack->at("snapshot"), "status") == "completed");
+    std::vector<std::string> kinds;
+    std::uint64_t last = 0;
+    auto caught_up = ws.until([&](auto& m) {
+      if (!is(m, "caught_up")) {
+        kinds.emplace_back(m.at("type").as_string());
+        CHECK(str(m, "job_id") == id);
+        last = seq_of(m);
+      }
+      return is(m, "caught_up");
+    });
+    REQUIRE(caught_up);
+    CHECK(str(*caught_up, "job_id") == id);
+    CHECK(seq_of(caught_up->as_object()) >= last);
+    CHECK(seq_of(caught_up->as_object()) >= seq_of(ack->as_object()));  // everything the snapshot reflects
+    CHECK(std::count(kinds.begin(), kinds.end(), "transition") == 3);
+    CHECK(std::count(kinds.begin(), kinds.end(), "log") >= 1);
+  }
+
+  SECTION("without since there is no replay, so no caught_up") {
+    ws_client ws{d.port(), "/v1/stream?all=1"};
+    REQUIRE(ws.until([](auto& m) { return is(m, "subscribed"); }));
+    auto live = submit(c, json::parse(R"({"tool":"noop"})"));
+    REQUIRE(ws.until([&](auto& m) {
+      CHECK_FALSE(is(m, "caught_up"));
+      return transition_to(m, live, "completed");
+    }));
+  }
 }
