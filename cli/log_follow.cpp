@@ -40,6 +40,11 @@ log_follow::step log_follow::apply(const boost::json::value& m) {
     ending_ = final_transition{seq, status, snapshot ? integer_of(*snapshot, "attempt") : 0};
     return step::skip;
   }
+  if (type == "caught_up") {
+    // Every retained event of the job up to the present has been replayed.
+    caught_up_seen_ = true;
+    return ending_ ? step::end : step::skip;
+  }
   if (type != "log" && type != "transition" && type != "progress") return step::skip;
   const auto seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, integer_of(m, "seq")));
   if (seq <= last_seq_) return step::skip;  // a repeat after a reconnect
@@ -57,6 +62,10 @@ log_follow::step log_follow::apply(const boost::json::value& m) {
   return first_snapshot_ && seq > *first_snapshot_ ? step::end : step::skip;
 }
 
-log_follow::step log_follow::quiet() { return ending_ && ending_->seen ? step::end : step::skip; }
+log_follow::step log_follow::quiet() {
+  // A daemon that marks the end of a replay is waited for; quiet is only
+  // the fallback for one that does not (older than caught_up).
+  return ending_ && ending_->seen && !caught_up_seen_ ? step::end : step::skip;
+}
 
 }  // namespace overseer::cli

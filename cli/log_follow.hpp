@@ -11,12 +11,14 @@
 //   the command's first look and its subscription): at once, with the
 //   stored lines printed instead, as for a job that had already ended;
 // - a resubscription's snapshot is terminal (the job ended while the
-//   connection was down): at the snapshot's final transition, the last
-//   transition, to the snapshot's status and attempt, at or below its
-//   `seq`. Quiet after it ends the follow, as does an event newer than the
-//   snapshot: the server replays events back to back, so quiet after it
-//   means the replay is done (lines written after the ending, such as a
-//   paused tool's, are printed on the way);
+//   connection was down): at the `caught_up` that follows the replay, once
+//   every retained event of the job has been printed. A daemon older than
+//   `caught_up` never sends it: then at the snapshot's final transition (the
+//   last transition, to the snapshot's status and attempt, at or below its
+//   `seq`) followed by a quiet tick, or at an event newer than the snapshot.
+//   The server replays events back to back, so quiet after that transition
+//   means the replay is done. A daemon that sent `caught_up` once (after
+//   the first subscription's replay) is always waited for;
 // - the stream's early events are gone (the caller prints the stored lines,
 //   then subscribes without `since`) and the new snapshot is terminal: at
 //   once, since the stored lines were all there is.
@@ -71,6 +73,7 @@ private:
   std::optional<std::uint64_t> first_snapshot_;  ///< the first subscription's seq
   bool from_start_ = true;                     ///< the next subscription replays with since
   std::optional<final_transition> ending_;     ///< a resubscription found the job ended
+  bool caught_up_seen_ = false;                ///< the daemon marks the end of a replay
 };
 
 }  // namespace overseer::cli

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -288,7 +290,16 @@ namespace {
 /// can end between a command's first look and its subscription.
 class stream_delaying_relay {
 public:
-  stream_delaying_relay(unsigned short upstream, std::chrono::milliseconds hold) : upstream_(upstream), hold_(hold) {
+  /// What happens to the n-th /v1/stream connection: held before it reaches
+  /// the daemon, then cut (both directions shut down) after `cut` if set.
+  struct plan {
+    std::chrono::milliseconds hold{0};
+    std::optional<std::chrono::milliseconds> cut{};
+  };
+  stream_delaying_relay(unsigned short upstream, std::chrono::milliseconds hold)
+      : stream_delaying_relay(upstream, std::vector<plan>{{hold, std::nullopt}}) {}
+  stream_delaying_relay(unsigned short upstream, std::vector<plan> plans)
+      : upstream_(upstream), plans_(std::move(plans)) {
     acceptor_thread_ = std::thread([this] {
       for (;;) {
         auto client = std::make_shared<tcp::socket>(ioc_);
@@ -314,6 +325,7 @@ public:
     for (auto& t : relays_) t.join();
   }
   [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  /// The /v1/stream connections seen.
   [[nodiscard]] int streams_held() const { return streams_held_; }
 
 private:
@@ -332,16 +344,26 @@ private:
     boost::asio::read_until(*client, head, "\r\n\r\n", ec);
     if (ec) return;
     const std::string bytes{boost::asio::buffers_begin(head.data()), boost::asio::buffers_end(head.data())};
+    plan p;
     if (bytes.find(" /v1/stream") != std::string::npos) {
-      ++streams_held_;
-      std::this_thread::sleep_for(hold_);
+      const auto n = static_cast<std::size_t>(streams_held_++);
+      if (n < plans_.size()) p = plans_[n];
+      std::this_thread::sleep_for(p.hold);
     }
     server->connect({boost::asio::ip::make_address("127.0.0.1"), upstream_}, ec);
     if (ec) return;
     boost::asio::write(*server, boost::asio::buffer(bytes), ec);
     std::thread back{[&] { pump(*server, *client); }};
+    std::thread cutter;
+    if (p.cut)
+      cutter = std::thread{[&, cut = *p.cut] {
+        std::this_thread::sleep_for(cut);
+        ::shutdown(client->native_handle(), SHUT_RDWR);  // the client sees the connection drop
+        ::shutdown(server->native_handle(), SHUT_RDWR);
+      }};
     pump(*client, *server);
     back.join();
+    if (cutter.joinable()) cutter.join();
   }
   static void pump(tcp::socket& from, tcp::socket& to) {
     std::array<char, 16384> buf{};
@@ -354,7 +376,7 @@ private:
   }
 
   unsigned short upstream_;
-  std::chrono::milliseconds hold_;
+  std::vector<plan> plans_;
   boost::asio::io_context ioc_;
   tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<bool> stopping_{false};
@@ -385,6 +407,39 @@ TEST_CASE("logs -f ends with every stored line when the job ends before its stre
   CHECK(total > 0);
   CHECK(lines_of(r.out).size() == static_cast<std::size_t>(total));
   CHECK(count_lines_with(r.out, "attempt 1 (1 of") == 1);
+}
+
+TEST_CASE("logs -f that loses its stream while the job ends resumes, prints every line once and ends",
+          "[cli]") {
+  temp_dir dir;
+  const auto script = dir.path() / "ticker.sh";
+  std::ofstream{script} << "for i in $(seq 1 15); do echo \"tick $i\"; sleep 0.1; done\n";
+  const auto tools = dir.path() / "tools.json";
+  std::ofstream{tools} << json::serialize(
+    json::object{{"tools", {{{"name", "ticker"}, {"command", {"bash", script.string()}}}}}});
+  overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
+  http_client c{d.port()};
+  // The first stream connection is cut 0.7 s in, mid-job; the second is
+  // held 2.5 s, past the job's end. The resubscription's snapshot is then
+  // terminal: the follow prints what it missed from the replay and ends at
+  // the daemon's caught_up.
+  const auto id = submit(c, json::parse(R"({"tool":"ticker"})"));
+  REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
+  using ms = std::chrono::milliseconds;
+  stream_delaying_relay relay{d.port(), {{ms(0), ms(700)}, {ms(2500), std::nullopt}}};
+  auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
+  INFO(r.err);
+  CHECK(r.exit_code == ok);
+  CHECK(relay.streams_held() == 2);  // it did resubscribe
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "completed");
+  const auto stored = c.get("/v1/jobs/" + id + "/logs").json().at("logs").as_array();
+  CHECK(stored.size() > 15);  // the ticks and the engine's own lines
+  const auto printed = lines_of(r.out);
+  REQUIRE(printed.size() == stored.size());  // none missed, none twice
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    INFO(printed[i]);
+    CHECK(printed[i].find(std::string{stored[i].at("message").as_string()}) != std::string::npos);
+  }
 }
 
 TEST_CASE("batches: submit from a list or a file, get, watch and cancel", "[cli]") {

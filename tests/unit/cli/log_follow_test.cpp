@@ -105,3 +105,40 @@ TEST_CASE("logs -f: lines below --level are not printed, and other messages are 
   CHECK(log_follow::level_rank("critical") == 4);
   CHECK(log_follow::level_rank("nonsense") == 0);
 }
+
+namespace {
+
+json::value caught_up(std::uint64_t seq) {
+  return json::object{{"type", "caught_up"}, {"job_id", "job_a"}, {"seq", seq}};
+}
+
+}  // namespace
+
+TEST_CASE("logs -f: a daemon that marks the end of a replay ends the follow there, never at a quiet tick",
+          "[cli]") {
+  log_follow f{"job_a"};
+  CHECK(f.apply(subscribed(10, "running", 1)) == step::skip);
+  CHECK(f.apply(log_line(8)) == step::print);
+  CHECK(f.apply(caught_up(10)) == step::skip);  // the first replay is done; the job runs on
+  CHECK(f.apply(transition(11, "retrying", 1)) == step::skip);
+  // The connection drops; the job is retried and cancelled meanwhile.
+  CHECK(f.apply(subscribed(30, "cancelled", 2)) == step::skip);
+  CHECK(f.apply(transition(14, "running", 2)) == step::skip);
+  CHECK(f.apply(transition(16, "cancelled", 2)) == step::skip);
+  // A replay that stalls right after a transition like the final one: the
+  // fallback would end here; this daemon says when the replay is done.
+  CHECK(f.quiet() == step::skip);
+  CHECK(f.apply(transition(18, "pending", 2)) == step::skip);
+  CHECK(f.apply(transition(19, "cancelled", 2)) == step::skip);
+  CHECK(f.apply(log_line(20, "warning")) == step::print);
+  CHECK(f.quiet() == step::skip);
+  CHECK(f.apply(caught_up(30)) == step::end);
+}
+
+TEST_CASE("logs -f: caught_up while the job runs is not its end", "[cli]") {
+  log_follow f{"job_a"};
+  CHECK(f.apply(subscribed(5, "running", 1)) == step::skip);
+  CHECK(f.apply(caught_up(5)) == step::skip);
+  CHECK(f.apply(log_line(6)) == step::print);
+  CHECK(f.apply(transition(7, "completed", 1)) == step::end);
+}
