@@ -250,7 +250,10 @@ test("the tools page pauses and resumes a tool", async () => {
 
 test("kill -9 and a restart while the page is open: it shows reconnecting, then catches up", async () => {
   crashing = true;
-  const id = await submit({tool: "sleep", params: {seconds: 10, steps: 10}, name: "survives a crash"});
+  // Long enough to be still running at the kill below, after the five pages
+  // opened first, also on a loaded machine: a job that ended before the
+  // kill has no "interrupted" transition to show.
+  const id = await submit({tool: "sleep", params: {seconds: 20, steps: 20}, name: "survives a crash"});
   await until("the job to run", async () => (await daemon.api("GET", `/v1/jobs/${id}`)).body.status === "running");
   // The crash cuts the page's first read of the timeline, as a kill -9 in
   // the middle of it does: the page stays up, says so, and reads it again
@@ -287,6 +290,7 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   }
   cutting = false;
   const cutReads = reads;
+  assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "running", "the job still runs at the kill");
   await daemon.kill9();
   await page.locator("#connection", {hasText: "Reconnecting"}).waitFor(wait);
   await shot(page, "reconnecting");
@@ -313,7 +317,7 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
     assert.equal(await back.getByRole("alert").count(), 0);
     await back.context().close();
   }
-  await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 30_000});
+  await page.locator("#job-status", {hasText: "completed"}).waitFor({timeout: 45_000});
   await page.locator('a[href="#/"]').first().click();
   await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
   await until("the overview to count the new job", async () => {
