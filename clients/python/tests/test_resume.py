@@ -26,7 +26,7 @@ def progress(seq: int) -> dict[str, object]:
 class ScriptedServer:
     """Connection n sends script[n] after the `subscribed`, then drops."""
 
-    def __init__(self, script: list[list[int]]):
+    def __init__(self, script: list[list[int | dict[str, object]]]):
         self.script = script
         self.subscribes: list[dict[str, object]] = []
         self.server: asyncio.base_events.Server | None = None
@@ -42,8 +42,8 @@ class ScriptedServer:
         n = len(self.subscribes)
         self.subscribes.append(subscribe)
         writer.write(text_frame({"type": "subscribed", "job_id": "job_1", "seq": 2}))
-        for seq in self.script[n] if n < len(self.script) else []:
-            writer.write(text_frame(progress(seq)))
+        for item in self.script[n] if n < len(self.script) else []:
+            writer.write(text_frame(item if isinstance(item, dict) else progress(item)))
         await writer.drain()
         writer.close()
         if n + 1 >= len(self.script) and self.server is not None:
@@ -84,6 +84,20 @@ class ResumeTest(unittest.IsolatedAsyncioTestCase):
                     items.append(item)
         self.assertEqual([i.seq for i in items if isinstance(i, ProgressEvent)], [3, 4, 5])
         self.assertEqual([s.get("since") for s in server.subscribes], [2, 4])
+
+    async def test_caught_up_moves_the_resume_point_and_is_not_yielded(self) -> None:
+        # The replay read up to seq 9 (other jobs' events past 3): the next
+        # connection resumes there, not at 3.
+        server = ScriptedServer([[3, {"type": "caught_up", "job_id": "job_1", "seq": 9}], [10]])
+        async with server as url:
+            client = AsyncClient(url, reconnect_timeout=0.5)
+            items = []
+            with self.assertRaises(TransportError):
+                async for item in client.watch("job_1", since=2):
+                    items.append(item)
+        self.assertEqual([type(i).__name__ for i in items], ["Subscribed", "ProgressEvent", "ProgressEvent"])
+        self.assertEqual([i.seq for i in items if isinstance(i, ProgressEvent)], [3, 10])
+        self.assertEqual([s.get("since") for s in server.subscribes], [2, 9])
 
 
 if __name__ == "__main__":

@@ -241,6 +241,11 @@ export class Watch implements AsyncIterableIterator<StreamItem> {
                 acknowledged = true;
                 yield message as Subscribed;
               }
+            } else if (message.type === "caught_up") {
+              // The replay has sent everything up to its seq: a later
+              // reconnect resumes from there.
+              const seq = message.seq;
+              if (typeof seq === "number" && (this.lastSeq === undefined || seq > this.lastSeq)) this.lastSeq = seq;
             } else if (message.type === "error") {
               throw new StreamError(String(message.message ?? ""));
             } else if (message.type === "transition" || message.type === "progress" || message.type === "log") {

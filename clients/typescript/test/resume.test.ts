@@ -15,7 +15,7 @@ const progress = (seq: number) => ({
 });
 
 /** Connection n sends script[n] after `subscribed`, then drops; after the last one the server stops. */
-async function scripted(script: number[][], since?: number) {
+async function scripted(script: (number | Record<string, unknown>)[][], since?: number) {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise((r) => server.once("listening", r));
   const subscribes: Record<string, unknown>[] = [];
@@ -24,7 +24,7 @@ async function scripted(script: number[][], since?: number) {
       const n = subscribes.length;
       subscribes.push(JSON.parse(String(data)) as Record<string, unknown>);
       ws.send(JSON.stringify({ type: "subscribed", job_id: "job_1", seq: 2 }));
-      for (const seq of script[n] ?? []) ws.send(JSON.stringify(progress(seq)));
+      for (const item of script[n] ?? []) ws.send(JSON.stringify(typeof item === "number" ? progress(item) : item));
       ws.close(1001, "going away");
       if (n + 1 >= script.length) server.close();
     });
@@ -52,5 +52,14 @@ describe("watch reconnects", () => {
     const { items, subscribes } = await scripted([[1, 2, 3, 4], [4, 5]], 2);
     assert.deepEqual(items.slice(1).map((i) => i.seq), [3, 4, 5]);
     assert.deepEqual(subscribes.map((s) => s.since), [2, 4]);
+  });
+
+  it("move the resume point to a caught_up's seq, without yielding it", async () => {
+    // The replay read up to seq 9 (other jobs' events past 3): the next
+    // connection resumes there, not at 3.
+    const { items, subscribes } = await scripted([[3, { type: "caught_up", job_id: "job_1", seq: 9 }], [10]], 2);
+    assert.deepEqual(items.map((i) => i.type), ["subscribed", "progress", "progress"]);
+    assert.deepEqual(items.slice(1).map((i) => i.seq), [3, 10]);
+    assert.deepEqual(subscribes.map((s) => s.since), [2, 9]);
   });
 });

@@ -81,6 +81,12 @@ async def watch(url: str, token: str | None, sub: Subscription, since: int | Non
                         if not acknowledged:
                             acknowledged = True
                             yield t.decode(t.Subscribed, msg)
+                    elif kind == "caught_up":
+                        # The replay has sent everything up to its seq: a
+                        # later reconnect resumes from there.
+                        seq = msg.get("seq")
+                        if isinstance(seq, int) and (last is None or seq > last):
+                            last = seq
                     elif kind == "error":
                         raise StreamError(str(msg.get("message", "")))
                     elif kind in t.EVENT_TYPES:
