@@ -233,7 +233,7 @@ TEST_CASE("each subscription gets what it asked for while a job logs, and live m
   CHECK_FALSE(silent.next(10ms));
 }
 
-TEST_CASE("a replay ends with one caught_up after its last replayed event; a live subscription gets none",
+TEST_CASE("a replay ends with one caught_up after its last replayed event, and a live subscription gets none",
           "[stream]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
