@@ -3,9 +3,10 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -285,19 +286,18 @@ TEST_CASE("logs -f follows a job to its end, every line once", "[cli]") {
 
 namespace {
 
-/// A TCP relay in front of the daemon that holds each stream connection
-/// (a request for /v1/stream) for `hold` before passing it on: the job
-/// can end between a command's first look and its subscription.
+/// A TCP relay in front of the daemon that can hold each stream connection
+/// (a request for /v1/stream) before passing it on, so that the job ends
+/// between a command's look and its subscription, and cut it mid-stream.
 class stream_delaying_relay {
 public:
-  /// What happens to the n-th /v1/stream connection: held before it reaches
-  /// the daemon, then cut (both directions shut down) after `cut` if set.
+  /// What happens to the n-th /v1/stream connection: held until `until`
+  /// holds (polled, at most 20 s) before it reaches the daemon; then cut
+  /// (both directions shut down) once `cut_after` has reached the client.
   struct plan {
-    std::chrono::milliseconds hold{0};
-    std::optional<std::chrono::milliseconds> cut{};
+    std::function<bool()> until{};
+    std::string cut_after{};
   };
-  stream_delaying_relay(unsigned short upstream, std::chrono::milliseconds hold)
-      : stream_delaying_relay(upstream, std::vector<plan>{{hold, std::nullopt}}) {}
   stream_delaying_relay(unsigned short upstream, std::vector<plan> plans)
       : upstream_(upstream), plans_(std::move(plans)) {
     acceptor_thread_ = std::thread([this] {
@@ -348,29 +348,33 @@ private:
     if (bytes.find(" /v1/stream") != std::string::npos) {
       const auto n = static_cast<std::size_t>(streams_held_++);
       if (n < plans_.size()) p = plans_[n];
-      std::this_thread::sleep_for(p.hold);
+      if (p.until) (void)eventually([&] { return stopping_ || p.until(); }, std::chrono::seconds(20));
     }
     server->connect({boost::asio::ip::make_address("127.0.0.1"), upstream_}, ec);
     if (ec) return;
     boost::asio::write(*server, boost::asio::buffer(bytes), ec);
-    std::thread back{[&] { pump(*server, *client); }};
-    std::thread cutter;
-    if (p.cut)
-      cutter = std::thread{[&, cut = *p.cut] {
-        std::this_thread::sleep_for(cut);
+    std::thread back{[&] {
+      pump(*server, *client, p.cut_after, [&] {
         ::shutdown(client->native_handle(), SHUT_RDWR);  // the client sees the connection drop
         ::shutdown(server->native_handle(), SHUT_RDWR);
-      }};
-    pump(*client, *server);
+      });
+    }};
+    pump(*client, *server, {}, {});
     back.join();
-    if (cutter.joinable()) cutter.join();
   }
-  static void pump(tcp::socket& from, tcp::socket& to) {
+  /// Copies `from` to `to`; once the bytes passed on contain `cut_after`
+  /// (server frames are unmasked, so the text shows as is), calls `cut`.
+  static void pump(tcp::socket& from, tcp::socket& to, const std::string& cut_after,
+                   const std::function<void()>& cut) {
     std::array<char, 16384> buf{};
+    std::string seen;
     boost::system::error_code ec;
     for (;;) {
       const auto n = from.read_some(boost::asio::buffer(buf), ec);
       if (ec || boost::asio::write(to, boost::asio::buffer(buf.data(), n), ec) != n || ec) break;
+      if (cut_after.empty()) continue;
+      seen.append(buf.data(), n);
+      if (seen.find(cut_after) != std::string::npos) return cut();
     }
     to.shutdown(tcp::socket::shutdown_send, ec);
   }
@@ -394,11 +398,15 @@ TEST_CASE("logs -f ends with every stored line when the job ends before its stre
   overseerd_process d{dir.path() / "data", {"--max-concurrent", "8"}};
   http_client c{d.port()};
   // The command's first look finds the job running; its stream connection
-  // is held 2 s, past the job's end, so the subscription's snapshot is
+  // is held until the job has ended, so the subscription's snapshot is
   // already terminal and no newer event will ever come.
   const auto id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":0.5,"steps":2}})"));
   REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
-  stream_delaying_relay relay{d.port(), std::chrono::milliseconds(2000)};
+  const auto ended = [&, port = d.port()] {
+    http_client own{port};  // the relay's thread, not the test's client
+    return str(own.get("/v1/jobs/" + id).json(), "status") == "completed";
+  };
+  stream_delaying_relay relay{d.port(), {{ended, {}}}};
   auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
   CHECK(r.exit_code == ok);  // before the fix: killed after 60 s, still waiting
   CHECK(relay.streams_held() == 1);
@@ -419,14 +427,17 @@ TEST_CASE("logs -f that loses its stream while the job ends resumes, prints ever
     json::object{{"tools", {{{"name", "ticker"}, {"command", {"bash", script.string()}}}}}});
   overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
   http_client c{d.port()};
-  // The first stream connection is cut 0.7 s in, mid-job; the second is
-  // held 2.5 s, past the job's end. The resubscription's snapshot is then
-  // terminal: the follow prints what it missed from the replay and ends at
-  // the daemon's caught_up.
+  // The first stream connection is cut once "tick 3" has reached the
+  // command, mid-job; the second is held until the job has ended. The
+  // resubscription's snapshot is then terminal: the follow prints what it
+  // missed from the replay and ends at the daemon's caught_up.
   const auto id = submit(c, json::parse(R"({"tool":"ticker"})"));
   REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
-  using ms = std::chrono::milliseconds;
-  stream_delaying_relay relay{d.port(), {{ms(0), ms(700)}, {ms(2500), std::nullopt}}};
+  const auto ended = [&, port = d.port()] {
+    http_client own{port};  // the relay's thread, not the test's client
+    return str(own.get("/v1/jobs/" + id).json(), "status") == "completed";
+  };
+  stream_delaying_relay relay{d.port(), {{{}, "tick 3"}, {ended, {}}}};
   auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
   INFO(r.err);
   CHECK(r.exit_code == ok);
