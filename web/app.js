@@ -17,7 +17,7 @@ const pages = {
 
 const main = document.getElementById("main");
 const indicator = document.getElementById("connection");
-const stateText = {connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
+const stateText = {connecting: "Connecting…", catching_up: "Catching up…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
 
 // Every job's transitions and progress, for every page.
 const stream = new Stream({all: "1"});

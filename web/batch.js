@@ -81,7 +81,7 @@ export async function render(main, {args}) {
   });
 
   const stream = new Stream({batch: batch.batch_id});
-  stream.on("state", (s) => { linkState.textContent = s === "closed" ? "" : s === "live" ? "live" : `${s}…`; });
+  stream.on("state", (s) => { linkState.textContent = s === "closed" ? "" : s === "live" ? "live" : `${s.replace("_", " ")}…`; });
   stream.on("transition", (e) => {
     const row = rows.get(e.job_id);
     if (row) {

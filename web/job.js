@@ -40,7 +40,7 @@ export async function render(main, {args}) {
   const follow = h("input", {type: "checkbox", id: "log-follow", checked: true});
   const logBox = h("ol", {class: "logs", id: "logs", tabindex: "0", "aria-label": "Log lines"});
   const result = h("div", {id: "result"});
-  const linkState = h("span", {class: "muted"});
+  const linkState = h("span", {class: "muted", id: "link-state"});
 
   fill(main,
     h("p", {class: "crumbs"}, h("a", {href: "#/jobs"}, "Jobs"), " / ", shortId(id)),
@@ -244,7 +244,7 @@ export async function render(main, {args}) {
 
   // ---- live -------------------------------------------------------------------
   const stream = new Stream({job: job.job_id, logs: "1"});
-  const stateWords = {live: "live", reconnecting: "reconnecting…", connecting: "connecting…", closed: ""};
+  const stateWords = {live: "live", catching_up: "catching up…", reconnecting: "reconnecting…", connecting: "connecting…", closed: ""};
   stream.on("state", (s) => { linkState.textContent = stateWords[s] ?? s; });
   stream.on("subscribed", async (m) => {
     if (readFailed) readHistory();

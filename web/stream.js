@@ -5,9 +5,11 @@
 // One subscription per connection keeps its seq strictly increasing, so the
 // highest seq seen is exactly where to resume. When the connection drops the
 // state becomes "reconnecting", and the next connection asks for
-// since=<that seq>: the server replays what was missed, nothing twice. A
-// `since` the server no longer retains fires "resync": the stream starts
-// afresh and the page reloads its data.
+// since=<that seq>: the server replays what was missed, nothing twice, and
+// the state is "catching_up" until the server's `caught_up` says the replay
+// is over; only then is it "live" again. A `since` the server no longer
+// retains fires "resync": the stream starts afresh and the page reloads its
+// data.
 
 import {token} from "./api.js";
 
@@ -16,7 +18,7 @@ export class Stream extends EventTarget {
     super();
     this.params = params;
     this.seq = null;            // highest seq seen
-    this.state = "connecting";  // connecting | live | reconnecting | closed
+    this.state = "connecting";  // connecting | catching_up | live | reconnecting | closed
     this.delay = 250;
     this.ws = null;
     this.timer = null;
@@ -73,11 +75,23 @@ export class Stream extends EventTarget {
     }
     if (msg.type === "subscribed") {
       this.delay = 250;
-      this.setState("live");
-      if (this.seq === null) this.seq = msg.seq;
+      // A subscription with `since` replays first: it is live once the
+      // server says the replay is over.
+      if (this.seq === null) {
+        this.seq = msg.seq;
+        this.setState("live");
+      } else {
+        this.setState("catching_up");
+      }
       // A resume also reports where the subscription stands now; what
       // happened in between follows as events.
       this.dispatchEvent(new CustomEvent("subscribed", {detail: msg}));
+      return;
+    }
+    if (msg.type === "caught_up") {
+      // Its seq is how far the replay read: at or past the last event.
+      if (this.seq === null || msg.seq > this.seq) this.seq = msg.seq;
+      this.setState("live");
       return;
     }
     if (typeof msg.seq === "number") {

@@ -288,6 +288,20 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
     await away.getByRole("alert").filter({hasText: "Network error"}).waitFor(wait);
     await away.getByText("The page loads again when the daemon is back.").waitFor(wait);
   }
+  // Every state the header and the job's own stream show from here on, and
+  // whether the timeline held the interruption at that moment: "Live" must
+  // wait for the replay (the daemon's caught_up), not come with the
+  // resubscription.
+  await page.evaluate(() => {
+    window.shownStates = [];
+    const timeline = document.getElementById("timeline");
+    for (const [who, id] of [["header", "connection"], ["job", "link-state"]]) {
+      const el = document.getElementById(id);
+      new MutationObserver(() => window.shownStates.push(
+        {who, state: el.textContent, interrupted: /interrupted/.test(timeline.textContent)}))
+        .observe(el, {childList: true, characterData: true, subtree: true});
+    }
+  });
   cutting = false;
   const cutReads = reads;
   assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "running", "the job still runs at the kill");
@@ -299,6 +313,17 @@ test("kill -9 and a restart while the page is open: it shows reconnecting, then 
   const after = await submit({tool: "noop", name: "submitted after the restart"});
   await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
   await page.locator("#timeline li", {hasText: "interrupted"}).waitFor(wait);
+  await page.locator("#link-state", {hasText: /^live$/}).waitFor(wait);
+  const shown = await page.evaluate(() => window.shownStates);
+  const said = (who) => shown.filter((x) => x.who === who);
+  const header = said("header").map((x) => x.state);
+  const back = header.lastIndexOf("Reconnecting…");
+  assert.ok(back >= 0, JSON.stringify(header));
+  assert.deepEqual(header.slice(back + 1), ["Catching up…", "Live"], JSON.stringify(header));
+  const job = said("job");
+  const jobBack = job.findLastIndex((x) => x.state === "reconnecting…");
+  assert.deepEqual(job.slice(jobBack + 1).map((x) => x.state), ["catching up…", "live"], JSON.stringify(job));
+  assert.ok(job.at(-1).interrupted, "the job's stream said live before its replay had shown the interruption");
   // What happened before the page opened came from the second read.
   await page.locator("#timeline li", {hasText: "submitted"}).waitFor(wait);
   assert.equal(await text(page, "#read-note"), "");
