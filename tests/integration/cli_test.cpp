@@ -26,6 +26,7 @@
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools_file.hpp"
 
 using namespace overseer::test;
 namespace json = boost::json;
@@ -402,11 +403,7 @@ TEST_CASE("logs -f ends with every stored line when the job ends before its stre
   // already terminal and no newer event will ever come.
   const auto id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":0.5,"steps":2}})"));
   REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
-  const auto ended = [&, port = d.port()] {
-    http_client own{port};  // the relay's thread, not the test's client
-    return str(own.get("/v1/jobs/" + id).json(), "status") == "completed";
-  };
-  stream_delaying_relay relay{d.port(), {{ended, {}}}};
+  stream_delaying_relay relay{d.port(), {{status_is(d.port(), id, "completed"), {}}}};
   auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
   CHECK(r.exit_code == ok);  // before the fix: killed after 60 s, still waiting
   CHECK(relay.streams_held() == 1);
@@ -420,11 +417,8 @@ TEST_CASE("logs -f ends with every stored line when the job ends before its stre
 TEST_CASE("logs -f that loses its stream while the job ends resumes, prints every line once and ends",
           "[cli]") {
   temp_dir dir;
-  const auto script = dir.path() / "ticker.sh";
-  std::ofstream{script} << "for i in $(seq 1 15); do echo \"tick $i\"; sleep 0.1; done\n";
-  const auto tools = dir.path() / "tools.json";
-  std::ofstream{tools} << json::serialize(
-    json::object{{"tools", {{{"name", "ticker"}, {"command", {"bash", script.string()}}}}}});
+  const auto tools =
+      script_tool_file(dir.path(), "ticker", "for i in $(seq 1 15); do echo \"tick $i\"; sleep 0.1; done\n");
   overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
   http_client c{d.port()};
   // The first stream connection is cut once "tick 3" has reached the
@@ -433,11 +427,7 @@ TEST_CASE("logs -f that loses its stream while the job ends resumes, prints ever
   // missed from the replay and ends at the daemon's caught_up.
   const auto id = submit(c, json::parse(R"({"tool":"ticker"})"));
   REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
-  const auto ended = [&, port = d.port()] {
-    http_client own{port};  // the relay's thread, not the test's client
-    return str(own.get("/v1/jobs/" + id).json(), "status") == "completed";
-  };
-  stream_delaying_relay relay{d.port(), {{{}, "tick 3"}, {ended, {}}}};
+  stream_delaying_relay relay{d.port(), {{{}, "tick 3"}, {status_is(d.port(), id, "completed"), {}}}};
   auto r = overseer_cli(relay.port(), {"logs", id, "-f"});
   INFO(r.err);
   CHECK(r.exit_code == ok);

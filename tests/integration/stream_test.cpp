@@ -1,7 +1,6 @@
 // The WebSocket stream of the real overseerd.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -10,6 +9,7 @@
 #include "support/daemon.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools_file.hpp"
 
 using namespace overseer::test;
 using namespace std::chrono_literals;
@@ -178,11 +178,8 @@ std::set<std::uint64_t> seqs_until_completed(ws_client& ws, const std::string& i
 TEST_CASE("each subscription gets what it asked for while a job logs, and live misses nothing a replay finds",
           "[stream]") {
   temp_dir dir;
-  const auto script = dir.path() / "chatty.sh";
-  std::ofstream{script} << "for i in $(seq 1 300); do echo \"line $i\"; sleep 0.005; done\n";
-  const auto tools = dir.path() / "tools.json";
-  std::ofstream{tools} << json::serialize(
-      json::object{{"tools", {{{"name", "chatty"}, {"command", {"bash", script.string()}}}}}});
+  const auto tools =
+      script_tool_file(dir.path(), "chatty", "for i in $(seq 1 300); do echo \"line $i\"; sleep 0.005; done\n");
   overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
   http_client c{d.port()};
 

@@ -11,6 +11,7 @@
 #include "support/daemon.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools_file.hpp"
 #include "tools/utf8.hpp"
 
 using namespace std::chrono_literals;
@@ -20,12 +21,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr const char* fffd = "\xef\xbf\xbd";
-
-std::filesystem::path write_tools_file(const std::filesystem::path& dir, const json::object& contents) {
-  const auto file = dir / "tools.json";
-  std::ofstream{file} << json::serialize(contents);
-  return file;
-}
 
 bool alive(const overseerd_process& d) { return ::kill(d.pid(), 0) == 0; }
 
@@ -63,11 +58,9 @@ TEST_CASE("a long value for a pattern param gets its answer and the daemon lives
 TEST_CASE("bytes a tool prints that are not UTF-8 reach the logs and the stream as valid UTF-8",
           "[http][stream][tools][utf8]") {
   temp_dir dir;
-  const auto script = dir.path() / "bytes.sh";
-  std::ofstream{script} << "printf 'raw \\xff\\xfe bytes\\n'\n"
-                           "printf 'broken \\xe2\\x82 euro \\xe2\\x82\\xac\\n' >&2\n";
-  const auto tools = write_tools_file(
-      dir.path(), {{"tools", {{{"name", "bytes"}, {"command", {"bash", script.string()}}}}}});
+  const auto tools = script_tool_file(dir.path(), "bytes",
+                                      "printf 'raw \\xff\\xfe bytes\\n'\n"
+                                      "printf 'broken \\xe2\\x82 euro \\xe2\\x82\\xac\\n' >&2\n");
   overseerd_process d{dir.path() / "data", {"--tools", tools.string()}};
   http_client c{d.port()};
   // Beast's WebSocket client fails a text frame that is not valid UTF-8:

@@ -4,7 +4,6 @@
 // its last checkpoint.
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <spawn.h>
 #include <sstream>
 #include <string>
@@ -14,11 +13,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <boost/json/serialize.hpp>
 
 #include "support/process_probe.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/child_process.hpp"
+#include "support/tools_file.hpp"
 #include "tools/exec_tool.hpp"
 
 using namespace std::chrono_literals;
@@ -74,11 +73,7 @@ child_report run_and_kill(const std::filesystem::path& data, const std::filesyst
 TEST_CASE("after kill -9 the orphaned process group is killed and the job resumes from its checkpoint",
           "[recovery][exec]") {
   test::temp_dir dir;
-  const auto script = dir.path() / "resumable.sh";
-  std::ofstream{script} << resumable_script;
-  const auto tools_file = dir.path() / "tools.json";
-  std::ofstream{tools_file} << boost::json::serialize(boost::json::object{
-      {"tools", {{{"name", "resumable"}, {"command", {"bash", script.string()}}, {"kill_grace_s", 1}}}}});
+  const auto tools_file = test::script_tool_file(dir.path(), "resumable", resumable_script, {{"kill_grace_s", 1}});
 
   const auto report = run_and_kill(dir.path() / "data", tools_file);
   REQUIRE_FALSE(report.job_id.empty());

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,15 @@ inline boost::json::object await_status(http_client& c, const std::string& id, c
     if (long_poll && is_terminal(now) && !status.empty()) return view;
     if (!long_poll) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval, bounded by the deadline
   }
+}
+
+/// A check that the job's status is `status`, for `eventually` on a thread
+/// other than the test's: each call asks on a connection of its own.
+inline std::function<bool()> status_is(unsigned short port, std::string id, std::string status) {
+  return [port, id = std::move(id), status = std::move(status)] {
+    http_client own{port};
+    return own.get("/v1/jobs/" + id).json().at("status").as_string() == status;
+  };
 }
 
 inline std::string submit(http_client& c, const boost::json::value& spec) {
