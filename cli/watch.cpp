@@ -169,7 +169,13 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
       display.notice("reconnected; resuming from the last event seen");
       lost = false;
     }
-    for (const auto& sub : state.subscriptions(options.logs)) stream->send(sub);
+    // A subscription with `since` replays what was missed, then says
+    // caught_up: once every one has, what follows is live.
+    std::size_t replaying = 0;
+    for (const auto& sub : state.subscriptions(options.logs)) {
+      replaying += sub.contains("since") ? 1 : 0;
+      stream->send(sub);
+    }
     display.draw(state);
     for (;;) {
       if (interrupted.load()) {
@@ -198,12 +204,15 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
             display.notice(n.text + "; some events may be missing, showing the current state");
             state.drop_resume_points();
             for (const auto& sub : state.subscriptions(options.logs)) stream->send(sub);
+            replaying = 0;  // fresh snapshots: no replay to wait for
             continue;
           }
           display.finish();
           say("the stream refused the subscription: " + n.text);
           return exit_status::server_error;
         }
+        if (n.kind == watch_note::caught_up && replaying > 0 && --replaying == 0)
+          display.notice("caught up; live from here");
         if (n.kind == watch_note::log || n.kind == watch_note::transition || n.kind == watch_note::snapshot)
           display.note(n);
       }

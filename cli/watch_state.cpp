@@ -2,6 +2,8 @@
 
 #include "cli/json_read.hpp"
 
+#include <algorithm>
+
 namespace overseer::cli {
 
 namespace {
@@ -91,6 +93,19 @@ std::vector<watch_note> watch_state::apply(const boost::json::value& message) {
     if (job->attempt > 0) text += ", attempt " + std::to_string(job->attempt);
     if (!job->error.empty() && job->status != "completed") text += ": " + job->error;
     notes.push_back({watch_note::snapshot, job_id, text, ""});
+    return notes;
+  }
+  if (type == "caught_up") {
+    // Every event up to its seq has been sent: resume from there.
+    const std::uint64_t seq = seq_of(message);
+    if (all_ && member(message, "all")) {
+      all_seq_ = std::max(all_seq_, seq);
+    } else if (watched_job* job = all_ ? nullptr : find(job_id); job && job->seen) {
+      job->seq = std::max(job->seq, seq);
+    } else {
+      return notes;
+    }
+    notes.push_back({watch_note::caught_up, job_id, "", ""});
     return notes;
   }
   if (type != "transition" && type != "progress" && type != "log") return notes;

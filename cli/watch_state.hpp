@@ -6,7 +6,9 @@
 // last event applied to it (or of its first snapshot), a new connection
 // subscribes with `since` that seq, and an event at or below it is
 // dropped. The server replays every retained event after `since` before
-// going live, so no transition is lost and none is shown twice.
+// going live, so no transition is lost and none is shown twice; its
+// `caught_up` says where the replay ended, and its seq becomes the resume
+// point (the replay may have read past this job's last event).
 #pragma once
 
 #include <chrono>
@@ -47,7 +49,8 @@ struct watched_job {
 
 /// A line the watcher prints above the progress bars; `text` is terminal_safe.
 struct watch_note {
-  enum kind_t { snapshot, transition, log, error } kind;
+  /// caught_up: a resumed subscription's replay is over (text is empty).
+  enum kind_t { snapshot, transition, log, error, caught_up } kind;
   std::string job_id;
   std::string text;
   std::string at;  ///< the event's timestamp as sent, "" for snapshots and errors

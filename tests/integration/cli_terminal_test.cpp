@@ -219,6 +219,7 @@ TEST_CASE("watch on a terminal resumes after the daemon restarts, no transition 
   INFO(screen);
   CHECK(rows.back() == "[exit 0]");
   CHECK(count_lines_with(screen, "-- reconnected") == 1);
+  CHECK(count_lines_with(screen, "-- caught up; live from here") == 1);
   http_client c{port};
   const auto history = c.get("/v1/jobs/" + id + "/history").json().at("transitions").as_array();
   REQUIRE(history.size() == 5);  // submitted, started, interrupted, attempt 2, completed

@@ -600,6 +600,10 @@ TEST_CASE("watch resumes after the daemon restarts, without losing or repeating 
   CHECK(r.exit_code == ok);
   CHECK(count_lines_with(r.out, "-- connection lost") == 1);
   CHECK(count_lines_with(r.out, "-- reconnected") == 1);
+  // The replay (with the interruption the restart wrote) ends with the
+  // daemon's caught_up: said once, after what was missed.
+  CHECK(count_lines_with(r.out, "-- caught up; live from here") == 1);
+  CHECK(r.out.find("-- caught up") > r.out.find("(attempt 1: interrupted)"));
   // Every transition after the first snapshot, exactly once, in order.
   http_client c{port};
   const auto history = c.get("/v1/jobs/" + id + "/history").json().at("transitions").as_array();

@@ -59,6 +59,34 @@ TEST_CASE("a resubscription resumes after the last event, and repeats are droppe
   CHECK(s.outcome() == exit_status::ok);
 }
 
+TEST_CASE("a replay's caught_up is noted and becomes the resume point", "[cli][watch]") {
+  watch_state s;
+  s.add_job("job_a");
+  // Before the job is seen there is nothing to resume: ignored.
+  CHECK(s.apply(json::parse(R"({"type":"caught_up","job_id":"job_a","seq":3})")).empty());
+  s.apply(json::parse(R"({"type":"subscribed","job_id":"job_a","seq":10,"snapshot":{"status":"running"}})"));
+  s.apply(progress(12, 50, 2));
+  // The replay read up to 20; job_a's last event was 12.
+  const auto notes = s.apply(json::parse(R"({"type":"caught_up","job_id":"job_a","seq":20})"));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].kind == watch_note::caught_up);
+  CHECK(notes[0].job_id == "job_a");
+  CHECK(s.subscriptions(false)[0].at("since").as_uint64() == 20);
+  // An older caught_up never moves the resume point back; another job's is not ours.
+  s.apply(json::parse(R"({"type":"caught_up","job_id":"job_a","seq":15})"));
+  CHECK(s.subscriptions(false)[0].at("since").as_uint64() == 20);
+  CHECK(s.apply(json::parse(R"({"type":"caught_up","job_id":"job_b","seq":30})")).empty());
+  CHECK(s.subscriptions(false)[0].at("since").as_uint64() == 20);
+
+  watch_state all{true};
+  all.apply(json::parse(R"({"type":"subscribed","all":true,"seq":5})"));
+  REQUIRE(all.apply(json::parse(R"({"type":"caught_up","all":true,"seq":9})")).size() == 1);
+  CHECK(all.subscriptions(false)[0].at("since").as_uint64() == 9);
+  // An event the replay already covered is a repeat.
+  CHECK(all.apply(json::parse(R"({"type":"transition","seq":8,"job_id":"job_c","from":"pending","to":"running",
+      "attempt":1,"at":"2026-12-01T10:00:00.000Z","reason":"started"})")).empty());
+}
+
 TEST_CASE("the outcome of several jobs is the worst of them", "[cli][watch]") {
   watch_state s;
   for (const char* id : {"job_a", "job_b"}) s.add_job(id);
