@@ -34,7 +34,12 @@ log_follow::step log_follow::apply(const boost::json::value& m) {
       last_seq_ = std::max(last_seq_, seq);
       return is_terminal(status) ? step::end : step::skip;
     }
-    if (!is_terminal(status)) return step::skip;
+    if (!is_terminal(status)) {
+      // Running again (retried while we were away): an ending an earlier
+      // resubscription found is no longer the job's end.
+      ending_.reset();
+      return step::skip;
+    }
     // Nothing printed yet: the stored lines are exactly the job's lines.
     if (last_seq_ == 0) return step::print_stored_and_end;
     ending_ = final_transition{seq, status, snapshot ? integer_of(*snapshot, "attempt") : 0};

@@ -142,3 +142,21 @@ TEST_CASE("logs -f: caught_up while the job runs is not its end", "[cli]") {
   CHECK(f.apply(log_line(6)) == step::print);
   CHECK(f.apply(transition(7, "completed", 1)) == step::end);
 }
+
+TEST_CASE("logs -f: a job found ended, then running again at the next resubscription, is followed on", "[cli]") {
+  log_follow f{"job_a"};
+  CHECK(f.apply(subscribed(5, "running", 1)) == step::skip);
+  CHECK(f.apply(log_line(6)) == step::print);
+  // The connection drops; the job fails meanwhile. The replay is cut before
+  // its caught_up, and the job is retried before the next connection.
+  CHECK(f.apply(subscribed(9, "failed", 1)) == step::skip);
+  CHECK(f.apply(transition(8, "failed", 1)) == step::skip);
+  CHECK(f.apply(subscribed(12, "running", 2)) == step::skip);
+  // The retry's events are newer than the snapshot the job had ended in:
+  // they are the job going on, not past its end.
+  CHECK(f.apply(transition(11, "running", 2)) == step::skip);
+  CHECK(f.apply(log_line(13)) == step::print);
+  CHECK(f.apply(caught_up(13)) == step::skip);
+  CHECK(f.quiet() == step::skip);
+  CHECK(f.apply(transition(14, "completed", 2)) == step::end);
+}
