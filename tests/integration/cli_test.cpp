@@ -424,7 +424,9 @@ TEST_CASE("logs -f that loses its stream while the job ends resumes, prints ever
   // The first stream connection is cut once "tick 3" has reached the
   // command, mid-job; the second is held until the job has ended. The
   // resubscription's snapshot is then terminal: the follow prints what it
-  // missed from the replay and ends at the daemon's caught_up.
+  // missed from the replay and ends. (That it ends at the daemon's
+  // caught_up, not at a quiet moment, is log_follow_test's: here the replay
+  // comes in one go, so both would end after the last line.)
   const auto id = submit(c, json::parse(R"({"tool":"ticker"})"));
   REQUIRE(eventually([&] { return str(c.get("/v1/jobs/" + id).json(), "status") == "running"; }));
   stream_delaying_relay relay{d.port(), {{{}, "tick 3"}, {status_is(d.port(), id, "completed"), {}}}};

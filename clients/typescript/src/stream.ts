@@ -168,7 +168,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class Watch implements AsyncIterableIterator<StreamItem> {
   private readonly abort = new AbortController();
   private readonly items: AsyncGenerator<StreamItem, void, undefined>;
-  /** The sequence number to resume from: the last one yielded (or acknowledged). */
+  /**
+   * The sequence number to resume from: the last one yielded (or acknowledged),
+   * or a replay's `caught_up` seq when that is further (the replay read past
+   * it). Every event up to it has been yielded; a saved `lastSeq` is a safe `since`.
+   */
   lastSeq: number | undefined;
 
   constructor(private readonly settings: StreamSettings, private readonly options: WatchOptions) {

@@ -1,5 +1,6 @@
 """The watch loop over /v1/stream: subscribe, yield events, and on any break
-reconnect and subscribe again with `since` = the last sequence number seen.
+reconnect and subscribe again with `since` = the last sequence number seen
+(an event's, or a replay's `caught_up`, which can be past the last event).
 
 The daemon replays every retained event after `since` before going live, so
 the consumer gets each event once, in `seq` order, across reconnects and
