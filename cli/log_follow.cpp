@@ -21,6 +21,7 @@ boost::json::object log_follow::subscription() const {
 }
 
 log_follow::step log_follow::apply(const boost::json::value& m) {
+  quiet_ticks_ = 0;
   const std::string type = text_of(m, "type");
   if (type == "subscribed") {
     const auto seq = static_cast<std::uint64_t>(std::max<std::int64_t>(0, integer_of(m, "seq")));
@@ -68,9 +69,11 @@ log_follow::step log_follow::apply(const boost::json::value& m) {
 }
 
 log_follow::step log_follow::quiet() {
-  // A daemon that marks the end of a replay is waited for; quiet is only
-  // the fallback for one that does not (older than caught_up).
-  return ending_ && ending_->seen && !caught_up_seen_ ? step::end : step::skip;
+  // A daemon that marks the end of a replay is waited for, patiently; quiet
+  // is the fallback for one that does not (older than caught_up).
+  ++quiet_ticks_;
+  const int needed = caught_up_seen_ ? patient_quiet_ticks : 1;
+  return ending_ && ending_->seen && quiet_ticks_ >= needed ? step::end : step::skip;
 }
 
 }  // namespace overseer::cli

@@ -18,7 +18,10 @@
 //   `seq`) followed by a quiet tick, or at an event newer than the snapshot.
 //   The server replays events back to back, so quiet after that transition
 //   means the replay is done. A daemon that sent `caught_up` once (after
-//   the first subscription's replay) is always waited for;
+//   the first subscription's replay) is waited for, up to 10 s of quiet
+//   after that final transition: a short stall of its replay does not end
+//   the follow, and one replaced meanwhile by an older build does not hang
+//   it;
 // - the stream's early events are gone (the caller prints the stored lines,
 //   then subscribes without `since`) and the new snapshot is terminal: at
 //   once, since the stored lines were all there is.
@@ -50,8 +53,11 @@ public:
   /// replay from the start is still whole.
   [[nodiscard]] boost::json::object subscription() const;
   step apply(const boost::json::value& message);
-  /// The stream was quiet for a while.
+  /// The stream was quiet for a while (the caller's tick: 250 ms).
   step quiet();
+  /// Quiet ticks in a row that end the follow at a final transition once
+  /// the daemon has shown it sends `caught_up`: 10 s at 250 ms.
+  static constexpr int patient_quiet_ticks = 40;
   /// The caller printed the stored lines because the early events are gone,
   /// and subscribes afresh without `since`.
   void printed_stored() { from_start_ = false; }
@@ -74,6 +80,7 @@ private:
   bool from_start_ = true;                     ///< the next subscription replays with since
   std::optional<final_transition> ending_;     ///< a resubscription found the job ended
   bool caught_up_seen_ = false;                ///< the daemon marks the end of a replay
+  int quiet_ticks_ = 0;                        ///< quiet() calls since the last message
 };
 
 }  // namespace overseer::cli

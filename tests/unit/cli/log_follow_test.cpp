@@ -114,7 +114,7 @@ json::value caught_up(std::uint64_t seq) {
 
 }  // namespace
 
-TEST_CASE("logs -f: a daemon that marks the end of a replay ends the follow there, never at a quiet tick",
+TEST_CASE("logs -f: a daemon that marks the end of a replay ends the follow there, not at a short quiet",
           "[cli]") {
   log_follow f{"job_a"};
   CHECK(f.apply(subscribed(10, "running", 1)) == step::skip);
@@ -159,4 +159,22 @@ TEST_CASE("logs -f: a job found ended, then running again at the next resubscrip
   CHECK(f.apply(caught_up(13)) == step::skip);
   CHECK(f.quiet() == step::skip);
   CHECK(f.apply(transition(14, "completed", 2)) == step::end);
+}
+
+TEST_CASE("logs -f: a caught_up that never comes after a resumed replay ends the follow after a long quiet",
+          "[cli]") {
+  // The daemon sent caught_up once, then was replaced by an older build
+  // while the follow was disconnected, and the job ended meanwhile.
+  log_follow f{"job_a"};
+  CHECK(f.apply(subscribed(5, "running", 1)) == step::skip);
+  CHECK(f.apply(log_line(3)) == step::print);
+  CHECK(f.apply(caught_up(5)) == step::skip);
+  CHECK(f.apply(subscribed(9, "completed", 1)) == step::skip);
+  CHECK(f.apply(log_line(6)) == step::print);
+  CHECK(f.apply(transition(8, "completed", 1)) == step::skip);
+  for (int i = 1; i < log_follow::patient_quiet_ticks - 1; ++i) CHECK(f.quiet() == step::skip);
+  // Anything arriving starts the count again.
+  CHECK(f.apply(log_line(9)) == step::print);
+  for (int i = 1; i < log_follow::patient_quiet_ticks; ++i) CHECK(f.quiet() == step::skip);
+  CHECK(f.quiet() == step::end);
 }
