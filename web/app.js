@@ -4,7 +4,7 @@
 
 import {h, fill, errorBox} from "./dom.js";
 import {api, token, setToken} from "./api.js";
-import {Stream} from "./stream.js";
+import {Stream, stateText} from "./stream.js";
 
 const pages = {
   "": () => import("./overview.js"),
@@ -17,7 +17,6 @@ const pages = {
 
 const main = document.getElementById("main");
 const indicator = document.getElementById("connection");
-const stateText = {connecting: "Connecting…", catching_up: "Catching up…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
 
 // Every job's transitions and progress, for every page.
 const stream = new Stream({all: "1"});

@@ -3,7 +3,7 @@
 
 import {h, fill, facts, statusBadge, progressBar, updateProgressBar, shortId, time, statuses, errorBox} from "./dom.js";
 import {api} from "./api.js";
-import {Stream} from "./stream.js";
+import {Stream, pageStateText} from "./stream.js";
 
 const shown = 1000;
 
@@ -81,7 +81,7 @@ export async function render(main, {args}) {
   });
 
   const stream = new Stream({batch: batch.batch_id});
-  stream.on("state", (s) => { linkState.textContent = s === "closed" ? "" : s === "live" ? "live" : `${s.replace("_", " ")}…`; });
+  stream.on("state", (s) => { linkState.textContent = pageStateText(s); });
   stream.on("transition", (e) => {
     const row = rows.get(e.job_id);
     if (row) {

@@ -13,7 +13,7 @@
 import {h, fill, facts, retryText, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
   terminal} from "./dom.js";
 import {api} from "./api.js";
-import {Stream} from "./stream.js";
+import {Stream, pageStateText} from "./stream.js";
 
 const levels = ["debug", "info", "warning", "error", "critical"];
 const cancellable = new Set(["pending", "retrying", "running"]);
@@ -244,8 +244,7 @@ export async function render(main, {args}) {
 
   // ---- live -------------------------------------------------------------------
   const stream = new Stream({job: job.job_id, logs: "1"});
-  const stateWords = {live: "live", catching_up: "catching up…", reconnecting: "reconnecting…", connecting: "connecting…", closed: ""};
-  stream.on("state", (s) => { linkState.textContent = stateWords[s] ?? s; });
+  stream.on("state", (s) => { linkState.textContent = pageStateText(s); });
   stream.on("subscribed", async (m) => {
     if (readFailed) readHistory();
     const before = job.status;

@@ -13,6 +13,12 @@
 
 import {token} from "./api.js";
 
+/** What each state is called: the header's words; a page's own line says them in lower case. */
+export const stateText = {connecting: "Connecting…", catching_up: "Catching up…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
+
+/** A page's own stream line: "live", "catching up…", …; nothing once closed. */
+export const pageStateText = (state) => (state === "closed" ? "" : (stateText[state] ?? state).toLowerCase());
+
 export class Stream extends EventTarget {
   constructor(params) {
     super();
