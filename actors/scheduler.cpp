@@ -44,6 +44,9 @@ struct job_entry {
   bool timer_set = false;     ///< a run_at timer is pending
   bool admitted = false;      ///< holds one of its batch's places
   bool restarting = false;    ///< its actor died; its snapshot is being read
+  /// An attempt of it was started here (or it was retried): the body of an
+  /// ended attempt may still be running.
+  bool ran = false;
   int restarts = 0;           ///< times its actor was restarted
   /// Cancels that arrived while restarting: (reason, reply).
   std::vector<std::pair<std::string, change_reply>> held_cancels;
@@ -76,6 +79,9 @@ struct scheduler_data {
   std::unordered_map<std::uint64_t, runner> runners;
   std::uint64_t next_runner = 0;
   std::unordered_set<std::string> retry_loading;
+  /// Pending jobs held out of the queue until the body of their last
+  /// attempt returns (attempt_exited).
+  std::unordered_set<std::string> awaiting_exit;
   std::unordered_map<std::string, supervision::restart_intensity> intensity;
   /// Paused tools: why, and since when.
   std::unordered_map<std::string, std::pair<std::string, time_point>> paused;
@@ -207,6 +213,7 @@ void start(self_ptr self, const std::string& id) {
                      runner{id, e.record()->tool, control, e.record()->owner, immediate, grant.node, grant.session});
   st.queue.started(e.record()->tool, e.record()->owner, immediate);
   e.status = job_status::running;
+  e.ran = true;
   if (e.actor) {
     tell(self, e.actor, std::move(grant));
     return;
@@ -232,6 +239,15 @@ void start(self_ptr self, const std::string& id) {
 
 
 std::optional<std::size_t> make_ready(self_ptr self, job_entry& e, std::string* as_encoded = nullptr);
+
+/// Whether a tool body of job `id` has not returned yet: an ended attempt's
+/// (timed out, cancelled, its job actor restarted), told to stop and still
+/// within its kill grace. Its runner holds a slot until it returns.
+bool body_running(const scheduler_data& st, const std::string& id) {
+  for (const auto& [runner_id, r] : st.runners)
+    if (r.job_id == id) return true;
+  return false;
+}
 
 /// A job queued while this many others wait is held encoded until it
 /// starts (a cancel or another read decodes it sooner). Many enough that a
@@ -276,6 +292,13 @@ std::optional<std::size_t> make_ready(self_ptr self, job_entry& e, std::string* 
   auto& rec = *e.record();
   if (st.queue.queued(rec.id)) return std::nullopt;
   if (st.graph.waiting(rec.id) || e.deps_loading) return std::nullopt;
+  // One attempt of a job at a time: the next one waits until the last one's
+  // body has returned, so two never write the same work directory or output
+  // at once, and the process group recorded for recovery is the one running.
+  if (e.ran && body_running(st, rec.id)) {
+    st.awaiting_exit.insert(rec.id);
+    return std::nullopt;
+  }
   if (!e.actor && rec.run_at) {
     const auto now = clock::now();
     if (*rec.run_at > now) {
@@ -930,6 +953,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       rec->started_at.reset();
       rec->depends_on.clear();  // an explicit retry runs now, whatever its dependencies did
       auto& e = st.active[rec->id] = job_entry{rec};
+      e.ran = true;  // a cancelled or timed-out attempt's body may not have returned yet
       // Back in its batch: counted as unfinished, subject to its limit again.
       if (!rec->batch_id.empty()) st.batches.reopen(rec->batch_id, std::move(m.batch));
       change(self, e, job_status::pending, "retried by " + m.by);
@@ -993,6 +1017,9 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
                               std::string{persistence::keys::process_prefix} + r.job_id, {}});
         st.writes.add(std::move(w));
       }
+      // Its job's next attempt may start now (its process record erased first).
+      if (!st.awaiting_exit.empty() && st.awaiting_exit.erase(r.job_id) > 0)
+        if (auto a = st.active.find(r.job_id); a != st.active.end()) make_ready(self, a->second);
       dispatch(self);
       flush(self);
     },

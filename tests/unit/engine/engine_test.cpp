@@ -287,6 +287,72 @@ TEST_CASE("a timed-out attempt is retried when the policy allows it", "[engine][
   CHECK(v->attempt == 2);
 }
 
+/// A tool whose first attempt, once told to stop, runs on for `linger`
+/// before it returns (an exec tool within its kill grace does the same),
+/// counting how many of its bodies run at once. Later attempts complete.
+struct lingering_tool {
+  std::chrono::milliseconds linger;
+  std::atomic<int> calls{0};
+  std::atomic<int> now{0};
+  std::atomic<int> peak{0};
+  std::atomic<bool> started{false};
+
+  tool_function body() {
+    return [this](job_context& ctx) -> tool_result {
+      const int n = ++now;
+      for (int p = peak; n > p && !peak.compare_exchange_weak(p, n);) {}
+      if (++calls > 1) {
+        --now;
+        return boost::json::object{{"attempt", ctx.attempt()}};
+      }
+      started = true;
+      while (!ctx.stop_requested()) ctx.sleep_for(5ms);
+      std::this_thread::sleep_for(linger);
+      --now;
+      return stopped();
+    };
+  }
+};
+
+TEST_CASE("a job's next attempt starts only once the body of its last one has returned", "[engine][timeout][retry]") {
+  lingering_tool tool{.linger = 1500ms};
+  engine_fixture f{{.max_concurrent = 4}};  // free slots: only the rule keeps the two apart
+  f.eng->tools().add({.name = "lingering"}, tool.body());
+  f.start();
+  auto id = f.eng->submit({.tool = "lingering", .timeout = 1s,
+                           .retry = retry_policy{.max_attempts = 2, .initial_backoff = 10ms,
+                                                 .retry_on_timeout = true}});
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->attempt == 2);
+  CHECK(tool.calls == 2);
+  CHECK(tool.peak == 1);  // attempt 2 began after attempt 1's body returned
+  require_legal_history(f.eng->history(id));
+}
+
+TEST_CASE("a job retried right after its cancel runs once the cancelled body has returned", "[engine][cancel][retry]") {
+  lingering_tool tool{.linger = 1500ms};
+  engine_fixture f{{.max_concurrent = 4}};
+  f.eng->tools().add({.name = "lingering"}, tool.body());
+  f.start();
+  auto id = f.eng->submit({.tool = "lingering"});
+  REQUIRE(test::eventually([&] { return tool.started.load(); }, 10s));
+  REQUIRE(f.eng->cancel(id).code == errc::ok);
+  REQUIRE(f.eng->retry(id).code == errc::ok);
+  // Pending, not running, while the cancelled body lingers.
+  std::this_thread::sleep_for(300ms);
+  auto mid = f.eng->get(id);
+  REQUIRE(mid);
+  CHECK(mid->status == job_status::pending);
+  CHECK(tool.calls == 1);
+  auto v = f.eng->wait(id, 20s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(tool.calls == 2);
+  CHECK(tool.peak == 1);
+}
+
 TEST_CASE("cancellation works in every non-terminal state and wins over results", "[engine][cancel]") {
   gate_tool gate;  // declared first: the engine's threads use it until it stops
   std::atomic<bool> defiant_seen_stop{false};
