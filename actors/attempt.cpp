@@ -139,7 +139,10 @@ public:
     return last_checkpoint_;
   }
 
-  bool stop_requested() const noexcept override { return args_.control->stop_requested(); }
+  bool stop_requested() const noexcept override {
+    flush_held();
+    return args_.control->stop_requested();
+  }
 
   bool sleep_for(std::chrono::milliseconds d) override {
     const bool stop = args_.control->sleep_for(d);
@@ -166,7 +169,21 @@ private:
     return await_callback<bool>([&](auto done) { caf::anon_send(args_.job, make(std::move(done))); }, false);
   }
 
-  void maybe_flush(bool force) {
+  /// A coalesced update held back by the interval goes out at the next call
+  /// into the context once the interval has passed, stop_requested()
+  /// included: a tool that works quietly but polls for a stop (an exec
+  /// tool's supervisor does, at least every 100 ms) never holds its latest
+  /// progress back for long.
+  void flush_held() const noexcept {
+    try {
+      std::lock_guard lock{mutex_};
+      maybe_flush(false);
+    } catch (...) {
+      // Sending failed (memory): the update waits for the next call or the end.
+    }
+  }
+
+  void maybe_flush(bool force) const {
     if (!pending_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_sent_ < args_.progress_interval) return;
@@ -179,9 +196,10 @@ private:
 
   attempt_args& args_;
   mutable std::mutex mutex_;
-  std::optional<overseer::progress> pending_;
-  bool told_job_ = false;  ///< progress or a log line was sent (fire and forget)
-  std::chrono::steady_clock::time_point last_sent_{};
+  // Mutable: stop_requested(), const, sends a held update.
+  mutable std::optional<overseer::progress> pending_;
+  mutable bool told_job_ = false;  ///< progress or a log line was sent (fire and forget)
+  mutable std::chrono::steady_clock::time_point last_sent_{};
   std::optional<std::string> last_checkpoint_ = args_.checkpoint;
 };
 

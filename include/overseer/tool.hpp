@@ -6,10 +6,12 @@
 // blocking ones included (submit a sub-job, wait for it): but bound every
 // wait and check stop_requested(), since stop() waits for every body to
 // return. It reports through its job_context; progress is coalesced at the
-// source (latest wins, a few per second) and the last one before the attempt
-// ends is always kept. A body that throws fails the attempt with the
-// exception's message. Registering is thread-safe; register before start()
-// so that recovered jobs find their tools.
+// source (latest wins, a few per second; one held back goes out at the next
+// call into the context, stop_requested() included, once its interval has
+// passed) and the last one before the body returns is always kept. A body
+// that throws fails the attempt with the exception's message. Registering is
+// thread-safe; register before start() so that recovered jobs find their
+// tools.
 //
 //   engine.tools().add({.name = "align", .retry = {.max_attempts = 3}},
 //     [](overseer::job_context& ctx) -> overseer::tool_result {

@@ -3,11 +3,15 @@
 // valid UTF-8.
 #include "actors/attempt.hpp"
 
+#include <atomic>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include <boost/json/serialize.hpp>
 
 #include "support/engine_fixture.hpp"
+#include "support/eventually.hpp"
 #include "tools/utf8.hpp"
 
 using namespace std::chrono_literals;
@@ -115,4 +119,31 @@ TEST_CASE("a tool's last log line and progress, sent just before it returns, are
     REQUIRE(v->result);
     CHECK(v->result->at("q").as_int64() == 1);
   }
+}
+
+TEST_CASE("a tool's latest progress, held back by the interval, is stored while the tool works on quietly",
+          "[attempt][progress]") {
+  // Two updates within one interval: the second is held back. A tool that
+  // then only polls for a stop (as an exec tool's supervisor does while its
+  // program computes) must not keep it back until it ends.
+  std::atomic<bool> done{false};
+  test::engine_fixture f;
+  f.eng->tools().add({.name = "phases"}, [&](job_context& ctx) -> tool_result {
+    ctx.progress({.percent = 10, .step_name = "phase 1"});
+    ctx.progress({.percent = 20, .step_name = "phase 2"});
+    while (!done && !ctx.stop_requested()) std::this_thread::sleep_for(5ms);
+    return boost::json::object{};
+  });
+  f.start();
+  const auto id = f.eng->submit({.tool = "phases"});
+  const bool stored = test::eventually([&] {
+    auto v = f.eng->get(id);
+    return v && v->status == job_status::running && v->progress.step_name == "phase 2";
+  }, 10s);
+  done = true;
+  CHECK(stored);
+  auto v = f.eng->wait(id, 30s);
+  REQUIRE(v);
+  CHECK(v->status == job_status::completed);
+  CHECK(v->progress.percent == 20);
 }
