@@ -1,7 +1,10 @@
 #include "http/http_session.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -30,6 +33,47 @@ constexpr std::size_t read_chunk = 16 * 1024;
 /// How long a closing connection reads and drops what the client still sends.
 constexpr auto linger = std::chrono::seconds(2);
 constexpr std::string_view continue_text = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/// The most bytes a body may leave unparsed: past the headers, only a chunk
+/// line (size and extensions) or the trailer section can, and Beast bounds
+/// neither. Without this a client sending one endless chunk extension grew
+/// the buffer until the body timeout, by gigabytes.
+constexpr std::size_t max_unparsed = http_session::header_limit;
+
+/// The transfer codings of a request, lower-case, in order (every
+/// Transfer-Encoding field, comma lists split).
+std::vector<std::string> transfer_codings(const bhttp::fields& req) {
+  std::vector<std::string> codings;
+  const auto [first, last] = req.equal_range(bhttp::field::transfer_encoding);
+  for (auto f = first; f != last; ++f) {
+    std::string_view v{f->value().data(), f->value().size()};
+    while (!v.empty()) {
+      const auto comma = v.find(',');
+      auto token = v.substr(0, comma);
+      // Parameters (";q=...") are not ours to read: keep the coding's name.
+      token = token.substr(0, token.find(';'));
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) {
+        std::string lower{token};
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        codings.push_back(std::move(lower));
+      }
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return codings;
+}
+
+/// Drops the trailer fields Beast appended to the header of a chunked
+/// request (those after the first `header_fields`): a field sent after the
+/// body, Authorization above all, must not act as a header (RFC 9110 6.5.2).
+void drop_trailer(bhttp::fields& req, std::size_t header_fields) {
+  auto it = req.begin();
+  for (std::size_t i = 0; i < header_fields && it != req.end(); ++i) ++it;
+  while (it != req.end()) it = req.erase(it);
+}
 
 std::string describe(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
@@ -141,7 +185,13 @@ void http_session::parse() {
     if (!had_header && parser_->is_header_done() && !on_header()) return;
     if (upload_) return parse_upload();
   }
-  if (parser_->is_done()) return on_request(parser_->release());
+  if (parser_->is_header_done() && !parser_->is_done() && buffer_.size() > max_unparsed)
+    return refuse(400, "a chunk line or the trailer section is longer than " + std::to_string(max_unparsed) + " bytes");
+  if (parser_->is_done()) {
+    auto req = parser_->release();
+    if (req.chunked()) drop_trailer(req.base(), header_fields_);
+    return on_request(std::move(req));
+  }
   read_more();
 }
 
@@ -179,6 +229,26 @@ bool http_session::on_header() {
       refuse(400, "Content-Length is given more than once");
       return false;
     }
+    // Only chunked is a transfer coding we read (RFC 9112 6.1). Beast reads a
+    // request whose codings do not end in chunked as having no body, so its
+    // body would be read as the next request: the framing is refused, and
+    // the connection closed (RFC 9112 6.3), as with a Content-Length too.
+    if (req.count(bhttp::field::transfer_encoding) > 0) {
+      const auto codings = transfer_codings(req.base());
+      if (req.count(bhttp::field::content_length) > 0) {
+        refuse(400, "Content-Length and Transfer-Encoding are both given");
+        return false;
+      }
+      if (codings.empty() || codings.back() != "chunked" || !parser_->chunked()) {
+        refuse(400, "Transfer-Encoding must end in chunked");
+        return false;
+      }
+      if (codings.size() > 1) {
+        refuse(501, "Transfer-Encoding: only chunked is supported");
+        return false;
+      }
+    }
+    header_fields_ = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
   }
   bool upload = false;
   if (parser_->get().method() == bhttp::verb::post) {
@@ -264,6 +334,8 @@ void http_session::parse_upload() {
     if (ec == bhttp::error::need_more) break;
     if (ec) return on_read_error(ec);
   }
+  if (!upload_->is_done() && buffer_.size() > max_unparsed)
+    return refuse(400, "a chunk line or the trailer section is longer than " + std::to_string(max_unparsed) + " bytes");
   if (upload_->is_done()) return on_upload();
   read_more();
 }
@@ -274,6 +346,7 @@ void http_session::on_upload() {
   disarm_read();
   auto msg = upload_->release();
   upload_.reset();
+  if (msg.chunked()) drop_trailer(msg.base(), header_fields_);
   request req;
   static_cast<bhttp::request_header<>&>(req) = msg.base();
   std::shared_ptr<access_probe> probe;

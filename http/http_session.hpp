@@ -131,6 +131,7 @@ private:
   bool reading_ = false;    ///< a request is being read
   bool writing_ = false;
   bool closing_ = false;    ///< no further request will be read
+  std::size_t header_fields_ = 0;  ///< the current request's header fields (what follows is its trailer)
   bool continue_ = false;   ///< a 100 Continue waits for the earlier answers
   bool held_ = false;       ///< held by ctx_.open while answers are owed
   bool timed_out_ = false;  ///< a read deadline passed; the receive side is shut

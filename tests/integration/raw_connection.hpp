@@ -70,6 +70,15 @@ public:
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
   }
+  /// Sends what the kernel takes at once, without waiting. False once an
+  /// answer (or the connection's end) is waiting to be read, or the
+  /// connection is gone: for a client that streams until it is refused.
+  bool send_some(std::string_view bytes) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) return false;
+    const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n >= 0 || errno == EAGAIN || errno == EINTR;
+  }
   /// Half-closes: the server sees the end of our requests, we can still read.
   void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
