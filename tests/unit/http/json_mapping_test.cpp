@@ -398,6 +398,10 @@ TEST_CASE("the engine's errors join the reader's, each field once", "[json][vali
   REQUIRE(errors.size() == 4);
   CHECK(errors[2].field == "params.seconds");
   CHECK(errors[3].field == "jobs[10].tool");
+  // One of the engine's errors that holds a later one names it too.
+  add_unreported(errors, {{"labels", "too many"}, {"labels.k", "too long"}, {"labels", "again"}});
+  REQUIRE(errors.size() == 5);
+  CHECK(errors[4].field == "labels");
 
   batch_spec b;
   const auto reader = parse_batch_spec(json::parse(R"({"name":5,"jobs":[{"tool":"sleep","params":{"seconds":-2}}]})"), b);
