@@ -180,7 +180,7 @@ void stream_session::handle_message(const json::value& v) {
   sub s;
   s.what = job_id ? sub::kind::job : batch_id ? sub::kind::batch : sub::kind::all;
   if (job_id) s.job_id = *job_id;
-  if (batch_id) s.job_id = *batch_id;  // the batch id, for a batch subscription
+  else if (batch_id) s.job_id = *batch_id;  // the batch id, for a batch subscription
   if (auto l = m.if_contains("logs")) {
     if (!l->is_bool()) return send_error("\"logs\" must be true or false");
     s.logs = l->as_bool();

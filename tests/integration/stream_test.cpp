@@ -78,6 +78,34 @@ TEST_CASE("query subscriptions and malformed messages on an open connection", "[
   CHECK(ws.until([](auto& m) { return is(m, "unsubscribed"); }));
 }
 
+TEST_CASE("a subscription naming a job and a batch is to the job, by message and by URL", "[stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto held = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30}})"));
+  const auto other = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30}})"));
+  auto batch = c.post("/v1/batches", json::parse(R"({"jobs":[{"tool":"noop"}]})"));
+  REQUIRE(batch.status == 202);
+  const std::string batch_id{batch.json().at("batch_id").as_string()};
+  {
+    ws_client ws{d.port()};
+    ws.send(json::object{{"op", "subscribe"}, {"job_id", held}, {"batch_id", other}});
+    auto ack = ws.until([](auto& m) { return is(m, "subscribed") || is(m, "error"); });
+    REQUIRE(ack);
+    const auto& m = ack->as_object();
+    CHECK(is(m, "subscribed"));
+    CHECK(str(m, "job_id") == held);
+    CHECK(str(m.at("snapshot").as_object(), "job_id") == held);
+  }
+  ws_client ws{d.port(), "/v1/stream?job=" + held + "&batch=" + batch_id};
+  auto ack = ws.until([](auto& m) { return is(m, "subscribed") || is(m, "error"); });
+  REQUIRE(ack);
+  CHECK(is(ack->as_object(), "subscribed"));
+  CHECK(str(ack->as_object(), "job_id") == held);
+  c.post("/v1/jobs/" + held + "/cancel", json::object{});
+  c.post("/v1/jobs/" + other + "/cancel", json::object{});
+}
+
 TEST_CASE("a reconnect with since sees every missed event exactly once", "[stream]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
