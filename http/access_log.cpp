@@ -20,7 +20,7 @@ std::string principal_of(const server_config& config, const request& req) {
   if (config.tokens.empty() && config.principals.empty()) return "anonymous";
   const auto field = req[bhttp::field::authorization];
   const std::string_view auth{field.data(), field.size()};
-  if (!auth.starts_with("Bearer ")) return "none";
+  if (auth.size() < 7 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) return "none";  // as identify()
   const auto token = auth.substr(7);
   std::size_t found = 0;
   for (std::size_t i = 0; i < config.tokens.size(); ++i) {

@@ -66,7 +66,8 @@ std::optional<identity> identify(const api_context& ctx, const request& req) {
   if (!ctx.tenancy->locked()) return ctx.tenancy->authenticate({});
   const auto field = req[bhttp::field::authorization];
   const std::string_view auth{field.data(), field.size()};
-  if (!auth.starts_with("Bearer ") || auth.size() == 7) return std::nullopt;
+  // The scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
+  if (auth.size() <= 7 || !boost::beast::iequals(auth.substr(0, 7), "Bearer ")) return std::nullopt;
   return ctx.tenancy->authenticate(auth.substr(7));
 }
 

@@ -120,6 +120,11 @@ TEST_CASE("bearer tokens guard every route but health", "[http][auth]") {
   require_problem(c.get("/v1/jobs"), 401);
   CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer wrong"}}).status == 401);
   CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer s3cret"}}).status == 200);
+  // The scheme is case-insensitive (RFC 9110 11.1); the token is not.
+  CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "bearer s3cret"}}).status == 200);
+  CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "BEARER s3cret"}}).status == 200);
+  CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer S3CRET"}}).status == 401);
+  CHECK(c.request("GET", "/v1/jobs", {}, {}, {{"Authorization", "Bearer"}}).status == 401);
   CHECK(c.get("/v1/health").status == 200);
   // The stream too: no token, no upgrade; the header or ?access_token= opens it.
   CHECK_THROWS(ws_client{d.port(), "/v1/stream?all=1"});
