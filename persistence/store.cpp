@@ -1,11 +1,14 @@
 #include "persistence/store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include <sys/statvfs.h>
 
@@ -28,6 +31,42 @@ constexpr const char* family_names[family_count] = {
   "webhooks", "open_jobs"};
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
+
+/// Whether `dir` holds files of a RocksDB store (its manifest, tables, WAL
+/// or options), with or without the CURRENT file that names the manifest.
+bool holds_store_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator{dir, ec}) {
+    const auto name = entry.path().filename().string();
+    if (name == "CURRENT" || name.starts_with("MANIFEST-") || name.starts_with("OPTIONS-") || name.ends_with(".sst") ||
+        name.ends_with(".log"))
+      return true;
+  }
+  return false;
+}
+
+/// The schema version an existing store records, read without writing to
+/// it (read-only, the meta family alone): nullopt when it records none.
+std::optional<std::string> recorded_schema_version(const rocksdb::Options& db_opts, const std::string& dir) {
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(db_opts, dir, &names);
+  if (!s.ok()) fail("cannot open store at " + dir + ": " + s.ToString());
+  if (std::find(names.begin(), names.end(), "meta") == names.end()) return std::nullopt;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{
+    {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}, {"meta", rocksdb::ColumnFamilyOptions{}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(db_opts, dir, descriptors, &handles, &raw);
+  if (!s.ok()) fail("cannot open store at " + dir + ": " + s.ToString());
+  std::string version;
+  s = raw->Get({}, handles[1], keys::schema_version_key, &version);
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  raw->Close().PermitUncheckedError();
+  delete raw;
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) fail("cannot read schema version: " + s.ToString());
+  return version;
+}
 
 /// Reads under one RocksDB snapshot, released however the reads end.
 class snapshot_read {
@@ -141,7 +180,15 @@ store::store(const options& opts)
   db_opts.listeners.push_back(std::make_shared<listener>(failures_));
   // Retryable I/O errors too end in a fail-stop, not in RocksDB's resume loop.
   db_opts.max_bgerror_resume_count = 0;
-  db_opts.create_if_missing = true;
+  // A new store only in a directory without one: a store that lost its
+  // CURRENT file would otherwise be "created" anew over its own files, and
+  // the next start would delete them.
+  const bool existing = std::filesystem::exists(opts.dir / "CURRENT");
+  if (!existing && holds_store_files(opts.dir))
+    fail("the store at " + opts.dir.string() +
+         " has RocksDB files but no CURRENT file; refusing to create a new store over them (restore CURRENT, "
+         "or move the files away to start empty)");
+  db_opts.create_if_missing = !existing;
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   // Many small synced batches: let concurrent writers share one WAL sync.
@@ -160,15 +207,34 @@ store::store(const options& opts)
   }
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
 
+  // A store written by a newer build is refused before this one writes to
+  // it: opening it for writing would replay its WAL, rewrite its manifest
+  // and bring back any column family the newer layout dropped.
+  const auto supported = [](const std::string& v) { return v == "1" || v == std::to_string(keys::schema_version); };
+  if (existing)
+    if (auto v = recorded_schema_version(db_opts, opts.dir.string()); v && !supported(*v))
+      fail("the store at " + opts.dir.string() + " has schema version " + *v + ", this build reads version " +
+           std::to_string(keys::schema_version) + "; refusing to start rather than misread it");
+
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   auto s = rocksdb::DB::Open(db_opts, opts.dir.string(), descriptors, &handles, &raw);
   if (!s.ok()) fail("cannot open store at " + opts.dir.string() + ": " + s.ToString());
   db_.reset(raw);
   handles_.assign(handles.begin(), handles.end());
+  // From here a throw leaves no object to destroy: close what is open, or
+  // RocksDB aborts on a database deleted with its handles still open.
+  try {
+    check_schema(opts);
+  } catch (...) {
+    close();
+    throw;
+  }
+}
 
+void store::check_schema(const options& opts) {
   std::string version;
-  s = db_->Get({}, handle(family::meta), keys::schema_version_key, &version);
+  auto s = db_->Get({}, handle(family::meta), keys::schema_version_key, &version);
   if (s.IsNotFound()) {
     rocksdb::WriteOptions w;
     w.sync = true;
@@ -263,11 +329,17 @@ void store::migrate_from_schema_1() {
 
 store::~store() {
   on_background_error(nullptr);
+  close();
+}
+
+void store::close() noexcept {
   for (auto* h : handles_) {
     // Closing at shutdown: nothing useful to do with a failure here.
     db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
+  handles_.clear();
   if (db_) db_->Close().PermitUncheckedError();
+  db_.reset();
 }
 
 std::optional<std::string> store::space_error() const {

@@ -158,6 +158,10 @@ private:
   /// timed_out. Idempotent, so a crash half-way through
   /// is resumed at the next open; the version moves last.
   void migrate_from_schema_1();
+  /// After the open: records the version in a new store, migrates an old one.
+  void check_schema(const options& opts);
+  /// Closes the handles and the database (the destructor, and a failed open).
+  void close() noexcept;
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
   /// A read that failed with an I/O error: reported as the store's failure
   /// (the writer latches it and the engine fail-stops), then thrown.
