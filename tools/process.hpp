@@ -11,8 +11,11 @@ namespace overseer::tools {
 /// 22), or nullopt if there is no such process.
 [[nodiscard]] std::optional<std::uint64_t> process_start_time(int pid);
 
-/// Kills process group `pgid` with SIGKILL if its leader `pgid` still exists
-/// and started at `start_time`. Returns true if it signalled the group.
+/// Kills process group `pgid` with SIGKILL if it is still the group whose
+/// leader started at `start_time`: its leader exists with that start time,
+/// or the leader has exited and members of the group that started since
+/// remain (a pid is not reused while its group exists). Returns true if it
+/// signalled the group.
 bool kill_orphan_group(int pgid, std::uint64_t start_time);
 
 }  // namespace overseer::tools
