@@ -166,6 +166,7 @@ void http_session::do_read() {
   if (reading_ || closing_ || upgrade_ || failed_ || queue_.size() >= max_in_flight) return;
   reading_ = true;
   parser_.emplace();
+  upload_refusal_.reset();
   // Beast refuses a Content-Length above the limit with the headers; an
   // upload's limit is max_file_size, so the route decides (on_header).
   parser_->body_limit(std::max<std::uint64_t>(ctx_.config.body_limit, ctx_.config.max_file_size));
@@ -391,6 +392,9 @@ void http_session::on_read_error(beast::error_code ec) {
   upload_.reset();
   if (!write_error.empty()) {
     refuse(507, "the upload could not be written: " + write_error);
+  } else if (upload_refusal_ && ec == bhttp::error::body_limit) {
+    auto r = std::move(*upload_refusal_);
+    refuse(r.status, std::move(r.detail), r.bearer, r.errors);
   } else if (upload && ec == bhttp::error::body_limit) {
     refuse(413, "the file is larger than the limit of " + std::to_string(ctx_.config.max_file_size) + " bytes");
   } else if (timed_out_ && started) {
@@ -549,6 +553,9 @@ bool http_session::refuse_upload(unsigned status, std::string detail, bool beare
   // Declared within the body limit, or chunked (the body limit then bounds it as it is read).
   if ((!length || *length <= ctx_.config.body_limit) && parser_->get()[bhttp::field::expect].empty()) {
     parser_->body_limit(ctx_.config.body_limit);
+    // A chunked body past the body limit gets this answer, not the file
+    // limit's: the file was never going to be taken.
+    upload_refusal_ = refusal{status, std::move(detail), bearer, errors};
     return true;
   }
   refuse(status, std::move(detail), bearer, errors);

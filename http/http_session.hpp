@@ -132,6 +132,15 @@ private:
   bool writing_ = false;
   bool closing_ = false;    ///< no further request will be read
   std::size_t header_fields_ = 0;  ///< the current request's header fields (what follows is its trailer)
+  /// An upload refused once its headers were read, whose small or chunked
+  /// body is read (and dropped) before the answer: the answer it gets.
+  struct refusal {
+    unsigned status;
+    std::string detail;
+    bool bearer;
+    std::vector<field_error> errors;
+  };
+  std::optional<refusal> upload_refusal_;
   bool continue_ = false;   ///< a 100 Continue waits for the earlier answers
   bool held_ = false;       ///< held by ctx_.open while answers are owed
   bool timed_out_ = false;  ///< a read deadline passed; the receive side is shut

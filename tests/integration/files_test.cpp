@@ -190,6 +190,34 @@ TEST_CASE("files: past --max-file-size is 413 and leaves nothing", "[files]") {
   CHECK(c.get("/v1/files").json().at("files").as_array().size() == 1);
 }
 
+TEST_CASE("files: a refused upload with a chunked body past the body limit gets its own answer, not the file limit's",
+          "[files]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  overseerd_process d{data, {"--token", "s3cret"}};
+  // 2 MiB, past the 1 MiB body limit that bounds a refused upload's body.
+  std::string chunks;
+  for (int i = 0; i < 32; ++i) chunks += "10000\r\n" + std::string(0x10000, 'y') + "\r\n";
+  chunks += "0\r\n\r\n";
+  const auto answer = [&](const std::string& head) {
+    raw_connection conn{d.port()};
+    // The daemon reads the first 1 MiB, answers, then reads and drops the
+    // rest for 2 s before it closes: all of it is sent well before.
+    conn.send(head + chunks);
+    return conn.read();
+  };
+  auto r = answer("POST /v1/files?name=a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+                  "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  REQUIRE(r);
+  CHECK(r->status == 415);
+  r = answer("POST /v1/files?name=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  CHECK(temp_entries(data) == 0);
+  CHECK(stored_entries(data) == 0);
+}
+
 TEST_CASE("files: a client that disconnects mid-upload leaves nothing, and a restart clears stale temp files",
           "[files]") {
   temp_dir dir;

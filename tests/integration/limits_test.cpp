@@ -389,7 +389,7 @@ TEST_CASE("request smuggling is refused: both framings, or two lengths", "[http]
   CHECK(c.get("/v1/health").status == 200);
 }
 
-TEST_CASE("a coding before chunked is answered 501 and closed; chunked alone is read", "[http][limits]") {
+TEST_CASE("a coding before chunked is answered 501 and closed, and chunked alone is read", "[http][limits]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
   http_client c{d.port()};
