@@ -137,7 +137,8 @@ private:
 /// The request's body as strict JSON (strict_json.hpp), or nothing with the
 /// refusal answered: 415 unless it is declared application/json, 400 for
 /// text that is not JSON or repeats a key.
-[[nodiscard]] std::optional<boost::json::value> read_json_body(const call& c, const replier& r);
+[[nodiscard]] std::optional<boost::json::value> read_json_body(const call& c, const replier& r,
+                                                               const std::vector<field_error>& also = {});
 /// The body as a job spec (POST /v1/jobs) or a batch (POST /v1/batches), or
 /// nothing with the refusal answered: a body read_json_body refuses, or one
 /// 400 with every problem the JSON reader and the engine's checks find.

@@ -104,18 +104,23 @@ bool is_json(const request& req) {
   return boost::beast::iequals(mime, "application/json");
 }
 
-std::optional<boost::json::value> read_json_body(const call& c, const replier& r) {
+std::optional<boost::json::value> read_json_body(const call& c, const replier& r,
+                                                 const std::vector<field_error>& also) {
+  auto errors = also;  // found before the body (the query's ?wait=, say): named in the same answer
   if (!is_json(c.req)) {
-    r.problem(415, "the body must be application/json, not \"" + std::string{c.req[bhttp::field::content_type]} + "\"");
+    r.problem(415, "the body must be application/json, not \"" + std::string{c.req[bhttp::field::content_type]} + "\"",
+              errors);
     return std::nullopt;
   }
   auto body = parse_strict_json(c.req.body());
   if (!body.syntax_error.empty()) {
-    r.problem(400, "the body is not valid JSON: " + body.syntax_error, {{"body", body.syntax_error}});
+    errors.push_back({"body", body.syntax_error});
+    r.problem(400, "the body is not valid JSON: " + body.syntax_error, errors);
     return std::nullopt;
   }
   if (!body.duplicates.empty()) {
-    r.problem(400, "the body repeats a key", body.duplicates);
+    errors.insert(errors.end(), body.duplicates.begin(), body.duplicates.end());
+    r.problem(400, "the body repeats a key", errors);
     return std::nullopt;
   }
   return std::move(body.value);
@@ -169,7 +174,7 @@ template <class Spec>
 std::optional<Spec> read_spec(api_context& ctx, const call& c, const replier& r,
                               std::vector<field_error> (*parse)(const boost::json::value&, Spec&),
                               const char* invalid, std::vector<field_error> errors = {}) {
-  auto body = read_json_body(c, r);
+  auto body = read_json_body(c, r, errors);
   if (!body) return std::nullopt;
   Spec spec;
   add_unreported(errors, parse(*body, spec));

@@ -167,11 +167,13 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
   const bool paged = c.query.contains("page") || c.query.contains("page_size");
   if (paged && (c.query.contains("limit") || c.query.contains("offset")))
     errors.push_back({"page", "use either page/page_size or limit/offset, not both"});
+  // All four read, whichever style is used: one answer names every bad one.
   const auto page = query_int(c.query, "page", 1, 1, 1'000'000, errors);
   const auto page_size = query_int(c.query, "page_size", 100, 1, 1000, errors);
-  q.limit = static_cast<std::size_t>(paged ? page_size : query_int(c.query, "limit", 100, 1, 1000, errors));
-  q.offset = static_cast<std::size_t>(paged ? (page - 1) * page_size
-                                            : query_int(c.query, "offset", 0, 0, 1'000'000'000, errors));
+  const auto limit = query_int(c.query, "limit", 100, 1, 1000, errors);
+  const auto offset = query_int(c.query, "offset", 0, 0, 1'000'000'000, errors);
+  q.limit = static_cast<std::size_t>(paged ? page_size : limit);
+  q.offset = static_cast<std::size_t>(paged ? (page - 1) * page_size : offset);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
 
   const list_result found = ctx.eng.list(q);

@@ -52,6 +52,30 @@ TEST_CASE("spec and params errors come back together in one 400", "[http][valida
   CHECK(c.get("/v1/jobs").json().at("total_count").as_int64() == 0);
 }
 
+TEST_CASE("a bad query names its fields beside a body that cannot be read, and every paging field", "[http][validation]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // ?wait= is read before the body: a body that is not JSON, repeats a key
+  // or is not JSON at all must not hide it.
+  auto r = c.request("POST", "/v1/jobs?wait=soon", "{not json");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"wait", "body"});
+  r = c.request("POST", "/v1/jobs?wait=soon", R"({"tool":"noop","tool":"sleep"})");
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r).contains("wait"));
+  r = c.request("POST", "/v1/jobs?wait=soon", R"({"tool":"noop"})", "text/plain");
+  REQUIRE(r.status == 415);
+  CHECK(fields_of(r) == std::set<std::string>{"wait"});
+  // Both paging styles at once: limit and offset are read too.
+  r = c.get("/v1/jobs?offset=99999999999999999999&limit=-5&page=abc");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"page", "limit", "offset"});
+  CHECK(c.get("/v1/jobs").json().at("total_count").as_int64() == 0);
+}
+
 TEST_CASE("retry backoffs are bounded, so no schedule can overflow the clock", "[http][validation]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
