@@ -296,6 +296,7 @@ struct lingering_tool {
   std::atomic<int> now{0};
   std::atomic<int> peak{0};
   std::atomic<bool> started{false};
+  std::atomic<bool> lingering{false};  ///< the first body was told to stop and has not returned
 
   tool_function body() {
     return [this](job_context& ctx) -> tool_result {
@@ -307,8 +308,10 @@ struct lingering_tool {
       }
       started = true;
       while (!ctx.stop_requested()) ctx.sleep_for(5ms);
-      std::this_thread::sleep_for(linger);
+      lingering = true;
+      std::this_thread::sleep_for(linger);  // the program's kill grace, not a wait for an event
       --now;
+      lingering = false;
       return stopped();
     };
   }
@@ -340,12 +343,17 @@ TEST_CASE("a job retried right after its cancel runs once the cancelled body has
   REQUIRE(test::eventually([&] { return tool.started.load(); }, 10s));
   REQUIRE(f.eng->cancel(id).code == errc::ok);
   REQUIRE(f.eng->retry(id).code == errc::ok);
-  // Pending, not running, while the cancelled body lingers.
-  std::this_thread::sleep_for(300ms);
-  auto mid = f.eng->get(id);
-  REQUIRE(mid);
-  CHECK(mid->status == job_status::pending);
-  CHECK(tool.calls == 1);
+  // Pending, not running, for as long as the cancelled body lingers.
+  int looks = 0;
+  REQUIRE(test::eventually([&] {
+    auto mid = f.eng->get(id);
+    if (!tool.lingering) return true;
+    ++looks;
+    CHECK((mid && mid->status == job_status::pending));
+    CHECK(tool.calls == 1);
+    return false;
+  }, 10s));
+  CHECK(looks > 0);
   auto v = f.eng->wait(id, 20s);
   REQUIRE(v);
   CHECK(v->status == job_status::completed);
