@@ -32,6 +32,12 @@ constexpr const char* family_names[family_count] = {
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
+/// A store of a schema this build does not read.
+[[noreturn]] void refuse_version(const std::filesystem::path& dir, const std::string& version) {
+  fail("the store at " + dir.string() + " has schema version " + version + ", this build reads version " +
+       std::to_string(keys::schema_version) + "; refusing to start rather than misread it");
+}
+
 /// Whether `dir` holds files of a RocksDB store (its manifest, tables, WAL
 /// or options), with or without the CURRENT file that names the manifest.
 bool holds_store_files(const std::filesystem::path& dir) {
@@ -212,9 +218,7 @@ store::store(const options& opts)
   // and bring back any column family the newer layout dropped.
   const auto supported = [](const std::string& v) { return v == "1" || v == std::to_string(keys::schema_version); };
   if (existing)
-    if (auto v = recorded_schema_version(db_opts, opts.dir.string()); v && !supported(*v))
-      fail("the store at " + opts.dir.string() + " has schema version " + *v + ", this build reads version " +
-           std::to_string(keys::schema_version) + "; refusing to start rather than misread it");
+    if (auto v = recorded_schema_version(db_opts, opts.dir.string()); v && !supported(*v)) refuse_version(opts.dir, *v);
 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -246,9 +250,7 @@ void store::check_schema(const options& opts) {
   } else if (version == "1") {
     migrate_from_schema_1();
   } else if (version != std::to_string(keys::schema_version)) {
-    fail("the store at " + opts.dir.string() + " has schema version " + version +
-         ", this build reads version " + std::to_string(keys::schema_version) +
-         "; refusing to start rather than misread it");
+    refuse_version(opts.dir, version);
   }
 }
 
