@@ -62,6 +62,9 @@ struct call {
   query_map query;
   const std::string& peer;  ///< "client 127.0.0.1": who asks, for cancel and retry reasons
   identity who{};  ///< the principal asking (the anonymous admin without tokens)
+  /// The query's keys given more than once (read_query): answered with the
+  /// handler's own bad fields, in one problem (check_query_keys).
+  std::vector<field_error> query_errors{};
 
   /// Who did it, for a transition reason or a log line ("alice (client 127.0.0.1)").
   [[nodiscard]] std::string by() const { return who.by(peer); }
@@ -223,6 +226,9 @@ void resume_tool(api_context& ctx, const call& c, const replier& r);
 /// in '.', e.g. "label."), naming the nearest allowed key.
 [[nodiscard]] std::vector<field_error> check_query_keys(const query_map& q,
                                                         std::initializer_list<std::string_view> allowed);
+/// The same for a call's query, after its repeated keys (call::query_errors):
+/// every handler that reads its query starts its errors with this.
+[[nodiscard]] std::vector<field_error> check_query_keys(const call& c, std::initializer_list<std::string_view> allowed);
 /// An integer query value in [min, max]; records an error naming `key`
 /// otherwise. Absent: `fallback`.
 [[nodiscard]] std::int64_t query_int(const query_map& q, std::string_view key, std::int64_t fallback,

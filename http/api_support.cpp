@@ -233,6 +233,13 @@ std::vector<field_error> check_query_keys(const query_map& q,
   return errors;
 }
 
+std::vector<field_error> check_query_keys(const call& c, std::initializer_list<std::string_view> allowed) {
+  auto errors = c.query_errors;
+  auto unknown = check_query_keys(c.query, allowed);
+  errors.insert(errors.end(), std::make_move_iterator(unknown.begin()), std::make_move_iterator(unknown.end()));
+  return errors;
+}
+
 std::int64_t query_int(const query_map& q, std::string_view key, std::int64_t fallback,
                        std::int64_t min, std::int64_t max, std::vector<field_error>& errors) {
   auto it = q.find(key);

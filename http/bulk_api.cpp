@@ -69,9 +69,9 @@ bool flag(const query_map& q, std::string_view key, std::vector<field_error>& er
 /// answered that names every bad field.
 std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
   query_map query = c.query;
-  std::vector<field_error> errors;
+  std::vector<field_error> errors = c.query_errors;
   if (!c.req.body().empty()) {
-    auto body = read_json_body(c, r);
+    auto body = read_json_body(c, r, errors);
     if (!body) return std::nullopt;
     if (!body->is_object()) {
       r.problem(400, "the body must be a JSON object of filters", {{"body", "must be an object"}});

@@ -51,7 +51,7 @@ std::optional<file_info> visible_file(api_context& ctx, const call& c, const rep
 }  // namespace
 
 std::optional<upload_refusal> check_upload(const api_context& ctx, const call& c) {
-  std::vector<field_error> errors = check_query_keys(c.query, {"name"});
+  std::vector<field_error> errors = check_query_keys(c, {"name"});
   const auto it = c.query.find("name");
   if (it == c.query.end()) errors.push_back({"name", "is required: the file's name, e.g. ?name=reads.fasta"});
   else if (it->second.empty()) errors.push_back({"name", "must not be empty"});
@@ -98,7 +98,7 @@ void finish_upload(api_context& ctx, const call& c, const replier& r, upload_bod
 }
 
 void list_files(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"limit", "cursor"});
+  auto errors = check_query_keys(c, {"limit", "cursor"});
   file_list_query q;
   q.limit = static_cast<std::size_t>(query_int(c.query, "limit", 100, 1, 1000, errors));
   if (auto it = c.query.find("cursor"); it != c.query.end()) {

@@ -296,9 +296,7 @@ bool http_session::begin_upload() {
                                 std::string{to_string(who->role)} + " and may not POST /v1/files");
   }
   query_map q;
-  if (auto errors = read_query(*target, q); !errors.empty()) {
-    return refuse_upload(400, "invalid query", false, errors);
-  }
+  auto query_errors = read_query(*target, q);  // named with check_upload's findings
   if (ctx_.ops && ctx_.ops->draining) {
     return refuse_upload(503, "the daemon is stopping and takes no uploads; upload again once it is back");
   }
@@ -307,7 +305,7 @@ bool http_session::begin_upload() {
                                 " bytes");
   }
   {
-    const call c{req, route_id::upload_file, {}, q, peer_, *who};
+    const call c{req, route_id::upload_file, {}, q, peer_, *who, std::move(query_errors)};
     if (auto bad = check_upload(ctx_, c)) {
       return refuse_upload(bad->status, std::move(bad->detail), false, bad->errors);
     }
@@ -438,7 +436,8 @@ bool http_session::upgrade(request& req) {
   query_map q;
   auto errors = read_query(*target, q);
   json::object subscribe;
-  if (errors.empty()) errors = parse_stream_query(q, subscribe);
+  auto stream_errors = parse_stream_query(q, subscribe);
+  errors.insert(errors.end(), stream_errors.begin(), stream_errors.end());
   if (!errors.empty()) return problem(400, "invalid stream query", errors);
   if (ctx_.ops && ctx_.ops->draining) return problem(503, "the daemon is stopping; connect again once it is back");
   auto ticket = ctx_.open.open_stream(ctx_.config.max_streams);
@@ -507,17 +506,19 @@ void http_session::dispatch(request req) {
                             std::string{to_string(who->role)} + " and may not " + std::string{req.method_string()} +
                             " " + std::string{target->path()});
   query_map q;
-  if (auto errors = read_query(*target, q); !errors.empty() && to.query != query_rule::ignored)
-    return r.problem(400, "invalid query", errors);
+  // A repeated key is named with the handler's own findings (call::query_errors).
+  auto query_errors = read_query(*target, q);
+  if (to.query == query_rule::ignored) query_errors.clear();
   if (to.query == query_rule::none) {
-    if (auto errors = check_query_keys(q, {}); !errors.empty())
-      return r.problem(400, "this endpoint takes no query parameters", errors);
+    auto unknown = check_query_keys(q, {});
+    query_errors.insert(query_errors.end(), unknown.begin(), unknown.end());
+    if (!query_errors.empty()) return r.problem(400, "this endpoint takes no query parameters", query_errors);
   }
   // Draining (a SIGTERM): no new jobs; everything else is answered.
   if (ctx_.ops && ctx_.ops->draining &&
       (to.id == route_id::submit_job || to.id == route_id::submit_batch || to.id == route_id::retry_job))
     return r.problem(503, "the daemon is stopping and takes no new jobs; submit again once it is back");
-  const call c{req, to.id, std::move(m.params), std::move(q), peer_, who.value_or(identity{})};
+  const call c{req, to.id, std::move(m.params), std::move(q), peer_, who.value_or(identity{}), std::move(query_errors)};
   // A handler may fail on something we did not foresee; the client still
   // gets an answer, and the connection lives on.
   try {

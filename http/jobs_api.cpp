@@ -102,7 +102,7 @@ json::object submit_answer(const submit_result& s, job_status status) {
 }  // namespace
 
 void submit_job(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"wait"});
+  auto errors = check_query_keys(c, {"wait"});
   auto wait = read_wait(c, errors);
   auto spec = read_job_spec(ctx, c, r, std::move(errors));
   if (!spec) return;
@@ -159,7 +159,7 @@ void read_job_filters(const query_map& query, list_query& q, std::vector<field_e
 }
 
 void list_jobs(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
+  auto errors = check_query_keys(c, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
                                            "limit", "offset", "page", "page_size", "label."});
   list_query q;
   read_job_filters(c.query, q, errors);
@@ -192,7 +192,7 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
 }
 
 void get_job(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"wait"});
+  auto errors = check_query_keys(c, {"wait"});
   const auto wait = read_wait(c, errors);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
   const auto id = c.param("id");
@@ -236,7 +236,7 @@ void get_result(api_context& ctx, const call& c, const replier& r) {
 
 void get_logs(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
-  auto errors = check_query_keys(c.query, {"level", "limit", "offset"});
+  auto errors = check_query_keys(c, {"level", "limit", "offset"});
   auto level = log_level::debug;
   if (auto it = c.query.find("level"); it != c.query.end()) {
     if (auto l = parse_log_level(it->second)) level = *l;

@@ -144,7 +144,7 @@ void prometheus_metrics(api_context& ctx, const call&, const replier& r) {
 }
 
 void windowed_metrics(api_context& ctx, const call& c, const replier& r) {
-  if (auto errors = check_query_keys(c.query, {"time_range"}); !errors.empty())
+  if (auto errors = check_query_keys(c, {"time_range"}); !errors.empty())
     return r.problem(400, "invalid query", errors);
   std::string range = "24h";
   if (auto it = c.query.find("time_range"); it != c.query.end()) range = it->second;

@@ -54,7 +54,7 @@ void list_nodes(api_context& ctx, const call&, const replier& r) {
 }
 
 void health(api_context& ctx, const call& c, const replier& r) {
-  if (auto errors = check_query_keys(c.query, {"probe"}); !errors.empty()) return r.problem(400, "invalid query", errors);
+  if (auto errors = check_query_keys(c, {"probe"}); !errors.empty()) return r.problem(400, "invalid query", errors);
   // ?probe=live: the process answers (liveness); ?probe=ready: it takes work
   // (readiness: 503 while it drains or when unhealthy). Without: the document.
   std::string probe;

@@ -59,7 +59,7 @@ void submit_batch(api_context& ctx, const call& c, const replier& r) {
 }
 
 void list_batches(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"status", "name", "created_after", "created_before", "limit", "offset"});
+  auto errors = check_query_keys(c, {"status", "name", "created_after", "created_before", "limit", "offset"});
   batch_list_query q;
   if (auto it = c.query.find("status"); it != c.query.end()) {
     q.status = it->second;
@@ -131,7 +131,7 @@ void cache_stats(api_context& ctx, const call&, const replier& r) {
 }
 
 void clear_cache(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c.query, {"confirm", "tool", "label."});
+  auto errors = check_query_keys(c, {"confirm", "tool", "label."});
   auto confirm = c.query.find("confirm");
   if (confirm == c.query.end() || confirm->second != "true")
     errors.push_back({"confirm", "clearing the cache needs confirm=true"});

@@ -263,8 +263,11 @@ TEST_CASE("WebSocket handshakes the server cannot accept get problem documents",
     require_problem(r, 400, "sinse");
     CHECK(r.body.find("did you mean \\\"since\\\"") != std::string::npos);
   }
-  SECTION("a repeated parameter") {
-    require_problem(ask(upgrade_request("/v1/stream?job=a&job=b", auth + ws_headers)), 400, "job");
+  SECTION("a repeated parameter, named with the query's other bad ones") {
+    auto r = ask(upgrade_request("/v1/stream?job=a&job=b&since=abc&sinse=1", auth + ws_headers));
+    require_problem(r, 400, "job");
+    require_problem(r, 400, "since");
+    require_problem(r, 400, "sinse");
   }
   SECTION("an unsupported WebSocket version") {
     auto r = ask(upgrade_request("/v1/stream?all=1", auth + "Sec-WebSocket-Version: 8\r\n"

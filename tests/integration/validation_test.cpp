@@ -76,6 +76,42 @@ TEST_CASE("a bad query names its fields beside a body that cannot be read, and e
   CHECK(c.get("/v1/jobs").json().at("total_count").as_int64() == 0);
 }
 
+TEST_CASE("a repeated query key is named beside the request's other bad fields", "[http][validation]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // Which of two values was meant cannot be known, but that is no reason to
+  // keep the rest of the request's faults for the next attempt.
+  auto r = c.request("POST", "/v1/jobs?wait=1s&wait=2s", R"({"tool":"noop","prority":3})");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"wait", "prority"});
+  r = c.get("/v1/jobs?limit=1&limit=2&status=bogus&colour=red");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"limit", "status", "colour"});
+  r = c.request("POST", "/v1/jobs/cancel?tool=a&tool=b&status=bogus", "");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"tool", "status"});
+  r = c.get("/v1/jobs/job_01M880PHE1F1GN54T6TES72772/logs?level=loud&level=info&limit=0");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"level", "limit"});
+  // An endpoint without parameters names the repeated key and every other.
+  r = c.request("POST", "/v1/tools/noop/pause?a=1&a=2&b=3", "");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"a", "b"});
+  CHECK(c.get("/v1/health").json().at("components").at("tools").at("noop").at("status") != "paused");
+  // An upload: its name is required, beside the repeated key.
+  r = c.request("POST", "/v1/files?x=1&x=2", "data", "application/octet-stream");
+  INFO(r.body);
+  REQUIRE(r.status == 400);
+  CHECK(fields_of(r) == std::set<std::string>{"x", "name"});
+  CHECK(c.get("/v1/jobs").json().at("total_count").as_int64() == 0);
+}
+
 TEST_CASE("retry backoffs are bounded, so no schedule can overflow the clock", "[http][validation]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
