@@ -571,10 +571,13 @@ void http_session::refuse(unsigned status, std::string detail, bool bearer, cons
   const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version()
                            : upload_                              ? upload_->get().version()
                                                                   : 11;
+  // A refused HEAD (its framing, say) is answered without a body: a client
+  // reads none, and would take the problem document for the next answer.
+  const bool head = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
   upload_.reset();
   auto res = problem_response(status, std::move(detail), version, false, errors);
   if (bearer) res.set(bhttp::field::www_authenticate, "Bearer");
-  reply(owe(version, false, false), std::move(res));
+  reply(owe(version, false, head), std::move(res));
 }
 
 void http_session::reply(const std::shared_ptr<slot>& s, response res) {

@@ -405,6 +405,18 @@ TEST_CASE("a coding before chunked is answered 501 and closed, and chunked alone
     CHECK_FALSE(raw.read(5s));
   }
   CHECK(job_count(c) == 0);
+  {
+    // A refused HEAD gets its status and headers but no body: the client
+    // reads none, and would take the problem document for the next answer.
+    raw_connection raw{d.port()};
+    raw.send("HEAD /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n");
+    auto r = raw.read(20s, true);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->header("connection") == "close");
+    CHECK(raw.ends_within(5s));
+    CHECK(raw.pending().empty());  // no stray body after it
+  }
   // Chunked, in any case, in a field of its own: read as usual.
   raw_connection raw{d.port()};
   raw.send("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
