@@ -1,5 +1,7 @@
 #include "http/stream_session.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include <boost/asio/bind_allocator.hpp>
@@ -10,6 +12,7 @@
 #include "http/json_mapping.hpp"
 #include "http/stream_hub.hpp"
 #include "http/strict_json.hpp"
+#include "tools/did_you_mean.hpp"
 
 namespace overseer::http {
 
@@ -106,6 +109,14 @@ void stream_session::on_read(beast::error_code ec, std::size_t) {
     open_ = false;
     return;
   }
+  if (!ws_.got_text()) {
+    // Text only (RFC 6455 5.6): a binary frame skips the UTF-8 check every
+    // text frame gets, and no client of ours sends one.
+    buffer_.consume(buffer_.size());
+    send_error("a message must be JSON in a text frame, not a binary one");
+    if (!closed_) do_read();
+    return;
+  }
   auto msg = parse_strict_json(beast::buffers_to_string(buffer_.data()));
   buffer_.consume(buffer_.size());
   if (!msg.syntax_error.empty()) send_error("message is not valid JSON: " + msg.syntax_error);
@@ -129,25 +140,104 @@ void stream_session::send_error(std::string message) {
   send(json::object{{"type", "error"}, {"message", std::move(message)}});
 }
 
+void stream_session::send_errors(const std::vector<field_error>& errors, std::string whole) {
+  // `message` reads as one sentence for people and older clients; `errors`
+  // names each bad key, like a problem document's.
+  std::string message;
+  json::array named;
+  for (const auto& e : errors) {
+    if (!message.empty()) message += "; ";
+    message += e.message;
+    named.push_back(json::object{{"field", e.field}, {"message", e.message}});
+  }
+  if (!whole.empty()) message += (message.empty() ? "" : "; ") + whole;
+  json::object m{{"type", "error"}, {"message", std::move(message)}};
+  if (!named.empty()) m["errors"] = std::move(named);
+  send(std::move(m));
+}
+
 void stream_session::handle_message(const json::value& v) {
   if (!v.is_object()) return send_error("a message must be a JSON object with an \"op\"");
   const auto& m = v.as_object();
-  auto op = m.if_contains("op");
-  if (!op || !op->is_string()) return send_error("missing \"op\": expected \"subscribe\" or \"unsubscribe\"");
-  const std::string name{op->as_string()};
-  if (name != "subscribe" && name != "unsubscribe")
-    return send_error("unknown op \"" + name + "\": expected \"subscribe\" or \"unsubscribe\"");
-
+  // Every bad key of the message is named in one error, as in an HTTP
+  // problem document; nothing is subscribed or unsubscribed then.
+  std::vector<field_error> errors;
+  std::string name;
+  if (auto op = m.if_contains("op"); !op) {
+    errors.push_back({"op", "missing \"op\": expected \"subscribe\" or \"unsubscribe\""});
+  } else if (!op->is_string()) {
+    errors.push_back({"op", "\"op\" must be \"subscribe\" or \"unsubscribe\""});
+  } else {
+    name = op->as_string();
+    if (name != "subscribe" && name != "unsubscribe")
+      errors.push_back({"op", "unknown op \"" + name + "\": expected \"subscribe\" or \"unsubscribe\""});
+  }
+  static constexpr std::array<std::string_view, 8> keys = {"op",    "job_id", "batch_id", "all",
+                                                            "nodes", "logs",   "since",    "filter"};
+  for (const auto& [k, unused] : m) {
+    const std::string_view key{k};
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    const auto nearest = tools::nearest_name(key, keys);
+    errors.push_back({std::string{key}, "unknown key \"" + std::string{key} + "\"" +
+                                           (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?")});
+  }
   auto str = [&](const char* key) -> std::optional<std::string> {
-    if (auto x = m.if_contains(key); x && x->is_string()) return std::string{x->as_string()};
+    const auto* x = m.if_contains(key);
+    if (!x) return std::nullopt;
+    if (x->is_string()) return std::string{x->as_string()};
+    errors.push_back({key, "\"" + std::string{key} + "\" must be a string"});
+    return std::nullopt;
+  };
+  auto flag = [&](const char* key) -> std::optional<bool> {
+    const auto* x = m.if_contains(key);
+    if (!x) return std::nullopt;
+    if (x->is_bool()) return x->as_bool();
+    errors.push_back({key, "\"" + std::string{key} + "\" must be true or false"});
     return std::nullopt;
   };
   auto job_id = str("job_id");
   auto batch_id = str("batch_id");
-  const bool all = m.contains("all") && m.at("all").is_bool() && m.at("all").as_bool();
-  const bool nodes = m.contains("nodes") && m.at("nodes").is_bool() && m.at("nodes").as_bool();
-  if (!job_id && !batch_id && !all && !nodes)
-    return send_error("say what to " + name + " to: \"job_id\", \"batch_id\", \"all\": true or \"nodes\": true");
+  const bool all = flag("all").value_or(false);
+  const bool nodes = flag("nodes").value_or(false);
+  const auto logs = flag("logs");
+  std::optional<std::uint64_t> since;
+  if (auto x = m.if_contains("since")) {
+    if (x->is_uint64()) since = x->as_uint64();
+    else if (x->is_int64() && x->as_int64() >= 0) since = static_cast<std::uint64_t>(x->as_int64());
+    else errors.push_back({"since", "\"since\" must be a non-negative sequence number"});
+  }
+  std::optional<std::string> tool;
+  std::map<std::string, std::string> labels;
+  if (auto f = m.if_contains("filter")) {
+    if (!f->is_object()) errors.push_back({"filter", "\"filter\" must be an object"});
+    else {
+      for (const auto& [k, val] : f->as_object()) {
+        const std::string key{k};
+        if (key == "tool") {
+          if (val.is_string()) tool = std::string{val.as_string()};
+          else errors.push_back({"filter.tool", "filter \"tool\" must be a string"});
+        } else if (key == "labels") {
+          if (!val.is_object()) {
+            errors.push_back({"filter.labels", "filter \"labels\" must be an object of strings"});
+            continue;
+          }
+          for (const auto& [lk, lv] : val.as_object()) {
+            if (lv.is_string()) labels[std::string{lk}] = lv.as_string();
+            else errors.push_back({"filter.labels." + std::string{lk},
+                                   "filter label \"" + std::string{lk} + "\" must be a string"});
+          }
+        } else {
+          errors.push_back({"filter." + key, "unknown filter \"" + key + "\": expected \"tool\" or \"labels\""});
+        }
+      }
+    }
+  }
+  std::string whole;
+  if (!job_id && !batch_id && !all && !nodes && !m.contains("job_id") && !m.contains("batch_id"))
+    whole = "say what to " + (name.empty() ? std::string{"subscribe"} : name) +
+            " to: \"job_id\", \"batch_id\", \"all\": true or \"nodes\": true";
+  if (!errors.empty() || !whole.empty()) return send_errors(errors, std::move(whole));
+
   if (nodes && !job_id && !batch_id && !all) {
     // The cluster's nodes joining and leaving (docs/cluster.md): live only,
     // without seq; GET /v1/nodes has the current list. Admins and readers.
@@ -181,28 +271,9 @@ void stream_session::handle_message(const json::value& v) {
   s.what = job_id ? sub::kind::job : batch_id ? sub::kind::batch : sub::kind::all;
   if (job_id) s.job_id = *job_id;
   else if (batch_id) s.job_id = *batch_id;  // the batch id, for a batch subscription
-  if (auto l = m.if_contains("logs")) {
-    if (!l->is_bool()) return send_error("\"logs\" must be true or false");
-    s.logs = l->as_bool();
-  }
-  std::optional<std::uint64_t> since;
-  if (auto x = m.if_contains("since")) {
-    if (x->is_uint64()) since = x->as_uint64();
-    else if (x->is_int64() && x->as_int64() >= 0) since = static_cast<std::uint64_t>(x->as_int64());
-    else return send_error("\"since\" must be a non-negative sequence number");
-  }
-  if (auto f = m.if_contains("filter")) {
-    if (!f->is_object()) return send_error("\"filter\" must be an object");
-    for (const auto& [k, val] : f->as_object()) {
-      if (k == "tool" && val.is_string()) s.tool = val.as_string();
-      else if (k == "labels" && val.is_object()) {
-        for (const auto& [lk, lv] : val.as_object()) {
-          if (!lv.is_string()) return send_error("filter label \"" + std::string{lk} + "\" must be a string");
-          s.labels[std::string{lk}] = lv.as_string();
-        }
-      } else return send_error("unknown filter \"" + std::string{k} + "\": expected \"tool\" or \"labels\"");
-    }
-  }
+  s.logs = logs.value_or(false);
+  if (tool) s.tool = *tool;
+  s.labels = std::move(labels);
   subscribe(std::move(s), since);
 }
 

@@ -152,6 +152,9 @@ private:
   void schedule_replay(sub& s);
   void do_close();
   void send_error(std::string message);
+  /// One error naming every bad key (`errors`), and `whole`: what is wrong
+  /// with the message as a whole, if anything.
+  void send_errors(const std::vector<field_error>& errors, std::string whole);
 
   boost::beast::websocket::stream<corked_stream<boost::beast::tcp_stream>> ws_;
   boost::beast::flat_buffer buffer_;

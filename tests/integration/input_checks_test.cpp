@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -148,6 +149,56 @@ TEST_CASE("a stream message with a repeated key is refused with an error naming 
   // The stream lives on.
   ws.send(R"({"op":"subscribe","all":true})");
   CHECK(ws.read().at("type") == "subscribed");
+}
+
+namespace {
+
+std::set<std::string> error_fields(const json::value& m) {
+  std::set<std::string> out;
+  if (const auto* e = m.as_object().if_contains("errors"))
+    for (const auto& x : e->as_array()) out.insert(std::string{x.at("field").as_string()});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a stream message names every bad key in one error and changes nothing", "[http][input][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  raw_stream ws{d.port()};
+  ws.send(R"({"op":"subscribe","job_id":5,"logs":"yes","sinse":3,"filter":{"tol":"x","labels":{"a":1}}})");
+  auto m = ws.read();
+  INFO(json::serialize(m));
+  CHECK(m.at("type") == "error");
+  CHECK(error_fields(m) == std::set<std::string>{"job_id", "logs", "sinse", "filter.tol", "filter.labels.a"});
+  CHECK(m.at("message").as_string().find(R"(did you mean "since"?)") != json::string::npos);
+  // docs/api.md's example, word for word.
+  ws.send(R"({"op":"subscribe","job_id":5,"sinse":3})");
+  m = ws.read();
+  CHECK(m.at("message") == R"(unknown key "sinse"; did you mean "since"?; "job_id" must be a string)");
+  // A misspelt key is not ignored: "log" would have subscribed without logs.
+  ws.send(R"({"op":"subscribe","all":true,"log":true})");
+  m = ws.read();
+  INFO(json::serialize(m));
+  CHECK(m.at("type") == "error");
+  CHECK(error_fields(m) == std::set<std::string>{"log"});
+  // No op and nothing to subscribe to: both said, in one error.
+  ws.send(R"({"all":"yes"})");
+  m = ws.read();
+  INFO(json::serialize(m));
+  CHECK(m.at("type") == "error");
+  CHECK(error_fields(m) == std::set<std::string>{"op", "all"});
+  CHECK(m.at("message").as_string().find("say what to subscribe to") != json::string::npos);
+  // A binary frame is refused, even holding a good message; text still works.
+  ws.send_binary(R"({"op":"subscribe","all":true})");
+  m = ws.read();
+  INFO(json::serialize(m));
+  CHECK(m.at("type") == "error");
+  CHECK(m.at("message").as_string().find("text frame") != json::string::npos);
+  ws.send(R"({"op":"subscribe","all":true,"logs":true,"filter":{"tool":"noop","labels":{"a":"1"}}})");
+  m = ws.read();
+  INFO(json::serialize(m));
+  CHECK(m.at("type") == "subscribed");
 }
 
 TEST_CASE("every answer is valid UTF-8, whatever bytes the client sent", "[http][input]") {

@@ -181,7 +181,15 @@ public:
     tcp.expires_after(std::chrono::seconds(20));
     ws_.handshake("127.0.0.1", target);
   }
-  void send(const std::string& text) { ws_.write(boost::asio::buffer(text)); }
+  void send(const std::string& text) {
+    ws_.text(true);
+    ws_.write(boost::asio::buffer(text));
+  }
+  /// The same bytes in a binary frame.
+  void send_binary(const std::string& bytes) {
+    ws_.binary(true);
+    ws_.write(boost::asio::buffer(bytes));
+  }
   /// The next message, parsed; a null value with `ec` set when reading fails.
   boost::json::value read(boost::beast::error_code& ec) {
     boost::beast::flat_buffer buffer;
