@@ -65,6 +65,9 @@ struct sent_request {
 struct expectation {
   std::vector<sent_request> requests;  ///< complete requests the server reads, in order
   std::size_t answers = 0;  ///< answers it owes at least: those, and one for an incomplete or bad rest
+  /// The rest's header was read, and it is a HEAD: its refusal (a bad chunk,
+  /// a body cut short) comes without a body, like any answer to a HEAD.
+  bool rest_head = false;
 };
 
 // Feeds `in` to a fresh parser until its message is done, the parser
@@ -123,6 +126,20 @@ bool refused_framing(const bhttp::request<bhttp::string_body>& req) {
   return codings.size() != 1 || !beast::iequals(codings.front(), "chunked");
 }
 
+// A Host the server refuses (RFC 9112 3.2): none in an HTTP/1.1 request,
+// more than one, or a value with a character no host[:port] has.
+bool refused_host(const bhttp::request<bhttp::string_body>& req) {
+  const auto n = req.count(bhttp::field::host);
+  if (n > 1) return true;
+  if (n == 0) return req.version() >= 11;
+  constexpr std::string_view allowed = "-._~!$&'()*+,;=:[]%";
+  for (const char ch : req[bhttp::field::host]) {
+    const bool alnum = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    if (!alnum && allowed.find(ch) == std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // A refused framing the server may answer with 501 rather than 400: more
 // than one coding (RFC 9112 6.1 lets a server refuse codings it does not
 // implement that way). Which of the two depends on details the model
@@ -142,14 +159,17 @@ expectation expect(std::string_view in) {
     beast::error_code ec;
     const auto used = parse_one(p, in, ec);
     ++e.answers;  // a complete request, or the 400/413 for the rest
-    // Framing the server refuses though Beast reads it (http_session.cpp,
-    // on_header): it is refused as soon as the header is read, whatever
-    // follows, and its 400 or 501 closes the connection.
-    if (p.is_header_done() && refused_framing(p.get())) {
+    // Framing or a Host the server refuses though Beast reads it
+    // (http_session.cpp, on_header): it is refused as soon as the header is
+    // read, whatever follows, and its 400 or 501 closes the connection.
+    if (p.is_header_done() && (refused_framing(p.get()) || refused_host(p.get()))) {
       e.requests.push_back({p.get().method(), unsupported_coding(p.get())});
       break;
     }
-    if (ec || !p.is_done()) break;
+    if (ec || !p.is_done()) {
+      e.rest_head = p.is_header_done() && p.get().method() == bhttp::verb::head;
+      break;
+    }
     const auto& req = p.get();
     e.requests.push_back({req.method()});
     // An upgrade request is not the end: a refused one (a 401, say) gets
@@ -179,7 +199,8 @@ answers read_answers(std::string_view out, const expectation& e) {
     p.header_limit(header_limit);
     p.eager(true);
     const auto n = a.responses.size();
-    if (n < e.requests.size() && e.requests[n].method == bhttp::verb::head) p.skip(true);
+    if (n < e.requests.size() ? e.requests[n].method == bhttp::verb::head : (n == e.requests.size() && e.rest_head))
+      p.skip(true);
     beast::error_code ec;
     const auto used = parse_one(p, out, ec);
     if (ec || !p.is_done()) {
@@ -279,7 +300,9 @@ void check_answer(const bhttp::response<bhttp::string_body>& res, std::size_t in
   const auto& body = res.body();
   const bool refused_coding = status == 501 && index < e.requests.size() && e.requests[index].unsupported_coding;
   if (status >= 500 && !refused_coding) fail(which + " is a server error: " + excerpt(body));
-  if (index < e.requests.size() && e.requests[index].method == bhttp::verb::head) return;  // no body
+  if (index < e.requests.size() ? e.requests[index].method == bhttp::verb::head
+                                 : (index == e.requests.size() && e.rest_head))
+    return;  // no body
   check_utf8(body, which + ": the body");
   const auto type = res[bhttp::field::content_type];
   const bool problem = type.starts_with("application/problem+json");

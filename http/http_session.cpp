@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -64,6 +66,26 @@ std::vector<std::string> transfer_codings(const bhttp::fields& req) {
     }
   }
   return codings;
+}
+
+/// Why the request's Host field is refused (RFC 9112 3.2), or nothing: an
+/// HTTP/1.1 request has exactly one; an HTTP/1.0 request may have none. Its
+/// value is a host (a name, an IPv4 address or a bracketed IPv6 one) and an
+/// optional port, or empty.
+std::optional<std::string> bad_host(const bhttp::request_header<>& req) {
+  const auto count = req.count(bhttp::field::host);
+  if (count > 1) return "the Host header is given more than once";
+  if (count == 0) {
+    if (req.version() >= 11) return std::string{"an HTTP/1.1 request needs a Host header"};
+    return std::nullopt;
+  }
+  const auto v = req[bhttp::field::host];
+  const bool ok = std::all_of(v.begin(), v.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return std::isalnum(c) || std::string_view{"-._~!$&'()*+,;=:[]%"}.find(ch) != std::string_view::npos;
+  });
+  if (!ok) return "the Host header is not a host and port";
+  return std::nullopt;
 }
 
 /// Drops the trailer fields Beast appended to the header of a chunked
@@ -248,6 +270,12 @@ bool http_session::on_header() {
         refuse(501, "Transfer-Encoding: only chunked is supported");
         return false;
       }
+    }
+    // RFC 9112 3.2: an HTTP/1.1 request without a Host, or with more than
+    // one, or with one that is no host[:port], is refused with a 400.
+    if (const auto bad = bad_host(req)) {
+      refuse(400, *bad);
+      return false;
     }
     header_fields_ = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
   }

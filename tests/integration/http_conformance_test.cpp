@@ -279,3 +279,41 @@ TEST_CASE("a client that half-closes after sending is answered, then closed", "[
   CHECK_FALSE(raw.was_reset());
   CHECK(job_count(c) == n);
 }
+
+TEST_CASE("an HTTP/1.1 request needs exactly one Host, and it must be a host", "[http][conformance]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const std::string body = submit_body;
+  const std::string length = "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  // RFC 9112 3.2: each of these is a 400, and nothing is submitted.
+  for (const auto& [name, head] : std::vector<std::pair<std::string, std::string>>{
+         {"no Host", "POST /v1/jobs HTTP/1.1\r\n"},
+         {"two Hosts", "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.org\r\n"},
+         {"a Host that is no host", "POST /v1/jobs HTTP/1.1\r\nHost: exa mple/org\r\n"},
+       }) {
+    INFO(name);
+    raw_connection raw{d.port()};
+    raw.send(head + length + "\r\n" + body);
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->header("content-type") == "application/problem+json");
+    CHECK(r->body.find("Host") != std::string::npos);
+    CHECK(raw.ends_within(5s));
+  }
+  CHECK(job_count(c) == 0);
+  // What is fine: a port, an IPv6 literal, an empty Host, HTTP/1.0 without one.
+  for (const auto& head : {std::string{"POST /v1/jobs HTTP/1.1\r\nHost: localhost:8080\r\n"},
+                           std::string{"POST /v1/jobs HTTP/1.1\r\nHost: [::1]:80\r\n"},
+                           std::string{"POST /v1/jobs HTTP/1.1\r\nHost:\r\n"},
+                           std::string{"POST /v1/jobs HTTP/1.0\r\n"}}) {
+    INFO(head);
+    raw_connection raw{d.port()};
+    raw.send(head + length + "Connection: close\r\n\r\n" + body);
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 202);
+  }
+  CHECK(job_count(c) == 4);
+}
