@@ -490,7 +490,8 @@ void engine::start() {
     d.cluster_port = actors::publish_cluster(d.cluster, d.config.cluster.listen, !d.config.cluster.cert_file.empty());
   }
   d.store = std::make_unique<persistence::store>(
-    persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr, d.config.log});
+    persistence::store::options{d.config.data_dir, d.config.sync, d.config.min_free_bytes, nullptr, d.config.log,
+                                d.config.salvage_store});
   d.failed = false;
   // Recovery reads before anything writes: unfinished jobs, oldest first.
   actors::recover_jobs recovered;

@@ -163,6 +163,10 @@ cluster (docs/cluster.md):
   --cluster-key FILE      its private key (PEM)       (OVERSEER_CLUSTER_KEY)
   --cluster-ca FILE       the CA every node's certificate must chain to (OVERSEER_CLUSTER_CA)
   --heartbeat-timeout MS  a node silent this long is lost (OVERSEER_HEARTBEAT_TIMEOUT, default 5000)
+repair (docs/operations.md):
+  --salvage-store         open a store whose write-ahead log is damaged in its middle by replaying
+                          it up to the damage and dropping the rest; without it such a store is
+                          refused. For one start after a disk fault, never a standing setting
   --version               the version, then exit
   --help                  this text
 )";
@@ -400,12 +404,14 @@ settings parse(int argc, char** argv) {
     else if (flag == "--tokens") s.tokens_file = value();
     else if (flag == "--allow-insecure") s.http.allow_insecure = true;
     else if (flag == "--worker") s.worker = true;
+    else if (flag == "--salvage-store") s.engine.salvage_store = true;
     else if (const auto* key = std::find_if(setting_keys.begin(), setting_keys.end(),
                                             [&](std::string_view k) { return flag_of(k) == flag; });
              key != setting_keys.end() && flag != "--tokens" && flag != "--allow-insecure")
       set(s, *key, value());
     else {
-      std::vector<std::string> flags{"--help", "--version", "--config", "--token", "--tokens", "--worker"};
+      std::vector<std::string> flags{"--help",   "--version", "--config",       "--token",
+                                     "--tokens", "--worker",  "--salvage-store"};
       for (const std::string_view k : setting_keys)
         if (k != "tokens") flags.push_back(flag_of(k));
       usage_error("unknown option " + flag + suggestion(flag, flags));

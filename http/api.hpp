@@ -226,6 +226,9 @@ void resume_tool(api_context& ctx, const call& c, const replier& r);
 /// in '.', e.g. "label."), naming the nearest allowed key.
 [[nodiscard]] std::vector<field_error> check_query_keys(const query_map& q,
                                                         std::initializer_list<std::string_view> allowed);
+/// Adds `more` to `into`, one entry per field: a field already named gets
+/// the new message after its own ("given more than once; unknown ...").
+void merge_field_errors(std::vector<field_error>& into, std::vector<field_error> more);
 /// The same for a call's query, after its repeated keys (call::query_errors):
 /// every handler that reads its query starts its errors with this.
 [[nodiscard]] std::vector<field_error> check_query_keys(const call& c, std::initializer_list<std::string_view> allowed);

@@ -233,10 +233,17 @@ std::vector<field_error> check_query_keys(const query_map& q,
   return errors;
 }
 
+void merge_field_errors(std::vector<field_error>& into, std::vector<field_error> more) {
+  for (auto& e : more) {
+    const auto same = std::find_if(into.begin(), into.end(), [&](const field_error& x) { return x.field == e.field; });
+    if (same == into.end()) into.push_back(std::move(e));
+    else same->message += "; " + e.message;
+  }
+}
+
 std::vector<field_error> check_query_keys(const call& c, std::initializer_list<std::string_view> allowed) {
   auto errors = c.query_errors;
-  auto unknown = check_query_keys(c.query, allowed);
-  errors.insert(errors.end(), std::make_move_iterator(unknown.begin()), std::make_move_iterator(unknown.end()));
+  merge_field_errors(errors, check_query_keys(c.query, allowed));
   return errors;
 }
 

@@ -86,7 +86,7 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
   }
   auto unknown = check_query_keys(
     query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before", "label.", "dry_run", "all"});
-  errors.insert(errors.end(), unknown.begin(), unknown.end());
+  merge_field_errors(errors, std::move(unknown));
   bulk_request out;
   read_job_filters(query, out.filters, errors);
   out.dry_run = flag(query, "dry_run", errors);

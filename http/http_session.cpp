@@ -464,8 +464,7 @@ bool http_session::upgrade(request& req) {
   query_map q;
   auto errors = read_query(*target, q);
   json::object subscribe;
-  auto stream_errors = parse_stream_query(q, subscribe);
-  errors.insert(errors.end(), stream_errors.begin(), stream_errors.end());
+  merge_field_errors(errors, parse_stream_query(q, subscribe));
   if (!errors.empty()) return problem(400, "invalid stream query", errors);
   if (ctx_.ops && ctx_.ops->draining) return problem(503, "the daemon is stopping; connect again once it is back");
   auto ticket = ctx_.open.open_stream(ctx_.config.max_streams);
@@ -538,8 +537,7 @@ void http_session::dispatch(request req) {
   auto query_errors = read_query(*target, q);
   if (to.query == query_rule::ignored) query_errors.clear();
   if (to.query == query_rule::none) {
-    auto unknown = check_query_keys(q, {});
-    query_errors.insert(query_errors.end(), unknown.begin(), unknown.end());
+    merge_field_errors(query_errors, check_query_keys(q, {}));
     if (!query_errors.empty()) return r.problem(400, "this endpoint takes no query parameters", query_errors);
   }
   // Draining (a SIGTERM): no new jobs; everything else is answered.

@@ -51,6 +51,17 @@ bool holds_store_files(const std::filesystem::path& dir) {
   return false;
 }
 
+/// Refuses a store RocksDB cannot open. Damage found while the WAL is read
+/// strictly (not salvaging) says what the operator can do about it.
+[[noreturn]] void fail_open(const std::string& dir, const rocksdb::Status& s, const rocksdb::Options& db_opts) {
+  if (s.IsCorruption() && db_opts.wal_recovery_mode != rocksdb::WALRecoveryMode::kPointInTimeRecovery)
+    fail("cannot open store at " + dir + ": " + s.ToString() +
+         ". The store's files are damaged; writes acknowledged after the damage would be lost, so the store is "
+         "not opened. Restore the data directory from a backup, or start once with --salvage-store to keep "
+         "what precedes the damage and drop the rest");
+  fail("cannot open store at " + dir + ": " + s.ToString());
+}
+
 /// The schema version an existing store records, read without writing to
 /// it (read-only, the meta family alone): nullopt when it records none.
 std::optional<std::string> recorded_schema_version(const rocksdb::Options& db_opts, const std::string& dir) {
@@ -63,7 +74,7 @@ std::optional<std::string> recorded_schema_version(const rocksdb::Options& db_op
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   s = rocksdb::DB::OpenForReadOnly(db_opts, dir, descriptors, &handles, &raw);
-  if (!s.ok()) fail("cannot open store at " + dir + ": " + s.ToString());
+  if (!s.ok()) fail_open(dir, s, db_opts);
   std::string version;
   s = raw->Get({}, handles[1], keys::schema_version_key, &version);
   for (auto* h : handles) raw->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -203,6 +214,15 @@ store::store(const options& opts)
   // each may hold 2 x 64 MiB before it flushes, which at a million queued
   // jobs was a third of the engine's resident memory.
   db_opts.db_write_buffer_size = memtable_cap_bytes;
+  // RocksDB's default (point-in-time) replays the WAL up to the first bad
+  // record and silently drops every record after it, acknowledged ones
+  // included. Only a torn tail, which a crash leaves and nobody was told
+  // of, may be skipped; damage in the middle fails the open (fail-stop)
+  // unless the operator salvages. WAL recycling would be taken for damage:
+  // it stays off (RocksDB refuses the pair).
+  db_opts.wal_recovery_mode = opts.salvage_wal ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                                               : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_opts.recycle_log_file_num = 0;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : family_names) {
@@ -223,7 +243,12 @@ store::store(const options& opts)
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   auto s = rocksdb::DB::Open(db_opts, opts.dir.string(), descriptors, &handles, &raw);
-  if (!s.ok()) fail("cannot open store at " + opts.dir.string() + ": " + s.ToString());
+  if (!s.ok()) fail_open(opts.dir.string(), s, db_opts);
+  if (opts.salvage_wal)
+    report(opts.log, log_level::warning, "store",
+           "opened to salvage: a write-ahead log damaged in its middle was replayed up to the damage, and "
+           "what followed the damage was dropped (nothing, if the log was whole); start without it from now on",
+           {{"data_dir", opts.dir.string()}});
   db_.reset(raw);
   handles_.assign(handles.begin(), handles.end());
   // From here a throw leaves no object to destroy: close what is open, or

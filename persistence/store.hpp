@@ -66,6 +66,12 @@ public:
     rocksdb::Env* env = nullptr;
     /// Where unreadable records and RocksDB's warnings are reported.
     log_sink log{};
+    /// How a damaged write-ahead log is replayed. false: only a torn last
+    /// record (a write cut short by a crash, never acknowledged) is
+    /// skipped; damage before it refuses the open, since what follows it was
+    /// acknowledged. true (an operator's one-off salvage): replay up to the
+    /// damage and drop the rest.
+    bool salvage_wal = false;
   };
   using error_fn = std::function<void(const std::string& error)>;
 

@@ -207,6 +207,13 @@ struct engine_config {
   /// disk itself. The default, 64 MiB, covers a flush of RocksDB's memtables
   /// (64 MiB together); less lets a flush fill the disk. 0 turns the check off.
   std::uint64_t min_free_bytes = 64ull << 20;
+  /// Salvage a store whose write-ahead log is damaged in its middle (a disk
+  /// fault, not a crash: a crash only tears the last record, which is
+  /// skipped). false, the default: start() refuses such a store
+  /// (store_failure), since writes acknowledged after the damage would be
+  /// lost. true: replay the log up to the damage and drop the rest. An
+  /// operator's one-off decision, never a standing setting.
+  bool salvage_store = false;
   /// Fail-stop notice. When the store fails (a write or a RocksDB background
   /// job fails, or free space falls below min_free_bytes) the engine refuses
   /// every change from then on with errc::store_failure, starts no attempts,

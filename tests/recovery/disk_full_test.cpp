@@ -8,6 +8,8 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <spawn.h>
 #include <sys/mount.h>
@@ -315,4 +317,71 @@ TEST_CASE("a full disk fail-stops overseerd, a restart waits for room, and no ac
   d.terminate();
   CHECK(d.wait_exit(60s) == std::optional<int>{0});
   CHECK_FALSE(crashed(d.output()));
+}
+
+TEST_CASE("a write-ahead log damaged in its middle stops overseerd, and --salvage-store is the way past it",
+          "[recovery][store]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::vector<std::string> accepted;
+  {
+    overseerd_process d{data};
+    http_client c{d.port()};
+    for (int i = 0; i < 300; ++i) {
+      auto r = c.post("/v1/jobs", json::object{{"tool", "noop"}});
+      REQUIRE(r.status == 202);
+      accepted.push_back(str(r.json(), "job_id"));
+    }
+    d.kill9();  // every accepted job is in the write-ahead log only
+  }
+  std::filesystem::path wal;
+  for (const auto& e : std::filesystem::directory_iterator{data})
+    if (e.path().extension() == ".log" && (wal.empty() || e.path().filename() > wal.filename())) wal = e.path();
+  REQUIRE_FALSE(wal.empty());
+  {
+    // A bad sector halfway: the jobs accepted after it would be gone.
+    std::fstream f{wal, std::ios::in | std::ios::out | std::ios::binary};
+    const auto at = static_cast<std::streamoff>(std::filesystem::file_size(wal) / 2);
+    f.seekg(at);
+    char ch = 0;
+    f.get(ch);
+    f.seekp(at);
+    f.put(static_cast<char>(ch ^ 0x5A));
+  }
+  const std::vector<std::string> base{"--data-dir", data.string(), "--listen", "127.0.0.1:0"};
+  auto found = [&](unsigned short port) {
+    http_client c{port};
+    std::size_t n = 0;
+    for (const auto& id : accepted) n += c.get("/v1/jobs/" + id).status == 200 ? 1 : 0;
+    return n;
+  };
+  // 1. Refused, saying why and what to do, rather than started without them.
+  {
+    logged_daemon d{base};
+    const auto status = d.wait_exit(60s);
+    INFO(d.output());
+    REQUIRE(status);
+    CHECK(*status == 1);
+    CHECK_THAT(d.output(), Contains("Corruption") && Contains("--salvage-store"));
+    CHECK_FALSE(crashed(d.output()));
+  }
+  // 2. The operator salvages: what precedes the damage, with a warning.
+  std::size_t kept = 0;
+  {
+    auto args = base;
+    args.emplace_back("--salvage-store");
+    logged_daemon d{args};
+    const auto port = d.port(60s);
+    INFO(d.output());
+    REQUIRE(port);
+    kept = found(*port);
+    CHECK(kept > 0);
+    CHECK(kept < accepted.size());
+    CHECK_THAT(d.output(), Contains("opened to salvage"));
+    d.terminate();
+    CHECK(d.wait_exit(60s) == 0);
+  }
+  // 3. From then on it starts as usual, with the same jobs.
+  overseerd_process d{data};
+  CHECK(found(d.port()) == kept);
 }

@@ -6,6 +6,9 @@
 #include <set>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
@@ -122,4 +125,102 @@ TEST_CASE("an empty directory, or one with other files, opens as a new store", "
   }
   store again{{dir.path()}};  // and opens again as the store it now is
   CHECK_FALSE(again.get_job(id));
+}
+
+namespace {
+
+std::string wal_job_id(int i) {
+  auto n = std::to_string(i);
+  return "job_01M8WALDAMAGETEST" + std::string(8 - n.size(), '0') + n;
+}
+
+// Writes `n` jobs, each in its own synced write, in a child process that
+// then ends without closing the store: the write-ahead log holds them all,
+// as after a kill -9.
+void write_and_die(const fs::path& dir, int n) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    try {
+      auto* db = new store{{dir}};  // never closed, never flushed
+      rocksdb::WriteOptions w;
+      w.sync = true;
+      for (int i = 0; i < n; ++i) {
+        job_record r;
+        r.id = wal_job_id(i);
+        r.tool = "noop";
+        r.params_json = "{}";
+        if (!db->db().Put(w, db->handle(family::jobs), r.id, encode(r)).ok()) ::_exit(1);
+      }
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+fs::path newest_wal(const fs::path& dir) {
+  fs::path newest;
+  for (const auto& e : fs::directory_iterator{dir})
+    if (e.path().extension() == ".log" && (newest.empty() || e.path().filename() > newest.filename())) newest = e.path();
+  REQUIRE_FALSE(newest.empty());
+  return newest;
+}
+
+int jobs_found(const fs::path& dir, int n, bool salvage = false) {
+  store::options o{dir};
+  o.salvage_wal = salvage;
+  store db{o};
+  int found = 0;
+  for (int i = 0; i < n; ++i) found += db.get_job(wal_job_id(i)) ? 1 : 0;
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("a write-ahead log torn at its end by a crash opens, without the torn record", "[persistence][store][open]") {
+  test::temp_dir dir;
+  constexpr int n = 200;
+  write_and_die(dir.path(), n);
+  const auto wal = newest_wal(dir.path());
+  // The last write cut short: nobody was told of it.
+  fs::resize_file(wal, fs::file_size(wal) - 10);
+  CHECK(jobs_found(dir.path(), n) == n - 1);
+}
+
+TEST_CASE("a write-ahead log damaged in its middle is refused, unless the operator salvages it",
+          "[persistence][store][open]") {
+  test::temp_dir dir;
+  constexpr int n = 200;
+  write_and_die(dir.path(), n);
+  const auto wal = newest_wal(dir.path());
+  {
+    // A bad sector in the middle: every record after it was acknowledged.
+    std::fstream f{wal, std::ios::in | std::ios::out | std::ios::binary};
+    const auto at = static_cast<std::streamoff>(fs::file_size(wal) / 2);
+    f.seekg(at);
+    char c = 0;
+    f.get(c);
+    f.seekp(at);
+    f.put(static_cast<char>(c ^ 0x5A));
+  }
+  const auto before = names(dir.path());
+  // RocksDB's default would open it with half the jobs gone, silently.
+  for (int i = 0; i < 2; ++i) {
+    const auto why = refusal(dir.path());
+    CHECK_THAT(why, Catch::Contains("Corruption"));
+    CHECK_THAT(why, Catch::Contains("--salvage-store"));
+    CHECK(names(dir.path()) == before);
+    CHECK(fs::file_size(wal) > 0);
+  }
+  // The operator's choice: what precedes the damage, and nothing after it.
+  const int kept = jobs_found(dir.path(), n, true);
+  CHECK(kept > 0);
+  CHECK(kept < n);
+  // Salvaged once, the store opens as usual from then on, with the same jobs.
+  CHECK(jobs_found(dir.path(), n) == kept);
 }
