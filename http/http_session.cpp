@@ -68,6 +68,20 @@ std::vector<std::string> transfer_codings(const bhttp::fields& req) {
   return codings;
 }
 
+/// The request target as a URL: the origin form ("/v1/jobs?x=1"), or the
+/// absolute form ("http://host/v1/jobs?x=1") that a server must accept too
+/// (RFC 9112 3.2.2), whose path and query count the same. An error for
+/// anything else (the asterisk form, an authority form, another scheme).
+boost::system::result<boost::urls::url_view> request_target(beast::string_view text) {
+  const std::string_view t{text.data(), text.size()};
+  if (t.starts_with('/')) return boost::urls::parse_origin_form(t);
+  auto u = boost::urls::parse_absolute_uri(t);
+  if (!u) return u;
+  if (!u->has_authority() || (u->scheme_id() != boost::urls::scheme::http && u->scheme_id() != boost::urls::scheme::https))
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  return u;
+}
+
 /// Why the request's Host field is refused (RFC 9112 3.2), or nothing: an
 /// HTTP/1.1 request has exactly one; an HTTP/1.0 request may have none. Its
 /// value is a host (a name, an IPv4 address or a bracketed IPv6 one) and an
@@ -281,7 +295,7 @@ bool http_session::on_header() {
   }
   bool upload = false;
   if (parser_->get().method() == bhttp::verb::post) {
-    auto target = boost::urls::parse_origin_form(parser_->get().target());
+    auto target = request_target(parser_->get().target());
     upload = target && target->path() == "/v1/files";
   }
   if (upload) {
@@ -312,7 +326,7 @@ bool http_session::on_header() {
 
 bool http_session::begin_upload() {
   const auto& req = parser_->get();
-  auto target = boost::urls::parse_origin_form(req.target());
+  auto target = request_target(req.target());
   auto m = match("POST", target->path());
   const route& to = *m.found;
   auto who = identify(ctx_, req);
@@ -412,7 +426,7 @@ void http_session::on_read_error(beast::error_code ec) {
   // before on_header: an upload's still gets the file limit's message.
   bool upload = upload_.has_value();
   if (!upload && ec == bhttp::error::body_limit && parser_ && parser_->get().method() == bhttp::verb::post) {
-    auto target = boost::urls::parse_origin_form(parser_->get().target());
+    auto target = request_target(parser_->get().target());
     upload = target && target->path() == "/v1/files";
   }
   upload_.reset();
@@ -444,7 +458,7 @@ void http_session::on_read_error(beast::error_code ec) {
 }
 
 bool http_session::upgrade(request& req) {
-  auto target = boost::urls::parse_origin_form(req.target());
+  auto target = request_target(req.target());
   if (!target || target->path() != "/v1/stream") return false;
   // A browser cannot set headers on a WebSocket: the stream also takes the
   // token as ?access_token=. Without either, dispatch answers 401.
@@ -505,7 +519,7 @@ void http_session::dispatch(request req) {
   std::shared_ptr<access_probe> probe;
   const replier r = answer_for(req, std::nullopt, &probe);
 
-  auto target = boost::urls::parse_origin_form(req.target());
+  auto target = request_target(req.target());
   if (!target) return r.problem(400, "malformed request target");
   auto m = match(req.method_string(), target->path());
   if (!m.found) {

@@ -317,3 +317,34 @@ TEST_CASE("an HTTP/1.1 request needs exactly one Host, and it must be a host", "
   }
   CHECK(job_count(c) == 4);
 }
+
+TEST_CASE("a request target in absolute form is served like its path", "[http][conformance]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // RFC 9112 3.2.2: a server must accept the absolute form (what a client
+  // talking to a proxy sends); its path and query count, as in origin form.
+  raw_connection raw{d.port()};
+  raw.send("GET http://127.0.0.1/v1/health?probe=live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  auto r = raw.read();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  raw.send(request_text("POST", "http://127.0.0.1:8080/v1/jobs?wait=0s", submit_body));
+  r = raw.read();
+  REQUIRE(r);
+  CHECK(r->status == 202);
+  raw.send("GET https://127.0.0.1/v1/jobs?limit=abc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  r = raw.read();
+  REQUIRE(r);
+  CHECK(r->status == 400);  // the query is read as in origin form
+  CHECK(r->body.find("\"limit\"") != std::string::npos);
+  // Not a target: another scheme, no authority, the asterisk form.
+  for (const auto* target : {"ftp://127.0.0.1/v1/health", "http:/v1/health", "*"}) {
+    INFO(target);
+    raw.send(std::string{"GET "} + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  CHECK(job_count(c) == 1);
+}
