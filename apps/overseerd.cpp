@@ -687,6 +687,9 @@ int main(int argc, char** argv) {
       // flight go out; SIGTERM or SIGINT cut the drain short.
       say(overseer::log_level::critical, "the store failed, stopping",
           {{"in_s", std::to_string(fail_stop_drain_s)}, {"exit", std::to_string(exit_store_failed)}, {"error", failed}});
+      // Streams close now, with 1011 and where to resume, not with the
+      // connection at stop().
+      http.close_streams_store_failed();
       const timespec drain{fail_stop_drain_s, 0};
       sigtimedwait(&stop_signals, nullptr, &drain);
     } else {

@@ -228,6 +228,12 @@ void server::drain() {
   d.hub.close_all();
 }
 
+void server::close_streams_store_failed() {
+  auto& d = *impl_;
+  if (d.threads.empty()) return;
+  d.hub.fail_all();
+}
+
 std::size_t server::unanswered() const { return impl_->open.owing(); }
 
 std::size_t server::open_streams() const { return impl_->open.stream_count(); }

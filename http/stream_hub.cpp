@@ -36,6 +36,12 @@ void stream_hub::close_all() {
     if (auto s = weak.lock()) s->go_away();
 }
 
+void stream_hub::fail_all() {
+  std::lock_guard lock{mutex_};
+  for (const auto& weak : sessions_)
+    if (auto s = weak.lock()) s->store_failed();
+}
+
 void stream_hub::revoke(const std::function<bool(const identity&)>& valid) {
   std::lock_guard lock{mutex_};
   for (const auto& weak : sessions_)

@@ -31,6 +31,8 @@ public:
   void stop();
   /// Closes every session with 1001 and its resume seq (a drain).
   void close_all();
+  /// Closes every session with 1011 and its resume seq (a fail-stop).
+  void fail_all();
   /// Closes, with 1008, every session whose principal `valid` no longer
   /// accepts (a token revoked or given another role by a reload).
   void revoke(const std::function<bool(const identity&)>& valid);

@@ -530,6 +530,12 @@ void stream_session::go_away() {
   });
 }
 
+void stream_session::store_failed() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->close_resumable(websocket::close_code::internal_error, "the store failed");
+  });
+}
+
 void stream_session::revoke() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     self->close_resumable(websocket::close_code::policy_error, "the token of this stream was revoked");

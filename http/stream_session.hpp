@@ -87,6 +87,9 @@ public:
   bool deliver_node(std::shared_ptr<const std::string> frame);
   /// The daemon is stopping: close with 1001 and the seq to resume from.
   void go_away();
+  /// The store failed (the daemon fail-stops): close with 1011 and the seq
+  /// to resume from once the daemon is back.
+  void store_failed();
 
 private:
   struct sub {

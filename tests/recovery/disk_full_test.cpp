@@ -21,6 +21,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/job_lifecycle.hpp"
+#include "integration/raw_connection.hpp"
 #include "support/daemon.hpp"
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
@@ -219,6 +220,13 @@ TEST_CASE("a full disk fail-stops overseerd, a restart waits for room, and no ac
     logged_daemon d{args("4M")};
     const auto port = d.port(60s);
     REQUIRE(port);
+    // A stream open through the fail-stop, on one quiet job (it must not
+    // fall behind meanwhile): it ends with a close frame saying where to
+    // resume, not with the connection.
+    http_client first{*port};
+    const auto watched = str(first.post("/v1/jobs", json::object{{"tool", "noop"}}).json(), "job_id");
+    raw_stream ws{*port, "/v1/stream?job=" + watched};
+    REQUIRE(str(ws.read(), "type") == "subscribed");
     std::vector<std::thread> submitters;
     for (int t = 0; t < 3; ++t) submitters.emplace_back(submit_until_refused, *port, std::ref(subs));
     // Health, until it answers 503 or the daemon is gone.
@@ -254,6 +262,10 @@ TEST_CASE("a full disk fail-stops overseerd, a restart waits for room, and no ac
       CHECK(r.headers.contains("Retry-After"));
     }
     CHECK(subs.accepted.size() > 100);
+    boost::beast::error_code ec;
+    while (!ec) (void)ws.read(ec);
+    CHECK(ws.reason().code == boost::beast::websocket::close_code::internal_error);
+    CHECK_THAT(std::string{ws.reason().reason.c_str()}, Contains("the store failed") && Contains("resume with since="));
   }
 
   // 2. While the disk is still full, a restart refuses before it listens.

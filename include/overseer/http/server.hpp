@@ -163,6 +163,10 @@ public:
   /// Retry-After, and closes every WebSocket with 1001 and the seq to resume
   /// from. Requests already read are still answered; call stop() after.
   void drain();
+  /// For a host that fail-stops after engine_config::on_store_failure:
+  /// closes every WebSocket with 1011 ("the store failed") and the seq to
+  /// resume from, while requests go on being answered (503) until stop().
+  void close_streams_store_failed();
   /// Requests read and not answered yet, and WebSocket sessions still open.
   [[nodiscard]] std::size_t unanswered() const;
   [[nodiscard]] std::size_t open_streams() const;
