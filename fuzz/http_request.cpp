@@ -65,8 +65,9 @@ struct sent_request {
 struct expectation {
   std::vector<sent_request> requests;  ///< complete requests the server reads, in order
   std::size_t answers = 0;  ///< answers it owes at least: those, and one for an incomplete or bad rest
-  /// The rest's header was read, and it is a HEAD: its refusal (a bad chunk,
-  /// a body cut short) comes without a body, like any answer to a HEAD.
+  /// The rest's request line was read, and it is a HEAD: its refusal (a bad
+  /// chunk, a body cut short, a length over a limit, a header too large)
+  /// comes without a body, like any answer to a HEAD.
   bool rest_head = false;
 };
 
@@ -167,7 +168,7 @@ expectation expect(std::string_view in) {
       break;
     }
     if (ec || !p.is_done()) {
-      e.rest_head = p.is_header_done() && p.get().method() == bhttp::verb::head;
+      e.rest_head = p.get().method() == bhttp::verb::head;  // set once the request line is valid
       break;
     }
     const auto& req = p.get();

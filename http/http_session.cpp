@@ -71,13 +71,16 @@ std::vector<std::string> transfer_codings(const bhttp::fields& req) {
 /// The request target as a URL: the origin form ("/v1/jobs?x=1"), or the
 /// absolute form ("http://host/v1/jobs?x=1") that a server must accept too
 /// (RFC 9112 3.2.2), whose path and query count the same. An error for
-/// anything else (the asterisk form, an authority form, another scheme).
+/// anything else (the asterisk form, an authority form, another scheme,
+/// user:password@ in the authority).
 boost::system::result<boost::urls::url_view> request_target(beast::string_view text) {
   const std::string_view t{text.data(), text.size()};
   if (t.starts_with('/')) return boost::urls::parse_origin_form(t);
   auto u = boost::urls::parse_absolute_uri(t);
   if (!u) return u;
-  if (!u->has_authority() || (u->scheme_id() != boost::urls::scheme::http && u->scheme_id() != boost::urls::scheme::https))
+  // Credentials in the target are an error (RFC 9110 4.2.4), and would be logged.
+  if (!u->has_authority() || u->has_userinfo() ||
+      (u->scheme_id() != boost::urls::scheme::http && u->scheme_id() != boost::urls::scheme::https))
     return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
   return u;
 }
@@ -611,9 +614,11 @@ void http_session::refuse(unsigned status, std::string detail, bool bearer, cons
   const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version()
                            : upload_                              ? upload_->get().version()
                                                                   : 11;
-  // A refused HEAD (its framing, say) is answered without a body: a client
-  // reads none, and would take the problem document for the next answer.
-  const bool head = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
+  // A refused HEAD (its framing, its size, a header too large or too slow)
+  // is answered without a body: a client reads none, and would take the
+  // problem document for the next answer. Beast sets the method once the
+  // whole request line is valid, so an unknown or broken line is no HEAD.
+  const bool head = parser_ && parser_->get().method() == bhttp::verb::head;
   upload_.reset();
   auto res = problem_response(status, std::move(detail), version, false, errors);
   if (bearer) res.set(bhttp::field::www_authenticate, "Bearer");

@@ -231,6 +231,9 @@ void server::drain() {
 void server::close_streams_store_failed() {
   auto& d = *impl_;
   if (d.threads.empty()) return;
+  // New upgrades get a 503 from here on, so no stream opens only to be cut
+  // at stop() without its close frame; requests are still answered.
+  d.ops.draining = true;
   d.hub.fail_all();
 }
 

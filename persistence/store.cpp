@@ -57,8 +57,8 @@ bool holds_store_files(const std::filesystem::path& dir) {
   if (s.IsCorruption() && db_opts.wal_recovery_mode != rocksdb::WALRecoveryMode::kPointInTimeRecovery)
     fail("cannot open store at " + dir + ": " + s.ToString() +
          ". The store's files are damaged; writes acknowledged after the damage would be lost, so the store is "
-         "not opened. Restore the data directory from a backup, or start once with --salvage-store to keep "
-         "what precedes the damage and drop the rest");
+         "not opened. Restore the data directory from a backup; or, if the damage is in the write-ahead log "
+         "(*.log), start once with --salvage-store to keep what precedes the damage and drop the rest");
   fail("cannot open store at " + dir + ": " + s.ToString());
 }
 

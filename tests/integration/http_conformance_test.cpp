@@ -338,8 +338,9 @@ TEST_CASE("a request target in absolute form is served like its path", "[http][c
   REQUIRE(r);
   CHECK(r->status == 400);  // the query is read as in origin form
   CHECK(r->body.find("\"limit\"") != std::string::npos);
-  // Not a target: another scheme, no authority, the asterisk form.
-  for (const auto* target : {"ftp://127.0.0.1/v1/health", "http:/v1/health", "*"}) {
+  // Not a target: another scheme, no authority, the asterisk form,
+  // credentials in the authority (RFC 9110 4.2.4).
+  for (const auto* target : {"ftp://127.0.0.1/v1/health", "http:/v1/health", "*", "http://alice:secret@127.0.0.1/v1/health"}) {
     INFO(target);
     raw.send(std::string{"GET "} + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     r = raw.read();
