@@ -74,6 +74,7 @@ stream_session::stream_session(net::ip::tcp::socket socket, api_context& ctx, co
   beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(64 * 1024), ignored);
   const auto executor = ws_.get_executor();  // target() points into it
   if (auto* strand = executor.target<net::strand<net::io_context::executor_type>>()) strand_ = *strand;
+  if (ctx_.config.stream_write_delay.count() > 0) write_delay_.emplace(executor);
 }
 
 void stream_session::run(request upgrade, json::object subscribe) {
@@ -412,8 +413,10 @@ bool stream_session::deliver(const std::shared_ptr<const live_event>& e) {
   inbox_.push_back(e);
   if (!drain_posted_) {
     drain_posted_ = true;
-    auto drain = net::bind_allocator(handler_allocator<void>(drain_memory_),
-                                     [self = shared_from_this()] { self->drain_inbox(); });
+    auto drain = net::bind_allocator(handler_allocator<void>(drain_memory_), [self = shared_from_this()] {
+      if (self->write_delay_) self->drain_after_delay();
+      else self->drain_inbox();
+    });
     if (strand_) net::post(*strand_, std::move(drain));
     else net::post(ws_.get_executor(), std::move(drain));
   }
@@ -461,6 +464,13 @@ bool stream_session::deliver_node(std::shared_ptr<const std::string> frame) {
       if (s.what == sub::kind::nodes) return self->enqueue({frame, 0, {}, false});
   });
   return true;
+}
+
+void stream_session::drain_after_delay() {
+  // drain_posted_ stays set until the drain: events delivered meanwhile
+  // only join the inbox.
+  write_delay_->expires_after(ctx_.config.stream_write_delay);
+  write_delay_->async_wait([self = shared_from_this()](beast::error_code) { self->drain_inbox(); });
 }
 
 void stream_session::drain_inbox() {

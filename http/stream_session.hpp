@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -135,6 +136,9 @@ private:
   void replay(std::uint64_t sub_id);
   sub* find_sub(std::uint64_t id);
   void drain_inbox();
+  /// drain_inbox once server_config::stream_write_delay has passed: the
+  /// events delivered meanwhile join the same write.
+  void drain_after_delay();
   /// `frame` owns `e` too (both are parts of one live_event).
   void on_event(const event& e, std::shared_ptr<const std::string> frame);
   bool matches(const sub& s, const event& e);
@@ -177,6 +181,7 @@ private:
   /// type-erased executor's copies (empty if the socket has another).
   std::optional<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
   handler_memory drain_memory_;  ///< the posted drain and its strand's invoker
+  std::optional<boost::asio::steady_timer> write_delay_;  ///< with a stream_write_delay
   std::list<sub> subs_;
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;

@@ -774,6 +774,94 @@ TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and res
   CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
 }
 
+TEST_CASE("a stream write delay holds live events, loses none, and a drain's resume seq covers what it held",
+          "[http][stream][delay]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  using steady = std::chrono::steady_clock;
+  auto transition_of = [](const json::object& m, const std::string& id) {
+    return m.at("type") == "transition" && m.contains("job_id") && str(m, "job_id") == id;
+  };
+  SECTION("held for the delay, every transition in order") {
+    overseerd_process d{data, {"--stream-write-delay-ms", "400"}};
+    http_client c{d.port()};
+    ws_client ws{d.port()};
+    ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+    REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    // A job's events are committed after its submit was sent, and written
+    // no sooner than the delay after that.
+    const auto sent = steady::now();
+    const auto first = submit(c, json::object{{"tool", "noop"}});
+    REQUIRE(ws.until([&](const json::object& m) { return transition_of(m, first); }));
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - sent);
+    CHECK(waited >= 400ms);
+    // A burst: every job's three transitions, in order, none twice.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 30; ++i) ids.push_back(submit(c, json::object{{"tool", "noop"}}));
+    std::map<std::string, std::vector<std::string>> by_job;
+    std::uint64_t last_seq = 0;
+    std::size_t completed = 0;
+    REQUIRE(ws.until([&](const json::object& m) {
+      if (m.at("type") != "transition") return false;
+      const auto seq = static_cast<std::uint64_t>(m.at("seq").as_int64());
+      CHECK(seq > last_seq);
+      last_seq = seq;
+      auto& seen = by_job[str(m, "job_id")];
+      seen.push_back(str(m, "to"));
+      if (seen.back() == "completed" && std::find(ids.begin(), ids.end(), str(m, "job_id")) != ids.end())
+        ++completed;
+      return completed == ids.size();
+    }));
+    for (const auto& id : ids) {
+      INFO(id);
+      CHECK(by_job[id] == std::vector<std::string>{"pending", "running", "completed"});
+    }
+  }
+  SECTION("a drain closes with the seq before what was held; the next daemon replays it") {
+    std::string id;
+    std::uint64_t resume = 0;
+    std::vector<std::uint64_t> seen;
+    {
+      overseerd_process d{data, {"--stream-write-delay-ms", "1000"}};
+      http_client c{d.port()};
+      ws_client ws{d.port()};
+      ws.send(json::object{{"op", "subscribe"}, {"all", true}});
+      REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+      id = submit(c, json::object{{"tool", "noop"}});
+      await_status(c, id, "completed");
+      // Its transitions wait in the session for up to a second: the drain
+      // closes it (usually) before they are written.
+      ::kill(d.pid(), SIGTERM);
+      while (auto m = ws.next(20s))
+        if (transition_of(m->as_object(), id)) seen.push_back(static_cast<std::uint64_t>(m->at("seq").as_int64()));
+      REQUIRE(ws.closed());
+      CHECK(ws.close_code() == 1001);
+      const auto reason = ws.close_reason();
+      REQUIRE_THAT(reason, Catch::StartsWith("the daemon is stopping; resume with since="));
+      resume = std::stoull(reason.substr(reason.find('=') + 1));
+      for (auto seq : seen) CHECK(seq <= resume);  // what was written is before the resume point
+      CHECK(d.wait(60s) == 0);
+    }
+    INFO("transitions written before the close: " << seen.size());
+    overseerd_process d{data, {"--stream-write-delay-ms", "1000"}};
+    ws_client ws{d.port(), "/v1/stream?all=1&since=" + std::to_string(resume)};
+    REQUIRE(ws.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+    while (seen.size() < 3)
+      if (auto m = ws.next(20s); m && transition_of(m->as_object(), id))
+        seen.push_back(static_cast<std::uint64_t>(m->at("seq").as_int64()));
+      else if (!m) break;
+    // Every transition exactly once across both daemons, in order.
+    CHECK(seen.size() == 3);
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+    CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+  }
+  SECTION("out of range") {
+    auto [status, out] = run_overseerd("--stream-write-delay-ms 1001");
+    CHECK(status == 2);
+    CHECK(out.find("stream_write_delay_ms must be a whole number from 0 to 1000, not \"1001\"") != std::string::npos);
+  }
+}
+
 TEST_CASE("a second SIGTERM ends the drain at once, and the running job resumes at the next start", "[http][drain]") {
   temp_dir dir;
   const auto data = dir.path() / "data";

@@ -105,6 +105,13 @@ struct server_config {
   /// Messages a WebSocket client may have waiting before it counts as too
   /// far behind and is closed with the seq to resume from. Default 10000.
   std::size_t stream_queue_limit = 10000;
+  /// How long a WebSocket session holds a live event before it writes it,
+  /// so that the events committed meanwhile leave in the same socket write
+  /// (Centrifugo's client.write_delay, Kafka's linger.ms): fewer system
+  /// calls per delivered event, on the daemon and on its clients, for up
+  /// to this much more latency. Acks, errors and replays are not held.
+  /// 0 writes at once. Default 0.
+  std::chrono::milliseconds stream_write_delay{0};
   /// Largest message a WebSocket client may send; a larger one closes the
   /// connection with 1009 (message too big). Default 64 KiB.
   std::size_t stream_message_limit = 64 * 1024;
