@@ -14,7 +14,7 @@
 #                                 run's other figures
 # Environment: PEER_JOBS (default 20000), REPETITIONS (default 3),
 #              BENCH_ARGS (extra overseer_bench flags), SCALING_ARGS (e.g.
-#              --scaling-stored=0,1000000,10000000), SKIP_PEERS=1,
+#              --scaling-stored=0,1000000 to leave out ten million), SKIP_PEERS=1,
 #              CLUSTER_ARGS (extra cluster_bench.py flags), SKIP_CLUSTER=1,
 #              PAIRED_ROUNDS (default 5; 0: none), PAIRED_JOBS (default 5000),
 #              PAIRED_SYSTEMS (default bullmq,sidekiq,pgboss).
