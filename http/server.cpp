@@ -76,6 +76,9 @@ void check_config(const server_config& c) {
   for (auto [name, value] : {std::pair{"max_connections", c.max_connections}, {"max_streams", c.max_streams},
                              {"stream_message_limit", c.stream_message_limit}, {"body_limit", c.body_limit}})
     if (value == 0) throw error{errc::invalid_spec, std::string{name} + " must be at least 1"};
+  if (c.stream_write_delay < milliseconds::zero() || c.stream_write_delay > std::chrono::seconds(1))
+    throw error{errc::invalid_spec, "stream_write_delay must be 0 to 1000 ms, not " +
+                                      std::to_string(c.stream_write_delay.count()) + " ms"};
 }
 
 }  // namespace

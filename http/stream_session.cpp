@@ -108,6 +108,7 @@ void stream_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     closed_ = true;
     open_ = false;
+    if (write_delay_) write_delay_->cancel();  // nothing to write any more
     return;
   }
   if (!ws_.got_text()) {
@@ -411,7 +412,13 @@ bool stream_session::deliver(const std::shared_ptr<const live_event>& e) {
   std::lock_guard lock{inbox_mutex_};
   if (!interested(e->e)) return true;
   inbox_.push_back(e);
-  if (!drain_posted_) {
+  if (drain_posted_ && write_delay_ && inbox_.size() == held_limit()) {
+    // Held events go early once a write's worth waits: a long delay over a
+    // busy engine must not turn one window into more than a client's queue
+    // may hold. The pending timer then finds the inbox empty, or a newer
+    // burst it writes a little early.
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->drain_inbox(); });
+  } else if (!drain_posted_) {
     drain_posted_ = true;
     auto drain = net::bind_allocator(handler_allocator<void>(drain_memory_), [self = shared_from_this()] {
       if (self->write_delay_) self->drain_after_delay();
@@ -470,7 +477,15 @@ void stream_session::drain_after_delay() {
   // drain_posted_ stays set until the drain: events delivered meanwhile
   // only join the inbox.
   write_delay_->expires_after(ctx_.config.stream_write_delay);
-  write_delay_->async_wait([self = shared_from_this()](beast::error_code) { self->drain_inbox(); });
+  write_delay_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    // Cancelled by a close, or by a new wait armed after an early drain
+    // (which drains in its turn).
+    if (ec != net::error::operation_aborted) self->drain_inbox();
+  });
+}
+
+std::size_t stream_session::held_limit() const noexcept {
+  return std::max<std::size_t>(1, std::min<std::size_t>(256, ctx_.config.stream_queue_limit / 4));
 }
 
 void stream_session::drain_inbox() {
@@ -564,8 +579,15 @@ void stream_session::close_resumable(websocket::close_code code, const std::stri
   std::uint64_t resume = last_written_seq_;
   for (const auto& s : subs_)
     if (s.replaying) resume = std::min(resume, s.last);
+  {
+    // Events held by a write delay were not written, though a replay may
+    // have written later seqs meanwhile: resume before the first of them.
+    std::lock_guard lock{inbox_mutex_};
+    if (!inbox_.empty()) resume = std::min(resume, inbox_.front()->e.seq - 1);
+  }
   closed_ = true;
   open_ = false;
+  if (write_delay_) write_delay_->cancel();
   tally_.closing(static_cast<int>(code));
   close_reason_ = websocket::close_reason{code, why + "; resume with since=" + std::to_string(resume)};
   do_close();
@@ -621,6 +643,7 @@ void stream_session::on_room(beast::error_code ec) {
   if (ec) {
     closed_ = true;
     open_ = false;
+    if (write_delay_) write_delay_->cancel();  // nothing to write any more
     return;
   }
   do_write();

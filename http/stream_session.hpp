@@ -139,6 +139,9 @@ private:
   /// drain_inbox once server_config::stream_write_delay has passed: the
   /// events delivered meanwhile join the same write.
   void drain_after_delay();
+  /// Held events past which the delay is cut short: a socket write's worth
+  /// (256 frames fill the 64 KiB buffer), fewer with a small queue limit.
+  [[nodiscard]] std::size_t held_limit() const noexcept;
   /// `frame` owns `e` too (both are parts of one live_event).
   void on_event(const event& e, std::shared_ptr<const std::string> frame);
   bool matches(const sub& s, const event& e);

@@ -109,8 +109,9 @@ struct server_config {
   /// so that the events committed meanwhile leave in the same socket write
   /// (Centrifugo's client.write_delay, Kafka's linger.ms): fewer system
   /// calls per delivered event, on the daemon and on its clients, for up
-  /// to this much more latency. Acks, errors and replays are not held.
-  /// 0 writes at once. Default 0.
+  /// to this much more latency. Acks, errors and replays are not held, and
+  /// a session holding many events writes them early (stream_session).
+  /// 0 writes at once; at most 1 s. Default 0.
   std::chrono::milliseconds stream_write_delay{0};
   /// Largest message a WebSocket client may send; a larger one closes the
   /// connection with 1009 (message too big). Default 64 KiB.
