@@ -106,9 +106,7 @@ void stream_session::do_read() {
 
 void stream_session::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
-    closed_ = true;
-    open_ = false;
-    if (write_delay_) write_delay_->cancel();  // nothing to write any more
+    mark_closed();
     return;
   }
   if (!ws_.got_text()) {
@@ -484,6 +482,12 @@ void stream_session::drain_after_delay() {
   });
 }
 
+void stream_session::mark_closed() {
+  closed_ = true;
+  open_ = false;  // the hub forgets the session
+  if (write_delay_) write_delay_->cancel();  // nothing to write any more
+}
+
 std::size_t stream_session::held_limit() const noexcept {
   return std::max<std::size_t>(1, std::min<std::size_t>(256, ctx_.config.stream_queue_limit / 4));
 }
@@ -585,9 +589,7 @@ void stream_session::close_resumable(websocket::close_code code, const std::stri
     std::lock_guard lock{inbox_mutex_};
     if (!inbox_.empty()) resume = std::min(resume, inbox_.front()->e.seq - 1);
   }
-  closed_ = true;
-  open_ = false;
-  if (write_delay_) write_delay_->cancel();
+  mark_closed();
   tally_.closing(static_cast<int>(code));
   close_reason_ = websocket::close_reason{code, why + "; resume with since=" + std::to_string(resume)};
   do_close();
@@ -615,8 +617,7 @@ void stream_session::do_write() {
         break;
       }
       if (!out.append(*front.frame)) {
-        closed_ = true;
-        open_ = false;
+        mark_closed();
         break;
       }
       ++frames;
@@ -641,9 +642,7 @@ void stream_session::do_write() {
 void stream_session::on_room(beast::error_code ec) {
   writing_ = false;
   if (ec) {
-    closed_ = true;
-    open_ = false;
-    if (write_delay_) write_delay_->cancel();  // nothing to write any more
+    mark_closed();
     return;
   }
   do_write();

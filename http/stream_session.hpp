@@ -142,6 +142,9 @@ private:
   /// Held events past which the delay is cut short: a socket write's worth
   /// (256 frames fill the 64 KiB buffer), fewer with a small queue limit.
   [[nodiscard]] std::size_t held_limit() const noexcept;
+  /// Nothing more is written or delivered: the socket failed or the
+  /// session closes. On the strand.
+  void mark_closed();
   /// `frame` owns `e` too (both are parts of one live_event).
   void on_event(const event& e, std::shared_ptr<const std::string> frame);
   bool matches(const sub& s, const event& e);
