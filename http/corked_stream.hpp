@@ -76,9 +76,25 @@ public:
   /// Socket writes made so far (for tests and benchmarks).
   [[nodiscard]] std::size_t flushes() const noexcept { return state_->flushes; }
 
+  /// Bytes read from the socket before this layer took it over (a client's
+  /// first frames, sent in the same write as its upgrade request): reads
+  /// return them before anything new.
+  void preload(std::string_view bytes) { unread_.assign(bytes.begin(), bytes.end()); }
+
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
-    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+    return boost::asio::async_initiate<ReadHandler, void(boost::beast::error_code, std::size_t)>(
+      [this](auto h, const MutableBufferSequence& b) {
+        if (unread_.empty()) {
+          next_.async_read_some(b, std::move(h));
+          return;
+        }
+        const auto n = boost::asio::buffer_copy(b, boost::asio::buffer(unread_));
+        unread_.erase(unread_.begin(), unread_.begin() + static_cast<std::ptrdiff_t>(n));
+        auto ex = boost::asio::get_associated_executor(h, get_executor());
+        boost::asio::post(ex, boost::beast::bind_front_handler(std::move(h), boost::beast::error_code{}, n));
+      },
+      handler, buffers);
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -268,6 +284,7 @@ private:
 
   NextLayer next_;
   std::shared_ptr<state> state_;
+  std::vector<char> unread_;  ///< preload()ed bytes not read yet
 };
 
 /// Beast's websocket close ends with a teardown of the next layer; the

@@ -719,6 +719,8 @@ void http_session::hand_off() {
   auto ws = std::make_shared<stream_session>(std::move(socket_), ctx_, std::move(ticket_), std::move(*stream_ticket_));
   stream_ticket_.reset();
   ws->set_identity(std::move(upgrade_who_));
+  // Reading stopped at the upgrade: what is buffered came after it.
+  if (buffer_.size() > 0) ws->preload({static_cast<const char*>(buffer_.data().data()), buffer_.size()});
   ws->run(std::move(req), std::move(subscribe_));
 }
 

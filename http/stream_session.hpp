@@ -71,6 +71,9 @@ public:
   /// The principal it serves, before run(): a user receives the events of
   /// its own jobs only (all=1 is all of its own), replays included.
   void set_identity(identity who) { who_ = std::move(who); }
+  /// What the client sent after its upgrade request, already read off the
+  /// socket: its first frames, if it did not wait for the 101.
+  void preload(std::string_view bytes) { ws_.next_layer().preload(bytes); }
   /// Whom it serves (set before it is added to the hub, then never changed).
   [[nodiscard]] const identity& who() const noexcept { return who_; }
   /// Its token was revoked (a reload): close with 1008.

@@ -217,6 +217,40 @@ TEST_CASE("past --max-streams an upgrade gets a 503 problem document", "[http][l
   }));
 }
 
+TEST_CASE("frames a client sends with its upgrade request before the 101 are read", "[http][stream]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  // RFC 6455 4.1 asks a client to wait for the 101; not every client does,
+  // and what it sent meanwhile must not be lost.
+  const auto subscribe = client_text_frame(R"({"op":"subscribe","all":true})");
+  const auto unknown = client_text_frame(R"({"op":"subscribe","job_id":"job_nope"})");
+  SECTION("whole frames") {
+    raw_connection raw{d.port()};
+    raw.send(upgrade_request("/v1/stream") + subscribe + unknown);
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 101);
+    auto first = raw.read_frame();
+    REQUIRE(first);
+    CHECK(json::parse(*first).at("type") == "subscribed");
+    auto second = raw.read_frame();
+    REQUIRE(second);
+    CHECK(json::parse(*second).at("type") == "error");
+  }
+  SECTION("a frame cut in two, its first part with the upgrade") {
+    raw_connection raw{d.port()};
+    raw.send(upgrade_request("/v1/stream") + subscribe.substr(0, 9));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 101);
+    CHECK_FALSE(raw.read_frame(300ms));  // nothing to answer yet
+    raw.send(subscribe.substr(9));
+    auto first = raw.read_frame();
+    REQUIRE(first);
+    CHECK(json::parse(*first).at("type") == "subscribed");
+  }
+}
+
 TEST_CASE("a WebSocket message over the limit closes the stream with 1009", "[http][limits][stream]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--stream-message-limit", "2048"}};

@@ -109,6 +109,33 @@ public:
   /// Bytes received and not parsed yet.
   [[nodiscard]] const std::string& pending() const noexcept { return buffer_; }
 
+  /// The payload of the next WebSocket frame from the server (unmasked, as
+  /// a server's are), after the 101 was read; nullopt when the connection
+  /// ends or `limit` passes first.
+  std::optional<std::string> read_frame(std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      if (buffer_.size() >= 2) {
+        std::size_t header = 2;
+        std::uint64_t size = static_cast<unsigned char>(buffer_[1]) & 0x7f;
+        const std::size_t extra = size == 126 ? 2 : size == 127 ? 8 : 0;
+        if (buffer_.size() >= header + extra) {
+          if (extra > 0) {
+            size = 0;
+            for (std::size_t i = 0; i < extra; ++i) size = size << 8 | static_cast<unsigned char>(buffer_[2 + i]);
+          }
+          header += extra;
+          if (buffer_.size() >= header + size) {
+            auto payload = buffer_.substr(header, static_cast<std::size_t>(size));
+            buffer_.erase(0, header + static_cast<std::size_t>(size));
+            return payload;
+          }
+        }
+      }
+      if (fill(deadline) != outcome::data) return std::nullopt;
+    }
+  }
+
   /// Reads until the server ends the connection (true) or `limit` passes
   /// (false); what arrives meanwhile is kept in pending().
   bool ends_within(std::chrono::milliseconds limit) {
@@ -210,6 +237,23 @@ private:
   boost::asio::io_context ioc_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_{ioc_};
 };
+
+/// A client's masked WebSocket text frame (RFC 6455 5.2), as bytes.
+inline std::string client_text_frame(std::string_view payload) {
+  std::string f{"\x81"};
+  const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+  if (payload.size() < 126) {
+    f += static_cast<char>(0x80 | payload.size());
+  } else {
+    f += static_cast<char>(0x80 | 126);
+    f += static_cast<char>(payload.size() >> 8 & 0xff);
+    f += static_cast<char>(payload.size() & 0xff);
+  }
+  for (const auto m : mask) f += static_cast<char>(m);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    f += static_cast<char>(static_cast<unsigned char>(payload[i]) ^ mask[i % 4]);
+  return f;
+}
 
 /// An HTTP/1.1 request as bytes; `extra` are further header lines, each
 /// ending in \r\n. A body gets Content-Type: application/json and its length.
