@@ -290,7 +290,10 @@ void store::migrate_from_schema_1() {
     wb.Clear();
   };
   // 1. Each job's history rows (keys: id + be64 seq) into its record. The
-  //    rows stay until step 3, so a second run rewrites the same records.
+  //    rows stay until step 3, so a second run rewrites the same records,
+  //    each in the family it is in: after a stop in step 2, an unfinished
+  //    job's record may be in open_jobs already, and a copy written back
+  //    to jobs would list it twice.
   std::size_t jobs = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::history))};
@@ -308,10 +311,20 @@ void store::migrate_from_schema_1() {
         if (d) history.push_back(std::move(*d.value));
         else report_corrupt("history", id, d.error);
       }
-      auto rec = get_job(id);
-      if (!rec) continue;  // rows of a job that is gone
-      rec->history = std::move(history);
-      wb.Put(handle(family::jobs), id, encode(*rec)).PermitUncheckedError();
+      std::string bytes;
+      family where = family::open_jobs;
+      if (!found(db_->Get({}, handle(family::open_jobs), id, &bytes), "a job being migrated")) {
+        where = family::jobs;
+        if (!found(db_->Get({}, handle(family::jobs), id, &bytes), "a job being migrated"))
+          continue;  // rows of a job that is gone
+      }
+      auto rec = decode_job(bytes);
+      if (!rec) {
+        report_corrupt("job", id, rec.error);
+        continue;
+      }
+      rec.value->history = std::move(history);
+      wb.Put(handle(where), id, encode(*rec.value)).PermitUncheckedError();
       ++jobs;
       if (wb.Count() >= 1000) flush();
     }
