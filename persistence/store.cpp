@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <rocksdb/db.h>
@@ -189,7 +190,7 @@ store::store(const options& opts)
   if (ec) fail("cannot create data directory " + opts.dir.string() + ": " + ec.message());
   // Opening replays the WAL into SST files: on a full disk RocksDB would fail
   // halfway, so refuse before it touches anything.
-  if (auto why = space_error()) fail(*why);
+  if (auto why = space_error_at_open()) fail(*why);
 
   rocksdb::Options db_opts;
   if (opts.env) db_opts.env = opts.env;
@@ -382,6 +383,17 @@ void store::close() noexcept {
   db_.reset();
 }
 
+namespace {
+
+/// `have` and `need` as sizes an operator reads, in bytes if they round alike.
+std::pair<std::string, std::string> two_sizes(std::uint64_t have, std::uint64_t need) {
+  auto a = format_bytes(have), b = format_bytes(need);
+  if (a == b) return {std::to_string(have) + " bytes", std::to_string(need) + " bytes"};
+  return {a, b};
+}
+
+}  // namespace
+
 std::optional<std::string> store::space_error() const {
   if (min_free_bytes_ == 0) return std::nullopt;
   struct statvfs fs {};
@@ -390,12 +402,34 @@ std::optional<std::string> store::space_error() const {
   // f_bavail, not f_bfree: what an unprivileged writer can still use.
   const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free >= min_free_bytes_) return std::nullopt;
-  auto have = format_bytes(free), need = format_bytes(min_free_bytes_);
-  if (have == need) {  // rounded alike: show what differs
-    have = std::to_string(free) + " bytes";
-    need = std::to_string(min_free_bytes_) + " bytes";
-  }
+  const auto [have, need] = two_sizes(free, min_free_bytes_);
   return "free space on the file system of " + dir_.string() + " is " + have + ", below the reserve of " + need +
+         " (min_free_bytes, --min-free-space)";
+}
+
+std::optional<std::string> store::space_error_at_open() const {
+  if (auto why = space_error()) return why;
+  if (min_free_bytes_ == 0) return std::nullopt;
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return std::nullopt;  // space_error() just read it
+  const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  // The logs of the last run: replayed, then deleted during the open, before
+  // the new log is first written (and preallocated).
+  std::uint64_t old_logs = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it{dir_, ec}, end; !ec && it != end; it.increment(ec)) {
+    struct stat st {};
+    if (it->path().extension() == ".log" && ::stat(it->path().c_str(), &st) == 0)
+      old_logs += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
+  const std::uint64_t room = free + old_logs;
+  // fallocate takes the whole block or fails (and RocksDB goes on without).
+  if (room < wal_preallocation_bytes || room - wal_preallocation_bytes >= min_free_bytes_) return std::nullopt;
+  const auto [left, need] = two_sizes(room - wal_preallocation_bytes, min_free_bytes_);
+  return "free space on the file system of " + dir_.string() + " is " + format_bytes(free) +
+         (old_logs > 0 ? " (" + format_bytes(room) + " once the last run's write-ahead logs are deleted)" : "") +
+         "; opening takes " + format_bytes(wal_preallocation_bytes) +
+         " of it at once for a new write-ahead log, which would leave " + left + ", below the reserve of " + need +
          " (min_free_bytes, --min-free-space)";
 }
 

@@ -45,6 +45,11 @@ namespace overseer::persistence {
 /// A flush writes about as much again, so a free-space reserve below it
 /// lets RocksDB itself run the disk full.
 inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
+/// What RocksDB allocates at once (fallocate) for a new write-ahead log,
+/// at open and at each memtable switch: 1.1 x write_buffer_size (64 MiB by
+/// default), capped at the memtables' total. A file system without that
+/// much free space gets no preallocation, and the log grows as written.
+inline constexpr std::uint64_t wal_preallocation_bytes = memtable_cap_bytes;
 
 /// `jobs` holds finished jobs' records, `open_jobs` unfinished ones' (a record
 /// moves when its job finishes, or is retried).
@@ -148,6 +153,11 @@ public:
   /// min_free_bytes (or cannot be read). nullopt when there is room. One
   /// statvfs, about a microsecond.
   [[nodiscard]] std::optional<std::string> space_error() const;
+  /// space_error before the store opens, counting what opening takes: the
+  /// new write-ahead log's preallocation, less the logs that recovery
+  /// deletes. A store that would open below the reserve would fail-stop at
+  /// its first write.
+  [[nodiscard]] std::optional<std::string> space_error_at_open() const;
   /// The first error a RocksDB background job (flush, compaction, WAL)
   /// reported since open, if any.
   [[nodiscard]] std::optional<std::string> background_error() const;
