@@ -5,6 +5,7 @@ Python's urllib and http.client (standard library only) against the real
 daemon: Connection: close (urllib sends it on every request), HTTP/1.0 with
 and without keep-alive, Expect: 100-continue, HEAD on every GET route,
 pipelining and half-closing (raw sockets, responses parsed by http.client),
+a WebSocket upgrade pipelined with its first message,
 and files: an upload and ranged downloads.
 POST /v1/jobs, answered asynchronously by the engine, is in every case.
 
@@ -251,6 +252,51 @@ class Conformance(unittest.TestCase):
                 finally:
                     raw.close()
                 self.assertEqual(job_count(), before + (n + 1) // 2)
+
+    def test_pipelined_submit_upgrade_and_frame_in_one_write(self):
+        """A submit, an upgrade and the first WebSocket message in one
+        write, none of it waiting for an answer: the submit is answered, the
+        stream opens and the message sent before the 101 is read."""
+        def masked(payload):
+            data = json.dumps(payload).encode()
+            mask = os.urandom(4)
+            assert len(data) < 126
+            return bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+        def frame(f):
+            head = f.read(2)
+            size = head[1] & 0x7F
+            if size == 126:
+                size = int.from_bytes(f.read(2), "big")
+            elif size == 127:
+                size = int.from_bytes(f.read(8), "big")
+            return head[0] & 0x0F, f.read(size)
+
+        raw = Raw()
+        try:
+            upgrade = request_bytes("GET", "/v1/stream", extra="Connection: Upgrade\r\nUpgrade: websocket\r\n"
+                                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+            raw.send(request_bytes("POST", "/v1/jobs", SUBMIT) + upgrade + masked({"op": "subscribe", "all": True}))
+            r, body = raw.response()
+            self.assertEqual(r.status, 202)
+            job_id = json.loads(body)["job_id"]
+            lines = raw.status_line()
+            self.assertTrue(lines[0].startswith(b"HTTP/1.1 101"), lines)
+            opcode, payload = frame(raw.f)
+            self.assertEqual(opcode, 1)
+            self.assertEqual(json.loads(payload)["type"], "subscribed")
+            # And the stream is live: a job submitted now is seen.
+            status, _, body = fetch("/v1/jobs", "POST", SUBMIT)
+            self.assertEqual(status, 202)
+            second = json.loads(body)["job_id"]
+            while True:
+                opcode, payload = frame(raw.f)
+                message = json.loads(payload)
+                if message.get("job_id") == second:
+                    break
+            self.assertNotEqual(job_id, second)
+        finally:
+            raw.close()
 
     def test_half_close_is_answered_then_closed(self):
         raw = Raw()
