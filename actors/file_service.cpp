@@ -1,8 +1,10 @@
 #include "actors/file_service.hpp"
 
+#include <string>
 #include <system_error>
 
 #include "actors/await_callback.hpp"
+#include "overseer/errc.hpp"
 #include "persistence/file_store.hpp"
 #include "persistence/key_layout.hpp"
 #include "tools/output_files.hpp"
@@ -16,15 +18,21 @@ namespace files = persistence::files;
 
 file_service::file_service(persistence::store& db, persistence::group_commit& writer, fs::path data_dir)
   : db_(db), writer_(writer), data_dir_(std::move(data_dir)) {
-  files::prepare_dirs(data_dir_);
-  // Bytes whose row was never written (a crash between the rename and the
-  // commit) or whose row was erased (a crash before the unlink).
-  for (const auto& e : fs::directory_iterator(files::files_dir(data_dir_))) {
-    const auto name = e.path().filename().string();
-    if (files::looks_like_file_id(name) && !files::get(db_, name)) {
-      std::error_code ignored;
-      fs::remove(e.path(), ignored);
+  try {
+    files::prepare_dirs(data_dir_);
+    // Bytes whose row was never written (a crash between the rename and the
+    // commit) or whose row was erased (a crash before the unlink).
+    for (const auto& e : fs::directory_iterator(files::files_dir(data_dir_))) {
+      const auto name = e.path().filename().string();
+      if (files::looks_like_file_id(name) && !files::get(db_, name)) {
+        std::error_code ignored;
+        fs::remove(e.path(), ignored);
+      }
     }
+  } catch (const std::system_error& e) {
+    // A full disk or a read-only one: the start fails with the reason, as
+    // the store's own open does.
+    throw error{errc::store_failure, std::string{"cannot prepare the files directory: "} + e.what()};
   }
   worker_ = std::thread([this] {
     tools::name_this_thread("ovs.files");

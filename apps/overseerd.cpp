@@ -710,6 +710,12 @@ int main(int argc, char** argv) {
     log.flush();  // its lines first, then this one
     std::fprintf(stderr, "overseerd: %s\n", e.what());
     return 1;
+  } catch (const std::exception& e) {
+    // What no part turned into an engine error: still an exit with the
+    // reason, never an abort.
+    log.flush();
+    std::fprintf(stderr, "overseerd: %s\n", e.what());
+    return 1;
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -410,27 +411,44 @@ std::optional<std::string> store::space_error() const {
 std::optional<std::string> store::space_error_at_open() const {
   if (auto why = space_error()) return why;
   if (min_free_bytes_ == 0) return std::nullopt;
-  struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) != 0) return std::nullopt;  // space_error() just read it
-  const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-  // The logs of the last run: replayed, then deleted during the open, before
-  // the new log is first written (and preallocated).
-  std::uint64_t old_logs = 0;
+  struct statfs fs {};
+  if (::statfs(dir_.c_str(), &fs) != 0) return std::nullopt;  // space_error() just read it
+  // As statvfs counts it (space_error): f_frsize, else f_bsize.
+  const auto unit = static_cast<std::uint64_t>(fs.f_frsize != 0 ? fs.f_frsize : fs.f_bsize);
+  const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * unit;
+  // The last run's logs are replayed into table files (about as large as
+  // what they hold) and deleted before the new log is first written: only
+  // the preallocated space they did not fill comes back.
+  std::uint64_t unused = 0;
   std::error_code ec;
   for (std::filesystem::directory_iterator it{dir_, ec}, end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.size() <= 4 || !name.ends_with(".log") ||
+        !std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
     struct stat st {};
-    if (it->path().extension() == ".log" && ::stat(it->path().c_str(), &st) == 0)
-      old_logs += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const auto allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    const auto used = static_cast<std::uint64_t>(st.st_size);
+    if (allocated > used) unused += allocated - used;
   }
-  const std::uint64_t room = free + old_logs;
-  // fallocate takes the whole block or fails (and RocksDB goes on without).
-  if (room < wal_preallocation_bytes || room - wal_preallocation_bytes >= min_free_bytes_) return std::nullopt;
-  const auto [left, need] = two_sizes(room - wal_preallocation_bytes, min_free_bytes_);
+  const std::uint64_t room = free + unused;
+  // Short of the whole preallocation, tmpfs gives back what the failed
+  // fallocate took (RocksDB goes on without it), while ext4 and XFS keep
+  // it: the new log then takes all there is.
+  constexpr decltype(fs.f_type) tmpfs_magic = 0x01021994;
+  const bool whole = room >= wal_preallocation_bytes;
+  const std::uint64_t left = whole ? room - wal_preallocation_bytes : fs.f_type == tmpfs_magic ? room : 0;
+  if (left >= min_free_bytes_) return std::nullopt;
+  const auto [after, need] = two_sizes(left, min_free_bytes_);
   return "free space on the file system of " + dir_.string() + " is " + format_bytes(free) +
-         (old_logs > 0 ? " (" + format_bytes(room) + " once the last run's write-ahead logs are deleted)" : "") +
-         "; opening takes " + format_bytes(wal_preallocation_bytes) +
-         " of it at once for a new write-ahead log, which would leave " + left + ", below the reserve of " + need +
-         " (min_free_bytes, --min-free-space)";
+         (unused > 0 ? " (" + format_bytes(room) + " once the last run's write-ahead logs are deleted)" : "") +
+         (whole ? "; opening takes " + format_bytes(wal_preallocation_bytes) +
+                    " of it at once for a new write-ahead log, which would leave " + after
+                : "; opening preallocates " + format_bytes(wal_preallocation_bytes) +
+                    " for a new write-ahead log, and this file system keeps what it can of that: it would leave " +
+                    after) +
+         ", below the reserve of " + need + " (min_free_bytes, --min-free-space)";
 }
 
 std::optional<std::string> store::background_error() const {

@@ -47,8 +47,9 @@ namespace overseer::persistence {
 inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
 /// What RocksDB allocates at once (fallocate) for a new write-ahead log,
 /// at open and at each memtable switch: 1.1 x write_buffer_size (64 MiB by
-/// default), capped at the memtables' total. A file system without that
-/// much free space gets no preallocation, and the log grows as written.
+/// default), capped at the memtables' total. On a file system without that
+/// much free space, tmpfs allocates none of it, and ext4 and XFS as much as
+/// they can (RocksDB goes on either way).
 inline constexpr std::uint64_t wal_preallocation_bytes = memtable_cap_bytes;
 
 /// `jobs` holds finished jobs' records, `open_jobs` unfinished ones' (a record

@@ -152,7 +152,7 @@ private:
 
 /// Whether a daemon's output tells of an abort or a sanitizer report.
 bool crashed(const std::string& output) {
-  for (const char* sign : {"Assertion", "Sanitizer", "runtime error"})
+  for (const char* sign : {"Assertion", "Sanitizer", "runtime error", "terminate called"})
     if (output.find(sign) != std::string::npos) return true;
   return false;
 }
@@ -392,6 +392,48 @@ TEST_CASE("a start that the new write-ahead log's preallocation would put below 
   CHECK(disk.free_bytes() >= (100u << 20));
   again.terminate();
   CHECK(again.wait_exit(60s) == std::optional<int>{0});
+}
+
+TEST_CASE("on ext4 short of the log's preallocation a start is refused: the log would keep all the room",
+          "[recovery][disk]") {
+  temp_dir dir;
+  const auto image = dir.path() / "ext4.img", mnt = dir.path() / "ext4";
+  std::filesystem::create_directories(mnt);
+  // 60 MiB of ext4 (about 47 MiB free), mounted through a loop device.
+  const std::string make = "truncate -s 60M '" + image.string() + "' && mkfs.ext4 -q -F '" + image.string() +
+                           "' >/dev/null 2>&1 && mount -o loop '" + image.string() + "' '" + mnt.string() +
+                           "' 2>/dev/null";
+  if (std::system(make.c_str()) != 0) {
+    WARN("skipped: cannot make and loop-mount an ext4 image here (needs root, mkfs.ext4 and a loop device)");
+    return;
+  }
+  struct unmount {
+    std::filesystem::path at;
+    ~unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } mounted{mnt};
+  // What RocksDB's fallocate does here: ext4 keeps the part it could
+  // allocate when the whole does not fit.
+  {
+    logged_daemon d{{"--data-dir", (mnt / "data").string(), "--listen", "127.0.0.1:0", "--min-free-space", "4M"}};
+    const auto status = d.wait_exit(60s);
+    INFO(d.output());
+    REQUIRE(status);
+    CHECK(*status == 1);
+    CHECK_THAT(d.output(), Contains("this file system keeps what it can of that: it would leave 0 bytes, below the "
+                                    "reserve of 4.0 MiB") &&
+                             !Contains("listening"));
+    CHECK_FALSE(crashed(d.output()));
+  }
+  // With the reserve off the log takes every free block, and what the start
+  // writes next fails: an exit with the reason, never an abort (it was one,
+  // from the files directory's creation).
+  logged_daemon d{{"--data-dir", (mnt / "data").string(), "--listen", "127.0.0.1:0", "--min-free-space", "0"}};
+  const auto status = d.wait_exit(60s);
+  INFO(d.output());
+  REQUIRE(status);
+  CHECK(*status == 1);
+  CHECK_THAT(d.output(), Contains("overseerd: ") && Contains("No space left on device") && !Contains("listening"));
+  CHECK_FALSE(crashed(d.output()));
 }
 
 TEST_CASE("a write-ahead log damaged in its middle stops overseerd, and --salvage-store is the way past it",
