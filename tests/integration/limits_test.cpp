@@ -5,10 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -272,9 +274,23 @@ TEST_CASE("a subscriber that never reads costs the daemon bounded memory", "[htt
   // jemalloc gives freed pages back at once, not some seconds later, so
   // the resident size follows what the daemon holds (glibc's malloc and
   // ASan ignore the setting).
-  ::setenv("MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0", 1);
-  overseerd_process d{dir.path() / "data"};
-  ::unsetenv("MALLOC_CONF");
+  struct malloc_conf {
+    std::optional<std::string> before;
+    malloc_conf() {
+      if (const char* v = std::getenv("MALLOC_CONF")) before = v;
+      ::setenv("MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0", 1);
+    }
+    ~malloc_conf() {
+      if (before) ::setenv("MALLOC_CONF", before->c_str(), 1);
+      else ::unsetenv("MALLOC_CONF");
+    }
+  };
+  std::optional<overseerd_process> started;
+  {
+    malloc_conf only_for_this_daemon;
+    started.emplace(dir.path() / "data");
+  }
+  auto& d = *started;
   http_client c{d.port()};
   // 4000 jobs of three transitions each: 12,000 events, more than the
   // socket buffers and a session's queue (10,000 messages) hold together.
@@ -329,7 +345,8 @@ TEST_CASE("a subscriber that never reads costs the daemon bounded memory", "[htt
         const auto reason = w->close_reason();
         const auto at = reason.find("since=");
         if (!w->closed() || at == std::string::npos) return;
-        resumed = std::make_unique<ws_client>(d.port(), "/v1/stream?all=1&since=" + reason.substr(at + 6));
+        const auto digits = reason.substr(at + 6, reason.find_first_not_of("0123456789", at + 6) - (at + 6));
+        resumed = std::make_unique<ws_client>(d.port(), "/v1/stream?all=1&since=" + digits);
         w = resumed.get();
         ++resumes;
       }
