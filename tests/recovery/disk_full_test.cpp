@@ -151,6 +151,18 @@ private:
 };
 
 /// Whether a daemon's output tells of an abort or a sanitizer report.
+/// Whether the tmpfs is there to test on: without root the test is
+/// skipped with a warning; any other failure to mount fails it.
+bool usable(const tmpfs& disk) {
+  if (disk.mounted()) return true;
+  if (disk.error() == EPERM) {
+    WARN("skipped: mounting a tmpfs needs root (" << std::strerror(disk.error()) << ")");
+    return false;
+  }
+  FAIL("cannot mount a tmpfs: " << std::strerror(disk.error()));
+  return false;
+}
+
 bool crashed(const std::string& output) {
   for (const char* sign : {"Assertion", "Sanitizer", "runtime error", "terminate called"})
     if (output.find(sign) != std::string::npos) return true;
@@ -202,13 +214,7 @@ TEST_CASE("a full disk fail-stops overseerd, a restart waits for room, and no ac
           "[recovery][disk]") {
   temp_dir dir;
   tmpfs disk{dir.path() / "disk", "16m"};
-  if (!disk.mounted()) {
-    if (disk.error() == EPERM) {
-      WARN("skipped: mounting a tmpfs needs root (" << std::strerror(disk.error()) << ")");
-      return;
-    }
-    FAIL("cannot mount a tmpfs: " << std::strerror(disk.error()));
-  }
+  if (!usable(disk)) return;
   const auto data = dir.path() / "disk" / "data";
   auto args = [&](const std::string& reserve) {
     return std::vector<std::string>{"--data-dir",       data.string(), "--listen", "127.0.0.1:0",
@@ -338,13 +344,7 @@ TEST_CASE("a start that the new write-ahead log's preallocation would put below 
   // RocksDB takes 64 MiB at once for a new log when the disk has that much:
   // 200 MiB free passes a 160 MiB reserve, and then leaves 136 MiB.
   tmpfs disk{dir.path() / "disk", "200m"};
-  if (!disk.mounted()) {
-    if (disk.error() == EPERM) {
-      WARN("skipped: mounting a tmpfs needs root (" << std::strerror(disk.error()) << ")");
-      return;
-    }
-    FAIL("cannot mount a tmpfs: " << std::strerror(disk.error()));
-  }
+  if (!usable(disk)) return;
   const auto data = dir.path() / "disk" / "data";
   auto args = [&](const std::string& reserve) {
     return std::vector<std::string>{"--data-dir", data.string(), "--listen", "127.0.0.1:0", "--min-free-space",

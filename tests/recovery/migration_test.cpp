@@ -51,6 +51,26 @@ json::value without_estimates(json::value v) {
   return v;
 }
 
+/// The schema 1 fixture unpacked into `dir` (as `dir`/data), and the
+/// answers the old daemon gave over it.
+json::object unpack_store_v1(const fs::path& dir) {
+  const fs::path data_dir = fs::path{OVERSEER_SOURCE_DIR} / "tests" / "data";
+  const std::string untar =
+    "tar -xzf '" + (data_dir / "store-v1.tar.gz").string() + "' -C '" + dir.string() + "'";
+  REQUIRE(std::system(untar.c_str()) == 0);
+  return json::parse(read_text(data_dir / "store-v1-answers.json")).as_object();
+}
+
+/// Every recorded GET answered now as it was then (estimates aside).
+void check_every_answer(http_client& c, const json::object& answers) {
+  for (const auto& [path, expected] : answers) {
+    const auto r = c.get("/v1" + std::string{path});
+    INFO(std::string{path} << "\nnow:    " << r.body << "\nbefore: " << json::serialize(expected));
+    REQUIRE(r.status == 200);
+    CHECK(without_estimates(r.json()) == without_estimates(expected));
+  }
+}
+
 /// What a migration that stopped partway (a crash, kill -9, power) left: an
 /// unfinished job's record moved to open_jobs and its status entry gone,
 /// in one batch, as the migration's second step does, with the schema
@@ -101,11 +121,7 @@ void move_to_open_jobs_as_a_crashed_migration_did(const fs::path& dir, const std
 TEST_CASE("a schema 1 migration that stopped partway runs again at start and answers exactly as before",
           "[recovery][migration]") {
   temp_dir dir;
-  const fs::path data_dir = fs::path{OVERSEER_SOURCE_DIR} / "tests" / "data";
-  const std::string untar =
-    "tar -xzf '" + (data_dir / "store-v1.tar.gz").string() + "' -C '" + dir.path().string() + "'";
-  REQUIRE(std::system(untar.c_str()) == 0);
-  const auto recorded = json::parse(read_text(data_dir / "store-v1-answers.json")).as_object();
+  const auto recorded = unpack_store_v1(dir.path());
   const auto& answers = recorded.at("get").as_object();
   // The fixture's one pending job.
   const auto pending = answers.at("/jobs?status=pending&limit=100").at("jobs").as_array();
@@ -117,12 +133,7 @@ TEST_CASE("a schema 1 migration that stopped partway runs again at start and ans
   overseerd_process d{dir.path() / "data", {}, log};
   http_client c{d.port()};
   // The job once, in every listing, with its history: as before the crash.
-  for (const auto& [path, expected] : answers) {
-    const auto r = c.get("/v1" + std::string{path});
-    INFO(std::string{path} << "\nnow:    " << r.body << "\nbefore: " << json::serialize(expected));
-    REQUIRE(r.status == 200);
-    CHECK(without_estimates(r.json()) == without_estimates(expected));
-  }
+  check_every_answer(c, answers);
   // Said plainly: listed once (it waits for its run_at, in 2030).
   const auto all = c.get("/v1/jobs?limit=100").json();
   std::size_t seen = 0;
@@ -135,11 +146,7 @@ TEST_CASE("a schema 1 migration that stopped partway runs again at start and ans
 TEST_CASE("a data directory of storage schema 1 is migrated at start and answers exactly as before",
           "[recovery][migration]") {
   temp_dir dir;
-  const fs::path data_dir = fs::path{OVERSEER_SOURCE_DIR} / "tests" / "data";
-  const std::string untar =
-    "tar -xzf '" + (data_dir / "store-v1.tar.gz").string() + "' -C '" + dir.path().string() + "'";
-  REQUIRE(std::system(untar.c_str()) == 0);
-  const auto recorded = json::parse(read_text(data_dir / "store-v1-answers.json")).as_object();
+  const auto recorded = unpack_store_v1(dir.path());
   const auto& answers = recorded.at("get").as_object();
   REQUIRE(answers.size() > 20);
   const std::string retried{recorded.at("ids").as_array().at(1).as_string()};
@@ -148,12 +155,7 @@ TEST_CASE("a data directory of storage schema 1 is migrated at start and answers
   {
     overseerd_process d{dir.path() / "data", {}, first_log};
     http_client c{d.port()};
-    for (const auto& [path, expected] : answers) {
-      const auto r = c.get("/v1" + std::string{path});
-      INFO(std::string{path} << "\nnow:    " << r.body << "\nbefore: " << json::serialize(expected));
-      REQUIRE(r.status == 200);
-      CHECK(without_estimates(r.json()) == without_estimates(expected));
-    }
+    check_every_answer(c, answers);
     // The migrated store goes on: a new job's history is written the new way
     // and reads the same as ever.
     const auto sub = c.post("/v1/jobs?wait=30s", json::parse(R"({"tool":"noop"})"));
