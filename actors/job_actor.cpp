@@ -439,6 +439,9 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       if (self->state.stopping || r.status != job_status::retrying || r.attempt != m.attempt)
         return;  // stopping, or cancelled meanwhile
       change(self, job_status::pending, "backoff elapsed");
+      // The scheduler starts the next attempt only once the last one's body
+      // has returned: say why the job stays pending past its retry time.
+      if (self->state.awaiting_report) line(self, log_level::warning, waits_for_body(r.attempt));
       flush(self);
       self->send(self->state.args.scheduler, job_ready{r.id});
     },

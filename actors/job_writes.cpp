@@ -114,6 +114,11 @@ std::vector<job_write> begin_attempt(job_record& rec) {
   return out;
 }
 
+std::string waits_for_body(int last) {
+  return "attempt " + std::to_string(last + 1) + " waits for attempt " + std::to_string(last) +
+         " to return: its tool was told to stop and is still running";
+}
+
 std::string attempt_text(const job_record& rec) {
   return "attempt " + std::to_string(rec.attempt) + " (" + std::to_string(rec.attempt - rec.retry_base) + " of " +
          std::to_string(rec.retry.max_attempts) + " allowed)";

@@ -42,6 +42,10 @@ namespace overseer::actors {
 /// line), or nothing if the job is not pending.
 [[nodiscard]] std::vector<persistence::job_write> begin_attempt(persistence::job_record& rec);
 
+/// The log line of a job whose next attempt is due while the body of its
+/// attempt `last`, told to stop, has not returned: the next one waits.
+[[nodiscard]] std::string waits_for_body(int last);
+
 /// "attempt 3 (2 of 4 allowed)": attempts since the last explicit retry or
 /// interruption count against the retry policy.
 [[nodiscard]] std::string attempt_text(const persistence::job_record& rec);

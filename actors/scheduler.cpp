@@ -296,7 +296,10 @@ std::optional<std::size_t> make_ready(self_ptr self, job_entry& e, std::string* 
   // body has returned, so two never write the same work directory or output
   // at once, and the process group recorded for recovery is the one running.
   if (e.ran && body_running(st, rec.id)) {
-    st.awaiting_exit.insert(rec.id);
+    // Retried while its cancelled attempt's body still runs: the job's log
+    // says why it stays pending. (A job actor says so itself.)
+    if (st.awaiting_exit.insert(rec.id).second && !e.actor)
+      line(self, rec, log_level::warning, waits_for_body(rec.attempt));
     return std::nullopt;
   }
   if (!e.actor && rec.run_at) {

@@ -317,6 +317,26 @@ struct lingering_tool {
   }
 };
 
+/// The job's log says, once and before attempt 2 starts, that attempt 2
+/// waits for attempt 1's body.
+void require_wait_explained(engine& eng, const std::string& id) {
+  auto page = eng.logs(id, log_level::debug, 100, 0);
+  REQUIRE(page);
+  int waits = 0;
+  bool started_2 = false;
+  for (const auto& l : page->lines) {
+    if (l.message == "attempt 2 waits for attempt 1 to return: its tool was told to stop and is still running") {
+      CHECK(l.level == log_level::warning);
+      CHECK(l.component == "engine");
+      CHECK_FALSE(started_2);
+      ++waits;
+    }
+    if (l.message.starts_with("attempt 2 (")) started_2 = true;
+  }
+  CHECK(waits == 1);
+  CHECK(started_2);
+}
+
 TEST_CASE("a job's next attempt starts only once the body of its last one has returned", "[engine][timeout][retry]") {
   lingering_tool tool{.linger = 1500ms};
   engine_fixture f{{.max_concurrent = 4}};  // free slots: only the rule keeps the two apart
@@ -332,6 +352,7 @@ TEST_CASE("a job's next attempt starts only once the body of its last one has re
   CHECK(tool.calls == 2);
   CHECK(tool.peak == 1);  // attempt 2 began after attempt 1's body returned
   require_legal_history(f.eng->history(id));
+  require_wait_explained(*f.eng, id);
 }
 
 TEST_CASE("a job retried right after its cancel runs once the cancelled body has returned", "[engine][cancel][retry]") {
@@ -359,6 +380,7 @@ TEST_CASE("a job retried right after its cancel runs once the cancelled body has
   CHECK(v->status == job_status::completed);
   CHECK(tool.calls == 2);
   CHECK(tool.peak == 1);
+  require_wait_explained(*f.eng, id);
 }
 
 TEST_CASE("cancellation works in every non-terminal state and wins over results", "[engine][cancel]") {
