@@ -39,6 +39,7 @@
 #include "tools/param_schema.hpp"
 #include "tools/process.hpp"
 #include "tools/spec_limits.hpp"
+#include "tools/time_text.hpp"
 #include "tools/trace_context.hpp"
 #include "tools/tool_registry.hpp"
 #include "tools/utf8.hpp"
@@ -512,6 +513,14 @@ void engine::start() {
               {"job_id", std::string{key.substr(persistence::keys::process_prefix.size())}}});
     reaped.emplace_back(key);
   });
+  d.store->for_each_index(persistence::keys::pause_prefix, [&](std::string_view key, std::string_view value) {
+    const auto tool = std::string{key.substr(persistence::keys::pause_prefix.size())};
+    auto p = persistence::keys::read_tool_pause(value);
+    if (!p) p.emplace(clock::now(), "paused before a restart");  // unreadable: still a pause
+    report(d.config.log, log_level::warning, "recovery", "tool stays paused: " + p->second,
+           {{"tool", tool}, {"paused_since", tools::format_rfc3339(p->first)}});
+    recovered.paused.emplace(tool, std::pair{std::move(p->second), p->first});
+  });
   d.bus = std::make_shared<actors::event_bus>();
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
@@ -924,6 +933,12 @@ result<void> engine::resume_tool(std::string_view name) {
                        },
                        std::nullopt),
                      impl_->tools, name);
+}
+
+void engine::hold_attempts() {
+  if (!impl_->scheduler) return;
+  await_callback<bool>(
+    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::hold_attempts{[cb] { cb(true); }}); }, false);
 }
 
 result<void> engine::pause_tool(std::string_view name, std::string_view by) {

@@ -121,6 +121,9 @@ struct recover_jobs {
   std::vector<persistence::batch_record> batches;  ///< of the unfinished jobs
   /// Status of every dependency of an unfinished job that is itself finished.
   std::map<std::string, job_status> finished_deps;
+  /// Tools paused when the engine last ran (the index's pause: entries):
+  /// tool -> (reason, since). They stay paused.
+  std::map<std::string, std::pair<std::string, time_point>> paused;
   /// Called once the recovery's own writes (interrupted, ...) are durable.
   std::function<void(bool)> done;
 };
@@ -138,6 +141,13 @@ struct pause_tool {
 struct resume_tool {
   std::string name;
   std::function<void(bool)> reply;
+};
+
+/// A daemon's drain: no attempt starts from now on, running ones go on. In
+/// memory only (not a pause of every tool, which would be stored and would
+/// outlive the restart). `reply` once it holds.
+struct hold_attempts {
+  std::function<void()> reply;
 };
 
 /// Stop every attempt (they stay "running" in the store and resume as
@@ -385,6 +395,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::resume_tool))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::shut_down))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::crash_job_actor))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::hold_attempts))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::deps_loaded))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::key_loaded))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::retry_loaded))
@@ -429,6 +440,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::pause_tool)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::resume_tool)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::shut_down)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::crash_job_actor)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::hold_attempts)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::deps_loaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::key_loaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::retry_loaded)
@@ -469,7 +481,8 @@ using scheduler_actor = caf::typed_actor<
   caf::reacts_to<recover_jobs>, caf::reacts_to<submit_job>, caf::reacts_to<submit_batch>,
   caf::reacts_to<cancel_job>, caf::reacts_to<cancel_batch>, caf::reacts_to<retry_job>,
   caf::reacts_to<expire_jobs>, caf::reacts_to<get_stats>, caf::reacts_to<pause_tool>,
-  caf::reacts_to<resume_tool>, caf::reacts_to<shut_down>, caf::reacts_to<crash_job_actor>,
+  caf::reacts_to<resume_tool>, caf::reacts_to<hold_attempts>, caf::reacts_to<shut_down>,
+  caf::reacts_to<crash_job_actor>,
   // from job actors and attempts
   caf::reacts_to<attempt_ended>, caf::reacts_to<job_ready>, caf::reacts_to<job_finished>,
   caf::reacts_to<attempt_exited>,

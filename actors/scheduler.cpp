@@ -93,6 +93,7 @@ struct scheduler_data {
   /// with them: a job actor's own writes must come after ours.
   std::vector<std::function<void()>> sends;
   bool stopping = false;  ///< no new attempts; running ones stay "running" in the store
+  bool holding = false;   ///< a drain: no new attempts; running ones go on (hold_attempts)
   /// In a cluster (config.cluster.listen set): the nodes, this one included,
   /// whose capacities are the slots.
   bool clustered = false;
@@ -260,7 +261,7 @@ constexpr std::size_t pack_when_waiting = 4096;
 
 void dispatch(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping) return;
+  if (st.stopping || st.holding) return;
   // Jobs set aside for their node_selector try again (a node joined, a slot
   // freed); those still without a node are set aside again below.
   for (const auto& id : std::exchange(st.waiting_node, {}))
@@ -430,6 +431,19 @@ supervision_strategy strategy_of(self_ptr self, const std::string& tool) {
   return {cfg.max_failures, cfg.failure_window, cfg.intensity};
 }
 
+/// Pauses `tool` (false: it was paused already) and stores the pause, so
+/// that it outlives a restart. A pause it had is stored again, unchanged:
+/// whoever waits for this write waits for the first one too.
+bool pause(self_ptr self, const std::string& tool, std::string why) {
+  auto& st = self->state;
+  const auto [it, paused] = st.paused.try_emplace(tool, std::move(why), clock::now());
+  job_write w;
+  w.ops.push_back(kv_op{kv_op::kind::put, persistence::family::index, persistence::keys::tool_pause(tool),
+                        persistence::keys::tool_pause_value(it->second.second, it->second.first)});
+  st.writes.add(std::move(w));
+  return paused;
+}
+
 /// Supervision: an attempt of `tool` ended with `outcome`. Trips the tool's
 /// restart intensity into a pause when its strategy counts it.
 void count_ending(self_ptr self, const attempt_ended& m) {
@@ -441,7 +455,7 @@ void count_ending(self_ptr self, const attempt_ended& m) {
   if (!it->second.record_failure(steady::now())) return;
   const auto why = "more than " + std::to_string(strategy.max_failures) + " " + counted_text(strategy.counts) +
                    " within " + std::to_string(strategy.window.count()) + " ms";
-  if (!st.paused.try_emplace(m.tool, why, clock::now()).second) return;
+  if (st.paused.contains(m.tool) || !pause(self, m.tool, why)) return;
   report(cfg.log, log_level::warning, "scheduler", "pausing a tool: " + why, {{"tool", m.tool}, {"job_id", m.job_id}});
   job_record about;
   about.id = m.job_id;
@@ -523,6 +537,8 @@ void recover(self_ptr self, recover_jobs& m) {
     const auto n = unfinished[b.id];
     st.batches.add(std::move(b), n);
   }
+  // Paused before the restart: still paused, since then, for the same reason.
+  for (auto& [tool, p] : m.paused) st.paused.insert_or_assign(tool, std::move(p));
   std::vector<std::string> pending;
   for (auto& r : m.jobs) {
     auto rec = std::make_shared<job_record>(std::move(r));
@@ -1075,21 +1091,33 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     [=](pause_tool& m) {
       auto& st = self->state;
       const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
-      if (known && st.paused.try_emplace(m.name, m.reason, clock::now()).second)
+      if (!known) return m.reply(false);
+      if (pause(self, m.name, m.reason))
         report(deps(self).config.log, log_level::warning, "scheduler", "pausing a tool: " + m.reason,
                {{"tool", m.name}});
-      m.reply(known);
+      // Answered once the pause is durable (a repeated pause: once the
+      // first one is), so an acknowledged pause survives a crash.
+      st.writes.after([reply = std::move(m.reply)](bool durable) { reply(durable); });
+      flush(self);
+    },
+    [=](hold_attempts& m) {
+      self->state.holding = true;
+      m.reply();
     },
     [=](resume_tool& m) {
       auto& st = self->state;
       const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
-      if (known) {
-        st.paused.erase(m.name);
-        if (auto it = st.intensity.find(m.name); it != st.intensity.end()) it->second.reset();
-        dispatch(self);
-        flush(self);
-      }
-      m.reply(known);
+      if (!known) return m.reply(false);
+      // Erased even if not paused: the answer then also waits for an
+      // earlier resume's erase.
+      st.paused.erase(m.name);
+      job_write w;
+      w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index, persistence::keys::tool_pause(m.name), {}});
+      st.writes.add(std::move(w));
+      if (auto it = st.intensity.find(m.name); it != st.intensity.end()) it->second.reset();
+      st.writes.after([reply = std::move(m.reply)](bool durable) { reply(durable); });
+      dispatch(self);
+      flush(self);
     },
     [=](node_joined& m) {
       auto& st = self->state;

@@ -482,9 +482,9 @@ void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s
       {{"signal", signal_name}, {"drain_timeout_s", std::to_string(timeout_s)}});
   notify_systemd("STOPPING=1");
   http.drain();
-  // No attempt starts from now on: every tool is paused (in memory only;
-  // the next start runs the queue as before).
-  for (const auto& t : engine.tools().list()) (void)engine.pause_tool(t.name, "the daemon, stopping");
+  // No attempt starts from now on (in memory only: the next start runs the
+  // queue as before; pausing every tool would be stored and outlive it).
+  engine.hold_attempts();
   const auto deadline = started + std::chrono::seconds(timeout_s);
   // WebSocket clients get a moment to answer the close frame.
   const auto streams_deadline = started + std::chrono::seconds(2);

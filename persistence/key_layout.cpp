@@ -77,6 +77,32 @@ std::string idempotency_scope(std::string_view owner, std::string_view key) {
   return k;
 }
 
+std::string tool_pause(std::string_view tool) {
+  std::string k{pause_prefix};
+  k += tool;
+  return k;
+}
+
+std::string tool_pause_value(time_point since, std::string_view reason) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since.time_since_epoch()).count();
+  std::string v = std::to_string(ms);
+  v += '\n';
+  v += reason;
+  return v;
+}
+
+std::optional<std::pair<time_point, std::string>> read_tool_pause(std::string_view value) {
+  const auto nl = value.find('\n');
+  if (nl == std::string_view::npos || nl == 0 || nl > 18) return std::nullopt;
+  long long ms = 0;
+  for (char c : value.substr(0, nl)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    ms = ms * 10 + (c - '0');
+  }
+  return std::pair{time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})},
+                   std::string{value.substr(nl + 1)}};
+}
+
 std::string idempotency(std::string_view key) {
   std::string k{"idem:"};
   k += key;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "overseer/job.hpp"
 
@@ -60,6 +61,14 @@ inline constexpr std::string_view open_jobs_scan = "\x01open_jobs";
 /// index: "proc:<job id>" -> "PGID START": an external process group that
 /// may still be alive, from record_process until the tool returns.
 inline constexpr std::string_view process_prefix = "proc:";
+/// index: "pause:<tool>" -> "<since, ms since the epoch>\n<reason>": a
+/// paused tool, from its pause (an operator's or its restart intensity's)
+/// until it is resumed, so that a pause outlives a restart.
+inline constexpr std::string_view pause_prefix = "pause:";
+[[nodiscard]] std::string tool_pause(std::string_view tool);
+[[nodiscard]] std::string tool_pause_value(time_point since, std::string_view reason);
+/// The since and reason of a tool_pause_value; nullopt if it is not one.
+[[nodiscard]] std::optional<std::pair<time_point, std::string>> read_tool_pause(std::string_view value);
 /// The end of a job's history or logs range: id followed by 0xff bytes.
 [[nodiscard]] std::string job_range_end(std::string_view job_id);
 /// The job id at the end of an index entry.

@@ -604,13 +604,20 @@ public:
   /// More answers due than this is load: the threads find work soon anyway.
   static constexpr std::int64_t expecting_max_due = 4;
 
+  /// A drain before stop(): no attempt starts from the return on, and
+  /// running ones go on and end as usual. Not a pause: nothing is stored,
+  /// and the next start runs the queue as before. Blocks; a no-op before
+  /// start() or while stopping.
+  void hold_attempts();
   /// Lifts the pause of a tool (set by pause_tool or by its restart
   /// intensity) and clears its failure count. not_found for an unknown
   /// tool; not_running before start() or while stopping. Blocks.
   result<void> resume_tool(std::string_view name);
   /// Pauses a tool: its queued jobs wait, running attempts go on, submits
-  /// are still accepted. `by` is recorded as the reason. not_found for an
-  /// unknown tool; not_running before start() or while stopping. Blocks.
+  /// are still accepted. `by` is recorded as the reason. The pause is
+  /// stored before this returns, so it outlives a restart (a crash too)
+  /// until resume_tool. not_found for an unknown tool; not_running before
+  /// start() or while stopping, or when the store failed. Blocks.
   result<void> pause_tool(std::string_view name, std::string_view by = "client");
   /// The scheduler's view, which may trail the event stream by a message:
   /// an attempt's end is published once durable and reaches the scheduler

@@ -33,6 +33,7 @@
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "tools/time_text.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer::test;
@@ -713,11 +714,11 @@ TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and res
   temp_dir dir;
   const auto data = dir.path() / "data";
   const auto log = dir.path() / "stderr.log";
-  std::string id;
+  std::string id, queued;
   std::uint64_t resume = 0;
   std::vector<std::uint64_t> seen;  // seqs of the job's transitions, both daemons
   {
-    overseerd_process d{data, {"--log-format", "json"}, log};
+    overseerd_process d{data, {"--log-format", "json", "--max-concurrent", "1"}, log};
     http_client c{d.port()};
     ws_client ws{d.port()};
     ws.send(json::object{{"op", "subscribe"}, {"all", true}});
@@ -730,6 +731,7 @@ TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and res
       if (is_ours(m)) seen.push_back(static_cast<std::uint64_t>(m.at("seq").as_int64()));
       return is_ours(m) && m.at("to") == "running";
     }));
+    queued = submit(c, json::object{{"tool", "noop"}});  // waits for the one slot
     ::kill(d.pid(), SIGTERM);
     while (auto m = ws.next(20s))
       if (is_ours(m->as_object())) seen.push_back(static_cast<std::uint64_t>(m->at("seq").as_int64()));
@@ -753,10 +755,21 @@ TEST_CASE("SIGTERM drains: the running job finishes, WebSockets get 1001 and res
     }
   CHECK(drained);
 
+  const auto restarted = overseer::tools::format_rfc3339(overseer::clock::now());
   overseerd_process d{data};
   http_client c{d.port()};
   const auto view = c.get("/v1/jobs/" + id).json();
   CHECK(str(view, "status") == "completed");  // finished in the drain, not interrupted
+  // The queued job did not start in the drain, and the drain's hold was not
+  // stored: no tool is paused now, and the job runs, on this daemon.
+  CHECK(str(await_status(c, queued), "status") == "completed");
+  const auto queued_history = c.get("/v1/jobs/" + queued + "/history").json();  // held: read below
+  const auto& steps = queued_history.at("transitions").as_array();
+  REQUIRE(steps.size() == 3);
+  CHECK(str(steps.at(1), "to") == "running");
+  CHECK(str(steps.at(1), "at") >= restarted);  // RFC 3339 in UTC, ms: ordered as text
+  const auto tools = c.get("/v1/tools").json();
+  for (const auto& t : tools.at("tools").as_array()) CHECK_FALSE(t.at("paused").as_bool());
   const auto history_doc = c.get("/v1/jobs/" + id + "/history").json();  // held: the loop reads into it
   for (const auto& t : history_doc.at("transitions").as_array()) CHECK(str(t, "reason") != "interrupted");
   // Resuming from the close's seq: every transition of the job exactly once.

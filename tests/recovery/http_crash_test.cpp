@@ -40,8 +40,8 @@ json::value chaos_job(std::mt19937& rng) {
 }
 
 /// A job that fails once and retries. Sparingly: more than 20 failures of a
-/// tool within 10 s pause it (restart intensity), and overseerd cannot
-/// resume it.
+/// tool within 10 s pause it (restart intensity), and the pause outlives
+/// the kills.
 const json::value retrying_job = json::object{
   {"tool", "fail"},
   {"params", {{"failures", 1}}},
@@ -214,4 +214,45 @@ TEST_CASE("crash loop: rounds of concurrent submits and kill -9 at random moment
   CHECK(lost == 0);
   CHECK(illegal == 0);
   CHECK(unfinished == 0);
+}
+
+TEST_CASE("a tool paused over HTTP stays paused after kill -9, and a resume stays too", "[recovery][http]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  std::string job, since;
+  {
+    overseerd_process d{data};
+    http_client c{d.port()};
+    auto r = c.request("POST", "/v1/tools/noop/pause", "", "");
+    REQUIRE(r.status == 200);
+    since = str(r.json(), "paused_since");
+    CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1");
+    job = submit(c, json::object{{"tool", "noop"}});
+    d.kill9();  // right after the 200: the pause was durable before it
+  }
+  {
+    overseerd_process d{data};
+    http_client c{d.port()};
+    json::object noop;
+    const auto tools = c.get("/v1/tools").json();  // kept: the loop reads into it
+    for (const auto& t : tools.at("tools").as_array())
+      if (str(t, "name") == "noop") noop = t.as_object();
+    REQUIRE(noop.contains("paused"));
+    CHECK(noop.at("paused").as_bool());
+    CHECK(str(noop, "paused_reason") == "paused by client 127.0.0.1");
+    CHECK(str(noop, "paused_since") == since);
+    const auto health = c.get("/v1/health").json();
+    INFO(json::serialize(health));
+    CHECK(json::serialize(health).find("\"paused\"") != std::string::npos);
+    CHECK(str(c.get("/v1/jobs/" + job + "?wait=300ms").json(), "status") == "pending");
+    REQUIRE(c.request("POST", "/v1/tools/noop/resume", "", "").status == 200);
+    CHECK(str(await_status(c, job), "status") == "completed");
+    d.kill9();
+  }
+  overseerd_process d{data};
+  http_client c{d.port()};
+  CHECK(str(await_status(c, submit(c, json::object{{"tool", "noop"}})), "status") == "completed");
+  const auto tools = c.get("/v1/tools").json();
+  for (const auto& t : tools.at("tools").as_array())
+    if (str(t, "name") == "noop") CHECK_FALSE(t.at("paused").as_bool());
 }

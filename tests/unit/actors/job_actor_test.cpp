@@ -187,6 +187,77 @@ TEST_CASE("pause_tool holds a tool's queued jobs with its reason until resume_to
   CHECK(f.eng->wait(id, 20s)->status == job_status::completed);
 }
 
+namespace {
+
+std::optional<tool_health> health_of(engine& eng, std::string_view tool) {
+  for (auto& t : eng.stats().tools)
+    if (t.name == tool) return t;
+  return std::nullopt;
+}
+
+/// `t` to the millisecond, as the store keeps a pause's time.
+time_point to_ms(time_point t) { return std::chrono::time_point_cast<std::chrono::milliseconds>(t); }
+
+}  // namespace
+
+TEST_CASE("a pause outlives a restart with its reason and time, until resume_tool", "[engine][supervision][recovery]") {
+  test::engine_fixture f;
+  f.start();
+  REQUIRE(f.eng->pause_tool("noop", "operator"));
+  REQUIRE(f.eng->pause_tool("noop", "someone else"));  // already paused: unchanged
+  const auto before = health_of(*f.eng, "noop");
+  REQUIRE(before);
+  REQUIRE(before->paused_since);
+  CHECK(before->paused_reason == "paused by operator");
+  const auto id = f.eng->submit({.tool = "noop"});
+  f.close();
+  f.open({});
+  f.start();
+  const auto after = health_of(*f.eng, "noop");
+  REQUIRE(after);
+  CHECK(after->paused);
+  CHECK(after->paused_reason == "paused by operator");
+  REQUIRE(after->paused_since);
+  CHECK(*after->paused_since == to_ms(*before->paused_since));
+  CHECK(after->queued == 1);
+  CHECK(f.eng->wait(id, 300ms).code() == errc::timeout);
+  CHECK_FALSE(health_of(*f.eng, "sleep")->paused);
+  REQUIRE(f.eng->resume_tool("noop"));
+  CHECK(f.eng->wait(id, 20s)->status == job_status::completed);
+  f.close();
+  f.open({});
+  f.start();
+  CHECK_FALSE(health_of(*f.eng, "noop")->paused);
+  CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s)->status == job_status::completed);
+}
+
+TEST_CASE("a pause by restart intensity outlives a restart too", "[engine][supervision][recovery]") {
+  const tool_definition strict{.name = "strict",
+                               .supervision = supervision_strategy{.max_failures = 1,
+                                                                   .window = 60s,
+                                                                   .counts = {.crashes = true, .timeouts = true,
+                                                                              .failures = true}}};
+  const auto fails = [](job_context&) -> tool_result { return failure("bad input"); };
+  test::engine_fixture f{{.max_concurrent = 1}};
+  f.eng->tools().add(strict, fails);
+  f.start();
+  for (int i = 0; i < 2; ++i) REQUIRE(f.eng->wait(f.eng->submit({.tool = "strict"}), 20s)->status == job_status::failed);
+  REQUIRE(overseer::test::eventually([&] { return health_of(*f.eng, "strict")->paused; }));
+  const auto reason = health_of(*f.eng, "strict")->paused_reason;
+  CHECK(reason == "more than 1 failed, crashed or timed-out attempts within 60000 ms");
+  f.close();
+  f.open({});
+  f.eng->tools().add(strict, fails);
+  f.start();
+  const auto after = health_of(*f.eng, "strict");
+  CHECK(after->paused);
+  CHECK(after->paused_reason == reason);
+  const auto id = f.eng->submit({.tool = "strict"});
+  CHECK(f.eng->wait(id, 300ms).code() == errc::timeout);
+  REQUIRE(f.eng->resume_tool("strict"));
+  CHECK(f.eng->wait(id, 20s)->status == job_status::failed);
+}
+
 TEST_CASE("a job stopped with the engine stays running for the next start, whatever its tool reports last",
           "[job_actor][recovery]") {
   // The tool keeps the writer busy with progress and checkpoints, so that

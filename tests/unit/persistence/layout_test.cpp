@@ -208,3 +208,17 @@ TEST_CASE("a job writes five rows of its own from submit to completed, the engin
   // unfinished record's delete.
   CHECK(w.job_rows_written() == 5);
 }
+
+TEST_CASE("a tool's pause is stored as its time in ms and its reason, and read back exactly", "[store][layout]") {
+  CHECK(keys::tool_pause("noop") == "pause:noop");
+  const auto since = time_point{std::chrono::milliseconds{1764950400123}};
+  const auto value = keys::tool_pause_value(since, "paused by client 127.0.0.1: a\nsecond line");
+  CHECK(value == "1764950400123\npaused by client 127.0.0.1: a\nsecond line");
+  const auto back = keys::read_tool_pause(value);
+  REQUIRE(back);
+  CHECK(back->first == since);
+  CHECK(back->second == "paused by client 127.0.0.1: a\nsecond line");
+  CHECK(keys::read_tool_pause("12\n")->second.empty());
+  for (std::string_view bad : {"", "\nreason", "12x\nreason", "no newline", "-5\nreason", "9999999999999999999\nr"})
+    CHECK_FALSE(keys::read_tool_pause(bad));
+}
