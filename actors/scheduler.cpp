@@ -1097,7 +1097,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
                {{"tool", m.name}});
       // Answered once the pause is durable (a repeated pause: once the
       // first one is), so an acknowledged pause survives a crash.
-      st.writes.after([reply = std::move(m.reply)](bool durable) { reply(durable); });
+      st.writes.after(std::move(m.reply));  // reply(durable)
       flush(self);
     },
     [=](hold_attempts& m) {
@@ -1115,7 +1115,7 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index, persistence::keys::tool_pause(m.name), {}});
       st.writes.add(std::move(w));
       if (auto it = st.intensity.find(m.name); it != st.intensity.end()) it->second.reset();
-      st.writes.after([reply = std::move(m.reply)](bool durable) { reply(durable); });
+      st.writes.after(std::move(m.reply));  // reply(durable)
       dispatch(self);
       flush(self);
     },
