@@ -941,12 +941,14 @@ void engine::hold_attempts() {
     [&](auto cb) { caf::anon_send(impl_->scheduler, actors::hold_attempts{[cb] { cb(true); }}); }, false);
 }
 
-result<void> engine::pause_tool(std::string_view name, std::string_view by) {
+result<void> engine::pause_tool(std::string_view name, std::string_view by, std::string_view why) {
   if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
+  auto reason = "paused by " + tools::sanitize_utf8(by);
+  if (!why.empty()) reason += ": " + tools::sanitize_utf8(why);
   return tool_answer(await_callback<std::optional<bool>>(
                        [&](auto cb) {
                          caf::anon_send(impl_->scheduler,
-                                        actors::pause_tool{std::string{name}, "paused by " + tools::sanitize_utf8(by),
+                                        actors::pause_tool{std::string{name}, std::move(reason),
                                                            [cb](bool ok) { cb(ok); }});
                        },
                        std::nullopt),

@@ -1106,7 +1106,10 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
     },
     [=](resume_tool& m) {
       auto& st = self->state;
-      const bool known = !stopping() && deps(self).tools->find(m.name) != nullptr;
+      // A tool gone from the registry since its pause was stored can still
+      // be resumed: its stored pause would otherwise stay for good.
+      const bool known =
+        !stopping() && (deps(self).tools->find(m.name) != nullptr || st.paused.contains(m.name));
       if (!known) return m.reply(false);
       // Erased even if not paused: the answer then also waits for an
       // earlier resume's erase.

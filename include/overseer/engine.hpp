@@ -610,15 +610,20 @@ public:
   /// start() or while stopping.
   void hold_attempts();
   /// Lifts the pause of a tool (set by pause_tool or by its restart
-  /// intensity) and clears its failure count. not_found for an unknown
-  /// tool; not_running before start() or while stopping. Blocks.
+  /// intensity) and clears its failure count. A tool no longer registered
+  /// whose pause was stored before a restart can still be resumed (its
+  /// stored pause is erased). not_found for an unknown tool with no
+  /// stored pause; not_running before start() or while stopping. Blocks.
   result<void> resume_tool(std::string_view name);
   /// Pauses a tool: its queued jobs wait, running attempts go on, submits
-  /// are still accepted. `by` is recorded as the reason. The pause is
-  /// stored before this returns, so it outlives a restart (a crash too)
-  /// until resume_tool. not_found for an unknown tool; not_running before
-  /// start() or while stopping, or when the store failed. Blocks.
-  result<void> pause_tool(std::string_view name, std::string_view by = "client");
+  /// are still accepted. The reason recorded is "paused by BY", or "paused
+  /// by BY: WHY" when the operator gave a `why` ("the license server is
+  /// down"). The pause is stored before this returns, so it outlives a
+  /// restart (a crash too) until resume_tool; a second pause keeps the
+  /// first one's reason and time. not_found for an unknown tool;
+  /// not_running before start() or while stopping, or when the store
+  /// failed. Blocks.
+  result<void> pause_tool(std::string_view name, std::string_view by = "client", std::string_view why = {});
   /// The scheduler's view, which may trail the event stream by a message:
   /// an attempt's end is published once durable and reaches the scheduler
   /// on its own. Blocks; throws overseer::error (not_running) before start().

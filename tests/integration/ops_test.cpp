@@ -33,6 +33,7 @@
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tools_file.hpp"
 #include "tools/time_text.hpp"
 
 using namespace std::chrono_literals;
@@ -509,6 +510,77 @@ TEST_CASE("a tool is paused and resumed over HTTP", "[http][tools][pause]") {
   CHECK(str(r.json(), "detail") == "no tool named \"no-such-tool\"");
   CHECK(c.get("/v1/tools/noop/pause").status == 405);
   CHECK(c.post("/v1/tools/noop/resume?x=1", json::object{}).status == 400);
+}
+
+TEST_CASE("a pause takes an operator's reason, and a bad body changes nothing", "[http][tools][pause]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto unpaused = [&] {
+    const auto tools = c.get("/v1/tools").json();  // held: the loop reads into it
+    for (const auto& t : tools.at("tools").as_array())
+      if (str(t, "name") == "noop") return t.at("paused") == false;
+    return false;
+  };
+  // Every bad field in one answer; the tool stays as it was.
+  auto r = c.request("POST", "/v1/tools/noop/pause", R"({"reasn": "typo", "reason": 7})");
+  REQUIRE(r.status == 400);
+  // docs/api.md's example, word for word.
+  CHECK(r.body ==
+        R"({"type":"https://overseer.dev/problems/bad-request","title":"Bad Request","status":400,"detail":"the pause is invalid","errors":[{"field":"reasn","message":"unknown field \"reasn\"; did you mean \"reason\"?"},{"field":"reason","message":"expected a string"}]})");
+  const auto problem = r.json();
+  CHECK(str(problem, "detail") == "the pause is invalid");
+  const auto& errors = problem.at("errors").as_array();
+  REQUIRE(errors.size() == 2);
+  CHECK(str(errors[0], "field") == "reasn");
+  CHECK(str(errors[0], "message") == "unknown field \"reasn\"; did you mean \"reason\"?");
+  CHECK(str(errors[1], "field") == "reason");
+  CHECK(str(errors[1], "message") == "expected a string");
+  const std::vector<std::string> bad{R"({"reason": ""})", R"({"reason": "two\nlines"})",
+                                    "{\"reason\": \"" + std::string(501, 'x') + "\"}", "[\"reason\"]", "{"};
+  for (const auto& body : bad) {
+    r = c.request("POST", "/v1/tools/noop/pause", body);
+    CHECK(r.status == 400);
+    CHECK(r.content_type == "application/problem+json");
+  }
+  CHECK(c.request("POST", "/v1/tools/noop/pause", "reason", "text/plain").status == 415);
+  CHECK(unpaused());
+
+  const std::string why = "the license server is down \u2014 back at 14:00";
+  r = c.request("POST", "/v1/tools/noop/pause", json::serialize(json::object{{"reason", why}}));
+  REQUIRE(r.status == 200);
+  CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1: " + why);
+  // A body of 500 bytes is the most a reason takes; a second pause keeps the first reason.
+  r = c.request("POST", "/v1/tools/noop/pause", json::serialize(json::object{{"reason", std::string(500, 'y')}}));
+  REQUIRE(r.status == 200);
+  CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1: " + why);
+  // No body at all is no reason (curl -X POST sends none).
+  REQUIRE(c.request("POST", "/v1/tools/noop/resume", "", "").status == 200);
+  CHECK(unpaused());
+  r = c.request("POST", "/v1/tools/noop/pause", "", "");
+  REQUIRE(r.status == 200);
+  CHECK(str(r.json(), "paused_reason") == "paused by client 127.0.0.1");
+}
+
+TEST_CASE("the stored pause of a tool taken out of the tools file can be lifted over HTTP", "[http][tools][pause]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  {
+    overseerd_process d{data, {"--tools", script_tool_file(dir.path(), "retired", "true\n").string()}};
+    http_client c{d.port()};
+    REQUIRE(c.post("/v1/tools/retired/pause", json::object{{"reason", "being replaced"}}).status == 200);
+  }
+  overseerd_process d{data};  // the tool is no longer declared; its pause is still stored
+  http_client c{d.port()};
+  CHECK(c.post("/v1/tools/retired/pause", json::object{}).status == 404);
+  auto r = c.post("/v1/tools/retired/resume", json::object{});
+  REQUIRE(r.status == 200);
+  const auto state = r.json();
+  CHECK(str(state, "name") == "retired");
+  CHECK(state.at("paused") == false);
+  CHECK(state.at("paused_reason").is_null());
+  CHECK(state.at("queued") == 0);
+  CHECK(c.post("/v1/tools/retired/resume", json::object{}).status == 404);  // gone for good
 }
 
 TEST_CASE("the access log has one JSON line per request and per WebSocket session", "[http][logs]") {

@@ -231,6 +231,40 @@ TEST_CASE("a pause outlives a restart with its reason and time, until resume_too
   CHECK(f.eng->wait(f.eng->submit({.tool = "noop"}), 20s)->status == job_status::completed);
 }
 
+TEST_CASE("an operator's reason for a pause is kept after who paused and outlives a restart",
+          "[engine][supervision][recovery]") {
+  test::engine_fixture f;
+  f.start();
+  REQUIRE(f.eng->pause_tool("noop", "alice", "the reference data is being rebuilt"));
+  REQUIRE(f.eng->pause_tool("noop", "bob", "another reason"));  // already paused: the first reason stays
+  CHECK(health_of(*f.eng, "noop")->paused_reason == "paused by alice: the reference data is being rebuilt");
+  f.close();
+  f.open({});
+  f.start();
+  CHECK(health_of(*f.eng, "noop")->paused_reason == "paused by alice: the reference data is being rebuilt");
+}
+
+TEST_CASE("a stored pause of a tool no longer registered can still be resumed", "[engine][supervision][recovery]") {
+  const auto works = [](job_context&) -> tool_result { return boost::json::object{}; };
+  test::engine_fixture f;
+  f.eng->tools().add({.name = "retired"}, works);
+  f.start();
+  REQUIRE(f.eng->pause_tool("retired", "operator"));
+  f.close();
+  f.open({});  // the tool is gone from this start's registry; its pause is still stored
+  f.start();
+  CHECK_FALSE(health_of(*f.eng, "retired"));
+  CHECK(f.eng->pause_tool("retired").code() == errc::not_found);  // no new pause of an unknown tool
+  REQUIRE(f.eng->resume_tool("retired"));                          // but the stored one can be lifted
+  CHECK(f.eng->resume_tool("retired").code() == errc::not_found);  // and then it is gone
+  f.close();
+  f.open({});
+  f.eng->tools().add({.name = "retired"}, works);  // back again: not paused
+  f.start();
+  CHECK_FALSE(health_of(*f.eng, "retired")->paused);
+  CHECK(f.eng->wait(f.eng->submit({.tool = "retired"}), 20s)->status == job_status::completed);
+}
+
 TEST_CASE("a pause by restart intensity outlives a restart too", "[engine][supervision][recovery]") {
   const tool_definition strict{.name = "strict",
                                .supervision = supervision_strategy{.max_failures = 1,
