@@ -179,7 +179,9 @@ int run(int argc, char** argv) {
   tool_cmd->footer(example("  overseer tool pause fasta_stats"));
   auto* tool_pause_cmd = tool_cmd->add_subcommand("pause", "hold the tool's queued jobs (running ones go on)");
   tool_pause_cmd->add_option("name", tool_name, "the tool")->required();
-  tool_pause_cmd->footer(example("  overseer tool pause fasta_stats"));
+  std::string pause_reason;
+  tool_pause_cmd->add_option("--reason", pause_reason, "why, kept after who paused it (one line, at most 500 bytes)");
+  tool_pause_cmd->footer(example("  overseer tool pause fasta_stats --reason \"reference data is being rebuilt\""));
   auto* tool_resume_cmd = tool_cmd->add_subcommand("resume", "lift a pause, an operator's or the restart intensity's");
   tool_resume_cmd->add_option("name", tool_name, "the tool")->required();
   tool_resume_cmd->footer(example("  overseer tool resume fasta_stats"));
@@ -264,7 +266,7 @@ int run(int argc, char** argv) {
     else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id);
     else if (*tools_cmd) s = tools(ctx, tool_name);
     else if (*health_cmd) s = health(ctx);
-    else if (*tool_pause_cmd) s = tool_pause(ctx, tool_name, true);
+    else if (*tool_pause_cmd) s = tool_pause(ctx, tool_name, true, pause_reason);
     else if (*tool_resume_cmd) s = tool_pause(ctx, tool_name, false);
     else if (*cache_stats_cmd) s = cache_stats(ctx);
     else if (*cache_clear_cmd) s = cache_clear(ctx, cache_tool, cache_labels);

@@ -142,7 +142,8 @@ exit_status purge(context& ctx, const bulk_options& o);
 exit_status tools(context& ctx, const std::string& name);
 exit_status health(context& ctx);
 /// `tool pause NAME` / `tool resume NAME`.
-exit_status tool_pause(context& ctx, const std::string& name, bool pause);
+/// Pauses (with the operator's `reason`, if any) or resumes a tool.
+exit_status tool_pause(context& ctx, const std::string& name, bool pause, const std::string& reason = {});
 exit_status cache_stats(context& ctx);
 exit_status cache_clear(context& ctx, const std::string& tool, const std::vector<std::string>& labels);
 

@@ -260,8 +260,9 @@ exit_status health(context& ctx) {
   return healthy ? exit_status::ok : exit_status::server_error;
 }
 
-exit_status tool_pause(context& ctx, const std::string& name, bool pause) {
-  const auto doc = ctx.call("POST", "/v1/tools/" + url_encode(name) + (pause ? "/pause" : "/resume"));
+exit_status tool_pause(context& ctx, const std::string& name, bool pause, const std::string& reason) {
+  const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
+  const auto doc = ctx.call("POST", "/v1/tools/" + url_encode(name) + (pause ? "/pause" : "/resume"), body);
   if (ctx.output == output_format::json) ctx.print_json(doc);
   else if (ctx.output == output_format::ids) std::printf("%s\n", safe(doc, "name").c_str());
   else if (const auto* paused = member(doc, "paused"); paused && paused->is_bool() && paused->as_bool())

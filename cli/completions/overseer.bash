@@ -20,7 +20,7 @@ _overseer() {
     case ${COMP_WORDS[i]} in
       --url | --token | --output | --params-file | --name | --priority | --timeout | --retries | --label | \
         --depends-on | --delay | --idempotency-key | --status | --tool | --batch | --since | --limit | --offset | \
-        --level | -o | --file | --from-list | --parallel-limit | --older-than) ((i++)) ;;
+        --level | -o | --file | --from-list | --parallel-limit | --older-than | --reason) ((i++)) ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then
@@ -42,7 +42,7 @@ _overseer() {
     --depends-on) COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")); return ;;
     --params-file | -o | --file | --from-list) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --url | --token | --name | --priority | --timeout | --retries | --label | --delay | --idempotency-key | \
-      --batch | --since | --limit | --offset | --parallel-limit | --older-than) return ;;
+      --batch | --since | --limit | --offset | --parallel-limit | --older-than | --reason) return ;;
   esac
 
   if [[ -z $cmd ]]; then
@@ -63,6 +63,7 @@ _overseer() {
       [[ $sub == list ]] && opts="--status --name --limit --offset"
       ;;
     cache) [[ $sub == clear ]] && opts="--tool --label" ;;
+    tool) [[ $sub == pause ]] && opts="--reason" ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))

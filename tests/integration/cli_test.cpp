@@ -729,6 +729,8 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer logs x --level e") == std::vector<std::string>{"error"});
   CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "list", "get", "watch", "cancel"});
   CHECK(complete("overseer purge --d") == std::vector<std::string>{"--dry-run"});
+  CHECK(complete("overseer tool pause noop --r") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer tool pause --reason why ''") == std::vector<std::string>{"fail", "fasta_stats", "noop", "sleep"});
 }
 
 TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[cli][pause]") {
@@ -748,6 +750,14 @@ TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[
   CHECK(doc.at("name") == "noop");
   CHECK(doc.at("paused") == false);
   CHECK(str(await_status(c, held), "status") == "completed");
+
+  r = overseer_cli(d.port(), {"tool", "pause", "sleep", "--reason", "license server down"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out ==
+        "sleep paused (paused by client 127.0.0.1: license server down); its queued jobs wait, running ones go on\n");
+  r = overseer_cli(d.port(), {"tool", "pause", "noop", "--reason", "two\nlines"});
+  CHECK(r.exit_code == usage);  // the server's 400, named
+  CHECK(r.err.find("reason: must be one line of text, without control characters") != std::string::npos);
 
   r = overseer_cli(d.port(), {"tool", "pause", "nope"});
   CHECK(r.exit_code == not_found);
