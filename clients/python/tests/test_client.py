@@ -228,6 +228,14 @@ class ClientTest(unittest.TestCase):
         self.assertIsNone(state.paused_reason)
         with self.assertRaises(NotFoundError):
             c.pause_tool("no-such-tool")
+        with self.assertRaises(BadRequestError) as bad:
+            c.pause_tool("fasta_stats", reason="two\nlines")
+        self.assertEqual(set(bad.exception.field_messages()), {"reason"})
+        self.assertFalse({tool.name: tool for tool in c.tools()}["fasta_stats"].paused)  # the refusal changed nothing
+        state = c.pause_tool("fasta_stats", reason="reference data is being rebuilt \u2014 back at 14:00")
+        self.assertEqual(state.paused_reason,
+                         "paused by client 127.0.0.1: reference data is being rebuilt \u2014 back at 14:00")
+        self.assertFalse(c.resume_tool("fasta_stats").paused)
 
     def test_windowed_metrics_count_finished_jobs(self) -> None:
         c = self.client

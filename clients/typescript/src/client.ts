@@ -24,6 +24,7 @@ import {
   type FileInfo,
   type FileList,
   type GetOptions,
+  type PauseOptions,
   type Health,
   type Job,
   type JobList,
@@ -357,8 +358,11 @@ export class Client {
   }
 
   /** Pauses a tool: its queued jobs wait, running ones go on. */
-  pauseTool(name: string): Promise<ToolState> {
-    return this.send({ method: "POST", route: "/v1/tools/{name}/pause", path: `/v1/tools/${id(name)}/pause` });
+  pauseTool(name: string, options: PauseOptions = {}): Promise<ToolState> {
+    return this.send({
+      method: "POST", route: "/v1/tools/{name}/pause", path: `/v1/tools/${id(name)}/pause`,
+      body: options.reason === undefined ? undefined : { reason: options.reason },
+    });
   }
 
   /** Lifts a tool's pause (an operator's or its restart intensity's). */

@@ -71,6 +71,12 @@ export interface GetOptions {
   waitMs?: number;
 }
 
+/** Options of `pauseTool()`. */
+export interface PauseOptions {
+  /** Why, kept after who paused the tool (one line, at most 500 bytes). */
+  reason?: string;
+}
+
 /** Jobs start in list order, at most `parallel_limit` at once (0: no limit of its own). */
 export interface BatchSpec {
   jobs: JobSpec[];

@@ -195,6 +195,12 @@ describe("Client", () => {
     assert.equal(resumed.paused_reason, null);
     assert.equal(resumed.paused_since, null);
     await rejection(c.pauseTool("no-such-tool"), NotFoundError);
+    const bad = await rejection(c.pauseTool("fasta_stats", { reason: "two\nlines" }), BadRequestError);
+    assert.deepEqual(bad.errors.map((e) => e.field), ["reason"]);
+    assert.equal((await c.tools()).find((t) => t.name === "fasta_stats")!.paused, false); // the refusal changed nothing
+    const why = "reference data is being rebuilt \u2014 back at 14:00";
+    assert.equal((await c.pauseTool("fasta_stats", { reason: why })).paused_reason, `paused by client 127.0.0.1: ${why}`);
+    assert.equal((await c.resumeTool("fasta_stats")).paused, false);
   });
 
   it("reports finished jobs over a window", async () => {

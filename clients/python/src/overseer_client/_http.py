@@ -217,9 +217,9 @@ def health() -> Call[t.Health]:
     return Call("GET", "/v1/health", "/v1/health", lambda d: t.decode(t.Health, d), ok=(200, 503))
 
 
-def pause_tool(name: str) -> Call[t.ToolState]:
+def pause_tool(name: str, reason: str | None = None) -> Call[t.ToolState]:
     return Call("POST", "/v1/tools/{name}/pause", f"/v1/tools/{_id(name)}/pause",
-                lambda d: t.decode(t.ToolState, d))
+                lambda d: t.decode(t.ToolState, d), body=None if reason is None else {"reason": reason})
 
 
 def resume_tool(name: str) -> Call[t.ToolState]:

@@ -188,9 +188,10 @@ class Client(_Base):
         """Health; an unhealthy daemon's 503 is returned, not raised."""
         return self._run(_http.health())
 
-    def pause_tool(self, name: str) -> t.ToolState:
-        """Pauses a tool: its queued jobs wait, running ones go on."""
-        return self._run(_http.pause_tool(name))
+    def pause_tool(self, name: str, reason: str | None = None) -> t.ToolState:
+        """Pauses a tool: its queued jobs wait, running ones go on. `reason`
+        (one line, at most 500 bytes) is kept after who paused it."""
+        return self._run(_http.pause_tool(name, reason))
 
     def resume_tool(self, name: str) -> t.ToolState:
         """Lifts a tool's pause (an operator's or its restart intensity's)."""
@@ -345,8 +346,8 @@ class AsyncClient(_Base):
     async def health(self) -> t.Health:
         return await self._run(_http.health())
 
-    async def pause_tool(self, name: str) -> t.ToolState:
-        return await self._run(_http.pause_tool(name))
+    async def pause_tool(self, name: str, reason: str | None = None) -> t.ToolState:
+        return await self._run(_http.pause_tool(name, reason))
 
     async def resume_tool(self, name: str) -> t.ToolState:
         return await self._run(_http.resume_tool(name))
