@@ -20,18 +20,26 @@ export async function render(main, {stream}) {
       const params = Object.entries(t.params ?? {});
       const state = h("span", {class: "tool-state"});
       const toggle = h("button", {type: "button", class: "tool-toggle"});
+      // The operator's reason, kept with the pause for whoever finds the
+      // tool paused (the daemon takes one line of at most 500 bytes).
+      const why = h("input", {type: "text", class: "pause-reason", maxlength: "500",
+        placeholder: "Reason for a pause (optional)", "aria-label": `Reason for pausing ${t.name} (optional)`});
       const message = h("div", {class: "message"});
       const show = (paused, reason) => {
         state.textContent = paused ? `⏸ paused${reason ? ` (${reason})` : ""}; queued jobs wait` : "✓ accepting work";
         toggle.textContent = paused ? "Resume tool" : "Pause tool";
         toggle.dataset.paused = paused ? "1" : "";
+        why.hidden = paused;
       };
       show(t.paused ?? st.status === "paused", t.paused_reason);
       toggle.addEventListener("click", async () => {
         toggle.disabled = true;
         const action = toggle.dataset.paused ? "resume" : "pause";
+        const reason = why.value.trim();
         try {
-          const doc = await api("POST", `/v1/tools/${encodeURIComponent(t.name)}/${action}`);
+          const doc = await api("POST", `/v1/tools/${encodeURIComponent(t.name)}/${action}`,
+            action === "pause" && reason ? {body: {reason}} : {});
+          if (doc.paused) why.value = "";
           show(doc.paused, doc.paused_reason);
           fill(message, h("p", {role: "status"}, doc.paused ? "Paused." : "Resumed."));
         } catch (err) {
@@ -60,7 +68,7 @@ export async function render(main, {stream}) {
             h("td", {}, p.default === undefined ? "" : JSON.stringify(p.default)),
             h("td", {}, p.description ?? ""))))) : h("p", {class: "muted"}, "No parameters."),
         h("div", {class: "actions"},
-          h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`), toggle),
+          h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`), why, toggle),
         message);
     }));
   }

@@ -241,10 +241,29 @@ test("the tools page pauses and resumes a tool", async () => {
   await until("the card shows the pause", async () => /paused \(paused by client 127\.0\.0\.1\)/.test(await text(page, '[data-tool="fasta_stats"]')));
   let health = await (await fetch(`${daemon.url}/v1/health`)).json();
   assert.equal(health.components.tools.fasta_stats.status, "paused");
+  const reason = card.getByRole("textbox", {name: "Reason for pausing fasta_stats (optional)"});
+  // No reason to give while paused: the box is there, hidden.
+  const hiddenReason = card.getByRole("textbox", {name: "Reason for pausing fasta_stats (optional)", includeHidden: true});
+  assert.equal(await hiddenReason.count(), 1);
+  assert.equal(await hiddenReason.isVisible(), false);
   await card.getByRole("button", {name: "Resume tool"}).click();
   await until("the card accepts work again", async () => /accepting work/.test(await text(page, '[data-tool="fasta_stats"]')));
   health = await (await fetch(`${daemon.url}/v1/health`)).json();
   assert.equal(health.components.tools.fasta_stats.status, "healthy");
+  // A reason the daemon refuses is shown with its field, and pauses nothing.
+  await reason.fill("x".repeat(200) + "é".repeat(160));  // 360 characters, 520 bytes
+  await card.getByRole("button", {name: "Pause tool"}).click();
+  await card.getByRole("alert").filter({hasText: "at most 500 bytes, found 520"}).waitFor(wait);
+  assert.match(await text(page, '[data-tool="fasta_stats"]'), /accepting work/);
+  // The operator's reason goes with the pause, after who paused.
+  await reason.fill("reference data is being rebuilt");
+  await card.getByRole("button", {name: "Pause tool"}).click();
+  await until("the card shows the reason", async () =>
+    /paused \(paused by client 127\.0\.0\.1: reference data is being rebuilt\)/.test(await text(page, '[data-tool="fasta_stats"]')));
+  const listed = (await (await fetch(`${daemon.url}/v1/tools`)).json()).tools.find((t) => t.name === "fasta_stats");
+  assert.equal(listed.paused_reason, "paused by client 127.0.0.1: reference data is being rebuilt");
+  await card.getByRole("button", {name: "Resume tool"}).click();
+  await until("the card accepts work again", async () => /accepting work/.test(await text(page, '[data-tool="fasta_stats"]')));
   await page.context().close();
 });
 
