@@ -142,6 +142,19 @@ private:
 /// text that is not JSON or repeats a key.
 [[nodiscard]] std::optional<boost::json::value> read_json_body(const call& c, const replier& r,
                                                                const std::vector<field_error>& also = {});
+/// The longest reason an operator may give a change, in bytes.
+inline constexpr std::size_t max_reason_bytes = 500;
+/// The optional body of a pause, cancel or retry, {"reason": "..."}: the
+/// operator's reason (empty for no body, or for {}), or nothing with the
+/// refusal answered: 415 unless application/json, else one 400 ("the
+/// `change` is invalid") naming every bad field (an unknown one, a reason
+/// that is not a string, empty, over max_reason_bytes or not one line).
+[[nodiscard]] std::optional<std::string> read_reason(const call& c, const replier& r, std::string_view change);
+/// Whether `text` is a reason read_reason takes; if not, the error is added.
+bool check_reason(std::string_view text, std::vector<field_error>& errors);
+/// Who asks, as the engine records it ("alice (client 127.0.0.1)"), with
+/// ": REASON" after it when the operator gave one.
+[[nodiscard]] std::string by_with_reason(const call& c, std::string_view reason);
 /// The body as a job spec (POST /v1/jobs) or a batch (POST /v1/batches), or
 /// nothing with the refusal answered: a body read_json_body refuses, or one
 /// 400 with every problem the JSON reader and the engine's checks find.

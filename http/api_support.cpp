@@ -1,6 +1,7 @@
 #include "http/api.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include <boost/beast/core/string.hpp>
@@ -124,6 +125,52 @@ std::optional<boost::json::value> read_json_body(const call& c, const replier& r
     return std::nullopt;
   }
   return std::move(body.value);
+}
+
+bool check_reason(std::string_view text, std::vector<field_error>& errors) {
+  if (text.empty()) errors.push_back({"reason", "must not be empty (leave it out to give none)"});
+  else if (text.size() > max_reason_bytes)
+    errors.push_back({"reason", "at most " + std::to_string(max_reason_bytes) + " bytes, found " +
+                                  std::to_string(text.size())});
+  else if (std::any_of(text.begin(), text.end(),
+                       [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
+    errors.push_back({"reason", "must be one line of text, without control characters"});
+  else return true;
+  return false;
+}
+
+std::optional<std::string> read_reason(const call& c, const replier& r, std::string_view change) {
+  if (c.req.body().empty()) return std::string{};
+  auto body = read_json_body(c, r);
+  if (!body) return std::nullopt;
+  if (!body->is_object()) {
+    r.problem(400, "the body must be a JSON object such as {\"reason\": \"...\"}", {{"body", "must be an object"}});
+    return std::nullopt;
+  }
+  std::vector<field_error> errors;
+  std::string reason;
+  for (const auto& [key, v] : body->get_object()) {
+    if (key != "reason") {
+      const std::array<std::string_view, 1> known{"reason"};
+      errors.push_back({std::string{key}, "unknown field \"" + std::string{key} + "\"" +
+                                            (tools::nearest_name(key, known).empty() ? "" : "; did you mean \"reason\"?")});
+      continue;
+    }
+    if (!v.is_string()) {
+      errors.push_back({"reason", "expected a string"});
+      continue;
+    }
+    if (check_reason(v.get_string(), errors)) reason = v.get_string();
+  }
+  if (!errors.empty()) {
+    r.problem(400, "the " + std::string{change} + " is invalid", errors);
+    return std::nullopt;
+  }
+  return reason;
+}
+
+std::string by_with_reason(const call& c, std::string_view reason) {
+  return reason.empty() ? c.by() : c.by() + ": " + std::string{reason};
 }
 
 namespace {

@@ -5,6 +5,7 @@
 // on the operator's thread (ops_context::blocking): listing the matches
 // reads the store, and a purge waits for its deletions to be durable, so
 // neither may hold an I/O thread.
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <memory>
@@ -24,6 +25,7 @@ namespace {
 struct bulk_request {
   list_query filters;
   bool dry_run = false;
+  std::string reason;  ///< the operator's, for a cancel; empty for none
 };
 
 /// A JSON body's members as query keys: strings as they are, `labels` as
@@ -51,7 +53,7 @@ void body_as_query(const json::object& body, query_map& out, std::vector<field_e
     } else {
       out[name] = "";  // named by check_query_keys if unknown
       if (name == "status" || name == "tool" || name == "batch_id" || name == "created_after" ||
-          name == "created_before")
+          name == "created_before" || name == "reason")
         errors.push_back({name, "must be a string"});
     }
   }
@@ -65,9 +67,10 @@ bool flag(const query_map& q, std::string_view key, std::vector<field_error>& er
   return false;
 }
 
-/// The filters and dry_run of the request, or nothing with a 400 (or 415)
-/// answered that names every bad field.
-std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
+/// The filters and dry_run of the request (and the operator's reason, when
+/// `takes_reason`: a cancel), or nothing with a 400 (or 415) answered that
+/// names every bad field.
+std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, bool takes_reason = false) {
   query_map query = c.query;
   std::vector<field_error> errors = c.query_errors;
   if (!c.req.body().empty()) {
@@ -84,10 +87,17 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r) {
       body_as_query(body->get_object(), query, errors);
     }
   }
-  auto unknown = check_query_keys(
-    query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before", "label.", "dry_run", "all"});
+  auto unknown =
+    takes_reason ? check_query_keys(query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
+                                            "label.", "dry_run", "all", "reason"})
+                 : check_query_keys(query, {"status", "tool", "batch_id", "trace_id", "created_after",
+                                            "created_before", "label.", "dry_run", "all"});
   merge_field_errors(errors, std::move(unknown));
   bulk_request out;
+  if (const auto it = query.find("reason"); takes_reason && it != query.end()) {
+    const bool named = std::any_of(errors.begin(), errors.end(), [](const field_error& e) { return e.field == "reason"; });
+    if (!named && check_reason(it->second, errors)) out.reason = it->second;
+  }
   read_job_filters(query, out.filters, errors);
   out.dry_run = flag(query, "dry_run", errors);
   const bool all = flag(query, "all", errors);
@@ -126,10 +136,11 @@ std::vector<std::string> unfinished_matches(engine& eng, list_query filters) {
 }  // namespace
 
 void cancel_jobs(api_context& ctx, const call& c, const replier& r) {
-  auto asked = read_bulk_request(c, r);
+  auto asked = read_bulk_request(c, r, true);
   if (!asked) return;
   asked->filters.owner = c.who.scope();  // a user's own jobs only
-  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), by = c.by(), r] {
+  auto by = by_with_reason(c, asked->reason);
+  boost::asio::post(ctx.ops->blocking, [&ctx, req = std::move(*asked), by = std::move(by), r] {
     std::vector<std::string> ids;
     try {
       ids = unfinished_matches(ctx.eng, req.filters);

@@ -36,15 +36,18 @@ std::optional<job_view> find(api_context& ctx, const call& c, const std::string&
 void change_job(api_context& ctx, const call& c, const replier& r, bool retry) {
   const auto id = c.param("id");
   if (!actors::looks_like_job_id(id)) return no_job(r, id);
+  const auto why = read_reason(c, r, retry ? "retry" : "cancel");
+  if (!why) return;  // refused, nothing changed
   // A user acts on its own jobs only; another's is not found.
   if (c.who.scope() && !find(ctx, c, id, r)) return;
   auto done = [r, retry](change_result res) {
     if (res.code != errc::ok) return r.refused(res.code, res.message);
     r.json(retry ? 202 : 200, render_view(*res.view));
   };
-  // The reason names the principal: "cancelled by alice (client 127.0.0.1)".
-  if (retry) ctx.eng.retry_async(id, std::move(done), c.by());
-  else ctx.eng.cancel_async(id, std::move(done), c.by());
+  // The reason names the principal, and the operator's reason if given:
+  // "cancelled by alice (client 127.0.0.1): wrong reference genome".
+  if (retry) ctx.eng.retry_async(id, std::move(done), by_with_reason(c, *why));
+  else ctx.eng.cancel_async(id, std::move(done), by_with_reason(c, *why));
 }
 
 /// `?wait=`: "30s", "1500ms", "2m" or plain seconds ("2.5"), 0 to a day;

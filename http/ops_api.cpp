@@ -1,7 +1,5 @@
 // GET /metrics, GET /v1/metrics, GET /v1/openapi.yaml, and POST
 // /v1/tools/{name}/pause and /resume.
-#include <algorithm>
-#include <array>
 #include <cmath>
 
 #include <boost/asio/post.hpp>
@@ -13,7 +11,6 @@
 #include "http/ops_context.hpp"
 #include "metrics/process_metrics.hpp"
 #include "persistence/rollups.hpp"
-#include "tools/did_you_mean.hpp"
 
 namespace overseer::http {
 
@@ -64,55 +61,10 @@ json::object render_state(const tool_health& t) {
           {"recent_failures", t.recent_failures}};
 }
 
-/// The longest operator's reason a pause takes, in bytes.
-constexpr std::size_t max_pause_reason = 500;
-
-/// A pause's optional body, {"reason": "the license server is down"}: the
-/// reason, or nothing with a 400 (or 415) answered that names every bad
-/// field. No body at all is no reason.
-std::optional<std::string> read_pause_reason(const call& c, const replier& r) {
-  if (c.req.body().empty()) return std::string{};
-  auto body = read_json_body(c, r);
-  if (!body) return std::nullopt;
-  if (!body->is_object()) {
-    r.problem(400, "the body must be a JSON object such as {\"reason\": \"...\"}", {{"body", "must be an object"}});
-    return std::nullopt;
-  }
-  std::vector<field_error> errors;
-  std::string reason;
-  for (const auto& [key, v] : body->get_object()) {
-    if (key != "reason") {
-      const std::array<std::string_view, 1> known{"reason"};
-      errors.push_back({std::string{key}, "unknown field \"" + std::string{key} + "\"" +
-                                            (tools::nearest_name(key, known).empty() ? "" : "; did you mean \"reason\"?")});
-      continue;
-    }
-    if (!v.is_string()) {
-      errors.push_back({"reason", "expected a string"});
-      continue;
-    }
-    const auto& text = v.get_string();
-    if (text.empty()) errors.push_back({"reason", "must not be empty (leave it out to give none)"});
-    else if (text.size() > max_pause_reason)
-      errors.push_back({"reason", "at most " + std::to_string(max_pause_reason) + " bytes, found " +
-                                    std::to_string(text.size())});
-    else if (std::any_of(text.begin(), text.end(), [](char ch) {
-               return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
-             }))
-      errors.push_back({"reason", "must be one line of text, without control characters"});
-    else reason = text;
-  }
-  if (!errors.empty()) {
-    r.problem(400, "the pause is invalid", errors);
-    return std::nullopt;
-  }
-  return reason;
-}
-
 void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pause) {
   std::string why;
   if (pause) {
-    auto reason = read_pause_reason(c, r);
+    auto reason = read_reason(c, r, "pause");
     if (!reason) return;  // refused, nothing changed
     why = std::move(*reason);
   }

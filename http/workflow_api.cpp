@@ -105,6 +105,8 @@ void get_batch(api_context& ctx, const call& c, const replier& r) {
 
 void cancel_batch(api_context& ctx, const call& c, const replier& r) {
   const auto id = c.param("id");
+  const auto why = read_reason(c, r, "cancel");
+  if (!why) return;  // refused, nothing changed
   if (auto b = ctx.eng.get_batch(id); !b) return r.refused(b.code(), b.message());
   else if (!c.who.sees(b->owner)) return r.refused(errc::not_found, "no batch " + id);
   ctx.eng.cancel_batch_async(
@@ -115,7 +117,7 @@ void cancel_batch(api_context& ctx, const call& c, const replier& r) {
       if (!b && b.code() != errc::not_found) return r.refused(b.code(), b.message());
       r.json(200, b ? json::value(render_batch(*b)) : json::value(json::object{{"batch_id", id}}));
     },
-    c.by());
+    by_with_reason(c, *why));
 }
 
 void cache_stats(api_context& ctx, const call&, const replier& r) {

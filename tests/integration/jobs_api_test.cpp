@@ -116,6 +116,50 @@ TEST_CASE("a running job is cancelled over HTTP, and cancel and retry answer con
   CHECK(c.post("/v1/jobs/" + done + "/retry", json::object{}).status == 409);
 }
 
+TEST_CASE("cancel, retry and a batch's cancel take the operator's reason, and a bad body changes nothing",
+          "[http][cancel]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto id = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":60,"steps":60}})"));
+  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  // Refused on every route that takes a reason, naming each bad field; the job runs on.
+  auto r = c.request("POST", "/v1/jobs/" + id + "/cancel", R"({"reason": "", "why": 1})");
+  REQUIRE(r.status == 400);
+  const auto problem = r.json();
+  CHECK(str(problem, "detail") == "the cancel is invalid");
+  REQUIRE(problem.at("errors").as_array().size() == 2);
+  CHECK(c.request("DELETE", "/v1/jobs/" + id, R"({"reason": "a\tb"})").status == 400);
+  CHECK(c.request("DELETE", "/v1/jobs/" + id, R"({"reason": "x"})", "text/plain").status == 415);
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "running");
+
+  REQUIRE(c.request("POST", "/v1/jobs/" + id + "/cancel", R"({"reason": "wrong reference genome"})").status == 200);
+  r = c.request("POST", "/v1/jobs/" + id + "/retry", R"({"reason": 5})");
+  CHECK(r.status == 400);
+  CHECK(str(r.json(), "detail") == "the retry is invalid");
+  CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+  REQUIRE(c.request("POST", "/v1/jobs/" + id + "/retry", R"({"reason": "genome fixed"})").status == 202);
+  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  REQUIRE(c.request("DELETE", "/v1/jobs/" + id, R"({"reason": "superseded"})").status == 200);
+
+  std::vector<std::string> reasons;
+  const auto history = c.get("/v1/jobs/" + id + "/history").json();  // held: the loop reads into it
+  for (const auto& t : history.at("transitions").as_array()) reasons.push_back(str(t, "reason"));
+  CHECK(std::count(reasons.begin(), reasons.end(), "cancelled by client 127.0.0.1: wrong reference genome") == 1);
+  CHECK(std::count(reasons.begin(), reasons.end(), "retried by client 127.0.0.1: genome fixed") == 1);
+  CHECK(std::count(reasons.begin(), reasons.end(), "cancelled by client 127.0.0.1: superseded") == 1);
+
+  // A batch's cancel: each job's reason says so.
+  const auto batch = c.post("/v1/batches", json::parse(R"({"jobs":[{"tool":"sleep","params":{"seconds":60}}]})")).json();
+  const auto batch_id = str(batch, "batch_id");
+  const auto job = std::string{batch.at("job_ids").as_array().at(0).as_string()};
+  CHECK(c.request("DELETE", "/v1/batches/" + batch_id, R"({"reason": ["x"]})").status == 400);
+  REQUIRE(c.request("DELETE", "/v1/batches/" + batch_id, R"({"reason": "wrong samples"})").status == 200);
+  const auto batch_history = c.get("/v1/jobs/" + job + "/history").json();
+  CHECK(str(batch_history.at("transitions").as_array().back(), "reason") ==
+        "batch cancelled by client 127.0.0.1: wrong samples");
+}
+
 TEST_CASE("a job past its timeout is timed out over HTTP", "[http][timeout]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

@@ -115,13 +115,24 @@ TEST_CASE("POST /v1/jobs/cancel cancels every unfinished job that matches, after
   CHECK(dry.json().at("dry_run") == true);
   for (const auto& id : slow) CHECK(str(c.get("/v1/jobs/" + id).json(), "status") != "cancelled");
 
-  auto real = c.post("/v1/jobs/cancel", json::parse(R"({"labels":{"team":"x"},"tool":"sleep"})"));
+  // A bad reason is named with the other bad fields, and cancels nothing.
+  auto bad_reason = c.post("/v1/jobs/cancel", json::parse(R"({"labels":{"team":"x"},"reason":7,"dry_rn":true})"));
+  REQUIRE(bad_reason.status == 400);
+  CHECK(error_fields(bad_reason) == std::vector<std::string>{"reason", "dry_rn"});
+  CHECK(c.post("/v1/jobs/cancel?label.team=x&reason=", json::object{}).status == 400);
+  for (const auto& id : slow) CHECK(str(c.get("/v1/jobs/" + id).json(), "status") != "cancelled");
+
+  auto real = c.post("/v1/jobs/cancel", json::parse(R"({"labels":{"team":"x"},"tool":"sleep","reason":"wrong panel"})"));
   REQUIRE(real.status == 200);
   CHECK(count(real, "matched") == 3);
   CHECK(count(real, "cancelled") == 3);
   CHECK(real.json().at("dry_run") == false);
-  // Answered once durable: every one reads cancelled now.
-  for (const auto& id : slow) CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+  // Answered once durable: every one reads cancelled now, with the reason.
+  for (const auto& id : slow) {
+    CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+    const auto history = c.get("/v1/jobs/" + id + "/history").json();
+    CHECK(str(history.at("transitions").as_array().back(), "reason") == "cancelled by client 127.0.0.1: wrong panel");
+  }
   CHECK(str(c.get("/v1/jobs/" + done).json(), "status") == "completed");
   CHECK(str(c.get("/v1/jobs/" + other).json(), "status") != "cancelled");
   CHECK(count(c.post("/v1/jobs/cancel?label.team=x", json::object{}), "matched") == 0);
@@ -178,6 +189,10 @@ TEST_CASE("POST /v1/jobs/purge deletes finished jobs that match, never an unfini
   CHECK(c.get("/v1/jobs/" + running).status == 200);
 
   CHECK(c.post("/v1/jobs/purge", json::object{}).status == 400);
+  // A purge records no reason: the key is unknown there.
+  auto reasoned = c.post("/v1/jobs/purge?label.team=y&reason=old", json::object{});
+  REQUIRE(reasoned.status == 400);
+  CHECK(error_fields(reasoned) == std::vector<std::string>{"reason"});
   auto bad = c.post("/v1/jobs/purge?created_after=soon", json::object{});
   REQUIRE(bad.status == 400);
   CHECK(error_fields(bad) == std::vector<std::string>{"created_after"});
