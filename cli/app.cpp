@@ -126,7 +126,10 @@ int run(int argc, char** argv) {
   auto* cancel_cmd = app.add_subcommand("cancel", "cancel pending, retrying or running jobs, by id or by filter");
   cancel_cmd->add_option("ids", job_ids, "job ids (or filters instead)");
   add_filters(cancel_cmd, co);
-  cancel_cmd->footer(example("  overseer cancel job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5\n"
+  const char* reason_help = "why, kept in each job's history after who did it (one line, at most 500 bytes)";
+  std::vector<CLI::Option*> reason_options;  // an empty --reason is refused before any request
+  reason_options.push_back(cancel_cmd->add_option("--reason", co.reason, reason_help));
+  cancel_cmd->footer(example("  overseer cancel job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5 --reason \"wrong reference genome\"\n"
                              "  overseer cancel --tool sleep --label sample=42 --dry-run"));
 
   auto* purge_cmd = app.add_subcommand("purge", "delete finished jobs that match, with their results and logs");
@@ -135,6 +138,8 @@ int run(int argc, char** argv) {
 
   auto* retry_cmd = app.add_subcommand("retry", "run failed, timed-out or cancelled jobs again");
   retry_cmd->add_option("ids", job_ids, "job ids")->required();
+  std::string retry_reason;
+  reason_options.push_back(retry_cmd->add_option("--reason", retry_reason, reason_help));
   retry_cmd->footer(example("  overseer retry job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
 
   auto* batch_cmd = app.add_subcommand("batch", "submit, list, show, watch or cancel batches of jobs");
@@ -167,6 +172,8 @@ int run(int argc, char** argv) {
   batch_list_cmd->footer(example("  overseer batch list --status failed"));
   auto* batch_cancel_cmd = batch_cmd->add_subcommand("cancel", "cancel every unfinished job of a batch");
   batch_cancel_cmd->add_option("id", batch_id, "the batch id")->required();
+  std::string batch_cancel_reason;
+  reason_options.push_back(batch_cancel_cmd->add_option("--reason", batch_cancel_reason, reason_help));
   batch_cancel_cmd->footer(example("  overseer batch cancel batch_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5"));
 
   std::string tool_name;
@@ -180,7 +187,8 @@ int run(int argc, char** argv) {
   auto* tool_pause_cmd = tool_cmd->add_subcommand("pause", "hold the tool's queued jobs (running ones go on)");
   tool_pause_cmd->add_option("name", tool_name, "the tool")->required();
   std::string pause_reason;
-  tool_pause_cmd->add_option("--reason", pause_reason, "why, kept after who paused it (one line, at most 500 bytes)");
+  reason_options.push_back(
+    tool_pause_cmd->add_option("--reason", pause_reason, "why, kept after who paused it (one line, at most 500 bytes)"));
   tool_pause_cmd->footer(example("  overseer tool pause fasta_stats --reason \"reference data is being rebuilt\""));
   auto* tool_resume_cmd = tool_cmd->add_subcommand("resume", "lift a pause, an operator's or the restart intensity's");
   tool_resume_cmd->add_option("name", tool_name, "the tool")->required();
@@ -221,6 +229,12 @@ int run(int argc, char** argv) {
     return static_cast<int>(exit_status::usage);
   }
 
+  for (const auto* opt : reason_options)
+    if (opt->count() > 0 && opt->as<std::string>().empty()) {
+      std::fprintf(stderr, "overseer: --reason needs text (leave it out to give none)\n");
+      return static_cast<int>(exit_status::usage);
+    }
+
   endpoint where;
   try {
     where = parse_endpoint(url);
@@ -250,7 +264,7 @@ int run(int argc, char** argv) {
                      job_ids.empty() ? "neither" : "both");
         return static_cast<int>(exit_status::usage);
       }
-      s = job_ids.empty() ? cancel_matching(ctx, co) : cancel(ctx, job_ids);
+      s = job_ids.empty() ? cancel_matching(ctx, co) : cancel(ctx, job_ids, co.reason);
     } else if (*purge_cmd) {
       if (!po.any()) {
         std::fprintf(stderr, "overseer: purge: give a filter (--status, --label, ...) or --all\n");
@@ -258,12 +272,12 @@ int run(int argc, char** argv) {
       }
       s = purge(ctx, po);
     }
-    else if (*retry_cmd) s = retry(ctx, job_ids);
+    else if (*retry_cmd) s = retry(ctx, job_ids, retry_reason);
     else if (*batch_submit_cmd) s = batch_submit(ctx, bso);
     else if (*batch_get_cmd) s = batch_get(ctx, batch_id);
     else if (*batch_list_cmd) s = batch_list(ctx, blo);
     else if (*batch_watch_cmd) s = watch(ctx, {.batch = batch_id});
-    else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id);
+    else if (*batch_cancel_cmd) s = batch_cancel(ctx, batch_id, batch_cancel_reason);
     else if (*tools_cmd) s = tools(ctx, tool_name);
     else if (*health_cmd) s = health(ctx);
     else if (*tool_pause_cmd) s = tool_pause(ctx, tool_name, true, pause_reason);

@@ -109,6 +109,7 @@ struct bulk_options {
   std::string before;  ///< created before: RFC 3339 or an age (`--older-than`)
   bool all = false;
   bool dry_run = false;
+  std::string reason;  ///< the operator's, for a cancel (`--reason`)
   /// Whether any filter (or --all) was given.
   [[nodiscard]] bool any() const {
     return all || !status.empty() || !tool.empty() || !labels.empty() || !batch.empty() || !since.empty() ||
@@ -130,11 +131,12 @@ exit_status watch(context& ctx, const watch_request& o);
 exit_status logs(context& ctx, const logs_options& o);
 exit_status history(context& ctx, const std::string& job_id);
 exit_status result(context& ctx, const std::string& job_id, const std::string& file);
-exit_status cancel(context& ctx, const std::vector<std::string>& job_ids);
-exit_status retry(context& ctx, const std::vector<std::string>& job_ids);
+/// Cancels or retries each job, with the operator's `reason` if given.
+exit_status cancel(context& ctx, const std::vector<std::string>& job_ids, const std::string& reason = {});
+exit_status retry(context& ctx, const std::vector<std::string>& job_ids, const std::string& reason = {});
 exit_status batch_submit(context& ctx, const batch_submit_options& o);
 exit_status batch_get(context& ctx, const std::string& batch_id);
-exit_status batch_cancel(context& ctx, const std::string& batch_id);
+exit_status batch_cancel(context& ctx, const std::string& batch_id, const std::string& reason = {});
 exit_status batch_list(context& ctx, const batch_list_options& o);
 /// `cancel --status ...` (no ids): POST /v1/jobs/cancel; `purge`: POST /v1/jobs/purge.
 exit_status cancel_matching(context& ctx, const bulk_options& o);

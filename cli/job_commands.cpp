@@ -475,11 +475,13 @@ exit_status result(context& ctx, const std::string& job_id, const std::string& f
 namespace {
 
 exit_status for_each_job(context& ctx, const std::vector<std::string>& job_ids, const std::string& method,
-                         const std::string& suffix, std::vector<unsigned> ok, const std::string& done) {
+                         const std::string& suffix, std::vector<unsigned> ok, const std::string& done,
+                         const std::string& reason) {
+  const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
   exit_status worst = exit_status::ok;
   for (const auto& id : job_ids) {
     try {
-      const auto view = ctx.call(method, job_path(id) + suffix, {}, ok);
+      const auto view = ctx.call(method, job_path(id) + suffix, body, ok);
       switch (ctx.output) {
         case output_format::json:
         case output_format::ids: (void)ctx.print_data(view); break;
@@ -498,12 +500,12 @@ exit_status for_each_job(context& ctx, const std::vector<std::string>& job_ids, 
 
 }  // namespace
 
-exit_status cancel(context& ctx, const std::vector<std::string>& job_ids) {
-  return for_each_job(ctx, job_ids, "DELETE", "", {200}, "(cancelled)");
+exit_status cancel(context& ctx, const std::vector<std::string>& job_ids, const std::string& reason) {
+  return for_each_job(ctx, job_ids, "POST", "/cancel", {200}, "(cancelled)", reason);
 }
 
-exit_status retry(context& ctx, const std::vector<std::string>& job_ids) {
-  return for_each_job(ctx, job_ids, "POST", "/retry", {202}, "(queued again, with a fresh retry budget)");
+exit_status retry(context& ctx, const std::vector<std::string>& job_ids, const std::string& reason) {
+  return for_each_job(ctx, job_ids, "POST", "/retry", {202}, "(queued again, with a fresh retry budget)", reason);
 }
 
 }  // namespace overseer::cli

@@ -40,6 +40,7 @@ std::optional<std::string> bulk_query(const bulk_options& o) {
   }
   if (o.all) add("all", "true");
   if (o.dry_run) add("dry_run", "true");
+  if (!o.reason.empty()) add("reason", o.reason);
   return query;
 }
 

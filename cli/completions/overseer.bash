@@ -57,10 +57,13 @@ _overseer() {
     watch) opts="--batch --all --logs" ;;
     logs) opts="-f --follow --level" ;;
     result) opts="-o --file" ;;
-    cancel | purge) opts="--status --tool --label --batch --since --older-than --all --dry-run" ;;
+    cancel) opts="--status --tool --label --batch --since --older-than --all --dry-run --reason" ;;
+    purge) opts="--status --tool --label --batch --since --older-than --all --dry-run" ;;
+    retry) opts="--reason" ;;
     batch)
       [[ $sub == submit ]] && opts="--from-list --name --parallel-limit --fail-fast --wait --watch"
       [[ $sub == list ]] && opts="--status --name --limit --offset"
+      [[ $sub == cancel ]] && opts="--reason"
       ;;
     cache) [[ $sub == clear ]] && opts="--tool --label" ;;
     tool) [[ $sub == pause ]] && opts="--reason" ;;

@@ -262,9 +262,25 @@ TEST_CASE("cancel and retry act on several jobs, with conflict and not-found sta
   r = overseer_cli(d.port(), {"retry", done});
   CHECK(r.exit_code == conflict);
   CHECK(r.err.find("is completed; only failed, timed_out or cancelled jobs can be retried") != std::string::npos);
-  r = overseer_cli(d.port(), {"cancel", long1, long2});
+  // The operator's reason goes into each job's history; a refused one changes nothing.
+  r = overseer_cli(d.port(), {"cancel", long1, long2, "--reason", ""});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("--reason needs text") != std::string::npos);
+  r = overseer_cli(d.port(), {"cancel", long1, long2, "--reason", "two\nlines"});
+  CHECK(r.exit_code == usage);  // the daemon's 400, with the field
+  CHECK(r.err.find("reason: must be one line of text") != std::string::npos);
+  CHECK(str(c.get("/v1/jobs/" + long1).json(), "status") != "cancelled");
+  r = overseer_cli(d.port(), {"cancel", long1, long2, "--reason", "wrong reference genome"});
   INFO(r.err);
   CHECK(r.exit_code == ok);
+  r = overseer_cli(d.port(), {"retry", long1, "--reason", "genome fixed"});
+  CHECK(r.exit_code == ok);
+  std::vector<std::string> reasons;
+  const auto history = c.get("/v1/jobs/" + long1 + "/history").json();  // held: the loop reads into it
+  for (const auto& t : history.at("transitions").as_array()) reasons.push_back(str(t, "reason"));
+  CHECK(std::count(reasons.begin(), reasons.end(), "cancelled by client 127.0.0.1: wrong reference genome") == 1);
+  CHECK(std::count(reasons.begin(), reasons.end(), "retried by client 127.0.0.1: genome fixed") == 1);
+  CHECK(overseer_cli(d.port(), {"cancel", long1}).exit_code == ok);
 }
 
 TEST_CASE("logs -f follows a job to its end, every line once", "[cli]") {
@@ -487,9 +503,14 @@ TEST_CASE("batches: submit from a list or a file, get, watch and cancel", "[cli]
   std::ofstream(dir.path() / "long.json") << R"([{"tool":"sleep","params":{"seconds":30}}])";
   r = overseer_cli(d.port(), {"batch", "submit", (dir.path() / "long.json").string(), "--output", "json"});
   const std::string b3{parse_out(r).at("batch_id").as_string()};
-  r = overseer_cli(d.port(), {"batch", "cancel", b3});
+  r = overseer_cli(d.port(), {"batch", "cancel", b3, "--reason", "wrong samples"});
   CHECK(r.exit_code == ok);
   CHECK(r.out.find("cancelled") != std::string::npos);
+  const auto b3_view = c.get("/v1/batches/" + b3).json();
+  const auto b3_job = str(b3_view.at("jobs").as_array().at(0), "job_id");
+  const auto b3_history = c.get("/v1/jobs/" + b3_job + "/history").json();
+  CHECK(str(b3_history.at("transitions").as_array().back(), "reason") ==
+        "batch cancelled by client 127.0.0.1: wrong samples");
   CHECK(overseer_cli(d.port(), {"batch", "get", "batch_01M8832WF3AQTGGB5DVGN2756T"}).exit_code == not_found);
 }
 
@@ -730,6 +751,11 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "list", "get", "watch", "cancel"});
   CHECK(complete("overseer purge --d") == std::vector<std::string>{"--dry-run"});
   CHECK(complete("overseer tool pause noop --r") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer cancel x --r") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer retry x --r") == std::vector<std::string>{"--reason"});
+  const auto purge_options = complete("overseer purge --");
+  CHECK(std::find(purge_options.begin(), purge_options.end(), "--dry-run") != purge_options.end());
+  CHECK(std::find(purge_options.begin(), purge_options.end(), "--reason") == purge_options.end());  // a purge has none
   CHECK(complete("overseer tool pause --reason why ''") == std::vector<std::string>{"fail", "fasta_stats", "noop", "sleep"});
 }
 
@@ -778,10 +804,15 @@ TEST_CASE("cancel and purge by filter, with a dry run, and batch list", "[cli][b
   INFO(r.err);
   CHECK(r.exit_code == ok);
   CHECK(r.out == "2 jobs match; they would be cancelled (dry run: nothing changed)\n");
-  r = overseer_cli(d.port(), {"cancel", "--label", "team=x"});
+  r = overseer_cli(d.port(), {"cancel", "--label", "team=x", "--reason", "the panel was wrong"});
   CHECK(r.exit_code == ok);
   CHECK(r.out == "2 jobs matched, 2 cancelled\n");
-  for (const auto& id : slow) CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+  for (const auto& id : slow) {
+    CHECK(str(c.get("/v1/jobs/" + id).json(), "status") == "cancelled");
+    const auto history = c.get("/v1/jobs/" + id + "/history").json();
+    CHECK(str(history.at("transitions").as_array().back(), "reason") ==
+          "cancelled by client 127.0.0.1: the panel was wrong");
+  }
   r = overseer_cli(d.port(), {"purge", "--status", "cancelled", "--output", "json"});
   CHECK(r.exit_code == ok);
   const auto doc = json::parse(r.out);
