@@ -105,6 +105,24 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(ConflictError):
             c.retry(done.job_id)
 
+    def test_cancel_retry_and_a_batch_cancel_carry_the_operators_reason(self) -> None:
+        c = self.client
+        job = c.submit(JobSpec(tool="sleep", params={"seconds": 30, "steps": 30}))
+        with self.assertRaises(BadRequestError) as bad:
+            c.cancel(job.job_id, reason="")
+        self.assertEqual(set(bad.exception.field_messages()), {"reason"})
+        self.assertNotEqual(c.get(job.job_id).status, "cancelled")  # the refusal changed nothing
+        c.cancel(job.job_id, reason="wrong reference genome")
+        c.retry(job.job_id, reason="genome fixed")
+        c.cancel(job.job_id)
+        reasons = [h.reason for h in c.history(job.job_id)]
+        self.assertIn("cancelled by client 127.0.0.1: wrong reference genome", reasons)
+        self.assertIn("retried by client 127.0.0.1: genome fixed", reasons)
+        self.assertEqual(reasons[-1], "cancelled by client 127.0.0.1")
+        batch = c.submit_batch({"jobs": [{"tool": "sleep", "params": {"seconds": 30}}]})
+        c.cancel_batch(batch.batch_id, reason="wrong samples")
+        self.assertEqual(c.history(batch.job_ids[0])[-1].reason, "batch cancelled by client 127.0.0.1: wrong samples")
+
     def test_retries_of_a_failing_tool_show_in_history(self) -> None:
         c = self.client
         job = c.submit(JobSpec(tool="fail", params={"failures": 1, "message": "flaky"},
@@ -274,9 +292,10 @@ class ClientTest(unittest.TestCase):
                 for _ in range(2)]
         self.assertEqual(c.cancel_jobs(labels={"bulk": case}, dry_run=True).matched, 2)
         self.assertNotEqual(c.get(slow[0]).status, "cancelled")
-        done = c.cancel_jobs(labels={"bulk": case})
+        done = c.cancel_jobs(labels={"bulk": case}, reason="superseded by run 7")
         self.assertEqual((done.matched, done.cancelled, done.dry_run), (2, 2, False))
         self.assertEqual({c.get(j).status for j in slow}, {"cancelled"})
+        self.assertEqual({c.history(j)[-1].reason for j in slow}, {"cancelled by client 127.0.0.1: superseded by run 7"})
         dry = c.purge_jobs(labels={"bulk": case}, status="cancelled", dry_run=True)
         self.assertEqual((dry.matched, dry.deleted, dry.dry_run), (2, 0, True))
         purged = c.purge_jobs(labels={"bulk": case})

@@ -24,7 +24,7 @@ import {
   type FileInfo,
   type FileList,
   type GetOptions,
-  type PauseOptions,
+  type ReasonOptions,
   type Health,
   type Job,
   type JobList,
@@ -128,6 +128,11 @@ function param(value: string | number | boolean | Date): string {
 /** `?wait=` in whole milliseconds, which the daemon reads exactly. */
 function waitParam(ms: number): string {
   return `${Math.round(ms)}ms`;
+}
+
+/** The optional body of a cancel, retry or pause: the operator's reason. */
+function reasonBody(options: ReasonOptions): { reason: string } | undefined {
+  return options.reason === undefined ? undefined : { reason: options.reason };
 }
 
 function traceHeaders(options: SubmitOptions): Record<string, string> {
@@ -264,7 +269,7 @@ export class Client {
   }
 
   /** Deletes every finished job that matches (name a filter, or `all: true`); `dry_run` only counts. */
-  purgeJobs(filters: BulkFilters = {}): Promise<BulkPurged> {
+  purgeJobs(filters: Omit<BulkFilters, "reason"> = {}): Promise<BulkPurged> {
     const { labels, ...rest } = filters;
     return this.send({ method: "POST", route: "/v1/jobs/purge", path: "/v1/jobs/purge", query: query(rest, labels) });
   }
@@ -302,13 +307,15 @@ export class Client {
   }
 
   /** Cancels a pending, retrying or running job; ConflictError once terminal. */
-  cancel(jobId: string): Promise<Job> {
-    return this.send({ method: "DELETE", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}` });
+  cancel(jobId: string, options: ReasonOptions = {}): Promise<Job> {
+    return this.send({ method: "DELETE", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}`, body: reasonBody(options) });
   }
 
   /** Re-queues a failed, timed_out or cancelled job with a fresh retry budget. */
-  retry(jobId: string): Promise<Job> {
-    return this.send({ method: "POST", route: "/v1/jobs/{id}/retry", path: `/v1/jobs/${id(jobId)}/retry` });
+  retry(jobId: string, options: ReasonOptions = {}): Promise<Job> {
+    return this.send({
+      method: "POST", route: "/v1/jobs/{id}/retry", path: `/v1/jobs/${id(jobId)}/retry`, body: reasonBody(options),
+    });
   }
 
   /** Submits every job of the batch, or none (BadRequestError naming `jobs[i].field`); `traceparent` traces them. */
@@ -325,8 +332,10 @@ export class Client {
     return this.send({ method: "GET", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}` });
   }
 
-  cancelBatch(batchId: string): Promise<Batch> {
-    return this.send({ method: "DELETE", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}` });
+  cancelBatch(batchId: string, options: ReasonOptions = {}): Promise<Batch> {
+    return this.send({
+      method: "DELETE", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}`, body: reasonBody(options),
+    });
   }
 
   cacheStats(): Promise<CacheStats> {
@@ -358,10 +367,9 @@ export class Client {
   }
 
   /** Pauses a tool: its queued jobs wait, running ones go on. */
-  pauseTool(name: string, options: PauseOptions = {}): Promise<ToolState> {
+  pauseTool(name: string, options: ReasonOptions = {}): Promise<ToolState> {
     return this.send({
-      method: "POST", route: "/v1/tools/{name}/pause", path: `/v1/tools/${id(name)}/pause`,
-      body: options.reason === undefined ? undefined : { reason: options.reason },
+      method: "POST", route: "/v1/tools/{name}/pause", path: `/v1/tools/${id(name)}/pause`, body: reasonBody(options),
     });
   }
 

@@ -71,9 +71,9 @@ export interface GetOptions {
   waitMs?: number;
 }
 
-/** Options of `pauseTool()`. */
-export interface PauseOptions {
-  /** Why, kept after who paused the tool (one line, at most 500 bytes). */
+/** Options of `pauseTool()`, `cancel()`, `retry()` and `cancelBatch()`: the operator's reason. */
+export interface ReasonOptions {
+  /** Why, kept after who did it ("cancelled by client 127.0.0.1: REASON"); one line, at most 500 bytes. */
   reason?: string;
 }
 
@@ -183,6 +183,8 @@ export interface ListJobsQuery {
 
 /** The filters of POST /v1/jobs/cancel and /v1/jobs/purge: those of GET /v1/jobs. */
 export interface BulkFilters {
+  /** `cancelJobs()` only: the operator's reason, kept in each job's cancel. */
+  reason?: string;
   status?: JobStatus;
   tool?: string;
   labels?: Record<string, string>;

@@ -102,6 +102,23 @@ describe("Client", () => {
     await rejection(c.retry(done.job_id), ConflictError);
   });
 
+  it("keeps the operator's reason of a cancel, a retry and a batch's cancel", async () => {
+    const job = await c.submit({ tool: "sleep", params: { seconds: 30, steps: 30 } });
+    const bad = await rejection(c.cancel(job.job_id, { reason: "" }), BadRequestError);
+    assert.deepEqual(bad.errors.map((e) => e.field), ["reason"]);
+    assert.notEqual((await c.get(job.job_id)).status, "cancelled"); // the refusal changed nothing
+    await c.cancel(job.job_id, { reason: "wrong reference genome" });
+    await c.retry(job.job_id, { reason: "genome fixed" });
+    await c.cancel(job.job_id);
+    const reasons = (await c.history(job.job_id)).map((h) => h.reason);
+    assert.ok(reasons.includes("cancelled by client 127.0.0.1: wrong reference genome"));
+    assert.ok(reasons.includes("retried by client 127.0.0.1: genome fixed"));
+    assert.equal(reasons.at(-1), "cancelled by client 127.0.0.1");
+    const batch = await c.submitBatch({ jobs: [{ tool: "sleep", params: { seconds: 30 } }] });
+    await c.cancelBatch(batch.batch_id, { reason: "wrong samples" });
+    assert.equal((await c.history(batch.job_ids[0]!)).at(-1)!.reason, "batch cancelled by client 127.0.0.1: wrong samples");
+  });
+
   it("runs, views and cancels batches, and names the bad job of a refused one", async () => {
     const batch = await c.submitBatch({ name: "pair", parallel_limit: 1, jobs: [{ tool: "noop" }, { tool: "sleep", params: { seconds: 0.1 } }] });
     assert.equal(batch.job_ids.length, 2);
@@ -235,8 +252,11 @@ describe("Client", () => {
     for (let i = 0; i < 2; i++) slow.push((await c.submit({ tool: "sleep", params: { seconds: 30 }, labels: { bulk: tag } })).job_id);
     assert.equal((await c.cancelJobs({ labels: { bulk: tag }, dry_run: true })).matched, 2);
     assert.notEqual((await c.get(slow[0]!)).status, "cancelled");
-    assert.deepEqual(await c.cancelJobs({ labels: { bulk: tag } }), { matched: 2, cancelled: 2, dry_run: false });
-    for (const j of slow) assert.equal((await c.get(j)).status, "cancelled");
+    assert.deepEqual(await c.cancelJobs({ labels: { bulk: tag }, reason: "superseded by run 7" }), { matched: 2, cancelled: 2, dry_run: false });
+    for (const j of slow) {
+      assert.equal((await c.get(j)).status, "cancelled");
+      assert.equal((await c.history(j)).at(-1)!.reason, "cancelled by client 127.0.0.1: superseded by run 7");
+    }
     assert.deepEqual(await c.purgeJobs({ labels: { bulk: tag }, dry_run: true }), { matched: 2, deleted: 0, dry_run: true });
     assert.deepEqual(await c.purgeJobs({ labels: { bulk: tag } }), { matched: 2, deleted: 2, dry_run: false });
     await rejection(c.get(slow[0]!), NotFoundError);

@@ -127,8 +127,11 @@ def _bulk_query(status: str | None, tool: str | None, labels: Mapping[str, str] 
 
 def cancel_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
                 batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
-                created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkCancelled]:
+                created_before: datetime | str | None, all: bool, dry_run: bool,
+                reason: str | None = None) -> Call[t.BulkCancelled]:
     query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run)
+    if reason is not None:
+        query.append(("reason", reason))
     return Call("POST", "/v1/jobs/cancel", "/v1/jobs/cancel", lambda d: t.decode(t.BulkCancelled, d), query=query)
 
 
@@ -165,12 +168,19 @@ def deliveries(job_id: str) -> Call[list[t.Delivery]]:
                 lambda d: [t.decode(t.Delivery, x) for x in d["deliveries"]])
 
 
-def cancel(job_id: str) -> Call[t.Job]:
-    return Call("DELETE", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d))
+def _reason(reason: str | None) -> dict[str, str] | None:
+    """The optional body of a cancel, retry or pause: the operator's reason."""
+    return None if reason is None else {"reason": reason}
 
 
-def retry(job_id: str) -> Call[t.Job]:
-    return Call("POST", "/v1/jobs/{id}/retry", f"/v1/jobs/{_id(job_id)}/retry", lambda d: t.decode(t.Job, d))
+def cancel(job_id: str, reason: str | None = None) -> Call[t.Job]:
+    return Call("DELETE", "/v1/jobs/{id}", f"/v1/jobs/{_id(job_id)}", lambda d: t.decode(t.Job, d),
+                body=_reason(reason))
+
+
+def retry(job_id: str, reason: str | None = None) -> Call[t.Job]:
+    return Call("POST", "/v1/jobs/{id}/retry", f"/v1/jobs/{_id(job_id)}/retry", lambda d: t.decode(t.Job, d),
+                body=_reason(reason))
 
 
 def submit_batch(batch: t.BatchSpec | Mapping[str, Any], *,
@@ -191,8 +201,9 @@ def get_batch(batch_id: str) -> Call[t.Batch]:
     return Call("GET", "/v1/batches/{id}", f"/v1/batches/{_id(batch_id)}", lambda d: t.decode(t.Batch, d))
 
 
-def cancel_batch(batch_id: str) -> Call[t.Batch]:
-    return Call("DELETE", "/v1/batches/{id}", f"/v1/batches/{_id(batch_id)}", lambda d: t.decode(t.Batch, d))
+def cancel_batch(batch_id: str, reason: str | None = None) -> Call[t.Batch]:
+    return Call("DELETE", "/v1/batches/{id}", f"/v1/batches/{_id(batch_id)}", lambda d: t.decode(t.Batch, d),
+                body=_reason(reason))
 
 
 def cache_stats() -> Call[t.CacheStats]:
@@ -219,7 +230,7 @@ def health() -> Call[t.Health]:
 
 def pause_tool(name: str, reason: str | None = None) -> Call[t.ToolState]:
     return Call("POST", "/v1/tools/{name}/pause", f"/v1/tools/{_id(name)}/pause",
-                lambda d: t.decode(t.ToolState, d), body=None if reason is None else {"reason": reason})
+                lambda d: t.decode(t.ToolState, d), body=_reason(reason))
 
 
 def resume_tool(name: str) -> Call[t.ToolState]:

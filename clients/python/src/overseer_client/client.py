@@ -150,13 +150,14 @@ class Client(_Base):
         `--webhook`), pending and finished, in `seq` order."""
         return self._run(_http.deliveries(job_id))
 
-    def cancel(self, job_id: str) -> t.Job:
-        """Cancels a pending, retrying or running job; ConflictError once terminal."""
-        return self._run(_http.cancel(job_id))
+    def cancel(self, job_id: str, reason: str | None = None) -> t.Job:
+        """Cancels a pending, retrying or running job; ConflictError once terminal.
+        `reason` (one line, at most 500 bytes) is kept in the job's history."""
+        return self._run(_http.cancel(job_id, reason))
 
-    def retry(self, job_id: str) -> t.Job:
+    def retry(self, job_id: str, reason: str | None = None) -> t.Job:
         """Re-queues a failed, timed_out or cancelled job with a fresh retry budget."""
-        return self._run(_http.retry(job_id))
+        return self._run(_http.retry(job_id, reason))
 
     def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any], *,
                      traceparent: str | None = None) -> t.BatchSubmitted:
@@ -167,8 +168,8 @@ class Client(_Base):
     def get_batch(self, batch_id: str) -> t.Batch:
         return self._run(_http.get_batch(batch_id))
 
-    def cancel_batch(self, batch_id: str) -> t.Batch:
-        return self._run(_http.cancel_batch(batch_id))
+    def cancel_batch(self, batch_id: str, reason: str | None = None) -> t.Batch:
+        return self._run(_http.cancel_batch(batch_id, reason))
 
     def cache_stats(self) -> t.CacheStats:
         return self._run(_http.cache_stats())
@@ -205,11 +206,11 @@ class Client(_Base):
                     labels: Mapping[str, str] | None = None, batch_id: str | None = None,
                     trace_id: str | None = None,
                     created_after: datetime | str | None = None, created_before: datetime | str | None = None,
-                    all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
+                    all: bool = False, dry_run: bool = False, reason: str | None = None) -> t.BulkCancelled:
         """Cancels every unfinished job that matches (name a filter, or all=True); `dry_run` only counts."""
         return self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
                                            trace_id=trace_id, created_after=created_after, created_before=created_before,
-                                           all=all, dry_run=dry_run))
+                                           all=all, dry_run=dry_run, reason=reason))
 
     def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                    labels: Mapping[str, str] | None = None, batch_id: str | None = None,
@@ -314,11 +315,11 @@ class AsyncClient(_Base):
     async def history(self, job_id: str) -> list[t.Transition]:
         return await self._run(_http.history(job_id))
 
-    async def cancel(self, job_id: str) -> t.Job:
-        return await self._run(_http.cancel(job_id))
+    async def cancel(self, job_id: str, reason: str | None = None) -> t.Job:
+        return await self._run(_http.cancel(job_id, reason))
 
-    async def retry(self, job_id: str) -> t.Job:
-        return await self._run(_http.retry(job_id))
+    async def retry(self, job_id: str, reason: str | None = None) -> t.Job:
+        return await self._run(_http.retry(job_id, reason))
 
     async def submit_batch(self, batch: t.BatchSpec | Mapping[str, Any], *,
                            traceparent: str | None = None) -> t.BatchSubmitted:
@@ -327,8 +328,8 @@ class AsyncClient(_Base):
     async def get_batch(self, batch_id: str) -> t.Batch:
         return await self._run(_http.get_batch(batch_id))
 
-    async def cancel_batch(self, batch_id: str) -> t.Batch:
-        return await self._run(_http.cancel_batch(batch_id))
+    async def cancel_batch(self, batch_id: str, reason: str | None = None) -> t.Batch:
+        return await self._run(_http.cancel_batch(batch_id, reason))
 
     async def cache_stats(self) -> t.CacheStats:
         return await self._run(_http.cache_stats())
@@ -360,10 +361,10 @@ class AsyncClient(_Base):
                           trace_id: str | None = None,
                           created_after: datetime | str | None = None,
                           created_before: datetime | str | None = None,
-                          all: bool = False, dry_run: bool = False) -> t.BulkCancelled:
+                          all: bool = False, dry_run: bool = False, reason: str | None = None) -> t.BulkCancelled:
         return await self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
                                                  trace_id=trace_id, created_after=created_after, created_before=created_before,
-                                                 all=all, dry_run=dry_run))
+                                                 all=all, dry_run=dry_run, reason=reason))
 
     async def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                          labels: Mapping[str, str] | None = None, batch_id: str | None = None,
