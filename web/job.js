@@ -33,6 +33,10 @@ export async function render(main, {args}) {
   const message = h("div", {"aria-live": "polite"});
   const cancel = h("button", {type: "button", id: "cancel", class: "danger"}, "Cancel job");
   const retry = h("button", {type: "button", id: "retry"}, "Retry job");
+  // The operator's reason for a cancel or retry, kept in the job's timeline
+  // after who did it (the daemon takes one line of at most 500 bytes).
+  const why = h("input", {type: "text", id: "action-reason", class: "pause-reason", maxlength: "500",
+    placeholder: "Reason (optional)", "aria-label": "Reason for a cancel or retry (optional)"});
   const spec = h("div");
   const timeline = h("ol", {class: "timeline", id: "timeline"});
   const readNote = h("div", {id: "read-note"});
@@ -48,7 +52,7 @@ export async function render(main, {args}) {
     h("section", {class: "card", "aria-labelledby": "state-title"},
       h("h2", {id: "state-title", class: "visually-hidden"}, "State"),
       h("div", {class: "state"}, status, bar, step, eta, attempt),
-      h("div", {class: "actions"}, cancel, retry, linkState), message),
+      h("div", {class: "actions"}, why, cancel, retry, linkState), message),
     h("div", {class: "grid two"},
       h("section", {class: "card", "aria-labelledby": "spec-title"}, h("h2", {id: "spec-title"}, "Spec"), spec),
       h("section", {class: "card", "aria-labelledby": "history-title"},
@@ -72,6 +76,7 @@ export async function render(main, {args}) {
     attempt.textContent = `attempt ${job.attempt} of ${job.retry?.max_attempts ?? 1}`;
     cancel.disabled = !cancellable.has(job.status);
     retry.disabled = !retryable.has(job.status);
+    why.hidden = cancel.disabled && retry.disabled;
     if (job.error) fill(message, h("p", {class: "error"}, h("strong", {}, "Last failure: "), job.error));
     else fill(message);
   }
@@ -228,15 +233,17 @@ export async function render(main, {args}) {
   // ---- actions ----------------------------------------------------------------
   async function act(button, method, path, done) {
     button.disabled = true;
+    const reason = why.value.trim();
     try {
-      job = await api(method, path);
+      job = await api(method, path, reason ? {body: {reason}} : {});
+      why.value = "";
       fill(message, h("p", {role: "status"}, done));
       showState();
       showSpec();
       await showResult();
     } catch (err) {
+      showState();  // first: it rewrites the message line
       fill(message, errorBox(err));
-      showState();
     }
   }
   cancel.addEventListener("click", () => act(cancel, "POST", `/v1/jobs/${job.job_id}/cancel`, "Cancelled."));

@@ -136,11 +136,19 @@ test("a running job is cancelled from its page", async () => {
   const id = await submit({tool: "sleep", params: {seconds: 60, steps: 60}, name: "to cancel"});
   const page = await open(`#/job/${id}`);
   await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+  const reason = page.getByRole("textbox", {name: "Reason for a cancel or retry (optional)"});
+  // A reason the daemon refuses is shown with its field; the job runs on.
+  await reason.fill("é".repeat(260));  // 520 bytes
+  await page.getByRole("button", {name: "Cancel job"}).click();
+  await page.getByRole("alert").filter({hasText: "at most 500 bytes, found 520"}).waitFor(wait);
+  assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "running");
+  await reason.fill("wrong reference genome");
   await page.getByRole("button", {name: "Cancel job"}).click();
   await page.locator("#job-status", {hasText: "cancelled"}).waitFor(wait);
   assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "cancelled");
   assert.equal(await page.getByRole("button", {name: "Retry job"}).isEnabled(), true);
-  await page.locator("#timeline li", {hasText: "cancelled by client"}).waitFor(wait);
+  await page.locator("#timeline li", {hasText: "cancelled by client 127.0.0.1: wrong reference genome"}).waitFor(wait);
+  assert.equal(await reason.inputValue(), "");  // used once
   await shot(page, "job-cancelled");
   await page.context().close();
 });
