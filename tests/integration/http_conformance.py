@@ -364,6 +364,54 @@ class SyncRuns(unittest.TestCase):
         problem = json.loads(body.decode("utf-8"))  # valid UTF-8, whatever the query held
         self.assertEqual({e["field"] for e in problem["errors"]}, {"wait", "traceparent"})
         self.assertEqual(job_count(), before)
+class Reasons(unittest.TestCase):
+    """An operator's reason for a pause or a cancel, from clients that are not ours."""
+
+    def tool_paused(self, name):
+        tools = json.loads(fetch("/v1/tools")[2])["tools"]
+        return next(t for t in tools if t["name"] == name)["paused"]
+
+    def test_pause_reason_through_urllib_and_a_refusal_in_utf8(self):
+        why = "r\u00e9f\u00e9rence en cours de reconstruction"
+        # Bytes that are not UTF-8: refused, in a UTF-8 problem document, nothing paused.
+        status, headers, body = fetch("/v1/tools/noop/pause", "POST", b'{"reason": "\xff\xfe"}')
+        self.assertEqual(status, 400)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        json.loads(body.decode("utf-8"))
+        self.assertFalse(self.tool_paused("noop"))
+        status, headers, body = fetch("/v1/tools/noop/pause", "POST", json.dumps({"reason": why}).encode())
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Connection"], "close")
+        self.assertEqual(json.loads(body.decode("utf-8"))["paused_reason"], "paused by client 127.0.0.1: " + why)
+        self.assertEqual(fetch("/v1/tools/noop/resume", "POST")[0], 200)
+
+    def test_cancel_reason_over_http10_and_bulk_through_urllib(self):
+        def running_sleep(label):
+            body = json.dumps({"tool": "sleep", "params": {"seconds": 60}, "labels": {"reasons": label}}).encode()
+            return json.loads(fetch("/v1/jobs", "POST", body)[2])["job_id"]
+
+        def last_reason(job_id):
+            return json.loads(fetch("/v1/jobs/%s/history" % job_id)[2])["transitions"][-1]["reason"]
+
+        job = running_sleep("one")
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=20)
+        conn.request("DELETE", "/v1/jobs/" + job, json.dumps({"reason": "wrong genome"}).encode(),
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.version, 10)
+        self.assertEqual(json.loads(r.read())["status"], "cancelled")
+        conn.close()
+        self.assertEqual(last_reason(job), "cancelled by client 127.0.0.1: wrong genome")
+
+        bulk = running_sleep("bulk")
+        query = urllib.parse.urlencode({"label.reasons": "bulk", "reason": "lot \u00e9chou\u00e9"})
+        status, _, body = fetch("/v1/jobs/cancel?" + query, "POST", b"{}")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["cancelled"], 1)
+        self.assertEqual(last_reason(bulk), "cancelled by client 127.0.0.1: lot \u00e9chou\u00e9")
+
+
 class Files(unittest.TestCase):
     """POST /v1/files and ranged downloads through urllib and http.client."""
 
