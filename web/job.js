@@ -35,7 +35,7 @@ export async function render(main, {args}) {
   const retry = h("button", {type: "button", id: "retry"}, "Retry job");
   // The operator's reason for a cancel or retry, kept in the job's timeline
   // after who did it (the daemon takes one line of at most 500 bytes).
-  const why = h("input", {type: "text", id: "action-reason", class: "pause-reason", maxlength: "500",
+  const why = h("input", {type: "text", id: "action-reason", class: "reason-input", maxlength: "500",
     placeholder: "Reason (optional)", "aria-label": "Reason for a cancel or retry (optional)"});
   const spec = h("div");
   const timeline = h("ol", {class: "timeline", id: "timeline"});

@@ -22,7 +22,7 @@ export async function render(main, {stream}) {
       const toggle = h("button", {type: "button", class: "tool-toggle"});
       // The operator's reason, kept with the pause for whoever finds the
       // tool paused (the daemon takes one line of at most 500 bytes).
-      const why = h("input", {type: "text", class: "pause-reason", maxlength: "500",
+      const why = h("input", {type: "text", class: "reason-input", maxlength: "500",
         placeholder: "Reason for a pause (optional)", "aria-label": `Reason for pausing ${t.name} (optional)`});
       const message = h("div", {class: "message"});
       const show = (paused, reason) => {
