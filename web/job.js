@@ -30,7 +30,12 @@ export async function render(main, {args}) {
   const step = h("span", {id: "job-step"});
   const eta = h("span", {id: "job-eta"});
   const attempt = h("span", {id: "job-attempt"});
-  const message = h("div", {"aria-live": "polite"});
+  // Two lines under the buttons: the job's last failure, redrawn with every
+  // state change, and the outcome of the operator's own action, which stays
+  // until the next action (a running job's progress events must not wipe a
+  // refused cancel's problem document a second after it was drawn).
+  const failure = h("div", {"aria-live": "polite", id: "job-failure"});
+  const outcome = h("div", {"aria-live": "polite", id: "action-outcome"});
   const cancel = h("button", {type: "button", id: "cancel", class: "danger"}, "Cancel job");
   const retry = h("button", {type: "button", id: "retry"}, "Retry job");
   // The operator's reason for a cancel or retry, kept in the job's timeline
@@ -52,7 +57,7 @@ export async function render(main, {args}) {
     h("section", {class: "card", "aria-labelledby": "state-title"},
       h("h2", {id: "state-title", class: "visually-hidden"}, "State"),
       h("div", {class: "state"}, status, bar, step, eta, attempt),
-      h("div", {class: "actions"}, why, cancel, retry, linkState), message),
+      h("div", {class: "actions"}, why, cancel, retry, linkState), outcome, failure),
     h("div", {class: "grid two"},
       h("section", {class: "card", "aria-labelledby": "spec-title"}, h("h2", {id: "spec-title"}, "Spec"), spec),
       h("section", {class: "card", "aria-labelledby": "history-title"},
@@ -77,8 +82,8 @@ export async function render(main, {args}) {
     cancel.disabled = !cancellable.has(job.status);
     retry.disabled = !retryable.has(job.status);
     why.hidden = cancel.disabled && retry.disabled;
-    if (job.error) fill(message, h("p", {class: "error"}, h("strong", {}, "Last failure: "), job.error));
-    else fill(message);
+    if (job.error) fill(failure, h("p", {class: "error"}, h("strong", {}, "Last failure: "), job.error));
+    else fill(failure);
   }
 
   // The tool's own estimate when it gives one; otherwise the pace of this
@@ -233,17 +238,18 @@ export async function render(main, {args}) {
   // ---- actions ----------------------------------------------------------------
   async function act(button, method, path, done) {
     button.disabled = true;
+    fill(outcome);
     const reason = why.value.trim();
     try {
       job = await api(method, path, reason ? {body: {reason}} : {});
       why.value = "";
-      fill(message, h("p", {role: "status"}, done));
+      fill(outcome, h("p", {role: "status"}, done));
       showState();
       showSpec();
       await showResult();
     } catch (err) {
-      showState();  // first: it rewrites the message line
-      fill(message, errorBox(err));
+      fill(outcome, errorBox(err));
+      showState();
     }
   }
   cancel.addEventListener("click", () => act(cancel, "POST", `/v1/jobs/${job.job_id}/cancel`, "Cancelled."));

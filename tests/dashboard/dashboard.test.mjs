@@ -140,8 +140,14 @@ test("a running job is cancelled from its page", async () => {
   // A reason the daemon refuses is shown with its field; the job runs on.
   await reason.fill("é".repeat(260));  // 520 bytes
   await page.getByRole("button", {name: "Cancel job"}).click();
-  await page.getByRole("alert").filter({hasText: "at most 500 bytes, found 520"}).waitFor(wait);
+  const refused = page.getByRole("alert").filter({hasText: "at most 500 bytes, found 520"});
+  await refused.waitFor(wait);
   assert.equal((await daemon.api("GET", `/v1/jobs/${id}`)).body.status, "running");
+  // The job's progress events (one a second) redraw its state; the refusal
+  // stays on screen until the operator acts again.
+  const before = await text(page, "#job-step");
+  await page.waitForFunction((b) => document.querySelector("#job-step").textContent !== b, before, wait);
+  assert.equal(await refused.isVisible(), true);
   await reason.fill("wrong reference genome");
   await page.getByRole("button", {name: "Cancel job"}).click();
   await page.locator("#job-status", {hasText: "cancelled"}).waitFor(wait);
