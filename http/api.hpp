@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -239,6 +240,7 @@ void resume_tool(api_context& ctx, const call& c, const replier& r);
 /// in '.', e.g. "label."), naming the nearest allowed key.
 [[nodiscard]] std::vector<field_error> check_query_keys(const query_map& q,
                                                         std::initializer_list<std::string_view> allowed);
+[[nodiscard]] std::vector<field_error> check_query_keys(const query_map& q, std::span<const std::string_view> allowed);
 /// Adds `more` to `into`, one entry per field: a field already named gets
 /// the new message after its own ("given more than once; unknown ...").
 void merge_field_errors(std::vector<field_error>& into, std::vector<field_error> more);

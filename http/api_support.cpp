@@ -152,8 +152,7 @@ std::optional<std::string> read_reason(const call& c, const replier& r, std::str
   for (const auto& [key, v] : body->get_object()) {
     if (key != "reason") {
       const std::array<std::string_view, 1> known{"reason"};
-      errors.push_back({std::string{key}, "unknown field \"" + std::string{key} + "\"" +
-                                            (tools::nearest_name(key, known).empty() ? "" : "; did you mean \"reason\"?")});
+      errors.push_back({std::string{key}, unknown_field_text(key, tools::nearest_name(key, known))});
       continue;
     }
     if (!v.is_string()) {
@@ -267,6 +266,10 @@ std::vector<field_error> read_query(const boost::urls::url_view& target, query_m
 
 std::vector<field_error> check_query_keys(const query_map& q,
                                           std::initializer_list<std::string_view> allowed) {
+  return check_query_keys(q, std::span<const std::string_view>{allowed.begin(), allowed.size()});
+}
+
+std::vector<field_error> check_query_keys(const query_map& q, std::span<const std::string_view> allowed) {
   std::vector<field_error> errors;
   for (const auto& [key, value] : q) {
     bool ok = false;

@@ -6,9 +6,11 @@
 // reads the store, and a purge waits for its deletions to be durable, so
 // neither may hold an I/O thread.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <limits>
 #include <memory>
+#include <span>
 #include <unordered_set>
 
 #include <boost/asio/post.hpp>
@@ -87,12 +89,10 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, b
       body_as_query(body->get_object(), query, errors);
     }
   }
-  auto unknown =
-    takes_reason ? check_query_keys(query, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
-                                            "label.", "dry_run", "all", "reason"})
-                 : check_query_keys(query, {"status", "tool", "batch_id", "trace_id", "created_after",
-                                            "created_before", "label.", "dry_run", "all"});
-  merge_field_errors(errors, std::move(unknown));
+  // The keys every bulk change takes, then the one only a cancel takes.
+  static constexpr std::array<std::string_view, 10> keys{
+    "status", "tool", "batch_id", "trace_id", "created_after", "created_before", "label.", "dry_run", "all", "reason"};
+  merge_field_errors(errors, check_query_keys(query, std::span{keys}.first(takes_reason ? keys.size() : keys.size() - 1)));
   bulk_request out;
   if (const auto it = query.find("reason"); takes_reason && it != query.end()) {
     const bool named = std::any_of(errors.begin(), errors.end(), [](const field_error& e) { return e.field == "reason"; });

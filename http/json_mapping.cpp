@@ -78,10 +78,6 @@ std::string_view type_name(const json::value& v) {
   return "null";
 }
 
-std::string unknown_field_text(std::string_view name, std::string_view nearest) {
-  return "unknown field " + quote(name) + (nearest.empty() ? "" : "; did you mean " + quote(nearest) + "?");
-}
-
 template <std::size_t N>
 std::string unknown_field(std::string_view name, const std::array<std::string_view, N>& known) {
   return unknown_field_text(name, tools::nearest_name(name, known));
@@ -284,6 +280,10 @@ json::value render_status(std::optional<job_status> s) {
 }
 
 }  // namespace
+
+std::string unknown_field_text(std::string_view name, std::string_view nearest) {
+  return "unknown field " + quote(name) + (nearest.empty() ? "" : "; did you mean " + quote(nearest) + "?");
+}
 
 std::string format_time(time_point t) { return tools::format_rfc3339(t); }
 

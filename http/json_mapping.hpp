@@ -34,6 +34,11 @@ namespace overseer::http {
 /// query echoed in an error) becoming U+FFFD.
 [[nodiscard]] std::string to_json_text(const boost::json::value& v);
 
+/// The message for a body member no reader takes: `unknown field "x"`, with
+/// "; did you mean \"y\"?" when `nearest` (a known name it may be a typo
+/// of) is not empty. Every body reader words it so.
+[[nodiscard]] std::string unknown_field_text(std::string_view name, std::string_view nearest);
+
 /// The body of POST /v1/jobs (or one element of a batch). Fields: tool
 /// (required string), params (object), name (string), priority (integer
 /// 0-10), labels (object of strings), timeout_s (positive number),
