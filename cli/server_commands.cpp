@@ -171,7 +171,7 @@ exit_status batch_get(context& ctx, const std::string& batch_id) {
 
 exit_status batch_cancel(context& ctx, const std::string& batch_id, const std::string& reason) {
   const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
-  return show_batch(ctx, ctx.call("DELETE", batch_path(batch_id), body));
+  return show_batch(ctx, ctx.call("POST", batch_path(batch_id) + "/cancel", body));
 }
 
 exit_status tools(context& ctx, const std::string& name) {

@@ -40,6 +40,9 @@ const std::vector<route>& routes() {
     {"GET", "/v1/batches", route_id::list_batches, list_batches, access::token, query_rule::own},
     {"GET", "/v1/batches/{id}", route_id::get_batch, get_batch},
     {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch},
+    // The same as a POST: a client or proxy that drops a DELETE's body
+    // (and the operator's reason in it) has a route that keeps it.
+    {"POST", "/v1/batches/{id}/cancel", route_id::cancel_batch_post, cancel_batch},
     {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats, access::token, query_rule::none, true,
      roles::observers},
     {"DELETE", "/v1/cache", route_id::clear_cache, clear_cache, access::token, query_rule::own},

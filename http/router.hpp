@@ -22,7 +22,7 @@ enum class route_id {
   dashboard, dashboard_asset,
   metrics, pause_tool, resume_tool, windowed_metrics, openapi_document,
   list_batches, cancel_jobs, get_deliveries, purge_jobs,
-  list_nodes,
+  list_nodes, cancel_batch_post,
   upload_file, list_files, get_file, delete_file,  // keep last: the router test counts up to it
 };
 

@@ -158,6 +158,22 @@ TEST_CASE("cancel, retry and a batch's cancel take the operator's reason, and a 
   const auto batch_history = c.get("/v1/jobs/" + job + "/history").json();
   CHECK(str(batch_history.at("transitions").as_array().back(), "reason") ==
         "batch cancelled by client 127.0.0.1: wrong samples");
+  // The POST form is the same cancel: a refused body changes nothing, a
+  // good one keeps its reason, and a second cancel is a conflict.
+  const auto second = c.post("/v1/batches", json::parse(R"({"jobs":[{"tool":"sleep","params":{"seconds":60}}]})")).json();
+  const auto second_id = str(second, "batch_id");
+  const auto second_job = std::string{second.at("job_ids").as_array().at(0).as_string()};
+  r = c.request("POST", "/v1/batches/" + second_id + "/cancel", R"({"reasn": "x"})");
+  CHECK(r.status == 400);
+  CHECK(r.body.find(R"(unknown field \"reasn\"; did you mean \"reason\"?)") != std::string::npos);
+  CHECK(str(c.get("/v1/batches/" + second_id).json(), "batch_status") != "cancelled");
+  r = c.request("POST", "/v1/batches/" + second_id + "/cancel", R"({"reason": "duplicate run"})");
+  REQUIRE(r.status == 200);
+  CHECK(str(r.json(), "batch_status") == "cancelled");
+  CHECK(str(c.get("/v1/jobs/" + second_job + "/history").json().at("transitions").as_array().back(), "reason") ==
+        "batch cancelled by client 127.0.0.1: duplicate run");
+  CHECK(c.request("POST", "/v1/batches/" + second_id + "/cancel", "").status == 409);
+  CHECK(c.request("POST", "/v1/batches/no_such_batch/cancel", "").status == 404);
 }
 
 TEST_CASE("a job past its timeout is timed out over HTTP", "[http][timeout]") {

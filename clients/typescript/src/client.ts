@@ -84,7 +84,9 @@ export interface Call {
  * Every route of docs/openapi.yaml and the client method that serves it
  * (test/openapi.test.ts fails when a route is missing here or a method does
  * not send it). POST /v1/jobs/{id}/cancel is the same operation as
- * DELETE /v1/jobs/{id}; `cancel` sends the DELETE form.
+ * DELETE /v1/jobs/{id}, and POST /v1/batches/{id}/cancel as DELETE
+ * /v1/batches/{id}; `cancel` and `cancelBatch` send the POST form, whose
+ * body (the operator's reason) no proxy drops.
  */
 export const ROUTES = {
   "POST /v1/jobs": "submit", // and run(), the same route with ?wait=
@@ -102,6 +104,7 @@ export const ROUTES = {
   "GET /v1/batches": "listBatches",
   "GET /v1/batches/{id}": "getBatch",
   "DELETE /v1/batches/{id}": "cancelBatch",
+  "POST /v1/batches/{id}/cancel": "cancelBatch",
   "GET /v1/cache/stats": "cacheStats",
   "DELETE /v1/cache": "clearCache",
   "GET /v1/tools": "tools",
@@ -308,7 +311,9 @@ export class Client {
 
   /** Cancels a pending, retrying or running job; ConflictError once terminal. */
   cancel(jobId: string, options: ReasonOptions = {}): Promise<Job> {
-    return this.send({ method: "DELETE", route: "/v1/jobs/{id}", path: `/v1/jobs/${id(jobId)}`, body: reasonBody(options) });
+    return this.send({
+      method: "POST", route: "/v1/jobs/{id}/cancel", path: `/v1/jobs/${id(jobId)}/cancel`, body: reasonBody(options),
+    });
   }
 
   /** Re-queues a failed, timed_out or cancelled job with a fresh retry budget. */
@@ -334,7 +339,8 @@ export class Client {
 
   cancelBatch(batchId: string, options: ReasonOptions = {}): Promise<Batch> {
     return this.send({
-      method: "DELETE", route: "/v1/batches/{id}", path: `/v1/batches/${id(batchId)}`, body: reasonBody(options),
+      method: "POST", route: "/v1/batches/{id}/cancel", path: `/v1/batches/${id(batchId)}/cancel`,
+      body: reasonBody(options),
     });
   }
 
