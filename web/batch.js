@@ -18,13 +18,17 @@ export async function render(main, {args}) {
   const message = h("div", {"aria-live": "polite"});
   const linkState = h("span", {class: "muted"});
   const cancel = h("button", {type: "button", id: "cancel-batch", class: "danger"}, "Cancel batch");
+  // The operator's reason, kept in each cancelled job's timeline after who
+  // cancelled the batch (one line of at most 500 bytes).
+  const why = h("input", {type: "text", id: "batch-reason", class: "reason-input", maxlength: "500",
+    placeholder: "Reason (optional)", "aria-label": "Reason for cancelling the batch (optional)"});
   const body = h("tbody");
   fill(main,
     h("p", {class: "crumbs"}, h("a", {href: "#/jobs"}, "Jobs"), " / batch ", shortId(id)),
     h("h1", {}, batch.name ? batch.name : `Batch ${batch.batch_id}`),
     h("section", {class: "card", "aria-labelledby": "batch-state"},
       h("h2", {id: "batch-state"}, "State"), summary, counts,
-      h("div", {class: "actions"}, cancel, linkState), message),
+      h("div", {class: "actions"}, why, cancel, linkState), message),
     h("section", {class: "card", "aria-labelledby": "batch-jobs"},
       h("h2", {id: "batch-jobs"}, "Jobs"),
       batch.total_jobs > shown ? h("p", {class: "muted"}, `The first ${shown} of ${batch.total_jobs} jobs; `,
@@ -53,6 +57,7 @@ export async function render(main, {args}) {
     ]));
     fill(counts, statuses.map((s) => h("li", {}, statusBadge(s), h("span", {class: "count"}, String(batch.counts[s] ?? 0)))));
     cancel.disabled = ["completed", "failed", "cancelled"].includes(batch.batch_status);
+    why.hidden = cancel.disabled;
   }
 
   let pending = null;
@@ -67,8 +72,11 @@ export async function render(main, {args}) {
 
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
+    fill(message);
+    const reason = why.value.trim();
     try {
-      batch = await api("DELETE", `/v1/batches/${batch.batch_id}`);
+      batch = await api("POST", `/v1/batches/${batch.batch_id}/cancel`, reason ? {body: {reason}} : {});
+      why.value = "";
       fill(message, h("p", {role: "status"}, "Cancelled."));
       for (const entry of batch.jobs) {
         const row = rows.get(entry.job_id);

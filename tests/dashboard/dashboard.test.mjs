@@ -232,9 +232,21 @@ test("a batch page follows its jobs live and cancels the batch", async () => {
   const page = await open(`#/batch/${res.body.batch_id}`);
   await page.locator("#batch-table tr", {hasText: "running"}).waitFor(wait);
   await page.waitForFunction(() => [...document.querySelectorAll("#batch-table progress")].some((p) => p.value > 0), null, wait);
+  const reason = page.getByRole("textbox", {name: "Reason for cancelling the batch (optional)"});
+  await reason.fill("wrong samples\u0007");  // a control character: refused, nothing cancelled
+  await page.getByRole("button", {name: "Cancel batch"}).click();
+  await page.getByRole("alert").filter({hasText: "one line of text"}).waitFor(wait);
+  assert.notEqual((await daemon.api("GET", `/v1/batches/${res.body.batch_id}`)).body.batch_status, "cancelled");
+  await reason.fill("wrong samples");
+  await shot(page, "batch-page");
   await page.getByRole("button", {name: "Cancel batch"}).click();
   await until("both jobs cancelled on the page", async () =>
     (await page.locator("#batch-table .status", {hasText: "cancelled"}).count()) === 2);
+  assert.equal(await reason.isVisible(), false);  // nothing left to cancel
+  for (const job of res.body.job_ids) {
+    const history = (await daemon.api("GET", `/v1/jobs/${job}/history`)).body.transitions;
+    assert.equal(history.at(-1).reason, "batch cancelled by client 127.0.0.1: wrong samples");
+  }
   await page.context().close();
 });
 
