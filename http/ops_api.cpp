@@ -74,9 +74,13 @@ void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pau
       const auto done = pause ? ctx.eng.pause_tool(name, by, why) : ctx.eng.resume_tool(name);
       if (done.code() == errc::not_found) return r.problem(404, "no tool named \"" + name + "\"");
       if (!done) return r.refused(done.code(), done.message());
-      // The audit: who paused (also the tool's paused_reason) or resumed it.
-      report(ctx.ops->log, log_level::info, "http", std::string{"tool "} + (pause ? "paused" : "resumed") + " by " + by,
-             {{"tool", name}});
+      // The audit: who paused (also the tool's paused_reason) and why, or
+      // who resumed it.
+      std::vector<std::pair<std::string_view, std::string>> fields{{"tool", name}};
+      if (!why.empty()) fields.emplace_back("reason", why);
+      report(ctx.ops->log, log_level::info, "http",
+             std::string{"tool "} + (pause ? "paused" : "resumed") + " by " + by + (why.empty() ? "" : ": " + why),
+             std::move(fields));
       for (const auto& t : ctx.eng.stats().tools)
         if (t.name == name) return r.json(200, render_state(t));
       // A stored pause of a tool no longer registered, lifted: not in stats.

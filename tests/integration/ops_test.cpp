@@ -583,6 +583,31 @@ TEST_CASE("the stored pause of a tool taken out of the tools file can be lifted 
   CHECK(c.post("/v1/tools/retired/resume", json::object{}).status == 404);  // gone for good
 }
 
+TEST_CASE("the log says who paused a tool and why, and who resumed it", "[http][logs][pause]") {
+  temp_dir dir;
+  const auto log = dir.path() / "stderr.log";
+  {
+    overseerd_process d{dir.path() / "data", {"--log-format", "json"}, log};
+    http_client c{d.port()};
+    REQUIRE(c.request("POST", "/v1/tools/noop/pause", R"({"reason": "license server down"})").status == 200);
+    REQUIRE(c.request("POST", "/v1/tools/noop/resume", "").status == 200);
+    REQUIRE(c.request("POST", "/v1/tools/sleep/pause", "").status == 200);
+    CHECK(d.stop() == 0);
+  }
+  std::vector<json::object> audit;
+  for (const auto& l : log_lines(log))
+    if (std::string_view{l.at("msg").as_string()}.starts_with("tool ")) audit.push_back(l);
+  REQUIRE(audit.size() == 3);
+  CHECK(audit[0].at("msg") == "tool paused by client 127.0.0.1: license server down");
+  CHECK(audit[0].at("tool") == "noop");
+  CHECK(audit[0].at("reason") == "license server down");
+  CHECK(audit[1].at("msg") == "tool resumed by client 127.0.0.1");
+  CHECK_FALSE(audit[1].contains("reason"));
+  CHECK(audit[2].at("msg") == "tool paused by client 127.0.0.1");
+  CHECK(audit[2].at("tool") == "sleep");
+  CHECK_FALSE(audit[2].contains("reason"));
+}
+
 TEST_CASE("the access log has one JSON line per request and per WebSocket session", "[http][logs]") {
   temp_dir dir;
   const auto log = dir.path() / "stderr.log";
