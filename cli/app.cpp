@@ -192,7 +192,10 @@ int run(int argc, char** argv) {
   tool_pause_cmd->footer(example("  overseer tool pause fasta_stats --reason \"reference data is being rebuilt\""));
   auto* tool_resume_cmd = tool_cmd->add_subcommand("resume", "lift a pause, an operator's or the restart intensity's");
   tool_resume_cmd->add_option("name", tool_name, "the tool")->required();
-  tool_resume_cmd->footer(example("  overseer tool resume fasta_stats"));
+  std::string resume_reason;
+  reason_options.push_back(
+    tool_resume_cmd->add_option("--reason", resume_reason, "why, in the server's audit log (one line, at most 500 bytes)"));
+  tool_resume_cmd->footer(example("  overseer tool resume fasta_stats --reason \"license server back\""));
 
   auto* health_cmd = app.add_subcommand("health", "the server's health and queue");
   health_cmd->footer(example("  overseer health || echo unhealthy"));
@@ -281,7 +284,7 @@ int run(int argc, char** argv) {
     else if (*tools_cmd) s = tools(ctx, tool_name);
     else if (*health_cmd) s = health(ctx);
     else if (*tool_pause_cmd) s = tool_pause(ctx, tool_name, true, pause_reason);
-    else if (*tool_resume_cmd) s = tool_pause(ctx, tool_name, false);
+    else if (*tool_resume_cmd) s = tool_pause(ctx, tool_name, false, resume_reason);
     else if (*cache_stats_cmd) s = cache_stats(ctx);
     else if (*cache_clear_cmd) s = cache_clear(ctx, cache_tool, cache_labels);
     std::fflush(stdout);

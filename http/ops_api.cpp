@@ -62,20 +62,17 @@ json::object render_state(const tool_health& t) {
 }
 
 void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pause) {
-  std::string why;
-  if (pause) {
-    auto reason = read_reason(c, r, "pause");
-    if (!reason) return;  // refused, nothing changed
-    why = std::move(*reason);
-  }
+  auto reason = read_reason(c, r, pause ? "pause" : "resume");
+  if (!reason) return;  // refused, nothing changed
+  std::string why = std::move(*reason);
   // pause_tool and resume_tool wait for the scheduler: never on an I/O thread.
   boost::asio::post(ctx.ops->blocking, [&ctx, pause, name = c.param("name"), by = c.by(), why = std::move(why), r] {
     try {
       const auto done = pause ? ctx.eng.pause_tool(name, by, why) : ctx.eng.resume_tool(name);
       if (done.code() == errc::not_found) return r.problem(404, "no tool named \"" + name + "\"");
       if (!done) return r.refused(done.code(), done.message());
-      // The audit: who paused (also the tool's paused_reason) and why, or
-      // who resumed it.
+      // The audit: who paused (also the tool's paused_reason) or resumed
+      // it, and why.
       std::vector<std::pair<std::string_view, std::string>> fields{{"tool", name}};
       if (!why.empty()) fields.emplace_back("reason", why);
       report(ctx.ops->log, log_level::info, "http",

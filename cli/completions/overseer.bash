@@ -66,7 +66,7 @@ _overseer() {
       [[ $sub == cancel ]] && opts="--reason"
       ;;
     cache) [[ $sub == clear ]] && opts="--tool --label" ;;
-    tool) [[ $sub == pause ]] && opts="--reason" ;;
+    tool) opts="--reason" ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))

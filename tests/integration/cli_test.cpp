@@ -751,6 +751,7 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "list", "get", "watch", "cancel"});
   CHECK(complete("overseer purge --d") == std::vector<std::string>{"--dry-run"});
   CHECK(complete("overseer tool pause noop --r") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer tool resume noop --r") == std::vector<std::string>{"--reason"});
   CHECK(complete("overseer cancel x --r") == std::vector<std::string>{"--reason"});
   CHECK(complete("overseer retry x --r") == std::vector<std::string>{"--reason"});
   const auto purge_options = complete("overseer purge --");
@@ -784,6 +785,13 @@ TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[
   r = overseer_cli(d.port(), {"tool", "pause", "noop", "--reason", "two\nlines"});
   CHECK(r.exit_code == usage);  // the server's 400, named
   CHECK(r.err.find("reason: must be one line of text, without control characters") != std::string::npos);
+  r = overseer_cli(d.port(), {"tool", "resume", "sleep", "--reason", std::string(501, 'x')});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("reason: at most 500 bytes, found 501") != std::string::npos);
+  CHECK(c.get("/v1/health").json().at("components").at("tools").at("sleep").at("status") == "paused");
+  r = overseer_cli(d.port(), {"tool", "resume", "sleep", "--reason", "license server back"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "sleep resumed; 0 queued\n");
 
   r = overseer_cli(d.port(), {"tool", "pause", "nope"});
   CHECK(r.exit_code == not_found);

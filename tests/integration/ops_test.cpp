@@ -583,29 +583,39 @@ TEST_CASE("the stored pause of a tool taken out of the tools file can be lifted 
   CHECK(c.post("/v1/tools/retired/resume", json::object{}).status == 404);  // gone for good
 }
 
-TEST_CASE("the log says who paused a tool and why, and who resumed it", "[http][logs][pause]") {
+TEST_CASE("the log says who paused or resumed a tool, and why", "[http][logs][pause]") {
   temp_dir dir;
   const auto log = dir.path() / "stderr.log";
   {
     overseerd_process d{dir.path() / "data", {"--log-format", "json"}, log};
     http_client c{d.port()};
     REQUIRE(c.request("POST", "/v1/tools/noop/pause", R"({"reason": "license server down"})").status == 200);
-    REQUIRE(c.request("POST", "/v1/tools/noop/resume", "").status == 200);
+    // A resume's bad reason is refused like a pause's, and lifts nothing.
+    auto r = c.request("POST", "/v1/tools/noop/resume", R"({"reason": "", "why": 1})");
+    CHECK(r.status == 400);
+    CHECK(str(r.json(), "detail") == "the resume is invalid");
+    CHECK(r.json().at("errors").as_array().size() == 2);
+    CHECK(c.request("POST", "/v1/tools/noop/resume", "back", "text/plain").status == 415);
+    CHECK(c.get("/v1/health").json().at("components").at("tools").at("noop").at("status") == "paused");
+    REQUIRE(c.request("POST", "/v1/tools/noop/resume", R"({"reason": "license server back"})").status == 200);
     REQUIRE(c.request("POST", "/v1/tools/sleep/pause", "").status == 200);
+    REQUIRE(c.request("POST", "/v1/tools/sleep/resume", "").status == 200);
     CHECK(d.stop() == 0);
   }
   std::vector<json::object> audit;
   for (const auto& l : log_lines(log))
     if (std::string_view{l.at("msg").as_string()}.starts_with("tool ")) audit.push_back(l);
-  REQUIRE(audit.size() == 3);
+  REQUIRE(audit.size() == 4);
   CHECK(audit[0].at("msg") == "tool paused by client 127.0.0.1: license server down");
   CHECK(audit[0].at("tool") == "noop");
   CHECK(audit[0].at("reason") == "license server down");
-  CHECK(audit[1].at("msg") == "tool resumed by client 127.0.0.1");
-  CHECK_FALSE(audit[1].contains("reason"));
+  CHECK(audit[1].at("msg") == "tool resumed by client 127.0.0.1: license server back");
+  CHECK(audit[1].at("reason") == "license server back");
   CHECK(audit[2].at("msg") == "tool paused by client 127.0.0.1");
   CHECK(audit[2].at("tool") == "sleep");
   CHECK_FALSE(audit[2].contains("reason"));
+  CHECK(audit[3].at("msg") == "tool resumed by client 127.0.0.1");
+  CHECK_FALSE(audit[3].contains("reason"));
 }
 
 TEST_CASE("the access log has one JSON line per request and per WebSocket session", "[http][logs]") {

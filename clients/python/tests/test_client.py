@@ -253,7 +253,11 @@ class ClientTest(unittest.TestCase):
         state = c.pause_tool("fasta_stats", reason="reference data is being rebuilt \u2014 back at 14:00")
         self.assertEqual(state.paused_reason,
                          "paused by client 127.0.0.1: reference data is being rebuilt \u2014 back at 14:00")
-        self.assertFalse(c.resume_tool("fasta_stats").paused)
+        with self.assertRaises(BadRequestError) as bad:
+            c.resume_tool("fasta_stats", reason="")
+        self.assertEqual(set(bad.exception.field_messages()), {"reason"})
+        self.assertTrue({tool.name: tool for tool in c.tools()}["fasta_stats"].paused)  # still paused
+        self.assertFalse(c.resume_tool("fasta_stats", reason="reference data rebuilt").paused)
 
     def test_windowed_metrics_count_finished_jobs(self) -> None:
         c = self.client

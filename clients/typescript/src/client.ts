@@ -380,8 +380,10 @@ export class Client {
   }
 
   /** Lifts a tool's pause (an operator's or its restart intensity's). */
-  resumeTool(name: string): Promise<ToolState> {
-    return this.send({ method: "POST", route: "/v1/tools/{name}/resume", path: `/v1/tools/${id(name)}/resume` });
+  resumeTool(name: string, options: ReasonOptions = {}): Promise<ToolState> {
+    return this.send({
+      method: "POST", route: "/v1/tools/{name}/resume", path: `/v1/tools/${id(name)}/resume`, body: reasonBody(options),
+    });
   }
 
   /** Finished jobs over the last "1h", "24h" (the daemon's default) or "7d". */

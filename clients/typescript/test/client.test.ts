@@ -217,7 +217,10 @@ describe("Client", () => {
     assert.equal((await c.tools()).find((t) => t.name === "fasta_stats")!.paused, false); // the refusal changed nothing
     const why = "reference data is being rebuilt \u2014 back at 14:00";
     assert.equal((await c.pauseTool("fasta_stats", { reason: why })).paused_reason, `paused by client 127.0.0.1: ${why}`);
-    assert.equal((await c.resumeTool("fasta_stats")).paused, false);
+    const refused = await rejection(c.resumeTool("fasta_stats", { reason: "x".repeat(501) }), BadRequestError);
+    assert.deepEqual(refused.errors.map((e) => e.field), ["reason"]);
+    assert.equal((await c.tools()).find((t) => t.name === "fasta_stats")!.paused, true); // still paused
+    assert.equal((await c.resumeTool("fasta_stats", { reason: "reference data rebuilt" })).paused, false);
   });
 
   it("reports finished jobs over a window", async () => {

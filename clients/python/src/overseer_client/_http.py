@@ -233,9 +233,9 @@ def pause_tool(name: str, reason: str | None = None) -> Call[t.ToolState]:
                 lambda d: t.decode(t.ToolState, d), body=_reason(reason))
 
 
-def resume_tool(name: str) -> Call[t.ToolState]:
+def resume_tool(name: str, reason: str | None = None) -> Call[t.ToolState]:
     return Call("POST", "/v1/tools/{name}/resume", f"/v1/tools/{_id(name)}/resume",
-                lambda d: t.decode(t.ToolState, d))
+                lambda d: t.decode(t.ToolState, d), body=_reason(reason))
 
 
 def upload_file(data: Upload, name: str | None) -> Call[t.FileInfo]:

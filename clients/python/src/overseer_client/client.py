@@ -194,9 +194,10 @@ class Client(_Base):
         (one line, at most 500 bytes) is kept after who paused it."""
         return self._run(_http.pause_tool(name, reason))
 
-    def resume_tool(self, name: str) -> t.ToolState:
-        """Lifts a tool's pause (an operator's or its restart intensity's)."""
-        return self._run(_http.resume_tool(name))
+    def resume_tool(self, name: str, reason: str | None = None) -> t.ToolState:
+        """Lifts a tool's pause (an operator's or its restart intensity's).
+        `reason` (one line, at most 500 bytes) goes in the server's audit log."""
+        return self._run(_http.resume_tool(name, reason))
 
     def metrics(self, time_range: str | None = None) -> t.Metrics:
         """Finished jobs over the last "1h", "24h" (the default) or "7d"."""
@@ -350,8 +351,8 @@ class AsyncClient(_Base):
     async def pause_tool(self, name: str, reason: str | None = None) -> t.ToolState:
         return await self._run(_http.pause_tool(name, reason))
 
-    async def resume_tool(self, name: str) -> t.ToolState:
-        return await self._run(_http.resume_tool(name))
+    async def resume_tool(self, name: str, reason: str | None = None) -> t.ToolState:
+        return await self._run(_http.resume_tool(name, reason))
 
     async def metrics(self, time_range: str | None = None) -> t.Metrics:
         return await self._run(_http.metrics(time_range))
