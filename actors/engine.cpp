@@ -2,6 +2,7 @@
 // to the scheduler, and reads straight from the store.
 #include "overseer/engine.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -712,6 +713,14 @@ std::string narrowest_index(const list_query& q) {
   return !q.tool.empty() ? keys::tool_prefix(q.tool) : std::string{};
 }
 
+/// Whether `part` occurs in `text`, ASCII letters compared without regard
+/// to case (every other byte as it is, so UTF-8 stays whole).
+bool contains_ignoring_case(std::string_view text, std::string_view part) {
+  const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return std::search(text.begin(), text.end(), part.begin(), part.end(),
+                     [&](char a, char b) { return fold(a) == fold(b); }) != text.end();
+}
+
 /// Whether `rec` passes every filter of `q`. Checked on the record, which
 /// also drops index entries a concurrent write just moved.
 bool matches(const list_query& q, const persistence::job_record& rec) {
@@ -719,7 +728,8 @@ bool matches(const list_query& q, const persistence::job_record& rec) {
       (q.created_after && rec.created_at < *q.created_after) ||
       (q.created_before && rec.created_at >= *q.created_before) ||
       (!q.batch_id.empty() && rec.batch_id != q.batch_id) || (q.owner && rec.owner != *q.owner) ||
-      (!q.trace_id.empty() && rec.trace_id != q.trace_id))
+      (!q.trace_id.empty() && rec.trace_id != q.trace_id) ||
+      (!q.name_contains.empty() && !contains_ignoring_case(rec.name, q.name_contains)))
     return false;
   for (const auto& [k, v] : q.labels)
     if (auto it = rec.labels.find(k); it == rec.labels.end() || it->second != v) return false;

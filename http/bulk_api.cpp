@@ -16,6 +16,7 @@
 #include <boost/asio/post.hpp>
 
 #include "http/api.hpp"
+#include "http/json_mapping.hpp"
 #include "http/ops_context.hpp"
 
 namespace overseer::http {
@@ -54,8 +55,8 @@ void body_as_query(const json::object& body, query_map& out, std::vector<field_e
       out[name] = std::string{value.get_string()};
     } else {
       out[name] = "";  // named by check_query_keys if unknown
-      if (name == "status" || name == "tool" || name == "batch_id" || name == "created_after" ||
-          name == "created_before" || name == "reason")
+      if (name == "status" || name == "tool" || name == "batch_id" || name == "trace_id" || name == "name_contains" ||
+          name == "created_after" || name == "created_before" || name == "reason")
         errors.push_back({name, "must be a string"});
     }
   }
@@ -90,20 +91,25 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, b
     }
   }
   // The keys every bulk change takes, then the one only a cancel takes.
-  static constexpr std::array<std::string_view, 10> keys{
-    "status", "tool", "batch_id", "trace_id", "created_after", "created_before", "label.", "dry_run", "all", "reason"};
+  static constexpr std::array<std::string_view, 11> keys{
+    "status", "tool", "batch_id", "trace_id", "name_contains", "created_after", "created_before", "label.",
+    "dry_run", "all", "reason"};
   merge_field_errors(errors, check_query_keys(query, std::span{keys}.first(takes_reason ? keys.size() : keys.size() - 1)));
   bulk_request out;
   if (const auto it = query.find("reason"); takes_reason && it != query.end()) {
     const bool named = std::any_of(errors.begin(), errors.end(), [](const field_error& e) { return e.field == "reason"; });
     if (!named && check_reason(it->second, errors)) out.reason = it->second;
   }
-  read_job_filters(query, out.filters, errors);
+  // A body's member of the wrong type is named already ("must be a string"):
+  // not a second time for the empty text it stands for.
+  std::vector<field_error> filter_errors;
+  read_job_filters(query, out.filters, filter_errors);
+  add_unreported(errors, filter_errors);
   out.dry_run = flag(query, "dry_run", errors);
   const bool all = flag(query, "all", errors);
   const auto& f = out.filters;
-  const bool filtered = f.status || !f.tool.empty() || !f.batch_id.empty() || !f.trace_id.empty() || !f.labels.empty() ||
-                        f.created_after || f.created_before;
+  const bool filtered = f.status || !f.tool.empty() || !f.batch_id.empty() || !f.trace_id.empty() ||
+                        !f.name_contains.empty() || !f.labels.empty() || f.created_after || f.created_before;
   if (!filtered && !all && errors.empty())
     errors.push_back({"all", "name at least one filter, or say all=true to touch every job"});
   if (!errors.empty()) {

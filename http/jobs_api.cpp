@@ -7,6 +7,7 @@
 #include "http/sync_waits.hpp"
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "tools/spec_limits.hpp"
 #include "tools/trace_context.hpp"
 
 namespace overseer::http {
@@ -147,6 +148,11 @@ void read_job_filters(const query_map& query, list_query& q, std::vector<field_e
   }
   if (auto it = query.find("tool"); it != query.end()) q.tool = it->second;
   if (auto it = query.find("batch_id"); it != query.end()) q.batch_id = it->second;
+  if (auto it = query.find("name_contains"); it != query.end()) {
+    // A name is at most max_name_chars: a longer text matches none.
+    if (auto why = tools::text_problem(it->second, 1, tools::max_name_chars)) errors.push_back({"name_contains", *why});
+    else q.name_contains = it->second;
+  }
   if (auto it = query.find("trace_id"); it != query.end()) {
     if (tools::valid_trace_id(it->second)) q.trace_id = it->second;
     else errors.push_back({"trace_id", "\"" + it->second + "\" is not a W3C trace id (32 lowercase hex digits, not all zero)"});
@@ -162,8 +168,8 @@ void read_job_filters(const query_map& query, list_query& q, std::vector<field_e
 }
 
 void list_jobs(api_context& ctx, const call& c, const replier& r) {
-  auto errors = check_query_keys(c, {"status", "tool", "batch_id", "trace_id", "created_after", "created_before",
-                                           "limit", "offset", "page", "page_size", "label."});
+  auto errors = check_query_keys(c, {"status", "tool", "batch_id", "trace_id", "name_contains", "created_after",
+                                     "created_before", "limit", "offset", "page", "page_size", "label."});
   list_query q;
   read_job_filters(c.query, q, errors);
   q.owner = c.who.scope();

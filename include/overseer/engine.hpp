@@ -350,6 +350,9 @@ struct list_query {
   std::map<std::string, std::string> labels{};  ///< every one must match
   std::string batch_id{};
   std::string trace_id{};  ///< only the jobs of this W3C trace id; empty: any
+  /// Only jobs whose name contains this text, ASCII letters matched without
+  /// regard to case ("sample 17" finds "Annotate SAMPLE 17"); empty: any.
+  std::string name_contains{};
   std::optional<time_point> created_after{};   ///< inclusive
   std::optional<time_point> created_before{};  ///< exclusive
   /// Only jobs of this principal (job_spec::owner; "" is the jobs without

@@ -1,6 +1,7 @@
 // An operator's actions on the real overseerd: the OpenAPI document it
 // serves, the list of batches, and cancelling or purging every job that
 // matches a filter, with a dry run.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,55 @@ TEST_CASE("POST /v1/jobs/cancel cancels every unfinished job that matches, after
   REQUIRE(everything.status == 200);
   CHECK(count(everything, "cancelled") == 1);
   CHECK(str(c.get("/v1/jobs/" + other).json(), "status") == "cancelled");
+}
+
+TEST_CASE("jobs are found, cancelled and purged by a part of their name", "[http][bulk][list]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto done = submit(c, json::parse(R"({"tool":"noop","name":"annotate Sample 16"})"));
+  await_status(c, done);
+  const auto a = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"name":"Annotate SAMPLE 17"})"));
+  const auto b = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"name":"convert sample 18"})"));
+  const auto other = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"name":"annotate 19"})"));
+  const auto ids = [&](const std::string& query) {
+    std::set<std::string> out;
+    const auto page = c.get("/v1/jobs?" + query).json();  // held: the loop reads into it
+    for (const auto& j : page.at("jobs").as_array()) out.insert(str(j, "job_id"));
+    return out;
+  };
+  CHECK(ids("name_contains=sample") == std::set<std::string>{done, a, b});
+  CHECK(ids("name_contains=ANNOTATE%20sample") == std::set<std::string>{done, a});
+  CHECK(ids("name_contains=sample&tool=sleep") == std::set<std::string>{a, b});
+  CHECK(ids("name_contains=nothing").empty());
+  // Empty, too long, repeated: each named in one 400.
+  auto bad = c.get("/v1/jobs?name_contains=&status=nope");
+  REQUIRE(bad.status == 400);
+  CHECK(error_fields(bad) == std::vector<std::string>{"status", "name_contains"});
+  bad = c.get("/v1/jobs?name_contains=" + std::string(257, 'x'));
+  REQUIRE(bad.status == 400);
+  CHECK(bad.body.find("expected 1-256 characters, found 257") != std::string::npos);
+  CHECK(c.get("/v1/jobs?name_contains=a&name_contains=b").status == 400);
+
+  // A name is a filter of its own for a bulk change, in the query or the body.
+  auto dry = c.post("/v1/jobs/cancel?name_contains=SAMPLE&dry_run=true", json::object{});
+  REQUIRE(dry.status == 200);
+  CHECK(count(dry, "matched") == 2);  // the finished one is not cancellable
+  auto typed = c.post("/v1/jobs/cancel", json::parse(R"({"name_contains":17,"trace_id":5})"));
+  REQUIRE(typed.status == 400);
+  CHECK(error_fields(typed) == std::vector<std::string>{"name_contains", "trace_id"});
+  CHECK(typed.body.find("must be a string") != std::string::npos);
+  auto real = c.post("/v1/jobs/cancel", json::parse(R"({"name_contains":"sample","reason":"wrong panel"})"));
+  REQUIRE(real.status == 200);
+  CHECK(count(real, "cancelled") == 2);
+  CHECK(str(c.get("/v1/jobs/" + a).json(), "status") == "cancelled");
+  CHECK(str(c.get("/v1/jobs/" + b).json(), "status") == "cancelled");
+  CHECK(str(c.get("/v1/jobs/" + other).json(), "status") != "cancelled");
+  auto purged = c.post("/v1/jobs/purge?name_contains=Sample%2016", json::object{});
+  REQUIRE(purged.status == 200);
+  CHECK(count(purged, "deleted") == 1);
+  CHECK(c.get("/v1/jobs/" + done).status == 404);
+  CHECK(c.post("/v1/jobs/cancel?all=true", json::object{}).status == 200);
 }
 
 TEST_CASE("POST /v1/jobs/purge deletes finished jobs that match, never an unfinished one", "[http][bulk]") {

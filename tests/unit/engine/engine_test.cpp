@@ -603,6 +603,35 @@ TEST_CASE("list filters by status and tool, newest first, with paging", "[engine
   CHECK(f.eng->list({.status = job_status::running}).total_count == 0);
 }
 
+TEST_CASE("list and purge find jobs by a part of their name in any case", "[engine][list]") {
+  engine_fixture f;
+  f.start();
+  const auto a = f.eng->submit({.tool = "noop", .name = "Annotate SAMPLE 17"});
+  const auto b = f.eng->submit({.tool = "noop", .name = "annotate sample 18 \u00c9t\u00e9"});
+  const auto c = f.eng->submit({.tool = "noop", .name = "convert 19"});
+  const auto d = f.eng->submit({.tool = "noop"});  // no name
+  for (const auto& id : {a, b, c, d}) REQUIRE(f.eng->wait(id, 20s));
+  const auto ids = [&](const list_query& q) {
+    std::set<std::string> out;
+    for (const auto& v : f.eng->list(q).jobs) out.insert(v.id);
+    return out;
+  };
+  CHECK(ids({.name_contains = "sample"}) == std::set<std::string>{a, b});
+  CHECK(ids({.name_contains = "ANNOTATE sample 1"}) == std::set<std::string>{a, b});
+  CHECK(ids({.name_contains = "sample 17"}) == std::set<std::string>{a});
+  CHECK(ids({.name_contains = "\u00c9t\u00e9"}) == std::set<std::string>{b});  // UTF-8 as it is
+  CHECK(ids({.name_contains = "\u00c9T\u00e9"}) == std::set<std::string>{b});  // the ASCII T folds
+  CHECK(ids({.name_contains = "\u00e9t\u00e9"}).empty());  // other letters do not
+  CHECK(ids({.name_contains = "19"}) == std::set<std::string>{c});
+  CHECK(ids({.name_contains = "nothing like it"}).empty());
+  CHECK(ids({.tool = "noop", .name_contains = "convert"}) == std::set<std::string>{c});
+  CHECK(f.eng->list({.name_contains = "sample", .limit = 1}).total_count == 2);
+  // Purge takes the same filter: only the matches go.
+  CHECK(f.eng->purge({.name_contains = "SAMPLE"}, true).matched == 2);
+  CHECK(f.eng->purge({.name_contains = "SAMPLE"}).deleted == 2);
+  CHECK(ids({}) == std::set<std::string>{c, d});
+}
+
 TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
   engine_fixture f;
   f.eng->tools().add({.name = "chatty"}, [](job_context& ctx) -> tool_result {
