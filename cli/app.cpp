@@ -78,12 +78,14 @@ int run(int argc, char** argv) {
   auto* list_cmd = app.add_subcommand("list", "list jobs, newest first");
   list_cmd->add_option("--status", lo.status, "pending, running, retrying, completed, failed, cancelled or timed_out");
   list_cmd->add_option("--tool", lo.tool, "only this tool's jobs");
+  list_cmd->add_option("--name", lo.name, "only jobs whose name contains this text (letters in any case)");
   list_cmd->add_option("--label", lo.labels, "KEY=VALUE, repeatable; all must match")->allow_extra_args(false);
   list_cmd->add_option("--batch", lo.batch, "only the jobs of this batch");
   list_cmd->add_option("--since", lo.since, "created since: an RFC 3339 time, or an age (90s, 15m, 2h, 3d)");
   list_cmd->add_option("--limit", lo.limit, "at most this many (1-1000)")->capture_default_str();
   list_cmd->add_option("--offset", lo.offset, "skip this many")->capture_default_str();
-  list_cmd->footer(example("  overseer list --status failed --label sample=42 --since 2h"));
+  list_cmd->footer(example("  overseer list --status failed --label sample=42 --since 2h\n"
+                           "  overseer list --name \"sample 17\""));
 
   watch_request wo;
   auto* watch_cmd = app.add_subcommand("watch", "live progress of jobs until they end");
@@ -116,6 +118,7 @@ int run(int argc, char** argv) {
   auto add_filters = [](CLI::App* cmd, bulk_options& o) {
     cmd->add_option("--status", o.status, "pending, running, retrying, completed, failed, cancelled or timed_out");
     cmd->add_option("--tool", o.tool, "only this tool's jobs");
+    cmd->add_option("--name", o.name, "only jobs whose name contains this text (letters in any case)");
     cmd->add_option("--label", o.labels, "KEY=VALUE, repeatable; all must match")->allow_extra_args(false);
     cmd->add_option("--batch", o.batch, "only the jobs of this batch");
     cmd->add_option("--since", o.since, "created since: an RFC 3339 time, or an age (90s, 15m, 2h, 3d)");

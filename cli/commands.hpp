@@ -69,6 +69,7 @@ struct submit_options {
 struct list_options {
   std::string status;
   std::string tool;
+  std::string name;  ///< a part of the job's name (`--name`)
   std::vector<std::string> labels;
   std::string batch;
   std::string since;
@@ -103,6 +104,7 @@ struct batch_submit_options {
 struct bulk_options {
   std::string status;
   std::string tool;
+  std::string name;  ///< a part of the job's name (`--name`)
   std::vector<std::string> labels;
   std::string batch;
   std::string since;   ///< created since: RFC 3339 or an age
@@ -112,8 +114,8 @@ struct bulk_options {
   std::string reason;  ///< the operator's, for a cancel (`--reason`)
   /// Whether any filter (or --all) was given.
   [[nodiscard]] bool any() const {
-    return all || !status.empty() || !tool.empty() || !labels.empty() || !batch.empty() || !since.empty() ||
-           !before.empty();
+    return all || !status.empty() || !tool.empty() || !name.empty() || !labels.empty() || !batch.empty() ||
+           !since.empty() || !before.empty();
   }
 };
 

@@ -250,6 +250,7 @@ exit_status list(context& ctx, const list_options& o) {
   std::string query = "?limit=" + std::to_string(o.limit) + "&offset=" + std::to_string(o.offset);
   if (!o.status.empty()) query += "&status=" + url_encode(o.status);
   if (!o.tool.empty()) query += "&tool=" + url_encode(o.tool);
+  if (!o.name.empty()) query += "&name_contains=" + url_encode(o.name);
   if (!o.batch.empty()) query += "&batch_id=" + url_encode(o.batch);
   const auto labels = string_pairs(o.labels, "--label");
   if (!labels.errors.empty()) return print_problems(labels.errors);

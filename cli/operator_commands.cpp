@@ -20,6 +20,7 @@ std::optional<std::string> bulk_query(const bulk_options& o) {
   };
   if (!o.status.empty()) add("status", o.status);
   if (!o.tool.empty()) add("tool", o.tool);
+  if (!o.name.empty()) add("name_contains", o.name);
   if (!o.batch.empty()) add("batch_id", o.batch);
   const auto labels = string_pairs(o.labels, "--label");
   if (!labels.errors.empty()) {
@@ -54,9 +55,12 @@ exit_status bulk(context& ctx, const bulk_options& o, const std::string& action,
     return exit_status::ok;
   }
   const auto matched = integer_of(doc, "matched");
-  if (o.dry_run) std::printf("%lld jobs match; %s (dry run: nothing changed)\n", static_cast<long long>(matched), would);
+  const bool one = matched == 1;
+  if (o.dry_run)
+    std::printf("%lld %s; %s %s (dry run: nothing changed)\n", static_cast<long long>(matched),
+                one ? "job matches" : "jobs match", one ? "it" : "they", would);
   else
-    std::printf("%lld jobs matched, %lld %s\n", static_cast<long long>(matched),
+    std::printf("%lld %s matched, %lld %s\n", static_cast<long long>(matched), one ? "job" : "jobs",
                 static_cast<long long>(integer_of(doc, counted)), done);
   return exit_status::ok;
 }
@@ -64,11 +68,11 @@ exit_status bulk(context& ctx, const bulk_options& o, const std::string& action,
 }  // namespace
 
 exit_status cancel_matching(context& ctx, const bulk_options& o) {
-  return bulk(ctx, o, "cancel", "cancelled", "cancelled", "they would be cancelled");
+  return bulk(ctx, o, "cancel", "cancelled", "cancelled", "would be cancelled");
 }
 
 exit_status purge(context& ctx, const bulk_options& o) {
-  return bulk(ctx, o, "purge", "deleted", "deleted", "they would be deleted");
+  return bulk(ctx, o, "purge", "deleted", "deleted", "would be deleted");
 }
 
 exit_status batch_list(context& ctx, const batch_list_options& o) {

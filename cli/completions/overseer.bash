@@ -53,12 +53,12 @@ _overseer() {
   local opts=""
   case $cmd in
     submit) opts="--params-file --name --priority --timeout --retries --label --depends-on --delay --idempotency-key --use-cache --wait --watch --logs" ;;
-    list) opts="--status --tool --label --batch --since --limit --offset" ;;
+    list) opts="--status --tool --name --label --batch --since --limit --offset" ;;
     watch) opts="--batch --all --logs" ;;
     logs) opts="-f --follow --level" ;;
     result) opts="-o --file" ;;
-    cancel) opts="--status --tool --label --batch --since --older-than --all --dry-run --reason" ;;
-    purge) opts="--status --tool --label --batch --since --older-than --all --dry-run" ;;
+    cancel) opts="--status --tool --name --label --batch --since --older-than --all --dry-run --reason" ;;
+    purge) opts="--status --tool --name --label --batch --since --older-than --all --dry-run" ;;
     retry) opts="--reason" ;;
     batch)
       [[ $sub == submit ]] && opts="--from-list --name --parallel-limit --fail-fast --wait --watch"

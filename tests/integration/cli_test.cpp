@@ -836,6 +836,27 @@ TEST_CASE("cancel and purge by filter, with a dry run, and batch list", "[cli][b
   CHECK(r.exit_code == usage);
   CHECK(r.err.find("status") != std::string::npos);
 
+  // --name: a part of the name, letters in any case, for list, cancel and purge.
+  const auto sample = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"name":"Annotate SAMPLE 17"})"));
+  const auto convert = submit(c, json::parse(R"({"tool":"sleep","params":{"seconds":30},"name":"convert 18"})"));
+  r = overseer_cli(d.port(), {"list", "--name", "sample 17", "--output", "ids"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == sample + "\n");
+  r = overseer_cli(d.port(), {"cancel", "--name", "SAMPLE", "--dry-run"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "1 job matches; it would be cancelled (dry run: nothing changed)\n");
+  r = overseer_cli(d.port(), {"cancel", "--name", "sample"});
+  CHECK(r.exit_code == ok);
+  CHECK(str(c.get("/v1/jobs/" + sample).json(), "status") == "cancelled");
+  CHECK(str(c.get("/v1/jobs/" + convert).json(), "status") != "cancelled");
+  r = overseer_cli(d.port(), {"purge", "--name", "annotate", "--output", "json"});
+  CHECK(r.exit_code == ok);
+  CHECK(json::parse(r.out).at("deleted") == 1);
+  r = overseer_cli(d.port(), {"list", "--name", std::string(257, 'x')});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("name_contains") != std::string::npos);
+  CHECK(overseer_cli(d.port(), {"cancel", "--all"}).exit_code == ok);
+
   auto b = c.post("/v1/batches", json::parse(R"({"name":"nightly","jobs":[{"tool":"noop"}]})"));
   REQUIRE(b.status == 202);
   r = overseer_cli(d.port(), {"batch", "list", "--output", "ids"});
