@@ -1,4 +1,4 @@
-// The jobs table: filters in the URL (#/jobs?status=&tool=&label=k=v&after=&before=),
+// The jobs table: filters in the URL (#/jobs?status=&tool=&name=&label=k=v&after=&before=),
 // pages of 100 fetched from the server as they scroll into view, and only
 // the rows on screen in the DOM, so 10,000 jobs scroll as easily as 10.
 // The stream updates the status and progress of the jobs already loaded;
@@ -16,6 +16,7 @@ export function listQuery(query) {
   const q = {};
   if (query.get("status")) q.status = query.get("status");
   if (query.get("tool")) q.tool = query.get("tool");
+  if (query.get("name")) q.name_contains = query.get("name");
   for (const pair of (query.get("label") ?? "").split(",")) {
     const eq = pair.indexOf("=");
     if (eq > 0) q[`label.${pair.slice(0, eq).trim()}`] = pair.slice(eq + 1).trim();
@@ -33,12 +34,16 @@ function filterForm(query, tools, navigate) {
     statuses.map((s) => h("option", {value: s, selected: query.get("status") === s}, s.replace("_", " "))));
   const tool = h("select", {id: "f-tool", name: "tool"}, h("option", {value: ""}, "any"),
     tools.map((t) => h("option", {value: t, selected: query.get("tool") === t}, t)));
+  const name = h("input", {id: "f-name", name: "name", type: "search", value: query.get("name") ?? "",
+    maxlength: "256", "aria-describedby": "f-name-help"});
   const label = h("input", {id: "f-label", name: "label", value: query.get("label") ?? "",
     "aria-describedby": "f-label-help"});
   const after = h("input", {id: "f-after", name: "after", type: "datetime-local", value: query.get("after") ?? ""});
   const before = h("input", {id: "f-before", name: "before", type: "datetime-local", value: query.get("before") ?? ""});
   const form = h("form", {class: "filters", role: "search", "aria-label": "Filter jobs"},
     field("f-status", "Status", status), field("f-tool", "Tool", tool),
+    h("div", {class: "field"}, h("label", {for: "f-name"}, "Name"), name,
+      h("small", {id: "f-name-help"}, "a part of it, any case")),
     h("div", {class: "field"}, h("label", {for: "f-label"}, "Labels"), label,
       h("small", {id: "f-label-help"}, "key=value, comma-separated, e.g. country=Kenya")),
     field("f-after", "Created after", after), field("f-before", "Created before", before),
@@ -47,7 +52,7 @@ function filterForm(query, tools, navigate) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const p = new URLSearchParams();
-    for (const el of [status, tool, label, after, before]) if (el.value.trim()) p.set(el.name, el.value.trim());
+    for (const el of [status, tool, name, label, after, before]) if (el.value.trim()) p.set(el.name, el.value.trim());
     navigate(`#/jobs${p.toString() ? `?${p}` : ""}`);
   });
   return form;

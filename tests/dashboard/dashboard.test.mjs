@@ -159,9 +159,11 @@ test("a running job is cancelled from its page", async () => {
   await page.context().close();
 });
 
-test("the jobs table filters by status and label, and arrow keys move between rows", async () => {
+test("the jobs table filters by status, label and name, and arrow keys move between rows", async () => {
   const ids = [];
-  for (const team of ["a", "a", "a", "b", "b"]) ids.push(await submit({tool: "noop", labels: {team}}));
+  const names = ["annotate Sample 17", "annotate sample 18", "convert 19", "annotate sample 20", "x"];
+  for (const [i, team] of ["a", "a", "a", "b", "b"].entries())
+    ids.push(await submit({tool: "noop", name: names[i], labels: {team}}));
   ids.push(await submit({tool: "sleep", params: {seconds: 60, steps: 1}, labels: {team: "a"}}));
   await until("the noop jobs to complete", async () => {
     const res = await daemon.api("GET", "/v1/jobs?label.team=a&status=completed");
@@ -182,6 +184,14 @@ test("the jobs table filters by status and label, and arrow keys move between ro
   await rows.first().locator("a").focus();
   await page.keyboard.press("ArrowDown");
   assert.equal(await page.evaluate(() => document.activeElement.closest("tr").dataset.index), "1");
+  // A part of the name, in another case: two of the three.
+  await page.getByLabel("Name").fill("SAMPLE");
+  await page.getByRole("button", {name: "Apply"}).click();
+  await page.waitForURL(/name=SAMPLE/, wait);
+  await page.locator("#jobs-summary", {hasText: "2 jobs match"}).waitFor(wait);
+  await until("two rows by name", async () => (await rows.count()) === 2);
+  const named = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.job));
+  assert.deepEqual(new Set(named), new Set(ids.slice(0, 2)));
   await shot(page, "jobs-filtered");
   await daemon.api("POST", `/v1/jobs/${ids[5]}/cancel`);
   await page.context().close();

@@ -81,6 +81,13 @@ class ClientTest(unittest.TestCase):
         future = datetime.now(timezone.utc) + timedelta(hours=1)
         self.assertEqual(c.list_jobs(labels={"run": tag}, created_after=future).total_count, 0)
         self.assertEqual(c.list_jobs(labels={"run": tag}, created_before=future).total_count, 4)
+        named = c.submit(JobSpec(tool="noop", name=f"Annotate SAMPLE-{tag}")).job_id
+        self.assertEqual([j.job_id for j in c.list_jobs(name_contains=f"sample-{tag}").jobs], [named])
+        c.wait(named, timeout=20)
+        self.assertEqual(c.purge_jobs(name_contains=f"SAMPLE-{tag}", dry_run=True).matched, 1)
+        with self.assertRaises(BadRequestError) as bad:
+            c.list_jobs(name_contains="")
+        self.assertEqual(set(bad.exception.field_messages()), {"name_contains"})
 
     def test_cancel_and_retry_answer_views_and_conflicts(self) -> None:
         c = self.client

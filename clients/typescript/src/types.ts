@@ -173,6 +173,8 @@ export interface ListJobsQuery {
   batch_id?: string;
   /** Only the jobs of this W3C trace id. */
   trace_id?: string;
+  /** Only jobs whose name contains this text, ASCII letters in any case. */
+  name_contains?: string;
   created_after?: string | Date;
   created_before?: string | Date;
   limit?: number;
@@ -190,6 +192,7 @@ export interface BulkFilters {
   labels?: Record<string, string>;
   batch_id?: string;
   trace_id?: string;
+  name_contains?: string;
   created_after?: string | Date;
   created_before?: string | Date;
   /** Every job, no filter: a request without a filter is refused otherwise. */

@@ -83,6 +83,10 @@ describe("Client", () => {
     const future = new Date(Date.now() + 3_600_000);
     assert.equal((await c.listJobs({ labels: { run: tag }, created_after: future })).total_count, 0);
     assert.equal((await c.listJobs({ labels: { run: tag }, created_before: future })).total_count, 4);
+    const named = (await c.submit({ tool: "noop", name: `Annotate SAMPLE-${tag}` })).job_id;
+    assert.deepEqual((await c.listJobs({ name_contains: `sample-${tag}` })).jobs.map((j) => j.job_id), [named]);
+    const bad = await rejection(c.listJobs({ name_contains: "x".repeat(257) }), BadRequestError);
+    assert.deepEqual(bad.errors.map((e) => e.field), ["name_contains"]);
   });
 
   it("cancels and retries, and answers conflicts with problem documents", async () => {

@@ -108,9 +108,9 @@ def run(spec: t.JobSpec | Mapping[str, Any], *, wait: float, traceparent: str | 
 def list_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
               batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
               created_before: datetime | str | None, limit: int | None, offset: int | None,
-              page: int | None, page_size: int | None) -> Call[t.JobList]:
+              page: int | None, page_size: int | None, name_contains: str | None = None) -> Call[t.JobList]:
     query = _query(labels, status=status, tool=tool, batch_id=batch_id, trace_id=trace_id,
-                   created_after=created_after,
+                   name_contains=name_contains, created_after=created_after,
                    created_before=created_before, limit=limit, offset=offset, page=page,
                    page_size=page_size)
     return Call("GET", "/v1/jobs", "/v1/jobs", lambda d: t.decode(t.JobList, d), query=query)
@@ -118,9 +118,10 @@ def list_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str]
 
 def _bulk_query(status: str | None, tool: str | None, labels: Mapping[str, str] | None,
                 batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
-                created_before: datetime | str | None, all: bool, dry_run: bool) -> Query:
+                created_before: datetime | str | None, all: bool, dry_run: bool,
+                name_contains: str | None) -> Query:
     return _query(labels, status=status, tool=tool, batch_id=batch_id, trace_id=trace_id,
-                  created_after=created_after,
+                  name_contains=name_contains, created_after=created_after,
                   created_before=created_before, all=True if all else None,
                   dry_run=True if dry_run else None)
 
@@ -128,8 +129,9 @@ def _bulk_query(status: str | None, tool: str | None, labels: Mapping[str, str] 
 def cancel_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
                 batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
                 created_before: datetime | str | None, all: bool, dry_run: bool,
-                reason: str | None = None) -> Call[t.BulkCancelled]:
-    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run)
+                reason: str | None = None, name_contains: str | None = None) -> Call[t.BulkCancelled]:
+    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run,
+                        name_contains)
     if reason is not None:
         query.append(("reason", reason))
     return Call("POST", "/v1/jobs/cancel", "/v1/jobs/cancel", lambda d: t.decode(t.BulkCancelled, d), query=query)
@@ -137,8 +139,10 @@ def cancel_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, st
 
 def purge_jobs(*, status: str | None, tool: str | None, labels: Mapping[str, str] | None,
                batch_id: str | None, trace_id: str | None, created_after: datetime | str | None,
-               created_before: datetime | str | None, all: bool, dry_run: bool) -> Call[t.BulkPurged]:
-    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run)
+               created_before: datetime | str | None, all: bool, dry_run: bool,
+               name_contains: str | None = None) -> Call[t.BulkPurged]:
+    query = _bulk_query(status, tool, labels, batch_id, trace_id, created_after, created_before, all, dry_run,
+                        name_contains)
     return Call("POST", "/v1/jobs/purge", "/v1/jobs/purge", lambda d: t.decode(t.BulkPurged, d), query=query)
 
 

@@ -119,13 +119,14 @@ class Client(_Base):
 
     def list_jobs(self, *, status: str | None = None, tool: str | None = None,
                   labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                  trace_id: str | None = None,
+                  trace_id: str | None = None, name_contains: str | None = None,
                   created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                   limit: int | None = None, offset: int | None = None,
                   page: int | None = None, page_size: int | None = None) -> t.JobList:
-        """Jobs newest first; every filter given must match (`labels` all of them)."""
+        """Jobs newest first; every filter given must match (`labels` all of them;
+        `name_contains` a part of the name, ASCII letters in any case)."""
         return self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                         trace_id=trace_id,
+                                         trace_id=trace_id, name_contains=name_contains,
                                          created_after=created_after, created_before=created_before,
                                          limit=limit, offset=offset, page=page, page_size=page_size))
 
@@ -205,22 +206,24 @@ class Client(_Base):
 
     def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
                     labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                    trace_id: str | None = None,
+                    trace_id: str | None = None, name_contains: str | None = None,
                     created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                     all: bool = False, dry_run: bool = False, reason: str | None = None) -> t.BulkCancelled:
         """Cancels every unfinished job that matches (name a filter, or all=True); `dry_run` only counts."""
         return self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                           trace_id=trace_id, created_after=created_after, created_before=created_before,
+                                           trace_id=trace_id, name_contains=name_contains,
+                                           created_after=created_after, created_before=created_before,
                                            all=all, dry_run=dry_run, reason=reason))
 
     def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                    labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                   trace_id: str | None = None,
+                   trace_id: str | None = None, name_contains: str | None = None,
                    created_after: datetime | str | None = None, created_before: datetime | str | None = None,
                    all: bool = False, dry_run: bool = False) -> t.BulkPurged:
         """Deletes every finished job that matches (name a filter, or all=True); `dry_run` only counts."""
         return self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                          trace_id=trace_id, created_after=created_after, created_before=created_before,
+                                          trace_id=trace_id, name_contains=name_contains,
+                                          created_after=created_after, created_before=created_before,
                                           all=all, dry_run=dry_run))
 
     def list_batches(self, *, status: str | None = None, name: str | None = None,
@@ -293,13 +296,13 @@ class AsyncClient(_Base):
 
     async def list_jobs(self, *, status: str | None = None, tool: str | None = None,
                         labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                        trace_id: str | None = None,
+                        trace_id: str | None = None, name_contains: str | None = None,
                         created_after: datetime | str | None = None,
                         created_before: datetime | str | None = None,
                         limit: int | None = None, offset: int | None = None,
                         page: int | None = None, page_size: int | None = None) -> t.JobList:
         return await self._run(_http.list_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                               trace_id=trace_id,
+                                               trace_id=trace_id, name_contains=name_contains,
                                                created_after=created_after, created_before=created_before,
                                                limit=limit, offset=offset, page=page, page_size=page_size))
 
@@ -359,22 +362,24 @@ class AsyncClient(_Base):
 
     async def cancel_jobs(self, *, status: str | None = None, tool: str | None = None,
                           labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                          trace_id: str | None = None,
+                          trace_id: str | None = None, name_contains: str | None = None,
                           created_after: datetime | str | None = None,
                           created_before: datetime | str | None = None,
                           all: bool = False, dry_run: bool = False, reason: str | None = None) -> t.BulkCancelled:
         return await self._run(_http.cancel_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                                 trace_id=trace_id, created_after=created_after, created_before=created_before,
+                                                 trace_id=trace_id, name_contains=name_contains,
+                                                 created_after=created_after, created_before=created_before,
                                                  all=all, dry_run=dry_run, reason=reason))
 
     async def purge_jobs(self, *, status: str | None = None, tool: str | None = None,
                          labels: Mapping[str, str] | None = None, batch_id: str | None = None,
-                         trace_id: str | None = None,
+                         trace_id: str | None = None, name_contains: str | None = None,
                          created_after: datetime | str | None = None,
                          created_before: datetime | str | None = None,
                          all: bool = False, dry_run: bool = False) -> t.BulkPurged:
         return await self._run(_http.purge_jobs(status=status, tool=tool, labels=labels, batch_id=batch_id,
-                                                trace_id=trace_id, created_after=created_after, created_before=created_before,
+                                                trace_id=trace_id, name_contains=name_contains,
+                                                created_after=created_after, created_before=created_before,
                                                 all=all, dry_run=dry_run))
 
     async def list_batches(self, *, status: str | None = None, name: str | None = None,
