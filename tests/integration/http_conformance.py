@@ -411,6 +411,26 @@ class Reasons(unittest.TestCase):
         self.assertEqual(json.loads(body)["cancelled"], 1)
         self.assertEqual(last_reason(bulk), "cancelled by client 127.0.0.1: lot \u00e9chou\u00e9")
 
+    def test_a_name_search_percent_encoded_and_over_http10(self):
+        name = "Annotate \u00c9chantillon-%s" % os.getpid()
+        body = json.dumps({"tool": "noop", "name": name}).encode()
+        job = json.loads(fetch("/v1/jobs", "POST", body)[2])["job_id"]
+        # urllib percent-encodes the UTF-8; ASCII letters match in any case.
+        query = urllib.parse.urlencode({"name_contains": "annotate \u00c9chantillon-%s" % os.getpid()})
+        found = json.loads(fetch("/v1/jobs?" + query)[2])
+        self.assertEqual([j["job_id"] for j in found["jobs"]], [job])
+        # Bytes that are not UTF-8, percent-encoded: a UTF-8 problem naming the field.
+        status, headers, raw = fetch("/v1/jobs?name_contains=%FF%FE")
+        self.assertEqual(status, 400)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        self.assertIn("name_contains", [e["field"] for e in json.loads(raw.decode("utf-8"))["errors"]])
+        conn = HTTP10Connection("127.0.0.1", PORT, timeout=20)
+        conn.request("GET", "/v1/jobs?name_contains=" + urllib.parse.quote("\u00e9chantillon-%s" % os.getpid()))
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.version), (200, 10))
+        self.assertEqual(json.loads(r.read())["total_count"], 0)  # only ASCII letters fold
+        conn.close()
+
 
 class Files(unittest.TestCase):
     """POST /v1/files and ranged downloads through urllib and http.client."""
