@@ -76,8 +76,7 @@ void pause_or_resume(api_context& ctx, const call& c, const replier& r, bool pau
       std::vector<std::pair<std::string_view, std::string>> fields{{"tool", name}};
       if (!why.empty()) fields.emplace_back("reason", why);
       report(ctx.ops->log, log_level::info, "http",
-             std::string{"tool "} + (pause ? "paused" : "resumed") + " by " + by + (why.empty() ? "" : ": " + why),
-             std::move(fields));
+             std::string{"tool "} + (pause ? "paused" : "resumed") + " by " + by, std::move(fields));
       for (const auto& t : ctx.eng.stats().tools)
         if (t.name == name) return r.json(200, render_state(t));
       // A stored pause of a tool no longer registered, lifted: not in stats.

@@ -606,10 +606,10 @@ TEST_CASE("the log says who paused or resumed a tool, and why", "[http][logs][pa
   for (const auto& l : log_lines(log))
     if (std::string_view{l.at("msg").as_string()}.starts_with("tool ")) audit.push_back(l);
   REQUIRE(audit.size() == 4);
-  CHECK(audit[0].at("msg") == "tool paused by client 127.0.0.1: license server down");
+  CHECK(audit[0].at("msg") == "tool paused by client 127.0.0.1");
   CHECK(audit[0].at("tool") == "noop");
   CHECK(audit[0].at("reason") == "license server down");
-  CHECK(audit[1].at("msg") == "tool resumed by client 127.0.0.1: license server back");
+  CHECK(audit[1].at("msg") == "tool resumed by client 127.0.0.1");
   CHECK(audit[1].at("reason") == "license server back");
   CHECK(audit[2].at("msg") == "tool paused by client 127.0.0.1");
   CHECK(audit[2].at("tool") == "sleep");
