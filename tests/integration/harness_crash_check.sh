@@ -6,7 +6,8 @@
 set -uo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-OVERSEER_HARNESS_PID_FILE=$work/pid "$1" "[harness]" >"$work/out" 2>&1
+# The dying test cannot remove its own temp dir: it makes it under $work.
+TMPDIR=$work OVERSEER_HARNESS_PID_FILE=$work/pid "$1" "[harness]" >"$work/out" 2>&1
 status=$?
 if [ "$status" -eq 0 ] || [ ! -s "$work/pid" ]; then
   echo "the hidden harness test did not start a daemon and die (status $status)"; cat "$work/out"; exit 1
