@@ -128,9 +128,13 @@ void run_one(caf::actor_system& system, const worker_deps& d, run_remote m,
     auto end = run_attempt(args);
     done = encode(m.attempt, end.result);
   }
-  caf::anon_send(m.reply_to, std::move(done));
+  // Scratch goes before the end is reported: a retry that the report lets
+  // the scheduler node send here at once must not find its job's directory
+  // half removed. remove() takes the job's directory only once it is empty.
   std::error_code rm;
   std::filesystem::remove_all(workdir, rm);
+  std::filesystem::remove(workdir.parent_path(), rm);
+  caf::anon_send(m.reply_to, std::move(done));
   std::lock_guard lock{d.running->mutex};
   d.running->controls.erase(key);
   d.running->idle.notify_all();

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <variant>
 #include <cstdint>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -507,6 +509,30 @@ void drain(overseer::engine& engine, overseer::http::server& http, int timeout_s
       {{"duration_ms", std::to_string(took)}, {"interrupted_attempts", std::to_string(running)}});
 }
 
+/// The scratch directories (TMP/overseer-worker-PID) of workers that died
+/// without removing them (kill -9, a crash, a power cut): a lost attempt
+/// resumes from the checkpoint stored on the scheduler node, so what it left
+/// here is of no use. Only this user's directories of processes that are gone.
+std::vector<std::string> remove_dead_workers_scratch(const std::filesystem::path& tmp) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it{tmp, ec}, end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    constexpr std::string_view prefix = "overseer-worker-";
+    if (!name.starts_with(prefix) || name.size() == prefix.size() || name.size() > prefix.size() + 10) continue;
+    const auto digits = std::string_view{name}.substr(prefix.size());
+    if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) continue;
+    const auto pid = std::stol(std::string{digits});
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    std::filesystem::remove_all(it->path(), rm);
+    if (!rm) removed.push_back(it->path().string());
+  }
+  return removed;
+}
+
 }  // namespace
 
 /// `overseerd --worker`: a worker node until SIGTERM or SIGINT (docs/cluster.md).
@@ -525,6 +551,9 @@ int run_worker(settings& s) {
   std::error_code ec;
   c.work_dir = std::filesystem::temp_directory_path(ec) / ("overseer-worker-" + std::to_string(::getpid()));
   c.log = log.sink();
+  for (const auto& dir : remove_dead_workers_scratch(c.work_dir.parent_path()))
+    overseer::report(c.log, overseer::log_level::info, "overseerd", "removed the scratch of a worker that is gone",
+                     {{"path", dir}});
   bool first = true;
   c.on_joined = [&first, &s](std::uint64_t session) {
     // A line for scripts and tests, like the scheduler node's listening line.

@@ -20,6 +20,7 @@
 
 #include <csignal>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -92,7 +93,9 @@ struct cluster_files {
   temp_dir dir;
   fs::path certs = dir.path() / "certs";
   fs::path markers = dir.path() / "markers";
+  fs::path tmp = dir.path() / "tmp";  ///< the workers' TMPDIR
   cluster_files() {
+    fs::create_directories(tmp);
     fs::create_directories(certs);
     fs::create_directories(markers);
     make_certificates(certs);
@@ -123,10 +126,13 @@ struct worker {
   std::unique_ptr<child_process> process;
   worker(const cluster_files& f, const std::string& name, unsigned short cluster_port, int capacity = 2,
          bool wait_for_join = true, const std::string& stderr_file = {}, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(cluster_port),
-                                  "--node-name", name, "--capacity", std::to_string(capacity),
-                                  "--tools", f.tools(name), "--heartbeat-timeout", "3000", "--log-level",
-                                  stderr_file.empty() ? "error" : "warning"};
+    // Its scratch under the test's directory, so what a worker killed with
+    // kill -9 leaves goes with the test. env(1) execs overseerd in place:
+    // the pid stays the daemon's.
+    std::vector<std::string> argv{"/usr/bin/env", "TMPDIR=" + f.tmp.string(), OVERSEERD_PATH, "--worker",
+                                  "--join", "127.0.0.1:" + std::to_string(cluster_port), "--node-name", name,
+                                  "--capacity", std::to_string(capacity), "--tools", f.tools(name),
+                                  "--heartbeat-timeout", "3000", "--log-level", stderr_file.empty() ? "error" : "warning"};
     for (auto& x : f.tls(name)) argv.push_back(std::move(x));
     for (auto& x : extra) argv.push_back(std::move(x));
     process = std::make_unique<child_process>(argv, stderr_file);
@@ -365,7 +371,7 @@ TEST_CASE("the cluster port refuses a node without a valid certificate, and need
   const auto rogue_log = (f.dir.path() / "rogue.err").string();
   const auto plain_log = (f.dir.path() / "plain.err").string();
   worker rogue{f, "rogue", scheduler.cluster_port(), 1, false, rogue_log};
-  child_process plain{{OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(scheduler.cluster_port()),
+  child_process plain{{"/usr/bin/env", "TMPDIR=" + f.tmp.string(), OVERSEERD_PATH, "--worker", "--join", "127.0.0.1:" + std::to_string(scheduler.cluster_port()),
                        "--node-name", "plain", "--log-level", "warning"},
                       plain_log};
   const auto refusals = [](const std::string& file) {
@@ -505,4 +511,38 @@ TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and r
   auto m = markers_of(f.markers, id);
   CHECK(m.size() == 2);
   CHECK(m[2].node != first);
+}
+
+TEST_CASE("a worker removes its scratch: each attempt's directory as it ends, its own when it stops, and what "
+          "dead workers left",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  // What a worker killed with kill -9 left (its pid is gone), and the
+  // directory of a live process under the same name, which must stay.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+  const auto left = f.tmp / ("overseer-worker-" + std::to_string(dead));
+  const auto live = f.tmp / ("overseer-worker-" + std::to_string(::getpid()));
+  fs::create_directories(left / "job_x" / "1");
+  std::ofstream{left / "job_x" / "1" / "partial.out"} << "half a result\n";
+  fs::create_directories(live);
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};
+  CHECK_FALSE(fs::exists(left));
+  CHECK(fs::is_directory(live));
+  REQUIRE(eventually([&] { return node_names(c).size() == 2; }));
+  const auto root = f.tmp / ("overseer-worker-" + std::to_string(w1.process->pid()));
+  const auto id = submit_steps(c, 6, 0.2);
+  // The exec tool runs in ROOT/JOB_ID/1 while the job runs.
+  REQUIRE(eventually([&] { return fs::is_directory(root / id / "1"); }));
+  REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
+  // The end is reported after the scratch is gone, job directory included.
+  CHECK_FALSE(fs::exists(root / id));
+  CHECK(fs::is_directory(root));
+  CHECK(w1.process->terminate() == 0);
+  CHECK_FALSE(fs::exists(root));
 }
