@@ -1,8 +1,10 @@
 #include "actors/janitor.hpp"
 
+#include <filesystem>
 #include <utility>
 
 #include "actors/await_callback.hpp"
+#include "actors/job_id.hpp"
 #include "actors/messages.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
@@ -45,6 +47,25 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
     if (auto entry = db.get_cache(r.cache_key); entry && entry->source_job_id == r.id)
       w.ops.push_back(erase(family::cache, r.cache_key));
   return w;
+}
+
+/// Removes DATA_DIR/work/JOB_ID of every job that is no longer stored
+/// (expired, purged), whatever removed it: an attempt's scratch is kept
+/// while its job is, for a look at a failure. Returns the directories removed.
+std::size_t remove_work_of_deleted_jobs(const persistence::store& db, const std::filesystem::path& work) {
+  std::vector<std::filesystem::path> gone;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it{work, ec}, end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (looks_like_job_id(name) && !db.get_job(name)) gone.push_back(it->path());
+  }
+  std::size_t removed = 0;
+  for (const auto& dir : gone) {
+    std::error_code rm;
+    std::filesystem::remove_all(dir, rm);
+    removed += !rm;  // a body still writing there: the next pass tries again
+  }
+  return removed;
 }
 
 /// Writes and waits until durable.
@@ -144,6 +165,7 @@ std::size_t janitor::run_once() {
                      persistence::keys::event(next - cfg_.event_retention)});
     write_sync(writer_, {std::move(w)});
   }
+  remove_work_of_deleted_jobs(db_, cfg_.data_dir / "work");
   // The output files of the jobs deleted now (actors/file_service.hpp).
   if (after_pass_) after_pass_();
   return deleted;

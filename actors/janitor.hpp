@@ -3,8 +3,10 @@
 //
 // Every interval it deletes terminal jobs whose completed_at + ttl_hours has
 // passed, each with every row it owns (record, result, history, logs, index
-// entries, and the cache entry it is the source of) in one atomic write; and
-// it trims the events family to the newest `event_retention` events. The
+// entries, and the cache entry it is the source of) in one atomic write; it
+// trims the events family to the newest `event_retention` events; and it
+// removes the working directories (data_dir/work/JOB_ID) of jobs no longer
+// stored. The
 // deletions go through the scheduler, which drops any job that an explicit
 // retry has revived meanwhile.
 #pragma once

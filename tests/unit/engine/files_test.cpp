@@ -1,6 +1,7 @@
 // Stored files through the embedded API (overseer/files.hpp): add_file, a
 // param of type "file" seen by the body as a read-only path, declared
-// outputs in the result, the in-use rule and the sweep after retention.
+// outputs in the result, the in-use rule and the sweep after retention
+// (with the job's working directories).
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -90,10 +91,19 @@ TEST_CASE("engine files: a file param reaches the body as the stored file's path
   CHECK(f.eng->delete_file(added->id).ok());
   CHECK(f.eng->get_file(added->id).code() == errc::not_found);
   CHECK_FALSE(fs::exists(stored));
+  // Its scratch stays while the job is stored, and goes with it; what is
+  // not a job's is left alone.
+  const auto work = f.dir.path() / "data" / "work";
+  CHECK(fs::exists(work / id / "1" / "copy.out"));
+  fs::create_directories(work / "notes");
+  f.eng->run_retention();
+  CHECK(fs::exists(work / id / "1" / "copy.out"));
   CHECK(f.eng->purge({}).deleted == 1);
   f.eng->run_retention();
   CHECK(f.eng->get_file(out_id).code() == errc::not_found);
   CHECK_FALSE(fs::exists(f.eng->file_path(out_id)));
+  CHECK_FALSE(fs::exists(work / id));
+  CHECK(fs::is_directory(work / "notes"));
 }
 
 TEST_CASE("engine files: stored bytes without a record are removed at the next start", "[engine][files]") {
