@@ -37,12 +37,12 @@ export async function render(main, {args}) {
         h("thead", {}, h("tr", {}, ["#", "Job", "Status", "Progress"].map((t) => h("th", {scope: "col"}, t)))),
         body))));
 
-  const rows = new Map();  // job_id → {status, bar}
+  const rows = new Map();  // job_id → {status, bar, entry, progress}
   batch.jobs.slice(0, shown).forEach((entry, i) => {
     const view = views.get(entry.job_id);
     const status = h("td", {}, statusBadge(entry.status));
-    const bar = progressBar(view?.progress, `progress of ${entry.job_id}`);
-    rows.set(entry.job_id, {status, bar, entry});
+    const bar = progressBar(view?.progress, `progress of ${entry.job_id}`, entry.status);
+    rows.set(entry.job_id, {status, bar, entry, progress: view?.progress});
     body.append(h("tr", {"data-job": entry.job_id}, h("td", {}, String(i + 1)),
       h("td", {}, h("a", {href: `#/job/${entry.job_id}`}, view?.name || shortId(entry.job_id))), status, h("td", {}, bar)));
   });
@@ -97,13 +97,16 @@ export async function render(main, {args}) {
       ++batch.counts[e.to];
       row.entry.status = e.to;
       fill(row.status, statusBadge(e.to));
+      updateProgressBar(row.bar, row.progress, e.to);
     }
     show();
     reread();  // batch_status follows rules best left to the server
   });
   stream.on("progress", (e) => {
     const row = rows.get(e.job_id);
-    if (row) updateProgressBar(row.bar, e.progress);
+    if (!row) return;
+    row.progress = e.progress;
+    updateProgressBar(row.bar, e.progress, row.entry.status);
   });
   stream.on("subscribed", reread);
   stream.start();

@@ -51,15 +51,22 @@ export function statusBadge(status) {
 }
 
 /** A progress bar with its percentage in words beside it. */
-export function progressBar(progress, label) {
-  const percent = Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
+/** The share a bar shows: a completed job's work is done, whatever its tool
+ * reported (many never report); any other status shows the last report. */
+function shownPercent(progress, status) {
+  if (status === "completed") return 100;
+  return Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
+}
+
+export function progressBar(progress, label, status) {
+  const percent = shownPercent(progress, status);
   return h("span", {class: "progress"},
     h("progress", {max: "100", value: String(percent), "aria-label": label ?? "progress"}),
     h("span", {class: "percent"}, `${percent.toFixed(percent % 1 ? 1 : 0)} %`));
 }
 
-export function updateProgressBar(el, progress) {
-  const percent = Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
+export function updateProgressBar(el, progress, status) {
+  const percent = shownPercent(progress, status);
   el.querySelector("progress").value = percent;
   el.querySelector(".percent").textContent = `${percent.toFixed(percent % 1 ? 1 : 0)} %`;
 }

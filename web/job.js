@@ -25,7 +25,7 @@ export async function render(main, {args}) {
 
   const title = h("h1", {});
   const status = h("span", {id: "job-status"});
-  const bar = progressBar(job.progress, "job progress");
+  const bar = progressBar(job.progress, "job progress", job.status);
   bar.id = "job-progress";
   const step = h("span", {id: "job-step"});
   const eta = h("span", {id: "job-eta"});
@@ -74,7 +74,7 @@ export async function render(main, {args}) {
   function showState() {
     title.textContent = job.name ? `${job.name}` : `Job ${job.job_id}`;
     fill(status, statusBadge(job.status));
-    updateProgressBar(bar, job.progress);
+    updateProgressBar(bar, job.progress, job.status);
     const p = job.progress ?? {};
     step.textContent = p.step_name || (p.total_steps ? `step ${p.current_step} of ${p.total_steps}` : "");
     eta.textContent = estimate();

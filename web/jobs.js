@@ -110,7 +110,7 @@ export async function render(main, {query, stream, navigate}) {
       h("td", {}, h("a", {href: `#/job/${job.job_id}`, class: "row-link"}, job.name || shortId(job.job_id))),
       h("td", {}, statusBadge(job.status)),
       h("td", {}, job.tool),
-      h("td", {}, progressBar(job.progress, `progress of ${job.job_id}`)),
+      h("td", {}, progressBar(job.progress, `progress of ${job.job_id}`, job.status)),
       h("td", {}, time(job.created_at)),
       h("td", {title: labels}, labels));
   }

@@ -181,6 +181,9 @@ test("the jobs table filters by status, label and name, and arrow keys move betw
   const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.job));
   assert.deepEqual(new Set(shown), new Set(ids.slice(0, 3)));
   for (const status of await page.locator("#jobs-table .status").allTextContents()) assert.match(status, /completed/);
+  // noop reports no progress (its stored percent is 0): a completed job's bar is full.
+  assert.deepEqual(await page.locator("#jobs-table progress").evaluateAll((ps) => ps.map((p) => p.value)), [100, 100, 100]);
+  assert.deepEqual(await page.locator("#jobs-table .percent").allTextContents(), ["100 %", "100 %", "100 %"]);
   await rows.first().locator("a").focus();
   await page.keyboard.press("ArrowDown");
   assert.equal(await page.evaluate(() => document.activeElement.closest("tr").dataset.index), "1");
