@@ -1,7 +1,8 @@
 // One batch: its aggregate status and counts, every job with live progress
 // (the first 1000 in list order), and cancel.
 
-import {h, fill, facts, statusBadge, progressBar, updateProgressBar, shortId, time, statuses, errorBox} from "./dom.js";
+import {h, fill, facts, statusBadge, progressBar, updateProgressBar, shortId, time, statuses, errorBox, reasonInput,
+  takeReason} from "./dom.js";
 import {api} from "./api.js";
 import {Stream, pageStateText} from "./stream.js";
 
@@ -18,10 +19,8 @@ export async function render(main, {args}) {
   const message = h("div", {"aria-live": "polite"});
   const linkState = h("span", {class: "muted"});
   const cancel = h("button", {type: "button", id: "cancel-batch", class: "danger"}, "Cancel batch");
-  // The operator's reason, kept in each cancelled job's timeline after who
-  // cancelled the batch (one line of at most 500 bytes).
-  const why = h("input", {type: "text", id: "batch-reason", class: "reason-input", maxlength: "500",
-    placeholder: "Reason (optional)", "aria-label": "Reason for cancelling the batch (optional)"});
+  // The operator's reason, kept in each cancelled job's timeline.
+  const why = reasonInput({id: "batch-reason", "aria-label": "Reason for cancelling the batch (optional)"});
   const body = h("tbody");
   fill(main,
     h("p", {class: "crumbs"}, h("a", {href: "#/jobs"}, "Jobs"), " / batch ", shortId(id)),
@@ -73,9 +72,8 @@ export async function render(main, {args}) {
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
     fill(message);
-    const reason = why.value.trim();
     try {
-      batch = await api("POST", `/v1/batches/${batch.batch_id}/cancel`, reason ? {body: {reason}} : {});
+      batch = await api("POST", `/v1/batches/${batch.batch_id}/cancel`, takeReason(why));
       why.value = "";
       fill(message, h("p", {role: "status"}, "Cancelled."));
       for (const entry of batch.jobs) {

@@ -51,6 +51,22 @@ export function statusBadge(status) {
 }
 
 /** A progress bar with its percentage in words beside it. */
+/** A box for the operator's reason for an action (pause, resume, cancel,
+ * retry), which the daemon keeps with it after who did it: one line of at
+ * most 500 bytes, checked by the daemon, whose refusal names the field. */
+export function reasonInput(attrs) {
+  return h("input", {type: "text", class: "reason-input", maxlength: "500", placeholder: "Reason (optional)",
+    ...attrs});
+}
+
+/** The request options for an action: a body with the reason in `input`,
+ * if it holds one. The caller empties the box once the action succeeds (a
+ * refused reason stays there to be fixed). */
+export function takeReason(input) {
+  const reason = input.value.trim();
+  return reason ? {body: {reason}} : {};
+}
+
 /** The share a bar shows: a completed job's work is done, whatever its tool
  * reported (many never report); any other status shows the last report. */
 function shownPercent(progress, status) {

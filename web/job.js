@@ -11,7 +11,7 @@
 // daemon no longer retains) reads the timeline and logs afresh.
 
 import {h, fill, facts, retryText, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
-  terminal} from "./dom.js";
+  terminal, reasonInput, takeReason} from "./dom.js";
 import {api} from "./api.js";
 import {Stream, pageStateText} from "./stream.js";
 
@@ -38,10 +38,8 @@ export async function render(main, {args}) {
   const outcome = h("div", {"aria-live": "polite", id: "action-outcome"});
   const cancel = h("button", {type: "button", id: "cancel", class: "danger"}, "Cancel job");
   const retry = h("button", {type: "button", id: "retry"}, "Retry job");
-  // The operator's reason for a cancel or retry, kept in the job's timeline
-  // after who did it (the daemon takes one line of at most 500 bytes).
-  const why = h("input", {type: "text", id: "action-reason", class: "reason-input", maxlength: "500",
-    placeholder: "Reason (optional)", "aria-label": "Reason for a cancel or retry (optional)"});
+  // The operator's reason for a cancel or retry, kept in the job's timeline.
+  const why = reasonInput({id: "action-reason", "aria-label": "Reason for a cancel or retry (optional)"});
   const spec = h("div");
   const timeline = h("ol", {class: "timeline", id: "timeline"});
   const readNote = h("div", {id: "read-note"});
@@ -239,9 +237,8 @@ export async function render(main, {args}) {
   async function act(button, method, path, done) {
     button.disabled = true;
     fill(outcome);
-    const reason = why.value.trim();
     try {
-      job = await api(method, path, reason ? {body: {reason}} : {});
+      job = await api(method, path, takeReason(why));
       why.value = "";
       fill(outcome, h("p", {role: "status"}, done));
       showState();

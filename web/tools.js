@@ -2,7 +2,7 @@
 // with the running count and paused state from /v1/health, and a button to
 // pause or resume the tool (POST /v1/tools/{name}/pause, /resume).
 
-import {h, fill, facts, retryText, errorBox} from "./dom.js";
+import {h, fill, facts, retryText, errorBox, reasonInput, takeReason} from "./dom.js";
 import {api} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -20,26 +20,24 @@ export async function render(main, {stream}) {
       const params = Object.entries(t.params ?? {});
       const state = h("span", {class: "tool-state"});
       const toggle = h("button", {type: "button", class: "tool-toggle"});
-      // The operator's reason, kept with the pause for whoever finds the
-      // tool paused (the daemon takes one line of at most 500 bytes).
-      const why = h("input", {type: "text", class: "reason-input", maxlength: "500",
-        placeholder: "Reason for a pause (optional)", "aria-label": `Reason for pausing ${t.name} (optional)`});
+      // The operator's reason: a pause's is kept with the pause for whoever
+      // finds the tool paused, a resume's goes to the daemon's audit log.
+      const why = reasonInput({});
       const message = h("div", {class: "message"});
       const show = (paused, reason) => {
         state.textContent = paused ? `⏸ paused${reason ? ` (${reason})` : ""}; queued jobs wait` : "✓ accepting work";
         toggle.textContent = paused ? "Resume tool" : "Pause tool";
         toggle.dataset.paused = paused ? "1" : "";
-        why.hidden = paused;
+        why.placeholder = paused ? "Reason for a resume (optional)" : "Reason for a pause (optional)";
+        why.setAttribute("aria-label", `Reason for ${paused ? "resuming" : "pausing"} ${t.name} (optional)`);
       };
       show(t.paused ?? st.status === "paused", t.paused_reason);
       toggle.addEventListener("click", async () => {
         toggle.disabled = true;
         const action = toggle.dataset.paused ? "resume" : "pause";
-        const reason = why.value.trim();
         try {
-          const doc = await api("POST", `/v1/tools/${encodeURIComponent(t.name)}/${action}`,
-            action === "pause" && reason ? {body: {reason}} : {});
-          if (doc.paused) why.value = "";
+          const doc = await api("POST", `/v1/tools/${encodeURIComponent(t.name)}/${action}`, takeReason(why));
+          why.value = "";
           show(doc.paused, doc.paused_reason);
           fill(message, h("p", {role: "status"}, doc.paused ? "Paused." : "Resumed."));
         } catch (err) {

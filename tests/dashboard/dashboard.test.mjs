@@ -281,12 +281,14 @@ test("the tools page pauses and resumes a tool", async () => {
   let health = await (await fetch(`${daemon.url}/v1/health`)).json();
   assert.equal(health.components.tools.fasta_stats.status, "paused");
   const reason = card.getByRole("textbox", {name: "Reason for pausing fasta_stats (optional)"});
-  // No reason to give while paused: the box is there, hidden.
-  const hiddenReason = card.getByRole("textbox", {name: "Reason for pausing fasta_stats (optional)", includeHidden: true});
-  assert.equal(await hiddenReason.count(), 1);
-  assert.equal(await hiddenReason.isVisible(), false);
+  // While paused, the same box takes the resume's reason, which goes to the
+  // daemon's audit line.
+  await card.getByRole("textbox", {name: "Reason for resuming fasta_stats (optional)"}).fill("index rebuilt");
   await card.getByRole("button", {name: "Resume tool"}).click();
   await until("the card accepts work again", async () => /accepting work/.test(await text(page, '[data-tool="fasta_stats"]')));
+  await until("the audit line of the resume", async () =>
+    /tool resumed by client 127\.0\.0\.1.*reason="index rebuilt"/.test(daemon.output));
+  assert.equal(await reason.inputValue(), "");
   health = await (await fetch(`${daemon.url}/v1/health`)).json();
   assert.equal(health.components.tools.fasta_stats.status, "healthy");
   // A reason the daemon refuses is shown with its field, and pauses nothing.
