@@ -790,13 +790,17 @@ std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) co
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
-  impl_->store->scan_ids_newest_first(narrowest_index(q), [&](std::string_view id) {
-    auto rec = impl_->store->get_job(id);
-    if (!rec || !matches(q, *rec)) return true;
-    if (out.total_count >= q.offset && out.jobs.size() < q.limit) out.jobs.push_back(full_view(*impl_->store, *rec, impl_->waits_for_node(*rec)));
-    ++out.total_count;
-    return true;
-  });
+  impl_->store->scan_ids_newest_first(
+    narrowest_index(q),
+    [&](std::string_view id) {
+      auto rec = impl_->store->get_job(id);
+      if (!rec || !matches(q, *rec)) return true;
+      if (out.total_count >= q.offset && out.jobs.size() < q.limit)
+        out.jobs.push_back(full_view(*impl_->store, *rec, impl_->waits_for_node(*rec)));
+      ++out.total_count;
+      return true;
+    },
+    q.created_after, q.created_before);
   return out;
 }
 
@@ -1289,14 +1293,17 @@ purge_result engine::purge(const list_query& q, bool dry_run) {
     if (!dry_run && !found.empty()) out.deleted += impl_->cleaner->expire(found);
     found.clear();
   };
-  impl_->store->scan_ids_newest_first(narrowest_index(q), [&](std::string_view id) {
-    auto rec = impl_->store->get_job(id);
-    if (!rec || !is_terminal(rec->status) || !matches(q, *rec)) return true;
-    ++out.matched;
-    found.push_back(std::move(*rec));
-    if (found.size() >= 256) flush();  // bounded memory; each job's deletion stays atomic
-    return true;
-  });
+  impl_->store->scan_ids_newest_first(
+    narrowest_index(q),
+    [&](std::string_view id) {
+      auto rec = impl_->store->get_job(id);
+      if (!rec || !is_terminal(rec->status) || !matches(q, *rec)) return true;
+      ++out.matched;
+      found.push_back(std::move(*rec));
+      if (found.size() >= 256) flush();  // bounded memory; each job's deletion stays atomic
+      return true;
+    },
+    q.created_after, q.created_before);
   flush();
   return out;
 }

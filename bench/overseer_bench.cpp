@@ -3,6 +3,7 @@
 //
 //   overseer_bench --benchmarks=embedded_noop,http_submit,http_poll,http_sync,ws_fanout,restart,memory
 //   overseer_bench --benchmarks=fair_share   (1 vs 1,000 principals; not in the default list)
+//   overseer_bench --benchmarks=list         (a listing by creation time; not in the default list)
 //                  [--jobs=N] [--repetitions=R] [--smoke] [--only=FIGURE_PREFIX,...]
 //                  [--open-loop=25,50,75] [--open-loop-seconds=S]
 //                  [--overseerd=PATH] [--work-dir=DIR]
@@ -1571,6 +1572,40 @@ void bench_memory(figures& out) {
   }
 }
 
+// A listing narrowed by creation time: `GET /v1/jobs?tool=T&created_after=X`
+// walks the tool's index from the newest entry and stops at X, so its cost
+// follows the jobs in the range, not the jobs stored. Beside it the same
+// listing without the bound, which walks the whole index (its total_count
+// counts every match). Embedded, N finished noop jobs; the bound keeps the
+// newest 1 %.
+void bench_list(figures& out) {
+  const std::size_t n = jobs_or(200000, 2000);
+  for (int rep = 0; rep < reps(); ++rep) {
+    overseer::engine e{{.data_dir = fresh_dir("list"), .sync = false}};
+    e.start();
+    completion_counter c;
+    auto sub = e.subscribe(transitions_only(), [&](const overseer::event& ev) { c.on(ev); });
+    check(submit_many(e, n, 2, 1024, {.tool = "noop"}) == n, "list: submits");
+    check(c.wait_for(n, 300s), "list: not every job finished");
+    sub.reset();
+    const auto newest = e.list({.tool = "noop", .limit = n / 100});
+    check(newest.jobs.size() == n / 100, "list: the newest jobs");
+    const auto after = newest.jobs.back().created_at;
+    const auto in_range = e.list({.tool = "noop", .created_after = after, .limit = 0}).total_count;
+    check(in_range >= n / 100, "list: the range holds " + std::to_string(in_range) + " jobs");
+    const auto time_of = [&](const overseer::list_query& q, std::size_t expect) {
+      const int rounds = opt.smoke ? 3 : 20;
+      const auto t0 = steady::now();
+      for (int i = 0; i < rounds; ++i) check(e.list(q).total_count == expect, "list: a count changed");
+      return seconds_since(t0) * 1000 / rounds;
+    };
+    const auto params = "stored=" + std::to_string(n) + ",in_range=" + std::to_string(in_range) + ",limit=50,embedded";
+    out.add("list.tool.all", time_of({.tool = "noop", .limit = 50}, n), "ms", params);
+    out.add("list.tool.newest_1pct", time_of({.tool = "noop", .created_after = after, .limit = 50}, in_range), "ms",
+            params);
+  }
+}
+
 // -- main ------------------------------------------------------------------------
 
 void print_environment() {
@@ -1711,7 +1746,7 @@ int main(int argc, char** argv) {
     {"embedded_noop", bench_embedded_noop}, {"http_submit", bench_http_submit}, {"http_poll", bench_http_poll},
     {"http_sync", bench_http_sync},
     {"ws_fanout", bench_ws_fanout},         {"restart", bench_restart},         {"memory", bench_memory},
-    {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}, {"scaling", bench_scaling}};
+    {"metrics_overhead", bench_metrics_overhead}, {"fair_share", bench_fair_share}, {"scaling", bench_scaling}, {"list", bench_list}};
   for (const auto& b : opt.benchmarks)
     if (std::none_of(all.begin(), all.end(), [&](auto& p) { return p.first == b; })) {
       std::fprintf(stderr, "overseer_bench: unknown benchmark %s\n", b.c_str());

@@ -607,8 +607,9 @@ std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap)
   return n;
 }
 
-void store::scan_ids_newest_first(std::string_view prefix,
-                                  const std::function<bool(std::string_view)>& fn) const {
+void store::scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view)>& fn,
+                                  std::optional<time_point> created_after,
+                                  std::optional<time_point> created_before) const {
   if (prefix.empty()) return scan_all_ids_newest_first(fn);
   if (prefix == keys::open_jobs_scan) {
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
@@ -618,13 +619,31 @@ void store::scan_ids_newest_first(std::string_view prefix,
     return;
   }
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
-  // The first key past every entry of the prefix: the prefix with its last
-  // byte incremented (prefixes end in ':', never 0xff).
+  // An entry is prefix + created_at in big-endian milliseconds + id.
+  const auto ms = [](time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
   std::string end{prefix};
-  end.back() = static_cast<char>(end.back() + 1);
+  if (created_before && ms(*created_before) > 0) {
+    // Before prefix + the first millisecond that cannot hold a match (the
+    // one of created_before, rounded up): no entry equals it, each is longer.
+    const auto up = std::chrono::ceil<std::chrono::milliseconds>(created_before->time_since_epoch()).count();
+    keys::append_be64(end, static_cast<std::uint64_t>(up));
+  } else if (created_before) {
+    return;  // nothing is created before the epoch
+  } else {
+    // The first key past every entry of the prefix: the prefix with its last
+    // byte incremented (prefixes end in ':', never 0xff).
+    end.back() = static_cast<char>(end.back() + 1);
+  }
+  std::string stop;  // entries below it were created before created_after
+  if (created_after && ms(*created_after) > 0) {
+    stop = std::string{prefix};
+    keys::append_be64(stop, static_cast<std::uint64_t>(ms(*created_after)));
+  }
   for (it->SeekForPrev(end); it->Valid(); it->Prev()) {
     auto key = it->key().ToStringView();
-    if (!key.starts_with(prefix)) break;
+    if (!key.starts_with(prefix) || (!stop.empty() && key < std::string_view{stop})) break;
     if (!fn(keys::index_job_id(key))) return;
   }
   check_scan(*it, "the job list");

@@ -120,9 +120,15 @@ public:
   /// Ids from an index prefix (keys::status_prefix / tool_prefix), newest
   /// first; from the open_jobs family for keys::open_jobs_scan; from both
   /// job families, merged under one snapshot, when `prefix` is empty. `fn` returns false
-  /// to stop.
-  void scan_ids_newest_first(std::string_view prefix,
-                             const std::function<bool(std::string_view id)>& fn) const;
+  /// to stop. An index prefix's entries are ordered by creation time, so
+  /// there the walk skips entries created at or after `created_before` and
+  /// stops at those created before `created_after`, to the millisecond (the
+  /// caller still checks the exact bounds on the record); the job families
+  /// are walked whole (an id's time can differ from its created_at after a
+  /// clock step).
+  void scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view id)>& fn,
+                             std::optional<time_point> created_after = {},
+                             std::optional<time_point> created_before = {}) const;
   [[nodiscard]] std::optional<batch_record> get_batch(std::string_view id) const;
   [[nodiscard]] std::optional<cache_entry> get_cache(std::string_view key) const;
   /// Calls `fn(key, entry)` for every readable cache entry.

@@ -632,6 +632,42 @@ TEST_CASE("list and purge find jobs by a part of their name in any case", "[engi
   CHECK(ids({}) == std::set<std::string>{c, d});
 }
 
+TEST_CASE("list and purge by creation time through an index find exactly the jobs of the range", "[engine][list]") {
+  engine_fixture f;
+  f.start();
+  // Three rounds of jobs, the rounds in different milliseconds: a noop job
+  // (tool index) and a failing one (status index) in each.
+  std::vector<std::string> noop, failed;
+  std::vector<time_point> created;
+  for (int round = 0; round < 3; ++round) {
+    if (round) std::this_thread::sleep_for(5ms);
+    noop.push_back(f.eng->submit({.tool = "noop"}));
+    failed.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 5}}}));
+  }
+  for (const auto& id : noop) REQUIRE(f.eng->wait(id, 20s));
+  for (const auto& id : failed) REQUIRE(f.eng->wait(id, 20s));
+  for (const auto& id : noop) created.push_back(f.eng->get(id)->created_at);
+  const auto ids = [&](const list_query& q) {
+    std::set<std::string> out;
+    for (const auto& v : f.eng->list(q).jobs) out.insert(v.id);
+    return out;
+  };
+  using set = std::set<std::string>;
+  // created_after is inclusive, to the exact time; created_before exclusive.
+  CHECK(ids({.tool = "noop", .created_after = created[1]}) == set{noop[1], noop[2]});
+  CHECK(ids({.tool = "noop", .created_after = created[1] + 1us}) == set{noop[2]});
+  CHECK(ids({.tool = "noop", .created_before = created[1]}) == set{noop[0]});
+  CHECK(ids({.tool = "noop", .created_before = created[1] + 1us}) == set{noop[0], noop[1]});
+  CHECK(ids({.tool = "noop", .created_after = created[1], .created_before = created[2]}) == set{noop[1]});
+  CHECK(ids({.status = job_status::failed, .created_after = created[2]}) == set{failed[2]});
+  CHECK(ids({.status = job_status::failed, .created_before = created[1]}) == set{failed[0]});
+  CHECK(f.eng->list({.status = job_status::failed, .created_after = created[1], .limit = 1}).total_count == 2);
+  // Purge walks the same way: only the range goes.
+  CHECK(f.eng->purge({.status = job_status::failed, .created_before = created[2]}, true).matched == 2);
+  CHECK(f.eng->purge({.tool = "noop", .created_after = created[2]}).deleted == 1);
+  CHECK(ids({.tool = "noop"}) == set{noop[0], noop[1]});
+}
+
 TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {
   engine_fixture f;
   f.eng->tools().add({.name = "chatty"}, [](job_context& ctx) -> tool_result {

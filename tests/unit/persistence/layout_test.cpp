@@ -222,3 +222,45 @@ TEST_CASE("a tool's pause is stored as its time in ms and its reason, and read b
   for (std::string_view bad : {"", "\nreason", "12x\nreason", "no newline", "-5\nreason", "9999999999999999999\nr"})
     CHECK_FALSE(keys::read_tool_pause(bad));
 }
+
+TEST_CASE("an index walk with creation bounds visits only the milliseconds they can match, newest first",
+          "[store][layout]") {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  const auto at = [](auto d) { return time_point{std::chrono::duration_cast<time_point::duration>(d)}; };
+  // Entries of tool t at 1000..1003 ms (two at 1002), and of tool tt, which
+  // sorts among them byte for byte but is another prefix.
+  const std::vector<std::pair<int, std::string>> entries{
+    {1000, "job_00000000000000000000001000"}, {1001, "job_00000000000000000000001001"},
+    {1002, "job_0000000000000000000001002A"}, {1002, "job_0000000000000000000001002B"},
+    {1003, "job_00000000000000000000001003"}};
+  for (const auto& [ms, id] : entries)
+    REQUIRE(db.db().Put({}, db.handle(family::index), keys::index_entry(keys::tool_prefix("t"), at(milliseconds{ms}), id), "").ok());
+  REQUIRE(db.db().Put({}, db.handle(family::index), keys::index_entry(keys::tool_prefix("tt"), at(milliseconds{1002}),
+                                                                       "job_000000000000000000000OTHER"), "").ok());
+  const auto walk = [&](std::optional<time_point> after, std::optional<time_point> before) {
+    std::vector<std::string> ids;
+    db.scan_ids_newest_first(keys::tool_prefix("t"), [&](std::string_view id) {
+      ids.emplace_back(id.substr(id.size() - 5));
+      return true;
+    }, after, before);
+    return ids;
+  };
+  using v = std::vector<std::string>;
+  CHECK(walk({}, {}) == v{"01003", "1002B", "1002A", "01001", "01000"});
+  // created_after is inclusive, created_before exclusive.
+  CHECK(walk(at(milliseconds{1001}), at(milliseconds{1003})) == v{"1002B", "1002A", "01001"});
+  // Within a millisecond the walk keeps the entries of that millisecond: the
+  // record, with its exact time, decides.
+  CHECK(walk(at(microseconds{1001500}), {}) == v{"01003", "1002B", "1002A", "01001"});
+  CHECK(walk({}, at(microseconds{1002500})) == v{"1002B", "1002A", "01001", "01000"});
+  CHECK(walk(at(milliseconds{1002}), at(microseconds{1002001})) == v{"1002B", "1002A"});
+  // Bounds outside the entries, and an empty range.
+  CHECK(walk(at(milliseconds{5000}), {}).empty());
+  CHECK(walk({}, at(milliseconds{1000})).empty());
+  CHECK(walk(at(milliseconds{1002}), at(milliseconds{1002})).empty());
+  CHECK(walk(at(milliseconds{0}), at(milliseconds{99999})).size() == 5);
+  CHECK(walk({}, time_point{}).empty());
+}
