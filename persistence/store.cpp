@@ -624,13 +624,12 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   };
   std::string end{prefix};
-  if (created_before && ms(*created_before) > 0) {
+  if (created_before) {
+    if (*created_before <= time_point{}) return;  // nothing is created before the epoch
     // Before prefix + the first millisecond that cannot hold a match (the
     // one of created_before, rounded up): no entry equals it, each is longer.
     const auto up = std::chrono::ceil<std::chrono::milliseconds>(created_before->time_since_epoch()).count();
     keys::append_be64(end, static_cast<std::uint64_t>(up));
-  } else if (created_before) {
-    return;  // nothing is created before the epoch
   } else {
     // The first key past every entry of the prefix: the prefix with its last
     // byte incremented (prefixes end in ':', never 0xff).
