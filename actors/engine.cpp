@@ -384,7 +384,10 @@ struct engine::impl {
       out.message = "the job spec is invalid";
       return out;
     }
-    rec.id = actors::new_job_id();
+    // One clock read for both: the id's millisecond is then never before
+    // created_at, which lets a listing by created_after stop at an id.
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+    rec.id = actors::new_job_id(now);
     rec.tool = spec.tool;
     rec.tool_version = tool->definition.version;
     rec.name = spec.name;
@@ -398,7 +401,7 @@ struct engine::impl {
     rec.idempotency_key = spec.idempotency_key;
     rec.owner = spec.owner;
     rec.trace_id = spec.trace_id;
-    rec.created_at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+    rec.created_at = now;
     rec.depends_on = spec.depends_on;
     if (spec.run_at) rec.run_at = spec.run_at;
     if (spec.delay) rec.run_at = rec.created_at + *spec.delay;

@@ -1,5 +1,6 @@
 #include "actors/job_id.hpp"
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 #include <random>
@@ -43,6 +44,16 @@ std::string new_job_id(time_point now) {
     id[4 + static_cast<std::size_t>(i)] = crockford[static_cast<unsigned>(v & 31)];
     v >>= 5;
   }
+  return id;
+}
+
+std::string first_job_id_at(std::int64_t ms) {
+  // The first 10 digits of an id's 26 are its 2 pad bits and 48 time bits.
+  constexpr std::int64_t last = (std::int64_t{1} << 48) - 1;
+  const auto t = static_cast<std::uint64_t>(std::clamp<std::int64_t>(ms, 0, last));
+  std::string id = "job_";
+  for (int i = 0; i < 10; ++i) id += crockford[(t >> (45 - 5 * i)) & 31];
+  id.append(16, '0');
   return id;
 }
 

@@ -19,6 +19,10 @@ namespace overseer::persistence::keys {
 
 inline constexpr std::string_view schema_version_key = "schema_version";
 inline constexpr std::string_view next_seq_key = "next_seq";
+/// The least job id whose millisecond is known never to be before its job's
+/// created_at: empty in a store made by a build that reads the clock once for
+/// both, past every id already there in a store that build first opened.
+inline constexpr std::string_view exact_ids_from_key = "exact_ids_from";
 /// 2: a job's history is in its record, status entries only for unfinished
 /// jobs (`open:`) and failed/cancelled/timed-out ones, events in blocks.
 inline constexpr int schema_version = 2;

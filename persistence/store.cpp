@@ -21,6 +21,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include "actors/job_id.hpp"
 #include "overseer/errc.hpp"
 #include "persistence/key_layout.hpp"
 
@@ -31,6 +32,11 @@ namespace {
 constexpr const char* family_names[family_count] = {
   "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches",
   "webhooks", "open_jobs"};
+
+/// How far before created_after a walk of the job families reads ids an
+/// older build made: their created_at was read a few microseconds after
+/// their id's millisecond.
+constexpr std::int64_t id_time_margin_ms = 1000;
 
 [[noreturn]] void fail(const std::string& what) { throw error{errc::store_failure, what}; }
 
@@ -266,7 +272,8 @@ store::store(const options& opts)
 void store::check_schema(const options& opts) {
   std::string version;
   auto s = db_->Get({}, handle(family::meta), keys::schema_version_key, &version);
-  if (s.IsNotFound()) {
+  const bool new_store = s.IsNotFound();
+  if (new_store) {
     rocksdb::WriteOptions w;
     w.sync = true;
     s = db_->Put(w, handle(family::meta), keys::schema_version_key,
@@ -279,6 +286,34 @@ void store::check_schema(const options& opts) {
   } else if (version != std::to_string(keys::schema_version)) {
     refuse_version(opts.dir, version);
   }
+  load_exact_ids_from(new_store);
+}
+
+void store::load_exact_ids_from(bool new_store) {
+  std::string from;
+  if (found(db_->Get({}, handle(family::meta), keys::exact_ids_from_key, &from), "the exact ids' start")) {
+    exact_ids_from_ = std::move(from);
+    return;
+  }
+  // Ids an older build made are followed by their created_at, which may fall
+  // a few microseconds later: exact from past both the present millisecond
+  // and the greatest id here (ids the clock made before the present one, or
+  // after a step back, read a little further, which only costs reads).
+  if (!new_store) {
+    from = actors::first_job_id_at(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count() + 1);
+    for (auto f : {family::jobs, family::open_jobs}) {
+      std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(f))};
+      it->SeekToLast();
+      check_scan(*it, "the newest job id");
+      if (it->Valid() && it->key().ToStringView() >= from) from = it->key().ToString() + '\0';
+    }
+  }
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  if (auto put = db_->Put(w, handle(family::meta), keys::exact_ids_from_key, from); !put.ok())
+    fail("cannot write the exact ids' start: " + put.ToString());
+  exact_ids_from_ = std::move(from);
 }
 
 void store::migrate_from_schema_1() {
@@ -610,19 +645,30 @@ std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap)
 void store::scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view)>& fn,
                                   std::optional<time_point> created_after,
                                   std::optional<time_point> created_before) const {
-  if (prefix.empty()) return scan_all_ids_newest_first(fn);
-  if (prefix == keys::open_jobs_scan) {
+  const auto ms = [](time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  if (prefix.empty() || prefix == keys::open_jobs_scan) {
+    // The job families are keyed by id. An id's millisecond is never before
+    // its job's created_at (one clock read makes both), so ids below the
+    // first of created_after's millisecond cannot match. Ids an older build
+    // made (below exact_ids_from_) can: the walk reads a margin further
+    // while any of them could still lie within it.
+    std::string floor;
+    if (created_after) {
+      floor = actors::first_job_id_at(ms(*created_after) - id_time_margin_ms);
+      if (exact_ids_from_ <= floor) floor = actors::first_job_id_at(ms(*created_after));
+    }
+    const auto walk = [&](std::string_view id) { return id >= std::string_view{floor} && fn(id); };
+    if (prefix.empty()) return scan_all_ids_newest_first(walk);
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
     for (it->SeekToLast(); it->Valid(); it->Prev())
-      if (!fn(it->key().ToStringView())) return;
+      if (!walk(it->key().ToStringView())) return;
     check_scan(*it, "the unfinished jobs");
     return;
   }
   std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
   // An entry is prefix + created_at in big-endian milliseconds + id.
-  const auto ms = [](time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  };
   std::string end{prefix};
   if (created_before) {
     if (*created_before <= time_point{}) return;  // nothing is created before the epoch

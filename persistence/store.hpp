@@ -123,9 +123,11 @@ public:
   /// to stop. An index prefix's entries are ordered by creation time, so
   /// there the walk skips entries created at or after `created_before` and
   /// stops at those created before `created_after`, to the millisecond (the
-  /// caller still checks the exact bounds on the record); the job families
-  /// are walked whole (an id's time can differ from its created_at after a
-  /// clock step).
+  /// caller still checks the exact bounds on the record). The job families
+  /// stop at ids below `created_after`'s millisecond (an id's millisecond is
+  /// never before its created_at; a second below it for ids an older build
+  /// made, see keys::exact_ids_from_key) and ignore `created_before` (after
+  /// a clock step back, ids made later can hold earlier times).
   void scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view id)>& fn,
                              std::optional<time_point> created_after = {},
                              std::optional<time_point> created_before = {}) const;
@@ -183,6 +185,9 @@ private:
   void migrate_from_schema_1();
   /// After the open: records the version in a new store, migrates an old one.
   void check_schema(const options& opts);
+  /// Reads keys::exact_ids_from_key into exact_ids_from_, first recording it
+  /// in a store that lacks it.
+  void load_exact_ids_from(bool new_store);
   /// Closes the handles and the database (the destructor, and a failed open).
   void close() noexcept;
   void report_corrupt(std::string_view where, std::string_view key, const std::string& why) const;
@@ -205,6 +210,7 @@ private:
   bool sync_;
   std::uint64_t min_free_bytes_;
   log_sink log_;
+  std::string exact_ids_from_;  ///< keys::exact_ids_from_key
   mutable std::atomic<std::uint64_t> corrupt_{0};
 };
 

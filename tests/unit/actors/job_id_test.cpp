@@ -129,3 +129,21 @@ TEST_CASE("an id made with an earlier time still sorts after the previous one", 
   const auto third = new_job_id();
   CHECK(epoch < third);
 }
+
+TEST_CASE("first_job_id_at is the least id of its millisecond", "[job_id]") {
+  using overseer::actors::first_job_id_at;
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now());
+  const auto ms = now.time_since_epoch().count();
+  const auto id = new_job_id(now);  // at ms, or later if an earlier call got there first
+  CHECK(looks_like_job_id(first_job_id_at(ms)));
+  CHECK(first_job_id_at(ms) <= id);
+  CHECK(first_job_id_at(ms - 1) < first_job_id_at(ms));
+  CHECK(first_job_id_at(ms).ends_with("0000000000000000"));
+  // An id of an earlier millisecond sorts below it, whatever its random part.
+  CHECK(first_job_id_at(ms - 1).substr(0, 14) + "ZZZZZZZZZZZZZZZZ" < first_job_id_at(ms));
+  // Out of range: the least id, and the greatest time 48 bits hold.
+  CHECK(first_job_id_at(-5) == "job_00000000000000000000000000");
+  CHECK(first_job_id_at(std::int64_t{1} << 50) == "job_7ZZZZZZZZZ0000000000000000");
+  CHECK(first_job_id_at(1) == "job_00000000010000000000000000");
+  CHECK(first_job_id_at(32) == "job_00000000100000000000000000");
+}

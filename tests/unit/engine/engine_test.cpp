@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/job_id.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "persistence/commit_stats.hpp"
 #include "support/engine_fixture.hpp"
@@ -662,6 +663,16 @@ TEST_CASE("list and purge by creation time through an index find exactly the job
   CHECK(ids({.status = job_status::failed, .created_after = created[2]}) == set{failed[2]});
   CHECK(ids({.status = job_status::failed, .created_before = created[1]}) == set{failed[0]});
   CHECK(f.eng->list({.status = job_status::failed, .created_after = created[1], .limit = 1}).total_count == 2);
+  // Without an index the walk goes by id, which never holds a millisecond
+  // before its job's created_at: date alone, and completed jobs.
+  for (std::size_t i = 0; i < noop.size(); ++i) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(created[i].time_since_epoch()).count();
+    CHECK(actors::first_job_id_at(ms) <= noop[i]);
+  }
+  CHECK(ids({.created_after = created[1]}) == set{noop[1], noop[2], failed[1], failed[2]});
+  CHECK(ids({.created_before = created[1]}) == set{noop[0], failed[0]});
+  CHECK(ids({.status = job_status::completed, .created_after = created[1]}) == set{noop[1], noop[2]});
+  CHECK(f.eng->list({.created_after = created[0], .limit = 1}).total_count == 6);
   // Purge walks the same way: only the range goes.
   CHECK(f.eng->purge({.status = job_status::failed, .created_before = created[2]}, true).matched == 2);
   CHECK(f.eng->purge({.tool = "noop", .created_after = created[2]}).deleted == 1);

@@ -4,12 +4,15 @@
 // status entries only for failed, cancelled and timed-out jobs, and the rows
 // a job costs.
 #include <future>
+#include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
+#include "actors/job_id.hpp"
 #include "actors/job_writes.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
@@ -263,4 +266,77 @@ TEST_CASE("an index walk with creation bounds visits only the milliseconds they 
   CHECK(walk(at(milliseconds{1002}), at(milliseconds{1002})).empty());
   CHECK(walk(at(milliseconds{0}), at(milliseconds{99999})).size() == 5);
   CHECK(walk({}, time_point{}).empty());
+}
+
+TEST_CASE("a walk of the job families by created_after stops at it by id, a second before it in an older store",
+          "[store][layout]") {
+  using std::chrono::milliseconds;
+  test::temp_dir dir;
+  std::optional<store> db{std::in_place, store::options{.dir = dir.path()}};
+  const auto at = [](int ms) { return time_point{std::chrono::duration_cast<time_point::duration>(milliseconds{ms})}; };
+  // An id of millisecond ms with a random part that sorts after the least.
+  const auto id_at = [](int ms) {
+    auto id = actors::first_job_id_at(ms);
+    id.back() = 'A';
+    return id;
+  };
+  // Finished jobs at 10 s, 20 s and 40 s; unfinished ones at 29.5 s and 30 s.
+  const std::vector<std::pair<family, std::string>> rows{{family::jobs, id_at(10'000)}, {family::jobs, id_at(20'000)},
+                                                         {family::open_jobs, id_at(29'500)},
+                                                         {family::open_jobs, id_at(30'000)}, {family::jobs, id_at(40'000)}};
+  for (const auto& [f, id] : rows) REQUIRE(db->db().Put({}, db->handle(f), id, "").ok());
+  const auto walk = [&](std::string_view prefix, std::optional<time_point> after, std::optional<time_point> before) {
+    std::vector<std::string> ids;
+    db->scan_ids_newest_first(prefix, [&](std::string_view id) {
+      ids.emplace_back(id);
+      return true;
+    }, after, before);
+    return ids;
+  };
+  using v = std::vector<std::string>;
+  const auto& [j10, j20, j29, j30, j40] = std::tie(rows[0].second, rows[1].second, rows[2].second, rows[3].second,
+                                                   rows[4].second);
+  const v all{j40, j30, j29, j20, j10};
+  // A store this build made: no id's millisecond is before its job's
+  // created_at, so the walk stops below created_after's millisecond.
+  CHECK(walk("", {}, {}) == all);
+  CHECK(walk("", at(30'000), {}) == v{j40, j30});
+  CHECK(walk("", at(29'500), {}) == v{j40, j30, j29});
+  CHECK(walk("", at(40'001), {}).empty());
+  CHECK(walk("", at(0), {}) == all);
+  CHECK(walk(keys::open_jobs_scan, at(29'501), {}) == v{j30});
+  // created_before does not bound a walk by id: after a clock step back an
+  // id made later may hold an earlier created_at.
+  CHECK(walk("", {}, at(15'000)) == all);
+  CHECK(walk("", at(20'000), at(25'000)) == v{j40, j30, j29, j20});
+
+  // The same ids in a store an older build made (no exact_ids_from): their
+  // created_at may follow their millisecond by a little, so the walk reads
+  // from created_after's millisecond less a second: 29.5 s is read (the
+  // caller drops it on its record), 20 s is not.
+  REQUIRE(db->db().Delete({}, db->handle(family::meta), keys::exact_ids_from_key).ok());
+  db.reset();
+  db.emplace(store::options{.dir = dir.path()});
+  std::string from;
+  REQUIRE(db->db().Get({}, db->handle(family::meta), keys::exact_ids_from_key, &from).ok());
+  CHECK(from > j40);
+  CHECK(walk("", at(30'000), {}) == v{j40, j30, j29});
+  CHECK(walk("", at(30'600), {}) == v{j40, j30});
+  CHECK(walk("", at(40'001), {}) == v{j40});
+  CHECK(walk("", at(50'000), {}).empty());
+  CHECK(walk(keys::open_jobs_scan, at(30'000), {}) == v{j30, j29});
+  CHECK(walk(keys::open_jobs_scan, at(30'501), {}) == v{j30});
+  CHECK(walk("", {}, at(15'000)) == all);
+  // Ids made from now on are past the mark: for a created_after a second
+  // past it, the walk is exact again.
+  const auto now_ms = std::chrono::duration_cast<milliseconds>(clock::now().time_since_epoch()).count();
+  const auto later = actors::first_job_id_at(now_ms + 10'000);
+  REQUIRE(db->db().Put({}, db->handle(family::jobs), later, "").ok());
+  REQUIRE(db->db().Put({}, db->handle(family::jobs), actors::first_job_id_at(now_ms + 9'500), "").ok());
+  std::vector<std::string> seen;
+  db->scan_ids_newest_first("", [&](std::string_view id) {
+    seen.emplace_back(id);
+    return true;
+  }, time_point{milliseconds{now_ms + 10'000}});
+  CHECK(seen == v{later});
 }
