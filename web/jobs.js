@@ -5,7 +5,7 @@
 // new jobs are announced and shown on request.
 
 import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox} from "./dom.js";
-import {api} from "./api.js";
+import {api, countJobs} from "./api.js";
 
 const rowHeight = 40;  // px; app.css gives every row of #jobs-table this height
 const pageSize = 100;
@@ -86,6 +86,10 @@ export async function render(main, {query, stream, navigate}) {
       pages.set(index, page.jobs);
       fill(problem);  // a page read again after a failure
       for (const j of page.jobs) byId.set(j.job_id, j);
+      if (index === 0 && page.jobs.length) {
+        since = page.jobs[0].created_at;
+        shownSince = page.jobs.filter((j) => j.created_at === since).length;
+      }
       setTotal(page.total_count);
       draw();
     }, (err) => {
@@ -134,8 +138,9 @@ export async function render(main, {query, stream, navigate}) {
   function reload() {
     pages.clear();
     byId.clear();
-    fresh.hidden = true;
-    newJobs = 0;
+    showNew(0);
+    since = null;
+    shownSince = 0;
     load(0);
   }
 
@@ -160,17 +165,60 @@ export async function render(main, {query, stream, navigate}) {
 
   // Live: status and progress of loaded jobs change in place; new jobs are
   // counted and shown on request, so rows do not jump under the reader.
+  // Without filters every job the stream announces is new to the table.
+  // With filters the events do not say whether a job matches (an event has
+  // no tool, name or labels), so the server counts: the jobs that match,
+  // created since the newest job loaded (or since the first announced, if
+  // none was), less those of that millisecond already shown. A walk by
+  // created_after reads only that range, and at most two counts a second
+  // go out while jobs arrive.
+  const filtered = Object.keys(q).length > 0;
   let newJobs = 0;
+  let since = null;     // created_at of the newest job loaded (ISO), or null
+  let shownSince = 0;   // loaded jobs created in that millisecond
+  let counting = null;  // the timer of the count to come, until its answer
+  let recount = false;
+  let closed = false;
+  function showNew(n) {
+    newJobs = n;
+    fresh.textContent = `${n} new ${n === 1 ? "job" : "jobs"}: show`;
+    fresh.hidden = n === 0;
+  }
+  function countNew() {
+    if (counting) {
+      recount = true;
+      return;
+    }
+    counting = setTimeout(async () => {
+      const base = since;
+      // RFC 3339 in UTC with milliseconds on both sides: strings compare as times.
+      const after = q.created_after > base ? q.created_after : base;
+      try {
+        const n = base === null ? 0 : await countJobs({...q, created_after: after});
+        // A reload since then has its own base and count.
+        if (since === base && !closed) showNew(Math.max(0, n - (after === base ? shownSince : 0)));
+      } catch {
+        // The daemon went away: the stream's resync reloads the table.
+      }
+      counting = null;
+      if (recount && !closed) {
+        recount = false;
+        countNew();
+      }
+    }, 500);
+  }
   let redraw = 0;
   function later() {
     if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; draw(); });
   }
   const off = [
     stream.on("transition", (e) => {
+      if (filtered && (e.from === null || q.status)) {
+        since ??= e.at;
+        countNew();
+      }
       if (e.from === null) {
-        ++newJobs;
-        fresh.textContent = `${newJobs} new ${newJobs === 1 ? "job" : "jobs"}: show`;
-        fresh.hidden = false;
+        if (!filtered) showNew(newJobs + 1);
         return;
       }
       const job = byId.get(e.job_id);
@@ -193,6 +241,8 @@ export async function render(main, {query, stream, navigate}) {
   load(0);
   return () => {
     off.forEach((f) => f());
+    closed = true;
+    clearTimeout(counting);
     cancelAnimationFrame(frame);
     cancelAnimationFrame(redraw);
   };

@@ -200,6 +200,27 @@ test("the jobs table filters by status, label and name, and arrow keys move betw
   await page.context().close();
 });
 
+test("with a filter, the live count names only the new jobs that match it", async () => {
+  const first = await submit({tool: "noop", labels: {team: "blue"}});
+  const all = await open("#/jobs");
+  const blue = await open("#/jobs?label=team%3Dblue");
+  await blue.locator(`#jobs-table tr[data-job="${first}"]`).waitFor(wait);
+  await all.locator("#jobs-table tr[data-index='0']").waitFor(wait);
+  // Three that do not match, then two that do.
+  for (const team of ["red", "red", "red", "blue", "blue"]) await submit({tool: "noop", labels: {team}});
+  // The unfiltered page counts every creation the stream announces ...
+  await all.locator("#jobs-fresh", {hasText: /^5 new jobs/}).waitFor(wait);
+  // ... the filtered one only those the server says match (the job already
+  // shown, created in the newest millisecond loaded, is not counted again).
+  await blue.locator("#jobs-fresh", {hasText: /^2 new jobs/}).waitFor(wait);
+  assert.match(await blue.locator("#jobs-fresh").textContent(), /^2 new jobs/);
+  await blue.locator("#jobs-fresh").click();
+  await blue.locator("#jobs-summary", {hasText: "3 jobs match"}).waitFor(wait);
+  assert.equal(await blue.locator("#jobs-fresh").isHidden(), true);
+  await all.context().close();
+  await blue.context().close();
+});
+
 test("a burst of 10,000 new jobs: the table counts them live, then holds only the rows on screen", async () => {
   const page = await open("#/jobs?label=bulk%3Dyes");
   await page.locator("#jobs-summary", {hasText: "0 jobs match"}).waitFor(wait);
