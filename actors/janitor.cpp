@@ -51,21 +51,19 @@ persistence::job_write deletion(const persistence::store& db, const persistence:
 
 /// Removes DATA_DIR/work/JOB_ID of every job that is no longer stored
 /// (expired, purged), whatever removed it: an attempt's scratch is kept
-/// while its job is, for a look at a failure. Returns the directories removed.
-std::size_t remove_work_of_deleted_jobs(const persistence::store& db, const std::filesystem::path& work) {
+/// while its job is, for a look at a failure. A directory that cannot be
+/// removed now (a body still writing there) is tried again at the next pass.
+void remove_work_of_deleted_jobs(const persistence::store& db, const std::filesystem::path& work) {
   std::vector<std::filesystem::path> gone;
   std::error_code ec;
   for (std::filesystem::directory_iterator it{work, ec}, end; !ec && it != end; it.increment(ec)) {
     const auto name = it->path().filename().string();
     if (looks_like_job_id(name) && !db.get_job(name)) gone.push_back(it->path());
   }
-  std::size_t removed = 0;
   for (const auto& dir : gone) {
-    std::error_code rm;
-    std::filesystem::remove_all(dir, rm);
-    removed += !rm;  // a body still writing there: the next pass tries again
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
   }
-  return removed;
 }
 
 /// Writes and waits until durable.

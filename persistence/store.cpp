@@ -654,16 +654,20 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
     // first of created_after's millisecond cannot match. Ids an older build
     // made (below exact_ids_from_) can: the walk reads a margin further
     // while any of them could still lie within it.
+    // The iterators end at the floor: a family where most keys are deleted
+    // (open_jobs, once its jobs finish) costs only the deletions above it.
     std::string floor;
     if (created_after) {
       floor = actors::first_job_id_at(ms(*created_after) - id_time_margin_ms);
       if (exact_ids_from_ <= floor) floor = actors::first_job_id_at(ms(*created_after));
     }
-    const auto walk = [&](std::string_view id) { return id >= std::string_view{floor} && fn(id); };
-    if (prefix.empty()) return scan_all_ids_newest_first(walk);
-    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
+    if (prefix.empty()) return scan_all_ids_newest_first(fn, floor);
+    const rocksdb::Slice lower{floor};
+    rocksdb::ReadOptions ro;
+    if (!floor.empty()) ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, handle(family::open_jobs))};
     for (it->SeekToLast(); it->Valid(); it->Prev())
-      if (!walk(it->key().ToStringView())) return;
+      if (!fn(it->key().ToStringView())) return;
     check_scan(*it, "the unfinished jobs");
     return;
   }
@@ -694,10 +698,13 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
   check_scan(*it, "the job list");
 }
 
-void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn) const {
+void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn,
+                                      std::string_view floor) const {
   // Both job families, merged by id (creation order), under one snapshot so
   // that a job moving between them is seen once.
   snapshot_read snap{*db_};
+  const rocksdb::Slice lower{floor.data(), floor.size()};
+  if (!floor.empty()) snap.options.iterate_lower_bound = &lower;
   std::unique_ptr<rocksdb::Iterator> open{db_->NewIterator(snap.options, handle(family::open_jobs))};
   std::unique_ptr<rocksdb::Iterator> done{db_->NewIterator(snap.options, handle(family::jobs))};
   open->SeekToLast();

@@ -177,7 +177,9 @@ public:
 private:
   /// The stored record of `id`, from open_jobs or jobs.
   bool get_record(const rocksdb::ReadOptions& ro, std::string_view id, std::string& bytes) const;
-  void scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn) const;
+  /// Both job families merged by id, newest first, down to `floor` (the
+  /// iterators stop there, so they skip no deleted keys below it).
+  void scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn, std::string_view floor) const;
   /// Schema 1 to 2, at open: histories into records, unfinished jobs'
   /// records into open_jobs, status entries only for failed, cancelled and
   /// timed_out. Idempotent, so a crash half-way through

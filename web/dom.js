@@ -50,7 +50,6 @@ export function statusBadge(status) {
     h("span", {"aria-hidden": "true"}, statusMarks[status] ?? "•"), " ", String(status ?? "").replace("_", " "));
 }
 
-/** A progress bar with its percentage in words beside it. */
 /** A box for the operator's reason for an action (pause, resume, cancel,
  * retry), which the daemon keeps with it after who did it: one line of at
  * most 500 bytes, checked by the daemon, whose refusal names the field. */
@@ -74,6 +73,7 @@ function shownPercent(progress, status) {
   return Math.max(0, Math.min(100, Number(progress?.percent ?? 0)));
 }
 
+/** A progress bar with its percentage in words beside it. */
 export function progressBar(progress, label, status) {
   const percent = shownPercent(progress, status);
   return h("span", {class: "progress"},
