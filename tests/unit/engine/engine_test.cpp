@@ -641,7 +641,10 @@ TEST_CASE("list and purge by creation time through an index find exactly the job
   std::vector<std::string> noop, failed;
   std::vector<time_point> created;
   for (int round = 0; round < 3; ++round) {
-    if (round) std::this_thread::sleep_for(5ms);
+    // Each round in a later millisecond than the previous round's jobs.
+    while (round && std::chrono::time_point_cast<std::chrono::milliseconds>(clock::now()) <=
+                      f.eng->get(failed.back())->created_at)
+      std::this_thread::yield();
     noop.push_back(f.eng->submit({.tool = "noop"}));
     failed.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 5}}}));
   }
