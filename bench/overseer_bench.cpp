@@ -1606,6 +1606,32 @@ void bench_list(figures& out) {
     // No index filter: the walk goes by job id over both job families.
     out.add("list.any.all", time_of({.limit = 50}, n), "ms", params);
     out.add("list.any.newest_1pct", time_of({.created_after = after, .limit = 50}, in_range), "ms", params);
+    // The unfinished jobs, among N finished ones: a listing of `pending`
+    // walks the open_jobs family, and a pending job's view counts the
+    // unfinished jobs ahead of it there. Each finished job deleted its key.
+    std::atomic<bool> release{false};
+    overseer::tool_definition hold;
+    hold.name = "bench_hold";
+    hold.max_concurrent = 1;
+    e.tools().add(hold, [&](overseer::job_context& ctx) -> overseer::tool_result {
+      while (!release && !ctx.sleep_for(5ms)) {}
+      return boost::json::object{};
+    });
+    const auto running_id = e.submit({.tool = "bench_hold"});
+    const auto pending_id = e.submit({.tool = "bench_hold"});
+    for (int i = 0; i < 1000 && e.get(running_id).value().status != overseer::job_status::running; ++i)
+      std::this_thread::sleep_for(5ms);
+    out.add("list.pending", time_of({.status = overseer::job_status::pending, .limit = 50}, 1), "ms", params);
+    {
+      const int rounds = opt.smoke ? 3 : 20;
+      const auto t0 = steady::now();
+      for (int i = 0; i < rounds; ++i) {
+        auto v = e.get(pending_id);
+        check(v.has_value() && v.value().status == overseer::job_status::pending, "list: the pending job");
+      }
+      out.add("get.pending", seconds_since(t0) * 1000 / rounds, "ms", params);
+    }
+    release = true;
   }
 }
 

@@ -35,6 +35,7 @@ group_commit::group_commit(store& db, publish_fn publish, failed_fn failed)
     next_seq_(db.next_seq()),
     rollups_(db),
     outbox_(db),
+    compactor_(db, [this](std::string why) { fail(std::move(why)); }),
     thread_([this] {
       tools::name_this_thread("ovs.writer");
       run();
@@ -83,6 +84,7 @@ void group_commit::stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  compactor_.stop();
 }
 
 void group_commit::write(std::vector<job_write> writes, done_fn done) {
@@ -241,6 +243,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
   const auto first_seq = next_seq_;
   auto seq = next_seq_;
   std::uint32_t shared_rows = 0;  // written once for the commit, not for a job
+  std::uint64_t open_deleted = 0;  // keys of open_jobs deleted
   auto put = [&](family f, const std::string& k, const std::string& v) {
     // Batch puts only fail on corrupt batches, which cannot happen here.
     wb.Put(db_.handle(f), k, v).PermitUncheckedError();
@@ -259,8 +262,10 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
         const bool open = !is_terminal(rec->status);
         put(open ? family::open_jobs : family::jobs, rec->id, rec->bytes);
         const bool was_open = w.previous_status ? !is_terminal(*w.previous_status) : open;
-        if (!w.created && was_open != open)
+        if (!w.created && was_open != open) {
           wb.Delete(db_.handle(was_open ? family::open_jobs : family::jobs), rec->id).PermitUncheckedError();
+          open_deleted += was_open;
+        }
         // Status entries only for failed, cancelled and timed-out jobs.
         const auto now_listed = keys::status_entry_prefix(rec->status);
         const auto was_listed = w.previous_status ? keys::status_entry_prefix(*w.previous_status) : std::nullopt;
@@ -285,6 +290,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
           case kv_op::kind::erase:
             wb.Delete(db_.handle(op.f), op.key).PermitUncheckedError();
             if (op.f == family::jobs || op.f == family::open_jobs) deleted_in_commit_.insert(op.key);
+            open_deleted += op.f == family::open_jobs;
             break;
           case kv_op::kind::erase_range:
             wb.DeleteRange(db_.handle(op.f), op.key, op.value).PermitUncheckedError();
@@ -344,6 +350,7 @@ bool group_commit::commit(std::deque<request>& requests, std::vector<event>& pub
     return false;
   }
   next_seq_ = seq;
+  compactor_.deleted(open_deleted);
   written_since_check_ += wb.GetDataSize();
   ++commits_;
   return true;

@@ -38,6 +38,7 @@
 #include "overseer/event.hpp"
 #include "persistence/codec.hpp"
 #include "persistence/commit_delay.hpp"
+#include "persistence/open_jobs_compactor.hpp"
 #include "persistence/rollups.hpp"
 #include "persistence/store.hpp"
 #include "webhooks/outbox.hpp"
@@ -147,6 +148,11 @@ public:
   /// Commits that waited for company, and of those, the ones that found it.
   [[nodiscard]] std::uint64_t delayed_commits() const noexcept { return delayed_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t joined_commits() const noexcept { return joined_.load(std::memory_order_relaxed); }
+  /// Tests: compact open_jobs after this many deleted keys at least
+  /// (persistence/open_jobs_compactor.hpp).
+  void compact_open_jobs_after(std::uint64_t deletions) { compactor_.set_min_deletions(deletions); }
+  /// Compactions of open_jobs finished since start.
+  [[nodiscard]] std::uint64_t open_jobs_compactions() const noexcept { return compactor_.compactions(); }
   /// False for good once the writer has latched.
   [[nodiscard]] bool healthy() const noexcept { return !failed_; }
   /// Why the writer latched; empty while healthy.
@@ -202,6 +208,9 @@ private:
   /// Writer thread only: job records deleted so far in the commit being built.
   std::unordered_set<std::string> deleted_in_commit_;
   [[nodiscard]] bool job_kept(const std::string& id) const;
+  /// Told of the keys each commit deleted from open_jobs; stopped after the
+  /// writer thread.
+  open_jobs_compactor compactor_;
   std::thread thread_;
 };
 

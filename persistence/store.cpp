@@ -19,6 +19,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
 #include "actors/job_id.hpp"
@@ -802,6 +803,45 @@ std::uint64_t store::live_data_bytes() const {
     if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateLiveDataSize, &n)) total += n;
   }
   return total;
+}
+
+std::uint64_t store::deleted_unfinished() const {
+  auto* h = handle(family::open_jobs);
+  std::uint64_t active = 0, immutable = 0;
+  (void)db_->GetIntProperty(h, rocksdb::DB::Properties::kNumDeletesActiveMemTable, &active);
+  (void)db_->GetIntProperty(h, rocksdb::DB::Properties::kNumDeletesImmMemTables, &immutable);
+  std::uint64_t total = active + immutable;
+  rocksdb::TablePropertiesCollection files;
+  if (db_->GetPropertiesOfAllTables(h, &files).ok())
+    for (const auto& [name, props] : files) total += props->num_deletions;
+  return total;
+}
+
+std::uint64_t store::unfinished_keys_in_files() const {
+  // Not rocksdb.estimate-num-keys: a memtable holds every version of a key,
+  // and a finished job's two puts and one deletion count as one key there.
+  std::uint64_t entries = 0, deletions = 0;
+  rocksdb::TablePropertiesCollection files;
+  if (db_->GetPropertiesOfAllTables(handle(family::open_jobs), &files).ok())
+    for (const auto& [name, props] : files) {
+      entries += props->num_entries;
+      deletions += props->num_deletions;
+    }
+  return entries > 2 * deletions ? entries - 2 * deletions : 0;
+}
+
+std::optional<std::string> store::compact_unfinished(std::atomic<bool>* canceled) {
+  rocksdb::CompactRangeOptions o;
+  o.exclusive_manual_compaction = false;  // the other families' compactions go on
+  // A flushed file that overlaps nothing is moved down whole, deletions
+  // included: the bottom level must be rewritten too (but not what this
+  // compaction has just written).
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  o.canceled = canceled;
+  const auto s = db_->CompactRange(o, handle(family::open_jobs), nullptr, nullptr);
+  // Incomplete: canceled (the writer is stopping).
+  if (s.ok() || s.IsIncomplete() || s.IsShutdownInProgress()) return std::nullopt;
+  return "cannot compact the unfinished jobs: " + s.ToString();
 }
 
 }  // namespace overseer::persistence

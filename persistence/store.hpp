@@ -149,6 +149,18 @@ public:
   /// RocksDB's estimate of the live data in every column family, in bytes
   /// (rocksdb.estimate-live-data-size); 0 if it cannot tell.
   [[nodiscard]] std::uint64_t live_data_bytes() const;
+  /// Deleted keys of the open_jobs family that a walk of it still steps
+  /// over: in its memtables and its files (RocksDB's properties). Every job
+  /// that finishes leaves one, until a compaction reaches the bottom level.
+  [[nodiscard]] std::uint64_t deleted_unfinished() const;
+  /// Keys in open_jobs' files less their deletions: right after
+  /// compact_unfinished, the unfinished jobs when it began.
+  [[nodiscard]] std::uint64_t unfinished_keys_in_files() const;
+  /// Flushes open_jobs' memtable and compacts the family to its bottom
+  /// level, which drops its deleted keys; blocks until done, or until
+  /// `*canceled` is set from another thread (not an error). The error, when
+  /// RocksDB fails it.
+  [[nodiscard]] std::optional<std::string> compact_unfinished(std::atomic<bool>* canceled);
 
   [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
   /// The data directory it was opened on.

@@ -2,6 +2,7 @@
 // fails writes on demand (ENOSPC) the way a full disk does, and its commit
 // delay (a write nobody waits for waiting for one somebody does).
 #include <atomic>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "overseer/errc.hpp"
 #include "persistence/group_commit.hpp"
+#include "persistence/key_layout.hpp"
 #include "persistence/store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -81,6 +83,14 @@ bool write_and_wait(group_commit& gc, job_write w) {
   auto p = std::make_shared<std::promise<bool>>();
   auto f = p->get_future();
   gc.write({std::move(w)}, [p](bool ok) { p->set_value(ok); });
+  return f.wait_for(20s) == std::future_status::ready && f.get();
+}
+
+/// Queues `writes` in one commit and waits for its done().
+bool write_and_wait_all(group_commit& gc, std::vector<job_write> writes) {
+  auto p = std::make_shared<std::promise<bool>>();
+  auto f = p->get_future();
+  gc.write(std::move(writes), [p](bool ok) { p->set_value(ok); });
   return f.wait_for(20s) == std::future_status::ready && f.get();
 }
 
@@ -205,13 +215,18 @@ struct publish_probe {
   }
 };
 
-/// Waits until the writer waits for company (false: it never did).
-bool until_waiting(const group_commit& gc) {
+/// Waits up to 20 s for `ok()` to hold (false: it never did).
+bool eventually(const std::function<bool()>& ok) {
   for (int i = 0; i < 2000; ++i) {
-    if (gc.waiting_for_company()) return true;
+    if (ok()) return true;
     std::this_thread::sleep_for(10ms);
   }
   return false;
+}
+
+/// Waits until the writer waits for company (false: it never did).
+bool until_waiting(const group_commit& gc) {
+  return eventually([&] { return gc.waiting_for_company(); });
 }
 
 job_write put_with_event(const std::string& key) {
@@ -358,4 +373,91 @@ TEST_CASE("the commit delay follows the disk, is capped, and backs off when nobo
   CHECK(d.next() == commit_delay::max_wait);
   d.waited(false);
   CHECK(commits_until_next_wait() == 1);
+}
+
+namespace {
+
+/// A job's record written as the engine writes it: created pending (into
+/// open_jobs), or moved from `from` to `to` (completed: into jobs, its key
+/// in open_jobs deleted).
+job_write job_at(const std::string& id, job_status to, std::optional<job_status> from) {
+  job_record r;
+  r.id = id;
+  r.tool = "noop";
+  r.status = to;
+  r.created_at = clock::now();
+  job_write w;
+  w.record.emplace(r);
+  w.previous_status = from;
+  w.created = !from;
+  return w;
+}
+
+/// Waits until the writer has finished `n` compactions of open_jobs.
+bool until_compacted(const group_commit& gc, std::uint64_t n) {
+  return eventually([&] { return gc.open_jobs_compactions() >= n; });
+}
+
+/// The unfinished jobs' ids, as a listing of pending jobs walks them.
+std::vector<std::string> open_ids(const store& db) {
+  std::vector<std::string> ids;
+  db.scan_ids_newest_first(keys::open_jobs_scan, [&](std::string_view id) {
+    ids.emplace_back(id);
+    return true;
+  });
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("once enough jobs have finished, the writer compacts open_jobs and a walk steps over no deleted key",
+          "[persistence][group_commit][compaction]") {
+  test::temp_dir dir;
+  store db{{dir.path(), false, 0, nullptr}};
+  group_commit gc{db, [](std::vector<event>&&) {}};
+  gc.compact_open_jobs_after(300);
+  const auto id = [](int i) { return "job_" + std::string(i < 10 ? "00" : i < 100 ? "0" : "") + std::to_string(i); };
+  std::vector<job_write> created, finished;
+  for (int i = 0; i < 320; ++i) created.push_back(job_at(id(i), job_status::pending, std::nullopt));
+  // All but the five last finish: 299 deletions, one short of a compaction.
+  for (int i = 0; i < 299; ++i) finished.push_back(job_at(id(i), job_status::completed, job_status::pending));
+  REQUIRE(write_and_wait_all(gc, std::move(created)));
+  REQUIRE(write_and_wait_all(gc, std::move(finished)));
+  CHECK(db.deleted_unfinished() == 299);
+  CHECK(gc.open_jobs_compactions() == 0);
+
+  std::vector<job_write> more;
+  for (int i = 299; i < 315; ++i) more.push_back(job_at(id(i), job_status::completed, job_status::pending));
+  REQUIRE(write_and_wait_all(gc, std::move(more)));
+  REQUIRE(until_compacted(gc, 1));
+  CHECK(db.deleted_unfinished() == 0);
+  CHECK(db.unfinished_keys_in_files() == 5);
+  CHECK(open_ids(db) == std::vector<std::string>{id(319), id(318), id(317), id(316), id(315)});
+  CHECK(db.get_job(id(0))->status == job_status::completed);
+  CHECK(db.get_job(id(319))->status == job_status::pending);
+}
+
+TEST_CASE("deleted keys of open_jobs left by an earlier run count toward the first compaction",
+          "[persistence][group_commit][compaction]") {
+  test::temp_dir dir;
+  {
+    store db{{dir.path(), false, 0, nullptr}};
+    group_commit gc{db, [](std::vector<event>&&) {}};
+    std::vector<job_write> created, finished;
+    for (int i = 0; i < 200; ++i) {
+      created.push_back(job_at("job_" + std::to_string(1000 + i), job_status::pending, std::nullopt));
+      finished.push_back(job_at("job_" + std::to_string(1000 + i), job_status::completed, job_status::pending));
+    }
+    REQUIRE(write_and_wait_all(gc, std::move(created)));
+    REQUIRE(write_and_wait_all(gc, std::move(finished)));
+    CHECK(gc.open_jobs_compactions() == 0);  // 200 is below the default's 10,000
+  }
+  store db{{dir.path(), false, 0, nullptr}};
+  CHECK(db.deleted_unfinished() == 200);  // the replayed log's deletions, now in a file
+  group_commit gc{db, [](std::vector<event>&&) {}};
+  gc.compact_open_jobs_after(150);
+  REQUIRE(until_compacted(gc, 1));
+  CHECK(db.deleted_unfinished() == 0);
+  CHECK(open_ids(db).empty());
+  CHECK(db.get_job("job_1199")->status == job_status::completed);
 }

@@ -1,0 +1,70 @@
+#include "persistence/open_jobs_compactor.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "tools/thread_name.hpp"
+
+namespace overseer::persistence {
+
+open_jobs_compactor::open_jobs_compactor(store& db, failed_fn failed)
+  : db_(db), failed_(std::move(failed)), deleted_(db.deleted_unfinished()), kept_(db.unfinished_keys_in_files()) {
+  thread_ = std::thread([this] {
+    tools::name_this_thread("ovs.compact");
+    run();
+  });
+}
+
+open_jobs_compactor::~open_jobs_compactor() { stop(); }
+
+void open_jobs_compactor::deleted(std::uint64_t n) {
+  if (n == 0) return;
+  bool wake = false;
+  {
+    std::lock_guard lock{mutex_};
+    const bool was_due = due();
+    deleted_ += n;
+    wake = !was_due && due();
+  }
+  if (wake) cv_.notify_one();
+}
+
+void open_jobs_compactor::set_min_deletions(std::uint64_t n) {
+  {
+    std::lock_guard lock{mutex_};
+    min_deletions_ = n;
+  }
+  cv_.notify_one();
+}
+
+void open_jobs_compactor::stop() {
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  canceled_ = true;
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void open_jobs_compactor::run() {
+  std::unique_lock lock{mutex_};
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || due(); });
+    if (stopping_) return;
+    deleted_ = 0;  // the ones made from here on may survive this compaction
+    lock.unlock();
+    const auto error = db_.compact_unfinished(&canceled_);
+    const auto kept = error ? 0 : db_.unfinished_keys_in_files();
+    if (error) {
+      if (!canceled_ && failed_) failed_(*error);
+      return;
+    }
+    lock.lock();
+    kept_ = kept;
+    if (!canceled_) compactions_.fetch_add(1);
+  }
+}
+
+}  // namespace overseer::persistence
