@@ -1,7 +1,6 @@
 #include "persistence/open_jobs_compactor.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
 #include "tools/thread_name.hpp"
@@ -55,12 +54,11 @@ void open_jobs_compactor::run() {
     if (stopping_) return;
     deleted_ = 0;  // the ones made from here on may survive this compaction
     lock.unlock();
-    const auto error = db_.compact_unfinished(&canceled_);
-    const auto kept = error ? 0 : db_.unfinished_keys_in_files();
-    if (error) {
+    if (const auto error = db_.compact_unfinished(&canceled_)) {
       if (!canceled_ && failed_) failed_(*error);
       return;
     }
+    const auto kept = db_.unfinished_keys_in_files();
     lock.lock();
     kept_ = kept;
     if (!canceled_) compactions_.fetch_add(1);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -805,28 +806,34 @@ std::uint64_t store::live_data_bytes() const {
   return total;
 }
 
+namespace {
+
+/// The entries and the deletions in a family's files (their table properties).
+std::pair<std::uint64_t, std::uint64_t> file_entries(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+  std::uint64_t entries = 0, deletions = 0;
+  rocksdb::TablePropertiesCollection files;
+  if (db.GetPropertiesOfAllTables(h, &files).ok())
+    for (const auto& [name, props] : files) {
+      entries += props->num_entries;
+      deletions += props->num_deletions;
+    }
+  return {entries, deletions};
+}
+
+}  // namespace
+
 std::uint64_t store::deleted_unfinished() const {
   auto* h = handle(family::open_jobs);
   std::uint64_t active = 0, immutable = 0;
   (void)db_->GetIntProperty(h, rocksdb::DB::Properties::kNumDeletesActiveMemTable, &active);
   (void)db_->GetIntProperty(h, rocksdb::DB::Properties::kNumDeletesImmMemTables, &immutable);
-  std::uint64_t total = active + immutable;
-  rocksdb::TablePropertiesCollection files;
-  if (db_->GetPropertiesOfAllTables(h, &files).ok())
-    for (const auto& [name, props] : files) total += props->num_deletions;
-  return total;
+  return active + immutable + file_entries(*db_, h).second;
 }
 
 std::uint64_t store::unfinished_keys_in_files() const {
   // Not rocksdb.estimate-num-keys: a memtable holds every version of a key,
   // and a finished job's two puts and one deletion count as one key there.
-  std::uint64_t entries = 0, deletions = 0;
-  rocksdb::TablePropertiesCollection files;
-  if (db_->GetPropertiesOfAllTables(handle(family::open_jobs), &files).ok())
-    for (const auto& [name, props] : files) {
-      entries += props->num_entries;
-      deletions += props->num_deletions;
-    }
+  const auto [entries, deletions] = file_entries(*db_, handle(family::open_jobs));
   return entries > 2 * deletions ? entries - 2 * deletions : 0;
 }
 
