@@ -1308,6 +1308,7 @@ purge_result engine::purge(const list_query& q, bool dry_run) {
     },
     q.created_after, q.created_before);
   flush();
+  if (!dry_run && impl_->writer) impl_->writer->purged(out.deleted);
   return out;
 }
 

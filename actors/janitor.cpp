@@ -163,6 +163,7 @@ std::size_t janitor::run_once() {
                      persistence::keys::event(next - cfg_.event_retention)});
     write_sync(writer_, {std::move(w)});
   }
+  writer_.purged(deleted);
   remove_work_of_deleted_jobs(db_, cfg_.data_dir / "work");
   // The output files of the jobs deleted now (actors/file_service.hpp).
   if (after_pass_) after_pass_();

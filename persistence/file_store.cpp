@@ -15,6 +15,7 @@
 #include <rocksdb/db.h>
 
 #include "actors/job_id.hpp"
+#include "persistence/bounded_iterator.hpp"
 
 namespace overseer::persistence::files {
 
@@ -225,12 +226,11 @@ std::optional<file_info> get(const store& db, std::string_view id) {
 
 void scan_newest_first(const store& db, std::string_view cursor, const std::function<bool(file_info&&)>& fn) {
   auto& rdb = const_cast<store&>(db).db();
-  std::unique_ptr<rocksdb::Iterator> it{rdb.NewIterator({}, db.handle(family::index))};
-  // Ids are time-ordered: the key after the last file id, stepped back.
-  const std::string start = cursor.empty() ? std::string{key_prefix} + "\xff" : key(cursor);
-  it->SeekForPrev(start);
-  if (it->Valid() && !cursor.empty() && it->key().ToStringView() == start) it->Prev();
-  for (; it->Valid(); it->Prev()) {
+  // Ids are time-ordered: the newest file id below the cursor, stepped back;
+  // the bounds end the walk at the files' prefix (bounded_iterator.hpp).
+  bounded_iterator it{rdb, db.handle(family::index), std::string{key_prefix},
+                      cursor.empty() ? keys::prefix_end(key_prefix) : key(cursor)};
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
     const auto k = it->key().ToStringView();
     if (!k.starts_with(key_prefix)) break;
     auto f = decode(it->value().ToStringView());

@@ -38,7 +38,7 @@
 #include "overseer/event.hpp"
 #include "persistence/codec.hpp"
 #include "persistence/commit_delay.hpp"
-#include "persistence/open_jobs_compactor.hpp"
+#include "persistence/compactor.hpp"
 #include "persistence/rollups.hpp"
 #include "persistence/store.hpp"
 #include "webhooks/outbox.hpp"
@@ -149,10 +149,16 @@ public:
   [[nodiscard]] std::uint64_t delayed_commits() const noexcept { return delayed_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t joined_commits() const noexcept { return joined_.load(std::memory_order_relaxed); }
   /// Tests: compact open_jobs after this many deleted keys at least
-  /// (persistence/open_jobs_compactor.hpp).
+  /// (persistence/compactor.hpp).
   void compact_open_jobs_after(std::uint64_t deletions) { compactor_.set_min_deletions(deletions); }
   /// Compactions of open_jobs finished since start.
   [[nodiscard]] std::uint64_t open_jobs_compactions() const noexcept { return compactor_.compactions(); }
+  /// Every row of `jobs` jobs was deleted, durably (a retention pass, a
+  /// purge): from compactor::purge_min_jobs on, the compactor's thread has
+  /// the job families' deleted keys compacted away. Never blocks.
+  void purged(std::uint64_t jobs) { compactor_.purged(jobs); }
+  /// Compactions after a purge finished since start.
+  [[nodiscard]] std::uint64_t purge_compactions() const noexcept { return compactor_.purge_compactions(); }
   /// False for good once the writer has latched.
   [[nodiscard]] bool healthy() const noexcept { return !failed_; }
   /// Why the writer latched; empty while healthy.
@@ -210,7 +216,7 @@ private:
   [[nodiscard]] bool job_kept(const std::string& id) const;
   /// Told of the keys each commit deleted from open_jobs; stopped after the
   /// writer thread.
-  open_jobs_compactor compactor_;
+  compactor compactor_;
   std::thread thread_;
 };
 

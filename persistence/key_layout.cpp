@@ -109,6 +109,13 @@ std::string idempotency(std::string_view key) {
   return k;
 }
 
+std::string prefix_end(std::string_view prefix) {
+  std::string k{prefix};
+  while (!k.empty() && static_cast<unsigned char>(k.back()) == 0xff) k.pop_back();
+  if (!k.empty()) k.back() = static_cast<char>(static_cast<unsigned char>(k.back()) + 1);
+  return k;
+}
+
 std::string job_range_end(std::string_view job_id) {
   std::string k{job_id};
   k.append(9, '\xff');  // past every be64 seq

@@ -73,6 +73,10 @@ inline constexpr std::string_view pause_prefix = "pause:";
 [[nodiscard]] std::string tool_pause_value(time_point since, std::string_view reason);
 /// The since and reason of a tool_pause_value; nullopt if it is not one.
 [[nodiscard]] std::optional<std::pair<time_point, std::string>> read_tool_pause(std::string_view value);
+/// The first key past every key that starts with `prefix` (its last byte
+/// below 0xff incremented, the 0xff bytes after it dropped); empty when
+/// there is none (a prefix of 0xff bytes only).
+[[nodiscard]] std::string prefix_end(std::string_view prefix);
 /// The end of a job's history or logs range: id followed by 0xff bytes.
 [[nodiscard]] std::string job_range_end(std::string_view job_id);
 /// The job id at the end of an index entry.

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -18,13 +19,16 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/table_properties.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include "actors/job_id.hpp"
 #include "overseer/errc.hpp"
+#include "persistence/bounded_iterator.hpp"
 #include "persistence/key_layout.hpp"
 
 namespace overseer::persistence {
@@ -34,6 +38,10 @@ namespace {
 constexpr const char* family_names[family_count] = {
   "jobs", "history", "logs", "results", "index", "events", "meta", "cache", "batches",
   "webhooks", "open_jobs"};
+
+/// The entries of the window in which half deleted marks a table for
+/// compaction (see the column family options in the constructor).
+constexpr std::size_t deletion_window = 1024;
 
 /// How far before created_after a walk of the job families reads ids an
 /// older build made: their created_at was read a few microseconds after
@@ -235,10 +243,23 @@ store::store(const options& opts)
   db_opts.recycle_log_file_num = 0;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  const std::shared_ptr<rocksdb::TablePropertiesCollectorFactory> deletion_collector =
+    rocksdb::NewCompactOnDeletionCollectorFactory(deletion_window, deletion_window / 2, 0.5);
   for (const char* name : family_names) {
     rocksdb::ColumnFamilyOptions cf;
     const std::string_view n{name};
     if (n == "results") cf.compression = rocksdb::kLZ4Compression;
+    // A deleted key stays, and every walk over its range steps over it, until
+    // a compaction carries the deletion to the family's bottom level, which
+    // RocksDB does only when a level outgrows its target. Retention and purge
+    // delete runs of old jobs' rows, a delivered webhook deletes its outbox
+    // row: a table holding such a run is marked for compaction when it is
+    // written (at least half of some 1,024 consecutive entries deleted, or
+    // half of all), and RocksDB's background threads compact it soon after.
+    // open_jobs is compacted by count instead (compactor.hpp): each
+    // of its tables is mostly deletions, and marking each one would compact
+    // it at every flush.
+    if (n != "open_jobs") cf.table_properties_collector_factories.push_back(deletion_collector);
     descriptors.emplace_back(name, cf);
   }
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
@@ -583,7 +604,7 @@ std::vector<log_line> store::logs(std::string_view id, log_level min_level, std:
                                   std::size_t offset, std::size_t* total) const {
   std::vector<log_line> out;
   std::size_t matched = 0;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::logs))};
+  bounded_iterator it{*db_, handle(family::logs), std::string{id}, keys::job_range_end(id)};
   for (it->Seek(id); it->Valid() && it->key().starts_with(id); it->Next()) {
     auto d = decode_log(it->value().ToStringView());
     if (!d) {
@@ -618,7 +639,7 @@ void store::for_each_with_status(job_status s,
     check_scan(*it, "the jobs");
     return;
   }
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+  auto it = bounded_iterator::over_prefix(*db_, handle(family::index), *prefix);
   for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next()) {
     auto id = keys::index_job_id(it->key().ToStringView());
     if (auto rec = get_job(id); rec && rec->status == s) fn(std::move(*rec));
@@ -638,7 +659,7 @@ void store::for_each_unfinished(const std::function<void(job_record&&)>& fn) con
 
 std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap) const {
   std::size_t n = 0;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::open_jobs))};
+  bounded_iterator it{*db_, handle(family::open_jobs), {}, std::string{id}};
   for (it->SeekToFirst(); n < cap && it->Valid() && it->key().compare(id) < 0; it->Next()) ++n;
   check_scan(*it, "the unfinished jobs");
   return n;
@@ -673,26 +694,27 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
     check_scan(*it, "the unfinished jobs");
     return;
   }
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
   // An entry is prefix + created_at in big-endian milliseconds + id.
-  std::string end{prefix};
+  std::string end;
   if (created_before) {
     if (*created_before <= time_point{}) return;  // nothing is created before the epoch
     // Before prefix + the first millisecond that cannot hold a match (the
     // one of created_before, rounded up): no entry equals it, each is longer.
     const auto up = std::chrono::ceil<std::chrono::milliseconds>(created_before->time_since_epoch()).count();
+    end = prefix;
     keys::append_be64(end, static_cast<std::uint64_t>(up));
   } else {
-    // The first key past every entry of the prefix: the prefix with its last
-    // byte incremented (prefixes end in ':', never 0xff).
-    end.back() = static_cast<char>(end.back() + 1);
+    end = keys::prefix_end(prefix);  // past every entry of the prefix
   }
   std::string stop;  // entries below it were created before created_after
   if (created_after && ms(*created_after) > 0) {
     stop = std::string{prefix};
     keys::append_be64(stop, static_cast<std::uint64_t>(ms(*created_after)));
   }
-  for (it->SeekForPrev(end); it->Valid(); it->Prev()) {
+  // The bounds end the walk at the range's edges, not at the first live key
+  // past them (persistence/bounded_iterator.hpp).
+  bounded_iterator it{*db_, handle(family::index), stop.empty() ? std::string{prefix} : stop, end};
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
     auto key = it->key().ToStringView();
     if (!key.starts_with(prefix) || (!stop.empty() && key < std::string_view{stop})) break;
     if (!fn(keys::index_job_id(key))) return;
@@ -754,7 +776,7 @@ void store::for_each_cache(const std::function<void(std::string_view, const cach
 
 void store::for_each_index(std::string_view prefix,
                            const std::function<void(std::string_view, std::string_view)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator({}, handle(family::index))};
+  auto it = bounded_iterator::over_prefix(*db_, handle(family::index), prefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
     fn(it->key().ToStringView(), it->value().ToStringView());
   check_scan(*it, "an index");
@@ -849,6 +871,54 @@ std::optional<std::string> store::compact_unfinished(std::atomic<bool>* canceled
   // Incomplete: canceled (the writer is stopping).
   if (s.ok() || s.IsIncomplete() || s.IsShutdownInProgress()) return std::nullopt;
   return "cannot compact the unfinished jobs: " + s.ToString();
+}
+
+std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canceled) {
+  const std::vector<rocksdb::ColumnFamilyHandle*> families{handle(family::jobs), handle(family::index),
+                                                           handle(family::results), handle(family::webhooks),
+                                                           handle(family::cache)};
+  rocksdb::FlushOptions flush;
+  flush.allow_write_stall = true;  // now: false would first wait until the flush could not stall a write
+  if (auto s = db_->Flush(flush, families); !s.ok() && !s.IsShutdownInProgress())
+    return "cannot write the deleted jobs' rows to tables: " + s.ToString();
+  rocksdb::CompactRangeOptions o;
+  o.exclusive_manual_compaction = false;  // RocksDB's own compactions go on
+  // A table of deletions alone overlaps nothing below it and would only be
+  // moved down: the bottom level is rewritten too.
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  o.canceled = canceled;
+  for (auto* h : families) {
+    // The key ranges of the tables that are mostly deletions, merged where
+    // they overlap.
+    // The counts come from the tables' properties (the metadata's are read
+    // lazily), the ranges from the metadata; both name the table's file.
+    rocksdb::TablePropertiesCollection tables;
+    if (auto s = db_->GetPropertiesOfAllTables(h, &tables); !s.ok())
+      return "cannot read the tables' properties: " + s.ToString();
+    std::map<std::string, std::shared_ptr<const rocksdb::TableProperties>, std::less<>> by_file;
+    for (auto& [path, props] : tables) by_file.emplace(std::filesystem::path{path}.filename().string(), props);
+    rocksdb::ColumnFamilyMetaData meta;
+    db_->GetColumnFamilyMetaData(h, &meta);
+    std::vector<std::pair<std::string, std::string>> ranges;
+    for (const auto& level : meta.levels)
+      for (const auto& f : level.files)
+        if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string());
+            p != by_file.end() && p->second->num_deletions > 0 && 2 * p->second->num_deletions >= p->second->num_entries)
+          ranges.emplace_back(f.smallestkey, f.largestkey);
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<std::string, std::string>> merged;
+    for (auto& r : ranges)
+      if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
+      else merged.push_back(std::move(r));
+    for (const auto& [first, last] : merged) {
+      if (canceled && canceled->load()) return std::nullopt;
+      const rocksdb::Slice begin{first}, end{last};  // both inclusive
+      const auto s = db_->CompactRange(o, h, &begin, &end);
+      if (s.IsIncomplete() || s.IsShutdownInProgress()) return std::nullopt;  // canceled: the writer is stopping
+      if (!s.ok()) return "cannot compact the deleted jobs' rows: " + s.ToString();
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace overseer::persistence

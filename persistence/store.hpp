@@ -162,6 +162,15 @@ public:
   /// RocksDB fails it.
   [[nodiscard]] std::optional<std::string> compact_unfinished(std::atomic<bool>* canceled);
 
+  /// After many jobs were deleted at once (a retention pass, a purge):
+  /// writes the memtables of the families their rows were in (jobs, index,
+  /// results, webhooks, cache) to tables, then compacts, down to each
+  /// family's bottom level, the key range of every table of theirs whose
+  /// entries are at least half deletions. That drops the deletions and the
+  /// keys they delete. Blocks until done, or until `*canceled` is set from
+  /// another thread (not an error). The error, when RocksDB fails it.
+  [[nodiscard]] std::optional<std::string> compact_deleted_ranges(std::atomic<bool>* canceled);
+
   [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
   /// The data directory it was opened on.
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }

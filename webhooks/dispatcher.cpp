@@ -18,6 +18,7 @@
 #include <rocksdb/db.h>
 
 #include "overseer/errc.hpp"
+#include "persistence/bounded_iterator.hpp"
 #include "persistence/codec.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/store.hpp"
@@ -104,7 +105,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   void recount() {
     std::int64_t n = 0;
     try {
-      std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator({}, db.handle(family::webhooks))};
+      auto it = persistence::bounded_iterator::over_prefix(db.db(), db.handle(family::webhooks), keys::pending_prefix);
       for (it->Seek(keys::pending_prefix); it->Valid() && it->key().starts_with(keys::pending_prefix); it->Next()) ++n;
     } catch (const std::exception&) {
       return;
@@ -150,7 +151,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     std::size_t seen = 0;
     bool more = false;
     try {
-      std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator({}, db.handle(family::webhooks))};
+      auto it = persistence::bounded_iterator::over_prefix(db.db(), db.handle(family::webhooks), keys::pending_prefix);
       it->Seek(from_start ? std::string{keys::pending_prefix} : cursor);
       std::string job;
       std::uint64_t seq = 0;
@@ -397,9 +398,9 @@ void dispatcher::stop() {
 
 std::vector<delivery_view> read_deliveries(persistence::store& db, std::string_view job_id) {
   std::map<std::pair<std::uint64_t, std::uint8_t>, delivery_view> found;
-  std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator({}, db.handle(family::webhooks))};
   for (char kind : {'d', 'o'}) {
     const auto end = keys::job_end(kind, job_id);
+    persistence::bounded_iterator it{db.db(), db.handle(family::webhooks), keys::job_begin(kind, job_id), end};
     std::string job;
     std::uint64_t seq = 0;
     std::uint8_t target = 0;

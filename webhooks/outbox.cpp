@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "overseer/errc.hpp"
+#include "persistence/bounded_iterator.hpp"
 #include "persistence/codec.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
@@ -162,7 +163,7 @@ bool split_pending(std::string_view value, delivery_state& s, std::string_view& 
 
 outbox_writer::outbox_writer(persistence::store& db) : db_(db) {
   // Any notify row at all? If none, no job is looked up until one is put.
-  std::unique_ptr<rocksdb::Iterator> it{db_.db().NewIterator({}, db_.handle(persistence::family::webhooks))};
+  auto it = persistence::bounded_iterator::over_prefix(db_.db(), db_.handle(persistence::family::webhooks), "n:");
   it->Seek("n:");
   any_notify_ = it->Valid() && it->key().starts_with("n:");
 }

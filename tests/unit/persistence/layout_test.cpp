@@ -11,12 +11,17 @@
 
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
+#include <rocksdb/table_properties.h>
+#include <rocksdb/write_batch.h>
 
 #include "actors/job_id.hpp"
 #include "actors/job_writes.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
 #include "persistence/store.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace overseer;
@@ -339,4 +344,135 @@ TEST_CASE("a walk of the job families by created_after stops at it by id, a seco
     return true;
   }, time_point{milliseconds{now_ms + 10'000}});
   CHECK(seen == v{later});
+}
+
+namespace {
+
+/// The deleted keys a walk on this thread stepped over (RocksDB's perf
+/// context), while `walk` ran.
+template <class Walk>
+std::uint64_t deletions_stepped_over(Walk walk) {
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  walk();
+  const auto n = rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  return n;
+}
+
+/// Entries and deletions in the tables (not the memtables) of a family.
+std::pair<std::uint64_t, std::uint64_t> table_entries(store& db, family f) {
+  std::uint64_t entries = 0, deletions = 0;
+  rocksdb::TablePropertiesCollection tables;
+  REQUIRE(db.db().GetPropertiesOfAllTables(db.handle(f), &tables).ok());
+  for (const auto& [name, props] : tables) {
+    entries += props->num_entries;
+    deletions += props->num_deletions;
+  }
+  return {entries, deletions};
+}
+
+}  // namespace
+
+TEST_CASE("a walk of one index prefix ends at its edge, not after the deleted entries beside it", "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  auto* index = db.handle(family::index);
+  const auto at = [](int ms) {
+    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
+  };
+  const auto id_at = [](int ms) { return actors::first_job_id_at(ms); };
+  // Tools a and c sort on either side of b. All of their entries are
+  // deleted (a purge of both tools); b keeps three.
+  constexpr int purged = 2000;
+  for (const char* tool : {"a", "c"})
+    for (int i = 0; i < purged; ++i) {
+      const auto key = keys::index_entry(keys::tool_prefix(tool), at(1000 + i), id_at(1000 + i));
+      REQUIRE(db.db().Put({}, index, key, "").ok());
+      REQUIRE(db.db().Delete({}, index, key).ok());
+    }
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(db.db().Put({}, index, keys::index_entry(keys::tool_prefix("b"), at(5000 + i), id_at(5000 + i)), "").ok());
+
+  std::size_t seen = 0;
+  // Newest first (a listing of tool b), down past b's oldest entry.
+  CHECK(deletions_stepped_over([&] {
+          db.scan_ids_newest_first(keys::tool_prefix("b"), [&](std::string_view) { return ++seen, true; });
+        }) == 0);
+  CHECK(seen == 3);
+  // Oldest first, up past b's newest.
+  seen = 0;
+  CHECK(deletions_stepped_over([&] {
+          db.for_each_index(keys::tool_prefix("b"), [&](std::string_view, std::string_view) { ++seen; });
+        }) == 0);
+  CHECK(seen == 3);
+  // Within a prefix the deleted entries are still stepped over (compaction
+  // removes those): the walk of a itself visits every one of them.
+  CHECK(deletions_stepped_over([&] {
+          db.scan_ids_newest_first(keys::tool_prefix("a"), [&](std::string_view) { return true; });
+        }) == purged);
+}
+
+TEST_CASE("a table of mostly deleted index entries is compacted away without being asked", "[store][layout][compaction]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  auto* index = db.handle(family::index);
+  // 5,000 entries in one table, their deletions (a purge) in a second one.
+  rocksdb::WriteBatch puts, deletes;
+  for (int i = 0; i < 5000; ++i) {
+    const auto ms = 1000 + i;
+    const auto key = keys::index_entry(
+      keys::tool_prefix("gone"), time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})},
+      actors::first_job_id_at(ms));
+    REQUIRE(puts.Put(index, key, "").ok());
+    REQUIRE(deletes.Delete(index, key).ok());
+  }
+  REQUIRE(db.db().Write({}, &puts).ok());
+  REQUIRE(db.db().Flush({}, index).ok());
+  REQUIRE(db.db().Write({}, &deletes).ok());
+  REQUIRE(db.db().Flush({}, index).ok());
+  // Two tables in level 0 is below the count at which RocksDB compacts it:
+  // only the mark on the table of deletions starts a compaction, which drops
+  // the deleted entries and their deletions together.
+  CHECK(test::eventually([&] { return table_entries(db, family::index) == std::pair<std::uint64_t, std::uint64_t>{0, 0}; },
+                         std::chrono::seconds(30)));
+  std::size_t left = 0;
+  db.for_each_index(keys::tool_prefix("gone"), [&](std::string_view, std::string_view) { ++left; });
+  CHECK(left == 0);
+}
+
+TEST_CASE("after a purge the deleted rows are compacted away, also those never written to a table",
+          "[store][layout][compaction]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  // Records of 1,500 jobs that were written and deleted while still in the
+  // memtable (a purge right after they ran), and, in a table of their own,
+  // index entries deleted later (a purge of older jobs).
+  rocksdb::WriteBatch records, entries, deleted_entries;
+  for (int i = 0; i < 1500; ++i) {
+    const auto id = actors::first_job_id_at(1000 + i);
+    REQUIRE(records.Put(db.handle(family::jobs), id, std::string(200, 'r')).ok());
+    REQUIRE(records.Delete(db.handle(family::jobs), id).ok());
+    const auto key = keys::index_entry(
+      keys::tool_prefix("old"), time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{1000 + i})}, id);
+    REQUIRE(entries.Put(db.handle(family::index), key, "").ok());
+    REQUIRE(deleted_entries.Delete(db.handle(family::index), key).ok());
+  }
+  // A job that stays, in both families.
+  const auto kept = actors::first_job_id_at(9000);
+  REQUIRE(records.Put(db.handle(family::jobs), kept, "r").ok());
+  REQUIRE(db.db().Write({}, &records).ok());
+  REQUIRE(db.db().Write({}, &entries).ok());
+  REQUIRE(db.db().Flush({}, db.handle(family::index)).ok());
+  REQUIRE(db.db().Write({}, &deleted_entries).ok());
+
+  std::atomic<bool> canceled{false};
+  CHECK_FALSE(db.compact_deleted_ranges(&canceled));
+  CHECK(table_entries(db, family::jobs) == std::pair<std::uint64_t, std::uint64_t>{1, 0});
+  CHECK(table_entries(db, family::index) == std::pair<std::uint64_t, std::uint64_t>{0, 0});
+  std::size_t walked = 0;
+  CHECK(deletions_stepped_over([&] {
+          db.scan_ids_newest_first("", [&](std::string_view) { return ++walked, true; });
+        }) == 0);
+  CHECK(walked == 1);
 }

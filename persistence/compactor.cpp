@@ -1,4 +1,4 @@
-#include "persistence/open_jobs_compactor.hpp"
+#include "persistence/compactor.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -7,7 +7,7 @@
 
 namespace overseer::persistence {
 
-open_jobs_compactor::open_jobs_compactor(store& db, failed_fn failed)
+compactor::compactor(store& db, failed_fn failed)
   : db_(db), failed_(std::move(failed)), deleted_(db.deleted_unfinished()), kept_(db.unfinished_keys_in_files()) {
   thread_ = std::thread([this] {
     tools::name_this_thread("ovs.compact");
@@ -15,9 +15,9 @@ open_jobs_compactor::open_jobs_compactor(store& db, failed_fn failed)
   });
 }
 
-open_jobs_compactor::~open_jobs_compactor() { stop(); }
+compactor::~compactor() { stop(); }
 
-void open_jobs_compactor::deleted(std::uint64_t n) {
+void compactor::deleted(std::uint64_t n) {
   if (n == 0) return;
   bool wake = false;
   {
@@ -29,7 +29,16 @@ void open_jobs_compactor::deleted(std::uint64_t n) {
   if (wake) cv_.notify_one();
 }
 
-void open_jobs_compactor::set_min_deletions(std::uint64_t n) {
+void compactor::purged(std::uint64_t jobs) {
+  if (jobs < purge_min_jobs) return;
+  {
+    std::lock_guard lock{mutex_};
+    purge_due_ = true;
+  }
+  cv_.notify_one();
+}
+
+void compactor::set_min_deletions(std::uint64_t n) {
   {
     std::lock_guard lock{mutex_};
     min_deletions_ = n;
@@ -37,7 +46,7 @@ void open_jobs_compactor::set_min_deletions(std::uint64_t n) {
   cv_.notify_one();
 }
 
-void open_jobs_compactor::stop() {
+void compactor::stop() {
   {
     std::lock_guard lock{mutex_};
     stopping_ = true;
@@ -47,11 +56,22 @@ void open_jobs_compactor::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void open_jobs_compactor::run() {
+void compactor::run() {
   std::unique_lock lock{mutex_};
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || due(); });
+    cv_.wait(lock, [this] { return stopping_ || due() || purge_due_; });
     if (stopping_) return;
+    if (purge_due_) {
+      purge_due_ = false;  // a purge from here on asks again
+      lock.unlock();
+      if (const auto error = db_.compact_deleted_ranges(&canceled_)) {
+        if (!canceled_ && failed_) failed_(*error);
+        return;
+      }
+      lock.lock();
+      if (!canceled_) purge_compactions_.fetch_add(1);
+      continue;
+    }
     deleted_ = 0;  // the ones made from here on may survive this compaction
     lock.unlock();
     if (const auto error = db_.compact_unfinished(&canceled_)) {
