@@ -1632,6 +1632,25 @@ void bench_list(figures& out) {
       out.add("get.pending", seconds_since(t0) * 1000 / rounds, "ms", params);
     }
     release = true;
+    // Retention's work, as a purge: the oldest 90 % of the noop jobs go.
+    // Every row deleted stays as a deletion that a walk over its range steps
+    // over until a compaction drops it: listings of what is left, right
+    // after the purge and 10 s later.
+    const auto tenth = e.list({.tool = "noop", .limit = 1, .offset = n / 10});
+    check(tenth.jobs.size() == 1, "list: the job before the purged ones");
+    const auto cutoff = tenth.jobs.front().created_at;
+    const auto t0 = steady::now();
+    const auto purged = e.purge({.tool = "noop", .created_before = cutoff}).deleted;
+    const double purge_s = seconds_since(t0);
+    check(purged >= n * 8 / 10, "list: the purge deleted " + std::to_string(purged) + " jobs");
+    const auto kept = n - purged;
+    const auto purge_params = "stored=" + std::to_string(n) + ",purged=" + std::to_string(purged) + ",limit=50,embedded";
+    out.add("purge.jobs_per_s", purged / purge_s, "jobs/s", purge_params);
+    out.add("list.tool.after_purge", time_of({.tool = "noop", .limit = 50}, kept), "ms", purge_params);
+    out.add("list.any.after_purge", time_of({.limit = 50}, kept + 2), "ms", purge_params);
+    std::this_thread::sleep_for(10s);
+    out.add("list.tool.after_purge_10s", time_of({.tool = "noop", .limit = 50}, kept), "ms", purge_params);
+    out.add("list.any.after_purge_10s", time_of({.limit = 50}, kept + 2), "ms", purge_params);
   }
 }
 
