@@ -873,25 +873,27 @@ std::optional<std::string> store::compact_unfinished(std::atomic<bool>* canceled
   return "cannot compact the unfinished jobs: " + s.ToString();
 }
 
-std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canceled) {
+std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canceled,
+                                                         std::uint64_t rewrite_floor) {
   const std::vector<rocksdb::ColumnFamilyHandle*> families{handle(family::jobs), handle(family::index),
                                                            handle(family::results), handle(family::webhooks),
                                                            handle(family::cache)};
   rocksdb::FlushOptions flush;
   flush.allow_write_stall = true;  // now: false would first wait until the flush could not stall a write
-  if (auto s = db_->Flush(flush, families); !s.ok() && !s.IsShutdownInProgress())
-    return "cannot write the deleted jobs' rows to tables: " + s.ToString();
+  if (auto s = db_->Flush(flush, families); s.IsShutdownInProgress()) return std::nullopt;
+  else if (!s.ok()) return "cannot write the deleted jobs' rows to tables: " + s.ToString();
   rocksdb::CompactRangeOptions o;
   o.exclusive_manual_compaction = false;  // RocksDB's own compactions go on
   // A table of deletions alone overlaps nothing below it and would only be
   // moved down: the bottom level is rewritten too.
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   o.canceled = canceled;
+  struct key_range {
+    std::string first, last;  ///< both inclusive
+  };
   for (auto* h : families) {
-    // The key ranges of the tables that are mostly deletions, merged where
-    // they overlap.
     // The counts come from the tables' properties (the metadata's are read
-    // lazily), the ranges from the metadata; both name the table's file.
+    // lazily), the ranges and sizes from the metadata; both name the file.
     rocksdb::TablePropertiesCollection tables;
     if (auto s = db_->GetPropertiesOfAllTables(h, &tables); !s.ok())
       return "cannot read the tables' properties: " + s.ToString();
@@ -899,20 +901,44 @@ std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canc
     for (auto& [path, props] : tables) by_file.emplace(std::filesystem::path{path}.filename().string(), props);
     rocksdb::ColumnFamilyMetaData meta;
     db_->GetColumnFamilyMetaData(h, &meta);
-    std::vector<std::pair<std::string, std::string>> ranges;
+    // The key ranges of the tables that are mostly deletions, merged where
+    // they overlap.
+    std::vector<key_range> ranges;
     for (const auto& level : meta.levels)
       for (const auto& f : level.files)
         if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string());
             p != by_file.end() && p->second->num_deletions > 0 && 2 * p->second->num_deletions >= p->second->num_entries)
-          ranges.emplace_back(f.smallestkey, f.largestkey);
-    std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<std::string, std::string>> merged;
+          ranges.push_back({f.smallestkey, f.largestkey});
+    std::sort(ranges.begin(), ranges.end(), [](const key_range& a, const key_range& b) { return a.first < b.first; });
+    std::vector<key_range> merged;
     for (auto& r : ranges)
-      if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
+      if (!merged.empty() && r.first <= merged.back().last) merged.back().last = std::max(merged.back().last, r.last);
       else merged.push_back(std::move(r));
-    for (const auto& [first, last] : merged) {
+    for (const auto& r : merged) {
       if (canceled && canceled->load()) return std::nullopt;
-      const rocksdb::Slice begin{first}, end{last};  // both inclusive
+      // A compaction of the range reads every table it overlaps, at every
+      // level, and writes what is left: about the bytes of its entries that
+      // are neither deleted nor deleting (each deletion hides one entry).
+      // In a large store the deletions of recent jobs can span most of a
+      // family (the index's prefixes, ids old and new): such a range is
+      // left to RocksDB's own compactions, which the tables' marks call for,
+      // rather than rewriting the family after each purge.
+      std::uint64_t bytes = 0, entries = 0, deletions = 0;
+      for (const auto& level : meta.levels)
+        for (const auto& f : level.files)
+          if (!(f.largestkey < r.first || r.last < f.smallestkey))
+            if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string()); p != by_file.end()) {
+              bytes += f.size;
+              entries += p->second->num_entries;
+              deletions += p->second->num_deletions;
+            }
+      if (entries == 0) continue;
+      const double per_entry = static_cast<double>(bytes) / static_cast<double>(entries);
+      const double kept = per_entry * static_cast<double>(entries > 2 * deletions ? entries - 2 * deletions : 0);
+      const double deleted = per_entry * static_cast<double>(deletions);
+      if (kept > std::max(static_cast<double>(rewrite_floor), static_cast<double>(deleted_rewrite_factor) * deleted))
+        continue;
+      const rocksdb::Slice begin{r.first}, end{r.last};
       const auto s = db_->CompactRange(o, h, &begin, &end);
       if (s.IsIncomplete() || s.IsShutdownInProgress()) return std::nullopt;  // canceled: the writer is stopping
       if (!s.ok()) return "cannot compact the deleted jobs' rows: " + s.ToString();

@@ -45,6 +45,10 @@ namespace overseer::persistence {
 /// A flush writes about as much again, so a free-space reserve below it
 /// lets RocksDB itself run the disk full.
 inline constexpr std::uint64_t memtable_cap_bytes = 64 << 20;
+/// store::compact_deleted_ranges writes up to this much for a range of
+/// deleted rows, or up to this factor times their deletions' share of it.
+inline constexpr std::uint64_t deleted_rewrite_floor = 64 << 20;
+inline constexpr std::uint64_t deleted_rewrite_factor = 8;
 /// What RocksDB allocates at once (fallocate) for a new write-ahead log,
 /// at open and at each memtable switch: 1.1 x write_buffer_size (64 MiB by
 /// default), capped at the memtables' total. On a file system without that
@@ -167,9 +171,15 @@ public:
   /// results, webhooks, cache) to tables, then compacts, down to each
   /// family's bottom level, the key range of every table of theirs whose
   /// entries are at least half deletions. That drops the deletions and the
-  /// keys they delete. Blocks until done, or until `*canceled` is set from
-  /// another thread (not an error). The error, when RocksDB fails it.
-  [[nodiscard]] std::optional<std::string> compact_deleted_ranges(std::atomic<bool>* canceled);
+  /// keys they delete. A range whose compaction would write more (its
+  /// entries that are neither deleted nor deletions, estimated from the
+  /// tables' counts) than the larger of `rewrite_floor` and
+  /// deleted_rewrite_factor times its deletions' share of the bytes is left
+  /// to RocksDB's own compactions. Blocks until done,
+  /// or until `*canceled` is set from another thread (not an error). The
+  /// error, when RocksDB fails it.
+  [[nodiscard]] std::optional<std::string> compact_deleted_ranges(std::atomic<bool>* canceled,
+                                                                  std::uint64_t rewrite_floor = deleted_rewrite_floor);
 
   [[nodiscard]] rocksdb::DB& db() noexcept { return *db_; }
   /// The data directory it was opened on.

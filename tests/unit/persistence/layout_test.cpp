@@ -476,3 +476,37 @@ TEST_CASE("after a purge the deleted rows are compacted away, also those never w
         }) == 0);
   CHECK(walked == 1);
 }
+
+TEST_CASE("a purge's compaction leaves a range to RocksDB when it would rewrite far more than the deletions",
+          "[store][layout][compaction]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  auto* index = db.handle(family::index);
+  // RocksDB's own compactions off: only compact_deleted_ranges compacts.
+  REQUIRE(db.db().SetOptions(index, {{"disable_auto_compactions", "true"}}).ok());
+  const auto at = [](int ms) {
+    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
+  };
+  // A table of 60,000 live entries of tool b, and a table of deletions of
+  // tools a and c on either side, whose range spans it.
+  rocksdb::WriteBatch live, gone;
+  for (int i = 0; i < 60000; ++i)
+    REQUIRE(live.Put(index, keys::index_entry(keys::tool_prefix("b"), at(i), actors::first_job_id_at(i)), std::string(200, 'v')).ok());
+  for (const char* tool : {"a", "c"})
+    for (int i = 0; i < 1500; ++i) {
+      const auto key = keys::index_entry(keys::tool_prefix(tool), at(i), actors::first_job_id_at(i));
+      REQUIRE(gone.Put(index, key, "").ok());
+      REQUIRE(gone.Delete(index, key).ok());
+    }
+  REQUIRE(db.db().Write({}, &live).ok());
+  REQUIRE(db.db().Flush({}, index).ok());
+  REQUIRE(db.db().Write({}, &gone).ok());
+  std::atomic<bool> canceled{false};
+  // Rewriting the live entries for 3,000 deletions (60,000 - 2 x 3,000
+  // entries kept, by the counts) is more than 8 times them.
+  CHECK_FALSE(db.compact_deleted_ranges(&canceled, 0));
+  CHECK(table_entries(db, family::index) == std::pair<std::uint64_t, std::uint64_t>{63000, 3000});
+  // Under the floor (64 MiB by default) it is compacted.
+  CHECK_FALSE(db.compact_deleted_ranges(&canceled));
+  CHECK(table_entries(db, family::index) == std::pair<std::uint64_t, std::uint64_t>{60000, 0});
+}
