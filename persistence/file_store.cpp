@@ -231,8 +231,6 @@ void scan_newest_first(const store& db, std::string_view cursor, const std::func
   bounded_iterator it{rdb, db.handle(family::index), std::string{key_prefix},
                       cursor.empty() ? keys::prefix_end(key_prefix) : key(cursor)};
   for (it->SeekToLast(); it->Valid(); it->Prev()) {
-    const auto k = it->key().ToStringView();
-    if (!k.starts_with(key_prefix)) break;
     auto f = decode(it->value().ToStringView());
     if (!f) continue;  // unreadable: skipped, like a corrupt record
     if (!fn(std::move(*f))) return;

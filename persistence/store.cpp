@@ -714,11 +714,8 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
   // The bounds end the walk at the range's edges, not at the first live key
   // past them (persistence/bounded_iterator.hpp).
   bounded_iterator it{*db_, handle(family::index), stop.empty() ? std::string{prefix} : stop, end};
-  for (it->SeekToLast(); it->Valid(); it->Prev()) {
-    auto key = it->key().ToStringView();
-    if (!key.starts_with(prefix) || (!stop.empty() && key < std::string_view{stop})) break;
-    if (!fn(keys::index_job_id(key))) return;
-  }
+  for (it->SeekToLast(); it->Valid(); it->Prev())
+    if (!fn(keys::index_job_id(it->key().ToStringView()))) return;
   check_scan(*it, "the job list");
 }
 
@@ -888,33 +885,38 @@ std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canc
   // moved down: the bottom level is rewritten too.
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
   o.canceled = canceled;
-  struct key_range {
-    std::string first, last;  ///< both inclusive
+  // A table of the family: its key range (both ends inclusive), and its
+  // size and counts.
+  struct table {
+    std::string first, last;
+    std::uint64_t bytes{}, entries{}, deletions{};
   };
   for (auto* h : families) {
     // The counts come from the tables' properties (the metadata's are read
     // lazily), the ranges and sizes from the metadata; both name the file.
-    rocksdb::TablePropertiesCollection tables;
-    if (auto s = db_->GetPropertiesOfAllTables(h, &tables); !s.ok())
+    rocksdb::TablePropertiesCollection props;
+    if (auto s = db_->GetPropertiesOfAllTables(h, &props); !s.ok())
       return "cannot read the tables' properties: " + s.ToString();
     std::map<std::string, std::shared_ptr<const rocksdb::TableProperties>, std::less<>> by_file;
-    for (auto& [path, props] : tables) by_file.emplace(std::filesystem::path{path}.filename().string(), props);
+    for (auto& [path, p] : props) by_file.emplace(std::filesystem::path{path}.filename().string(), p);
     rocksdb::ColumnFamilyMetaData meta;
     db_->GetColumnFamilyMetaData(h, &meta);
-    // The key ranges of the tables that are mostly deletions, merged where
-    // they overlap.
-    std::vector<key_range> ranges;
+    std::vector<table> tables;
     for (const auto& level : meta.levels)
       for (const auto& f : level.files)
-        if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string());
-            p != by_file.end() && p->second->num_deletions > 0 && 2 * p->second->num_deletions >= p->second->num_entries)
-          ranges.push_back({f.smallestkey, f.largestkey});
-    std::sort(ranges.begin(), ranges.end(), [](const key_range& a, const key_range& b) { return a.first < b.first; });
-    std::vector<key_range> merged;
+        if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string()); p != by_file.end())
+          tables.push_back({f.smallestkey, f.largestkey, f.size, p->second->num_entries, p->second->num_deletions});
+    // The key ranges of the tables that are mostly deletions, merged where
+    // they overlap.
+    std::vector<std::pair<std::string, std::string>> ranges;
+    for (const auto& t : tables)
+      if (t.deletions > 0 && 2 * t.deletions >= t.entries) ranges.emplace_back(t.first, t.last);
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<std::string, std::string>> merged;
     for (auto& r : ranges)
-      if (!merged.empty() && r.first <= merged.back().last) merged.back().last = std::max(merged.back().last, r.last);
+      if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
       else merged.push_back(std::move(r));
-    for (const auto& r : merged) {
+    for (const auto& [first, last] : merged) {
       if (canceled && canceled->load()) return std::nullopt;
       // A compaction of the range reads every table it overlaps, at every
       // level, and writes what is left: about the bytes of its entries that
@@ -924,21 +926,19 @@ std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canc
       // left to RocksDB's own compactions, which the tables' marks call for,
       // rather than rewriting the family after each purge.
       std::uint64_t bytes = 0, entries = 0, deletions = 0;
-      for (const auto& level : meta.levels)
-        for (const auto& f : level.files)
-          if (!(f.largestkey < r.first || r.last < f.smallestkey))
-            if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string()); p != by_file.end()) {
-              bytes += f.size;
-              entries += p->second->num_entries;
-              deletions += p->second->num_deletions;
-            }
+      for (const auto& t : tables)
+        if (!(t.last < first || last < t.first)) {
+          bytes += t.bytes;
+          entries += t.entries;
+          deletions += t.deletions;
+        }
       if (entries == 0) continue;
       const double per_entry = static_cast<double>(bytes) / static_cast<double>(entries);
       const double kept = per_entry * static_cast<double>(entries > 2 * deletions ? entries - 2 * deletions : 0);
       const double deleted = per_entry * static_cast<double>(deletions);
       if (kept > std::max(static_cast<double>(rewrite_floor), static_cast<double>(deleted_rewrite_factor) * deleted))
         continue;
-      const rocksdb::Slice begin{r.first}, end{r.last};
+      const rocksdb::Slice begin{first}, end{last};
       const auto s = db_->CompactRange(o, h, &begin, &end);
       if (s.IsIncomplete() || s.IsShutdownInProgress()) return std::nullopt;  // canceled: the writer is stopping
       if (!s.ok()) return "cannot compact the deleted jobs' rows: " + s.ToString();

@@ -8,12 +8,11 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
-#include <rocksdb/perf_context.h>
-#include <rocksdb/perf_level.h>
 
 #include "actors/job_id.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "persistence/commit_stats.hpp"
+#include "support/deletions_stepped_over.hpp"
 #include "support/engine_fixture.hpp"
 #include "support/eventually.hpp"
 
@@ -700,17 +699,12 @@ TEST_CASE("after a large purge, listings soon step over none of the deleted jobs
   // deletions is written out only once it fills up, and then as a table of
   // deletions alone, which is moved down whole. The purge has the
   // compactor's thread do it.
-  const auto deletions_stepped_over = [&] {
-    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
-    rocksdb::get_perf_context()->Reset();
+  const auto listing = [&] {
     const auto all = f.eng->list({.tool = "noop"});
-    const auto n = rocksdb::get_perf_context()->internal_delete_skipped_count;
-    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     REQUIRE(all.total_count == 1);
     CHECK(all.jobs.at(0).id == kept);
-    return n;
   };
-  CHECK(test::eventually([&] { return deletions_stepped_over() == 0; }, 30s));
+  CHECK(test::eventually([&] { return test::deletions_stepped_over(listing) == 0; }, 30s));
 }
 
 TEST_CASE("logs are stored with their levels and filtered", "[engine][logs]") {

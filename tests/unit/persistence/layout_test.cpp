@@ -11,8 +11,6 @@
 
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
-#include <rocksdb/perf_context.h>
-#include <rocksdb/perf_level.h>
 #include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
@@ -21,6 +19,7 @@
 #include "persistence/group_commit.hpp"
 #include "persistence/key_layout.hpp"
 #include "persistence/store.hpp"
+#include "support/deletions_stepped_over.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
@@ -348,18 +347,6 @@ TEST_CASE("a walk of the job families by created_after stops at it by id, a seco
 
 namespace {
 
-/// The deleted keys a walk on this thread stepped over (RocksDB's perf
-/// context), while `walk` ran.
-template <class Walk>
-std::uint64_t deletions_stepped_over(Walk walk) {
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
-  rocksdb::get_perf_context()->Reset();
-  walk();
-  const auto n = rocksdb::get_perf_context()->internal_delete_skipped_count;
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-  return n;
-}
-
 /// Entries and deletions in the tables (not the memtables) of a family.
 std::pair<std::uint64_t, std::uint64_t> table_entries(store& db, family f) {
   std::uint64_t entries = 0, deletions = 0;
@@ -396,19 +383,19 @@ TEST_CASE("a walk of one index prefix ends at its edge, not after the deleted en
 
   std::size_t seen = 0;
   // Newest first (a listing of tool b), down past b's oldest entry.
-  CHECK(deletions_stepped_over([&] {
+  CHECK(test::deletions_stepped_over([&] {
           db.scan_ids_newest_first(keys::tool_prefix("b"), [&](std::string_view) { return ++seen, true; });
         }) == 0);
   CHECK(seen == 3);
   // Oldest first, up past b's newest.
   seen = 0;
-  CHECK(deletions_stepped_over([&] {
+  CHECK(test::deletions_stepped_over([&] {
           db.for_each_index(keys::tool_prefix("b"), [&](std::string_view, std::string_view) { ++seen; });
         }) == 0);
   CHECK(seen == 3);
   // Within a prefix the deleted entries are still stepped over (compaction
   // removes those): the walk of a itself visits every one of them.
-  CHECK(deletions_stepped_over([&] {
+  CHECK(test::deletions_stepped_over([&] {
           db.scan_ids_newest_first(keys::tool_prefix("a"), [&](std::string_view) { return true; });
         }) == purged);
 }
@@ -471,7 +458,7 @@ TEST_CASE("after a purge the deleted rows are compacted away, also those never w
   CHECK(table_entries(db, family::jobs) == std::pair<std::uint64_t, std::uint64_t>{1, 0});
   CHECK(table_entries(db, family::index) == std::pair<std::uint64_t, std::uint64_t>{0, 0});
   std::size_t walked = 0;
-  CHECK(deletions_stepped_over([&] {
+  CHECK(test::deletions_stepped_over([&] {
           db.scan_ids_newest_first("", [&](std::string_view) { return ++walked, true; });
         }) == 0);
   CHECK(walked == 1);
