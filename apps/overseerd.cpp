@@ -71,6 +71,8 @@ struct settings {
   std::string join;
   /// --capacity: attempts this node runs at once (worker or scheduler node).
   std::optional<int> capacity;
+  /// --work-dir: where a worker's attempts work (its scratch root's parent).
+  std::string work_dir;
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -169,6 +171,8 @@ cluster (docs/cluster.md):
   --cluster-key FILE      its private key (PEM)       (OVERSEER_CLUSTER_KEY)
   --cluster-ca FILE       the CA every node's certificate must chain to (OVERSEER_CLUSTER_CA)
   --heartbeat-timeout MS  a node silent this long is lost (OVERSEER_HEARTBEAT_TIMEOUT, default 5000)
+  --work-dir DIR          a worker's scratch: its attempts work in DIR/overseer-worker-PID/JOB_ID/ATTEMPT,
+                          DIR made if missing (OVERSEER_WORK_DIR, default $TMPDIR, else /tmp)
 repair (docs/operations.md):
   --salvage-store         open a store whose write-ahead log is damaged in its middle by replaying
                           it up to the damage and dropping the rest; without it such a store is
@@ -230,7 +234,7 @@ constexpr std::array setting_keys{"data_dir",      "listen",         "tools",   
                                   "webhook_max_backoff_ms", "webhook_concurrency", "max_file_size",
                                   "cluster_listen", "join", "capacity", "node_name", "node_label",
                                   "cluster_cert", "cluster_key", "cluster_ca", "heartbeat_timeout",
-                                  "idle_spin_us", "finished_cache", "stream_write_delay_ms"};
+                                  "idle_spin_us", "finished_cache", "stream_write_delay_ms", "work_dir"};
 
 std::string flag_of(std::string_view key) {
   std::string f = "--" + std::string(key);
@@ -342,6 +346,10 @@ void set(settings& s, const std::string& key, const std::string& value) {
   } else if (key == "cluster_listen") s.engine.cluster.listen = value;
   else if (key == "join") s.join = value;
   else if (key == "capacity") s.capacity = to_int("capacity", value, 0, 100000);
+  else if (key == "work_dir") {
+    if (value.empty()) usage_error("work_dir must not be empty");
+    s.work_dir = value;
+  }
   else if (key == "node_name") {
     if (value.empty() || value.size() > 200) usage_error("node_name must be 1 to 200 bytes");
     s.engine.cluster.node_name = value;
@@ -549,9 +557,19 @@ int run_worker(settings& s) {
   c.ca_file = s.engine.cluster.ca_file;
   c.heartbeat_timeout = s.engine.cluster.heartbeat_timeout;
   std::error_code ec;
-  c.work_dir = std::filesystem::temp_directory_path(ec) / ("overseer-worker-" + std::to_string(::getpid()));
+  const std::filesystem::path parent =
+    s.work_dir.empty() ? std::filesystem::temp_directory_path(ec) : std::filesystem::absolute(s.work_dir, ec);
+  c.work_dir = parent / ("overseer-worker-" + std::to_string(::getpid()));
   c.log = log.sink();
-  for (const auto& dir : remove_dead_workers_scratch(c.work_dir.parent_path()))
+  // Made now, so that a directory it cannot write is refused at start, not
+  // by every attempt's failure.
+  if (!ec) std::filesystem::create_directories(c.work_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "overseerd: cannot make the worker's scratch %s: %s\n", c.work_dir.c_str(),
+                 ec.message().c_str());
+    return 1;
+  }
+  for (const auto& dir : remove_dead_workers_scratch(parent))
     overseer::report(c.log, overseer::log_level::info, "overseerd", "removed the scratch of a worker that is gone",
                      {{"path", dir}});
   bool first = true;
@@ -603,6 +621,8 @@ int main(int argc, char** argv) {
     }
   }
   if (!s.join.empty()) usage_error("--join is for a worker node: add --worker");
+  if (!s.work_dir.empty())
+    usage_error("--work-dir is for a worker node: a scheduler node's attempts work in DATA_DIR/work");
   if (s.capacity) s.engine.cluster.local_capacity = *s.capacity;
   if (!s.tokens_file.empty()) {
     auto read = read_tokens_file(s.tokens_file);

@@ -546,3 +546,51 @@ TEST_CASE("a worker removes its scratch: each attempt's directory as it ends, it
   CHECK(w1.process->terminate() == 0);
   CHECK_FALSE(fs::exists(root));
 }
+
+TEST_CASE("a worker given --work-dir makes it, works only there and removes what dead workers left there",
+          "[recovery][cluster]") {
+  cluster_files f;
+  temp_dir data;
+  // A scratch disk of its own, not yet made, with a space in its path.
+  const auto scratch = f.dir.path() / "scratch disk" / "overseer";
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  REQUIRE(dead > 0);
+  REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+  const auto left = scratch / ("overseer-worker-" + std::to_string(dead));
+  fs::create_directories(left / "job_x" / "1");
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port(), 2, true, {}, {"--work-dir", scratch.string()}};
+  const auto root = scratch / ("overseer-worker-" + std::to_string(w1.process->pid()));
+  CHECK(fs::is_directory(root));  // made at start
+  CHECK_FALSE(fs::exists(left));
+  REQUIRE(eventually([&] { return node_names(c).size() == 2; }));
+  const auto id = submit_steps(c, 6, 0.2);
+  REQUIRE(eventually([&] { return fs::is_directory(root / id / "1"); }));
+  REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
+  CHECK_FALSE(fs::exists(root / id));
+  // Nothing under TMPDIR.
+  CHECK(fs::is_empty(f.tmp));
+  CHECK(w1.process->terminate() == 0);
+  CHECK_FALSE(fs::exists(root));
+  CHECK(fs::is_directory(scratch));  // the operator's directory stays
+
+  // One it cannot make (a file is in the way): refused at start, exit 1.
+  std::ofstream{f.dir.path() / "a file"} << "not a directory\n";
+  const auto err = f.dir.path() / "bad-work-dir.err";
+  auto rc = std::system((std::string{OVERSEERD_PATH} + " --worker --join 127.0.0.1:" +
+                         std::to_string(scheduler.cluster_port()) + " --work-dir '" +
+                         (f.dir.path() / "a file" / "sub").string() + "' >/dev/null 2>'" + err.string() + "'")
+                          .c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  std::ifstream in{err};
+  const std::string text{std::istreambuf_iterator<char>{in}, {}};
+  CHECK(text.find("cannot make the worker's scratch") != std::string::npos);
+  // A scheduler node has DATA_DIR/work: the flag is a usage error there.
+  rc = std::system((std::string{OVERSEERD_PATH} + " --data-dir '" + (f.dir.path() / "other").string() +
+                    "' --work-dir /tmp >/dev/null 2>&1")
+                     .c_str());
+  CHECK(WEXITSTATUS(rc) == 2);
+  CHECK_FALSE(fs::exists(f.dir.path() / "other"));
+}
