@@ -1086,6 +1086,15 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
         if (auto r = retrying.find(def.name); r != retrying.end()) h.retrying = r->second;
         s.tools.push_back(std::move(h));
       }
+      // Stored pauses of tools this start's registry lacks: listed, so that
+      // an operator sees them and can lift them (resume_tool).
+      for (const auto& [name, stored] : st.paused)
+        if (deps(self).tools->find(name) == nullptr)
+          s.tools.push_back({.name = name,
+                             .paused = true,
+                             .paused_reason = stored.first,
+                             .paused_since = stored.second,
+                             .registered = false});
       m.reply(std::move(s));
     },
     [=](pause_tool& m) {

@@ -252,11 +252,20 @@ exit_status health(context& ctx) {
                   static_cast<long long>(integer_of(q, "pending_jobs")), static_cast<long long>(integer_of(q, "running_jobs")),
                   static_cast<long long>(integer_of(q, "retrying_jobs")));
     std::vector<std::vector<std::string>> rows;
-    for (const auto& kv : object_of(components, "tools"))
-      rows.push_back({"  " + terminal_safe(kv.key()), safe(kv.value(), "status"), safe(kv.value(), "running"),
-                      safe(kv.value(), "recent_failures")});
+    std::vector<std::string> retired;  // stored pauses of tools no longer registered
+    for (const auto& kv : object_of(components, "tools")) {
+      const auto* registered = member(kv.value(), "registered");
+      const bool gone = registered && registered->is_bool() && !registered->as_bool();
+      rows.push_back({"  " + terminal_safe(kv.key()), safe(kv.value(), "status") + (gone ? ", not registered" : ""),
+                      safe(kv.value(), "running"), safe(kv.value(), "recent_failures")});
+      if (gone)
+        retired.push_back("  " + terminal_safe(kv.key()) + " is no longer registered but its pause is stored (" +
+                          safe(kv.value(), "paused_reason") + "); `overseer tool resume " + terminal_safe(kv.key()) +
+                          "` lifts it");
+    }
     if (!rows.empty())
       std::fputs(render_table({"  TOOL", "STATUS", "RUNNING", "RECENT FAILURES"}, rows, ctx.colours).c_str(), stdout);
+    for (const auto& line : retired) std::printf("%s\n", line.c_str());
   }
   return healthy ? exit_status::ok : exit_status::server_error;
 }

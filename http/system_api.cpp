@@ -83,9 +83,16 @@ void health(api_context& ctx, const call& c, const replier& r) {
     json::object tools;
     bool paused = false;
     for (const auto& t : s.tools) {
-      tools[t.name] = json::object{{"status", t.paused ? "paused" : "healthy"},
-                                   {"running", t.running},
-                                   {"recent_failures", t.recent_failures}};
+      json::object o{{"status", t.paused ? "paused" : "healthy"},
+                     {"running", t.running},
+                     {"recent_failures", t.recent_failures}};
+      // A stored pause of a tool this start does not have: lift it with a
+      // resume, or it holds the tool's jobs when the tool comes back.
+      if (!t.registered) {
+        o["registered"] = false;
+        o["paused_reason"] = t.paused_reason;
+      }
+      tools[t.name] = std::move(o);
       paused = paused || t.paused;
     }
     json::object store =

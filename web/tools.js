@@ -13,6 +13,10 @@ export async function render(main, {stream}) {
   const live = new Map();  // name → {running, state}
   function draw(healthDoc) {
     const states = healthDoc?.components?.tools ?? {};
+    // Pauses stored for tools this daemon no longer has (health marks them
+    // registered: false): each would hold its tool's jobs if the tool came
+    // back, so they are shown with a button that lifts them.
+    const retired = Object.entries(states).filter(([, st]) => st.registered === false);
     fill(list, tools.map((t) => {
       const st = states[t.name] ?? {};
       const running = h("span", {}, String(st.running ?? "?"));
@@ -68,7 +72,7 @@ export async function render(main, {stream}) {
         h("div", {class: "actions"},
           h("a", {class: "button", href: `#/submit/${encodeURIComponent(t.name)}`}, `Submit a ${t.name} job`), why, toggle),
         message);
-    }));
+    }), retired.map(([name, st]) => retiredCard(name, st)));
   }
   draw(health);
   // The running counts follow the stream: one health read per burst of
@@ -88,6 +92,33 @@ export async function render(main, {stream}) {
     off();
     clearTimeout(pending);
   };
+}
+
+function retiredCard(name, st) {
+  const state = h("span", {class: "tool-state"}, `⏸ paused${st.paused_reason ? ` (${st.paused_reason})` : ""}`);
+  const message = h("div", {class: "message"});
+  const why = reasonInput({placeholder: "Reason for lifting it (optional)"});
+  why.setAttribute("aria-label", `Reason for lifting the pause of ${name} (optional)`);
+  const lift = h("button", {type: "button", class: "tool-toggle"}, "Lift the pause");
+  lift.addEventListener("click", async () => {
+    lift.disabled = true;
+    try {
+      await api("POST", `/v1/tools/${encodeURIComponent(name)}/resume`, takeReason(why));
+      state.textContent = "pause lifted";
+      lift.remove();
+      why.remove();
+      fill(message, h("p", {role: "status"}, "Lifted: the tool will not be paused if it comes back."));
+    } catch (err) {
+      lift.disabled = false;
+      fill(message, errorBox(err));
+    }
+  });
+  return h("section", {class: "card", "aria-labelledby": `tool-${name}`, "data-tool": name, "data-registered": "false"},
+    h("h2", {id: `tool-${name}`}, name, h("small", {}, " no longer registered")),
+    h("p", {}, "A pause stored for a tool this daemon no longer has. If the tool came back, its jobs would wait until the pause is lifted."),
+    facts([["State", state]]),
+    h("div", {class: "actions"}, why, lift),
+    message);
 }
 
 export function rule(p) {

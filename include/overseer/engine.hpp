@@ -378,6 +378,10 @@ struct tool_health {
   /// crashed or timed-out attempts within 10000 ms"), when paused.
   std::string paused_reason{};
   std::optional<time_point> paused_since{};  ///< when it was paused, when paused
+  /// False for a stored pause of a tool that this start's registry lacks: it
+  /// is listed so that an operator sees it (it would hold the tool's jobs
+  /// if the tool came back) and can lift it with resume_tool.
+  bool registered = true;
 };
 
 struct engine_stats {

@@ -8,7 +8,7 @@
 
 import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, mkdirSync, rmSync} from "node:fs";
+import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join, resolve, dirname} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -42,7 +42,7 @@ after(async () => {
   if (scratch) rmSync(scratch, {recursive: true, force: true});
 });
 
-async function open(hash = "", viewport = {width: 1280, height: 900}, before = async () => {}) {
+async function open(hash = "", viewport = {width: 1280, height: 900}, before = async () => {}, base = daemon.url) {
   const context = await browser.newContext({viewport});
   const page = await context.newPage();
   page.on("console", (m) => {
@@ -56,7 +56,7 @@ async function open(hash = "", viewport = {width: 1280, height: 900}, before = a
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   await before(page);
-  await page.goto(`${daemon.url}/${hash}`);
+  await page.goto(`${base}/${hash}`);
   return page;
 }
 
@@ -327,6 +327,42 @@ test("the tools page pauses and resumes a tool", async () => {
   await card.getByRole("button", {name: "Resume tool"}).click();
   await until("the card accepts work again", async () => /accepting work/.test(await text(page, '[data-tool="fasta_stats"]')));
   await page.context().close();
+});
+
+test("the tools page shows the stored pause of a tool no longer registered, and lifts it", async () => {
+  // A daemon of its own: its tool is paused, then taken out of its tools file.
+  const dir = join(scratch, "retired");
+  mkdirSync(dir, {recursive: true});
+  const toolsFile = join(dir, "tools.json");
+  writeFileSync(toolsFile, JSON.stringify({tools: [{name: "retired", command: ["/bin/true"]}]}));
+  const other = new Daemon(binary, join(dir, "data"), {args: ["--tools", toolsFile]});
+  try {
+    await other.start();
+    const paused = await other.api("POST", "/v1/tools/retired/pause", {body: {reason: "replaced by v2"}});
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    await other.stop();
+    other.args = [];
+    await other.start();
+    const page = await open("#/tools", undefined, undefined, other.url);
+    const card = page.locator('[data-tool="retired"]');
+    await card.waitFor(wait);
+    assert.match(await card.textContent(), /no longer registered/);
+    assert.match(await card.textContent(), /paused \(paused by client 127\.0\.0\.1: replaced by v2\)/);
+    assert.equal(await page.locator('[data-tool="noop"]').count(), 1);  // the registered ones as before
+    await shot(page, "tools-retired");
+    await card.getByRole("textbox", {name: "Reason for lifting the pause of retired (optional)"}).fill("v2 is live");
+    await card.getByRole("button", {name: "Lift the pause"}).click();
+    await card.getByRole("status").filter({hasText: "Lifted"}).waitFor(wait);
+    assert.equal(await card.getByRole("button").count(), 0);
+    await until("the audit line of the lift", async () =>
+      /tool resumed by client 127\.0\.0\.1.*reason="v2 is live"/.test(other.output));
+    const health = (await other.api("GET", "/v1/health")).body;
+    assert.equal(health.components.tools.retired, undefined);
+    assert.equal(health.status, "healthy");
+    await page.context().close();
+  } finally {
+    await other.stop();
+  }
 });
 
 test("kill -9 and a restart while the page is open: it shows reconnecting, then catches up", async () => {

@@ -800,6 +800,30 @@ TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[
   CHECK(r.exit_code == usage);
 }
 
+TEST_CASE("health names the stored pause of a tool taken out of the tools file, and tool resume lifts it",
+          "[cli][pause]") {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  {
+    overseerd_process d{data, {"--tools", script_tool_file(dir.path(), "retired", "true\n").string()}};
+    REQUIRE(overseer_cli(d.port(), {"tool", "pause", "retired", "--reason", "replaced by v2"}).exit_code == ok);
+  }
+  overseerd_process d{data};
+  auto r = overseer_cli(d.port(), {"health"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == ok);  // degraded still serves
+  CHECK(first_line(r.out) == "degraded");
+  CHECK(r.out.find("paused, not registered") != std::string::npos);
+  CHECK(r.out.find("retired is no longer registered but its pause is stored (paused by client 127.0.0.1: replaced "
+                   "by v2); `overseer tool resume retired` lifts it\n") != std::string::npos);
+  r = overseer_cli(d.port(), {"tool", "resume", "retired"});
+  CHECK(r.exit_code == ok);
+  CHECK(r.out == "retired resumed; 0 queued\n");
+  r = overseer_cli(d.port(), {"health"});
+  CHECK(first_line(r.out) == "healthy");
+  CHECK(r.out.find("retired") == std::string::npos);
+}
+
 TEST_CASE("cancel and purge by filter, with a dry run, and batch list", "[cli][bulk]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

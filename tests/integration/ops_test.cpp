@@ -572,6 +572,19 @@ TEST_CASE("the stored pause of a tool taken out of the tools file can be lifted 
   }
   overseerd_process d{data};  // the tool is no longer declared; its pause is still stored
   http_client c{d.port()};
+  // Health names it, so the pause is not forgotten; the tool list does not.
+  auto health = c.get("/v1/health").json();
+  CHECK(str(health, "status") == "degraded");
+  const auto& tools = health.at("components").at("tools").as_object();
+  REQUIRE(tools.contains("retired"));
+  const auto& retired = tools.at("retired");
+  CHECK(str(retired, "status") == "paused");
+  CHECK(retired.at("registered") == false);
+  CHECK(str(retired, "paused_reason") == "paused by client 127.0.0.1: being replaced");
+  CHECK(retired.at("running") == 0);
+  CHECK_FALSE(tools.at("noop").as_object().contains("registered"));
+  CHECK(c.get("/v1/tools").body.find("retired") == std::string::npos);
+  CHECK(c.get("/metrics").body.find("overseer_tool_paused{tool=\"retired\"} 1") != std::string::npos);
   CHECK(c.post("/v1/tools/retired/pause", json::object{}).status == 404);
   auto r = c.post("/v1/tools/retired/resume", json::object{});
   REQUIRE(r.status == 200);
@@ -581,6 +594,9 @@ TEST_CASE("the stored pause of a tool taken out of the tools file can be lifted 
   CHECK(state.at("paused_reason").is_null());
   CHECK(state.at("queued") == 0);
   CHECK(c.post("/v1/tools/retired/resume", json::object{}).status == 404);  // gone for good
+  health = c.get("/v1/health").json();
+  CHECK(str(health, "status") == "healthy");
+  CHECK_FALSE(health.at("components").at("tools").as_object().contains("retired"));
 }
 
 TEST_CASE("the log says who paused or resumed a tool, and why", "[http][logs][pause]") {

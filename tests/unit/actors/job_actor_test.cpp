@@ -253,9 +253,17 @@ TEST_CASE("a stored pause of a tool no longer registered can still be resumed", 
   f.close();
   f.open({});  // the tool is gone from this start's registry; its pause is still stored
   f.start();
-  CHECK_FALSE(health_of(*f.eng, "retired"));
+  // Listed, marked as not registered, so that an operator sees it.
+  const auto stored = health_of(*f.eng, "retired");
+  REQUIRE(stored);
+  CHECK_FALSE(stored->registered);
+  CHECK(stored->paused);
+  CHECK(stored->paused_reason == "paused by operator");
+  CHECK(stored->paused_since);
+  CHECK(health_of(*f.eng, "noop")->registered);
   CHECK(f.eng->pause_tool("retired").code() == errc::not_found);  // no new pause of an unknown tool
   REQUIRE(f.eng->resume_tool("retired"));                          // but the stored one can be lifted
+  CHECK_FALSE(health_of(*f.eng, "retired"));
   CHECK(f.eng->resume_tool("retired").code() == errc::not_found);  // and then it is gone
   f.close();
   f.open({});
