@@ -7,6 +7,7 @@
 #include "http/sync_waits.hpp"
 #include "http/api.hpp"
 #include "http/json_mapping.hpp"
+#include "http/ops_context.hpp"
 #include "tools/spec_limits.hpp"
 #include "tools/trace_context.hpp"
 
@@ -185,19 +186,29 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
   q.offset = static_cast<std::size_t>(paged ? (page - 1) * page_size : offset);
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
 
-  const list_result found = ctx.eng.list(q);
-  json::array jobs;
-  for (const auto& v : found.jobs) jobs.push_back(render_view(v));
-  json::object out{{"jobs", std::move(jobs)},
-                   {"total_count", found.total_count},
-                   {"has_next", q.offset + found.jobs.size() < found.total_count},
-                   {"limit", q.limit},
-                   {"offset", q.offset}};
-  if (paged) {
-    out["page"] = page;
-    out["page_size"] = page_size;
-  }
-  r.json(200, out);
+  // total_count reads every match: on the listings' thread, so that the
+  // other connections of this I/O thread are not held up meanwhile.
+  boost::asio::post(ctx.ops->listings, [&ctx, q = std::move(q), paged, page, page_size, r] {
+    try {
+      const list_result found = ctx.eng.list(q);
+      json::array jobs;
+      for (const auto& v : found.jobs) jobs.push_back(render_view(v));
+      json::object out{{"jobs", std::move(jobs)},
+                       {"total_count", found.total_count},
+                       {"has_next", q.offset + found.jobs.size() < found.total_count},
+                       {"limit", q.limit},
+                       {"offset", q.offset}};
+      if (paged) {
+        out["page"] = page;
+        out["page_size"] = page_size;
+      }
+      r.json(200, out);
+    } catch (const overseer::error& e) {
+      r.failed(e);
+    } catch (const std::exception& e) {
+      r.problem(500, std::string{"internal error: "} + e.what());
+    }
+  });
 }
 
 void get_job(api_context& ctx, const call& c, const replier& r) {

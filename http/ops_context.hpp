@@ -1,7 +1,8 @@
 // What the operator's side of a server shares (docs/operations.md): the
 // metrics of GET /metrics, the access log, a thread for the engine calls
 // that block (pause and resume a tool, bulk cancels and purges), so no I/O
-// thread ever waits on them, and a thread that renders GET /metrics.
+// thread ever waits on them, a thread for the listings, whose total_count
+// reads every match, and a thread that renders GET /metrics.
 #pragma once
 
 #include <csignal>
@@ -24,6 +25,7 @@ namespace overseer::http {
 struct ops_context {
   ops_context() {
     name(blocking, "ovs.ops");
+    name(listings, "ovs.list");
     name(scrape, "ovs.metrics");
   }
 
@@ -36,6 +38,12 @@ struct ops_context {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   /// The engine calls that block: pause, resume, bulk cancel and purge.
   boost::asio::thread_pool blocking{1};
+  /// GET /v1/jobs and GET /v1/batches: their total_count reads every
+  /// matching record (seconds for a million jobs), which on an I/O thread
+  /// would hold up every other connection of that thread. One thread, so
+  /// listings take at most one core from the engine; they wait for each
+  /// other, not behind a bulk call on `blocking`.
+  boost::asio::thread_pool listings{1};
   /// Renders GET /metrics (the engine's figures, /proc, the data
   /// directory's files): not on the CAF worker the figures arrive on, which
   /// runs the scheduler and the job actors, nor on an I/O thread, whose

@@ -254,6 +254,7 @@ void server::stop() {
   for (auto& t : d.threads) t.join();
   d.threads.clear();
   d.ops.blocking.join();  // a pause or resume in progress answers first
+  d.ops.listings.join();  // and a listing
   d.ops.scrape.join();    // a /metrics being rendered reads d.ops.engine
   d.ops.engine.reset();
   // Sessions still owing answers can write none now; they go while the

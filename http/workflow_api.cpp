@@ -80,19 +80,24 @@ void list_batches(api_context& ctx, const call& c, const replier& r) {
   q.offset = static_cast<std::size_t>(query_int(c.query, "offset", 0, 0, 1'000'000'000, errors));
   if (!errors.empty()) return r.problem(400, "invalid query", errors);
   q.owner = c.who.scope();
-  batch_list_result found;
-  try {
-    found = ctx.eng.list_batches(q);
-  } catch (const overseer::error& e) {
-    return r.failed(e);
-  }
-  json::array batches;
-  for (const auto& b : found.batches) batches.push_back(render_batch_summary(b));
-  r.json(200, json::object{{"batches", std::move(batches)},
-                           {"total_count", found.total_count},
-                           {"has_next", q.offset + found.batches.size() < found.total_count},
-                           {"limit", q.limit},
-                           {"offset", q.offset}});
+  // total_count reads every batch (and a status filter each batch's jobs):
+  // on the listings' thread, never on an I/O thread.
+  boost::asio::post(ctx.ops->listings, [&ctx, q = std::move(q), r] {
+    try {
+      const batch_list_result found = ctx.eng.list_batches(q);
+      json::array batches;
+      for (const auto& b : found.batches) batches.push_back(render_batch_summary(b));
+      r.json(200, json::object{{"batches", std::move(batches)},
+                               {"total_count", found.total_count},
+                               {"has_next", q.offset + found.batches.size() < found.total_count},
+                               {"limit", q.limit},
+                               {"offset", q.offset}});
+    } catch (const overseer::error& e) {
+      r.failed(e);
+    } catch (const std::exception& e) {
+      r.problem(500, std::string{"internal error: "} + e.what());
+    }
+  });
 }
 
 void get_batch(api_context& ctx, const call& c, const replier& r) {

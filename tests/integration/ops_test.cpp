@@ -29,6 +29,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "integration/raw_connection.hpp"
 #include "support/daemon.hpp"
 #include "support/eventually.hpp"
 #include "support/http_helpers.hpp"
@@ -249,7 +250,50 @@ TEST_CASE("the daemon's threads are named for what they do", "[ops][threads]") {
   CHECK(names["ovs.janitor"] == 1);
   CHECK(names["ovs.log"] == 1);
   CHECK(names["ovs.ops"] == 1);
+  CHECK(names["ovs.list"] == 1);
   CHECK(names["ovs.metrics"] == 1);
+}
+
+TEST_CASE("a listing that reads every job runs on its own thread while the I/O threads answer the rest",
+          "[http][jobs][threads]") {
+  // total_count reads every match: seconds for a million jobs. On an I/O
+  // thread that would hold up every other connection of the thread.
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  constexpr int batches = 6;
+  json::array specs;
+  for (int i = 0; i < 10000; ++i) specs.push_back(json::object{{"tool", "noop"}});
+  for (int i = 0; i < batches; ++i) REQUIRE(c.post("/v1/batches", json::object{{"jobs", specs}}).status == 202);
+  REQUIRE(eventually(
+    [&] { return c.get("/v1/jobs?status=completed&limit=1").json().at("total_count") == batches * 10000; }, 120s));
+  const auto list_thread_running = [&] {
+    for (const auto& task : tasks_of(d.pid())) {
+      if (thread_name(task) != "ovs.list") continue;
+      std::ifstream stat_file{task / "stat"};
+      std::string stat;
+      std::getline(stat_file, stat);
+      return stat.size() > stat.rfind(')') + 2 && stat[stat.rfind(')') + 2] == 'R';  // field 3, the state
+    }
+    return false;
+  };
+  // A name no job has: the walk reads all 60,000 records.
+  raw_connection slow{d.port()};
+  slow.send("GET /v1/jobs?name_contains=matches-none&limit=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  REQUIRE(eventually(list_thread_running, 20s));
+  // Meanwhile connections on both I/O threads (they take them in turn) are
+  // answered.
+  for (int i = 0; i < 4; ++i) {
+    raw_connection other{d.port()};
+    other.send("GET /v1/health?probe=live HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto r = other.read(std::chrono::seconds(5));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  const auto answer = slow.read(std::chrono::seconds(60));
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  CHECK(answer->json().at("total_count") == 0);
 }
 
 TEST_CASE("GET /metrics is rendered on its own thread and not on an engine or I/O thread", "[ops][threads][metrics]") {
