@@ -2,7 +2,7 @@
 // (the first 1000 in list order), and cancel.
 
 import {h, fill, facts, statusBadge, progressBar, updateProgressBar, shortId, time, statuses, errorBox, reasonInput,
-  takeReason} from "./dom.js";
+  takeReason, coalesced} from "./dom.js";
 import {api} from "./api.js";
 import {Stream, pageStateText} from "./stream.js";
 
@@ -59,15 +59,11 @@ export async function render(main, {args}) {
     why.hidden = cancel.disabled;
   }
 
-  let pending = null;
-  function reread() {
-    if (pending) return;
-    pending = setTimeout(async () => {
-      pending = null;
-      batch = await api("GET", `/v1/batches/${batch.batch_id}`).catch(() => batch);
-      show();
-    }, 500);
-  }
+  // One read at a time: a large batch's state takes a while to read.
+  const reread = coalesced(async () => {
+    batch = await api("GET", `/v1/batches/${batch.batch_id}`).catch(() => batch);
+    show();
+  }, 500);
 
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
@@ -111,6 +107,6 @@ export async function render(main, {args}) {
   show();
   return () => {
     stream.stop();
-    clearTimeout(pending);
+    reread.stop();
   };
 }

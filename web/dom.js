@@ -132,3 +132,47 @@ export function retryText(retry) {
 
 export const statuses = ["pending", "running", "retrying", "completed", "failed", "cancelled", "timed_out"];
 export const terminal = new Set(["completed", "failed", "cancelled", "timed_out"]);
+
+/** A read that events ask for again and again (counts, a batch's state):
+ * `soon()` runs `read` after `delayMs`, never while an earlier run is still
+ * waiting for the daemon, and once more after it if asked meanwhile. On a
+ * large store a count takes seconds; without this, every burst of events
+ * would start another round of them on top of those still running. */
+export function coalesced(read, delayMs) {
+  let timer = null;
+  let running = false;
+  let again = false;
+  let stopped = false;
+  function soon() {
+    if (stopped || timer) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    timer = setTimeout(() => {
+      timer = null;
+      // The caller's read says what failed; the next event reads again.
+      run().catch(() => {});
+    }, delayMs);
+  }
+  async function run() {
+    running = true;
+    try {
+      return await read();
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        soon();
+      }
+    }
+  }
+  /** Reads now (a page's first read), as one of the runs: it rejects if the
+   * read fails. */
+  soon.run = run;
+  soon.stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  return soon;
+}

@@ -7,7 +7,7 @@
 // the last hour counts the jobs created in it (the list filters by creation
 // time).
 
-import {h, fill, errorBox, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal} from "./dom.js";
+import {h, fill, errorBox, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal, coalesced} from "./dom.js";
 import {api, countJobs} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -89,14 +89,9 @@ export async function render(main, {stream}) {
   }
   const opened = Date.now();
 
-  let pending = null;
-  function soon() {
-    if (pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      refreshCounts().then(() => { readFailed = false; }, () => {});
-    }, 1000);
-  }
+  // At most one round of counts at a time: on a large store each takes
+  // seconds, and jobs keep changing meanwhile.
+  const soon = coalesced(() => refreshCounts().then(() => { readFailed = false; }), 1000);
 
   let readFailed = false;  // the first read failed: the next subscription reads again
   const off = [
@@ -122,7 +117,7 @@ export async function render(main, {stream}) {
   // fails (the daemon went away) says so and is read again when the stream
   // is back.
   try {
-    await Promise.all([refreshCounts(), refreshRunning()]);
+    await Promise.all([soon.run(), refreshRunning()]);
   } catch (err) {
     readFailed = true;
     fill(statusList, h("li", {}, errorBox({title: "Not read", message: `${err.message}. The counts are read again when the connection is back.`})));
@@ -131,7 +126,7 @@ export async function render(main, {stream}) {
   const tick = setInterval(showLive, 10_000);
   return () => {
     off.forEach((f) => f());
-    clearTimeout(pending);
+    soon.stop();
     clearInterval(tick);
   };
 }

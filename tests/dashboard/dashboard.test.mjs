@@ -97,6 +97,42 @@ test("the overview loads with its counts and goes live", async () => {
   await page.context().close();
 });
 
+test("the overview reads one round of counts at a time, however many transitions arrive meanwhile", async () => {
+  // Each count answered only after 1.5 s, as on a store of millions; jobs
+  // end every 100 ms meanwhile. A new round per second on top of the
+  // unanswered ones would pile up; one round in flight, then one more, is
+  // what the page may ask.
+  let inFlight = 0;
+  let most = 0;
+  let counts = 0;
+  const slowCounts = (p) => p.route(/\/v1\/jobs\?.*limit=1(&|$)/, async (route) => {
+    ++counts;
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, 1500));
+    try {
+      await route.continue();
+    } finally {
+      --inFlight;
+    }
+  });
+  const page = await open("", undefined, slowCounts);
+  await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+  await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
+  const round = counts;  // the first read: one count per status and tool, four for the last hour
+  assert.ok(round >= 11, `the first round had ${round} counts`);
+  const stopAt = Date.now() + 5000;
+  while (Date.now() < stopAt) {
+    await submit({tool: "noop"});
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await until("the rounds asked meanwhile to be answered", async () => inFlight === 0 && counts > round, 30_000);
+  assert.ok(most <= round, `${most} counts in flight at once, more than the ${round} of one round`);
+  // 5 s of transitions with 1.5 s answers: the first round, then at most
+  // one per answered round (about 4), never one per second on top of them.
+  assert.ok(counts <= 6 * round, `${counts} counts for ${round} per round`);
+  await page.context().close();
+});
+
 test("a sleep job submitted from the form shows its progress advance and completes without a reload", async () => {
   const page = await open("#/submit/sleep");
   await page.locator("#submit-form").waitFor(wait);
