@@ -793,13 +793,12 @@ std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) co
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
-  impl_->store->scan_ids_newest_first(
+  impl_->store->scan_jobs_newest_first(
     narrowest_index(q),
-    [&](std::string_view id) {
-      auto rec = impl_->store->get_job(id);
-      if (!rec || !matches(q, *rec)) return true;
+    [&](persistence::job_record&& rec) {
+      if (!matches(q, rec)) return true;
       if (out.total_count >= q.offset && out.jobs.size() < q.limit)
-        out.jobs.push_back(full_view(*impl_->store, *rec, impl_->waits_for_node(*rec)));
+        out.jobs.push_back(full_view(*impl_->store, rec, impl_->waits_for_node(rec)));
       ++out.total_count;
       return true;
     },
@@ -1296,6 +1295,8 @@ purge_result engine::purge(const list_query& q, bool dry_run) {
     if (!dry_run && !found.empty()) out.deleted += impl_->cleaner->expire(found);
     found.clear();
   };
+  // Each record read again, not taken from the walk: what is deleted is
+  // built from it, and a job retried since the walk began must be seen so.
   impl_->store->scan_ids_newest_first(
     narrowest_index(q),
     [&](std::string_view id) {

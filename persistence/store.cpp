@@ -668,6 +668,34 @@ std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap)
 void store::scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view)>& fn,
                                   std::optional<time_point> created_after,
                                   std::optional<time_point> created_before) const {
+  walk_newest_first(
+    prefix, [&](std::string_view id, const std::string_view*) { return fn(id); }, created_after, created_before);
+}
+
+void store::scan_jobs_newest_first(std::string_view prefix, const std::function<bool(job_record&&)>& fn,
+                                   std::optional<time_point> created_after,
+                                   std::optional<time_point> created_before) const {
+  walk_newest_first(
+    prefix,
+    [&](std::string_view id, const std::string_view* record) {
+      if (!record) {
+        auto rec = get_job(id);
+        return !rec || fn(std::move(*rec));
+      }
+      auto d = decode_job(*record);
+      if (!d) {
+        report_corrupt("job", id, d.error);
+        return true;
+      }
+      return fn(std::move(*d.value));
+    },
+    created_after, created_before);
+}
+
+void store::walk_newest_first(std::string_view prefix,
+                              const std::function<bool(std::string_view, const std::string_view*)>& fn,
+                              std::optional<time_point> created_after,
+                              std::optional<time_point> created_before) const {
   const auto ms = [](time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   };
@@ -684,13 +712,17 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
       floor = actors::first_job_id_at(ms(*created_after) - id_time_margin_ms);
       if (exact_ids_from_ <= floor) floor = actors::first_job_id_at(ms(*created_after));
     }
-    if (prefix.empty()) return scan_all_ids_newest_first(fn, floor);
+    if (prefix.empty())
+      return scan_all_ids_newest_first([&](std::string_view id, std::string_view record) { return fn(id, &record); },
+                                       floor);
     const rocksdb::Slice lower{floor};
     rocksdb::ReadOptions ro;
     if (!floor.empty()) ro.iterate_lower_bound = &lower;
     std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(ro, handle(family::open_jobs))};
-    for (it->SeekToLast(); it->Valid(); it->Prev())
-      if (!fn(it->key().ToStringView())) return;
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      const auto record = it->value().ToStringView();
+      if (!fn(it->key().ToStringView(), &record)) return;
+    }
     check_scan(*it, "the unfinished jobs");
     return;
   }
@@ -715,11 +747,11 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
   // past them (persistence/bounded_iterator.hpp).
   bounded_iterator it{*db_, handle(family::index), stop.empty() ? std::string{prefix} : stop, end};
   for (it->SeekToLast(); it->Valid(); it->Prev())
-    if (!fn(keys::index_job_id(it->key().ToStringView()))) return;
+    if (!fn(keys::index_job_id(it->key().ToStringView()), nullptr)) return;
   check_scan(*it, "the job list");
 }
 
-void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn,
+void store::scan_all_ids_newest_first(const std::function<bool(std::string_view, std::string_view)>& fn,
                                       std::string_view floor) const {
   // Both job families, merged by id (creation order), under one snapshot so
   // that a job moving between them is seen once.
@@ -732,7 +764,7 @@ void store::scan_all_ids_newest_first(const std::function<bool(std::string_view)
   done->SeekToLast();
   while (open->Valid() || done->Valid()) {
     auto& next = !done->Valid() || (open->Valid() && open->key().compare(done->key()) > 0) ? open : done;
-    if (!fn(next->key().ToStringView())) return;
+    if (!fn(next->key().ToStringView(), next->value().ToStringView())) return;
     next->Prev();
   }
   check_scan(*open, "the unfinished jobs");

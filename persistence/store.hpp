@@ -135,6 +135,14 @@ public:
   void scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view id)>& fn,
                              std::optional<time_point> created_after = {},
                              std::optional<time_point> created_before = {}) const;
+  /// The same walk, with each job's record: over the job families it is the
+  /// value the walk itself read (no second read: a listing of a million jobs
+  /// makes no million Gets), over an index get_job's. A record that cannot
+  /// be read (gone since the index walk read its entry, or unreadable, which
+  /// is reported) is skipped.
+  void scan_jobs_newest_first(std::string_view prefix, const std::function<bool(job_record&&)>& fn,
+                              std::optional<time_point> created_after = {},
+                              std::optional<time_point> created_before = {}) const;
   [[nodiscard]] std::optional<batch_record> get_batch(std::string_view id) const;
   [[nodiscard]] std::optional<cache_entry> get_cache(std::string_view key) const;
   /// Calls `fn(key, entry)` for every readable cache entry.
@@ -210,7 +218,13 @@ private:
   bool get_record(const rocksdb::ReadOptions& ro, std::string_view id, std::string& bytes) const;
   /// Both job families merged by id, newest first, down to `floor` (the
   /// iterators stop there, so they skip no deleted keys below it).
-  void scan_all_ids_newest_first(const std::function<bool(std::string_view)>& fn, std::string_view floor) const;
+  void scan_all_ids_newest_first(const std::function<bool(std::string_view, std::string_view)>& fn,
+                                 std::string_view floor) const;
+  /// scan_ids_newest_first's walk: `fn(id, value)`, the value a record over
+  /// the job families and null over an index.
+  void walk_newest_first(std::string_view prefix,
+                         const std::function<bool(std::string_view id, const std::string_view* record)>& fn,
+                         std::optional<time_point> created_after, std::optional<time_point> created_before) const;
   /// Schema 1 to 2, at open: histories into records, unfinished jobs'
   /// records into open_jobs, status entries only for failed, cancelled and
   /// timed_out. Idempotent, so a crash half-way through
