@@ -179,6 +179,21 @@ TEST_CASE("a job's history is in its record, unfinished jobs are in open_jobs, a
     return true;
   });
   CHECK(ids == std::vector<std::string>{FAILED});
+  // The same walks with the records: the job families' from the walk
+  // itself, an index's read by id; each as get_job reads it.
+  const auto records = [&](std::string_view prefix) {
+    std::vector<std::string> out;
+    db.scan_jobs_newest_first(prefix, [&](job_record&& r) {
+      CHECK(r.status == db.get_job(r.id)->status);
+      CHECK(r.history.size() == db.get_job(r.id)->history.size());
+      out.push_back(r.id + ":" + std::string{to_string(r.status)});
+      return true;
+    });
+    return out;
+  };
+  CHECK(records({}) == std::vector<std::string>{FAILED + ":pending", DONE + ":completed"});
+  CHECK(records(keys::open_jobs_scan) == std::vector<std::string>{FAILED + ":pending"});
+  CHECK(records(keys::tool_prefix("noop")) == std::vector<std::string>{FAILED + ":pending", DONE + ":completed"});
   CHECK(db.count_unfinished_before(FAILED, 100) == 0);
   CHECK(db.count_unfinished_before("job_zzzzzzzzzzzzzzzzzzzzzzzzzz", 100) == 1);
 }
