@@ -4,7 +4,7 @@
 // The stream updates the status and progress of the jobs already loaded;
 // new jobs are announced and shown on request.
 
-import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox} from "./dom.js";
+import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox, coalesced} from "./dom.js";
 import {api, countJobs} from "./api.js";
 
 const rowHeight = 40;  // px; app.css gives every row of #jobs-table this height
@@ -176,37 +176,25 @@ export async function render(main, {query, stream, navigate}) {
   let newJobs = 0;
   let since = null;     // created_at of the newest job loaded (ISO), or null
   let shownSince = 0;   // loaded jobs created in that millisecond
-  let counting = null;  // the timer of the count to come, until its answer
-  let recount = false;
   let closed = false;
   function showNew(n) {
     newJobs = n;
     fresh.textContent = `${n} new ${n === 1 ? "job" : "jobs"}: show`;
     fresh.hidden = n === 0;
   }
-  function countNew() {
-    if (counting) {
-      recount = true;
-      return;
+  // One count at a time (dom.js coalesced); events meanwhile ask for one more.
+  const countNew = coalesced(async () => {
+    const base = since;
+    // RFC 3339 in UTC with milliseconds on both sides: strings compare as times.
+    const after = q.created_after > base ? q.created_after : base;
+    try {
+      const n = base === null ? 0 : await countJobs({...q, created_after: after});
+      // A reload since then has its own base and count.
+      if (since === base && !closed) showNew(Math.max(0, n - (after === base ? shownSince : 0)));
+    } catch {
+      // The daemon went away: the stream's resync reloads the table.
     }
-    counting = setTimeout(async () => {
-      const base = since;
-      // RFC 3339 in UTC with milliseconds on both sides: strings compare as times.
-      const after = q.created_after > base ? q.created_after : base;
-      try {
-        const n = base === null ? 0 : await countJobs({...q, created_after: after});
-        // A reload since then has its own base and count.
-        if (since === base && !closed) showNew(Math.max(0, n - (after === base ? shownSince : 0)));
-      } catch {
-        // The daemon went away: the stream's resync reloads the table.
-      }
-      counting = null;
-      if (recount && !closed) {
-        recount = false;
-        countNew();
-      }
-    }, 500);
-  }
+  }, 500);
   let redraw = 0;
   function later() {
     if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; draw(); });
@@ -242,7 +230,7 @@ export async function render(main, {query, stream, navigate}) {
   return () => {
     off.forEach((f) => f());
     closed = true;
-    clearTimeout(counting);
+    countNew.stop();
     cancelAnimationFrame(frame);
     cancelAnimationFrame(redraw);
   };
