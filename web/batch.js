@@ -59,9 +59,15 @@ export async function render(main, {args}) {
     why.hidden = cancel.disabled;
   }
 
-  // One read at a time: a large batch's state takes a while to read.
+  // One read at a time: a large batch's state takes a while to read. A read
+  // that a cancel's answer overtook is dropped: it would show the batch as
+  // it was before the cancel (the next transition reads it again).
+  let cancels = 0;
   const reread = coalesced(async () => {
-    batch = await api("GET", `/v1/batches/${batch.batch_id}`).catch(() => batch);
+    const before = cancels;
+    const read = await api("GET", `/v1/batches/${batch.batch_id}`).catch(() => null);
+    if (!read || before !== cancels) return;
+    batch = read;
     show();
   }, 500);
 
@@ -70,6 +76,7 @@ export async function render(main, {args}) {
     fill(message);
     try {
       batch = await api("POST", `/v1/batches/${batch.batch_id}/cancel`, takeReason(why));
+      ++cancels;
       why.value = "";
       fill(message, h("p", {role: "status"}, "Cancelled."));
       for (const entry of batch.jobs) {
