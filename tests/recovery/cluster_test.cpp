@@ -209,6 +209,27 @@ std::map<int, marker> markers_of(const fs::path& dir, const std::string& job_id)
   return out;
 }
 
+/// The markers as one line each, for a failing check's message.
+std::string describe(const std::map<int, marker>& m) {
+  std::ostringstream out;
+  for (const auto& [n, x] : m) out << "attempt " << n << " on " << x.node << " from " << x.start << "\n";
+  return out.str();
+}
+
+/// Every attempt of a finished job ran once: one marker per attempt the
+/// job's record counts (the tool refuses a second run of an attempt). On a
+/// loaded machine a worker other than the one a test stops may miss its
+/// heartbeats and be lost as well: that costs an attempt more, never a
+/// double run. Returns the job's number of attempts.
+int check_each_attempt_ran_once(http_client& c, const std::string& id, const std::map<int, marker>& m) {
+  const auto attempts = job(c, id).at("attempt").as_int64();
+  INFO(describe(m));
+  INFO(c.get("/v1/jobs/" + id + "/history").body);
+  CHECK(attempts >= 2);
+  CHECK(m.size() == static_cast<std::size_t>(attempts));
+  return static_cast<int>(attempts);
+}
+
 /// Waits (20 s at most) until attempt 1 of `id` has started and step `step`
 /// is stored (its checkpoint durable); the node attempt 1 runs on, or "".
 std::string first_node_at_step(http_client& c, const fs::path& markers, const std::string& id, std::int64_t step) {
@@ -292,10 +313,10 @@ TEST_CASE("worker nodes over mutual TLS: spread, a worker killed mid-attempt, a 
     (first_node == "w1" ? w1 : w2).process->kill9();
     REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 30s));
     auto m = markers_of(f.markers, id);
-    INFO(c.get("/v1/jobs/" + id + "/history").body);
-    for (const auto& [n, x] : m) INFO("attempt " << n << " on " << x.node << " from " << x.start);
-    REQUIRE(m.size() == 2);
-    CHECK(m[2].node != first_node);
+    const auto attempts = check_each_attempt_ran_once(c, id, m);
+    INFO(describe(m));
+    REQUIRE(m.count(2) == 1);
+    for (int a = 2; a <= attempts; ++a) CHECK(m[a].node != first_node);
     CHECK(m[2].start >= 3);  // resumed from a checkpoint, not from the start
     // max_attempts 1: completed, so the lost attempt did not use up the
     // only attempt there is.
@@ -348,16 +369,18 @@ TEST_CASE("a scheduler node killed with kill -9: workers rejoin the restarted on
     REQUIRE(rejoined);
     REQUIRE(eventually([&] { return status_of(c2, id) == "completed"; }, 30s));
     CHECK(history_has(c2, id, "interrupted"));
+    // Attempt 1 had stopped before attempt 2 began: they never ran together.
+    auto m = markers_of(f.markers, id);
+    check_each_attempt_ran_once(c2, id, m);
+    INFO(describe(m));
+    REQUIRE(m.count(2) == 1);
+    CHECK(m[2].start >= 2);
+    REQUIRE(!m[1].steps.empty());
+    CHECK(m[1].steps.back() <= m[2].begin);
+    CHECK(m[1].steps.size() < 10);
     w1.process->terminate();
     w2.process->terminate();
   }
-  auto m = markers_of(f.markers, id);
-  REQUIRE(m.size() == 2);
-  CHECK(m[2].start >= 2);
-  // Attempt 1 had stopped before attempt 2 began: they never ran together.
-  REQUIRE(!m[1].steps.empty());
-  CHECK(m[1].steps.back() <= m[2].begin);
-  CHECK(m[1].steps.size() < 10);
 }
 
 TEST_CASE("the cluster port refuses a node without a valid certificate, and needs TLS off loopback",
@@ -507,10 +530,16 @@ TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and r
   // It wakes, learns it was dropped, stops what it ran, and joins again.
   REQUIRE(::kill(frozen.process->pid(), SIGCONT) == 0);
   REQUIRE(eventually([&] { return node_names(c).count(first) == 1; }, 20s));
-  // Every attempt ran once: one marker each, the job's last attempt on the other node.
+  // Every attempt ran once: one marker each (the tool would refuse a second
+  // run of an attempt), the first on the frozen node and every later one on
+  // the other. On a loaded machine the other node may miss its heartbeats
+  // too and be lost once, which costs an attempt more, never a double run.
   auto m = markers_of(f.markers, id);
-  CHECK(m.size() == 2);
-  CHECK(m[2].node != first);
+  const auto attempts = check_each_attempt_ran_once(c, id, m);
+  INFO(describe(m));
+  CHECK(m[1].node == first);
+  for (int a = 2; a <= attempts; ++a) CHECK(m[a].node != first);
+  if (attempts > 2) CHECK(history_has(c, id, "interrupted: node lost: " + std::string{first == "w1" ? "w2" : "w1"}));
 }
 
 TEST_CASE("a worker removes its scratch: each attempt's directory as it ends, its own when it stops, and what "
