@@ -256,12 +256,24 @@ void run_worker_node(const worker_node_config& config, tool_registry& tools, con
       wait_before_retry();
       continue;
     }
+    // `self` only watches the connection. Every request (the hello, each
+    // heartbeat) goes out from a scoped actor of its own: CAF 0.17 never
+    // cancels a request's timeout, which arrives heartbeat_timeout after the
+    // request even when the answer came long before, and a blocking actor's
+    // plain receive skips such a late response and keeps it. In `self`
+    // each one would restart the wait for the next heartbeat (heartbeats
+    // then came up to heartbeat_timeout apart, and the node was dropped as
+    // silent), and the skipped ones would pile up in its mailbox for as
+    // long as the node is a member.
     caf::scoped_actor self{system};
     self->monitor(*cluster);
     std::uint64_t session = 0;
     std::string why;
-    self->request(*cluster, config.heartbeat_timeout, hello)
-      .receive([&](std::uint64_t s) { session = s; }, [&](caf::error& e) { why = system.render(e); });
+    {
+      caf::scoped_actor asker{system};
+      asker->request(*cluster, config.heartbeat_timeout, hello)
+        .receive([&](std::uint64_t s) { session = s; }, [&](caf::error& e) { why = system.render(e); });
+    }
     if (session == 0) {
       report(config.log, log_level::warning, "worker", "the scheduler node refused this node",
              {{"join", config.join}, {"error", why}});
@@ -274,14 +286,19 @@ void run_worker_node(const worker_node_config& config, tool_registry& tools, con
     if (config.on_joined) config.on_joined(session);
     bool member = true;
     while (member && !stop) {
-      self->receive(
-        [&](caf::down_msg&) {
-          member = false;
-          why = "connection lost";
-        },
-        caf::after(config.heartbeat_interval) >> [] {});
+      // To a deadline: whatever else reaches `self` does not put it off.
+      const auto next = std::chrono::steady_clock::now() + config.heartbeat_interval;
+      for (auto now = std::chrono::steady_clock::now(); member && !stop && now < next;
+           now = std::chrono::steady_clock::now())
+        self->receive(
+          [&](caf::down_msg&) {
+            member = false;
+            why = "connection lost";
+          },
+          caf::after(std::chrono::ceil<std::chrono::milliseconds>(next - now)) >> [] {});
       if (!member || stop) break;
-      self->request(*cluster, config.heartbeat_timeout, node_heartbeat{name, session})
+      caf::scoped_actor asker{system};
+      asker->request(*cluster, config.heartbeat_timeout, node_heartbeat{name, session})
         .receive(
           [&](bool known) {
             if (!known) {

@@ -542,6 +542,45 @@ TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and r
   if (attempts > 2) CHECK(history_has(c, id, "interrupted: node lost: " + std::string{first == "w1" ? "w2" : "w1"}));
 }
 
+TEST_CASE("a worker heartbeats once a second while it is a member, not later as its requests' timeouts come due",
+          "[recovery][cluster]") {
+  // CAF 0.17 delivers a request's timeout even after its answer came; the
+  // worker once waited for its next heartbeat in the actor that had asked,
+  // and each such late message restarted the wait. Its heartbeats came up
+  // to two seconds apart (and, as these messages chained, up to the
+  // heartbeat timeout apart, so a healthy node was dropped as silent).
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};
+  REQUIRE(eventually([&] { return node_names(c).size() == 2; }));
+  // The scheduler node's clock at each heartbeat it took, in ms of the day.
+  auto last_heartbeat = [&]() -> std::int64_t {
+    const auto body = c.get("/v1/nodes").json();
+    for (const auto& n : body.at("nodes").as_array())
+      if (n.at("name").as_string() == "w1") {
+        const std::string t{n.at("last_heartbeat").as_string()};  // 2026-12-06T19:41:06.721Z
+        return ((std::stoll(t.substr(11, 2)) * 60 + std::stoll(t.substr(14, 2))) * 60 + std::stoll(t.substr(17, 2))) *
+                 1000 + std::stoll(t.substr(20, 3));
+      }
+    return -1;
+  };
+  std::vector<std::int64_t> seen;
+  const auto until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto at = last_heartbeat();
+    REQUIRE(at >= 0);
+    if (seen.empty() || at != seen.back()) seen.push_back(at);
+    std::this_thread::sleep_for(50ms);
+  }
+  std::int64_t widest = 0;
+  for (std::size_t i = 1; i < seen.size(); ++i) widest = std::max(widest, (seen[i] - seen[i - 1] + 86'400'000) % 86'400'000);
+  INFO(seen.size() << " heartbeats, the widest gap " << widest << " ms");
+  CHECK(seen.size() >= 7);
+  CHECK(widest < 1'700);
+}
+
 TEST_CASE("a worker removes its scratch: each attempt's directory as it ends, its own when it stops, and what "
           "dead workers left",
           "[recovery][cluster]") {
