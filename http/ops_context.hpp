@@ -44,6 +44,31 @@ struct ops_context {
   /// listings take at most one core from the engine; they wait for each
   /// other, not behind a bulk call on `blocking`.
   boost::asio::thread_pool listings{1};
+  /// How many listings may wait for `listings` or run there at once. Each
+  /// can take seconds over a million jobs; past this bound a listing is
+  /// answered 503 (with Retry-After) at once rather than queued behind
+  /// minutes of others, and the queue cannot grow without end.
+  int max_listings = 64;
+
+  /// Runs `work` on `listings` and returns true, or returns false (and the
+  /// caller answers 503) when max_listings are already waiting or running.
+  template <class Work>
+  [[nodiscard]] bool post_listing(Work work) {
+    if (listings_held_.fetch_add(1, std::memory_order_relaxed) >= max_listings) {
+      listings_held_.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    boost::asio::post(listings, [this, work = std::move(work)]() mutable {
+      struct release {
+        std::atomic<int>& held;
+        ~release() { held.fetch_sub(1, std::memory_order_relaxed); }
+      } done{listings_held_};
+      work();
+    });
+    return true;
+  }
+  /// Listings waiting for or running on `listings`.
+  [[nodiscard]] int listings_held() const noexcept { return listings_held_.load(std::memory_order_relaxed); }
   /// Renders GET /metrics (the engine's figures, /proc, the data
   /// directory's files): not on the CAF worker the figures arrive on, which
   /// runs the scheduler and the job actors, nor on an I/O thread, whose
@@ -52,6 +77,8 @@ struct ops_context {
   boost::asio::thread_pool scrape{1};
 
 private:
+  std::atomic<int> listings_held_{0};
+
   // The pool's one thread runs this first, before the server serves (a
   // name seen in top -H from the start). Signals are for the thread that
   // waits for them (overseerd's sigwait).

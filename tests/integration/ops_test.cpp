@@ -294,6 +294,32 @@ TEST_CASE("a listing that reads every job runs on its own thread while the I/O t
   REQUIRE(answer);
   CHECK(answer->status == 200);
   CHECK(answer->json().at("total_count") == 0);
+
+  // Past 64 listings waiting or running, a listing is refused at once (503
+  // with Retry-After) rather than queued behind minutes of others. Every
+  // one of a burst of 100 is answered, and the bound is given back.
+  std::vector<std::unique_ptr<raw_connection>> burst;
+  for (int i = 0; i < 100; ++i) burst.push_back(std::make_unique<raw_connection>(d.port()));
+  for (auto& b : burst) b->send("GET /v1/jobs?name_contains=matches-none&limit=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  int listed = 0;
+  int refused = 0;
+  for (auto& b : burst) {
+    const auto r = b->read(std::chrono::seconds(120));
+    REQUIRE(r);
+    INFO(r->status << " " << r->body);
+    REQUIRE((r->status == 200 || r->status == 503));
+    if (r->status == 200) {
+      ++listed;
+      continue;
+    }
+    ++refused;
+    CHECK_FALSE(r->header("retry-after").empty());
+    CHECK(r->header("content-type") == "application/problem+json");
+    CHECK(r->json().at("listings_waiting").as_int64() >= 64);
+  }
+  CHECK(listed >= 64);
+  CHECK(refused > 0);
+  CHECK(c.get("/v1/jobs?name_contains=matches-none&limit=1").status == 200);
 }
 
 TEST_CASE("GET /metrics is rendered on its own thread and not on an engine or I/O thread", "[ops][threads][metrics]") {
