@@ -28,6 +28,7 @@ const problems = [];  // console errors, page errors, CSP violations: none is al
 // While the restart test cuts reads and kills the daemon, requests fail as a
 // crash makes them fail (reset, closed without an answer): expected there only.
 let crashing = false;
+let refusingListings = false;  // a test answers listings 503 on purpose
 
 before(async () => {
   mkdirSync(artifacts, {recursive: true});
@@ -52,6 +53,7 @@ async function open(hash = "", viewport = {width: 1280, height: 900}, before = a
     // violation included, is a defect.
     if (m.type() !== "error" || /ERR_CONNECTION_REFUSED|WebSocket connection|status of 400/.test(m.text())) return;
     if (crashing && /ERR_(CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)/.test(m.text())) return;
+    if (refusingListings && /status of 503/.test(m.text())) return;
     problems.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -131,6 +133,41 @@ test("the overview reads one round of counts at a time, however many transitions
   // one per answered round (about 4), never one per second on top of them.
   assert.ok(counts <= 6 * round, `${counts} counts for ${round} per round`);
   await page.context().close();
+});
+
+test("a count the daemon refuses as busy with listings is asked again after Retry-After", async () => {
+  // Past 64 listings waiting the daemon answers 503 with listings_waiting
+  // (docs/api.md): each count is refused twice here, as by a daemon that
+  // many tabs keep busy, and the third asking goes through.
+  const refusals = new Map();  // url → refusals so far
+  let asked = 0;
+  const busy = (p) => p.route(/\/v1\/jobs\?.*limit=1(&|$)/, async (route) => {
+    ++asked;
+    const url = route.request().url();
+    const n = refusals.get(url) ?? 0;
+    if (n >= 2) return route.continue();
+    refusals.set(url, n + 1);
+    await route.fulfill({
+      status: 503,
+      headers: {"Content-Type": "application/problem+json", "Retry-After": "1"},
+      body: JSON.stringify({type: "https://overseer.dev/problems/unavailable", title: "Service Unavailable",
+                            status: 503, detail: "the server is busy with 64 listings", listings_waiting: 64}),
+    });
+  });
+  refusingListings = true;
+  try {
+    const page = await open("", undefined, busy);
+    await page.locator('[aria-label="Jobs by status"] li').first().waitFor(wait);
+    assert.equal(await page.locator('[aria-label="Jobs by status"] li').count(), 7);
+    assert.equal(await page.locator("main .error").count(), 0);
+    const first = [...refusals.values()];
+    assert.ok(first.length >= 11, `${first.length} counts`);
+    assert.ok(first.every((n) => n === 2), `refusals per count: ${first}`);
+    assert.ok(asked >= 3 * first.length);
+    await page.context().close();
+  } finally {
+    refusingListings = false;
+  }
 });
 
 test("a sleep job submitted from the form shows its progress advance and completes without a reload", async () => {
