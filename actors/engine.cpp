@@ -716,6 +716,23 @@ std::string narrowest_index(const list_query& q) {
   return !q.tool.empty() ? keys::tool_prefix(q.tool) : std::string{};
 }
 
+/// total_count from the keys alone, when the walk over narrowest_index(q)
+/// by itself decides what matches: no filter but the one the walk is over
+/// (a tool, a batch, a trace, failed, cancelled or timed_out, or none),
+/// every owner visible, no dates. Completed jobs are the jobs family less
+/// the other finished ones' status entries. Otherwise nothing: each
+/// record must be read and checked.
+std::optional<std::size_t> count_from_keys(const persistence::store& db, const list_query& q) {
+  namespace keys = persistence::keys;
+  if (q.owner || q.created_after || q.created_before || !q.labels.empty() || !q.name_contains.empty())
+    return std::nullopt;
+  const int filters = !q.batch_id.empty() + !q.trace_id.empty() + !q.tool.empty() + q.status.has_value();
+  if (filters > 1) return std::nullopt;
+  if (q.status == job_status::completed) return db.count_completed();
+  if (q.status && !keys::status_entry_prefix(*q.status)) return std::nullopt;  // unfinished: read each
+  return db.count_ids(narrowest_index(q));
+}
+
 /// Whether `part` occurs in `text`, ASCII letters compared without regard
 /// to case (every other byte as it is, so UTF-8 stays whole).
 bool contains_ignoring_case(std::string_view text, std::string_view part) {
@@ -793,6 +810,19 @@ std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) co
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
+  if (const auto counted = count_from_keys(*impl_->store, q)) {
+    // Counted without reading a record: the walk reads only as far as
+    // the page (its own check drops a record that moved since the count).
+    out.total_count = *counted;
+    if (q.offset >= *counted || q.limit == 0) return out;
+    std::size_t passed = 0;
+    impl_->store->scan_jobs_newest_first(narrowest_index(q), [&](persistence::job_record&& rec) {
+      if (!matches(q, rec)) return true;
+      if (passed++ >= q.offset) out.jobs.push_back(full_view(*impl_->store, rec, impl_->waits_for_node(rec)));
+      return out.jobs.size() < q.limit;
+    });
+    return out;
+  }
   impl_->store->scan_jobs_newest_first(
     narrowest_index(q),
     [&](persistence::job_record&& rec) {

@@ -85,6 +85,9 @@ def main():
     print(f"{'overseerd':<40} {'listing s':>9} {'polls':>6} {'p50 ms':>8} {'max ms':>8} {'> 100 ms':>9}")
     for binary in a.binaries:
         for seconds, polls in run(binary, a.data, a.rounds, a.query):
+            if not polls:  # the listing ended before the first poll was answered
+                print(f"{binary:<40} {seconds:9.2f} {0:6d} {'-':>8} {'-':>8} {0:9d}")
+                continue
             print(f"{binary:<40} {seconds:9.2f} {len(polls):6d} {statistics.median(polls):8.2f} {polls[-1]:8.0f} "
                   f"{sum(p > 100 for p in polls):9d}")
 

@@ -665,6 +665,36 @@ std::size_t store::count_unfinished_before(std::string_view id, std::size_t cap)
   return n;
 }
 
+std::size_t store::count_keys(family f, std::string lower, std::string upper, const rocksdb::Snapshot* snapshot,
+                              const char* what) const {
+  bounded_iterator it{*db_, handle(f), std::move(lower), std::move(upper), snapshot};
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  check_scan(*it, what);
+  return n;
+}
+
+std::size_t store::count_ids(std::string_view prefix) const {
+  if (prefix.empty()) {
+    snapshot_read snap{*db_};
+    return count_keys(family::open_jobs, {}, {}, snap.options.snapshot, "the unfinished jobs") +
+           count_keys(family::jobs, {}, {}, snap.options.snapshot, "the jobs");
+  }
+  if (prefix == keys::open_jobs_scan) return count_keys(family::open_jobs, {}, {}, nullptr, "the unfinished jobs");
+  return count_keys(family::index, std::string{prefix}, keys::prefix_end(prefix), nullptr, "the job list");
+}
+
+std::size_t store::count_completed() const {
+  snapshot_read snap{*db_};
+  auto n = count_keys(family::jobs, {}, {}, snap.options.snapshot, "the jobs");
+  for (const auto s : {job_status::failed, job_status::cancelled, job_status::timed_out}) {
+    const auto prefix = *keys::status_entry_prefix(s);
+    n -= std::min(n, count_keys(family::index, prefix, keys::prefix_end(prefix), snap.options.snapshot,
+                                "the status index"));
+  }
+  return n;
+}
+
 void store::scan_ids_newest_first(std::string_view prefix, const std::function<bool(std::string_view)>& fn,
                                   std::optional<time_point> created_after,
                                   std::optional<time_point> created_before) const {

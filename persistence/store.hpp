@@ -35,6 +35,7 @@ class DB;
 class ColumnFamilyHandle;
 class Env;
 class Iterator;
+class Snapshot;
 class Status;
 struct ReadOptions;
 }  // namespace rocksdb
@@ -143,6 +144,14 @@ public:
   void scan_jobs_newest_first(std::string_view prefix, const std::function<bool(job_record&&)>& fn,
                               std::optional<time_point> created_after = {},
                               std::optional<time_point> created_before = {}) const;
+  /// How many ids scan_ids_newest_first(prefix) would pass without date
+  /// bounds, counted from the keys alone: no record is read or decoded. The
+  /// empty prefix counts both job families under one snapshot.
+  [[nodiscard]] std::size_t count_ids(std::string_view prefix) const;
+  /// How many finished jobs are completed: the jobs family's keys less the
+  /// failed, cancelled and timed_out status entries (a completed job has
+  /// none; every other finished one has one), under one snapshot.
+  [[nodiscard]] std::size_t count_completed() const;
   [[nodiscard]] std::optional<batch_record> get_batch(std::string_view id) const;
   [[nodiscard]] std::optional<cache_entry> get_cache(std::string_view key) const;
   /// Calls `fn(key, entry)` for every readable cache entry.
@@ -216,6 +225,9 @@ public:
 private:
   /// The stored record of `id`, from open_jobs or jobs.
   bool get_record(const rocksdb::ReadOptions& ro, std::string_view id, std::string& bytes) const;
+  /// The keys of `f` in [lower, upper) as of `snapshot` (null: now).
+  std::size_t count_keys(family f, std::string lower, std::string upper, const rocksdb::Snapshot* snapshot,
+                         const char* what) const;
   /// Both job families merged by id, newest first, down to `floor` (the
   /// iterators stop there, so they skip no deleted keys below it).
   void scan_all_ids_newest_first(const std::function<bool(std::string_view, std::string_view)>& fn,

@@ -605,6 +605,80 @@ TEST_CASE("list filters by status and tool, newest first, with paging", "[engine
   CHECK(f.eng->list({.status = job_status::running}).total_count == 0);
 }
 
+TEST_CASE("a listing's total_count counted from the keys alone equals the count of a walk that reads each record",
+          "[engine][list]") {
+  // The jobs of every status a listing can count from its keys: completed,
+  // failed (one of them retried to completion), cancelled while queued and
+  // while running, timed out; in a batch and a trace too; then a purge.
+  gate_tool gate;
+  engine_fixture f;
+  f.eng->tools().add(gate_def("gate", 1), gate.body());
+  f.start();
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  std::vector<std::string> waited;
+  for (int i = 0; i < 4; ++i) waited.push_back(f.eng->submit({.tool = "noop"}));
+  waited.push_back(f.eng->submit({.tool = "noop", .trace_id = trace}));
+  for (int i = 0; i < 3; ++i) waited.push_back(f.eng->submit({.tool = "fail", .params = {{"failures", 5}}}));
+  const auto retried = f.eng->submit({.tool = "fail", .params = {{"failures", 1}}});
+  waited.push_back(f.eng->submit({.tool = "gate", .timeout = 1s}));
+  const auto batch = f.eng->submit_batch({.jobs = {{.tool = "noop"}, {.tool = "fail", .params = {{"failures", 5}}}}});
+  REQUIRE(batch.code == errc::ok);
+  for (const auto& id : batch.job_ids) waited.push_back(id);
+  for (const auto& id : waited) REQUIRE(f.eng->wait(id, 20s));
+  REQUIRE(f.eng->wait(retried, 20s)->status == job_status::failed);
+  REQUIRE(f.eng->retry(retried).code == errc::ok);
+  REQUIRE(f.eng->wait(retried, 20s)->status == job_status::completed);
+  // Cancelled while running, and while queued behind it (gate's limit is 1).
+  const auto running = f.eng->submit({.tool = "gate"});
+  const auto queued = f.eng->submit({.tool = "gate"});
+  REQUIRE(test::eventually([&] { return f.eng->get(running)->status == job_status::running; }));
+  REQUIRE(f.eng->cancel(queued).code == errc::ok);
+  REQUIRE(f.eng->cancel(running).code == errc::ok);
+  REQUIRE(f.eng->wait(running, 20s));
+  const std::vector<list_query> shapes{
+    {},
+    {.status = job_status::completed},
+    {.status = job_status::failed},
+    {.status = job_status::cancelled},
+    {.status = job_status::timed_out},
+    {.tool = "noop"},
+    {.tool = "fail"},
+    {.tool = "gate"},
+    {.tool = "none of ours"},
+    {.batch_id = batch.batch_id},
+    {.trace_id = trace},
+  };
+  // The same query with a date bound that every job passes reads each record.
+  const auto compare = [&](const char* when) {
+    for (auto q : shapes) {
+      for (const auto& [limit, offset] : {std::pair<std::size_t, std::size_t>{1, 0}, {2, 1}, {100, 0}, {5, 50}}) {
+        q.limit = limit;
+        q.offset = offset;
+        auto walked = q;
+        walked.created_after = time_point{} + 1ms;
+        const auto fast = f.eng->list(q);
+        const auto slow = f.eng->list(walked);
+        INFO(when << ": status " << (q.status ? to_string(*q.status) : "any") << ", tool '" << q.tool
+                  << "', batch '" << q.batch_id << "', trace '" << q.trace_id << "', limit " << limit
+                  << ", offset " << offset);
+        CHECK(fast.total_count == slow.total_count);
+        REQUIRE(fast.jobs.size() == slow.jobs.size());
+        for (std::size_t i = 0; i < fast.jobs.size(); ++i) CHECK(fast.jobs[i].id == slow.jobs[i].id);
+      }
+    }
+  };
+  compare("before the purge");
+  CHECK(f.eng->list({.status = job_status::completed}).total_count == 7);
+  CHECK(f.eng->list({.status = job_status::failed}).total_count == 4);
+  CHECK(f.eng->list({.status = job_status::cancelled}).total_count == 2);
+  CHECK(f.eng->list({.status = job_status::timed_out}).total_count == 1);
+  CHECK(f.eng->list({}).total_count == 14);
+  REQUIRE(f.eng->purge({.status = job_status::failed}).deleted == 4);
+  REQUIRE(f.eng->purge({.status = job_status::cancelled, .tool = "gate"}).deleted == 2);
+  compare("after the purge");
+  CHECK(f.eng->list({}).total_count == 8);
+}
+
 TEST_CASE("list and purge find jobs by a part of their name in any case", "[engine][list]") {
   engine_fixture f;
   f.start();
