@@ -810,29 +810,22 @@ std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) co
 list_result engine::list(const list_query& q) const {
   impl_->require_started();
   list_result out;
-  if (const auto counted = count_from_keys(*impl_->store, q)) {
-    // Counted without reading a record: the walk reads only as far as
-    // the page (its own check drops a record that moved since the count).
-    out.total_count = *counted;
-    if (q.offset >= *counted || q.limit == 0) return out;
-    std::size_t passed = 0;
-    impl_->store->scan_jobs_newest_first(narrowest_index(q), [&](persistence::job_record&& rec) {
-      if (!matches(q, rec)) return true;
-      if (passed++ >= q.offset) out.jobs.push_back(full_view(*impl_->store, rec, impl_->waits_for_node(rec)));
-      return out.jobs.size() < q.limit;
-    });
-    return out;
-  }
+  // Counted from the keys alone (no dates then), the walk reads only as far
+  // as the page; otherwise it reads every match to count it. Its own check
+  // drops a record that moved since the count.
+  const auto counted = count_from_keys(*impl_->store, q);
+  if (counted && q.offset >= *counted) return {{}, *counted};
+  std::size_t passed = 0;
   impl_->store->scan_jobs_newest_first(
     narrowest_index(q),
     [&](persistence::job_record&& rec) {
       if (!matches(q, rec)) return true;
-      if (out.total_count >= q.offset && out.jobs.size() < q.limit)
+      if (passed++ >= q.offset && out.jobs.size() < q.limit)
         out.jobs.push_back(full_view(*impl_->store, rec, impl_->waits_for_node(rec)));
-      ++out.total_count;
-      return true;
+      return !counted || out.jobs.size() < q.limit;
     },
     q.created_after, q.created_before);
+  out.total_count = counted ? *counted : passed;
   return out;
 }
 

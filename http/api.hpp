@@ -233,9 +233,9 @@ void openapi_document(api_context& ctx, const call& c, const replier& r);
 void pause_tool(api_context& ctx, const call& c, const replier& r);
 void resume_tool(api_context& ctx, const call& c, const replier& r);
 
-/// A listing (GET /v1/jobs, GET /v1/batches) that found ops_context's
-/// listings thread full: 503 with Retry-After, naming how many wait.
-void refuse_listing(const api_context& ctx, const replier& r);
+/// A listing (GET /v1/jobs, GET /v1/batches) that found `waiting` listings
+/// already waiting (ops_context::post_listing): 503 with Retry-After.
+void refuse_listing(const replier& r, int waiting);
 
 /// Decodes the query of `target` into `out`. A key given more than once is
 /// an error naming it: which value was meant cannot be known.

@@ -7,7 +7,6 @@
 #include <boost/beast/core/string.hpp>
 
 #include "http/json_mapping.hpp"
-#include "http/ops_context.hpp"
 #include "http/problem.hpp"
 #include "http/strict_json.hpp"
 #include "tools/did_you_mean.hpp"
@@ -284,12 +283,12 @@ std::vector<field_error> check_query_keys(const query_map& q, std::span<const st
   return errors;
 }
 
-void refuse_listing(const api_context& ctx, const replier& r) {
+void refuse_listing(const replier& r, int waiting) {
   r.problem(503,
-            "the server is busy with " + std::to_string(ctx.ops->listings_held()) +
-              " listings (GET /v1/jobs, GET /v1/batches), each of which reads every matching record; try again "
-              "after Retry-After, or narrow the listing (tool, status, batch_id, created_after)",
-            {}, boost::json::object{{"listings_waiting", ctx.ops->listings_held()}});
+            "the server is busy with " + std::to_string(waiting) +
+              " listings waiting (GET /v1/jobs, GET /v1/batches), each of which reads every matching record; try "
+              "again after Retry-After, or narrow the listing (tool, status, batch_id, created_after)",
+            {}, boost::json::object{{"listings_waiting", waiting}});
 }
 
 void merge_field_errors(std::vector<field_error>& into, std::vector<field_error> more) {

@@ -188,7 +188,7 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
 
   // total_count reads every match: on the listings' thread, so that the
   // other connections of this I/O thread are not held up meanwhile.
-  const bool queued = ctx.ops->post_listing([&ctx, q = std::move(q), paged, page, page_size, r] {
+  const auto busy = ctx.ops->post_listing([&ctx, q = std::move(q), paged, page, page_size, r] {
     try {
       const list_result found = ctx.eng.list(q);
       json::array jobs;
@@ -209,7 +209,7 @@ void list_jobs(api_context& ctx, const call& c, const replier& r) {
       r.problem(500, std::string{"internal error: "} + e.what());
     }
   });
-  if (!queued) refuse_listing(ctx, r);
+  if (busy) refuse_listing(r, *busy);
 }
 
 void get_job(api_context& ctx, const call& c, const replier& r) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/post.hpp>
@@ -44,31 +45,27 @@ struct ops_context {
   /// listings take at most one core from the engine; they wait for each
   /// other, not behind a bulk call on `blocking`.
   boost::asio::thread_pool listings{1};
-  /// How many listings may wait for `listings` or run there at once. Each
-  /// can take seconds over a million jobs; past this bound a listing is
-  /// answered 503 (with Retry-After) at once rather than queued behind
+  /// How many listings may wait for `listings` (beside the one running).
+  /// Each can take seconds over a million jobs; past this bound a listing
+  /// is answered 503 (with Retry-After) at once rather than queued behind
   /// minutes of others, and the queue cannot grow without end.
-  int max_listings = 64;
+  static constexpr int max_listings = 64;
 
-  /// Runs `work` on `listings` and returns true, or returns false (and the
-  /// caller answers 503) when max_listings are already waiting or running.
+  /// Queues `work` on `listings` and returns nothing, or returns how many
+  /// listings wait (and the caller answers 503) when max_listings already
+  /// do. A listing stops waiting as it starts, before it answers anyone.
   template <class Work>
-  [[nodiscard]] bool post_listing(Work work) {
-    if (listings_held_.fetch_add(1, std::memory_order_relaxed) >= max_listings) {
-      listings_held_.fetch_sub(1, std::memory_order_relaxed);
-      return false;
+  [[nodiscard]] std::optional<int> post_listing(Work work) {
+    if (const int waiting = listings_waiting_.fetch_add(1, std::memory_order_relaxed); waiting >= max_listings) {
+      listings_waiting_.fetch_sub(1, std::memory_order_relaxed);
+      return waiting;
     }
     boost::asio::post(listings, [this, work = std::move(work)]() mutable {
-      struct release {
-        std::atomic<int>& held;
-        ~release() { held.fetch_sub(1, std::memory_order_relaxed); }
-      } done{listings_held_};
+      listings_waiting_.fetch_sub(1, std::memory_order_relaxed);
       work();
     });
-    return true;
+    return std::nullopt;
   }
-  /// Listings waiting for or running on `listings`.
-  [[nodiscard]] int listings_held() const noexcept { return listings_held_.load(std::memory_order_relaxed); }
   /// Renders GET /metrics (the engine's figures, /proc, the data
   /// directory's files): not on the CAF worker the figures arrive on, which
   /// runs the scheduler and the job actors, nor on an I/O thread, whose
@@ -77,7 +74,7 @@ struct ops_context {
   boost::asio::thread_pool scrape{1};
 
 private:
-  std::atomic<int> listings_held_{0};
+  std::atomic<int> listings_waiting_{0};
 
   // The pool's one thread runs this first, before the server serves (a
   // name seen in top -H from the start). Signals are for the thread that

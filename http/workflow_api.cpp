@@ -82,7 +82,7 @@ void list_batches(api_context& ctx, const call& c, const replier& r) {
   q.owner = c.who.scope();
   // total_count reads every batch (and a status filter each batch's jobs):
   // on the listings' thread, never on an I/O thread.
-  const bool queued = ctx.ops->post_listing([&ctx, q = std::move(q), r] {
+  const auto busy = ctx.ops->post_listing([&ctx, q = std::move(q), r] {
     try {
       const batch_list_result found = ctx.eng.list_batches(q);
       json::array batches;
@@ -98,7 +98,7 @@ void list_batches(api_context& ctx, const call& c, const replier& r) {
       r.problem(500, std::string{"internal error: "} + e.what());
     }
   });
-  if (!queued) refuse_listing(ctx, r);
+  if (busy) refuse_listing(r, *busy);
 }
 
 void get_batch(api_context& ctx, const call& c, const replier& r) {
