@@ -10,6 +10,23 @@ import {api, countJobs} from "./api.js";
 const rowHeight = 40;  // px; app.css gives every row of #jobs-table this height
 const pageSize = 100;
 const overscan = 10;
+const checksPerRound = 32;  // jobs read per half second to see whether they match the filters
+const maxUnchecked = 1000;  // jobs waiting to be read; past it the count is a lower bound ("12+")
+
+/** Whether a job view passes the filters of a list query, as the daemon
+ * decides (actors/engine.cpp `matches`): a part of the name compared with
+ * ASCII letters folded, every other character as it is. */
+export function matches(job, q) {
+  const fold = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  if (q.status && job.status !== q.status) return false;
+  if (q.tool && job.tool !== q.tool) return false;
+  if (q.name_contains && !fold(job.name ?? "").includes(fold(q.name_contains))) return false;
+  if (q.created_after && !(job.created_at >= q.created_after)) return false;
+  if (q.created_before && !(job.created_at < q.created_before)) return false;
+  for (const [k, v] of Object.entries(q))
+    if (k.startsWith("label.") && (job.labels ?? {})[k.slice(6)] !== v) return false;
+  return true;
+}
 
 /** The list query for the filters of the page URL. */
 export function listQuery(query) {
@@ -85,7 +102,19 @@ export async function render(main, {query, stream, navigate}) {
       if (pages.get(index) !== p) return;
       pages.set(index, page.jobs);
       fill(problem);  // a page read again after a failure
-      for (const j of page.jobs) byId.set(j.job_id, j);
+      for (const j of page.jobs) {
+        byId.set(j.job_id, j);
+        joined.delete(j.job_id);
+      }
+      if (index === 0 && byStatus) {
+        // Jobs that joined while the first page was read are most likely in
+        // its count: the listing reads the store after the event was sent.
+        joined.clear();
+        unchecked.clear();
+        overflowed = false;
+        ++generation;
+      }
+      if (byStatus) showNew(joined.size);
       if (index === 0 && page.jobs.length) {
         since = page.jobs[0].created_at;
         shownSince = page.jobs.filter((j) => j.created_at === since).length;
@@ -102,7 +131,7 @@ export async function render(main, {query, stream, navigate}) {
   function setTotal(n) {
     total = n;
     table.setAttribute("aria-rowcount", String(total + 1));
-    summary.textContent = `${total} ${total === 1 ? "job" : "jobs"} match`;
+    summary.textContent = `${total} ${total === 1 ? "job matches" : "jobs match"}`;
   }
 
   function row(i) {
@@ -138,6 +167,10 @@ export async function render(main, {query, stream, navigate}) {
   function reload() {
     pages.clear();
     byId.clear();
+    joined.clear();
+    unchecked.clear();
+    overflowed = false;
+    ++generation;
     showNew(0);
     since = null;
     shownSince = 0;
@@ -163,24 +196,39 @@ export async function render(main, {query, stream, navigate}) {
     body.querySelector(`tr[data-index="${next}"] a`)?.focus({preventScroll: true});
   });
 
-  // Live: status and progress of loaded jobs change in place; new jobs are
-  // counted and shown on request, so rows do not jump under the reader.
-  // Without filters every job the stream announces is new to the table.
-  // With filters the events do not say whether a job matches (an event has
-  // no tool, name or labels), so the server counts: the jobs that match,
-  // created since the newest job loaded (or since the first announced, if
-  // none was), less those of that millisecond already shown. A walk by
-  // created_after reads only that range, and at most two counts a second
-  // go out while jobs arrive.
+  // Live: status and progress of loaded jobs change in place; jobs new to
+  // the table are counted and shown on request, so rows do not jump under
+  // the reader.
+  // - Without filters every job the stream announces is new to the table.
+  // - With filters but no status, a job matches from its creation on (tool,
+  //   name, labels and creation time never change). The events do not say
+  //   whether a job matches (an event has no tool, name or labels), so the
+  //   server counts: the jobs that match, created since the newest job
+  //   loaded (or since the first announced, if none was), less those of
+  //   that millisecond already shown. A walk by created_after reads only
+  //   that range, and at most two counts a second go out while jobs arrive.
+  // - With a status filter a job of any age joins the list by a transition
+  //   into that status, and leaves it by one out of it: the page keeps the
+  //   jobs that joined and are not shown. With the status alone the events
+  //   say it all; with more filters each job that joins is read
+  //   (GET /v1/jobs/{id}, at most `checksPerRound` every half second) and
+  //   kept if it still matches them all.
   const filtered = Object.keys(q).length > 0;
+  const byStatus = Boolean(q.status);
+  const statusAlone = byStatus && Object.keys(q).length === 1;
   let newJobs = 0;
   let since = null;     // created_at of the newest job loaded (ISO), or null
   let shownSince = 0;   // loaded jobs created in that millisecond
+  const joined = new Set();    // jobs that entered the status, match, and are not shown
+  const unchecked = new Set(); // jobs that entered the status, to be read
+  let overflowed = false;      // some were not read (too many waiting): the count is a lower bound
   let closed = false;
   function showNew(n) {
     newJobs = n;
-    fresh.textContent = `${n} new ${n === 1 ? "job" : "jobs"}: show`;
-    fresh.hidden = n === 0;
+    const jobs = n === 1 ? "job" : "jobs";
+    const more = overflowed ? "+" : "";
+    fresh.textContent = byStatus ? `${n}${more} more ${jobs} ${q.status.replace("_", " ")}: show` : `${n} new ${jobs}: show`;
+    fresh.hidden = n === 0 && !overflowed;
   }
   // One count at a time (dom.js coalesced); events meanwhile ask for one more.
   const countNew = coalesced(async () => {
@@ -195,13 +243,42 @@ export async function render(main, {query, stream, navigate}) {
       // The daemon went away: the stream's resync reloads the table.
     }
   }, 500);
+  const checkJoined = coalesced(async () => {
+    const ids = [...unchecked].slice(0, checksPerRound);
+    const round = generation;
+    const views = await Promise.all(ids.map((id) =>
+      api("GET", `/v1/jobs/${encodeURIComponent(id)}`).catch(() => null)));  // gone (purged) or unreachable
+    if (round !== generation || closed) return;  // a reload since then starts afresh
+    ids.forEach((id, i) => {
+      // Left again meanwhile, or a failed read: the event that follows decides.
+      if (!unchecked.delete(id)) return;
+      if (views[i] && matches(views[i], q) && !byId.has(id)) joined.add(id);
+    });
+    showNew(joined.size);
+    if (unchecked.size) checkJoined();
+  }, 500);
+  let generation = 0;  // bumped by each reload
+  function membership(e) {
+    if (e.to === q.status && !byId.has(e.job_id)) {
+      if (statusAlone) joined.add(e.job_id);
+      else if (unchecked.size < maxUnchecked) {
+        unchecked.add(e.job_id);
+        checkJoined();
+      } else overflowed = true;
+    } else if (e.from === q.status) {
+      joined.delete(e.job_id);
+      unchecked.delete(e.job_id);
+    } else return;
+    showNew(joined.size);
+  }
   let redraw = 0;
   function later() {
     if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; draw(); });
   }
   const off = [
     stream.on("transition", (e) => {
-      if (filtered && (e.from === null || q.status)) {
+      if (byStatus) membership(e);
+      else if (filtered && e.from === null) {
         since ??= e.at;
         countNew();
       }
@@ -231,6 +308,7 @@ export async function render(main, {query, stream, navigate}) {
     off.forEach((f) => f());
     closed = true;
     countNew.stop();
+    checkJoined.stop();
     cancelAnimationFrame(frame);
     cancelAnimationFrame(redraw);
   };

@@ -294,6 +294,45 @@ test("with a filter, the live count names only the new jobs that match it", asyn
   await blue.context().close();
 });
 
+test("with a status filter, the live count names the jobs of any age that enter the status and match", async () => {
+  // Created while the tool is paused, so they are older than the pages that
+  // watch them start: a count of new jobs would name none of them.
+  assert.equal((await daemon.api("POST", "/v1/tools/sleep/pause")).status, 200);
+  const spec = (team) => ({tool: "sleep", params: {seconds: 60, steps: 1}, labels: {team}});
+  const [a, b, c] = [await submit(spec("green")), await submit(spec("green")), await submit(spec("gray"))];
+  const running = await open("#/jobs?status=running");
+  const green = await open("#/jobs?status=running&label=team%3Dgreen");
+  for (const page of [running, green]) await page.locator("#jobs-summary", {hasText: /match/}).waitFor(wait);
+  const shownBefore = Number((await text(running, "#jobs-summary")).split(" ")[0]);
+  const label = async (page) => (await page.locator("#jobs-fresh").isHidden()) ? "" : await text(page, "#jobs-fresh");
+  const status = async (id) => (await daemon.api("GET", `/v1/jobs/${id}`)).body.status;
+  // As many as the daemon runs at once (one per core): a and b first, then c.
+  const expectRunning = async (page, what, ids) => until(what, async () => {
+    const n = (await Promise.all(ids.map(status))).filter((s) => s === "running").length;
+    return n > 0 && await label(page) === `${n} more ${n === 1 ? "job" : "jobs"} running: show`;
+  });
+  assert.equal((await daemon.api("POST", "/v1/tools/sleep/resume")).status, 200);
+  await until("a to run", async () => (await status(a)) === "running");
+  await expectRunning(running, "the status page to count the jobs that started", [a, b, c]);
+  // The labelled page reads each job that started and keeps the green ones.
+  await expectRunning(green, "the labelled page to count the green jobs that started", [a, b]);
+  // A job that leaves the status is no longer counted; the next one starts in its slot.
+  assert.equal((await daemon.api("POST", `/v1/jobs/${a}/cancel`)).status, 200);
+  await until("b to run", async () => (await status(b)) === "running");
+  await expectRunning(green, "the labelled page to count b alone", [a, b]);
+  await expectRunning(running, "the status page to count b and c", [a, b, c]);
+  await green.locator("#jobs-fresh").click();
+  await green.locator("#jobs-summary", {hasText: "1 job matches"}).waitFor(wait);
+  assert.deepEqual(await green.locator("#jobs-table tr[data-job]").evaluateAll((trs) => trs.map((tr) => tr.dataset.job)), [b]);
+  assert.equal(await green.locator("#jobs-fresh").isHidden(), true);
+  await running.locator("#jobs-fresh").click();
+  const runningNow = (await Promise.all([b, c].map(status))).filter((s) => s === "running").length;
+  await running.locator("#jobs-summary", {hasText: `${shownBefore + runningNow} jobs match`}).waitFor(wait);
+  for (const id of [b, c]) await daemon.api("POST", `/v1/jobs/${id}/cancel`);
+  await running.context().close();
+  await green.context().close();
+});
+
 test("a burst of 10,000 new jobs: the table counts them live, then holds only the rows on screen", async () => {
   const page = await open("#/jobs?label=bulk%3Dyes");
   await page.locator("#jobs-summary", {hasText: "0 jobs match"}).waitFor(wait);
