@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
 
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +22,55 @@ constexpr const char* exit_statuses =
 
 std::string example(const std::string& lines) {
   return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
+}
+
+/// The command line as far as it was understood: "overseer batch submit".
+std::pair<const CLI::App*, std::string> deepest(const CLI::App& app) {
+  const CLI::App* at = &app;
+  std::string path = app.get_name();
+  for (;;) {
+    const auto parsed = at->get_subcommands();
+    if (parsed.empty()) return {at, path};
+    at = parsed.front();
+    path += " " + at->get_name();
+  }
+}
+
+/// The first word that is neither an option nor an option's value: the
+/// command asked for.
+std::string first_word(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.empty() || arg[0] != '-') return std::string(arg);
+    if (arg.find('=') != std::string_view::npos) continue;
+    // A global option that takes a value takes the next argument.
+    const CLI::Option* o = app.get_option_no_throw(std::string(arg));
+    if (o != nullptr && o->get_type_size() != 0) ++i;
+  }
+  return {};
+}
+
+/// One line for a command line CLI11 refused: its reason, and where help is.
+std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  const auto [at, path] = deepest(app);
+  if (at == &app && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+    // No command was understood: name the word that was not one.
+    std::string commands;
+    for (const CLI::App* sub : app.get_subcommands({}))
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    if (auto word = first_word(app, argc, argv); !word.empty())
+      return "unknown command \"" + word + "\"; the commands are " + commands + " (overseer --help)";
+    return "a command is needed: " + commands + " (overseer --help)";
+  }
+  std::string what = e.what();
+  if (at != &app && what == "A subcommand is required") {
+    std::string subs;
+    for (const CLI::App* sub : at->get_subcommands({})) subs += (subs.empty() ? "" : ", ") + sub->get_name();
+    what = path.substr(app.get_name().size() + 1) + " needs a subcommand: " + subs;
+  }
+  for (auto& c : what)
+    if (c == '\n') c = ' ';
+  return what + " (" + path + " --help)";
 }
 
 }  // namespace
@@ -219,8 +271,9 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(exit_status::usage);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "overseer: %s\n", usage_error(app, e, argc, argv).c_str());
+    return static_cast<int>(exit_status::usage);
   }
 
   const auto given = [](CLI::Option* o) { return o->count() > 0; };
@@ -231,7 +284,7 @@ int run(int argc, char** argv) {
     if (given(delay)) so.delay_s = delay->as<double>();
     if (given(parallel)) bso.parallel_limit = parallel->as<int>();
   } catch (const CLI::ConversionError& e) {
-    std::fprintf(stderr, "overseer: %s\n", e.what());
+    std::fprintf(stderr, "overseer: %s (%s --help)\n", e.what(), deepest(app).second.c_str());
     return static_cast<int>(exit_status::usage);
   }
 

@@ -205,6 +205,7 @@ exit_status get(context& ctx, const std::string& job_id) {
   add("status", safe(view, "status"));
   add("attempt", std::to_string(integer_of(view, "attempt")) + " of " +
                      std::to_string(integer_of(object_of(view, "retry"), "max_attempts", 1)) + " allowed");
+  add("node", safe(view, "node"));  // in a cluster, where its latest attempt ran
   add("priority", safe(view, "priority"));
   add("labels", labels_text(object_of(view, "labels")));
   add("params", compact(object_of(view, "params")));
@@ -444,12 +445,21 @@ exit_status history(context& ctx, const std::string& job_id) {
   const auto doc = ctx.call("GET", job_path(job_id) + "/history");
   if (ctx.print_data(doc)) return exit_status::ok;
   std::vector<std::vector<std::string>> rows;
+  // In a cluster the transitions into and out of running name their node:
+  // a column for it then, none on a single daemon.
+  bool nodes = false;
+  for (const auto& t : array_of(doc, "transitions")) nodes = nodes || member(t, "node") != nullptr;
   for (const auto& t : array_of(doc, "transitions")) {
     const std::string from = safe(t, "from");
     rows.push_back({short_time(text_of(t, "at")), from.empty() ? "-" : from, safe(t, "to"),
-                    std::to_string(integer_of(t, "attempt")), safe(t, "reason")});
+                    std::to_string(integer_of(t, "attempt"))});
+    if (nodes) rows.back().push_back(member(t, "node") ? safe(t, "node") : "-");
+    rows.back().push_back(safe(t, "reason"));
   }
-  std::fputs(render_table({"AT", "FROM", "TO", "ATTEMPT", "REASON"}, rows, ctx.colours, 2).c_str(), stdout);
+  std::vector<std::string> head = {"AT", "FROM", "TO", "ATTEMPT"};
+  if (nodes) head.emplace_back("NODE");
+  head.emplace_back("REASON");
+  std::fputs(render_table(head, rows, ctx.colours, 2).c_str(), stdout);
   return exit_status::ok;
 }
 

@@ -29,6 +29,9 @@ std::string problem_line(unsigned http_status, std::string_view body) {
   }
   if (const auto job_status = text_of(doc, "job_status"); !job_status.empty() && errors.empty())
     line += " [job_status " + terminal_safe(job_status) + "]";
+  // A quota or a busy daemon says when to come back.
+  if (const auto after = integer_of(doc, "retry_after_s", -1); after >= 0)
+    line += "; try again in " + std::to_string(after) + " s";
   return line;
 }
 

@@ -559,6 +559,26 @@ TEST_CASE("an unreachable server, a bad URL and bad arguments have their own exi
   CHECK(overseer_cli(port, {"list", "--output", "xml"}).exit_code == usage);
   CHECK(overseer_cli(port, {"submit", "sleep", "--retries", "-1"}).exit_code == usage);
   CHECK(overseer_cli(port, {"watch"}).exit_code == usage);
+  // Each usage error is one line on stderr, "overseer: ", its reason and
+  // where help is; nothing on stdout.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"get"}, "overseer: id is required (overseer get --help)\n"},
+      {{"list", "--bogus"}, "overseer: The following argument was not expected: --bogus (overseer list --help)\n"},
+      {{"list", "--limit", "abc"}, "overseer: Could not convert: --limit = abc (overseer list --help)\n"},
+      {{"submit", "sleep", "--priority", "x"}, "overseer: Could not convert: --priority = x (overseer submit --help)\n"},
+      {{"tool"}, "overseer: tool needs a subcommand: pause, resume (overseer tool --help)\n"},
+      {{"--output", "json", "frobnicate"},
+       "overseer: unknown command \"frobnicate\"; the commands are submit, get, list, watch, logs, history, result, "
+       "cancel, purge, retry, batch, tools, tool, health, cache (overseer --help)\n"},
+  };
+  for (const auto& [args, line] : refused) {
+    INFO(args.front());
+    r = overseer_cli(port, args);
+    CHECK(r.exit_code == usage);
+    CHECK(r.err == line);
+    CHECK(r.out.empty());
+  }
+  CHECK(overseer_cli(port, {}).err.starts_with("overseer: a command is needed: submit, get, "));
   auto help = overseer_cli(port, {"watch", "--help"});
   CHECK(help.exit_code == ok);
   CHECK(help.out.find("Example:\n  overseer watch") != std::string::npos);

@@ -9,6 +9,7 @@
 // The tool writes a marker file per attempt (job, attempt, node, where it
 // started from, a line per step with the time), so the test sees where and
 // when every attempt ran.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -24,6 +25,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "integration/cli_helpers.hpp"
 #include "support/child_process.hpp"
 #include "support/daemon.hpp"
 #include "support/eventually.hpp"
@@ -480,6 +482,19 @@ TEST_CASE("a job's node_selector: it waits for a node with its labels, and its h
     }
   }
   CHECK(on_node == 2);
+  // The CLI names it too: in the job's view, and in a column of its history.
+  const auto get = overseer_cli(scheduler.port(), {"get", id});
+  REQUIRE(get.exit_code == 0);
+  const auto get_lines = lines_of(get.out);
+  CHECK(std::count_if(get_lines.begin(), get_lines.end(), [](const std::string& l) {
+          return l.starts_with("node ") && l.ends_with(" w2");
+        }) == 1);
+  const auto table = lines_of(overseer_cli(scheduler.port(), {"history", id}).out);
+  REQUIRE(table.size() == 4);  // the head, created, running, completed
+  CHECK(table[0].find("ATTEMPT  NODE  REASON") != std::string::npos);
+  CHECK(table[1].find(" w2 ") == std::string::npos);  // the creation is of no attempt
+  CHECK(table[2].find(" w2 ") != std::string::npos);
+  CHECK(table[3].find(" w2 ") != std::string::npos);
 }
 
 TEST_CASE("the stream tells a nodes subscriber when a worker joins and when it is lost", "[recovery][cluster]") {

@@ -63,6 +63,10 @@ TEST_CASE("a problem document becomes one line naming every field", "[cli][text]
   CHECK(line == "the job spec is invalid (400): priority: 11 is outside 0-10; params.seconds: expected number");
   CHECK(problem_line(409, R"({"detail":"job j is running","job_status":"running"})") ==
         "job j is running (409) [job_status running]");
+  // A quota's refusal says when to try again (the daemon's 429, as it is sent).
+  CHECK(problem_line(429, R"({"type":"t","title":"Too Many Requests","status":429,"detail":"alice has 2 jobs queued; its max_queued is 2",
+    "errors":[{"field":"max_queued","message":"quota reached"}],"retry_after_s":5})") ==
+        "alice has 2 jobs queued; its max_queued is 2 (429): max_queued: quota reached; try again in 5 s");
   CHECK(problem_line(502, "<html>\x1b[1mBad\x1b[0m</html>").find('\x1b') == std::string::npos);
   CHECK(problem_line(500, "").starts_with("the server answered 500"));
   CHECK(exit_status_for_http(404) == exit_status::not_found);
