@@ -705,12 +705,22 @@ void store::scan_ids_newest_first(std::string_view prefix, const std::function<b
 void store::scan_jobs_newest_first(std::string_view prefix, const std::function<bool(job_record&&)>& fn,
                                    std::optional<time_point> created_after,
                                    std::optional<time_point> created_before) const {
+  // A walk of an index names ids: their records are read a batch at a time
+  // (one MultiGet per family under one snapshot), which costs a third of a
+  // Get per id. The walk reads at most one batch past where `fn` stops.
+  std::vector<std::string> ids;
+  bool stopped = false;
+  const auto flush = [&] {
+    if (!ids.empty() && !stopped) stopped = !read_batch(ids, fn);
+    ids.clear();
+    return !stopped;
+  };
   walk_newest_first(
     prefix,
     [&](std::string_view id, const std::string_view* record) {
       if (!record) {
-        auto rec = get_job(id);
-        return !rec || fn(std::move(*rec));
+        ids.emplace_back(id);
+        return ids.size() < record_batch || flush();
       }
       auto d = decode_job(*record);
       if (!d) {
@@ -720,6 +730,45 @@ void store::scan_jobs_newest_first(std::string_view prefix, const std::function<
       return fn(std::move(*d.value));
     },
     created_after, created_before);
+  flush();
+}
+
+bool store::read_batch(const std::vector<std::string>& ids, const std::function<bool(job_record&&)>& fn) const {
+  // Under one snapshot a job is in exactly one family (or in none, once
+  // purged): finished first, the family most listed ids are in.
+  snapshot_read snap{*db_};
+  const std::size_t n = ids.size();
+  std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(snap.options, handle(family::jobs), n, keys.data(), values.data(), statuses.data());
+  std::vector<rocksdb::Slice> open_keys;
+  std::vector<std::size_t> open_at;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!found(statuses[i], "a job")) {
+      open_keys.push_back(keys[i]);
+      open_at.push_back(i);
+    }
+  if (!open_keys.empty()) {
+    std::vector<rocksdb::PinnableSlice> open_values(open_keys.size());
+    std::vector<rocksdb::Status> open_statuses(open_keys.size());
+    db_->MultiGet(snap.options, handle(family::open_jobs), open_keys.size(), open_keys.data(), open_values.data(),
+                  open_statuses.data());
+    for (std::size_t j = 0; j < open_keys.size(); ++j) {
+      statuses[open_at[j]] = open_statuses[j];
+      values[open_at[j]] = std::move(open_values[j]);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!found(statuses[i], "a job")) continue;  // purged since the index named it
+    auto d = decode_job(values[i].ToStringView());
+    if (!d) {
+      report_corrupt("job", ids[i], d.error);
+      continue;
+    }
+    if (!fn(std::move(*d.value))) return false;
+  }
+  return true;
 }
 
 void store::walk_newest_first(std::string_view prefix,

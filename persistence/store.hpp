@@ -232,6 +232,11 @@ private:
   /// iterators stop there, so they skip no deleted keys below it).
   void scan_all_ids_newest_first(const std::function<bool(std::string_view, std::string_view)>& fn,
                                  std::string_view floor) const;
+  /// Ids an index walk gathers before their records are read together.
+  static constexpr std::size_t record_batch = 64;
+  /// `fn` on the records of `ids` (under one snapshot, in their order, the
+  /// purged and unreadable skipped); false once `fn` has said stop.
+  bool read_batch(const std::vector<std::string>& ids, const std::function<bool(job_record&&)>& fn) const;
   /// scan_ids_newest_first's walk: `fn(id, value)`, the value a record over
   /// the job families and null over an index.
   void walk_newest_first(std::string_view prefix,

@@ -3,6 +3,7 @@
 // history in its record, unfinished jobs' records in their own family,
 // status entries only for failed, cancelled and timed-out jobs, and the rows
 // a job costs.
+#include <cstdio>
 #include <future>
 #include <optional>
 #include <tuple>
@@ -196,6 +197,54 @@ TEST_CASE("a job's history is in its record, unfinished jobs are in open_jobs, a
   CHECK(records(keys::tool_prefix("noop")) == std::vector<std::string>{FAILED + ":pending", DONE + ":completed"});
   CHECK(db.count_unfinished_before(FAILED, 100) == 0);
   CHECK(db.count_unfinished_before("job_zzzzzzzzzzzzzzzzzzzzzzzzzz", 100) == 1);
+}
+
+TEST_CASE("an index walk reads its records in batches: each once, in the walk's order, the purged skipped, "
+          "and it stops where asked",
+          "[store][layout]") {
+  test::temp_dir dir;
+  store db{{.dir = dir.path()}};
+  group_commit w{db, [](std::vector<event>&&) {}};
+  // 150 jobs of one tool, over two batches and a part: every third finished.
+  const auto t0 = clock::now();
+  std::vector<std::string> made;
+  for (int i = 0; i < 150; ++i) {
+    job_record r;
+    char id[32];
+    std::snprintf(id, sizeof id, "job_00000000000000000000000%03d", i);
+    r.id = id;
+    r.tool = "noop";
+    r.created_at = t0 + std::chrono::milliseconds(i);
+    std::vector<job_write> writes{actors::creation(r, std::nullopt, {})};
+    if (i % 3 == 0) {
+      writes.push_back(*actors::change_status(r, job_status::running, "started"));
+      writes.push_back(*actors::change_status(r, job_status::completed, "completed"));
+    }
+    REQUIRE(write_sync(w, std::move(writes)));
+    made.push_back(r.id);
+  }
+  // Two records gone with their index entries left, as a purge that the
+  // walk's index outlives: one unfinished, one finished.
+  REQUIRE(db.db().Delete({}, db.handle(family::open_jobs), made[100]).ok());
+  REQUIRE(db.db().Delete({}, db.handle(family::jobs), made[99]).ok());
+  std::vector<std::string> expected;
+  for (auto it = made.rbegin(); it != made.rend(); ++it)
+    if (*it != made[100] && *it != made[99]) expected.push_back(*it);
+  const auto walk = [&](std::size_t stop_after) {
+    std::vector<std::string> seen;
+    db.scan_jobs_newest_first(keys::tool_prefix("noop"), [&](job_record&& r) {
+      const auto by_id = db.get_job(r.id);
+      REQUIRE(by_id);
+      CHECK(r.status == by_id->status);
+      CHECK(r.history.size() == by_id->history.size());
+      seen.push_back(r.id);
+      return seen.size() < stop_after;
+    });
+    return seen;
+  };
+  CHECK(walk(1000) == expected);
+  for (std::size_t stop : {1u, 63u, 64u, 65u, 100u, 147u})
+    CHECK(walk(stop) == std::vector<std::string>(expected.begin(), expected.begin() + stop));
 }
 
 TEST_CASE("a large result has its own row", "[store][layout]") {
