@@ -3,6 +3,7 @@
 // of each session subscribing, copying and rendering it on its own.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,11 @@ public:
   /// Closes, with 1008, every session whose principal `valid` no longer
   /// accepts (a token revoked or given another role by a reload).
   void revoke(const std::function<bool(const identity&)>& valid);
+
+  /// Bytes of frames every session has queued, together (each session adds
+  /// and takes back its own): past stream_session::max_total_queued_bytes, a
+  /// session holding more than its floor is closed as too far behind.
+  std::atomic<std::size_t> queued_bytes{0};
 
 private:
   void publish(const event& e);

@@ -532,9 +532,11 @@ void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<c
     // It sits before everything queued after it, so order is kept.
     if (auto it = progress_index_.find(e.job_id); it != progress_index_.end()) {
       // Still queued (a written one is out of the index), so never half sent.
-      queue_[it->second - popped_].dropped = true;
+      auto& older = queue_[it->second - popped_];
+      older.dropped = true;
       tally_.coalesced();
       --live_messages_;
+      account(older.frame->size(), false);
     }
     progress_index_[e.job_id] = popped_ + queue_.size();
   }
@@ -547,10 +549,27 @@ void stream_session::send(json::object msg) {
 
 void stream_session::enqueue(outgoing o) {
   if (closed_) return;
+  account(o.frame->size(), true);
   queue_.push_back(std::move(o));
   ++live_messages_;
-  if (live_messages_ > ctx_.config.stream_queue_limit) return close_behind();
+  if (live_messages_ > ctx_.config.stream_queue_limit || live_bytes_ > max_queued_bytes ||
+      (live_bytes_ > queued_bytes_floor && ctx_.hub.queued_bytes.load(std::memory_order_relaxed) > max_total_queued_bytes))
+    return close_behind();
   do_write();
+}
+
+stream_session::~stream_session() {
+  if (live_bytes_ > 0) ctx_.hub.queued_bytes.fetch_sub(live_bytes_, std::memory_order_relaxed);
+}
+
+void stream_session::account(std::size_t n, bool grow) {
+  if (grow) {
+    live_bytes_ += n;
+    ctx_.hub.queued_bytes.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    live_bytes_ -= n;
+    ctx_.hub.queued_bytes.fetch_sub(n, std::memory_order_relaxed);
+  }
 }
 
 void stream_session::go_away() {
@@ -597,6 +616,8 @@ void stream_session::close_resumable(websocket::close_code code, const std::stri
 
 void stream_session::do_close() {
   queue_.clear();
+  live_messages_ = 0;
+  account(live_bytes_, false);
   ws_.next_layer().uncork_all();  // what is buffered goes out before the close frame
   ws_.async_close(*close_reason_, [self = shared_from_this()](beast::error_code) {});
 }
@@ -627,6 +648,7 @@ void stream_session::do_write() {
         if (it != progress_index_.end() && it->second == popped_) progress_index_.erase(it);
       }
       --live_messages_;
+      account(front.frame->size(), false);
     }
     queue_.pop_front();
     ++popped_;

@@ -65,6 +65,10 @@ public:
   /// Counted as `connection` and `stream` for as long as it lives.
   stream_session(boost::asio::ip::tcp::socket socket, api_context& ctx, connections::ticket connection,
                  connections::ticket stream);
+  /// Gives back to the hub the bytes it still had queued.
+  ~stream_session();
+  stream_session(const stream_session&) = delete;
+  stream_session& operator=(const stream_session&) = delete;
   /// Accepts the upgrade, then subscribes as `subscribe` asks (see
   /// parse_stream_query; empty: no subscription yet).
   void run(request upgrade, boost::json::object subscribe);
@@ -122,6 +126,17 @@ private:
   [[nodiscard]] bool interested(const event& e) const;  ///< under inbox_mutex_
   void widen_interest(const sub& s);
   void refresh_interest();  ///< from subs_, on the strand
+  /// Past this many bytes of queued frames a client is too far behind, however
+  /// few messages they are: a `subscribed` answer carries a whole job view
+  /// (up to about 2 MB with the largest params), and a client that asks for
+  /// it again and again without reading must not hold more than this.
+  static constexpr std::size_t max_queued_bytes = 16u << 20;
+  /// Past this many queued bytes over every session together, a session with
+  /// more than `queued_bytes_floor` queued is too far behind: many slow
+  /// clients cannot hold 16 MiB each.
+  static constexpr std::size_t max_total_queued_bytes = 256u << 20;
+  static constexpr std::size_t queued_bytes_floor = 1u << 20;
+
   struct outgoing {
     std::shared_ptr<const std::string> frame;  ///< a whole text frame (text_frame)
     std::uint64_t seq = 0;  ///< 0 for acks and errors
@@ -195,6 +210,9 @@ private:
   std::uint64_t next_sub_id_ = 1;
   std::deque<outgoing> queue_;
   std::size_t live_messages_ = 0;  ///< queued and not dropped
+  std::size_t live_bytes_ = 0;     ///< their frames' bytes (also counted in the hub's queued_bytes)
+  /// Adds (`grow`) or takes back `n` queued bytes, here and in the hub.
+  void account(std::size_t n, bool grow);
   std::unordered_map<std::string, std::size_t> progress_index_;  ///< job -> absolute queue index
   std::size_t popped_ = 0;  ///< messages popped so far (absolute index of queue_.front())
   std::uint64_t last_written_seq_ = 0;

@@ -383,6 +383,38 @@ TEST_CASE("a subscriber that never reads costs the daemon bounded memory", "[htt
   CHECK(idle.close_reason().find("resume with since=") != std::string::npos);
 }
 
+TEST_CASE("a stream client that asks for a large job's snapshot again and again without reading is closed as too "
+          "far behind, not kept with gigabytes queued",
+          "[stream][limits]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  // A job whose view is about 900 KB: its params hold a long message.
+  auto r = c.post("/v1/jobs?wait=10s",
+                  json::object{{"tool", "fail"},
+                               {"params", json::object{{"failures", 0}, {"message", std::string(900000, 'x')}}}});
+  REQUIRE(r.status == 200);
+  const std::string id{r.json().at("job_id").as_string()};
+  REQUIRE(c.get("/v1/jobs/" + id).body.size() > 900000);
+  // Each subscribe is answered with the job's snapshot: 300 of them are
+  // 270 MB, which a client that does not read must not make the daemon hold
+  // (queued frames are bounded at 16 MiB a connection, well below the
+  // 10,000-message limit's reach with frames this large).
+  ws_client greedy{d.port(), "/v1/stream", 4096};
+  for (int i = 0; i < 300; ++i) greedy.send(json::object{{"op", "subscribe"}, {"job_id", id}});
+  std::size_t answered = 0;
+  while (auto m = greedy.next(10s))
+    if (m->as_object().at("type") == "subscribed") ++answered;
+  INFO("answered " << answered << " of 300 subscribes");
+  REQUIRE(greedy.closed());
+  CHECK(greedy.close_reason().starts_with("too far behind; resume with since="));
+  CHECK(answered < 40);
+  // Others are served as before.
+  ws_client other{d.port(), "/v1/stream?job=" + id};
+  CHECK(other.until([](const json::object& m) { return m.at("type") == "subscribed"; }));
+  CHECK(c.get("/v1/health").status == 200);
+}
+
 TEST_CASE("body, header and JSON depth limits are answered and change nothing", "[http][limits]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data", {"--body-limit", "4096"}};
