@@ -299,7 +299,7 @@ bool http_session::on_header() {
   bool upload = false;
   if (parser_->get().method() == bhttp::verb::post) {
     auto target = request_target(parser_->get().target());
-    upload = target && target->path() == "/v1/files";
+    upload = target && path_is(target->encoded_path(), "/v1/files");
   }
   if (upload) {
     if (!begin_upload()) return false;  // parser_ is upload_ from here on
@@ -330,7 +330,7 @@ bool http_session::on_header() {
 bool http_session::begin_upload() {
   const auto& req = parser_->get();
   auto target = request_target(req.target());
-  auto m = match("POST", target->path());
+  auto m = match("POST", target->encoded_path());
   const route& to = *m.found;
   auto who = identify(ctx_, req);
   if (to.access == access::token && !who) {
@@ -430,7 +430,7 @@ void http_session::on_read_error(beast::error_code ec) {
   bool upload = upload_.has_value();
   if (!upload && ec == bhttp::error::body_limit && parser_ && parser_->get().method() == bhttp::verb::post) {
     auto target = request_target(parser_->get().target());
-    upload = target && target->path() == "/v1/files";
+    upload = target && path_is(target->encoded_path(), "/v1/files");
   }
   upload_.reset();
   if (!write_error.empty()) {
@@ -462,7 +462,7 @@ void http_session::on_read_error(beast::error_code ec) {
 
 bool http_session::upgrade(request& req) {
   auto target = request_target(req.target());
-  if (!target || target->path() != "/v1/stream") return false;
+  if (!target || !path_is(target->encoded_path(), "/v1/stream")) return false;
   // A browser cannot set headers on a WebSocket: the stream also takes the
   // token as ?access_token=. Without either, dispatch answers 401.
   std::string token;
@@ -524,7 +524,7 @@ void http_session::dispatch(request req) {
 
   auto target = request_target(req.target());
   if (!target) return r.problem(400, "malformed request target");
-  auto m = match(req.method_string(), target->path());
+  auto m = match(req.method_string(), target->encoded_path());
   if (!m.found) {
     if (m.path_known) {
       auto res = problem_response(405, std::string{req.method_string()} + " is not allowed here; allowed: " + m.allowed,
@@ -532,7 +532,7 @@ void http_session::dispatch(request req) {
       res.set(bhttp::field::allow, m.allowed);
       return r.send(std::move(res));
     }
-    return r.problem(404, "no route for " + std::string{target->path()});
+    return r.problem(404, "no route for " + std::string{target->encoded_path()});
   }
   const route& to = *m.found;
   probe->route = to.id;
@@ -548,7 +548,7 @@ void http_session::dispatch(request req) {
   if (to.access == access::token && !permits(to, who->role))
     return r.problem(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") +
                             std::string{to_string(who->role)} + " and may not " + std::string{req.method_string()} +
-                            " " + std::string{target->path()});
+                            " " + std::string{target->encoded_path()});
   query_map q;
   // A repeated key is named with the handler's own findings (call::query_errors).
   auto query_errors = read_query(*target, q);

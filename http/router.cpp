@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <boost/url/pct_string_view.hpp>
+
 #include "http/api.hpp"
 #include "overseer/http/server.hpp"
 
@@ -80,15 +82,15 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-bool matches(std::string_view pattern, std::string_view path,
+bool matches(std::string_view pattern, const std::vector<std::string>& s,
              std::map<std::string, std::string>& params) {
-  auto p = segments(pattern), s = segments(path);
+  auto p = segments(pattern);
   if (p.size() != s.size()) return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < p.size(); ++i) {
     if (p[i].starts_with('{')) {
       if (s[i].empty()) return false;
-      found.emplace(std::string{p[i].substr(1, p[i].size() - 2)}, std::string{s[i]});
+      found.emplace(std::string{p[i].substr(1, p[i].size() - 2)}, s[i]);
     } else if (p[i] != s[i]) {
       return false;
     }
@@ -99,14 +101,31 @@ bool matches(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
-match_result match(std::string_view method, std::string_view path) {
+std::optional<std::vector<std::string>> decoded_segments(std::string_view encoded_path) {
+  if (encoded_path.empty() || encoded_path.front() != '/') return std::nullopt;
+  std::vector<std::string> out;
+  for (auto seg : segments(encoded_path)) {
+    auto pct = boost::urls::make_pct_string_view(seg);
+    if (!pct) return std::nullopt;
+    out.push_back(pct->decode());
+  }
+  return out;
+}
+
+bool path_is(std::string_view encoded_path, std::string_view plain) {
+  const auto s = decoded_segments(encoded_path);
+  return s && *s == decoded_segments(plain);
+}
+
+match_result match(std::string_view method, std::string_view encoded_path) {
   match_result out;
-  if (path.empty() || path.front() != '/') return out;
+  const auto path = decoded_segments(encoded_path);
+  if (!path) return out;
   // HEAD is GET without the body (RFC 9110 9.3.2): every GET route takes it.
   const std::string_view wanted = method == "HEAD" ? "GET" : method;
   for (const auto& r : routes()) {
     std::map<std::string, std::string> params;
-    if (!matches(r.pattern, path, params)) continue;
+    if (!matches(r.pattern, *path, params)) continue;
     out.path_known = true;
     if (r.method == wanted) {
       out.found = &r;

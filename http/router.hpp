@@ -8,6 +8,7 @@
 // also what the OpenAPI document is checked against.
 #pragma once
 
+#include <optional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -75,7 +76,16 @@ struct match_result {
   std::string allowed;      ///< "GET, DELETE" when path_known and nothing found
 };
 
-[[nodiscard]] match_result match(std::string_view method, std::string_view path);
+/// The route for `method` and a path as it was sent (percent-encoded): the
+/// path is split at its slashes first and each segment decoded after, so an
+/// encoded slash (%2F) is a character of its segment, never a separator
+/// (`/v1/tools/noop%2Fpause` names a tool "noop/pause"), as RFC 3986 3.3 has it.
+[[nodiscard]] match_result match(std::string_view method, std::string_view encoded_path);
+/// The segments of a percent-encoded path, each decoded; none for a path that
+/// does not start with '/' or is not validly encoded.
+[[nodiscard]] std::optional<std::vector<std::string>> decoded_segments(std::string_view encoded_path);
+/// Whether a percent-encoded path names the same segments as `plain`.
+[[nodiscard]] bool path_is(std::string_view encoded_path, std::string_view plain);
 
 enum class role : std::uint8_t;
 /// Whether `r` may call `to` (its roles rule).

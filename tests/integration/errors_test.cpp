@@ -78,6 +78,16 @@ TEST_CASE("wrong content type, oversize body, unknown ids, routes and methods", 
   require_problem(c.request("PATCH", "/v1/jobs/" + ghost), 405);
   require_problem(c.get("/v1/stream"), 426);
   CHECK(c.get("/v1/jobs").json().at("total_count").as_int64() == 0);
+  // An encoded slash is a character of its segment, not a separator: these
+  // name no route (a proxy's rule for /v1/tools/*/pause sees what we route).
+  require_problem(c.post("/v1/tools/noop%2Fpause", json::object{}), 404);
+  require_problem(c.get("/v1%2Fhealth"), 404);
+  require_problem(c.get("/v1/jobs%2F" + ghost), 404);
+  const auto tools = c.get("/v1/tools").json();
+  CHECK(tools.at("tools").as_array().size() > 0);
+  for (const auto& t : tools.at("tools").as_array()) CHECK(t.at("paused") == false);
+  // Other encoded characters are what they encode.
+  CHECK(c.get("/v1/%68ealth").status == 200);
 }
 
 TEST_CASE("out-of-range and unknown query values are 400, not clamped", "[http][errors]") {

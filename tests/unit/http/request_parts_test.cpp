@@ -68,6 +68,28 @@ TEST_CASE("the route table gives every route a handler, only health and the dash
   CHECK(match("POST", "/v1/jobs/job_x/cancel").found->handler == match("DELETE", "/v1/jobs/job_x").found->handler);
 }
 
+TEST_CASE("a path is split at its slashes before its segments are decoded: an encoded slash is data", "[router]") {
+  // %2F inside a segment is a character of it (RFC 3986 3.3), not a separator.
+  CHECK_FALSE(match("POST", "/v1/tools/noop%2Fpause").found);
+  CHECK_FALSE(match("POST", "/v1/tools/noop%2Fpause").path_known);
+  CHECK_FALSE(match("GET", "/v1%2Fhealth").found);
+  CHECK_FALSE(match("GET", "/v1%2fhealth").found);
+  // /v1/jobs/{id} with an id holding a slash: the route, and the id whole.
+  auto job = match("GET", "/v1/jobs/job_x%2Flogs");
+  REQUIRE(job.found);
+  CHECK(job.found->id == route_id::get_job);
+  CHECK(job.params == std::map<std::string, std::string>{{"id", "job_x/logs"}});
+  // Other encoded characters are the characters they encode.
+  auto pause = match("POST", "/v1/tools/n%6F%6Fp/pause");
+  REQUIRE(pause.found);
+  CHECK(pause.found->id == route_id::pause_tool);
+  CHECK(pause.params.at("name") == "noop");
+  CHECK(match("GET", "/%761/health").found);
+  CHECK_FALSE(match("GET", "/v1/health%").found);  // not validly encoded
+  CHECK(path_is("/v1/%66iles", "/v1/files"));
+  CHECK_FALSE(path_is("/v1%2Ffiles", "/v1/files"));
+}
+
 TEST_CASE("read_query decodes the query and names every repeated key once", "[api]") {
   query_map q;
   CHECK(read("/v1/jobs?status=completed&label.a=x%20y&flag", q).empty());
