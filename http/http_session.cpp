@@ -296,6 +296,24 @@ bool http_session::on_header() {
     }
     header_fields_ = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
   }
+  {
+    auto& req = parser_->get();
+    // Several Connection fields are one list (RFC 9110 5.3), but Beast's
+    // keep_alive() reads only the first: join them, so that "close" in any
+    // of them is heard.
+    if (req.count(bhttp::field::connection) > 1) {
+      std::string joined;
+      const auto [first, last] = req.equal_range(bhttp::field::connection);
+      for (auto it = first; it != last; ++it) {
+        if (!joined.empty()) joined += ", ";
+        joined.append(it->value().data(), it->value().size());
+      }
+      req.set(bhttp::field::connection, joined);
+    }
+    // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC
+    // 9112 6.1): it is answered, then the connection is closed.
+    if (req.version() < 11 && req.count(bhttp::field::transfer_encoding) > 0) req.keep_alive(false);
+  }
   bool upload = false;
   if (parser_->get().method() == bhttp::verb::post) {
     auto target = request_target(parser_->get().target());

@@ -3,6 +3,7 @@
 // ends the way the client asked. Each case includes POST /v1/jobs, whose
 // answer comes asynchronously from the engine (where answers used to be
 // lost once the session stopped reading).
+#include <sstream>
 #include <catch2/catch.hpp>
 
 #include <boost/algorithm/string/replace.hpp>
@@ -65,6 +66,17 @@ TEST_CASE("Connection: close is answered, then the server closes", "[http][confo
     CHECK_FALSE(raw.read(5s));  // the connection ends after the first answer
     CHECK(job_count(c) == 1);
   }
+  SECTION("close in a second Connection field is heard: the fields are one list") {
+    raw_connection raw{d.port()};
+    raw.send(request_text("GET", "/v1/health", {}, "Connection: keep-alive\r\nConnection: close\r\n") +
+             request_text("POST", "/v1/jobs", submit_body));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->header("connection") == "close");
+    CHECK_FALSE(raw.read(5s));
+    CHECK(job_count(c) == 0);
+  }
 }
 
 TEST_CASE("HTTP/1.0 closes after the answer unless it asks for keep-alive", "[http][conformance]") {
@@ -101,6 +113,32 @@ TEST_CASE("HTTP/1.0 closes after the answer unless it asks for keep-alive", "[ht
     REQUIRE(last);
     CHECK(last->status == 200);
     CHECK(raw.ends_within(5s));
+  }
+  SECTION("keep-alive in a second Connection field keeps it open") {
+    raw_connection raw{d.port()};
+    raw.send(request_text("POST", "/v1/jobs", submit_body, "Connection: x-other\r\nConnection: keep-alive\r\n",
+                          "HTTP/1.0"));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 202);
+    CHECK(r->header("connection") == "keep-alive");
+    CHECK_FALSE(raw.ends_within(300ms));
+  }
+  SECTION("a chunked body is faulty framing in HTTP/1.0: answered, then closed, even with keep-alive") {
+    raw_connection raw{d.port()};
+    raw.send("POST /v1/jobs HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+             [] {
+               std::ostringstream hex;
+               hex << std::hex << submit_body.size();
+               return hex.str();
+             }() +
+             "\r\n" + submit_body + "\r\n0\r\n\r\n" + request_text("POST", "/v1/jobs", submit_body, {}, "HTTP/1.0"));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 202);
+    CHECK(r->header("connection") != "keep-alive");
+    CHECK_FALSE(raw.read(5s));  // the request behind it is not read
   }
   CHECK(job_count(c) >= 1);
 }
