@@ -268,13 +268,26 @@ private:
   void write(Stream& s) {
     bhttp::async_write(s, req_, [self = shared_from_this(), &s](beast::error_code ec, std::size_t) {
       if (ec) return self->end(0, self->why("cannot send", ec));
-      self->parser_.body_limit(1 << 20);
-      bhttp::async_read(s, self->buffer_, self->parser_, [self](beast::error_code ec, std::size_t) {
-        if (ec && !self->parser_.is_header_done()) return self->end(0, self->why("no answer", ec));
-        self->end(static_cast<int>(self->parser_.get().result_int()), ec ? self->why("answer cut short", ec) : "");
-      });
+      self->read(s, 0);
     });
   }
+
+  /// Reads the answer. Interim (1xx) answers, such as a 100 Continue the
+  /// receiver sends unasked, come before the final one (RFC 9110 15.2):
+  /// each is passed over, a few at most; the deadline bounds the rest.
+  template <class Stream>
+  void read(Stream& s, int interim) {
+    parser_.emplace();
+    parser_->body_limit(1 << 20);
+    bhttp::async_read(s, buffer_, *parser_, [self = shared_from_this(), &s, interim](beast::error_code ec, std::size_t) {
+      auto& p = *self->parser_;
+      if (ec && !p.is_header_done()) return self->end(0, self->why("no answer", ec));
+      const int code = static_cast<int>(p.get().result_int());
+      if (!ec && code >= 100 && code < 200 && code != 101 && interim < max_interim) return self->read(s, interim + 1);
+      self->end(code, ec ? self->why("answer cut short", ec) : "");
+    });
+  }
+  static constexpr int max_interim = 8;
 
   void end(int code, std::string error) {
     timer_.cancel();
@@ -292,7 +305,7 @@ private:
   std::chrono::milliseconds timeout_;
   std::chrono::steady_clock::time_point deadline_;
   beast::flat_buffer buffer_;
-  bhttp::response_parser<bhttp::string_body> parser_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   done_fn done_;
 };
 

@@ -66,11 +66,13 @@ struct received {
 };
 
 /// A one-request-per-connection HTTP server on 127.0.0.1. `answer(n)` is the
-/// status of the n-th request (0-based).
+/// status of the n-th request (0-based); `interim`, sent before each answer,
+/// is interim answers (e.g. an unasked 100 Continue).
 class receiver {
 public:
-  explicit receiver(unsigned short port = 0, std::function<int(int)> answer = [](int) { return 200; })
-    : answer_(std::move(answer)) {
+  explicit receiver(unsigned short port = 0, std::function<int(int)> answer = [](int) { return 200; },
+                    std::string interim = {})
+    : answer_(std::move(answer)), interim_(std::move(interim)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -154,13 +156,15 @@ private:
       status = answer_(static_cast<int>(got_.size()));
       got_.push_back(pending_);
     }
-    const std::string reply = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    const std::string reply =
+        interim_ + "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
   }
 
   int fd_ = -1;
   unsigned short port_ = 0;
   std::function<int(int)> answer_;
+  std::string interim_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::vector<received> got_;
@@ -360,6 +364,22 @@ TEST_CASE("a receiver that answers 500 twice gets the delivery again, and one th
   std::ifstream in{log};
   const std::string text{std::istreambuf_iterator<char>{in}, {}};
   CHECK(text.find("gave up a webhook delivery after 3 attempts") != std::string::npos);
+}
+
+TEST_CASE("a receiver's interim answers (100 Continue, 102) are passed over for its final one", "[webhooks]") {
+  temp_dir dir;
+  receiver rx{0, [](int) { return 200; },
+              "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"};
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "127.0.0.1", "--webhook-backoff-ms", "20"}};
+  http_client c{d.port()};
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", rx.url()}}}});
+  await_status(c, id);
+  REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 20s));
+  for (const auto& x : deliveries(c, id)) {
+    CHECK(x.at("attempts").to_number<int>() == 1);
+    CHECK(x.at("last_status_code").to_number<int>() == 200);
+  }
+  CHECK(rx.requests().size() == 3);  // each delivered once, none again
 }
 
 TEST_CASE("a notify URL off the allow-list is a 400 naming notify.url", "[webhooks]") {
