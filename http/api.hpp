@@ -153,6 +153,9 @@ inline constexpr std::size_t max_reason_bytes = 500;
 [[nodiscard]] std::optional<std::string> read_reason(const call& c, const replier& r, std::string_view change);
 /// Whether `text` is a reason read_reason takes; if not, the error is added.
 bool check_reason(std::string_view text, std::vector<field_error>& errors);
+/// Whether UTF-8 `text` holds a control character (C0, DEL, C1 such as NEL)
+/// or a line or paragraph separator (U+2028, U+2029).
+[[nodiscard]] bool has_line_break_or_control(std::string_view utf8);
 /// Who asks, as the engine records it ("alice (client 127.0.0.1)"), with
 /// ": REASON" after it when the operator gave one.
 [[nodiscard]] std::string by_with_reason(const call& c, std::string_view reason);

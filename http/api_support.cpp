@@ -127,13 +127,27 @@ std::optional<boost::json::value> read_json_body(const call& c, const replier& r
   return std::move(body.value);
 }
 
+bool has_line_break_or_control(std::string_view utf8) {
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    if (b < 0x20 || b == 0x7f) return true;  // C0 controls, DEL
+    const auto next = i + 1 < utf8.size() ? static_cast<unsigned char>(utf8[i + 1]) : 0;
+    if (b == 0xc2 && next >= 0x80 && next <= 0x9f) return true;  // C1 controls, NEL (U+0085) among them
+    // U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR, which some
+    // viewers break lines at.
+    if (b == 0xe2 && next == 0x80 && i + 2 < utf8.size() &&
+        (static_cast<unsigned char>(utf8[i + 2]) == 0xa8 || static_cast<unsigned char>(utf8[i + 2]) == 0xa9))
+      return true;
+  }
+  return false;
+}
+
 bool check_reason(std::string_view text, std::vector<field_error>& errors) {
   if (text.empty()) errors.push_back({"reason", "must not be empty (leave it out to give none)"});
   else if (text.size() > max_reason_bytes)
     errors.push_back({"reason", "at most " + std::to_string(max_reason_bytes) + " bytes, found " +
                                   std::to_string(text.size())});
-  else if (std::any_of(text.begin(), text.end(),
-                       [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
+  else if (has_line_break_or_control(text))
     errors.push_back({"reason", "must be one line of text, without control characters"});
   else return true;
   return false;

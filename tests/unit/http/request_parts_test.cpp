@@ -1,6 +1,8 @@
 // The pure parts of reading a request: route matching with HEAD, the query
 // (repeated keys refused), and the subscription a stream URL asks for.
 #include <set>
+#include <string>
+#include <vector>
 
 #include <boost/url/parse.hpp>
 #include <catch2/catch.hpp>
@@ -126,4 +128,25 @@ TEST_CASE("a stream URL with a bad since or an unknown key is refused, naming it
   REQUIRE(fields(errors) == std::vector<std::string>{"sinse"});
   CHECK(errors.front().message.find("did you mean \"since\"") != std::string::npos);
   CHECK(op.empty());
+}
+
+TEST_CASE("a reason is one line: C0 and C1 controls and the Unicode line and paragraph separators are refused",
+          "[api]") {
+  for (const std::string& bad : std::vector<std::string>{"a\nb", "a\rb", std::string{"a\0b", 3}, "a\x7f" "b", "a\xc2\x85" "b", "a\xc2\x80" "b",
+                          "a\xc2\x9f" "b", "a\xe2\x80\xa8" "b", "a\xe2\x80\xa9" "b"}) {
+    INFO(bad);
+    std::vector<field_error> errors;
+    CHECK_FALSE(check_reason(bad, errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].field == "reason");
+    CHECK(errors[0].message == "must be one line of text, without control characters");
+  }
+  // Letters beside them in the code table are text.
+  for (const std::string& good : std::vector<std::string>{"license server down", "caf\xc3\xa9", "\xc2\xa0no-break space", "a\xe2\x80\xa6" "b",
+                           "a\xe2\x80\xaf" "b", "\xf0\x9f\x98\x80"}) {
+    INFO(good);
+    std::vector<field_error> errors;
+    CHECK(check_reason(good, errors));
+    CHECK(errors.empty());
+  }
 }
