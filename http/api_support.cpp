@@ -154,14 +154,21 @@ bool check_reason(std::string_view text, std::vector<field_error>& errors) {
 }
 
 std::optional<std::string> read_reason(const call& c, const replier& r, std::string_view change) {
-  if (c.req.body().empty()) return std::string{};
-  auto body = read_json_body(c, r);
-  if (!body) return std::nullopt;
-  if (!body->is_object()) {
-    r.problem(400, "the body must be a JSON object such as {\"reason\": \"...\"}", {{"body", "must be an object"}});
+  // The query's keys (these routes take none, query_rule::named_with_body)
+  // are named in the same answer as the body's.
+  std::vector<field_error> errors = c.query_errors;
+  if (c.req.body().empty()) {
+    if (errors.empty()) return std::string{};
+    r.problem(400, "this endpoint takes no query parameters", errors);
     return std::nullopt;
   }
-  std::vector<field_error> errors;
+  auto body = read_json_body(c, r, errors);
+  if (!body) return std::nullopt;
+  if (!body->is_object()) {
+    errors.push_back({"body", "must be an object"});
+    r.problem(400, "the body must be a JSON object such as {\"reason\": \"...\"}", errors);
+    return std::nullopt;
+  }
   std::string reason;
   for (const auto& [key, v] : body->get_object()) {
     if (key != "reason") {
@@ -256,7 +263,7 @@ std::optional<job_spec> read_job_spec(api_context& ctx, const call& c, const rep
 }
 
 std::optional<batch_spec> read_batch_spec(api_context& ctx, const call& c, const replier& r) {
-  return read_spec<batch_spec>(ctx, c, r, parse_batch_spec, "the batch is invalid");
+  return read_spec<batch_spec>(ctx, c, r, parse_batch_spec, "the batch is invalid", c.query_errors);
 }
 
 std::map<std::string, std::string> label_filter(const query_map& q) {

@@ -76,6 +76,12 @@ bool flag(const query_map& q, std::string_view key, std::vector<field_error>& er
 std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, bool takes_reason = false) {
   query_map query = c.query;
   std::vector<field_error> errors = c.query_errors;
+  // The keys every bulk change takes, then the one only a cancel takes.
+  static constexpr std::array<std::string_view, 11> keys{
+    "status", "tool", "batch_id", "trace_id", "name_contains", "created_after", "created_before", "label.",
+    "dry_run", "all", "reason"};
+  const auto allowed = std::span{keys}.first(takes_reason ? keys.size() : keys.size() - 1);
+  bool from_body = false;
   if (!c.req.body().empty()) {
     auto body = read_json_body(c, r, errors);
     if (!body) return std::nullopt;
@@ -85,16 +91,20 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, b
     }
     // "{}" is no filter at all: the query's stand.
     if (!body->get_object().empty()) {
-      if (!query.empty()) errors.push_back({"body", "give the filters in the query or in the body, not both"});
+      if (!query.empty()) {
+        errors.push_back({"body", "give the filters in the query or in the body, not both"});
+        merge_field_errors(errors, check_query_keys(query, allowed));  // the query's own unknown keys too
+      }
       query.clear();
       body_as_query(body->get_object(), query, errors);
+      from_body = true;
     }
   }
-  // The keys every bulk change takes, then the one only a cancel takes.
-  static constexpr std::array<std::string_view, 11> keys{
-    "status", "tool", "batch_id", "trace_id", "name_contains", "created_after", "created_before", "label.",
-    "dry_run", "all", "reason"};
-  merge_field_errors(errors, check_query_keys(query, std::span{keys}.first(takes_reason ? keys.size() : keys.size() - 1)));
+  auto key_errors = check_query_keys(query, allowed);
+  if (from_body)  // the body's members are fields, not query parameters
+    for (auto& e : key_errors)
+      if (e.message.starts_with("unknown query parameter")) e.message.replace(0, 23, "unknown field");
+  merge_field_errors(errors, std::move(key_errors));
   bulk_request out;
   if (const auto it = query.find("reason"); takes_reason && it != query.end()) {
     const bool named = std::any_of(errors.begin(), errors.end(), [](const field_error& e) { return e.field == "reason"; });

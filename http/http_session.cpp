@@ -571,10 +571,10 @@ void http_session::dispatch(request req) {
   // A repeated key is named with the handler's own findings (call::query_errors).
   auto query_errors = read_query(*target, q);
   if (to.query == query_rule::ignored) query_errors.clear();
-  if (to.query == query_rule::none) {
+  if (to.query == query_rule::none || to.query == query_rule::named_with_body)
     merge_field_errors(query_errors, check_query_keys(q, {}));
-    if (!query_errors.empty()) return r.problem(400, "this endpoint takes no query parameters", query_errors);
-  }
+  if (to.query == query_rule::none && !query_errors.empty())
+    return r.problem(400, "this endpoint takes no query parameters", query_errors);
   // Draining (a SIGTERM): no new jobs; everything else is answered.
   if (ctx_.ops && ctx_.ops->draining &&
       (to.id == route_id::submit_job || to.id == route_id::submit_batch || to.id == route_id::retry_job))

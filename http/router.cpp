@@ -15,18 +15,18 @@ const std::vector<route>& routes() {
     {"POST", "/v1/jobs/cancel", route_id::cancel_jobs, cancel_jobs, access::token, query_rule::own},
     {"POST", "/v1/jobs/purge", route_id::purge_jobs, purge_jobs, access::token, query_rule::own},
     {"GET", "/v1/jobs/{id}", route_id::get_job, get_job, access::token, query_rule::own},
-    {"DELETE", "/v1/jobs/{id}", route_id::cancel_job, cancel_job},
+    {"DELETE", "/v1/jobs/{id}", route_id::cancel_job, cancel_job, access::token, query_rule::named_with_body},
     {"GET", "/v1/jobs/{id}/result", route_id::get_result, get_result},
     {"GET", "/v1/jobs/{id}/logs", route_id::get_logs, get_logs, access::token, query_rule::own},
     {"GET", "/v1/jobs/{id}/history", route_id::get_history, get_history},
     {"GET", "/v1/jobs/{id}/deliveries", route_id::get_deliveries, get_deliveries},
-    {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job},
-    {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job},
+    {"POST", "/v1/jobs/{id}/cancel", route_id::cancel_job_post, cancel_job, access::token, query_rule::named_with_body},
+    {"POST", "/v1/jobs/{id}/retry", route_id::retry_job, retry_job, access::token, query_rule::named_with_body},
     {"GET", "/v1/tools", route_id::list_tools, list_tools},
     // A tool is every principal's: only admins pause or resume it.
-    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool, access::token, query_rule::none, true,
+    {"POST", "/v1/tools/{name}/pause", route_id::pause_tool, pause_tool, access::token, query_rule::named_with_body, true,
      roles::admins},
-    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool, access::token, query_rule::none, true,
+    {"POST", "/v1/tools/{name}/resume", route_id::resume_tool, resume_tool, access::token, query_rule::named_with_body, true,
      roles::admins},
     {"GET", "/v1/health", route_id::health, health, access::anyone, query_rule::own},
     // The cluster's nodes (docs/cluster.md): admins and readers.
@@ -38,13 +38,15 @@ const std::vector<route>& routes() {
     // A WebSocket upgrade is taken before routing (http_session::upgrade);
     // what reaches the table is a plain GET.
     {"GET", "/v1/stream", route_id::stream, refuse_plain_stream, access::token, query_rule::ignored},
-    {"POST", "/v1/batches", route_id::submit_batch, submit_batch},
+    {"POST", "/v1/batches", route_id::submit_batch, submit_batch, access::token, query_rule::named_with_body},
     {"GET", "/v1/batches", route_id::list_batches, list_batches, access::token, query_rule::own},
     {"GET", "/v1/batches/{id}", route_id::get_batch, get_batch},
-    {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch},
+    {"DELETE", "/v1/batches/{id}", route_id::cancel_batch, cancel_batch, access::token,
+     query_rule::named_with_body},
     // The same as a POST: a client or proxy that drops a DELETE's body
     // (and the operator's reason in it) has a route that keeps it.
-    {"POST", "/v1/batches/{id}/cancel", route_id::cancel_batch_post, cancel_batch},
+    {"POST", "/v1/batches/{id}/cancel", route_id::cancel_batch_post, cancel_batch, access::token,
+     query_rule::named_with_body},
     {"GET", "/v1/cache/stats", route_id::cache_stats, cache_stats, access::token, query_rule::none, true,
      roles::observers},
     {"DELETE", "/v1/cache", route_id::clear_cache, clear_cache, access::token, query_rule::own},

@@ -41,6 +41,9 @@ enum class access {
 /// What the session does with a route's query before the handler runs.
 enum class query_rule {
   none,     ///< any key is refused: 400 "this endpoint takes no query parameters"
+  /// Any key is refused, named in the same answer as the body's errors: the
+  /// handler reads call::query_errors (read_reason, read_batch_spec).
+  named_with_body,
   own,      ///< the handler checks its keys (a repeated key is refused before)
   ignored,  ///< not looked at (the dashboard: a page URL may carry what a browser adds)
 };

@@ -121,6 +121,40 @@ TEST_CASE("a repeated query key is a 400 naming it, not a silent choice", "[http
   CHECK(c.get("/v1/jobs?status=completed&limit=5").status == 200);
 }
 
+TEST_CASE("a query a route does not take is named in the same answer as its body's errors, and changes nothing",
+          "[http][input]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto held = submit(c, json::object{{"tool", "sleep"}, {"params", json::object{{"seconds", 60}}}});
+  // Routes that take a body and no query: both named at once.
+  require_fields(c.post("/v1/batches?x=1", json::parse(R"({"jobs":[{"tool":"noop","priority":99}]})")),
+                 {"x", "jobs[0].priority"});
+  require_fields(c.post("/v1/tools/noop/pause?x=1&x=2", json::parse(R"({"reasn":1,"reason":5})")),
+                 {"x", "reasn", "reason"});
+  require_fields(c.post("/v1/jobs/" + held + "/cancel?why=now", json::parse(R"({"reason":""})")), {"why", "reason"});
+  require_fields(c.post("/v1/jobs/" + held + "/retry?x=1", json::parse(R"({"resaon":"a"})")), {"x", "resaon"});
+  // Without a body, the query alone.
+  require_fields(c.post("/v1/tools/noop/resume?x=1", json::object{}), {"x"});
+  require_fields(c.request("DELETE", "/v1/jobs/" + held + "?force=1"), {"force"});
+  // A bulk change with filters in both: the query's unknown key as a query
+  // parameter, the body's as a field.
+  auto bulk = c.post("/v1/jobs/cancel?x=1", json::parse(R"({"tool":"noop","priority":99})"));
+  require_fields(bulk, {"body", "x", "priority"});
+  const auto bulk_doc = bulk.json();
+  for (const auto& e : bulk_doc.at("errors").as_array()) {
+    if (e.at("field") == "x") CHECK(str(e, "message").starts_with("unknown query parameter \"x\""));
+    if (e.at("field") == "priority") CHECK(str(e, "message").starts_with("unknown field \"priority\""));
+  }
+  // Nothing changed: no batch, no pause, the job still running or queued.
+  CHECK(c.get("/v1/batches").json().at("total_count").as_int64() == 0);
+  const auto tools = c.get("/v1/tools").json();
+  for (const auto& t : tools.at("tools").as_array()) CHECK(t.at("paused") == false);
+  const auto status = str(c.get("/v1/jobs/" + held).json(), "status");
+  CHECK((status == "running" || status == "pending"));
+  CHECK(c.post("/v1/jobs/" + held + "/cancel", json::object{}).status == 200);
+}
+
 TEST_CASE("a repeated JSON key is a 400 naming its path, and stores nothing", "[http][input]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
@@ -205,9 +239,8 @@ TEST_CASE("every answer is valid UTF-8, whatever bytes the client sent", "[http]
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
   http_client c{d.port()};
-  for (const auto& target : {std::string{"/v1/jobs/%ff%fe"}, std::string{"/v1/%ff/x"},
-                             std::string{"/v1/jobs?%ff=1"}, std::string{"/v1/jobs?status=%c3%28"},
-                             std::string{"/v1/jobs/%ed%a0%80/logs"}}) {
+  for (const auto& target : {std::string{"/v1/jobs/%ff%fe"}, std::string{"/v1/jobs?%ff=1"},
+                             std::string{"/v1/jobs?status=%c3%28"}, std::string{"/v1/jobs/%ed%a0%80/logs"}}) {
     INFO(target);
     auto r = c.get(target);
     CHECK(r.status >= 400);
@@ -215,6 +248,10 @@ TEST_CASE("every answer is valid UTF-8, whatever bytes the client sent", "[http]
     CHECK(r.body.find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD stands for the bad bytes
     CHECK(r.json().is_object());
   }
+  // A path no route has is quoted as it was sent, still encoded.
+  auto unrouted = c.get("/v1/%ff/x");
+  CHECK(unrouted.status == 404);
+  CHECK(str(unrouted.json(), "detail") == "no route for /v1/%ff/x");
   auto media = c.request("POST", "/v1/jobs", R"({"tool":"noop"})", "text/\xff\xfe");
   CHECK(media.status == 415);
   CHECK(overseer::tools::valid_utf8(media.body));
