@@ -45,13 +45,18 @@ std::string text_frame(std::string_view payload) {
 
 std::vector<field_error> parse_stream_query(const query_map& q, json::object& subscribe) {
   auto errors = check_query_keys(q, {"job", "batch", "all", "since", "logs", "access_token"});
-  auto flag = [](const std::string& v) { return v != "0" && v != "false"; };
+  // 1 or true, 0 or false; anything else is named, not taken for true.
+  const auto flag = [&](const std::string& key, const std::string& v) {
+    if (v == "1" || v == "true") return true;
+    if (v != "0" && v != "false") errors.push_back({key, "expected 1, true, 0 or false, found \"" + v + "\""});
+    return false;
+  };
   json::object op{{"op", "subscribe"}};
   bool any = false;
   if (auto it = q.find("job"); it != q.end()) op["job_id"] = it->second, any = true;
   if (auto it = q.find("batch"); it != q.end()) op["batch_id"] = it->second, any = true;
-  if (auto it = q.find("all"); it != q.end() && flag(it->second)) op["all"] = true, any = true;
-  if (auto it = q.find("logs"); it != q.end()) op["logs"] = flag(it->second);
+  if (auto it = q.find("all"); it != q.end() && flag("all", it->second)) op["all"] = true, any = true;
+  if (auto it = q.find("logs"); it != q.end()) op["logs"] = flag("logs", it->second);
   if (auto it = q.find("since"); it != q.end()) {
     const auto& v = it->second;
     std::uint64_t seq = 0;

@@ -128,6 +128,18 @@ TEST_CASE("a stream URL with a bad since or an unknown key is refused, naming it
   REQUIRE(fields(errors) == std::vector<std::string>{"sinse"});
   CHECK(errors.front().message.find("did you mean \"since\"") != std::string::npos);
   CHECK(op.empty());
+  // all and logs are 1, true, 0 or false: anything else is named, not taken for true.
+  for (auto v : {"2", "", "yes", "TRUE"}) {
+    INFO(v);
+    json::object none;
+    CHECK(fields(parse_stream_query({{"all", v}}, none)) == std::vector<std::string>{"all"});
+    CHECK(fields(parse_stream_query({{"all", "1"}, {"logs", v}}, none)) == std::vector<std::string>{"logs"});
+    CHECK(none.empty());
+  }
+  json::object both;
+  CHECK(parse_stream_query({{"all", "true"}, {"logs", "0"}}, both).empty());
+  CHECK(both.at("all") == true);
+  CHECK(both.at("logs") == false);
 }
 
 TEST_CASE("a reason is one line: C0 and C1 controls and the Unicode line and paragraph separators are refused",
