@@ -1,5 +1,7 @@
 #include "http/file_transfer.hpp"
 
+#include <limits>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -100,10 +102,16 @@ boost::optional<std::pair<file_range_body::writer::const_buffers_type, bool>> fi
 
 namespace {
 
+/// A position of a range: digits, which may say more than 2^64 - 1; such a
+/// position is past any file, and counts as the largest there is (a last
+/// position is then the file's end, a first one unsatisfiable, a suffix the
+/// whole file), as RFC 9110 14.1.1 reads any position past the end.
 std::optional<std::uint64_t> number(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;  // from_chars refuses what overflows
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range) return std::numeric_limits<std::uint64_t>::max();
   if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
   return v;
 }
