@@ -131,8 +131,13 @@ struct handshake_error {
 std::optional<handshake_error> check_handshake(const request& req) {
   if (req.count(bhttp::field::host) == 0) return handshake_error{400, "a WebSocket upgrade needs a Host header"};
   const auto key = req[bhttp::field::sec_websocket_key];
-  // The base64 of 16 bytes (RFC 6455 4.1), as Beast requires.
-  if (key.empty() || key.size() > 24)
+  // The base64 of 16 bytes (RFC 6455 4.1): 22 characters of the alphabet,
+  // the last of them holding 2 bits (A, Q, g or w), then "==".
+  const auto b64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  };
+  if (key.size() != 24 || !std::all_of(key.begin(), key.begin() + 22, b64) ||
+      std::string_view{"AQgw"}.find(key[21]) == std::string_view::npos || key.substr(22) != "==")
     return handshake_error{400, "Sec-WebSocket-Key must be the base64 of 16 random bytes"};
   const auto version = req[bhttp::field::sec_websocket_version];
   if (version.empty()) return handshake_error{400, "a WebSocket upgrade needs Sec-WebSocket-Version: 13"};

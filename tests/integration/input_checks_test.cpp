@@ -363,6 +363,15 @@ TEST_CASE("WebSocket handshakes the server cannot accept get problem documents",
     require_problem(r, 426);
     CHECK(r.header("sec-websocket-version") == "13");
   }
+  SECTION("a Sec-WebSocket-Key that is not the base64 of 16 bytes") {
+    for (const std::string key : {"not base64 at all!!!!!!!", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZR==",
+                                  "dGhlIHNhbXBsZSBub25jZQ=x", "dGhlIHNhbXBsZSBub25jZSBh"}) {
+      INFO(key);
+      require_problem(ask(upgrade_request("/v1/stream?all=1",
+                                          auth + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n")),
+                      400);
+    }
+  }
   SECTION("no Sec-WebSocket-Key") {
     require_problem(ask(upgrade_request("/v1/stream?all=1", auth + "Sec-WebSocket-Version: 13\r\n")), 400);
   }
