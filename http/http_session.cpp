@@ -274,6 +274,14 @@ bool http_session::on_header() {
       refuse(400, "Content-Length is given more than once");
       return false;
     }
+    // Fields that hold one value: a second one is not silently passed over
+    // (which token, which media type?), it is refused.
+    for (const auto& [f, name] : {std::pair{bhttp::field::authorization, "Authorization"},
+                                 std::pair{bhttp::field::content_type, "Content-Type"}})
+      if (req.count(f) > 1) {
+        refuse(400, std::string{"the "} + name + " header is given more than once");
+        return false;
+      }
     // Only chunked is a transfer coding we read (RFC 9112 6.1). Beast reads a
     // request whose codings do not end in chunked as having no body, so its
     // body would be read as the next request: the framing is refused, and
@@ -547,7 +555,9 @@ void http_session::dispatch(request req) {
 
   auto target = request_target(req.target());
   if (!target) return r.problem(400, "malformed request target");
-  auto m = match(req.method_string(), target->encoded_path());
+  // An absolute-form target may have an empty path: it is "/" (RFC 9112 3.2.2).
+  const auto path = target->encoded_path().empty() ? std::string_view{"/"} : std::string_view{target->encoded_path()};
+  auto m = match(req.method_string(), path);
   if (!m.found) {
     if (m.path_known) {
       auto res = problem_response(405, std::string{req.method_string()} + " is not allowed here; allowed: " + m.allowed,
@@ -555,7 +565,7 @@ void http_session::dispatch(request req) {
       res.set(bhttp::field::allow, m.allowed);
       return r.send(std::move(res));
     }
-    return r.problem(404, "no route for " + std::string{target->encoded_path()});
+    return r.problem(404, "no route for " + std::string{path});
   }
   const route& to = *m.found;
   probe->route = to.id;
@@ -571,7 +581,7 @@ void http_session::dispatch(request req) {
   if (to.access == access::token && !permits(to, who->role))
     return r.problem(403, who->name + " is " + (who->role == role::admin ? "an " : "a ") +
                             std::string{to_string(who->role)} + " and may not " + std::string{req.method_string()} +
-                            " " + std::string{target->encoded_path()});
+                            " " + std::string{path});
   query_map q;
   // A repeated key is named with the handler's own findings (call::query_errors).
   auto query_errors = read_query(*target, q);

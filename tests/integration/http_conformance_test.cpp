@@ -356,6 +356,27 @@ TEST_CASE("an HTTP/1.1 request needs exactly one Host, and it must be a host", "
   CHECK(job_count(c) == 4);
 }
 
+TEST_CASE("Authorization or Content-Type given twice is a 400, not a silent choice", "[http][conformance]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--token", "s3cret"}};
+  http_client c{d.port()};
+  for (const std::string extra : {"Authorization: Bearer s3cret\r\nAuthorization: Bearer other\r\n",
+                                  "Authorization: Bearer s3cret\r\nContent-Type: text/plain\r\n"}) {
+    INFO(extra);
+    raw_connection raw{d.port()};
+    raw.send(request_text("POST", "/v1/jobs", submit_body, extra));
+    auto r = raw.read();
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->body.find("is given more than once") != std::string::npos);
+  }
+  raw_connection raw{d.port()};
+  raw.send(request_text("POST", "/v1/jobs", submit_body, "Authorization: Bearer s3cret\r\n"));
+  auto ok = raw.read();
+  REQUIRE(ok);
+  CHECK(ok->status == 202);
+}
+
 TEST_CASE("a request target in absolute form is served like its path", "[http][conformance]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
@@ -376,6 +397,12 @@ TEST_CASE("a request target in absolute form is served like its path", "[http][c
   REQUIRE(r);
   CHECK(r->status == 400);  // the query is read as in origin form
   CHECK(r->body.find("\"limit\"") != std::string::npos);
+  // An empty path in absolute form is "/": the dashboard's page.
+  raw.send("GET http://127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  r = raw.read();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->header("content-type").starts_with("text/html"));
   // Not a target: another scheme, no authority, the asterisk form,
   // credentials in the authority (RFC 9110 4.2.4).
   for (const auto* target : {"ftp://127.0.0.1/v1/health", "http:/v1/health", "*", "http://alice:secret@127.0.0.1/v1/health"}) {
