@@ -307,7 +307,6 @@ bool http_session::on_header() {
       refuse(400, *bad);
       return false;
     }
-    header_fields_ = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
   }
   {
     auto& req = parser_->get();
@@ -326,6 +325,9 @@ bool http_session::on_header() {
     // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC
     // 9112 6.1): it is answered, then the connection is closed.
     if (req.version() < 11 && req.count(bhttp::field::transfer_encoding) > 0) req.keep_alive(false);
+    // Counted after the joining above, which removes fields: drop_trailer
+    // keeps exactly these, and a trailer field never passes for a header.
+    header_fields_ = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
   }
   bool upload = false;
   if (parser_->get().method() == bhttp::verb::post) {

@@ -561,6 +561,14 @@ TEST_CASE("a field in a chunked request's trailer does not act as a header", "[h
   r = raw.read();
   REQUIRE(r);
   CHECK(r->status == 202);
+  // Nor when the header's fields were rewritten (several Connection fields
+  // are joined into one, which leaves fewer fields than were read).
+  raw.send("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+           "Connection: x-a\r\nConnection: x-b\r\nTransfer-Encoding: chunked\r\n\r\n" +
+           body + "Authorization: Bearer s3cret\r\n\r\n");
+  r = raw.read();
+  REQUIRE(r);
+  require_problem(*r, 401);
 }
 
 TEST_CASE("an endless chunk extension or trailer is refused, not held", "[http][limits]") {
