@@ -529,6 +529,9 @@ void stream_session::on_event(const event& e, std::shared_ptr<const std::string>
 }
 
 void stream_session::send_event(const event& e, bool coalesce, std::shared_ptr<const std::string> frame) {
+  // Closed meanwhile (a subscription's check failed on the store): its
+  // queue is gone, and progress_index_ with it.
+  if (closed_) return;
   if (!frame) frame = std::make_shared<const std::string>(text_frame(to_json_text(render_event(e))));
   outgoing o{std::move(frame), e.seq, {}, false};
   if (e.kind == event_kind::progress && coalesce) {
@@ -621,6 +624,7 @@ void stream_session::close_resumable(websocket::close_code code, const std::stri
 
 void stream_session::do_close() {
   queue_.clear();
+  progress_index_.clear();
   live_messages_ = 0;
   account(live_bytes_, false);
   ws_.next_layer().uncork_all();  // what is buffered goes out before the close frame
