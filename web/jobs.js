@@ -220,7 +220,7 @@ export async function render(main, {query, stream, navigate}) {
   let since = null;     // created_at of the newest job loaded (ISO), or null
   let shownSince = 0;   // loaded jobs created in that millisecond
   const joined = new Set();    // jobs that entered the status, match, and are not shown
-  const unchecked = new Set(); // jobs that entered the status, to be read
+  const unchecked = new Map(); // jobs that entered the status, to be read → their entry's stamp
   let overflowed = false;      // some were not read (too many waiting): the count is a lower bound
   let closed = false;
   function showNew(n) {
@@ -244,25 +244,29 @@ export async function render(main, {query, stream, navigate}) {
     }
   }, 500);
   const checkJoined = coalesced(async () => {
-    const ids = [...unchecked].slice(0, checksPerRound);
+    const batch = [...unchecked].slice(0, checksPerRound);  // [id, the entry's stamp]
     const round = generation;
-    const views = await Promise.all(ids.map((id) =>
-      api("GET", `/v1/jobs/${encodeURIComponent(id)}`).catch(() => null)));  // gone (purged) or unreachable
+    const views = await Promise.all(batch.map(([id]) =>
+      api("GET", `/v1/jobs/${encodeURIComponent(id)}`).catch((e) => (e?.status === 404 ? "gone" : null))));
     if (round !== generation || closed) return;  // a reload since then starts afresh
-    ids.forEach((id, i) => {
-      // Left again meanwhile, or a failed read: the event that follows decides.
-      if (!unchecked.delete(id)) return;
-      if (views[i] && matches(views[i], q) && !byId.has(id)) joined.add(id);
+    batch.forEach(([id, entry], i) => {
+      // Left, or left and entered again, while it was read: that read is
+      // stale; a newer entry waits for its own.
+      if (unchecked.get(id) !== entry) return;
+      if (views[i] === null) return;  // the read failed: read again next round
+      unchecked.delete(id);
+      if (views[i] !== "gone" && matches(views[i], q) && !byId.has(id)) joined.add(id);
     });
     showNew(joined.size);
     if (unchecked.size) checkJoined();
   }, 500);
+  let stamp = 0;  // numbers each entry into the status, so a stale read is told apart
   let generation = 0;  // bumped by each reload
   function membership(e) {
     if (e.to === q.status && !byId.has(e.job_id)) {
       if (statusAlone) joined.add(e.job_id);
-      else if (unchecked.size < maxUnchecked) {
-        unchecked.add(e.job_id);
+      else if (unchecked.size < maxUnchecked || unchecked.has(e.job_id)) {
+        unchecked.set(e.job_id, ++stamp);
         checkJoined();
       } else overflowed = true;
     } else if (e.from === q.status) {
