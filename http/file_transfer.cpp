@@ -116,6 +116,18 @@ std::optional<std::uint64_t> number(std::string_view s) {
   return v;
 }
 
+/// Whether the decimal `x` is below `y`, however many digits either has
+/// (both are digits only: number() took them).
+bool below(std::string_view x, std::string_view y) {
+  const auto strip = [](std::string_view s) {
+    while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);
+    return s;
+  };
+  x = strip(x);
+  y = strip(y);
+  return x.size() != y.size() ? x.size() < y.size() : x < y;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -153,7 +165,7 @@ byte_range parse_range(std::string_view header, std::uint64_t size) {
   std::optional<std::uint64_t> last;
   if (!b.empty()) {
     last = number(b);
-    if (!last || *last < *first) return whole;  // invalid: ignored (RFC 9110 14.1.1)
+    if (!last || below(b, a)) return whole;  // invalid: ignored (RFC 9110 14.1.1)
   }
   if (*first >= size) return {byte_range::kind::unsatisfiable, 0, 0};
   r.first = *first;

@@ -49,6 +49,8 @@ TEST_CASE("Range: what is not one valid byte range answers the whole file", "[ht
   CHECK(whole(parse_range("bytes=0-1,3-4", 17)));  // several: may answer 200
   CHECK(whole(parse_range("items=0-4", 17)));
   CHECK(whole(parse_range("bytes=4-2", 17)));  // last before first: invalid, ignored
+  CHECK(whole(parse_range("bytes=99999999999999999999-18446744073709551615", 17)));  // so past 2^64 - 1 too
+  CHECK(whole(parse_range("bytes=100000000000000000000-99999999999999999999", 17)));
   CHECK(whole(parse_range("bytes=a-b", 17)));
   CHECK(whole(parse_range("bytes=-", 17)));
   CHECK(whole(parse_range("bytes=5", 17)));
