@@ -11,6 +11,7 @@
 #include "http/strict_json.hpp"
 #include "tools/did_you_mean.hpp"
 #include "tools/trace_context.hpp"
+#include "tools/utf8.hpp"
 
 namespace overseer::http {
 
@@ -147,6 +148,8 @@ bool check_reason(std::string_view text, std::vector<field_error>& errors) {
   else if (text.size() > max_reason_bytes)
     errors.push_back({"reason", "at most " + std::to_string(max_reason_bytes) + " bytes, found " +
                                   std::to_string(text.size())});
+  else if (!tools::valid_utf8(text))  // a query's reason, percent-decoded, may be any bytes
+    errors.push_back({"reason", "must be UTF-8 text"});
   else if (has_line_break_or_control(text))
     errors.push_back({"reason", "must be one line of text, without control characters"});
   else return true;

@@ -86,7 +86,9 @@ std::optional<bulk_request> read_bulk_request(const call& c, const replier& r, b
     auto body = read_json_body(c, r, errors);
     if (!body) return std::nullopt;
     if (!body->is_object()) {
-      r.problem(400, "the body must be a JSON object of filters", {{"body", "must be an object"}});
+      errors.push_back({"body", "must be an object"});
+      merge_field_errors(errors, check_query_keys(query, allowed));  // named together
+      r.problem(400, "the body must be a JSON object of filters", errors);
       return std::nullopt;
     }
     // "{}" is no filter at all: the query's stand.

@@ -153,6 +153,13 @@ TEST_CASE("a reason is one line: C0 and C1 controls and the Unicode line and par
     CHECK(errors[0].field == "reason");
     CHECK(errors[0].message == "must be one line of text, without control characters");
   }
+  // Bytes that are not UTF-8 (a query's reason is percent-decoded bytes): refused, named.
+  for (const std::string& bad : std::vector<std::string>{"a\x85" "b", "\xff", "a\xe2\x80"}) {
+    std::vector<field_error> errors;
+    CHECK_FALSE(check_reason(bad, errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].message == "must be UTF-8 text");
+  }
   // Letters beside them in the code table are text.
   for (const std::string& good : std::vector<std::string>{"license server down", "caf\xc3\xa9", "\xc2\xa0no-break space", "a\xe2\x80\xa6" "b",
                            "a\xe2\x80\xaf" "b", "\xf0\x9f\x98\x80"}) {
