@@ -707,12 +707,16 @@ void store::scan_jobs_newest_first(std::string_view prefix, const std::function<
                                    std::optional<time_point> created_before) const {
   // A walk of an index names ids: their records are read a batch at a time
   // (one MultiGet per family under one snapshot), which costs a third of a
-  // Get per id. The walk reads at most one batch past where `fn` stops.
+  // Get per id. Batches grow 1, 2, 4 ... record_batch, so a page met at
+  // once (limit=1) reads one record, and a long walk reads at most one
+  // batch past where `fn` stops.
   std::vector<std::string> ids;
+  std::size_t batch = 1;
   bool stopped = false;
   const auto flush = [&] {
     if (!ids.empty() && !stopped) stopped = !read_batch(ids, fn);
     ids.clear();
+    batch = std::min(batch * 2, record_batch);
     return !stopped;
   };
   walk_newest_first(
@@ -720,7 +724,7 @@ void store::scan_jobs_newest_first(std::string_view prefix, const std::function<
     [&](std::string_view id, const std::string_view* record) {
       if (!record) {
         ids.emplace_back(id);
-        return ids.size() < record_batch || flush();
+        return ids.size() < batch || flush();
       }
       auto d = decode_job(*record);
       if (!d) {

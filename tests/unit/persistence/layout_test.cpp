@@ -243,7 +243,7 @@ TEST_CASE("an index walk reads its records in batches: each once, in the walk's 
     return seen;
   };
   CHECK(walk(1000) == expected);
-  for (std::size_t stop : {1u, 63u, 64u, 65u, 100u, 147u})
+  for (std::size_t stop : {1u, 2u, 3u, 4u, 7u, 8u, 63u, 64u, 65u, 100u, 127u, 128u, 147u})
     CHECK(walk(stop) == std::vector<std::string>(expected.begin(), expected.begin() + stop));
 }
 
