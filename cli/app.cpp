@@ -60,13 +60,23 @@ std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc,
       commands += (commands.empty() ? "" : ", ") + sub->get_name();
     if (auto word = first_word(app, argc, argv); !word.empty())
       return "unknown command \"" + word + "\"; the commands are " + commands + " (overseer --help)";
+    for (int i = 1; i < argc; ++i)  // an option the daemon's client does not know, and no command
+      if (std::string_view{argv[i]}.starts_with('-') && app.get_option_no_throw(argv[i]) == nullptr)
+        return "unknown option \"" + std::string{argv[i]} + "\", and a command is needed: " + commands +
+               " (overseer --help)";
     return "a command is needed: " + commands + " (overseer --help)";
   }
   std::string what = e.what();
   if (at != &app && what == "A subcommand is required") {
     std::string subs;
     for (const CLI::App* sub : at->get_subcommands({})) subs += (subs.empty() ? "" : ", ") + sub->get_name();
-    what = path.substr(app.get_name().size() + 1) + " needs a subcommand: " + subs;
+    const auto name = path.substr(app.get_name().size() + 1);
+    // The word after the command's own, if it is one: not a subcommand.
+    std::string word;
+    for (int i = 1; i + 1 < argc; ++i)
+      if (at->get_name() == argv[i] && argv[i + 1][0] != '-') word = argv[i + 1];
+    what = word.empty() ? name + " needs a subcommand: " + subs
+                        : "unknown " + name + " subcommand \"" + word + "\"; it takes " + subs;
   }
   for (auto& c : what)
     if (c == '\n') c = ' ';

@@ -567,6 +567,9 @@ TEST_CASE("an unreachable server, a bad URL and bad arguments have their own exi
       {{"list", "--limit", "abc"}, "overseer: Could not convert: --limit = abc (overseer list --help)\n"},
       {{"submit", "sleep", "--priority", "x"}, "overseer: Could not convert: --priority = x (overseer submit --help)\n"},
       {{"tool"}, "overseer: tool needs a subcommand: pause, resume (overseer tool --help)\n"},
+      {{"batch", "frobnicate"},
+       "overseer: unknown batch subcommand \"frobnicate\"; it takes submit, get, watch, list, cancel (overseer batch "
+       "--help)\n"},
       {{"--output", "json", "frobnicate"},
        "overseer: unknown command \"frobnicate\"; the commands are submit, get, list, watch, logs, history, result, "
        "cancel, purge, retry, batch, tools, tool, health, cache (overseer --help)\n"},
