@@ -141,6 +141,29 @@ bool refused_host(const bhttp::request<bhttp::string_body>& req) {
   return false;
 }
 
+// A field that holds one value given twice (Authorization, Content-Type):
+// refused as the header is read, like a second Content-Length.
+bool refused_repeated(const bhttp::request<bhttp::string_body>& req) {
+  return req.count(bhttp::field::authorization) > 1 || req.count(bhttp::field::content_type) > 1;
+}
+
+// Whether the server keeps the connection after answering `req`, as it
+// reads it (http_session.cpp, on_header): several Connection fields are one
+// list, and an HTTP/1.0 message with Transfer-Encoding closes (RFC 9112 6.1).
+bool keeps_alive(const bhttp::request<bhttp::string_body>& req) {
+  if (req.version() < 11 && req.count(bhttp::field::transfer_encoding) > 0) return false;
+  if (req.count(bhttp::field::connection) <= 1) return req.keep_alive();
+  bhttp::request<bhttp::empty_body> head{req.method(), req.target(), req.version()};
+  std::string joined;
+  const auto [first, last] = req.equal_range(bhttp::field::connection);
+  for (auto f = first; f != last; ++f) {
+    if (!joined.empty()) joined += ", ";
+    joined.append(f->value().data(), f->value().size());
+  }
+  head.set(bhttp::field::connection, joined);
+  return head.keep_alive();
+}
+
 // A refused framing the server may answer with 501 rather than 400: more
 // than one coding (RFC 9112 6.1 lets a server refuse codings it does not
 // implement that way). Which of the two depends on details the model
@@ -163,7 +186,7 @@ expectation expect(std::string_view in) {
     // Framing or a Host the server refuses though Beast reads it
     // (http_session.cpp, on_header): it is refused as soon as the header is
     // read, whatever follows, and its 400 or 501 closes the connection.
-    if (p.is_header_done() && (refused_framing(p.get()) || refused_host(p.get()))) {
+    if (p.is_header_done() && (refused_framing(p.get()) || refused_host(p.get()) || refused_repeated(p.get()))) {
       e.requests.push_back({p.get().method(), unsupported_coding(p.get())});
       break;
     }
@@ -176,7 +199,7 @@ expectation expect(std::string_view in) {
     // An upgrade request is not the end: a refused one (a 401, say) gets
     // its answer like any other and the connection reads on. A 101 ends
     // read_answers, and no answers are owed after it.
-    if (!req.keep_alive()) break;
+    if (!keeps_alive(req)) break;
     in.remove_prefix(used);
   }
   return e;
