@@ -50,14 +50,19 @@ std::string first_word(const CLI::App& app, int argc, char** argv) {
   return {};
 }
 
+/// "pause, resume": the subcommands `app` takes.
+std::string subcommand_names(const CLI::App& app) {
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
 /// One line for a command line CLI11 refused: its reason, and where help is.
 std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   const auto [at, path] = deepest(app);
   if (at == &app && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
     // No command was understood: name the word that was not one.
-    std::string commands;
-    for (const CLI::App* sub : app.get_subcommands({}))
-      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    const auto commands = subcommand_names(app);
     if (auto word = first_word(app, argc, argv); !word.empty())
       return "unknown command \"" + word + "\"; the commands are " + commands + " (overseer --help)";
     for (int i = 1; i < argc; ++i)  // an option the daemon's client does not know, and no command
@@ -68,8 +73,7 @@ std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc,
   }
   std::string what = e.what();
   if (at != &app && what == "A subcommand is required") {
-    std::string subs;
-    for (const CLI::App* sub : at->get_subcommands({})) subs += (subs.empty() ? "" : ", ") + sub->get_name();
+    const auto subs = subcommand_names(*at);
     const auto name = path.substr(app.get_name().size() + 1);
     // The word after the command's own, if it is one: not a subcommand.
     std::string word;

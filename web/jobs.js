@@ -106,14 +106,9 @@ export async function render(main, {query, stream, navigate}) {
         byId.set(j.job_id, j);
         joined.delete(j.job_id);
       }
-      if (index === 0 && byStatus) {
-        // Jobs that joined while the first page was read are most likely in
-        // its count: the listing reads the store after the event was sent.
-        joined.clear();
-        unchecked.clear();
-        overflowed = false;
-        ++generation;
-      }
+      // Jobs that joined while the first page was read are most likely in
+      // its count: the listing reads the store after the event was sent.
+      if (index === 0 && byStatus) forgetJoined();
       if (byStatus) showNew(joined.size);
       if (index === 0 && page.jobs.length) {
         since = page.jobs[0].created_at;
@@ -167,10 +162,7 @@ export async function render(main, {query, stream, navigate}) {
   function reload() {
     pages.clear();
     byId.clear();
-    joined.clear();
-    unchecked.clear();
-    overflowed = false;
-    ++generation;
+    forgetJoined();
     showNew(0);
     since = null;
     shownSince = 0;
@@ -262,6 +254,13 @@ export async function render(main, {query, stream, navigate}) {
   }, 500);
   let stamp = 0;  // numbers each entry into the status, so a stale read is told apart
   let generation = 0;  // bumped by each reload
+  /** Starts the count of jobs that joined afresh; reads under way are dropped. */
+  function forgetJoined() {
+    joined.clear();
+    unchecked.clear();
+    overflowed = false;
+    ++generation;
+  }
   function membership(e) {
     if (e.to === q.status && !byId.has(e.job_id)) {
       if (statusAlone) joined.add(e.job_id);
