@@ -385,6 +385,21 @@ class Reasons(unittest.TestCase):
         self.assertEqual(json.loads(body.decode("utf-8"))["paused_reason"], "paused by client 127.0.0.1: " + why)
         self.assertEqual(fetch("/v1/tools/noop/resume", "POST")[0], 200)
 
+    def test_encoded_slash_and_a_query_beside_the_body_through_urllib(self):
+        # %2F is a character of its segment: no route, nothing paused.
+        status, headers, body = fetch("/v1/tools/noop%2Fpause", "POST", b"{}")
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(body.decode("utf-8"))["detail"], "no route for /v1/tools/noop%2Fpause")
+        self.assertFalse(self.tool_paused("noop"))
+        # A query the pause does not take is named with the body's bad fields,
+        # and a reason with a line separator is one of them.
+        status, headers, body = fetch("/v1/tools/noop/pause?x=1", "POST",
+                                      json.dumps({"reason": "a\u2028b"}).encode())
+        self.assertEqual(status, 400)
+        fields = sorted(e["field"] for e in json.loads(body.decode("utf-8"))["errors"])
+        self.assertEqual(fields, ["reason", "x"])
+        self.assertFalse(self.tool_paused("noop"))
+
     def test_cancel_reason_over_http10_and_bulk_through_urllib(self):
         def running_sleep(label):
             body = json.dumps({"tool": "sleep", "params": {"seconds": 60}, "labels": {"reasons": label}}).encode()
