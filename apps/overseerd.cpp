@@ -43,6 +43,7 @@
 
 #include "logging/line_logger.hpp"
 #include "metrics/process_metrics.hpp"
+#include "persistence/crc32c.hpp"
 #include "overseer/engine.hpp"
 #include "http/json_mapping.hpp"
 #include "overseer/http/server.hpp"
@@ -710,6 +711,7 @@ int main(int argc, char** argv) {
     say(overseer::log_level::info, "listening",
         {{"url", http.url()}, {"version", std::string{overseer::metrics::version()}},
          {"allocator", std::string{overseer::metrics::allocator()}},
+         {"crc32c", std::string{overseer::persistence::crc32c_implementation()}},
          {"data_dir", s.engine.data_dir.string()}});
     int sig = 0;
     std::string failed;

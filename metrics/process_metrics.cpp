@@ -1,5 +1,7 @@
 #include "metrics/process_metrics.hpp"
 
+#include "persistence/crc32c.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -70,7 +72,9 @@ bool read_stat(double& cpu_seconds, double& start_seconds) {
 
 void collect_process(exposition& out, const fs::path& data_dir) {
   out.family("overseer_build_info", "Always 1; the labels name the build.", "gauge");
-  out.sample("overseer_build_info", {{"version", version()}, {"allocator", allocator()}}, std::uint64_t{1});
+  out.sample("overseer_build_info",
+             {{"version", version()}, {"allocator", allocator()}, {"crc32c", persistence::crc32c_implementation()}},
+             std::uint64_t{1});
 
   std::ifstream statm{"/proc/self/statm"};
   unsigned long long pages = 0, resident = 0;

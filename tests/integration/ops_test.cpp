@@ -182,6 +182,14 @@ TEST_CASE("/metrics counts a known workload exactly, in valid exposition syntax"
       }
     CHECK(allocator.starts_with(expected));
     if (expected == "jemalloc") CHECK(allocator.size() > expected.size() + 1);  // "jemalloc 5.3.0"
+    // RocksDB's checksums with the crc32 instruction (persistence/crc32c.hpp)
+    // where the build could redirect them and the CPU has it.
+    const bool wrapped = std::string_view{OVERSEER_EXPECT_CRC32C_WRAP} == "1";
+    const std::string crc32c = wrapped && __builtin_cpu_supports("sse4.2") ? "sse4.2" : "rocksdb";
+    std::size_t with_crc32c = 0;
+    for (const auto& [key, v] : s.samples)
+      if (key.starts_with(prefix) && key.ends_with(R"(",crc32c=")" + crc32c + R"("})")) ++with_crc32c;
+    CHECK(with_crc32c == 1);
   }
   CHECK(value(s, "overseer_group_commits_total") > 0);
   // Commits that waited for company: present, and joined ones among them.
