@@ -1,5 +1,8 @@
 #include "actors/attempt.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "actors/await_callback.hpp"
 #include "tools/utf8.hpp"
 
@@ -9,13 +12,16 @@ namespace {
 
 // Every string a tool hands over is made valid UTF-8 here, before it is
 // stored or sent: logs, progress and results go out as JSON text (HTTP
-// bodies, WebSocket text frames), which must be UTF-8. Checkpoints are
-// opaque bytes that only the tool reads back, and stay as they are.
+// bodies, WebSocket text frames), which must be UTF-8. Numbers JSON cannot
+// write (NaN, the infinities) are made null in results and bounded in
+// progress. Checkpoints are opaque bytes that only the tool reads back, and
+// stay as they are.
 std::string clean(std::string_view s) { return tools::valid_utf8(s) ? std::string{s} : tools::sanitize_utf8(s); }
 
 bool valid(const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::string: return tools::valid_utf8(v.get_string());
+    case boost::json::kind::double_: return std::isfinite(v.get_double());
     case boost::json::kind::array:
       for (const auto& e : v.get_array())
         if (!valid(e)) return false;
@@ -30,6 +36,12 @@ bool valid(const boost::json::value& v) {
 
 void sanitize(boost::json::value& v) {
   switch (v.kind()) {
+    case boost::json::kind::double_:
+      // NaN and the infinities (a tool's arithmetic; Boost.JSON reads 1e400
+      // as infinity) have no JSON text: stored as written they would not
+      // read back, and the result would be lost. They become null.
+      if (!std::isfinite(v.get_double())) v = nullptr;
+      break;
     case boost::json::kind::string: {
       auto& s = v.get_string();
       if (!tools::valid_utf8(s)) s = tools::sanitize_utf8(s);
@@ -90,6 +102,15 @@ public:
     std::lock_guard lock{mutex_};
     pending_ = p;
     tools::sanitize_utf8_in_place(pending_->step_name);
+    // A percent is 0 to 100 (job.hpp); NaN is no progress.
+    pending_->percent = std::isnan(p.percent) ? 0.0 : std::clamp(p.percent, 0.0, 100.0);
+    pending_->current_step = std::max(0, p.current_step);
+    pending_->total_steps = std::max(0, p.total_steps);
+    // An estimate is a time a timestamp can name: 1970 to the end of 9999.
+    if (const auto& eta = p.estimated_completion;
+        eta && (eta->time_since_epoch() < std::chrono::seconds{0} ||
+                eta->time_since_epoch() > std::chrono::seconds{253402300799}))
+      pending_->estimated_completion.reset();
     maybe_flush(false);
   }
 
@@ -205,9 +226,19 @@ private:
 
 }  // namespace
 
+namespace {
+thread_local bool body_running = false;
+}  // namespace
+
+bool in_tool_body() noexcept { return body_running; }
+
 attempt_end run_attempt(attempt_args& args) {
   context ctx{args};
   auto result = [&]() -> tool_result {
+    struct running {
+      running() { body_running = true; }
+      ~running() { body_running = false; }
+    } on_this_thread;
     // Tool code is foreign: whatever it throws ends this attempt, not the engine.
     try {
       return args.tool->body(ctx);

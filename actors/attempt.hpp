@@ -76,6 +76,10 @@ struct attempt_end {
   bool told_job = false;
 };
 
+/// Whether this thread is running a tool body now (engine::stop refuses to
+/// run there: it waits for every body to return).
+[[nodiscard]] bool in_tool_body() noexcept;
+
 /// Runs the tool body; progress, log lines and checkpoints go to args.job,
 /// the result is returned. Never throws.
 [[nodiscard]] attempt_end run_attempt(attempt_args& args);

@@ -29,6 +29,9 @@ std::optional<time_point> completion_from_rate(double percent, time_point starte
   if (!(percent > 0) || percent >= 100 || now <= started) return std::nullopt;
   const auto elapsed = std::chrono::duration<double>(now - started).count();
   const double remaining = elapsed * (100 - percent) / percent;
+  // A tiny percent after a long run gives a remaining time no clock can
+  // hold (1e-300 % of a minute): no estimate past a year.
+  if (!(remaining <= 365.0 * 24 * 3600)) return std::nullopt;
   return now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(remaining));
 }
 

@@ -103,7 +103,9 @@ public:
   }
   /// The validated params, defaults filled in.
   [[nodiscard]] virtual const boost::json::object& params() const noexcept = 0;
-  /// Reports progress; cheap to call often (coalesced).
+  /// Reports progress; cheap to call often (coalesced). A percent outside
+  /// 0-100 is clamped (NaN counts as 0), negative steps as 0, and an
+  /// estimated_completion outside 1970-9999 is dropped.
   virtual void progress(const overseer::progress& p) = 0;
   virtual void log(log_level level, std::string_view message) = 0;
   /// Saves opaque bytes; returns once they are durable. After a crash the
@@ -126,7 +128,8 @@ public:
 };
 
 /// What a tool body returns: a JSON result, a failure, a crash, or
-/// "stopped".
+/// "stopped". In a result, strings that are not valid UTF-8 are repaired
+/// (U+FFFD) and numbers JSON cannot write (NaN, the infinities) become null.
 ///
 /// A failure is the job's problem: the tool refused or could not process
 /// its input (bad params, a missing file, a non-zero exit). A crash is the
