@@ -605,7 +605,10 @@ std::vector<log_line> store::logs(std::string_view id, log_level min_level, std:
   std::vector<log_line> out;
   std::size_t matched = 0;
   bounded_iterator it{*db_, handle(family::logs), std::string{id}, keys::job_range_end(id)};
+  // A key is the id and an 8-byte sequence: a shorter `id` that is only a
+  // prefix of job ids ("", "job_") matches no key, not other jobs' lines.
   for (it->Seek(id); it->Valid() && it->key().starts_with(id); it->Next()) {
+    if (it->key().size() != id.size() + 8) continue;
     auto d = decode_log(it->value().ToStringView());
     if (!d) {
       report_corrupt("log", id, d.error);
