@@ -5,6 +5,8 @@
 // the tool body returns).
 #pragma once
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,6 +42,9 @@ public:
   [[nodiscard]] bool stop_requested() const noexcept { return stop_.load(); }
   /// Sleeps up to `d` or until a stop is requested; returns stop_requested().
   bool sleep_for(std::chrono::milliseconds d) {
+    // At most a century: a longer one (milliseconds::max()) would overflow
+    // the clock's arithmetic and not sleep at all.
+    d = std::min<std::chrono::milliseconds>(d, std::chrono::hours{24 * 365 * 100});
     std::unique_lock lock{mutex_};
     cv_.wait_for(lock, d, [this] { return stop_.load(); });
     return stop_;

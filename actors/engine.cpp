@@ -3,12 +3,14 @@
 #include "overseer/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <thread>
 
 #include <boost/json/parse.hpp>
@@ -18,6 +20,7 @@
 #include <caf/openssl/all.hpp>
 #include <rocksdb/db.h>
 
+#include "actors/attempt.hpp"
 #include "actors/await_callback.hpp"
 #include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
@@ -57,13 +60,49 @@ void register_types(caf::actor_system_config& cfg) {
 
 namespace {
 
+/// Calls a host's callback on an engine thread (the scheduler's, the
+/// writer's, the bus's, a timer's): what it throws is reported through the
+/// engine's log sink and goes no further, so a host's bug cannot end the
+/// actor or the thread that serves every other caller.
+template <class F, class... Args>
+void call_host(const log_sink& log, std::string_view what, F& f, Args&&... args) noexcept {
+  try {
+    f(std::forward<Args>(args)...);
+  } catch (const std::exception& e) {
+    report(log, log_level::error, "engine", std::string{what} + " threw; the engine goes on",
+           {{"error", tools::sanitize_utf8(e.what())}});
+  } catch (...) {
+    report(log, log_level::error, "engine", std::string{what} + " threw; the engine goes on",
+           {{"error", "not a std::exception"}});
+  }
+}
+
+/// `f`, called through call_host.
+template <class Arg>
+std::function<void(Arg)> guarded(std::shared_ptr<const log_sink> log, const char* what, std::function<void(Arg)> f) {
+  return [log = std::move(log), what, f = std::move(f)](Arg a) { call_host(*log, what, f, std::move(a)); };
+}
+
+/// The latest a wait can end: `timeout` from now, or about a century for
+/// any longer timeout (milliseconds::max() included), which no clock
+/// arithmetic then overflows.
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  constexpr std::chrono::milliseconds longest = std::chrono::hours{24 * 365 * 100};
+  return std::chrono::steady_clock::now() + std::clamp(timeout, std::chrono::milliseconds{0}, longest);
+}
+
+/// The engine (its impl) whose call this thread is inside, if any: a
+/// callback run synchronously by one call may make another, which needs
+/// no lock of its own; and stop() from inside a call would wait for itself.
+thread_local const void* engine_in_call = nullptr;
+
 /// The config of the engine's own actor system; a scheduler node's also
 /// loads CAF's middleman, and its OpenSSL module when the cluster port has
 /// certificates. One per engine: the idle spin is the engine's own.
 /// `done`, counted as an answer due (persistence::answers_due) until it has run.
-std::function<void(change_result)> counted(std::function<void(change_result)> done) {
-  return [done = std::move(done), due = std::make_shared<persistence::due_answer>()](change_result r) {
-    done(std::move(r));
+std::function<void(change_result)> counted(std::function<void(change_result)> done, std::shared_ptr<const log_sink> log) {
+  return [done = std::move(done), due = std::make_shared<persistence::due_answer>(), log = std::move(log)](change_result r) {
+    call_host(*log, "a change's done callback", done, std::move(r));
     due->done();
   };
 }
@@ -117,6 +156,9 @@ void check_params_text(const boost::json::value& v, const std::string& field, st
   if (errors.size() > 100) return;  // enough to act on; the rest is the same mistake
   if (v.is_string()) {
     if (!tools::valid_utf8(v.get_string())) errors.push_back({field, "is not valid UTF-8"});
+  } else if (v.is_double()) {
+    // JSON has no NaN or infinity: stored, the params would not read back.
+    if (!std::isfinite(v.get_double())) errors.push_back({field, "is not a finite number"});
   } else if (v.is_array()) {
     const auto& a = v.get_array();
     for (std::size_t i = 0; i < a.size(); ++i) check_params_text(a[i], field + "[" + std::to_string(i) + "]", errors);
@@ -180,6 +222,54 @@ struct engine::impl {
   std::atomic<std::uint64_t> cache_misses{0};
   std::mutex lifecycle;
   bool started = false;
+  /// The log sink as the host's callbacks' guards hold it (call_host).
+  std::shared_ptr<const log_sink> log = std::make_shared<const log_sink>(config.log);
+
+  /// Every call that uses what start() builds holds `in_use` shared for its
+  /// duration, and stop() holds it alone while it takes those things down:
+  /// no call reads a store, a bus or a writer that is going. `open` is set
+  /// at the end of start() and cleared first thing in stop(); a call that
+  /// finds it cleared is answered "not running" without waiting.
+  mutable std::shared_mutex in_use;
+  std::atomic<bool> open{false};
+
+  /// An engine call in progress on this thread (see enter()).
+  class call {
+  public:
+    call() = default;
+    call(const void* engine, std::shared_mutex* locked)
+      : ok_(true), locked_(locked), outer_(std::exchange(engine_in_call, engine)) {}
+    call(call&& o) noexcept
+      : ok_(std::exchange(o.ok_, false)), locked_(std::exchange(o.locked_, nullptr)), outer_(o.outer_) {}
+    call& operator=(call&&) = delete;
+    ~call() {
+      if (!ok_) return;
+      engine_in_call = outer_;
+      if (locked_) locked_->unlock_shared();
+    }
+    /// The engine is started, and stays so until this call ends.
+    explicit operator bool() const noexcept { return ok_; }
+
+  private:
+    bool ok_ = false;
+    std::shared_mutex* locked_ = nullptr;
+    const void* outer_ = nullptr;
+  };
+
+  /// A call's admission: empty (false) when the engine is not started or
+  /// is stopping. A call made inside another of this engine on the same
+  /// thread (from a callback run synchronously) rides on the outer one's
+  /// lock.
+  [[nodiscard]] call enter() const {
+    if (engine_in_call == this) return call{this, nullptr};
+    if (!open.load(std::memory_order_acquire)) return {};
+    in_use.lock_shared();
+    if (!open.load(std::memory_order_acquire)) {
+      in_use.unlock_shared();
+      return {};
+    }
+    return call{this, &in_use};
+  }
   // Set once, by the writer, when it latches (fail-stop); read by every call
   // that would change something.
   std::atomic<bool> failed{false};
@@ -309,11 +399,13 @@ struct engine::impl {
   }
 
   /// A batch's records into `m`, or the field errors that refuse it.
-  std::vector<field_error> validate_batch(const batch_spec& spec, actors::submit_batch& m) const;
+  std::vector<field_error> validate_batch(const batch_spec& spec, actors::submit_batch& m, bool live = true) const;
 
   /// A submit's record, or the field errors that refuse it.
+  /// `live`: the caller holds a call (enter()), so the store and the files
+  /// may be read; without one, dependencies and files count as missing.
   submit_result validate(const job_spec& spec, persistence::job_record& rec,
-                         std::vector<std::string>* file_ids = nullptr) const {
+                         std::vector<std::string>* file_ids = nullptr, bool live = true) const {
     submit_result out;
     auto tool = tools.find(spec.tool);
     if (spec.tool.empty()) {
@@ -331,7 +423,7 @@ struct engine::impl {
         for (const auto& [name, entry] : tool->definition.params) {
           auto ids = actors::file_params(boost::json::object{{name, entry}}, params);
           if (ids.empty()) continue;
-          if (!files || !files->get(ids[0]))
+          if (!live || !files || !files->get(ids[0]))
             out.errors.push_back({"params." + std::string{name}, "no file " + tools::sanitize_utf8(ids[0])});
           else if (file_ids)
             file_ids->push_back(ids[0]);
@@ -351,6 +443,8 @@ struct engine::impl {
       timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*tool->definition.timeout).count();
     if (spec.timeout && spec.timeout->count() <= 0)
       out.errors.push_back({"timeout_s", "must be positive"});
+    else if (spec.timeout && *spec.timeout > tools::max_duration)
+      out.errors.push_back({"timeout_s", "is above 1000000000 s"});
     const retry_policy retry = spec.retry ? *spec.retry : (tool ? tool->definition.retry : retry_policy{});
     if (spec.retry) for (auto& e : check_retry_policy(retry)) out.errors.push_back(std::move(e));
     tools::check_labels(spec.labels, out.errors);
@@ -363,11 +457,16 @@ struct engine::impl {
       const auto& dep = spec.depends_on[i];
       const std::string field = "depends_on[" + std::to_string(i) + "]";
       if (!seen_deps.insert(dep).second) out.errors.push_back({field, "\"" + tools::sanitize_utf8(dep) + "\" is listed twice"});
-      else if (!actors::looks_like_job_id(dep) || !store || !store->get_job(dep))
+      else if (!actors::looks_like_job_id(dep) || !live || !store || !store->get_job(dep))
         out.errors.push_back({field, "no job " + tools::sanitize_utf8(dep)});
     }
     if (spec.delay && spec.delay->count() < 0) out.errors.push_back({"delay_s", "must not be negative"});
+    else if (spec.delay && *spec.delay > tools::max_duration)
+      out.errors.push_back({"delay_s", "is above 1000000000 s"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
+    if (spec.run_at && (spec.run_at->time_since_epoch() < clock::duration::zero() ||
+                        spec.run_at->time_since_epoch() > std::chrono::seconds{253402300799}))
+      out.errors.push_back({"run_at", "is not between 1970 and the end of 9999"});
     tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
     tools::check_text("owner", spec.owner, 0, tools::max_name_chars, out.errors);
     if (!spec.trace_id.empty() && !tools::valid_trace_id(spec.trace_id))
@@ -429,15 +528,19 @@ struct engine::impl {
     cluster_port = 0;
   }
 
-  void require_started() const {
-    if (!scheduler) throw error{errc::not_running, "the engine is not started"};
+  /// enter(), or overseer::error (not_running).
+  [[nodiscard]] call require_started() const {
+    auto c = enter();
+    if (!c) throw error{errc::not_running, "the engine is not started"};
+    return c;
   }
 
   /// A reader's answer: `read()` unless the engine is not started or the
   /// store cannot be read (store_failure, never "not found").
   template <class T, class Read>
   result<T> read_result(Read&& read) const {
-    if (!scheduler) return failure_info{errc::not_running, "the engine is not started"};
+    const auto in = enter();
+    if (!in) return failure_info{errc::not_running, "the engine is not started"};
     try {
       return std::forward<Read>(read)();
     } catch (const error& e) {
@@ -525,7 +628,7 @@ void engine::start() {
            {{"tool", tool}, {"paused_since", tools::format_rfc3339(p->first)}});
     recovered.paused.emplace(tool, std::pair{std::move(p->second), p->first});
   });
-  d.bus = std::make_shared<actors::event_bus>();
+  d.bus = std::make_shared<actors::event_bus>(d.config.log);
   d.writer = std::make_unique<persistence::group_commit>(
     *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
     [&d](const std::string& why) { d.on_store_failed(why); });
@@ -583,12 +686,23 @@ void engine::start() {
   d.waiters_feed = d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); });
   guard.armed = false;
   d.started = true;
+  d.open.store(true, std::memory_order_release);
 }
 
 void engine::stop() {
+  if (actors::in_tool_body())
+    throw error{errc::conflict, "stop() was called from a tool body: it waits for every body to return, this one too"};
+  if (engine_in_call == impl_.get())
+    throw error{errc::conflict, "stop() was called from a callback that a call of this engine runs: that call "
+                                "holds the engine until it returns"};
   std::lock_guard lock{impl_->lifecycle};
   auto& d = *impl_;
   if (!d.started) return;
+  // New calls are answered "not running" from here on; the ones under way
+  // (none waits inside: the blocking calls wait outside their lock) end
+  // before anything they may use goes.
+  d.open.store(false, std::memory_order_release);
+  std::unique_lock alone{d.in_use};
   // Waiters first: they are answered "not running", and none reads the
   // store once it goes (the reset joins the timer thread).
   d.waiters_feed.reset();
@@ -627,15 +741,16 @@ void engine::stop() {
 }
 
 void engine::submit_async(job_spec spec, std::function<void(submit_result)> done) {
+  const auto in = impl_->enter();
+  if (!in) {
+    done({errc::not_running, {}, "the engine is not started", {}, 0, false});
+    return;
+  }
   auto rec = std::make_shared<persistence::job_record>();
   std::vector<std::string> file_ids;
   auto checked = impl_->validate(spec, *rec, &file_ids);
   if (checked.code != errc::ok) {
     done(std::move(checked));
-    return;
-  }
-  if (!impl_->scheduler) {
-    done({errc::not_running, {}, "the engine is not started", {}, 0, false});
     return;
   }
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
@@ -655,11 +770,12 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
   // run time is looked up here, on the caller's thread (a cache miss reads
   // the rollups), so that the answer, on the writer thread, only multiplies.
   auto estimated = [run_s = impl_->typical_run_s(rec->tool), slots = impl_->slots_of(rec->tool),
-                    done = std::move(done), due = std::make_shared<persistence::due_answer>()](submit_result s) {
+                    done = std::move(done), due = std::make_shared<persistence::due_answer>(),
+                    log = impl_->log](submit_result s) {
     if (s.code == errc::ok && !s.existing && s.status.value_or(job_status::pending) == job_status::pending)
       s.estimated_duration_s =
         actors::estimated_duration_s(job_status::pending, run_s, s.position_in_queue, slots, 0);
-    done(std::move(s));
+    call_host(*log, "submit_async's done callback", done, std::move(s));
     due->done();
   };
   caf::anon_send(impl_->scheduler,
@@ -682,10 +798,11 @@ std::string engine::submit(job_spec spec) {
 }
 
 void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
-  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  const auto in = impl_->enter();
+  if (!in) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
-  caf::anon_send(impl_->scheduler,
-                 actors::cancel_job{std::string{job_id}, counted(std::move(done)), tools::sanitize_utf8(by)});
+  caf::anon_send(impl_->scheduler, actors::cancel_job{std::string{job_id}, counted(std::move(done), impl_->log),
+                                                      tools::sanitize_utf8(by)});
 }
 
 change_result engine::cancel(std::string_view job_id, std::string_view by) {
@@ -693,10 +810,11 @@ change_result engine::cancel(std::string_view job_id, std::string_view by) {
 }
 
 void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
-  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  const auto in = impl_->enter();
+  if (!in) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
-  caf::anon_send(impl_->scheduler,
-                 actors::retry_job{std::string{job_id}, counted(std::move(done)), tools::sanitize_utf8(by)});
+  caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, counted(std::move(done), impl_->log),
+                                                     tools::sanitize_utf8(by)});
 }
 
 change_result engine::retry(std::string_view job_id, std::string_view by) {
@@ -776,6 +894,9 @@ failure_info no_job(std::string_view job_id) {
 }  // namespace
 
 void engine::watch_job_changes(std::function<void(std::span<const std::string_view> ids, bool any)> on_change) {
+  on_change = [log = impl_->log, f = std::move(on_change)](std::span<const std::string_view> ids, bool any) {
+    call_host(*log, "watch_job_changes' callback", f, ids, any);
+  };
   std::lock_guard lock{impl_->watchers_mutex};
   impl_->change_watchers.push_back(on_change);
   if (impl_->writer) impl_->writer->watch_changes(std::move(on_change));
@@ -803,12 +924,13 @@ result<job_snapshot> engine::get_with_seq(std::string_view job_id) const {
 }
 
 std::vector<event> engine::events_after(std::uint64_t after, std::size_t max) const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
+  if (after == std::numeric_limits<std::uint64_t>::max()) return {};  // none can follow
   return impl_->store->events_after(after, max);
 }
 
 list_result engine::list(const list_query& q) const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   list_result out;
   // Counted from the keys alone (no dates then), the walk reads only as far
   // as the page; otherwise it reads every match to count it. Its own check
@@ -830,13 +952,15 @@ list_result engine::list(const list_query& q) const {
 }
 
 std::vector<transition> engine::history(std::string_view job_id) const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   return impl_->store->history(job_id);
 }
 
 result<log_page> engine::logs(std::string_view job_id, log_level min_level, std::size_t limit,
                               std::size_t offset) const {
   return impl_->read_result<log_page>([&]() -> result<log_page> {
+    // Not a job id (a prefix of many, ""): no job, and no walk of every log.
+    if (!actors::looks_like_job_id(job_id)) return no_job(job_id);
     log_page page;
     page.lines = impl_->store->logs(job_id, min_level, limit, offset, &page.total);
     // No line at all: say whether the job exists. (Lines left without their
@@ -847,34 +971,17 @@ result<log_page> engine::logs(std::string_view job_id, log_level min_level, std:
 }
 
 result<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::mutex m;
-  std::condition_variable cv;
-  bool changed = false;
-  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
-  // Subscribe before reading, so a transition between the two is not missed.
-  auto sub = impl_->bus->subscribe(filter::job(std::string{job_id}), [&](const event& e) {
-    if (e.kind != event_kind::transition || !is_terminal(e.to)) return;
-    std::lock_guard lock{m};
-    changed = true;
-    cv.notify_all();
-  });
-  for (;;) {
-    auto v = get(job_id);
-    if (!v || is_terminal(v->status)) return v;
-    std::unique_lock lock{m};
-    if (!cv.wait_until(lock, deadline, [&] { return changed; }))
-      return failure_info{errc::timeout, "job " + tools::sanitize_utf8(job_id) + " is still " +
-                                           std::string{to_string(v->status)} + " after " +
-                                           std::to_string(timeout.count()) + " ms"};
-    changed = false;
-  }
+  // On wait_async: a stop answers it at once, and it never waits behind a
+  // subscriber's callback.
+  return await_callback<result<job_view>>([&](auto cb) { wait_async(job_id, timeout, std::move(cb)); },
+                                          failure_info{errc::not_running, "the engine is stopping"});
 }
 
 void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeout,
                         std::function<void(result<job_view>)> done) {
-  auto* waiters = impl_->waiters.get();
-  if (!impl_->scheduler || !waiters) return done(failure_info{errc::not_running, "the engine is not started"});
+  const auto in = impl_->enter();
+  auto* waiters = in ? impl_->waiters.get() : nullptr;
+  if (!waiters) return done(failure_info{errc::not_running, "the engine is not started"});
   // A record read, not a view: this may run on the writer thread (run_async),
   // where a pending job's estimates (a scan of the queue) must not.
   auto ended_or_unreadable = [d = impl_.get()](std::string_view id) {
@@ -887,10 +994,10 @@ void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeo
   };
   if (ended_or_unreadable(job_id)) return done(get(job_id));
   const std::string id{job_id};
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   waiters->add(
-    id, deadline, [&] { return ended_or_unreadable(id); },
-    [this, id, timeout, done = std::move(done)](actors::job_waiters::outcome o) {
+    id, deadline_after(timeout), [&] { return ended_or_unreadable(id); },
+    [this, id, timeout, done = guarded(impl_->log, "wait_async's done callback", std::move(done))](
+      actors::job_waiters::outcome o) {
       using outcome = actors::job_waiters::outcome;
       if (o == outcome::stopping) return done(failure_info{errc::not_running, "the engine is stopping"});
       auto v = get(id);
@@ -931,7 +1038,7 @@ run_result engine::run(job_spec spec, std::chrono::milliseconds timeout) {
 }
 
 subscription engine::subscribe(filter f, std::function<void(const event&)> on_event) {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   return impl_->bus->subscribe(std::move(f), std::move(on_event));
 }
 
@@ -945,7 +1052,7 @@ bool engine::answers_due() const noexcept {
 }
 
 std::uint64_t engine::last_seq() const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   return impl_->store->next_seq() - 1;
 }
 
@@ -964,9 +1071,12 @@ result<void> tool_answer(std::optional<bool> done, const tool_registry& registry
 }  // namespace
 
 result<void> engine::resume_tool(std::string_view name) {
-  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
+  if (!impl_->enter()) return failure_info{errc::not_running, "the engine is not started"};
   return tool_answer(await_callback<std::optional<bool>>(
                        [&](auto cb) {
+                         // Held while sending only; the wait for the answer is outside.
+                         const auto in = impl_->enter();
+                         if (!in) return;  // dropped: answered as stopping
                          caf::anon_send(impl_->scheduler,
                                         actors::resume_tool{std::string{name}, [cb](bool ok) { cb(ok); }});
                        },
@@ -975,17 +1085,22 @@ result<void> engine::resume_tool(std::string_view name) {
 }
 
 void engine::hold_attempts() {
-  if (!impl_->scheduler) return;
   await_callback<bool>(
-    [&](auto cb) { caf::anon_send(impl_->scheduler, actors::hold_attempts{[cb] { cb(true); }}); }, false);
+    [&](auto cb) {
+      const auto in = impl_->enter();
+      if (in) caf::anon_send(impl_->scheduler, actors::hold_attempts{[cb] { cb(true); }});
+    },
+    false);
 }
 
 result<void> engine::pause_tool(std::string_view name, std::string_view by, std::string_view why) {
-  if (!impl_->scheduler) return failure_info{errc::not_running, "the engine is not started"};
+  if (!impl_->enter()) return failure_info{errc::not_running, "the engine is not started"};
   auto reason = "paused by " + tools::sanitize_utf8(by);
   if (!why.empty()) reason += ": " + tools::sanitize_utf8(why);
   return tool_answer(await_callback<std::optional<bool>>(
                        [&](auto cb) {
+                         const auto in = impl_->enter();
+                         if (!in) return;  // dropped: answered as stopping
                          caf::anon_send(impl_->scheduler,
                                         actors::pause_tool{std::string{name}, std::move(reason),
                                                            [cb](bool ok) { cb(ok); }});
@@ -995,13 +1110,15 @@ result<void> engine::pause_tool(std::string_view name, std::string_view by, std:
 }
 
 engine_stats engine::stats() const {
-  impl_->require_started();
+  (void)impl_->require_started();  // a check only: the wait is outside any call
   return await_callback<engine_stats>([&](auto cb) { stats_async(std::move(cb)); }, engine_stats{});
 }
 
 void engine::nodes_async(std::function<void(std::vector<node_view>)> done) const {
-  if (!impl_->scheduler) return done({});
-  caf::anon_send(impl_->scheduler, actors::get_nodes{std::move(done)});
+  const auto in = impl_->enter();
+  if (!in) return done({});
+  caf::anon_send(impl_->scheduler,
+                 actors::get_nodes{guarded(impl_->log, "nodes_async's done callback", std::move(done))});
 }
 
 std::uint16_t engine::cluster_port() const { return impl_->cluster_port; }
@@ -1011,7 +1128,7 @@ subscription engine::watch_nodes(std::function<void(const node_change&)> on_chan
   auto list = impl_->node_watchers;
   std::lock_guard lock{list->mutex};
   const auto token = ++list->next;
-  list->watchers.emplace(token, std::move(on_change));
+  list->watchers.emplace(token, guarded<const node_change&>(impl_->log, "watch_nodes' callback", std::move(on_change)));
   return subscription{[weak = std::weak_ptr<impl::node_watch_list>{list}, token] {
     if (auto l = weak.lock()) {
       std::lock_guard lock{l->mutex};
@@ -1021,9 +1138,11 @@ subscription engine::watch_nodes(std::function<void(const node_change&)> on_chan
 }
 
 void engine::stats_async(std::function<void(engine_stats)> done) const {
-  if (!impl_->scheduler) return done(engine_stats{});
+  const auto in = impl_->enter();
+  if (!in) return done(engine_stats{});
   caf::anon_send(impl_->scheduler,
-                 actors::get_stats{[done = std::move(done), writer = impl_->writer.get(),
+                 actors::get_stats{[done = guarded(impl_->log, "stats_async's done callback", std::move(done)),
+                                    writer = impl_->writer.get(),
                                     store = impl_->store.get(), census = impl_->job_actors,
                                     polls = impl_->own_system && impl_->config.idle_spin.count() > 0,
                                     gate = impl_->idle_spin_gate](engine_stats s) {
@@ -1050,16 +1169,20 @@ result<std::vector<delivery_view>> engine::deliveries(std::string_view job_id) c
 }
 
 std::vector<field_error> engine::check(const job_spec& spec) const {
+  const auto in = impl_->enter();
   persistence::job_record scratch;
-  return impl_->validate(spec, scratch).errors;
+  return impl_->validate(spec, scratch, nullptr, static_cast<bool>(in)).errors;
 }
 
 std::vector<field_error> engine::check(const batch_spec& batch) const {
+  const auto in = impl_->enter();
   actors::submit_batch scratch;
-  return impl_->validate_batch(batch, scratch);
+  return impl_->validate_batch(batch, scratch, static_cast<bool>(in));
 }
 
 void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done) {
+  const auto in = impl_->enter();
+  if (!in) return done({errc::not_running, {}, {}, "the engine is not started", {}});
   batch_submit_result out;
   actors::submit_batch m;
   out.errors = impl_->validate_batch(spec, m);
@@ -1068,7 +1191,6 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
     out.message = "the batch is invalid";
     return done(std::move(out));
   }
-  if (!impl_->scheduler) return done({errc::not_running, {}, {}, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, {}, std::move(*why), {}});
   std::vector<std::string> file_ids;
   for (const auto& rec : m.jobs) {
@@ -1089,11 +1211,12 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
       done(std::move(r));
     };
   }
-  m.reply = std::move(done);
+  m.reply = guarded(impl_->log, "submit_batch_async's done callback", std::move(done));
   caf::anon_send(impl_->scheduler, std::move(m));
 }
 
-std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, actors::submit_batch& m) const {
+std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, actors::submit_batch& m,
+                                                     bool live) const {
   std::vector<field_error> errors;
   if (spec.jobs.empty()) errors.push_back({"jobs", "a batch needs at least one job"});
   if (spec.jobs.size() > 10000) errors.push_back({"jobs", "more than 10000 jobs"});
@@ -1110,7 +1233,7 @@ std::vector<field_error> engine::impl::validate_batch(const batch_spec& spec, ac
     auto rec = std::make_shared<persistence::job_record>();
     auto job = spec.jobs[i];
     job.owner = spec.owner;
-    auto checked = validate(job, *rec);
+    auto checked = validate(job, *rec, nullptr, live);
     for (auto& e : checked.errors) errors.push_back({prefix + e.field, e.message});
     if (!spec.jobs[i].idempotency_key.empty())
       errors.push_back({prefix + "idempotency_key", "is not supported inside a batch"});
@@ -1162,10 +1285,12 @@ result<batch_view> engine::get_batch(std::string_view batch_id) const {
 
 void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
                                 std::string_view by) {
-  if (!impl_->scheduler) return done({errc::not_running, "the engine is not started", {}});
+  const auto in = impl_->enter();
+  if (!in) return done({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler,
-                 actors::cancel_batch{std::string{batch_id}, std::move(done), tools::sanitize_utf8(by)});
+                 actors::cancel_batch{std::string{batch_id}, guarded(impl_->log, "cancel_batch_async's done callback", std::move(done)),
+                                      tools::sanitize_utf8(by)});
 }
 
 change_result engine::cancel_batch(std::string_view batch_id, std::string_view by) {
@@ -1174,7 +1299,7 @@ change_result engine::cancel_batch(std::string_view batch_id, std::string_view b
 }
 
 cache_stats engine::cache_statistics() const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   cache_stats s;
   const auto now = clock::now();
   impl_->store->for_each_cache([&](std::string_view, const persistence::cache_entry& e) {
@@ -1197,7 +1322,8 @@ result<std::size_t> engine::clear_cache(const cache_filter& f) {
 }
 
 void engine::clear_cache_async(const cache_filter& f, std::function<void(result<std::size_t>)> done) {
-  if (!impl_->scheduler) return done(failure_info{errc::not_running, "the engine is not started"});
+  const auto in = impl_->enter();
+  if (!in) return done(failure_info{errc::not_running, "the engine is not started"});
   if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
   persistence::job_write w;
   auto scanned = impl_->read_result<std::size_t>([&] {
@@ -1215,14 +1341,17 @@ void engine::clear_cache_async(const cache_filter& f, std::function<void(result<
   });
   if (!scanned || *scanned == 0) return done(std::move(scanned));
   const auto n = *scanned;
-  impl_->writer->write({std::move(w)}, [n, done = std::move(done), d = impl_.get()](bool ok) {
+  impl_->writer->write({std::move(w)}, [n, done = guarded(impl_->log, "clear_cache_async's done callback",
+                                                         std::move(done)),
+                                        d = impl_.get()](bool ok) {
     if (ok) return done(n);
     done(failure_info{errc::store_failure, d->store_failure().value_or("the store could not clear the cache")});
   });
 }
 
 result<file_info> engine::add_file(const std::filesystem::path& source, std::string name, std::string owner) {
-  if (!impl_->files) return failure_info{errc::not_running, "the engine is not started"};
+  const auto in = impl_->enter();
+  if (!in || !impl_->files) return failure_info{errc::not_running, "the engine is not started"};
   if (auto why = impl_->store_failure()) return failure_info{errc::store_failure, std::move(*why)};
   return impl_->files->add(source, tools::sanitize_utf8(name), std::move(owner));
 }
@@ -1233,10 +1362,12 @@ void engine::commit_upload_async(file_upload upload, std::function<void(result<f
     std::filesystem::remove(upload.temp_path, ignored);
     done(std::move(f));
   };
-  if (!impl_->files) return refuse({errc::not_running, "the engine is not started"});
+  const auto in = impl_->enter();
+  if (!in || !impl_->files) return refuse({errc::not_running, "the engine is not started"});
   if (auto why = impl_->store_failure()) return refuse({errc::store_failure, std::move(*why)});
   upload.name = tools::sanitize_utf8(upload.name);
-  impl_->files->commit_upload_async(std::move(upload), std::move(done));
+  impl_->files->commit_upload_async(std::move(upload),
+                                    guarded(impl_->log, "commit_upload_async's done callback", std::move(done)));
 }
 
 result<file_info> engine::get_file(std::string_view id) const {
@@ -1250,15 +1381,16 @@ std::filesystem::path engine::file_path(std::string_view id) const {
 std::filesystem::path engine::upload_dir() const { return persistence::files::temp_dir(impl_->config.data_dir); }
 
 file_list_result engine::list_files(const file_list_query& q) const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   return impl_->files->list(q);
 }
 
 void engine::delete_file_async(std::string_view id, std::function<void(result<void>)> done) {
-  if (!impl_->files) return done(failure_info{errc::not_running, "the engine is not started"});
+  const auto in = impl_->enter();
+  if (!in || !impl_->files) return done(failure_info{errc::not_running, "the engine is not started"});
   if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
   try {
-    impl_->files->remove_async(std::string{id}, std::move(done));
+    impl_->files->remove_async(std::string{id}, guarded(impl_->log, "delete_file_async's done callback", done));
   } catch (const error& e) {
     done(failure_info{e.code(), e.what()});
   }
@@ -1270,14 +1402,17 @@ result<void> engine::delete_file(std::string_view id) {
 }
 
 std::size_t engine::run_retention() {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   return impl_->cleaner->run_once();
 }
 
-caf::actor engine::scheduler() const { return caf::actor_cast<caf::actor>(impl_->scheduler); }
+caf::actor engine::scheduler() const {
+  const auto in = impl_->enter();
+  return in ? caf::actor_cast<caf::actor>(impl_->scheduler) : caf::actor{};
+}
 
 batch_list_result engine::list_batches(const batch_list_query& q) const {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   batch_list_result out;
   // Batch ids are "batch_" + a ULID: the batches family in reverse key
   // order is newest first.
@@ -1309,7 +1444,7 @@ batch_list_result engine::list_batches(const batch_list_query& q) const {
 }
 
 purge_result engine::purge(const list_query& q, bool dry_run) {
-  impl_->require_started();
+  const auto in = impl_->require_started();
   if (auto why = impl_->store_failure()) throw error{errc::store_failure, std::move(*why)};
   purge_result out;
   if (q.status && !is_terminal(*q.status)) return out;

@@ -9,9 +9,13 @@ namespace overseer {
 
 namespace {
 
+/// Positive, and at most ten years: the engine adds these to clocks, where
+/// a longer one (milliseconds::max()) would overflow.
 template <class Rep, class Period>
 void positive(std::vector<field_error>& errors, const char* field, std::chrono::duration<Rep, Period> d) {
-  if (d.count() > 0) return;
+  constexpr std::chrono::hours ten_years{24 * 3653};
+  if (d.count() > 0 && d <= ten_years) return;
+  if (d.count() > 0) return errors.push_back({field, "is longer than ten years"});
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   errors.push_back({field, std::to_string(ms) + " ms is not positive"});
 }

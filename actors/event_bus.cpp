@@ -4,8 +4,8 @@
 
 namespace overseer::actors {
 
-event_bus::event_bus()
-  : thread_([this] {
+event_bus::event_bus(log_sink log)
+  : log_(std::move(log)), thread_([this] {
       tools::name_this_thread("ovs.events");
       run();
     }) {}
@@ -30,21 +30,31 @@ void event_bus::publish(std::vector<event>&& events) {
 }
 
 subscription event_bus::subscribe(filter f, callback cb) {
+  auto sub = std::make_shared<subscriber>();
+  sub->f = std::move(f);
+  sub->cb = std::move(cb);
   std::lock_guard lock{subscribers_mutex_};
   const auto id = next_id_++;
-  subscribers_.emplace(id, std::make_shared<subscriber>(subscriber{std::move(f), std::move(cb)}));
+  subscribers_.emplace(id, std::move(sub));
   return subscription{[bus = weak_from_this(), id] {
     if (auto alive = bus.lock()) alive->unsubscribe(id);
   }};
 }
 
 void event_bus::unsubscribe(std::uint64_t id) {
-  // Recursive: a callback may drop its own (or another) subscription.
-  std::lock_guard lock{subscribers_mutex_};
-  if (auto it = subscribers_.find(id); it != subscribers_.end()) {
-    it->second->active = false;
+  std::shared_ptr<subscriber> sub;
+  {
+    std::lock_guard lock{subscribers_mutex_};
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) return;
+    sub = std::move(it->second);
     subscribers_.erase(it);
   }
+  sub->active = false;
+  // From a callback (the dispatch thread), no callback of the bus runs but
+  // the caller's own: nothing to wait for. From elsewhere, wait for the
+  // call under way, if any; every later one sees `active` false.
+  if (std::this_thread::get_id() != thread_.get_id()) std::lock_guard running{sub->running};
 }
 
 void event_bus::run() {
@@ -57,14 +67,29 @@ void event_bus::run() {
       batch = std::move(queue_.front());
       queue_.pop_front();
     }
-    std::lock_guard lock{subscribers_mutex_};
-    // A snapshot: callbacks may unsubscribe (themselves or others) meanwhile.
+    // A snapshot: callbacks may subscribe and unsubscribe meanwhile, and
+    // other threads may, without waiting for the callbacks.
     std::vector<std::shared_ptr<subscriber>> subs;
-    subs.reserve(subscribers_.size());
-    for (const auto& [id, sub] : subscribers_) subs.push_back(sub);
+    {
+      std::lock_guard lock{subscribers_mutex_};
+      subs.reserve(subscribers_.size());
+      for (const auto& [id, sub] : subscribers_) subs.push_back(sub);
+    }
     for (const auto& e : batch) {
-      for (const auto& sub : subs)
-        if (sub->active && sub->f.matches(e)) sub->cb(e);
+      for (const auto& sub : subs) {
+        if (!sub->active.load(std::memory_order_relaxed) || !sub->f.matches(e)) continue;
+        std::lock_guard running{sub->running};
+        if (!sub->active) continue;
+        try {
+          sub->cb(e);
+        } catch (const std::exception& x) {
+          report(log_, log_level::error, "events", "a subscriber's callback threw; the event is passed over",
+                 {{"error", x.what()}, {"job_id", e.job_id}});
+        } catch (...) {
+          report(log_, log_level::error, "events", "a subscriber's callback threw; the event is passed over",
+                 {{"error", "not a std::exception"}, {"job_id", e.job_id}});
+        }
+      }
       last_dispatched_ = e.seq;
     }
   }

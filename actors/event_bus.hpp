@@ -7,6 +7,7 @@
 // flight sees only events dispatched after it was added.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "overseer/event.hpp"
+#include "overseer/log_sink.hpp"
 
 namespace overseer::actors {
 
@@ -27,7 +29,8 @@ class event_bus : public std::enable_shared_from_this<event_bus> {
 public:
   using callback = std::function<void(const event&)>;
 
-  event_bus();
+  /// `log` hears of a callback that threw (the bus goes on).
+  explicit event_bus(log_sink log = {});
   ~event_bus();
   event_bus(const event_bus&) = delete;
   event_bus& operator=(const event_bus&) = delete;
@@ -36,6 +39,7 @@ public:
   void publish(std::vector<event>&& events);
   /// The returned subscription unsubscribes; once that returns, `cb` is not
   /// running (unless called from `cb` itself) and never runs again.
+  /// Neither this nor an unsubscribe waits for other subscribers' callbacks.
   [[nodiscard]] subscription subscribe(filter f, callback cb);
   /// The seq of the last event handed to subscribers.
   [[nodiscard]] std::uint64_t last_dispatched() const noexcept { return last_dispatched_; }
@@ -45,7 +49,10 @@ private:
   struct subscriber {
     filter f;
     callback cb;
-    bool active = true;  ///< guarded by subscribers_mutex_
+    std::atomic<bool> active{true};
+    // Held while `cb` runs (on the dispatch thread only), so an
+    // unsubscribe from another thread can wait for that one call.
+    std::mutex running;
   };
   void run();
   void unsubscribe(std::uint64_t id);
@@ -55,11 +62,12 @@ private:
   std::deque<std::vector<event>> queue_;
   bool stopping_ = false;
 
-  // Held while a callback runs, so unsubscribe can wait for it to finish.
-  std::recursive_mutex subscribers_mutex_;
+  // Guards the map only, never held while a callback runs.
+  std::mutex subscribers_mutex_;
   std::map<std::uint64_t, std::shared_ptr<subscriber>> subscribers_;
   std::uint64_t next_id_ = 1;
   std::atomic<std::uint64_t> last_dispatched_{0};
+  log_sink log_;
   std::thread thread_;
 };
 

@@ -5,6 +5,7 @@
 // the engine_config check (its defaults) all take them from here.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -26,6 +27,9 @@ inline constexpr std::size_t max_labels = 64;                  ///< labels of on
 inline constexpr std::size_t max_label_name_chars = 64;        ///< 1 at the least
 inline constexpr std::size_t max_label_value_chars = 256;
 inline constexpr std::size_t max_idempotency_key_chars = 256;  ///< 1 at the least, when given
+/// The longest timeout_s and delay_s (about 31 years): no deadline built
+/// from one overflows a clock.
+inline constexpr std::chrono::seconds max_duration{1'000'000'000};
 
 /// "12 is outside 0-10" when `v` is outside [lo, hi], else nothing.
 [[nodiscard]] std::optional<std::string> range_problem(std::int64_t v, std::int64_t lo, std::int64_t hi);

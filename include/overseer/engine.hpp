@@ -5,7 +5,9 @@
 // durable; every transition is durable before any subscriber sees it; after a
 // crash, start() re-queues every unfinished job (a job found running becomes
 // a new attempt that receives its last checkpoint). Every member function is
-// thread-safe.
+// thread-safe, also against stop(): a call that stop() overtakes is answered
+// not_running (a blocked wait() or wait_async() at once), and stop() waits
+// for calls under way before it closes anything they read.
 //
 // One error style. A call that can fail for a reason the caller should act
 // on answers a result<T> (overseer/result.hpp): ok with a value, or an errc
@@ -36,6 +38,15 @@
 // last_seq, cache_statistics, check) never wait on the engine's threads; the
 // readers read RocksDB directly (a point read or a scan, no lock held by the
 // engine's threads), so a completion callback may call them.
+//
+// Host callbacks (completion callbacks, event callbacks, watchers, the log
+// sink) run on the engine's threads and must return quickly: a slow one
+// delays what that thread serves (a submit's done runs on the scheduler's
+// thread). What one throws is reported through engine_config::log and goes
+// no further; the engine goes on. Durations longer than a clock can hold
+// are refused in specs and in engine_config (timeouts and delays above
+// 10^9 s, intervals above ten years); a wait() longer than a century waits
+// a century.
 //
 //   overseer::engine engine{{.data_dir = "/var/lib/app/jobs"}};
 //   engine.start();
@@ -458,7 +469,11 @@ public:
   /// or its file system has less free space than min_free_bytes.
   void start();
   /// Interrupts running jobs (they resume at the next start) and closes the
-  /// store. Called by the destructor.
+  /// store. Called by the destructor. Calls that arrive meanwhile are
+  /// answered not_running; waits under way are answered not_running at once.
+  /// Throws overseer::error (conflict) when called from a tool body or from
+  /// a callback that a call of this engine runs on the same thread: it waits
+  /// for every body, and every call, to return.
   void stop();
 
   /// The one throwing shorthand: submits and returns the job id once the job
@@ -548,7 +563,8 @@ public:
 
   /// Blocks until the job is terminal and returns its view: timeout if it is
   /// not terminal within `timeout`, not_found for an unknown id,
-  /// not_running, store_failure. Never throws.
+  /// not_running (also at once when stop() is called meanwhile),
+  /// store_failure. Never throws.
   [[nodiscard]] result<job_view> wait(std::string_view job_id, std::chrono::milliseconds timeout);
 
   /// The same without blocking: `done` gets what wait() would answer, once.

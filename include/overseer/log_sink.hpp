@@ -28,10 +28,15 @@ struct log_record {
 /// not block for long and must not call the engine.
 using log_sink = std::function<void(const log_record&)>;
 
-/// Reports through `sink` if there is one.
+/// Reports through `sink` if there is one. A sink that throws loses that
+/// line, and nothing else: the engine goes on.
 inline void report(const log_sink& sink, log_level level, std::string_view component, std::string_view message,
-                   std::vector<std::pair<std::string_view, std::string>> fields = {}) {
-  if (sink) sink(log_record{level, component, message, std::move(fields)});
+                   std::vector<std::pair<std::string_view, std::string>> fields = {}) noexcept {
+  if (!sink) return;
+  try {
+    sink(log_record{level, component, message, std::move(fields)});
+  } catch (...) {
+  }
 }
 
 }  // namespace overseer
