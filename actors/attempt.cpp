@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "actors/await_callback.hpp"
 #include "tools/utf8.hpp"
@@ -227,18 +228,17 @@ private:
 }  // namespace
 
 namespace {
-thread_local bool body_running = false;
+thread_local const void* body_engine = nullptr;
 }  // namespace
 
-bool in_tool_body() noexcept { return body_running; }
+const void* tool_body_engine() noexcept { return body_engine; }
+
+tool_body_scope::tool_body_scope(const void* engine) noexcept : outer_(std::exchange(body_engine, engine)) {}
+tool_body_scope::~tool_body_scope() { body_engine = outer_; }
 
 attempt_end run_attempt(attempt_args& args) {
   context ctx{args};
   auto result = [&]() -> tool_result {
-    struct running {
-      running() { body_running = true; }
-      ~running() { body_running = false; }
-    } on_this_thread;
     // Tool code is foreign: whatever it throws ends this attempt, not the engine.
     try {
       return args.tool->body(ctx);

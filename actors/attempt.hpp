@@ -76,9 +76,22 @@ struct attempt_end {
   bool told_job = false;
 };
 
-/// Whether this thread is running a tool body now (engine::stop refuses to
-/// run there: it waits for every body to return).
-[[nodiscard]] bool in_tool_body() noexcept;
+/// The engine (its live-attempt counter) whose tool body this thread runs
+/// now, or null: engine::stop refuses to run in its own engine's body,
+/// which it would wait for.
+[[nodiscard]] const void* tool_body_engine() noexcept;
+
+/// Marks this thread as running a body of `engine` while it lives.
+class tool_body_scope {
+public:
+  explicit tool_body_scope(const void* engine) noexcept;
+  ~tool_body_scope();
+  tool_body_scope(const tool_body_scope&) = delete;
+  tool_body_scope& operator=(const tool_body_scope&) = delete;
+
+private:
+  const void* outer_;
+};
 
 /// Runs the tool body; progress, log lines and checkpoints go to args.job,
 /// the result is returned. Never throws.

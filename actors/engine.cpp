@@ -3,6 +3,7 @@
 #include "overseer/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <atomic>
 #include <condition_variable>
@@ -10,7 +11,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <thread>
 
 #include <boost/json/parse.hpp>
@@ -225,50 +225,75 @@ struct engine::impl {
   /// The log sink as the host's callbacks' guards hold it (call_host).
   std::shared_ptr<const log_sink> log = std::make_shared<const log_sink>(config.log);
 
-  /// Every call that uses what start() builds holds `in_use` shared for its
-  /// duration, and stop() holds it alone while it takes those things down:
-  /// no call reads a store, a bus or a writer that is going. `open` is set
-  /// at the end of start() and cleared first thing in stop(); a call that
-  /// finds it cleared is answered "not running" without waiting.
-  mutable std::shared_mutex in_use;
+  /// Every call that uses what start() builds is counted in `in_use` for
+  /// its duration, and stop() waits for the count to reach zero before it
+  /// takes those things down: no call reads a store, a bus or a writer that
+  /// is going. `open` is set at the end of start() and cleared first thing
+  /// in stop(); a call that finds it cleared is answered "not running"
+  /// without waiting. The count is striped by thread, one cache line each,
+  /// so that callers on different threads (the I/O threads' reads, the
+  /// submitters) do not contend for one line: it costs an uncontended
+  /// atomic add and subtract a call.
+  struct alignas(64) call_stripe {
+    std::atomic<int> calls{0};
+  };
+  static constexpr std::size_t call_stripes = 16;
+  mutable std::array<call_stripe, call_stripes> in_use;
   std::atomic<bool> open{false};
+
+  /// This thread's stripe of in_use.
+  static std::size_t my_stripe() noexcept {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % call_stripes;
+    return mine;
+  }
 
   /// An engine call in progress on this thread (see enter()).
   class call {
   public:
     call() = default;
-    call(const void* engine, std::shared_mutex* locked)
-      : ok_(true), locked_(locked), outer_(std::exchange(engine_in_call, engine)) {}
+    call(const void* engine, std::atomic<int>* counted)
+      : ok_(true), counted_(counted), outer_(std::exchange(engine_in_call, engine)) {}
     call(call&& o) noexcept
-      : ok_(std::exchange(o.ok_, false)), locked_(std::exchange(o.locked_, nullptr)), outer_(o.outer_) {}
+      : ok_(std::exchange(o.ok_, false)), counted_(std::exchange(o.counted_, nullptr)), outer_(o.outer_) {}
     call& operator=(call&&) = delete;
     ~call() {
       if (!ok_) return;
       engine_in_call = outer_;
-      if (locked_) locked_->unlock_shared();
+      if (counted_) counted_->fetch_sub(1, std::memory_order_release);
     }
     /// The engine is started, and stays so until this call ends.
     explicit operator bool() const noexcept { return ok_; }
 
   private:
     bool ok_ = false;
-    std::shared_mutex* locked_ = nullptr;
+    std::atomic<int>* counted_ = nullptr;
     const void* outer_ = nullptr;
   };
 
   /// A call's admission: empty (false) when the engine is not started or
   /// is stopping. A call made inside another of this engine on the same
-  /// thread (from a callback run synchronously) rides on the outer one's
-  /// lock.
+  /// thread (from a callback run synchronously) rides on the outer one.
   [[nodiscard]] call enter() const {
     if (engine_in_call == this) return call{this, nullptr};
     if (!open.load(std::memory_order_acquire)) return {};
-    in_use.lock_shared();
-    if (!open.load(std::memory_order_acquire)) {
-      in_use.unlock_shared();
+    auto& counted = in_use[my_stripe()].calls;
+    // Counted, then checked (both sequentially consistent), against stop()'s
+    // clear, then check of the counts: either this sees `open` cleared, or
+    // stop() sees this call counted and waits for it.
+    counted.fetch_add(1, std::memory_order_seq_cst);
+    if (!open.load(std::memory_order_seq_cst)) {
+      counted.fetch_sub(1, std::memory_order_release);
       return {};
     }
-    return call{this, &in_use};
+    return call{this, &counted};
+  }
+
+  /// Waits until no call is counted (stop(), once `open` is cleared).
+  void wait_for_calls() const {
+    for (const auto& stripe : in_use)
+      while (stripe.calls.load(std::memory_order_seq_cst) != 0)
+        std::this_thread::sleep_for(std::chrono::microseconds{200});
   }
   // Set once, by the writer, when it latches (fail-stop); read by every call
   // that would change something.
@@ -367,7 +392,7 @@ struct engine::impl {
     failed = true;
     report(config.log, log_level::critical, "store", "the store failed; refusing every change until a restart",
            {{"error", why}});
-    if (config.on_store_failure) config.on_store_failure(why);
+    if (config.on_store_failure) call_host(config.log, "on_store_failure", config.on_store_failure, why);
   }
 
   /// The cached result answering `rec`, if a live entry and its result exist.
@@ -570,7 +595,15 @@ engine::engine(caf::actor_system& system, engine_config cfg)
 }
 
 engine::~engine() {
-  stop();
+  try {
+    stop();
+  } catch (const error& e) {
+    // Destroyed from its own tool body or from a callback one of its calls
+    // runs: nothing can be taken down under them, and nothing can be left.
+    report(impl_->config.log, log_level::critical, "engine", "an engine was destroyed from inside itself",
+           {{"error", e.what()}});
+    std::terminate();
+  }
   impl_->own_system.reset();  // waits for every actor, job actors included
 }
 
@@ -629,11 +662,13 @@ void engine::start() {
     recovered.paused.emplace(tool, std::pair{std::move(p->second), p->first});
   });
   d.bus = std::make_shared<actors::event_bus>(d.config.log);
-  d.writer = std::make_unique<persistence::group_commit>(
-    *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
-    [&d](const std::string& why) { d.on_store_failed(why); });
   {
+    // Under the mutex watch_job_changes reads the writer with: a watcher
+    // added meanwhile is registered once, here or there.
     std::lock_guard lock{d.watchers_mutex};
+    d.writer = std::make_unique<persistence::group_commit>(
+      *d.store, [bus = d.bus.get()](std::vector<event>&& events) { bus->publish(std::move(events)); },
+      [&d](const std::string& why) { d.on_store_failed(why); });
     for (const auto& fn : d.change_watchers) d.writer->watch_changes(fn);
   }
   // Webhooks: before the first write, so every event is seen.
@@ -690,7 +725,7 @@ void engine::start() {
 }
 
 void engine::stop() {
-  if (actors::in_tool_body())
+  if (actors::tool_body_engine() == impl_->live_attempts.get())
     throw error{errc::conflict, "stop() was called from a tool body: it waits for every body to return, this one too"};
   if (engine_in_call == impl_.get())
     throw error{errc::conflict, "stop() was called from a callback that a call of this engine runs: that call "
@@ -701,8 +736,12 @@ void engine::stop() {
   // New calls are answered "not running" from here on; the ones under way
   // (none waits inside: the blocking calls wait outside their lock) end
   // before anything they may use goes.
-  d.open.store(false, std::memory_order_release);
-  std::unique_lock alone{d.in_use};
+  d.open.store(false, std::memory_order_seq_cst);
+  // A barrier: once passed, no call is under way, and any that is counted
+  // later finds `open` cleared and leaves. Nothing is held through the
+  // teardown, which waits for engine threads (the bus's, the writer's, a
+  // timer's, a tool's) that may be about to enter a call themselves.
+  d.wait_for_calls();
   // Waiters first: they are answered "not running", and none reads the
   // store once it goes (the reset joins the timer thread).
   d.waiters_feed.reset();

@@ -1,12 +1,14 @@
 #include "actors/event_bus.hpp"
 
 #include "tools/thread_name.hpp"
+#include "tools/utf8.hpp"
 
 namespace overseer::actors {
 
 event_bus::event_bus(log_sink log)
   : log_(std::move(log)), thread_([this] {
       tools::name_this_thread("ovs.events");
+      dispatch_id_ = std::this_thread::get_id();
       run();
     }) {}
 
@@ -54,7 +56,7 @@ void event_bus::unsubscribe(std::uint64_t id) {
   // From a callback (the dispatch thread), no callback of the bus runs but
   // the caller's own: nothing to wait for. From elsewhere, wait for the
   // call under way, if any; every later one sees `active` false.
-  if (std::this_thread::get_id() != thread_.get_id()) std::lock_guard running{sub->running};
+  if (std::this_thread::get_id() != dispatch_id_.load()) std::lock_guard running{sub->running};
 }
 
 void event_bus::run() {
@@ -84,7 +86,7 @@ void event_bus::run() {
           sub->cb(e);
         } catch (const std::exception& x) {
           report(log_, log_level::error, "events", "a subscriber's callback threw; the event is passed over",
-                 {{"error", x.what()}, {"job_id", e.job_id}});
+                 {{"error", tools::sanitize_utf8(x.what())}, {"job_id", e.job_id}});
         } catch (...) {
           report(log_, log_level::error, "events", "a subscriber's callback threw; the event is passed over",
                  {{"error", "not a std::exception"}, {"job_id", e.job_id}});

@@ -68,6 +68,9 @@ private:
   std::uint64_t next_id_ = 1;
   std::atomic<std::uint64_t> last_dispatched_{0};
   log_sink log_;
+  /// The dispatch thread's id, set by the thread itself before its first
+  /// dispatch (unsubscribe compares; thread_ may be being joined).
+  std::atomic<std::thread::id> dispatch_id_{};
   std::thread thread_;
 };
 

@@ -226,6 +226,7 @@ void launch_attempt(const scheduler_deps& d, attempt_args args, const start_atte
   d.pool->run([args = std::move(args), runner, scheduler = std::move(scheduler), live = d.live_attempts]() mutable {
     attempt_exited exited{runner, args.attempt, false, std::nullopt, nullptr};
     try {
+      const tool_body_scope body{live.get()};
       auto end = run_attempt(args);
       if (end.told_job) {
         caf::anon_send(args.job, attempt_finished{args.attempt, std::move(end.result)});  // behind its reports

@@ -471,9 +471,10 @@ public:
   /// Interrupts running jobs (they resume at the next start) and closes the
   /// store. Called by the destructor. Calls that arrive meanwhile are
   /// answered not_running; waits under way are answered not_running at once.
-  /// Throws overseer::error (conflict) when called from a tool body or from
-  /// a callback that a call of this engine runs on the same thread: it waits
-  /// for every body, and every call, to return.
+  /// Throws overseer::error (conflict) when called from a tool body of this
+  /// engine or from a callback that a call of this engine runs on the same
+  /// thread: it waits for every body, and every call, to return. (The
+  /// destructor, which cannot throw, terminates there.)
   void stop();
 
   /// The one throwing shorthand: submits and returns the job id once the job

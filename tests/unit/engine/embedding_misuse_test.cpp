@@ -114,10 +114,21 @@ TEST_CASE("a wait() or wait_async() on a running job is answered not_running whe
   CHECK(async_answer.get_future().get().code() == errc::not_running);
 }
 
-TEST_CASE("a tool body that calls stop() is refused with conflict, and the engine goes on", "[engine][embedding]") {
+TEST_CASE("a tool body that calls its own engine's stop() is refused with conflict, and the engine goes on", "[engine][embedding]") {
   engine_fixture f;
   std::promise<errc> refused;
+  std::promise<bool> scratch_stopped;
   f.eng->tools().add({.name = "stopper"}, [&](job_context&) -> tool_result {
+    // Another engine, started and stopped inside this body: its stop()
+    // waits for its own bodies only, and is allowed.
+    try {
+      engine scratch{{.data_dir = f.dir.path() / "scratch"}};
+      scratch.start();
+      scratch.stop();
+      scratch_stopped.set_value(true);
+    } catch (const error&) {
+      scratch_stopped.set_value(false);
+    }
     try {
       f.eng->stop();
       refused.set_value(errc::ok);
@@ -128,6 +139,7 @@ TEST_CASE("a tool body that calls stop() is refused with conflict, and the engin
   });
   f.start();
   const auto id = f.eng->submit({.tool = "stopper"});
+  CHECK(scratch_stopped.get_future().get());
   CHECK(refused.get_future().get() == errc::conflict);
   auto v = f.eng->wait(id, 20s);
   REQUIRE(v);
@@ -196,7 +208,7 @@ TEST_CASE("a log sink that throws loses its line and nothing else", "[engine][em
   CHECK(f.eng->stats().running_ok);
 }
 
-TEST_CASE("a subscriber's callback that blocks holds up neither subscribe() nor wait() on other threads",
+TEST_CASE("a subscriber's callback that blocks holds up neither subscribe() nor a wait() for an ended job",
           "[engine][embedding]") {
   engine_fixture f;
   f.start();
@@ -210,6 +222,9 @@ TEST_CASE("a subscriber's callback that blocks holds up neither subscribe() nor 
   });
   const auto done = f.eng->submit({.tool = "noop"});
   while (!blocking) std::this_thread::sleep_for(1ms);
+  // Ended in the store (the bus's news of it is queued behind the callback).
+  for (auto v = f.eng->get(done); !v || !is_terminal(v->status); v = f.eng->get(done))
+    std::this_thread::sleep_for(1ms);
   // While the dispatch thread is held in that callback:
   auto other = f.eng->subscribe(filter::all(), [](const event&) {});
   const auto v = f.eng->wait(done, 20s);
