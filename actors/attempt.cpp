@@ -109,8 +109,9 @@ public:
     pending_->total_steps = std::max(0, p.total_steps);
     // An estimate is a time a timestamp can name: 1970 to the end of 9999.
     if (const auto& eta = p.estimated_completion;
-        eta && (eta->time_since_epoch() < std::chrono::seconds{0} ||
-                eta->time_since_epoch() > std::chrono::seconds{253402300799}))
+        eta && (eta->time_since_epoch() < time_point::duration::zero() ||
+                std::chrono::duration_cast<std::chrono::seconds>(eta->time_since_epoch()) >
+                  std::chrono::seconds{253402300799}))
       pending_->estimated_completion.reset();
     maybe_flush(false);
   }

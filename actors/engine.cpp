@@ -462,10 +462,13 @@ struct engine::impl {
     if (auto bad = tools::range_problem(ttl, tools::min_ttl_hours, tools::max_ttl_hours))
       out.errors.push_back({"ttl_hours", std::move(*bad)});
     // In milliseconds, as stored: the spec's, else the tool's, else none (0).
+    // Bounded first: seconds::max() in milliseconds overflows (refused below).
+    const auto ms_of = [](std::chrono::seconds t) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::min(t, tools::max_duration)).count();
+    };
     std::int64_t timeout_ms = 0;
-    if (spec.timeout) timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*spec.timeout).count();
-    else if (tool && tool->definition.timeout)
-      timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*tool->definition.timeout).count();
+    if (spec.timeout) timeout_ms = ms_of(*spec.timeout);
+    else if (tool && tool->definition.timeout) timeout_ms = ms_of(*tool->definition.timeout);
     if (spec.timeout && spec.timeout->count() <= 0)
       out.errors.push_back({"timeout_s", "must be positive"});
     else if (spec.timeout && *spec.timeout > tools::max_duration)
@@ -489,8 +492,10 @@ struct engine::impl {
     else if (spec.delay && *spec.delay > tools::max_duration)
       out.errors.push_back({"delay_s", "is above 1000000000 s"});
     if (spec.delay && spec.run_at) out.errors.push_back({"delay_s", "give run_at or delay_s, not both"});
+    // In whole seconds: the year 9999 in nanoseconds overflows.
     if (spec.run_at && (spec.run_at->time_since_epoch() < clock::duration::zero() ||
-                        spec.run_at->time_since_epoch() > std::chrono::seconds{253402300799}))
+                        std::chrono::duration_cast<std::chrono::seconds>(spec.run_at->time_since_epoch()) >
+                          std::chrono::seconds{253402300799}))
       out.errors.push_back({"run_at", "is not between 1970 and the end of 9999"});
     tools::check_text("idempotency_key", spec.idempotency_key, 0, tools::max_idempotency_key_chars, out.errors);
     tools::check_text("owner", spec.owner, 0, tools::max_name_chars, out.errors);

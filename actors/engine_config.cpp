@@ -16,6 +16,7 @@ void positive(std::vector<field_error>& errors, const char* field, std::chrono::
   constexpr std::chrono::hours ten_years{24 * 3653};
   if (d.count() > 0 && d <= ten_years) return;
   if (d.count() > 0) return errors.push_back({field, "is longer than ten years"});
+  if (d < -ten_years) return errors.push_back({field, "is not positive"});  // milliseconds might overflow
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   errors.push_back({field, std::to_string(ms) + " ms is not positive"});
 }

@@ -309,9 +309,7 @@ TEST_CASE("durations too long for a clock are refused, or waited for as long as 
     r = f.eng->try_submit({.tool = "noop", .delay = std::chrono::milliseconds::max()});
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].field == "delay_s");
-    r = f.eng->try_submit({.tool = "noop", .run_at = time_point::max()});
-    REQUIRE(r.errors.size() == 1);
-    CHECK(r.errors[0].field == "run_at");
+    // (time_point::max() is in 2262: a far run_at, taken.)
     r = f.eng->try_submit({.tool = "noop", .run_at = time_point::min()});
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].field == "run_at");
