@@ -229,7 +229,8 @@ struct engine_config {
   /// job fails, or free space falls below min_free_bytes) the engine refuses
   /// every change from then on with errc::store_failure, starts no attempts,
   /// and reports the error in stats(); nothing acknowledged is lost. Then
-  /// this runs once, on the engine's writer thread, with the error: it must
+  /// this runs once, on an engine thread (the writer's, RocksDB's
+  /// background-error thread, or the one in start()), with the error: it must
   /// not block and must not call the engine (not even the readers: the store
   /// has failed), since every pending write waits behind it. A host should stop the engine and restart it once
   /// the cause is fixed; recovery takes over. Default none.
@@ -493,9 +494,9 @@ public:
   /// the engine stops first, when it may be destroyed uncalled): on the
   /// calling thread, before submit_async returns, for a refusal found there
   /// (invalid spec, unknown tool, not started, store failed); otherwise on
-  /// an engine thread (the writer thread once the job is durable, or a CAF
-  /// worker for a refusal the scheduler makes). Keep it short: it delays
-  /// other jobs' acknowledgements. It may call the *_async functions and the
+  /// an engine thread once the job is durable or refused (the scheduler's
+  /// CAF worker, or the writer thread). Keep it short: it delays other jobs'
+  /// acknowledgements. What it throws is reported through engine_config::log. It may call the *_async functions and the
   /// readers; it must not call a blocking function (submit, cancel, wait,
   /// stats, ...).
   void submit_async(job_spec spec, std::function<void(submit_result)> done);
