@@ -83,10 +83,15 @@ TEST_CASE("stop() while other threads read, list and submit: every call is answe
         }
       }
     });
-  while (answered < 30) std::this_thread::sleep_for(1ms);
+  for (const auto until = std::chrono::steady_clock::now() + 20s;
+       answered < 30 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(1ms);
   f.eng->stop();
   const long after_stop = refused;
-  std::this_thread::sleep_for(50ms);
+  // Calls made after the stop: wait until some are answered, not a fixed time.
+  for (const auto until = std::chrono::steady_clock::now() + 20s;
+       refused <= after_stop && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(1ms);
   go = false;
   for (auto& t : threads) t.join();
   CHECK(refused > after_stop);  // calls went on after the stop, all refused
