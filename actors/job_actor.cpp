@@ -67,10 +67,12 @@ void maybe_quit(self_ptr self) {
   if (st.writes.idle() && ((st.reported && !st.awaiting_report) || st.stopping)) self->quit();
 }
 
-bool change(self_ptr self, job_status to, std::string reason, std::optional<std::string> result_json = std::nullopt,
-            std::vector<kv_op> ops = {}) {
+/// `said`: the engine's lines about the change, written ahead of it.
+bool change(self_ptr self, job_status to, std::string reason, std::vector<engine_says> said = {},
+            std::optional<std::string> result_json = std::nullopt, std::vector<kv_op> ops = {}) {
   auto w = change_status(rec(self), to, std::move(reason), std::move(result_json), std::move(ops));
   if (!w) return false;
+  say_before(*w, rec(self), std::move(said));
   self->state.writes.add(std::move(*w));
   return true;
 }
@@ -87,9 +89,8 @@ void finish(self_ptr self) { self->state.finished = true; }
 /// params are unreadable).
 void fail_before_run(self_ptr self, std::string reason) {
   rec(self).error = reason;
-  const std::string text = "failed before it ran: " + reason;
-  if (!change(self, job_status::failed, std::move(reason))) return;
-  line(self, log_level::error, text);
+  std::string text = "failed before it ran: " + reason;
+  if (!change(self, job_status::failed, std::move(reason), {{log_level::error, std::move(text)}})) return;
   finish(self);
 }
 
@@ -136,21 +137,22 @@ void end_attempt(self_ptr self, attempt_outcome outcome, std::string reason,
     r.next_attempt_at = clock::now() + d.delay;
     reason += "; retrying in " + std::to_string(d.delay.count()) + " ms";
   }
-  auto ops = result_json ? cache_ops(self, *result_json) : std::vector<kv_op>{};
-  change(self, d.next, std::move(reason), std::move(result_json), std::move(ops));
   const auto level = outcome == attempt_outcome::completed ? log_level::info : log_level::error;
+  std::vector<engine_says> said;
   if (d.next == job_status::retrying) {
-    line(self, level, text);
-    line(self, log_level::warning,
-         "retry scheduled at " + tools::format_rfc3339(*r.next_attempt_at) + " (in " +
-           std::to_string(d.delay.count()) + " ms, attempt " + std::to_string(r.attempt + 1) + ")");
-    self->delayed_send(self, d.delay, backoff_elapsed{r.attempt});
+    said.push_back({level, text});
+    said.push_back({log_level::warning, "retry scheduled at " + tools::format_rfc3339(*r.next_attempt_at) + " (in " +
+                                          std::to_string(d.delay.count()) + " ms, attempt " +
+                                          std::to_string(r.attempt + 1) + ")"});
   } else if (outcome == attempt_outcome::timed_out && !r.retry.retry_on_timeout &&
              r.attempt - r.retry_base < r.retry.max_attempts) {
-    line(self, level, text + "; not retried: the retry policy does not retry timeouts");
+    said.push_back({level, text + "; not retried: the retry policy does not retry timeouts"});
   } else if (outcome != attempt_outcome::completed) {
-    line(self, level, text + "; no attempts left");
+    said.push_back({level, text + "; no attempts left"});
   }  // a completed attempt's transition says all there is: no line, no extra rows
+  auto ops = result_json ? cache_ops(self, *result_json) : std::vector<kv_op>{};
+  change(self, d.next, std::move(reason), std::move(said), std::move(result_json), std::move(ops));
+  if (d.next == job_status::retrying) self->delayed_send(self, d.delay, backoff_elapsed{r.attempt});
   if (is_terminal(d.next)) {
     st.ending = outcome;  // job_finished tells the scheduler how it ended
     finish(self);
@@ -463,11 +465,10 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       st.control.reset();
       std::string text = m.reason;
       if (was_running) text += "; attempt " + std::to_string(r.attempt) + " is told to stop";
-      if (!change(self, job_status::cancelled, std::move(m.reason))) {
+      if (!change(self, job_status::cancelled, std::move(m.reason), {{log_level::warning, std::move(text)}})) {
         if (m.reply) m.reply(conflict(r, "only pending, retrying or running jobs can be cancelled"));
         return;
       }
-      line(self, log_level::warning, std::move(text));
       finish(self);
       if (m.reply)
         st.writes.after([self, reply = std::move(m.reply)](bool ok) {

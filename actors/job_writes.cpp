@@ -96,6 +96,14 @@ job_write engine_line(const job_record& rec, log_level level, std::string messag
   return w;
 }
 
+void say_before(job_write& w, const job_record& rec, std::vector<engine_says> lines) {
+  std::vector<event> said;
+  said.reserve(lines.size() + w.events.size());
+  for (auto& l : lines) said.push_back(std::move(engine_line(rec, l.level, std::move(l.message)).events.front()));
+  for (auto& e : w.events) said.push_back(std::move(e));
+  w.events = std::move(said);
+}
+
 std::vector<job_write> begin_attempt(job_record& rec) {
   if (rec.status != job_status::pending) return {};
   rec.attempt += 1;

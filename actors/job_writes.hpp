@@ -37,6 +37,18 @@ namespace overseer::actors {
 [[nodiscard]] persistence::job_write engine_line(const persistence::job_record& rec, log_level level,
                                                  std::string message);
 
+/// A line the engine says about a change of status.
+struct engine_says {
+  log_level level;
+  std::string message;
+};
+
+/// Puts the engine's `lines` about a change into its write `w`, ahead of
+/// its transition: in the store and on every stream, what the engine says
+/// about an ending comes before the ending, so a follower that stops at a
+/// terminal status has read it.
+void say_before(persistence::job_write& w, const persistence::job_record& rec, std::vector<engine_says> lines);
+
 /// Starts the next attempt of a pending job: counts it, moves the record to
 /// running and returns its writes (the transition and the engine's "started"
 /// line), or nothing if the job is not pending.

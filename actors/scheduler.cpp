@@ -124,9 +124,11 @@ void tell(self_ptr self, const job_actor& actor, Message m) {
 }
 
 /// Changes a job the scheduler holds (never one a job actor holds).
-bool change(self_ptr self, job_entry& e, job_status to, std::string reason) {
+/// `said`: the engine's lines about the change, written ahead of it.
+bool change(self_ptr self, job_entry& e, job_status to, std::string reason, std::vector<engine_says> said = {}) {
   auto w = change_status(*e.record(), to, std::move(reason));
   if (!w) return false;
+  say_before(*w, *e.record(), std::move(said));
   e.status = to;
   self->state.writes.add(std::move(*w));
   return true;
@@ -339,9 +341,8 @@ void fail_pending(self_ptr self, const std::string& id, std::string reason) {
   const bool admitted = e.admitted;
   rec->error = reason;
   st.queue.remove(rec->id);
-  const std::string text = "failed before it ran: " + reason;
-  if (!change(self, e, job_status::failed, std::move(reason))) return;
-  line(self, *rec, log_level::error, text);
+  std::string text = "failed before it ran: " + reason;
+  if (!change(self, e, job_status::failed, std::move(reason), {{log_level::error, std::move(text)}})) return;
   st.active.erase(it);
   on_terminal(self, *rec, admitted);
 }
@@ -371,12 +372,11 @@ void cancel_active(self_ptr self, const std::string& id, std::string reason, cha
   }
   auto rec = e.record();
   const bool admitted = e.admitted;
-  const std::string text = reason;
-  if (!change(self, e, job_status::cancelled, std::move(reason))) {
+  std::string text = reason;
+  if (!change(self, e, job_status::cancelled, std::move(reason), {{log_level::warning, std::move(text)}})) {
     if (reply) reply(conflict(*rec, "only pending, retrying or running jobs can be cancelled"));
     return;
   }
-  line(self, *rec, log_level::warning, text);
   st.active.erase(it);
   on_terminal(self, *rec, admitted);
   if (reply)
@@ -677,8 +677,7 @@ void restart_from(self_ptr self, snapshot_loaded& m) {
     rec->error = reason;
     // retrying may not fail directly (the state machine): back to pending first.
     if (rec->status == job_status::retrying) (void)change(self, e, job_status::pending, "restart limit reached");
-    if (change(self, e, job_status::failed, reason)) {
-      line(self, *rec, log_level::critical, reason);
+    if (change(self, e, job_status::failed, reason, {{log_level::critical, reason}})) {
       st.active.erase(it);
       on_terminal(self, *rec, admitted);
     }

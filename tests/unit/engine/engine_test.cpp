@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <future>
@@ -832,6 +833,13 @@ TEST_CASE("the engine writes attempts, failures and retries into the job's own l
   for (auto& e : f.events.of(id))
     if (e.kind == event_kind::log && e.component == "engine") ++published;
   CHECK(published == lines.size());
+  // What the engine says about the ending comes before the ending: a
+  // follower that stops at the terminal status has read it.
+  const auto seen = f.events.of(id);
+  REQUIRE(seen.size() >= 2);
+  CHECK(seen.back().kind == event_kind::transition);
+  CHECK(seen.back().to == job_status::failed);
+  CHECK(seen[seen.size() - 2].message.ends_with("; no attempts left"));
   // An explicit retry says so.
   REQUIRE(f.eng->retry(id).code == errc::ok);
   REQUIRE(f.eng->wait(id, 20s));
@@ -862,6 +870,20 @@ TEST_CASE("the engine logs a timeout, a cancel and a resume from a checkpoint", 
   REQUIRE(f.events.wait_for(reached(cancelled, job_status::running)));
   REQUIRE(f.eng->cancel(cancelled).code == errc::ok);
   CHECK(has_line(engine_lines(*f.eng, cancelled), "cancelled by client; attempt 1 is told to stop"));
+  // On the stream, the engine's line about the cancel comes before it.
+  REQUIRE(f.events.wait_for(reached(cancelled, job_status::cancelled)));
+  {
+    const auto seen = f.events.of(cancelled);
+    const auto said = std::find_if(seen.begin(), seen.end(), [](const event& e) {
+      return e.kind == event_kind::log && e.message.starts_with("cancelled by client");
+    });
+    const auto ended = std::find_if(seen.begin(), seen.end(), [](const event& e) {
+      return e.kind == event_kind::transition && e.to == job_status::cancelled;
+    });
+    REQUIRE(said != seen.end());
+    REQUIRE(ended != seen.end());
+    CHECK(said < ended);
+  }
   gate.release = true;
 
   auto resumed = f.eng->submit({.tool = "saver"});
