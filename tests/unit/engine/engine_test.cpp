@@ -834,7 +834,9 @@ TEST_CASE("the engine writes attempts, failures and retries into the job's own l
     if (e.kind == event_kind::log && e.component == "engine") ++published;
   CHECK(published == lines.size());
   // What the engine says about the ending comes before the ending: a
-  // follower that stops at the terminal status has read it.
+  // follower that stops at the terminal status has read it. (wait() hears
+  // of the ending from the bus, maybe before this subscriber does.)
+  REQUIRE(f.events.wait_for(reached(id, job_status::failed)));
   const auto seen = f.events.of(id);
   REQUIRE(seen.size() >= 2);
   CHECK(seen.back().kind == event_kind::transition);
