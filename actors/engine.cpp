@@ -723,7 +723,10 @@ void engine::start() {
   d.cleaner = std::make_unique<actors::janitor>(*d.store, *d.writer, d.scheduler, d.config,
                                                 [files = d.files.get()] { files->sweep(); });
   d.waiters = std::make_unique<actors::job_waiters>();
-  d.waiters_feed = d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); });
+  // Fed after the host's subscribers, event by event: when wait() returns,
+  // each of them has been handed the job's ending.
+  d.waiters_feed =
+    d.bus->subscribe(filter::all(), [w = d.waiters.get()](const event& e) { w->on_event(e); }, true);
   guard.armed = false;
   d.started = true;
   d.open.store(true, std::memory_order_release);

@@ -31,12 +31,12 @@ void event_bus::publish(std::vector<event>&& events) {
   cv_.notify_one();
 }
 
-subscription event_bus::subscribe(filter f, callback cb) {
+subscription event_bus::subscribe(filter f, callback cb, bool last) {
   auto sub = std::make_shared<subscriber>();
   sub->f = std::move(f);
   sub->cb = std::move(cb);
   std::lock_guard lock{subscribers_mutex_};
-  const auto id = next_id_++;
+  const auto id = next_id_++ | (last ? last_bit : 0);
   subscribers_.emplace(id, std::move(sub));
   return subscription{[bus = weak_from_this(), id] {
     if (auto alive = bus.lock()) alive->unsubscribe(id);

@@ -40,7 +40,10 @@ public:
   /// The returned subscription unsubscribes; once that returns, `cb` is not
   /// running (unless called from `cb` itself) and never runs again.
   /// Neither this nor an unsubscribe waits for other subscribers' callbacks.
-  [[nodiscard]] subscription subscribe(filter f, callback cb);
+  /// `last`: for each event, called after every subscriber that is not
+  /// (the engine's waiters: a wait() that returns has let every host
+  /// subscriber hear the ending).
+  [[nodiscard]] subscription subscribe(filter f, callback cb, bool last = false);
   /// The seq of the last event handed to subscribers.
   [[nodiscard]] std::uint64_t last_dispatched() const noexcept { return last_dispatched_; }
   void stop();
@@ -65,6 +68,9 @@ private:
   // Guards the map only, never held while a callback runs.
   std::mutex subscribers_mutex_;
   std::map<std::uint64_t, std::shared_ptr<subscriber>> subscribers_;
+  /// Ids of `last` subscribers have the top bit set: the map's order is
+  /// the order of calls.
+  static constexpr std::uint64_t last_bit = std::uint64_t{1} << 63;
   std::uint64_t next_id_ = 1;
   std::atomic<std::uint64_t> last_dispatched_{0};
   log_sink log_;

@@ -566,7 +566,9 @@ public:
   /// Blocks until the job is terminal and returns its view: timeout if it is
   /// not terminal within `timeout`, not_found for an unknown id,
   /// not_running (also at once when stop() is called meanwhile),
-  /// store_failure. Never throws.
+  /// store_failure. Never throws. A job that ends while it waits: every
+  /// subscription (subscribe) has been handed the job's terminal event, and
+  /// the events before it, when wait returns (or wait_async's `done` runs).
   [[nodiscard]] result<job_view> wait(std::string_view job_id, std::chrono::milliseconds timeout);
 
   /// The same without blocking: `done` gets what wait() would answer, once.

@@ -96,6 +96,40 @@ TEST_CASE("many waits at once are each answered once, without a thread each", "[
   CHECK(at_once);
 }
 
+TEST_CASE("a wait for a job that ends is answered after every subscriber has heard the ending", "[engine][sync]") {
+  engine_fixture f;
+  gate g;
+  f.eng->tools().add(def("gate"), g.body());
+  f.start();
+  const auto id = f.eng->submit({.tool = "gate"});
+  // A host's subscriber, subscribed after the engine's waiters were.
+  std::atomic<bool> heard{false};
+  auto sub = f.eng->subscribe(filter::all(), [&](const event& e) {
+    if (e.job_id == id && e.kind == event_kind::transition && is_terminal(e.to)) heard = true;
+  });
+  std::mutex m;
+  std::condition_variable cv;
+  bool answered = false, heard_first = false;
+  f.eng->wait_async(id, 30s, [&](result<job_view> v) {
+    std::lock_guard lock{m};
+    answered = true;
+    heard_first = v && heard.load();
+    cv.notify_all();
+  });
+  g.open = true;
+  {
+    std::unique_lock lock{m};
+    REQUIRE(cv.wait_for(lock, 30s, [&] { return answered; }));
+    CHECK(heard_first);
+  }
+  // The same for a blocking wait, through the fixture's subscriber.
+  const auto next = f.eng->submit({.tool = "gate"});
+  REQUIRE(f.eng->wait(next, 30s)->status == job_status::completed);
+  const auto seen = f.events.of(next);
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen.back().to == job_status::completed);
+}
+
 TEST_CASE("a wait still open when the engine stops is answered not_running", "[engine][sync]") {
   engine_fixture f;
   gate g;
