@@ -61,9 +61,11 @@ void register_types(caf::actor_system_config& cfg) {
 namespace {
 
 /// Calls a host's callback on an engine thread (the scheduler's, the
-/// writer's, the bus's, a timer's): what it throws is reported through the
-/// engine's log sink and goes no further, so a host's bug cannot end the
-/// actor or the thread that serves every other caller.
+/// writer's, the bus's, a timer's), or on the caller's own when a call is
+/// answered at once: what it throws is reported through the engine's log
+/// sink and goes no further, so a host's bug cannot end the actor or the
+/// thread that serves every other caller, and an *_async call never throws
+/// what its callback threw (whichever thread answered it).
 template <class F, class... Args>
 void call_host(const log_sink& log, std::string_view what, F& f, Args&&... args) noexcept {
   try {
@@ -789,23 +791,24 @@ void engine::stop() {
 
 void engine::submit_async(job_spec spec, std::function<void(submit_result)> done) {
   const auto in = impl_->enter();
+  auto answer = [&](submit_result r) { call_host(*impl_->log, "submit_async's done callback", done, std::move(r)); };  // at once, here
   if (!in) {
-    done({errc::not_running, {}, "the engine is not started", {}, 0, false});
+    answer({errc::not_running, {}, "the engine is not started", {}, 0, false});
     return;
   }
   auto rec = std::make_shared<persistence::job_record>();
   std::vector<std::string> file_ids;
   auto checked = impl_->validate(spec, *rec, &file_ids);
   if (checked.code != errc::ok) {
-    done(std::move(checked));
+    answer(std::move(checked));
     return;
   }
-  if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, std::move(*why), {}, 0, false});
+  if (auto why = impl_->store_failure()) return answer({errc::store_failure, {}, std::move(*why), {}, 0, false});
   if (!file_ids.empty()) {
     // Its files stay until the submit is answered (then the job holds them).
     std::string missing;
     if (!impl_->files->pin(file_ids, missing))
-      return done({errc::invalid_spec, {}, "the job spec is invalid", {{"params", "no file " + missing}}, 0, false});
+      return answer({errc::invalid_spec, {}, "the job spec is invalid", {{"params", "no file " + missing}}, 0, false});
     done = [files = impl_->files.get(), file_ids, done = std::move(done)](submit_result r) {
       files->unpin(file_ids);
       done(std::move(r));
@@ -846,8 +849,9 @@ std::string engine::submit(job_spec spec) {
 
 void engine::cancel_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
   const auto in = impl_->enter();
-  if (!in) return done({errc::not_running, "the engine is not started", {}});
-  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
+  auto answer = [&](change_result r) { call_host(*impl_->log, "cancel_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return answer({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler, actors::cancel_job{std::string{job_id}, counted(std::move(done), impl_->log),
                                                       tools::sanitize_utf8(by)});
 }
@@ -858,8 +862,9 @@ change_result engine::cancel(std::string_view job_id, std::string_view by) {
 
 void engine::retry_async(std::string_view job_id, std::function<void(change_result)> done, std::string_view by) {
   const auto in = impl_->enter();
-  if (!in) return done({errc::not_running, "the engine is not started", {}});
-  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
+  auto answer = [&](change_result r) { call_host(*impl_->log, "retry_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return answer({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, counted(std::move(done), impl_->log),
                                                      tools::sanitize_utf8(by)});
 }
@@ -1027,8 +1032,9 @@ result<job_view> engine::wait(std::string_view job_id, std::chrono::milliseconds
 void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeout,
                         std::function<void(result<job_view>)> done) {
   const auto in = impl_->enter();
+  auto answer = [&](result<job_view> r) { call_host(*impl_->log, "wait_async's done callback", done, std::move(r)); };  // at once, here
   auto* waiters = in ? impl_->waiters.get() : nullptr;
-  if (!waiters) return done(failure_info{errc::not_running, "the engine is not started"});
+  if (!waiters) return answer(failure_info{errc::not_running, "the engine is not started"});
   // A record read, not a view: this may run on the writer thread (run_async),
   // where a pending job's estimates (a scan of the queue) must not.
   auto ended_or_unreadable = [d = impl_.get()](std::string_view id) {
@@ -1039,7 +1045,7 @@ void engine::wait_async(std::string_view job_id, std::chrono::milliseconds timeo
       return true;  // answered now: get() then says why
     }
   };
-  if (ended_or_unreadable(job_id)) return done(get(job_id));
+  if (ended_or_unreadable(job_id)) return answer(get(job_id));
   const std::string id{job_id};
   waiters->add(
     id, deadline_after(timeout), [&] { return ended_or_unreadable(id); },
@@ -1163,7 +1169,8 @@ engine_stats engine::stats() const {
 
 void engine::nodes_async(std::function<void(std::vector<node_view>)> done) const {
   const auto in = impl_->enter();
-  if (!in) return done({});
+  auto answer = [&](std::vector<node_view> r) { call_host(*impl_->log, "nodes_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer({});
   caf::anon_send(impl_->scheduler,
                  actors::get_nodes{guarded(impl_->log, "nodes_async's done callback", std::move(done))});
 }
@@ -1186,7 +1193,8 @@ subscription engine::watch_nodes(std::function<void(const node_change&)> on_chan
 
 void engine::stats_async(std::function<void(engine_stats)> done) const {
   const auto in = impl_->enter();
-  if (!in) return done(engine_stats{});
+  auto answer = [&](engine_stats r) { call_host(*impl_->log, "stats_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer(engine_stats{});
   caf::anon_send(impl_->scheduler,
                  actors::get_stats{[done = guarded(impl_->log, "stats_async's done callback", std::move(done)),
                                     writer = impl_->writer.get(),
@@ -1229,16 +1237,17 @@ std::vector<field_error> engine::check(const batch_spec& batch) const {
 
 void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit_result)> done) {
   const auto in = impl_->enter();
-  if (!in) return done({errc::not_running, {}, {}, "the engine is not started", {}});
+  auto answer = [&](batch_submit_result r) { call_host(*impl_->log, "submit_batch_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer({errc::not_running, {}, {}, "the engine is not started", {}});
   batch_submit_result out;
   actors::submit_batch m;
   out.errors = impl_->validate_batch(spec, m);
   if (!out.errors.empty()) {
     out.code = errc::invalid_spec;
     out.message = "the batch is invalid";
-    return done(std::move(out));
+    return answer(std::move(out));
   }
-  if (auto why = impl_->store_failure()) return done({errc::store_failure, {}, {}, std::move(*why), {}});
+  if (auto why = impl_->store_failure()) return answer({errc::store_failure, {}, {}, std::move(*why), {}});
   std::vector<std::string> file_ids;
   for (const auto& rec : m.jobs) {
     auto tool = impl_->tools.find(rec->tool);
@@ -1252,7 +1261,7 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
   if (!file_ids.empty()) {
     std::string missing;
     if (!impl_->files->pin(file_ids, missing))
-      return done({errc::invalid_spec, {}, {}, "the batch is invalid", {{"jobs", "no file " + missing}}});
+      return answer({errc::invalid_spec, {}, {}, "the batch is invalid", {{"jobs", "no file " + missing}}});
     done = [files = impl_->files.get(), file_ids, done = std::move(done)](batch_submit_result r) {
       files->unpin(file_ids);
       done(std::move(r));
@@ -1333,8 +1342,9 @@ result<batch_view> engine::get_batch(std::string_view batch_id) const {
 void engine::cancel_batch_async(std::string_view batch_id, std::function<void(change_result)> done,
                                 std::string_view by) {
   const auto in = impl_->enter();
-  if (!in) return done({errc::not_running, "the engine is not started", {}});
-  if (auto why = impl_->store_failure()) return done({errc::store_failure, std::move(*why), {}});
+  auto answer = [&](change_result r) { call_host(*impl_->log, "cancel_batch_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer({errc::not_running, "the engine is not started", {}});
+  if (auto why = impl_->store_failure()) return answer({errc::store_failure, std::move(*why), {}});
   caf::anon_send(impl_->scheduler,
                  actors::cancel_batch{std::string{batch_id}, guarded(impl_->log, "cancel_batch_async's done callback", std::move(done)),
                                       tools::sanitize_utf8(by)});
@@ -1370,8 +1380,9 @@ result<std::size_t> engine::clear_cache(const cache_filter& f) {
 
 void engine::clear_cache_async(const cache_filter& f, std::function<void(result<std::size_t>)> done) {
   const auto in = impl_->enter();
-  if (!in) return done(failure_info{errc::not_running, "the engine is not started"});
-  if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
+  auto answer = [&](result<std::size_t> r) { call_host(*impl_->log, "clear_cache_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in) return answer(failure_info{errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return answer(failure_info{errc::store_failure, std::move(*why)});
   persistence::job_write w;
   auto scanned = impl_->read_result<std::size_t>([&] {
     impl_->store->for_each_cache([&](std::string_view key, const persistence::cache_entry& e) {
@@ -1386,7 +1397,7 @@ void engine::clear_cache_async(const cache_filter& f, std::function<void(result<
     });
     return w.ops.size();
   });
-  if (!scanned || *scanned == 0) return done(std::move(scanned));
+  if (!scanned || *scanned == 0) return answer(std::move(scanned));
   const auto n = *scanned;
   impl_->writer->write({std::move(w)}, [n, done = guarded(impl_->log, "clear_cache_async's done callback",
                                                          std::move(done)),
@@ -1407,7 +1418,7 @@ void engine::commit_upload_async(file_upload upload, std::function<void(result<f
   auto refuse = [&](failure_info f) {
     std::error_code ignored;  // the temporary file is ours from the call on
     std::filesystem::remove(upload.temp_path, ignored);
-    done(std::move(f));
+    call_host(*impl_->log, "commit_upload_async's done callback", done, result<file_info>{std::move(f)});
   };
   const auto in = impl_->enter();
   if (!in || !impl_->files) return refuse({errc::not_running, "the engine is not started"});
@@ -1434,12 +1445,13 @@ file_list_result engine::list_files(const file_list_query& q) const {
 
 void engine::delete_file_async(std::string_view id, std::function<void(result<void>)> done) {
   const auto in = impl_->enter();
-  if (!in || !impl_->files) return done(failure_info{errc::not_running, "the engine is not started"});
-  if (auto why = impl_->store_failure()) return done(failure_info{errc::store_failure, std::move(*why)});
+  auto answer = [&](result<void> r) { call_host(*impl_->log, "delete_file_async's done callback", done, std::move(r)); };  // at once, here
+  if (!in || !impl_->files) return answer(failure_info{errc::not_running, "the engine is not started"});
+  if (auto why = impl_->store_failure()) return answer(failure_info{errc::store_failure, std::move(*why)});
   try {
     impl_->files->remove_async(std::string{id}, guarded(impl_->log, "delete_file_async's done callback", done));
   } catch (const error& e) {
-    done(failure_info{e.code(), e.what()});
+    answer(failure_info{e.code(), e.what()});
   }
 }
 

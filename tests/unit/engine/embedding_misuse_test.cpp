@@ -194,6 +194,35 @@ TEST_CASE("host callbacks that throw are reported through the log sink, and the 
   CHECK(log.count("watch_job_changes' callback threw") >= 1);
 }
 
+TEST_CASE("a done callback answered at once, on the caller's thread, that throws is reported and goes no further",
+          "[engine][embedding]") {
+  kept_log log;
+  engine_config cfg;
+  cfg.log = log.sink();
+  engine_fixture f{cfg};
+  const auto boom = [](auto&&) { throw std::runtime_error("answered at once"); };
+  // Not started: each is refused on this thread.
+  CHECK_NOTHROW(f.eng->submit_async({.tool = "noop"}, boom));
+  CHECK_NOTHROW(f.eng->cancel_async("job_x", boom));
+  CHECK_NOTHROW(f.eng->retry_async("job_x", boom));
+  CHECK_NOTHROW(f.eng->wait_async("job_x", 1s, boom));
+  CHECK_NOTHROW(f.eng->stats_async(boom));
+  CHECK_NOTHROW(f.eng->submit_batch_async({}, boom));
+  CHECK_NOTHROW(f.eng->cancel_batch_async("batch_x", boom));
+  CHECK_NOTHROW(f.eng->clear_cache_async({}, boom));
+  CHECK_NOTHROW(f.eng->delete_file_async("file_x", boom));
+  CHECK(log.count("threw; the engine goes on") == 9);
+  f.start();
+  // Started: a refused spec, and a wait for a job that has ended.
+  CHECK_NOTHROW(f.eng->submit_async({.tool = "no_such_tool"}, boom));
+  const auto id = f.eng->submit({.tool = "noop"});
+  REQUIRE(f.eng->wait(id, 20s));
+  CHECK_NOTHROW(f.eng->wait_async(id, 1s, boom));
+  CHECK(log.count("submit_async's done callback threw") == 2);
+  CHECK(log.count("wait_async's done callback threw") == 2);
+  CHECK(f.eng->try_submit({.tool = "noop"}).code == errc::ok);
+}
+
 TEST_CASE("a log sink that throws loses its line and nothing else", "[engine][embedding]") {
   engine_config cfg;
   std::atomic<int> calls{0};
