@@ -117,11 +117,14 @@ public:
   }
 
   void log(log_level level, std::string_view message) override {
+    auto text = clean(message);
+    // Outside the lock: a wait for the store holds up no other call.
+    if (!args_.sink && !args_.control->take_line(text.size())) return;
     std::lock_guard lock{mutex_};
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);
-    if (args_.sink) args_.sink->log(args_.attempt, level, clean(message));
-    else caf::anon_send(args_.job, log_reported{args_.attempt, level, clean(message)});
+    if (args_.sink) args_.sink->log(args_.attempt, level, std::move(text));
+    else caf::anon_send(args_.job, log_reported{args_.attempt, level, std::move(text), args_.control});
     told_job_ = true;
   }
 

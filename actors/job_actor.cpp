@@ -369,7 +369,11 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       flush(self);
     },
     [=](log_reported& m) {
-      if (!running(self, m.attempt)) return;
+      const auto bytes = m.message.size();
+      if (!running(self, m.attempt)) {
+        if (m.credit) m.credit->give_back_line(bytes);
+        return;
+      }
       auto e = make_event(rec(self), event_kind::log);
       e.level = m.level;
       e.message = std::move(m.message);
@@ -377,6 +381,7 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       persistence::job_write w;
       w.events.push_back(std::move(e));
       self->state.writes.add(std::move(w));
+      if (m.credit) self->state.writes.on_written([credit = std::move(m.credit), bytes] { credit->give_back_line(bytes); });
       flush(self);
     },
     [=](save_checkpoint& m) {

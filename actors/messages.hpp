@@ -289,6 +289,9 @@ struct log_reported {
   int attempt;
   log_level level;
   std::string message;
+  /// The attempt's, for a line of a local attempt: the job actor gives the
+  /// line's credit back once it is durable, or at once if it drops it.
+  std::shared_ptr<attempt_control> credit = nullptr;
 };
 
 struct save_checkpoint {

@@ -30,25 +30,41 @@ public:
   void add(persistence::job_write w) { outbox_.push_back(std::move(w)); }
   /// Runs `fn` once everything added so far is durable (false: it failed).
   void after(continuation fn) { after_.push_back(std::move(fn)); }
+  /// Runs `fn` on the writer's thread once what was added so far is
+  /// written or has failed, without a message to the actor: for quick,
+  /// thread-safe work only (a tool's log credit).
+  void on_written(std::function<void()> fn) { written_.push_back(std::move(fn)); }
 
   /// Hands the collected writes to `writer`; `me` gets writes_committed once
   /// they are durable, if a continuation waits for them. With nothing to
   /// write, the continuations run now.
   template <class Handle>
   void flush(persistence::group_commit& writer, const Handle& me) {
+    auto written = std::exchange(written_, {});
     if (outbox_.empty()) {
+      for (auto& w : written) w();
       auto conts = std::exchange(after_, {});
       for (auto& c : conts) c(true);
       return;
     }
     if (after_.empty()) {
       // Nothing waits for these writes: no notice, no message.
-      writer.write(std::exchange(outbox_, {}), nullptr);
+      if (written.empty()) writer.write(std::exchange(outbox_, {}), nullptr);
+      else
+        writer.write(
+          std::exchange(outbox_, {}),
+          [written = std::move(written)](bool) {
+            for (auto& w : written) w();
+          },
+          false);
       return;
     }
     const auto token = next_token_++;
     waiting_.emplace(token, std::exchange(after_, {}));
-    writer.write(std::exchange(outbox_, {}), [me, token](bool ok) { caf::anon_send(me, writes_committed{token, ok}); });
+    writer.write(std::exchange(outbox_, {}), [me, token, written = std::move(written)](bool ok) {
+      for (auto& w : written) w();
+      caf::anon_send(me, writes_committed{token, ok});
+    });
   }
 
   /// The writer's notice: runs the continuations of that flush.
@@ -66,6 +82,7 @@ public:
 private:
   std::vector<persistence::job_write> outbox_;
   std::vector<continuation> after_;
+  std::vector<std::function<void()>> written_;
   std::uint64_t next_token_ = 1;
   std::unordered_map<std::uint64_t, std::vector<continuation>> waiting_;
 };

@@ -87,11 +87,11 @@ void group_commit::stop() {
   compactor_.stop();
 }
 
-void group_commit::write(std::vector<job_write> writes, done_fn done) {
-  const bool awaited = done != nullptr;
+void group_commit::write(std::vector<job_write> writes, done_fn done, bool awaited) {
+  awaited = awaited && done != nullptr;
   {
     std::lock_guard lock{mutex_};
-    queue_.push_back({std::move(writes), std::move(done), nullptr});
+    queue_.push_back({std::move(writes), std::move(done), nullptr, awaited});
     queued_awaited_ += awaited;
     // A writer waiting for company waits on for more of the same.
     if (delaying_ && !awaited) return;
@@ -121,7 +121,7 @@ bool group_commit::waiting_for_company() const {
 void group_commit::gather_company(std::unique_lock<std::mutex>& lock, std::deque<request>& batch) {
   if (batch.empty() || stopping_ || failed_ || !db_.sync()) return;
   for (const auto& r : batch)
-    if (r.done || r.read) return;
+    if (r.awaited || r.read) return;
   const auto wait = delay_.next();
   if (wait <= std::chrono::nanoseconds{0}) return;
   delaying_ = true;

@@ -114,7 +114,9 @@ public:
   /// start or end, a progress step, a log line), only their events'
   /// publication: with sync on, a commit of nothing else may wait a little
   /// for one that somebody waits for (persistence/commit_delay.hpp).
-  void write(std::vector<job_write> writes, done_fn done);
+  /// `awaited` false: `done` is bookkeeping nobody waits for (a tool's log
+  /// credit), and the write is treated as one without a `done`.
+  void write(std::vector<job_write> writes, done_fn done, bool awaited = true);
   /// Queues a read behind every write queued so far.
   void read(std::function<void()> fn);
   void stop();
@@ -169,6 +171,7 @@ private:
     std::vector<job_write> writes;
     done_fn done;
     std::function<void()> read;
+    bool awaited = false;  ///< somebody waits for `done`
   };
   void run();
   /// Waits, with `lock` held, until somebody waits for a queued write or
