@@ -49,7 +49,16 @@ endpoint parse_endpoint(const std::string& url) {
 api_client::api_client(endpoint where, std::string token, std::chrono::milliseconds deadline)
   : where_(std::move(where)), token_(std::move(token)), deadline_(deadline) {}
 
+std::string host_field(const endpoint& e) {
+  const bool v6 = e.host.find(':') != std::string::npos;
+  const std::string host = v6 ? "[" + e.host + "]" : e.host;
+  return e.port == "80" ? host : host + ":" + e.port;
+}
+
 http_answer api_client::request(const std::string& method, const std::string& target, const std::string& body) {
+  // Asynchronous operations run to completion one at a time: a
+  // tcp_stream's deadline (expires_after) bounds only those, never a
+  // blocking call, which would wait for a silent server forever.
   net::io_context ioc;
   beast::tcp_stream stream{ioc};
   tcp::resolver resolver{ioc};
@@ -57,12 +66,18 @@ http_answer api_client::request(const std::string& method, const std::string& ta
   beast::error_code ec;
   const auto addresses = resolver.resolve(where_.host, where_.port, ec);
   if (ec) throw unreachable("cannot resolve " + where_.host + ": " + ec.message());
+  const auto run = [&] {
+    ioc.restart();
+    ioc.run();
+  };
   stream.expires_after(deadline_);
-  stream.connect(addresses, ec);
+  stream.async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  run();
+  if (ec == beast::error::timeout) throw unreachable("cannot connect to " + where + ": no answer within the deadline");
   if (ec) throw unreachable("cannot connect to " + where + ": " + ec.message());
 
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), where_.prefix + target, 11};
-  req.set(bhttp::field::host, where_.host);
+  req.set(bhttp::field::host, host_field(where_));
   req.set(bhttp::field::user_agent, "overseer-cli");
   req.set(bhttp::field::accept, "application/json, application/problem+json");
   req.set(bhttp::field::connection, "close");
@@ -73,13 +88,17 @@ http_answer api_client::request(const std::string& method, const std::string& ta
   }
   req.prepare_payload();
   stream.expires_after(deadline_);
-  bhttp::write(stream, req, ec);
+  bhttp::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
+  run();
+  if (ec == beast::error::timeout) throw unreachable("cannot send to " + where + ": no progress within the deadline");
   if (ec) throw unreachable("cannot send to " + where + ": " + ec.message());
 
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);  // a large result or log page, but not unbounded
-  bhttp::read(stream, buffer, parser, ec);
+  stream.expires_after(deadline_);
+  bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+  run();
   if (ec == beast::error::timeout) throw unreachable("no answer from " + where + " within the deadline");
   if (ec) throw unreachable("no answer from " + where + ": " + ec.message());
   auto& res = parser.get();

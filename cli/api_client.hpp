@@ -22,6 +22,8 @@ struct endpoint {
 /// "http://host/prefix" (port 80). Throws std::invalid_argument naming what
 /// is wrong, for example an https:// URL (no TLS in this client).
 [[nodiscard]] endpoint parse_endpoint(const std::string& url);
+/// The Host field for `e`: its host, bracketed if IPv6, and its port unless 80.
+[[nodiscard]] std::string host_field(const endpoint& e);
 
 struct unreachable : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +21,7 @@ constexpr const char* exit_statuses =
     "Exit status: 0 done (with --wait/--watch: every job completed), 1 a job failed, 2 usage error or\n"
     "a request the server refused as invalid, 3 a job was cancelled, 4 a job timed out, 5 server\n"
     "unreachable, 6 not found, 7 conflict (the job's status does not allow it), 8 unauthorized,\n"
-    "9 server error or unhealthy, 130 interrupted.";
+    "9 server error or unhealthy, 10 standard output could not be written, 130 interrupted.";
 
 std::string example(const std::string& lines) {
   return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
@@ -85,6 +88,23 @@ std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc,
   for (auto& c : what)
     if (c == '\n') c = ' ';
   return what + " (" + path + " --help)";
+}
+
+/// Flushes standard output: the exit status of `s`, or cannot_write when
+/// anything printed was lost (a full disk, a closed file): a script must
+/// not take a failed write for output.
+int finish_output(exit_status s) {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return static_cast<int>(s);
+  const int why = errno;
+  std::fprintf(stderr, "overseer: cannot write to standard output: %s\n",
+               why != 0 ? std::strerror(why) : "write error");
+  return static_cast<int>(worse(s, exit_status::cannot_write));
+}
+
+bool dumb_terminal() {
+  const char* term = std::getenv("TERM");
+  return term != nullptr && std::string_view{term} == "dumb";
 }
 
 }  // namespace
@@ -308,6 +328,20 @@ int run(int argc, char** argv) {
       return static_cast<int>(exit_status::usage);
     }
 
+  // A token goes into a header field as it is: a control character (the
+  // \r of a file with CRLF lines) or a space would break the request or
+  // add fields of its own.
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    if (c <= 0x20 || c >= 0x7F) {
+      std::fprintf(stderr,
+                   "overseer: --token (or OVERSEER_TOKEN): a bearer token is printable ASCII without spaces; this one "
+                   "has byte 0x%02X at position %zu\n",
+                   c, i + 1);
+      return static_cast<int>(exit_status::usage);
+    }
+  }
+
   endpoint where;
   try {
     where = parse_endpoint(url);
@@ -321,7 +355,9 @@ int run(int argc, char** argv) {
                         : output == "ids" ? output_format::ids
                                           : output_format::table,
               .colours = palette{.on = colour_wanted(tty, no_colour)},
-              .tty = tty};
+              // A dumb terminal (TERM=dumb: Emacs' shell, some CI logs)
+              // cannot move its cursor: lines instead of redraws.
+              .tty = tty && !dumb_terminal()};
   try {
     exit_status s = exit_status::ok;
     if (*submit_cmd) s = submit(ctx, so);
@@ -357,17 +393,15 @@ int run(int argc, char** argv) {
     else if (*tool_resume_cmd) s = tool_pause(ctx, tool_name, false, resume_reason);
     else if (*cache_stats_cmd) s = cache_stats(ctx);
     else if (*cache_clear_cmd) s = cache_clear(ctx, cache_tool, cache_labels);
-    std::fflush(stdout);
-    return static_cast<int>(s);
+    return finish_output(s);
   } catch (const command_failed& f) {
-    std::fflush(stdout);
-    return static_cast<int>(f.status);
+    return finish_output(f.status);
   } catch (const std::exception& e) {
     // Odd server output that slipped past the tolerant readers ends here,
     // as a message, never as a crash.
     std::fflush(stdout);
     std::fprintf(stderr, "overseer: unexpected: %s\n", e.what());
-    return static_cast<int>(exit_status::server_error);
+    return finish_output(exit_status::server_error);
   }
 }
 

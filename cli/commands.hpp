@@ -26,13 +26,18 @@ struct context {
   api_client api;
   output_format output = output_format::table;
   palette colours;
-  bool tty = false;  ///< stdout is a terminal (live redraws)
+  bool tty = false;  ///< stdout is a terminal that can redraw (not TERM=dumb): live redraws
 
   /// Sends a request and returns the parsed answer when its status is in
   /// `ok`. Otherwise prints the problem in one line (prefixed by `what`,
   /// when given) and throws command_failed.
   boost::json::value call(const std::string& method, const std::string& target, const std::string& body = {},
                           std::vector<unsigned> ok = {200}, const std::string& what = {});
+  /// `body` as the JSON text of a request, or, when a string in it (a key
+  /// or a value) is not UTF-8 or a number is not finite, which JSON cannot
+  /// carry, a message naming every such field and command_failed (usage):
+  /// refused before anything is sent.
+  [[nodiscard]] static std::string json_body(const boost::json::value& body);
   /// Writes a JSON document on one line (--output json).
   void print_json(const boost::json::value& doc) const;
   /// The one rule of --output json and ids for a document about one job:

@@ -22,9 +22,10 @@ int severity(exit_status s) noexcept {
     case exit_status::server_error: return 7;
     case exit_status::unauthorized: return 8;
     case exit_status::unreachable: return 9;
-    case exit_status::interrupted: return 10;
+    case exit_status::cannot_write: return 10;
+    case exit_status::interrupted: return 11;
   }
-  return 10;
+  return 11;
 }
 }  // namespace
 

@@ -18,6 +18,7 @@ enum class exit_status : int {
   conflict = 7,      ///< 409: the job's status does not allow it, or an idempotency key clash
   unauthorized = 8,  ///< 401: no valid token
   server_error = 9,  ///< 5xx, an unhealthy server, or an answer the client cannot read
+  cannot_write = 10, ///< standard output could not be written (a full disk, a closed file)
   interrupted = 130, ///< Ctrl-C (128 + SIGINT, as shells report it)
 };
 

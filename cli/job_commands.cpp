@@ -169,7 +169,7 @@ exit_status submit(context& ctx, const submit_options& o) {
   if (o.delay_s) spec["delay_s"] = *o.delay_s;
   if (!o.idempotency_key.empty()) spec["idempotency_key"] = o.idempotency_key;
   if (o.use_cache) spec["use_cache"] = true;
-  const auto answer = ctx.call("POST", "/v1/jobs", boost::json::serialize(spec), {200, 202});
+  const auto answer = ctx.call("POST", "/v1/jobs", context::json_body(spec), {200, 202});
   const std::string id = safe(answer, "job_id");
   switch (ctx.output) {
     case output_format::json: ctx.print_json(answer); break;
@@ -383,6 +383,7 @@ exit_status logs(context& ctx, const logs_options& o) {
   const auto give_up = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(60); };
   auto give_up_at = give_up();
   for (;;) {
+    if (interrupt_requested()) return exit_status::interrupted;
     std::unique_ptr<stream_client> stream;
     try {
       stream = std::make_unique<stream_client>(ctx.api.where(), ctx.api.token());
@@ -399,6 +400,7 @@ exit_status logs(context& ctx, const logs_options& o) {
     }
     stream->send(follow.subscription());
     for (;;) {
+      if (interrupt_requested()) return exit_status::interrupted;
       auto got = stream->next(std::chrono::milliseconds(250));
       if (got.kind == stream_client::received::idle) {
         if (follow.quiet() == log_follow::step::end) return exit_status::ok;
@@ -488,7 +490,7 @@ namespace {
 exit_status for_each_job(context& ctx, const std::vector<std::string>& job_ids, const std::string& method,
                          const std::string& suffix, std::vector<unsigned> ok, const std::string& done,
                          const std::string& reason) {
-  const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
+  const auto body = reason.empty() ? std::string{} : context::json_body(boost::json::object{{"reason", reason}});
   exit_status worst = exit_status::ok;
   for (const auto& id : job_ids) {
     try {

@@ -127,7 +127,7 @@ exit_status batch_submit(context& ctx, const batch_submit_options& o) {
   if (!o.name.empty()) body["name"] = o.name;
   if (o.parallel_limit) body["parallel_limit"] = *o.parallel_limit;
   if (o.fail_fast) body["fail_fast"] = true;
-  const auto answer = ctx.call("POST", "/v1/batches", boost::json::serialize(body), {202});
+  const auto answer = ctx.call("POST", "/v1/batches", context::json_body(body), {202});
   std::vector<std::string> ids;
   for (const auto& id : array_of(answer, "job_ids")) ids.push_back(id.is_string() ? std::string{id.get_string()} : "");
   switch (ctx.output) {
@@ -170,7 +170,7 @@ exit_status batch_get(context& ctx, const std::string& batch_id) {
 }
 
 exit_status batch_cancel(context& ctx, const std::string& batch_id, const std::string& reason) {
-  const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
+  const auto body = reason.empty() ? std::string{} : context::json_body(boost::json::object{{"reason", reason}});
   return show_batch(ctx, ctx.call("POST", batch_path(batch_id) + "/cancel", body));
 }
 
@@ -271,7 +271,7 @@ exit_status health(context& ctx) {
 }
 
 exit_status tool_pause(context& ctx, const std::string& name, bool pause, const std::string& reason) {
-  const auto body = reason.empty() ? std::string{} : boost::json::serialize(boost::json::object{{"reason", reason}});
+  const auto body = reason.empty() ? std::string{} : context::json_body(boost::json::object{{"reason", reason}});
   const auto doc = ctx.call("POST", "/v1/tools/" + url_encode(name) + (pause ? "/pause" : "/resume"), body);
   if (ctx.output == output_format::json) ctx.print_json(doc);
   else if (ctx.output == output_format::ids) std::printf("%s\n", safe(doc, "name").c_str());

@@ -35,16 +35,27 @@ stream_client::stream_client(const endpoint& where, const std::string& token) : 
   const auto addresses = resolver.resolve(where.host, where.port, ec);
   if (ec) throw unreachable("cannot resolve " + where.host + ": " + ec.message());
   auto& tcp_layer = beast::get_lowest_layer(d.ws);
+  // Asynchronous, run to completion: the deadline bounds only those.
+  const auto run = [&] {
+    d.ioc.restart();
+    d.ioc.run();
+  };
   tcp_layer.expires_after(std::chrono::seconds(10));
-  tcp_layer.connect(addresses, ec);
+  tcp_layer.async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  run();
+  if (ec == beast::error::timeout)
+    throw unreachable("cannot connect to " + where.host + ":" + where.port + ": no answer within 10 s");
   if (ec) throw unreachable("cannot connect to " + where.host + ":" + where.port + ": " + ec.message());
   d.ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(bhttp::field::user_agent, "overseer-cli");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   }));
   websocket::response_type res;
-  d.ws.handshake(res, where.host + ":" + where.port, where.prefix + "/v1/stream", ec);
+  tcp_layer.expires_after(std::chrono::seconds(10));
+  d.ws.async_handshake(res, host_field(where), where.prefix + "/v1/stream", [&](beast::error_code e) { ec = e; });
+  run();
   if (ec == websocket::error::upgrade_declined) throw refused(res.result_int(), res.body());
+  if (ec == beast::error::timeout) throw unreachable("the stream did not open: no answer within 10 s");
   if (ec) throw unreachable("the stream did not open: " + ec.message());
   tcp_layer.expires_never();
   // Pings while the server is quiet, so a vanished server is noticed

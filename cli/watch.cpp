@@ -137,6 +137,8 @@ void catch_interrupts() {
   ::sigaction(SIGTERM, &sa, nullptr);
 }
 
+bool interrupt_requested() noexcept { return interrupted.load(); }
+
 exit_status run_watch(const api_client& api, watch_state& state, const watch_options& options, std::FILE* out) {
   using clock = std::chrono::steady_clock;
   screen display{options, out};

@@ -36,5 +36,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
 /// Makes Ctrl-C end run_watch cleanly (cursor shown, exit 130) instead of
 /// killing the process mid-redraw. Call once, before run_watch.
 void catch_interrupts();
+/// Whether Ctrl-C or SIGTERM came since catch_interrupts().
+[[nodiscard]] bool interrupt_requested() noexcept;
 
 }  // namespace overseer::cli

@@ -684,6 +684,10 @@ public:
         if (ec || stopping_) return;
         boost::asio::streambuf request;
         boost::asio::read_until(s, request, "\r\n\r\n", ec);
+        {
+          std::lock_guard lock{mutex_};
+          last_request_.assign(boost::asio::buffers_begin(request.data()), boost::asio::buffers_end(request.data()));
+        }
         boost::asio::write(s, boost::asio::buffer(response_), ec);
         s.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
       }
@@ -698,11 +702,51 @@ public:
     thread_.join();
   }
   [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  /// The head of the last request read.
+  [[nodiscard]] std::string last_request() {
+    std::lock_guard lock{mutex_};
+    return last_request_;
+  }
 
 private:
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   std::string response_;
+  std::mutex mutex_;
+  std::string last_request_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+/// Accepts connections and reads, but never answers, until destroyed: a
+/// server that hangs.
+class silent_server {
+public:
+  silent_server() {
+    thread_ = std::thread([this] {
+      std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> held;
+      for (;;) {
+        auto s = std::make_unique<boost::asio::ip::tcp::socket>(ioc_);
+        boost::system::error_code ec;
+        acceptor_.accept(*s, ec);
+        if (ec || stopping_) return;
+        held.push_back(std::move(s));
+      }
+    });
+  }
+  ~silent_server() {
+    stopping_ = true;
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket poke{ioc};
+    boost::system::error_code ec;
+    poke.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, ec);
+    thread_.join();
+  }
+  [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
@@ -742,6 +786,8 @@ TEST_CASE("odd server output is reported, never a crash, and never reaches the t
   SECTION("a body that is not JSON, and an error page that is not a problem document") {
     canned_server html{response("200 OK", "text/html", "<html>proxy</html>")};
     auto r = overseer_cli(html.port(), {"list"});
+    // The Host field names the port, which is not 80 (RFC 9110 7.2).
+    CHECK(html.last_request().find("Host: 127.0.0.1:" + std::to_string(html.port()) + "\r\n") != std::string::npos);
     CHECK(r.exit_code == server_error);
     CHECK(r.err.find("not JSON") != std::string::npos);
     canned_server bad_gateway{response("502 Bad Gateway", "text/html", "<html>\x1b[31mdown\xff</html>")};
@@ -751,6 +797,59 @@ TEST_CASE("odd server output is reported, never a crash, and never reaches the t
     CHECK(r.err.find('\x1b') == std::string::npos);
     CHECK(r.err.find('\xff') == std::string::npos);
   }
+}
+
+TEST_CASE("a server that never answers is unreachable after the deadline, not a hang", "[cli]") {
+  silent_server s;
+  auto r = run_program({OVERSEER_CLI_PATH, "--url", "http://127.0.0.1:" + std::to_string(s.port()), "get", "job_x"},
+                       {}, {}, std::chrono::seconds(90));
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == unreachable);
+  CHECK(r.err.find("within the deadline") != std::string::npos);
+  // The stream's handshake has its own, shorter one.
+  r = run_program({OVERSEER_CLI_PATH, "--url", "http://127.0.0.1:" + std::to_string(s.port()), "logs", "-f", "job_x"},
+                  {}, {}, std::chrono::seconds(120));
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == unreachable);
+}
+
+TEST_CASE("what the CLI cannot send or write is refused or reported, never sent broken or lost silently", "[cli]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  const auto jobs = [&] { return parse_out(overseer_cli(d.port(), {"list", "--output", "json"})).at("total_count").as_int64(); };
+  // Text that is not UTF-8 and numbers that are not finite: every field
+  // named, nothing sent.
+  auto r = overseer_cli(d.port(), {"submit", "sleep", "seconds=1", "--name", "n\xff", "--label", "k=\xff"});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("name is not valid UTF-8") != std::string::npos);
+  CHECK(r.err.find("labels.k is not valid UTF-8") != std::string::npos);
+  r = overseer_cli(d.port(), {"submit", "sleep", "seconds=1", "--timeout", "1e400"});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("timeout_s is not a finite number") != std::string::npos);
+  CHECK(jobs() == 0);
+  // A token that would break the request's head.
+  r = overseer_cli(d.port(), {"list", "--token", "a\r\nX-Evil: 1"});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("printable ASCII") != std::string::npos);
+  // A directory given as a file.
+  r = overseer_cli(d.port(), {"submit", "sleep", "--params-file", dir.path().string()});
+  CHECK(r.exit_code == usage);
+  CHECK(r.err.find("is a directory") != std::string::npos);
+  // Output that cannot be written is an exit status, not success.
+  r = run_program({"/bin/sh", "-c", std::string{OVERSEER_CLI_PATH} + " list > /dev/full"},
+                  {"OVERSEER_URL=http://127.0.0.1:" + std::to_string(d.port())});
+  CHECK(r.exit_code == 10);
+  CHECK(r.err.find("cannot write to standard output") != std::string::npos);
+  // logs -f stops at SIGTERM (or Ctrl-C) with 130, also while the job goes on.
+  const auto id = trim(overseer_cli(d.port(), {"submit", "sleep", "seconds=30", "--output", "ids"}).out);
+  r = run_program({"/bin/sh", "-c",
+                   std::string{OVERSEER_CLI_PATH} + " logs -f " + id +
+                     " > \"$OUT\" & p=$!; n=0; until [ -s \"$OUT\" ] || [ $n -ge 600 ]; do sleep 0.05; n=$((n+1)); done; "
+                     "kill -TERM $p; wait $p"},
+                  {"OVERSEER_URL=http://127.0.0.1:" + std::to_string(d.port()),
+                   "OUT=" + (dir.path() / "follow.out").string()});
+  CHECK(r.exit_code == 130);
+  CHECK(overseer_cli(d.port(), {"cancel", id}).exit_code == ok);
 }
 
 TEST_CASE("the bash completion offers commands, tools from the server, and a command's options", "[cli]") {

@@ -2,6 +2,8 @@
 documents and the bearer token."""
 from __future__ import annotations
 
+import http.server
+import threading
 import unittest
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -9,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from daemon import Daemon, eventually
 
 from overseer_client import (BadRequestError, BatchSpec, Client, ConflictError, JobSpec, NotFoundError,
-                             RetryPolicy, UnauthorizedError, WaitTimeout)
+                             OverseerError, RetryPolicy, TransportError, UnauthorizedError, WaitTimeout)
 
 
 class ClientTest(unittest.TestCase):
@@ -345,3 +347,33 @@ class TokenTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NotADaemonTest(unittest.TestCase):
+    """A 2xx that is not the daemon's JSON (a proxy's page, another server
+    on the port) is an OverseerError like every other failure."""
+
+    def test_a_successful_answer_that_is_not_json_raises_a_transport_error(self) -> None:
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                body = b"<html><body>a proxy's page</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        with Client(f"http://127.0.0.1:{server.server_address[1]}") as c:
+            with self.assertRaises(TransportError) as caught:
+                c.get("job_x")
+            self.assertIsInstance(caught.exception, OverseerError)
+            self.assertIn("not an Overseer daemon's", str(caught.exception))

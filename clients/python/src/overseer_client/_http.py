@@ -404,7 +404,13 @@ class Transport:
             if response.status in call.ok:
                 if call.raw:
                     return call.decode(data)
-                return call.decode(data.decode() if call.text else json.loads(data))
+                try:
+                    return call.decode(data.decode() if call.text else json.loads(data))
+                except (ValueError, KeyError, TypeError, AttributeError) as e:
+                    # A 2xx that is not the daemon's answer (a proxy's page,
+                    # another server on the port): still an OverseerError.
+                    raise TransportError(f"{call.method} {target}: the answer ({response.status}) is not an "
+                                         f"Overseer daemon's: {e}") from e
             raise problem_error(response.status, response.reason, data or b"", response.getheader("Retry-After"))
         raise AssertionError("unreachable")
 

@@ -19,7 +19,8 @@ class OverseerError(Exception):
 
 
 class TransportError(OverseerError):
-    """The daemon could not be reached, or the connection broke before an answer."""
+    """The daemon could not be reached, the connection broke before an answer,
+    or the answer was not a daemon's (a 2xx that is not its JSON)."""
 
 
 @dataclass(frozen=True)
