@@ -114,6 +114,35 @@ class AsyncStreamTest(unittest.IsolatedAsyncioTestCase):
 
 
 class RestartTest(unittest.TestCase):
+    def test_close_from_another_thread_ends_an_iteration_blocked_on_a_quiet_job(self) -> None:
+        daemon = Daemon().start()
+        self.addCleanup(daemon.remove)
+        client = Client(daemon.url)
+        self.addCleanup(client.close)
+        job = client.submit(JobSpec(tool="sleep", params={"seconds": 60, "steps": 1}))
+        self.addCleanup(lambda: client.cancel(job.job_id))
+        watch = client.watch(job.job_id)
+        first = threading.Event()
+        seen: list[StreamItem] = []
+        ended: list[str] = []
+
+        def consume() -> None:
+            for item in watch:  # blocks: the job says nothing for a minute
+                seen.append(item)
+                first.set()
+            ended.append("iteration ended")
+
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        self.assertTrue(first.wait(30))
+        watch.close()
+        consumer.join(30)
+        self.assertFalse(consumer.is_alive())
+        self.assertEqual(ended, ["iteration ended"])
+        watch.close()  # again, from here: nothing left to do
+        with self.assertRaises(StopIteration):
+            next(watch)
+
     def test_a_watch_across_a_daemon_kill_and_restart_yields_every_transition_once_in_order(self) -> None:
         daemon = Daemon().start()
         self.addCleanup(daemon.remove)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from datetime import datetime
 from typing import Any, AsyncGenerator, Coroutine, Iterator, Mapping, TypeVar
 
@@ -33,24 +34,63 @@ class Watch(Iterator[t.StreamItem]):
     def __init__(self, items: AsyncGenerator[t.StreamItem, None]):
         self._loop = asyncio.new_event_loop()
         self._items = items
+        # The read under way, if any: close() from another thread cancels it.
+        self._lock = threading.Lock()
+        self._reading: asyncio.Task[t.StreamItem] | None = None
+        self._closed_elsewhere = False
 
     def __next__(self) -> t.StreamItem:
-        if self._loop.is_closed():
+        with self._lock:
+            if self._loop.is_closed():
+                raise StopIteration
+            if self._closed_elsewhere:
+                stopped = True
+            else:
+                stopped = False
+                self._reading = self._loop.create_task(self._next_item())
+        if stopped:
+            self.close()
             raise StopIteration
         try:
-            return self._loop.run_until_complete(self._items.__anext__())
+            return self._loop.run_until_complete(self._reading)
         except StopAsyncIteration:
+            self._done_reading()
             self.close()
             raise StopIteration from None
+        except asyncio.CancelledError:
+            self._done_reading()
+            self.close()
+            if self._closed_elsewhere:
+                raise StopIteration from None
+            raise
         except BaseException:
+            self._done_reading()
             self.close()  # the generator has ended with the error
             raise
+        finally:
+            self._done_reading()
+
+    async def _next_item(self) -> t.StreamItem:
+        return await self._items.__anext__()
+
+    def _done_reading(self) -> None:
+        with self._lock:
+            self._reading = None
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Runs a coroutine on this watch's event loop (how `Client.wait` reads it)."""
         return self._loop.run_until_complete(coroutine)
 
     def close(self) -> None:
+        """Ends the watch and its connection. From another thread, while one
+        iterates, it ends that iteration (StopIteration there), which closes
+        the connection."""
+        with self._lock:
+            if self._reading is not None:
+                self._closed_elsewhere = True
+                reading = self._reading
+                self._loop.call_soon_threadsafe(reading.cancel)
+                return
         if not self._loop.is_closed():
             self._loop.run_until_complete(self._items.aclose())
             self._loop.run_until_complete(self._loop.shutdown_default_executor())
