@@ -119,7 +119,8 @@ public:
   void log(log_level level, std::string_view message) override {
     auto text = clean(message);
     // Outside the lock: a wait for the store holds up no other call.
-    if (!args_.sink && !args_.control->take_line(text.size())) return;
+    if (args_.sink) args_.sink->wait_for_log_room(args_.attempt);
+    else if (!args_.control->take_line(text.size())) return;
     std::lock_guard lock{mutex_};
     // Progress reported before this line is sent first, keeping job order.
     maybe_flush(false);

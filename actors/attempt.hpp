@@ -32,6 +32,9 @@ public:
   virtual ~attempt_sink() = default;
   virtual void progress(int attempt, overseer::progress p) = 0;
   virtual void log(int attempt, log_level level, std::string message) = 0;
+  /// Called before each log(), outside the attempt's lock: blocks while too
+  /// many lines sent are not yet written on the scheduler node.
+  virtual void wait_for_log_room(int attempt) = 0;
   /// Block until the scheduler node says whether it is durable.
   virtual bool checkpoint(int attempt, std::string bytes) = 0;
   virtual bool record_process(int attempt, int process_group, std::uint64_t start_time) = 0;

@@ -121,6 +121,9 @@ caf::behavior proxy_behavior(proxy_ptr self, proxy_args args) {
       tools::sanitize_utf8_in_place(m.message);
       self->send(self->state.args.job, log_reported{attempt, level, std::move(m.message)});
     },
+    [=](remote_log_barrier&) -> caf::result<bool> {
+      return durable(self, [&](answer_once done) { return log_barrier{attempt, done}; });
+    },
     [=](remote_checkpoint& m) -> caf::result<bool> {
       return durable(self, [&](answer_once done) { return save_checkpoint{attempt, std::move(m.bytes), done}; });
     },

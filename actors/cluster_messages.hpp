@@ -6,12 +6,14 @@
 //   worker ──node_hello──► cluster actor           (answer: a session number)
 //   worker ──node_heartbeat──► cluster actor       (answer: still a member?)
 //   attempt proxy ──run_remote, stop_remote──► worker
-//   worker's attempt ──remote_progress, remote_log, remote_checkpoint,
-//                      remote_process, remote_finished──► attempt proxy
+//   worker's attempt ──remote_progress, remote_log, remote_log_barrier,
+//                      remote_checkpoint, remote_process,
+//                      remote_finished──► attempt proxy
 //
 // Unlike actors/messages.hpp these are plain data with an inspect(): no
 // shared records, no callbacks. A remote_checkpoint or remote_process is a
-// request: the proxy answers true once it is durable on the scheduler node.
+// request: the proxy answers true once it is durable on the scheduler node;
+// a remote_log_barrier too, once the log lines sent before it are.
 #pragma once
 
 #include <cstdint>
@@ -83,6 +85,12 @@ struct remote_checkpoint {
   std::string bytes;
 };
 
+/// Every attempt_control::max_unwritten_lines log lines: the proxy answers
+/// once the lines sent before it are written on the scheduler node.
+struct remote_log_barrier {
+  std::int32_t attempt = 0;
+};
+
 struct remote_process {
   std::int32_t attempt = 0;
   std::int32_t process_group = 0;
@@ -125,6 +133,11 @@ typename Inspector::result_type inspect(Inspector& f, remote_log& x) {
   return f(caf::meta::type_name("overseer.remote_log"), x.attempt, x.level, x.message);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_log_barrier& x) {
+  return f(caf::meta::type_name("overseer.remote_log_barrier"), x.attempt);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, remote_checkpoint& x) {
   return f(caf::meta::type_name("overseer.remote_checkpoint"), x.attempt, x.bytes);
 }
@@ -149,4 +162,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer_cluster, caf::id_block::overseer::end)
   CAF_ADD_TYPE_ID(overseer_cluster, (overseer::actors::remote_checkpoint))
   CAF_ADD_TYPE_ID(overseer_cluster, (overseer::actors::remote_process))
   CAF_ADD_TYPE_ID(overseer_cluster, (overseer::actors::remote_finished))
+  CAF_ADD_TYPE_ID(overseer_cluster, (overseer::actors::remote_log_barrier))
 CAF_END_TYPE_ID_BLOCK(overseer_cluster)

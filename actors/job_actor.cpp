@@ -384,6 +384,11 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       if (m.credit) self->state.writes.on_written([credit = std::move(m.credit), bytes] { credit->give_back_line(bytes); });
       flush(self);
     },
+    [=](log_barrier& m) {
+      // Behind every write queued so far, this actor's log lines included
+      // (each handler flushes): answered once they are committed.
+      deps(self).writer->read([done = std::move(m.done)] { done(true); });
+    },
     [=](save_checkpoint& m) {
       if (!running(self, m.attempt)) return m.done(false);
       auto& r = rec(self);

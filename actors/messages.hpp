@@ -300,6 +300,15 @@ struct save_checkpoint {
   std::function<void(bool durable)> done;
 };
 
+/// A worker node's attempt asks, every so many log lines, that the lines
+/// it sent so far are written (the job actor answers once the writer has
+/// committed everything queued before this): its log's backpressure
+/// across the cluster (attempt_control::max_unwritten_lines).
+struct log_barrier {
+  int attempt;
+  std::function<void(bool written)> done;
+};
+
 struct record_process {
   int attempt;
   int process_group;
@@ -429,6 +438,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(overseer, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::proxy_durable))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::proxy_stop))
   CAF_ADD_TYPE_ID(overseer, (overseer::actors::cluster_tick))
+  CAF_ADD_TYPE_ID(overseer, (overseer::actors::log_barrier))
 CAF_END_TYPE_ID_BLOCK(overseer)
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::submit_job)
@@ -460,6 +470,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::progress_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_reported)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::save_checkpoint)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::log_barrier)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::record_process)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::attempt_timed_out)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(overseer::actors::backoff_elapsed)
@@ -503,7 +514,7 @@ using job_actor = caf::typed_actor<
   caf::reacts_to<shut_down>, caf::reacts_to<inject_fault>,
   // from its attempt
   caf::reacts_to<attempt_finished>, caf::reacts_to<progress_reported>, caf::reacts_to<log_reported>,
-  caf::reacts_to<save_checkpoint>, caf::reacts_to<record_process>, caf::reacts_to<attempt_interrupted>,
+  caf::reacts_to<save_checkpoint>, caf::reacts_to<log_barrier>, caf::reacts_to<record_process>, caf::reacts_to<attempt_interrupted>,
   // its own: timers, the writer
   caf::reacts_to<attempt_timed_out>, caf::reacts_to<backoff_elapsed>, caf::reacts_to<writes_committed>>;
 

@@ -1,5 +1,6 @@
 #include "actors/worker_node.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -39,6 +40,17 @@ public:
   }
   void log(int attempt, log_level level, std::string message) override {
     caf::anon_send(proxy_, remote_log{attempt, static_cast<std::int32_t>(level), std::move(message)});
+    unconfirmed_lines_.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Backpressure across the cluster: once so many lines went out since the
+  /// last barrier, wait until the scheduler node has written them, so a
+  /// tool that prints faster than that store writes waits here (its pipe
+  /// fills) instead of queueing lines in this node's memory. A stop or the
+  /// timeout ends the wait.
+  void wait_for_log_room(int attempt) override {
+    if (unconfirmed_lines_.load(std::memory_order_relaxed) < attempt_control::max_unwritten_lines) return;
+    unconfirmed_lines_.store(0, std::memory_order_relaxed);
+    (void)ask(remote_log_barrier{attempt});
   }
   bool checkpoint(int attempt, std::string bytes) override {
     return ask(remote_checkpoint{attempt, std::move(bytes)});
@@ -72,6 +84,7 @@ private:
   caf::actor proxy_;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<attempt_control> control_;
+  std::atomic<std::size_t> unconfirmed_lines_{0};  ///< log lines sent since the last barrier
 };
 
 /// The attempts running on this node, shared by the worker actor, the pool

@@ -13,9 +13,11 @@ store").
 
   python3 bench/log_flood.py --overseerd build-bench/overseerd
   python3 bench/log_flood.py --overseerd old/overseerd --overseerd new/overseerd --rounds 3 --seconds 3
+  python3 bench/log_flood.py --overseerd build-bench/overseerd --cluster   # the tool on a worker node
 
-Prints one JSON line per run: binary, round, rss_start_mb, rss_peak_mb,
-cancel_answer_s, lines_stored.
+Prints one JSON line per run: binary, round, rss_start_mb, rss_peak_mb (the
+scheduler's, with --cluster), cancel_answer_s, lines_stored, and with
+--cluster worker_rss_mb (the worker's at the end).
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def rss_mb(pid: int) -> int:
     return 0
 
 
-def run(binary: str, seconds: float, label: str, rnd: int) -> dict:
+def run(binary: str, seconds: float, label: str, rnd: int, cluster: bool) -> dict:
     work = tempfile.mkdtemp(prefix="log_flood.")
     tools = os.path.join(work, "tools.json")
     with open(tools, "w") as f:
@@ -53,8 +55,12 @@ def run(binary: str, seconds: float, label: str, rnd: int) -> dict:
                               "params": {"s": {"type": "string", "default": ""}}, "kill_grace_s": 2}]}, f)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    daemon = subprocess.Popen([binary, "--data-dir", os.path.join(work, "data"), "--listen", f"127.0.0.1:{port}",
-                               "--tools", tools], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = [binary, "--data-dir", os.path.join(work, "data"), "--listen", f"127.0.0.1:{port}", "--tools", tools]
+    worker = None
+    if cluster:
+        cluster_port = free_port()
+        args += ["--cluster-listen", f"127.0.0.1:{cluster_port}", "--capacity", "0", "--node-name", "scheduler"]
+    daemon = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def call(method: str, path: str, body: dict | None = None) -> dict:
         req = urllib.request.Request(base + path, method=method,
@@ -73,6 +79,15 @@ def run(binary: str, seconds: float, label: str, rnd: int) -> dict:
                 if time.monotonic() > deadline or daemon.poll() is not None:
                     raise RuntimeError(f"{binary} did not start")
                 time.sleep(0.05)
+        if cluster:
+            worker = subprocess.Popen([binary, "--worker", "--join", f"127.0.0.1:{cluster_port}", "--capacity", "1",
+                                       "--node-name", "w1", "--tools", tools, "--data-dir", os.path.join(work, "w1")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while sum(1 for n in call("GET", "/v1/nodes")["nodes"] if not n["local"]) < 1:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the worker did not join")
+                time.sleep(0.05)
         start = rss_mb(daemon.pid)
         job = call("POST", "/v1/jobs", {"tool": "yes"})["job_id"]
         peak = start
@@ -87,9 +102,19 @@ def run(binary: str, seconds: float, label: str, rnd: int) -> dict:
             peak = max(peak, rss_mb(daemon.pid))
             time.sleep(0.02)
         stored = call("GET", f"/v1/jobs/{job}/logs?limit=1").get("total")
-        return {"binary": label, "round": rnd, "rss_start_mb": start, "rss_peak_mb": peak,
-                "cancel_answer_s": round(cancel_s, 3), "lines_stored": stored}
+        out = {"binary": label, "round": rnd, "rss_start_mb": start, "rss_peak_mb": peak,
+               "cancel_answer_s": round(cancel_s, 3), "lines_stored": stored}
+        if worker is not None:
+            out["worker_rss_mb"] = rss_mb(worker.pid)
+        return out
     finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(120)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         daemon.send_signal(signal.SIGTERM)
         try:
             daemon.wait(120)
@@ -104,11 +129,13 @@ def main() -> None:
     ap.add_argument("--overseerd", action="append", required=True, help="a daemon binary (repeat for an A/B)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--cluster", action="store_true",
+                    help="run the tool on a worker node: a scheduler (--capacity 0) and one worker, on 127.0.0.1")
     a = ap.parse_args()
     for rnd in range(1, a.rounds + 1):
         order = a.overseerd if rnd % 2 else list(reversed(a.overseerd))
         for binary in order:
-            print(json.dumps(run(binary, a.seconds, binary, rnd)), flush=True)
+            print(json.dumps(run(binary, a.seconds, binary, rnd, a.cluster)), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,14 +80,28 @@ done
 printf '@overseer {"result": {"node": "%s", "start": %d}}\n' "$NODE_NAME" "$start"
 )SH";
   fs::permissions(dir / "steps.sh", fs::perms::owner_all);
+  // Prints LINES short lines as fast as it can once MARKERS/go exists, then
+  // leaves MARKERS/flood.done.
+  std::ofstream{dir / "flood.sh"} << R"SH(#!/bin/sh
+until [ -e "$MARKERS/go" ]; do sleep 0.05; done
+seq 1 "$1"
+touch "$MARKERS/flood.done"
+)SH";
+  fs::permissions(dir / "flood.sh", fs::perms::owner_all);
   for (const std::string node : {"scheduler", "w1", "w2", "rogue"}) {
+    json::object flood{{"name", "flood"},
+                       {"command", json::array{(dir / "flood.sh").string(), "{params.lines}"}},
+                       {"params", json::object{{"lines", json::object{{"type", "integer"}, {"default", 50000}}}}},
+                       {"env", json::object{{"MARKERS", markers.string()}}},
+                       {"kill_grace_s", 1}};
     json::object tool{{"name", "steps"},
                       {"command", json::array{(dir / "steps.sh").string(), "{params.steps}", "{params.step_s}"}},
                       {"params", json::object{{"steps", json::object{{"type", "integer"}, {"default", 4}}},
                                               {"step_s", json::object{{"type", "number"}, {"default", 0.2}}}}},
                       {"env", json::object{{"MARKERS", markers.string()}, {"NODE_NAME", node}}},
                       {"kill_grace_s", 1}};
-    std::ofstream{dir / ("tools-" + node + ".json")} << json::serialize(json::object{{"tools", json::array{tool}}});
+    std::ofstream{dir / ("tools-" + node + ".json")}
+      << json::serialize(json::object{{"tools", json::array{tool, flood}}});
   }
 }
 
@@ -555,6 +569,48 @@ TEST_CASE("a worker cut off (SIGSTOP) is lost after the heartbeat timeout, and r
   CHECK(m[1].node == first);
   for (int a = 2; a <= attempts; ++a) CHECK(m[a].node != first);
   if (attempts > 2) CHECK(history_has(c, id, "interrupted: node lost: " + std::string{first == "w1" ? "w2" : "w1"}));
+}
+
+TEST_CASE("a tool on a worker that prints faster than the scheduler node writes waits for it, and no line is lost",
+          "[recovery][cluster][backpressure]") {
+  cluster_files f;
+  temp_dir data;
+  overseerd_process scheduler{data.path(), scheduler_args(f)};
+  http_client c{scheduler.port()};
+  worker w1{f, "w1", scheduler.cluster_port()};
+  REQUIRE(eventually([&] { return node_names(c).size() == 2; }));
+  constexpr int lines = 50000;
+  auto r = c.post("/v1/jobs", json::object{{"tool", "flood"}, {"params", json::object{{"lines", lines}}}});
+  REQUIRE(r.status == 202);
+  const std::string id{r.json().at("job_id").as_string()};
+  REQUIRE(eventually([&] { return status_of(c, id) == "running"; }));
+  // The scheduler node stops answering (for less than the heartbeat
+  // timeout); then the tool prints. The worker sends the lines up to its
+  // bound and waits for the scheduler node to write them, so the program
+  // blocks on its full pipe long before its last line. (Without the bound
+  // the worker took all 50,000 lines into its memory in well under a
+  // second.)
+  REQUIRE(::kill(scheduler.pid(), SIGSTOP) == 0);
+  std::ofstream{f.markers / "go"} << "go";
+  const bool finished = eventually([&] { return fs::exists(f.markers / "flood.done"); }, 2s);
+  REQUIRE(::kill(scheduler.pid(), SIGCONT) == 0);
+  CHECK_FALSE(finished);
+  // Awake, the scheduler node writes what waited; the tool goes on to the
+  // end, and every line is in the job's log, once.
+  REQUIRE(eventually([&] { return status_of(c, id) == "completed"; }, 120s));
+  std::int64_t tool_lines = 0;
+  bool in_order = true;
+  for (std::int64_t offset = 0;; offset += 1000) {
+    auto page = c.get("/v1/jobs/" + id + "/logs?limit=1000&offset=" + std::to_string(offset));
+    REQUIRE(page.status == 200);
+    const auto body = page.json();
+    const auto& got = body.at("logs").as_array();
+    for (const auto& l : got)
+      if (l.at("component") == "tool") in_order = in_order && l.at("message").as_string() == std::to_string(++tool_lines);
+    if (got.size() < 1000) break;
+  }
+  CHECK(tool_lines == lines);
+  CHECK(in_order);
 }
 
 TEST_CASE("a worker heartbeats once a second while it is a member, not later as its requests' timeouts come due",
