@@ -58,9 +58,12 @@ class ClientTest(unittest.TestCase):
         done = c.submit({"tool": "noop"})
         eventually(lambda: c.get(done.job_id).status == "completed")
         self.assertEqual(c.wait(done.job_id, timeout=5).status, "completed")
+        self.assertEqual(c.wait(done.job_id, timeout=0).status, "completed")  # how it is now
         slow = c.submit(JobSpec(tool="sleep", params={"seconds": 30, "steps": 30}))
         with self.assertRaises(WaitTimeout):
             c.wait(slow.job_id, timeout=0.3)
+        with self.assertRaises(WaitTimeout):
+            c.wait(slow.job_id, timeout=0)
         c.cancel(slow.job_id)
 
     def test_list_filters_by_status_tool_label_and_batch_and_pages_both_ways(self) -> None:

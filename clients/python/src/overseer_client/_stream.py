@@ -111,7 +111,14 @@ async def watch(url: str, token: str | None, sub: Subscription, since: int | Non
 async def wait(items: AsyncGenerator[t.StreamItem, None], fetch: Callable[[], Awaitable[t.Job]],
                job_id: str, timeout: float | None) -> t.Job:
     """The job's view once it is terminal: the snapshot when it already is,
-    otherwise a fresh read after its terminal transition."""
+    otherwise a fresh read after its terminal transition. A timeout of 0 (or
+    less) asks how the job is now: its view if it has ended, else WaitTimeout."""
+    if timeout is not None and timeout <= 0:
+        await items.aclose()
+        job = await fetch()
+        if job.terminal:
+            return job
+        raise WaitTimeout(f"job {job_id} has not finished (status {job.status})")
     try:
         async with asyncio.timeout(timeout):
             async for item in items:
