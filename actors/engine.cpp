@@ -814,7 +814,16 @@ void engine::submit_async(job_spec spec, std::function<void(submit_result)> done
       done(std::move(r));
     };
   }
-  auto cached = impl_->cached_result(*rec);
+  std::optional<std::string> cached;
+  try {
+    cached = impl_->cached_result(*rec);
+  } catch (const std::exception& e) {
+    // The cache could not be read (the store is failing): refused, and the
+    // files pinned above are let go by `done`.
+    return call_host(*impl_->log, "submit_async's done callback", done,
+                     submit_result{errc::store_failure, {}, "the result cache could not be read: " + tools::sanitize_utf8(e.what()),
+                                   {}, 0, false});
+  }
   auto ops = notify_ops(spec, rec->id);
   // The answer carries an estimate of when the job ends. The tool's typical
   // run time is looked up here, on the caller's thread (a cache miss reads

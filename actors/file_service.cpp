@@ -1,5 +1,6 @@
 #include "actors/file_service.hpp"
 
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -155,17 +156,22 @@ std::optional<std::string> file_service::in_use(const std::string& id) const {
 }
 
 void file_service::remove_async(std::string id, std::function<void(result<void>)> done) {
+  // A refusal is answered after the lock is released: the callback may
+  // call back into this service (another file's deletion, a listing).
+  std::optional<failure_info> refused;
   {
     std::lock_guard lock{mutex_};
-    auto f = files::get(db_, id);
-    if (!f) return done(failure_info{errc::not_found, "no file " + id});
-    if (auto why = in_use(id)) return done(failure_info{errc::conflict, "file " + id + " is in use: " + *why});
-    removing_.insert(id);
+    if (!files::get(db_, id)) refused = failure_info{errc::not_found, "no file " + id};
+    else if (auto why = in_use(id)) refused = failure_info{errc::conflict, "file " + id + " is in use: " + *why};
+    else removing_.insert(id);
   }
+  if (refused) return done(std::move(*refused));
   writer_.write({files::erase_row(id)}, [this, id, done = std::move(done)](bool ok) mutable {
     if (!ok) {
-      std::lock_guard lock{mutex_};
-      removing_.erase(id);
+      {
+        std::lock_guard lock{mutex_};
+        removing_.erase(id);
+      }
       return done(failure_info{errc::store_failure, "the deletion could not be made durable"});
     }
     // The row is gone (durably): the bytes go on the worker, then the

@@ -99,7 +99,10 @@ job_write engine_line(const job_record& rec, log_level level, std::string messag
 void say_before(job_write& w, const job_record& rec, std::vector<engine_says> lines) {
   std::vector<event> said;
   said.reserve(lines.size() + w.events.size());
-  for (auto& l : lines) said.push_back(std::move(engine_line(rec, l.level, std::move(l.message)).events.front()));
+  for (auto& l : lines) {
+    said.push_back(std::move(engine_line(rec, l.level, std::move(l.message)).events.front()));
+    if (!w.events.empty()) said.back().at = w.events.front().at;  // the change's time: seq and time agree
+  }
   for (auto& e : w.events) said.push_back(std::move(e));
   w.events = std::move(said);
 }

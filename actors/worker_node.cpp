@@ -39,17 +39,21 @@ public:
     caf::anon_send(proxy_, std::move(m));
   }
   void log(int attempt, log_level level, std::string message) override {
+    unconfirmed_bytes_.fetch_add(message.size(), std::memory_order_relaxed);
     caf::anon_send(proxy_, remote_log{attempt, static_cast<std::int32_t>(level), std::move(message)});
     unconfirmed_lines_.fetch_add(1, std::memory_order_relaxed);
   }
-  /// Backpressure across the cluster: once so many lines went out since the
+  /// Backpressure across the cluster: once so many lines (or bytes) went out since the
   /// last barrier, wait until the scheduler node has written them, so a
   /// tool that prints faster than that store writes waits here (its pipe
   /// fills) instead of queueing lines in this node's memory. A stop or the
   /// timeout ends the wait.
   void wait_for_log_room(int attempt) override {
-    if (unconfirmed_lines_.load(std::memory_order_relaxed) < attempt_control::max_unwritten_lines) return;
+    if (unconfirmed_lines_.load(std::memory_order_relaxed) < attempt_control::max_unwritten_lines &&
+        unconfirmed_bytes_.load(std::memory_order_relaxed) < attempt_control::max_unwritten_bytes)
+      return;
     unconfirmed_lines_.store(0, std::memory_order_relaxed);
+    unconfirmed_bytes_.store(0, std::memory_order_relaxed);
     (void)ask(remote_log_barrier{attempt});
   }
   bool checkpoint(int attempt, std::string bytes) override {
@@ -85,6 +89,7 @@ private:
   std::chrono::milliseconds timeout_;
   std::shared_ptr<attempt_control> control_;
   std::atomic<std::size_t> unconfirmed_lines_{0};  ///< log lines sent since the last barrier
+  std::atomic<std::size_t> unconfirmed_bytes_{0};  ///< and their bytes
 };
 
 /// The attempts running on this node, shared by the worker actor, the pool

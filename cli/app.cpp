@@ -399,7 +399,6 @@ int run(int argc, char** argv) {
   } catch (const std::exception& e) {
     // Odd server output that slipped past the tolerant readers ends here,
     // as a message, never as a crash.
-    std::fflush(stdout);
     std::fprintf(stderr, "overseer: unexpected: %s\n", e.what());
     return finish_output(exit_status::server_error);
   }

@@ -566,9 +566,12 @@ public:
   /// Blocks until the job is terminal and returns its view: timeout if it is
   /// not terminal within `timeout`, not_found for an unknown id,
   /// not_running (also at once when stop() is called meanwhile),
-  /// store_failure. Never throws. A job that ends while it waits: every
-  /// subscription (subscribe) has been handed the job's terminal event, and
-  /// the events before it, when wait returns (or wait_async's `done` runs).
+  /// store_failure. Never throws. A job whose end it hears of from the
+  /// event stream (one that ends while it waits): every subscription
+  /// (subscribe) has been handed the job's terminal event, and the events
+  /// before it, when wait returns (or wait_async's `done` runs). A job found
+  /// ended in the store, when wait begins or in the moment it registers, is
+  /// answered at once, maybe before the subscriptions hear of the end.
   [[nodiscard]] result<job_view> wait(std::string_view job_id, std::chrono::milliseconds timeout);
 
   /// The same without blocking: `done` gets what wait() would answer, once.

@@ -122,12 +122,6 @@ TEST_CASE("a wait for a job that ends is answered after every subscriber has hea
     REQUIRE(cv.wait_for(lock, 30s, [&] { return answered; }));
     CHECK(heard_first);
   }
-  // The same for a blocking wait, through the fixture's subscriber.
-  const auto next = f.eng->submit({.tool = "gate"});
-  REQUIRE(f.eng->wait(next, 30s)->status == job_status::completed);
-  const auto seen = f.events.of(next);
-  REQUIRE_FALSE(seen.empty());
-  CHECK(seen.back().to == job_status::completed);
 }
 
 TEST_CASE("a wait still open when the engine stops is answered not_running", "[engine][sync]") {

@@ -34,63 +34,66 @@ class Watch(Iterator[t.StreamItem]):
     def __init__(self, items: AsyncGenerator[t.StreamItem, None]):
         self._loop = asyncio.new_event_loop()
         self._items = items
-        # The read under way, if any: close() from another thread cancels it.
+        # _lock guards _reading and _closing; _owner is held while this
+        # watch's loop runs (a read, run(), the teardown), so that only one
+        # thread drives it. close() from another thread cancels the read
+        # under way, then waits for _owner and tears down.
         self._lock = threading.Lock()
+        self._owner = threading.RLock()
         self._reading: asyncio.Task[t.StreamItem] | None = None
-        self._closed_elsewhere = False
+        self._closing = False
 
     def __next__(self) -> t.StreamItem:
-        with self._lock:
-            if self._loop.is_closed():
+        with self._owner:
+            with self._lock:
+                stop = self._closing or self._loop.is_closed()
+                if not stop:
+                    self._reading = self._loop.create_task(self._next_item())
+                reading = self._reading
+            if stop or reading is None:
+                self._teardown()
                 raise StopIteration
-            if self._closed_elsewhere:
-                stopped = True
-            else:
-                stopped = False
-                self._reading = self._loop.create_task(self._next_item())
-        if stopped:
-            self.close()
-            raise StopIteration
-        try:
-            return self._loop.run_until_complete(self._reading)
-        except StopAsyncIteration:
-            self._done_reading()
-            self.close()
-            raise StopIteration from None
-        except asyncio.CancelledError:
-            self._done_reading()
-            self.close()
-            if self._closed_elsewhere:
+            try:
+                return self._loop.run_until_complete(reading)
+            except StopAsyncIteration:
+                self._teardown()
                 raise StopIteration from None
-            raise
-        except BaseException:
-            self._done_reading()
-            self.close()  # the generator has ended with the error
-            raise
-        finally:
-            self._done_reading()
+            except asyncio.CancelledError:
+                self._teardown()
+                if self._closing:
+                    raise StopIteration from None
+                raise
+            except BaseException:
+                self._teardown()  # the generator has ended with the error
+                raise
+            finally:
+                with self._lock:
+                    self._reading = None
 
     async def _next_item(self) -> t.StreamItem:
         return await self._items.__anext__()
 
-    def _done_reading(self) -> None:
-        with self._lock:
-            self._reading = None
-
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Runs a coroutine on this watch's event loop (how `Client.wait` reads it)."""
-        return self._loop.run_until_complete(coroutine)
+        with self._owner:
+            return self._loop.run_until_complete(coroutine)
 
     def close(self) -> None:
         """Ends the watch and its connection. From another thread, while one
-        iterates, it ends that iteration (StopIteration there), which closes
-        the connection."""
+        iterates, it ends that iteration (StopIteration there) and returns
+        once the connection is closed."""
         with self._lock:
+            self._closing = True
             if self._reading is not None:
-                self._closed_elsewhere = True
-                reading = self._reading
-                self._loop.call_soon_threadsafe(reading.cancel)
-                return
+                try:
+                    self._loop.call_soon_threadsafe(self._reading.cancel)
+                except RuntimeError:
+                    pass  # the loop has just been closed: nothing to cancel
+        with self._owner:
+            self._teardown()
+
+    def _teardown(self) -> None:
+        """With _owner held: closes the stream and the loop, once."""
         if not self._loop.is_closed():
             self._loop.run_until_complete(self._items.aclose())
             self._loop.run_until_complete(self._loop.shutdown_default_executor())
