@@ -47,6 +47,16 @@ def rss_mb(pid: int) -> int:
     return 0
 
 
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process we started, by pid; SIGKILL if it is still there after 120 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run(binary: str, seconds: float, label: str, rnd: int, cluster: bool) -> dict:
     work = tempfile.mkdtemp(prefix="log_flood.")
     tools = os.path.join(work, "tools.json")
@@ -109,18 +119,8 @@ def run(binary: str, seconds: float, label: str, rnd: int, cluster: bool) -> dic
         return out
     finally:
         if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(120)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(120)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+            stop(worker)
+        stop(daemon)
         shutil.rmtree(work, ignore_errors=True)
 
 

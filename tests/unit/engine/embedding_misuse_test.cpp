@@ -14,10 +14,12 @@
 #include <catch2/catch.hpp>
 
 #include "support/engine_fixture.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace overseer;
 using overseer::test::engine_fixture;
+using overseer::test::eventually;
 using overseer::test::reached;
 
 namespace {
@@ -83,15 +85,11 @@ TEST_CASE("stop() while other threads read, list and submit: every call is answe
         }
       }
     });
-  for (const auto until = std::chrono::steady_clock::now() + 20s;
-       answered < 30 && std::chrono::steady_clock::now() < until;)
-    std::this_thread::sleep_for(1ms);
+  (void)eventually([&] { return answered >= 30; }, 20s);
   f.eng->stop();
   const long after_stop = refused;
   // Calls made after the stop: wait until some are answered, not a fixed time.
-  for (const auto until = std::chrono::steady_clock::now() + 20s;
-       refused <= after_stop && std::chrono::steady_clock::now() < until;)
-    std::this_thread::sleep_for(1ms);
+  (void)eventually([&] { return refused > after_stop; }, 20s);
   go = false;
   for (auto& t : threads) t.join();
   CHECK(refused > after_stop);  // calls went on after the stop, all refused

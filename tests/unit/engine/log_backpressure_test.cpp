@@ -31,9 +31,19 @@ constexpr std::size_t bound = actors::attempt_control::max_unwritten_lines;
 /// a checkpoint (its start is then durable too) and waits for `go`.
 struct flood {
   std::atomic<std::size_t> logged{0};
-  std::atomic<bool> started{false}, go{false};
+  std::atomic<bool> started{false};
   std::mutex mutex;
+  std::condition_variable go_cv;
+  bool go = false;  ///< under `mutex`
   std::string job_id;
+
+  void start_printing() {
+    {
+      std::lock_guard lock{mutex};
+      go = true;
+    }
+    go_cv.notify_all();
+  }
 
   tool_function body(std::size_t lines, bool hold = false) {
     return [this, lines, hold](job_context& ctx) -> tool_result {
@@ -44,7 +54,10 @@ struct flood {
       if (hold) {
         ctx.checkpoint("started");
         started = true;
-        while (!go && !ctx.stop_requested()) ctx.sleep_for(1ms);
+        // Woken by start_printing(); a stop is checked between waits.
+        std::unique_lock lock{mutex};
+        while (!go_cv.wait_for(lock, 100ms, [this] { return go; }))
+          if (ctx.stop_requested()) return stopped();
       }
       for (std::size_t i = 0; i < lines; ++i) {
         if (ctx.stop_requested()) return stopped();
@@ -130,7 +143,7 @@ TEST_CASE("a tool that prints while the store cannot write waits with its lines 
   std::promise<submit_result> other;
   f.eng->submit_async({.tool = "noop"}, [&](submit_result r) { other.set_value(std::move(r)); });
   REQUIRE(eventually([&] { return stall->is_held(); }));
-  tool.go = true;
+  tool.start_printing();
   // It logs up to the bound, then waits in log() for the store.
   REQUIRE(eventually([&] { return tool.logged.load() >= bound; }));
   CHECK(tool.logged.load() == bound);
