@@ -3,6 +3,7 @@ documents and the bearer token."""
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 import unittest
 import uuid
@@ -348,10 +349,6 @@ class TokenTest(unittest.TestCase):
                 self.assertEqual(client.health().status, "healthy")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class NotADaemonTest(unittest.TestCase):
     """A 2xx that is not the daemon's JSON (a proxy's page, another server
     on the port) is an OverseerError like every other failure."""
@@ -380,3 +377,115 @@ class NotADaemonTest(unittest.TestCase):
                 c.get("job_x")
             self.assertIsInstance(caught.exception, OverseerError)
             self.assertIn("not an Overseer daemon's", str(caught.exception))
+
+
+class DroppingServer:
+    """A raw HTTP/1.1 server that answers requests by a script: for each
+    request, in order, either a reply (status and JSON body, kept alive),
+    "drop" (read the request, close without an answer: a daemon that died
+    after reading it) or "close" (answer, then close the idle connection
+    without saying so). It records every request line it read."""
+
+    def __init__(self, script: list[tuple[int, bytes] | str]) -> None:
+        self.script = list(script)
+        self.requests: list[str] = []
+        self.closed = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.script:
+            conn, _ = self.listener.accept()
+            with conn:
+                self._connection(conn)
+
+    def _connection(self, conn: socket.socket) -> None:
+        buffer = b""
+        while self.script:
+            while b"\r\n\r\n" not in buffer:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            head, _, buffer = buffer.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            length = next((int(v) for k, _, v in (line.partition(":") for line in lines[1:])
+                           if k.strip().lower() == "content-length"), 0)
+            while len(buffer) < length:
+                buffer += conn.recv(65536)
+            buffer = buffer[length:]
+            self.requests.append(lines[0])
+            step = self.script.pop(0)
+            if step == "drop":
+                return
+            status, body = step[1] if step[0] == "close" else step  # type: ignore[misc]
+            conn.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            if step[0] == "close":
+                conn.shutdown(socket.SHUT_RDWR)
+                self.closed.set()
+                return
+
+    def stop(self) -> None:
+        self.script.clear()
+        # accept() does not return when another thread closes the listener:
+        # a connection wakes it, and the empty script ends the loop.
+        socket.create_connection(self.listener.getsockname(), timeout=5).close()
+        self.thread.join()
+        self.listener.close()
+
+
+NOT_FOUND = (404, b'{"type":"about:blank","title":"Not Found","status":404,"code":"not_found","detail":"no such job"}')
+SUBMITTED = (202, b'{"job_id":"job_x","status":"pending","position_in_queue":0,"links":{}}')
+
+
+class ConnectionDropTest(unittest.TestCase):
+    """A keep-alive connection that goes away under a request: a request
+    that cannot do anything twice is sent again, a submit without an
+    idempotency key is not (the daemon may have stored it)."""
+
+    def serve(self, *script: tuple[int, bytes] | str) -> tuple[DroppingServer, Client]:
+        server = DroppingServer(list(script))
+        self.addCleanup(server.stop)
+        client = Client(server.url, timeout=5)
+        self.addCleanup(client.close)
+        return server, client
+
+    def test_a_submit_without_a_key_is_not_sent_twice_when_its_answer_is_lost(self) -> None:
+        server, c = self.serve(NOT_FOUND, "drop")
+        with self.assertRaises(NotFoundError):
+            c.get("job_a")
+        with self.assertRaises(TransportError) as caught:
+            c.submit(JobSpec(tool="noop"))
+        self.assertIn("not sent again", str(caught.exception))
+        self.assertEqual(sum(r.startswith("POST") for r in server.requests), 1)
+
+    def test_a_submit_with_an_idempotency_key_and_a_read_are_sent_again(self) -> None:
+        server, c = self.serve(NOT_FOUND, "drop", SUBMITTED, "drop", NOT_FOUND)
+        with self.assertRaises(NotFoundError):
+            c.get("job_a")
+        self.assertEqual(c.submit(JobSpec(tool="noop", idempotency_key="k1")).job_id, "job_x")
+        with self.assertRaises(NotFoundError):
+            c.get("job_b")
+        self.assertEqual([r.split()[0] for r in server.requests], ["GET", "POST", "POST", "GET", "GET"])
+
+    def test_a_connection_the_server_closed_while_idle_is_not_used(self) -> None:
+        server, c = self.serve(("close", NOT_FOUND), SUBMITTED)  # type: ignore[arg-type]
+        with self.assertRaises(NotFoundError):
+            c.get("job_a")
+        self.assertTrue(server.closed.wait(5))
+        eventually(lambda: c._transport._idle and c._transport._idle[0].sock is not None  # type: ignore[attr-defined]
+                   and _peer_closed(c._transport._idle[0].sock))  # type: ignore[attr-defined]
+        self.assertEqual(c.submit(JobSpec(tool="noop")).job_id, "job_x")
+        self.assertEqual(len(server.requests), 2)
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    import select
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+if __name__ == "__main__":
+    unittest.main()

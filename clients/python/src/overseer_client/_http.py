@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import shutil
 import tempfile
 import threading
@@ -350,9 +351,14 @@ class Transport:
         self._lock = threading.Lock()
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                conn = self._idle.pop()
+            if not _dropped(conn):
+                return conn, True
+            conn.close()
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         return cls(self._host, self._port, timeout=self._timeout), False
 
@@ -387,12 +393,17 @@ class Transport:
                 response, data = self._exchange(conn, call, target, headers, body)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
                 conn.close()
-                # The daemon closes idle keep-alive connections; a request on
-                # one it already closed was never read, so sending it again
-                # on a fresh connection cannot run it twice.
-                if reused and attempt == 1:
+                # The daemon closes idle keep-alive connections, and one it
+                # closed a moment ago can pass the check in _connection. A
+                # request that cannot change anything twice is sent again on
+                # a fresh connection. Any other may have been read and run
+                # before the connection went (a daemon that died after
+                # storing a submit): sending it again could run it twice, so
+                # the caller hears of it instead.
+                if reused and attempt == 1 and _replayable(call):
                     continue
-                raise TransportError(f"{call.method} {target}: {e}") from e
+                hint = "" if _replayable(call) else " (it may have been carried out; it was not sent again)"
+                raise TransportError(f"{call.method} {target}: {e}{hint}") from e
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 raise TransportError(f"{call.method} {target}: {e}") from e
@@ -443,6 +454,28 @@ class Transport:
         finally:
             if upload is not None:
                 upload.close()
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle keep-alive connection is unusable: the daemon closed
+    it (its end of file is readable) or sent something unasked."""
+    if conn.sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _replayable(call: Call[Any]) -> bool:
+    """Whether sending `call` twice does what sending it once does: the
+    idempotent methods, and a submit that carries an idempotency key (the
+    daemon answers the second with the first's job)."""
+    if call.method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS"):
+        return True
+    return (call.method == "POST" and call.route == "/v1/jobs" and isinstance(call.body, dict)
+            and bool(call.body.get("idempotency_key")))
 
 
 def _write_atomically(source: BinaryIO | http.client.HTTPResponse, path: str | os.PathLike[str]) -> None:
