@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,45 @@ constexpr const char* exit_statuses =
 std::string example(const std::string& lines) {
   return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
 }
+
+/// Numbers as people write them. CLI11 reads integers with base 0 and
+/// reals with strtod, so `--limit 010` would be 8, `--limit 0x10` 16 and
+/// `--timeout nan` a number; these checks leave decimal digits only.
+bool decimal_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+/// Also drops leading zeros, which CLI11 would read as octal.
+const CLI::Validator decimal_integer{
+    [](std::string& s) -> std::string {
+      std::string_view v = s;
+      const std::size_t sign = !v.empty() && (v.front() == '-' || v.front() == '+') ? 1 : 0;
+      v.remove_prefix(sign);
+      if (!decimal_digits(v)) return "\"" + s + "\" is not a whole number in decimal";
+      const auto first = std::min(v.find_first_not_of('0'), v.size() - 1);
+      s = s.substr(0, sign) + std::string{v.substr(first)};
+      return {};
+    },
+    ""};
+
+const CLI::Validator decimal_number{
+    [](std::string& s) -> std::string {
+      std::string_view v = s;
+      if (!v.empty() && (v.front() == '-' || v.front() == '+')) v.remove_prefix(1);
+      if (const auto e = v.find_first_of("eE"); e != std::string_view::npos) {
+        std::string_view exponent = v.substr(e + 1);
+        if (!exponent.empty() && (exponent.front() == '-' || exponent.front() == '+')) exponent.remove_prefix(1);
+        if (!decimal_digits(exponent)) v = {};
+        else v = v.substr(0, e);
+      }
+      const auto dot = v.find('.');
+      const auto whole = v.substr(0, dot);
+      const auto fraction = dot == std::string_view::npos ? std::string_view{} : v.substr(dot + 1);
+      const bool ok = (decimal_digits(whole) || whole.empty()) && (decimal_digits(fraction) || fraction.empty()) &&
+                      !(whole.empty() && fraction.empty());
+      return ok ? std::string{} : "\"" + s + "\" is not a decimal number";
+    },
+    ""};
 
 /// The command line as far as it was understood: "overseer batch submit".
 std::pair<const CLI::App*, std::string> deepest(const CLI::App& app) {
@@ -75,6 +115,14 @@ std::string usage_error(const CLI::App& app, const CLI::ParseError& e, int argc,
     return "a command is needed: " + commands + " (overseer --help)";
   }
   std::string what = e.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    // CLI11 2.1 lists the extra arguments last first.
+    const auto extras = app.remaining(true);
+    std::string list;
+    for (const auto& x : extras) list += (list.empty() ? "" : " ") + x;
+    if (!extras.empty())
+      what = (extras.size() > 1 ? "unexpected arguments: " : "unexpected argument: ") + list;
+  }
   if (at != &app && what == "A subcommand is required") {
     const auto subs = subcommand_names(*at);
     const auto name = path.substr(app.get_name().size() + 1);
@@ -136,16 +184,17 @@ int run(int argc, char** argv) {
   submit_cmd->add_option("params", so.params, "NAME=VALUE params");
   submit_cmd->add_option("--params-file", so.params_file, "a JSON object of params (- for stdin); NAME=VALUE wins");
   submit_cmd->add_option("--name", so.name, "a name for people");
-  auto* priority = submit_cmd->add_option("--priority")->description("0-10, higher runs first (default 5)")->type_name("INT");
-  auto* timeout = submit_cmd->add_option("--timeout")->description("seconds per attempt")->type_name("SECONDS");
+  auto* priority = submit_cmd->add_option("--priority")->description("0-10, higher runs first (default 5)")->transform(decimal_integer)->type_name("INT");
+  auto* timeout = submit_cmd->add_option("--timeout")->description("seconds per attempt")->check(decimal_number)->type_name("SECONDS");
   auto* retries = submit_cmd->add_option("--retries")
                       ->description("retries after a failed attempt (0-99; default: the tool's policy)")
                       ->type_name("INT")
+                      ->transform(decimal_integer)
                       ->check(CLI::Range(0, 99));
   submit_cmd->add_option("--label", so.labels, "KEY=VALUE, repeatable")->allow_extra_args(false);
   submit_cmd->add_option("--depends-on", so.depends_on, "a job that must complete first, repeatable")
       ->allow_extra_args(false);
-  auto* delay = submit_cmd->add_option("--delay")->description("seconds to wait before it may start")->type_name("SECONDS");
+  auto* delay = submit_cmd->add_option("--delay")->description("seconds to wait before it may start")->check(decimal_number)->type_name("SECONDS");
   submit_cmd->add_option("--idempotency-key", so.idempotency_key, "the same key and spec return the same job");
   submit_cmd->add_flag("--use-cache", so.use_cache, "reuse the result of an equal completed job");
   submit_cmd->add_flag("--wait", so.wait, "wait for the end; the exit status tells how it ended");
@@ -168,8 +217,8 @@ int run(int argc, char** argv) {
   list_cmd->add_option("--label", lo.labels, "KEY=VALUE, repeatable; all must match")->allow_extra_args(false);
   list_cmd->add_option("--batch", lo.batch, "only the jobs of this batch");
   list_cmd->add_option("--since", lo.since, "created since: an RFC 3339 time, or an age (90s, 15m, 2h, 3d)");
-  list_cmd->add_option("--limit", lo.limit, "at most this many (1-1000)")->capture_default_str();
-  list_cmd->add_option("--offset", lo.offset, "skip this many")->capture_default_str();
+  list_cmd->add_option("--limit", lo.limit, "at most this many (1-1000)")->transform(decimal_integer)->capture_default_str();
+  list_cmd->add_option("--offset", lo.offset, "skip this many")->transform(decimal_integer)->capture_default_str();
   list_cmd->footer(example("  overseer list --status failed --label sample=42 --since 2h\n"
                            "  overseer list --name \"sample 17\""));
 
@@ -195,7 +244,7 @@ int run(int argc, char** argv) {
   std::string result_file;
   auto* result_cmd = app.add_subcommand("result", "the result of a completed job (JSON)");
   result_cmd->add_option("id", job_id, "the job id")->required();
-  result_cmd->add_option("-o,--file", result_file, "write the result to FILE instead of stdout");
+  result_cmd->add_option("-o,--file", result_file, "write the result to FILE instead of stdout (- for stdout, as it is)");
   result_cmd->footer(example("  overseer result job_01KBZ6N6Q8W3D6Y0Q9X1E8K0M5 -o result.json"));
 
   std::vector<std::string> job_ids;
@@ -239,7 +288,7 @@ int run(int argc, char** argv) {
   batch_submit_cmd->add_option("file", bso.file, "FILE.json: {\"jobs\": [specs...]} or an array of specs (- for stdin)");
   batch_submit_cmd->add_option("--from-list", bso.from_list, "a file with one job per line: TOOL NAME=VALUE ...");
   batch_submit_cmd->add_option("--name", bso.name, "the batch's name");
-  auto* parallel = batch_submit_cmd->add_option("--parallel-limit")->description("at most this many of its jobs at once")->type_name("INT");
+  auto* parallel = batch_submit_cmd->add_option("--parallel-limit")->description("at most this many of its jobs at once")->transform(decimal_integer)->type_name("INT");
   batch_submit_cmd->add_flag("--fail-fast", bso.fail_fast, "the first failure cancels the rest");
   batch_submit_cmd->add_flag("--wait", bso.wait, "wait for every job; the exit status tells how they ended");
   batch_submit_cmd->add_flag("--watch", bso.watch, "show live progress of every job until the end");
@@ -256,8 +305,8 @@ int run(int argc, char** argv) {
   auto* batch_list_cmd = batch_cmd->add_subcommand("list", "list batches, newest first");
   batch_list_cmd->add_option("--status", blo.status, "pending, running, completed, failed or cancelled");
   batch_list_cmd->add_option("--name", blo.name, "only batches of this name");
-  batch_list_cmd->add_option("--limit", blo.limit, "at most this many (1-1000)")->capture_default_str();
-  batch_list_cmd->add_option("--offset", blo.offset, "skip this many")->capture_default_str();
+  batch_list_cmd->add_option("--limit", blo.limit, "at most this many (1-1000)")->transform(decimal_integer)->capture_default_str();
+  batch_list_cmd->add_option("--offset", blo.offset, "skip this many")->transform(decimal_integer)->capture_default_str();
   batch_list_cmd->footer(example("  overseer batch list --status failed"));
   auto* batch_cancel_cmd = batch_cmd->add_subcommand("cancel", "cancel every unfinished job of a batch");
   batch_cancel_cmd->add_option("id", batch_id, "the batch id")->required();

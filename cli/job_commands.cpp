@@ -468,6 +468,14 @@ exit_status history(context& ctx, const std::string& job_id) {
 exit_status result(context& ctx, const std::string& job_id, const std::string& file) {
   const auto doc = ctx.call("GET", job_path(job_id) + "/result");
   const boost::json::value value = member(doc, "result") ? *member(doc, "result") : boost::json::value{};
+  if (file == "-") {
+    // `-o -` is standard output, as in curl and wget: the result as it is
+    // for a pipe, made safe only when it reaches a terminal.
+    const std::string text = pretty_json(value) + "\n";
+    const std::string out = ::isatty(STDOUT_FILENO) == 1 ? terminal_safe(text, true) : text;
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return exit_status::ok;
+  }
   if (!file.empty()) {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     const std::string text = pretty_json(value) + "\n";

@@ -1,14 +1,34 @@
 # bash completion for overseer (installed as
 # share/bash-completion/completions/overseer by `cmake --install`).
 # Tool names and job ids are asked of the server the command line names
-# (--url, or OVERSEER_URL), quietly: no server, no suggestions.
+# (--url and --token, or OVERSEER_URL and OVERSEER_TOKEN), quietly: no
+# server, no suggestions.
+
+# An option's value in COMP_WORDS, which bash splits at '=' and ':' too:
+# `--url=http://h:8080` arrives as --url = http : //h : 8080. Sets
+# _overseer_val to the value of the option at index $1 and _overseer_end to
+# the index of its last piece.
+_overseer_value() {
+  local i=$(($1 + 1))
+  [[ ${COMP_WORDS[i]} == = ]] && ((i++))
+  _overseer_val=${COMP_WORDS[i]}
+  while [[ ${COMP_WORDS[i + 1]} == : ]] && ((i + 2 < COMP_CWORD)); do
+    _overseer_val+=:${COMP_WORDS[i + 2]}
+    ((i += 2))
+  done
+  _overseer_end=$i
+}
 
 _overseer_ask() {
-  local url=() i
-  for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
-    [[ ${COMP_WORDS[i]} == --url ]] && url=(--url "${COMP_WORDS[i + 1]}")
+  local given=() i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    if [[ ${COMP_WORDS[i]} == --url || ${COMP_WORDS[i]} == --token ]]; then
+      _overseer_value "$i"
+      given+=("${COMP_WORDS[i]}" "$_overseer_val")
+      i=$_overseer_end
+    fi
   done
-  overseer "${url[@]}" "$@" 2>/dev/null
+  overseer "${given[@]}" "$@" 2>/dev/null
 }
 
 _overseer() {
@@ -20,7 +40,10 @@ _overseer() {
     case ${COMP_WORDS[i]} in
       --url | --token | --output | --params-file | --name | --priority | --timeout | --retries | --label | \
         --depends-on | --delay | --idempotency-key | --status | --tool | --batch | --since | --limit | --offset | \
-        --level | -o | --file | --from-list | --parallel-limit | --older-than | --reason) ((i++)) ;;
+        --level | -o | --file | --from-list | --parallel-limit | --older-than | --reason)
+        _overseer_value "$i"
+        i=$_overseer_end
+        ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then

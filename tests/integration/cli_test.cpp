@@ -2,6 +2,7 @@
 // overseerd on loopback: every command, its exit status and --output json.
 #include <array>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -225,6 +226,12 @@ TEST_CASE("get, list, history, logs and result show jobs, as tables, JSON docume
     CHECK(r.exit_code == ok);
     std::ifstream in(file);
     CHECK(json::parse(std::string{std::istreambuf_iterator<char>(in), {}}) == json::parse(R"({"slept_seconds":0.2,"steps":2})"));
+    // `-o -` is standard output, as in curl: no file named "-".
+    const bool dash_before = std::filesystem::exists("-");
+    r = overseer_cli(d.port(), {"result", a, "-o", "-"});
+    CHECK(r.exit_code == ok);
+    CHECK(json::parse(r.out) == json::parse(R"({"slept_seconds":0.2,"steps":2})"));
+    CHECK(std::filesystem::exists("-") == dash_before);
     r = overseer_cli(d.port(), {"result", b});
     CHECK(r.exit_code == conflict);
     CHECK(r.err.find("job_status failed") != std::string::npos);
@@ -563,9 +570,18 @@ TEST_CASE("an unreachable server, a bad URL and bad arguments have their own exi
   // where help is; nothing on stdout.
   const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
       {{"get"}, "overseer: id is required (overseer get --help)\n"},
-      {{"list", "--bogus"}, "overseer: The following argument was not expected: --bogus (overseer list --help)\n"},
-      {{"list", "--limit", "abc"}, "overseer: Could not convert: --limit = abc (overseer list --help)\n"},
-      {{"submit", "sleep", "--priority", "x"}, "overseer: Could not convert: --priority = x (overseer submit --help)\n"},
+      {{"list", "--bogus"}, "overseer: unexpected argument: --bogus (overseer list --help)\n"},
+      {{"get", "a", "b", "c"}, "overseer: unexpected arguments: b c (overseer get --help)\n"},
+      // Numbers in decimal only: CLI11 alone would read 0x10 as 16 and 010 as 8.
+      {{"list", "--limit", "0x10"}, "overseer: --limit: \"0x10\" is not a whole number in decimal (overseer list --help)\n"},
+      {{"submit", "sleep", "--priority", "0x5"},
+       "overseer: --priority: \"0x5\" is not a whole number in decimal (overseer submit --help)\n"},
+      {{"submit", "sleep", "--timeout", "nan"}, "overseer: --timeout: \"nan\" is not a decimal number (overseer submit --help)\n"},
+      {{"submit", "sleep", "--delay", "0x1p3"},
+       "overseer: --delay: \"0x1p3\" is not a decimal number (overseer submit --help)\n"},
+      {{"list", "--limit", "abc"}, "overseer: --limit: \"abc\" is not a whole number in decimal (overseer list --help)\n"},
+      {{"submit", "sleep", "--priority", "x"},
+       "overseer: --priority: \"x\" is not a whole number in decimal (overseer submit --help)\n"},
       {{"tool"}, "overseer: tool needs a subcommand: pause, resume (overseer tool --help)\n"},
       {{"batch", "frobnicate"},
        "overseer: unknown batch subcommand \"frobnicate\"; it takes submit, get, watch, list, cancel (overseer batch "
@@ -799,6 +815,14 @@ TEST_CASE("odd server output is reported, never a crash, and never reaches the t
   }
 }
 
+TEST_CASE("numbers with leading zeros are decimal, and signs and fractions are taken", "[cli]") {
+  canned_server s{response("200 OK", "application/json", R"({"jobs":[],"total_count":0})")};
+  auto r = overseer_cli(s.port(), {"list", "--limit", "010", "--offset", "+007"});
+  CHECK(r.exit_code == ok);
+  CHECK(s.last_request().find("limit=10") != std::string::npos);
+  CHECK(s.last_request().find("offset=7") != std::string::npos);
+}
+
 TEST_CASE("a server that never answers is unreachable after the deadline, not a hang", "[cli]") {
   silent_server s;
   auto r = run_program({OVERSEER_CLI_PATH, "--url", "http://127.0.0.1:" + std::to_string(s.port()), "get", "job_x"},
@@ -857,11 +881,12 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   overseerd_process d{dir.path() / "data"};
   const std::string script = std::string{OVERSEER_SOURCE_DIR} + "/cli/completions/overseer.bash";
   const std::string bin_dir = std::filesystem::path{OVERSEER_CLI_PATH}.parent_path().string();
-  const auto complete = [&](const std::string& words) {
+  const std::string daemon_url = "http://127.0.0.1:" + std::to_string(d.port());
+  const auto complete = [&](const std::string& words, const std::string& env_url = "") {
     const std::string body = "source '" + script + "'; COMP_WORDS=(" + words +
                              "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _overseer; printf '%s\\n' \"${COMPREPLY[@]}\"";
-    auto r = run_program({"bash", "-c", body}, {"PATH=" + bin_dir + ":/usr/bin:/bin",
-                                                "OVERSEER_URL=http://127.0.0.1:" + std::to_string(d.port())});
+    auto r = run_program({"bash", "-c", body},
+                         {"PATH=" + bin_dir + ":/usr/bin:/bin", "OVERSEER_URL=" + (env_url.empty() ? daemon_url : env_url)});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     return lines_of(r.out);
@@ -880,6 +905,17 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(std::find(purge_options.begin(), purge_options.end(), "--dry-run") != purge_options.end());
   CHECK(std::find(purge_options.begin(), purge_options.end(), "--reason") == purge_options.end());  // a purge has none
   CHECK(complete("overseer tool pause --reason why ''") == std::vector<std::string>{"fail", "fasta_stats", "noop", "sleep"});
+  // The server the command line names, not OVERSEER_URL's. Bash splits a
+  // word at '=' and ':' too, so --url=http://127.0.0.1:PORT arrives in pieces.
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(closed_port());
+  const std::string port = std::to_string(d.port());
+  const std::vector<std::string> tools = {"fail", "fasta_stats", "noop", "sleep"};
+  const auto unasked = complete("overseer submit ''", nowhere);
+  CHECK(std::find(unasked.begin(), unasked.end(), "noop") == unasked.end());
+  CHECK(complete("overseer --url http : //127.0.0.1 : " + port + " submit ''", nowhere) == tools);
+  CHECK(complete("overseer --url = http : //127.0.0.1 : " + port + " submit ''", nowhere) == tools);
+  CHECK(complete("overseer submit --url = http : //127.0.0.1 : " + port + " ''", nowhere) == tools);
+  CHECK(complete("overseer --output = ids --url = http : //127.0.0.1 : " + port + " tool pause ''", nowhere) == tools);
 }
 
 TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[cli][pause]") {
