@@ -694,7 +694,8 @@ void engine::start() {
     for (auto& k : reaped) w.ops.push_back({persistence::kv_op::kind::erase, persistence::family::index, k, {}});
     await_callback<bool>([&](auto cb) { d.writer->write({std::move(w)}, std::move(cb)); }, false);
   }
-  d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir);
+  d.files = std::make_unique<actors::file_service>(*d.store, *d.writer, d.config.data_dir,
+                                                   persistence::files::keep_free(d.config.min_free_bytes));
   d.pool = std::make_unique<actors::attempt_pool>();
   actors::scheduler_deps sd{d.config, d.store.get(), d.writer.get(), &d.tools, d.live_attempts, d.pool.get(), d.cluster};
   sd.job_actors = d.job_actors;

@@ -17,8 +17,9 @@ namespace overseer::actors {
 namespace fs = std::filesystem;
 namespace files = persistence::files;
 
-file_service::file_service(persistence::store& db, persistence::group_commit& writer, fs::path data_dir)
-  : db_(db), writer_(writer), data_dir_(std::move(data_dir)) {
+file_service::file_service(persistence::store& db, persistence::group_commit& writer, fs::path data_dir,
+                           std::uint64_t keep_free)
+  : db_(db), writer_(writer), data_dir_(std::move(data_dir)), keep_free_(keep_free) {
   try {
     files::prepare_dirs(data_dir_);
     // Bytes whose row was never written (a crash between the rename and the
@@ -104,7 +105,7 @@ void file_service::commit_upload_async(file_upload up, std::function<void(result
 result<file_info> file_service::add(const fs::path& source, std::string name, std::string owner, std::string job_id) {
   file_info f;
   try {
-    auto c = files::copy_in(data_dir_, source);
+    auto c = files::copy_in(data_dir_, source, keep_free_);
     f.id = files::new_file_id();
     f.name = std::move(name);
     f.size = c.size;
@@ -246,11 +247,12 @@ std::vector<std::string> file_params(const boost::json::object& schema, const bo
 
 tool_result with_output_files(persistence::store& db, persistence::group_commit& writer, const fs::path& data_dir,
                               const fs::path& workdir, const std::vector<std::string>& patterns,
-                              const std::string& job_id, const std::string& owner, tool_result result) {
+                              const std::string& job_id, const std::string& owner, tool_result result,
+                              std::uint64_t keep_free) {
   (void)db;
   boost::json::array listed;
   for (const auto& rel : tools::find_outputs(workdir, patterns)) {
-    auto c = files::copy_in(data_dir, workdir / rel);
+    auto c = files::copy_in(data_dir, workdir / rel, keep_free);
     file_info f;
     f.id = files::new_file_id();
     f.name = tools::sanitize_utf8(rel);

@@ -36,7 +36,10 @@ namespace overseer::actors {
 class file_service {
 public:
   /// Prepares DATA_DIR/files (removing partial uploads) and starts the worker.
-  file_service(persistence::store& db, persistence::group_commit& writer, std::filesystem::path data_dir);
+  /// A file added from a path must leave `keep_free` bytes free
+  /// (persistence::files::keep_free; 0: no check).
+  file_service(persistence::store& db, persistence::group_commit& writer, std::filesystem::path data_dir,
+               std::uint64_t keep_free = 0);
   ~file_service();  ///< runs what is queued, then stops the worker
   file_service(const file_service&) = delete;
   file_service& operator=(const file_service&) = delete;
@@ -69,6 +72,7 @@ private:
   persistence::store& db_;
   persistence::group_commit& writer_;
   std::filesystem::path data_dir_;
+  std::uint64_t keep_free_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, int> pins_;
   std::set<std::string> removing_;
@@ -88,11 +92,13 @@ private:
 /// owned by `owner` and listed in it as "files" (a result that is not an
 /// object is wrapped: {"value": result, "files": [...]}). Blocks until the
 /// files' rows are durable; throws std::runtime_error if one cannot be
-/// stored (those stored before it stay, owned by the job).
+/// stored (those stored before it stay, owned by the job), or one would
+/// leave less than `keep_free` bytes free (persistence::files::keep_free).
 [[nodiscard]] tool_result with_output_files(persistence::store& db, persistence::group_commit& writer,
                                             const std::filesystem::path& data_dir,
                                             const std::filesystem::path& workdir,
                                             const std::vector<std::string>& patterns, const std::string& job_id,
-                                            const std::string& owner, tool_result result);
+                                            const std::string& owner, tool_result result,
+                                            std::uint64_t keep_free = 0);
 
 }  // namespace overseer::actors

@@ -193,8 +193,9 @@ prepared_attempt prepare_attempt(const scheduler_deps& d, const job_record& r,
   if (!tool->definition.outputs.empty())
     args.collect_outputs = [store = d.store, writer = d.writer, data_dir = d.config.data_dir,
                             workdir = args.workdir(), patterns = tool->definition.outputs, job = r.id,
-                            owner = r.owner](tool_result res) {
-      return with_output_files(*store, *writer, data_dir, workdir, patterns, job, owner, std::move(res));
+                            owner = r.owner,
+                            keep_free = persistence::files::keep_free(d.config.min_free_bytes)](tool_result res) {
+      return with_output_files(*store, *writer, data_dir, workdir, patterns, job, owner, std::move(res), keep_free);
     };
   return {std::move(args), {}};
 }

@@ -19,6 +19,8 @@ upload_body::value_type& upload_body::value_type::operator=(value_type&& o) noex
     path_ = std::move(o.path_);
     o.path_.clear();
     size_ = o.size_;
+    keep_free_ = o.keep_free_;
+    room_ = o.room_;
     hash_ = std::move(o.hash_);
     o.hash_.reset();
     error_ = std::move(o.error_);
@@ -26,16 +28,41 @@ upload_body::value_type& upload_body::value_type::operator=(value_type&& o) noex
   return *this;
 }
 
-void upload_body::value_type::open(const std::filesystem::path& data_dir) {
+namespace {
+
+/// Bytes written between two readings of the free space.
+constexpr std::uint64_t space_check_every = 4u << 20;
+
+}  // namespace
+
+void upload_body::value_type::open(const std::filesystem::path& data_dir, std::uint64_t keep_free) {
   discard();
   std::filesystem::path p;
   fd_ = persistence::files::open_temp(data_dir, p);
   path_ = p.string();
   size_ = 0;
+  keep_free_ = keep_free;
+  room_ = 0;
   hash_.emplace();
 }
 
 bool upload_body::value_type::append(const void* data, std::size_t n) {
+  if (keep_free_ > 0 && n > room_) {
+    // Read again every few MiB: an upload stops before it takes the room
+    // the store needs, whatever else shares the file system meanwhile.
+    const auto free = persistence::files::free_bytes(fd_, path_);
+    if (!free) {
+      error_ = std::string{"cannot read the free space: "} + std::strerror(errno);
+      return false;
+    }
+    const auto usable = *free > keep_free_ ? *free - keep_free_ : 0;
+    if (usable < n) {
+      error_ = "the file does not fit: " + persistence::files::space_text(*free, keep_free_);
+      return false;
+    }
+    room_ = std::min(usable, std::max<std::uint64_t>(n, space_check_every));
+  }
+  if (keep_free_ > 0) room_ -= n;
   hash_->update(data, n);
   const auto* p = static_cast<const char*>(data);
   while (n > 0) {

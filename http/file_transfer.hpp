@@ -26,6 +26,7 @@ namespace overseer::http {
 
 // ---- upload ----------------------------------------------------------------
 
+
 struct upload_body {
   class value_type {
   public:
@@ -37,8 +38,11 @@ struct upload_body {
     value_type& operator=(const value_type&) = delete;
 
     /// Opens a new temporary file in `data_dir`'s files/tmp. Throws.
-    void open(const std::filesystem::path& data_dir);
-    /// Appends bytes; false (with errno's text in error()) if the write failed.
+    /// `keep_free` bytes of its file system are never written: an append
+    /// that would leave less fails (0: no such check).
+    void open(const std::filesystem::path& data_dir, std::uint64_t keep_free = 0);
+    /// Appends bytes; false (with the reason in error()) if the write failed
+    /// or would leave less than `keep_free` free.
     bool append(const void* data, std::size_t n);
     /// Closes the file and hands its path over: the caller removes it.
     [[nodiscard]] std::string release();
@@ -54,6 +58,8 @@ struct upload_body {
     int fd_ = -1;
     std::string path_;
     std::uint64_t size_ = 0;
+    std::uint64_t keep_free_ = 0;
+    std::uint64_t room_ = 0;  ///< bytes that may be written before free space is read again
     std::optional<persistence::files::sha256> hash_;
     std::string error_;
   };

@@ -388,9 +388,16 @@ bool http_session::begin_upload() {
       return refuse_upload(bad->status, std::move(bad->detail), false, bad->errors);
     }
   }
+  // An upload never takes the room the store needs: a file that fills the
+  // disk would make the next commit fail-stop the daemon.
+  const auto keep_free = persistence::files::keep_free(ctx_.eng.config().min_free_bytes);
+  if (auto why = persistence::files::space_error(ctx_.eng.config().data_dir, parser_->content_length().value_or(0),
+                                                 keep_free)) {
+    return refuse_upload(507, std::move(*why));
+  }
   upload_body::value_type body;
   try {
-    body.open(ctx_.eng.config().data_dir);
+    body.open(ctx_.eng.config().data_dir, keep_free);
   } catch (const std::exception& e) {
     refuse(503, std::string{"the upload cannot be stored: "} + e.what());
     return false;

@@ -2,11 +2,13 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <random>
 #include <system_error>
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
@@ -121,7 +123,27 @@ void install(const fs::path& data_dir, const fs::path& temp, std::string_view id
   }
 }
 
-copied copy_in(const fs::path& data_dir, const fs::path& source) {
+std::optional<std::uint64_t> free_bytes(int fd, const fs::path& path) {
+  struct statvfs st {};
+  if ((fd >= 0 ? ::fstatvfs(fd, &st) : ::statvfs(path.c_str(), &st)) != 0) return std::nullopt;
+  // f_bavail, not f_bfree: what an unprivileged writer can still use.
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string space_text(std::uint64_t free, std::uint64_t keep_free) {
+  return "the data directory's file system has " + format_bytes(free) + " free, and a stored file must leave " +
+         format_bytes(keep_free) + " (twice the store's reserve, --min-free-space)";
+}
+
+std::optional<std::string> space_error(const fs::path& data_dir, std::uint64_t length, std::uint64_t keep_free) {
+  if (keep_free == 0) return std::nullopt;
+  const auto free = free_bytes(-1, data_dir);
+  if (!free) return "cannot read the free space of " + data_dir.string() + ": " + std::strerror(errno);
+  if (*free >= keep_free && *free - keep_free >= length) return std::nullopt;
+  return "a file of " + format_bytes(length) + " does not fit: " + space_text(*free, keep_free);
+}
+
+copied copy_in(const fs::path& data_dir, const fs::path& source, std::uint64_t keep_free) {
   copied out;
   const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) fail("cannot open " + source.string());
@@ -130,6 +152,10 @@ copied copy_in(const fs::path& data_dir, const fs::path& source) {
     ::close(in);
     errno = EINVAL;
     fail(source.string() + " is not a regular file");
+  }
+  if (auto why = space_error(data_dir, static_cast<std::uint64_t>(st.st_size), keep_free)) {
+    ::close(in);
+    throw std::runtime_error(source.filename().string() + ": " + *why);
   }
   int fd = -1;
   try {

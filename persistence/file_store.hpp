@@ -58,6 +58,23 @@ void prepare_dirs(const std::filesystem::path& data_dir);
 /// Returns its descriptor and path; throws std::system_error.
 [[nodiscard]] int open_temp(const std::filesystem::path& data_dir, std::filesystem::path& path);
 
+/// The free space a new stored file (an upload, a tool's output) must leave
+/// on the data directory's file system: twice the store's reserve
+/// (`min_free_bytes`), so that the store keeps a reserve's worth of room
+/// above its own fail-stop point. 0 when the reserve is off.
+[[nodiscard]] constexpr std::uint64_t keep_free(std::uint64_t min_free_bytes) noexcept {
+  return min_free_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * min_free_bytes;
+}
+/// Free bytes for an unprivileged writer on the file system of `fd` (or,
+/// when fd < 0, of `path`); nullopt with errno set when unreadable.
+[[nodiscard]] std::optional<std::uint64_t> free_bytes(int fd, const std::filesystem::path& path);
+/// Why `length` more bytes in `data_dir` would leave less than `keep_free`
+/// free (nullopt when they fit, or when keep_free is 0).
+[[nodiscard]] std::optional<std::string> space_error(const std::filesystem::path& data_dir, std::uint64_t length,
+                                                     std::uint64_t keep_free);
+/// "the data directory's file system has F free, and a file must leave K ...".
+[[nodiscard]] std::string space_text(std::uint64_t free, std::uint64_t keep_free);
+
 /// Makes a complete temporary file the stored file `id`: fsync, chmod 0444,
 /// rename into files/, fsync of files/. Throws std::system_error; the temp
 /// file is removed on failure.
@@ -69,8 +86,10 @@ struct copied {
   std::string sha256;
 };
 /// Copies `source` (a regular file; symlinks followed) into files/tmp,
-/// hashing it on the way. Throws std::system_error.
-[[nodiscard]] copied copy_in(const std::filesystem::path& data_dir, const std::filesystem::path& source);
+/// hashing it on the way. Throws std::system_error, and std::runtime_error
+/// when the copy would leave less than `keep_free` free.
+[[nodiscard]] copied copy_in(const std::filesystem::path& data_dir, const std::filesystem::path& source,
+                             std::uint64_t keep_free = 0);
 
 [[nodiscard]] std::string key(std::string_view id);
 [[nodiscard]] std::string encode(const file_info& f);

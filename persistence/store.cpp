@@ -117,19 +117,6 @@ private:
   const rocksdb::Snapshot* snap_;
 };
 
-/// "12.5 MiB": sizes in messages an operator reads.
-std::string format_bytes(std::uint64_t n) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  auto v = static_cast<double>(n);
-  std::size_t u = 0;
-  while (v >= 1024 && u + 1 < std::size(units)) {
-    v /= 1024;
-    ++u;
-  }
-  char out[32];
-  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return out;
-}
 
 /// RocksDB's diagnostics, warnings and worse, to the engine's log sink. Its
 /// default logger writes a LOG file in the data directory, and Debian's
@@ -168,6 +155,19 @@ const char* reason_name(rocksdb::BackgroundErrorReason r) {
 }
 
 }  // namespace
+
+std::string format_bytes(std::uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  auto v = static_cast<double>(n);
+  std::size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  char out[32];
+  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return out;
+}
 
 struct store::failure_state {
   std::mutex mutex;

@@ -42,6 +42,9 @@ struct ReadOptions;
 
 namespace overseer::persistence {
 
+/// "12.5 MiB": sizes in messages an operator reads.
+[[nodiscard]] std::string format_bytes(std::uint64_t n);
+
 /// RocksDB's memtables, all column families together, flush at this size.
 /// A flush writes about as much again, so a free-space reserve below it
 /// lets RocksDB itself run the disk full.

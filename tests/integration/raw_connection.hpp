@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -81,6 +82,35 @@ public:
   }
   /// Half-closes: the server sees the end of our requests, we can still read.
   void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
+
+  /// Sends `piece` again and again, whole (a chunk of a chunked body stays
+  /// framed), until an answer or the connection's end is waiting to be
+  /// read, or `limit` passes. Returns the bytes sent; `answered` tells
+  /// whether it stopped for an answer.
+  std::uint64_t repeat_until_answered(std::string_view piece, std::chrono::milliseconds limit, bool& answered) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::uint64_t sent = 0;
+    std::string_view rest = piece;
+    answered = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN | POLLOUT, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+        answered = true;
+        return sent;
+      }
+      const auto n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        answered = true;  // gone: what it said, if anything, is there to read
+        return sent;
+      }
+      sent += static_cast<std::uint64_t>(n);
+      rest.remove_prefix(static_cast<std::size_t>(n));
+      if (rest.empty()) rest = piece;
+    }
+    return sent;
+  }
 
   /// The next response (a 100 Continue counts as one), or nullopt when the
   /// connection ends or `limit` passes first. `head`: the answer to a HEAD

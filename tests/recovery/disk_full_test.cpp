@@ -502,3 +502,77 @@ TEST_CASE("a write-ahead log damaged in its middle stops overseerd, and --salvag
   overseerd_process d{data};
   CHECK(found(d.port()) == kept);
 }
+
+TEST_CASE("an upload or a tool's output file that would take the store's room is refused, and the daemon goes on",
+          "[recovery][disk][files]") {
+  temp_dir dir;
+  tmpfs disk{dir.path() / "disk", "160m"};
+  if (!usable(disk)) return;
+  const auto data = dir.path() / "disk" / "data";
+  // Writes SIZE MiB into out.bin in its workdir (under DATA/work, on the
+  // same file system), which is an output to store.
+  const auto tools = dir.path() / "tools.json";
+  std::ofstream{tools} << R"({"tools":[{"name":"big_output","command":["/bin/sh","-c",)"
+                       << R"("head -c $(($1 * 1048576)) /dev/zero > out.bin","sh","{params.mib}"],)"
+                       << R"("params":{"mib":{"type":"integer","required":true}},"outputs":["*.bin"]}]})";
+  // A reserve of 8 MiB: stored files must leave 16 MiB.
+  logged_daemon d{{"--data-dir", data.string(), "--listen", "127.0.0.1:0", "--min-free-space", "8M", "--tools",
+                   tools.string()}};
+  const auto port = d.port(60s);
+  INFO(d.output());
+  REQUIRE(port);
+  http_client c{*port};
+  const auto healthy = [&] {
+    const auto id = str(c.post("/v1/jobs", json::object{{"tool", "noop"}}).json(), "job_id");
+    return c.get("/v1/health").status == 200 && str(await_status(c, id, {}, 60s), "status") == "completed";
+  };
+  const auto temp_files = [&] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(data / "files" / "tmp")) ++n;
+    return n;
+  };
+  const std::uint64_t mib = 1u << 20;
+
+  SECTION("a declared length that does not fit is refused on the headers") {
+    raw_connection conn{*port};
+    conn.send("POST /v1/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+              "Content-Length: " + std::to_string(disk.free_bytes() - 8 * mib) + "\r\n\r\n");
+    const auto r = conn.read(30s);
+    REQUIRE(r);
+    CHECK(r->status == 507);
+    CHECK_THAT(r->body, Contains("must leave 16.0 MiB"));
+  }
+  SECTION("a chunked upload is stopped before it takes the reserve's room") {
+    raw_connection conn{*port};
+    conn.send("POST /v1/files?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+              "Transfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk = "100000\r\n" + std::string(mib, 'x') + "\r\n";  // 1 MiB
+    bool answered = false;
+    const auto sent = conn.repeat_until_answered(chunk, 60s, answered);
+    REQUIRE(answered);
+    CHECK(sent < (160u << 20));
+    const auto r = conn.read(30s);
+    REQUIRE(r);
+    CHECK(r->status == 507);
+    CHECK_THAT(r->body, Contains("the file does not fit"));
+  }
+  SECTION("a tool's output file that does not fit fails its job, not the daemon") {
+    // The tool's own file takes X; storing it would take X again and leave
+    // 4 MiB, below even the store's 8 MiB reserve.
+    const auto x = (disk.free_bytes() - 4 * mib) / 2 / mib;
+    const auto id = str(c.post("/v1/jobs", json::object{{"tool", "big_output"}, {"params", {{"mib", x}}}}).json(),
+                        "job_id");
+    const auto view = await_status(c, id, {}, 120s);
+    CHECK(str(view, "status") == "failed");
+    CHECK_THAT(str(view, "error"), Contains("out.bin: a file of") && Contains("does not fit"));
+  }
+  CHECK(temp_files() == 0);
+  CHECK(healthy());
+  CHECK(disk.free_bytes() >= 8 * mib);
+  // A file that fits is taken.
+  CHECK(c.request("POST", "/v1/files?name=small.bin", std::string(mib, 's'), "application/octet-stream", {}).status ==
+        201);
+  d.terminate();
+  CHECK(d.wait_exit(60s) == std::optional<int>{0});
+  CHECK_FALSE(crashed(d.output()));
+}
