@@ -1,19 +1,24 @@
 /**
- * Every failure a client method reports is an `OverseerError`:
- * `ProblemError` (and a subclass per common status) when the daemon answered
- * with an RFC 9457 problem document, `TransportError` when it could not be
- * reached, `StreamError` when the stream refused a subscription, and
- * `WaitTimeout` when `wait()` ran out of time.
+ * Every failure of a request is an `OverseerError`: `ProblemError` (and a
+ * subclass per common status) when the daemon answered with an RFC 9457
+ * problem document, `TransportError` when it could not be reached or its
+ * answer broke off, stalled or was not JSON, `StreamError` when the stream
+ * refused a subscription, and `WaitTimeout` when `wait()` ran out of time.
+ * A bad argument, which is never sent, rejects with a TypeError or RangeError.
  */
 
 export class OverseerError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
 
-/** The daemon could not be reached, or the connection broke before an answer. */
+/**
+ * The daemon could not be reached, the connection broke or went silent before
+ * the whole answer came, or a successful answer was not the daemon's JSON.
+ * `cause` is the underlying error (fetch's, a JSON SyntaxError), when there is one.
+ */
 export class TransportError extends OverseerError {}
 
 /** One bad field or query parameter, named as the client wrote it (`jobs[2].priority`). */
@@ -39,7 +44,7 @@ export class ProblemError extends OverseerError {
   readonly title: string;
   readonly detail: string;
   readonly errors: FieldError[];
-  /** Seconds the daemon asked to wait (503). */
+  /** Seconds the daemon asked to wait (429, 503): `Retry-After`, an HTTP date turned into the seconds until it. */
   readonly retryAfter: number | undefined;
 
   constructor(status: number, problem: Problem, retryAfter?: number) {
@@ -110,9 +115,19 @@ export async function problemError(response: Response): Promise<ProblemError> {
   } catch {
     problem = { status: response.status, title: response.statusText, detail: text.slice(0, 500) || response.statusText };
   }
-  const after = Number(response.headers.get("Retry-After") ?? NaN);
   const cls = byStatus[response.status] ?? ProblemError;
-  return new cls(response.status, problem, Number.isFinite(after) ? after : undefined);
+  return new cls(response.status, problem, retryAfterSeconds(response.headers.get("Retry-After")));
+}
+
+/** `Retry-After` in seconds: delay-seconds as given, an HTTP date as the seconds until it (0 once past). */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // An IMF-fixdate (or the obsolete forms Date.parse reads); it names a weekday and a month.
+  if (!/[A-Za-z]/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** The stream answered a subscription with an `error` message. */

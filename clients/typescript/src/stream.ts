@@ -5,7 +5,8 @@
  * so each event is yielded once, in `seq` order, across reconnects and
  * daemon restarts; an event at or below the last `seq` is never yielded again.
  */
-import { problemError, StreamError, TransportError } from "./errors.js";
+import { OverseerError, problemError, StreamError, TransportError } from "./errors.js";
+import { after } from "./time.js";
 import type { StreamItem, Subscribed, WatchOptions } from "./types.js";
 
 /** The part of the WebSocket interface the client uses (browsers' WebSocket and Node's `ws` both have it). */
@@ -16,6 +17,8 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake (the `ws` package has it); used when the peer stopped answering. */
+  terminate?(): void;
 }
 
 /**
@@ -41,9 +44,14 @@ export interface StreamSettings {
   token: string | undefined;
   webSocket: WebSocketFactory;
   fetch: typeof fetch;
+  /** Bounds each connection attempt, and the wait for the answer to an idle probe (Infinity: no bound). */
   connectTimeoutMs: number;
-  /** Give up when no connection succeeded for this long (undefined: never). */
+  /** Give up when no connection succeeded for this long since the last one was lost (undefined: never). */
   reconnectTimeoutMs: number | undefined;
+  /** Probe an open stream after this long without a message (Infinity: never). */
+  idleMs: number;
+  /** Messages held for the consumer before the connection is closed, to resume once they are read (>= 2). */
+  bufferLimit: number;
 }
 
 export function streamUrl(httpUrl: string): string {
@@ -54,51 +62,113 @@ export function streamUrl(httpUrl: string): string {
 
 const retryStatuses = new Set([426, 502, 503, 504]);
 
-/** One connection: its messages queued until read; `next()` gives null once it is closed. */
+/**
+ * What a watch sends on a stream that has been silent for `idleMs`: a
+ * documented no-op (a watch never subscribes to nodes, and any role may
+ * unsubscribe) that the daemon answers with `unsubscribed`. The daemon itself
+ * sends nothing on a quiet stream (it pings only a client it has not heard
+ * from for 150 s, and a page's WebSocket does not show pings), so silence
+ * alone cannot tell a quiet stream from a dead link.
+ */
+export const PROBE = JSON.stringify({ op: "unsubscribe", nodes: true });
+
+/** Bytes of held messages past which a connection is closed too (as the daemon bounds its queue at 16 MiB). */
+const BUFFER_BYTES = 16 * 1024 * 1024;
+
+interface Limits {
+  idleMs: number;
+  answerMs: number;
+  bufferLimit: number;
+}
+
+/**
+ * One connection: its messages held until read; `next()` gives null once it
+ * is closed, at once after the watch's `close()`. It closes itself when the
+ * consumer falls `bufferLimit` messages behind (`overflowed`: the watch
+ * resumes with `since` once the held ones are read), and when nothing
+ * arrives for `idleMs` and then nothing answers a probe for `answerMs`.
+ */
 class Connection {
   private readonly queue: string[] = [];
+  private bytes = 0;
   private waiter: (() => void) | undefined;
   private opened = false;
+  private stopIdle: () => void = () => {};
   private readonly onAbort: () => void;
+  /** The client closed it because the consumer fell behind: not a failure. */
+  overflowed = false;
   closed: { code: number; reason: string } | undefined;
 
-  constructor(private readonly ws: WebSocketLike, private readonly signal: AbortSignal) {
-    const wake = () => {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w?.();
-    };
+  constructor(private readonly ws: WebSocketLike, private readonly signal: AbortSignal, private readonly limits: Limits) {
     ws.onopen = () => {
       this.opened = true;
-      wake();
+      this.idle();
+      this.wake();
     };
     ws.onmessage = (e) => {
-      this.queue.push(typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer));
-      wake();
+      // After the client closed it, a message is dropped: the resume brings it again.
+      if (this.closed !== undefined || this.overflowed) return;
+      const text = typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer);
+      this.queue.push(text);
+      this.bytes += text.length;
+      this.idle();
+      if (this.queue.length >= limits.bufferLimit || (this.bytes >= BUFFER_BYTES && this.queue.length >= 2)) {
+        this.overflowed = true;
+        this.shut(false);
+      }
+      this.wake();
     };
     ws.onclose = (e) => {
-      this.closed = { code: e.code, reason: e.reason };
-      wake();
+      this.closed ??= { code: e.code, reason: e.reason };
+      this.stopIdle();
+      this.wake();
     };
     ws.onerror = () => {
       // onclose follows and carries the code.
     };
     this.onAbort = () => {
       this.closed ??= { code: 1000, reason: "closed by the client" };
-      wake();
+      this.shut(false);
+      this.wake();
     };
-    signal.addEventListener("abort", this.onAbort);
+    if (signal.aborted) this.onAbort();
+    else signal.addEventListener("abort", this.onAbort);
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** (Re)starts the idle deadline: a probe after `idleMs` of silence, the end after `answerMs` more. */
+  private idle(): void {
+    this.stopIdle();
+    const { idleMs, answerMs } = this.limits;
+    this.stopIdle = after(idleMs, () => {
+      try {
+        this.ws.send(PROBE);
+      } catch {
+        // closing: onclose follows
+      }
+      this.stopIdle = after(answerMs, () => {
+        this.closed ??= { code: 1006, reason: `nothing received for ${idleMs} ms and no answer to a probe within ${answerMs} ms` };
+        this.shut(true);
+        this.wake();
+      }, true);
+    }, true);
   }
 
   private until(ready: () => boolean, timeoutMs?: number): Promise<void> {
     if (ready()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      const cancel = timeoutMs === undefined ? undefined : after(timeoutMs, () => {
         this.closed ??= { code: 1006, reason: `no answer within ${timeoutMs} ms` };
+        this.waiter = undefined;
         resolve();
-      }, timeoutMs);
+      });
       this.waiter = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
         resolve();
       };
     });
@@ -110,12 +180,17 @@ class Connection {
     return this.opened && this.closed === undefined;
   }
 
+  /** The next message held; null once the watch is closed (even with messages held), or once it closed and all are read. */
   async next(): Promise<string | null> {
     for (;;) {
+      if (this.signal.aborted) return null;
       const message = this.queue.shift();
-      if (message !== undefined) return message;
-      if (this.closed !== undefined) return null;
-      await this.until(() => this.queue.length > 0 || this.closed !== undefined);
+      if (message !== undefined) {
+        this.bytes -= message.length;
+        return message;
+      }
+      if (this.closed !== undefined || this.overflowed) return null;
+      await this.until(() => this.signal.aborted || this.queue.length > 0 || this.closed !== undefined || this.overflowed);
     }
   }
 
@@ -123,13 +198,20 @@ class Connection {
     this.ws.send(text);
   }
 
-  close(): void {
+  /** `hard`: the peer is gone, so do not wait for its close frame (the `ws` package's `terminate()`, where there is one). */
+  private shut(hard: boolean): void {
+    this.stopIdle();
     this.signal.removeEventListener("abort", this.onAbort);
     try {
-      this.ws.close(1000);
+      if (hard && typeof this.ws.terminate === "function") this.ws.terminate();
+      else this.ws.close(1000);
     } catch {
       // already closed
     }
+  }
+
+  close(): void {
+    this.shut(false);
   }
 }
 
@@ -151,11 +233,11 @@ function subscribeMessage(options: WatchOptions, since: number | undefined): Rec
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      cancel();
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const cancel = after(ms, done);
     signal.addEventListener("abort", done);
   });
 }
@@ -163,7 +245,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * An async iterator over the stream: the first item is the `Subscribed`
  * acknowledgement, then every event once, in `seq` order, across reconnects.
- * `close()` ends it (a pending `next()` then finishes with `done`).
+ * `close()` ends it at once: it closes the connection, and a pending or later
+ * `next()` finishes with `done` (events held but not yet read are dropped).
  */
 export class Watch implements AsyncIterableIterator<StreamItem> {
   private readonly abort = new AbortController();
@@ -195,39 +278,70 @@ export class Watch implements AsyncIterableIterator<StreamItem> {
     return this;
   }
 
+  /** Ends the watch and closes its connection now, whether or not an iteration is under way. */
   close(): void {
     this.abort.abort();
   }
 
-  /** Why the upgrade failed: a problem the client cannot retry past is thrown. */
-  private async checkRefusal(): Promise<void> {
+  /** Why the upgrade failed: a problem the client cannot retry past is thrown. Bounded by `timeoutMs` and by `close()`. */
+  private async checkRefusal(timeoutMs: number): Promise<void> {
     const { httpUrl, token } = this.settings;
-    let response: Response;
+    const parent = this.abort.signal;
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    parent.addEventListener("abort", stop);
+    const cancel = after(timeoutMs, stop, true);
     try {
-      response = await this.settings.fetch(httpUrl.replace(/\/+$/, "") + "/v1/stream", {
-        headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(this.settings.connectTimeoutMs),
-      });
-    } catch {
-      return; // unreachable: retry
+      let response: Response;
+      try {
+        response = await this.settings.fetch(httpUrl.replace(/\/+$/, "") + "/v1/stream", {
+          headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+          signal: controller.signal,
+        });
+      } catch {
+        return; // unreachable: retry
+      }
+      if (!response.ok && !retryStatuses.has(response.status)) {
+        const problem = await problemError(response);
+        if (!controller.signal.aborted) throw problem;
+      }
+      await response.body?.cancel().catch(() => {});
+    } finally {
+      cancel();
+      parent.removeEventListener("abort", stop);
     }
-    if (!response.ok && !retryStatuses.has(response.status)) throw await problemError(response);
-    await response.body?.cancel();
+  }
+
+  private connect(url: string): WebSocketLike {
+    try {
+      return this.settings.webSocket(url, this.settings.token);
+    } catch (e) {
+      if (e instanceof OverseerError) throw e;
+      throw new TransportError(`the webSocket factory could not open ${url}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
   }
 
   private async *run(): AsyncGenerator<StreamItem, void, undefined> {
     const { signal } = this.abort;
+    const { connectTimeoutMs, reconnectTimeoutMs: limit, idleMs, bufferLimit } = this.settings;
     const url = streamUrl(this.settings.httpUrl);
+    const limits = { idleMs, answerMs: connectTimeoutMs, bufferLimit };
     let acknowledged = false;
     let delay = 50;
-    let brokenSince: number | undefined;
+    // Since when the watch has had no working connection (it starts without
+    // one); undefined while one works. The reconnect timeout counts from
+    // here, and bounds every attempt within it.
+    let brokenSince: number | undefined = Date.now();
+    const left = () => (limit === undefined || brokenSince === undefined ? Infinity : brokenSince + limit - Date.now());
+    let failure = "";
     while (!signal.aborted) {
-      let failure = "";
-      const conn = new Connection(this.settings.webSocket(url, this.settings.token), signal);
+      if (failure !== "" && left() <= 0) throw new TransportError(`the stream stayed unreachable for ${limit} ms: ${failure}`);
+      failure = "";
+      const conn = new Connection(this.connect(url), signal, limits);
       try {
-        if (!(await conn.open(this.settings.connectTimeoutMs))) {
+        if (!(await conn.open(Math.min(connectTimeoutMs, Math.max(left(), 0))))) {
           failure = `could not open ${url}: ${conn.closed?.code} ${conn.closed?.reason}`;
-          if (!signal.aborted) await this.checkRefusal();
+          if (!signal.aborted && left() > 0) await this.checkRefusal(Math.min(connectTimeoutMs, left()));
         } else {
           conn.send(JSON.stringify(subscribeMessage(this.options, this.lastSeq)));
           for (;;) {
@@ -236,7 +350,12 @@ export class Watch implements AsyncIterableIterator<StreamItem> {
               failure = `closed with ${conn.closed?.code} ${conn.closed?.reason}`;
               break;
             }
-            const message = JSON.parse(text) as { type?: string; seq?: number; message?: string };
+            let message: { type?: string; seq?: number; message?: string };
+            try {
+              message = JSON.parse(text) as typeof message;
+            } catch (e) {
+              throw new TransportError(`${url} sent a message that is not JSON`, { cause: e });
+            }
             if (message.type === "subscribed") {
               brokenSince = undefined;
               delay = 50;
@@ -264,13 +383,15 @@ export class Watch implements AsyncIterableIterator<StreamItem> {
         conn.close();
       }
       if (signal.aborted) return;
-      const now = Date.now();
-      brokenSince ??= now;
-      const limit = this.settings.reconnectTimeoutMs;
-      if (limit !== undefined && now - brokenSince >= limit) {
-        throw new TransportError(`the stream stayed unreachable for ${limit} ms: ${failure}`);
+      if (conn.overflowed && brokenSince === undefined) {
+        // The consumer has read what the connection held: resume after it
+        // at once (the daemon replays from lastSeq). Not a failure.
+        failure = "";
+        brokenSince = Date.now();
+        continue;
       }
-      await sleep(delay * (0.5 + Math.random()), signal);
+      brokenSince ??= Date.now();
+      if (left() > 0) await sleep(Math.min(delay * (0.5 + Math.random()), left()), signal);
       delay = Math.min(delay * 2, 2000);
     }
   }

@@ -299,6 +299,8 @@ export interface Tool {
   timeout_s: number | null;
   max_concurrent: number;
   retry: Required<RetryPolicy>;
+  /** Only for a tool that declares output files: their names or globs (docs/tools.md). */
+  outputs?: string[];
   /** `immediate`: a fast tool with a pool of its own, whose submit waits for the end. */
   mode?: "queued" | "immediate";
   /** Whether the tool is paused (GET /v1/tools), and why and by whom. */
@@ -374,11 +376,42 @@ export interface CacheStats {
   newest_cached_result: string | null;
 }
 
-/** Without a valid token the daemon answers only `{status: "ok" | "unhealthy"}`. */
+/** A component of the health document: `healthy`, or what is wrong in `detail`. */
+export interface HealthComponent {
+  status: string;
+  detail?: string;
+  [key: string]: Json | undefined;
+}
+
+/** A tool in the health document; `registered: false` (with its `paused_reason`) for a stored pause of a tool no longer registered. */
+export interface ToolHealth {
+  status: "healthy" | "paused";
+  running: number;
+  recent_failures: number;
+  registered?: boolean;
+  paused_reason?: string;
+}
+
+/**
+ * GET /v1/health. Without a valid token (when tokens are configured) the
+ * daemon answers only `{status: "ok" | "unhealthy"}`; the rest is there with one.
+ * `draining`: a SIGTERM stop is under way (200; `ready` is false).
+ */
 export interface Health {
-  status: "healthy" | "degraded" | "unhealthy" | "ok";
-  components?: { [name: string]: Json };
+  status: "healthy" | "degraded" | "draining" | "unhealthy" | "ok";
+  components?: {
+    store?: HealthComponent & { corrupt_records?: number };
+    scheduler?: HealthComponent;
+    tools?: { [name: string]: ToolHealth };
+    [name: string]: unknown;
+  };
   queue_stats?: { pending_jobs: number; running_jobs: number; retrying_jobs: number };
+  /** The daemon takes work: healthy or degraded, not draining. */
+  ready?: boolean;
+  version?: string;
+  /** Seconds since the HTTP server started (after recovery). */
+  uptime_seconds?: number;
+  data_dir?: string;
 }
 
 // ---- stream messages --------------------------------------------------------

@@ -64,6 +64,17 @@ describe("Client", () => {
     await c.cancel(slow.job_id);
   });
 
+  it("wait and long polls take timeouts past 2^31-1 ms and Infinity without firing early", async () => {
+    const job = await c.submit({ tool: "sleep", params: { seconds: 0.3, steps: 1 } });
+    assert.equal((await c.wait(job.job_id, { timeoutMs: Infinity })).status, "completed");
+    const other = await c.submit({ tool: "sleep", params: { seconds: 0.3, steps: 1 } });
+    assert.equal((await c.wait(other.job_id, { timeoutMs: 2 ** 31 })).status, "completed");
+    const long = daemon.client({ timeoutMs: 3e9 });
+    assert.equal((await long.run({ tool: "sleep", params: { seconds: 0.2, steps: 1 } }, { waitMs: Infinity })).finished, true);
+    const polled = await long.submit({ tool: "sleep", params: { seconds: 0.2, steps: 1 } });
+    assert.equal((await long.get(polled.job_id, { waitMs: 2 ** 32 })).status, "completed");
+  });
+
   it("lists with status, tool, label and batch filters and pages both ways", async () => {
     const tag = randomUUID().slice(0, 8);
     const ids: string[] = [];
@@ -196,6 +207,12 @@ describe("Client", () => {
     const health = await c.health();
     assert.equal(health.status, "healthy");
     assert.ok(health.queue_stats);
+    assert.equal(health.ready, true);
+    assert.match(health.version ?? "", /^\d+\.\d+\.\d+/);
+    assert.equal(typeof health.uptime_seconds, "number");
+    assert.equal(health.data_dir, daemon.dataDir);
+    assert.equal(health.components?.store?.status, "healthy");
+    assert.equal(health.components?.tools?.noop?.status, "healthy");
   });
 
   it("lists this node as the only one without a cluster", async () => {
@@ -296,5 +313,31 @@ describe("bearer tokens", () => {
     const job = await client.submit({ tool: "noop" });
     assert.equal((await client.wait(job.job_id, { timeoutMs: 10_000 })).status, "completed");
     assert.equal((await client.health()).status, "healthy");
+  });
+
+  it("take a token read from a file, trailing newline and all, on REST and the stream", async () => {
+    const client = daemon.client({ token: "s3cret-token\n" });
+    const job = await client.submit({ tool: "noop" });
+    assert.equal((await client.wait(job.job_id, { timeoutMs: 10_000 })).status, "completed");
+  });
+});
+
+describe("a draining daemon", () => {
+  const daemon = new Daemon([], ["--drain-timeout", "30"]);
+  before(() => daemon.start());
+  after(() => daemon.remove());
+
+  it("reports health draining and not ready", async () => {
+    const c = daemon.client();
+    const job = await c.submit({ tool: "sleep", params: { seconds: 30, steps: 30 } });
+    await eventually(async () => (await c.get(job.job_id)).status === "running");
+    const exited = daemon.drain();
+    const health = await eventually(async () => {
+      const h = await c.health();
+      return h.status === "draining" ? h : undefined;
+    }, 10_000);
+    assert.equal(health!.ready, false);
+    await daemon.remove();
+    await exited;
   });
 });

@@ -85,6 +85,15 @@ export class Daemon {
     return proc.exitCode;
   }
 
+  /** One SIGTERM, which starts a drain (running jobs get --drain-timeout); resolves once the daemon has exited. */
+  drain(): Promise<void> {
+    const proc = this.proc;
+    if (proc === undefined || proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    process.kill(proc.pid, "SIGTERM");
+    return exited;
+  }
+
   /** SIGTERM; resolves to the exit status. */
   stop(): Promise<number | null> {
     return this.end("SIGTERM");

@@ -164,7 +164,10 @@ describe("an immediate tool", () => {
   const script = join(dir, "env.sh");
   writeFileSync(script, `printf '@overseer {"result": {"trace_id":"%s"}}\\n' "$OVERSEER_TRACE_ID"\n`);
   const tools = join(dir, "tools.json");
-  writeFileSync(tools, JSON.stringify({ tools: [{ name: "env", mode: "immediate", command: ["bash", script] }] }));
+  writeFileSync(tools, JSON.stringify({ tools: [
+    { name: "env", mode: "immediate", command: ["bash", script] },
+    { name: "writer", command: ["bash", script], outputs: ["out.txt", "*.csv"] },
+  ] }));
   const daemon = new Daemon([], ["--tools", tools]);
   let c: Client;
   before(async () => {
@@ -179,6 +182,9 @@ describe("an immediate tool", () => {
   it("is listed with its mode, answers run() with the finished job and submit() at once", async () => {
     const modes = Object.fromEntries((await c.tools()).map((t) => [t.name, t.mode]));
     assert.deepEqual([modes.env, modes.sleep], ["immediate", "queued"]);
+    const listed = await c.tools();
+    assert.deepEqual(listed.find((t) => t.name === "writer")!.outputs, ["out.txt", "*.csv"]);
+    assert.equal(listed.find((t) => t.name === "env")!.outputs, undefined);
     const [trace, parent] = newTrace();
     const r = await c.run({ tool: "env" }, { traceparent: parent });
     assert.ok(r.finished);
