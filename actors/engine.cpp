@@ -875,6 +875,34 @@ void engine::retry_async(std::string_view job_id, std::function<void(change_resu
   auto answer = [&](change_result r) { call_host(*impl_->log, "retry_async's done callback", done, std::move(r)); };  // at once, here
   if (!in) return answer({errc::not_running, "the engine is not started", {}});
   if (auto why = impl_->store_failure()) return answer({errc::store_failure, std::move(*why), {}});
+  // The files its params name must still be there, and stay until the retry
+  // is answered (then the pending job holds them), as for a submit: a file
+  // deleted while the job was finished would fail every attempt.
+  std::optional<persistence::job_record> rec;
+  try {
+    rec = impl_->store->get_job(job_id);
+  } catch (const std::exception& e) {
+    return answer({errc::store_failure, "the job could not be read: " + tools::sanitize_utf8(e.what()), {}});
+  }
+  std::vector<std::string> file_ids;
+  if (rec) {
+    auto tool = impl_->tools.find(rec->tool);
+    boost::system::error_code ec;
+    auto params = boost::json::parse(rec->params_json, ec);
+    if (tool && !ec && params.is_object()) file_ids = actors::file_params(tool->definition.params, params.get_object());
+  }
+  if (!file_ids.empty()) {
+    std::string missing;
+    if (!impl_->files->pin(file_ids, missing))
+      return answer({errc::conflict,
+                     "job " + std::string{job_id} + " cannot be retried: file " + missing +
+                       ", which its params name, has been deleted",
+                     {}});
+    done = [files = impl_->files.get(), file_ids, done = std::move(done)](change_result r) {
+      files->unpin(file_ids);
+      done(std::move(r));
+    };
+  }
   caf::anon_send(impl_->scheduler, actors::retry_job{std::string{job_id}, counted(std::move(done), impl_->log),
                                                      tools::sanitize_utf8(by)});
 }

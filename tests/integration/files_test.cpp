@@ -353,8 +353,23 @@ TEST_CASE("files: a file a running job uses cannot be deleted, once it is over i
   CHECK(c.get("/v1/files/" + input).status == 404);
   CHECK(c.del("/v1/files/" + input).status == 404);
   CHECK(stored_entries(data) == 0);
-  // A job cannot be submitted with a deleted file.
+  // A job cannot be submitted with a deleted file, nor retried: it would
+  // fail every attempt.
   CHECK(c.post("/v1/jobs", json::object{{"tool", "hold"}, {"params", {{"input", input}}}}).status == 400);
+  auto retry = c.post("/v1/jobs/" + job + "/retry", json::object{});
+  CHECK(retry.status == 409);
+  CHECK(str(retry.json(), "detail").find("file " + input + ", which its params name, has been deleted") !=
+        std::string::npos);
+  CHECK(str(c.get("/v1/jobs/" + job).json(), "status") == "cancelled");
+  // With its file there, a retry runs, and the file is held again.
+  const auto again = str(upload(c, "held2.txt", "keep me too").json(), "file_id");
+  const auto second = submit(c, json::object{{"tool", "hold"}, {"params", {{"input", again}}}});
+  REQUIRE(str(await_status(c, second, "running"), "status") == "running");
+  REQUIRE(c.del("/v1/jobs/" + second).status == 200);
+  REQUIRE(str(await_status(c, second), "status") == "cancelled");
+  CHECK(c.post("/v1/jobs/" + second + "/retry", json::object{}).status == 202);
+  CHECK(c.del("/v1/files/" + again).status == 409);
+  CHECK(c.del("/v1/jobs/" + second).status == 200);
 }
 
 TEST_CASE("files: with --tokens a user sees and uses only its own files, a reader downloads and lists",
