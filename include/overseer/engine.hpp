@@ -506,7 +506,9 @@ public:
   /// front passes the client's address. cancel and retry block; cancel_async
   /// and retry_async return at once and call `done` like submit_async (the
   /// calling thread for a refusal found there, else an engine thread once
-  /// durable; the same may/may-not rules).
+  /// durable; the same may/may-not rules). retry reads the job's record on
+  /// the calling thread (a store read, no actor) and refuses it with
+  /// conflict when a stored file its params name has been deleted.
   [[nodiscard]] change_result cancel(std::string_view job_id, std::string_view by = "client");
   void cancel_async(std::string_view job_id, std::function<void(change_result)> done,
                     std::string_view by = "client");
