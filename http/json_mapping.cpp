@@ -252,6 +252,9 @@ public:
           else if (*kind == event_kind::progress) n.events.progress = true;
           else n.events.log = true;
         }
+        // Every entry named wrong: each has its error. The engine, which still
+        // checks the URL, must not also find the list empty.
+        if (!ok && !n.events.transition && !n.events.progress && !n.events.log) n.events.transition = true;
       } else {
         fail(f, unknown_field(key, notify_keys));
         ok = false;

@@ -1,5 +1,7 @@
 #include "http/strict_json.hpp"
 
+#include "tools/utf8.hpp"
+
 #include <algorithm>
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -157,7 +159,26 @@ strict_json parse_strict_json(std::string_view text) {
   if (!ec && used < text.size()) ec = json::error::extra_data;
   strict_json out;
   if (ec) {
-    out.syntax_error = ec.message();
+    // Where, so a client can find it: text that is not UTF-8 says so (the
+    // parser's own word for it is "syntax error"), anything else gets the
+    // parser's reason and the offset it stopped at.
+    const auto bad = tools::first_invalid_utf8(text.substr(0, std::min(text.size(), used + 4)));
+    if (bad != std::string_view::npos) {
+      static constexpr char hex[] = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(text[bad]);
+      out.syntax_error = std::string{"the text is not UTF-8: byte 0x"} + hex[byte >> 4] + hex[byte & 15] +
+                         " at offset " + std::to_string(bad);
+    } else if (ec == json::error::too_deep) {
+      out.syntax_error = ec.message();
+    } else {
+      out.syntax_error = ec.message() + " at offset " + std::to_string(used);
+      // A \uD800-\uDFFF escape just before: the likely cause.
+      const auto escape = text.rfind("\\u", used);
+      if (escape != std::string_view::npos && used - escape <= 12 && escape + 3 < text.size() &&
+          (text[escape + 2] == 'd' || text[escape + 2] == 'D') &&
+          std::string_view{"89abcdefABCDEF"}.find(text[escape + 3]) != std::string_view::npos)
+        out.syntax_error += " (a \\u escape of a surrogate: they come in pairs, high then low)";
+    }
     return out;
   }
   out.duplicates = std::move(p.handler().duplicates);

@@ -56,6 +56,20 @@ bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
+std::size_t first_invalid_utf8(std::string_view s) noexcept {
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<std::uint8_t>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const auto n = sequence_at(s, i, bad);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

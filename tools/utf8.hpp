@@ -11,6 +11,10 @@ namespace overseer::tools {
 /// surrogates, nothing above U+10FFFF). NUL bytes are valid.
 [[nodiscard]] bool valid_utf8(std::string_view s) noexcept;
 
+/// The offset of the first byte of `s` that is not part of well-formed
+/// UTF-8, or std::string_view::npos when it is all valid.
+[[nodiscard]] std::size_t first_invalid_utf8(std::string_view s) noexcept;
+
 /// `s` with every ill-formed sequence replaced by U+FFFD, one replacement
 /// per maximal subpart (the Unicode Standard's "best practice", as WHATWG's
 /// decoder and Python's `errors="replace"` do). Valid input comes back as is.

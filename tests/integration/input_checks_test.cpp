@@ -172,6 +172,32 @@ TEST_CASE("a repeated JSON key is a 400 naming its path, and stores nothing", "[
   CHECK(c.request("POST", "/v1/jobs", R"({"tool":"noop","labels":{"tool":"noop"}})").status == 202);
 }
 
+TEST_CASE("a body that is not JSON says where; a notify's bad event is named once, not also as none", "[http][input]") {
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data"};
+  http_client c{d.port()};
+  const auto detail = [&](const std::string& body) {
+    auto r = c.request("POST", "/v1/jobs", body);
+    CHECK(r.status == 400);
+    CHECK(overseer::tools::valid_utf8(r.body));
+    return str(r.json(), "detail");
+  };
+  CHECK(detail("{\"tool\":\"noop\",\"name\":\"a\xff\"}") ==
+        "the body is not valid JSON: the text is not UTF-8: byte 0xFF at offset 24");
+  CHECK_THAT(detail(R"({"tool":"noop","name":"a\ud800"})"), Catch::Contains("surrogate"));
+  CHECK(detail(R"({"tool":)") == "the body is not valid JSON: incomplete JSON at offset 8");
+  auto r = c.request("POST", "/v1/jobs", R"({"tool":"noop","notify":{"url":"http://127.0.0.1:9/h","events":["done"]}})");
+  CHECK(r.status == 400);
+  std::vector<std::string> fields;
+  const auto doc = r.json();
+  for (const auto& e : doc.at("errors").as_array()) fields.emplace_back(str(e, "field"));
+  CHECK(fields == std::vector<std::string>{"notify.events[0]", "notify.url"});
+  // An empty list is named as such.
+  r = c.request("POST", "/v1/jobs", R"({"tool":"noop","notify":{"url":"http://127.0.0.1:9/h","events":[]}})");
+  CHECK(r.body.find("must name at least one of transition, progress, log") != std::string::npos);
+  CHECK(job_count(c) == 0);
+}
+
 TEST_CASE("a stream message with a repeated key is refused with an error naming it", "[http][input][stream]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};

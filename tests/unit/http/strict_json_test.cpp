@@ -78,6 +78,16 @@ TEST_CASE("text that is not one JSON value is a syntax error", "[strict_json]") 
   }
 }
 
+TEST_CASE("a syntax error says where: the offset, a byte that is not UTF-8, a lone surrogate", "[strict_json]") {
+  CHECK(parse_strict_json(R"({"a":1,})").syntax_error == "syntax error at offset 7");
+  CHECK(parse_strict_json(R"({"a":)").syntax_error.ends_with("at offset 5"));
+  CHECK(parse_strict_json("{\"name\":\"a\xff\"}").syntax_error == "the text is not UTF-8: byte 0xFF at offset 10");
+  CHECK(parse_strict_json("{\"name\":\"\xc3\x28\"}").syntax_error == "the text is not UTF-8: byte 0xC3 at offset 9");
+  const auto lone = parse_strict_json(R"({"name":"a\ud800"})").syntax_error;
+  CHECK_THAT(lone, Catch::Contains("at offset") && Catch::Contains("surrogate"));
+  CHECK_THAT(parse_strict_json(R"({"name":"a\u0041x)").syntax_error, !Catch::Contains("surrogate"));
+}
+
 TEST_CASE("an object of many keys is checked in n log n, repeats found anywhere", "[strict_json]") {
   std::string text = "{";
   for (int i = 0; i < 100000; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
