@@ -203,8 +203,11 @@ exit_status get(context& ctx, const std::string& job_id) {
   add("tool", safe(view, "tool"));
   add("name", safe(view, "name"));
   add("status", safe(view, "status"));
-  add("attempt", std::to_string(integer_of(view, "attempt")) + " of " +
-                     std::to_string(integer_of(object_of(view, "retry"), "max_attempts", 1)) + " allowed");
+  // As the engine's own lines say it: interrupted attempts, and those before
+  // an explicit retry, do not count against the budget.
+  const auto attempt = integer_of(view, "attempt");
+  add("attempt", std::to_string(attempt) + " (" + std::to_string(integer_of(view, "attempts_counted", attempt)) +
+                     " of " + std::to_string(integer_of(object_of(view, "retry"), "max_attempts", 1)) + " allowed)");
   add("node", safe(view, "node"));  // in a cluster, where its latest attempt ran
   add("priority", safe(view, "priority"));
   add("labels", labels_text(object_of(view, "labels")));

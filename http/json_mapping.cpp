@@ -429,6 +429,7 @@ json::object render_view(const job_view& v) {
                  {"name", v.name},
                  {"status", to_string(v.status)},
                  {"attempt", v.attempt},
+                 {"attempts_counted", v.attempts_counted},
                  {"priority", v.priority},
                  {"labels", std::move(labels)},
                  {"params", v.params},

@@ -1,5 +1,7 @@
 #include "persistence/record_view.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 
 namespace overseer::persistence {
@@ -11,6 +13,7 @@ job_view to_view(const job_record& r, const std::optional<std::string>& result_j
   v.name = r.name;
   v.status = r.status;
   v.attempt = r.attempt;
+  v.attempts_counted = std::max(0, r.attempt - r.retry_base);
   v.priority = r.priority;
   v.labels = r.labels;
   boost::system::error_code ec;

@@ -166,6 +166,9 @@ struct job_view {
   std::string name{};
   job_status status = job_status::pending;
   int attempt = 0;  ///< attempts started so far; 0 while never run
+  /// Of those, the ones counted against retry.max_attempts: not an attempt
+  /// a restart or a lost node interrupted, nor one before an explicit retry.
+  int attempts_counted = 0;
   int priority = 5;
   std::map<std::string, std::string> labels{};
   boost::json::object params{};

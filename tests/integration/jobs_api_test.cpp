@@ -95,7 +95,11 @@ TEST_CASE("a running job is cancelled over HTTP, and cancel and retry answer con
   auto retry = c.post("/v1/jobs/" + id + "/retry", json::object{});
   REQUIRE(retry.status == 202);
   CHECK(str(retry.json(), "status") == "pending");
-  CHECK(str(await_status(c, id, "running"), "status") == "running");
+  CHECK(retry.json().at("attempts_counted").as_int64() == 0);  // a fresh budget
+  const auto rerun = await_status(c, id, "running");
+  CHECK(str(rerun, "status") == "running");
+  CHECK(rerun.at("attempt").as_int64() == 2);
+  CHECK(rerun.at("attempts_counted").as_int64() == 1);
   CHECK(c.del("/v1/jobs/" + id).status == 200);
 
   // Who asked is in the history and in the job's log: the client's address.

@@ -94,6 +94,7 @@ TEST_CASE("after kill -9 the orphaned process group is killed and the job resume
   REQUIRE(v);
   REQUIRE(v->status == job_status::completed);
   CHECK(v->attempt == 2);
+  CHECK(v->attempts_counted == 1);  // the interrupted attempt does not count
   CHECK(v->result->at("resumed_from") == "aligned 4 of 10");
   CHECK(v->result->at("attempt") == 2);
   bool interrupted = false;

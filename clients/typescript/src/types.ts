@@ -109,6 +109,8 @@ export interface Job {
   name: string;
   status: JobStatus;
   attempt: number;
+  /** Of `attempt`, those counted against `retry.max_attempts` (not one a restart or a lost node interrupted, nor one before an explicit retry). */
+  attempts_counted: number;
   priority: number;
   labels: Record<string, string>;
   params: { [name: string]: Json };

@@ -183,6 +183,9 @@ class Job:
     ttl_hours: int
     use_cache: bool
     links: dict[str, str]
+    #: Of `attempt`, those counted against `retry.max_attempts` (not one a
+    #: restart or a lost node interrupted, nor one before an explicit retry).
+    attempts_counted: int = 0
     result: Any = None
     error: str | None = None
     started_at: datetime | None = None
