@@ -1,5 +1,7 @@
 #include "webhooks/dispatcher.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -7,6 +9,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -61,7 +64,38 @@ struct delivery {
   std::uint8_t target = 0;
   delivery_state state;
   std::string event_bytes;
+  std::string destination;  ///< destination_of(state.url)
 };
+
+/// "host:port" of a URL, the unit the dispatcher shares its slots between:
+/// the host in lower case, an IPv6 literal in brackets, the port always
+/// written. A URL that does not parse is its own destination.
+std::string destination_of(const std::string& url) {
+  std::string why;
+  auto u = parse_url(url, why);
+  if (!u) return url;
+  std::string host = u->host;
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + u->port;
+}
+
+/// The Host header: the port only when it is not the scheme's, an IPv6
+/// literal in brackets (RFC 9110 7.2, RFC 3986 3.2.2).
+std::string host_header(const url_parts& u) {
+  std::string out = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+  if (u.port != (u.tls ? "443" : "80")) out += ":" + u.port;
+  return out;
+}
+
+/// Whether `host` is an IP address rather than a name: no SNI for it
+/// (RFC 6066 3). Digits and dots alone count too ("127.1"): the resolver
+/// reads those as an address, and no DNS name is all digits.
+bool ip_literal(const std::string& host) {
+  beast::error_code ec;
+  (void)asio::ip::make_address(host, ec);
+  return !ec || std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
 
 }  // namespace
 
@@ -77,7 +111,20 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
   std::thread thread;
   // The io thread's own:
   std::set<std::string> in_flight;  ///< jobs with a delivery under way
-  std::string cursor;               ///< where the next page starts; empty: the beginning
+  /// Deliveries in flight per destination (destination_of), and when one
+  /// last started there (a count of starts): who gets a free slot first.
+  struct load {
+    int busy = 0;
+    std::uint64_t last_start = 0;
+  };
+  std::unordered_map<std::string, load> destinations;
+  std::uint64_t starts = 0;
+  // A sweep reads the outbox from the beginning to the end once, a page per
+  // scan(); while every slot is taken it waits, and a finishing delivery
+  // goes on with it from `cursor`.
+  std::string cursor;     ///< where the sweep's next page starts; empty: the beginning
+  bool sweeping = false;  ///< a sweep is under way
+  std::optional<time_point> sweep_earliest;  ///< the soonest retry it saw
   bool scan_posted = false;
   std::chrono::steady_clock::time_point recounted = std::chrono::steady_clock::now();
   std::atomic<bool> stopping{false};  ///< set by stop(), read on the io thread
@@ -138,28 +185,38 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
       recounted = std::chrono::steady_clock::now();
       recount();
     }
-    cursor.clear();
-    scan();
+    scan_soon();
   }
 
-  /// One page of the outbox: starts the due heads of jobs not in flight.
+  /// The most deliveries one destination may have in flight: all slots but
+  /// one, so a receiver that never answers leaves a slot to the others.
+  [[nodiscard]] int per_destination() const { return std::max(1, cfg.concurrency - 1); }
+
+  /// One page of the outbox: the due heads of jobs not in flight on it are
+  /// started, as many as there are free slots, fairly (start_fairly).
   void scan() {
     if (stopping || !writer.healthy()) return;
+    if (in_flight.size() >= static_cast<std::size_t>(cfg.concurrency)) return;  // a finishing delivery scans again
+    if (!sweeping) {
+      sweeping = true;
+      cursor.clear();
+      sweep_earliest.reset();
+    }
     const auto now = clock::now();
-    std::optional<time_point> earliest;
-    const bool from_start = cursor.empty();
+    std::vector<delivery> due;
     std::size_t seen = 0;
-    bool more = false;
+    bool page_full = false;
+    std::string next;
     try {
       auto it = persistence::bounded_iterator::over_prefix(db.db(), db.handle(family::webhooks), keys::pending_prefix);
-      it->Seek(from_start ? std::string{keys::pending_prefix} : cursor);
+      it->Seek(cursor.empty() ? std::string{keys::pending_prefix} : cursor);
       std::string job;
       std::uint64_t seq = 0;
       std::uint8_t target = 0;
       while (it->Valid() && it->key().starts_with(keys::pending_prefix)) {
-        if (seen >= page_size || in_flight.size() >= static_cast<std::size_t>(cfg.concurrency)) {
-          more = true;
-          cursor = it->key().ToString();
+        if (seen >= page_size) {
+          page_full = true;
+          next = it->key().ToString();
           break;
         }
         const auto key = it->key().ToStringView();
@@ -175,13 +232,14 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
             report(log, log_level::error, "webhooks", "an unreadable outbox row was dropped", {{"job_id", job}});
             drop(job, seq, target);
           } else if (d.state.next_attempt_at && *d.state.next_attempt_at > now) {
-            if (!earliest || *d.state.next_attempt_at < *earliest) earliest = d.state.next_attempt_at;
+            if (!sweep_earliest || *d.state.next_attempt_at < *sweep_earliest) sweep_earliest = d.state.next_attempt_at;
           } else {
             d.job_id = job;
             d.seq = seq;
             d.target = target;
             d.event_bytes.assign(bytes);
-            begin(std::move(d));
+            d.destination = destination_of(d.state.url);
+            due.push_back(std::move(d));
           }
         }
         it->Seek(keys::job_end('o', job));  // the job's later rows wait for this one
@@ -190,16 +248,57 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
     } catch (const std::exception&) {
       return;
     }
-    if (more) {
-      if (in_flight.size() < static_cast<std::size_t>(cfg.concurrency)) scan_soon();
-      // else: a finishing delivery scans again from the cursor
+    start_fairly(due);
+    if (!page_full) {
+      // The sweep is over: the timer wakes for the soonest retry it saw (a
+      // finishing delivery and new rows start the next one sooner). Not
+      // straight into the next sweep: with every job waiting for a retry,
+      // that would read the outbox over and over.
+      sweeping = false;
+      cursor.clear();
+      const auto wait = sweep_earliest
+                            ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(*sweep_earliest - now)
+                            : std::chrono::steady_clock::duration{tick};
+      arm(std::max<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(1)));
       return;
     }
-    cursor.clear();
-    if (!from_start) return scan_soon();  // the first part of the outbox, not read this round
-    const auto wait = earliest ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(*earliest - now)
-                               : std::chrono::steady_clock::duration{tick};
-    arm(std::max<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(1)));
+    cursor = std::move(next);
+    if (in_flight.size() < static_cast<std::size_t>(cfg.concurrency)) scan_soon();
+    // else: a finishing delivery goes on with the sweep
+  }
+
+  /// Starts deliveries of `due` (one page's due heads, in outbox order from
+  /// the cursor) while slots are free. Each free slot goes to the
+  /// destination with the fewest deliveries in flight, then the one that
+  /// started one longest ago; within it, to the delivery due the longest
+  /// (a retry due later than another job's new event waits behind it). No
+  /// destination gets more than per_destination().
+  void start_fairly(std::vector<delivery>& due) {
+    std::vector<bool> taken(due.size(), false);
+    const int cap = per_destination();
+    const load idle{};
+    while (in_flight.size() < static_cast<std::size_t>(cfg.concurrency)) {
+      std::optional<std::size_t> best;
+      const load* best_load = nullptr;
+      for (std::size_t i = 0; i < due.size(); ++i) {
+        if (taken[i]) continue;
+        auto found = destinations.find(due[i].destination);
+        const load& l = found == destinations.end() ? idle : found->second;
+        if (l.busy >= cap) continue;
+        if (best) {
+          const auto& b = due[*best];
+          const auto when = due[i].state.next_attempt_at.value_or(time_point{});
+          const auto best_when = b.state.next_attempt_at.value_or(time_point{});
+          if (std::tie(l.busy, l.last_start, when) >= std::tie(best_load->busy, best_load->last_start, best_when))
+            continue;  // ties: the earlier in outbox order
+        }
+        best = i;
+        best_load = &l;
+      }
+      if (!best) return;
+      taken[*best] = true;
+      begin(std::move(due[*best]));
+    }
   }
 
   void drop(const std::string& job, std::uint64_t seq, std::uint8_t target) {
@@ -211,6 +310,7 @@ struct dispatcher::impl : std::enable_shared_from_this<impl> {
 
   void begin(delivery d);
   void finish(std::shared_ptr<delivery> d, int code, std::string error);
+  void finished(const std::string& job, const std::string& destination);
 };
 
 namespace {
@@ -255,8 +355,10 @@ private:
 
   void handshake() {
     auto* native = tls_->native_handle();
-    // SNI, and the certificate must name the host.
-    if (!SSL_set_tlsext_host_name(native, url_.host.c_str())) return end(0, "cannot set the TLS server name");
+    // SNI for a name (never for an address, RFC 6066 3), and the
+    // certificate must name the host (an address: in its subjectAltName).
+    if (!ip_literal(url_.host) && !SSL_set_tlsext_host_name(native, url_.host.c_str()))
+      return end(0, "cannot set the TLS server name");
     tls_->set_verify_callback(ssl::host_name_verification(url_.host));
     tls_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->end(0, self->why("TLS handshake failed", ec));
@@ -272,19 +374,20 @@ private:
     });
   }
 
-  /// Reads the answer. Interim (1xx) answers, such as a 100 Continue the
-  /// receiver sends unasked, come before the final one (RFC 9110 15.2):
-  /// each is passed over, a few at most; the deadline bounds the rest.
+  /// Reads the answer's status line and headers: they decide the outcome,
+  /// and its body, of any size, is not read (the connection is closed).
+  /// Interim (1xx) answers, such as a 100 Continue the receiver sends
+  /// unasked, come before the final one (RFC 9110 15.2): each is passed
+  /// over, a few at most; the deadline bounds the rest.
   template <class Stream>
   void read(Stream& s, int interim) {
     parser_.emplace();
-    parser_->body_limit(1 << 20);
-    bhttp::async_read(s, buffer_, *parser_, [self = shared_from_this(), &s, interim](beast::error_code ec, std::size_t) {
+    bhttp::async_read_header(s, buffer_, *parser_, [self = shared_from_this(), &s, interim](beast::error_code ec, std::size_t) {
       auto& p = *self->parser_;
-      if (ec && !p.is_header_done()) return self->end(0, self->why("no answer", ec));
+      if (ec || !p.is_header_done()) return self->end(0, self->why("no answer", ec));
       const int code = static_cast<int>(p.get().result_int());
-      if (!ec && code >= 100 && code < 200 && code != 101 && interim < max_interim) return self->read(s, interim + 1);
-      self->end(code, ec ? self->why("answer cut short", ec) : "");
+      if (code >= 100 && code < 200 && code != 101 && interim < max_interim) return self->read(s, interim + 1);
+      self->end(code, "");
     });
   }
   static constexpr int max_interim = 8;
@@ -305,7 +408,7 @@ private:
   std::chrono::milliseconds timeout_;
   std::chrono::steady_clock::time_point deadline_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response_parser<bhttp::empty_body>> parser_;
   done_fn done_;
 };
 
@@ -321,13 +424,16 @@ void dispatcher::impl::begin(delivery d) {
     return;
   }
   in_flight.insert(shared->job_id);
+  auto& l = destinations[shared->destination];
+  l.busy += 1;
+  l.last_start = ++starts;
   std::string why;
   auto url = parse_url(shared->state.url, why);
   auto e = persistence::decode_event(shared->event_bytes);
   if (!url) return finish(shared, 0, "the URL is not usable: " + why);
   if (!e) return finish(shared, 0, "the stored event is unreadable: " + e.error);
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, url->target, 11};
-  req.set(bhttp::field::host, url->port == (url->tls ? "443" : "80") ? url->host : url->host + ":" + url->port);
+  req.set(bhttp::field::host, host_header(*url));
   req.set(bhttp::field::user_agent, "overseer-webhooks/1");
   req.set(bhttp::field::content_type, "application/json");
   req.set(bhttp::field::connection, "close");
@@ -375,14 +481,23 @@ void dispatcher::impl::finish(std::shared_ptr<delivery> d, int code, std::string
   // Not for a job that retention deleted while the attempt ran.
   w.only_if_job_kept = d->job_id;
   // The job's next delivery starts once this outcome is durable.
-  writer.write({std::move(w)}, [self = shared_from_this(), job = d->job_id, done](bool written) {
-    asio::post(self->ioc, [raw = self.get(), job, done, written] {
-      raw->in_flight.erase(job);
+  writer.write({std::move(w)}, [self = shared_from_this(), job = d->job_id, to = d->destination, done](bool written) {
+    asio::post(self->ioc, [raw = self.get(), job, to, done, written] {
+      raw->finished(job, to);
       if (!written) return;  // the writer failed: the engine fail-stops
       if (done) statistics().pending.fetch_sub(1);
       raw->scan_soon();
     });
   });
+}
+
+void dispatcher::impl::finished(const std::string& job, const std::string& destination) {
+  in_flight.erase(job);
+  auto it = destinations.find(destination);
+  if (it != destinations.end() && --it->second.busy <= 0 && destinations.size() > 1024) {
+    // Forget idle destinations now and then: only their turn is lost.
+    std::erase_if(destinations, [](const auto& kv) { return kv.second.busy <= 0; });
+  }
 }
 
 dispatcher::dispatcher(persistence::store& db, persistence::group_commit& writer, webhook_config cfg, log_sink log)

@@ -5,8 +5,14 @@
 // At most `concurrency` deliveries are in flight, one per job, so a job's
 // events arrive in seq order; a delivery's outcome (delivered, given up, or
 // its next attempt) is written through the group-commit writer before the
-// job's next delivery starts. A receiver that is slow or gone only delays
-// its own jobs' deliveries: the engine writes the outbox and never waits.
+// job's next delivery starts. The engine writes the outbox and never waits.
+//
+// The slots are shared between destinations (a URL's host and port): one
+// has at most concurrency - 1 of them (1 when concurrency is 1), so a
+// receiver that never answers leaves a slot to the others; a free slot
+// goes to the destination with the fewest in flight, then to the one that
+// started a delivery longest ago, and within it to the delivery due
+// longest (docs/operations.md, "Sharing the delivery slots").
 #pragma once
 
 #include <atomic>

@@ -1,15 +1,22 @@
 // Webhooks against the real overseerd: a receiver on loopback (raw sockets,
 // in this file) gets a job's events in seq order, signed; retries; the
-// allow-list's 400; and a kill -9 with deliveries still in the outbox.
+// allow-list's 400; a kill -9 with deliveries still in the outbox; the
+// Host header and SNI of address-named receivers; an answer with a large
+// body; and a receiver that never answers, beside others.
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -65,26 +72,47 @@ struct received {
   [[nodiscard]] std::uint64_t seq() const { return event().at("seq").to_number<std::uint64_t>(); }
 };
 
-/// A one-request-per-connection HTTP server on 127.0.0.1. `answer(n)` is the
-/// status of the n-th request (0-based); `interim`, sent before each answer,
-/// is interim answers (e.g. an unasked 100 Continue).
+/// A listening TCP socket on loopback (127.0.0.1, or ::1 with `v6`), port 0:
+/// any free one. Throws when it cannot listen.
+int listen_on_loopback(unsigned short port, bool v6, unsigned short& bound) {
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("receiver cannot make a socket");
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  if (v6) {
+    auto& a = reinterpret_cast<sockaddr_in6&>(storage);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    a.sin6_port = htons(port);
+    len = sizeof a;
+  } else {
+    auto& a = reinterpret_cast<sockaddr_in&>(storage);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    len = sizeof a;
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), len) != 0 || ::listen(fd, 64) != 0) {
+    ::close(fd);
+    throw std::runtime_error("receiver cannot listen");
+  }
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &len);
+  bound = ntohs(v6 ? reinterpret_cast<sockaddr_in6&>(storage).sin6_port : reinterpret_cast<sockaddr_in&>(storage).sin_port);
+  return fd;
+}
+
+/// A one-request-per-connection HTTP server on 127.0.0.1 (or ::1, `v6`).
+/// `answer(n)` is the status of the n-th request (0-based); `interim`, sent
+/// before each answer, is interim answers (e.g. an unasked 100 Continue);
+/// `body` is each answer's body.
 class receiver {
 public:
   explicit receiver(unsigned short port = 0, std::function<int(int)> answer = [](int) { return 200; },
-                    std::string interim = {})
-    : answer_(std::move(answer)), interim_(std::move(interim)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 64) != 0)
-      throw std::runtime_error("receiver cannot listen");
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+                    std::string interim = {}, std::string body = {}, bool v6 = false)
+    : answer_(std::move(answer)), interim_(std::move(interim)), body_(std::move(body)), v6_(v6) {
+    fd_ = listen_on_loopback(port, v6, port_);
     thread_ = std::thread([this] { loop(); });
   }
   ~receiver() { stop(); }
@@ -101,7 +129,7 @@ public:
     return got_;
   }
   [[nodiscard]] std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return std::string{v6_ ? "http://[::1]:" : "http://127.0.0.1:"} + std::to_string(port_) + path;
   }
 
 private:
@@ -119,6 +147,7 @@ private:
   void serve(int c) {
     timeval tv{5, 0};
     ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // a client that stops reading a large body
     std::string data;
     char buf[4096];
     std::size_t header_end = std::string::npos;
@@ -156,15 +185,22 @@ private:
       status = answer_(static_cast<int>(got_.size()));
       got_.push_back(pending_);
     }
-    const std::string reply =
-        interim_ + "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    const std::string reply = interim_ + "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
+                              std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_;
+    // The client may close before a large body is all sent: the send fails then.
+    for (std::size_t sent = 0; sent < reply.size();) {
+      const auto n = ::send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
   }
 
   int fd_ = -1;
   unsigned short port_ = 0;
   std::function<int(int)> answer_;
   std::string interim_;
+  std::string body_;
+  bool v6_ = false;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::vector<received> got_;
@@ -172,8 +208,49 @@ private:
   std::thread thread_;
 };
 
+/// A receiver that never answers: it accepts each connection on 127.0.0.1
+/// and holds it open, reading nothing, until stopped. Counts connections.
+class silent_receiver {
+public:
+  silent_receiver() {
+    fd_ = listen_on_loopback(0, false, port_);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~silent_receiver() {
+    stopping_ = true;
+    thread_.join();
+    for (int c : held_) ::close(c);
+    ::close(fd_);
+  }
+  silent_receiver(const silent_receiver&) = delete;
+  silent_receiver& operator=(const silent_receiver&) = delete;
+  [[nodiscard]] int connections() const { return count_; }
+  [[nodiscard]] std::string url(const std::string& path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+private:
+  void loop() {
+    while (!stopping_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;  // wakes to see stopping_
+      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      held_.push_back(c);  // this thread's own until the join
+      ++count_;
+    }
+  }
+  int fd_ = -1;
+  unsigned short port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> count_{0};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
 /// An https receiver on 127.0.0.1 with a certificate for IP 127.0.0.1:
-/// answers 200 to each request and counts them.
+/// answers 200 to each request and counts them, and keeps the SNI server
+/// name each handshake carried ("" for none).
 class tls_receiver {
 public:
   tls_receiver(const std::filesystem::path& cert, const std::filesystem::path& key)
@@ -194,6 +271,10 @@ public:
   }
   [[nodiscard]] unsigned short port() const { return acceptor_.local_endpoint().port(); }
   [[nodiscard]] int count() const { return count_; }
+  [[nodiscard]] std::vector<std::string> server_names() const {
+    std::lock_guard lock{mutex_};
+    return names_;
+  }
 
 private:
   void loop() {
@@ -206,6 +287,11 @@ private:
       boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls{std::move(s), ctx_};
       tls.handshake(boost::asio::ssl::stream_base::server, ec);
       if (ec) continue;
+      {
+        const char* sni = SSL_get_servername(tls.native_handle(), TLSEXT_NAMETYPE_host_name);
+        std::lock_guard lock{mutex_};
+        names_.push_back(sni ? sni : "");
+      }
       boost::beast::flat_buffer buf;
       bhttp::request<bhttp::string_body> req;
       bhttp::read(tls, buf, req, ec);
@@ -223,6 +309,8 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> count_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> names_;
   std::thread thread_;
 };
 
@@ -527,4 +615,173 @@ TEST_CASE("https receivers: a certificate the system trusts is delivered to, an 
   const auto first = deliveries(c, id)[0];
   CHECK(str(first, "last_error").find("certificate verify failed") != std::string::npos);
   CHECK(rx.count() == static_cast<int>(delivered));  // no request got through
+}
+
+TEST_CASE("a receiver that never answers leaves a slot to other receivers", "[webhooks]") {
+  temp_dir dir;
+  silent_receiver dead;
+  receiver good;
+  // Four slots; an attempt at `dead` ends only after 10 minutes.
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "127.0.0.1", "--webhook-timeout", "600",
+                                            "--webhook-concurrency", "4"}};
+  http_client c{d.port()};
+  std::vector<std::string> stuck;
+  for (int i = 0; i < 6; ++i)
+    stuck.push_back(submit(c, json::object{{"tool", "noop"},
+                                           {"notify", json::object{{"url", dead.url("/hang" + std::to_string(i))}}}}));
+  REQUIRE(eventually([&] { return dead.connections() >= 3; }, 20s));
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", good.url()}}}});
+  await_status(c, id);
+  // The fourth slot is the good receiver's: its job's deliveries go one after
+  // the other while every attempt at `dead` is still waiting.
+  REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 20s));
+  CHECK(dead.connections() == 3);  // all slots but one, never more
+  CHECK(good.requests().size() == deliveries(c, id).size());
+  for (const auto& s : stuck) CHECK(str(deliveries(c, s)[0], "status") == "pending");
+}
+
+TEST_CASE("with one slot receivers take turns: one that never answers delays another's deliveries by an attempt each",
+          "[webhooks]") {
+  temp_dir dir;
+  silent_receiver dead;
+  std::atomic<int> dead_before_last{-1};  // attempts at `dead` when the good receiver got its third request
+  receiver good{0, [&](int n) {
+    if (n == 2) dead_before_last = dead.connections();
+    return 200;
+  }};
+  overseerd_process d{dir.path() / "data",
+                      {"--webhook-allow", "127.0.0.1", "--webhook-concurrency", "1", "--webhook-timeout", "1",
+                       "--webhook-backoff-ms", "20", "--webhook-max-backoff-ms", "50", "--webhook-max-attempts", "1000"}};
+  http_client c{d.port()};
+  for (int i = 0; i < 3; ++i)
+    submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", dead.url("/hang" + std::to_string(i))}}}});
+  REQUIRE(eventually([&] { return dead.connections() >= 1; }, 20s));
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", good.url()}}}});
+  await_status(c, id);
+  REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 30s));
+  // dead, good, dead, good, dead, good: the slot goes to the receiver that
+  // had it least recently, not to the dead one's other jobs and retries.
+  CHECK(good.requests().size() == 3);
+  CHECK(dead_before_last >= 1);
+  CHECK(dead_before_last <= 4);
+}
+
+TEST_CASE("a receiver named by an IPv6 address gets a Host header with the address in brackets", "[webhooks]") {
+  std::optional<receiver> rx;
+  try {
+    rx.emplace(0, [](int) { return 200; }, "", "", true);
+  } catch (const std::exception&) {
+    WARN("no IPv6 loopback (::1) here: the bracketed Host header is not checked");
+    return;
+  }
+  temp_dir dir;
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "::1"}};
+  http_client c{d.port()};
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", rx->url()}}}});
+  await_status(c, id);
+  REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 20s));
+  const auto got = rx->requests();
+  REQUIRE(got.size() == 3);
+  for (const auto& r : got) CHECK(r.header("host") == "[::1]:" + std::to_string(rx->port()));
+}
+
+TEST_CASE("an https receiver named by its IP address is sent no SNI server name and one named by a host name is",
+          "[webhooks]") {
+  temp_dir dir;
+  const auto cert = dir.path() / "cert.pem", key = dir.path() / "key.pem";
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                           "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + key.string() + " -out " +
+                           cert.string() + " 2>/dev/null";
+  REQUIRE(std::system(make.c_str()) == 0);
+  tls_receiver rx{cert, key};
+  ::setenv("SSL_CERT_FILE", cert.c_str(), 1);
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "127.0.0.1,localhost", "--webhook-backoff-ms", "20"}};
+  ::unsetenv("SSL_CERT_FILE");
+  http_client c{d.port()};
+  const auto port = std::to_string(rx.port());
+  const auto by_address = submit(
+      c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", "https://127.0.0.1:" + port + "/hook"}}}});
+  await_status(c, by_address);
+  REQUIRE(eventually([&] { return all_delivered(c, by_address, 3); }, 20s));
+  auto names = rx.server_names();
+  CHECK(names == std::vector<std::string>(3, ""));  // RFC 6066: no IP literal in SNI
+  // localhost may resolve to ::1 first, where nothing listens: the next
+  // address is tried within the same attempt.
+  const auto by_name = submit(
+      c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", "https://localhost:" + port + "/hook"}}}});
+  await_status(c, by_name);
+  REQUIRE(eventually([&] { return all_delivered(c, by_name, 3); }, 20s));
+  names = rx.server_names();
+  REQUIRE(names.size() >= 6);
+  for (std::size_t i = 3; i < names.size(); ++i) CHECK(names[i] == "localhost");
+}
+
+TEST_CASE("a 2xx answer with a body over 1 MiB is delivered, with no error recorded", "[webhooks]") {
+  temp_dir dir;
+  receiver rx{0, [](int) { return 200; }, "", std::string(std::size_t{2} << 20, 'x')};
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "127.0.0.1", "--webhook-backoff-ms", "20"}};
+  http_client c{d.port()};
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", rx.url()}}}});
+  await_status(c, id);
+  REQUIRE(eventually([&] { return all_delivered(c, id, 3); }, 20s));
+  for (const auto& x : deliveries(c, id)) {
+    CHECK(x.at("attempts").to_number<int>() == 1);
+    CHECK(x.at("last_status_code").to_number<int>() == 200);
+    CHECK(str(x, "last_error") == "");
+  }
+  CHECK(rx.requests().size() == 3);  // each once: the status decided, the body unread
+}
+
+namespace {
+
+/// CPU seconds the thread of `pid` named `name` has used (user and system).
+double thread_cpu_seconds(int pid, const std::string& name) {
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator{tasks}) {
+    std::ifstream comm{t.path() / "comm"};
+    std::string n;
+    std::getline(comm, n);
+    if (n != name) continue;
+    std::ifstream stat{t.path() / "stat"};
+    const std::string line{std::istreambuf_iterator<char>{stat}, {}};
+    std::istringstream fields{line.substr(line.rfind(')') + 2)};
+    std::vector<std::string> f{std::istream_iterator<std::string>{fields}, {}};
+    // After the name: state is field 3, utime 14 and stime 15 (proc(5)).
+    return static_cast<double>(std::stoull(f.at(11)) + std::stoull(f.at(12))) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  throw std::runtime_error("no thread named " + name);
+}
+
+}  // namespace
+
+TEST_CASE("the delivery thread idles while more than a page of jobs wait for their retries", "[webhooks]") {
+  temp_dir dir;
+  silent_receiver slow;
+  overseerd_process d{dir.path() / "data", {"--webhook-allow", "127.0.0.1", "--webhook-timeout", "1",
+                                            "--webhook-backoff-ms", "3600000", "--webhook-max-backoff-ms", "3600000"}};
+  http_client c{d.port()};
+  // More jobs than one read of the outbox (256) takes; port 1 refuses, and
+  // each job's first delivery then waits an hour for its retry.
+  for (int i = 0; i < 300; ++i)
+    submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", "http://127.0.0.1:1/hook"}}}});
+  REQUIRE(eventually([&] {
+    const std::string name = "\noverseer_webhook_attempts_total ";
+    const auto m = c.get("/metrics").body;
+    const auto at = m.find(name);
+    return at != std::string::npos && std::stoul(m.substr(at + name.size())) >= 300;
+  }, 60s));
+  // A second of the daemon's own time: one attempt at a receiver that never
+  // answers, under --webhook-timeout 1.
+  const auto cpu_before = thread_cpu_seconds(d.pid(), "ovs.webhooks");
+  const auto wall_before = std::chrono::steady_clock::now();
+  const auto id = submit(c, json::object{{"tool", "noop"}, {"notify", json::object{{"url", slow.url()}}}});
+  REQUIRE(eventually([&] {
+    auto ds = deliveries(c, id);
+    return !ds.empty() && ds[0].at("attempts").to_number<int>() >= 1;
+  }, 20s));
+  const double used = thread_cpu_seconds(d.pid(), "ovs.webhooks") - cpu_before;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+  INFO("the delivery thread used " << used << " s of CPU in " << wall << " s");
+  CHECK(wall >= 1.0);
+  CHECK(used < wall / 4);  // reading the outbox over and over would take the whole of it
 }
