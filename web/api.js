@@ -26,21 +26,39 @@ export class ApiError extends Error {
   }
 }
 
+/** How long a call waits for the daemon's whole answer before it fails
+ * ("No answer", status 0, like a connection that failed): a daemon that
+ * stopped answering (frozen, or its host gone without a word) must not
+ * leave a page loading, or a button pressed, forever. The slowest answers
+ * a busy daemon gives (a count over a million jobs) take seconds. */
+export const answerTimeoutMs = 20_000;
+
 /** api("GET", "/v1/jobs", {query: {status: "running"}}) → parsed JSON. */
-export async function api(method, path, {query, body} = {}) {
+export async function api(method, path, {query, body, timeoutMs = answerTimeoutMs} = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== "") url.searchParams.set(k, v);
   const headers = {Accept: "application/json"};
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   let res;
+  let text;
   try {
-    res = await fetch(url, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    res = await fetch(url, {method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: abort.signal});
+    text = await res.text();
   } catch (e) {
+    if (abort.signal.aborted) {
+      // A change may have reached the daemon, which may still make it.
+      const maybe = method === "GET" || method === "HEAD" ? "" : "; it may still do what was asked when it does";
+      throw new ApiError(0, {title: "No answer", detail: `the daemon did not answer within ${timeoutMs / 1000} s${maybe}`});
+    }
     throw new ApiError(0, {title: "Network error", detail: `the daemon did not answer (${e.message})`});
+  } finally {
+    clearTimeout(timer);
   }
-  const text = await res.text();
   let doc = null;
   try {
     doc = text ? JSON.parse(text) : null;
@@ -49,7 +67,8 @@ export async function api(method, path, {query, body} = {}) {
   }
   if (!res.ok) {
     const err = new ApiError(res.status, doc, Number(res.headers.get("Retry-After") ?? NaN));
-    if (res.status === 401) window.dispatchEvent(new CustomEvent("overseer:unauthorized", {detail: err}));
+    // A 401 for a token replaced since the call went out says nothing about the new one.
+    if (res.status === 401 && t === token()) window.dispatchEvent(new CustomEvent("overseer:unauthorized", {detail: err}));
     throw err;
   }
   return doc;

@@ -3,7 +3,7 @@
 // <main> and returns a function that releases what it holds.
 
 import {h, fill, errorBox} from "./dom.js";
-import {api, token, setToken} from "./api.js";
+import {api, token, setToken, answerTimeoutMs} from "./api.js";
 import {Stream, stateText} from "./stream.js";
 
 const pages = {
@@ -37,11 +37,26 @@ stream.on("subscribed", () => {
   route();
 });
 
-/** "#/jobs?status=running" → {page: "jobs", args: [], query: URLSearchParams} */
+/** "#/jobs?status=running" → {page: "jobs", args: [], query: URLSearchParams, bad: false}.
+ * A part whose %-escapes do not decode ("%E0%A4%A", cut from a longer link)
+ * is kept as it is, and `bad` says so. */
 export function parseHash(hash = location.hash) {
   const [path, search] = hash.replace(/^#\/?/, "").split("?");
-  const [page = "", ...args] = path.split("/").map(decodeURIComponent);
-  return {page, args, query: new URLSearchParams(search ?? "")};
+  let bad = false;
+  const decode = (part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      bad = true;
+      return part;
+    }
+  };
+  const [page = "", ...args] = path.split("/").map(decode);
+  return {page, args, query: new URLSearchParams(search ?? ""), bad};
+}
+
+function notFound(...why) {
+  fill(main, h("h1", {}, "Not found"), h("p", {}, ...why), h("p", {}, h("a", {href: "#/"}, "Go to the overview")));
 }
 
 async function route() {
@@ -49,20 +64,40 @@ async function route() {
   awaitingDaemon = false;
   cleanup?.();
   cleanup = null;
-  const {page, args, query} = parseHash();
+  const {page, args, query, bad} = parseHash();
   for (const a of document.querySelectorAll("header nav a")) {
     const target = parseHash(a.getAttribute("href")).page;
     if (target === page || ((page === "job" || page === "batch") && target === "jobs")) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  const load = pages[page];
-  if (!load) {
-    fill(main, h("h1", {}, "Not found"), h("p", {}, "No page ", h("code", {}, location.hash), "."));
+  if (bad) {
+    notFound("The link ", h("code", {}, location.hash), " is broken: a %-escape in it does not decode ",
+      "(cut short when it was copied?).");
     return;
   }
-  const mod = await load();
+  const load = Object.hasOwn(pages, page) ? pages[page] : null;
+  if (!load) {
+    notFound("No page ", h("code", {}, location.hash), ".");
+    return;
+  }
+  let mod;
+  try {
+    // A daemon that stopped answering would leave the import waiting forever.
+    let timer;
+    mod = await Promise.race([load(), new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the daemon did not answer within ${answerTimeoutMs / 1000} s`)),
+        answerTimeoutMs);
+    })]).finally(() => clearTimeout(timer));
+  } catch (err) {
+    // The module did not arrive (the daemon went away between two pages).
+    if (mine !== generation) return;
+    awaitingDaemon = true;
+    fill(main, errorBox({title: "Not loaded", message: err.message}),
+      h("p", {class: "muted"}, "The page loads again when the daemon is back."));
+    return;
+  }
   if (mine !== generation) return;
-  fill(main);
+  fill(main, h("p", {class: "muted"}, "Loading…"));  // until the page's first read is answered
   try {
     cleanup = await mod.render(main, {args, query, stream, navigate}) ?? null;
   } catch (err) {
@@ -96,8 +131,11 @@ function tokenBox(message) {
     h("p", {}, "This daemon needs a bearer token. It is kept for this tab only (session storage)."),
     h("label", {for: "token"}, "Token"), input,
     h("div", {class: "actions"}, h("button", {type: "submit"}, "Sign in"),
-      token() ? h("button", {type: "button", class: "quiet", onclick: () => { setToken(""); tokenBox(); }},
-        "Sign out") : null));
+      token() ? h("button", {type: "button", class: "quiet", onclick: () => {
+        setToken("");
+        stream.stop("unauthorized");  // it was opened with the token just dropped
+        tokenBox();
+      }}, "Sign out") : null));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     setToken(input.value.trim());
@@ -115,7 +153,12 @@ function tokenBox(message) {
   input.focus();
 }
 
+// A 401 from a read, or a stream that lost its token (a reload of the
+// daemon's tokens file closes it with 1008, and the next upgrades are
+// refused): the streams stop asking with a token the daemon refuses, and
+// the box asks for another. Signing in starts them again.
 window.addEventListener("overseer:unauthorized", () => {
+  stream.stop("unauthorized");
   tokenBox(token() ? "The daemon refused this token (401). Check it and try again." :
     "The daemon asks for a token (401).");
 });
@@ -127,4 +170,8 @@ document.querySelector(".skip").addEventListener("click", (e) => {
 });
 window.addEventListener("hashchange", route);
 stream.start();
-route();
+// Once the first page is drawn, the others' modules are fetched too: a
+// daemon that stops answering later still lets the pages open (and say so).
+route().finally(() => {
+  for (const load of Object.values(pages)) load().catch(() => {});
+});

@@ -2,7 +2,7 @@
 // (the first 1000 in list order), and cancel.
 
 import {h, fill, facts, statusBadge, progressBar, updateProgressBar, shortId, time, statuses, errorBox, reasonInput,
-  takeReason, coalesced} from "./dom.js";
+  takeReason, coalesced, bidi} from "./dom.js";
 import {api} from "./api.js";
 import {Stream, pageStateText} from "./stream.js";
 
@@ -24,7 +24,7 @@ export async function render(main, {args}) {
   const body = h("tbody");
   fill(main,
     h("p", {class: "crumbs"}, h("a", {href: "#/jobs"}, "Jobs"), " / batch ", shortId(id)),
-    h("h1", {}, batch.name ? batch.name : `Batch ${batch.batch_id}`),
+    h("h1", {}, batch.name ? bidi(batch.name) : `Batch ${batch.batch_id}`),
     h("section", {class: "card", "aria-labelledby": "batch-state"},
       h("h2", {id: "batch-state"}, "State"), summary, counts,
       h("div", {class: "actions"}, why, cancel, linkState), message),
@@ -43,7 +43,7 @@ export async function render(main, {args}) {
     const bar = progressBar(view?.progress, `progress of ${entry.job_id}`, entry.status);
     rows.set(entry.job_id, {status, bar, entry, progress: view?.progress});
     body.append(h("tr", {"data-job": entry.job_id}, h("td", {}, String(i + 1)),
-      h("td", {}, h("a", {href: `#/job/${entry.job_id}`}, view?.name || shortId(entry.job_id))), status, h("td", {}, bar)));
+      h("td", {}, h("a", {href: `#/job/${entry.job_id}`}, view?.name ? bidi(view.name) : shortId(entry.job_id))), status, h("td", {}, bar)));
   });
 
   function show() {

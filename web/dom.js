@@ -28,6 +28,19 @@ function append(el, children) {
   }
 }
 
+/** Text someone typed (a job's name, a label, a reason, a log line) in a
+ * <bdi>: its direction is isolated from what follows it, so a right-to-left
+ * override (U+202E) in it reverses only itself, never the rest of the cell
+ * or line it stands in. */
+export function bidi(text) {
+  return h("bdi", {}, text ?? "");
+}
+
+/** A job's labels as "k=v, k=v", each pair isolated (bidi). */
+export function labelList(labels) {
+  return Object.entries(labels ?? {}).map(([k, v], i) => [i ? ", " : null, bidi(`${k}=${v}`)]);
+}
+
 /** Replaces the children of `el`. */
 export function fill(el, ...children) {
   el.replaceChildren();

@@ -4,14 +4,19 @@
 //
 // The page holds its own stream subscription (job=ID&logs=1): the
 // `subscribed` snapshot gives the current view, events after it update it.
-// History and log lines are read over REST and merged with the events, each
-// entry shown once. Once the stream runs, nothing takes the page down: a
+// History is read over REST and merged with the events, each transition
+// shown once. Log lines are held by their position in the job's log, never
+// by their content (a tool may print the same line many times in one
+// millisecond): the REST read says where each line stands, and a `log`
+// event means there are lines past the last one held, which are read from
+// there. Once the stream runs, nothing takes the page down: a
 // read that fails (the daemon went away mid-load) says so where its data
 // goes and is read again when the stream is back, and a resync (events the
-// daemon no longer retains) reads the timeline and logs afresh.
+// daemon no longer retains) reads the timeline afresh, and the log lines
+// past those held.
 
 import {h, fill, facts, retryText, json, statusBadge, progressBar, updateProgressBar, time, duration, errorBox, shortId,
-  terminal, reasonInput, takeReason} from "./dom.js";
+  terminal, reasonInput, takeReason, bidi, labelList} from "./dom.js";
 import {api} from "./api.js";
 import {Stream, pageStateText} from "./stream.js";
 
@@ -70,7 +75,7 @@ export async function render(main, {args}) {
 
   // ---- state -----------------------------------------------------------------
   function showState() {
-    title.textContent = job.name ? `${job.name}` : `Job ${job.job_id}`;
+    fill(title, job.name ? bidi(job.name) : `Job ${job.job_id}`);
     fill(status, statusBadge(job.status));
     updateProgressBar(bar, job.progress, job.status);
     const p = job.progress ?? {};
@@ -80,7 +85,7 @@ export async function render(main, {args}) {
     cancel.disabled = !cancellable.has(job.status);
     retry.disabled = !retryable.has(job.status);
     why.hidden = cancel.disabled && retry.disabled;
-    if (job.error) fill(failure, h("p", {class: "error"}, h("strong", {}, "Last failure: "), job.error));
+    if (job.error) fill(failure, h("p", {class: "error"}, h("strong", {}, "Last failure: "), bidi(job.error)));
     else fill(failure);
   }
 
@@ -98,7 +103,7 @@ export async function render(main, {args}) {
   function showSpec() {
     const link = (j) => h("a", {href: `#/job/${j}`}, shortId(j));
     const list = (ids) => ids?.length ? h("span", {class: "links"}, ids.map((j) => [link(j), " "])) : null;
-    const labels = Object.entries(job.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+    const labels = Object.keys(job.labels ?? {}).length ? h("span", {}, labelList(job.labels)) : null;
     fill(spec, facts([
       ["Id", h("code", {}, job.job_id)],
       ["Tool", h("a", {href: `#/tools`}, job.tool)],
@@ -116,7 +121,7 @@ export async function render(main, {args}) {
       ["Duration", duration(job.duration_ms)],
       ["Next attempt", time(job.next_attempt_at)],
       ["Expires", time(job.expires_at)],
-      ["Idempotency key", job.idempotency_key],
+      ["Idempotency key", job.idempotency_key ? bidi(job.idempotency_key) : null],
       ["Cache", job.cache_info ? `answered from the cache of ${job.cache_info.source_job_id}` : job.use_cache ? "used" : ""],
       ["Checkpoint", checkpoint()],
     ]), h("h3", {}, "Params"), json(job.params));
@@ -150,7 +155,7 @@ export async function render(main, {args}) {
   }
 
   // ---- timeline and logs -------------------------------------------------------
-  // Live events may arrive before the REST read: both lists are kept in
+  // Live transitions may arrive before the REST read: the list is kept in
   // time order (a stable sort, so entries of the same millisecond keep the
   // order they were told in).
   const byTime = (a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
@@ -165,72 +170,102 @@ export async function render(main, {args}) {
     fill(timeline, transitions.map((x) => h("li", {},
       h("time", {datetime: x.at}, time(x.at)), " ",
       x.from ? [statusBadge(x.from), " → "] : null, statusBadge(x.to),
-      h("span", {class: "muted"}, ` attempt ${x.attempt}`), h("div", {class: "reason"}, x.reason))));
+      h("span", {class: "muted"}, ` attempt ${x.attempt}`), h("div", {class: "reason"}, bidi(x.reason)))));
   }
 
+  // The log only grows: the lines held are those from position `logStart`
+  // to `logEnd` (exclusive), in log order. The first read takes the newest
+  // 1000; each later one what lies past `logEnd`, so no line is read twice
+  // and none is dropped for looking like another.
   const logs = [];
-  const seenLogs = new Set();
-  function addLog(l, quiet = false) {
-    const key = `${l.at}|${l.level}|${l.component}|${l.message}`;
-    if (seenLogs.has(key)) return;
-    seenLogs.add(key);
-    const last = logs[logs.length - 1];
-    logs.push(l);
-    if (quiet) return;
+  let logStart = 0;
+  let logEnd = null;  // null until the first read
+  function addLines(lines) {
     const min = levels.indexOf(levelSelect.value);
-    if (last && l.at < last.at) {
-      logs.sort(byTime);
-      showLogs();
-    } else if (levels.indexOf(l.level) >= min) {
-      logBox.append(logLine(l));
+    for (const l of lines) {
+      logs.push(l);
+      if (levels.indexOf(l.level) >= min) logBox.append(logLine(l, logStart + logs.length - 1));
     }
     if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
   }
   function showLogs() {
     const min = levels.indexOf(levelSelect.value);
-    fill(logBox, logs.filter((l) => levels.indexOf(l.level) >= min).map(logLine));
+    fill(logBox, logs.map((l, i) => (levels.indexOf(l.level) >= min ? logLine(l, logStart + i) : null)));
     if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
   }
-  function logLine(l) {
-    return h("li", {"data-level": l.level},
+  function logLine(l, position) {
+    return h("li", {"data-level": l.level, "data-line": String(position)},
       h("time", {datetime: l.at}, new Date(l.at).toLocaleTimeString()), " ",
       h("span", {class: "level"}, l.level.toUpperCase()), " ",
-      h("span", {class: "component"}, l.component), " ", l.message);
+      h("span", {class: "component"}, l.component), " ", bidi(l.message));
   }
   levelSelect.addEventListener("change", showLogs);
+
+  async function readLogs() {
+    const path = `/v1/jobs/${job.job_id}/logs`;
+    for (;;) {
+      let offset = logEnd ?? 0;
+      let page = await api("GET", path, {query: {limit: 1000, offset}});
+      if (logEnd === null) {
+        // The newest 1000 lines: the first page says how many there are.
+        if (page.total > 1000) {
+          offset = page.total - 1000;
+          page = await api("GET", path, {query: {limit: 1000, offset}});
+        }
+        logStart = offset;
+        logEnd = offset;
+      }
+      logEnd += page.logs.length;
+      addLines(page.logs);
+      if (!page.logs.length || logEnd >= page.total) return;
+    }
+  }
+  // One read at a time, and at most one waiting behind it, which every
+  // caller meanwhile shares: it reads whatever was written by the time it
+  // starts.
+  let logRead = Promise.resolve();
+  let logQueued = null;
+  function pullLogs() {
+    logQueued ??= logRead.catch(() => {}).then(() => {
+      logQueued = null;
+      return readLogs();
+    });
+    logRead = logQueued;
+    return logQueued;
+  }
+  // A `log` event says there is more: read it (a burst of events, one read).
+  let logTimer = null;
+  function moreLogs() {
+    logTimer ??= setTimeout(() => {
+      logTimer = null;
+      pullLogs().catch(historyFailed);
+    }, 100);
+  }
 
   // The timeline and the logs over REST, one read at a time. "failed" until
   // a read succeeds after a failure; the next (re)subscription retries.
   let reading = null;
   let readFailed = false;
+  function historyFailed(err) {
+    readFailed = true;
+    fill(readNote, errorBox({title: "Timeline and logs not read",
+      message: `${err.message}. They are read again when the connection is back.`}));
+  }
   function readHistory() {
     reading ??= (async () => {
       try {
-        const [history] = await Promise.all([api("GET", `/v1/jobs/${job.job_id}/history`), readLogs()]);
+        const [history] = await Promise.all([api("GET", `/v1/jobs/${job.job_id}/history`), pullLogs()]);
         for (const t of history.transitions) addTransition(t);
         readFailed = false;
         fill(readNote);
         showSpec();  // the checkpoint line comes from the logs
       } catch (err) {
-        readFailed = true;
-        fill(readNote, errorBox({title: "Timeline and logs not read",
-          message: `${err.message}. They are read again when the connection is back.`}));
+        historyFailed(err);
       } finally {
         reading = null;
       }
     })();
     return reading;
-  }
-
-  async function readLogs() {
-    // The newest 1000 lines: the first page says how many there are.
-    const first = await api("GET", `/v1/jobs/${job.job_id}/logs`, {query: {limit: 1000}});
-    const page = first.total > 1000
-      ? await api("GET", `/v1/jobs/${job.job_id}/logs`, {query: {limit: 1000, offset: first.total - 1000}})
-      : first;
-    for (const l of page.logs) addLog(l, true);
-    logs.sort(byTime);
-    showLogs();
   }
 
   // ---- actions ----------------------------------------------------------------
@@ -281,9 +316,10 @@ export async function render(main, {args}) {
     job.progress = e.progress;
     showState();
   });
-  stream.on("log", (l) => addLog(l));
+  stream.on("log", moreLogs);
   stream.on("resync", async () => {
-    // Events were skipped: the view, the timeline and the logs afresh.
+    // Events were skipped: the view and the timeline afresh, and the log
+    // lines past those held.
     job = await api("GET", `/v1/jobs/${job.job_id}`).catch(() => job);
     showState();
     showSpec();
@@ -298,5 +334,6 @@ export async function render(main, {args}) {
   return () => {
     stream.stop();
     clearInterval(tick);
+    clearTimeout(logTimer);
   };
 }

@@ -4,7 +4,7 @@
 // The stream updates the status and progress of the jobs already loaded;
 // new jobs are announced and shown on request.
 
-import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox, coalesced} from "./dom.js";
+import {h, fill, statusBadge, progressBar, shortId, time, statuses, errorBox, coalesced, bidi, labelList} from "./dom.js";
 import {api, countJobs} from "./api.js";
 
 const rowHeight = 40;  // px; app.css gives every row of #jobs-table this height
@@ -96,25 +96,48 @@ export async function render(main, {query, stream, navigate}) {
   const pages = new Map();  // page index → array of job views (or a pending promise)
   const byId = new Map();   // job_id → job view, for live updates
 
+  // The table is the list as its first read found it. New jobs come at the
+  // top of the list (newest first), so later pages read by offset alone
+  // would shift under the reader: rows read twice, others never. Every
+  // later read is bounded by that first read instead: `created_before` the
+  // millisecond after its newest job. Only jobs created in that very
+  // millisecond after the first read can still join the bounded list; their
+  // ids (monotonic ULIDs) sort above the newest job's, so they stand at its
+  // top, and each read skips as many rows as the list grew
+  // (`total_count` - the first read's).
+  let fixed = null;  // {before, newestAt, newestId, base, growth, inNewest}, once the first read found a job
+  let firstRead = false;  // the first page has been read
+
   function load(index) {
     if (pages.has(index)) return;
-    const p = api("GET", "/v1/jobs", {query: {...q, limit: pageSize, offset: index * pageSize}}).then((page) => {
+    if (index > 0 && !firstRead) return;  // the first page fixes what the others read
+    const query = {...q, limit: pageSize, offset: index * pageSize};
+    const f = fixed;
+    if (f) {
+      query.created_before = f.before;
+      if (!byStatus) query.offset += f.growth;
+    }
+    const p = api("GET", "/v1/jobs", {query}).then((page) => {
       if (pages.get(index) !== p) return;
+      if (f && !byStatus && page.total_count - f.base > f.growth) {
+        // Jobs joined the top of the bounded list since: this read is shifted.
+        f.growth = page.total_count - f.base;
+        pages.delete(index);
+        load(index);
+        return;
+      }
       pages.set(index, page.jobs);
       fill(problem);  // a page read again after a failure
       for (const j of page.jobs) {
         byId.set(j.job_id, j);
         joined.delete(j.job_id);
       }
+      if (!firstRead) fix(page);
       // Jobs that joined while the first page was read are most likely in
       // its count: the listing reads the store after the event was sent.
       if (index === 0 && byStatus) forgetJoined();
       if (byStatus) showNew(joined.size);
-      if (index === 0 && page.jobs.length) {
-        since = page.jobs[0].created_at;
-        shownSince = page.jobs.filter((j) => j.created_at === since).length;
-      }
-      setTotal(page.total_count);
+      setTotal(f && !byStatus ? page.total_count - f.growth : page.total_count);
       draw();
     }, (err) => {
       pages.delete(index);
@@ -123,24 +146,57 @@ export async function render(main, {query, stream, navigate}) {
     pages.set(index, p);
   }
 
+  /** The first read: what the table holds from here on. */
+  function fix(page) {
+    firstRead = true;
+    const newest = page.jobs[0];
+    if (newest) {
+      const same = page.jobs.filter((j) => j.created_at === newest.created_at).length;
+      fixed = {
+        before: new Date(Date.parse(newest.created_at) + 1).toISOString(),
+        newestAt: newest.created_at,
+        newestId: newest.job_id,
+        base: page.total_count,
+        growth: 0,
+        // How many of the jobs that matched had been created in the newest
+        // millisecond: all on this page, unless the page is full of them
+        // (a batch); then it is read when the count of new jobs needs it.
+        inNewest: same < page.jobs.length || page.jobs.length < pageSize ? same : null,
+      };
+    }
+    // Creations the stream told before this read: those after it are new.
+    if (!filtered) showNew(told.filter(isNew).length);
+    told = null;
+    if (filtered && !byStatus && since !== null) countNew();
+  }
+
+  /** Whether a job (by id) came after the table's first read: ids sort by creation. */
+  function isNew(id) {
+    return !fixed || id > fixed.newestId;
+  }
+
   function setTotal(n) {
     total = n;
     table.setAttribute("aria-rowcount", String(total + 1));
     summary.textContent = `${total} ${total === 1 ? "job matches" : "jobs match"}`;
   }
 
+  // Every row drawn has data-row (its index); a row whose job is read also
+  // has data-index and data-job. A row still loading can hold the focus
+  // (tabindex -1) while the arrow keys pass over it.
   function row(i) {
     const page = pages.get(Math.floor(i / pageSize));
     const job = Array.isArray(page) ? page[i % pageSize] : null;
-    if (!job) return h("tr", {"aria-rowindex": String(i + 2)}, h("td", {colspan: "6", class: "muted"}, "Loading…"));
+    if (!job) return h("tr", {"aria-rowindex": String(i + 2), "data-row": String(i), tabindex: "-1"},
+      h("td", {colspan: "6", class: "muted"}, "Loading…"));
     const labels = Object.entries(job.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
-    return h("tr", {"aria-rowindex": String(i + 2), "data-job": job.job_id, "data-index": String(i)},
-      h("td", {}, h("a", {href: `#/job/${job.job_id}`, class: "row-link"}, job.name || shortId(job.job_id))),
+    return h("tr", {"aria-rowindex": String(i + 2), "data-row": String(i), "data-job": job.job_id, "data-index": String(i)},
+      h("td", {}, h("a", {href: `#/job/${job.job_id}`, class: "row-link"}, job.name ? bidi(job.name) : shortId(job.job_id))),
       h("td", {}, statusBadge(job.status)),
       h("td", {}, job.tool),
       h("td", {}, progressBar(job.progress, `progress of ${job.job_id}`, job.status)),
       h("td", {}, time(job.created_at)),
-      h("td", {title: labels}, labels));
+      h("td", {title: labels}, labelList(job.labels)));
   }
 
   let drawn = [-1, -1];
@@ -150,13 +206,55 @@ export async function render(main, {query, stream, navigate}) {
     if (!force && drawn[0] === first && drawn[1] === last) return;
     drawn = [first, last];
     for (let p = Math.floor(first / pageSize); p <= Math.floor(Math.max(first, last - 1) / pageSize); ++p) load(p);
-    const focused = document.activeElement?.closest?.("tr")?.dataset.index;
+    // The row holding the focus stays in the page, its cells redrawn: a row
+    // taken out of the page would take the focus with it (to <body>).
+    const active = document.activeElement;
+    const held = body.contains(active) ? active.closest("tr[data-row]") : null;
     top.style.height = `${first * rowHeight}px`;
     bottom.style.height = `${Math.max(0, total - last) * rowHeight}px`;
     const rows = [];
-    for (let i = first; i < last; ++i) rows.push(row(i));
-    body.replaceChildren(top, ...rows, bottom);
-    if (focused !== undefined) body.querySelector(`tr[data-index="${focused}"] a`)?.focus({preventScroll: true});
+    let keep = null;
+    for (let i = first; i < last; ++i) {
+      const fresh = row(i);
+      if (held?.dataset.row === String(i)) {
+        redrawHeld(held, fresh);
+        keep = held;
+        rows.push(held);
+      } else {
+        rows.push(fresh);
+      }
+    }
+    if (keep) {
+      for (const child of [...body.children]) if (child !== keep) child.remove();
+      const at = rows.indexOf(keep);
+      keep.before(top, ...rows.slice(0, at));
+      keep.after(...rows.slice(at + 1), bottom);
+    } else {
+      body.replaceChildren(top, ...rows, bottom);
+    }
+  }
+
+  /** The focused row takes the content of its fresh drawing in place. */
+  function redrawHeld(held, fresh) {
+    if (held.dataset.job && held.dataset.job === fresh.dataset.job) {
+      // The same job: every cell but the first, which holds the focused link.
+      const cells = [...fresh.cells];
+      [...held.cells].forEach((cell, k) => { if (k > 0) cell.replaceWith(cells[k]); });
+      return;
+    }
+    // A job read where "Loading…" stood (or the other way after a reload):
+    // the row itself holds the focus while its cells change, then its link.
+    held.tabIndex = -1;
+    if (document.activeElement !== held) held.focus({preventScroll: true});
+    held.replaceChildren(...fresh.childNodes);
+    held.querySelector("a")?.focus({preventScroll: true});
+    for (const {name} of [...held.attributes]) if (!fresh.hasAttribute(name)) held.removeAttribute(name);
+    for (const {name, value} of [...fresh.attributes]) held.setAttribute(name, value);
+  }
+
+  function focusRow(i) {
+    const tr = body.querySelector(`tr[data-row="${i}"]`);
+    (tr?.querySelector("a") ?? tr)?.focus({preventScroll: true});
   }
 
   function reload() {
@@ -164,8 +262,10 @@ export async function render(main, {query, stream, navigate}) {
     byId.clear();
     forgetJoined();
     showNew(0);
+    fixed = null;
+    firstRead = false;
+    told = [];
     since = null;
-    shownSince = 0;
     load(0);
   }
 
@@ -174,31 +274,38 @@ export async function render(main, {query, stream, navigate}) {
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => draw(false));
   });
-  // Arrow keys move between rows; the rows on screen follow the focus.
+  // Arrow keys move between rows; the rows on screen follow the focus: the
+  // table scrolls to keep the next row in view (a row clear of the sticky
+  // header), draws it, and focuses it.
   viewport.addEventListener("keydown", (e) => {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    const current = Number(document.activeElement?.closest?.("tr")?.dataset.index ?? -1);
+    if (!total) return;
+    const current = Number(document.activeElement?.closest?.("tr[data-row]")?.dataset.row ?? -1);
     const next = Math.max(0, Math.min(total - 1, current + (e.key === "ArrowDown" ? 1 : -1)));
     e.preventDefault();
     const topOf = next * rowHeight;
     if (topOf < viewport.scrollTop + rowHeight) viewport.scrollTop = topOf - rowHeight;
     else if (topOf > viewport.scrollTop + viewport.clientHeight - 2 * rowHeight)
       viewport.scrollTop = topOf - viewport.clientHeight + 2 * rowHeight;
-    draw();
-    body.querySelector(`tr[data-index="${next}"] a`)?.focus({preventScroll: true});
+    draw(false);
+    focusRow(next);
   });
 
   // Live: status and progress of loaded jobs change in place; jobs new to
   // the table are counted and shown on request, so rows do not jump under
   // the reader.
-  // - Without filters every job the stream announces is new to the table.
+  // - Without filters every job the stream announces is new to the table
+  //   if it came after the first read: its id sorts above the newest job's
+  //   then (creations told while that read was under way wait for it).
   // - With filters but no status, a job matches from its creation on (tool,
   //   name, labels and creation time never change). The events do not say
   //   whether a job matches (an event has no tool, name or labels), so the
-  //   server counts: the jobs that match, created since the newest job
-  //   loaded (or since the first announced, if none was), less those of
-  //   that millisecond already shown. A walk by created_after reads only
-  //   that range, and at most two counts a second go out while jobs arrive.
+  //   server counts: the jobs that match, created since the newest job's
+  //   millisecond (or since the first announced, if the table is empty),
+  //   less those of that millisecond the first read found, exactly: read
+  //   if the first page was full of them. A walk by created_after reads
+  //   only that range, and at most two counts a second go out while jobs
+  //   arrive.
   // - With a status filter a job of any age joins the list by a transition
   //   into that status, and leaves it by one out of it: the page keeps the
   //   jobs that joined and are not shown. With the status alone the events
@@ -209,8 +316,8 @@ export async function render(main, {query, stream, navigate}) {
   const byStatus = Boolean(q.status);
   const statusAlone = byStatus && Object.keys(q).length === 1;
   let newJobs = 0;
-  let since = null;     // created_at of the newest job loaded (ISO), or null
-  let shownSince = 0;   // loaded jobs created in that millisecond
+  let told = [];        // ids of creations told before the first read was answered
+  let since = null;     // an empty table's: created_at of the first creation told since (ISO), or null
   const joined = new Set();    // jobs that entered the status, match, and are not shown
   const unchecked = new Map(); // jobs that entered the status, to be read → their entry's stamp
   let overflowed = false;      // some were not read (too many waiting): the count is a lower bound
@@ -224,17 +331,31 @@ export async function render(main, {query, stream, navigate}) {
   }
   // One count at a time (dom.js coalesced); events meanwhile ask for one more.
   const countNew = coalesced(async () => {
+    const f = fixed;
     const base = since;
-    // RFC 3339 in UTC with milliseconds on both sides: strings compare as times.
-    const after = q.created_after > base ? q.created_after : base;
     try {
-      const n = base === null ? 0 : await countJobs({...q, created_after: after});
+      let n = 0;
+      if (f) {
+        f.inNewest ??= await inNewest(f);
+        n = (await countJobs({...q, created_after: f.newestAt})) - f.inNewest;
+      } else if (base !== null) {
+        // RFC 3339 in UTC with milliseconds on both sides: strings compare as times.
+        n = await countJobs({...q, created_after: q.created_after > base ? q.created_after : base});
+      }
       // A reload since then has its own base and count.
-      if (since === base && !closed) showNew(Math.max(0, n - (after === base ? shownSince : 0)));
+      if (fixed === f && since === base && !closed) showNew(Math.max(0, n));
     } catch {
       // The daemon went away: the stream's resync reloads the table.
     }
   }, 500);
+  /** The jobs that matched in the newest job's millisecond at the first
+   * read: those there now, less those created after it (ids above the
+   * newest job's, at the top of the list). */
+  async function inNewest(f) {
+    const page = await api("GET", "/v1/jobs",
+      {query: {...q, created_after: f.newestAt, created_before: f.before, limit: 1000}});
+    return page.total_count - page.jobs.filter((j) => j.job_id > f.newestId).length;
+  }
   const checkJoined = coalesced(async () => {
     const batch = [...unchecked].slice(0, checksPerRound);  // [id, the entry's stamp]
     const round = generation;
@@ -282,11 +403,14 @@ export async function render(main, {query, stream, navigate}) {
     stream.on("transition", (e) => {
       if (byStatus) membership(e);
       else if (filtered && e.from === null) {
-        since ??= e.at;
+        if (!fixed) since ??= e.at;
         countNew();
       }
       if (e.from === null) {
-        if (!filtered) showNew(newJobs + 1);
+        if (!filtered) {
+          if (told) told.push(e.job_id);
+          else if (isNew(e.job_id)) showNew(newJobs + 1);
+        }
         return;
       }
       const job = byId.get(e.job_id);

@@ -7,7 +7,7 @@
 // the last hour counts the jobs created in it (the list filters by creation
 // time).
 
-import {h, fill, errorBox, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal, coalesced} from "./dom.js";
+import {h, fill, errorBox, statusBadge, progressBar, updateProgressBar, shortId, statuses, terminal, coalesced, bidi} from "./dom.js";
 import {api, countJobs} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -37,7 +37,7 @@ export async function render(main, {stream}) {
     const bar = progressBar(job.progress, `progress of ${job.job_id}`);
     const step = h("td", {}, job.progress?.step_name ?? "");
     const tr = h("tr", {"data-job": job.job_id},
-      h("td", {}, h("a", {href: `#/job/${job.job_id}`}, job.name || shortId(job.job_id))),
+      h("td", {}, h("a", {href: `#/job/${job.job_id}`}, job.name ? bidi(job.name) : shortId(job.job_id))),
       h("td", {}, job.tool), h("td", {}, bar), step);
     rows.set(job.job_id, {tr, bar, step});
     running.append(tr);

@@ -10,28 +10,56 @@
 // is over; only then is it "live" again. A `since` the server no longer
 // retains fires "resync": the stream starts afresh and the page reloads its
 // data.
+//
+// The daemon sends nothing while nothing happens, and a browser cannot send
+// a WebSocket ping, so a daemon that stopped answering (frozen, or a path to
+// it that died without a word) would look live forever. After `idleMs` of
+// quiet the stream asks for an answer in-band: {"op": "unsubscribe",
+// "nodes": true}, which changes nothing (there is no such subscription) and
+// which the daemon acknowledges. No message within `answerMs`, or no
+// `subscribed` within `handshakeMs` of opening, and the connection is given
+// up: "reconnecting", as after a drop.
+//
+// A token the daemon no longer takes (removed from its tokens file: the
+// stream is closed with 1008, and every upgrade after it is refused, which a
+// browser reports only as a failed connection) is checked with a REST read:
+// its 401 is the page's "unauthorized" (the sign-in box), and the stream
+// stops, "unauthorized", until it is started again with a new token.
 
-import {token} from "./api.js";
+import {token, api} from "./api.js";
 
 /** What each state is called: the header's words; a page's own line says them in lower case. */
-export const stateText = {connecting: "Connecting…", catching_up: "Catching up…", live: "Live", reconnecting: "Reconnecting…", closed: "Offline"};
+export const stateText = {connecting: "Connecting…", catching_up: "Catching up…", live: "Live", reconnecting: "Reconnecting…",
+  closed: "Offline", unauthorized: "Signed out"};
+
+/** Quiet this long, the stream asks the daemon for an answer. */
+export const idleMs = 15_000;
+/** The time the daemon has to answer that. */
+export const answerMs = 5_000;
+/** From opening a connection to the daemon's `subscribed`. */
+export const handshakeMs = 10_000;
 
 /** A page's own stream line: "live", "catching up…", …; nothing once closed. */
-export const pageStateText = (state) => (state === "closed" ? "" : (stateText[state] ?? state).toLowerCase());
+export const pageStateText = (state) => (state === "closed" || state === "unauthorized" ? "" : (stateText[state] ?? state).toLowerCase());
 
 export class Stream extends EventTarget {
   constructor(params) {
     super();
     this.params = params;
     this.seq = null;            // highest seq seen
-    this.state = "connecting";  // connecting | catching_up | live | reconnecting | closed
+    this.state = "connecting";  // connecting | catching_up | live | reconnecting | closed | unauthorized
     this.delay = 250;
     this.ws = null;
-    this.timer = null;
+    this.timer = null;          // the next connection
+    this.watchdog = null;       // the next liveness check
+    this.failures = 0;          // connections in a row that never opened
+    this.checking = false;      // a REST read checks the token
   }
 
   start() {
     clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
+    if (this.state === "closed" || this.state === "unauthorized") this.setState("connecting");
     const url = new URL("/v1/stream", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     for (const [k, v] of Object.entries(this.params)) url.searchParams.set(k, v);
@@ -39,24 +67,99 @@ export class Stream extends EventTarget {
     if (token()) url.searchParams.set("access_token", token());
     const ws = new WebSocket(url);
     this.ws = ws;
-    ws.onmessage = (e) => this.receive(JSON.parse(e.data));
-    ws.onclose = () => {
+    this.openedAt = Date.now();
+    this.heard = this.openedAt;  // the last message
+    this.asked = null;           // when the pending liveness question was sent
+    this.acked = false;          // `subscribed` came on this connection
+    let opened = false;
+    ws.onopen = () => { opened = true; };
+    ws.onmessage = (e) => {
+      if (this.ws !== ws) return;
+      this.heard = Date.now();
+      this.receive(JSON.parse(e.data));
+    };
+    ws.onclose = (e) => {
       if (this.ws !== ws) return;  // closed on purpose
       this.ws = null;
-      this.setState("reconnecting");
-      this.timer = setTimeout(() => this.start(), this.delay);
-      this.delay = Math.min(this.delay * 2, 2000);
+      this.lost(e.code, opened);
     };
+    this.watchdog = setTimeout(() => this.check(), handshakeMs);
     return this;
   }
 
-  /** Closes for good (the page went away) or to reconnect afresh. */
-  stop() {
+  /** The connection ended (closed by the daemon, refused, or given up): try again. */
+  lost(code, opened) {
+    clearTimeout(this.watchdog);
+    this.setState("reconnecting");
+    this.failures = opened ? 0 : this.failures + 1;
+    // 1008: this stream's token was revoked. Two refused upgrades in a row:
+    // perhaps the token again (a browser does not say why). A REST read
+    // tells.
+    if (code === 1008 || this.failures >= 2) this.checkToken();
+    this.timer = setTimeout(() => this.start(), this.delay);
+    this.delay = Math.min(this.delay * 2, 2000);
+  }
+
+  checkToken() {
+    if (this.checking) return;
+    this.checking = true;
+    const asked = token();
+    api("GET", "/v1/tools").then(() => {}, (err) => {
+      // api() has told the page (the sign-in box); asking again with the
+      // refused token would only be refused again.
+      if (err.status === 401 && token() === asked) this.stop("unauthorized");
+    }).finally(() => { this.checking = false; });
+  }
+
+  /** Whether the daemon still answers (see the top of this file). */
+  check() {
+    clearTimeout(this.watchdog);
+    const ws = this.ws;
+    if (!ws) return;
+    const now = Date.now();
+    if (!this.acked) {
+      const left = this.openedAt + handshakeMs - now;
+      if (left <= 0) return this.giveUp();
+      this.watchdog = setTimeout(() => this.check(), left);
+      return;
+    }
+    if (this.asked !== null) {
+      if (this.heard < this.asked) {
+        const left = this.asked + answerMs - now;
+        if (left <= 0) return this.giveUp();
+        this.watchdog = setTimeout(() => this.check(), left);
+        return;
+      }
+      this.asked = null;  // answered: any message will do
+    }
+    const quiet = now - this.heard;
+    if (quiet < idleMs) {
+      this.watchdog = setTimeout(() => this.check(), idleMs - quiet);
+      return;
+    }
+    this.asked = now;
+    ws.send(JSON.stringify({op: "unsubscribe", nodes: true}));
+    this.watchdog = setTimeout(() => this.check(), answerMs);
+  }
+
+  /** The daemon does not answer: drop the connection without waiting for
+   * its close (which would not come either), and connect again. */
+  giveUp() {
+    const ws = this.ws;
+    this.ws = null;
+    ws.close();
+    this.lost(1006, this.acked);
+  }
+
+  /** Closes for good (the page went away, or the token was refused: then
+   * "unauthorized") or to reconnect afresh. */
+  stop(state = "closed") {
     clearTimeout(this.timer);
+    clearTimeout(this.watchdog);
     const ws = this.ws;
     this.ws = null;
     ws?.close();
-    this.setState("closed");
+    this.setState(state);
   }
 
   restart() {
@@ -79,8 +182,12 @@ export class Stream extends EventTarget {
       }
       return;
     }
+    if (msg.type === "unsubscribed") return;  // the answer to a liveness question
     if (msg.type === "subscribed") {
       this.delay = 250;
+      this.acked = true;
+      this.failures = 0;
+      this.check();  // from the handshake's deadline to the idle one
       // A subscription with `since` replays first: it is live once the
       // server says the replay is over.
       if (this.seq === null) {

@@ -2,7 +2,7 @@
 // with the running count and paused state from /v1/health, and a button to
 // pause or resume the tool (POST /v1/tools/{name}/pause, /resume).
 
-import {h, fill, facts, retryText, errorBox, reasonInput, takeReason} from "./dom.js";
+import {h, fill, facts, retryText, errorBox, reasonInput, takeReason, bidi} from "./dom.js";
 import {api} from "./api.js";
 
 export async function render(main, {stream}) {
@@ -29,7 +29,8 @@ export async function render(main, {stream}) {
       const why = reasonInput({});
       const message = h("div", {class: "message"});
       const show = (paused, reason) => {
-        state.textContent = paused ? `⏸ paused${reason ? ` (${reason})` : ""}; queued jobs wait` : "✓ accepting work";
+        if (paused) fill(state, "⏸ paused", reason ? [" (", bidi(reason), ")"] : null, "; queued jobs wait");
+        else fill(state, "✓ accepting work");
         toggle.textContent = paused ? "Resume tool" : "Pause tool";
         toggle.dataset.paused = paused ? "1" : "";
         why.placeholder = paused ? "Reason for a resume (optional)" : "Reason for a pause (optional)";
@@ -95,7 +96,7 @@ export async function render(main, {stream}) {
 }
 
 function retiredCard(name, st) {
-  const state = h("span", {class: "tool-state"}, `⏸ paused${st.paused_reason ? ` (${st.paused_reason})` : ""}`);
+  const state = h("span", {class: "tool-state"}, "⏸ paused", st.paused_reason ? [" (", bidi(st.paused_reason), ")"] : null);
   const message = h("div", {class: "message"});
   const why = reasonInput({placeholder: "Reason for lifting it (optional)"});
   why.setAttribute("aria-label", `Reason for lifting the pause of ${name} (optional)`);

@@ -5,10 +5,14 @@
 //
 // Every wait is on a condition with a deadline, never a fixed sleep.
 // Screenshots of each page go to build/dashboard-artifacts/ (DASHBOARD_ARTIFACTS).
+// DASHBOARD_WEB_DIR=web serves the pages' scripts and style sheet from that
+// directory instead of the daemon's embedded copy: an edit under web/ is
+// tested without rebuilding overseerd (index.html still comes from the daemon).
 
 import {test, before, after} from "node:test";
 import assert from "node:assert/strict";
-import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from "node:fs";
+import {mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {createHash} from "node:crypto";
 import {tmpdir} from "node:os";
 import {join, resolve, dirname} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -19,6 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const binary = resolve(process.env.OVERSEERD ?? join(root, "build/overseerd"));
 const artifacts = resolve(process.env.DASHBOARD_ARTIFACTS ?? join(root, "build/dashboard-artifacts"));
 const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const webDir = process.env.DASHBOARD_WEB_DIR ? resolve(process.env.DASHBOARD_WEB_DIR) : null;
 const wait = {timeout: 20_000};
 
 let browser;
@@ -43,8 +48,27 @@ after(async () => {
   if (scratch) rmSync(scratch, {recursive: true, force: true});
 });
 
+/** A browser context; with DASHBOARD_WEB_DIR its assets come from that directory. */
+async function newContext(options) {
+  const context = await browser.newContext(options);
+  if (webDir) {
+    const types = {js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", svg: "image/svg+xml"};
+    await context.route(/\/assets\/[^/]+\/[^/?]+$/, (route) => {
+      const name = new URL(route.request().url()).pathname.split("/").pop();
+      let body;
+      try {
+        body = readFileSync(join(webDir, name));
+      } catch {
+        return route.continue();
+      }
+      return route.fulfill({status: 200, contentType: types[name.split(".").pop()], body});
+    });
+  }
+  return context;
+}
+
 async function open(hash = "", viewport = {width: 1280, height: 900}, before = async () => {}, base = daemon.url) {
-  const context = await browser.newContext({viewport});
+  const context = await newContext({viewport});
   const page = await context.newPage();
   page.on("console", (m) => {
     // Expected: a refused connection while the daemon is down and the
@@ -604,7 +628,7 @@ test("at phone width every page fits the screen", async () => {
 test("with tokens: the page asks for one, refuses a wrong one and works with the right one", async () => {
   const secured = await new Daemon(binary, join(scratch, "secured"), {args: ["--token", "s3cret-token"]}).start();
   try {
-    const context = await browser.newContext({viewport: {width: 1280, height: 800}});
+    const context = await newContext({viewport: {width: 1280, height: 800}});
     const page = await context.newPage();
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     await page.goto(`${secured.url}/`);
@@ -629,6 +653,268 @@ test("with tokens: the page asks for one, refuses a wrong one and works with the
   } finally {
     await secured.stop();
   }
+});
+
+/** A daemon of a test's own, in a directory of its own under the scratch one. */
+function ownDaemon(name, args = []) {
+  const dir = join(scratch, name);
+  mkdirSync(dir, {recursive: true});
+  return {dir, daemon: new Daemon(binary, join(dir, "data"), {args})};
+}
+
+async function waitForStatus(d, id, status) {
+  await until(`${id} to be ${status}`, async () => (await d.api("GET", `/v1/jobs/${id}`)).body.status === status);
+}
+
+test("a job page shows every log line, however alike: read when it opens, and followed live", async () => {
+  // A tool that prints the same line 300 times within a few milliseconds,
+  // once the file it is given exists.
+  const {dir, daemon: other} = ownDaemon("repeat");
+  const toolsFile = join(dir, "tools.json");
+  writeFileSync(toolsFile, JSON.stringify({tools: [{name: "repeat", command: ["/bin/sh", "-c",
+    'while [ ! -e "$0" ]; do sleep 0.05; done; i=0; while [ $i -lt "$1" ]; do echo same-line; i=$((i+1)); done',
+    "{params.go}", "{params.n}"], params: {go: {type: "string"}, n: {type: "integer", default: 300}}}]}));
+  other.args = ["--tools", toolsFile];
+  const lines = async (page) => page.locator("#logs li").count();
+  const total = async (id) => (await other.api("GET", `/v1/jobs/${id}/logs?limit=1`)).body.total;
+  try {
+    await other.start();
+    const submitted = async (go) => (await other.api("POST", "/v1/jobs", {body: {tool: "repeat", params: {go}}})).body.job_id;
+    // Read: the job ended before its page opened.
+    const ready = join(dir, "ready");
+    writeFileSync(ready, "");
+    const done = await submitted(ready);
+    await waitForStatus(other, done, "completed");
+    const read = await total(done);
+    assert.ok(read >= 300, `${read} lines`);
+    const page = await open(`#/job/${done}`, undefined, undefined, other.url);
+    await page.locator("#logs li", {hasText: "same-line"}).first().waitFor(wait);
+    await until(`all ${read} lines read`, async () => (await lines(page)) === read);
+    assert.equal(await page.locator("#logs li", {hasText: "same-line"}).count(), 300);
+    // Followed: the lines come while the page is open, told by the stream.
+    const go = join(dir, "go");
+    const live = await submitted(go);
+    await page.goto(`${other.url}/#/job/${live}`);
+    await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+    await page.locator("#link-state", {hasText: /^live$/}).waitFor(wait);
+    writeFileSync(go, "");
+    await waitForStatus(other, live, "completed");
+    const followed = await total(live);
+    await until(`all ${followed} lines followed`, async () => (await lines(page)) === followed);
+    assert.equal(await page.locator("#logs li", {hasText: "same-line"}).count(), 300);
+    // Each line once, in log order.
+    const positions = await page.locator("#logs li").evaluateAll((lis) => lis.map((li) => Number(li.dataset.line)));
+    assert.deepEqual(positions, positions.map((_, i) => i));
+    await page.context().close();
+  } finally {
+    await other.stop();
+  }
+});
+
+/** Scrolls the jobs table from top to bottom: index → job id of every row. */
+async function everyRow(page, count) {
+  const seen = new Map();
+  const viewport = page.locator(".viewport");
+  for (let first = 0; first < count; first += 20) {
+    await viewport.evaluate((v, top) => { v.scrollTop = top; }, first * 40);
+    const want = Array.from({length: Math.min(20, count - first)}, (_, k) => first + k);
+    await until(`rows ${first}-${first + want.length - 1}`, async () => {
+      const rows = await page.locator("#jobs-table tr[data-index]").evaluateAll((trs) =>
+        trs.map((tr) => [Number(tr.dataset.index), tr.dataset.job, tr.querySelector("a").textContent]));
+      for (const [i, id, name] of rows) seen.set(i, {id, name});
+      return want.every((i) => seen.has(i));
+    });
+  }
+  return seen;
+}
+
+test("the jobs table reads its later pages as its first read found the list: no row twice while jobs arrive, and the new ones counted exactly", async () => {
+  // Batches of 300 jobs until the newest millisecond holds more than the
+  // first page of 100 (a batch is created a few hundred jobs a
+  // millisecond): the count of new jobs cannot take that millisecond's
+  // jobs from the first page alone. Then 30 more while the table is open,
+  // at the top of the list.
+  const spec = (name) => ({tool: "noop", name, labels: {paging: "yes"}});
+  const batch = async (jobs) => assert.equal((await daemon.api("POST", "/v1/batches", {body: {jobs}})).status, 202);
+  let listed;
+  for (let round = 0; round < 8; ++round) {
+    await batch(Array.from({length: 300}, (_, i) => spec(`paged ${round}.${i}`)));
+    listed = (await daemon.api("GET", "/v1/jobs?label.paging=yes&limit=101")).body;
+    if (listed.jobs.every((j) => j.created_at === listed.jobs[0].created_at)) break;
+  }
+  const before = listed.total_count;
+  const page = await open("#/jobs?label=paging%3Dyes");
+  await page.locator("#jobs-summary", {hasText: `${before} jobs match`}).waitFor(wait);
+  await page.locator("#jobs-table tr[data-index='0']").waitFor(wait);
+  await batch(Array.from({length: 30}, (_, i) => spec(`arrived ${i}`)));
+  await page.locator("#jobs-fresh", {hasText: /new jobs/}).waitFor(wait);
+  // Every row once, and none of the new ones.
+  const rows = await everyRow(page, before);
+  const ids = [...rows.values()].map((r) => r.id);
+  assert.equal(new Set(ids).size, before, "a row shown twice");
+  assert.deepEqual([...rows.values()].filter((r) => !r.name.startsWith("paged")).map((r) => r.name), []);
+  assert.equal(await text(page, "#jobs-summary"), `${before} jobs match`);
+  await page.locator("#jobs-fresh", {hasText: /^30 new jobs/}).waitFor(wait);
+  await page.locator("#jobs-fresh").click();
+  await page.locator("#jobs-summary", {hasText: `${before + 30} jobs match`}).waitFor(wait);
+  assert.equal(await page.locator("#jobs-fresh").isHidden(), true);
+  await page.context().close();
+});
+
+test("the arrow keys walk a long table row by row, the focused row drawn and in view", async () => {
+  // The second page of 100 answers slowly: the focus reaches rows still
+  // loading, and stays on them until their jobs arrive.
+  const slowSecondPage = (p) => p.route(/\/v1\/jobs\?.*offset=1\d\d(&|$)/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  const page = await open("#/jobs?label=paging%3Dyes", undefined, slowSecondPage);  // 330 rows or more (the test before)
+  const first = page.locator("#jobs-table tr[data-index='0'] a");
+  await first.waitFor(wait);
+  await first.focus();
+  const focusedInView = (i) => page.waitForFunction((i) => {
+    const a = document.activeElement;
+    const tr = a?.closest?.("tr");
+    if (a?.tagName !== "A" || tr?.dataset.index !== String(i)) return false;
+    const v = document.querySelector(".viewport").getBoundingClientRect();
+    const r = tr.getBoundingClientRect();
+    return r.top >= v.top && r.bottom <= v.bottom;
+  }, i, wait);
+  // Past the rows drawn at first and into the second page of 100.
+  for (let i = 1; i <= 130; ++i) {
+    await page.keyboard.press("ArrowDown");
+    await focusedInView(i);
+  }
+  for (let i = 129; i >= 120; --i) {
+    await page.keyboard.press("ArrowUp");
+    await focusedInView(i);
+  }
+  await page.context().close();
+});
+
+test("a token the daemon revokes brings the sign-in box back, whether the stream is closed (1008) or refused on reconnecting", async () => {
+  const {dir, daemon: secured} = ownDaemon("revoke");
+  const tokensFile = join(dir, "tokens.json");
+  const sha = (t) => createHash("sha256").update(t).digest("hex");
+  const principals = (...names) => writeFileSync(tokensFile, JSON.stringify({principals:
+    names.map((name) => ({name, role: "user", token_sha256: sha(`${name}-token`)}))}));
+  principals("alice", "bob");
+  secured.args = ["--tokens", tokensFile];
+  try {
+    await secured.start();
+    const context = await newContext({viewport: {width: 1280, height: 800}});
+    const page = await context.newPage();
+    // 401s are the point here: only page errors count.
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    const signIn = async (name) => {
+      await page.getByLabel("Token").fill(`${name}-token`);
+      await page.getByRole("button", {name: "Sign in"}).click();
+      await page.locator("#jobs-summary", {hasText: "match"}).waitFor(wait);
+      await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+    };
+    await page.goto(`${secured.url}/#/jobs`);
+    await signIn("alice");
+    // Alice is taken out of the file: her open stream is closed with 1008.
+    principals("bob");
+    process.kill(secured.proc.pid, "SIGHUP");
+    await page.getByRole("alert").filter({hasText: "refused this token"}).waitFor(wait);
+    await page.locator("#connection", {hasText: "Signed out"}).waitFor(wait);
+    await signIn("bob");
+    // Bob is taken out while the daemon is down: the stream comes back to
+    // upgrades refused with 401, which a browser reports as failures alone.
+    await secured.stop();
+    principals("carol");
+    await secured.start();
+    await page.getByRole("alert").filter({hasText: "refused this token"}).waitFor(wait);
+    await page.locator("#connection", {hasText: "Signed out"}).waitFor(wait);
+    await signIn("carol");
+    await context.close();
+  } finally {
+    await secured.stop();
+  }
+});
+
+test("a frozen daemon: the page stops saying Live, a read or an action says it got no answer, and all comes back when it thaws", async () => {
+  const {daemon: other} = ownDaemon("frozen");
+  await other.start();
+  let frozen = false;
+  try {
+    const id = (await other.api("POST", "/v1/jobs", {body: {tool: "sleep", params: {seconds: 120, steps: 120},
+      name: "frozen"}})).body.job_id;
+    // The page's clock is Playwright's: the deadlines (seconds) pass at once.
+    const page = await open(`#/job/${id}`, undefined, (p) => p.clock.install(), other.url);
+    await page.locator("#job-status", {hasText: "running"}).waitFor(wait);
+    await page.locator("#link-state", {hasText: /^live$/}).waitFor(wait);
+    await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+    process.kill(other.proc.pid, "SIGSTOP");
+    frozen = true;
+    // Quiet streams ask the daemon for a word, get none, and give up.
+    await page.clock.runFor(30_000);
+    await page.locator("#connection", {hasText: "Reconnecting"}).waitFor(wait);
+    await page.locator("#link-state", {hasText: "reconnecting"}).waitFor(wait);
+    // An action waits for its answer no longer than a read does.
+    await page.getByRole("button", {name: "Cancel job"}).click();
+    await page.clock.runFor(25_000);
+    await page.locator("#action-outcome").getByRole("alert").filter({hasText: "did not answer within 20 s"}).waitFor(wait);
+    assert.equal(await page.getByRole("button", {name: "Cancel job"}).isEnabled(), true);
+    // Another page opens, and says its first read went unanswered.
+    await page.locator('header a[href="#/jobs"]').click();
+    await page.locator("#job-status").waitFor({state: "detached", ...wait});  // the jobs page is asking
+    await page.clock.runFor(25_000);
+    await page.getByRole("alert").filter({hasText: "did not answer within 20 s"}).waitFor(wait);
+    await page.getByText("The page loads again when the daemon is back.").waitFor(wait);
+    process.kill(other.proc.pid, "SIGCONT");
+    frozen = false;
+    await page.locator("#connection", {hasText: "Live"}).waitFor(wait);
+    await page.locator(`#jobs-table tr[data-job="${id}"]`).waitFor(wait);
+    await page.context().close();
+  } finally {
+    if (frozen) process.kill(other.proc.pid, "SIGCONT");
+    await other.stop();
+  }
+});
+
+test("a link cut short (a %-escape that does not decode) says so, as does a page that does not exist", async () => {
+  const page = await open("#/job/%E0%A4%A");
+  await page.locator("main h1", {hasText: "Not found"}).waitFor(wait);
+  assert.match(await text(page, "main"), /does not decode/);
+  await page.goto(`${daemon.url}/#/constructor`);
+  await page.locator("main", {hasText: "No page #/constructor"}).waitFor(wait);
+  await page.goto(`${daemon.url}/#/jobs`);
+  await page.locator("#jobs-summary", {hasText: "match"}).waitFor(wait);
+  await page.context().close();
+});
+
+test("right-to-left text in a name or a label stays inside it", async () => {
+  // U+202E (right-to-left override) reverses what follows it, up to the end
+  // of its isolate: without one, the rest of the cell or line.
+  const name = "\u202Eevil name";
+  const id = await submit({tool: "noop", name, labels: {a: "\u202Eevil", bidi: "plain"}});
+  /** Whether `word` in `where` reads left to right: its first letter stands left of its last. */
+  const leftToRight = (where, word) => where.evaluate((el, word) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode());) {
+      const at = node.data.indexOf(word);
+      if (at < 0) continue;
+      const range = document.createRange();
+      const left = (k) => {
+        range.setStart(node, k);
+        range.setEnd(node, k + 1);
+        return range.getBoundingClientRect().left;
+      };
+      return left(at) < left(at + word.length - 1);
+    }
+    return null;
+  }, word);
+  const page = await open("#/jobs?label=bidi%3Dplain");
+  const row = page.locator(`#jobs-table tr[data-job="${id}"]`);
+  await row.waitFor(wait);
+  assert.equal(await row.locator("td").first().locator("bdi").textContent(), name);
+  assert.equal(await leftToRight(row.locator("td").nth(5), "plain"), true);
+  await row.locator("a").click();
+  await page.locator("main h1 bdi", {hasText: "evil name"}).waitFor(wait);
+  assert.equal(await leftToRight(page.locator("dd", {hasText: "plain"}), "plain"), true);
+  await page.context().close();
 });
 
 test("the assets arrive with the policy and caching the daemon promises, and nothing broke on the way", async () => {
