@@ -76,7 +76,7 @@ case "${1:-}" in
     ctest --test-dir build -j2 --output-on-failure
     echo "== Python and TypeScript clients against build/overseerd"
     clients/run_tests.sh build/overseerd
-    # The dashboard in headless Chromium against build/overseerd (about 40 s;
+    # The dashboard in headless Chromium against build/overseerd (about 60 s;
     # screenshots in build/dashboard-artifacts/).
     echo "== dashboard browser tests (tests/dashboard/run.sh)"
     tests/dashboard/run.sh

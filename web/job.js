@@ -81,7 +81,10 @@ export async function render(main, {args}) {
     const p = job.progress ?? {};
     step.textContent = p.step_name || (p.total_steps ? `step ${p.current_step} of ${p.total_steps}` : "");
     eta.textContent = estimate();
-    attempt.textContent = `attempt ${job.attempt} of ${job.retry?.max_attempts ?? 1}`;
+    // As the engine's lines say it: an interrupted attempt, and those before
+    // an explicit retry, do not count against the budget.
+    const counted = job.attempts_counted ?? job.attempt;
+    attempt.textContent = `attempt ${job.attempt} (${counted} of ${job.retry?.max_attempts ?? 1} allowed)`;
     cancel.disabled = !cancellable.has(job.status);
     retry.disabled = !retryable.has(job.status);
     why.hidden = cancel.disabled && retry.disabled;

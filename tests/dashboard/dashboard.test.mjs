@@ -253,6 +253,10 @@ test("a running job is cancelled from its page", async () => {
   await page.locator("#timeline li", {hasText: "cancelled by client 127.0.0.1: wrong reference genome"}).waitFor(wait);
   assert.equal(await reason.inputValue(), "");  // used once
   await shot(page, "job-cancelled");
+  // A retry starts the budget afresh: attempt 2, the first one counted.
+  await page.getByRole("button", {name: "Retry job"}).click();
+  await page.locator("#job-attempt", {hasText: "attempt 2 (1 of 1 allowed)"}).waitFor(wait);
+  await daemon.api("POST", `/v1/jobs/${id}/cancel`);
   await page.context().close();
 });
 
