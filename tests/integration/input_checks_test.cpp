@@ -172,7 +172,7 @@ TEST_CASE("a repeated JSON key is a 400 naming its path, and stores nothing", "[
   CHECK(c.request("POST", "/v1/jobs", R"({"tool":"noop","labels":{"tool":"noop"}})").status == 202);
 }
 
-TEST_CASE("a body that is not JSON says where; a notify's bad event is named once, not also as none", "[http][input]") {
+TEST_CASE("a body that is not JSON says where, and a notify's bad event is named once, not also as none", "[http][input]") {
   temp_dir dir;
   overseerd_process d{dir.path() / "data"};
   http_client c{d.port()};

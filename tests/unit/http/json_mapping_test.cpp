@@ -36,6 +36,7 @@ job_view completed_view() {
   v.name = "nap";
   v.status = job_status::completed;
   v.attempt = 1;
+  v.attempts_counted = 1;
   v.priority = 7;
   v.labels = {{"country", "Kenya"}};
   v.params = {{"seconds", 2}};
@@ -282,7 +283,7 @@ TEST_CASE("the view of a completed job has its result, duration and expiry", "[j
   const auto o = render_view(completed_view());
   const auto expected = json::parse(R"({
     "job_id": "job_01", "tool": "sleep", "name": "nap", "status": "completed", "attempt": 1,
-    "priority": 7, "labels": {"country": "Kenya"}, "params": {"seconds": 2},
+    "attempts_counted": 1, "priority": 7, "labels": {"country": "Kenya"}, "params": {"seconds": 2},
     "progress": {"percent": 100.0, "current_step": 4, "total_steps": 4, "step_name": "done"},
     "result": {"slept": 2},
     "created_at": "2026-11-24T05:43:00.123Z", "started_at": "2026-11-24T05:43:01.123Z",
