@@ -431,6 +431,16 @@ struct engine::impl {
   /// A submit's record, or the field errors that refuse it.
   /// `live`: the caller holds a call (enter()), so the store and the files
   /// may be read; without one, dependencies and files count as missing.
+  /// The stored files a record's params name, by its tool's schema (none
+  /// when the tool is gone or the params do not parse).
+  [[nodiscard]] std::vector<std::string> record_file_ids(const persistence::job_record& rec) const {
+    auto tool = tools.find(rec.tool);
+    boost::system::error_code ec;
+    auto params = boost::json::parse(rec.params_json, ec);
+    if (!tool || ec || !params.is_object()) return {};
+    return actors::file_params(tool->definition.params, params.get_object());
+  }
+
   submit_result validate(const job_spec& spec, persistence::job_record& rec,
                          std::vector<std::string>* file_ids = nullptr, bool live = true) const {
     submit_result out;
@@ -884,13 +894,7 @@ void engine::retry_async(std::string_view job_id, std::function<void(change_resu
   } catch (const std::exception& e) {
     return answer({errc::store_failure, "the job could not be read: " + tools::sanitize_utf8(e.what()), {}});
   }
-  std::vector<std::string> file_ids;
-  if (rec) {
-    auto tool = impl_->tools.find(rec->tool);
-    boost::system::error_code ec;
-    auto params = boost::json::parse(rec->params_json, ec);
-    if (tool && !ec && params.is_object()) file_ids = actors::file_params(tool->definition.params, params.get_object());
-  }
+  const auto file_ids = rec ? impl_->record_file_ids(*rec) : std::vector<std::string>{};
   if (!file_ids.empty()) {
     std::string missing;
     if (!impl_->files->pin(file_ids, missing))
@@ -1288,13 +1292,8 @@ void engine::submit_batch_async(batch_spec spec, std::function<void(batch_submit
   if (auto why = impl_->store_failure()) return answer({errc::store_failure, {}, {}, std::move(*why), {}});
   std::vector<std::string> file_ids;
   for (const auto& rec : m.jobs) {
-    auto tool = impl_->tools.find(rec->tool);
-    boost::system::error_code ec;
-    auto params = boost::json::parse(rec->params_json, ec);
-    if (tool && !ec && params.is_object()) {
-      auto ids = actors::file_params(tool->definition.params, params.get_object());
-      file_ids.insert(file_ids.end(), ids.begin(), ids.end());
-    }
+    auto ids = impl_->record_file_ids(*rec);
+    file_ids.insert(file_ids.end(), ids.begin(), ids.end());
   }
   if (!file_ids.empty()) {
     std::string missing;

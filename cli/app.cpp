@@ -35,12 +35,17 @@ bool decimal_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
+/// `s` without one leading + or -.
+std::string_view unsigned_part(std::string_view s) {
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  return s;
+}
+
 /// Also drops leading zeros, which CLI11 would read as octal.
 const CLI::Validator decimal_integer{
     [](std::string& s) -> std::string {
-      std::string_view v = s;
-      const std::size_t sign = !v.empty() && (v.front() == '-' || v.front() == '+') ? 1 : 0;
-      v.remove_prefix(sign);
+      const std::string_view v = unsigned_part(s);
+      const std::size_t sign = s.size() - v.size();
       if (!decimal_digits(v)) return "\"" + s + "\" is not a whole number in decimal";
       const auto first = std::min(v.find_first_not_of('0'), v.size() - 1);
       s = s.substr(0, sign) + std::string{v.substr(first)};
@@ -50,12 +55,9 @@ const CLI::Validator decimal_integer{
 
 const CLI::Validator decimal_number{
     [](std::string& s) -> std::string {
-      std::string_view v = s;
-      if (!v.empty() && (v.front() == '-' || v.front() == '+')) v.remove_prefix(1);
+      std::string_view v = unsigned_part(s);
       if (const auto e = v.find_first_of("eE"); e != std::string_view::npos) {
-        std::string_view exponent = v.substr(e + 1);
-        if (!exponent.empty() && (exponent.front() == '-' || exponent.front() == '+')) exponent.remove_prefix(1);
-        if (!decimal_digits(exponent)) v = {};
+        if (!decimal_digits(unsigned_part(v.substr(e + 1)))) v = {};
         else v = v.substr(0, e);
       }
       const auto dot = v.find('.');

@@ -50,7 +50,7 @@ bool upload_body::value_type::append(const void* data, std::size_t n) {
   if (keep_free_ > 0 && n > room_) {
     // Read again every few MiB: an upload stops before it takes the room
     // the store needs, whatever else shares the file system meanwhile.
-    const auto free = persistence::files::free_bytes(fd_, path_);
+    const auto free = persistence::free_bytes(fd_, path_);
     if (!free) {
       error_ = std::string{"cannot read the free space: "} + std::strerror(errno);
       return false;

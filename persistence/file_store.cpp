@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
@@ -121,13 +120,6 @@ void install(const fs::path& data_dir, const fs::path& temp, std::string_view id
     fs::remove(temp, ignored);
     throw;
   }
-}
-
-std::optional<std::uint64_t> free_bytes(int fd, const fs::path& path) {
-  struct statvfs st {};
-  if ((fd >= 0 ? ::fstatvfs(fd, &st) : ::statvfs(path.c_str(), &st)) != 0) return std::nullopt;
-  // f_bavail, not f_bfree: what an unprivileged writer can still use.
-  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 std::string space_text(std::uint64_t free, std::uint64_t keep_free) {

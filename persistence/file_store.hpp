@@ -65,9 +65,6 @@ void prepare_dirs(const std::filesystem::path& data_dir);
 [[nodiscard]] constexpr std::uint64_t keep_free(std::uint64_t min_free_bytes) noexcept {
   return min_free_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * min_free_bytes;
 }
-/// Free bytes for an unprivileged writer on the file system of `fd` (or,
-/// when fd < 0, of `path`); nullopt with errno set when unreadable.
-[[nodiscard]] std::optional<std::uint64_t> free_bytes(int fd, const std::filesystem::path& path);
 /// Why `length` more bytes in `data_dir` would leave less than `keep_free`
 /// free (nullopt when they fit, or when keep_free is 0).
 [[nodiscard]] std::optional<std::string> space_error(const std::filesystem::path& data_dir, std::uint64_t length,

@@ -453,13 +453,18 @@ std::pair<std::string, std::string> two_sizes(std::uint64_t have, std::uint64_t 
 
 }  // namespace
 
+std::optional<std::uint64_t> free_bytes(int fd, const std::filesystem::path& path) {
+  struct statvfs fs {};
+  if ((fd >= 0 ? ::fstatvfs(fd, &fs) : ::statvfs(path.c_str(), &fs)) != 0) return std::nullopt;
+  // f_bavail, not f_bfree: what an unprivileged writer can still use.
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 std::optional<std::string> store::space_error() const {
   if (min_free_bytes_ == 0) return std::nullopt;
-  struct statvfs fs {};
-  if (::statvfs(dir_.c_str(), &fs) != 0)
-    return "cannot read the free space of " + dir_.string() + ": " + std::strerror(errno);
-  // f_bavail, not f_bfree: what an unprivileged writer can still use.
-  const std::uint64_t free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const auto read = free_bytes(-1, dir_);
+  if (!read) return "cannot read the free space of " + dir_.string() + ": " + std::strerror(errno);
+  const std::uint64_t free = *read;
   if (free >= min_free_bytes_) return std::nullopt;
   const auto [have, need] = two_sizes(free, min_free_bytes_);
   return "free space on the file system of " + dir_.string() + " is " + have + ", below the reserve of " + need +

@@ -44,6 +44,9 @@ namespace overseer::persistence {
 
 /// "12.5 MiB": sizes in messages an operator reads.
 [[nodiscard]] std::string format_bytes(std::uint64_t n);
+/// Free bytes for an unprivileged writer (f_bavail) on the file system of
+/// `fd` or, when fd < 0, of `path`; nullopt with errno set when unreadable.
+[[nodiscard]] std::optional<std::uint64_t> free_bytes(int fd, const std::filesystem::path& path);
 
 /// RocksDB's memtables, all column families together, flush at this size.
 /// A flush writes about as much again, so a free-space reserve below it

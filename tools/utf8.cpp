@@ -41,21 +41,6 @@ std::size_t sequence_at(std::string_view s, std::size_t i, std::size_t& bad) noe
 
 }  // namespace
 
-bool valid_utf8(std::string_view s) noexcept {
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    // ASCII runs are the common case.
-    if (static_cast<std::uint8_t>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const auto n = sequence_at(s, i, bad);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 std::size_t first_invalid_utf8(std::string_view s) noexcept {
   std::size_t bad = 0;
   for (std::size_t i = 0; i < s.size();) {
@@ -69,6 +54,8 @@ std::size_t first_invalid_utf8(std::string_view s) noexcept {
   }
   return std::string_view::npos;
 }
+
+bool valid_utf8(std::string_view s) noexcept { return first_invalid_utf8(s) == std::string_view::npos; }
 
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
