@@ -553,10 +553,15 @@ struct engine::impl {
       // cross from one tenant to another.
       if (!rec.owner.empty()) rec.cache_key += ":" + rec.owner;
     }
-    // With defaults filled in: spelling out a default is the same request.
-    job_spec as_run = spec;
-    as_run.params = params;
-    rec.spec_hash = actors::spec_fingerprint(as_run);
+    // Only a repeat of an idempotency key compares fingerprints (the same
+    // request, or a conflict): a job without a key keeps 0 and skips the
+    // cost, a few µs a submit. With defaults filled in: spelling out a
+    // default is the same request.
+    if (!spec.idempotency_key.empty()) {
+      job_spec as_run = spec;
+      as_run.params = params;
+      rec.spec_hash = actors::spec_fingerprint(as_run);
+    }
     return out;
   }
 

@@ -316,7 +316,14 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       flush(self);
     }
   }
+  // CAF tries the handlers in order (a type_info name compare each): the
+  // messages of every attempt first.
   return {
+    [=](writes_committed& c) {
+      self->state.writes.committed(c);
+      flush(self);  // continuations may have queued writes
+      maybe_quit(self);
+    },
     [=](start_attempt& m) {
       start(self, m);
       flush(self);
@@ -497,11 +504,6 @@ job_actor::behavior_type job_behavior(self_ptr self, job_actor_args args) {
       maybe_quit(self);
     },
     [=](inject_fault) -> void { throw std::logic_error("injected fault: a defect in the job actor"); },
-    [=](writes_committed& c) {
-      self->state.writes.committed(c);
-      flush(self);  // continuations may have queued writes
-      maybe_quit(self);
-    },
   };
 }
 

@@ -740,11 +740,12 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
   const auto stopping = [self] { return self->state.stopping; };
   const std::string stopping_text = "the engine is stopping";
   return {
-    [=](recover_jobs& m) {
-      recover(self, m);
-      if (m.done) self->state.writes.after(std::move(m.done));
-      dispatch(self);
-      flush(self);
+    // CAF tries the handlers in this order, comparing each one's type with
+    // the message's (a type_info name compare for our types): the messages
+    // every job sends come first.
+    [=](writes_committed& c) {
+      self->state.writes.committed(c);
+      flush(self);  // continuations may have started attempts
     },
     [=](submit_job& m) {
       if (stopping()) return m.reply({errc::not_running, {}, stopping_text, {}, 0, false});
@@ -769,6 +770,66 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
         }
         caf::anon_send(me, std::move(loaded));
       });
+    },
+    [=](attempt_exited& m) {
+      auto& st = self->state;
+      if (m.result && m.job)
+        self->send(caf::actor_cast<job_actor>(std::move(m.job)), attempt_finished{m.attempt, std::move(m.result)});
+      auto it = st.runners.find(m.runner);
+      if (it == st.runners.end()) return;
+      auto r = std::move(it->second);
+      st.runners.erase(it);
+      st.queue.finished(r.tool, r.owner, r.immediate);
+      if (st.clustered && !r.node.empty()) st.nodes.finished(r.node, r.session);
+      if (m.had_process) {
+        // The tool returned, so its process group is gone.
+        job_write w;
+        w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
+                              std::string{persistence::keys::process_prefix} + r.job_id, {}});
+        st.writes.add(std::move(w));
+      }
+      // Its job's next attempt may start now (its process record erased first).
+      if (!st.awaiting_exit.empty() && st.awaiting_exit.erase(r.job_id) > 0)
+        if (auto a = st.active.find(r.job_id); a != st.active.end()) make_ready(self, a->second);
+      dispatch(self);
+      flush(self);
+    },
+    [=](job_finished& m) {
+      auto& st = self->state;
+      const auto& rec = *m.record;
+      if (m.outcome) count_ending(self, {rec.id, rec.tool, rec.attempt, *m.outcome, rec.status});
+      auto it = st.active.find(rec.id);
+      if (it == st.active.end()) return flush(self);
+      const bool admitted = it->second.admitted;
+      if (auto actor = it->second.actor) {
+        // It goes by itself once its attempt has reported: no down_msg wanted.
+        st.actors.erase(actor.id());
+        self->demonitor(actor.address());
+      }
+      st.active.erase(it);
+      on_terminal(self, *m.record, admitted);
+      dispatch(self);
+      flush(self);
+    },
+    [=](attempt_ended& m) {
+      auto& st = self->state;
+      if (auto it = st.active.find(m.job_id); it != st.active.end()) it->second.status = m.next;
+      count_ending(self, m);
+      flush(self);
+    },
+    [=](job_ready& m) {
+      auto& st = self->state;
+      auto it = st.active.find(m.job_id);
+      if (it == st.active.end()) return;
+      it->second.status = job_status::pending;
+      if (make_ready(self, it->second)) dispatch(self);
+      flush(self);
+    },
+    [=](recover_jobs& m) {
+      recover(self, m);
+      if (m.done) self->state.writes.after(std::move(m.done));
+      dispatch(self);
+      flush(self);
     },
     [=](key_loaded& m) {
       auto& st = self->state;
@@ -987,60 +1048,6 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       });
       flush(self);
     },
-    [=](attempt_ended& m) {
-      auto& st = self->state;
-      if (auto it = st.active.find(m.job_id); it != st.active.end()) it->second.status = m.next;
-      count_ending(self, m);
-      flush(self);
-    },
-    [=](job_ready& m) {
-      auto& st = self->state;
-      auto it = st.active.find(m.job_id);
-      if (it == st.active.end()) return;
-      it->second.status = job_status::pending;
-      if (make_ready(self, it->second)) dispatch(self);
-      flush(self);
-    },
-    [=](job_finished& m) {
-      auto& st = self->state;
-      const auto& rec = *m.record;
-      if (m.outcome) count_ending(self, {rec.id, rec.tool, rec.attempt, *m.outcome, rec.status});
-      auto it = st.active.find(rec.id);
-      if (it == st.active.end()) return flush(self);
-      const bool admitted = it->second.admitted;
-      if (auto actor = it->second.actor) {
-        // It goes by itself once its attempt has reported: no down_msg wanted.
-        st.actors.erase(actor.id());
-        self->demonitor(actor.address());
-      }
-      st.active.erase(it);
-      on_terminal(self, *m.record, admitted);
-      dispatch(self);
-      flush(self);
-    },
-    [=](attempt_exited& m) {
-      auto& st = self->state;
-      if (m.result && m.job)
-        self->send(caf::actor_cast<job_actor>(std::move(m.job)), attempt_finished{m.attempt, std::move(m.result)});
-      auto it = st.runners.find(m.runner);
-      if (it == st.runners.end()) return;
-      auto r = std::move(it->second);
-      st.runners.erase(it);
-      st.queue.finished(r.tool, r.owner, r.immediate);
-      if (st.clustered && !r.node.empty()) st.nodes.finished(r.node, r.session);
-      if (m.had_process) {
-        // The tool returned, so its process group is gone.
-        job_write w;
-        w.ops.push_back(kv_op{kv_op::kind::erase, persistence::family::index,
-                              std::string{persistence::keys::process_prefix} + r.job_id, {}});
-        st.writes.add(std::move(w));
-      }
-      // Its job's next attempt may start now (its process record erased first).
-      if (!st.awaiting_exit.empty() && st.awaiting_exit.erase(r.job_id) > 0)
-        if (auto a = st.active.find(r.job_id); a != st.active.end()) make_ready(self, a->second);
-      dispatch(self);
-      flush(self);
-    },
     [=](snapshot_loaded& m) {
       restart_from(self, m);
       dispatch(self);
@@ -1050,10 +1057,6 @@ scheduler_actor::behavior_type scheduler_behavior(self_ptr self, scheduler_deps 
       auto& st = self->state;
       if (auto it = st.active.find(m.job_id); it != st.active.end() && it->second.actor)
         self->send(it->second.actor, inject_fault{});
-    },
-    [=](writes_committed& c) {
-      self->state.writes.committed(c);
-      flush(self);  // continuations may have started attempts
     },
     [=](get_stats& m) {
       auto& st = self->state;

@@ -64,7 +64,7 @@ struct job_record {
   std::string cache_key;                ///< hash of tool, version, canonical params
   std::optional<time_point> cached_at;  ///< set on a cache hit
   std::string cache_source;             ///< the job whose result was reused
-  std::uint64_t spec_hash = 0;          ///< tells idempotent repeats from conflicts
+  std::uint64_t spec_hash = 0;          ///< tells idempotent repeats from conflicts (0 without an idempotency key)
   /// The principal it belongs to (job_spec::owner); "" for a record written
   /// before owners existed (format 2 and older), which is the single tenant.
   std::string owner;
