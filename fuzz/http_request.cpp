@@ -105,8 +105,11 @@ std::vector<std::string> codings_of(const bhttp::request<bhttp::string_body>& re
       const auto comma = v.find(',');
       std::string token{v.substr(0, comma)};
       token = token.substr(0, token.find(';'));
-      token.erase(std::remove_if(token.begin(), token.end(), [](char c) { return c == ' ' || c == '\t'; }),
-                  token.end());
+      // Only the whitespace around a coding goes: "c hunked" is not chunked
+      // (a token has no space in it), and the server refuses it.
+      const auto first_char = token.find_first_not_of(" \t");
+      token = first_char == std::string::npos ? std::string{}
+                                              : token.substr(first_char, token.find_last_not_of(" \t") - first_char + 1);
       if (!token.empty()) codings.push_back(std::move(token));
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
