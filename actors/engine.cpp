@@ -428,9 +428,6 @@ struct engine::impl {
   /// A batch's records into `m`, or the field errors that refuse it.
   std::vector<field_error> validate_batch(const batch_spec& spec, actors::submit_batch& m, bool live = true) const;
 
-  /// A submit's record, or the field errors that refuse it.
-  /// `live`: the caller holds a call (enter()), so the store and the files
-  /// may be read; without one, dependencies and files count as missing.
   /// The stored files a record's params name, by its tool's schema (none
   /// when the tool is gone or the params do not parse).
   [[nodiscard]] std::vector<std::string> record_file_ids(const persistence::job_record& rec) const {
@@ -441,6 +438,9 @@ struct engine::impl {
     return actors::file_params(tool->definition.params, params.get_object());
   }
 
+  /// A submit's record, or the field errors that refuse it.
+  /// `live`: the caller holds a call (enter()), so the store and the files
+  /// may be read; without one, dependencies and files count as missing.
   submit_result validate(const job_spec& spec, persistence::job_record& rec,
                          std::vector<std::string>* file_ids = nullptr, bool live = true) const {
     submit_result out;
