@@ -894,6 +894,11 @@ test("right-to-left text in a name or a label stays inside it", async () => {
   // of its isolate: without one, the rest of the cell or line.
   const name = "\u202Eevil name";
   const id = await submit({tool: "noop", name, labels: {a: "\u202Eevil", bidi: "plain"}});
+  // Finished before a page opens, so that little redraws it. Still, the
+  // stream's snapshot redraws a job page once more, and a node replaced
+  // between finding the text and measuring it measures 0 wide, which
+  // reads as not left to right: each reading is taken until it holds.
+  await waitForStatus(daemon, id, "completed");
   /** Whether `word` in `where` reads left to right: its first letter stands left of its last. */
   const leftToRight = (where, word) => where.evaluate((el, word) => {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
@@ -914,10 +919,11 @@ test("right-to-left text in a name or a label stays inside it", async () => {
   const row = page.locator(`#jobs-table tr[data-job="${id}"]`);
   await row.waitFor(wait);
   assert.equal(await row.locator("td").first().locator("bdi").textContent(), name);
-  assert.equal(await leftToRight(row.locator("td").nth(5), "plain"), true);
+  await until("the label \"plain\" in the row to read left to right", () => leftToRight(row.locator("td").nth(5), "plain"));
   await row.locator("a").click();
   await page.locator("main h1 bdi", {hasText: "evil name"}).waitFor(wait);
-  assert.equal(await leftToRight(page.locator("dd", {hasText: "plain"}), "plain"), true);
+  await until("the label \"plain\" on the job page to read left to right",
+              () => leftToRight(page.locator("dd", {hasText: "plain"}), "plain"));
   await page.context().close();
 });
 
