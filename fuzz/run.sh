@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 build=${OVERSEER_FUZZ_BUILD_DIR:-build-fuzz}
+case $build in /*) ;; *) build=$PWD/$build ;; esac  # absolute: the paths printed below hold from anywhere
 targets=(codec exec_protocol http_request job_spec param_schema stream_message tools_file)
 
 if ! command -v clang++ >/dev/null; then
@@ -36,28 +37,52 @@ mkdir -p "$work/tmp"
 symbolizer=$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)
 [ -n "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
 
-failed=0
-for t in "${targets[@]}"; do
-  corpus=$work/corpus/$t
-  findings=$PWD/$build/fuzz-findings/$t
+# One target per core at a time (libFuzzer runs on one thread): each still
+# gets its SECONDS, and the stage takes about half as long on 2 cores. Each
+# target's verdict is printed in the targets' order once all have run.
+jobs=$(nproc 2>/dev/null || echo 1)
+fuzz_one() {  # TARGET: runs it; its verdict goes to $work/verdict.TARGET, status 1 if it found something
+  local t=$1 corpus=$work/corpus/$1 findings=$build/fuzz-findings/$1
   mkdir -p "$corpus" "$findings"
   # Regressions bigger than 64 KiB are replayed by the unit tests only: as
   # seeds they would make every mutation slow.
   for dir in "fuzz/corpus/$t" "fuzz/regressions/$t"; do
     [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f -size -64k -exec cp {} "$corpus/" \;
   done
-  log=$findings/log
-  if TMPDIR=$work/tmp "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  local log=$findings/log verdict=$work/verdict.$t
+  mkdir -p "$work/tmp/$t"
+  if TMPDIR=$work/tmp/$t "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" >"$log" 2>&1; then
+    local runs rate cov
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    echo "fuzz_$t: ok, $runs inputs in ${seconds}s ($rate/s), $cov"
+    echo "fuzz_$t: ok, $runs inputs in ${seconds}s ($rate/s), $cov" > "$verdict"
   else
-    failed=1
-    echo "fuzz_$t: FAILED (log: $log)"
-    grep -E '==overseer-fuzz== FINDING|^SUMMARY|ERROR: libFuzzer' "$log" | head -5 | sed 's/^/  /'
-    grep -o 'Test unit written to .*' "$log" | sed 's/^Test unit written to /  input: /'
+    {
+      echo "fuzz_$t: FAILED (log: $log)"
+      grep -E '==overseer-fuzz== FINDING|^SUMMARY|ERROR: libFuzzer' "$log" | head -5 | sed 's/^/  /' || true
+      grep -o 'Test unit written to .*' "$log" | sed 's/^Test unit written to /  input: /' || true
+    } > "$verdict"
+    return 1
   fi
+}
+
+failed=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+for t in "${targets[@]}"; do
+  cat "$work/verdict.$t" 2>/dev/null || { echo "fuzz_$t: FAILED (no verdict: the run did not finish)"; failed=1; }
 done
 exit $failed
