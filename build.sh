@@ -44,6 +44,10 @@ install_missing() {
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
+# A stage's header, with the seconds since the script started: where the
+# time of a CI run goes (its limit is on the whole).
+stage() { echo "== $* (at ${SECONDS} s)"; }
+
 configure_and_build() {  # DIR [cmake args...] [-- targets...]
   local dir=$1; shift
   local args=() targets=()
@@ -72,22 +76,26 @@ case "${1:-}" in
     packages+=("${test_packages[@]}")
     command -v npm >/dev/null || packages+=(npm)
     install_missing
+    stage "build (RelWithDebInfo, warnings as errors)"
     configure_and_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVERSEER_TESTS=ON -DOVERSEER_WERROR=ON
+    stage "unit, integration and recovery tests (ctest --test-dir build)"
     ctest --test-dir build -j2 --output-on-failure
-    echo "== Python and TypeScript clients against build/overseerd"
+    stage "Python and TypeScript clients against build/overseerd"
     clients/run_tests.sh build/overseerd
     # The dashboard in headless Chromium against build/overseerd (about 60 s;
     # screenshots in build/dashboard-artifacts/).
-    echo "== dashboard browser tests (tests/dashboard/run.sh)"
+    stage "dashboard browser tests (tests/dashboard/run.sh)"
     tests/dashboard/run.sh
+    stage "build under AddressSanitizer + UBSan (build-asan)"
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DOVERSEER_SANITIZE=ON -DOVERSEER_WERROR=ON
+    stage "every test again under AddressSanitizer + UBSan"
     ctest --test-dir build-asan -j2 --output-on-failure
     # Every fuzz target for 30 s on its seeds and regressions; longer runs:
     # fuzz/run.sh SECONDS.
-    echo "== fuzzing (fuzz/run.sh 30)"
+    stage "fuzzing (fuzz/run.sh 30)"
     fuzz/run.sh 30
     # A packager's build: plain Release, our warnings not errors.
-    echo "== plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
+    stage "plain Release build (cmake -DCMAKE_BUILD_TYPE=Release)"
     # Warnings stay warnings there, but Debian 12's GCC must print none: a
     # packager should not have to wonder which of them matter.
     mkdir -p build-release
@@ -97,6 +105,7 @@ case "${1:-}" in
       echo "the plain Release build printed warnings (above); it must build without any" >&2
       exit 1
     fi
+    stage "all passed"
     ;;
   *)
     echo "usage: $0 run|test" >&2
