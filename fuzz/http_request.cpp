@@ -103,14 +103,12 @@ std::vector<std::string> codings_of(const bhttp::request<bhttp::string_body>& re
     std::string_view v{f->value().data(), f->value().size()};
     for (;;) {
       const auto comma = v.find(',');
-      std::string token{v.substr(0, comma)};
+      auto token = v.substr(0, comma);
       token = token.substr(0, token.find(';'));
       // Only the whitespace around a coding goes: "c hunked" is not chunked
       // (a token has no space in it), and the server refuses it.
-      const auto first_char = token.find_first_not_of(" \t");
-      token = first_char == std::string::npos ? std::string{}
-                                              : token.substr(first_char, token.find_last_not_of(" \t") - first_char + 1);
-      if (!token.empty()) codings.push_back(std::move(token));
+      if (const auto b = token.find_first_not_of(" \t"); b != std::string_view::npos)
+        codings.emplace_back(token.substr(b, token.find_last_not_of(" \t") - b + 1));
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
