@@ -1,9 +1,11 @@
 #include "persistence/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <concepts>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -140,9 +142,42 @@ void fields(V& v, R& c) {
   in_order(v, c.source_job_id, c.tool, c.stored_at, c.expires_at, c.result_bytes);
 }
 
+// A thread's scratch space for encoding: records are built here and copied
+// out once, at their exact size. It grows to the largest record the thread
+// has encoded and stays, so a record costs one allocation (its result)
+// rather than the string's doublings and their copies.
+class scratch_bytes {
+public:
+  void clear() noexcept { size_ = 0; }
+  /// `n` more bytes at the end, to be written by the caller.
+  char* extend(std::size_t n) {
+    if (n > capacity_ - size_) grow(n);
+    char* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  [[nodiscard]] std::string_view view() const noexcept { return {data_.get(), size_}; }
+
+private:
+  void grow(std::size_t n) {
+    const auto capacity = std::max({capacity_ * 2, size_ + n, std::size_t{1024}});
+    auto data = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
 class writer {
 public:
-  explicit writer(tag t) {
+  // Encoding does not nest (a record's fields are plain values), so one
+  // scratch buffer per thread serves every writer on it.
+  explicit writer(tag t) : out_(scratch()) {
+    out_.clear();
     u8(static_cast<std::uint8_t>(t));
     u8(format_version);
   }
@@ -161,7 +196,7 @@ public:
   }
   void operator()(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
-    out_.append(s);
+    if (!s.empty()) std::memcpy(out_.extend(s.size()), s.data(), s.size());
   }
   void operator()(const std::string& s) { (*this)(std::string_view{s}); }
   void operator()(time_point t) {
@@ -202,20 +237,26 @@ public:
   }
 
   std::string finish() && {
-    u32(crc32(out_));
-    return std::move(out_);
+    u32(crc32(out_.view()));
+    return std::string{out_.view()};
   }
 
 private:
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) { put(v, 4); }
-  void u64(std::uint64_t v) { put(v, 8); }
+  static scratch_bytes& scratch() {
+    thread_local scratch_bytes bytes;
+    return bytes;
+  }
+  void u8(std::uint8_t v) { *out_.extend(1) = static_cast<char>(v); }
+  void u32(std::uint32_t v) { put<4>(v); }
+  void u64(std::uint64_t v) { put<8>(v); }
   // Explicit byte order, so the stored form does not depend on the host.
-  void put(std::uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  template <std::size_t width>
+  void put(std::uint64_t v) {
+    char* p = out_.extend(width);
+    for (std::size_t i = 0; i < width; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
   }
 
-  std::string out_;
+  scratch_bytes& out_;
 };
 
 // Reads the fields between header and checksum. The first failure sticks:
@@ -369,18 +410,23 @@ public:
   }
 
 private:
-  std::uint8_t u8() { return static_cast<std::uint8_t>(get(1)); }
-  std::uint32_t u32() { return static_cast<std::uint32_t>(get(4)); }
-  std::uint64_t u64() { return get(8); }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get<1>()); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(get<4>()); }
+  std::uint64_t u64() { return get<8>(); }
   bool ok() const noexcept { return error_.empty(); }
   void fail(std::string message) {
     if (ok()) error_ = std::move(message);
   }
-  std::uint64_t get(std::size_t width) {
+  [[gnu::cold]] void truncated(std::size_t width) {
+    fail("record truncated: " + std::to_string(width) + " bytes needed at offset " + std::to_string(pos_) + ", " +
+         std::to_string(end_ - pos_) + " remain");
+  }
+  // The width is fixed at each call, so the loop below becomes one load.
+  template <std::size_t width>
+  std::uint64_t get() {
     if (!ok()) return 0;
     if (width > end_ - pos_) {
-      fail("record truncated: " + std::to_string(width) + " bytes needed at offset " + std::to_string(pos_) +
-           ", " + std::to_string(end_ - pos_) + " remain");
+      truncated(width);
       return 0;
     }
     std::uint64_t v = 0;

@@ -5,7 +5,10 @@
 namespace overseer::persistence::keys {
 
 void append_be64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  // Assembled first and appended once: one capacity check, not eight.
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+  out.append(bytes, sizeof bytes);
 }
 
 std::uint64_t read_be64(std::string_view bytes) noexcept {

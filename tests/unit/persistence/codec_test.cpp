@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "support/records.hpp"
 
 using namespace overseer;
@@ -40,6 +44,55 @@ TEST_CASE("a minimal job record round-trips", "[codec]") {
   CHECK(*d.value == r);
   CHECK_FALSE(d.value->checkpoint);
   CHECK_FALSE(d.value->started_at);
+}
+
+// Records are built in a per-thread scratch buffer that grows to the largest
+// record its thread has encoded and is reused: a record past its size must
+// come out whole, and the next, smaller record must carry nothing of it.
+TEST_CASE("a record larger than any before it encodes whole, and the next one carries nothing of it", "[codec]") {
+  job_record small;
+  small.id = "j";
+  small.tool = "noop";
+  const auto small_before = encode(small);
+
+  auto big = full_job();
+  big.params_json = "{\"text\":\"" + std::string(300'000, 'x') + "\"}";
+  big.result = std::string(5'000, 'r');
+  const auto big_bytes = encode(big);
+  CHECK(big_bytes.size() > 305'000);
+  const auto d = decode_job(big_bytes);
+  REQUIRE(d);
+  CHECK(*d.value == big);
+
+  CHECK(encode(small) == small_before);
+  CHECK(encode(big) == big_bytes);
+}
+
+TEST_CASE("threads encoding at once each get their own records' bytes", "[codec]") {
+  // Each thread encodes records of its own size; the bytes are compared on
+  // this thread afterwards (no assertions from the others).
+  const auto record_of = [](int n) {
+    job_record r;
+    r.id = "job-" + std::to_string(n);
+    r.tool = "noop";
+    r.params_json = std::string(static_cast<std::size_t>(100 + 700 * n), 'p');
+    return r;
+  };
+  constexpr int threads = 4;
+  constexpr int rounds = 200;
+  std::vector<std::vector<std::string>> got(threads);
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < threads; ++t)
+      workers.emplace_back([&, t] {
+        for (int i = 0; i < rounds; ++i) got[static_cast<std::size_t>(t)].push_back(encode(record_of(t)));
+      });
+  }
+  for (int t = 0; t < threads; ++t) {
+    const auto expected = encode(record_of(t));
+    REQUIRE(got[static_cast<std::size_t>(t)].size() == rounds);
+    for (const auto& bytes : got[static_cast<std::size_t>(t)]) REQUIRE(bytes == expected);
+  }
 }
 
 TEST_CASE("a transition round-trips with and without a from status", "[codec]") {
