@@ -26,6 +26,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -227,39 +229,69 @@ double process_cpu_seconds(pid_t pid) { return stat_cpu_seconds("/proc/" + std::
 /// scheduler and the job actors), the attempt pool (tool bodies), the event
 /// bus. The bench's own threads are left out.
 struct thread_cpu {
-  std::map<pid_t, std::pair<std::string, double>> at_start;  ///< tid -> (name, seconds)
+  struct reading {
+    std::string name;
+    double seconds = 0;
+    /// Times the thread went to sleep (voluntary_ctxt_switches): each is
+    /// a wake-up later, which on a slow host costs more than most handlers.
+    std::uint64_t sleeps = 0;
+  };
+  std::map<pid_t, reading> at_start;  ///< by tid
 
-  static std::map<pid_t, std::pair<std::string, double>> now() {
-    std::map<pid_t, std::pair<std::string, double>> out;
+  static std::uint64_t voluntary_switches(const fs::path& status_path) {
+    std::ifstream in{status_path};
+    constexpr std::string_view key = "voluntary_ctxt_switches:";
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with(key)) return std::stoull(line.substr(key.size()));
+    return 0;
+  }
+  static std::map<pid_t, reading> now() {
+    std::map<pid_t, reading> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/proc/self/task", ec)) {
       std::ifstream comm{e.path() / "comm"};
       std::string name;
       std::getline(comm, name);
-      out[static_cast<pid_t>(std::stol(e.path().filename().string()))] = {name, stat_cpu_seconds(e.path() / "stat")};
+      out[static_cast<pid_t>(std::stol(e.path().filename().string()))] = {
+        name, stat_cpu_seconds(e.path() / "stat"), voluntary_switches(e.path() / "status")};
     }
     return out;
   }
   void start() { at_start = now(); }
   /// Microseconds of CPU per job since start(), by role, as figures
-  /// `name`.cpu.<role>; threads that ended meanwhile are not counted.
+  /// `name`.cpu.<role>, and the times its threads went to sleep per job,
+  /// `name`.sleeps.<role>; threads that ended meanwhile are not counted.
   void add(figures& out, const std::string& name, std::size_t jobs) const {
     static const std::vector<std::pair<std::string, std::string>> roles = {
       {"writer", "ovs.writer"}, {"actors", "caf.multiplexer"}, {"tools", "ovs.tool"}, {"events", "ovs.events"}};
     std::map<std::string, double> spent;
+    std::map<std::string, std::uint64_t> slept;
     for (const auto& [tid, t] : now()) {
       const auto before = at_start.find(tid);
-      const double d = t.second - (before == at_start.end() ? 0.0 : before->second.second);
+      const bool known = before != at_start.end();
+      const double d = t.seconds - (known ? before->second.seconds : 0.0);
+      const std::uint64_t z = t.sleeps - (known ? std::min(before->second.sleeps, t.sleeps) : 0);
       for (const auto& [role, thread] : roles)
-        if (t.first == thread) spent[role] += d;
+        if (t.name == thread) {
+          spent[role] += d;
+          slept[role] += z;
+        }
     }
     double total = 0;
+    std::uint64_t sleeps = 0;
     for (const auto& [role, thread] : roles) {
       out.add(name + ".cpu." + role, 1e6 * spent[role] / static_cast<double>(jobs), "us",
               "threads named " + thread + ",per job");
       total += spent[role];
     }
     out.add(name + ".cpu.total", 1e6 * total / static_cast<double>(jobs), "us", "the four above,per job");
+    for (const auto& [role, thread] : roles) {
+      out.add(name + ".sleeps." + role, static_cast<double>(slept[role]) / static_cast<double>(jobs), "sleeps",
+              "threads named " + thread + ",voluntary context switches per job");
+      sleeps += slept[role];
+    }
+    out.add(name + ".sleeps.total", static_cast<double>(sleeps) / static_cast<double>(jobs), "sleeps",
+            "the four above,per job");
   }
 };
 
@@ -371,6 +403,19 @@ void add_rows_per_job(figures& out, const std::string& name, const overseer::eng
           "rows", "jobs=" + std::to_string(jobs) + ",without the rows each commit writes once");
 }
 
+// The writer's commits per job since start(): each is a batch written and
+// (durable) synced, and a wake-up of whoever waits for it; the fewer, the
+// larger the groups.
+struct commits_per_job {
+  std::uint64_t at_start = 0;
+  void start() { at_start = overseer::persistence::commit_statistics().commits.value(); }
+  void add(figures& out, const std::string& name, std::size_t jobs) const {
+    const auto n = overseer::persistence::commit_statistics().commits.value() - at_start;
+    out.add(name + ".commits_per_job", static_cast<double>(n) / static_cast<double>(jobs), "commits",
+            "jobs=" + std::to_string(jobs));
+  }
+};
+
 void bench_embedded_noop(figures& out) {
   const std::size_t n = jobs_or(100000, 2000);
   const std::size_t n_serial = opt.jobs ? opt.jobs : (opt.smoke ? 300 : 10000);
@@ -385,12 +430,15 @@ void bench_embedded_noop(figures& out) {
         e.start();
         thread_cpu cpu;
         cpu.start();
+        commits_per_job commits;
+        commits.start();
         const double rate = noop_throughput(e, n, "embedded_noop." + mode, threads, window);
         engine_rate = rate;
         out.add("embedded_noop.async." + mode, rate, "jobs/s",
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
         cpu.add(out, "embedded_noop.async." + mode, n);
+        commits.add(out, "embedded_noop.async." + mode, n);
         add_rows_per_job(out, "embedded_noop.async." + mode, e.stats(), n);
       }
       // The same workload through the design's floor (bench/floor.hpp), with
@@ -404,6 +452,8 @@ void bench_embedded_noop(figures& out) {
                                           actors};
         thread_cpu cpu;
         cpu.start();
+        commits_per_job commits;
+        commits.start();
         const auto t0 = steady::now();
         const auto accepted = submit_many_with(
           [&](std::function<void(overseer::submit_result)> done) { f.submit_async(std::move(done)); }, n, threads,
@@ -416,6 +466,7 @@ void bench_embedded_noop(figures& out) {
                 "jobs=" + std::to_string(n) + ",threads=" + std::to_string(threads) + ",window=" +
                   std::to_string(window) + ",sync=" + (sync ? "true" : "false"));
         cpu.add(out, name, n);
+        commits.add(out, name, n);
         out.add(name + ".rows_per_job", static_cast<double>(f.rows_written()) / static_cast<double>(n), "rows",
                 "jobs=" + std::to_string(n));
         if (actors && engine_rate > 0)
