@@ -9,6 +9,10 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace overseer::persistence {
 
 namespace {
@@ -443,6 +447,64 @@ private:
   std::string error_;
 };
 
+#if defined(__x86_64__)
+// CRC-32 by carry-less multiplication (PCLMULQDQ), after Gopal, Ozturk et
+// al., "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ
+// Instruction" (Intel, 2009): 64 bytes at a time are folded into four
+// 128-bit lanes, the lanes into one, then reduced to 32 bits (Barrett). For
+// `n` >= 64 and a multiple of 16; `crc` and the result are the running
+// (inverted) value, as in the table loop. The constants are powers of x
+// modulo the reflected polynomial; unit tests compare every length and
+// alignment with a bitwise CRC.
+using v128 = __m128i;
+#define OVERSEER_CLMUL __attribute__((target("pclmul,sse4.1")))
+
+OVERSEER_CLMUL inline v128 load16(const unsigned char* p) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const v128*>(p));
+}
+/// `x` carried 128 bits further (by the constants `k`), plus `next`.
+OVERSEER_CLMUL inline v128 fold16(v128 x, v128 k, v128 next) noexcept {
+  return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
+}
+
+OVERSEER_CLMUL std::uint32_t crc32_clmul(const unsigned char* p, std::size_t n, std::uint32_t crc) noexcept {
+  const v128 k1k2 = _mm_set_epi64x(0x01c6e41596, 0x0154442bd4);  // x^(4*128+-32) mod P: across 512 bits
+  const v128 k3k4 = _mm_set_epi64x(0x00ccaa009e, 0x01751997d0);  // x^(128+-32) mod P: across 128 bits
+  const v128 k5 = _mm_set_epi64x(0, 0x0163cd6124);                // x^64 mod P
+  const v128 barrett = _mm_set_epi64x(0x01f7011641, 0x01db710641);  // floor(x^64 / P), and P
+  v128 x1 = _mm_xor_si128(load16(p), _mm_cvtsi32_si128(static_cast<int>(crc)));
+  v128 x2 = load16(p + 16);
+  v128 x3 = load16(p + 32);
+  v128 x4 = load16(p + 48);
+  for (p += 64, n -= 64; n >= 64; p += 64, n -= 64) {
+    x1 = fold16(x1, k1k2, load16(p));
+    x2 = fold16(x2, k1k2, load16(p + 16));
+    x3 = fold16(x3, k1k2, load16(p + 32));
+    x4 = fold16(x4, k1k2, load16(p + 48));
+  }
+  x1 = fold16(fold16(fold16(x1, k3k4, x2), k3k4, x3), k3k4, x4);
+  for (; n >= 16; p += 16, n -= 16) x1 = fold16(x1, k3k4, load16(p));
+  const v128 low32 = _mm_setr_epi32(-1, 0, -1, 0);
+  // 128 bits to 64.
+  x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), _mm_clmulepi64_si128(x1, k3k4, 0x10));
+  // 64 bits to 32.
+  x1 = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, low32), k5, 0x00), _mm_srli_si128(x1, 4));
+  // Barrett reduction to the remainder.
+  v128 q = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, low32), barrett, 0x10), low32);
+  x1 = _mm_xor_si128(x1, _mm_clmulepi64_si128(q, barrett, 0x00));
+  return static_cast<std::uint32_t>(_mm_extract_epi32(x1, 1));
+}
+#undef OVERSEER_CLMUL
+
+bool clmul_available() noexcept {
+  static const bool available = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("pclmul") != 0 && __builtin_cpu_supports("sse4.1") != 0;
+  }();
+  return available;
+}
+#endif
+
 }  // namespace
 
 std::uint32_t crc32(std::string_view bytes) noexcept {
@@ -450,6 +512,16 @@ std::uint32_t crc32(std::string_view bytes) noexcept {
   std::uint32_t c = 0xFFFFFFFFu;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t n = bytes.size();
+#if defined(__x86_64__)
+  // A record's few hundred bytes take about a quarter of the table loop's
+  // instructions this way; the last 0-15 bytes go through the tables.
+  if (n >= 64 && clmul_available()) {
+    const std::size_t folded = n & ~std::size_t{15};
+    c = crc32_clmul(p, folded, c);
+    p += folded;
+    n -= folded;
+  }
+#endif
   for (; n >= 8; p += 8, n -= 8) {
     // Little-endian by construction (bytes assembled explicitly), so the
     // result does not depend on the host's byte order.
