@@ -270,7 +270,7 @@ void start(self_ptr self, const start_attempt& m) {
   // were granted); after a backoff it is pending and starts here.
   if (r.status == job_status::pending) {
     r.node = m.node;  // where the attempt runs, in its transition
-    for (auto& w : begin_attempt(r)) st.writes.add(std::move(w));
+    if (auto w = begin_attempt(r)) st.writes.add(std::move(*w));
   }
   if (r.status != job_status::running) return release();
   auto p = prepare_attempt(deps(self), r, m.control);

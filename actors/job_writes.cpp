@@ -86,13 +86,21 @@ job_write creation(const job_record& rec, std::optional<std::string> cached_resu
   return w;
 }
 
-job_write engine_line(const job_record& rec, log_level level, std::string message) {
+namespace {
+
+event engine_event(const job_record& rec, log_level level, std::string message) {
   auto e = make_event(rec, event_kind::log);
   e.level = level;
   e.message = std::move(message);
   e.component = "engine";
+  return e;
+}
+
+}  // namespace
+
+job_write engine_line(const job_record& rec, log_level level, std::string message) {
   job_write w;
-  w.events.push_back(std::move(e));
+  w.events.push_back(engine_event(rec, level, std::move(message)));
   return w;
 }
 
@@ -100,29 +108,30 @@ void say_before(job_write& w, const job_record& rec, std::vector<engine_says> li
   std::vector<event> said;
   said.reserve(lines.size() + w.events.size());
   for (auto& l : lines) {
-    said.push_back(std::move(engine_line(rec, l.level, std::move(l.message)).events.front()));
+    said.push_back(engine_event(rec, l.level, std::move(l.message)));
     if (!w.events.empty()) said.back().at = w.events.front().at;  // the change's time: seq and time agree
   }
   for (auto& e : w.events) said.push_back(std::move(e));
   w.events = std::move(said);
 }
 
-std::vector<job_write> begin_attempt(job_record& rec) {
-  if (rec.status != job_status::pending) return {};
+std::optional<job_write> begin_attempt(job_record& rec) {
+  if (rec.status != job_status::pending) return std::nullopt;
   rec.attempt += 1;
   auto w = change_status(rec, job_status::running, rec.attempt > 1 ? "attempt " + std::to_string(rec.attempt) : "started");
   if (!w) {
     rec.attempt -= 1;
-    return {};
+    return std::nullopt;
   }
-  std::vector<job_write> out;
-  out.push_back(std::move(*w));
-  out.push_back(engine_line(rec, log_level::info,
-                            attempt_text(rec) + " started" +
-                              (rec.checkpoint ? ", resuming from the checkpoint of an earlier attempt (" +
-                                                  std::to_string(rec.checkpoint->size()) + " bytes)"
-                                              : "")));
-  return out;
+  // The engine's line rides in the transition's write, after it: the same
+  // rows and the same order as a write of its own, with one write less to
+  // carry from the actor to the writer.
+  w->events.push_back(engine_event(rec, log_level::info,
+                                   attempt_text(rec) + " started" +
+                                     (rec.checkpoint ? ", resuming from the checkpoint of an earlier attempt (" +
+                                                         std::to_string(rec.checkpoint->size()) + " bytes)"
+                                                     : "")));
+  return w;
 }
 
 std::string waits_for_body(int last) {

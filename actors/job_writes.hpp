@@ -50,9 +50,9 @@ struct engine_says {
 void say_before(persistence::job_write& w, const persistence::job_record& rec, std::vector<engine_says> lines);
 
 /// Starts the next attempt of a pending job: counts it, moves the record to
-/// running and returns its writes (the transition and the engine's "started"
-/// line), or nothing if the job is not pending.
-[[nodiscard]] std::vector<persistence::job_write> begin_attempt(persistence::job_record& rec);
+/// running and returns its write (the transition, then the engine's
+/// "started" line), or nothing if the job is not pending.
+[[nodiscard]] std::optional<persistence::job_write> begin_attempt(persistence::job_record& rec);
 
 /// The log line of a job whose next attempt is due while the body of its
 /// attempt `last`, told to stop, has not returned: the next one waits.

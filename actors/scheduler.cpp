@@ -227,7 +227,7 @@ void start(self_ptr self, const std::string& id) {
   // once. Spawned after the flush, as any message to a job actor: its own
   // writes must come after ours.
   e.record()->node = grant.node;  // where the attempt runs, in its transition
-  for (auto& w : begin_attempt(*e.record())) st.writes.add(std::move(w));
+  if (auto w = begin_attempt(*e.record())) st.writes.add(std::move(*w));
   st.sends.push_back([self, id, first = std::move(grant)]() mutable {
     auto& st = self->state;
     auto it = st.active.find(id);

@@ -75,7 +75,7 @@ void dispatch(scheduler_ptr self, const parts* p) {
     auto rec = std::move(st.queue.front());
     st.queue.pop_front();
     ++st.running;
-    for (auto& w : actors::begin_attempt(*rec)) st.writes.add(std::move(w));
+    if (auto w = actors::begin_attempt(*rec)) st.writes.add(std::move(*w));
     st.admitted.push_back(std::move(rec));
   }
   p->gate->store(st.queue.size() < static_cast<std::size_t>(p->slots), std::memory_order_relaxed);
