@@ -7,9 +7,10 @@ namespace overseer::actors {
 
 const std::shared_ptr<persistence::job_record>& held_record::get() {
   if (!record_ && !packed_.empty()) {
-    auto d = persistence::decode_job(packed_);
-    if (!d) throw std::logic_error("a queued job's packed record does not decode: " + d.error);
-    record_ = std::make_shared<persistence::job_record>(std::move(*d.value));
+    auto record = std::make_shared<persistence::job_record>();
+    if (auto error = persistence::decode_job_into(packed_, *record); !error.empty())
+      throw std::logic_error("a queued job's packed record does not decode: " + error);
+    record_ = std::move(record);
     packed_ = {};
   }
   return record_;

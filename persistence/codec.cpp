@@ -408,9 +408,14 @@ public:
 
   template <class T>
   decoded<T> finish(T value) {
-    if (ok() && pos_ != end_) fail(std::to_string(end_ - pos_) + " unexpected bytes after the last field");
-    if (!ok()) return {std::nullopt, std::move(error_)};
+    auto error = finish();
+    if (!error.empty()) return {std::nullopt, std::move(error)};
     return {std::move(value), {}};
+  }
+  /// Why the record was refused, or empty: every field read and nothing left.
+  std::string finish() {
+    if (ok() && pos_ != end_) fail(std::to_string(end_ - pos_) + " unexpected bytes after the last field");
+    return std::move(error_);
   }
 
 private:
@@ -543,22 +548,35 @@ std::string encode_record(tag t, const T& value) {
   return std::move(w).finish();
 }
 
+/// Decodes into `value`, a default T (the fields an older version lacks
+/// keep their defaults); the error, or empty.
 template <class T>
-decoded<T> decode_record(std::string_view bytes, tag t, const char* what) {
+std::string decode_record_into(std::string_view bytes, tag t, const char* what, T& value) {
   reader r(bytes, t, what);
-  T value;
   fields(r, value);
   if constexpr (std::is_same_v<T, event>) {
     // Version 1 had no component and stored only tools' log lines.
     if (!r.since(2) && value.kind == event_kind::log) value.component = "tool";
   }
-  return r.finish(std::move(value));
+  return r.finish();
+}
+
+// Decoded in place: a job record is large enough that each move of it shows.
+template <class T>
+decoded<T> decode_record(std::string_view bytes, tag t, const char* what) {
+  decoded<T> out;
+  out.error = decode_record_into(bytes, t, what, out.value.emplace());
+  if (!out.error.empty()) out.value.reset();
+  return out;
 }
 
 }  // namespace
 
 std::string encode(const job_record& r) { return encode_record(tag::job, r); }
 decoded<job_record> decode_job(std::string_view bytes) { return decode_record<job_record>(bytes, tag::job, "job"); }
+std::string decode_job_into(std::string_view bytes, job_record& out) {
+  return decode_record_into(bytes, tag::job, "job", out);
+}
 
 std::string encode(const transition& t) { return encode_record(tag::transition, t); }
 decoded<transition> decode_transition(std::string_view bytes) {

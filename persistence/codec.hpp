@@ -130,6 +130,11 @@ struct decoded {
 
 [[nodiscard]] std::string encode(const job_record& r);
 [[nodiscard]] decoded<job_record> decode_job(std::string_view bytes);
+/// Decodes into `out`, which must be a default job_record (the fields an
+/// older format lacks keep their defaults), with no copy or move of the
+/// record: why the bytes were refused, or empty. On a refusal `out` holds
+/// whatever was read.
+[[nodiscard]] std::string decode_job_into(std::string_view bytes, job_record& out);
 
 [[nodiscard]] std::string encode(const transition& t);
 [[nodiscard]] decoded<transition> decode_transition(std::string_view bytes);

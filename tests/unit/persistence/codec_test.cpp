@@ -97,6 +97,26 @@ TEST_CASE("threads encoding at once each get their own records' bytes", "[codec]
   }
 }
 
+TEST_CASE("a job record decodes in place as it decodes whole, and a corrupt one is refused alike", "[codec]") {
+  const auto r = full_job();
+  const auto bytes = encode(r);
+  job_record in_place;
+  CHECK(decode_job_into(bytes, in_place).empty());
+  CHECK(in_place == r);
+  CHECK(in_place == *decode_job(bytes).value);
+
+  auto corrupt = bytes;
+  corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x40);
+  job_record refused;
+  const auto error = decode_job_into(corrupt, refused);
+  CHECK(error == "checksum mismatch");
+  CHECK(decode_job(corrupt).error == error);
+  const auto truncated = decode_job(reseal(bytes.substr(0, bytes.size() - 9) + "0000"));
+  job_record short_one;
+  CHECK_FALSE(truncated);
+  CHECK(decode_job_into(reseal(bytes.substr(0, bytes.size() - 9) + "0000"), short_one) == truncated.error);
+}
+
 TEST_CASE("a transition round-trips with and without a from status", "[codec]") {
   transition t{.from = job_status::running, .to = job_status::timed_out,
                .at = at_ms(1'700'000'000'999), .attempt = 3, .reason = "deadline passed"};
