@@ -49,6 +49,14 @@ endpoint parse_endpoint(const std::string& url) {
 api_client::api_client(endpoint where, std::string token, std::chrono::milliseconds deadline)
   : where_(std::move(where)), token_(std::move(token)), deadline_(deadline) {}
 
+std::string seconds_text(std::chrono::milliseconds wait) {
+  const auto ms = wait.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  std::string text = std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
+  while (text.back() == '0') text.pop_back();
+  return text + " s";
+}
+
 std::string host_field(const endpoint& e) {
   const bool v6 = e.host.find(':') != std::string::npos;
   const std::string host = v6 ? "[" + e.host + "]" : e.host;
@@ -70,10 +78,11 @@ http_answer api_client::request(const std::string& method, const std::string& ta
     ioc.restart();
     ioc.run();
   };
+  const std::string within = "within " + seconds_text(deadline_) + " (--request-timeout)";
   stream.expires_after(deadline_);
   stream.async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   run();
-  if (ec == beast::error::timeout) throw unreachable("cannot connect to " + where + ": no answer within the deadline");
+  if (ec == beast::error::timeout) throw unreachable("cannot connect to " + where + ": no answer " + within);
   if (ec) throw unreachable("cannot connect to " + where + ": " + ec.message());
 
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), where_.prefix + target, 11};
@@ -90,7 +99,7 @@ http_answer api_client::request(const std::string& method, const std::string& ta
   stream.expires_after(deadline_);
   bhttp::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
   run();
-  if (ec == beast::error::timeout) throw unreachable("cannot send to " + where + ": no progress within the deadline");
+  if (ec == beast::error::timeout) throw unreachable("cannot send to " + where + ": no progress " + within);
   if (ec) throw unreachable("cannot send to " + where + ": " + ec.message());
 
   beast::flat_buffer buffer;
@@ -99,7 +108,7 @@ http_answer api_client::request(const std::string& method, const std::string& ta
   stream.expires_after(deadline_);
   bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
   run();
-  if (ec == beast::error::timeout) throw unreachable("no answer from " + where + " within the deadline");
+  if (ec == beast::error::timeout) throw unreachable("no answer from " + where + " " + within);
   if (ec) throw unreachable("no answer from " + where + ": " + ec.message());
   auto& res = parser.get();
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);  // closing anyway; the answer is read

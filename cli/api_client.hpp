@@ -46,12 +46,18 @@ public:
 
   [[nodiscard]] const endpoint& where() const noexcept { return where_; }
   [[nodiscard]] const std::string& token() const noexcept { return token_; }
+  /// The longest wait for the server at each step of a request: connect,
+  /// send, answer (--request-timeout).
+  [[nodiscard]] std::chrono::milliseconds deadline() const noexcept { return deadline_; }
 
 private:
   endpoint where_;
   std::string token_;
   std::chrono::milliseconds deadline_;
 };
+
+/// A wait as people read it in a message: "30 s", "0.5 s".
+[[nodiscard]] std::string seconds_text(std::chrono::milliseconds wait);
 
 /// `s` percent-encoded for a query value or a path segment.
 [[nodiscard]] std::string url_encode(const std::string& s);

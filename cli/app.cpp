@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +27,7 @@ constexpr const char* exit_statuses =
     "9 server error or unhealthy, 10 standard output could not be written, 130 interrupted.";
 
 std::string example(const std::string& lines) {
-  return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color) and exit statuses: overseer --help";
+  return "\nExample:\n" + lines + "\n\nGlobal options (--url, --token, --output, --no-color, --request-timeout) and exit statuses: overseer --help";
 }
 
 /// Numbers as people write them. CLI11 reads integers with base 0 and
@@ -176,7 +178,21 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "ids"}))
       ->capture_default_str();
   app.add_flag("--no-color", no_colour, "no colours (also: NO_COLOR set, or stdout not a terminal)");
-  app.footer(std::string{"\nEnvironment: OVERSEER_URL, OVERSEER_TOKEN, NO_COLOR.\n"} + exit_statuses +
+  double request_timeout_s = 30;
+  app.add_option("--request-timeout", request_timeout_s,
+                 "seconds to wait for the server at each step of a request (connect, send, answer); a stream's "
+                 "connect and upgrade wait at most 10")
+      ->envname("OVERSEER_REQUEST_TIMEOUT")
+      ->check(decimal_number)
+      ->check(CLI::Validator{[](std::string& v) -> std::string {
+                               const double seconds = std::strtod(v.c_str(), nullptr);
+                               return seconds >= 0.001 && seconds <= 86400 ? std::string{}
+                                                                           : "a wait from 0.001 to 86400 seconds, not " + v;
+                             },
+                             ""})
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  app.footer(std::string{"\nEnvironment: OVERSEER_URL, OVERSEER_TOKEN, OVERSEER_REQUEST_TIMEOUT, NO_COLOR.\n"} + exit_statuses +
              example("  overseer submit sleep seconds=20 steps=10 --watch\n  overseer list --status running"));
 
   // submit
@@ -401,7 +417,8 @@ int run(int argc, char** argv) {
     return static_cast<int>(exit_status::usage);
   }
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
-  context ctx{.api = api_client{where, token},
+  const auto request_deadline = std::chrono::milliseconds{std::llround(request_timeout_s * 1000)};
+  context ctx{.api = api_client{where, token, request_deadline},
               .output = output == "json" ? output_format::json
                         : output == "ids" ? output_format::ids
                                           : output_format::table,

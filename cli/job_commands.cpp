@@ -389,7 +389,8 @@ exit_status logs(context& ctx, const logs_options& o) {
     if (interrupt_requested()) return exit_status::interrupted;
     std::unique_ptr<stream_client> stream;
     try {
-      stream = std::make_unique<stream_client>(ctx.api.where(), ctx.api.token());
+      stream = std::make_unique<stream_client>(ctx.api.where(), ctx.api.token(),
+                                               stream_client::wait_for(ctx.api.deadline()));
     } catch (const stream_client::refused& r) {
       complain(problem_line(r.status, r.body));
       return exit_status_for_http(r.status);

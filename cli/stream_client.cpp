@@ -28,7 +28,8 @@ struct stream_client::impl {
   beast::error_code ec;
 };
 
-stream_client::stream_client(const endpoint& where, const std::string& token) : impl_(std::make_unique<impl>()) {
+stream_client::stream_client(const endpoint& where, const std::string& token, std::chrono::milliseconds deadline)
+  : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
   tcp::resolver resolver{d.ioc};
   beast::error_code ec;
@@ -40,28 +41,28 @@ stream_client::stream_client(const endpoint& where, const std::string& token) : 
     d.ioc.restart();
     d.ioc.run();
   };
-  tcp_layer.expires_after(std::chrono::seconds(10));
+  tcp_layer.expires_after(deadline);
   tcp_layer.async_connect(addresses, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   run();
   if (ec == beast::error::timeout)
-    throw unreachable("cannot connect to " + where.host + ":" + where.port + ": no answer within 10 s");
+    throw unreachable("cannot connect to " + where.host + ":" + where.port + ": no answer within " + seconds_text(deadline));
   if (ec) throw unreachable("cannot connect to " + where.host + ":" + where.port + ": " + ec.message());
   d.ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(bhttp::field::user_agent, "overseer-cli");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   }));
   websocket::response_type res;
-  tcp_layer.expires_after(std::chrono::seconds(10));
+  tcp_layer.expires_after(deadline);
   d.ws.async_handshake(res, host_field(where), where.prefix + "/v1/stream", [&](beast::error_code e) { ec = e; });
   run();
   if (ec == websocket::error::upgrade_declined) throw refused(res.result_int(), res.body());
-  if (ec == beast::error::timeout) throw unreachable("the stream did not open: no answer within 10 s");
+  if (ec == beast::error::timeout) throw unreachable("the stream did not open: no answer within " + seconds_text(deadline));
   if (ec) throw unreachable("the stream did not open: " + ec.message());
   tcp_layer.expires_never();
   // Pings while the server is quiet, so a vanished server is noticed
   // within a minute even when no FIN or RST arrives.
   websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.handshake_timeout = deadline;
   timeouts.idle_timeout = std::chrono::seconds(30);
   timeouts.keep_alive_pings = true;
   d.ws.set_option(timeouts);

@@ -16,10 +16,19 @@ namespace overseer::cli {
 
 class stream_client {
 public:
+  /// The longest wait to connect or upgrade, when the request timeout is
+  /// longer: a watcher reconnecting to a restarting server tries again soon.
+  static constexpr std::chrono::milliseconds longest_wait{10'000};
+  /// The wait for a client whose requests wait `request_deadline`.
+  [[nodiscard]] static std::chrono::milliseconds wait_for(std::chrono::milliseconds request_deadline) {
+    return request_deadline < longest_wait ? request_deadline : longest_wait;
+  }
+
   /// Connects and upgrades `/v1/stream`, sending the token as a bearer
-  /// header. Throws `unreachable` when the server cannot be reached, and
+  /// header. Throws `unreachable` when the server cannot be reached (no
+  /// connection, or no answer to the upgrade, within `deadline` each), and
   /// `refused` when it answers the upgrade with an error.
-  stream_client(const endpoint& where, const std::string& token);
+  stream_client(const endpoint& where, const std::string& token, std::chrono::milliseconds deadline);
   ~stream_client();
   stream_client(const stream_client&) = delete;
   stream_client& operator=(const stream_client&) = delete;

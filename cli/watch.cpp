@@ -152,7 +152,7 @@ exit_status run_watch(const api_client& api, watch_state& state, const watch_opt
     }
     std::unique_ptr<stream_client> stream;
     try {
-      stream = std::make_unique<stream_client>(api.where(), api.token());
+      stream = std::make_unique<stream_client>(api.where(), api.token(), stream_client::wait_for(api.deadline()));
     } catch (const stream_client::refused& r) {
       display.finish();
       say(problem_line(r.status, r.body));

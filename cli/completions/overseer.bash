@@ -28,17 +28,18 @@ _overseer_ask() {
       i=$_overseer_end
     fi
   done
-  overseer "${given[@]}" "$@" 2>/dev/null
+  # A tab press waits two seconds at most for a server that hangs.
+  overseer --request-timeout 2 "${given[@]}" "$@" 2>/dev/null
 }
 
 _overseer() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   local commands="submit get list watch logs history result cancel purge retry batch tools tool health cache"
-  local global="--url --token --output --no-color --help"
+  local global="--url --token --output --no-color --request-timeout --help"
   local cmd="" sub="" positional=0 i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      --url | --token | --output | --params-file | --name | --priority | --timeout | --retries | --label | \
+      --url | --token | --output | --request-timeout | --params-file | --name | --priority | --timeout | --retries | --label | \
         --depends-on | --delay | --idempotency-key | --status | --tool | --batch | --since | --limit | --offset | \
         --level | -o | --file | --from-list | --parallel-limit | --older-than | --reason)
         _overseer_value "$i"
@@ -64,7 +65,7 @@ _overseer() {
     --tool) COMPREPLY=($(compgen -W "$(_overseer_ask tools --output ids)" -- "$cur")); return ;;
     --depends-on) COMPREPLY=($(compgen -W "$(_overseer_ask list --output ids --limit 100)" -- "$cur")); return ;;
     --params-file | -o | --file | --from-list) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --url | --token | --name | --priority | --timeout | --retries | --label | --delay | --idempotency-key | \
+    --url | --token | --request-timeout | --name | --priority | --timeout | --retries | --label | --delay | --idempotency-key | \
       --batch | --since | --limit | --offset | --parallel-limit | --older-than | --reason) return ;;
   esac
 

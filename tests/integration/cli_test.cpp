@@ -825,16 +825,31 @@ TEST_CASE("numbers with leading zeros are decimal, and signs and fractions are t
 
 TEST_CASE("a server that never answers is unreachable after the deadline, not a hang", "[cli]") {
   silent_server s;
-  auto r = run_program({OVERSEER_CLI_PATH, "--url", "http://127.0.0.1:" + std::to_string(s.port()), "get", "job_x"},
-                       {}, {}, std::chrono::seconds(90));
+  const std::string url = "http://127.0.0.1:" + std::to_string(s.port());
+  // The default deadline is 30 s; each run below is stopped at 20 s, so
+  // only a deadline taken from the option or the environment passes.
+  const auto bound = std::chrono::seconds(20);
+  auto r = run_program({OVERSEER_CLI_PATH, "--url", url, "--request-timeout", "1.5", "get", "job_x"}, {}, {}, bound);
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code == unreachable);
-  CHECK(r.err.find("within the deadline") != std::string::npos);
-  // The stream's handshake has its own, shorter one.
-  r = run_program({OVERSEER_CLI_PATH, "--url", "http://127.0.0.1:" + std::to_string(s.port()), "logs", "-f", "job_x"},
-                  {}, {}, std::chrono::seconds(120));
+  CHECK(r.err.find("no answer from 127.0.0.1:" + std::to_string(s.port()) + " within 1.5 s (--request-timeout)") !=
+        std::string::npos);
+  r = run_program({OVERSEER_CLI_PATH, "get", "job_x"}, {"OVERSEER_URL=" + url, "OVERSEER_REQUEST_TIMEOUT=1"}, {}, bound);
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code == unreachable);
+  CHECK(r.err.find("within 1 s (--request-timeout)") != std::string::npos);
+  // A follower asks for the job before it opens the stream.
+  r = run_program({OVERSEER_CLI_PATH, "--url", url, "logs", "-f", "job_x", "--request-timeout", "1"}, {}, {}, bound);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == unreachable);
+  // Waits that are not a positive number of seconds are usage errors,
+  // before anything is sent.
+  for (const auto* bad : {"0", "-1", "nan", "0x10", "1e400", "soon", "100000"}) {
+    CAPTURE(bad);
+    r = run_program({OVERSEER_CLI_PATH, "--url", url, "--request-timeout", bad, "get", "job_x"}, {}, {}, bound);
+    CHECK(r.exit_code == usage);
+    CHECK(r.err.find("--request-timeout") != std::string::npos);
+  }
 }
 
 TEST_CASE("what the CLI cannot send or write is refused or reported, never sent broken or lost silently", "[cli]") {
@@ -897,10 +912,10 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer logs x --level e") == std::vector<std::string>{"error"});
   CHECK(complete("overseer batch ''") == std::vector<std::string>{"submit", "list", "get", "watch", "cancel"});
   CHECK(complete("overseer purge --d") == std::vector<std::string>{"--dry-run"});
-  CHECK(complete("overseer tool pause noop --r") == std::vector<std::string>{"--reason"});
-  CHECK(complete("overseer tool resume noop --r") == std::vector<std::string>{"--reason"});
-  CHECK(complete("overseer cancel x --r") == std::vector<std::string>{"--reason"});
-  CHECK(complete("overseer retry x --r") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer tool pause noop --rea") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer tool resume noop --rea") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer cancel x --rea") == std::vector<std::string>{"--reason"});
+  CHECK(complete("overseer retry x --rea") == std::vector<std::string>{"--reason"});
   const auto purge_options = complete("overseer purge --");
   CHECK(std::find(purge_options.begin(), purge_options.end(), "--dry-run") != purge_options.end());
   CHECK(std::find(purge_options.begin(), purge_options.end(), "--reason") == purge_options.end());  // a purge has none
@@ -916,6 +931,19 @@ TEST_CASE("the bash completion offers commands, tools from the server, and a com
   CHECK(complete("overseer --url = http : //127.0.0.1 : " + port + " submit ''", nowhere) == tools);
   CHECK(complete("overseer submit --url = http : //127.0.0.1 : " + port + " ''", nowhere) == tools);
   CHECK(complete("overseer --output = ids --url = http : //127.0.0.1 : " + port + " tool pause ''", nowhere) == tools);
+  CHECK(complete("overseer --req") == std::vector<std::string>{"--request-timeout"});
+  CHECK(complete("overseer --request-timeout 5 submit ''") == tools);
+  // A server that hangs holds a tab press for two seconds, not the
+  // default thirty: the run is stopped at twenty.
+  silent_server hung;
+  const std::string body = "source '" + script + "'; COMP_WORDS=(overseer submit ''); COMP_CWORD=2; _overseer; "
+                           "printf '%s\\n' \"${COMPREPLY[@]}\"";
+  auto r = run_program({"bash", "-c", body},
+                       {"PATH=" + bin_dir + ":/usr/bin:/bin", "OVERSEER_URL=http://127.0.0.1:" + std::to_string(hung.port())},
+                       {}, std::chrono::seconds(20));
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("noop") == std::string::npos);
 }
 
 TEST_CASE("tool pause and tool resume hold and release a tool's queued jobs", "[cli][pause]") {
