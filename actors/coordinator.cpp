@@ -169,6 +169,50 @@ private:
   }
 };
 
+}  // namespace
+}  // namespace overseer::actors
+
+/// A worker's scheduling loop, as CAF 0.17's own (scheduler/worker.hpp)
+/// but without the CAF_PUSH_AID_FROM_PTR it runs for every resume: a
+/// `dynamic_cast` from resumable to abstract_actor, a cross-cast through
+/// the actor's whole class tree, and two updates of the logger's map of
+/// thread ids under its lock, only so that log lines can name the actor.
+/// CAF here is built to log nothing (CAF_LOG_LEVEL_QUIET), so they named
+/// nothing and cost about 3,500 instructions per job (docs/performance.md,
+/// "A worker's loop without the actor id for logging"). A CAF built to log
+/// keeps its own loop.
+#if CAF_LOG_LEVEL == CAF_LOG_LEVEL_QUIET
+template <>
+void caf::scheduler::worker<overseer::actors::spinning_work_stealing>::run() {
+  CAF_SET_LOGGER_SYS(&system());
+  for (;;) {
+    auto* job = policy_.dequeue(this);
+    policy_.before_resume(this, job);
+    const auto res = job->resume(this, max_throughput_);
+    policy_.after_resume(this, job);
+    switch (res) {
+      case resumable::resume_later:
+        policy_.resume_job_later(this, job);  // stays in the loop: keeps its reference
+        break;
+      case resumable::done:
+        policy_.after_completion(this, job);
+        intrusive_ptr_release(job);
+        break;
+      case resumable::awaiting_message:
+        intrusive_ptr_release(job);  // enqueued again, with a new reference, when a message comes
+        break;
+      case resumable::shutdown_execution_unit:
+        policy_.after_completion(this, job);
+        policy_.before_shutdown(this);
+        return;
+    }
+  }
+}
+#endif
+
+namespace overseer::actors {
+namespace {
+
 class coordinator final : public caf::scheduler::coordinator<spinning_work_stealing>, public idle_spin_source {
 public:
   using super = caf::scheduler::coordinator<spinning_work_stealing>;
