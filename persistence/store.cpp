@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <sys/stat.h>
@@ -1017,18 +1018,32 @@ std::optional<std::string> store::compact_deleted_ranges(std::atomic<bool>* canc
   for (auto* h : families) {
     // The counts come from the tables' properties (the metadata's are read
     // lazily), the ranges and sizes from the metadata; both name the file.
-    rocksdb::TablePropertiesCollection props;
-    if (auto s = db_->GetPropertiesOfAllTables(h, &props); !s.ok())
-      return "cannot read the tables' properties: " + s.ToString();
-    std::map<std::string, std::shared_ptr<const rocksdb::TableProperties>, std::less<>> by_file;
-    for (auto& [path, p] : props) by_file.emplace(std::filesystem::path{path}.filename().string(), p);
-    rocksdb::ColumnFamilyMetaData meta;
-    db_->GetColumnFamilyMetaData(h, &meta);
+    // The two are read one after the other, and a compaction of RocksDB's
+    // own (the deletions mark the tables for one) can end in between: then
+    // a table of the metadata has no properties yet, and is read again,
+    // rather than left out (its deletions would stay until some later
+    // compaction happened to take them).
     std::vector<table> tables;
-    for (const auto& level : meta.levels)
-      for (const auto& f : level.files)
-        if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string()); p != by_file.end())
-          tables.push_back({f.smallestkey, f.largestkey, f.size, p->second->num_entries, p->second->num_deletions});
+    for (int tries = 1;; ++tries) {
+      rocksdb::TablePropertiesCollection props;
+      if (auto s = db_->GetPropertiesOfAllTables(h, &props); !s.ok())
+        return "cannot read the tables' properties: " + s.ToString();
+      std::map<std::string, std::shared_ptr<const rocksdb::TableProperties>, std::less<>> by_file;
+      for (auto& [path, p] : props) by_file.emplace(std::filesystem::path{path}.filename().string(), p);
+      rocksdb::ColumnFamilyMetaData meta;
+      db_->GetColumnFamilyMetaData(h, &meta);
+      tables.clear();
+      bool all_read = true;
+      for (const auto& level : meta.levels)
+        for (const auto& f : level.files)
+          if (auto p = by_file.find(std::filesystem::path{f.name}.filename().string()); p != by_file.end())
+            tables.push_back({f.smallestkey, f.largestkey, f.size, p->second->num_entries, p->second->num_deletions});
+          else
+            all_read = false;
+      if (all_read || tries == 20) break;
+      if (canceled && canceled->load()) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the compactor's own thread, never CAF's
+    }
     // The key ranges of the tables that are mostly deletions, merged where
     // they overlap.
     std::vector<std::pair<std::string, std::string>> ranges;
